@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// Runs the built server CLI; `npm run build -w apps/server` first.
+import '../dist/main.js';

@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import cookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import type { AppContext } from './context.js';
+import type { Database } from './db/database.js';
+import { installErrorHandler } from './errors.js';
+import { ErrorResponse } from './lib/schemas.js';
+import { validatorCompiler } from './lib/validation.js';
+import { authRoutes } from './modules/auth/auth.routes.js';
+import { installCallerHook } from './modules/auth/caller.hook.js';
+import { LoginLimiter } from './modules/auth/login-limiter.js';
+import { experimentsRoutes } from './modules/experiments/experiments.routes.js';
+import { healthRoutes } from './modules/health/health.routes.js';
+import { KeyUsageTracker } from './modules/keys/key-usage.js';
+import { keysRoutes } from './modules/keys/keys.routes.js';
+import { metricsRoutes } from './modules/metrics/metrics.routes.js';
+import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
+import { VERSION } from './version.js';
+
+export interface AppDeps {
+  database: Database;
+  clock?: () => number;
+  newId?: () => string;
+  /** Logger settings; tests pass false. */
+  logger?: boolean | object;
+}
+
+const REDACT = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'res.headers["set-cookie"]'];
+
+/**
+ * Builds a ready Fastify app (API under /api, web app at /) without listening.
+ *
+ * @example
+ *   const app = await buildApp(loadConfig(), { database: openDatabase(config) });
+ *   const res = await app.inject({ method: 'GET', url: '/api/health' });
+ */
+export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? { level: config.logLevel, redact: REDACT },
+    genReqId: () => randomUUID(),
+    bodyLimit: 1024 * 1024,
+    trustProxy: false,
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler());
+
+  const ctx: AppContext = {
+    config,
+    db: deps.database.db,
+    dialect: deps.database.dialect,
+    clock: deps.clock ?? Date.now,
+    newId: deps.newId ?? randomUUID,
+    keyUsage: new KeyUsageTracker(deps.database.db, 30_000, (err) => app.log.error({ err }, 'could not record API key use')),
+    loginLimiter: new LoginLimiter(10, 15 * 60_000),
+  };
+  ctx.keyUsage.start();
+  app.addHook('onClose', async () => ctx.keyUsage.stop());
+
+  installErrorHandler(app);
+  app.addSchema(ErrorResponse);
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Tora API',
+        version: VERSION,
+        description: 'Self-hosted ML experiment tracking. Authenticate with `x-api-key: tora_…` or a session cookie.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: 'tora_session' },
+        },
+      },
+      security: [{ apiKey: [] }, { bearer: [] }, { session: [] }],
+    },
+  });
+  installCallerHook(app, ctx);
+
+  await app.register(
+    async (api) => {
+      await api.register(healthRoutes(ctx));
+      await api.register(authRoutes(ctx));
+      await api.register(keysRoutes(ctx));
+      await api.register(workspacesRoutes(ctx));
+      await api.register(experimentsRoutes(ctx));
+      await api.register(metricsRoutes(ctx));
+      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    },
+    { prefix: '/api' },
+  );
+
+  const webDir = config.webDir && fs.existsSync(config.webDir) ? config.webDir : null;
+  if (webDir) {
+    await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: ['index.html'] });
+  }
+  // A single-page app: unknown non-API GETs get the app shell, which routes on the client.
+  const shell = webDir && fs.existsSync(`${webDir}/200.html`) ? '200.html' : 'index.html';
+  app.setNotFoundHandler((request, reply) => {
+    if (webDir && request.method === 'GET' && !request.url.startsWith('/api/')) {
+      return reply.type('text/html').sendFile(shell);
+    }
+    return reply
+      .status(404)
+      .send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0] ?? ''}` } });
+  });
+  return app;
+}

@@ -1,0 +1,89 @@
+import os from 'node:os';
+import path from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  /** `null` selects the embedded SQLite database under `dataDir`. */
+  readonly databaseUrl: string | null;
+  readonly allowSignup: boolean;
+  readonly logLevel: LogLevel;
+  /** Directory holding the built web app; `null` serves the API only. */
+  readonly webDir: string | null;
+  readonly sessionTtlHours: number;
+  readonly crashAfterSeconds: number;
+  /** Public origin(s) allowed for cookie-authenticated writes besides the request's own host. */
+  readonly trustedOrigins: readonly string[];
+}
+
+export class ConfigError extends Error {}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function boolVar(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const lowered = raw.toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(lowered)) return true;
+  if (['0', 'false', 'no', 'off'].includes(lowered)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+/**
+ * Reads and validates Tora's configuration once; the only reader of `process.env`.
+ *
+ * @example
+ *   const config = loadConfig(process.env); // throws ConfigError with a readable message
+ */
+export function loadConfig(env: Env = process.env, defaults: { webDir?: string | null } = {}): Config {
+  // Where the SQLite file (and anything else on disk) lives.
+  const dataDir = path.resolve(env.TORA_DATA_DIR || path.join(os.homedir(), '.tora'));
+  // postgres://… switches storage to PostgreSQL; empty keeps the embedded SQLite.
+  const databaseUrl = env.TORA_DATABASE_URL || null;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(`TORA_DATABASE_URL must start with postgres:// or postgresql://, got "${databaseUrl}"`);
+  }
+  // Log verbosity of the structured (pino) logs.
+  const logLevel = (env.TORA_LOG_LEVEL || 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`TORA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.TORA_LOG_LEVEL}"`);
+  }
+  const config: Config = {
+    // TCP port the API and web app listen on.
+    port: intVar(env, 'TORA_PORT', 8080, 0, 65535),
+    // Interface to bind; loopback by default so a fresh install is not exposed.
+    host: env.TORA_HOST || '127.0.0.1',
+    dataDir,
+    databaseUrl,
+    // After the first account, whether anyone may sign up (else an admin adds users by CLI).
+    allowSignup: boolVar(env, 'TORA_ALLOW_SIGNUP', false),
+    logLevel,
+    // Where the built web app is; defaults to apps/web/build next to the server.
+    webDir: env.TORA_WEB_DIR ? path.resolve(env.TORA_WEB_DIR) : (defaults.webDir ?? null),
+    // How long a browser session lasts without logging in again.
+    sessionTtlHours: intVar(env, 'TORA_SESSION_TTL_HOURS', 24 * 14, 1, 24 * 365),
+    // A running experiment silent for this long is reported as crashed.
+    crashAfterSeconds: intVar(env, 'TORA_CRASH_AFTER_SECONDS', 900, 10, 30 * 24 * 3600),
+    // Extra origins (comma-separated) allowed to make cookie-authenticated writes, e.g. behind a proxy.
+    trustedOrigins: (env.TORA_TRUSTED_ORIGINS || '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  };
+  return Object.freeze(config);
+}

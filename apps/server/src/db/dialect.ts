@@ -1,0 +1,40 @@
+import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
+import { sql } from 'kysely';
+
+/** Every difference between SQLite and PostgreSQL that Tora's SQL cares about lives here. */
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface DialectHelpers {
+  readonly name: DialectName;
+  /** Column type for packed binary blocks. */
+  readonly blobType: 'blob' | 'bytea';
+  /** Column definition for an auto-incrementing integer key. */
+  readonly serialType: 'integer' | 'bigserial';
+  /** Case-insensitive "contains" filter on a text column. */
+  containsIgnoreCase<DB, TB extends keyof DB>(
+    eb: ExpressionBuilder<DB, TB>,
+    column: Expression<string>,
+    needle: string,
+  ): Expression<SqlBool>;
+  /** Whether `SELECT … FOR UPDATE` exists (SQLite serialises writers instead). */
+  readonly rowLocks: boolean;
+}
+
+function escapeLike(needle: string): string {
+  return needle.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export function dialectHelpers(name: DialectName): DialectHelpers {
+  return {
+    name,
+    blobType: name === 'sqlite' ? 'blob' : 'bytea',
+    serialType: name === 'sqlite' ? 'integer' : 'bigserial',
+    rowLocks: name === 'postgres',
+    containsIgnoreCase(_eb, column, needle) {
+      const pattern = `%${escapeLike(needle)}%`;
+      return name === 'sqlite'
+        ? sql<SqlBool>`lower(${column}) like lower(${pattern}) escape '\\'`
+        : sql<SqlBool>`${column} ilike ${pattern} escape '\\'`;
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import { sql, type Kysely } from 'kysely';
+import type { DialectHelpers } from './dialect.js';
+import * as m001 from './migrations/001-initial.js';
+
+interface Migration {
+  version: number;
+  name: string;
+  up(db: Kysely<any>, dialect: DialectHelpers): Promise<void>;
+}
+
+const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', up: m001.up }];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+/** Applies every migration newer than the database, each in its own transaction. Returns those applied. */
+export async function migrate(db: Kysely<any>, dialect: DialectHelpers): Promise<number[]> {
+  await db.schema
+    .createTable('tora_migrations')
+    .ifNotExists()
+    .addColumn('version', 'integer', (c) => c.primaryKey())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('applied_at', 'bigint', (c) => c.notNull())
+    .execute();
+  const applied: number[] = [];
+  for (const migration of MIGRATIONS) {
+    const done = await db.transaction().execute(async (trx) => {
+      if (dialect.rowLocks) {
+        // Two servers starting at once against one PostgreSQL must not both migrate.
+        await sql`select pg_advisory_xact_lock(7203114)`.execute(trx);
+      }
+      const row = await trx
+        .selectFrom('tora_migrations')
+        .select('version')
+        .where('version', '=', migration.version)
+        .executeTakeFirst();
+      if (row) return false;
+      await migration.up(trx, dialect);
+      await trx
+        .insertInto('tora_migrations')
+        .values({ version: migration.version, name: migration.name, applied_at: Date.now() })
+        .execute();
+      return true;
+    });
+    if (done) applied.push(migration.version);
+  }
+  return applied;
+}

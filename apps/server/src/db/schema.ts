@@ -1,0 +1,124 @@
+import type { Generated } from 'kysely';
+
+/** Row types of Tora's tables. Times are epoch milliseconds; JSON columns are text. */
+export interface UsersTable {
+  id: string;
+  email: string;
+  password_hash: string;
+  default_workspace_id: string | null;
+  created_at: number;
+}
+
+export interface SessionsTable {
+  id: string; // SHA-256 of the cookie token
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  user_id: string;
+  name: string;
+  prefix: string;
+  key_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export type Role = 'viewer' | 'editor' | 'admin' | 'owner';
+
+export interface WorkspacesTable {
+  id: string;
+  name: string;
+  description: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WorkspaceMembersTable {
+  workspace_id: string;
+  user_id: string;
+  role: Role;
+  created_at: number;
+}
+
+export interface ExperimentsTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  description: string;
+  hyperparams: string; // JSON list of {key, value}
+  tags: string; // JSON list of strings
+  visibility: string;
+  status: string;
+  reference_id: string | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+  last_activity_at: number;
+}
+
+export interface ExperimentTagsTable {
+  experiment_id: string;
+  tag: string;
+}
+
+export interface MetricSeriesTable {
+  id: Generated<number>;
+  experiment_id: string;
+  name: string;
+  point_count: number;
+  block_count: number;
+  first_step: number;
+  last_step: number;
+  /** NULL when the last value is NaN (SQLite cannot store NaN). */
+  last_value: number | null;
+  /** Extremes over non-NaN values; NULL while every value is NaN. */
+  min_value: number | null;
+  max_value: number | null;
+  nan_count: number;
+  updated_at: number;
+}
+
+export interface MetricBlocksTable {
+  series_id: number;
+  seq: number;
+  step_min: number;
+  step_max: number;
+  point_count: number;
+  first_step: number;
+  first_value: number | null;
+  last_step: number;
+  last_value: number | null;
+  min_value: number | null;
+  min_step: number | null;
+  max_value: number | null;
+  max_step: number | null;
+  nan_count: number;
+  /** Packed little-endian float64 columns: steps, values, times. */
+  data: Uint8Array;
+  /** JSON array aligned with the points, or NULL when no point has metadata. */
+  metadata: string | null;
+}
+
+export interface MetricBatchesTable {
+  experiment_id: string;
+  batch_id: string;
+  point_count: number;
+  created_at: number;
+}
+
+export interface DB {
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_keys: ApiKeysTable;
+  workspaces: WorkspacesTable;
+  workspace_members: WorkspaceMembersTable;
+  experiments: ExperimentsTable;
+  experiment_tags: ExperimentTagsTable;
+  metric_series: MetricSeriesTable;
+  metric_blocks: MetricBlocksTable;
+  metric_batches: MetricBatchesTable;
+}

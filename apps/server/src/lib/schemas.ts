@@ -1,0 +1,33 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+
+export const Uuid = Type.String({ format: 'uuid', description: 'UUID' });
+export const IdParams = Type.Object({ id: Uuid });
+
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      details: Type.Optional(Type.Unknown()),
+    }),
+  },
+  { $id: 'ErrorResponse' },
+);
+
+export const Success = Type.Object({ success: Type.Literal(true) });
+
+const ERROR_REF = Type.Ref('ErrorResponse');
+
+/** Declares the success schema(s) of a route plus the shared error shape for every 4xx. */
+export function responses(ok: Record<number, TSchema>): Record<number, TSchema> {
+  const out: Record<number, TSchema> = { ...ok };
+  for (const status of [400, 401, 403, 404, 409, 413, 415, 429]) out[status] = ERROR_REF;
+  return out;
+}
+
+/** Epoch milliseconds to the API's ISO-8601 strings. */
+export function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+export const IsoDate = Type.String({ format: 'date-time' });

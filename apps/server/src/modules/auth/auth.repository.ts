@@ -1,0 +1,54 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
+
+export function findUserByEmail(db: Kysely<DB>, email: string) {
+  return db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+}
+
+export function findUserById(db: Kysely<DB>, id: string) {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function countUsers(db: Kysely<DB>): Promise<number> {
+  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function insertUser(
+  db: Kysely<DB>,
+  user: { id: string; email: string; password_hash: string; created_at: number },
+): Promise<void> {
+  await db.insertInto('users').values({ ...user, default_workspace_id: null }).execute();
+}
+
+export async function setDefaultWorkspace(db: Kysely<DB>, userId: string, workspaceId: string): Promise<void> {
+  await db.updateTable('users').set({ default_workspace_id: workspaceId }).where('id', '=', userId).execute();
+}
+
+export async function insertSession(
+  db: Kysely<DB>,
+  session: { id: string; user_id: string; created_at: number; expires_at: number },
+): Promise<void> {
+  await db.insertInto('sessions').values(session).execute();
+}
+
+export function findLiveSession(db: Kysely<DB>, id: string, now: number) {
+  return db
+    .selectFrom('sessions')
+    .select(['id', 'user_id'])
+    .where('id', '=', id)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+}
+
+export async function deleteSession(db: Kysely<DB>, id: string): Promise<void> {
+  await db.deleteFrom('sessions').where('id', '=', id).execute();
+}
+
+export function findKeyByHash(db: Kysely<DB>, keyHash: string) {
+  return db
+    .selectFrom('api_keys')
+    .select(['id', 'user_id', 'revoked_at'])
+    .where('key_hash', '=', keyHash)
+    .executeTakeFirst();
+}

@@ -1,0 +1,107 @@
+import type { AppContext } from '../../context.js';
+import { AppError } from '../../errors.js';
+import { hashPassword, newSessionToken, sha256Hex, verifyPassword } from '../../lib/crypto.js';
+import { iso } from '../../lib/schemas.js';
+import { insertWorkspace } from '../workspaces/workspaces.repository.js';
+import * as repo from './auth.repository.js';
+
+export const MIN_PASSWORD_LENGTH = 8;
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export interface UserDto {
+  id: string;
+  email: string;
+  defaultWorkspaceId: string | null;
+  createdAt: string;
+}
+
+function toUserDto(row: { id: string; email: string; default_workspace_id: string | null; created_at: number }): UserDto {
+  return { id: row.id, email: row.email, defaultWorkspaceId: row.default_workspace_id, createdAt: iso(row.created_at)! };
+}
+
+function validateCredentials(email: string, password: string): string {
+  const normalized = normalizeEmail(email);
+  if (!/^[^\s@]+@[^\s@]+$/.test(normalized)) {
+    throw new AppError('VALIDATION_ERROR', 400, 'body.email must be an email address', [
+      { path: 'body.email', message: 'must be an email address' },
+    ]);
+  }
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new AppError('VALIDATION_ERROR', 400, `body.password must be at least ${MIN_PASSWORD_LENGTH} characters`, [
+      { path: 'body.password', message: `must be at least ${MIN_PASSWORD_LENGTH} characters` },
+    ]);
+  }
+  return normalized;
+}
+
+/**
+ * Creates a user with their "Default" workspace. `policy` decides whether signup is open:
+ * the CLI always may; the HTTP route only for the first user or when TORA_ALLOW_SIGNUP=true.
+ */
+export async function createUser(
+  ctx: AppContext,
+  input: { email: string; password: string },
+  policy: 'cli' | 'http',
+): Promise<UserDto> {
+  const email = validateCredentials(input.email, input.password);
+  const passwordHash = await hashPassword(input.password);
+  const now = ctx.clock();
+  const id = ctx.newId();
+  const workspaceId = ctx.newId();
+  await ctx.db.transaction().execute(async (trx) => {
+    if (policy === 'http' && !ctx.config.allowSignup && (await repo.countUsers(trx)) > 0) {
+      throw new AppError('SIGNUP_DISABLED', 403, 'Signup is closed on this server; ask an admin to create your account');
+    }
+    if (await repo.findUserByEmail(trx, email)) {
+      throw new AppError('EMAIL_TAKEN', 409, `An account with ${email} already exists`);
+    }
+    await repo.insertUser(trx, { id, email, password_hash: passwordHash, created_at: now });
+    await insertWorkspace(trx, { id: workspaceId, name: 'Default', description: '', created_at: now }, id);
+    await repo.setDefaultWorkspace(trx, id, workspaceId);
+  });
+  return { id, email, defaultWorkspaceId: workspaceId, createdAt: iso(now)! };
+}
+
+export async function startSession(ctx: AppContext, userId: string): Promise<{ token: string; expiresAt: number }> {
+  const token = newSessionToken();
+  const now = ctx.clock();
+  const expiresAt = now + ctx.config.sessionTtlHours * 3600_000;
+  await repo.insertSession(ctx.db, { id: sha256Hex(token), user_id: userId, created_at: now, expires_at: expiresAt });
+  return { token, expiresAt };
+}
+
+export async function login(ctx: AppContext, input: { email: string; password: string }, ip: string): Promise<UserDto> {
+  const email = normalizeEmail(input.email);
+  const keys = [`email:${email}`, `ip:${ip}`];
+  const now = ctx.clock();
+  const wait = ctx.loginLimiter.retryAfter(keys, now);
+  if (wait > 0) {
+    throw new AppError('RATE_LIMITED', 429, `Too many failed logins; try again in ${wait} s`, { retryAfterSeconds: wait });
+  }
+  const user = await repo.findUserByEmail(ctx.db, email);
+  const ok = user ? await verifyPassword(input.password, user.password_hash) : false;
+  if (!user || !ok) {
+    ctx.loginLimiter.recordFailure(keys, now);
+    throw new AppError('INVALID_CREDENTIALS', 401, 'Email or password is wrong');
+  }
+  ctx.loginLimiter.reset(`email:${email}`);
+  return toUserDto(user);
+}
+
+export async function logout(ctx: AppContext, sessionId: string | undefined): Promise<void> {
+  if (sessionId) await repo.deleteSession(ctx.db, sessionId);
+}
+
+export async function me(ctx: AppContext, userId: string): Promise<UserDto> {
+  const user = await repo.findUserById(ctx.db, userId);
+  if (!user) throw new AppError('UNAUTHORIZED', 401, 'Your account no longer exists');
+  return toUserDto(user);
+}
+
+export async function setupState(ctx: AppContext): Promise<{ hasUsers: boolean; signupOpen: boolean }> {
+  const hasUsers = (await repo.countUsers(ctx.db)) > 0;
+  return { hasUsers, signupOpen: !hasUsers || ctx.config.allowSignup };
+}

@@ -1,0 +1,84 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext, Caller } from '../../context.js';
+import { AppError } from '../../errors.js';
+import { sha256Hex } from '../../lib/crypto.js';
+import { findKeyByHash, findLiveSession } from './auth.repository.js';
+
+export const SESSION_COOKIE = 'tora_session';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller | null;
+  }
+}
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function presentedKey(request: FastifyRequest): string | null {
+  const header = request.headers['x-api-key'];
+  if (typeof header === 'string' && header.trim() !== '') return header.trim();
+  const auth = request.headers.authorization;
+  if (typeof auth === 'string') {
+    const match = /^Bearer\s+(.+)$/i.exec(auth.trim());
+    if (match?.[1]) return match[1].trim();
+  }
+  return null;
+}
+
+function originOf(request: FastifyRequest): string | null {
+  const origin = request.headers.origin;
+  if (typeof origin === 'string' && origin !== 'null') return origin;
+  const referer = request.headers.referer;
+  if (typeof referer === 'string') {
+    try {
+      return new URL(referer).origin;
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+/** Cookie-authenticated writes must come from our own origin (or a configured trusted one). */
+export function assertSameOrigin(ctx: AppContext, request: FastifyRequest): void {
+  const origin = originOf(request);
+  let host: string | null = null;
+  try {
+    host = origin ? new URL(origin).host : null;
+  } catch {
+    host = null;
+  }
+  const ok = origin !== null && (host === request.headers.host || ctx.config.trustedOrigins.includes(origin));
+  if (!ok) {
+    throw new AppError('CSRF_REJECTED', 403, 'Cross-site request refused: the Origin header does not match this server');
+  }
+}
+
+/** Resolves who is calling from an API key or a session cookie. A bad key is a 401, never anonymous. */
+export function installCallerHook(app: FastifyInstance, ctx: AppContext): void {
+  app.decorateRequest('caller', null);
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/api/')) return;
+    const key = presentedKey(request);
+    if (key !== null) {
+      const row = await findKeyByHash(ctx.db, sha256Hex(key));
+      if (!row || row.revoked_at !== null) {
+        throw new AppError('INVALID_API_KEY', 401, row ? 'This API key has been revoked' : 'Unknown API key');
+      }
+      ctx.keyUsage.touch(row.id, ctx.clock());
+      request.caller = { userId: row.user_id, via: 'api_key', keyId: row.id };
+      return;
+    }
+    const token = request.cookies[SESSION_COOKIE];
+    if (!token) return;
+    const session = await findLiveSession(ctx.db, sha256Hex(token), ctx.clock());
+    if (!session) return;
+    if (UNSAFE_METHODS.has(request.method)) assertSameOrigin(ctx, request);
+    request.caller = { userId: session.user_id, via: 'session', sessionId: session.id };
+  });
+}
+
+export function requireCaller(request: FastifyRequest): Caller {
+  if (!request.caller) throw new AppError('UNAUTHORIZED', 401, 'Sign in or send an API key (x-api-key header)');
+  return request.caller;
+}

@@ -1,0 +1,77 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { AppContext } from '../../context.js';
+import { IdParams, IsoDate, Success, Uuid, responses } from '../../lib/schemas.js';
+import { requireCaller } from '../auth/caller.hook.js';
+import { CreateExperimentBody, Experiment, ExperimentList, ListQuery, UpdateExperimentBody } from './experiments.schemas.js';
+import * as service from './experiments.service.js';
+import * as references from './references.service.js';
+
+const ChainLink = Type.Object({ id: Uuid, name: Type.String(), status: Type.String(), workspaceId: Uuid, createdAt: IsoDate });
+const ReferenceResponse = Type.Object({
+  referenceId: Type.Union([Uuid, Type.Null()]),
+  chain: Type.Array(ChainLink, { description: 'References, oldest first; the last is the direct reference' }),
+});
+
+export function experimentsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    const tags = ['experiments'];
+    app.post(
+      '/experiments',
+      {
+        schema: {
+          tags,
+          body: CreateExperimentBody,
+          response: responses({ 201: Type.Object({ success: Type.Literal(true), experiment: Experiment }) }),
+        },
+      },
+      async (request, reply) => {
+        const experiment = await service.createExperiment(ctx, requireCaller(request), request.body);
+        return reply.status(201).send({ success: true as const, experiment });
+      },
+    );
+    app.get('/experiments', { schema: { tags, querystring: ListQuery, response: responses({ 200: ExperimentList }) } }, async (request) =>
+      service.listExperiments(ctx, requireCaller(request), request.query),
+    );
+    app.get('/experiments/:id', { schema: { tags, params: IdParams, response: responses({ 200: Experiment }) } }, async (request) =>
+      service.getExperiment(ctx, requireCaller(request), request.params.id),
+    );
+    const update = {
+      schema: { tags, params: IdParams, body: UpdateExperimentBody, response: responses({ 200: Experiment }) },
+    };
+    const updateHandler = async (request: FastifyRequest<{ Params: { id: string }; Body: typeof UpdateExperimentBody.static }>) =>
+      service.updateExperiment(ctx, requireCaller(request), request.params.id, request.body);
+    app.put('/experiments/:id', update, updateHandler);
+    // The original Tora updates with POST as well.
+    app.post('/experiments/:id', update, updateHandler);
+    app.delete('/experiments/:id', { schema: { tags, params: IdParams, response: responses({ 200: Success }) } }, async (request) => {
+      await service.deleteExperiment(ctx, requireCaller(request), request.params.id);
+      return { success: true as const };
+    });
+
+    app.get('/experiments/:id/ref', { schema: { tags, params: IdParams, response: responses({ 200: ReferenceResponse }) } }, async (request) =>
+      references.getReference(ctx, requireCaller(request), request.params.id),
+    );
+    app.post(
+      '/experiments/:id/ref',
+      {
+        schema: {
+          tags,
+          params: IdParams,
+          body: Type.Object({ referenceId: Uuid }, { additionalProperties: false }),
+          response: responses({ 200: ReferenceResponse }),
+        },
+      },
+      async (request) => references.setReference(ctx, requireCaller(request), request.params.id, request.body.referenceId),
+    );
+    app.delete(
+      '/experiments/:id/ref/:refId',
+      { schema: { tags, params: Type.Object({ id: Uuid, refId: Uuid }), response: responses({ 200: Success }) } },
+      async (request) => {
+        await references.clearReference(ctx, requireCaller(request), request.params.id, request.params.refId);
+        return { success: true as const };
+      },
+    );
+  };
+}

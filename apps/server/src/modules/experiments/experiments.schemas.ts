@@ -1,0 +1,90 @@
+import { Type } from '@sinclair/typebox';
+import { IsoDate, Uuid } from '../../lib/schemas.js';
+
+export const STATUSES = ['running', 'finished', 'failed', 'crashed'] as const;
+export const Status = Type.Union(STATUSES.map((s) => Type.Literal(s)));
+const WritableStatus = Type.Union([Type.Literal('running'), Type.Literal('finished'), Type.Literal('failed'), Type.Literal('crashed')]);
+export const Visibility = Type.Union([Type.Literal('PRIVATE'), Type.Literal('PUBLIC')]);
+
+const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
+const Description = Type.Union([Type.String({ maxLength: 10_000 }), Type.Null()]);
+const Tag = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^,]+$' });
+const Tags = Type.Array(Tag, { maxItems: 100 });
+const HyperparamValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
+const HyperparamsInput = Type.Union(
+  [
+    Type.Array(Type.Object({ key: Type.Union([Type.String(), Type.Number()]), value: Type.Optional(HyperparamValue) })),
+    Type.Record(Type.String(), HyperparamValue),
+    Type.String(),
+    Type.Null(),
+  ],
+  { description: 'A list of {key, value} (the original form), an object, or either encoded as a JSON string' },
+);
+
+export const CreateExperimentBody = Type.Object(
+  {
+    name: Name,
+    description: Type.Optional(Description),
+    hyperparams: Type.Optional(HyperparamsInput),
+    tags: Type.Optional(Type.Union([Tags, Type.Null()])),
+    workspaceId: Type.Optional(
+      Type.Union([Uuid, Type.Literal('API_DEFAULT'), Type.Null()], { description: 'Absent, null or "API_DEFAULT" = your default workspace' }),
+    ),
+    visibility: Type.Optional(Visibility),
+    status: Type.Optional(WritableStatus),
+    referenceId: Type.Optional(Type.Union([Uuid, Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+export const UpdateExperimentBody = Type.Object(
+  {
+    name: Type.Optional(Name),
+    description: Type.Optional(Description),
+    tags: Type.Optional(Tags),
+    visibility: Type.Optional(Visibility),
+    status: Type.Optional(WritableStatus),
+    hyperparams: Type.Optional(HyperparamsInput),
+  },
+  { additionalProperties: false },
+);
+
+const MetricNumber = Type.Union([Type.Number(), Type.String({ description: '"NaN", "Infinity" or "-Infinity"' }), Type.Null()]);
+
+export const Experiment = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  description: Type.Union([Type.String(), Type.Null()]),
+  hyperparams: Type.Array(Type.Object({ key: Type.String(), value: HyperparamValue })),
+  tags: Type.Array(Type.String()),
+  visibility: Type.String(),
+  status: Status,
+  workspaceId: Uuid,
+  workspace_id: Uuid,
+  referenceId: Type.Union([Uuid, Type.Null()]),
+  createdAt: IsoDate,
+  updatedAt: IsoDate,
+  lastActivityAt: IsoDate,
+  availableMetrics: Type.Array(Type.String()),
+  latestMetrics: Type.Record(Type.String(), MetricNumber, { description: 'Last value of each metric' }),
+});
+
+export const ListQuery = Type.Object(
+  {
+    workspace: Type.Optional(Uuid),
+    startwith: Type.Optional(Type.String({ maxLength: 200, description: 'Name contains (case-insensitive)' })),
+    tags: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50 })])),
+    status: Type.Optional(Type.String({ pattern: '^(running|finished|failed|crashed)(,(running|finished|failed|crashed))*$' })),
+    sort: Type.Optional(
+      Type.String({ pattern: '^(created|updated|name|metric:.+)$', description: 'created, updated, name, or metric:<name> (last value)' }),
+    ),
+    order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  },
+);
+
+export const ExperimentList = Type.Object({
+  experiments: Type.Array(Experiment),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});

@@ -1,0 +1,205 @@
+import type { Static } from '@sinclair/typebox';
+import type { AppContext, Caller } from '../../context.js';
+import type { Role } from '../../db/schema.js';
+import { badRequest, notFound } from '../../errors.js';
+import { toWire } from '../../lib/numbers.js';
+import { iso } from '../../lib/schemas.js';
+import { requireRole } from '../workspaces/access.js';
+import { findUserById } from '../auth/auth.repository.js';
+import * as repo from './experiments.repository.js';
+import type { ExperimentRow } from './experiments.repository.js';
+import type { CreateExperimentBody, Experiment, ListQuery, UpdateExperimentBody } from './experiments.schemas.js';
+import { normalizeHyperparams, type Hyperparam } from './hyperparams.js';
+
+export type ExperimentDto = Static<typeof Experiment>;
+type Summary = Awaited<ReturnType<typeof repo.seriesSummaries>>[number];
+
+const EXPERIMENT_MISSING = { code: 'EXPERIMENT_NOT_FOUND', what: 'Experiment' } as const;
+
+export function effectiveStatus(ctx: AppContext, row: Pick<ExperimentRow, 'status' | 'last_activity_at'>): ExperimentDto['status'] {
+  if (row.status === 'running' && ctx.clock() - row.last_activity_at > ctx.config.crashAfterSeconds * 1000) return 'crashed';
+  return row.status as ExperimentDto['status'];
+}
+
+export function toExperimentDto(ctx: AppContext, row: ExperimentRow, series: readonly Summary[]): ExperimentDto {
+  const latestMetrics: ExperimentDto['latestMetrics'] = {};
+  for (const s of series) latestMetrics[s.name] = s.last_value === null ? 'NaN' : toWire(s.last_value);
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description === '' ? null : row.description,
+    hyperparams: JSON.parse(row.hyperparams) as Hyperparam[],
+    tags: JSON.parse(row.tags) as string[],
+    visibility: row.visibility,
+    status: effectiveStatus(ctx, row),
+    workspaceId: row.workspace_id,
+    workspace_id: row.workspace_id,
+    referenceId: row.reference_id,
+    createdAt: iso(row.created_at)!,
+    updatedAt: iso(row.updated_at)!,
+    lastActivityAt: iso(row.last_activity_at)!,
+    availableMetrics: series.map((s) => s.name),
+    latestMetrics,
+  };
+}
+
+/** Loads an experiment the caller may act on with at least `min`; non-members get 404. */
+export async function experimentForCaller(
+  ctx: AppContext,
+  caller: Caller,
+  id: string,
+  min: Role,
+): Promise<{ row: ExperimentRow; role: Role }> {
+  const row = await repo.findExperiment(ctx.db, id);
+  if (!row) throw notFound('EXPERIMENT_NOT_FOUND', 'Experiment');
+  const role = await requireRole(ctx.db, caller.userId, row.workspace_id, min, EXPERIMENT_MISSING);
+  return { row, role };
+}
+
+async function withSeries(ctx: AppContext, row: ExperimentRow): Promise<ExperimentDto> {
+  return toExperimentDto(ctx, row, await repo.seriesSummaries(ctx.db, [row.id]));
+}
+
+function uniqueTags(tags: readonly string[] | null | undefined): string[] {
+  return [...new Set((tags ?? []).map((t) => t.trim()).filter(Boolean))];
+}
+
+export async function createExperiment(
+  ctx: AppContext,
+  caller: Caller,
+  body: Static<typeof CreateExperimentBody>,
+): Promise<ExperimentDto> {
+  let workspaceId = body.workspaceId;
+  if (workspaceId === undefined || workspaceId === null || workspaceId === 'API_DEFAULT') {
+    const user = await findUserById(ctx.db, caller.userId);
+    if (!user?.default_workspace_id) {
+      throw badRequest('You have no default workspace; pass workspaceId', [{ path: 'body.workspaceId', message: 'required' }]);
+    }
+    workspaceId = user.default_workspace_id;
+  }
+  await requireRole(ctx.db, caller.userId, workspaceId, 'editor');
+  if (body.referenceId) await experimentForCaller(ctx, caller, body.referenceId, 'viewer');
+  const now = ctx.clock();
+  const tags = uniqueTags(body.tags);
+  const row: ExperimentRow = {
+    id: ctx.newId(),
+    workspace_id: workspaceId,
+    name: body.name.trim(),
+    description: body.description ?? '',
+    hyperparams: JSON.stringify(normalizeHyperparams(body.hyperparams)),
+    tags: JSON.stringify(tags),
+    visibility: body.visibility ?? 'PRIVATE',
+    status: body.status ?? 'running',
+    reference_id: body.referenceId ?? null,
+    created_by: caller.userId,
+    created_at: now,
+    updated_at: now,
+    last_activity_at: now,
+  };
+  await ctx.db.transaction().execute((trx) => repo.insertExperiment(trx, row, tags));
+  return toExperimentDto(ctx, row, []);
+}
+
+export async function getExperiment(ctx: AppContext, caller: Caller, id: string): Promise<ExperimentDto> {
+  const { row } = await experimentForCaller(ctx, caller, id, 'viewer');
+  return withSeries(ctx, row);
+}
+
+export async function updateExperiment(
+  ctx: AppContext,
+  caller: Caller,
+  id: string,
+  body: Static<typeof UpdateExperimentBody>,
+): Promise<ExperimentDto> {
+  await experimentForCaller(ctx, caller, id, 'editor');
+  const now = ctx.clock();
+  const patch: Partial<ExperimentRow> = { updated_at: now };
+  if (body.name !== undefined) patch.name = body.name.trim();
+  if (body.description !== undefined) patch.description = body.description ?? '';
+  if (body.visibility !== undefined) patch.visibility = body.visibility;
+  if (body.status !== undefined) {
+    patch.status = body.status;
+    patch.last_activity_at = now;
+  }
+  if (body.hyperparams !== undefined) patch.hyperparams = JSON.stringify(normalizeHyperparams(body.hyperparams));
+  const tags = body.tags === undefined ? undefined : uniqueTags(body.tags);
+  if (tags !== undefined) patch.tags = JSON.stringify(tags);
+  await ctx.db.transaction().execute(async (trx) => {
+    await repo.updateExperiment(trx, id, patch);
+    if (tags !== undefined) await repo.replaceTags(trx, id, tags);
+  });
+  const row = await repo.findExperiment(ctx.db, id);
+  if (!row) throw notFound('EXPERIMENT_NOT_FOUND', 'Experiment');
+  return withSeries(ctx, row);
+}
+
+export async function deleteExperiment(ctx: AppContext, caller: Caller, id: string): Promise<void> {
+  await experimentForCaller(ctx, caller, id, 'editor');
+  await ctx.db.transaction().execute((trx) => repo.deleteExperiment(trx, id));
+}
+
+function decodeCursor(cursor: string | undefined): number {
+  if (!cursor) return 0;
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o?: unknown };
+    if (typeof parsed.o === 'number' && Number.isInteger(parsed.o) && parsed.o >= 0) return parsed.o;
+  } catch {
+    // fall through to the error below
+  }
+  throw badRequest('query.cursor is not a cursor this server issued', [{ path: 'query.cursor', message: 'invalid cursor' }]);
+}
+
+function encodeCursor(offset: number): string {
+  return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
+}
+
+export async function listExperiments(
+  ctx: AppContext,
+  caller: Caller,
+  query: Static<typeof ListQuery>,
+): Promise<{ experiments: ExperimentDto[]; nextCursor: string | null }> {
+  let workspaceIds: string[];
+  if (query.workspace) {
+    await requireRole(ctx.db, caller.userId, query.workspace, 'viewer');
+    workspaceIds = [query.workspace];
+  } else {
+    workspaceIds = await repo.memberWorkspaceIds(ctx.db, caller.userId);
+  }
+  const rawTags = query.tags === undefined ? [] : Array.isArray(query.tags) ? query.tags : query.tags.split(',');
+  const tags = uniqueTags(rawTags);
+  const statuses = query.status ? query.status.split(',') : [];
+  const sortParam = query.sort ?? 'created';
+  const sort = sortParam.startsWith('metric:')
+    ? ({ by: 'metric', metric: sortParam.slice('metric:'.length) } as const)
+    : ({ by: sortParam as 'created' | 'updated' | 'name' } as const);
+  const order = query.order ?? (sort.by === 'name' ? 'asc' : 'desc');
+  const limit = query.limit ?? 50;
+  const offset = decodeCursor(query.cursor);
+  const rows = await repo.listExperiments(ctx.db, ctx.dialect, {
+    workspaceIds,
+    nameContains: query.startwith?.trim() || undefined,
+    tags,
+    statuses,
+    crashedBefore: ctx.clock() - ctx.config.crashAfterSeconds * 1000,
+    sort,
+    order,
+    offset,
+    limit: limit + 1,
+  });
+  const page = rows.slice(0, limit);
+  const series = await repo.seriesSummaries(
+    ctx.db,
+    page.map((r) => r.id),
+  );
+  const byExperiment = new Map<string, Summary[]>();
+  for (const s of series) {
+    const list = byExperiment.get(s.experiment_id) ?? [];
+    list.push(s);
+    byExperiment.set(s.experiment_id, list);
+  }
+  return {
+    experiments: page.map((r) => toExperimentDto(ctx, r, byExperiment.get(r.id) ?? [])),
+    nextCursor: rows.length > limit ? encodeCursor(offset + limit) : null,
+  };
+}
+

@@ -1,0 +1,74 @@
+import { badRequest } from '../../errors.js';
+
+export type HyperparamValue = string | number | boolean | null;
+export interface Hyperparam {
+  key: string;
+  value: HyperparamValue;
+}
+
+const MAX_HYPERPARAMS = 1000;
+const MAX_KEY = 256;
+const MAX_VALUE = 10_000;
+
+function checkValue(path: string, value: unknown): HyperparamValue {
+  if (value === null || typeof value === 'boolean') return value;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw badRequest(`${path} must be a finite number`, [{ path, message: 'must be finite' }]);
+    return value;
+  }
+  if (typeof value === 'string') {
+    if (value.length > MAX_VALUE) throw badRequest(`${path} is longer than ${MAX_VALUE} characters`, [{ path, message: 'too long' }]);
+    return value;
+  }
+  throw badRequest(`${path} must be a string, number or boolean`, [{ path, message: 'must be a string, number or boolean' }]);
+}
+
+function checkKey(path: string, key: unknown): string {
+  if (typeof key === 'number') key = String(key);
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY) {
+    throw badRequest(`${path} must be a non-empty string of at most ${MAX_KEY} characters`, [{ path, message: 'invalid key' }]);
+  }
+  return key;
+}
+
+/**
+ * Accepts hyperparameters in any of the wire forms clients send — the original `[{key, value}]`
+ * list, a plain object, or either as a JSON string — and returns the list form, keys unique
+ * (a later duplicate wins, as in a dict).
+ */
+export function normalizeHyperparams(input: unknown, path = 'body.hyperparams'): Hyperparam[] {
+  if (input === undefined || input === null) return [];
+  if (typeof input === 'string') {
+    let value: unknown;
+    try {
+      value = JSON.parse(input) as unknown;
+    } catch {
+      throw badRequest(`${path} is a string but not valid JSON`, [{ path, message: 'invalid JSON string' }]);
+    }
+    if (typeof value === 'string') throw badRequest(`${path} must be a list or an object`, [{ path, message: 'must be a list or an object' }]);
+    return normalizeHyperparams(value, path);
+  }
+  return fromStructured(input, path);
+}
+
+function fromStructured(value: unknown, path: string): Hyperparam[] {
+  const byKey = new Map<string, HyperparamValue>();
+  if (Array.isArray(value)) {
+    value.forEach((item: unknown, i) => {
+      const itemPath = `${path}.${i}`;
+      if (typeof item !== 'object' || item === null || Array.isArray(item) || !('key' in item)) {
+        throw badRequest(`${itemPath} must be an object {key, value}`, [{ path: itemPath, message: 'must be {key, value}' }]);
+      }
+      const { key, value: v } = item as { key: unknown; value?: unknown };
+      byKey.set(checkKey(`${itemPath}.key`, key), checkValue(`${itemPath}.value`, v ?? null));
+    });
+  } else if (typeof value === 'object') {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      byKey.set(checkKey(`${path}.${k}`, k), checkValue(`${path}.${k}`, v));
+    }
+  } else {
+    throw badRequest(`${path} must be a list of {key, value}, an object, or a JSON string`, [{ path, message: 'wrong type' }]);
+  }
+  if (byKey.size > MAX_HYPERPARAMS) throw badRequest(`${path} has more than ${MAX_HYPERPARAMS} entries`, [{ path, message: 'too many' }]);
+  return [...byKey].map(([key, v]) => ({ key, value: v }));
+}

@@ -1,0 +1,73 @@
+import type { AppContext, Caller } from '../../context.js';
+import { AppError, notFound } from '../../errors.js';
+import { iso } from '../../lib/schemas.js';
+import { roleIn } from '../workspaces/access.js';
+import { effectiveStatus, experimentForCaller } from './experiments.service.js';
+import * as repo from './experiments.repository.js';
+
+export interface ChainLink {
+  id: string;
+  name: string;
+  status: string;
+  workspaceId: string;
+  createdAt: string;
+}
+
+const MAX_CHAIN = 1000;
+
+/**
+ * The experiment's references, oldest first: [..., reference of reference, reference]. The walk
+ * stops at an experiment the caller may not read, so the chain never leaks another workspace.
+ */
+async function chainOf(ctx: AppContext, caller: Caller, startId: string | null): Promise<ChainLink[]> {
+  const links: ChainLink[] = [];
+  const seen = new Set<string>();
+  for (let id = startId; id !== null && !seen.has(id) && links.length < MAX_CHAIN; ) {
+    seen.add(id);
+    const row = await repo.findExperiment(ctx.db, id);
+    if (!row || (await roleIn(ctx.db, caller.userId, row.workspace_id)) === null) break;
+    links.push({ id: row.id, name: row.name, status: effectiveStatus(ctx, row), workspaceId: row.workspace_id, createdAt: iso(row.created_at)! });
+    id = row.reference_id;
+  }
+  return links.reverse();
+}
+
+export async function getReference(
+  ctx: AppContext,
+  caller: Caller,
+  id: string,
+): Promise<{ referenceId: string | null; chain: ChainLink[] }> {
+  const { row } = await experimentForCaller(ctx, caller, id, 'viewer');
+  return { referenceId: row.reference_id, chain: await chainOf(ctx, caller, row.reference_id) };
+}
+
+export async function setReference(
+  ctx: AppContext,
+  caller: Caller,
+  id: string,
+  referenceId: string,
+): Promise<{ referenceId: string | null; chain: ChainLink[] }> {
+  await experimentForCaller(ctx, caller, id, 'editor');
+  if (referenceId === id) throw new AppError('REFERENCE_CYCLE', 409, 'An experiment cannot be its own reference');
+  await experimentForCaller(ctx, caller, referenceId, 'viewer').catch((err: unknown) => {
+    if (err instanceof AppError && err.status === 404) throw notFound('REFERENCE_NOT_FOUND', 'Reference experiment');
+    throw err;
+  });
+  await ctx.db.transaction().execute(async (trx) => {
+    // Walk the whole chain (whatever the caller can read) so no cycle is ever stored.
+    const seen = new Set<string>();
+    for (let cur: string | null = referenceId; cur !== null && !seen.has(cur); ) {
+      if (cur === id) throw new AppError('REFERENCE_CYCLE', 409, 'That reference would make a cycle of references');
+      seen.add(cur);
+      cur = (await repo.findExperiment(trx, cur))?.reference_id ?? null;
+    }
+    await repo.updateExperiment(trx, id, { reference_id: referenceId, updated_at: ctx.clock() });
+  });
+  return getReference(ctx, caller, id);
+}
+
+export async function clearReference(ctx: AppContext, caller: Caller, id: string, refId: string): Promise<void> {
+  const { row } = await experimentForCaller(ctx, caller, id, 'editor');
+  if (row.reference_id !== refId) throw notFound('REFERENCE_NOT_FOUND', 'Reference');
+  await repo.updateExperiment(ctx.db, id, { reference_id: null, updated_at: ctx.clock() });
+}

@@ -1,0 +1,35 @@
+import type { Kysely } from 'kysely';
+import type { ApiKeysTable, DB } from '../../db/schema.js';
+
+export async function insertKey(db: Kysely<DB>, key: ApiKeysTable): Promise<void> {
+  await db.insertInto('api_keys').values(key).execute();
+}
+
+export function listKeys(db: Kysely<DB>, userId: string) {
+  return db
+    .selectFrom('api_keys')
+    .select(['id', 'name', 'prefix', 'created_at', 'last_used_at', 'revoked_at'])
+    .where('user_id', '=', userId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .execute();
+}
+
+/** Revokes a key of this user; false when the user has no such key. */
+export async function revokeKey(db: Kysely<DB>, userId: string, id: string, now: number): Promise<boolean> {
+  const found = await db
+    .selectFrom('api_keys')
+    .select(['id', 'revoked_at'])
+    .where('id', '=', id)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  if (!found) return false;
+  if (found.revoked_at === null) {
+    await db.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', id).execute();
+  }
+  return true;
+}
+
+export function findUserIdByEmail(db: Kysely<DB>, email: string) {
+  return db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
+}

@@ -1,0 +1,126 @@
+/**
+ * Metric points are stored in blocks: up to BLOCK_POINTS points of one series packed as three
+ * little-endian float64 columns (steps, values, times), with a summary (first/last/min/max,
+ * NaN count) kept in columns beside it, so reads can skip or summarise whole blocks.
+ */
+export const BLOCK_POINTS = 4096;
+/** A trailing block smaller than this is merged with the next append instead of left tiny. */
+export const SMALL_BLOCK_POINTS = 512;
+
+export interface Points {
+  steps: Float64Array;
+  values: Float64Array;
+  times: Float64Array;
+  metadata: (string | null)[] | null;
+}
+
+export interface BlockSummary {
+  step_min: number;
+  step_max: number;
+  point_count: number;
+  first_step: number;
+  first_value: number | null;
+  last_step: number;
+  last_value: number | null;
+  min_value: number | null;
+  min_step: number | null;
+  max_value: number | null;
+  max_step: number | null;
+  nan_count: number;
+}
+
+/** SQLite stores NaN as NULL; so do we, in summary columns, on both dialects. */
+const nanToNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
+
+/** "First" is the lowest step (earliest on ties), "last" the highest (latest on ties). */
+export function summarize(p: Points): BlockSummary {
+  const n = p.values.length;
+  let firstI = 0;
+  let lastI = 0;
+  let minI = -1;
+  let maxI = -1;
+  let nan = 0;
+  let stepMin = Infinity;
+  let stepMax = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const s = p.steps[i]!;
+    const v = p.values[i]!;
+    if (s < stepMin) {
+      stepMin = s;
+      firstI = i;
+    }
+    if (s >= stepMax) {
+      stepMax = s;
+      lastI = i;
+    }
+    if (Number.isNaN(v)) {
+      nan++;
+    } else {
+      if (minI < 0 || v < p.values[minI]!) minI = i;
+      if (maxI < 0 || v > p.values[maxI]!) maxI = i;
+    }
+  }
+  return {
+    step_min: stepMin,
+    step_max: stepMax,
+    point_count: n,
+    first_step: p.steps[firstI]!,
+    first_value: nanToNull(p.values[firstI]!),
+    last_step: p.steps[lastI]!,
+    last_value: nanToNull(p.values[lastI]!),
+    min_value: minI < 0 ? null : p.values[minI]!,
+    min_step: minI < 0 ? null : p.steps[minI]!,
+    max_value: maxI < 0 ? null : p.values[maxI]!,
+    max_step: maxI < 0 ? null : p.steps[maxI]!,
+    nan_count: nan,
+  };
+}
+
+export function encode(p: Points): Uint8Array {
+  const n = p.values.length;
+  const packed = new Float64Array(n * 3);
+  packed.set(p.steps, 0);
+  packed.set(p.values, n);
+  packed.set(p.times, 2 * n);
+  return new Uint8Array(packed.buffer);
+}
+
+export function decode(data: Uint8Array, metadata: string | null): Points {
+  // Copy: the driver's buffer may not be 8-byte aligned.
+  const aligned = new Float64Array(data.byteLength / 8);
+  new Uint8Array(aligned.buffer).set(data);
+  const n = aligned.length / 3;
+  return {
+    steps: aligned.subarray(0, n),
+    values: aligned.subarray(n, 2 * n),
+    times: aligned.subarray(2 * n, 3 * n),
+    metadata: metadata === null ? null : (JSON.parse(metadata) as (string | null)[]),
+  };
+}
+
+export function slice(p: Points, start: number, end: number): Points {
+  return {
+    steps: p.steps.subarray(start, end),
+    values: p.values.subarray(start, end),
+    times: p.times.subarray(start, end),
+    metadata: p.metadata ? p.metadata.slice(start, end) : null,
+  };
+}
+
+export function concat(a: Points, b: Points): Points {
+  const join = (x: Float64Array, y: Float64Array): Float64Array => {
+    const out = new Float64Array(x.length + y.length);
+    out.set(x, 0);
+    out.set(y, x.length);
+    return out;
+  };
+  const metadata =
+    a.metadata || b.metadata
+      ? [...(a.metadata ?? new Array<null>(a.values.length).fill(null)), ...(b.metadata ?? new Array<null>(b.values.length).fill(null))]
+      : null;
+  return { steps: join(a.steps, b.steps), values: join(a.values, b.values), times: join(a.times, b.times), metadata };
+}
+
+export function metadataText(p: Points): string | null {
+  return p.metadata && p.metadata.some((m) => m !== null) ? JSON.stringify(p.metadata) : null;
+}

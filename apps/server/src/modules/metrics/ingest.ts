@@ -1,0 +1,179 @@
+import { AppError, badRequest } from '../../errors.js';
+import { fromWire } from '../../lib/numbers.js';
+
+/** Published limits of one metrics batch (also in the OpenAPI document). */
+export const LIMITS = {
+  maxPointsPerBatch: 200_000,
+  maxSeriesPerBatch: 1_000,
+  maxBodyBytes: 64 * 1024 * 1024,
+  maxNameLength: 256,
+  maxMetadataBytes: 4_096,
+  maxBatchIdLength: 128,
+  maxStep: Number.MAX_SAFE_INTEGER,
+} as const;
+
+/** Points of one series in arrival order; `null` steps are assigned at commit. */
+export interface SeriesInput {
+  steps: (number | null)[];
+  values: number[];
+  times: (number | null)[];
+  metadata: (string | null)[] | null;
+}
+
+export interface ParsedBatch {
+  batchId: string | null;
+  series: Map<string, SeriesInput>;
+  count: number;
+}
+
+function fail(path: string, message: string): never {
+  throw badRequest(`${path} ${message}`, [{ path, message }]);
+}
+
+function checkName(path: string, name: unknown): string {
+  if (typeof name !== 'string' || name.trim() === '') fail(path, 'must be a non-empty string');
+  if (name.length > LIMITS.maxNameLength) fail(path, `is longer than the limit of ${LIMITS.maxNameLength} characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f]/.test(name)) fail(path, 'must not contain control characters');
+  return name;
+}
+
+function checkValue(path: string, value: unknown): number {
+  const n = fromWire(value);
+  if (n === undefined) fail(path, 'must be a number or one of "NaN", "Infinity", "-Infinity"');
+  return n;
+}
+
+function checkStep(path: string, step: unknown): number | null {
+  if (step === null || step === undefined) return null;
+  if (typeof step !== 'number' || !Number.isInteger(step) || step < 0 || step > LIMITS.maxStep) {
+    fail(path, 'must be a non-negative integer or null');
+  }
+  return step;
+}
+
+function checkTime(path: string, time: unknown): number | null {
+  if (time === null || time === undefined) return null;
+  if (typeof time !== 'number' || !Number.isFinite(time) || time < 0) fail(path, 'must be epoch milliseconds or null');
+  return time;
+}
+
+function checkMetadata(path: string, metadata: unknown): string | null {
+  if (metadata === null || metadata === undefined) return null;
+  if (typeof metadata !== 'object' || Array.isArray(metadata)) fail(path, 'must be an object or null');
+  const text = JSON.stringify(metadata);
+  if (Buffer.byteLength(text) > LIMITS.maxMetadataBytes) {
+    throw new AppError('PAYLOAD_TOO_LARGE', 413, `${path} is larger than the limit of ${LIMITS.maxMetadataBytes} bytes`, [
+      { path, message: 'too large' },
+    ]);
+  }
+  return text;
+}
+
+function tooMany(count: number): never {
+  throw new AppError(
+    'PAYLOAD_TOO_LARGE',
+    413,
+    `Batch has ${count} points; the limit is ${LIMITS.maxPointsPerBatch} points per batch — split it`,
+    { limit: LIMITS.maxPointsPerBatch },
+  );
+}
+
+function seriesFor(map: Map<string, SeriesInput>, name: string): SeriesInput {
+  let s = map.get(name);
+  if (!s) {
+    if (map.size >= LIMITS.maxSeriesPerBatch) {
+      throw new AppError('PAYLOAD_TOO_LARGE', 413, `Batch names more than ${LIMITS.maxSeriesPerBatch} metrics`, {
+        limit: LIMITS.maxSeriesPerBatch,
+      });
+    }
+    s = { steps: [], values: [], times: [], metadata: null };
+    map.set(name, s);
+  }
+  return s;
+}
+
+const ROW_KEYS = new Set(['name', 'value', 'step', 'metadata', 'time']);
+
+function parseRows(rows: unknown[]): Map<string, SeriesInput> {
+  if (rows.length > LIMITS.maxPointsPerBatch) tooMany(rows.length);
+  const map = new Map<string, SeriesInput>();
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    const path = `body.${i}`;
+    if (typeof row !== 'object' || row === null || Array.isArray(row)) fail(path, 'must be an object {name, value, step?, metadata?}');
+    const r = row as Record<string, unknown>;
+    for (const key in r) if (!ROW_KEYS.has(key)) fail(`${path}.${key}`, 'is not a known field');
+    const s = seriesFor(map, checkName(`${path}.name`, r.name));
+    s.values.push(checkValue(`${path}.value`, r.value));
+    s.steps.push(checkStep(`${path}.step`, r.step));
+    s.times.push(checkTime(`${path}.time`, r.time));
+    const meta = checkMetadata(`${path}.metadata`, r.metadata);
+    if (meta !== null && s.metadata === null) s.metadata = new Array<string | null>(s.values.length - 1).fill(null);
+    if (s.metadata !== null) s.metadata.push(meta);
+  }
+  return map;
+}
+
+const COLUMNAR_KEYS = new Set(['batchId', 'series']);
+const SERIES_KEYS = new Set(['steps', 'values', 'times', 'metadata']);
+
+function parseColumnar(body: Record<string, unknown>): Map<string, SeriesInput> {
+  for (const key in body) if (!COLUMNAR_KEYS.has(key)) fail(`body.${key}`, 'is not a known field');
+  const series = body.series;
+  if (typeof series !== 'object' || series === null || Array.isArray(series)) fail('body.series', 'must be an object {name: {steps, values, times?}}');
+  const map = new Map<string, SeriesInput>();
+  let count = 0;
+  for (const [name, raw] of Object.entries(series as Record<string, unknown>)) {
+    const path = `body.series.${name}`;
+    checkName(path, name);
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(path, 'must be an object {steps, values, times?}');
+    const col = raw as Record<string, unknown>;
+    for (const key in col) if (!SERIES_KEYS.has(key)) fail(`${path}.${key}`, 'is not a known field');
+    if (!Array.isArray(col.values)) fail(`${path}.values`, 'must be an array');
+    const n = col.values.length;
+    count += n;
+    if (count > LIMITS.maxPointsPerBatch) tooMany(count);
+    for (const key of ['steps', 'times', 'metadata'] as const) {
+      const arr = col[key];
+      if (arr !== undefined && arr !== null && (!Array.isArray(arr) || arr.length !== n)) {
+        fail(`${path}.${key}`, `must be an array as long as values (${n})`);
+      }
+    }
+    const s = seriesFor(map, name);
+    const values = col.values as unknown[];
+    const steps = col.steps as unknown[] | undefined | null;
+    const times = col.times as unknown[] | undefined | null;
+    const metadata = col.metadata as unknown[] | undefined | null;
+    for (let i = 0; i < n; i++) {
+      s.values.push(checkValue(`${path}.values.${i}`, values[i]));
+      s.steps.push(steps ? checkStep(`${path}.steps.${i}`, steps[i]) : null);
+      s.times.push(times ? checkTime(`${path}.times.${i}`, times[i]) : null);
+    }
+    if (metadata) s.metadata = metadata.map((m, i) => checkMetadata(`${path}.metadata.${i}`, m));
+  }
+  return map;
+}
+
+/** Validates a batch body in either wire form. Throws a 400/413 AppError naming the first bad field. */
+export function parseBatch(body: unknown, headerBatchId: string | undefined): ParsedBatch {
+  let series: Map<string, SeriesInput>;
+  let batchId: unknown = headerBatchId;
+  if (Array.isArray(body)) {
+    series = parseRows(body);
+  } else if (typeof body === 'object' && body !== null) {
+    const obj = body as Record<string, unknown>;
+    series = parseColumnar(obj);
+    if (obj.batchId !== undefined && obj.batchId !== null) batchId = obj.batchId;
+  } else {
+    fail('body', 'must be a list of points or {batchId?, series}');
+  }
+  if (batchId !== undefined && batchId !== null) {
+    if (typeof batchId !== 'string' || batchId.length === 0 || batchId.length > LIMITS.maxBatchIdLength) {
+      fail('body.batchId', `must be a string of 1 to ${LIMITS.maxBatchIdLength} characters`);
+    }
+  }
+  let count = 0;
+  for (const s of series.values()) count += s.values.length;
+  return { batchId: (batchId as string | undefined) ?? null, series, count };
+}

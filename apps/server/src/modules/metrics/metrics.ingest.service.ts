@@ -1,0 +1,104 @@
+import type { Kysely } from 'kysely';
+import type { AppContext, Caller } from '../../context.js';
+import type { DB } from '../../db/schema.js';
+import { experimentForCaller } from '../experiments/experiments.service.js';
+import { BLOCK_POINTS, SMALL_BLOCK_POINTS, concat, decode, encode, metadataText, slice, summarize, type Points } from './blocks.js';
+import type { ParsedBatch, SeriesInput } from './ingest.js';
+import * as repo from './metrics.repository.js';
+
+export interface IngestResult {
+  success: true;
+  count: number;
+  /** True when this batchId was already committed: nothing new was written. */
+  duplicate: boolean;
+}
+
+/** Resolves missing steps (next step of the series) and times (now) into packed columns. */
+function resolvePoints(input: SeriesInput, lastStep: number, now: number): Points {
+  const n = input.values.length;
+  const steps = new Float64Array(n);
+  const times = new Float64Array(n);
+  let next = lastStep + 1;
+  for (let i = 0; i < n; i++) {
+    const s = input.steps[i] ?? next;
+    steps[i] = s;
+    if (s + 1 > next) next = s + 1;
+    times[i] = input.times[i] ?? now;
+  }
+  return { steps, values: Float64Array.from(input.values), times, metadata: input.metadata };
+}
+
+function blockRow(seriesId: number, seq: number, p: Points): repo.BlockRow {
+  return { series_id: seriesId, seq, ...summarize(p), data: encode(p), metadata: metadataText(p) };
+}
+
+async function appendToSeries(db: Kysely<DB>, series: repo.SeriesRow, points: Points, now: number): Promise<void> {
+  const blocks: repo.BlockRow[] = [];
+  let rest = points;
+  let seq = series.block_count;
+  // Top up a small trailing block first, so many tiny batches do not leave many tiny blocks.
+  if (seq > 0 && rest.values.length < BLOCK_POINTS) {
+    const last = await repo.findBlock(db, series.id, seq - 1);
+    if (last && last.point_count < SMALL_BLOCK_POINTS) {
+      const take = Math.min(rest.values.length, BLOCK_POINTS - last.point_count);
+      const merged = concat(decode(last.data, last.metadata), slice(rest, 0, take));
+      await repo.replaceBlock(db, blockRow(series.id, seq - 1, merged));
+      rest = slice(rest, take, rest.values.length);
+    }
+  }
+  for (let start = 0; start < rest.values.length; start += BLOCK_POINTS) {
+    blocks.push(blockRow(series.id, seq++, slice(rest, start, Math.min(start + BLOCK_POINTS, rest.values.length))));
+  }
+  await repo.insertBlocks(db, blocks);
+
+  const s = summarize(points);
+  const wasEmpty = series.point_count === 0;
+  const updated: repo.SeriesRow = {
+    ...series,
+    point_count: series.point_count + points.values.length,
+    block_count: seq,
+    first_step: wasEmpty ? s.step_min : Math.min(series.first_step, s.step_min),
+    last_step: wasEmpty ? s.step_max : Math.max(series.last_step, s.step_max),
+    last_value: wasEmpty || s.last_step >= series.last_step ? s.last_value : series.last_value,
+    min_value: s.min_value === null ? series.min_value : series.min_value === null ? s.min_value : Math.min(series.min_value, s.min_value),
+    max_value: s.max_value === null ? series.max_value : series.max_value === null ? s.max_value : Math.max(series.max_value, s.max_value),
+    nan_count: series.nan_count + s.nan_count,
+    updated_at: now,
+  };
+  await repo.updateSeries(db, updated);
+}
+
+/**
+ * Appends a batch to an experiment, all or nothing: it returns only after the commit, and a
+ * batchId already committed makes the call a no-op that reports the original count.
+ */
+export async function ingestBatch(ctx: AppContext, caller: Caller, experimentId: string, batch: ParsedBatch): Promise<IngestResult> {
+  await experimentForCaller(ctx, caller, experimentId, 'editor');
+  const now = ctx.clock();
+  return ctx.db.transaction().execute(async (trx) => {
+    if (batch.batchId !== null) {
+      const claimed = await repo.claimBatch(trx, {
+        experiment_id: experimentId,
+        batch_id: batch.batchId,
+        point_count: batch.count,
+        created_at: now,
+      });
+      if (!claimed) {
+        const previous = await repo.findBatch(trx, experimentId, batch.batchId);
+        return { success: true, count: previous?.point_count ?? batch.count, duplicate: true };
+      }
+    }
+    if (batch.count > 0) {
+      const names = [...batch.series.keys()].filter((n) => (batch.series.get(n)?.values.length ?? 0) > 0);
+      const seriesRows = await repo.lockSeries(trx, ctx.dialect, experimentId, names, now);
+      for (const name of names) {
+        const series = seriesRows.get(name);
+        const input = batch.series.get(name);
+        if (!series || !input) throw new Error(`series ${name} vanished inside its transaction`);
+        await appendToSeries(trx, series, resolvePoints(input, series.last_step, now), now);
+      }
+    }
+    await repo.touchExperiment(trx, experimentId, now);
+    return { success: true, count: batch.count, duplicate: false };
+  });
+}

@@ -1,0 +1,156 @@
+import type { Kysely } from 'kysely';
+import type { DialectHelpers } from '../../db/dialect.js';
+import type { DB, MetricBlocksTable, MetricSeriesTable } from '../../db/schema.js';
+
+export type SeriesRow = Omit<MetricSeriesTable, 'id'> & { id: number };
+export type BlockRow = MetricBlocksTable;
+export type BlockSummaryRow = Omit<MetricBlocksTable, 'data' | 'metadata'>;
+
+/** Claims a batch id; false when this experiment already committed a batch with it. */
+export async function claimBatch(
+  db: Kysely<DB>,
+  row: { experiment_id: string; batch_id: string; point_count: number; created_at: number },
+): Promise<boolean> {
+  const result = await db
+    .insertInto('metric_batches')
+    .values(row)
+    .onConflict((oc) => oc.columns(['experiment_id', 'batch_id']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+export function findBatch(db: Kysely<DB>, experimentId: string, batchId: string) {
+  return db
+    .selectFrom('metric_batches')
+    .select('point_count')
+    .where('experiment_id', '=', experimentId)
+    .where('batch_id', '=', batchId)
+    .executeTakeFirst();
+}
+
+/** Series rows for these names, created empty when missing, locked for this transaction on PostgreSQL. */
+export async function lockSeries(
+  db: Kysely<DB>,
+  dialect: DialectHelpers,
+  experimentId: string,
+  names: readonly string[],
+  now: number,
+): Promise<Map<string, SeriesRow>> {
+  await db
+    .insertInto('metric_series')
+    .values(
+      names.map((name) => ({
+        experiment_id: experimentId,
+        name,
+        point_count: 0,
+        block_count: 0,
+        first_step: 0,
+        last_step: -1,
+        last_value: null,
+        min_value: null,
+        max_value: null,
+        nan_count: 0,
+        updated_at: now,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['experiment_id', 'name']).doNothing())
+    .execute();
+  let q = db.selectFrom('metric_series').selectAll().where('experiment_id', '=', experimentId).where('name', 'in', names);
+  if (dialect.rowLocks) q = q.forUpdate();
+  const rows = await q.execute();
+  return new Map(rows.map((r) => [r.name, r as SeriesRow]));
+}
+
+export async function updateSeries(db: Kysely<DB>, row: SeriesRow): Promise<void> {
+  const { id, ...rest } = row;
+  await db.updateTable('metric_series').set(rest).where('id', '=', id).execute();
+}
+
+export async function insertBlocks(db: Kysely<DB>, blocks: BlockRow[]): Promise<void> {
+  // Chunked so one statement stays under SQLite's bound-parameter limit.
+  for (let i = 0; i < blocks.length; i += 100) {
+    await db.insertInto('metric_blocks').values(blocks.slice(i, i + 100)).execute();
+  }
+}
+
+export async function replaceBlock(db: Kysely<DB>, block: BlockRow): Promise<void> {
+  const { series_id, seq, ...rest } = block;
+  await db.updateTable('metric_blocks').set(rest).where('series_id', '=', series_id).where('seq', '=', seq).execute();
+}
+
+export function findBlock(db: Kysely<DB>, seriesId: number, seq: number) {
+  return db.selectFrom('metric_blocks').selectAll().where('series_id', '=', seriesId).where('seq', '=', seq).executeTakeFirst();
+}
+
+export async function touchExperiment(db: Kysely<DB>, experimentId: string, now: number): Promise<void> {
+  await db.updateTable('experiments').set({ last_activity_at: now, updated_at: now }).where('id', '=', experimentId).execute();
+}
+
+export function listSeries(db: Kysely<DB>, experimentId: string) {
+  return db
+    .selectFrom('metric_series')
+    .selectAll()
+    .where('experiment_id', '=', experimentId)
+    .where('point_count', '>', 0)
+    .orderBy('name')
+    .execute() as Promise<SeriesRow[]>;
+}
+
+export function findSeries(db: Kysely<DB>, experimentId: string, name: string) {
+  return db
+    .selectFrom('metric_series')
+    .selectAll()
+    .where('experiment_id', '=', experimentId)
+    .where('name', '=', name)
+    .where('point_count', '>', 0)
+    .executeTakeFirst() as Promise<SeriesRow | undefined>;
+}
+
+/** Summaries (no point data) of the blocks of a series overlapping a step range. */
+export function blockSummaries(db: Kysely<DB>, seriesId: number, from: number, to: number): Promise<BlockSummaryRow[]> {
+  return db
+    .selectFrom('metric_blocks')
+    .select([
+      'series_id',
+      'seq',
+      'step_min',
+      'step_max',
+      'point_count',
+      'first_step',
+      'first_value',
+      'last_step',
+      'last_value',
+      'min_value',
+      'min_step',
+      'max_value',
+      'max_step',
+      'nan_count',
+    ])
+    .where('series_id', '=', seriesId)
+    .where('step_max', '>=', from)
+    .where('step_min', '<=', to)
+    .orderBy('seq')
+    .execute();
+}
+
+export function blockData(db: Kysely<DB>, seriesId: number, seqs: readonly number[]) {
+  return db
+    .selectFrom('metric_blocks')
+    .select(['seq', 'data', 'metadata'])
+    .where('series_id', '=', seriesId)
+    .where('seq', 'in', seqs)
+    .orderBy('seq')
+    .execute();
+}
+
+/** Blocks of a series in append order, from `fromSeq` on, with their data. */
+export function blocksFrom(db: Kysely<DB>, seriesId: number, fromSeq: number, limit: number) {
+  return db
+    .selectFrom('metric_blocks')
+    .select(['seq', 'data', 'metadata', 'step_min', 'step_max'])
+    .where('series_id', '=', seriesId)
+    .where('seq', '>=', fromSeq)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+}

@@ -1,0 +1,198 @@
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { AppContext } from '../../context.js';
+import { IdParams, IsoDate, responses } from '../../lib/schemas.js';
+import { requireCaller } from '../auth/caller.hook.js';
+import { LIMITS, parseBatch } from './ingest.js';
+import { ingestBatch } from './metrics.ingest.service.js';
+import { exportCsv, listMetrics, readBuckets, readRaw } from './metrics.read.service.js';
+
+const WireNumber = Type.Union([Type.Number(), Type.Literal('NaN'), Type.Literal('Infinity'), Type.Literal('-Infinity')]);
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+const RowPoint = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength }),
+    value: WireNumber,
+    step: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
+    metadata: Type.Optional(Nullable(Type.Object({}, { additionalProperties: true }))),
+    time: Type.Optional(Nullable(Type.Number({ description: 'epoch milliseconds; default: arrival time' }))),
+  },
+  { additionalProperties: false },
+);
+const ColumnarBatch = Type.Object(
+  {
+    batchId: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.maxBatchIdLength })),
+    series: Type.Record(
+      Type.String({ maxLength: LIMITS.maxNameLength }),
+      Type.Object(
+        {
+          steps: Type.Optional(Type.Array(Nullable(Type.Integer({ minimum: 0 })))),
+          values: Type.Array(WireNumber),
+          times: Type.Optional(Type.Array(Nullable(Type.Number()))),
+          metadata: Type.Optional(Type.Array(Nullable(Type.Object({}, { additionalProperties: true })))),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const BatchBody = Type.Union([Type.Array(RowPoint), ColumnarBatch], {
+  // Validated by parseBatch (fast, hand-written for batches of 10^5 points); this schema documents it.
+  'x-tora-manual-validation': true,
+  description:
+    `Rows form (the original Tora's) or columnar form. Limits: ${LIMITS.maxPointsPerBatch} points, ` +
+    `${LIMITS.maxSeriesPerBatch} metrics and ${LIMITS.maxBodyBytes} bytes per batch (413 beyond), ` +
+    `metric names up to ${LIMITS.maxNameLength} characters, metadata up to ${LIMITS.maxMetadataBytes} bytes per point.`,
+});
+
+const MetricSummary = Type.Object({
+  name: Type.String(),
+  count: Type.Integer(),
+  firstStep: Type.Number(),
+  lastStep: Type.Number(),
+  lastValue: WireNumber,
+  min: Nullable(WireNumber),
+  max: Nullable(WireNumber),
+  nanCount: Type.Integer(),
+  updatedAt: IsoDate,
+});
+
+const SeriesQuery = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength }),
+  from: Type.Optional(Type.Number({ description: 'first step (inclusive)' })),
+  to: Type.Optional(Type.Number({ description: 'last step (inclusive)' })),
+  budget: Type.Optional(Type.Integer({ minimum: 1, maximum: 20_000, default: 1000, description: 'buckets, e.g. the chart width in pixels' })),
+});
+
+const Buckets = Type.Object({
+  count: Type.Array(Type.Integer()),
+  firstStep: Type.Array(Type.Number()),
+  firstValue: Type.Array(WireNumber),
+  lastStep: Type.Array(Type.Number()),
+  lastValue: Type.Array(WireNumber),
+  minStep: Type.Array(Nullable(Type.Number())),
+  minValue: Type.Array(Nullable(WireNumber)),
+  maxStep: Type.Array(Nullable(Type.Number())),
+  maxValue: Type.Array(Nullable(WireNumber)),
+  nanCount: Type.Array(Type.Integer()),
+  firstNanStep: Type.Array(Nullable(Type.Number())),
+});
+
+const RawQuery = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength }),
+  from: Type.Optional(Type.Number()),
+  to: Type.Optional(Type.Number()),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 10_000 })),
+  cursor: Type.Optional(Type.String({ maxLength: 200 })),
+});
+
+export function metricsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    const tags = ['metrics'];
+    app.post(
+      '/experiments/:id/metrics/batch',
+      {
+        bodyLimit: LIMITS.maxBodyBytes,
+        schema: {
+          tags,
+          params: IdParams,
+          headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ maxLength: LIMITS.maxBatchIdLength })) }),
+          body: BatchBody,
+          response: responses({
+            201: Type.Object({ success: Type.Literal(true), count: Type.Integer(), duplicate: Type.Boolean() }),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const caller = requireCaller(request);
+        const batch = parseBatch(request.body, request.headers['idempotency-key']);
+        const result = await ingestBatch(ctx, caller, request.params.id, batch);
+        return reply.status(201).send(result);
+      },
+    );
+
+    app.get(
+      '/experiments/:id/metrics',
+      { schema: { tags, params: IdParams, response: responses({ 200: Type.Object({ metrics: Type.Array(MetricSummary) }) }) } },
+      async (request) => ({ metrics: await listMetrics(ctx, requireCaller(request), request.params.id) }),
+    );
+
+    app.get(
+      '/experiments/:id/metrics/series',
+      {
+        schema: {
+          tags,
+          description: 'One metric downsampled to `budget` step buckets, each with first/last/min/max (and their steps) and NaN count.',
+          params: IdParams,
+          querystring: SeriesQuery,
+          response: responses({
+            200: Type.Object({
+              name: Type.String(),
+              from: Type.Number(),
+              to: Type.Number(),
+              budget: Type.Integer(),
+              bucketWidth: Type.Number(),
+              pointCount: Type.Integer(),
+              summary: MetricSummary,
+              buckets: Buckets,
+            }),
+          }),
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        return readBuckets(ctx, requireCaller(request), request.params.id, { ...q, budget: q.budget ?? 1000 });
+      },
+    );
+
+    app.get(
+      '/experiments/:id/metrics/raw',
+      {
+        schema: {
+          tags,
+          description: 'Raw points of one metric in logging order, paged with `cursor`.',
+          params: IdParams,
+          querystring: RawQuery,
+          response: responses({
+            200: Type.Object({
+              name: Type.String(),
+              points: Type.Array(
+                Type.Object({ step: Type.Number(), value: WireNumber, time: IsoDate, metadata: Type.Unknown() }),
+              ),
+              nextCursor: Nullable(Type.String()),
+            }),
+          }),
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        return readRaw(ctx, requireCaller(request), request.params.id, { ...q, limit: q.limit ?? 10_000 });
+      },
+    );
+
+    app.get(
+      '/experiments/:id/metrics/csv',
+      {
+        schema: {
+          tags,
+          description: 'Every point (or one metric’s) as CSV: name,step,value,time,metadata.',
+          params: IdParams,
+          querystring: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength })) }),
+          produces: ['text/csv'],
+          response: responses({ 200: Type.String() }),
+        },
+      },
+      async (request, reply) => {
+        const rows = await exportCsv(ctx, requireCaller(request), request.params.id, request.query.name);
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${request.params.id}.csv"`)
+          .send(Readable.from(rows));
+      },
+    );
+  };
+}

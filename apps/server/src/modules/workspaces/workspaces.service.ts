@@ -1,0 +1,144 @@
+import type { Static } from '@sinclair/typebox';
+import type { AppContext, Caller } from '../../context.js';
+import type { Role } from '../../db/schema.js';
+import { AppError, notFound } from '../../errors.js';
+import { iso } from '../../lib/schemas.js';
+import { findUserByEmail } from '../auth/auth.repository.js';
+import { normalizeEmail } from '../auth/auth.service.js';
+import { requireRole, roleAtLeast, roleIn } from './access.js';
+import * as repo from './workspaces.repository.js';
+import type { Member, Workspace } from './workspaces.schemas.js';
+
+type WorkspaceDto = Static<typeof Workspace>;
+type MemberDto = Static<typeof Member>;
+
+export function toWorkspaceDto(row: {
+  id: string;
+  name: string;
+  description: string;
+  created_at: number;
+  updated_at: number;
+  role: Role;
+}): WorkspaceDto {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    role: row.role,
+    createdAt: iso(row.created_at)!,
+    updatedAt: iso(row.updated_at)!,
+  };
+}
+
+function toMemberDto(row: { user_id: string; email: string; role: Role; created_at: number }): MemberDto {
+  return { userId: row.user_id, email: row.email, role: row.role, createdAt: iso(row.created_at)! };
+}
+
+export async function createWorkspace(
+  ctx: AppContext,
+  caller: Caller,
+  input: { name: string; description?: string },
+): Promise<WorkspaceDto> {
+  const now = ctx.clock();
+  const ws = { id: ctx.newId(), name: input.name.trim(), description: input.description ?? '', created_at: now };
+  await ctx.db.transaction().execute((trx) => repo.insertWorkspace(trx, ws, caller.userId));
+  return toWorkspaceDto({ ...ws, updated_at: now, role: 'owner' });
+}
+
+export async function listWorkspaces(ctx: AppContext, caller: Caller): Promise<WorkspaceDto[]> {
+  const rows = await repo.listForUser(ctx.db, caller.userId);
+  return rows.map(toWorkspaceDto);
+}
+
+export async function getWorkspace(ctx: AppContext, caller: Caller, id: string): Promise<WorkspaceDto> {
+  const role = await requireRole(ctx.db, caller.userId, id, 'viewer');
+  const ws = await repo.findWorkspace(ctx.db, id);
+  if (!ws) throw notFound('WORKSPACE_NOT_FOUND', 'Workspace');
+  return toWorkspaceDto({ ...ws, role });
+}
+
+export async function updateWorkspace(
+  ctx: AppContext,
+  caller: Caller,
+  id: string,
+  patch: { name?: string; description?: string },
+): Promise<WorkspaceDto> {
+  await requireRole(ctx.db, caller.userId, id, 'owner');
+  await repo.updateWorkspace(ctx.db, id, {
+    ...(patch.name !== undefined ? { name: patch.name.trim() } : {}),
+    ...(patch.description !== undefined ? { description: patch.description } : {}),
+    updated_at: ctx.clock(),
+  });
+  return getWorkspace(ctx, caller, id);
+}
+
+export async function deleteWorkspace(ctx: AppContext, caller: Caller, id: string): Promise<void> {
+  await requireRole(ctx.db, caller.userId, id, 'owner');
+  await ctx.db.transaction().execute((trx) => repo.deleteWorkspace(trx, id));
+}
+
+export async function listMembers(ctx: AppContext, caller: Caller, id: string): Promise<MemberDto[]> {
+  await requireRole(ctx.db, caller.userId, id, 'viewer');
+  return (await repo.listMembers(ctx.db, id)).map(toMemberDto);
+}
+
+function assertMayGrant(callerRole: Role, role: Role): void {
+  if (!roleAtLeast(callerRole, role)) {
+    throw new AppError('FORBIDDEN', 403, `Your role (${callerRole}) may not grant the role ${role}`);
+  }
+}
+
+export async function addMember(
+  ctx: AppContext,
+  caller: Caller,
+  id: string,
+  input: { email: string; role: Role },
+): Promise<MemberDto> {
+  const callerRole = await requireRole(ctx.db, caller.userId, id, 'admin');
+  assertMayGrant(callerRole, input.role);
+  const user = await findUserByEmail(ctx.db, normalizeEmail(input.email));
+  if (!user) throw new AppError('USER_NOT_FOUND', 404, `No user with email ${normalizeEmail(input.email)}; they must sign up first`);
+  if ((await roleIn(ctx.db, user.id, id)) !== null) {
+    throw new AppError('ALREADY_MEMBER', 409, `${user.email} is already a member of this workspace`);
+  }
+  const now = ctx.clock();
+  await repo.insertMember(ctx.db, { workspace_id: id, user_id: user.id, role: input.role, created_at: now });
+  return toMemberDto({ user_id: user.id, email: user.email, role: input.role, created_at: now });
+}
+
+export async function changeMemberRole(
+  ctx: AppContext,
+  caller: Caller,
+  id: string,
+  userId: string,
+  role: Role,
+): Promise<MemberDto> {
+  const callerRole = await requireRole(ctx.db, caller.userId, id, 'admin');
+  return ctx.db.transaction().execute(async (trx) => {
+    const current = await roleIn(trx, userId, id);
+    if (current === null) throw notFound('MEMBER_NOT_FOUND', 'Member');
+    assertMayGrant(callerRole, role);
+    assertMayGrant(callerRole, current);
+    if (current === 'owner' && role !== 'owner' && (await repo.countOwners(trx, id)) <= 1) {
+      throw new AppError('LAST_OWNER', 409, 'The last owner of a workspace cannot be demoted; make someone else owner first');
+    }
+    await repo.setMemberRole(trx, id, userId, role);
+    const member = (await repo.listMembers(trx, id)).find((m) => m.user_id === userId);
+    if (!member) throw notFound('MEMBER_NOT_FOUND', 'Member');
+    return toMemberDto(member);
+  });
+}
+
+export async function removeMember(ctx: AppContext, caller: Caller, id: string, userId: string): Promise<void> {
+  // Leaving (removing yourself) needs only membership; removing others needs admin.
+  const callerRole = await requireRole(ctx.db, caller.userId, id, userId === caller.userId ? 'viewer' : 'admin');
+  await ctx.db.transaction().execute(async (trx) => {
+    const current = await roleIn(trx, userId, id);
+    if (current === null) throw notFound('MEMBER_NOT_FOUND', 'Member');
+    if (userId !== caller.userId) assertMayGrant(callerRole, current);
+    if (current === 'owner' && (await repo.countOwners(trx, id)) <= 1) {
+      throw new AppError('LAST_OWNER', 409, 'The last owner cannot leave or be removed; make someone else owner or delete the workspace');
+    }
+    await repo.deleteMember(trx, id, userId);
+  });
+}
