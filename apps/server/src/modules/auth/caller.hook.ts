@@ -42,13 +42,17 @@ function originOf(request: FastifyRequest): string | null {
 /** Cookie-authenticated writes must come from our own origin (or a configured trusted one). */
 export function assertSameOrigin(ctx: AppContext, request: FastifyRequest): void {
   const origin = originOf(request);
-  let host: string | null = null;
-  try {
-    host = origin ? new URL(origin).host : null;
-  } catch {
-    host = null;
+  let ok = false;
+  if (origin !== null) {
+    try {
+      const from = new URL(origin);
+      // Parse the Host header the same way so default ports compare equal (":80" vs none).
+      const own = new URL(`${from.protocol}//${request.headers.host ?? ''}`);
+      ok = from.host === own.host || ctx.config.trustedOrigins.includes(origin);
+    } catch {
+      ok = false;
+    }
   }
-  const ok = origin !== null && (host === request.headers.host || ctx.config.trustedOrigins.includes(origin));
   if (!ok) {
     throw new AppError('CSRF_REJECTED', 403, 'Cross-site request refused: the Origin header does not match this server');
   }

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, call, createExperiment, signUp, startTestServer, type TestServer, type TestUser } from './harness.js';
+
+describe.each(DIALECTS)('experiments API on %s', (dialect) => {
+  let server: TestServer;
+  let alice: TestUser;
+
+  beforeAll(async () => {
+    server = await startTestServer(dialect);
+    alice = await signUp(server.app);
+  });
+  afterAll(() => server.close());
+
+  it('creates an experiment in the default workspace and returns the original client fields', async () => {
+    const res = await call(server.app, alice, 'POST', '/api/experiments', {
+      name: 'resnet',
+      description: 'baseline',
+      hyperparams: [
+        { key: 'lr', value: 0.001 },
+        { key: 'opt', value: 'adam' },
+        { key: 'aug', value: true },
+      ],
+      tags: ['cv', 'baseline'],
+      workspaceId: 'API_DEFAULT',
+    });
+    expect(res.statusCode).toBe(201);
+    const body = res.json();
+    expect(body.success).toBe(true);
+    const id = body.experiment.id as string;
+    const got = await call(server.app, alice, 'GET', `/api/experiments/${id}`);
+    expect(got.statusCode).toBe(200);
+    const exp = got.json();
+    expect(exp).toMatchObject({
+      id,
+      name: 'resnet',
+      description: 'baseline',
+      hyperparams: [
+        { key: 'lr', value: 0.001 },
+        { key: 'opt', value: 'adam' },
+        { key: 'aug', value: true },
+      ],
+      tags: ['cv', 'baseline'],
+      workspaceId: alice.defaultWorkspaceId,
+      workspace_id: alice.defaultWorkspaceId,
+      status: 'running',
+      availableMetrics: [],
+    });
+  });
+
+  it('accepts hyperparams as an object or a JSON string and returns the list form', async () => {
+    for (const hyperparams of [{ lr: 0.1, layers: 3 }, JSON.stringify({ lr: 0.1, layers: 3 }), JSON.stringify([{ key: 'lr', value: 0.1 }, { key: 'layers', value: 3 }])]) {
+      const id = await createExperiment(server.app, alice, { hyperparams });
+      const exp = (await call(server.app, alice, 'GET', `/api/experiments/${id}`)).json();
+      expect(exp.hyperparams).toEqual([
+        { key: 'lr', value: 0.1 },
+        { key: 'layers', value: 3 },
+      ]);
+    }
+  });
+
+  it('updates with PUT and with POST, and deletes with its metrics', async () => {
+    const id = await createExperiment(server.app, alice);
+    const put = await call(server.app, alice, 'PUT', `/api/experiments/${id}`, { name: 'renamed', tags: ['x'], status: 'finished' });
+    expect(put.statusCode).toBe(200);
+    expect(put.json()).toMatchObject({ name: 'renamed', tags: ['x'], status: 'finished' });
+    const post = await call(server.app, alice, 'POST', `/api/experiments/${id}`, { description: 'via post' });
+    expect(post.json()).toMatchObject({ name: 'renamed', description: 'via post' });
+    await call(server.app, alice, 'POST', `/api/experiments/${id}/metrics/batch`, [{ name: 'loss', value: 1, step: null, metadata: null }]);
+    const del = await call(server.app, alice, 'DELETE', `/api/experiments/${id}`);
+    expect(del.statusCode).toBe(200);
+    expect((await call(server.app, alice, 'GET', `/api/experiments/${id}`)).statusCode).toBe(404);
+    const series = await server.database.db.selectFrom('metric_series').select('id').where('experiment_id', '=', id).execute();
+    expect(series).toEqual([]);
+  });
+
+  it('lists with name search, tags, status, sort and cursor pages', async () => {
+    const ws = (await call(server.app, alice, 'POST', '/api/workspaces', { name: 'listing' })).json().id as string;
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      ids.push(await createExperiment(server.app, alice, { name: `Run-${i}`, workspaceId: ws, tags: i % 2 ? ['odd'] : ['even'] }));
+      await call(server.app, alice, 'POST', `/api/experiments/${ids[i]}/metrics/batch`, { series: { acc: { values: [i / 10] } } });
+    }
+    await call(server.app, alice, 'PUT', `/api/experiments/${ids[0]}`, { status: 'failed' });
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const q: string = `/api/experiments?workspace=${ws}&limit=3&sort=name&order=asc${cursor ? `&cursor=${cursor}` : ''}`;
+      const page = (await call(server.app, alice, 'GET', q)).json();
+      seen.push(...page.experiments.map((e: { name: string }) => e.name));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(['Run-0', 'Run-1', 'Run-2', 'Run-3', 'Run-4', 'Run-5', 'Run-6']);
+
+    const search = (await call(server.app, alice, 'GET', `/api/experiments?workspace=${ws}&startwith=run-3`)).json();
+    expect(search.experiments.map((e: { id: string }) => e.id)).toEqual([ids[3]]);
+    const odd = (await call(server.app, alice, 'GET', `/api/experiments?workspace=${ws}&tags=odd&sort=name&order=asc`)).json();
+    expect(odd.experiments.map((e: { name: string }) => e.name)).toEqual(['Run-1', 'Run-3', 'Run-5']);
+    const failed = (await call(server.app, alice, 'GET', `/api/experiments?workspace=${ws}&status=failed`)).json();
+    expect(failed.experiments.map((e: { id: string }) => e.id)).toEqual([ids[0]]);
+    const byAcc = (await call(server.app, alice, 'GET', `/api/experiments?workspace=${ws}&sort=metric:acc&order=desc&limit=2`)).json();
+    expect(byAcc.experiments.map((e: { name: string }) => e.name)).toEqual(['Run-6', 'Run-5']);
+    expect(byAcc.experiments[0].latestMetrics).toEqual({ acc: 0.6 });
+  });
+
+  it('reports a silent running experiment as crashed', async () => {
+    let now = Date.now();
+    const local = await startTestServer(dialect, { TORA_CRASH_AFTER_SECONDS: '60' }, { clock: () => now });
+    try {
+      const bob = await signUp(local.app);
+      const id = await createExperiment(local.app, bob);
+      now += 61_000;
+      expect((await call(local.app, bob, 'GET', `/api/experiments/${id}`)).json().status).toBe('crashed');
+      const crashed = (await call(local.app, bob, 'GET', '/api/experiments?status=crashed')).json();
+      expect(crashed.experiments.map((e: { id: string }) => e.id)).toEqual([id]);
+      await call(local.app, bob, 'POST', `/api/experiments/${id}/metrics/batch`, [{ name: 'loss', value: 1 }]);
+      expect((await call(local.app, bob, 'GET', `/api/experiments/${id}`)).json().status).toBe('running');
+    } finally {
+      await local.close();
+    }
+  });
+});
