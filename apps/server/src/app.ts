@@ -56,7 +56,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     clock: deps.clock ?? Date.now,
     newId: deps.newId ?? randomUUID,
     keyUsage: new KeyUsageTracker(deps.database.db, 30_000, (err) => app.log.error({ err }, 'could not record API key use')),
-    loginLimiter: new LoginLimiter(10, 15 * 60_000),
+    loginLimiter: new LoginLimiter(10, 50, 15 * 60_000),
   };
   ctx.keyUsage.start();
   app.addHook('onClose', async () => ctx.keyUsage.stop());

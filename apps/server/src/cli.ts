@@ -39,7 +39,7 @@ function cliContext(config: Config, database: Database): AppContext {
     clock: Date.now,
     newId: randomUUID,
     keyUsage: new KeyUsageTracker(database.db, 60_000, () => undefined),
-    loginLimiter: new LoginLimiter(10, 60_000),
+    loginLimiter: new LoginLimiter(10, 50, 60_000),
   };
 }
 

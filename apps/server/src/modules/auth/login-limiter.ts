@@ -1,14 +1,20 @@
 /**
- * Failed-login throttle per account and per client IP: after `maxFailures` failures inside
- * `windowMs`, further attempts are refused (429) until the window passes. In memory, per app.
+ * Failed-login throttle per account (`email:` keys) and per client IP (`ip:` keys, a higher
+ * limit since many users may share an address): after that many failures inside `windowMs`,
+ * further attempts are refused (429) until the window passes. In memory, per app.
  */
 export class LoginLimiter {
   private readonly failures = new Map<string, number[]>();
 
   constructor(
-    private readonly maxFailures: number,
+    private readonly maxPerAccount: number,
+    private readonly maxPerIp: number,
     private readonly windowMs: number,
   ) {}
+
+  private maxFor(key: string): number {
+    return key.startsWith('ip:') ? this.maxPerIp : this.maxPerAccount;
+  }
 
   private recent(key: string, now: number): number[] {
     const times = (this.failures.get(key) ?? []).filter((t) => now - t < this.windowMs);
@@ -22,8 +28,9 @@ export class LoginLimiter {
     let wait = 0;
     for (const key of keys) {
       const times = this.recent(key, now);
-      if (times.length >= this.maxFailures) {
-        const oldest = times[times.length - this.maxFailures] ?? now;
+      const max = this.maxFor(key);
+      if (times.length >= max) {
+        const oldest = times[times.length - max] ?? now;
         wait = Math.max(wait, Math.ceil((oldest + this.windowMs - now) / 1000));
       }
     }

@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, ORIGIN, call, errorCode, signUp, startTestServer, type TestServer } from './harness.js';
+
+describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(dialect);
+  });
+  afterAll(() => server.close());
+
+  const post = (url: string, payload: object, headers: Record<string, string> = {}) =>
+    server.app.inject({ method: 'POST', url, payload, headers });
+
+  it('lets only the first user sign up when signup is closed', async () => {
+    const closed = await startTestServer(dialect, { TORA_ALLOW_SIGNUP: 'false' });
+    try {
+      expect((await closed.app.inject({ method: 'GET', url: '/api/auth/setup' })).json()).toEqual({ hasUsers: false, signupOpen: true });
+      const first = await closed.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email: 'First@Example.com ', password: 'long enough pw' } });
+      expect(first.statusCode).toBe(201);
+      expect(first.json().user.email).toBe('first@example.com');
+      expect(String(first.headers['set-cookie'])).toMatch(/tora_session=.*HttpOnly.*SameSite=Lax/i);
+      const second = await closed.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email: 'second@example.com', password: 'long enough pw' } });
+      expect(second.statusCode).toBe(403);
+      expect(errorCode(second)).toBe('SIGNUP_DISABLED');
+    } finally {
+      await closed.close();
+    }
+  });
+
+  it('normalises emails, refuses duplicates with 409 and short passwords with 400', async () => {
+    const ok = await post('/api/auth/signup', { email: 'Dup@Example.com', password: 'password123' });
+    expect(ok.statusCode).toBe(201);
+    const dup = await post('/api/auth/signup', { email: ' dup@example.COM', password: 'password123' });
+    expect(dup.statusCode).toBe(409);
+    expect(errorCode(dup)).toBe('EMAIL_TAKEN');
+    const short = await post('/api/auth/signup', { email: 'short@example.com', password: 'short' });
+    expect(short.statusCode).toBe(400);
+    expect(short.json().error.details[0].path).toBe('body.password');
+  });
+
+  it('creates a Default workspace at signup', async () => {
+    const user = await signUp(server.app);
+    const list = (await call(server.app, user, 'GET', '/api/workspaces')).json().workspaces;
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({ id: user.defaultWorkspaceId, name: 'Default', role: 'owner' });
+  });
+
+  it('logs in, reports me, logs out and revokes the session server-side', async () => {
+    await post('/api/auth/signup', { email: 'login@example.com', password: 'password123' });
+    const bad = await post('/api/auth/login', { email: 'login@example.com', password: 'wrong password' });
+    expect(bad.statusCode).toBe(401);
+    expect(errorCode(bad)).toBe('INVALID_CREDENTIALS');
+    const res = await post('/api/auth/login', { email: 'LOGIN@example.com', password: 'password123' });
+    expect(res.statusCode).toBe(200);
+    const cookie = String(res.headers['set-cookie']).split(';')[0]!;
+    const me = await server.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie } });
+    expect(me.json().user.email).toBe('login@example.com');
+    await server.app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie, origin: ORIGIN } });
+    const after = await server.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie } });
+    expect(after.statusCode).toBe(401);
+  });
+
+  it('rate-limits failed logins per account with 429', async () => {
+    await post('/api/auth/signup', { email: 'brute@example.com', password: 'password123' });
+    const codes: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      codes.push((await post('/api/auth/login', { email: 'brute@example.com', password: `guess-${i}-xx` })).statusCode);
+    }
+    expect(codes.slice(0, 10)).toEqual(new Array(10).fill(401));
+    expect(codes.slice(10)).toEqual([429, 429]);
+    // Even the right password waits out the window.
+    const right = await post('/api/auth/login', { email: 'brute@example.com', password: 'password123' });
+    expect(right.statusCode).toBe(429);
+    expect(errorCode(right)).toBe('RATE_LIMITED');
+  });
+
+  it('refuses cookie-authenticated writes from another origin (CSRF)', async () => {
+    const user = await signUp(server.app);
+    const evil = await server.app.inject({
+      method: 'POST',
+      url: '/api/keys',
+      headers: { cookie: user.cookie, origin: 'https://evil.example' },
+      payload: { name: 'stolen' },
+    });
+    expect(evil.statusCode).toBe(403);
+    expect(errorCode(evil)).toBe('CSRF_REJECTED');
+    const none = await server.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: user.cookie }, payload: { name: 'x' } });
+    expect(none.statusCode).toBe(403);
+    const keys = (await call(server.app, user, 'GET', '/api/keys')).json().keys;
+    expect(keys.map((k: { name: string }) => k.name)).toEqual(['test key']);
+  });
+
+  it('issues keys shown once, stored hashed, accepted as x-api-key and Bearer, revocable at once', async () => {
+    const user = await signUp(server.app);
+    expect(user.key).toMatch(/^tora_[0-9A-Za-z]{43,}$/);
+    const stored = await server.database.db.selectFrom('api_keys').selectAll().where('id', '=', user.keyId).executeTakeFirstOrThrow();
+    expect(JSON.stringify(stored)).not.toContain(user.key);
+    const listed = (await call(server.app, user, 'GET', '/api/keys')).json().keys;
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ id: user.keyId, name: 'test key', prefix: user.key.slice(0, 12), revoked: false });
+    expect(listed[0].key).toBeUndefined();
+    expect(listed[0].lastUsed).not.toBeNull();
+
+    const bearer = await server.app.inject({ method: 'GET', url: '/api/auth/me', headers: { authorization: `Bearer ${user.key}` } });
+    expect(bearer.statusCode).toBe(200);
+
+    const del = await call(server.app, user, 'DELETE', `/api/keys/${user.keyId}`);
+    expect(del.statusCode).toBe(200);
+    const after = await call(server.app, user, 'GET', '/api/auth/me');
+    expect(after.statusCode).toBe(401);
+    expect(errorCode(after)).toBe('INVALID_API_KEY');
+    const cookieList = await server.app.inject({ method: 'GET', url: '/api/keys', headers: { cookie: user.cookie } });
+    expect(cookieList.json().keys[0].revoked).toBe(true);
+  });
+
+  it('coalesces lastUsed: many requests, at most one write', async () => {
+    const user = await signUp(server.app);
+    for (let i = 0; i < 20; i++) await call(server.app, user, 'GET', '/api/auth/me');
+    const row = await server.database.db.selectFrom('api_keys').select('last_used_at').where('id', '=', user.keyId).executeTakeFirstOrThrow();
+    expect(row.last_used_at).toBeNull(); // not yet flushed: no write per request
+    await server.app.close(); // flushes pending usage
+    const flushed = await server.database.db.selectFrom('api_keys').select('last_used_at').where('id', '=', user.keyId).executeTakeFirstOrThrow();
+    expect(flushed.last_used_at).toBeGreaterThan(0);
+    server = await startTestServer(dialect);
+  });
+
+  it('never answers anonymous requests with data', async () => {
+    const res = await server.app.inject({ method: 'GET', url: '/api/experiments' });
+    expect(res.statusCode).toBe(401);
+    expect(errorCode(res)).toBe('UNAUTHORIZED');
+  });
+});

@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, call, createExperiment, errorCode, signUp, startTestServer, type TestServer, type TestUser } from './harness.js';
+
+interface Buckets {
+  count: number[];
+  firstStep: number[];
+  minValue: (number | string | null)[];
+  maxValue: (number | string | null)[];
+  maxStep: (number | null)[];
+  minStep: (number | null)[];
+  nanCount: number[];
+  firstNanStep: (number | null)[];
+}
+
+describe.each(DIALECTS)('metrics API on %s', (dialect) => {
+  let server: TestServer;
+  let alice: TestUser;
+
+  beforeAll(async () => {
+    server = await startTestServer(dialect);
+    alice = await signUp(server.app);
+  });
+  afterAll(() => server.close());
+
+  const batch = (id: string, body: unknown, headers: Record<string, string> = {}) =>
+    server.app.inject({
+      method: 'POST',
+      url: `/api/experiments/${id}/metrics/batch`,
+      headers: { 'x-api-key': alice.key, ...headers },
+      payload: body as object,
+    });
+
+  const raw = async (id: string, name: string) => {
+    const points: { step: number; value: number | string; metadata: unknown }[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/raw?name=${encodeURIComponent(name)}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.statusCode).toBe(200);
+      const body = res.json();
+      points.push(...body.points);
+      cursor = body.nextCursor;
+    } while (cursor);
+    return points;
+  };
+
+  it('accepts the original rows form with null steps and metadata, assigning next steps per series', async () => {
+    const id = await createExperiment(server.app, alice);
+    const res = await batch(id, [
+      { name: 'loss', value: 2.5, step: null, metadata: null },
+      { name: 'acc', value: 0.1, step: 10, metadata: { split: 'val' } },
+      { name: 'loss', value: 2.0, step: null, metadata: null },
+      { name: 'acc', value: 0.2, step: null, metadata: null },
+    ]);
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toEqual({ success: true, count: 4, duplicate: false });
+    expect(await raw(id, 'loss')).toMatchObject([
+      { step: 0, value: 2.5, metadata: null },
+      { step: 1, value: 2.0, metadata: null },
+    ]);
+    expect(await raw(id, 'acc')).toMatchObject([
+      { step: 10, value: 0.1, metadata: { split: 'val' } },
+      { step: 11, value: 0.2, metadata: null },
+    ]);
+    await batch(id, [{ name: 'loss', value: 1.5 }]);
+    expect((await raw(id, 'loss')).map((p) => p.step)).toEqual([0, 1, 2]);
+  });
+
+  it('keeps NaN and ±Infinity and reports them in summaries', async () => {
+    const id = await createExperiment(server.app, alice);
+    await batch(id, { series: { x: { steps: [0, 1, 2, 3], values: [1, 'NaN', 'Infinity', '-Infinity'] } } });
+    expect((await raw(id, 'x')).map((p) => p.value)).toEqual([1, 'NaN', 'Infinity', '-Infinity']);
+    const summary = (await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics`)).json().metrics[0];
+    expect(summary).toMatchObject({ name: 'x', count: 4, nanCount: 1, min: '-Infinity', max: 'Infinity', lastValue: '-Infinity', firstStep: 0, lastStep: 3 });
+  });
+
+  it('makes a retried batchId a no-op, in the body or as Idempotency-Key', async () => {
+    const id = await createExperiment(server.app, alice);
+    const body = { batchId: 'b-1', series: { loss: { steps: [0, 1], values: [1, 2] } } };
+    expect((await batch(id, body)).json()).toEqual({ success: true, count: 2, duplicate: false });
+    expect((await batch(id, body)).json()).toEqual({ success: true, count: 2, duplicate: true });
+    const rows = [{ name: 'loss', value: 3, step: 2 }];
+    expect((await batch(id, rows, { 'idempotency-key': 'h-1' })).json().duplicate).toBe(false);
+    expect((await batch(id, rows, { 'idempotency-key': 'h-1' })).json().duplicate).toBe(true);
+    expect((await raw(id, 'loss')).map((p) => p.value)).toEqual([1, 2, 3]);
+  });
+
+  it('writes nothing of a batch with one bad point', async () => {
+    const id = await createExperiment(server.app, alice);
+    const res = await batch(id, [
+      { name: 'loss', value: 1, step: 0 },
+      { name: 'loss', value: 'oops', step: 1 },
+    ]);
+    expect(res.statusCode).toBe(400);
+    expect(errorCode(res)).toBe('VALIDATION_ERROR');
+    expect(res.json().error.details[0].path).toBe('body.1.value');
+    expect((await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics`)).json().metrics).toEqual([]);
+  });
+
+  it('refuses a batch over the published point limit with 413', async () => {
+    const id = await createExperiment(server.app, alice);
+    const n = 200_001;
+    const res = await batch(id, { series: { big: { values: new Array(n).fill(1) } } });
+    expect(res.statusCode).toBe(413);
+    expect(res.json().error.message).toContain('200000');
+  });
+
+  it('downsamples so that a one-step spike, a dip and a NaN survive any budget', async () => {
+    const id = await createExperiment(server.app, alice);
+    const n = 100_000;
+    const values: (number | string)[] = [];
+    for (let i = 0; i < n; i++) values.push(Math.sin(i / 1000));
+    values[31_337] = 1e6;
+    values[77_777] = -1e6;
+    values[50_000] = 'NaN';
+    for (let start = 0; start < n; start += 25_000) {
+      const steps = Array.from({ length: 25_000 }, (_, i) => start + i);
+      const res = await batch(id, { series: { loss: { steps, values: values.slice(start, start + 25_000) } } });
+      expect(res.statusCode).toBe(201);
+    }
+    for (const budget of [1, 7, 100, 1000]) {
+      const res = await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/series?name=loss&budget=${budget}`);
+      expect(res.statusCode).toBe(200);
+      const body = res.json() as { pointCount: number; buckets: Buckets };
+      expect(body.pointCount).toBe(n);
+      expect(body.buckets.count.length).toBeLessThanOrEqual(budget);
+      const maxes = body.buckets.maxValue.filter((v): v is number => typeof v === 'number');
+      const mins = body.buckets.minValue.filter((v): v is number => typeof v === 'number');
+      expect(Math.max(...maxes)).toBe(1e6);
+      expect(Math.min(...mins)).toBe(-1e6);
+      expect(body.buckets.maxStep[body.buckets.maxValue.indexOf(1e6)]).toBe(31_337);
+      expect(body.buckets.nanCount.reduce((a, b) => a + b, 0)).toBe(1);
+      expect(body.buckets.firstNanStep.filter((s) => s !== null)).toEqual([50_000]);
+    }
+    const zoom = (await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/series?name=loss&from=31000&to=31999&budget=10`)).json();
+    expect(zoom.pointCount).toBe(1000);
+    expect(zoom.buckets.count).toEqual(new Array(10).fill(100));
+    expect(zoom.buckets.maxValue[3]).toBe(1e6);
+  });
+
+  it('merges many tiny batches into few blocks without losing or reordering points', async () => {
+    const id = await createExperiment(server.app, alice);
+    for (let b = 0; b < 40; b++) {
+      await batch(id, Array.from({ length: 25 }, (_, i) => ({ name: 'm', value: b * 25 + i, step: null, metadata: null })));
+    }
+    const points = await raw(id, 'm');
+    expect(points.map((p) => p.step)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(points.map((p) => p.value)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    const blocks = await server.database.db
+      .selectFrom('metric_blocks as b')
+      .innerJoin('metric_series as s', 's.id', 'b.series_id')
+      .select('b.seq')
+      .where('s.experiment_id', '=', id)
+      .execute();
+    expect(blocks.length).toBeLessThanOrEqual(2);
+  });
+
+  it('exports CSV with a header and one line per point', async () => {
+    const id = await createExperiment(server.app, alice);
+    await batch(id, [
+      { name: 'a,b', value: 1, step: 0, metadata: { note: 'x"y' } },
+      { name: 'c', value: 'NaN', step: 5 },
+    ]);
+    const res = await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/csv`);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/csv');
+    const lines = res.body.trim().split('\n');
+    expect(lines[0]).toBe('name,step,value,time,metadata');
+    expect(lines[1]).toMatch(/^"a,b",0,1,[^,]+,"{""note"":""x\\""y""}"$/);
+    expect(lines[2]).toMatch(/^c,5,NaN,/);
+    expect(lines).toHaveLength(3);
+  });
+
+  it('answers 404 for an unknown metric', async () => {
+    const id = await createExperiment(server.app, alice);
+    const res = await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/series?name=nope`);
+    expect(res.statusCode).toBe(404);
+    expect(errorCode(res)).toBe('METRIC_NOT_FOUND');
+  });
+});
