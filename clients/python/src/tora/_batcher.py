@@ -1,0 +1,307 @@
+"""The background sender: drains the buffer, posts batches, spools and replays them.
+
+The training loop's side is only ``deque.append`` (atomic under the GIL, no lock). Everything
+else happens here, on one daemon thread per experiment:
+
+* every ``poll_interval`` it looks at the buffer; when ``max_buffer_len`` points wait, or
+  ``flush_interval`` passed, or a flush was asked for, it drains up to ``max_batch_points``,
+  groups them into the server's columnar form and posts them under a fresh ``batchId``;
+* if the server is unreachable (or answers 5xx/429) the batch is spooled to disk and the
+  sender switches to *spooling*: new batches go to disk too, so order is kept, and the spool
+  is replayed oldest-first with exponential backoff and jitter until it is empty;
+* 401/403 is reported once, loudly; from then on batches are spooled without network so
+  ``python -m tora sync`` can deliver them once the key is fixed. 404 (experiment deleted) and
+  other 4xx drop the batch with one error. 413 splits the batch (see ``post_batch``).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import uuid
+from collections import deque
+from typing import Any, Optional, Union
+
+from ._config import Settings
+from ._delivery import AUTH, GONE, OK, RETRY, Result, Series, create_experiment, post_batch, series_from_wire
+from ._errors import APIError, AuthError, TransportError
+from ._http import Transport
+from ._spool import Spool
+from ._wire import Point, encode_batch, group
+
+logger = logging.getLogger("tora")
+
+LIVE, SPOOLING, AUTH_FAILED, DROPPING = "live", "spooling", "auth_failed", "dropping"
+Item = Union[Point, threading.Event]
+
+
+class Batcher:
+    """Owns the buffer and the sender thread of one experiment."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        spool: Spool,
+        *,
+        experiment_id: Optional[str],
+        create_body: Optional[dict[str, Any]],
+        max_buffer_len: int = 25,
+        flush_interval: float = 1.0,
+        max_batch_points: int = 50_000,
+        poll_interval: float = 0.05,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self.settings = settings
+        self.spool = spool
+        self.experiment_id = experiment_id
+        self.create_body = create_body
+        self.local_id = uuid.uuid4().hex[:12]
+        self.max_buffer_len = max(1, max_buffer_len)
+        self.flush_interval = flush_interval
+        self.max_batch_points = max_batch_points
+        self.poll_interval = poll_interval
+        self.max_backoff = max_backoff
+        self.buf: deque[Item] = deque()
+        self.delivered = 0
+        self.dropped = 0
+        self.spooled = 0  # points of this client currently on disk
+        self.mode = LIVE
+        self._backoff = 0.0
+        self._next_retry = 0.0
+        self._reported: set[str] = set()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._abandoned = False
+        self._inflight: Optional[tuple[str, Series, int]] = None
+        self._transport = Transport(settings.server_url, settings.api_key)
+        self._thread = threading.Thread(target=self._run, name="tora-sender", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    # -- caller side -------------------------------------------------------------------------
+
+    def flush(self, timeout: Optional[float] = None) -> bool:
+        """Waits until every point appended before this call was delivered or spooled."""
+        if self._done.is_set():
+            return len(self.buf) == 0
+        marker = threading.Event()
+        self.buf.append(marker)
+        self._wake.set()
+        return marker.wait(timeout)
+
+    def close(self, timeout: float) -> None:
+        """Stops the sender: sends or spools everything, at most ``timeout`` seconds of waiting."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive() and not self._done.wait(timeout):
+            # Bounded wait expired: spool the rest from here. An in-flight batch is spooled too;
+            # if it also reaches the server, its batchId makes the replay a no-op.
+            self._abandoned = True
+            inflight = self._inflight
+            if inflight is not None:
+                self._spool(*inflight)
+            self._spool_rest()
+        elif not self._thread.is_alive():
+            self._spool_rest()
+        self._transport.close()
+        self._summary()
+
+    def _spool_rest(self) -> None:
+        while True:
+            points, markers = self._drain()
+            if not points and not markers:
+                return
+            if points:
+                self._spool(uuid.uuid4().hex, group(points), len(points))
+            for m in markers:
+                m.set()
+
+    def _summary(self) -> None:
+        where = f", {self.spooled} spooled to {self.spool.directory} (run `python -m tora sync`)"
+        msg = f"Tora: {self.delivered} points delivered" + (where if self.spooled else "")
+        if self.dropped:
+            msg += f", {self.dropped} dropped"
+        (logger.warning if self.spooled or self.dropped else logger.info)("%s", msg)
+
+    # -- sender thread -----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._loop()
+        except BaseException:  # never die silently; close() spools what is left
+            logger.exception("Tora sender thread failed; remaining points will be spooled at shutdown")
+        finally:
+            self._done.set()
+
+    def _loop(self) -> None:
+        last_send = time.monotonic()
+        while not self._abandoned:
+            stopping = self._stop.is_set()
+            n = len(self.buf)
+            now = time.monotonic()
+            if n and (
+                n >= self.max_buffer_len
+                or now - last_send >= self.flush_interval
+                or stopping
+                or self._wake.is_set()
+            ):
+                self._wake.clear()
+                points, markers = self._drain()
+                if points:
+                    self._handle(uuid.uuid4().hex, group(points), len(points))
+                for m in markers:
+                    m.set()
+                last_send = now
+                continue
+            if self.mode == SPOOLING and (now >= self._next_retry or stopping):
+                self._replay()
+            if stopping:
+                return
+            if self._wake.is_set():
+                self._wake.clear()
+                if len(self.buf):
+                    continue
+            self._wake.wait(self.poll_interval)
+
+    def _drain(self) -> tuple[list[Point], list[threading.Event]]:
+        points: list[Point] = []
+        markers: list[threading.Event] = []
+        pop = self.buf.popleft
+        add = points.append
+        limit = self.max_batch_points
+        try:
+            while len(points) < limit:
+                item = pop()
+                if type(item) is tuple:
+                    add(item)
+                else:
+                    markers.append(item)  # type: ignore[arg-type]
+        except IndexError:
+            pass
+        return points, markers
+
+    def _handle(self, batch_id: str, series: Series, n: int) -> None:
+        self._inflight = (batch_id, series, n)
+        try:
+            if self.mode == LIVE and (self.experiment_id is not None or self._create()):
+                r = post_batch(self._transport, self._id(), batch_id, series)
+                self.delivered += r.delivered
+                if r.outcome == OK:
+                    return
+                self._on_failure(r, n)
+                if r.outcome not in (RETRY, AUTH):
+                    return  # counted as dropped
+            if self.mode in (SPOOLING, AUTH_FAILED):
+                self._spool(batch_id, series, n)
+            elif self.mode == DROPPING:
+                self.dropped += n
+        finally:
+            self._inflight = None
+
+    def _id(self) -> str:
+        assert self.experiment_id is not None
+        return self.experiment_id
+
+    def _create(self) -> bool:
+        """Creates the experiment the server could not create at ``create_experiment`` time."""
+        assert self.create_body is not None
+        try:
+            exp = create_experiment(self._transport, self.create_body)
+        except TransportError as e:
+            self._on_failure(Result(RETRY, error=e), 0)
+            return False
+        except APIError as e:
+            self._on_failure(Result(AUTH if isinstance(e, AuthError) else GONE, error=e), 0)
+            return False
+        self.experiment_id = str(exp["id"])
+        self.spool.save_id(self.local_id, self.experiment_id)
+        logger.warning("Tora server is reachable again: created experiment %s", self.experiment_id)
+        return True
+
+    def _on_failure(self, r: Result, n: int) -> None:
+        err = r.error
+        if r.outcome == RETRY:
+            if self.mode == LIVE:
+                logger.warning(
+                    "Tora server unreachable (%s); spooling metrics to %s and retrying",
+                    err,
+                    self.spool.directory,
+                )
+            self.mode = SPOOLING
+            self._schedule_retry()
+        elif r.outcome == AUTH:
+            self.mode = AUTH_FAILED
+            self._report_once(
+                "auth",
+                f"Tora rejected the API key ({err}). Metrics of experiment "
+                f"{self.experiment_id or '(pending)'} "
+                f"are spooled to {self.spool.directory}; fix TORA_API_KEY and run `python -m tora sync`.",
+            )
+        else:
+            self.dropped += n
+            if self.experiment_id is None or r.outcome == GONE:
+                self.mode = DROPPING
+            self._report_once(r.outcome, f"Tora dropped {n} points of experiment {self.experiment_id}: {err}")
+
+    def _report_once(self, kind: str, message: str) -> None:
+        if kind not in self._reported:
+            self._reported.add(kind)
+            logger.error("%s", message)
+
+    def _schedule_retry(self) -> None:
+        self._backoff = min(self.max_backoff, max(0.25, self._backoff * 2))
+        self._next_retry = time.monotonic() + self._backoff * random.uniform(0.75, 1.25)
+
+    def _spool(self, batch_id: str, series: Series, n: int) -> None:
+        header = {
+            "v": 1,
+            "server_url": self.settings.server_url,
+            "experiment_id": self.experiment_id,
+            "create": self.create_body if self.experiment_id is None else None,
+            "local_id": self.local_id,
+            "batch_id": batch_id,
+            "points": n,
+        }
+        try:
+            self.spool.write(header, encode_batch(batch_id, series))
+            self.spooled += n
+        except OSError as e:
+            self.dropped += n
+            self._report_once(
+                "spool", f"Tora cannot write its spool {self.spool.directory}: {e}; points lost"
+            )
+
+    def _replay(self) -> None:
+        """Replays this client's spool oldest-first; back to live when it is empty."""
+        if self.experiment_id is None and not self._create():
+            return
+        for path in self.spool.files(self.local_id):
+            try:
+                doc = self.spool.read(path)
+                n = int(doc.get("points", 0))
+                r = post_batch(
+                    self._transport, self._id(), str(doc["batch_id"]), series_from_wire(doc["batch"])
+                )
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                logger.error("Tora: unreadable spool file %s (%s); skipped", path, e)
+                continue
+            if r.outcome == RETRY:
+                self._schedule_retry()
+                return
+            if r.outcome == AUTH:
+                self._on_failure(r, n)
+                return
+            if r.outcome == OK:
+                self.delivered += n
+            else:
+                self._on_failure(r, n)
+            self.spool.remove(path)
+            self.spooled = max(0, self.spooled - n)
+        if self.mode == SPOOLING:
+            logger.warning("Tora server is reachable again: spooled metrics delivered")
+            self.mode = LIVE
+            self._backoff = 0.0

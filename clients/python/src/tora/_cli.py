@@ -1,0 +1,113 @@
+"""``python -m tora``: ``login`` writes the config file, ``sync`` replays the spool.
+
+Examples::
+
+    python -m tora login --server-url http://localhost:8000 --api-key tora_...
+    python -m tora sync
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from ._config import read_config_file, resolve, spool_dir, write_config_file
+from ._delivery import AUTH, OK, RETRY, create_experiment, post_batch, series_from_wire
+from ._errors import ToraError
+from ._http import Transport
+from ._spool import Spool
+
+
+def _login(args: argparse.Namespace) -> int:
+    url = args.server_url or input("Tora server URL (e.g. http://localhost:8000): ").strip()
+    key = args.api_key or getpass.getpass("API key (input hidden): ").strip()
+    if args.check:
+        transport = Transport(resolve(url, key).server_url, key, timeout=10.0)
+        try:
+            transport.call("GET", "/api/experiments?limit=1")
+        finally:
+            transport.close()
+    path = write_config_file(url, key)
+    print(f"wrote {path}")
+    return 0
+
+
+def sync(
+    directory: Optional[Path] = None, server_url: Optional[str] = None, api_key: Optional[str] = None
+) -> int:
+    """Replays every spooled batch, oldest first; returns the number of files left."""
+    spool = Spool(directory or spool_dir())
+    ids = spool.load_ids()
+    transports: dict[str, Transport] = {}
+    left = 0
+    stuck: set[str] = set()  # servers that failed this run: keep order by not skipping ahead
+    for path in spool.files():
+        try:
+            doc = spool.read(path)
+            url = str(doc["server_url"])
+            if url in stuck:
+                left += 1
+                continue
+            settings = resolve(server_url or url, api_key)
+            transport = transports.setdefault(url, Transport(settings.server_url, settings.api_key))
+            eid = doc.get("experiment_id") or ids.get(str(doc["local_id"]))
+            if eid is None:
+                eid = str(create_experiment(transport, doc["create"])["id"])
+                ids[str(doc["local_id"])] = eid
+                spool.save_id(str(doc["local_id"]), eid)
+            r = post_batch(transport, str(eid), str(doc["batch_id"]), series_from_wire(doc["batch"]))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            print(f"skipping unreadable {path.name}: {e}", file=sys.stderr)
+            left += 1
+            continue
+        except ToraError as e:
+            print(f"{path.name}: {e}", file=sys.stderr)
+            stuck.add(url)
+            left += 1
+            continue
+        if r.outcome == OK:
+            spool.remove(path)
+            print(f"sent {path.name} ({r.delivered} points)")
+        elif r.outcome in (RETRY, AUTH):
+            print(f"{path.name}: {r.error}; kept for a later sync", file=sys.stderr)
+            stuck.add(url)
+            left += 1
+        else:
+            print(f"{path.name}: {r.error}; the server will never accept it, removed", file=sys.stderr)
+            spool.remove(path)
+    for t in transports.values():
+        t.close()
+    return left
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tora", description="Tora Python client tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_login = sub.add_parser("login", help="write ~/.tora/config.json ($TORA_CONFIG_DIR/config.json)")
+    p_login.add_argument("--server-url", help="server root, e.g. http://localhost:8000")
+    p_login.add_argument("--api-key", help="API key (prompted, hidden, when omitted)")
+    p_login.add_argument("--no-check", dest="check", action="store_false", help="do not verify the key")
+    p_sync = sub.add_parser("sync", help="deliver batches spooled while the server was unreachable")
+    p_sync.add_argument("--spool-dir", type=Path, help="default $TORA_SPOOL_DIR or <config dir>/spool")
+    p_sync.add_argument("--server-url", help="override the server URL stored in the spool files")
+    sub.add_parser("config", help="show where the config and spool live")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    try:
+        if args.command == "login":
+            return _login(args)
+        if args.command == "sync":
+            left = sync(args.spool_dir, args.server_url)
+            print(f"{left} batches left in the spool" if left else "spool is empty")
+            return 1 if left else 0
+        cfg = read_config_file()
+        print(f"server_url: {cfg.get('server_url')}\napi_key: {'set' if cfg.get('api_key') else 'not set'}")
+        print(f"spool: {spool_dir()}")
+        return 0
+    except ToraError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2

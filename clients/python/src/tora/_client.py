@@ -1,0 +1,385 @@
+"""The ``Tora`` client: one experiment, cheap ``log()`` calls, delivery in the background."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any, Mapping, Optional, Sequence, Union
+
+from ._batcher import Batcher
+from ._config import Settings, resolve, spool_dir
+from ._delivery import create_experiment as post_experiment
+from ._errors import ToraError, TransportError
+from ._http import Transport
+from ._spool import DEFAULT_MAX_BYTES, Spool
+from ._wire import (
+    MAX_STEP,
+    HyperparamValue,
+    check_name,
+    check_step,
+    coerce_value,
+    encode_metadata,
+    hp_from_tora_format,
+    hp_to_tora_format,
+)
+
+logger = logging.getLogger("tora")
+
+Hyperparams = Union[Mapping[str, Any], Sequence[Mapping[str, Any]], None]
+_LIVE: set[Tora] = set()  # strong: a client dropped without shutdown() is still flushed at exit
+_now = time.time
+
+
+class Tora:
+    """Logs metrics of one experiment to a Tora server without slowing the training loop.
+
+    ``log()`` appends to an in-memory buffer; a daemon thread sends batches, retries, spools to
+    disk while the server is unreachable, and flushes at exit. Usually built with
+    ``Tora.create_experiment`` or ``Tora.load_experiment``; the constructor attaches to an
+    existing experiment id without contacting the server.
+
+    Example::
+
+        with Tora.create_experiment("resnet-50", hyperparams={"lr": 3e-4}) as t:
+            for step in range(1000):
+                t.log("loss", 1.0 / (step + 1), step=step)
+    """
+
+    def __init__(
+        self,
+        experiment_id: Optional[str],
+        description: Optional[str] = None,
+        hyperparams: Hyperparams = None,
+        tags: Optional[Sequence[str]] = None,
+        server_url: Optional[str] = None,
+        max_buffer_len: int = 25,
+        *,
+        api_key: Optional[str] = None,
+        workspace_id: Optional[str] = None,
+        name: Optional[str] = None,
+        flush_interval: float = 1.0,
+        spool_dir: Optional[Union[str, Path]] = None,
+        spool_max_bytes: int = DEFAULT_MAX_BYTES,
+        shutdown_timeout: float = 10.0,
+        _settings: Optional[Settings] = None,
+        _create_body: Optional[dict[str, Any]] = None,
+    ) -> None:
+        self._settings = _settings or resolve(server_url, api_key)
+        self.name = name
+        self.description = description
+        self.hyperparams: dict[str, HyperparamValue] = _hp_dict(hyperparams)
+        self.tags: list[str] = list(tags or [])
+        self.workspace_id = workspace_id
+        self.shutdown_timeout = shutdown_timeout
+        self._batcher_args: dict[str, Any] = {
+            "max_buffer_len": max_buffer_len,
+            "flush_interval": flush_interval,
+        }
+        directory = Path(spool_dir).expanduser() if spool_dir is not None else _default_spool_dir()
+        self._spool = Spool(directory, spool_max_bytes)
+        self._closed = False
+        self._names: set[str] = set()
+        self._batcher = self._new_batcher(experiment_id, _create_body)
+        _LIVE.add(self)
+        _install_exit_hooks()
+
+    def _new_batcher(self, experiment_id: Optional[str], create_body: Optional[dict[str, Any]]) -> Batcher:
+        b = Batcher(
+            self._settings,
+            self._spool,
+            experiment_id=experiment_id,
+            create_body=create_body,
+            **self._batcher_args,
+        )
+        self._buf_append = b.buf.append
+        b.start()
+        return b
+
+    # -- construction --------------------------------------------------------------------
+
+    @classmethod
+    def create_experiment(
+        cls,
+        name: str,
+        description: Optional[str] = None,
+        hyperparams: Hyperparams = None,
+        tags: Optional[Sequence[str]] = None,
+        workspace_id: Optional[str] = None,
+        server_url: Optional[str] = None,
+        api_key: Optional[str] = None,
+        max_buffer_len: int = 25,
+        **options: Any,
+    ) -> Tora:
+        """Creates an experiment on the server and returns a client logging to it.
+
+        ``hyperparams`` is a dict (or the server's ``[{key, value}]`` list). ``server_url`` and
+        ``api_key`` default to ``TORA_BASE_URL``/``TORA_API_KEY``, then the config file written
+        by ``python -m tora login``; if neither is found this raises ``ConfigError`` naming the
+        variables. If the server is unreachable, the experiment is created in the background
+        once it is back (points are buffered and spooled meanwhile) and ``experiment_id`` is
+        ``None`` until then. Other options: ``flush_interval`` (s), ``spool_dir``,
+        ``spool_max_bytes``, ``shutdown_timeout`` (s).
+
+        Example::
+
+            t = Tora.create_experiment("baseline", "first try", {"lr": 0.1}, ["cifar"])
+        """
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            raise ValueError("experiment name must be a non-empty string of at most 200 characters")
+        settings = resolve(server_url, api_key)
+        body: dict[str, Any] = {"name": name}
+        if description is not None:
+            body["description"] = description
+        if hyperparams:
+            body["hyperparams"] = (
+                hp_to_tora_format(hyperparams) if isinstance(hyperparams, Mapping) else list(hyperparams)
+            )
+        if tags:
+            body["tags"] = list(tags)
+        if workspace_id is not None:
+            body["workspaceId"] = workspace_id
+        transport = Transport(settings.server_url, settings.api_key, timeout=10.0)
+        experiment_id: Optional[str] = None
+        try:
+            exp = post_experiment(transport, body)
+            experiment_id = str(exp["id"])
+            workspace_id = exp.get("workspaceId", workspace_id)
+        except TransportError as e:
+            logger.warning(
+                "Tora server %s unreachable (%s): experiment %r will be created when it is back; "
+                "metrics are buffered and spooled meanwhile",
+                settings.server_url,
+                e,
+                name,
+            )
+        finally:
+            transport.close()
+        return cls(
+            experiment_id, description, hyperparams, tags, max_buffer_len=max_buffer_len,
+            workspace_id=workspace_id, name=name, _settings=settings,
+            _create_body=None if experiment_id else body, **options,
+        )  # fmt: skip
+
+    @classmethod
+    def load_experiment(
+        cls,
+        experiment_id: str,
+        server_url: Optional[str] = None,
+        api_key: Optional[str] = None,
+        max_buffer_len: int = 25,
+        **options: Any,
+    ) -> Tora:
+        """Attaches to an existing experiment, loading its name, description, hyperparams, tags
+        and workspace from the server. Raises ``NotFoundError``/``AuthError``/``TransportError``.
+
+        Example::
+
+            t = Tora.load_experiment("0b6c...", max_buffer_len=100)
+            print(t.hyperparams["lr"])
+        """
+        settings = resolve(server_url, api_key)
+        transport = Transport(settings.server_url, settings.api_key, timeout=10.0)
+        try:
+            exp = transport.call("GET", f"/api/experiments/{experiment_id}")
+        finally:
+            transport.close()
+        if not isinstance(exp, dict):
+            raise ToraError(f"unexpected reply to GET /api/experiments/{experiment_id}: {exp!r:.200}")
+        return cls(
+            str(exp.get("id", experiment_id)), exp.get("description"), exp.get("hyperparams") or [],
+            exp.get("tags") or [], max_buffer_len=max_buffer_len, workspace_id=exp.get("workspaceId"),
+            name=exp.get("name"), _settings=settings, **options,
+        )  # fmt: skip
+
+    # -- properties ----------------------------------------------------------------------
+
+    @property
+    def experiment_id(self) -> Optional[str]:
+        """The server's id of the experiment (``None`` while its creation waits for the server)."""
+        return self._batcher.experiment_id
+
+    @property
+    def url(self) -> Optional[str]:
+        """Link to the experiment in the Tora web app, e.g. ``http://host:8000/experiments/<id>``."""
+        eid = self.experiment_id
+        return f"{self._settings.server_url}/experiments/{eid}" if eid else None
+
+    @property
+    def max_buffer_len(self) -> int:
+        return self._batcher.max_buffer_len
+
+    # -- logging -------------------------------------------------------------------------
+
+    def log(
+        self, name: str, value: Any, step: Optional[int] = None, metadata: Optional[Mapping[str, Any]] = None
+    ) -> None:
+        """Buffers one point; never does network I/O. Bad arguments raise ValueError/TypeError.
+
+        ``step=None`` lets the server assign the series' next step. ``value`` may be int,
+        float, bool, ``Decimal``, a numpy scalar or 0-d array, or a 1-element torch tensor;
+        NaN and ±inf are sent faithfully. ``metadata`` is a JSON-able dict up to 4096 bytes.
+
+        Example::
+
+            t.log("loss", 0.25, step=10, metadata={"phase": "train"})
+        """
+        if type(name) is not str or name not in self._names:
+            self._names.add(check_name(name))
+        t = type(value)
+        if t is not float and t is not int:
+            value = coerce_value(value)
+        if step is not None and (type(step) is not int or step < 0 or step > MAX_STEP):
+            step = check_step(step)
+        self._buf_append((name, value, step, _now(), None if metadata is None else encode_metadata(metadata)))
+
+    def log_metrics(self, metrics: Mapping[str, Any], step: Optional[int] = None) -> None:
+        """Buffers several metrics of one step.
+
+        Example::
+
+            t.log_metrics({"loss": 0.25, "acc": 0.91}, step=10)
+        """
+        if step is not None and (type(step) is not int or step < 0 or step > MAX_STEP):
+            step = check_step(step)
+        now = _now()
+        names = self._names
+        points = []
+        for name, value in metrics.items():
+            if type(name) is not str or name not in names:
+                names.add(check_name(name))
+            t = type(value)
+            if t is not float and t is not int:
+                value = coerce_value(value)
+            points.append((name, value, step, now, None))
+        self._batcher.buf.extend(points)
+
+    def flush(self, timeout: Optional[float] = None) -> bool:
+        """Blocks until every point logged so far was delivered or spooled; False on timeout.
+
+        Example::
+
+            t.flush(timeout=30)
+        """
+        return self._batcher.flush(timeout)
+
+    def shutdown(self, timeout: Optional[float] = None) -> None:
+        """Flushes (waiting at most ``timeout``, default ``shutdown_timeout``) and stops the
+        sender; what could not be delivered is spooled. Idempotent; also run at exit.
+
+        Example::
+
+            t.shutdown()
+        """
+        if self._closed:
+            return
+        self._closed = True
+        _LIVE.discard(self)
+        self._batcher.close(self.shutdown_timeout if timeout is None else timeout)
+
+    @property
+    def delivered(self) -> int:
+        """Points the server has acknowledged so far."""
+        return self._batcher.delivered
+
+    @property
+    def spooled(self) -> int:
+        """Points of this client currently waiting on disk."""
+        return self._batcher.spooled
+
+    def set_status(self, status: str) -> None:
+        """Sets the experiment status (``running``, ``finished``, ``failed``, ``crashed``).
+
+        Talks to the server on the caller's thread; failures are logged, not raised.
+        """
+        eid = self.experiment_id
+        if eid is None:
+            logger.warning("Tora: experiment not created yet; status %r not recorded", status)
+            return
+        transport = Transport(self._settings.server_url, self._settings.api_key, timeout=10.0)
+        try:
+            transport.call("PUT", f"/api/experiments/{eid}", {"status": status})
+        except ToraError as e:
+            logger.warning("Tora: could not set status of experiment %s to %r: %s", eid, status, e)
+        finally:
+            transport.close()
+
+    def __enter__(self) -> Tora:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.shutdown()
+        self.set_status("finished" if exc_type is None else "failed")
+
+    def __repr__(self) -> str:
+        return f"Tora(experiment_id={self.experiment_id!r}, name={self.name!r})"
+
+    def _after_fork_in_child(self) -> None:
+        # The parent's sender thread does not exist here and its buffer belongs to the parent:
+        # start afresh so points logged in the child are delivered once, by the child.
+        self._names = set(self._names)
+        b = self._batcher
+        self._batcher = self._new_batcher(b.experiment_id, b.create_body)
+
+
+def _hp_dict(hyperparams: Hyperparams) -> dict[str, HyperparamValue]:
+    if not hyperparams:
+        return {}
+    if isinstance(hyperparams, Mapping):
+        return {str(k): v for k, v in hyperparams.items()}
+    return hp_from_tora_format(hyperparams)
+
+
+def _default_spool_dir() -> Path:
+    return spool_dir()
+
+
+def shutdown_all(timeout: Optional[float] = None) -> None:
+    """Shuts down every live client (run at interpreter exit and on SIGTERM)."""
+    for t in list(_LIVE):
+        try:
+            t.shutdown(timeout)
+        except Exception:  # at exit, report and keep going
+            logger.exception("Tora: shutdown failed")
+
+
+_hooks_installed = False
+_hooks_lock = threading.Lock()
+
+
+def _install_exit_hooks() -> None:
+    global _hooks_installed
+    with _hooks_lock:
+        if _hooks_installed:
+            return
+        _hooks_installed = True
+    atexit.register(shutdown_all)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_after_fork_in_child)
+    if threading.current_thread() is threading.main_thread():
+        try:
+            if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+                signal.signal(signal.SIGTERM, _on_sigterm)
+        except (ValueError, OSError):  # not allowed here (embedded interpreters)
+            pass
+
+
+def _on_sigterm(signum: int, frame: Optional[FrameType]) -> None:
+    shutdown_all()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _after_fork_in_child() -> None:
+    for t in list(_LIVE):
+        t._after_fork_in_child()

@@ -1,0 +1,108 @@
+"""Where the server URL, API key and spool directory come from.
+
+Resolution order, first hit wins: explicit arguments, then the environment (``TORA_BASE_URL``,
+``TORA_API_KEY``), then the config file ``$TORA_CONFIG_DIR/config.json`` (default
+``~/.tora/config.json``) written by ``python -m tora login``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from ._errors import ConfigError
+
+CONFIG_FILE = "config.json"
+
+
+def config_dir(env: Optional[Mapping[str, str]] = None) -> Path:
+    """The client's config directory: ``$TORA_CONFIG_DIR`` or ``~/.tora``."""
+    env = os.environ if env is None else env
+    value = env.get("TORA_CONFIG_DIR")
+    return Path(value).expanduser() if value else Path.home() / ".tora"
+
+
+def spool_dir(env: Optional[Mapping[str, str]] = None) -> Path:
+    """Where undeliverable batches wait: ``$TORA_SPOOL_DIR`` or ``<config dir>/spool``."""
+    env = os.environ if env is None else env
+    value = env.get("TORA_SPOOL_DIR")
+    return Path(value).expanduser() if value else config_dir(env) / "spool"
+
+
+def normalize_base_url(url: str) -> str:
+    """Accepts the server root with or without a trailing ``/api`` and returns the root.
+
+    >>> normalize_base_url("http://localhost:8000/api/")
+    'http://localhost:8000'
+    """
+    url = url.strip().rstrip("/")
+    if url.endswith("/api"):
+        url = url[: -len("/api")]
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"Tora server URL must start with http:// or https://, got {url!r}")
+    return url
+
+
+def read_config_file(env: Optional[Mapping[str, str]] = None) -> dict[str, Any]:
+    path = config_dir(env) / CONFIG_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as e:
+        raise ConfigError(f"cannot read Tora config file {path}: {e}") from e
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise ConfigError(f"Tora config file {path} is not valid JSON: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"Tora config file {path} must hold a JSON object")
+    return data
+
+
+def write_config_file(server_url: str, api_key: str, env: Optional[Mapping[str, str]] = None) -> Path:
+    """Writes ``{"server_url", "api_key"}`` readable by the owner only; returns its path."""
+    directory = config_dir(env)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / CONFIG_FILE
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump({"server_url": normalize_base_url(server_url), "api_key": api_key}, f, indent=2)
+    os.replace(tmp, path)
+    return path
+
+
+@dataclass(frozen=True)
+class Settings:
+    server_url: str
+    api_key: str
+
+
+def resolve(
+    server_url: Optional[str] = None,
+    api_key: Optional[str] = None,
+    env: Optional[Mapping[str, str]] = None,
+) -> Settings:
+    """Resolves the server URL and API key, or raises one ConfigError naming what to set."""
+    env = os.environ if env is None else env
+    url = server_url or env.get("TORA_BASE_URL")
+    key = api_key or env.get("TORA_API_KEY")
+    if not url or not key:
+        file = read_config_file(env)
+        url = url or file.get("server_url") or file.get("base_url")
+        key = key or file.get("api_key")
+    missing = []
+    if not url:
+        missing.append("the server URL (set TORA_BASE_URL or pass server_url=)")
+    if not key:
+        missing.append("an API key (set TORA_API_KEY or pass api_key=)")
+    if missing:
+        where = config_dir(env) / CONFIG_FILE
+        raise ConfigError(
+            "Tora needs " + " and ".join(missing) + f"; or run `python -m tora login` to write {where}."
+        )
+    return Settings(normalize_base_url(str(url)), str(key))

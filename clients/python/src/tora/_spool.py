@@ -1,0 +1,137 @@
+"""A bounded on-disk queue of batches the server could not take yet.
+
+One JSON file per batch, named ``<epoch-ns>-<local id>-<batch id>.json`` so that sorting the
+names gives the order they were logged in. Each file carries the server URL and either the
+experiment id or, when the experiment could not be created yet, the creation request; never
+the API key (the key is resolved again when the file is replayed).
+
+When the directory grows past its byte budget, the oldest files are deleted first, with a
+warning on the ``tora`` logger naming how many points were lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+logger = logging.getLogger("tora")
+
+DEFAULT_MAX_BYTES = 1024 * 1024 * 1024  # 1 GiB
+IDS_FILE = "experiments.json"
+
+
+class Spool:
+    """Writes, lists and removes spooled batches in one directory (shared by processes).
+
+    Example::
+
+        spool = Spool(Path("~/.tora/spool").expanduser())
+        for path in spool.files():
+            doc = spool.read(path)
+    """
+
+    def __init__(self, directory: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.directory = directory
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._size: Optional[int] = None
+
+    def _current_size(self) -> int:
+        if self._size is None:
+            self._size = sum(p.stat().st_size for p in self._paths())
+        return self._size
+
+    def _paths(self) -> list[Path]:
+        try:
+            names = os.listdir(self.directory)
+        except FileNotFoundError:
+            return []
+        return [self.directory / n for n in sorted(names) if n.endswith(".json") and n != IDS_FILE]
+
+    def files(self, local_id: Optional[str] = None) -> list[Path]:
+        """Spooled batch files, oldest first; only one client's when ``local_id`` is given."""
+        paths = self._paths()
+        if local_id is not None:
+            paths = [p for p in paths if f"-{local_id}-" in p.name]
+        return paths
+
+    def write(self, header: dict[str, Any], body: bytes) -> Path:
+        """Spools one batch body (already JSON) with its routing header; returns the file."""
+        data = json.dumps(header)[:-1].encode("utf-8") + b',"batch":' + body + b"}"
+        name = f"{time.time_ns():020d}-{header['local_id']}-{header['batch_id']}.json"
+        with self._lock:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._evict(len(data))
+            path = self.directory / name
+            tmp = path.with_suffix(".tmp")
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+            self._size = self._current_size() + len(data)
+        return path
+
+    def _evict(self, incoming: int) -> None:
+        if self._current_size() + incoming <= self.max_bytes:
+            return
+        self._size = None  # other processes may have changed the directory; recount
+        dropped_files = dropped_points = 0
+        for path in self._paths():
+            if self._current_size() + incoming <= self.max_bytes:
+                break
+            try:
+                size = path.stat().st_size
+                dropped_points += int(self.read(path).get("points", 0))
+                path.unlink()
+            except (OSError, ValueError):
+                continue
+            dropped_files += 1
+            assert self._size is not None
+            self._size -= size
+        if dropped_files:
+            logger.warning(
+                "Tora spool %s is full (limit %d bytes): deleted the %d oldest batches (%d points)",
+                self.directory,
+                self.max_bytes,
+                dropped_files,
+                dropped_points,
+            )
+
+    def read(self, path: Path) -> dict[str, Any]:
+        with open(path, "rb") as f:
+            doc = json.load(f)
+        if not isinstance(doc, dict):
+            raise ValueError(f"{path} is not a spooled Tora batch")
+        return doc
+
+    def remove(self, path: Path) -> None:
+        with self._lock:
+            try:
+                size = path.stat().st_size
+                path.unlink()
+            except FileNotFoundError:
+                return
+            if self._size is not None:
+                self._size = max(0, self._size - size)
+
+    def load_ids(self) -> dict[str, str]:
+        """Experiments created during replay, by the local id that spooled them."""
+        try:
+            with open(self.directory / IDS_FILE, encoding="utf-8") as f:
+                data = json.load(f)
+            return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def save_id(self, local_id: str, experiment_id: str) -> None:
+        with self._lock:
+            ids = self.load_ids()
+            ids[local_id] = experiment_id
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tmp = self.directory / (IDS_FILE + ".tmp")
+            tmp.write_text(json.dumps(ids), encoding="utf-8")
+            os.replace(tmp, self.directory / IDS_FILE)

@@ -1,0 +1,111 @@
+"""Runs a real Tora server (the built apps/server) for integration tests and the benchmark."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Optional
+
+REPO = Path(__file__).resolve().parents[3]
+SERVER = REPO / "apps" / "server"
+BIN = SERVER / "bin" / "tora.js"
+
+
+def build_if_needed() -> None:
+    main = SERVER / "dist" / "main.js"
+    sources = list((SERVER / "src").rglob("*.ts"))
+    if main.exists() and all(p.stat().st_mtime <= main.stat().st_mtime for p in sources):
+        return
+    subprocess.run(["npm", "run", "build", "-w", "apps/server"], cwd=REPO, check=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ToraServer:
+    """One server process on a free loopback port with its own SQLite data dir."""
+
+    def __init__(self, data_dir: Path, port: Optional[int] = None) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: Optional[subprocess.Popen[bytes]] = None
+        self.env = {
+            **os.environ,
+            "TORA_DATA_DIR": str(data_dir),
+            "TORA_PORT": str(self.port),
+            "TORA_HOST": "127.0.0.1",
+            "TORA_LOG_LEVEL": "warn",
+        }
+
+    def cli(self, *args: str) -> str:
+        out = subprocess.run(["node", str(BIN), *args], env=self.env, check=True, capture_output=True, text=True)
+        return out.stdout.strip()
+
+    def create_key(self, email: str = "a@b.c", name: str = "test") -> str:
+        try:
+            self.cli("user", "create", "--email", email, "--password", "password123")
+        except subprocess.CalledProcessError:
+            pass  # exists already
+        return self.cli("key", "create", "--email", email, "--name", name).splitlines()[-1].strip()
+
+    def start(self, wait: bool = True) -> None:
+        log = open(self.data_dir / "server.log", "ab")
+        self.proc = subprocess.Popen(["node", str(BIN), "serve"], env=self.env, stdout=log, stderr=log)
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/api/health", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except (OSError, urllib.error.URLError):
+                pass
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {(self.data_dir / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.1)
+        raise RuntimeError("server did not become ready")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(10)
+        self.proc = None
+
+    def api(self, key: str, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("x-api-key", key)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            raw = r.read()
+        return json.loads(raw) if raw else None
+
+    def points(self, key: str, experiment_id: str, name: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        cursor = ""
+        while True:
+            page = self.api(
+                key, "GET", f"/api/experiments/{experiment_id}/metrics/raw?name={name}&limit=100000&cursor={cursor}"
+            )
+            out.extend(page["points"])
+            if not page.get("nextCursor"):
+                return out
+            cursor = page["nextCursor"]
+
+    def summaries(self, key: str, experiment_id: str) -> dict[str, dict[str, Any]]:
+        return {m["name"]: m for m in self.api(key, "GET", f"/api/experiments/{experiment_id}/metrics")["metrics"]}
