@@ -59,7 +59,10 @@ async function serve(config: Config): Promise<number> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   await app.listen({ port: config.port, host: config.host });
-  app.log.info({ database: database.dialect.name, location: database.location }, `Tora is ready at http://${config.host}:${config.port}`);
+  app.log.info(
+    { database: database.dialect.name, location: database.location },
+    `Tora is ready at http://${config.host}:${config.port}`,
+  );
   return 0;
 }
 

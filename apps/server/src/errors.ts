@@ -78,7 +78,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     const status = error.statusCode ?? 500;
     if (status === 413 || error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.status(413).send({
-        error: { code: 'PAYLOAD_TOO_LARGE', message: `Request body exceeds the limit of ${app.initialConfig.bodyLimit ?? 0} bytes` },
+        error: {
+          code: 'PAYLOAD_TOO_LARGE',
+          message: `Request body exceeds the limit of ${app.initialConfig.bodyLimit ?? 0} bytes`,
+        },
       });
     }
     if (status === 415 || error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
@@ -98,5 +101,4 @@ export function installErrorHandler(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return reply.status(500).send({ error: { code: 'INTERNAL_ERROR', message: 'Internal server error' } });
   });
-
 }

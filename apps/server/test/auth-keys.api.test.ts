@@ -14,12 +14,23 @@ describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
   it('lets only the first user sign up when signup is closed', async () => {
     const closed = await startTestServer(dialect, { TORA_ALLOW_SIGNUP: 'false' });
     try {
-      expect((await closed.app.inject({ method: 'GET', url: '/api/auth/setup' })).json()).toEqual({ hasUsers: false, signupOpen: true });
-      const first = await closed.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email: 'First@Example.com ', password: 'long enough pw' } });
+      expect((await closed.app.inject({ method: 'GET', url: '/api/auth/setup' })).json()).toEqual({
+        hasUsers: false,
+        signupOpen: true,
+      });
+      const first = await closed.app.inject({
+        method: 'POST',
+        url: '/api/auth/signup',
+        payload: { email: 'First@Example.com ', password: 'long enough pw' },
+      });
       expect(first.statusCode).toBe(201);
       expect(first.json().user.email).toBe('first@example.com');
       expect(String(first.headers['set-cookie'])).toMatch(/tora_session=.*HttpOnly.*SameSite=Lax/i);
-      const second = await closed.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email: 'second@example.com', password: 'long enough pw' } });
+      const second = await closed.app.inject({
+        method: 'POST',
+        url: '/api/auth/signup',
+        payload: { email: 'second@example.com', password: 'long enough pw' },
+      });
       expect(second.statusCode).toBe(403);
       expect(errorCode(second)).toBe('SIGNUP_DISABLED');
     } finally {
@@ -84,7 +95,12 @@ describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
     });
     expect(evil.statusCode).toBe(403);
     expect(errorCode(evil)).toBe('CSRF_REJECTED');
-    const none = await server.app.inject({ method: 'POST', url: '/api/keys', headers: { cookie: user.cookie }, payload: { name: 'x' } });
+    const none = await server.app.inject({
+      method: 'POST',
+      url: '/api/keys',
+      headers: { cookie: user.cookie },
+      payload: { name: 'x' },
+    });
     expect(none.statusCode).toBe(403);
     const keys = (await call(server.app, user, 'GET', '/api/keys')).json().keys;
     expect(keys.map((k: { name: string }) => k.name)).toEqual(['test key']);
@@ -93,7 +109,11 @@ describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
   it('issues keys shown once, stored hashed, accepted as x-api-key and Bearer, revocable at once', async () => {
     const user = await signUp(server.app);
     expect(user.key).toMatch(/^tora_[0-9A-Za-z]{43,}$/);
-    const stored = await server.database.db.selectFrom('api_keys').selectAll().where('id', '=', user.keyId).executeTakeFirstOrThrow();
+    const stored = await server.database.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('id', '=', user.keyId)
+      .executeTakeFirstOrThrow();
     expect(JSON.stringify(stored)).not.toContain(user.key);
     const listed = (await call(server.app, user, 'GET', '/api/keys')).json().keys;
     expect(listed).toHaveLength(1);
@@ -101,7 +121,11 @@ describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
     expect(listed[0].key).toBeUndefined();
     expect(listed[0].lastUsed).not.toBeNull();
 
-    const bearer = await server.app.inject({ method: 'GET', url: '/api/auth/me', headers: { authorization: `Bearer ${user.key}` } });
+    const bearer = await server.app.inject({
+      method: 'GET',
+      url: '/api/auth/me',
+      headers: { authorization: `Bearer ${user.key}` },
+    });
     expect(bearer.statusCode).toBe(200);
 
     const del = await call(server.app, user, 'DELETE', `/api/keys/${user.keyId}`);
@@ -116,10 +140,18 @@ describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
   it('coalesces lastUsed: many requests, at most one write', async () => {
     const user = await signUp(server.app);
     for (let i = 0; i < 20; i++) await call(server.app, user, 'GET', '/api/auth/me');
-    const row = await server.database.db.selectFrom('api_keys').select('last_used_at').where('id', '=', user.keyId).executeTakeFirstOrThrow();
+    const row = await server.database.db
+      .selectFrom('api_keys')
+      .select('last_used_at')
+      .where('id', '=', user.keyId)
+      .executeTakeFirstOrThrow();
     expect(row.last_used_at).toBeNull(); // not yet flushed: no write per request
     await server.app.close(); // flushes pending usage
-    const flushed = await server.database.db.selectFrom('api_keys').select('last_used_at').where('id', '=', user.keyId).executeTakeFirstOrThrow();
+    const flushed = await server.database.db
+      .selectFrom('api_keys')
+      .select('last_used_at')
+      .where('id', '=', user.keyId)
+      .executeTakeFirstOrThrow();
     expect(flushed.last_used_at).toBeGreaterThan(0);
     server = await startTestServer(dialect);
   });

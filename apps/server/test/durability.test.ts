@@ -65,12 +65,19 @@ describe.each(DIALECTS)('durability on %s', (dialect) => {
     });
     const key = ((await keyRes.json()) as { key: string }).key;
     const headers = { 'content-type': 'application/json', 'x-api-key': key };
-    const created = await fetch(`${server.base}/api/experiments`, { method: 'POST', headers, body: JSON.stringify({ name: 'durable' }) });
+    const created = await fetch(`${server.base}/api/experiments`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: 'durable' }),
+    });
     const id = ((await created.json()) as { experiment: { id: string } }).experiment.id;
 
     const body = (b: number): string => {
       const steps = Array.from({ length: POINTS }, (_, i) => b * POINTS + i);
-      return JSON.stringify({ batchId: `batch-${b}`, series: { loss: { steps, values: steps.map((s) => s * 0.5) }, acc: { steps, values: steps } } });
+      return JSON.stringify({
+        batchId: `batch-${b}`,
+        series: { loss: { steps, values: steps.map((s) => s * 0.5) }, acc: { steps, values: steps } },
+      });
     };
     const send = async (base: string, b: number): Promise<boolean> => {
       try {

@@ -48,7 +48,14 @@ describe.each(DIALECTS)('experiments API on %s', (dialect) => {
   });
 
   it('accepts hyperparams as an object or a JSON string and returns the list form', async () => {
-    for (const hyperparams of [{ lr: 0.1, layers: 3 }, JSON.stringify({ lr: 0.1, layers: 3 }), JSON.stringify([{ key: 'lr', value: 0.1 }, { key: 'layers', value: 3 }])]) {
+    for (const hyperparams of [
+      { lr: 0.1, layers: 3 },
+      JSON.stringify({ lr: 0.1, layers: 3 }),
+      JSON.stringify([
+        { key: 'lr', value: 0.1 },
+        { key: 'layers', value: 3 },
+      ]),
+    ]) {
       const id = await createExperiment(server.app, alice, { hyperparams });
       const exp = (await call(server.app, alice, 'GET', `/api/experiments/${id}`)).json();
       expect(exp.hyperparams).toEqual([
@@ -60,12 +67,18 @@ describe.each(DIALECTS)('experiments API on %s', (dialect) => {
 
   it('updates with PUT and with POST, and deletes with its metrics', async () => {
     const id = await createExperiment(server.app, alice);
-    const put = await call(server.app, alice, 'PUT', `/api/experiments/${id}`, { name: 'renamed', tags: ['x'], status: 'finished' });
+    const put = await call(server.app, alice, 'PUT', `/api/experiments/${id}`, {
+      name: 'renamed',
+      tags: ['x'],
+      status: 'finished',
+    });
     expect(put.statusCode).toBe(200);
     expect(put.json()).toMatchObject({ name: 'renamed', tags: ['x'], status: 'finished' });
     const post = await call(server.app, alice, 'POST', `/api/experiments/${id}`, { description: 'via post' });
     expect(post.json()).toMatchObject({ name: 'renamed', description: 'via post' });
-    await call(server.app, alice, 'POST', `/api/experiments/${id}/metrics/batch`, [{ name: 'loss', value: 1, step: null, metadata: null }]);
+    await call(server.app, alice, 'POST', `/api/experiments/${id}/metrics/batch`, [
+      { name: 'loss', value: 1, step: null, metadata: null },
+    ]);
     const del = await call(server.app, alice, 'DELETE', `/api/experiments/${id}`);
     expect(del.statusCode).toBe(200);
     expect((await call(server.app, alice, 'GET', `/api/experiments/${id}`)).statusCode).toBe(404);
@@ -77,8 +90,12 @@ describe.each(DIALECTS)('experiments API on %s', (dialect) => {
     const ws = (await call(server.app, alice, 'POST', '/api/workspaces', { name: 'listing' })).json().id as string;
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) {
-      ids.push(await createExperiment(server.app, alice, { name: `Run-${i}`, workspaceId: ws, tags: i % 2 ? ['odd'] : ['even'] }));
-      await call(server.app, alice, 'POST', `/api/experiments/${ids[i]}/metrics/batch`, { series: { acc: { values: [i / 10] } } });
+      ids.push(
+        await createExperiment(server.app, alice, { name: `Run-${i}`, workspaceId: ws, tags: i % 2 ? ['odd'] : ['even'] }),
+      );
+      await call(server.app, alice, 'POST', `/api/experiments/${ids[i]}/metrics/batch`, {
+        series: { acc: { values: [i / 10] } },
+      });
     }
     await call(server.app, alice, 'PUT', `/api/experiments/${ids[0]}`, { status: 'failed' });
 
@@ -98,7 +115,9 @@ describe.each(DIALECTS)('experiments API on %s', (dialect) => {
     expect(odd.experiments.map((e: { name: string }) => e.name)).toEqual(['Run-1', 'Run-3', 'Run-5']);
     const failed = (await call(server.app, alice, 'GET', `/api/experiments?workspace=${ws}&status=failed`)).json();
     expect(failed.experiments.map((e: { id: string }) => e.id)).toEqual([ids[0]]);
-    const byAcc = (await call(server.app, alice, 'GET', `/api/experiments?workspace=${ws}&sort=metric:acc&order=desc&limit=2`)).json();
+    const byAcc = (
+      await call(server.app, alice, 'GET', `/api/experiments?workspace=${ws}&sort=metric:acc&order=desc&limit=2`)
+    ).json();
     expect(byAcc.experiments.map((e: { name: string }) => e.name)).toEqual(['Run-6', 'Run-5']);
     expect(byAcc.experiments[0].latestMetrics).toEqual({ acc: 0.6 });
   });

@@ -83,8 +83,15 @@ export interface TestUser {
 
 let counter = 0;
 
-export async function signUp(app: FastifyInstance, email = `user${++counter}-${randomUUID().slice(0, 8)}@example.com`): Promise<TestUser> {
-  const res = await app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email, password: 'correct horse battery' } });
+export async function signUp(
+  app: FastifyInstance,
+  email = `user${++counter}-${randomUUID().slice(0, 8)}@example.com`,
+): Promise<TestUser> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/auth/signup',
+    payload: { email, password: 'correct horse battery' },
+  });
   if (res.statusCode !== 201) throw new Error(`signup failed: ${res.statusCode} ${res.body}`);
   const setCookie = res.headers['set-cookie'];
   const raw = Array.isArray(setCookie) ? setCookie[0] : setCookie;
@@ -116,7 +123,11 @@ export function call(
   return app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
 }
 
-export async function createExperiment(app: FastifyInstance, user: TestUser, body: Record<string, unknown> = {}): Promise<string> {
+export async function createExperiment(
+  app: FastifyInstance,
+  user: TestUser,
+  body: Record<string, unknown> = {},
+): Promise<string> {
   const res = await call(app, user, 'POST', '/api/experiments', { name: 'exp', ...body });
   if (res.statusCode !== 201) throw new Error(`create experiment failed: ${res.statusCode} ${res.body}`);
   return res.json<{ experiment: { id: string } }>().experiment.id;
@@ -128,7 +139,13 @@ export async function createWorkspace(app: FastifyInstance, user: TestUser, name
   return res.json<{ id: string }>().id;
 }
 
-export async function addMember(app: FastifyInstance, owner: TestUser, workspaceId: string, member: TestUser, role: string): Promise<void> {
+export async function addMember(
+  app: FastifyInstance,
+  owner: TestUser,
+  workspaceId: string,
+  member: TestUser,
+  role: string,
+): Promise<void> {
   const res = await call(app, owner, 'POST', `/api/workspaces/${workspaceId}/members`, { email: member.email, role });
   if (res.statusCode !== 201) throw new Error(`add member failed: ${res.statusCode} ${res.body}`);
 }

@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, call, createExperiment, errorCode, signUp, startTestServer, type TestServer, type TestUser } from './harness.js';
+import {
+  DIALECTS,
+  call,
+  createExperiment,
+  errorCode,
+  signUp,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from './harness.js';
 
 interface Buckets {
   count: number[];
@@ -34,7 +43,12 @@ describe.each(DIALECTS)('metrics API on %s', (dialect) => {
     const points: { step: number; value: number | string; metadata: unknown }[] = [];
     let cursor: string | null = null;
     do {
-      const res = await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/raw?name=${encodeURIComponent(name)}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
+      const res = await call(
+        server.app,
+        alice,
+        'GET',
+        `/api/experiments/${id}/metrics/raw?name=${encodeURIComponent(name)}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(res.statusCode).toBe(200);
       const body = res.json();
       points.push(...body.points);
@@ -70,7 +84,16 @@ describe.each(DIALECTS)('metrics API on %s', (dialect) => {
     await batch(id, { series: { x: { steps: [0, 1, 2, 3], values: [1, 'NaN', 'Infinity', '-Infinity'] } } });
     expect((await raw(id, 'x')).map((p) => p.value)).toEqual([1, 'NaN', 'Infinity', '-Infinity']);
     const summary = (await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics`)).json().metrics[0];
-    expect(summary).toMatchObject({ name: 'x', count: 4, nanCount: 1, min: '-Infinity', max: 'Infinity', lastValue: '-Infinity', firstStep: 0, lastStep: 3 });
+    expect(summary).toMatchObject({
+      name: 'x',
+      count: 4,
+      nanCount: 1,
+      min: '-Infinity',
+      max: 'Infinity',
+      lastValue: '-Infinity',
+      firstStep: 0,
+      lastStep: 3,
+    });
   });
 
   it('makes a retried batchId a no-op, in the body or as Idempotency-Key', async () => {
@@ -120,7 +143,7 @@ describe.each(DIALECTS)('metrics API on %s', (dialect) => {
     for (const budget of [1, 7, 100, 1000]) {
       const res = await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/series?name=loss&budget=${budget}`);
       expect(res.statusCode).toBe(200);
-      const body = res.json() as { pointCount: number; buckets: Buckets };
+      const body = res.json<{ pointCount: number; buckets: Buckets }>();
       expect(body.pointCount).toBe(n);
       expect(body.buckets.count.length).toBeLessThanOrEqual(budget);
       const maxes = body.buckets.maxValue.filter((v): v is number => typeof v === 'number');
@@ -131,7 +154,9 @@ describe.each(DIALECTS)('metrics API on %s', (dialect) => {
       expect(body.buckets.nanCount.reduce((a, b) => a + b, 0)).toBe(1);
       expect(body.buckets.firstNanStep.filter((s) => s !== null)).toEqual([50_000]);
     }
-    const zoom = (await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/series?name=loss&from=31000&to=31999&budget=10`)).json();
+    const zoom = (
+      await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/series?name=loss&from=31000&to=31999&budget=10`)
+    ).json();
     expect(zoom.pointCount).toBe(1000);
     expect(zoom.buckets.count).toEqual(new Array(10).fill(100));
     expect(zoom.buckets.maxValue[3]).toBe(1e6);
@@ -140,7 +165,10 @@ describe.each(DIALECTS)('metrics API on %s', (dialect) => {
   it('merges many tiny batches into few blocks without losing or reordering points', async () => {
     const id = await createExperiment(server.app, alice);
     for (let b = 0; b < 40; b++) {
-      await batch(id, Array.from({ length: 25 }, (_, i) => ({ name: 'm', value: b * 25 + i, step: null, metadata: null })));
+      await batch(
+        id,
+        Array.from({ length: 25 }, (_, i) => ({ name: 'm', value: b * 25 + i, step: null, metadata: null })),
+      );
     }
     const points = await raw(id, 'm');
     expect(points.map((p) => p.step)).toEqual(Array.from({ length: 1000 }, (_, i) => i));

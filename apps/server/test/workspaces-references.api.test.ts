@@ -1,5 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, addMember, call, createExperiment, createWorkspace, errorCode, signUp, startTestServer, type TestServer } from './harness.js';
+import {
+  DIALECTS,
+  addMember,
+  call,
+  createExperiment,
+  createWorkspace,
+  errorCode,
+  signUp,
+  startTestServer,
+  type TestServer,
+} from './harness.js';
 
 describe.each(DIALECTS)('workspaces and references on %s', (dialect) => {
   let server: TestServer;
@@ -27,7 +37,10 @@ describe.each(DIALECTS)('workspaces and references on %s', (dialect) => {
     await addMember(server.app, owner, ws, member, 'viewer');
     const dup = await call(server.app, owner, 'POST', `/api/workspaces/${ws}/members`, { email: member.email, role: 'editor' });
     expect(dup.statusCode).toBe(409);
-    const missing = await call(server.app, owner, 'POST', `/api/workspaces/${ws}/members`, { email: 'nobody@example.com', role: 'editor' });
+    const missing = await call(server.app, owner, 'POST', `/api/workspaces/${ws}/members`, {
+      email: 'nobody@example.com',
+      role: 'editor',
+    });
     expect(missing.statusCode).toBe(404);
     expect(errorCode(missing)).toBe('USER_NOT_FOUND');
 
@@ -59,7 +72,11 @@ describe.each(DIALECTS)('workspaces and references on %s', (dialect) => {
     expect(seriesIds).toHaveLength(1);
     expect((await call(server.app, owner, 'DELETE', `/api/workspaces/${ws}`)).statusCode).toBe(200);
     expect((await call(server.app, owner, 'GET', `/api/experiments/${id}`)).statusCode).toBe(404);
-    const blocks = await server.database.db.selectFrom('metric_blocks').select('seq').where('series_id', 'in', seriesIds).execute();
+    const blocks = await server.database.db
+      .selectFrom('metric_blocks')
+      .select('seq')
+      .where('series_id', 'in', seriesIds)
+      .execute();
     const series = await server.database.db.selectFrom('metric_series').select('id').where('experiment_id', '=', id).execute();
     expect(series).toEqual([]);
     expect(blocks).toEqual([]);

@@ -17,6 +17,12 @@ export interface Database {
 
 const INT8_OID = 20;
 
+// Counts and epoch-millisecond times are int8; they fit a JS number. Per pool, not pg's global.
+const int8AsNumber = ((oid: number, format?: 'text' | 'binary') =>
+  oid === INT8_OID
+    ? (v: string): number => Number(v)
+    : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser;
+
 function describePostgres(url: string): string {
   try {
     const u = new URL(url);
@@ -32,11 +38,7 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): D
     const pool = new pg.Pool({
       connectionString: config.databaseUrl,
       max: 10,
-      // Counts and epoch-millisecond times are int8; they fit a JS number.
-      types: {
-        getTypeParser: ((oid: number, format?: string) =>
-          oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-      },
+      types: { getTypeParser: int8AsNumber },
     });
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: dialectHelpers('postgres'), location: describePostgres(config.databaseUrl), close: () => db.destroy() };

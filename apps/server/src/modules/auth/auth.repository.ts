@@ -10,7 +10,10 @@ export function findUserById(db: Kysely<DB>, id: string) {
 }
 
 export async function countUsers(db: Kysely<DB>): Promise<number> {
-  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -18,7 +21,10 @@ export async function insertUser(
   db: Kysely<DB>,
   user: { id: string; email: string; password_hash: string; created_at: number },
 ): Promise<void> {
-  await db.insertInto('users').values({ ...user, default_workspace_id: null }).execute();
+  await db
+    .insertInto('users')
+    .values({ ...user, default_workspace_id: null })
+    .execute();
 }
 
 export async function setDefaultWorkspace(db: Kysely<DB>, userId: string, workspaceId: string): Promise<void> {
@@ -46,9 +52,5 @@ export async function deleteSession(db: Kysely<DB>, id: string): Promise<void> {
 }
 
 export function findKeyByHash(db: Kysely<DB>, keyHash: string) {
-  return db
-    .selectFrom('api_keys')
-    .select(['id', 'user_id', 'revoked_at'])
-    .where('key_hash', '=', keyHash)
-    .executeTakeFirst();
+  return db.selectFrom('api_keys').select(['id', 'user_id', 'revoked_at']).where('key_hash', '=', keyHash).executeTakeFirst();
 }

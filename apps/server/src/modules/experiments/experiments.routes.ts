@@ -31,11 +31,15 @@ export function experimentsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
         return reply.status(201).send({ success: true as const, experiment });
       },
     );
-    app.get('/experiments', { schema: { tags, querystring: ListQuery, response: responses({ 200: ExperimentList }) } }, async (request) =>
-      service.listExperiments(ctx, requireCaller(request), request.query),
+    app.get(
+      '/experiments',
+      { schema: { tags, querystring: ListQuery, response: responses({ 200: ExperimentList }) } },
+      async (request) => service.listExperiments(ctx, requireCaller(request), request.query),
     );
-    app.get('/experiments/:id', { schema: { tags, params: IdParams, response: responses({ 200: Experiment }) } }, async (request) =>
-      service.getExperiment(ctx, requireCaller(request), request.params.id),
+    app.get(
+      '/experiments/:id',
+      { schema: { tags, params: IdParams, response: responses({ 200: Experiment }) } },
+      async (request) => service.getExperiment(ctx, requireCaller(request), request.params.id),
     );
     const update = {
       schema: { tags, params: IdParams, body: UpdateExperimentBody, response: responses({ 200: Experiment }) },
@@ -45,13 +49,19 @@ export function experimentsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     app.put('/experiments/:id', update, updateHandler);
     // The original Tora updates with POST as well.
     app.post('/experiments/:id', update, updateHandler);
-    app.delete('/experiments/:id', { schema: { tags, params: IdParams, response: responses({ 200: Success }) } }, async (request) => {
-      await service.deleteExperiment(ctx, requireCaller(request), request.params.id);
-      return { success: true as const };
-    });
+    app.delete(
+      '/experiments/:id',
+      { schema: { tags, params: IdParams, response: responses({ 200: Success }) } },
+      async (request) => {
+        await service.deleteExperiment(ctx, requireCaller(request), request.params.id);
+        return { success: true as const };
+      },
+    );
 
-    app.get('/experiments/:id/ref', { schema: { tags, params: IdParams, response: responses({ 200: ReferenceResponse }) } }, async (request) =>
-      references.getReference(ctx, requireCaller(request), request.params.id),
+    app.get(
+      '/experiments/:id/ref',
+      { schema: { tags, params: IdParams, response: responses({ 200: ReferenceResponse }) } },
+      async (request) => references.getReference(ctx, requireCaller(request), request.params.id),
     );
     app.post(
       '/experiments/:id/ref',

@@ -3,7 +3,12 @@ import { IsoDate, Uuid } from '../../lib/schemas.js';
 
 export const STATUSES = ['running', 'finished', 'failed', 'crashed'] as const;
 export const Status = Type.Union(STATUSES.map((s) => Type.Literal(s)));
-const WritableStatus = Type.Union([Type.Literal('running'), Type.Literal('finished'), Type.Literal('failed'), Type.Literal('crashed')]);
+const WritableStatus = Type.Union([
+  Type.Literal('running'),
+  Type.Literal('finished'),
+  Type.Literal('failed'),
+  Type.Literal('crashed'),
+]);
 export const Visibility = Type.Union([Type.Literal('PRIVATE'), Type.Literal('PUBLIC')]);
 
 const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
@@ -28,7 +33,9 @@ export const CreateExperimentBody = Type.Object(
     hyperparams: Type.Optional(HyperparamsInput),
     tags: Type.Optional(Type.Union([Tags, Type.Null()])),
     workspaceId: Type.Optional(
-      Type.Union([Uuid, Type.Literal('API_DEFAULT'), Type.Null()], { description: 'Absent, null or "API_DEFAULT" = your default workspace' }),
+      Type.Union([Uuid, Type.Literal('API_DEFAULT'), Type.Null()], {
+        description: 'Absent, null or "API_DEFAULT" = your default workspace',
+      }),
     ),
     visibility: Type.Optional(Visibility),
     status: Type.Optional(WritableStatus),
@@ -69,20 +76,23 @@ export const Experiment = Type.Object({
   latestMetrics: Type.Record(Type.String(), MetricNumber, { description: 'Last value of each metric' }),
 });
 
-export const ListQuery = Type.Object(
-  {
-    workspace: Type.Optional(Uuid),
-    startwith: Type.Optional(Type.String({ maxLength: 200, description: 'Name contains (case-insensitive)' })),
-    tags: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50 })])),
-    status: Type.Optional(Type.String({ pattern: '^(running|finished|failed|crashed)(,(running|finished|failed|crashed))*$' })),
-    sort: Type.Optional(
-      Type.String({ pattern: '^(created|updated|name|metric:.+)$', description: 'created, updated, name, or metric:<name> (last value)' }),
-    ),
-    order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
-    cursor: Type.Optional(Type.String({ maxLength: 200 })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-  },
-);
+export const ListQuery = Type.Object({
+  workspace: Type.Optional(Uuid),
+  startwith: Type.Optional(Type.String({ maxLength: 200, description: 'Name contains (case-insensitive)' })),
+  tags: Type.Optional(
+    Type.Union([Type.String({ maxLength: 2000 }), Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50 })]),
+  ),
+  status: Type.Optional(Type.String({ pattern: '^(running|finished|failed|crashed)(,(running|finished|failed|crashed))*$' })),
+  sort: Type.Optional(
+    Type.String({
+      pattern: '^(created|updated|name|metric:.+)$',
+      description: 'created, updated, name, or metric:<name> (last value)',
+    }),
+  ),
+  order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
+  cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+});
 
 export const ExperimentList = Type.Object({
   experiments: Type.Array(Experiment),

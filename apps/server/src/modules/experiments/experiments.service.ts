@@ -16,7 +16,10 @@ type Summary = Awaited<ReturnType<typeof repo.seriesSummaries>>[number];
 
 const EXPERIMENT_MISSING = { code: 'EXPERIMENT_NOT_FOUND', what: 'Experiment' } as const;
 
-export function effectiveStatus(ctx: AppContext, row: Pick<ExperimentRow, 'status' | 'last_activity_at'>): ExperimentDto['status'] {
+export function effectiveStatus(
+  ctx: AppContext,
+  row: Pick<ExperimentRow, 'status' | 'last_activity_at'>,
+): ExperimentDto['status'] {
   if (row.status === 'running' && ctx.clock() - row.last_activity_at > ctx.config.crashAfterSeconds * 1000) return 'crashed';
   return row.status as ExperimentDto['status'];
 }
@@ -202,4 +205,3 @@ export async function listExperiments(
     nextCursor: rows.length > limit ? encodeCursor(offset + limit) : null,
   };
 }
-

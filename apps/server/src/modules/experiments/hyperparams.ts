@@ -17,7 +17,8 @@ function checkValue(path: string, value: unknown): HyperparamValue {
     return value;
   }
   if (typeof value === 'string') {
-    if (value.length > MAX_VALUE) throw badRequest(`${path} is longer than ${MAX_VALUE} characters`, [{ path, message: 'too long' }]);
+    if (value.length > MAX_VALUE)
+      throw badRequest(`${path} is longer than ${MAX_VALUE} characters`, [{ path, message: 'too long' }]);
     return value;
   }
   throw badRequest(`${path} must be a string, number or boolean`, [{ path, message: 'must be a string, number or boolean' }]);
@@ -45,7 +46,8 @@ export function normalizeHyperparams(input: unknown, path = 'body.hyperparams'):
     } catch {
       throw badRequest(`${path} is a string but not valid JSON`, [{ path, message: 'invalid JSON string' }]);
     }
-    if (typeof value === 'string') throw badRequest(`${path} must be a list or an object`, [{ path, message: 'must be a list or an object' }]);
+    if (typeof value === 'string')
+      throw badRequest(`${path} must be a list or an object`, [{ path, message: 'must be a list or an object' }]);
     return normalizeHyperparams(value, path);
   }
   return fromStructured(input, path);
@@ -69,6 +71,7 @@ function fromStructured(value: unknown, path: string): Hyperparam[] {
   } else {
     throw badRequest(`${path} must be a list of {key, value}, an object, or a JSON string`, [{ path, message: 'wrong type' }]);
   }
-  if (byKey.size > MAX_HYPERPARAMS) throw badRequest(`${path} has more than ${MAX_HYPERPARAMS} entries`, [{ path, message: 'too many' }]);
+  if (byKey.size > MAX_HYPERPARAMS)
+    throw badRequest(`${path} has more than ${MAX_HYPERPARAMS} entries`, [{ path, message: 'too many' }]);
   return [...byKey].map(([key, v]) => ({ key, value: v }));
 }

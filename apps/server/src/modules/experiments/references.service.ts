@@ -22,11 +22,17 @@ const MAX_CHAIN = 1000;
 async function chainOf(ctx: AppContext, caller: Caller, startId: string | null): Promise<ChainLink[]> {
   const links: ChainLink[] = [];
   const seen = new Set<string>();
-  for (let id = startId; id !== null && !seen.has(id) && links.length < MAX_CHAIN; ) {
+  for (let id = startId; id !== null && !seen.has(id) && links.length < MAX_CHAIN;) {
     seen.add(id);
     const row = await repo.findExperiment(ctx.db, id);
     if (!row || (await roleIn(ctx.db, caller.userId, row.workspace_id)) === null) break;
-    links.push({ id: row.id, name: row.name, status: effectiveStatus(ctx, row), workspaceId: row.workspace_id, createdAt: iso(row.created_at)! });
+    links.push({
+      id: row.id,
+      name: row.name,
+      status: effectiveStatus(ctx, row),
+      workspaceId: row.workspace_id,
+      createdAt: iso(row.created_at)!,
+    });
     id = row.reference_id;
   }
   return links.reverse();
@@ -56,7 +62,7 @@ export async function setReference(
   await ctx.db.transaction().execute(async (trx) => {
     // Walk the whole chain (whatever the caller can read) so no cycle is ever stored.
     const seen = new Set<string>();
-    for (let cur: string | null = referenceId; cur !== null && !seen.has(cur); ) {
+    for (let cur: string | null = referenceId; cur !== null && !seen.has(cur);) {
       if (cur === id) throw new AppError('REFERENCE_CYCLE', 409, 'That reference would make a cycle of references');
       seen.add(cur);
       cur = (await repo.findExperiment(trx, cur))?.reference_id ?? null;

@@ -13,24 +13,35 @@ const Key = Type.Object({
   lastUsed: Type.Union([IsoDate, Type.Null()]),
   revoked: Type.Boolean(),
 });
-const CreatedKey = Type.Intersect([Key, Type.Object({ key: Type.String({ description: 'The plaintext key, shown only in this response' }) })]);
+const CreatedKey = Type.Intersect([
+  Key,
+  Type.Object({ key: Type.String({ description: 'The plaintext key, shown only in this response' }) }),
+]);
 
 export function keysRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     const tags = ['keys'];
-    app.get('/keys', { schema: { tags, response: responses({ 200: Type.Object({ keys: Type.Array(Key) }) }) } }, async (request) => ({
-      keys: await service.listKeys(ctx, requireCaller(request)),
-    }));
+    app.get(
+      '/keys',
+      { schema: { tags, response: responses({ 200: Type.Object({ keys: Type.Array(Key) }) }) } },
+      async (request) => ({
+        keys: await service.listKeys(ctx, requireCaller(request)),
+      }),
+    );
     app.post(
       '/keys',
       {
         schema: {
           tags,
-          body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }) }, { additionalProperties: false }),
+          body: Type.Object(
+            { name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }) },
+            { additionalProperties: false },
+          ),
           response: responses({ 201: CreatedKey }),
         },
       },
-      async (request, reply) => reply.status(201).send(await service.createKey(ctx, requireCaller(request).userId, request.body.name)),
+      async (request, reply) =>
+        reply.status(201).send(await service.createKey(ctx, requireCaller(request).userId, request.body.name)),
     );
     app.delete('/keys/:id', { schema: { tags, params: IdParams, response: responses({ 200: Success }) } }, async (request) => {
       await service.revokeKey(ctx, requireCaller(request), request.params.id);

@@ -116,7 +116,10 @@ export function concat(a: Points, b: Points): Points {
   };
   const metadata =
     a.metadata || b.metadata
-      ? [...(a.metadata ?? new Array<null>(a.values.length).fill(null)), ...(b.metadata ?? new Array<null>(b.values.length).fill(null))]
+      ? [
+          ...(a.metadata ?? new Array<null>(a.values.length).fill(null)),
+          ...(b.metadata ?? new Array<null>(b.values.length).fill(null)),
+        ]
       : null;
   return { steps: join(a.steps, b.steps), values: join(a.values, b.values), times: join(a.times, b.times), metadata };
 }

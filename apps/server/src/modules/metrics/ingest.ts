@@ -33,7 +33,6 @@ function fail(path: string, message: string): never {
 function checkName(path: string, name: unknown): string {
   if (typeof name !== 'string' || name.trim() === '') fail(path, 'must be a non-empty string');
   if (name.length > LIMITS.maxNameLength) fail(path, `is longer than the limit of ${LIMITS.maxNameLength} characters`);
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f]/.test(name)) fail(path, 'must not contain control characters');
   return name;
 }
@@ -101,7 +100,8 @@ function parseRows(rows: unknown[]): Map<string, SeriesInput> {
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
     const path = `body.${i}`;
-    if (typeof row !== 'object' || row === null || Array.isArray(row)) fail(path, 'must be an object {name, value, step?, metadata?}');
+    if (typeof row !== 'object' || row === null || Array.isArray(row))
+      fail(path, 'must be an object {name, value, step?, metadata?}');
     const r = row as Record<string, unknown>;
     for (const key in r) if (!ROW_KEYS.has(key)) fail(`${path}.${key}`, 'is not a known field');
     const s = seriesFor(map, checkName(`${path}.name`, r.name));
@@ -121,7 +121,8 @@ const SERIES_KEYS = new Set(['steps', 'values', 'times', 'metadata']);
 function parseColumnar(body: Record<string, unknown>): Map<string, SeriesInput> {
   for (const key in body) if (!COLUMNAR_KEYS.has(key)) fail(`body.${key}`, 'is not a known field');
   const series = body.series;
-  if (typeof series !== 'object' || series === null || Array.isArray(series)) fail('body.series', 'must be an object {name: {steps, values, times?}}');
+  if (typeof series !== 'object' || series === null || Array.isArray(series))
+    fail('body.series', 'must be an object {name: {steps, values, times?}}');
   const map = new Map<string, SeriesInput>();
   let count = 0;
   for (const [name, raw] of Object.entries(series as Record<string, unknown>)) {

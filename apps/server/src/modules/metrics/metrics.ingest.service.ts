@@ -2,7 +2,17 @@ import type { Kysely } from 'kysely';
 import type { AppContext, Caller } from '../../context.js';
 import type { DB } from '../../db/schema.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
-import { BLOCK_POINTS, SMALL_BLOCK_POINTS, concat, decode, encode, metadataText, slice, summarize, type Points } from './blocks.js';
+import {
+  BLOCK_POINTS,
+  SMALL_BLOCK_POINTS,
+  concat,
+  decode,
+  encode,
+  metadataText,
+  slice,
+  summarize,
+  type Points,
+} from './blocks.js';
 import type { ParsedBatch, SeriesInput } from './ingest.js';
 import * as repo from './metrics.repository.js';
 
@@ -60,8 +70,10 @@ async function appendToSeries(db: Kysely<DB>, series: repo.SeriesRow, points: Po
     first_step: wasEmpty ? s.step_min : Math.min(series.first_step, s.step_min),
     last_step: wasEmpty ? s.step_max : Math.max(series.last_step, s.step_max),
     last_value: wasEmpty || s.last_step >= series.last_step ? s.last_value : series.last_value,
-    min_value: s.min_value === null ? series.min_value : series.min_value === null ? s.min_value : Math.min(series.min_value, s.min_value),
-    max_value: s.max_value === null ? series.max_value : series.max_value === null ? s.max_value : Math.max(series.max_value, s.max_value),
+    min_value:
+      s.min_value === null ? series.min_value : series.min_value === null ? s.min_value : Math.min(series.min_value, s.min_value),
+    max_value:
+      s.max_value === null ? series.max_value : series.max_value === null ? s.max_value : Math.max(series.max_value, s.max_value),
     nan_count: series.nan_count + s.nan_count,
     updated_at: now,
   };
@@ -72,7 +84,12 @@ async function appendToSeries(db: Kysely<DB>, series: repo.SeriesRow, points: Po
  * Appends a batch to an experiment, all or nothing: it returns only after the commit, and a
  * batchId already committed makes the call a no-op that reports the original count.
  */
-export async function ingestBatch(ctx: AppContext, caller: Caller, experimentId: string, batch: ParsedBatch): Promise<IngestResult> {
+export async function ingestBatch(
+  ctx: AppContext,
+  caller: Caller,
+  experimentId: string,
+  batch: ParsedBatch,
+): Promise<IngestResult> {
   await experimentForCaller(ctx, caller, experimentId, 'editor');
   const now = ctx.clock();
   return ctx.db.transaction().execute(async (trx) => {

@@ -90,7 +90,7 @@ export async function readBuckets(
   }
   if (needData.length === summaries.length && needData.length > 0) {
     // Every block needs its points: one range scan beats a long IN list.
-    for (let seq = needData[0]!; seq <= needData[needData.length - 1]!; ) {
+    for (let seq = needData[0]!; seq <= needData[needData.length - 1]!;) {
       const rows = await repo.blocksFrom(ctx.db, series.id, seq, DATA_CHUNK);
       if (rows.length === 0) break;
       for (const row of rows) if (row.step_max >= from && row.step_min <= to) b.addPoints(decode(row.data, null));
@@ -160,7 +160,8 @@ function decodeCursor(cursor: string | undefined): [number, number] {
   if (!cursor) return [0, 0];
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v.length === 2 && v.every((x) => Number.isInteger(x) && (x as number) >= 0)) return v as [number, number];
+    if (Array.isArray(v) && v.length === 2 && v.every((x) => Number.isInteger(x) && (x as number) >= 0))
+      return v as [number, number];
   } catch {
     // fall through
   }
@@ -237,7 +238,7 @@ async function* csvRows(ctx: AppContext, selected: readonly repo.SeriesRow[]): A
   yield 'name,step,value,time,metadata\n';
   for (const series of selected) {
     const label = csvField(series.name);
-    for (let seq = 0; ; ) {
+    for (let seq = 0; ;) {
       const rows = await repo.blocksFrom(ctx.db, series.id, seq, 64);
       if (rows.length === 0) break;
       for (const row of rows) {

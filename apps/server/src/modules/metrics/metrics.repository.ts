@@ -69,7 +69,10 @@ export async function updateSeries(db: Kysely<DB>, row: SeriesRow): Promise<void
 export async function insertBlocks(db: Kysely<DB>, blocks: BlockRow[]): Promise<void> {
   // Chunked so one statement stays under SQLite's bound-parameter limit.
   for (let i = 0; i < blocks.length; i += 100) {
-    await db.insertInto('metric_blocks').values(blocks.slice(i, i + 100)).execute();
+    await db
+      .insertInto('metric_blocks')
+      .values(blocks.slice(i, i + 100))
+      .execute();
   }
 }
 

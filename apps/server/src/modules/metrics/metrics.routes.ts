@@ -65,7 +65,9 @@ const SeriesQuery = Type.Object({
   name: Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength }),
   from: Type.Optional(Type.Number({ description: 'first step (inclusive)' })),
   to: Type.Optional(Type.Number({ description: 'last step (inclusive)' })),
-  budget: Type.Optional(Type.Integer({ minimum: 1, maximum: 20_000, default: 1000, description: 'buckets, e.g. the chart width in pixels' })),
+  budget: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 20_000, default: 1000, description: 'buckets, e.g. the chart width in pixels' }),
+  ),
 });
 
 const Buckets = Type.Object({
@@ -126,7 +128,8 @@ export function metricsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags,
-          description: 'One metric downsampled to `budget` step buckets, each with first/last/min/max (and their steps) and NaN count.',
+          description:
+            'One metric downsampled to `budget` step buckets, each with first/last/min/max (and their steps) and NaN count.',
           params: IdParams,
           querystring: SeriesQuery,
           response: responses({

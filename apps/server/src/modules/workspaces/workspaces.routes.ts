@@ -17,12 +17,18 @@ import * as service from './workspaces.service.js';
 export function workspacesRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     const tags = ['workspaces'];
-    app.post('/workspaces', { schema: { tags, body: CreateWorkspaceBody, response: responses({ 201: Workspace }) } }, async (request, reply) =>
-      reply.status(201).send(await service.createWorkspace(ctx, requireCaller(request), request.body)),
+    app.post(
+      '/workspaces',
+      { schema: { tags, body: CreateWorkspaceBody, response: responses({ 201: Workspace }) } },
+      async (request, reply) => reply.status(201).send(await service.createWorkspace(ctx, requireCaller(request), request.body)),
     );
-    app.get('/workspaces', { schema: { tags, response: responses({ 200: Type.Object({ workspaces: Type.Array(Workspace) }) }) } }, async (request) => ({
-      workspaces: await service.listWorkspaces(ctx, requireCaller(request)),
-    }));
+    app.get(
+      '/workspaces',
+      { schema: { tags, response: responses({ 200: Type.Object({ workspaces: Type.Array(Workspace) }) }) } },
+      async (request) => ({
+        workspaces: await service.listWorkspaces(ctx, requireCaller(request)),
+      }),
+    );
     app.get('/workspaces/:id', { schema: { tags, params: IdParams, response: responses({ 200: Workspace }) } }, async (request) =>
       service.getWorkspace(ctx, requireCaller(request), request.params.id),
     );
@@ -31,10 +37,14 @@ export function workspacesRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       { schema: { tags, params: IdParams, body: UpdateWorkspaceBody, response: responses({ 200: Workspace }) } },
       async (request) => service.updateWorkspace(ctx, requireCaller(request), request.params.id, request.body),
     );
-    app.delete('/workspaces/:id', { schema: { tags, params: IdParams, response: responses({ 200: Success }) } }, async (request) => {
-      await service.deleteWorkspace(ctx, requireCaller(request), request.params.id);
-      return { success: true as const };
-    });
+    app.delete(
+      '/workspaces/:id',
+      { schema: { tags, params: IdParams, response: responses({ 200: Success }) } },
+      async (request) => {
+        await service.deleteWorkspace(ctx, requireCaller(request), request.params.id);
+        return { success: true as const };
+      },
+    );
     app.get(
       '/workspaces/:id/members',
       { schema: { tags, params: IdParams, response: responses({ 200: Type.Object({ members: Type.Array(Member) }) }) } },
@@ -43,7 +53,8 @@ export function workspacesRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     app.post(
       '/workspaces/:id/members',
       { schema: { tags, params: IdParams, body: AddMemberBody, response: responses({ 201: Member }) } },
-      async (request, reply) => reply.status(201).send(await service.addMember(ctx, requireCaller(request), request.params.id, request.body)),
+      async (request, reply) =>
+        reply.status(201).send(await service.addMember(ctx, requireCaller(request), request.params.id, request.body)),
     );
     app.put(
       '/workspaces/:id/members/:userId',

@@ -97,7 +97,8 @@ export async function addMember(
   const callerRole = await requireRole(ctx.db, caller.userId, id, 'admin');
   assertMayGrant(callerRole, input.role);
   const user = await findUserByEmail(ctx.db, normalizeEmail(input.email));
-  if (!user) throw new AppError('USER_NOT_FOUND', 404, `No user with email ${normalizeEmail(input.email)}; they must sign up first`);
+  if (!user)
+    throw new AppError('USER_NOT_FOUND', 404, `No user with email ${normalizeEmail(input.email)}; they must sign up first`);
   if ((await roleIn(ctx.db, user.id, id)) !== null) {
     throw new AppError('ALREADY_MEMBER', 409, `${user.email} is already a member of this workspace`);
   }
@@ -137,7 +138,11 @@ export async function removeMember(ctx: AppContext, caller: Caller, id: string, 
     if (current === null) throw notFound('MEMBER_NOT_FOUND', 'Member');
     if (userId !== caller.userId) assertMayGrant(callerRole, current);
     if (current === 'owner' && (await repo.countOwners(trx, id)) <= 1) {
-      throw new AppError('LAST_OWNER', 409, 'The last owner cannot leave or be removed; make someone else owner or delete the workspace');
+      throw new AppError(
+        'LAST_OWNER',
+        409,
+        'The last owner cannot leave or be removed; make someone else owner or delete the workspace',
+      );
     }
     await repo.deleteMember(trx, id, userId);
   });
