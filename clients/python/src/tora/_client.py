@@ -64,6 +64,7 @@ class Tora:
         workspace_id: Optional[str] = None,
         name: Optional[str] = None,
         flush_interval: float = 1.0,
+        max_batch_points: int = 50_000,
         spool_dir: Optional[Union[str, Path]] = None,
         spool_max_bytes: int = DEFAULT_MAX_BYTES,
         shutdown_timeout: float = 10.0,
@@ -80,6 +81,7 @@ class Tora:
         self._batcher_args: dict[str, Any] = {
             "max_buffer_len": max_buffer_len,
             "flush_interval": flush_interval,
+            "max_batch_points": max_batch_points,
         }
         directory = Path(spool_dir).expanduser() if spool_dir is not None else _default_spool_dir()
         self._spool = Spool(directory, spool_max_bytes)
@@ -123,7 +125,8 @@ class Tora:
         by ``python -m tora login``; if neither is found this raises ``ConfigError`` naming the
         variables. If the server is unreachable, the experiment is created in the background
         once it is back (points are buffered and spooled meanwhile) and ``experiment_id`` is
-        ``None`` until then. Other options: ``flush_interval`` (s), ``spool_dir``,
+        ``None`` until then. Other options: ``flush_interval`` (s), ``max_batch_points`` per
+        request, ``spool_dir``,
         ``spool_max_bytes``, ``shutdown_timeout`` (s).
 
         Example::

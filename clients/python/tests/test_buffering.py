@@ -1,0 +1,97 @@
+"""Buffering, argument errors at the call, and spooling, with no server at all."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import pytest
+
+from tora import Tora
+from tora._spool import Spool
+from toraserver import free_port
+
+
+def offline(tmp_path: Path, **kw: object) -> Tora:
+    """A client whose server does not exist: every batch must end up in the spool."""
+    return Tora("00000000-0000-4000-8000-000000000000", server_url=f"http://127.0.0.1:{free_port()}",
+                api_key="tora_test", spool_dir=tmp_path / "spool", **kw)  # type: ignore[arg-type]  # fmt: skip
+
+
+def spooled_points(directory: Path) -> list[tuple[str, object, object]]:
+    out = []
+    spool = Spool(directory)
+    for path in spool.files():
+        doc = spool.read(path)
+        for name, col in doc["batch"]["series"].items():
+            out.extend((name, v, s) for s, v in zip(col["steps"], col["values"]))
+    return out
+
+
+def test_log_only_buffers_and_bad_arguments_raise_at_the_call(tmp_path: Path) -> None:
+    t = offline(tmp_path, flush_interval=3600, max_buffer_len=10**9)
+    t.log("loss", 0.5, 1)
+    t.log_metrics({"a": 1, "b": 2.0}, step=2)
+    assert len(t._batcher.buf) == 3
+    with pytest.raises(TypeError):
+        t.log("loss", "0.5")
+    with pytest.raises(ValueError):
+        t.log("", 1.0)
+    with pytest.raises(ValueError):
+        t.log("x" * 300, 1.0)
+    with pytest.raises(ValueError):
+        t.log("loss", 1.0, step=-1)
+    with pytest.raises(TypeError):
+        t.log("loss", 1.0, step=1.5)
+    with pytest.raises(TypeError):
+        t.log_metrics({"a": None}, step=1)
+    assert len(t._batcher.buf) == 3  # nothing half-logged
+    t.shutdown(timeout=5)
+
+
+def test_unreachable_server_spools_in_order_and_summarises(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="tora")
+    t = offline(tmp_path, max_buffer_len=100)
+    for i in range(1000):
+        t.log("loss", float(i), step=i)
+    t.log("nan", float("nan"))
+    assert t.flush(timeout=10)
+    t.shutdown(timeout=5)
+    pts = spooled_points(tmp_path / "spool")
+    assert [s for n, v, s in pts if n == "loss"] == list(range(1000))
+    assert ("nan", "NaN", None) in pts
+    assert t.spooled == 1001 and t.delivered == 0
+    assert any("1001 spooled to" in r.getMessage() for r in caplog.records)
+
+
+def test_flush_waits_only_for_earlier_points(tmp_path: Path) -> None:
+    t = offline(tmp_path, flush_interval=3600, max_buffer_len=10**9)
+    t.log("a", 1.0)
+    start = time.monotonic()
+    assert t.flush(timeout=10)
+    assert time.monotonic() - start < 5
+    assert len(t._batcher.buf) == 0
+    t.shutdown(timeout=5)
+
+
+def test_spool_is_bounded_oldest_first(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    spool = Spool(tmp_path / "s", max_bytes=2000)
+    for i in range(10):
+        spool.write({"local_id": "l", "batch_id": f"b{i}", "points": 1}, json.dumps({"x": "y" * 300}).encode())
+    names = [p.name for p in spool.files()]
+    assert len(names) < 10 and names[-1].endswith("-b9.json")
+    assert sum(p.stat().st_size for p in spool.files()) <= 2000
+    assert any("spool" in r.getMessage() and "oldest" in r.getMessage() for r in caplog.records)
+
+
+def test_shutdown_is_bounded_and_idempotent(tmp_path: Path) -> None:
+    t = offline(tmp_path)
+    for i in range(100):
+        t.log("x", i, step=i)
+    start = time.monotonic()
+    t.shutdown(timeout=2)
+    t.shutdown()
+    assert time.monotonic() - start < 5
+    assert len(spooled_points(tmp_path / "spool")) == 100

@@ -1,0 +1,61 @@
+"""Where the URL and key come from (no server)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tora
+from tora._config import normalize_base_url, resolve, write_config_file
+
+
+def test_explicit_beats_env_beats_file(tmp_path: Path) -> None:
+    env = {"TORA_CONFIG_DIR": str(tmp_path)}
+    write_config_file("http://file:1", "file-key", env)
+    assert resolve(env=env) == resolve("http://file:1", "file-key", env={})
+    env2 = {**env, "TORA_BASE_URL": "http://env:2/api", "TORA_API_KEY": "env-key"}
+    s = resolve(env=env2)
+    assert (s.server_url, s.api_key) == ("http://env:2", "env-key")
+    s = resolve("http://arg:3/", "arg-key", env=env2)
+    assert (s.server_url, s.api_key) == ("http://arg:3", "arg-key")
+    # Mixed: URL from env, key from file.
+    s = resolve(env={**env, "TORA_BASE_URL": "http://env:2"})
+    assert (s.server_url, s.api_key) == ("http://env:2", "file-key")
+
+
+def test_config_file_is_private(tmp_path: Path) -> None:
+    path = write_config_file("http://h:1/api", "k", {"TORA_CONFIG_DIR": str(tmp_path)})
+    assert json.loads(path.read_text()) == {"server_url": "http://h:1", "api_key": "k"}
+    assert (path.stat().st_mode & 0o777) == 0o600
+
+
+def test_missing_settings_name_the_variables(tmp_path: Path) -> None:
+    with pytest.raises(tora.ConfigError) as e:
+        tora.Tora.create_experiment("x")
+    msg = str(e.value)
+    assert "TORA_BASE_URL" in msg and "TORA_API_KEY" in msg and "python -m tora login" in msg
+    with pytest.raises(tora.ConfigError, match="TORA_API_KEY") as e2:
+        tora.Tora.create_experiment("x", server_url="http://127.0.0.1:1")
+    assert "TORA_BASE_URL" not in str(e2.value)
+
+
+def test_url_normalization() -> None:
+    assert normalize_base_url("http://h:8000/api/") == "http://h:8000"
+    assert normalize_base_url("https://h/tora/api") == "https://h/tora"
+    with pytest.raises(tora.ConfigError):
+        normalize_base_url("h:8000")
+
+
+def test_login_cli_writes_config(tmp_path: Path) -> None:
+    env = {**os.environ, "TORA_CONFIG_DIR": str(tmp_path / "cfg")}
+    out = subprocess.run(
+        [sys.executable, "-m", "tora", "login", "--server-url", "http://h:9/api", "--api-key", "tora_x", "--no-check"],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "config.json" in out.stdout
+    assert resolve(env={"TORA_CONFIG_DIR": str(tmp_path / "cfg")}).api_key == "tora_x"

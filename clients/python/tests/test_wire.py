@@ -1,0 +1,118 @@
+"""Value coercion, argument checks and the wire format (no server)."""
+
+from __future__ import annotations
+
+import decimal
+import json
+import math
+
+import numpy as np
+import pytest
+
+from tora import hp_from_tora_format, hp_to_tora_format
+from tora._delivery import series_from_wire
+from tora._wire import check_name, check_step, coerce_value, encode_batch, encode_metadata, group, split_series
+
+
+class ScalarTensor:
+    """Stands in for a 0-d / 1-element torch tensor (torch is too big to install for tests):
+    the client only relies on ``.item()``, exactly as it does for torch."""
+
+    def __init__(self, v: float) -> None:
+        self.v = v
+
+    def item(self) -> float:
+        return self.v
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1, 1), (2.5, 2.5), (True, 1), (False, 0), (decimal.Decimal("0.125"), 0.125),
+        (np.float32(0.5), 0.5), (np.float64(1.25), 1.25), (np.int64(7), 7), (np.int8(-3), -3),
+        (np.bool_(True), 1), (np.array(3.5), 3.5), (np.array([4.0]), 4.0), (ScalarTensor(9.75), 9.75),
+    ],
+)  # fmt: skip
+def test_coerce_accepts_numbers(value: object, expected: float) -> None:
+    out = coerce_value(value)
+    assert out == expected and type(out) in (int, float)
+
+
+def test_coerce_keeps_nan_and_inf() -> None:
+    assert math.isnan(coerce_value(np.float32("nan")))
+    assert coerce_value(np.float64("-inf")) == -math.inf
+    assert coerce_value(ScalarTensor(math.inf)) == math.inf
+
+
+@pytest.mark.parametrize("value", ["1.0", b"1", None, [1.0], {"a": 1}, 1j, np.array([1.0, 2.0]), object()])
+def test_coerce_rejects_non_numbers(value: object) -> None:
+    with pytest.raises(TypeError):
+        coerce_value(value)
+
+
+def test_names() -> None:
+    assert check_name("train/loss") == "train/loss"
+    for bad in ["", "   ", "x" * 257, "a\nb"]:
+        with pytest.raises(ValueError):
+            check_name(bad)
+    with pytest.raises(TypeError):
+        check_name(3)
+
+
+def test_steps() -> None:
+    assert check_step(0) == 0 and check_step(np.int64(5)) == 5
+    for bad in [-1, 2**53]:
+        with pytest.raises(ValueError):
+            check_step(bad)
+    for bad_type in [1.0, 1.5, True, "3"]:
+        with pytest.raises(TypeError):
+            check_step(bad_type)
+
+
+def test_metadata() -> None:
+    assert json.loads(encode_metadata({"a": 1, "b": np.float32(0.5)})) == {"a": 1, "b": 0.5}
+    with pytest.raises(TypeError):
+        encode_metadata([1])
+    with pytest.raises(ValueError):
+        encode_metadata({"x": "y" * 5000})
+    with pytest.raises(ValueError):
+        encode_metadata({"x": float("nan")})
+
+
+def test_encode_batch_is_columnar_and_spells_non_finite() -> None:
+    points = [
+        ("loss", 1.0, 0, 1.0, None),
+        ("loss", float("nan"), None, 2.0, '{"a":1}'),
+        ("acc", float("inf"), 3, 3.0, None),
+        ("acc", float("-inf"), 4, 3.5, None),
+    ]
+    body = json.loads(encode_batch("b1", group(points)))
+    assert body == {
+        "batchId": "b1",
+        "series": {
+            "loss": {"steps": [0, None], "values": [1.0, "NaN"], "times": [1000, 2000], "metadata": [None, {"a": 1}]},
+            "acc": {"steps": [3, 4], "values": ["Infinity", "-Infinity"], "times": [3000, 3500]},
+        },
+    }
+    # Spooled bodies come back to the same form.
+    again = json.loads(encode_batch("b1", series_from_wire(body)))
+    assert again == body
+
+
+def test_split_keeps_order_and_all_points() -> None:
+    series = group([(f"m{i % 3}", float(i), i, 0.0, None) for i in range(101)])
+    a, b = split_series(series)
+    for name, cols in series.items():
+        joined = a.get(name, [[]] * 4)[1] + b.get(name, [[]] * 4)[1]
+        assert joined == cols[1]
+    assert abs(sum(len(c[1]) for c in a.values()) - sum(len(c[1]) for c in b.values())) <= 1
+
+
+def test_hyperparams_round_trip_exactly() -> None:
+    hp = {"lr": 3e-4, "layers": 12, "name": "resnet", "amp": True, "seed": None, "big": 2**40}
+    assert hp_from_tora_format(hp_to_tora_format(hp)) == hp
+    assert hp_to_tora_format({"lr": 0.1}) == [{"key": "lr", "value": 0.1}]
+    assert hp_to_tora_format({"x": np.float32(0.5), "l": [1, 2]}) == [
+        {"key": "x", "value": 0.5},
+        {"key": "l", "value": "[1, 2]"},
+    ]
