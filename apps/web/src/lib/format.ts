@@ -1,0 +1,30 @@
+import type { WireNumber } from './api';
+import { num } from './api';
+
+/** Compact, honest number formatting: NaN and ±Infinity spelled out, no false precision. */
+export function formatNumber(v: WireNumber | string | number | null | undefined): string {
+  if (v === null || v === undefined) return '—';
+  const n = num(v as WireNumber);
+  if (Number.isNaN(n)) return 'NaN';
+  if (n === Infinity) return '+Inf';
+  if (n === -Infinity) return '−Inf';
+  const a = Math.abs(n);
+  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return n.toExponential(3);
+  return Number.isInteger(n) ? n.toString() : n.toPrecision(5).replace(/\.?0+$/, '');
+}
+
+export function formatDate(iso: string | null): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
+
+/** "3 min ago" style, for last-used and updated columns. */
+export function relativeTime(iso: string | null, now = Date.now()): string {
+  if (!iso) return 'never';
+  const s = Math.round((now - new Date(iso).getTime()) / 1000);
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86400)} d ago`;
+}

@@ -1,0 +1,13 @@
+import { error } from '@sveltejs/kit';
+import { api, ApiError } from '$lib/api';
+import type { PageLoad } from './$types';
+
+export const load: PageLoad = async ({ params }) => {
+  try {
+    const [experiment, metrics] = await Promise.all([api.getExperiment(params.id), api.listMetrics(params.id)]);
+    return { experiment, metrics };
+  } catch (e) {
+    if (e instanceof ApiError) error(e.status || 500, e.message);
+    throw e;
+  }
+};

@@ -1,0 +1,10 @@
+import { sveltekit } from '@sveltejs/kit/vite';
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  plugins: [sveltekit()],
+  server: {
+    // `npm run dev` talks to a Tora server on :8080 (TORA_PORT) for the API.
+    proxy: { '/api': process.env.TORA_DEV_API ?? 'http://localhost:8080' },
+  },
+});

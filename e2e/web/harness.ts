@@ -1,0 +1,147 @@
+/**
+ * Shared pieces of the web browser tests and the web bench: a real Tora server on a free port
+ * with a fresh data directory, Debian's Chromium via playwright-core, and small API helpers
+ * that act like a user's script (cookie session or API key).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const SCREENSHOTS = path.join(ROOT, 'test-output/screenshots');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export interface TestServer {
+  url: string;
+  dataDir: string;
+  stop: () => Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `tora serve` with a fresh database; resolves once /api/health answers. */
+export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tora-web-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'apps/server/bin/tora.js'), 'serve'], {
+    cwd: ROOT,
+    env: { ...process.env, TORA_DATA_DIR: dataDir, TORA_PORT: String(port), TORA_HOST: '127.0.0.1', TORA_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`tora serve exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/api/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('tora serve did not become healthy in 20 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    dataDir,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+export async function newPage(
+  browser: Browser,
+  opts: { colorScheme?: 'light' | 'dark'; width?: number; height?: number } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 },
+    colorScheme: opts.colorScheme ?? 'light',
+  });
+  const page = await context.newPage();
+  return { context, page };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: false });
+}
+
+/** A script's view of the API: authenticated by API key, as the Python client would be. */
+export function keyClient(baseUrl: string, apiKey: string) {
+  async function call(method: string, p: string, body?: unknown): Promise<Response> {
+    return fetch(`${baseUrl}/api${p}`, {
+      method,
+      headers: { 'x-api-key': apiKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+  return {
+    call,
+    async createExperiment(body: Record<string, unknown>): Promise<{ id: string; name: string }> {
+      const res = await call('POST', '/experiments', body);
+      if (res.status !== 201) throw new Error(`create experiment: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { experiment: { id: string; name: string } }).experiment;
+    },
+    /** Logs columnar series in batches the server accepts (≤ 200,000 points each). */
+    async logSeries(id: string, series: Record<string, { steps: number[]; values: (number | string)[] }>): Promise<void> {
+      const CHUNK = 200_000;
+      for (const [name, s] of Object.entries(series)) {
+        for (let i = 0; i < s.steps.length; i += CHUNK) {
+          const res = await call('POST', `/experiments/${id}/metrics/batch`, {
+            series: { [name]: { steps: s.steps.slice(i, i + CHUNK), values: s.values.slice(i, i + CHUNK) } },
+          });
+          if (res.status !== 201) throw new Error(`log ${name}: ${res.status} ${await res.text()}`);
+        }
+      }
+    },
+  };
+}
+
+/** Signs up (or logs in) through the HTTP API and returns the session cookie header. */
+export async function apiSession(baseUrl: string, email: string, password: string, mode: 'signup' | 'login' = 'signup'): Promise<string> {
+  const res = await fetch(`${baseUrl}/api/auth/${mode}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: baseUrl },
+    body: JSON.stringify({ email, password }),
+  });
+  if (!res.ok) throw new Error(`${mode}: ${res.status} ${await res.text()}`);
+  return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+}
+
+export function steps(n: number, start = 0): number[] {
+  return Array.from({ length: n }, (_, i) => start + i);
+}
+
+/** Waits until every mounted chart of the page has drawn data for the given metrics. */
+export async function waitForCharts(page: Page, names: string[], timeout = 15_000): Promise<void> {
+  await page.waitForFunction(
+    (ns) => ns.every((n) => (window.__toraCharts?.[n]?.xs.length ?? 0) > 0),
+    names,
+    { timeout, polling: 50 },
+  );
+}
