@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from toraserver import ToraServer, build_if_needed  # noqa: E402
+from toraserver import ToraServer, build_if_needed
 
 
 @pytest.fixture(autouse=True)

@@ -16,8 +16,13 @@ from toraserver import free_port
 
 def offline(tmp_path: Path, **kw: object) -> Tora:
     """A client whose server does not exist: every batch must end up in the spool."""
-    return Tora("00000000-0000-4000-8000-000000000000", server_url=f"http://127.0.0.1:{free_port()}",
-                api_key="tora_test", spool_dir=tmp_path / "spool", **kw)  # type: ignore[arg-type]  # fmt: skip
+    return Tora(
+        "00000000-0000-4000-8000-000000000000",
+        server_url=f"http://127.0.0.1:{free_port()}",
+        api_key="tora_test",
+        spool_dir=tmp_path / "spool",
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def spooled_points(directory: Path) -> list[tuple[str, object, object]]:
@@ -51,7 +56,9 @@ def test_log_only_buffers_and_bad_arguments_raise_at_the_call(tmp_path: Path) ->
     t.shutdown(timeout=5)
 
 
-def test_unreachable_server_spools_in_order_and_summarises(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_unreachable_server_spools_in_order_and_summarises(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="tora")
     t = offline(tmp_path, max_buffer_len=100)
     for i in range(1000):
@@ -79,7 +86,9 @@ def test_flush_waits_only_for_earlier_points(tmp_path: Path) -> None:
 def test_spool_is_bounded_oldest_first(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     spool = Spool(tmp_path / "s", max_bytes=2000)
     for i in range(10):
-        spool.write({"local_id": "l", "batch_id": f"b{i}", "points": 1}, json.dumps({"x": "y" * 300}).encode())
+        spool.write(
+            {"local_id": "l", "batch_id": f"b{i}", "points": 1}, json.dumps({"x": "y" * 300}).encode()
+        )
     names = [p.name for p in spool.files()]
     assert len(names) < 10 and names[-1].endswith("-b9.json")
     assert sum(p.stat().st_size for p in spool.files()) <= 2000

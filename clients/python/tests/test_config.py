@@ -54,8 +54,21 @@ def test_url_normalization() -> None:
 def test_login_cli_writes_config(tmp_path: Path) -> None:
     env = {**os.environ, "TORA_CONFIG_DIR": str(tmp_path / "cfg")}
     out = subprocess.run(
-        [sys.executable, "-m", "tora", "login", "--server-url", "http://h:9/api", "--api-key", "tora_x", "--no-check"],
-        env=env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "tora",
+            "login",
+            "--server-url",
+            "http://h:9/api",
+            "--api-key",
+            "tora_x",
+            "--no-check",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "config.json" in out.stdout
     assert resolve(env={"TORA_CONFIG_DIR": str(tmp_path / "cfg")}).api_key == "tora_x"

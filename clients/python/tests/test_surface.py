@@ -7,10 +7,24 @@ import tora
 
 def test_all_is_pinned() -> None:
     assert sorted(tora.__all__) == [
-        "APIError", "AuthError", "ConfigError", "NotFoundError", "Tora", "ToraError", "TransportError",
-        "__version__", "flush", "get_experiment_id", "get_experiment_url", "hp_from_tora_format",
-        "hp_to_tora_format", "is_initialized", "setup", "shutdown", "tlog",
-    ]  # fmt: skip
+        "APIError",
+        "AuthError",
+        "ConfigError",
+        "NotFoundError",
+        "Tora",
+        "ToraError",
+        "TransportError",
+        "__version__",
+        "flush",
+        "get_experiment_id",
+        "get_experiment_url",
+        "hp_from_tora_format",
+        "hp_to_tora_format",
+        "is_initialized",
+        "setup",
+        "shutdown",
+        "tlog",
+    ]
     for name in tora.__all__:
         assert hasattr(tora, name)
 
@@ -24,12 +38,21 @@ def test_exception_tree() -> None:
 def test_original_signatures() -> None:
     params = list(inspect.signature(tora.Tora.create_experiment).parameters)
     assert params[:8] == [
-        "name", "description", "hyperparams", "tags", "workspace_id", "server_url", "api_key", "max_buffer_len",
-    ]  # fmt: skip
+        "name",
+        "description",
+        "hyperparams",
+        "tags",
+        "workspace_id",
+        "server_url",
+        "api_key",
+        "max_buffer_len",
+    ]
     assert list(inspect.signature(tora.Tora.log).parameters) == ["self", "name", "value", "step", "metadata"]
     assert list(inspect.signature(tora.Tora.load_experiment).parameters)[:3] == [
-        "experiment_id", "server_url", "api_key",
-    ]  # fmt: skip
+        "experiment_id",
+        "server_url",
+        "api_key",
+    ]
     assert list(inspect.signature(tora.tlog).parameters) == ["name", "value", "step", "metadata"]
 
 

@@ -11,7 +11,15 @@ import pytest
 
 from tora import hp_from_tora_format, hp_to_tora_format
 from tora._delivery import series_from_wire
-from tora._wire import check_name, check_step, coerce_value, encode_batch, encode_metadata, group, split_series
+from tora._wire import (
+    check_name,
+    check_step,
+    coerce_value,
+    encode_batch,
+    encode_metadata,
+    group,
+    split_series,
+)
 
 
 class ScalarTensor:
@@ -28,11 +36,21 @@ class ScalarTensor:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        (1, 1), (2.5, 2.5), (True, 1), (False, 0), (decimal.Decimal("0.125"), 0.125),
-        (np.float32(0.5), 0.5), (np.float64(1.25), 1.25), (np.int64(7), 7), (np.int8(-3), -3),
-        (np.bool_(True), 1), (np.array(3.5), 3.5), (np.array([4.0]), 4.0), (ScalarTensor(9.75), 9.75),
+        (1, 1),
+        (2.5, 2.5),
+        (True, 1),
+        (False, 0),
+        (decimal.Decimal("0.125"), 0.125),
+        (np.float32(0.5), 0.5),
+        (np.float64(1.25), 1.25),
+        (np.int64(7), 7),
+        (np.int8(-3), -3),
+        (np.bool_(True), 1),
+        (np.array(3.5), 3.5),
+        (np.array([4.0]), 4.0),
+        (ScalarTensor(9.75), 9.75),
     ],
-)  # fmt: skip
+)
 def test_coerce_accepts_numbers(value: object, expected: float) -> None:
     out = coerce_value(value)
     assert out == expected and type(out) in (int, float)
@@ -90,7 +108,12 @@ def test_encode_batch_is_columnar_and_spells_non_finite() -> None:
     assert body == {
         "batchId": "b1",
         "series": {
-            "loss": {"steps": [0, None], "values": [1.0, "NaN"], "times": [1000, 2000], "metadata": [None, {"a": 1}]},
+            "loss": {
+                "steps": [0, None],
+                "values": [1.0, "NaN"],
+                "times": [1000, 2000],
+                "metadata": [None, {"a": 1}],
+            },
             "acc": {"steps": [3, 4], "values": ["Infinity", "-Infinity"], "times": [3000, 3500]},
         },
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -49,19 +50,19 @@ class ToraServer:
         }
 
     def cli(self, *args: str) -> str:
-        out = subprocess.run(["node", str(BIN), *args], env=self.env, check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            ["node", str(BIN), *args], env=self.env, check=True, capture_output=True, text=True
+        )
         return out.stdout.strip()
 
     def create_key(self, email: str = "a@b.c", name: str = "test") -> str:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # the user exists already
             self.cli("user", "create", "--email", email, "--password", "password123")
-        except subprocess.CalledProcessError:
-            pass  # exists already
         return self.cli("key", "create", "--email", email, "--name", name).splitlines()[-1].strip()
 
     def start(self, wait: bool = True) -> None:
-        log = open(self.data_dir / "server.log", "ab")
-        self.proc = subprocess.Popen(["node", str(BIN), "serve"], env=self.env, stdout=log, stderr=log)
+        with open(self.data_dir / "server.log", "ab") as log:  # the child keeps its own copy
+            self.proc = subprocess.Popen(["node", str(BIN), "serve"], env=self.env, stdout=log, stderr=log)
         if wait:
             self.wait_ready()
 
@@ -100,7 +101,9 @@ class ToraServer:
         cursor = ""
         while True:
             page = self.api(
-                key, "GET", f"/api/experiments/{experiment_id}/metrics/raw?name={name}&limit=100000&cursor={cursor}"
+                key,
+                "GET",
+                f"/api/experiments/{experiment_id}/metrics/raw?name={name}&limit=100000&cursor={cursor}",
             )
             out.extend(page["points"])
             if not page.get("nextCursor"):
@@ -108,4 +111,6 @@ class ToraServer:
             cursor = page["nextCursor"]
 
     def summaries(self, key: str, experiment_id: str) -> dict[str, dict[str, Any]]:
-        return {m["name"]: m for m in self.api(key, "GET", f"/api/experiments/{experiment_id}/metrics")["metrics"]}
+        return {
+            m["name"]: m for m in self.api(key, "GET", f"/api/experiments/{experiment_id}/metrics")["metrics"]
+        }

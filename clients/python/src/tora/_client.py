@@ -208,6 +208,11 @@ class Tora:
         return self._batcher.experiment_id
 
     @property
+    def _experiment_id(self) -> Optional[str]:
+        # Scripts written for the original client read this attribute.
+        return self.experiment_id
+
+    @property
     def url(self) -> Optional[str]:
         """Link to the experiment in the Tora web app, e.g. ``http://host:8000/experiments/<id>``."""
         eid = self.experiment_id

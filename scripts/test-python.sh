@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Python client gates: ruff, mypy --strict, pytest (unit + integration against a real server).
+# Usage: scripts/test-python.sh [extra pytest args]
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+CLIENT=clients/python
+VENV="$CLIENT/.venv"
+PYTHON="${PYTHON:-python3}"
+
+if [ ! -f apps/server/dist/main.js ]; then
+  echo "building the server (apps/server/dist is missing)"
+  npm run build -w apps/server
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+# A regular (non-editable) install: the tests import the package the way users get it.
+"$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "./$CLIENT"
+"$VENV/bin/python" -m pip install -q pytest numpy ruff mypy
+
+echo "== ruff"
+"$VENV/bin/ruff" check "$CLIENT"
+"$VENV/bin/ruff" format --check "$CLIENT"
+echo "== mypy --strict"
+(cd "$CLIENT" && .venv/bin/mypy)
+echo "== pytest"
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider "$CLIENT/tests" "$@"
