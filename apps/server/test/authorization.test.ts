@@ -622,6 +622,43 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
     expect(listed.keys.find((k) => k.id === created.id)?.revoked).toBe(true);
   });
 
+  it('cookie writes need our own Origin (or Referer); a logged-out cookie is anonymous', async () => {
+    const cookie = await sessionCookie();
+    const count = async () =>
+      Number((await server.database.db.selectFrom('experiments').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const before = await count();
+    for (const extra of [
+      {},
+      { origin: 'null' },
+      { origin: FOREIGN_ORIGIN },
+      { origin: 'http://localhost.evil.example' },
+      { origin: 'http://localhost:8081' },
+      { origin: 'https://localhost' },
+      { referer: `${FOREIGN_ORIGIN}/page` },
+      { referer: 'not a url' },
+    ]) {
+      const res = await app().inject({ method: 'POST', url: '/api/experiments', headers: { cookie, ...extra }, payload: { name: 'csrf' } });
+      expect(res.statusCode, JSON.stringify(extra)).toBe(403);
+      expect(errorCode(res)).toBe('CSRF_REJECTED');
+    }
+    expect(await count()).toBe(before);
+    const viaReferer = await app().inject({
+      method: 'POST',
+      url: '/api/experiments',
+      headers: { cookie, referer: `${ORIGIN}/experiments` },
+      payload: { name: 'same site' },
+    });
+    expect(viaReferer.statusCode).toBe(201);
+    const out = await app().inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie, origin: ORIGIN } });
+    expect(out.statusCode).toBe(200);
+    const after = await app().inject({ method: 'GET', url: '/api/auth/me', headers: { cookie } });
+    expect(after.statusCode).toBe(401);
+    expect(errorCode(after)).toBe('UNAUTHORIZED');
+    const write = await app().inject({ method: 'POST', url: '/api/experiments', headers: { cookie, origin: ORIGIN }, payload: { name: 'x' } });
+    expect(write.statusCode).toBe(401);
+    expect(errorCode(write)).toBe('UNAUTHORIZED');
+  });
+
   it('a removed member loses access at once', async () => {
     const f = await buildFixture();
     expect((await call(app(), users.editor, 'GET', `/api/experiments/${f.exp}`)).statusCode).toBe(200);
