@@ -25,16 +25,16 @@ from collections import deque
 from typing import Any, Optional, Union
 
 from ._config import Settings
-from ._delivery import AUTH, GONE, OK, RETRY, Result, Series, create_experiment, post_batch, series_from_wire
+from ._delivery import AUTH, GONE, OK, RETRY, Result, create_experiment, post_batch, series_from_wire
 from ._errors import APIError, AuthError, TransportError
 from ._http import Transport
 from ._spool import Spool
-from ._wire import Point, encode_batch, group
+from ._wire import Point, Row, Series, encode_batch, group
 
 logger = logging.getLogger("tora")
 
 LIVE, SPOOLING, AUTH_FAILED, DROPPING = "live", "spooling", "auth_failed", "dropping"
-Item = Union[Point, threading.Event]
+Item = Union[Point, Row, threading.Event]
 
 
 class Batcher:
@@ -112,11 +112,11 @@ class Batcher:
 
     def _spool_rest(self) -> None:
         while True:
-            points, markers = self._drain()
+            points, n, markers = self._drain()
             if not points and not markers:
                 return
             if points:
-                self._spool(uuid.uuid4().hex, group(points), len(points))
+                self._spool(uuid.uuid4().hex, group(points), n)
             for m in markers:
                 m.set()
 
@@ -150,9 +150,9 @@ class Batcher:
                 or self._wake.is_set()
             ):
                 self._wake.clear()
-                points, markers = self._drain()
+                points, count, markers = self._drain()
                 if points:
-                    self._handle(uuid.uuid4().hex, group(points), len(points))
+                    self._handle(uuid.uuid4().hex, group(points), count)
                 for m in markers:
                     m.set()
                 last_send = now
@@ -167,22 +167,25 @@ class Batcher:
                     continue
             self._wake.wait(self.poll_interval)
 
-    def _drain(self) -> tuple[list[Point], list[threading.Event]]:
-        points: list[Point] = []
+    def _drain(self) -> tuple[list[Union[Point, Row]], int, list[threading.Event]]:
+        """Pops up to ``max_batch_points`` points (plus any flush markers met on the way)."""
+        items: list[Union[Point, Row]] = []
         markers: list[threading.Event] = []
         pop = self.buf.popleft
-        add = points.append
+        add = items.append
         limit = self.max_batch_points
+        n = 0
         try:
-            while len(points) < limit:
+            while n < limit:
                 item = pop()
                 if type(item) is tuple:
                     add(item)
+                    n += 1 if len(item) == 5 else len(item[0])
                 else:
                     markers.append(item)  # type: ignore[arg-type]
         except IndexError:
             pass
-        return points, markers
+        return items, n, markers
 
     def _handle(self, batch_id: str, series: Series, n: int) -> None:
         self._inflight = (batch_id, series, n)

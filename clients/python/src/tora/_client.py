@@ -34,6 +34,7 @@ logger = logging.getLogger("tora")
 Hyperparams = Union[Mapping[str, Any], Sequence[Mapping[str, Any]], None]
 _LIVE: set[Tora] = set()  # strong: a client dropped without shutdown() is still flushed at exit
 _now = time.time
+_PLAIN = frozenset((int, float))
 
 
 class Tora:
@@ -244,7 +245,7 @@ class Tora:
             value = coerce_value(value)
         if step is not None and (type(step) is not int or step < 0 or step > MAX_STEP):
             step = check_step(step)
-        self._buf_append((name, value, step, _now(), None if metadata is None else encode_metadata(metadata)))
+        self._buf_append((name, step, value, _now(), None if metadata is None else encode_metadata(metadata)))
 
     def log_metrics(self, metrics: Mapping[str, Any], step: Optional[int] = None) -> None:
         """Buffers several metrics of one step.
@@ -255,17 +256,19 @@ class Tora:
         """
         if step is not None and (type(step) is not int or step < 0 or step > MAX_STEP):
             step = check_step(step)
-        now = _now()
-        names = self._names
-        points = []
+        # Fast path, all C-level: every name seen before and every value a plain int/float.
+        if not (self._names.issuperset(metrics) and _PLAIN.issuperset(map(type, metrics.values()))):
+            metrics = self._checked(metrics)
+        # One buffer item per call; copied because callers often reuse and mutate one dict.
+        self._buf_append((dict(metrics), step, _now()))
+
+    def _checked(self, metrics: Mapping[str, Any]) -> dict[str, Any]:
+        out = {}
         for name, value in metrics.items():
-            if type(name) is not str or name not in names:
-                names.add(check_name(name))
-            t = type(value)
-            if t is not float and t is not int:
-                value = coerce_value(value)
-            points.append((name, value, step, now, None))
-        self._batcher.buf.extend(points)
+            if type(name) is not str or name not in self._names:
+                self._names.add(check_name(name))
+            out[name] = coerce_value(value)
+        return out
 
     def flush(self, timeout: Optional[float] = None) -> bool:
         """Blocks until every point logged so far was delivered or spooled; False on timeout.

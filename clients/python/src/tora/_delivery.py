@@ -9,15 +9,13 @@ from typing import Any, Optional
 
 from ._errors import APIError, ToraError, TransportError, api_error
 from ._http import Transport
-from ._wire import count_points, encode_batch, split_series
+from ._wire import Series, count_points, encode_batch, split_series
 
 OK = "ok"
 RETRY = "retry"  # unreachable, timeout, 5xx, 429: try again later, spool meanwhile
 AUTH = "auth"  # 401/403: the key is wrong; retrying will not help until it is fixed
 GONE = "gone"  # 404: the experiment no longer exists
 REJECTED = "rejected"  # other 4xx (or a single point over a limit): the data can never be accepted
-
-Series = dict[str, list[list[Any]]]
 
 
 @dataclass
@@ -78,12 +76,12 @@ def create_experiment(transport: Transport, body: dict[str, Any]) -> dict[str, A
 def series_from_wire(batch: dict[str, Any]) -> Series:
     """The internal column form of a spooled batch body (for re-encoding and splitting)."""
     out: Series = {}
-    now_ms = time.time() * 1000
+    now = time.time()
     for name, col in batch["series"].items():
         values = col["values"]
         n = len(values)
         steps = col.get("steps") or [None] * n
-        times = [now_ms if t is None else t for t in (col.get("times") or [None] * n)]
+        times = [now if t is None else t / 1000.0 for t in (col.get("times") or [None] * n)]
         metas = [
             None if m is None else json.dumps(m, separators=(",", ":"))
             for m in (col.get("metadata") or [None] * n)

@@ -9,8 +9,12 @@ import operator
 from typing import Any, Iterable, Mapping, Optional, Union
 
 Number = Union[int, float]
-# One logged point: (name, value, step or None, epoch seconds, metadata JSON or None).
-Point = tuple[str, Number, Optional[int], float, Optional[str]]
+# One logged point: (name, step or None, value, epoch seconds, metadata JSON or None).
+Point = tuple[str, Optional[int], Number, float, Optional[str]]
+# One log_metrics call: ({name: value}, step or None, epoch seconds).
+Row = tuple[dict[str, Number], Optional[int], float]
+# A batch in column form: {name: [steps, values, epoch-second times, metadata JSON or None]}.
+Series = dict[str, list[list[Any]]]
 
 MAX_NAME_LENGTH = 256
 MAX_METADATA_BYTES = 4096
@@ -112,44 +116,53 @@ def _dump_numbers(values: list[Number]) -> str:
     return text
 
 
-def group(points: Iterable[Point]) -> dict[str, list[list[Any]]]:
-    """Groups points by metric name into columns [steps, values, epoch-ms times, metadata JSON]."""
-    series: dict[str, list[list[Any]]] = {}
-    get = series.get
-    for name, value, step, time_s, meta in points:
-        cols = get(name)
-        if cols is None:
-            cols = series[name] = [[], [], [], []]
-        cols[0].append(step)
-        cols[1].append(value)
-        cols[2].append(time_s * 1000.0)
-        cols[3].append(meta)
-    return series
+def group(items: Iterable[Union[Point, Row]]) -> Series:
+    """Groups buffered items by metric name into columns [steps, values, epoch-s times, metadata].
+
+    Per point this is one dict lookup and one list append; the transposition is ``zip``.
+    """
+    rows_by_name: dict[str, list[tuple[Any, ...]]] = {}
+    get = rows_by_name.get
+    for item in items:
+        if len(item) == 5:
+            rows = get(item[0])
+            if rows is None:
+                rows = rows_by_name[item[0]] = []
+            rows.append(item)
+        else:
+            metrics, step, t = item
+            for name, value in metrics.items():
+                rows = get(name)
+                if rows is None:
+                    rows = rows_by_name[name] = []
+                rows.append((name, step, value, t, None))
+    return {name: [list(c) for c in list(zip(*rows))[1:]] for name, rows in rows_by_name.items()}
 
 
-def encode_batch(batch_id: str, series: Mapping[str, list[list[Any]]]) -> bytes:
+def encode_batch(batch_id: str, series: Series) -> bytes:
     """The server's columnar batch body ``{"batchId", "series": {name: {steps, values, ...}}}``."""
     parts = []
     for name, (steps, values, times, metas) in series.items():
+        times_ms = list(map(round, map((1000.0).__mul__, times)))  # C-level loops, no bytecode per point
         body = (
             f'{json.dumps(name)}:{{"steps":{json.dumps(steps)},"values":{_dump_numbers(values)},'
-            f'"times":{json.dumps([round(t) for t in times])}'
+            f'"times":{json.dumps(times_ms)}'
         )
-        if any(m is not None for m in metas):
+        if metas.count(None) != len(metas):
             body += ',"metadata":[' + ",".join("null" if m is None else m for m in metas) + "]"
         parts.append(body + "}")
     return (f'{{"batchId":{json.dumps(batch_id)},"series":{{' + ",".join(parts) + "}}").encode("utf-8")
 
 
-def count_points(series: Mapping[str, list[list[Any]]]) -> int:
+def count_points(series: Series) -> int:
     return sum(len(cols[1]) for cols in series.values())
 
 
-def split_series(series: Mapping[str, list[list[Any]]]) -> tuple[dict[str, list[list[Any]]], ...]:
+def split_series(series: Series) -> tuple[Series, Series]:
     """Splits a batch into two halves by points, keeping each series' order (for 413)."""
     total = count_points(series)
-    first: dict[str, list[list[Any]]] = {}
-    second: dict[str, list[list[Any]]] = {}
+    first: Series = {}
+    second: Series = {}
     budget = total // 2
     for name, cols in series.items():
         n = len(cols[1])
