@@ -10,7 +10,7 @@ import type { AppContext } from './context.js';
 import type { Database } from './db/database.js';
 import { installErrorHandler } from './errors.js';
 import { ErrorResponse } from './lib/schemas.js';
-import { validatorCompiler } from './lib/validation.js';
+import { installNulGuard, validatorCompiler } from './lib/validation.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { installCallerHook } from './modules/auth/caller.hook.js';
 import { LoginLimiter } from './modules/auth/login-limiter.js';
@@ -48,6 +48,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler());
+  // JSON only: a text/plain body is refused with 415 like any other non-JSON type.
+  app.removeContentTypeParser('text/plain');
+  installNulGuard(app);
 
   const ctx: AppContext = {
     config,
@@ -83,6 +86,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     },
   });
   installCallerHook(app, ctx);
+  // Lets clients and benchmarks see server time apart from transfer time.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(2)}`);
+    return payload;
+  });
 
   await app.register(
     async (api) => {

@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'ALREADY_MEMBER'
   | 'LAST_OWNER'
   | 'REFERENCE_CYCLE'
+  | 'BATCH_ID_CONFLICT'
   | 'INTERNAL_ERROR';
 
 export class AppError extends Error {
@@ -49,7 +50,7 @@ interface ValidationIssue {
 }
 
 function fieldPath(context: string | undefined, issue: ValidationIssue): string {
-  const base = context ?? 'body';
+  const base = context === 'querystring' ? 'query' : (context ?? 'body');
   let p = (issue.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
   const missing = issue.params?.missingProperty;
   if (typeof missing === 'string') p = p ? `${p}.${missing}` : missing;

@@ -288,7 +288,12 @@ function rows(u: () => Users): Row[] {
         else expect(ids).toContain(f.exp);
       },
     },
-    { method: 'GET', route: '/api/experiments?workspace={id}', url: (f) => `/api/experiments?workspace=${f.ws}`, roles: read(WS_404) },
+    {
+      method: 'GET',
+      route: '/api/experiments?workspace={id}',
+      url: (f) => `/api/experiments?workspace=${f.ws}`,
+      roles: read(WS_404),
+    },
     {
       method: 'GET',
       route: '/api/experiments/{id}',
@@ -354,7 +359,12 @@ function rows(u: () => Users): Row[] {
       fresh: true,
       roles: experimentWrite(201),
     },
-    { method: 'GET', route: '/api/experiments/{id}/metrics', url: (f) => `/api/experiments/${f.exp}/metrics`, roles: read(EXP_404) },
+    {
+      method: 'GET',
+      route: '/api/experiments/{id}/metrics',
+      url: (f) => `/api/experiments/${f.exp}/metrics`,
+      roles: read(EXP_404),
+    },
     {
       method: 'GET',
       route: '/api/experiments/{id}/metrics/series',
@@ -424,8 +434,25 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
   /** Everything a request about a fixture could change (API-key use times excepted: they are coalesced). */
   async function snapshot(f: Fixture): Promise<unknown> {
     const db = server.database.db;
-    const count = async (table: 'users' | 'sessions' | 'api_keys' | 'workspaces' | 'workspace_members' | 'experiments' | 'metric_series' | 'metric_batches') =>
-      Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const count = async (
+      table:
+        | 'users'
+        | 'sessions'
+        | 'api_keys'
+        | 'workspaces'
+        | 'workspace_members'
+        | 'experiments'
+        | 'metric_series'
+        | 'metric_batches',
+    ) =>
+      Number(
+        (
+          await db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     const experiments = await db.selectFrom('experiments').selectAll().where('workspace_id', '=', f.ws).orderBy('id').execute();
     const ids = experiments.map((e) => e.id);
     return {
@@ -563,7 +590,11 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
   it('a viewer PUT leaves the experiment exactly as it was', async () => {
     const f = await buildFixture();
     const before = (await call(app(), users.owner, 'GET', `/api/experiments/${f.exp}`)).json();
-    const put = await call(app(), users.viewer, 'PUT', `/api/experiments/${f.exp}`, { name: 'hijacked', tags: ['x'], status: 'failed' });
+    const put = await call(app(), users.viewer, 'PUT', `/api/experiments/${f.exp}`, {
+      name: 'hijacked',
+      tags: ['x'],
+      status: 'failed',
+    });
     expect(put.statusCode).toBe(403);
     expect(errorCode(put)).toBe('FORBIDDEN');
     const post = await call(app(), users.other, 'POST', `/api/experiments/${f.exp}`, { name: 'hijacked' });
@@ -594,7 +625,10 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
   });
 
   it('revoking a key takes effect on the very next request', async () => {
-    const created = (await call(app(), users.editor, 'POST', '/api/keys', { name: 'short-lived' })).json<{ id: string; key: string }>();
+    const created = (await call(app(), users.editor, 'POST', '/api/keys', { name: 'short-lived' })).json<{
+      id: string;
+      key: string;
+    }>();
     const key = { key: created.key };
     expect((await call(app(), key, 'GET', '/api/auth/me')).statusCode).toBe(200);
     expect((await call(app(), key, 'DELETE', `/api/keys/${created.id}`)).statusCode).toBe(200);
@@ -608,7 +642,11 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
       expect(res.statusCode, `${method} ${url}`).toBe(401);
       expect(errorCode(res)).toBe('INVALID_API_KEY');
     }
-    const bearer = await app().inject({ method: 'GET', url: '/api/auth/me', headers: { authorization: `Bearer ${created.key}` } });
+    const bearer = await app().inject({
+      method: 'GET',
+      url: '/api/auth/me',
+      headers: { authorization: `Bearer ${created.key}` },
+    });
     expect(bearer.statusCode).toBe(401);
     expect(errorCode(bearer)).toBe('INVALID_API_KEY');
     // A bad key is refused even when a valid session cookie comes along: never silently someone else.
@@ -625,7 +663,14 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
   it('cookie writes need our own Origin (or Referer); a logged-out cookie is anonymous', async () => {
     const cookie = await sessionCookie();
     const count = async () =>
-      Number((await server.database.db.selectFrom('experiments').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      Number(
+        (
+          await server.database.db
+            .selectFrom('experiments')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     const before = await count();
     for (const extra of [
       {},
@@ -637,7 +682,12 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
       { referer: `${FOREIGN_ORIGIN}/page` },
       { referer: 'not a url' },
     ]) {
-      const res = await app().inject({ method: 'POST', url: '/api/experiments', headers: { cookie, ...extra }, payload: { name: 'csrf' } });
+      const res = await app().inject({
+        method: 'POST',
+        url: '/api/experiments',
+        headers: { cookie, ...extra },
+        payload: { name: 'csrf' },
+      });
       expect(res.statusCode, JSON.stringify(extra)).toBe(403);
       expect(errorCode(res)).toBe('CSRF_REJECTED');
     }
@@ -654,7 +704,12 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
     const after = await app().inject({ method: 'GET', url: '/api/auth/me', headers: { cookie } });
     expect(after.statusCode).toBe(401);
     expect(errorCode(after)).toBe('UNAUTHORIZED');
-    const write = await app().inject({ method: 'POST', url: '/api/experiments', headers: { cookie, origin: ORIGIN }, payload: { name: 'x' } });
+    const write = await app().inject({
+      method: 'POST',
+      url: '/api/experiments',
+      headers: { cookie, origin: ORIGIN },
+      payload: { name: 'x' },
+    });
     expect(write.statusCode).toBe(401);
     expect(errorCode(write)).toBe('UNAUTHORIZED');
   });
@@ -673,7 +728,9 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
   it('the last owner stays: a second owner may leave, then the remaining one may not', async () => {
     const f = await buildFixture();
     // Promote the admin to owner; now the original owner may leave.
-    expect((await call(app(), users.owner, 'PUT', `/api/workspaces/${f.ws}/members/${users.admin.id}`, { role: 'owner' })).statusCode).toBe(200);
+    expect(
+      (await call(app(), users.owner, 'PUT', `/api/workspaces/${f.ws}/members/${users.admin.id}`, { role: 'owner' })).statusCode,
+    ).toBe(200);
     expect((await call(app(), users.owner, 'DELETE', `/api/workspaces/${f.ws}/members/${users.owner.id}`)).statusCode).toBe(200);
     const demote = await call(app(), users.admin, 'PUT', `/api/workspaces/${f.ws}/members/${users.admin.id}`, { role: 'editor' });
     expect(demote.statusCode).toBe(409);
@@ -681,7 +738,9 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
     const leave = await call(app(), users.admin, 'DELETE', `/api/workspaces/${f.ws}/members/${users.admin.id}`);
     expect(leave.statusCode).toBe(409);
     expect(errorCode(leave)).toBe('LAST_OWNER');
-    const members = (await call(app(), users.admin, 'GET', `/api/workspaces/${f.ws}/members`)).json<{ members: { userId: string; role: string }[] }>();
+    const members = (await call(app(), users.admin, 'GET', `/api/workspaces/${f.ws}/members`)).json<{
+      members: { userId: string; role: string }[];
+    }>();
     expect(members.members.filter((m) => m.role === 'owner').map((m) => m.userId)).toEqual([users.admin.id]);
     // The former owner is now a stranger.
     const gone = await call(app(), users.owner, 'GET', `/api/workspaces/${f.ws}`);
@@ -695,7 +754,11 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
     const set = await call(app(), users.editor, 'POST', `/api/experiments/${f.exp}/ref`, { referenceId: foreign });
     expect(set.statusCode).toBe(404);
     expect(errorCode(set)).toBe('REFERENCE_NOT_FOUND');
-    const create = await call(app(), users.editor, 'POST', '/api/experiments', { name: 'x', workspaceId: f.ws, referenceId: foreign });
+    const create = await call(app(), users.editor, 'POST', '/api/experiments', {
+      name: 'x',
+      workspaceId: f.ws,
+      referenceId: foreign,
+    });
     expect(create.statusCode).toBe(404);
     expect(create.body).not.toContain('secret baseline');
     const ref = (await call(app(), users.editor, 'GET', `/api/experiments/${f.exp}/ref`)).json();
@@ -714,7 +777,9 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
     const res = await call(app(), users.viewer, 'POST', '/api/experiments', { name: 'sneak', workspaceId: mine });
     expect(res.statusCode).toBe(404);
     expect(errorCode(res)).toBe('WORKSPACE_NOT_FOUND');
-    const list = (await call(app(), users.editor, 'GET', `/api/experiments?workspace=${mine}`)).json<{ experiments: unknown[] }>();
+    const list = (await call(app(), users.editor, 'GET', `/api/experiments?workspace=${mine}`)).json<{
+      experiments: unknown[];
+    }>();
     expect(list.experiments).toEqual([]);
     expect(f.ws).not.toBe(mine);
   });

@@ -1,7 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, call, createExperiment, errorCode, signUp, startTestServer, type TestServer, type TestUser } from './harness.js';
+import {
+  DIALECTS,
+  call,
+  createExperiment,
+  errorCode,
+  signUp,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from './harness.js';
 
 /**
  * Malformed and hostile requests: each gets a 4xx in the one error shape (never a 500, never a
@@ -36,7 +44,8 @@ interface Case {
   message?: string;
 }
 
-const deep = (levels: number, open: string, close: string, inner = ''): string => open.repeat(levels) + inner + close.repeat(levels);
+const deep = (levels: number, open: string, close: string, inner = ''): string =>
+  open.repeat(levels) + inner + close.repeat(levels);
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 const MiB = 1024 * 1024;
 
@@ -44,7 +53,14 @@ const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 
 const CASES: Case[] = [
   // ---- bad JSON and content types -------------------------------------------------------------
-  { name: 'truncated JSON', method: 'POST', url: () => '/api/experiments', raw: () => '{"name":', status: 400, code: 'INVALID_JSON' },
+  {
+    name: 'truncated JSON',
+    method: 'POST',
+    url: () => '/api/experiments',
+    raw: () => '{"name":',
+    status: 400,
+    code: 'INVALID_JSON',
+  },
   {
     name: 'NaN literal in hyperparams (invalid JSON)',
     method: 'POST',
@@ -61,12 +77,47 @@ const CASES: Case[] = [
     status: 400,
     code: 'INVALID_JSON',
   },
-  { name: 'single-quoted JSON', method: 'POST', url: () => '/api/experiments', raw: () => "{'name':'x'}", status: 400, code: 'INVALID_JSON' },
-  { name: 'trailing comma', method: 'POST', url: () => '/api/experiments', raw: () => '{"name":"x",}', status: 400, code: 'INVALID_JSON' },
+  {
+    name: 'single-quoted JSON',
+    method: 'POST',
+    url: () => '/api/experiments',
+    raw: () => "{'name':'x'}",
+    status: 400,
+    code: 'INVALID_JSON',
+  },
+  {
+    name: 'trailing comma',
+    method: 'POST',
+    url: () => '/api/experiments',
+    raw: () => '{"name":"x",}',
+    status: 400,
+    code: 'INVALID_JSON',
+  },
   { name: 'empty JSON body', method: 'POST', url: () => '/api/experiments', raw: () => '', status: 400 },
-  { name: 'JSON null body', method: 'POST', url: () => '/api/experiments', raw: () => 'null', status: 400, code: 'VALIDATION_ERROR' },
-  { name: 'JSON array body', method: 'POST', url: () => '/api/experiments', raw: () => '[{"name":"x"}]', status: 400, code: 'VALIDATION_ERROR' },
-  { name: 'JSON string body', method: 'POST', url: () => '/api/experiments', raw: () => '"x"', status: 400, code: 'VALIDATION_ERROR' },
+  {
+    name: 'JSON null body',
+    method: 'POST',
+    url: () => '/api/experiments',
+    raw: () => 'null',
+    status: 400,
+    code: 'VALIDATION_ERROR',
+  },
+  {
+    name: 'JSON array body',
+    method: 'POST',
+    url: () => '/api/experiments',
+    raw: () => '[{"name":"x"}]',
+    status: 400,
+    code: 'VALIDATION_ERROR',
+  },
+  {
+    name: 'JSON string body',
+    method: 'POST',
+    url: () => '/api/experiments',
+    raw: () => '"x"',
+    status: 400,
+    code: 'VALIDATION_ERROR',
+  },
   {
     name: '__proto__ pollution attempt',
     method: 'POST',
@@ -128,12 +179,55 @@ const CASES: Case[] = [
   },
 
   // ---- wrong types, missing and unknown fields --------------------------------------------------
-  { name: 'missing name', method: 'POST', url: () => '/api/experiments', json: () => ({}), status: 400, code: 'VALIDATION_ERROR', path: 'body.name' },
-  { name: 'name is a number', method: 'POST', url: () => '/api/experiments', json: () => ({ name: 123 }), status: 400, path: 'body.name' },
-  { name: 'name is an object', method: 'POST', url: () => '/api/experiments', json: () => ({ name: { $ne: null } }), status: 400, path: 'body.name' },
-  { name: 'empty name', method: 'POST', url: () => '/api/experiments', json: () => ({ name: '' }), status: 400, path: 'body.name' },
-  { name: 'blank name', method: 'POST', url: () => '/api/experiments', json: () => ({ name: ' \t ' }), status: 400, path: 'body.name' },
-  { name: 'name over 200 characters', method: 'POST', url: () => '/api/experiments', json: () => ({ name: 'n'.repeat(201) }), status: 400, path: 'body.name' },
+  {
+    name: 'missing name',
+    method: 'POST',
+    url: () => '/api/experiments',
+    json: () => ({}),
+    status: 400,
+    code: 'VALIDATION_ERROR',
+    path: 'body.name',
+  },
+  {
+    name: 'name is a number',
+    method: 'POST',
+    url: () => '/api/experiments',
+    json: () => ({ name: 123 }),
+    status: 400,
+    path: 'body.name',
+  },
+  {
+    name: 'name is an object',
+    method: 'POST',
+    url: () => '/api/experiments',
+    json: () => ({ name: { $ne: null } }),
+    status: 400,
+    path: 'body.name',
+  },
+  {
+    name: 'empty name',
+    method: 'POST',
+    url: () => '/api/experiments',
+    json: () => ({ name: '' }),
+    status: 400,
+    path: 'body.name',
+  },
+  {
+    name: 'blank name',
+    method: 'POST',
+    url: () => '/api/experiments',
+    json: () => ({ name: ' \t ' }),
+    status: 400,
+    path: 'body.name',
+  },
+  {
+    name: 'name over 200 characters',
+    method: 'POST',
+    url: () => '/api/experiments',
+    json: () => ({ name: 'n'.repeat(201) }),
+    status: 400,
+    path: 'body.name',
+  },
   {
     name: 'unknown field',
     method: 'POST',
@@ -143,9 +237,27 @@ const CASES: Case[] = [
     code: 'VALIDATION_ERROR',
     path: 'body.owner',
   },
-  { name: 'tags as a string', method: 'POST', url: () => '/api/experiments', json: () => ({ name: 'x', tags: 'a,b' }), status: 400 },
-  { name: 'tags of numbers', method: 'POST', url: () => '/api/experiments', json: () => ({ name: 'x', tags: [1, 2] }), status: 400 },
-  { name: 'tag with a comma', method: 'POST', url: () => '/api/experiments', json: () => ({ name: 'x', tags: ['a,b'] }), status: 400 },
+  {
+    name: 'tags as a string',
+    method: 'POST',
+    url: () => '/api/experiments',
+    json: () => ({ name: 'x', tags: 'a,b' }),
+    status: 400,
+  },
+  {
+    name: 'tags of numbers',
+    method: 'POST',
+    url: () => '/api/experiments',
+    json: () => ({ name: 'x', tags: [1, 2] }),
+    status: 400,
+  },
+  {
+    name: 'tag with a comma',
+    method: 'POST',
+    url: () => '/api/experiments',
+    json: () => ({ name: 'x', tags: ['a,b'] }),
+    status: 400,
+  },
   {
     name: '101 tags',
     method: 'POST',
@@ -153,7 +265,13 @@ const CASES: Case[] = [
     json: () => ({ name: 'x', tags: Array.from({ length: 101 }, (_, i) => `t${i}`) }),
     status: 400,
   },
-  { name: 'hyperparams is a number', method: 'POST', url: () => '/api/experiments', json: () => ({ name: 'x', hyperparams: 42 }), status: 400 },
+  {
+    name: 'hyperparams is a number',
+    method: 'POST',
+    url: () => '/api/experiments',
+    json: () => ({ name: 'x', hyperparams: 42 }),
+    status: 400,
+  },
   {
     name: 'hyperparams is a broken JSON string',
     method: 'POST',
@@ -198,8 +316,20 @@ const CASES: Case[] = [
     json: () => ({ name: 'x', hyperparams: [{ key: '', value: 1 }] }),
     status: 400,
   },
-  { name: 'status not a status', method: 'POST', url: () => '/api/experiments', json: () => ({ name: 'x', status: 'exploded' }), status: 400 },
-  { name: 'visibility not a visibility', method: 'POST', url: () => '/api/experiments', json: () => ({ name: 'x', visibility: 'SECRET' }), status: 400 },
+  {
+    name: 'status not a status',
+    method: 'POST',
+    url: () => '/api/experiments',
+    json: () => ({ name: 'x', status: 'exploded' }),
+    status: 400,
+  },
+  {
+    name: 'visibility not a visibility',
+    method: 'POST',
+    url: () => '/api/experiments',
+    json: () => ({ name: 'x', visibility: 'SECRET' }),
+    status: 400,
+  },
   {
     name: 'description over 10,000 characters',
     method: 'POST',
@@ -268,7 +398,14 @@ const CASES: Case[] = [
   },
 
   // ---- experiment updates ---------------------------------------------------------------------
-  { name: 'PUT name is a number', method: 'PUT', url: (f) => `/api/experiments/${f.exp}`, json: () => ({ name: 5 }), status: 400, path: 'body.name' },
+  {
+    name: 'PUT name is a number',
+    method: 'PUT',
+    url: (f) => `/api/experiments/${f.exp}`,
+    json: () => ({ name: 5 }),
+    status: 400,
+    path: 'body.name',
+  },
   { name: 'PUT tags null', method: 'PUT', url: (f) => `/api/experiments/${f.exp}`, json: () => ({ tags: null }), status: 400 },
   {
     name: 'PUT unknown field (workspace move)',
@@ -295,7 +432,14 @@ const CASES: Case[] = [
   },
 
   // ---- ids in paths -----------------------------------------------------------------------------
-  { name: 'GET bad UUID', method: 'GET', url: () => '/api/experiments/not-a-uuid', status: 400, code: 'VALIDATION_ERROR', path: 'params.id' },
+  {
+    name: 'GET bad UUID',
+    method: 'GET',
+    url: () => '/api/experiments/not-a-uuid',
+    status: 400,
+    code: 'VALIDATION_ERROR',
+    path: 'params.id',
+  },
   {
     name: 'DELETE SQL in the id',
     method: 'DELETE',
@@ -304,10 +448,29 @@ const CASES: Case[] = [
     path: 'params.id',
   },
   { name: 'GET unknown id', method: 'GET', url: () => `/api/experiments/${UNKNOWN}`, status: 404, code: 'EXPERIMENT_NOT_FOUND' },
-  { name: 'PUT unknown id', method: 'PUT', url: () => `/api/experiments/${UNKNOWN}`, json: () => ({ name: 'x' }), status: 404, code: 'EXPERIMENT_NOT_FOUND' },
-  { name: 'DELETE unknown id', method: 'DELETE', url: () => `/api/experiments/${UNKNOWN}`, status: 404, code: 'EXPERIMENT_NOT_FOUND' },
+  {
+    name: 'PUT unknown id',
+    method: 'PUT',
+    url: () => `/api/experiments/${UNKNOWN}`,
+    json: () => ({ name: 'x' }),
+    status: 404,
+    code: 'EXPERIMENT_NOT_FOUND',
+  },
+  {
+    name: 'DELETE unknown id',
+    method: 'DELETE',
+    url: () => `/api/experiments/${UNKNOWN}`,
+    status: 404,
+    code: 'EXPERIMENT_NOT_FOUND',
+  },
   { name: 'DELETE bad workspace id', method: 'DELETE', url: () => '/api/workspaces/12345', status: 400, path: 'params.id' },
-  { name: 'DELETE unknown workspace', method: 'DELETE', url: () => `/api/workspaces/${UNKNOWN}`, status: 404, code: 'WORKSPACE_NOT_FOUND' },
+  {
+    name: 'DELETE unknown workspace',
+    method: 'DELETE',
+    url: () => `/api/workspaces/${UNKNOWN}`,
+    status: 404,
+    code: 'WORKSPACE_NOT_FOUND',
+  },
   {
     name: 'PUT member with bad user id',
     method: 'PUT',
@@ -322,10 +485,27 @@ const CASES: Case[] = [
 
   // ---- list query -------------------------------------------------------------------------------
   { name: 'garbage cursor', method: 'GET', url: () => '/api/experiments?cursor=%%%garbage', status: 400, path: 'query.cursor' },
-  { name: 'forged negative cursor', method: 'GET', url: () => `/api/experiments?cursor=${b64({ o: -1 })}`, status: 400, path: 'query.cursor' },
-  { name: 'cursor that is not an object', method: 'GET', url: () => `/api/experiments?cursor=${b64('x')}`, status: 400, path: 'query.cursor' },
+  {
+    name: 'forged negative cursor',
+    method: 'GET',
+    url: () => `/api/experiments?cursor=${b64({ o: -1 })}`,
+    status: 400,
+    path: 'query.cursor',
+  },
+  {
+    name: 'cursor that is not an object',
+    method: 'GET',
+    url: () => `/api/experiments?cursor=${b64('x')}`,
+    status: 400,
+    path: 'query.cursor',
+  },
   { name: 'invalid sort', method: 'GET', url: () => '/api/experiments?sort=bogus', status: 400, path: 'query.sort' },
-  { name: 'SQL in sort', method: 'GET', url: () => `/api/experiments?sort=${encodeURIComponent('name; DROP TABLE experiments')}`, status: 400 },
+  {
+    name: 'SQL in sort',
+    method: 'GET',
+    url: () => `/api/experiments?sort=${encodeURIComponent('name; DROP TABLE experiments')}`,
+    status: 400,
+  },
   { name: 'invalid order', method: 'GET', url: () => '/api/experiments?order=sideways', status: 400 },
   { name: 'limit 0', method: 'GET', url: () => '/api/experiments?limit=0', status: 400, path: 'query.limit' },
   { name: 'limit 501', method: 'GET', url: () => '/api/experiments?limit=501', status: 400, path: 'query.limit' },
@@ -333,7 +513,13 @@ const CASES: Case[] = [
   { name: 'fractional limit', method: 'GET', url: () => '/api/experiments?limit=1.5', status: 400 },
   { name: 'invalid status filter', method: 'GET', url: () => '/api/experiments?status=running,exploded', status: 400 },
   { name: 'workspace filter not a UUID', method: 'GET', url: () => '/api/experiments?workspace=default', status: 400 },
-  { name: 'unknown workspace filter', method: 'GET', url: () => `/api/experiments?workspace=${UNKNOWN}`, status: 404, code: 'WORKSPACE_NOT_FOUND' },
+  {
+    name: 'unknown workspace filter',
+    method: 'GET',
+    url: () => `/api/experiments?workspace=${UNKNOWN}`,
+    status: 404,
+    code: 'WORKSPACE_NOT_FOUND',
+  },
 
   // ---- metrics batch ----------------------------------------------------------------------------
   {
@@ -354,7 +540,10 @@ const CASES: Case[] = [
     name: 'batch row with a negative step',
     method: 'POST',
     url: (f) => `/api/experiments/${f.exp}/metrics/batch`,
-    json: () => [{ name: 'loss', value: 1, step: 5 }, { name: 'loss', value: 1, step: -1 }],
+    json: () => [
+      { name: 'loss', value: 1, step: 5 },
+      { name: 'loss', value: 1, step: -1 },
+    ],
     status: 400,
     path: 'body.1.step',
   },
@@ -444,7 +633,10 @@ const CASES: Case[] = [
     name: 'batch metadata over 4096 bytes',
     method: 'POST',
     url: (f) => `/api/experiments/${f.exp}/metrics/batch`,
-    json: () => [{ name: 'loss', value: 1 }, { name: 'loss', value: 1, metadata: { note: 'm'.repeat(5000) } }],
+    json: () => [
+      { name: 'loss', value: 1 },
+      { name: 'loss', value: 1, metadata: { note: 'm'.repeat(5000) } },
+    ],
     status: [413, 400],
     message: '4096',
   },
@@ -608,19 +800,79 @@ const CASES: Case[] = [
   },
 
   // ---- metric reads -----------------------------------------------------------------------------
-  { name: 'series without name', method: 'GET', url: (f) => `/api/experiments/${f.exp}/metrics/series`, status: 400, path: 'query.name' },
-  { name: 'series budget 0', method: 'GET', url: (f) => `/api/experiments/${f.exp}/metrics/series?name=loss&budget=0`, status: 400, path: 'query.budget' },
-  { name: 'series budget 20,001', method: 'GET', url: (f) => `/api/experiments/${f.exp}/metrics/series?name=loss&budget=20001`, status: 400 },
-  { name: 'series from not a number', method: 'GET', url: (f) => `/api/experiments/${f.exp}/metrics/series?name=loss&from=abc`, status: 400 },
-  { name: 'series of an unknown metric', method: 'GET', url: (f) => `/api/experiments/${f.exp}/metrics/series?name=nope`, status: 404, code: 'METRIC_NOT_FOUND' },
-  { name: 'raw garbage cursor', method: 'GET', url: (f) => `/api/experiments/${f.exp}/metrics/raw?name=loss&cursor=!!`, status: 400, path: 'query.cursor' },
+  {
+    name: 'series without name',
+    method: 'GET',
+    url: (f) => `/api/experiments/${f.exp}/metrics/series`,
+    status: 400,
+    path: 'query.name',
+  },
+  {
+    name: 'series budget 0',
+    method: 'GET',
+    url: (f) => `/api/experiments/${f.exp}/metrics/series?name=loss&budget=0`,
+    status: 400,
+    path: 'query.budget',
+  },
+  {
+    name: 'series budget 20,001',
+    method: 'GET',
+    url: (f) => `/api/experiments/${f.exp}/metrics/series?name=loss&budget=20001`,
+    status: 400,
+  },
+  {
+    name: 'series from not a number',
+    method: 'GET',
+    url: (f) => `/api/experiments/${f.exp}/metrics/series?name=loss&from=abc`,
+    status: 400,
+  },
+  {
+    name: 'series of an unknown metric',
+    method: 'GET',
+    url: (f) => `/api/experiments/${f.exp}/metrics/series?name=nope`,
+    status: 404,
+    code: 'METRIC_NOT_FOUND',
+  },
+  {
+    name: 'raw garbage cursor',
+    method: 'GET',
+    url: (f) => `/api/experiments/${f.exp}/metrics/raw?name=loss&cursor=!!`,
+    status: 400,
+    path: 'query.cursor',
+  },
   { name: 'raw limit 0', method: 'GET', url: (f) => `/api/experiments/${f.exp}/metrics/raw?name=loss&limit=0`, status: 400 },
-  { name: 'csv of an unknown metric', method: 'GET', url: (f) => `/api/experiments/${f.exp}/metrics/csv?name=nope`, status: 404, code: 'METRIC_NOT_FOUND' },
+  {
+    name: 'csv of an unknown metric',
+    method: 'GET',
+    url: (f) => `/api/experiments/${f.exp}/metrics/csv?name=nope`,
+    status: 404,
+    code: 'METRIC_NOT_FOUND',
+  },
 
   // ---- references -------------------------------------------------------------------------------
-  { name: 'ref body missing', method: 'POST', url: (f) => `/api/experiments/${f.exp}/ref`, json: () => ({}), status: 400, path: 'body.referenceId' },
-  { name: 'ref not a UUID', method: 'POST', url: (f) => `/api/experiments/${f.exp}/ref`, json: () => ({ referenceId: 'x' }), status: 400 },
-  { name: 'ref to itself', method: 'POST', url: (f) => `/api/experiments/${f.exp}/ref`, json: (f) => ({ referenceId: f.exp }), status: 409, code: 'REFERENCE_CYCLE' },
+  {
+    name: 'ref body missing',
+    method: 'POST',
+    url: (f) => `/api/experiments/${f.exp}/ref`,
+    json: () => ({}),
+    status: 400,
+    path: 'body.referenceId',
+  },
+  {
+    name: 'ref not a UUID',
+    method: 'POST',
+    url: (f) => `/api/experiments/${f.exp}/ref`,
+    json: () => ({ referenceId: 'x' }),
+    status: 400,
+  },
+  {
+    name: 'ref to itself',
+    method: 'POST',
+    url: (f) => `/api/experiments/${f.exp}/ref`,
+    json: (f) => ({ referenceId: f.exp }),
+    status: 409,
+    code: 'REFERENCE_CYCLE',
+  },
   {
     name: 'ref cycle',
     method: 'POST',
@@ -630,13 +882,45 @@ const CASES: Case[] = [
     status: 409,
     code: 'REFERENCE_CYCLE',
   },
-  { name: 'ref to unknown', method: 'POST', url: (f) => `/api/experiments/${f.exp}/ref`, json: () => ({ referenceId: UNKNOWN }), status: 404 },
-  { name: 'unset a ref that is not set', method: 'DELETE', url: (f) => `/api/experiments/${f.exp}/ref/${UNKNOWN}`, status: 404, code: 'REFERENCE_NOT_FOUND' },
+  {
+    name: 'ref to unknown',
+    method: 'POST',
+    url: (f) => `/api/experiments/${f.exp}/ref`,
+    json: () => ({ referenceId: UNKNOWN }),
+    status: 404,
+  },
+  {
+    name: 'unset a ref that is not set',
+    method: 'DELETE',
+    url: (f) => `/api/experiments/${f.exp}/ref/${UNKNOWN}`,
+    status: 404,
+    code: 'REFERENCE_NOT_FOUND',
+  },
 
   // ---- workspaces, members, keys, accounts ------------------------------------------------------
-  { name: 'workspace without name', method: 'POST', url: () => '/api/workspaces', json: () => ({}), status: 400, path: 'body.name' },
-  { name: 'workspace unknown field', method: 'POST', url: () => '/api/workspaces', json: () => ({ name: 'x', members: [] }), status: 400, path: 'body.members' },
-  { name: 'workspace rename to blank', method: 'PUT', url: (f) => `/api/workspaces/${f.ws}`, json: () => ({ name: '   ' }), status: 400 },
+  {
+    name: 'workspace without name',
+    method: 'POST',
+    url: () => '/api/workspaces',
+    json: () => ({}),
+    status: 400,
+    path: 'body.name',
+  },
+  {
+    name: 'workspace unknown field',
+    method: 'POST',
+    url: () => '/api/workspaces',
+    json: () => ({ name: 'x', members: [] }),
+    status: 400,
+    path: 'body.members',
+  },
+  {
+    name: 'workspace rename to blank',
+    method: 'PUT',
+    url: (f) => `/api/workspaces/${f.ws}`,
+    json: () => ({ name: '   ' }),
+    status: 400,
+  },
   {
     name: 'add member with an unknown role',
     method: 'POST',
@@ -653,7 +937,13 @@ const CASES: Case[] = [
     code: 'USER_NOT_FOUND',
   },
   { name: 'key without name', method: 'POST', url: () => '/api/keys', json: () => ({}), status: 400, path: 'body.name' },
-  { name: 'key name over 200 characters', method: 'POST', url: () => '/api/keys', json: () => ({ name: 'k'.repeat(201) }), status: 400 },
+  {
+    name: 'key name over 200 characters',
+    method: 'POST',
+    url: () => '/api/keys',
+    json: () => ({ name: 'k'.repeat(201) }),
+    status: 400,
+  },
   {
     name: 'signup with a short password',
     method: 'POST',
@@ -708,7 +998,14 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
     ] as const;
     const counts: Record<string, number> = {};
     for (const t of tables) {
-      counts[t] = Number((await db.selectFrom(t).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      counts[t] = Number(
+        (
+          await db
+            .selectFrom(t)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     }
     const points = await db
       .selectFrom('metric_series')
@@ -720,7 +1017,12 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
       experiments: await db.selectFrom('experiments').selectAll().where('workspace_id', '=', f.ws).orderBy('id').execute(),
       series: await db.selectFrom('metric_series').selectAll().orderBy('id').execute(),
       workspaces: await db.selectFrom('workspaces').selectAll().orderBy('id').execute(),
-      members: await db.selectFrom('workspace_members').select(['workspace_id', 'user_id', 'role']).orderBy('workspace_id').orderBy('user_id').execute(),
+      members: await db
+        .selectFrom('workspace_members')
+        .select(['workspace_id', 'user_id', 'role'])
+        .orderBy('workspace_id')
+        .orderBy('user_id')
+        .execute(),
     };
   }
 
@@ -732,7 +1034,12 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
     }
     const body = c.json?.(f);
     if (c.contentType) headers['content-type'] = c.contentType;
-    return server.app.inject({ method: c.method, url: c.url(f), headers, ...(body === undefined ? {} : { payload: body as object }) });
+    return server.app.inject({
+      method: c.method,
+      url: c.url(f),
+      headers,
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
   }
 
   beforeAll(async () => {
@@ -776,7 +1083,12 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
 
   it('the fixture experiment is exactly as seeded after all of that', async () => {
     const exp = (await call(server.app, alice, 'GET', `/api/experiments/${f.exp}`)).json();
-    expect(exp).toMatchObject({ name: 'target', tags: ['keep'], hyperparams: [{ key: 'lr', value: 0.1 }], availableMetrics: ['loss'] });
+    expect(exp).toMatchObject({
+      name: 'target',
+      tags: ['keep'],
+      hyperparams: [{ key: 'lr', value: 0.1 }],
+      availableMetrics: ['loss'],
+    });
     const raw = (await call(server.app, alice, 'GET', `/api/experiments/${f.exp}/metrics/raw?name=loss`)).json();
     expect(raw.points.map((p: { step: number; value: number }) => [p.step, p.value])).toEqual([
       [0, 1],
@@ -788,7 +1100,7 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
   describe('SQL and HTML are data, not code', () => {
     const NAMES = [
       "Robert'); DROP TABLE experiments;--",
-      '1\' OR \'1\'=\'1',
+      "1' OR '1'='1",
       '<script>alert("x")</script>',
       '<img src=x onerror=alert(1)>',
       '"; DELETE FROM users; --',
@@ -818,7 +1130,10 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
         });
       }
       // The tables are still there and hold what they held.
-      const count = await server.database.db.selectFrom('experiments').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const count = await server.database.db
+        .selectFrom('experiments')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       expect(Number(count.n)).toBeGreaterThanOrEqual(NAMES.length + 2);
       expect((await call(server.app, alice, 'GET', '/api/auth/me')).statusCode).toBe(200);
     });
@@ -837,15 +1152,23 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
       const listed = (await call(server.app, alice, 'GET', `/api/experiments/${exp}/metrics`)).json();
       expect(listed.metrics.map((m: { name: string }) => m.name).sort()).toEqual([...names].sort());
       for (const name of names) {
-        const series = await call(server.app, alice, 'GET', `/api/experiments/${exp}/metrics/series?name=${encodeURIComponent(name)}`);
+        const series = await call(
+          server.app,
+          alice,
+          'GET',
+          `/api/experiments/${exp}/metrics/series?name=${encodeURIComponent(name)}`,
+        );
         expect(series.statusCode).toBe(200);
         expect(series.json().name).toBe(name);
       }
       const csv = (await call(server.app, alice, 'GET', `/api/experiments/${exp}/metrics/csv`)).body;
       expect(csv).toContain('"a,""quoted"",b",0,2,');
-      const ws = await call(server.app, alice, 'POST', '/api/workspaces', { name: '<h1>ws</h1>\'; --', description: '<script></script>' });
+      const ws = await call(server.app, alice, 'POST', '/api/workspaces', {
+        name: "<h1>ws</h1>'; --",
+        description: '<script></script>',
+      });
       expect(ws.statusCode).toBe(201);
-      expect(ws.json()).toMatchObject({ name: '<h1>ws</h1>\'; --', description: '<script></script>' });
+      expect(ws.json()).toMatchObject({ name: "<h1>ws</h1>'; --", description: '<script></script>' });
     });
 
     it('treats LIKE wildcards and quotes in the name search literally', async () => {
@@ -854,7 +1177,12 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
         await createExperiment(server.app, alice, { name, workspaceId: ws });
       }
       const search = async (q: string) => {
-        const res = await call(server.app, alice, 'GET', `/api/experiments?workspace=${ws}&startwith=${encodeURIComponent(q)}&sort=name`);
+        const res = await call(
+          server.app,
+          alice,
+          'GET',
+          `/api/experiments?workspace=${ws}&startwith=${encodeURIComponent(q)}&sort=name`,
+        );
         expect(res.statusCode, res.body).toBe(200);
         return res.json<{ experiments: { name: string }[] }>().experiments.map((e) => e.name);
       };
@@ -863,7 +1191,12 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
       expect(await search("'")).toEqual(["o'brien"]);
       expect(await search('\\')).toEqual(['back\\slash']);
       expect(await search("' OR '1'='1")).toEqual([]);
-      const tagged = await call(server.app, alice, 'GET', `/api/experiments?workspace=${ws}&tags=${encodeURIComponent("x' OR '1'='1")}`);
+      const tagged = await call(
+        server.app,
+        alice,
+        'GET',
+        `/api/experiments?workspace=${ws}&tags=${encodeURIComponent("x' OR '1'='1")}`,
+      );
       expect(tagged.statusCode).toBe(200);
       expect(tagged.json().experiments).toEqual([]);
       const bySqlMetric = await call(
@@ -882,7 +1215,12 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
     const nul = 'a\u0000b';
     const probes: { name: string; method: Method; url: (f: Fixture) => string; body?: (f: Fixture) => unknown }[] = [
       { name: 'experiment name', method: 'POST', url: () => '/api/experiments', body: () => ({ name: nul }) },
-      { name: 'experiment description', method: 'POST', url: () => '/api/experiments', body: () => ({ name: 'x', description: nul }) },
+      {
+        name: 'experiment description',
+        method: 'POST',
+        url: () => '/api/experiments',
+        body: () => ({ name: 'x', description: nul }),
+      },
       { name: 'experiment tag', method: 'POST', url: () => '/api/experiments', body: () => ({ name: 'x', tags: [nul] }) },
       { name: 'workspace name', method: 'POST', url: () => '/api/workspaces', body: () => ({ name: nul }) },
       { name: 'key name', method: 'POST', url: () => '/api/keys', body: () => ({ name: nul }) },
@@ -890,13 +1228,37 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
       { name: 'name search', method: 'GET', url: () => `/api/experiments?startwith=${encodeURIComponent(nul)}` },
       { name: 'tag filter', method: 'GET', url: () => `/api/experiments?tags=${encodeURIComponent(nul)}` },
       { name: 'metric sort', method: 'GET', url: () => `/api/experiments?sort=${encodeURIComponent(`metric:${nul}`)}` },
-      { name: 'series name', method: 'GET', url: (fx) => `/api/experiments/${fx.exp}/metrics/series?name=${encodeURIComponent(nul)}` },
+      {
+        name: 'series name',
+        method: 'GET',
+        url: (fx) => `/api/experiments/${fx.exp}/metrics/series?name=${encodeURIComponent(nul)}`,
+      },
       { name: 'raw name', method: 'GET', url: (fx) => `/api/experiments/${fx.exp}/metrics/raw?name=${encodeURIComponent(nul)}` },
       { name: 'csv name', method: 'GET', url: (fx) => `/api/experiments/${fx.exp}/metrics/csv?name=${encodeURIComponent(nul)}` },
-      { name: 'member email', method: 'POST', url: (fx) => `/api/workspaces/${fx.ws}/members`, body: () => ({ email: `x${nul}@example.com`, role: 'viewer' }) },
-      { name: 'login email', method: 'POST', url: () => '/api/auth/login', body: () => ({ email: `x${nul}@example.com`, password: 'correct horse battery' }) },
-      { name: 'metadata string', method: 'POST', url: (fx) => `/api/experiments/${fx.other}/metrics/batch`, body: () => [{ name: 'm', value: 1, metadata: { note: nul } }] },
-      { name: 'hyperparam value', method: 'POST', url: () => '/api/experiments', body: () => ({ name: 'x', hyperparams: { k: nul } }) },
+      {
+        name: 'member email',
+        method: 'POST',
+        url: (fx) => `/api/workspaces/${fx.ws}/members`,
+        body: () => ({ email: `x${nul}@example.com`, role: 'viewer' }),
+      },
+      {
+        name: 'login email',
+        method: 'POST',
+        url: () => '/api/auth/login',
+        body: () => ({ email: `x${nul}@example.com`, password: 'correct horse battery' }),
+      },
+      {
+        name: 'metadata string',
+        method: 'POST',
+        url: (fx) => `/api/experiments/${fx.other}/metrics/batch`,
+        body: () => [{ name: 'm', value: 1, metadata: { note: nul } }],
+      },
+      {
+        name: 'hyperparam value',
+        method: 'POST',
+        url: () => '/api/experiments',
+        body: () => ({ name: 'x', hyperparams: { k: nul } }),
+      },
       {
         name: 'huge list cursor offset',
         method: 'GET',
@@ -907,7 +1269,11 @@ describe.each(DIALECTS)('hostile input on %s', (dialect) => {
         method: 'GET',
         url: (fx) => `/api/experiments/${fx.exp}/metrics/raw?name=loss&cursor=${b64([1e20, 1e20])}`,
       },
-      { name: 'series range 1e308', method: 'GET', url: (fx) => `/api/experiments/${fx.exp}/metrics/series?name=loss&from=-1e308&to=1e308` },
+      {
+        name: 'series range 1e308',
+        method: 'GET',
+        url: (fx) => `/api/experiments/${fx.exp}/metrics/series?name=loss&from=-1e308&to=1e308`,
+      },
     ];
 
     it.each(probes)('$name', async (p) => {

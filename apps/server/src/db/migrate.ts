@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DialectHelpers } from './dialect.js';
 import * as m001 from './migrations/001-initial.js';
+import * as m002 from './migrations/002-block-windows.js';
 
 interface Migration {
   version: number;
@@ -8,7 +9,10 @@ interface Migration {
   up(db: Kysely<any>, dialect: DialectHelpers): Promise<void>;
 }
 
-const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', up: m001.up }];
+const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', up: m001.up },
+  { version: 2, name: 'block-windows', up: m002.up },
+];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
 

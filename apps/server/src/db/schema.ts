@@ -101,12 +101,15 @@ export interface MetricBlocksTable {
   data: Uint8Array;
   /** JSON array aligned with the points, or NULL when no point has metadata. */
   metadata: string | null;
+  /** Window summaries (modules/metrics/windows.ts), or NULL where reads decode the points. */
+  windows: Uint8Array | null;
 }
 
 export interface MetricBatchesTable {
   experiment_id: string;
   batch_id: string;
   point_count: number;
+  fingerprint: string | null;
   created_at: number;
 }
 

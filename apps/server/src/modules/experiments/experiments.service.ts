@@ -141,11 +141,14 @@ export async function deleteExperiment(ctx: AppContext, caller: Caller, id: stri
   await ctx.db.transaction().execute((trx) => repo.deleteExperiment(trx, id));
 }
 
+// Far beyond any real listing; keeps the OFFSET within both databases' integer range.
+const MAX_OFFSET = 1_000_000_000;
+
 function decodeCursor(cursor: string | undefined): number {
   if (!cursor) return 0;
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o?: unknown };
-    if (typeof parsed.o === 'number' && Number.isInteger(parsed.o) && parsed.o >= 0) return parsed.o;
+    if (typeof parsed.o === 'number' && Number.isInteger(parsed.o) && parsed.o >= 0 && parsed.o <= MAX_OFFSET) return parsed.o;
   } catch {
     // fall through to the error below
   }

@@ -86,9 +86,14 @@ export function encode(p: Points): Uint8Array {
 }
 
 export function decode(data: Uint8Array, metadata: string | null): Points {
-  // Copy: the driver's buffer may not be 8-byte aligned.
-  const aligned = new Float64Array(data.byteLength / 8);
-  new Uint8Array(aligned.buffer).set(data);
+  let aligned: Float64Array;
+  if (data.byteOffset % 8 === 0) {
+    aligned = new Float64Array(data.buffer, data.byteOffset, data.byteLength / 8);
+  } else {
+    // The driver's buffer is not 8-byte aligned: copy.
+    aligned = new Float64Array(data.byteLength / 8);
+    new Uint8Array(aligned.buffer).set(data);
+  }
   const n = aligned.length / 3;
   return {
     steps: aligned.subarray(0, n),

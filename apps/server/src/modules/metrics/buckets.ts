@@ -1,4 +1,5 @@
 import type { BlockSummary, Points } from './blocks.js';
+import { WINDOW_STEPS, W, W_FIELDS } from './windows.js';
 
 /**
  * Downsamples a series into `budget` equal step ranges, keeping per bucket the first and last
@@ -17,14 +18,33 @@ export class Bucketer {
   readonly maxValue: Float64Array;
   readonly nanCount: Float64Array;
   readonly firstNanStep: Float64Array;
-  private readonly width: number;
+  /** Step where bucket 0 starts (≤ from) and the width of every bucket, in steps. */
+  readonly start: number;
+  readonly width: number;
+  /** Steps in [fullFrom, fullTo] are covered by whole windows, whose summaries can be merged. */
+  readonly windowed: boolean;
+  readonly fullFrom: number;
+  readonly fullTo: number;
 
   constructor(
     readonly from: number,
     readonly to: number,
     readonly budget: number,
   ) {
-    this.width = Math.max((to - from + 1) / budget, 1);
+    const raw = (to - from + 1) / budget;
+    // Wide buckets are whole, aligned windows, so window summaries fall wholly in one bucket.
+    this.windowed = raw >= WINDOW_STEPS;
+    if (this.windowed) {
+      this.start = Math.floor(from / WINDOW_STEPS) * WINDOW_STEPS;
+      this.width = Math.ceil((to - this.start + 1) / budget / WINDOW_STEPS) * WINDOW_STEPS;
+      this.fullFrom = Math.ceil(from / WINDOW_STEPS) * WINDOW_STEPS;
+      this.fullTo = Math.floor((to + 1) / WINDOW_STEPS) * WINDOW_STEPS - 1;
+    } else {
+      this.start = from;
+      this.width = Math.max(raw, 1);
+      this.fullFrom = Infinity;
+      this.fullTo = -Infinity;
+    }
     const make = (fill: number): Float64Array => new Float64Array(budget).fill(fill);
     this.count = make(0);
     this.firstStep = make(Infinity);
@@ -40,7 +60,41 @@ export class Bucketer {
   }
 
   bucketOf(step: number): number {
-    return Math.min(Math.floor((step - this.from) / this.width), this.budget - 1);
+    return Math.min(Math.floor((step - this.start) / this.width), this.budget - 1);
+  }
+
+  /** Merges the summaries of the whole windows inside [fullFrom, fullTo]. */
+  addWindows(windows: Float64Array): void {
+    for (let o = 0; o < windows.length; o += W_FIELDS) {
+      const start = windows[o + W.start]!;
+      if (start < this.fullFrom || start + WINDOW_STEPS - 1 > this.fullTo) continue;
+      const k = this.bucketOf(start);
+      this.count[k]! += windows[o + W.count]!;
+      if (windows[o + W.firstStep]! < this.firstStep[k]!) {
+        this.firstStep[k] = windows[o + W.firstStep]!;
+        this.firstValue[k] = windows[o + W.firstValue]!;
+      }
+      if (windows[o + W.lastStep]! >= this.lastStep[k]!) {
+        this.lastStep[k] = windows[o + W.lastStep]!;
+        this.lastValue[k] = windows[o + W.lastValue]!;
+      }
+      const minStep = windows[o + W.minStep]!;
+      if (!Number.isNaN(minStep) && (windows[o + W.minValue]! < this.minValue[k]! || Number.isNaN(this.minStep[k]!))) {
+        this.minValue[k] = windows[o + W.minValue]!;
+        this.minStep[k] = minStep;
+      }
+      const maxStep = windows[o + W.maxStep]!;
+      if (!Number.isNaN(maxStep) && (windows[o + W.maxValue]! > this.maxValue[k]! || Number.isNaN(this.maxStep[k]!))) {
+        this.maxValue[k] = windows[o + W.maxValue]!;
+        this.maxStep[k] = maxStep;
+      }
+      const nans = windows[o + W.nanCount]!;
+      if (nans > 0) {
+        this.nanCount[k]! += nans;
+        const nanStep = windows[o + W.firstNanStep]!;
+        if (!(nanStep >= this.firstNanStep[k]!)) this.firstNanStep[k] = nanStep;
+      }
+    }
   }
 
   /** Whether a whole block falls inside one bucket, so its summary can stand for its points. */
@@ -74,11 +128,14 @@ export class Bucketer {
     }
   }
 
-  addPoints(p: Points): void {
+  /** Adds points in [from, to]; with `skipWindowed`, those inside whole windows (merged by addWindows) are left out. */
+  addPoints(p: Points, skipWindowed = false): void {
     const { steps, values } = p;
+    const skipFrom = skipWindowed ? this.fullFrom : Infinity;
+    const skipTo = skipWindowed ? this.fullTo : -Infinity;
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i]!;
-      if (s < this.from || s > this.to) continue;
+      if (s < this.from || s > this.to || (s >= skipFrom && s <= skipTo)) continue;
       const v = values[i]!;
       const k = this.bucketOf(s);
       this.count[k]!++;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { AppError, badRequest } from '../../errors.js';
 import { fromWire } from '../../lib/numbers.js';
 
@@ -8,6 +9,7 @@ export const LIMITS = {
   maxBodyBytes: 64 * 1024 * 1024,
   maxNameLength: 256,
   maxMetadataBytes: 4_096,
+  maxMetadataDepth: 16,
   maxBatchIdLength: 128,
   maxStep: Number.MAX_SAFE_INTEGER,
 } as const;
@@ -22,6 +24,8 @@ export interface SeriesInput {
 
 export interface ParsedBatch {
   batchId: string | null;
+  /** Hash of the batch's content, to tell a retry from a different batch reusing the id. */
+  fingerprint: string;
   series: Map<string, SeriesInput>;
   count: number;
 }
@@ -57,9 +61,23 @@ function checkTime(path: string, time: unknown): number | null {
   return time;
 }
 
+/** Whether an object nests deeper than `max` levels, checked without recursion. */
+function deeperThan(root: object, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(node)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 function checkMetadata(path: string, metadata: unknown): string | null {
   if (metadata === null || metadata === undefined) return null;
   if (typeof metadata !== 'object' || Array.isArray(metadata)) fail(path, 'must be an object or null');
+  if (deeperThan(metadata, LIMITS.maxMetadataDepth))
+    fail(path, `nests deeper than the limit of ${LIMITS.maxMetadataDepth} levels`);
   const text = JSON.stringify(metadata);
   if (Buffer.byteLength(text) > LIMITS.maxMetadataBytes) {
     throw new AppError('PAYLOAD_TOO_LARGE', 413, `${path} is larger than the limit of ${LIMITS.maxMetadataBytes} bytes`, [
@@ -175,6 +193,12 @@ export function parseBatch(body: unknown, headerBatchId: string | undefined): Pa
     }
   }
   let count = 0;
-  for (const s of series.values()) count += s.values.length;
-  return { batchId: (batchId as string | undefined) ?? null, series, count };
+  const hash = createHash('sha256');
+  for (const [name, s] of series) {
+    count += s.values.length;
+    hash.update(name).update('\u0000');
+    hash.update(new Uint8Array(Float64Array.from(s.steps, (x) => x ?? -1).buffer));
+    hash.update(new Uint8Array(Float64Array.from(s.values).buffer));
+  }
+  return { batchId: (batchId as string | undefined) ?? null, fingerprint: hash.digest('base64url'), series, count };
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AppContext, Caller } from '../../context.js';
 import type { DB } from '../../db/schema.js';
+import { AppError } from '../../errors.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
 import {
   BLOCK_POINTS,
@@ -14,6 +15,7 @@ import {
   type Points,
 } from './blocks.js';
 import type { ParsedBatch, SeriesInput } from './ingest.js';
+import { encodeWindows, summarizeWindows } from './windows.js';
 import * as repo from './metrics.repository.js';
 
 export interface IngestResult {
@@ -39,7 +41,14 @@ function resolvePoints(input: SeriesInput, lastStep: number, now: number): Point
 }
 
 function blockRow(seriesId: number, seq: number, p: Points): repo.BlockRow {
-  return { series_id: seriesId, seq, ...summarize(p), data: encode(p), metadata: metadataText(p) };
+  return {
+    series_id: seriesId,
+    seq,
+    ...summarize(p),
+    data: encode(p),
+    metadata: metadataText(p),
+    windows: encodeWindows(summarizeWindows(p)),
+  };
 }
 
 async function appendToSeries(db: Kysely<DB>, series: repo.SeriesRow, points: Points, now: number): Promise<void> {
@@ -98,10 +107,18 @@ export async function ingestBatch(
         experiment_id: experimentId,
         batch_id: batch.batchId,
         point_count: batch.count,
+        fingerprint: batch.fingerprint,
         created_at: now,
       });
       if (!claimed) {
         const previous = await repo.findBatch(trx, experimentId, batch.batchId);
+        if (previous?.fingerprint && previous.fingerprint !== batch.fingerprint) {
+          throw new AppError(
+            'BATCH_ID_CONFLICT',
+            409,
+            `batchId "${batch.batchId}" was already committed with different points; use a new batchId for new points`,
+          );
+        }
         return { success: true, count: previous?.point_count ?? batch.count, duplicate: true };
       }
     }

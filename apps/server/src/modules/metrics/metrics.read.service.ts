@@ -5,6 +5,7 @@ import { iso } from '../../lib/schemas.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
 import { decode, type Points } from './blocks.js';
 import { Bucketer } from './buckets.js';
+import { decodeWindows } from './windows.js';
 import * as repo from './metrics.repository.js';
 
 export interface MetricSummary {
@@ -48,6 +49,8 @@ export interface BucketedSeries {
   from: number;
   to: number;
   budget: number;
+  /** Bucket k covers steps [bucketStart + k·bucketWidth, bucketStart + (k+1)·bucketWidth). */
+  bucketStart: number;
   bucketWidth: number;
   /** Points inside [from, to]. */
   pointCount: number;
@@ -84,22 +87,31 @@ export async function readBuckets(
   const b = new Bucketer(from, to, q.budget);
   const summaries = await repo.blockSummaries(ctx.db, series.id, from, to);
   const needData: number[] = [];
+  // Blocks whose whole windows were merged from summaries: only their edge points get decoded.
+  const windowed = new Set<number>();
   for (const block of summaries) {
-    if (b.fitsOneBucket(block)) b.addSummary(block);
-    else needData.push(block.seq);
+    if (b.fitsOneBucket(block)) {
+      b.addSummary(block);
+    } else if (b.windowed && block.windows !== null) {
+      b.addWindows(decodeWindows(block.windows));
+      windowed.add(block.seq);
+      if (block.step_min < b.fullFrom || block.step_max > b.fullTo) needData.push(block.seq);
+    } else {
+      needData.push(block.seq);
+    }
   }
+  const add = (row: { seq: number; data: Uint8Array }): void => b.addPoints(decode(row.data, null), windowed.has(row.seq));
   if (needData.length === summaries.length && needData.length > 0) {
     // Every block needs its points: one range scan beats a long IN list.
     for (let seq = needData[0]!; seq <= needData[needData.length - 1]!;) {
       const rows = await repo.blocksFrom(ctx.db, series.id, seq, DATA_CHUNK);
       if (rows.length === 0) break;
-      for (const row of rows) if (row.step_max >= from && row.step_min <= to) b.addPoints(decode(row.data, null));
+      for (const row of rows) if (row.step_max >= from && row.step_min <= to) add(row);
       seq = rows[rows.length - 1]!.seq + 1;
     }
   } else {
     for (let i = 0; i < needData.length; i += DATA_CHUNK) {
-      const rows = await repo.blockData(ctx.db, series.id, needData.slice(i, i + DATA_CHUNK));
-      for (const row of rows) b.addPoints(decode(row.data, null));
+      for (const row of await repo.blockData(ctx.db, series.id, needData.slice(i, i + DATA_CHUNK))) add(row);
     }
   }
   const out: BucketedSeries['buckets'] = {
@@ -138,7 +150,8 @@ export async function readBuckets(
     from,
     to,
     budget: q.budget,
-    bucketWidth: Math.max((to - from + 1) / q.budget, 1),
+    bucketStart: b.start,
+    bucketWidth: b.width,
     pointCount,
     summary: toSummary(series),
     buckets: out,
@@ -160,8 +173,14 @@ function decodeCursor(cursor: string | undefined): [number, number] {
   if (!cursor) return [0, 0];
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v.length === 2 && v.every((x) => Number.isInteger(x) && (x as number) >= 0))
+    // Bounded so a forged cursor cannot push block numbers past the databases' integer range.
+    if (
+      Array.isArray(v) &&
+      v.length === 2 &&
+      v.every((x) => Number.isInteger(x) && (x as number) >= 0 && (x as number) < 2 ** 31)
+    ) {
       return v as [number, number];
+    }
   } catch {
     // fall through
   }

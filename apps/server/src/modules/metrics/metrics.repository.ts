@@ -9,7 +9,7 @@ export type BlockSummaryRow = Omit<MetricBlocksTable, 'data' | 'metadata'>;
 /** Claims a batch id; false when this experiment already committed a batch with it. */
 export async function claimBatch(
   db: Kysely<DB>,
-  row: { experiment_id: string; batch_id: string; point_count: number; created_at: number },
+  row: { experiment_id: string; batch_id: string; point_count: number; fingerprint: string; created_at: number },
 ): Promise<boolean> {
   const result = await db
     .insertInto('metric_batches')
@@ -22,7 +22,7 @@ export async function claimBatch(
 export function findBatch(db: Kysely<DB>, experimentId: string, batchId: string) {
   return db
     .selectFrom('metric_batches')
-    .select('point_count')
+    .select(['point_count', 'fingerprint'])
     .where('experiment_id', '=', experimentId)
     .where('batch_id', '=', batchId)
     .executeTakeFirst();
@@ -128,6 +128,7 @@ export function blockSummaries(db: Kysely<DB>, seriesId: number, from: number, t
       'max_value',
       'max_step',
       'nan_count',
+      'windows',
     ])
     .where('series_id', '=', seriesId)
     .where('step_max', '>=', from)

@@ -138,6 +138,7 @@ export function metricsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
               from: Type.Number(),
               to: Type.Number(),
               budget: Type.Integer(),
+              bucketStart: Type.Number(),
               bucketWidth: Type.Number(),
               pointCount: Type.Integer(),
               summary: MetricSummary,

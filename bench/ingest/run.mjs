@@ -1,0 +1,243 @@
+#!/usr/bin/env node
+// bench/ingest: 1,000,000 points (10 experiments × 10 metrics × 10,000 steps) over HTTP on
+// loopback into Tora — columnar batches and rows batches of 1,000 on SQLite, columnar on
+// PostgreSQL — and the same load shape into an MLflow tracking server (SQLite backend, its
+// 1,000-metric log-batch), printing the rates and their ratio.
+//   node bench/ingest/run.mjs [--skip-mlflow] [--skip-postgres] [--memory]
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startCluster, stopCluster } from '../../scripts/pg-cluster.mjs';
+import { ROOT, createExperiment, freePort, pool, rssMb, startTora, waitFor } from '../lib/tora-server.mjs';
+
+const args = new Set(process.argv.slice(2));
+const EXPERIMENTS = 10;
+const METRICS = 10;
+const STEPS = 10_000;
+const TOTAL = EXPERIMENTS * METRICS * STEPS;
+const CONCURRENCY = 4;
+
+const metricNames = Array.from({ length: METRICS }, (_, m) => `metric_${m}`);
+const value = (e, m, s) => Math.sin(s / 100 + m) * (e + 1);
+
+/** Pre-built request bodies, so the client's JSON work is not timed against the server. */
+function columnarBodies(stepsPerBatch) {
+  const bodies = [];
+  for (let e = 0; e < EXPERIMENTS; e++) {
+    for (let start = 0; start < STEPS; start += stepsPerBatch) {
+      const steps = Array.from({ length: stepsPerBatch }, (_, i) => start + i);
+      const series = {};
+      metricNames.forEach((name, m) => {
+        series[name] = { steps, values: steps.map((s) => value(e, m, s)) };
+      });
+      bodies.push({ e, body: JSON.stringify({ batchId: `c-${e}-${start}`, series }) });
+    }
+  }
+  return bodies;
+}
+
+function rowBodies(rowsPerBatch) {
+  const bodies = [];
+  const stepsPerBatch = rowsPerBatch / METRICS;
+  for (let e = 0; e < EXPERIMENTS; e++) {
+    for (let start = 0; start < STEPS; start += stepsPerBatch) {
+      const rows = [];
+      for (let s = start; s < start + stepsPerBatch; s++) {
+        metricNames.forEach((name, m) => rows.push({ name, value: value(e, m, s), step: s, metadata: null }));
+      }
+      bodies.push({ e, body: JSON.stringify(rows) });
+    }
+  }
+  return bodies;
+}
+
+async function ingestTora(server, bodies, label) {
+  const ids = [];
+  for (let e = 0; e < EXPERIMENTS; e++) ids.push(await createExperiment(server, `${label}-${e}`));
+  const t0 = performance.now();
+  await pool(
+    bodies.map(({ e, body }) => async () => {
+      const res = await fetch(`${server.base}/api/experiments/${ids[e]}/metrics/batch`, {
+        method: 'POST',
+        headers: server.headers,
+        body,
+      });
+      if (res.status !== 201) throw new Error(`batch failed: ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+    }),
+    CONCURRENCY,
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  // Verify: every point is there.
+  let stored = 0;
+  for (const id of ids) {
+    const metrics = (await (await fetch(`${server.base}/api/experiments/${id}/metrics`, { headers: server.headers })).json())
+      .metrics;
+    stored += metrics.reduce((a, m) => a + m.count, 0);
+  }
+  if (stored !== TOTAL) throw new Error(`${label}: stored ${stored} points, expected ${TOTAL}`);
+  return TOTAL / seconds;
+}
+
+function fmt(rate) {
+  return `${Math.round(rate).toLocaleString('en-US')} points/s`;
+}
+
+function mlflowPython() {
+  const venv = path.join(ROOT, 'bench/.venv-mlflow');
+  const py = path.join(venv, 'bin/python');
+  if (!fs.existsSync(path.join(venv, 'bin/mlflow'))) {
+    console.log('installing mlflow into bench/.venv-mlflow (once)…');
+    execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
+    execFileSync(py, ['-m', 'pip', 'install', '-q', 'mlflow'], { stdio: 'inherit' });
+  }
+  return venv;
+}
+
+/** MLflow's REST log-batch (1,000 metrics per request, its limit), same shape and concurrency. */
+async function ingestMlflow(maxSeconds) {
+  const venv = mlflowPython();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlflow-bench-'));
+  const port = await freePort();
+  const child = spawn(
+    path.join(venv, 'bin/mlflow'),
+    [
+      'server',
+      '--backend-store-uri',
+      `sqlite:///${dir}/mlflow.db`,
+      '--default-artifact-root',
+      `${dir}/artifacts`,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--workers',
+      '2',
+    ],
+    { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' } },
+  );
+  const base = `http://127.0.0.1:${port}/api/2.0/mlflow`;
+  try {
+    await waitFor(`http://127.0.0.1:${port}/health`, 180_000);
+    const post = async (p, body) => {
+      const res = await fetch(`${base}/${p}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (!res.ok) throw new Error(`mlflow ${p}: ${res.status} ${await res.text()}`);
+      return res.json();
+    };
+    const experimentId = (await post('experiments/create', { name: 'bench' })).experiment_id;
+    const runs = [];
+    for (let e = 0; e < EXPERIMENTS; e++)
+      runs.push((await post('runs/create', { experiment_id: experimentId, start_time: Date.now() })).run.info.run_id);
+    const bodies = [];
+    const stepsPerBatch = 1000 / METRICS;
+    for (let start = 0; start < STEPS; start += stepsPerBatch) {
+      for (let e = 0; e < EXPERIMENTS; e++) {
+        const metrics = [];
+        for (let s = start; s < start + stepsPerBatch; s++) {
+          metricNames.forEach((key, m) => metrics.push({ key, value: value(e, m, s), timestamp: Date.now(), step: s }));
+        }
+        bodies.push(JSON.stringify({ run_id: runs[e], metrics }));
+      }
+    }
+    let sent = 0;
+    const t0 = performance.now();
+    const deadline = t0 + maxSeconds * 1000;
+    await pool(
+      bodies.map((body) => async () => {
+        if (performance.now() > deadline) return;
+        const res = await fetch(`${base}/runs/log-batch`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        if (!res.ok) throw new Error(`mlflow log-batch: ${res.status} ${await res.text()}`);
+        await res.arrayBuffer();
+        sent += 1000;
+      }),
+      CONCURRENCY,
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    return { rate: sent / seconds, sent };
+  } finally {
+    child.kill('SIGTERM');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function memory() {
+  const server = await startTora();
+  try {
+    const ids = [];
+    for (let e = 0; e < 10; e++) ids.push(await createExperiment(server, `mem-${e}`));
+    const steps = 100_000;
+    const perBatch = 2_000;
+    const tasks = [];
+    for (let e = 0; e < 10; e++) {
+      for (let start = 0; start < steps; start += perBatch) {
+        tasks.push(async () => {
+          const s = Array.from({ length: perBatch }, (_, i) => start + i);
+          const series = {};
+          metricNames.forEach((name, m) => (series[name] = { steps: s, values: s.map((x) => value(e, m, x)) }));
+          const res = await fetch(`${server.base}/api/experiments/${ids[e]}/metrics/batch`, {
+            method: 'POST',
+            headers: server.headers,
+            body: JSON.stringify({ series }),
+          });
+          if (res.status !== 201) throw new Error(`batch failed: ${res.status}`);
+          await res.arrayBuffer();
+        });
+      }
+    }
+    const baseline = rssMb(server.pid);
+    const t0 = performance.now();
+    await pool(tasks, CONCURRENCY);
+    const seconds = (performance.now() - t0) / 1000;
+    const rss = rssMb(server.pid);
+    console.log(
+      `memory: 10,000,000 points ingested in ${seconds.toFixed(1)} s; server RSS ${rss.toFixed(0)} MB (at start ${baseline.toFixed(0)} MB; target ≤ 300 MB)`,
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
+console.log(
+  `bench/ingest: ${TOTAL.toLocaleString('en-US')} points (${EXPERIMENTS} experiments × ${METRICS} metrics × ${STEPS} steps), ${CONCURRENCY} requests in flight, ${os.cpus().length} cores`,
+);
+const results = {};
+{
+  const server = await startTora();
+  try {
+    results.columnar = await ingestTora(server, columnarBodies(2_000), 'columnar');
+    console.log(`Tora SQLite, columnar batches of 20,000 points: ${fmt(results.columnar)}  (target ≥ 300,000)`);
+    results.rows = await ingestTora(server, rowBodies(1_000), 'rows');
+    console.log(`Tora SQLite, rows batches of 1,000:            ${fmt(results.rows)}  (target ≥ 100,000)`);
+  } finally {
+    await server.stop();
+  }
+}
+if (!args.has('--skip-postgres')) {
+  const cluster = await startCluster();
+  const server = await startTora({ databaseUrl: cluster.url });
+  try {
+    results.postgres = await ingestTora(server, columnarBodies(2_000), 'pg');
+    console.log(`Tora PostgreSQL, columnar batches:             ${fmt(results.postgres)}  (target ≥ 100,000)`);
+  } finally {
+    await server.stop();
+    stopCluster(cluster.dir);
+  }
+}
+if (!args.has('--skip-mlflow')) {
+  const { rate, sent } = await ingestMlflow(60);
+  results.mlflow = rate;
+  console.log(`MLflow SQLite, log-batch of 1,000 metrics:     ${fmt(rate)}  (${sent.toLocaleString('en-US')} points in ≤ 60 s)`);
+  console.log(
+    `ratio Tora columnar / MLflow: ${(results.columnar / rate).toFixed(1)}×, Tora rows / MLflow: ${(results.rows / rate).toFixed(1)}×  (target ≥ 30×)`,
+  );
+}
+if (args.has('--memory')) await memory();

@@ -1,0 +1,104 @@
+// Starts a built Tora server as a child process for benchmarks, with a user and an API key.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = path.join(ROOT, 'apps/server/bin/tora.js');
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor(url, timeoutMs = 60_000) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    try {
+      const res = await fetch(url);
+      if (res.status < 500) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
+
+export function ensureBuilt() {
+  if (!fs.existsSync(path.join(ROOT, 'apps/server/dist/main.js'))) {
+    execFileSync('npm', ['run', 'build', '-w', 'apps/server'], { cwd: ROOT, stdio: 'inherit' });
+  }
+}
+
+/** Starts Tora on SQLite (default) or the given PostgreSQL URL; returns {base, key, pid, stop}. */
+export async function startTora({ databaseUrl = '' } = {}) {
+  ensureBuilt();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tora-bench-'));
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    TORA_DATA_DIR: dataDir,
+    TORA_DATABASE_URL: databaseUrl,
+    TORA_PORT: String(port),
+    TORA_LOG_LEVEL: 'warn',
+  };
+  execFileSync(process.execPath, [BIN, 'user', 'create', '--email', 'bench@example.com', '--password', 'benchmark-pw'], {
+    env,
+    stdio: 'ignore',
+  });
+  const key = execFileSync(process.execPath, [BIN, 'key', 'create', '--email', 'bench@example.com', '--name', 'bench'], {
+    env,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  })
+    .toString()
+    .trim();
+  const child = spawn(process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(`${base}/api/health`);
+  return {
+    base,
+    key,
+    pid: child.pid,
+    headers: { 'content-type': 'application/json', 'x-api-key': key },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function createExperiment(server, name) {
+  const res = await fetch(`${server.base}/api/experiments`, {
+    method: 'POST',
+    headers: server.headers,
+    body: JSON.stringify({ name }),
+  });
+  if (res.status !== 201) throw new Error(`create experiment: ${res.status} ${await res.text()}`);
+  return (await res.json()).experiment.id;
+}
+
+export function rssMb(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+/** Runs `tasks` (async functions) with at most `concurrency` in flight. */
+export async function pool(tasks, concurrency) {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) await tasks[next++]();
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test suite on a fresh clone: installs what it needs (npm packages, the Python
+# client and its test tools, Debian's chromium when missing), then type-checks, lints and runs
+# the server tests (SQLite and a throwaway PostgreSQL cluster), the Python client tests and the
+# browser tests. Runs them all, then exits non-zero if any failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+failed=()
+step() {
+  local name=$1
+  shift
+  echo
+  echo "==> $name"
+  if ! "$@"; then
+    failed+=("$name")
+  fi
+}
+
+echo "==> installing npm packages"
+npm ci --no-audit --no-fund --loglevel=error || exit 1
+echo "==> building the server"
+npm run build -w apps/server --silent || exit 1
+
+step "server: typecheck" npm run typecheck -w apps/server --silent
+step "server: lint" npm run lint -w apps/server --silent
+step "format" npx prettier --check --log-level warn .
+step "server: tests (SQLite + PostgreSQL)" npm test -w apps/server --silent
+if [ -f scripts/test-python.sh ]; then step "python client" bash scripts/test-python.sh; fi
+if [ -f scripts/test-web.sh ]; then step "web app (Chromium)" bash scripts/test-web.sh; fi
+
+echo
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "all test suites passed"
