@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../errors.js';
+import { parseBatch } from './ingest.js';
+
+function error(fn: () => unknown): AppError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw err;
+  }
+  throw new Error('expected an AppError');
+}
+
+describe('parseBatch', () => {
+  it('groups rows by metric, keeping null steps and metadata aligned', () => {
+    const batch = parseBatch(
+      [
+        { name: 'a', value: 1, step: null, metadata: null },
+        { name: 'b', value: 'NaN', step: 3 },
+        { name: 'a', value: 2, step: 7, metadata: { k: 1 } },
+      ],
+      undefined,
+    );
+    expect(batch.count).toBe(3);
+    expect(batch.series.get('a')).toEqual({ steps: [null, 7], values: [1, 2], times: [null, null], metadata: [null, '{"k":1}'] });
+    expect(batch.series.get('b')?.values[0]).toBeNaN();
+  });
+
+  it('reads the columnar form and prefers the body batchId over the header', () => {
+    const batch = parseBatch({ batchId: 'body', series: { x: { steps: [1, 2], values: [0.5, 'Infinity'] } } }, 'header');
+    expect(batch.batchId).toBe('body');
+    expect(batch.series.get('x')?.values).toEqual([0.5, Infinity]);
+  });
+
+  it('gives the same fingerprint to the same points and another to different ones', () => {
+    const a = parseBatch({ series: { x: { values: [1, 2] } } }, undefined);
+    const b = parseBatch(
+      [
+        { name: 'x', value: 1 },
+        { name: 'x', value: 2 },
+      ],
+      undefined,
+    );
+    const c = parseBatch({ series: { x: { values: [1, 3] } } }, undefined);
+    expect(a.fingerprint).toBe(b.fingerprint);
+    expect(a.fingerprint).not.toBe(c.fingerprint);
+  });
+
+  it.each([
+    [[{ name: '', value: 1 }], 'body.0.name'],
+    [[{ name: 'a', value: '1' }], 'body.0.value'],
+    [[{ name: 'a', value: 1, step: -1 }], 'body.0.step'],
+    [[{ name: 'a', value: 1, step: 1.5 }], 'body.0.step'],
+    [[{ name: 'a', value: 1, extra: true }], 'body.0.extra'],
+    [{ series: { a: { values: [1], steps: [1, 2] } } }, 'body.series.a.steps'],
+    [{ series: [] }, 'body.series'],
+  ])('names the bad field of %j', (body, path) => {
+    const err = error(() => parseBatch(body, undefined));
+    expect(err.status).toBe(400);
+    expect(err.details).toEqual([expect.objectContaining({ path })]);
+  });
+
+  it('refuses deep metadata with 400 and large metadata with 413', () => {
+    let deep: Record<string, unknown> = {};
+    const root = deep;
+    for (let i = 0; i < 100; i++) deep = (deep.a = {}) as Record<string, unknown>;
+    expect(error(() => parseBatch([{ name: 'a', value: 1, metadata: root }], undefined)).status).toBe(400);
+    expect(error(() => parseBatch([{ name: 'a', value: 1, metadata: { s: 'x'.repeat(5000) } }], undefined)).status).toBe(413);
+  });
+});
