@@ -1,4 +1,4 @@
-import type uPlot from 'uplot';
+import uPlot from 'uplot';
 import type { Envelope } from './envelope';
 
 export interface ChartColors {
@@ -56,6 +56,14 @@ function markersPlugin(getEnvelope: () => Envelope, color: string): uPlot.Plugin
   };
 }
 
+/** Y tick labels: short, but distinct where uPlot's default would print 0.001 three times. */
+function tick(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a < 1e-3 || a >= 1e6) return v.toExponential(1);
+  return Number(v.toPrecision(4)).toString();
+}
+
 export function chartOptions(opts: {
   width: number;
   height: number;
@@ -64,7 +72,10 @@ export function chartOptions(opts: {
   getEnvelope: () => Envelope;
   onZoom: (from: number, to: number) => void;
   onHover: (idx: number | null) => void;
+  /** The plot area's width in CSS pixels, after every layout: the chart's point budget. */
+  onPlotWidth: (px: number) => void;
 }): uPlot.Options {
+  const plotWidth = (u: uPlot) => opts.onPlotWidth(Math.round(u.bbox.width / uPlot.pxRatio));
   const { colors } = opts;
   const axis = { stroke: colors.axis, grid: { stroke: colors.grid, width: 1 }, ticks: { stroke: colors.grid, width: 1 } };
   return {
@@ -73,7 +84,7 @@ export function chartOptions(opts: {
     legend: { show: false },
     cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
     scales: { x: { time: false }, y: opts.logY ? { distr: 3 } : {} },
-    axes: [axis, { ...axis, size: 56 }],
+    axes: [axis, { ...axis, size: 56, values: (_u, splits) => splits.map(tick) }],
     series: [
       { label: 'step' },
       { label: 'max', stroke: 'transparent', points: { show: false } },
@@ -93,6 +104,8 @@ export function chartOptions(opts: {
         },
       ],
       setCursor: [(u) => opts.onHover(u.cursor.idx ?? null)],
+      ready: [plotWidth],
+      setSize: [plotWidth],
     },
   };
 }
