@@ -32,6 +32,33 @@ function describePostgres(url: string): string {
   }
 }
 
+const STATEMENT_CACHE = 256;
+
+/**
+ * Kysely prepares every query anew; with better-sqlite3 a prepared statement can be reused, so
+ * keep the most recent ones by SQL text (a hot ingest path runs the same few dozen).
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDatabase.Database {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  const prepare = sqlite.prepare.bind(sqlite);
+  return new Proxy(sqlite, {
+    get(target, prop, receiver) {
+      if (prop !== 'prepare') return Reflect.get(target, prop, receiver) as unknown;
+      return (source: string) => {
+        let stmt = cache.get(source);
+        if (stmt) {
+          cache.delete(source); // re-insert: most recently used last
+        } else {
+          stmt = prepare(source);
+          if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value as string);
+        }
+        cache.set(source, stmt);
+        return stmt;
+      };
+    },
+  });
+}
+
 /** Opens the configured database (SQLite file under dataDir, or PostgreSQL). Does not migrate. */
 export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Database {
   if (config.databaseUrl) {
@@ -52,6 +79,6 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): D
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('cache_size = -65536');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: dialectHelpers('sqlite'), location: file, close: () => db.destroy() };
 }

@@ -62,9 +62,13 @@ describe('parseBatch', () => {
   });
 
   it('refuses deep metadata with 400 and large metadata with 413', () => {
-    let deep: Record<string, unknown> = {};
-    const root = deep;
-    for (let i = 0; i < 100; i++) deep = (deep.a = {}) as Record<string, unknown>;
+    const root: Record<string, unknown> = {};
+    let deep = root;
+    for (let i = 0; i < 100; i++) {
+      const child: Record<string, unknown> = {};
+      deep.a = child;
+      deep = child;
+    }
     expect(error(() => parseBatch([{ name: 'a', value: 1, metadata: root }], undefined)).status).toBe(400);
     expect(error(() => parseBatch([{ name: 'a', value: 1, metadata: { s: 'x'.repeat(5000) } }], undefined)).status).toBe(413);
   });
