@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Web app gate: build server + web app, svelte-check with zero errors/warnings, then the browser
+# tests (playwright-core driving Debian's Chromium against a real server). Assumes `npm ci` ran.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "== installing chromium (Debian package; playwright never downloads a browser here)"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update
+  $SUDO apt-get install -y chromium
+fi
+
+# The server build is reused unless a source file is newer than it.
+if [ ! -f apps/server/dist/main.js ] || [ -n "$(find apps/server/src -newer apps/server/dist/main.js -print -quit)" ]; then
+  echo "== building server"
+  npm run build -w apps/server
+fi
+
+echo "== building web app"
+npm run build -w apps/web
+
+echo "== svelte-check"
+npm run check -w apps/web
+
+echo "== browser tests"
+mkdir -p test-output/screenshots
+node --import tsx --test --test-concurrency=1 e2e/web/*.test.ts
+echo "screenshots: test-output/screenshots/"
