@@ -99,10 +99,10 @@ def test_metadata() -> None:
 
 def test_encode_batch_is_columnar_and_spells_non_finite() -> None:
     points = [
-        ("loss", 1.0, 0, 1.0, None),
-        ("loss", float("nan"), None, 2.0, '{"a":1}'),
-        ("acc", float("inf"), 3, 3.0, None),
-        ("acc", float("-inf"), 4, 3.5, None),
+        ("loss", 0, 1.0, 1.0, None),
+        ("loss", None, float("nan"), 2.0, '{"a":1}'),
+        ("acc", 3, float("inf"), 3.0, None),
+        ("acc", 4, float("-inf"), 3.5, None),
     ]
     body = json.loads(encode_batch("b1", group(points)))
     assert body == {
@@ -122,8 +122,16 @@ def test_encode_batch_is_columnar_and_spells_non_finite() -> None:
     assert again == body
 
 
+def test_log_metrics_rows_group_like_points() -> None:
+    rows = [({"a": 1.0, "b": 2.0}, 7, 1.0), ({"a": 3.0}, None, 2.0)]
+    assert group(rows) == {
+        "a": [[7, None], [1.0, 3.0], [1.0, 2.0], [None, None]],
+        "b": [[7], [2.0], [1.0], [None]],
+    }
+
+
 def test_split_keeps_order_and_all_points() -> None:
-    series = group([(f"m{i % 3}", float(i), i, 0.0, None) for i in range(101)])
+    series = group([(f"m{i % 3}", i, float(i), 0.0, None) for i in range(101)])
     a, b = split_series(series)
     for name, cols in series.items():
         joined = a.get(name, [[]] * 4)[1] + b.get(name, [[]] * 4)[1]
