@@ -3,6 +3,8 @@
  * little-endian float64 columns (steps, values, times), with a summary (first/last/min/max,
  * NaN count) kept in columns beside it, so reads can skip or summarise whole blocks.
  */
+import type { MetricBlocksTable } from '../../db/schema.js';
+
 export const BLOCK_POINTS = 4096;
 /** A trailing block smaller than this is merged with the next append instead of left tiny. */
 export const SMALL_BLOCK_POINTS = 512;
@@ -14,20 +16,8 @@ export interface Points {
   metadata: (string | null)[] | null;
 }
 
-export interface BlockSummary {
-  step_min: number;
-  step_max: number;
-  point_count: number;
-  first_step: number;
-  first_value: number | null;
-  last_step: number;
-  last_value: number | null;
-  min_value: number | null;
-  min_step: number | null;
-  max_value: number | null;
-  max_step: number | null;
-  nan_count: number;
-}
+/** The summary columns stored beside each block's packed points. */
+export type BlockSummary = Omit<MetricBlocksTable, 'series_id' | 'seq' | 'data' | 'metadata' | 'windows'>;
 
 /** SQLite stores NaN as NULL; so do we, in summary columns, on both dialects. */
 const nanToNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
