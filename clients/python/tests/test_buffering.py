@@ -104,3 +104,19 @@ def test_shutdown_is_bounded_and_idempotent(tmp_path: Path) -> None:
     t.shutdown()
     assert time.monotonic() - start < 5
     assert len(spooled_points(tmp_path / "spool")) == 100
+
+
+def test_a_steady_stream_is_sent_in_few_large_batches(tmp_path: Path) -> None:
+    # Each request costs the training loop GIL time, so a full buffer waits min_send_interval
+    # (0.2 s) after the previous send instead of leaving every 50 ms poll as a small batch.
+    t = offline(tmp_path, flush_interval=3600)
+    end = time.monotonic() + 1.0
+    step = 0
+    while time.monotonic() < end:
+        t.log_metrics({"a": 1.0, "b": 2.0, "c": 3.0}, step=step)
+        step += 1
+        time.sleep(0.001)
+    t.shutdown()
+    files = Spool(tmp_path / "spool").files()
+    assert len(spooled_points(tmp_path / "spool")) == 3 * step
+    assert 1 <= len(files) <= 8, f"{len(files)} batches for a 1 s stream"

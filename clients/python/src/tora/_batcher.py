@@ -3,8 +3,9 @@
 The training loop's side is only ``deque.append`` (atomic under the GIL, no lock). Everything
 else happens here, on one daemon thread per experiment:
 
-* every ``poll_interval`` it looks at the buffer; when ``max_buffer_len`` points wait, or
-  ``flush_interval`` passed, or a flush was asked for, it drains up to ``max_batch_points``,
+* every ``poll_interval`` it looks at the buffer; when ``max_buffer_len`` points wait (and
+  ``min_send_interval`` passed since the last send), or ``flush_interval`` passed, or a flush
+  was asked for, it drains up to ``max_batch_points``,
   groups them into the server's columnar form and posts them under a fresh ``batchId``;
 * if the server is unreachable (or answers 5xx/429) the batch is spooled to disk and the
   sender switches to *spooling*: new batches go to disk too, so order is kept, and the spool
@@ -51,6 +52,7 @@ class Batcher:
         flush_interval: float = 1.0,
         max_batch_points: int = 50_000,
         poll_interval: float = 0.05,
+        min_send_interval: float = 0.2,
         max_backoff: float = 5.0,
     ) -> None:
         self.settings = settings
@@ -62,6 +64,7 @@ class Batcher:
         self.flush_interval = flush_interval
         self.max_batch_points = max_batch_points
         self.poll_interval = poll_interval
+        self.min_send_interval = min(min_send_interval, flush_interval)
         self.max_backoff = max_backoff
         self.buf: deque[Item] = deque()
         self.delivered = 0
@@ -143,8 +146,11 @@ class Batcher:
             stopping = self._stop.is_set()
             n = len(self.buf)
             now = time.monotonic()
+            # Back-to-back small requests would cost the training loop GIL time per request, so a
+            # full buffer is sent at most every min_send_interval (unless a whole batch is waiting).
             if n and (
-                n >= self.max_buffer_len
+                (n >= self.max_buffer_len and now - last_send >= self.min_send_interval)
+                or n >= self.max_batch_points
                 or now - last_send >= self.flush_interval
                 or stopping
                 or self._wake.is_set()
