@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'LAST_OWNER'
   | 'REFERENCE_CYCLE'
   | 'BATCH_ID_CONFLICT'
+  | 'AI_PROVIDER_UNAVAILABLE'
   | 'INTERNAL_ERROR';
 
 export class AppError extends Error {
@@ -81,7 +82,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       return reply.status(413).send({
         error: {
           code: 'PAYLOAD_TOO_LARGE',
-          message: `Request body exceeds the limit of ${app.initialConfig.bodyLimit ?? 0} bytes`,
+          message: `Request body exceeds the limit of ${request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? 0} bytes`,
         },
       });
     }

@@ -127,6 +127,19 @@ describe.each(DIALECTS)('metrics API on %s', (dialect) => {
     expect(res.json().error.message).toContain('200000');
   });
 
+  it("names the batch route's own byte limit when a body exceeds it", async () => {
+    const id = await createExperiment(server.app, alice);
+    const payload = `{"series":{"x":{"values":[${'1,'.repeat(34 * 1024 * 1024)}1]}}}`;
+    const res = await server.app.inject({
+      method: 'POST',
+      url: `/api/experiments/${id}/metrics/batch`,
+      headers: { 'x-api-key': alice.key, 'content-type': 'application/json' },
+      payload,
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json().error.message).toContain(String(64 * 1024 * 1024));
+  });
+
   it('downsamples so that a one-step spike, a dip and a NaN survive any budget', async () => {
     const id = await createExperiment(server.app, alice);
     const n = 100_000;
