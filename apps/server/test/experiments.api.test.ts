@@ -109,6 +109,9 @@ describe.each(DIALECTS)('experiments API on %s', (dialect) => {
     } while (cursor);
     expect(seen).toEqual(['Run-0', 'Run-1', 'Run-2', 'Run-3', 'Run-4', 'Run-5', 'Run-6']);
 
+    const desc = (await call(server.app, alice, 'GET', `/api/experiments?workspace=${ws}&sort=-name&limit=2`)).json();
+    expect(desc.experiments.map((e: { name: string }) => e.name)).toEqual(['Run-6', 'Run-5']);
+
     const search = (await call(server.app, alice, 'GET', `/api/experiments?workspace=${ws}&startwith=run-3`)).json();
     expect(search.experiments.map((e: { id: string }) => e.id)).toEqual([ids[3]]);
     const odd = (await call(server.app, alice, 'GET', `/api/experiments?workspace=${ws}&tags=odd&sort=name&order=asc`)).json();

@@ -85,8 +85,8 @@ export const ListQuery = Type.Object({
   status: Type.Optional(Type.String({ pattern: '^(running|finished|failed|crashed)(,(running|finished|failed|crashed))*$' })),
   sort: Type.Optional(
     Type.String({
-      pattern: '^(created|updated|name|metric:.+)$',
-      description: 'created, updated, name, or metric:<name> (last value)',
+      pattern: '^-?(created|updated|name|metric:.+)$',
+      description: 'created, updated, name, or metric:<name> (last value); a leading - sorts descending',
     }),
   ),
   order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),

@@ -174,11 +174,12 @@ export async function listExperiments(
   const rawTags = query.tags === undefined ? [] : Array.isArray(query.tags) ? query.tags : query.tags.split(',');
   const tags = uniqueTags(rawTags);
   const statuses = query.status ? query.status.split(',') : [];
-  const sortParam = query.sort ?? 'created';
+  const descending = query.sort?.startsWith('-') ?? false;
+  const sortParam = (descending ? query.sort?.slice(1) : query.sort) ?? 'created';
   const sort = sortParam.startsWith('metric:')
     ? ({ by: 'metric', metric: sortParam.slice('metric:'.length) } as const)
     : ({ by: sortParam as 'created' | 'updated' | 'name' } as const);
-  const order = query.order ?? (sort.by === 'name' ? 'asc' : 'desc');
+  const order = query.order ?? (descending ? 'desc' : sort.by === 'name' ? 'asc' : 'desc');
   const limit = query.limit ?? 50;
   const offset = decodeCursor(query.cursor);
   const rows = await repo.listExperiments(ctx.db, ctx.dialect, {

@@ -16,13 +16,14 @@ export function healthRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
               status: Type.Literal('ok'),
               version: Type.String(),
               database: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')]),
+              dialect: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')], { description: 'Same as database' }),
             }),
           },
         },
       },
       async () => {
         await sql`select 1`.execute(ctx.db);
-        return { status: 'ok' as const, version: VERSION, database: ctx.dialect.name };
+        return { status: 'ok' as const, version: VERSION, database: ctx.dialect.name, dialect: ctx.dialect.name };
       },
     );
   };
