@@ -12,6 +12,7 @@ import { installErrorHandler } from './errors.js';
 import { ErrorResponse } from './lib/schemas.js';
 import { installNulGuard, validatorCompiler } from './lib/validation.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
+import { compareRoutes } from './modules/compare/compare.routes.js';
 import { installCallerHook } from './modules/auth/caller.hook.js';
 import { LoginLimiter } from './modules/auth/login-limiter.js';
 import { experimentsRoutes } from './modules/experiments/experiments.routes.js';
@@ -100,6 +101,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await api.register(workspacesRoutes(ctx));
       await api.register(experimentsRoutes(ctx));
       await api.register(metricsRoutes(ctx));
+      await api.register(compareRoutes(ctx));
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api' },

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DialectHelpers } from './dialect.js';
 import * as m001 from './migrations/001-initial.js';
 import * as m002 from './migrations/002-block-windows.js';
+import * as m003 from './migrations/003-metric-directions.js';
 
 interface Migration {
   version: number;
@@ -12,6 +13,7 @@ interface Migration {
 const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', up: m001.up },
   { version: 2, name: 'block-windows', up: m002.up },
+  { version: 3, name: 'metric-directions', up: m003.up },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

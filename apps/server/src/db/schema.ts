@@ -113,6 +113,15 @@ export interface MetricBatchesTable {
   created_at: number;
 }
 
+export type MetricDirection = 'min' | 'max';
+
+export interface MetricDirectionsTable {
+  workspace_id: string;
+  name: string;
+  direction: MetricDirection;
+  updated_at: number;
+}
+
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
@@ -124,4 +133,5 @@ export interface DB {
   metric_series: MetricSeriesTable;
   metric_blocks: MetricBlocksTable;
   metric_batches: MetricBatchesTable;
+  metric_directions: MetricDirectionsTable;
 }

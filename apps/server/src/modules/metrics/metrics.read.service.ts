@@ -20,7 +20,7 @@ export interface MetricSummary {
   updatedAt: string;
 }
 
-const toSummary = (s: repo.SeriesRow): MetricSummary => ({
+export const toSummary = (s: repo.SeriesRow): MetricSummary => ({
   name: s.name,
   count: s.point_count,
   firstStep: s.first_step,
@@ -81,6 +81,18 @@ export async function readBuckets(
   q: { name: string; from?: number; to?: number; budget: number },
 ): Promise<BucketedSeries> {
   const series = await seriesForCaller(ctx, caller, experimentId, q.name);
+  return bucketSeries(ctx, series, q);
+}
+
+/**
+ * The bucketing behind `readBuckets`, without the access check: for callers (compare,
+ * analysis) that have already checked access to the series' experiment.
+ */
+export async function bucketSeries(
+  ctx: AppContext,
+  series: repo.SeriesRow,
+  q: { from?: number; to?: number; budget: number },
+): Promise<BucketedSeries> {
   const from = q.from ?? series.first_step;
   const to = q.to ?? series.last_step;
   if (to < from) throw badRequest('query.to must not be less than query.from', [{ path: 'query.to', message: 'less than from' }]);

@@ -1,0 +1,126 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import { IsoDate, Uuid } from '../../lib/schemas.js';
+import { LIMITS } from '../metrics/ingest.js';
+import { MAX_COMPARE_EXPERIMENTS, MAX_COMPARE_METRICS } from './compare.service.js';
+
+const WireNumber = Type.Union([Type.Number(), Type.Literal('NaN'), Type.Literal('Infinity'), Type.Literal('-Infinity')]);
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+export const Direction = Type.Union([Type.Literal('min'), Type.Literal('max')]);
+
+// The same shape as GET /experiments/{id}/metrics/series (a test pins the two together).
+const BucketedSeries = Type.Object({
+  name: Type.String(),
+  from: Type.Number(),
+  to: Type.Number(),
+  budget: Type.Integer(),
+  bucketStart: Type.Number(),
+  bucketWidth: Type.Number(),
+  pointCount: Type.Integer(),
+  summary: Type.Object({
+    name: Type.String(),
+    count: Type.Integer(),
+    firstStep: Type.Number(),
+    lastStep: Type.Number(),
+    lastValue: WireNumber,
+    min: Nullable(WireNumber),
+    max: Nullable(WireNumber),
+    nanCount: Type.Integer(),
+    updatedAt: IsoDate,
+  }),
+  buckets: Type.Object({
+    count: Type.Array(Type.Integer()),
+    firstStep: Type.Array(Type.Number()),
+    firstValue: Type.Array(WireNumber),
+    lastStep: Type.Array(Type.Number()),
+    lastValue: Type.Array(WireNumber),
+    minStep: Type.Array(Nullable(Type.Number())),
+    minValue: Type.Array(Nullable(WireNumber)),
+    maxStep: Type.Array(Nullable(Type.Number())),
+    maxValue: Type.Array(Nullable(WireNumber)),
+    nanCount: Type.Array(Type.Integer()),
+    firstNanStep: Type.Array(Nullable(Type.Number())),
+  }),
+});
+
+const Delta = Type.Object({
+  last: Nullable(Type.Number()),
+  lastPct: Nullable(Type.Number({ description: '100 · (last − reference last) / |reference last|' })),
+  best: Nullable(Type.Number()),
+  bestPct: Nullable(Type.Number()),
+  bestIsBetter: Nullable(Type.Boolean()),
+});
+
+const CompareMetric = Type.Object({
+  name: Type.String(),
+  count: Type.Integer(),
+  last: WireNumber,
+  lastStep: Type.Number(),
+  best: Nullable(WireNumber),
+  bestStep: Nullable(Type.Number()),
+  delta: Type.Union([Delta, Type.Null()], {
+    description: 'Against the reference experiment; null without one or when it lacks the metric',
+  }),
+  series: BucketedSeries,
+});
+
+export const CompareResponse = Type.Object({
+  budget: Type.Integer(),
+  referenceId: Nullable(Uuid),
+  metrics: Type.Array(Type.Object({ name: Type.String(), direction: Nullable(Direction) })),
+  experiments: Type.Array(
+    Type.Object({
+      id: Uuid,
+      name: Type.String(),
+      workspaceId: Uuid,
+      status: Type.String(),
+      referenceId: Nullable(Uuid),
+      hyperparams: Type.Array(
+        Type.Object({ key: Type.String(), value: Nullable(Type.Union([Type.String(), Type.Number(), Type.Boolean()])) }),
+      ),
+      metrics: Type.Array(CompareMetric),
+    }),
+  ),
+});
+
+const Budget = Type.Integer({ minimum: 1, maximum: 5000, default: 1000, description: 'buckets per series' });
+const MetricName = Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength });
+
+export const CompareQuerystring = Type.Object({
+  ids: Type.String({
+    minLength: 1,
+    maxLength: MAX_COMPARE_EXPERIMENTS * 37,
+    description: `Comma-separated experiment ids (at most ${MAX_COMPARE_EXPERIMENTS})`,
+  }),
+  metrics: Type.Optional(
+    Type.String({
+      maxLength: MAX_COMPARE_METRICS * (LIMITS.maxNameLength + 1),
+      description: 'Comma-separated metric names; default: the (up to 20) metrics most shared by the experiments',
+    }),
+  ),
+  budget: Type.Optional(Budget),
+  from: Type.Optional(Type.Number({ description: 'first step (inclusive)' })),
+  to: Type.Optional(Type.Number({ description: 'last step (inclusive)' })),
+  referenceId: Type.Optional(Uuid),
+});
+
+export const CompareBody = Type.Object(
+  {
+    ids: Type.Array(Uuid, { minItems: 1, maxItems: MAX_COMPARE_EXPERIMENTS }),
+    metrics: Type.Optional(Type.Array(MetricName, { minItems: 1, maxItems: MAX_COMPARE_METRICS })),
+    budget: Type.Optional(Budget),
+    from: Type.Optional(Type.Number()),
+    to: Type.Optional(Type.Number()),
+    referenceId: Type.Optional(Uuid),
+  },
+  { additionalProperties: false },
+);
+
+export const DirectionsResponse = Type.Object({
+  directions: Type.Record(Type.String(), Direction, {
+    description: 'Overrides set in this workspace; other metrics use the direction inferred from their name',
+  }),
+});
+
+export const DirectionsPatch = Type.Record(MetricName, Nullable(Direction), {
+  description: '{metric: "min" | "max"} sets an override, {metric: null} removes it',
+});

@@ -1,0 +1,223 @@
+import type { AppContext, Caller } from '../../context.js';
+import type { MetricDirection } from '../../db/schema.js';
+import { badRequest, notFound } from '../../errors.js';
+import { toWire, type WireNumber } from '../../lib/numbers.js';
+import type { ExperimentRow } from '../experiments/experiments.repository.js';
+import { effectiveStatus } from '../experiments/experiments.service.js';
+import type { Hyperparam } from '../experiments/hyperparams.js';
+import { bucketSeries, type BucketedSeries } from '../metrics/metrics.read.service.js';
+import type { SeriesRow } from '../metrics/metrics.repository.js';
+import { WINDOW_STEPS } from '../metrics/windows.js';
+import * as repo from './compare.repository.js';
+import { directionOf } from './directions.js';
+import { listDirections } from './directions.repository.js';
+
+export const MAX_COMPARE_EXPERIMENTS = 50;
+export const MAX_COMPARE_METRICS = 50;
+/** Metrics returned when the request names none: the most shared ones. */
+const DEFAULT_METRICS = 20;
+
+export interface CompareQuery {
+  ids: readonly string[];
+  metrics?: readonly string[];
+  budget: number;
+  from?: number;
+  to?: number;
+  referenceId?: string;
+}
+
+export interface Delta {
+  last: number | null;
+  lastPct: number | null;
+  best: number | null;
+  bestPct: number | null;
+  /** Whether the best value beats the reference's, by the metric's direction; null when not comparable. */
+  bestIsBetter: boolean | null;
+}
+
+export interface CompareMetric {
+  name: string;
+  count: number;
+  last: WireNumber;
+  lastStep: number;
+  best: WireNumber | null;
+  bestStep: number | null;
+  delta: Delta | null;
+  series: BucketedSeries;
+}
+
+export interface CompareExperiment {
+  id: string;
+  name: string;
+  workspaceId: string;
+  status: string;
+  referenceId: string | null;
+  hyperparams: Hyperparam[];
+  metrics: CompareMetric[];
+}
+
+export interface CompareResult {
+  budget: number;
+  referenceId: string | null;
+  metrics: { name: string; direction: MetricDirection | null }[];
+  experiments: CompareExperiment[];
+}
+
+/**
+ * Loads experiments the caller can read, in the order asked. Any id that does not exist or
+ * lies outside the caller's workspaces is a 404, so the answer never tells the two apart.
+ */
+export async function readableExperiments(ctx: AppContext, caller: Caller, ids: readonly string[]): Promise<ExperimentRow[]> {
+  const rows = await repo.findExperiments(ctx.db, ids);
+  const readable = await repo.readableWorkspaces(ctx.db, caller.userId, [...new Set(rows.map((r) => r.workspace_id))]);
+  const byId = new Map(rows.filter((r) => readable.has(r.workspace_id)).map((r) => [r.id, r]));
+  return ids.map((id) => {
+    const row = byId.get(id);
+    if (!row) throw notFound('EXPERIMENT_NOT_FOUND', `Experiment ${id}`);
+    return row;
+  });
+}
+
+/** Best (by direction) finite value of each series and its step, from block summaries; ties go to the earliest step. */
+export async function bestPoints(
+  ctx: AppContext,
+  series: readonly { row: SeriesRow; direction: MetricDirection | null }[],
+): Promise<Map<number, { value: number; step: number }>> {
+  const dir = new Map(series.filter((s) => s.direction !== null).map((s) => [s.row.id, s.direction!]));
+  const best = new Map<number, { value: number; step: number }>();
+  for (const b of await repo.blockExtremes(ctx.db, [...dir.keys()])) {
+    const d = dir.get(b.series_id)!;
+    const value = d === 'min' ? b.min_value : b.max_value;
+    const step = d === 'min' ? b.min_step : b.max_step;
+    if (value === null || step === null) continue;
+    const cur = best.get(b.series_id);
+    const better = !cur || (d === 'min' ? value < cur.value : value > cur.value) || (value === cur.value && step < cur.step);
+    if (better) best.set(b.series_id, { value, step });
+  }
+  return best;
+}
+
+function relative(value: number | null, ref: number | null): { diff: number | null; pct: number | null } {
+  if (value === null || ref === null || !Number.isFinite(value) || !Number.isFinite(ref)) return { diff: null, pct: null };
+  const diff = value - ref;
+  return { diff, pct: ref === 0 ? null : (diff / Math.abs(ref)) * 100 };
+}
+
+function deltaOf(mine: CompareMetric, ref: CompareMetric | undefined, direction: MetricDirection | null): Delta | null {
+  if (!ref) return null;
+  const num = (v: WireNumber | null): number | null => (typeof v === 'number' ? v : null);
+  const last = relative(num(mine.last), num(ref.last));
+  const best = relative(num(mine.best), num(ref.best));
+  let bestIsBetter: boolean | null = null;
+  if (best.diff !== null && direction !== null) bestIsBetter = direction === 'min' ? best.diff < 0 : best.diff > 0;
+  return { last: last.diff, lastPct: last.pct, best: best.diff, bestPct: best.pct, bestIsBetter };
+}
+
+/**
+ * Buckets narrower than a window force every point to be decoded; aligned double-window buckets
+ * merge precomputed summaries instead (~10× cheaper). Compare trades up to half the requested
+ * resolution for that — each bucket still keeps min/max, so no spike or NaN is lost — and
+ * reports the budget it used in each series' `budget`.
+ */
+export function windowFriendlyBudget(from: number, to: number, budget: number): number {
+  const span = to - from + 1;
+  if (span / budget >= WINDOW_STEPS || span / budget < WINDOW_STEPS / 2) return budget;
+  const snapped = Math.floor(span / WINDOW_STEPS);
+  return Math.ceil(span / (2 * WINDOW_STEPS)) >= 0.45 * budget ? snapped : budget;
+}
+
+function pickMetrics(series: readonly SeriesRow[]): string[] {
+  const shared = new Map<string, number>();
+  for (const s of series) shared.set(s.name, (shared.get(s.name) ?? 0) + 1);
+  return [...shared.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, DEFAULT_METRICS)
+    .map(([name]) => name)
+    .sort();
+}
+
+/**
+ * Bucketed series of M metrics for N experiments at one point budget, with each experiment's
+ * hyperparameters, last/best per metric and Δ against a reference experiment.
+ *
+ * @example
+ *   await compareExperiments(ctx, caller, { ids: [a, b], metrics: ['loss'], budget: 800, referenceId: a });
+ */
+export async function compareExperiments(ctx: AppContext, caller: Caller, q: CompareQuery): Promise<CompareResult> {
+  const ids = [...new Set(q.ids)];
+  if (ids.length === 0 || ids.length > MAX_COMPARE_EXPERIMENTS) {
+    throw badRequest(`Compare 1 to ${MAX_COMPARE_EXPERIMENTS} experiments`, [{ path: 'ids', message: 'wrong number of ids' }]);
+  }
+  if (q.from !== undefined && q.to !== undefined && q.to < q.from) {
+    throw badRequest('to must not be less than from', [{ path: 'to', message: 'less than from' }]);
+  }
+  const wanted = q.referenceId !== undefined && !ids.includes(q.referenceId) ? [...ids, q.referenceId] : ids;
+  const rows = await readableExperiments(ctx, caller, wanted);
+  const names = q.metrics ? [...new Set(q.metrics)] : null;
+  const allSeries = await repo.seriesOf(ctx.db, wanted, names);
+  const metricNames = names ?? pickMetrics(allSeries);
+  const selected = allSeries.filter((s) => metricNames.includes(s.name));
+  // Directions follow the first experiment's workspace: one direction per metric keeps "best" comparable.
+  const overrides = await listDirections(ctx.db, rows[0]!.workspace_id);
+  const direction = new Map(metricNames.map((n) => [n, directionOf(n, overrides)]));
+
+  // One step range per metric, so every experiment's buckets of that metric line up on a shared x-axis.
+  const ranges = new Map<string, { from: number; to: number }>();
+  for (const s of selected) {
+    const r = ranges.get(s.name) ?? { from: Infinity, to: -Infinity };
+    ranges.set(s.name, { from: Math.min(r.from, s.first_step), to: Math.max(r.to, s.last_step) });
+  }
+  const sharedRange = (name: string): { from: number; to: number } => {
+    const r = ranges.get(name)!;
+    const from = q.from ?? r.from;
+    return { from, to: Math.max(q.to ?? r.to, from) };
+  };
+  const [best, bucketed] = await Promise.all([
+    bestPoints(
+      ctx,
+      selected.map((row) => ({ row, direction: direction.get(row.name) ?? null })),
+    ),
+    Promise.all(
+      selected.map((s) => {
+        const range = sharedRange(s.name);
+        return bucketSeries(ctx, s, { ...range, budget: windowFriendlyBudget(range.from, range.to, q.budget) });
+      }),
+    ),
+  ]);
+  const byExperiment = new Map<string, CompareMetric[]>();
+  selected.forEach((s, i) => {
+    const b = best.get(s.id);
+    const list = byExperiment.get(s.experiment_id) ?? [];
+    list.push({
+      name: s.name,
+      count: s.point_count,
+      last: s.last_value === null ? 'NaN' : toWire(s.last_value),
+      lastStep: s.last_step,
+      best: b ? toWire(b.value) : null,
+      bestStep: b ? b.step : null,
+      delta: null,
+      series: bucketed[i]!,
+    });
+    byExperiment.set(s.experiment_id, list);
+  });
+  const refMetrics = q.referenceId ? new Map((byExperiment.get(q.referenceId) ?? []).map((m) => [m.name, m])) : null;
+  const experiments = rows.map((row): CompareExperiment => {
+    const metrics = byExperiment.get(row.id) ?? [];
+    if (refMetrics) for (const m of metrics) m.delta = deltaOf(m, refMetrics.get(m.name), direction.get(m.name) ?? null);
+    return {
+      id: row.id,
+      name: row.name,
+      workspaceId: row.workspace_id,
+      status: effectiveStatus(ctx, row),
+      referenceId: row.reference_id,
+      hyperparams: JSON.parse(row.hyperparams) as Hyperparam[],
+      metrics,
+    };
+  });
+  return {
+    budget: q.budget,
+    referenceId: q.referenceId ?? null,
+    metrics: metricNames.map((name) => ({ name, direction: direction.get(name) ?? null })),
+    experiments,
+  };
+}

@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DIALECTS,
+  addMember,
+  call,
+  createExperiment,
+  createWorkspace,
+  errorCode,
+  signUp,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from './harness.js';
+
+interface CompareBody {
+  referenceId: string | null;
+  metrics: { name: string; direction: string | null }[];
+  experiments: {
+    id: string;
+    hyperparams: { key: string; value: unknown }[];
+    metrics: {
+      name: string;
+      last: number | string;
+      best: number | string | null;
+      bestStep: number | null;
+      delta: {
+        last: number | null;
+        lastPct: number | null;
+        best: number | null;
+        bestPct: number | null;
+        bestIsBetter: boolean | null;
+      } | null;
+      series: { pointCount: number; buckets: { count: number[] } };
+    }[];
+  }[];
+}
+
+describe.each(DIALECTS)('compare API on %s', (dialect) => {
+  let server: TestServer;
+  let alice: TestUser;
+  let bob: TestUser;
+
+  beforeAll(async () => {
+    server = await startTestServer(dialect);
+    alice = await signUp(server.app);
+    bob = await signUp(server.app);
+  });
+  afterAll(() => server.close());
+
+  async function run(
+    user: TestUser,
+    lr: number,
+    loss: number[],
+    acc: number[],
+    body: Record<string, unknown> = {},
+  ): Promise<string> {
+    const id = await createExperiment(server.app, user, { hyperparams: { lr }, ...body });
+    const res = await call(server.app, user, 'POST', `/api/experiments/${id}/metrics/batch`, {
+      series: { loss: { values: loss }, acc: { values: acc } },
+    });
+    expect(res.statusCode).toBe(201);
+    return id;
+  }
+
+  it('returns series, hyperparameters, last/best/bestStep and Δ against the reference', async () => {
+    const a = await run(alice, 0.1, [4, 2, 1, 3], [0.1, 0.5, 0.9, 0.8]);
+    const b = await run(alice, 0.01, [5, 4, 2, 2.5], [0.2, 0.3, 0.45, 0.6]);
+    const res = await call(
+      server.app,
+      alice,
+      'GET',
+      `/api/experiments/compare?ids=${a},${b}&metrics=loss,acc&budget=800&referenceId=${b}`,
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['server-timing']).toMatch(/app;dur=/);
+    const body = res.json<CompareBody>();
+    expect(body.metrics).toEqual([
+      { name: 'loss', direction: 'min' },
+      { name: 'acc', direction: 'max' },
+    ]);
+    expect(body.experiments.map((e) => e.id)).toEqual([a, b]);
+    expect(body.experiments[0]!.hyperparams).toEqual([{ key: 'lr', value: 0.1 }]);
+    const aLoss = body.experiments[0]!.metrics.find((m) => m.name === 'loss')!;
+    expect(aLoss).toMatchObject({ last: 3, best: 1, bestStep: 2 });
+    expect(aLoss.delta).toMatchObject({ last: 0.5, lastPct: 20, best: -1, bestPct: -50, bestIsBetter: true });
+    const aAcc = body.experiments[0]!.metrics.find((m) => m.name === 'acc')!;
+    expect(aAcc).toMatchObject({ best: 0.9, bestStep: 2 });
+    expect(aAcc.delta?.bestIsBetter).toBe(true);
+    expect(aLoss.series.pointCount).toBe(4);
+    // The reference compared with itself: zero deltas.
+    expect(body.experiments[1]!.metrics.find((m) => m.name === 'loss')!.delta).toMatchObject({ last: 0, best: 0 });
+  });
+
+  it('returns the same buckets as the single-series read', async () => {
+    const values = Array.from({ length: 5000 }, (_, i) => Math.exp(-i / 1000) + (i === 1234 ? 5 : 0));
+    const a = await run(alice, 0.1, values, values);
+    const single = await call(server.app, alice, 'GET', `/api/experiments/${a}/metrics/series?name=loss&budget=50`);
+    const compare = await call(server.app, alice, 'POST', '/api/experiments/compare', {
+      ids: [a],
+      metrics: ['loss'],
+      budget: 50,
+    });
+    expect(compare.statusCode).toBe(200);
+    expect(compare.json<CompareBody>().experiments[0]!.metrics[0]!.series).toEqual(single.json());
+  });
+
+  it('snaps a budget just too fine for window summaries to window-aligned buckets, keeping spikes', async () => {
+    const values = Array.from({ length: 12_800 }, (_, i) => Math.exp(-i / 3000));
+    values[7777] = 50;
+    const a = await run(alice, 0.1, values, values);
+    const res = await call(server.app, alice, 'GET', `/api/experiments/compare?ids=${a}&metrics=loss&budget=110`);
+    const series = res.json<CompareBody>().experiments[0]!.metrics[0]!.series as unknown as {
+      budget: number;
+      pointCount: number;
+      buckets: { count: number[]; maxValue: number[]; maxStep: number[] };
+    };
+    expect(series.budget).toBeLessThanOrEqual(110);
+    expect(series.budget).toBeGreaterThanOrEqual(50);
+    expect(series.pointCount).toBe(12_800);
+    const k = series.buckets.maxValue.indexOf(50);
+    expect(series.buckets.maxStep[k]).toBe(7777);
+  });
+
+  it('defaults to the shared metrics and uses workspace direction overrides', async () => {
+    const ws = await createWorkspace(server.app, alice, 'directions');
+    const a = await run(alice, 1, [1, 2, 3], [3, 2, 1], { workspaceId: ws });
+    const put = await call(server.app, alice, 'PUT', `/api/workspaces/${ws}/metric-directions`, { loss: 'max' });
+    expect(put.statusCode).toBe(200);
+    const body = (await call(server.app, alice, 'GET', `/api/experiments/compare?ids=${a}`)).json<CompareBody>();
+    expect(body.metrics).toEqual([
+      { name: 'acc', direction: 'max' },
+      { name: 'loss', direction: 'max' },
+    ]);
+    expect(body.experiments[0]!.metrics.find((m) => m.name === 'loss')).toMatchObject({ best: 3, bestStep: 2 });
+  });
+
+  it('is 404 for any experiment the caller cannot read, without telling missing from foreign', async () => {
+    const mine = await run(alice, 1, [1], [1]);
+    const theirs = await run(bob, 1, [1], [1]);
+    const foreign = await call(server.app, alice, 'GET', `/api/experiments/compare?ids=${mine},${theirs}`);
+    const missing = await call(server.app, alice, 'GET', `/api/experiments/compare?ids=${mine},${randomUUID()}`);
+    expect(foreign.statusCode).toBe(404);
+    expect(missing.statusCode).toBe(404);
+    expect(errorCode(foreign)).toBe('EXPERIMENT_NOT_FOUND');
+    expect(foreign.json().error.message.replace(theirs, 'X')).toBe(missing.json().error.message.replace(/[0-9a-f-]{36}/, 'X'));
+    const asRef = await call(server.app, alice, 'GET', `/api/experiments/compare?ids=${mine}&referenceId=${theirs}`);
+    expect(asRef.statusCode).toBe(404);
+    expect((await call(server.app, null, 'GET', `/api/experiments/compare?ids=${mine}`)).statusCode).toBe(401);
+  });
+
+  it('lets a viewer of the workspace compare', async () => {
+    const ws = await createWorkspace(server.app, alice, 'shared');
+    await addMember(server.app, alice, ws, bob, 'viewer');
+    const a = await run(alice, 1, [1, 2], [1, 2], { workspaceId: ws });
+    expect((await call(server.app, bob, 'GET', `/api/experiments/compare?ids=${a}`)).statusCode).toBe(200);
+  });
+
+  it('refuses bad ids, too many ids and a reversed range with 400', async () => {
+    const a = await run(alice, 1, [1], [1]);
+    expect(errorCode(await call(server.app, alice, 'GET', `/api/experiments/compare?ids=${a},nope`))).toBe('VALIDATION_ERROR');
+    const many = Array.from({ length: 51 }, () => randomUUID()).join(',');
+    expect((await call(server.app, alice, 'GET', `/api/experiments/compare?ids=${many}`)).statusCode).toBe(400);
+    expect((await call(server.app, alice, 'GET', `/api/experiments/compare?ids=${a}&from=10&to=5`)).statusCode).toBe(400);
+    expect((await call(server.app, alice, 'POST', '/api/experiments/compare', { ids: [a], extra: 1 })).statusCode).toBe(400);
+  });
+});
