@@ -42,6 +42,9 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     env: { ...process.env, TORA_DATA_DIR: dataDir, TORA_PORT: String(port), TORA_HOST: '127.0.0.1', TORA_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  // Never leave a server behind when the test process dies.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`tora serve exited with ${child.exitCode}`);
@@ -57,6 +60,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     url,
     dataDir,
     stop: async () => {
+      process.off('exit', killOnExit);
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');

@@ -13,10 +13,12 @@ export function formatNumber(v: WireNumber | string | number | null | undefined)
   return Number.isInteger(n) ? n.toString() : n.toPrecision(5).replace(/\.?0+$/, '');
 }
 
+// One formatter for all dates: toLocaleString with options builds a new one per call, which is
+// too slow for a table that formats dozens of cells per scroll frame.
+const dateFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+
 export function formatDate(iso: string | null): string {
-  if (!iso) return '—';
-  const d = new Date(iso);
-  return d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return iso ? dateFormat.format(new Date(iso)) : '—';
 }
 
 /** "3 min ago" style, for last-used and updated columns. */

@@ -1,0 +1,253 @@
+/**
+ * Web app benchmark for issue 4's performance lines, in headless Chromium on this machine:
+ *
+ *  1. Experiment page, 20 metrics × 100,000 points: time from navigation start until every chart
+ *     has drawn, and bytes of metric data transferred. Baseline in the same run: fetch every
+ *     raw point of the same 20 metrics and draw them with the same uPlot, as a ratio.
+ *  2. Dashboard, 10,000 experiments × 5 metrics: first rows after navigation, then scrolling
+ *     to the very end (all pages) while recording frame times.
+ *
+ * Usage: npm run build -w apps/server && npm run build -w apps/web && node --import tsx bench/web/run.ts
+ * Writes bench/web/RESULTS.md.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { ROOT, apiSession, keyClient, launchBrowser, newPage, startServer, steps } from '../../e2e/web/harness.ts';
+
+const METRICS = 20;
+const POINTS = 100_000;
+const EXPERIMENTS = Number(process.env.BENCH_EXPERIMENTS ?? 10_000);
+const RUNS = 3;
+
+const server = await startServer();
+const cookie = await apiSession(server.url, 'bench@example.com', 'password123');
+const keyRes = await fetch(`${server.url}/api/keys`, {
+  method: 'POST',
+  headers: { cookie, origin: server.url, 'content-type': 'application/json' },
+  body: JSON.stringify({ name: 'bench' }),
+});
+const client = keyClient(server.url, ((await keyRes.json()) as { key: string }).key);
+const browser = await launchBrowser();
+const { context, page } = await newPage(browser);
+const [cName, cValue] = cookie.split('=') as [string, string];
+await context.addCookies([{ name: cName, value: cValue, url: server.url }]);
+const lines: string[] = [];
+const log = (s: string) => {
+  console.log(s);
+  lines.push(s);
+};
+
+// ---------- 1. experiment page ----------
+const t0 = Date.now();
+const exp = await client.createExperiment({ name: 'bench-20x100k', hyperparams: { lr: 0.001 } });
+const names = Array.from({ length: METRICS }, (_, m) => `metric_${String(m).padStart(2, '0')}`);
+for (let m = 0; m < METRICS; m += 2) {
+  const series: Record<string, { steps: number[]; values: number[] }> = {};
+  for (const name of names.slice(m, m + 2)) {
+    const k = names.indexOf(name) + 1;
+    series[name] = { steps: steps(POINTS), values: steps(POINTS).map((s) => Math.exp(-s / (20_000 * k)) + 0.05 * Math.sin(s / 37) * Math.random()) };
+  }
+  await client.logSeries(exp.id, series);
+}
+console.log(`seeded ${METRICS}×${POINTS} points in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+async function metricBytes(p: Page, run: () => Promise<void>): Promise<number> {
+  let bytes = 0;
+  const pending: Promise<void>[] = [];
+  const onResponse = (r: import('playwright-core').Response) => {
+    if (!/\/api\/experiments\/[^/]+\/metrics/.test(r.url())) return;
+    pending.push(
+      r.request().sizes().then(
+        (s) => void (bytes += s.responseBodySize + s.responseHeadersSize),
+        () => undefined,
+      ),
+    );
+  };
+  p.on('response', onResponse);
+  await run();
+  await Promise.all(pending);
+  p.off('response', onResponse);
+  return bytes;
+}
+
+async function toraPage(): Promise<{ ms: number; bytes: number }> {
+  let ms = 0;
+  const bytes = await metricBytes(page, async () => {
+    await page.goto(`${server.url}/experiments/${exp.id}`);
+    ms = await page.waitForFunction(
+      (ns) => {
+        const c = window.__toraCharts;
+        if (!c || !ns.every((n) => (c[n]?.xs.length ?? 0) > 0)) return false;
+        return Math.max(...ns.map((n) => c[n]!.drawnAt));
+      },
+      names,
+      { timeout: 30_000, polling: 'raf' },
+    ).then((h) => h.jsonValue() as Promise<number>);
+  });
+  return { ms, bytes };
+}
+
+/** Baseline: every raw point fetched and drawn (a plain line per metric), same uPlot, same sizes. */
+async function rawBaseline(): Promise<{ ms: number; bytes: number }> {
+  let ms = 0;
+  const bytes = await metricBytes(page, async () => {
+    await page.goto(`${server.url}/compare`);
+    await page.addScriptTag({ path: path.join(ROOT, 'node_modules/uplot/dist/uPlot.iife.min.js') });
+    ms = await page.evaluate(
+      async ({ id, ns }) => {
+        const start = performance.now();
+        type Raw = { points: { step: number; value: number | string }[]; nextCursor: string | null };
+        const U = (window as unknown as { uPlot: new (o: object, d: unknown, el: HTMLElement) => unknown }).uPlot;
+        await Promise.all(
+          ns.map(async (n) => {
+            const xs: number[] = [];
+            const ys: number[] = [];
+            let cursor: string | null = null;
+            do {
+              const q = new URLSearchParams({ name: n, limit: '100000', ...(cursor ? { cursor } : {}) });
+              const r = (await (await fetch(`/api/experiments/${id}/metrics/raw?${q}`)).json()) as Raw;
+              for (const p of r.points) {
+                xs.push(p.step);
+                ys.push(Number(p.value));
+              }
+              cursor = r.nextCursor;
+            } while (cursor);
+            const el = document.createElement('div');
+            document.body.append(el);
+            new U({ width: 395, height: 200, legend: { show: false }, scales: { x: { time: false } }, series: [{}, { stroke: 'blue' }] }, [xs, ys], el);
+          }),
+        );
+        return performance.now() - start;
+      },
+      { id: exp.id, ns: names },
+    );
+  });
+  return { ms, bytes };
+}
+
+const tora: { ms: number; bytes: number }[] = [];
+const raw: { ms: number; bytes: number }[] = [];
+for (let i = 0; i < RUNS; i++) {
+  tora.push(await toraPage());
+  raw.push(await rawBaseline());
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const tMs = median(tora.map((r) => r.ms));
+const rMs = median(raw.map((r) => r.ms));
+const mb = (b: number) => (b / 1e6).toFixed(2);
+log(`## Experiment page: ${METRICS} metrics × ${POINTS.toLocaleString('en')} points`);
+log('');
+log('| | median | runs | metric data transferred |');
+log('|---|---|---|---|');
+log(
+  `| Tora (bucketed, budget = plot width) — from navigation start | **${tMs.toFixed(0)} ms** | ${tora.map((r) => r.ms.toFixed(0)).join(', ')} ms | **${mb(tora[0]!.bytes)} MB** |`,
+);
+log(`| Baseline: all raw points fetched and drawn (fetch+draw only) | ${rMs.toFixed(0)} ms | ${raw.map((r) => r.ms.toFixed(0)).join(', ')} ms | ${mb(raw[0]!.bytes)} MB |`);
+log('');
+log(`Targets: all charts drawn ≤ 1500 ms → ${tMs <= 1500 ? 'PASS' : 'FAIL'}; ≤ 2 MB metric data → ${tora[0]!.bytes <= 2e6 ? 'PASS' : 'FAIL'}.`);
+log(`Baseline ratio: raw / Tora = **${(rMs / tMs).toFixed(1)}×** time, ${(raw[0]!.bytes / tora[0]!.bytes).toFixed(0)}× bytes.`);
+log('');
+
+// ---------- 2. dashboard ----------
+const t1 = Date.now();
+const ws = (await (
+  await fetch(`${server.url}/api/workspaces`, {
+    method: 'POST',
+    headers: { cookie, origin: server.url, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Dashboard bench' }),
+  })
+).json()) as { id: string };
+let next = 0;
+async function worker(): Promise<void> {
+  for (let i = next++; i < EXPERIMENTS; i = next++) {
+    const e = await client.createExperiment({
+      name: `run-${String(i).padStart(5, '0')}`,
+      workspaceId: ws.id,
+      tags: [i % 2 ? 'odd' : 'even'],
+      hyperparams: { lr: 10 ** -(2 + (i % 3)), seed: i },
+    });
+    const rows = ['loss', 'acc', 'val_loss', 'val_acc', 'lr'].map((name, k) => ({ name, value: Math.random() * (k + 1), step: 0 }));
+    const r = await client.call('POST', `/experiments/${e.id}/metrics/batch`, rows);
+    if (r.status !== 201) throw new Error(`seed metrics: ${r.status}`);
+  }
+}
+await Promise.all(Array.from({ length: 6 }, worker));
+console.log(`seeded ${EXPERIMENTS} experiments in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+
+await page.evaluate((id) => localStorage.setItem('tora.workspace', id), ws.id);
+const firstRows: number[] = [];
+for (let i = 0; i < RUNS; i++) {
+  await page.goto(`${server.url}/`);
+  const h = await page.waitForFunction(() => document.querySelector('[data-testid="experiment-row"]') && performance.now(), null, {
+    polling: 'raf',
+    timeout: 30_000,
+  });
+  firstRows.push((await h.jsonValue()) as number);
+}
+// Scroll to the end like a user flicking the wheel, recording every frame's duration.
+// A string, not a function: tsx would wrap named inner functions in a helper the page lacks.
+await page.evaluate(`(() => {
+  window.__frames = [];
+  window.__stop = false;
+  let last = performance.now();
+  function tick(t) {
+    window.__frames.push(t - last);
+    last = t;
+    if (!window.__stop) requestAnimationFrame(tick);
+  }
+  requestAnimationFrame(tick);
+})()`);
+const table = page.getByTestId('experiment-table');
+const box = (await table.boundingBox())!;
+await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+const scrollStart = Date.now();
+for (;;) {
+  await page.mouse.wheel(0, 1200);
+  await page.waitForTimeout(16);
+  const state = await page.evaluate(() => {
+    const el = document.querySelector('[data-testid="experiment-table"]')!;
+    return {
+      atEnd: el.scrollTop + el.clientHeight >= el.scrollHeight - 2,
+      more: /\+/.test(document.querySelector('.count')?.textContent ?? ''),
+      rows: el.querySelectorAll('[data-testid="experiment-row"]').length,
+    };
+  });
+  if (state.atEnd && !state.more) break;
+  if (Date.now() - scrollStart > 240_000) throw new Error('scrolling to the end took > 4 min');
+}
+const frames = await page.evaluate(() => {
+  const w = window as unknown as { __frames: number[]; __stop: boolean };
+  w.__stop = true;
+  return w.__frames.slice(1);
+});
+const lastRow = await page.getByTestId('experiment-row').last().innerText();
+const domRows = await page.getByTestId('experiment-row').count();
+const sorted = [...frames].sort((a, b) => a - b);
+const p = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+const over50 = frames.filter((f) => f >= 50).length;
+log(`## Dashboard: ${EXPERIMENTS.toLocaleString('en')} experiments, 5 metric columns`);
+log('');
+log(`| first rows after navigation (median of ${RUNS}) | runs | scroll to end | frames | p50 / p95 / p99 / max frame | frames ≥ 50 ms | rows in DOM at end |`);
+log('|---|---|---|---|---|---|---|');
+log(
+  `| **${median(firstRows).toFixed(0)} ms** | ${firstRows.map((x) => x.toFixed(0)).join(', ')} ms | ${((Date.now() - scrollStart) / 1000).toFixed(1)} s | ${frames.length} | ${p(0.5).toFixed(1)} / ${p(0.95).toFixed(1)} / ${p(0.99).toFixed(1)} / **${sorted.at(-1)!.toFixed(1)} ms** | ${over50} | ${domRows} |`,
+);
+log('');
+log(`Last row reached: \`${lastRow.split('\n')[0]}\` (the table is sorted newest first, so run-00000 is last).`);
+log(`Targets: first rows ≤ 1000 ms → ${median(firstRows) <= 1000 ? 'PASS' : 'FAIL'}; frames < 50 ms while scrolling to the end → ${over50 === 0 ? 'PASS' : `FAIL (${over50} frames)`}.`);
+
+await browser.close();
+await server.stop();
+
+const header = [
+  '# Web app benchmark results',
+  '',
+  `Command: \`npm run build -w apps/server && npm run build -w apps/web && node --import tsx bench/web/run.ts\``,
+  '',
+  `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, headless Debian Chromium (1280×800), SQLite, server and browser on the same machine. Run at ${new Date().toISOString()}.`,
+  '',
+];
+fs.writeFileSync(path.join(ROOT, 'bench/web/RESULTS.md'), [...header, ...lines, ''].join('\n'));
+console.log('wrote bench/web/RESULTS.md');
