@@ -1,0 +1,215 @@
+import type { Curve, Finding } from './analyzer.types.js';
+import { mad, median } from './analyzer.stats.js';
+
+/** Four significant digits, for messages. */
+export const fmt = (v: number): string => (Number.isFinite(v) ? String(Number(v.toPrecision(4))) : String(v));
+
+/** +1 when lower is better, −1 when higher is: `sign · (a − b) > 0` means a is worse than b. */
+const signOf = (c: Curve): number => (c.direction === 'max' ? -1 : 1);
+
+/** Indices of the finite points before the first NaN/Inf: the part of the run trend detectors trust. */
+export function finitePrefix(c: Curve): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < c.values.length; i++) {
+    if (c.badStep[i] !== null) break;
+    if (Number.isFinite(c.values[i])) out.push(i);
+  }
+  return out;
+}
+
+/** NaN/Inf onset: the first step where the metric stopped being a finite number. */
+export function detectNonFinite(c: Curve): Finding[] {
+  const i = c.badStep.findIndex((s) => s !== null);
+  if (i < 0) return [];
+  const onset = c.badStep[i]!;
+  const last = c.steps[c.steps.length - 1]!;
+  const later = c.badStep.slice(i).filter((s) => s !== null).length;
+  return [
+    {
+      kind: 'nan_inf',
+      severity: 'critical',
+      metric: c.name,
+      steps: [onset, Math.max(onset, last)],
+      message: `${c.name} became NaN/Inf at step ${onset}${later > 1 ? ` and again in ${later - 1} later stretches` : ''}: the run diverged numerically (lower the learning rate, clip gradients, check for log(0) or division by zero).`,
+    },
+  ];
+}
+
+/** Best finite point (by direction); ties go to the earliest. */
+export function bestPoint(c: Curve): { index: number; step: number; value: number } | null {
+  if (c.direction === null) return null;
+  const sign = signOf(c);
+  let best = -1;
+  for (let i = 0; i < c.values.length; i++) {
+    const v = sign > 0 ? c.lo[i]! : c.hi[i]!;
+    if (!Number.isFinite(v)) continue;
+    const cur = best < 0 ? NaN : sign > 0 ? c.lo[best]! : c.hi[best]!;
+    if (best < 0 || sign * (v - cur) < 0) best = i;
+  }
+  if (best < 0) return null;
+  return sign > 0
+    ? { index: best, step: c.loStep[best]!, value: c.lo[best]! }
+    : { index: best, step: c.hiStep[best]!, value: c.hi[best]! };
+}
+
+/** The metric ends worse than it started after reaching its best, and stays there. */
+export function detectDivergence(c: Curve): Finding[] {
+  if (c.direction === null) return [];
+  const idx = finitePrefix(c);
+  const n = idx.length;
+  if (n < 10) return [];
+  const sign = signOf(c);
+  const vals = idx.map((i) => c.values[i]!);
+  let b = 0;
+  for (let i = 1; i < n; i++) if (sign * (vals[i]! - vals[b]!) < 0) b = i;
+  if (n - 1 - b < Math.max(3, 0.05 * n)) return [];
+  const best = vals[b]!;
+  const last = vals[n - 1]!;
+  const worsening = sign * (last - best);
+  const scale = Math.max(Math.abs(vals[0]! - best), 0.05 * Math.abs(best), 1e-12);
+  if (worsening <= scale) return [];
+  // Onset: from where the metric stays clearly (a tenth of its earlier gain) above its best.
+  const threshold = best + sign * 0.1 * scale;
+  let onset = n - 1;
+  while (onset - 1 > b && sign * (vals[onset - 1]! - threshold) > 0) onset--;
+  const from = c.steps[idx[onset]!]!;
+  const to = c.steps[idx[n - 1]!]!;
+  return [
+    {
+      kind: 'divergence',
+      severity: 'critical',
+      metric: c.name,
+      steps: [from, to],
+      message: `${c.name} diverged from step ${from}: best ${fmt(best)} at step ${c.steps[idx[b]!]}, ${fmt(last)} at step ${to} (worse than at the start).`,
+    },
+  ];
+}
+
+const SPIKE_WINDOW = 10;
+const SPIKE_Z = 10;
+
+/** Single-bucket excursions in the bad direction, by robust z-score against the rolling median. */
+export function detectSpikes(c: Curve): Finding[] {
+  if (c.direction === null) return [];
+  const idx = finitePrefix(c);
+  const n = idx.length;
+  if (n < 2 * SPIKE_WINDOW) return [];
+  const sign = signOf(c);
+  const vals = idx.map((i) => c.values[i]!);
+  const hits: { at: number; step: number; peak: number; z: number; m: number }[] = [];
+  for (let k = 0; k < n; k++) {
+    const i = idx[k]!;
+    const peak = sign > 0 ? c.hi[i]! : c.lo[i]!;
+    const peakStep = sign > 0 ? c.hiStep[i]! : c.loStep[i]!;
+    const around: number[] = [];
+    for (let j = Math.max(0, k - SPIKE_WINDOW); j <= Math.min(n - 1, k + SPIKE_WINDOW); j++) if (j !== k) around.push(vals[j]!);
+    const m = median(around);
+    const s = Math.max(mad(around, m), 1e-9 * Math.abs(m), 1e-12);
+    const excess = sign * (peak - m);
+    const z = excess / s;
+    if (z > SPIKE_Z && excess > 0.05 * Math.abs(m)) hits.push({ at: k, step: peakStep, peak, z, m });
+  }
+  const groups: (typeof hits)[] = [];
+  for (const h of hits) {
+    const g = groups[groups.length - 1];
+    if (g && h.at - g[g.length - 1]!.at <= 2) g.push(h);
+    else groups.push([h]);
+  }
+  return groups
+    .map((g) => ({ g, z: Math.max(...g.map((h) => h.z)) }))
+    .sort((a, b) => b.z - a.z)
+    .slice(0, 5)
+    .map(({ g }) => {
+      const top = g.reduce((a, h) => (sign * (h.peak - a.peak) > 0 ? h : a));
+      const steps: [number, number] = [Math.min(...g.map((h) => h.step)), Math.max(...g.map((h) => h.step))];
+      return {
+        kind: 'spike' as const,
+        severity: 'warning' as const,
+        metric: c.name,
+        steps,
+        message: `${c.name} spiked to ${fmt(top.peak)} at step ${top.step} against a rolling median of ${fmt(top.m)} (bad batch, data issue or learning-rate spike).`,
+      };
+    })
+    .sort((a, b) => a.steps[0] - b.steps[0]);
+}
+
+/** The longest stretch (≥ 30% of the run) over which the best value improved by under 1% of the total gain. */
+export function detectPlateau(c: Curve): Finding[] {
+  if (c.direction === null) return [];
+  const idx = finitePrefix(c);
+  const n = idx.length;
+  if (n < 20) return [];
+  const sign = signOf(c);
+  const running: number[] = [];
+  for (const i of idx) {
+    const v = c.values[i]!;
+    const prev = running[running.length - 1];
+    running.push(prev === undefined || sign * (v - prev) < 0 ? v : prev);
+  }
+  const total = Math.abs(running[0]! - running[n - 1]!);
+  const first = c.steps[idx[0]!]!;
+  const span = c.steps[idx[n - 1]!]! - first;
+  if (span <= 0) return [];
+  const tol = total === 0 ? 0 : 0.01 * total;
+  let bestLen = 0;
+  let from = 0;
+  let to = 0;
+  for (let i = 0, j = 0; i < n; i++) {
+    if (j < i) j = i;
+    while (j + 1 < n && Math.abs(running[i]! - running[j + 1]!) <= tol) j++;
+    const len = c.steps[idx[j]!]! - c.steps[idx[i]!]!;
+    if (len > bestLen) [bestLen, from, to] = [len, i, j];
+  }
+  if (bestLen < 0.3 * span || to - from < 10) return [];
+  const a = c.steps[idx[from]!]!;
+  const z = c.steps[idx[to]!]!;
+  const early = a - first <= 0.1 * span;
+  return [
+    {
+      kind: 'plateau',
+      severity: early ? 'warning' : 'info',
+      metric: c.name,
+      steps: [a, z],
+      message: early
+        ? `${c.name} barely improved from step ${a} to ${z} (${fmt(running[from]!)} → ${fmt(running[to]!)}): the model is not learning (learning rate too low, frozen weights or a data problem?).`
+        : `${c.name} plateaued from step ${a} to ${z} at about ${fmt(running[to]!)}: decay the learning rate or stop early.`,
+    },
+  ];
+}
+
+/** Stretches where the metric zig-zags (the sign of its step-to-step change flips almost every step) by a material amount. */
+export function detectOscillation(c: Curve): Finding[] {
+  if (c.direction === null) return [];
+  const idx = finitePrefix(c);
+  const n = idx.length;
+  const w = Math.max(40, Math.floor(n / 10));
+  if (n < w + 1) return [];
+  const vals = idx.map((i) => c.values[i]!);
+  const d = vals.slice(1).map((v, i) => v - vals[i]!);
+  const flagged: [number, number][] = [];
+  for (let start = 0; start + w <= d.length; start += w >> 1) {
+    let flips = 0;
+    let amp = 0;
+    for (let k = start; k < start + w; k++) {
+      amp += Math.abs(d[k]!);
+      if (k > start && d[k]! * d[k - 1]! < 0) flips++;
+    }
+    amp /= w;
+    const net = Math.abs(vals[start + w]! - vals[start]!);
+    const level = Math.max(median(vals.slice(start, start + w + 1).map(Math.abs)), 1e-12);
+    if (flips / (w - 1) >= 0.85 && amp > 0.05 * level && amp * w > 3 * net) flagged.push([start, start + w]);
+  }
+  const merged: [number, number][] = [];
+  for (const f of flagged) {
+    const last = merged[merged.length - 1];
+    if (last && f[0] <= last[1]) last[1] = Math.max(last[1], f[1]);
+    else merged.push([...f]);
+  }
+  return merged.map(([a, z]) => ({
+    kind: 'oscillation' as const,
+    severity: 'warning' as const,
+    metric: c.name,
+    steps: [c.steps[idx[a]!]!, c.steps[idx[z]!]!] as [number, number],
+    message: `${c.name} oscillates between steps ${c.steps[idx[a]!]} and ${c.steps[idx[z]!]} (its change flips sign almost every step): the learning rate is likely too high.`,
+  }));
+}

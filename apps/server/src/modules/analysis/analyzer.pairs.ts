@@ -1,0 +1,116 @@
+import type { Curve, Finding } from './analyzer.types.js';
+import { bestPoint, finitePrefix, fmt } from './analyzer.curves.js';
+
+const TRAIN = new Set(['train', 'training', 'trn']);
+const VAL = new Set(['val', 'valid', 'validation', 'eval', 'dev', 'test']);
+
+/** `train/loss` → {role: train, base: loss}; `val_loss` → {role: val, base: loss}; `loss` → {role: plain, base: loss}. */
+export function splitRole(name: string): { role: 'train' | 'val' | 'plain'; base: string } {
+  const parts = name
+    .toLowerCase()
+    .split(/[/_.\-\s]+/)
+    .filter(Boolean);
+  for (const at of [0, parts.length - 1]) {
+    const word = parts[at];
+    if (parts.length < 2 || word === undefined) break;
+    const role = TRAIN.has(word) ? 'train' : VAL.has(word) ? 'val' : null;
+    if (role) return { role, base: parts.filter((_, i) => i !== at).join('/') };
+  }
+  return { role: 'plain', base: parts.join('/') };
+}
+
+/** Train/validation pairs of the same quantity: `train/loss`+`val/loss`, `train_loss`+`val_loss`, `loss`+`val_loss`. */
+export function trainValPairs(names: readonly string[]): [string, string][] {
+  const parsed = names.map((name) => ({ name, ...splitRole(name) }));
+  const pairs: [string, string][] = [];
+  for (const v of parsed.filter((p) => p.role === 'val')) {
+    const train =
+      parsed.find((p) => p.role === 'train' && p.base === v.base) ?? parsed.find((p) => p.role === 'plain' && p.base === v.base);
+    if (train) pairs.push([train.name, v.name]);
+  }
+  return pairs;
+}
+
+function valueAt(c: Curve, step: number): number {
+  let lo = 0;
+  let hi = c.steps.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (c.steps[mid]! < step) lo = mid + 1;
+    else hi = mid;
+  }
+  return c.values[lo]!;
+}
+
+/** Validation gets worse after its best while training keeps improving. */
+export function detectOverfitting(train: Curve, val: Curve): Finding[] {
+  if (val.direction === null) return [];
+  const sign = val.direction === 'max' ? -1 : 1;
+  const idx = finitePrefix(val);
+  const n = idx.length;
+  if (n < 10) return [];
+  const vals = idx.map((i) => val.values[i]!);
+  let b = 0;
+  for (let i = 1; i < n; i++) if (sign * (vals[i]! - vals[b]!) < 0) b = i;
+  if (n - 1 - b < Math.max(3, 0.1 * n)) return [];
+  const best = vals[b]!;
+  const last = vals[n - 1]!;
+  const worse = sign * (last - best);
+  if (worse <= Math.max(0.05 * Math.abs(best), 0.1 * Math.abs(vals[0]! - best))) return [];
+  const bestStep = val.steps[idx[b]!]!;
+  const lastStep = val.steps[idx[n - 1]!]!;
+  const trainThen = valueAt(train, bestStep);
+  const trainEnd = valueAt(train, lastStep);
+  if (!Number.isFinite(trainThen) || !Number.isFinite(trainEnd)) return [];
+  if (sign * (trainEnd - trainThen) >= -0.01 * Math.abs(trainThen)) return [];
+  return [
+    {
+      kind: 'overfitting',
+      severity: 'warning',
+      metric: val.name,
+      steps: [bestStep, lastStep],
+      message: `${val.name} got worse after its best (${fmt(best)} at step ${bestStep} → ${fmt(last)} at step ${lastStep}) while ${train.name} kept improving (${fmt(trainThen)} → ${fmt(trainEnd)}): overfitting. Stop near step ${bestStep}, or add regularization or data.`,
+    },
+  ];
+}
+
+function lastFinite(c: Curve): { value: number; step: number } | null {
+  for (let i = c.values.length - 1; i >= 0; i--)
+    if (Number.isFinite(c.values[i])) return { value: c.values[i]!, step: c.steps[i]! };
+  return null;
+}
+
+/** Final or best value worse than the reference's by more than `threshold` (relative). */
+export function detectRegressions(
+  curves: readonly Curve[],
+  reference: { name: string; curves: readonly Curve[] },
+  threshold = 0.02,
+): Finding[] {
+  const out: Finding[] = [];
+  for (const c of curves) {
+    const r = reference.curves.find((x) => x.name === c.name);
+    if (!r || c.direction === null) continue;
+    const sign = c.direction === 'max' ? -1 : 1;
+    const rel = (mine: number, ref: number): number => (sign * (mine - ref)) / Math.max(Math.abs(ref), 1e-12);
+    const [mb, rb, ml, rl] = [bestPoint(c), bestPoint({ ...r, direction: c.direction }), lastFinite(c), lastFinite(r)];
+    const parts: string[] = [];
+    let worst = 0;
+    if (ml && rl && rel(ml.value, rl.value) > threshold) {
+      worst = Math.max(worst, rel(ml.value, rl.value));
+      parts.push(`final ${fmt(ml.value)} vs ${fmt(rl.value)} (${fmt(100 * rel(ml.value, rl.value))}% worse)`);
+    }
+    if (mb && rb && rel(mb.value, rb.value) > threshold) {
+      worst = Math.max(worst, rel(mb.value, rb.value));
+      parts.push(`best ${fmt(mb.value)} vs ${fmt(rb.value)} (${fmt(100 * rel(mb.value, rb.value))}% worse)`);
+    }
+    if (parts.length === 0) continue;
+    out.push({
+      kind: 'regression',
+      severity: worst > 0.2 ? 'critical' : 'warning',
+      metric: c.name,
+      steps: [mb?.step ?? c.steps[0]!, ml?.step ?? c.steps[c.steps.length - 1]!],
+      message: `${c.name} regressed against the reference "${reference.name}": ${parts.join('; ')}.`,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,126 @@
+import type { MetricDirection } from '../../db/schema.js';
+import type { Curve, Finding, HyperparamRecommendation, RunOutcome } from './analyzer.types.js';
+import {
+  bestPoint,
+  detectDivergence,
+  detectNonFinite,
+  detectOscillation,
+  detectPlateau,
+  detectSpikes,
+  fmt,
+} from './analyzer.curves.js';
+import { hyperparameterImportance } from './analyzer.importance.js';
+import { detectOverfitting, detectRegressions, splitRole, trainValPairs } from './analyzer.pairs.js';
+
+export interface MetricOverview {
+  name: string;
+  direction: MetricDirection | null;
+  best: number | null;
+  bestStep: number | null;
+}
+
+export interface BuiltinAnalysis {
+  summary: string;
+  findings: Finding[];
+  hyperparameter_recommendations: Record<string, HyperparamRecommendation>;
+  primaryMetric: string | null;
+  metrics: MetricOverview[];
+}
+
+export interface AnalyzeInput {
+  name: string;
+  curves: readonly Curve[];
+  hyperparams: Readonly<Record<string, unknown>>;
+  reference?: { name: string; curves: readonly Curve[] };
+  /** Best value of the primary metric per workspace run (this one included); see `primaryMetricOf`. */
+  runs?: readonly RunOutcome[];
+}
+
+/** The metric the run is judged by: a validation loss if there is one, else any validation metric, any loss, any known metric. */
+export function primaryMetricOf(curves: readonly { name: string; direction: MetricDirection | null }[]): string | null {
+  const known = curves.filter((c) => c.direction !== null);
+  const isVal = (n: string): boolean => splitRole(n).role === 'val';
+  const isLoss = (n: string): boolean => /loss/i.test(n);
+  return (
+    known.find((c) => isVal(c.name) && isLoss(c.name))?.name ??
+    known.find((c) => isVal(c.name))?.name ??
+    known.find((c) => isLoss(c.name))?.name ??
+    known[0]?.name ??
+    null
+  );
+}
+
+const SEVERITY_RANK = { critical: 0, warning: 1, info: 2 } as const;
+
+function summarize(input: AnalyzeInput, findings: readonly Finding[], primary: MetricOverview | undefined): string {
+  const problems = findings.filter((f) => f.severity !== 'info' && f.kind !== 'best_step');
+  const steps = input.curves.flatMap((c) => (c.steps.length ? [c.steps[0]!, c.steps[c.steps.length - 1]!] : []));
+  const parts = [
+    `Run "${input.name}": ${input.curves.length} metric(s) analyzed` +
+      (steps.length ? ` over steps ${Math.min(...steps)}–${Math.max(...steps)}.` : '.'),
+  ];
+  if (primary?.best !== null && primary?.best !== undefined) {
+    parts.push(`Best ${primary.name}: ${fmt(primary.best)} at step ${primary.bestStep}.`);
+  }
+  if (problems.length === 0) {
+    parts.push('No divergence, NaN/Inf, spikes, oscillation or overfitting detected.');
+  } else {
+    const critical = problems.filter((f) => f.severity === 'critical').length;
+    parts.push(`${critical} critical and ${problems.length - critical} warning finding(s):`);
+    for (const f of problems.slice(0, 3)) parts.push(f.message);
+  }
+  return parts.join(' ');
+}
+
+/**
+ * The built-in analysis of one run: problems found in its curves (each with the metric and the
+ * step range it rests on), the best step per metric, regressions against the reference, and
+ * hyperparameter importance across the workspace's runs. Pure: the caller reads the data.
+ *
+ * @example
+ *   analyzeRun({ name: 'run-7', curves: [curveOf('loss', 'min', steps, values)], hyperparams: { lr: 0.1 } });
+ */
+export function analyzeRun(input: AnalyzeInput): BuiltinAnalysis {
+  const byName = new Map(input.curves.map((c) => [c.name, c]));
+  const findings: Finding[] = [];
+  const overfit = new Set<string>();
+  for (const [train, val] of trainValPairs([...byName.keys()])) {
+    const found = detectOverfitting(byName.get(train)!, byName.get(val)!);
+    if (found.length) overfit.add(val);
+    findings.push(...found);
+  }
+  const metrics: MetricOverview[] = [];
+  for (const c of input.curves) {
+    findings.push(...detectNonFinite(c));
+    // Overfitting already explains a validation curve that rises after its best.
+    if (!overfit.has(c.name)) findings.push(...detectDivergence(c));
+    findings.push(...detectSpikes(c), ...detectPlateau(c), ...detectOscillation(c));
+    const best = bestPoint(c);
+    metrics.push({ name: c.name, direction: c.direction, best: best?.value ?? null, bestStep: best?.step ?? null });
+    if (best) {
+      findings.push({
+        kind: 'best_step',
+        severity: 'info',
+        metric: c.name,
+        steps: [best.step, best.step],
+        message: `Best ${c.name}: ${fmt(best.value)} at step ${best.step}.`,
+      });
+    }
+  }
+  if (input.reference) findings.push(...detectRegressions(input.curves, input.reference));
+  findings.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || a.steps[0] - b.steps[0]);
+
+  const primaryMetric = primaryMetricOf(input.curves);
+  const primary = metrics.find((m) => m.name === primaryMetric);
+  const keys = Object.keys(input.hyperparams);
+  const hyperparameter_recommendations =
+    primary?.direction && input.runs
+      ? hyperparameterImportance({ keys, runs: input.runs, metric: primary.name, direction: primary.direction })
+      : Object.fromEntries(
+          keys.map((k) => [
+            k,
+            { recommendation: 'No metric with a known direction to judge this hyperparameter by.', importance_level: 1 },
+          ]),
+        );
+  return { summary: summarize(input, findings, primary), findings, hyperparameter_recommendations, primaryMetric, metrics };
+}

@@ -1,0 +1,59 @@
+import type { MetricDirection } from '../../db/schema.js';
+
+export type Severity = 'info' | 'warning' | 'critical';
+export type FindingKind =
+  'nan_inf' | 'divergence' | 'spike' | 'plateau' | 'oscillation' | 'overfitting' | 'regression' | 'best_step';
+
+/** One observation, always tied to a metric and the step range it rests on. */
+export interface Finding {
+  kind: FindingKind;
+  severity: Severity;
+  metric: string;
+  steps: [number, number];
+  message: string;
+}
+
+/**
+ * A metric as the analyzer sees it: one point per bucket (or per raw point when the series is
+ * short), with the bucket's extremes and their steps so spikes are found at their exact step.
+ */
+export interface Curve {
+  name: string;
+  direction: MetricDirection | null;
+  steps: number[];
+  /** The bucket's last value (NaN when only NaN was logged there). */
+  values: number[];
+  lo: number[];
+  loStep: number[];
+  hi: number[];
+  hiStep: number[];
+  /** First step in the bucket with NaN or ±Infinity, else null. */
+  badStep: (number | null)[];
+}
+
+export interface HyperparamRecommendation {
+  recommendation: string;
+  importance_level: number;
+}
+
+/** A run of the workspace as hyperparameter analysis sees it: its hyperparameters and best value. */
+export interface RunOutcome {
+  id: string;
+  hyperparams: Record<string, string | number | boolean | null>;
+  best: number;
+}
+
+/** A curve from plain points (each point its own bucket): for tests and short series. */
+export function curveOf(name: string, direction: MetricDirection | null, steps: number[], values: number[]): Curve {
+  return {
+    name,
+    direction,
+    steps,
+    values,
+    lo: values,
+    loStep: steps,
+    hi: values,
+    hiStep: steps,
+    badStep: values.map((v, i) => (Number.isFinite(v) ? null : steps[i]!)),
+  };
+}

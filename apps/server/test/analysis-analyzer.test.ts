@@ -1,0 +1,200 @@
+import { describe, expect, it } from 'vitest';
+import { analyzeRun } from '../src/modules/analysis/analyzer.js';
+import { hyperparameterImportance } from '../src/modules/analysis/analyzer.importance.js';
+import { splitRole, trainValPairs } from '../src/modules/analysis/analyzer.pairs.js';
+import { spearman } from '../src/modules/analysis/analyzer.stats.js';
+import { curveOf, type Curve, type Finding, type RunOutcome } from '../src/modules/analysis/analyzer.types.js';
+
+/** Deterministic noise, so a failing case fails the same way every time. */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
+  };
+}
+
+const N = 1000;
+const STEPS = Array.from({ length: N }, (_, i) => i);
+
+function lossCurve(seed: number, edit: (s: number, v: number) => number = (_s, v) => v, name = 'loss'): Curve {
+  const noise = rng(seed);
+  return curveOf(
+    name,
+    'min',
+    STEPS,
+    STEPS.map((s) => edit(s, 2 * Math.exp(-s / 300) + 0.1 + 0.004 * noise())),
+  );
+}
+
+function accCurve(seed: number): Curve {
+  const noise = rng(seed);
+  return curveOf(
+    'val/acc',
+    'max',
+    STEPS,
+    STEPS.map((s) => 0.95 - 0.85 * Math.exp(-s / 300) + 0.003 * noise()),
+  );
+}
+
+const problems = (fs: readonly Finding[]): Finding[] => fs.filter((f) => f.kind !== 'best_step');
+const only = (fs: readonly Finding[], kind: Finding['kind']): Finding[] => fs.filter((f) => f.kind === kind);
+const near = (actual: number, expected: number, tolerance: number): void => {
+  expect(Math.abs(actual - expected), `${actual} vs ${expected} ± ${tolerance}`).toBeLessThanOrEqual(tolerance);
+};
+
+describe('built-in analyzer on synthetic runs', () => {
+  it('raises no alarm on a clean run, and reports the best step per metric', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const out = analyzeRun({
+        name: 'clean',
+        curves: [
+          lossCurve(seed, undefined, 'train/loss'),
+          lossCurve(seed + 100, (_s, v) => v + 0.05, 'val/loss'),
+          accCurve(seed),
+        ],
+        hyperparams: { lr: 0.001 },
+      });
+      expect(problems(out.findings), `seed ${seed}`).toEqual([]);
+      expect(
+        only(out.findings, 'best_step')
+          .map((f) => f.metric)
+          .sort(),
+      ).toEqual(['train/loss', 'val/acc', 'val/loss']);
+      expect(out.primaryMetric).toBe('val/loss');
+      expect(out.summary).toContain('No divergence');
+    }
+  });
+
+  it('finds divergence from where the loss starts climbing', () => {
+    const out = analyzeRun({
+      name: 'div',
+      curves: [lossCurve(7, (s, v) => (s < 600 ? v : v * Math.exp((s - 600) / 60)))],
+      hyperparams: {},
+    });
+    const [f] = only(out.findings, 'divergence');
+    expect(f).toBeDefined();
+    near(f!.steps[0], 600, 120);
+    expect(f!.steps[1]).toBe(999);
+    expect(f!.severity).toBe('critical');
+  });
+
+  it('finds the exact NaN and Infinity onset', () => {
+    const nan = analyzeRun({ name: 'nan', curves: [lossCurve(8, (s, v) => (s >= 777 ? NaN : v))], hyperparams: {} });
+    expect(only(nan.findings, 'nan_inf')).toMatchObject([{ metric: 'loss', steps: [777, 999], severity: 'critical' }]);
+    expect(problems(nan.findings).filter((f) => f.kind !== 'nan_inf')).toEqual([]);
+    const inf = analyzeRun({ name: 'inf', curves: [lossCurve(9, (s, v) => (s === 500 ? Infinity : v))], hyperparams: {} });
+    expect(only(inf.findings, 'nan_inf')[0]!.steps[0]).toBe(500);
+  });
+
+  it('finds a one-step loss spike at its step', () => {
+    const out = analyzeRun({ name: 'spike', curves: [lossCurve(10, (s, v) => (s === 412 ? v * 6 : v))], hyperparams: {} });
+    expect(only(out.findings, 'spike')).toMatchObject([{ metric: 'loss', steps: [412, 412] }]);
+    expect(problems(out.findings).filter((f) => f.kind !== 'spike')).toEqual([]);
+  });
+
+  it('finds a plateau where the run is stuck before it learns', () => {
+    const noise = rng(11);
+    const values = STEPS.map((s) => (s < 400 ? 2 : 2 * Math.exp(-(s - 400) / 100)) + 0.002 * noise());
+    const out = analyzeRun({ name: 'stuck', curves: [curveOf('loss', 'min', STEPS, values)], hyperparams: {} });
+    const [f] = only(out.findings, 'plateau');
+    expect(f?.severity).toBe('warning');
+    near(f!.steps[0], 0, 20);
+    near(f!.steps[1], 400, 40);
+  });
+
+  it('finds oscillation (learning rate too high) over the stretch where it happens', () => {
+    const out = analyzeRun({
+      name: 'osc',
+      curves: [lossCurve(12, (s, v) => (s >= 300 && s < 700 ? v + 0.3 * (s % 2 ? 1 : -1) : v))],
+      hyperparams: {},
+    });
+    const found = only(out.findings, 'oscillation');
+    expect(found).toHaveLength(1);
+    near(found[0]!.steps[0], 300, 60);
+    near(found[0]!.steps[1], 700, 60);
+  });
+
+  it('finds overfitting from the validation minimum', () => {
+    const train = lossCurve(13, undefined, 'train_loss');
+    const noise = rng(14);
+    const val = curveOf(
+      'val_loss',
+      'min',
+      STEPS,
+      STEPS.map((s) => 0.3 + (0.002 * (s - 500) ** 2) / 500 + 0.003 * noise()),
+    );
+    const out = analyzeRun({ name: 'overfit', curves: [train, val], hyperparams: {} });
+    const [f] = only(out.findings, 'overfitting');
+    expect(f).toMatchObject({ metric: 'val_loss', severity: 'warning' });
+    near(f!.steps[0], 500, 40);
+    expect(f!.steps[1]).toBe(999);
+    expect(only(out.findings, 'divergence')).toEqual([]);
+  });
+
+  it('finds regressions against the reference, and none against an equal one', () => {
+    const ref = { name: 'baseline', curves: [lossCurve(15)] };
+    const worse = analyzeRun({ name: 'worse', curves: [lossCurve(15, (_s, v) => v * 1.3)], hyperparams: {}, reference: ref });
+    expect(only(worse.findings, 'regression')).toMatchObject([{ metric: 'loss', severity: 'critical' }]);
+    const same = analyzeRun({ name: 'same', curves: [lossCurve(15)], hyperparams: {}, reference: ref });
+    expect(only(same.findings, 'regression')).toEqual([]);
+  });
+});
+
+describe('hyperparameter importance', () => {
+  const noise = rng(21);
+  const runs: RunOutcome[] = Array.from({ length: 24 }, (_, i) => {
+    const lr = 10 ** (-4 + (i % 8) * 0.4);
+    const optimizer = Math.floor(i / 8) % 2 ? 'adam' : 'sgd';
+    return {
+      id: String(i),
+      hyperparams: { lr, optimizer, seed: Math.floor((noise() + 0.5) * 1000), batch: 32 },
+      best: Math.log10(lr) + (optimizer === 'adam' ? -0.1 : 0.1) + 0.01 * noise(),
+    };
+  });
+
+  it('ranks a hyperparameter that drives the metric 5 and noise low, with values to try', () => {
+    const out = hyperparameterImportance({
+      keys: ['lr', 'seed', 'batch', 'optimizer'],
+      runs,
+      metric: 'val/loss',
+      direction: 'min',
+    });
+    expect(out.lr!.importance_level).toBe(5);
+    expect(out.lr!.recommendation).toContain('Lower lr');
+    expect(out.lr!.recommendation).toContain('0.0001');
+    expect(out.seed!.importance_level).toBeLessThanOrEqual(2);
+    expect(out.batch!.importance_level).toBe(1);
+    expect(out.optimizer!.recommendation).toContain('best on average is adam');
+  });
+
+  it('flips with the direction of the metric', () => {
+    const out = hyperparameterImportance({ keys: ['lr'], runs, metric: 'acc', direction: 'max' });
+    expect(out.lr!.recommendation).toContain('Higher lr');
+  });
+
+  it('says when there are too few runs', () => {
+    const out = hyperparameterImportance({ keys: ['lr'], runs: runs.slice(0, 2), metric: 'loss', direction: 'min' });
+    expect(out.lr).toMatchObject({ importance_level: 1 });
+    expect(out.lr!.recommendation).toContain('Only 2');
+  });
+
+  it('computes Spearman with ties', () => {
+    expect(spearman([1, 2, 3, 4], [10, 20, 30, 40])).toBeCloseTo(1);
+    expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1);
+    expect(spearman([1, 1, 2, 2], [1, 1, 2, 2])).toBeCloseTo(1);
+  });
+});
+
+describe('train/validation pairing', () => {
+  it('pairs the usual spellings', () => {
+    expect(splitRole('train/loss')).toEqual({ role: 'train', base: 'loss' });
+    expect(splitRole('val_loss')).toEqual({ role: 'val', base: 'loss' });
+    expect(splitRole('loss/valid')).toEqual({ role: 'val', base: 'loss' });
+    expect(trainValPairs(['train/loss', 'val/loss', 'lr'])).toEqual([['train/loss', 'val/loss']]);
+    expect(trainValPairs(['train_loss', 'val_loss'])).toEqual([['train_loss', 'val_loss']]);
+    expect(trainValPairs(['loss', 'val_loss', 'val_acc'])).toEqual([['loss', 'val_loss']]);
+  });
+});
