@@ -24,6 +24,9 @@ npm run build -w apps/web
 echo "== svelte-check"
 npm run check -w apps/web
 
+echo "== unit tests"
+npm test -w apps/web
+
 echo "== browser tests"
 mkdir -p test-output/screenshots
 node --import tsx --test --test-concurrency=1 e2e/web/*.test.ts

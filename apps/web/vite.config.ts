@@ -1,5 +1,5 @@
 import { sveltekit } from '@sveltejs/kit/vite';
-import { defineConfig } from 'vite';
+import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   plugins: [sveltekit()],
@@ -7,4 +7,5 @@ export default defineConfig({
     // `npm run dev` talks to a Tora server on :8080 (TORA_PORT) for the API.
     proxy: { '/api': process.env.TORA_DEV_API ?? 'http://localhost:8080' },
   },
+  test: { include: ['src/**/*.test.ts'], environment: 'node' },
 });

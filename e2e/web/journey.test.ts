@@ -59,7 +59,7 @@ test('create a workspace; it becomes the current one', async () => {
 });
 
 test('create an API key and read it from the page', async () => {
-  await page.getByRole('link', { name: 'API keys' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API keys' }).click();
   await page.getByLabel('Key name').fill('e2e laptop');
   await page.getByRole('button', { name: 'Create key' }).click();
   apiKey = (await page.getByTestId('new-key').innerText()).trim();
@@ -170,10 +170,52 @@ test('the dashboard works on a 390-px-wide phone screen', async () => {
   await context.close();
 });
 
+test('create, edit and delete an experiment from the dashboard; search and select for comparison', async () => {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Experiments' }).click();
+  await page.getByRole('button', { name: 'New experiment' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Name').fill('ui-made');
+  await dialog.getByLabel('Tags (comma-separated)').fill('scratch, ui');
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  await page.getByTestId('experiment-name').filter({ hasText: 'ui-made' }).waitFor();
+  await page.getByTestId('edit-experiment').click();
+  await page.getByRole('dialog').getByLabel('Description').fill('made in the browser');
+  await page.getByRole('dialog').getByRole('button', { name: 'Save' }).click();
+  await page.getByText('made in the browser').waitFor();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Experiments' }).click();
+  await page.getByTestId('experiment-row').nth(1).waitFor();
+  // Server-side search.
+  await page.getByTestId('search').fill('ui-m');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="experiment-row"]').length === 1);
+  await page.getByTestId('search').fill('');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="experiment-row"]').length === 2);
+  // Selection leads to the comparison link.
+  await page.getByRole('checkbox', { name: 'Select ui-made' }).check();
+  await page.getByRole('checkbox', { name: 'Select resnet50-baseline' }).check();
+  const href = await page.getByTestId('compare-link').getAttribute('href');
+  assert.match(href!, /^\/compare\?ids=[0-9a-f-]{36},[0-9a-f-]{36}$/);
+  await page.getByRole('button', { name: 'Delete ui-made' }).click();
+  await page.getByTestId('confirm').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="experiment-row"]').length === 1);
+});
+
+test('the experiment page works on a 390-px-wide phone screen', async () => {
+  const { context, page: phone } = await newPage(browser, { width: 390, height: 844 });
+  await context.addCookies(await page.context().cookies());
+  await phone.goto(`${server.url}/experiments/${experimentId}`);
+  await waitForCharts(phone, Object.keys(data));
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `page overflows by ${overflow}px`);
+  const budget = await phone.evaluate(() => window.__toraCharts!.loss!.budget);
+  assert.ok(budget < 390, `phone chart asked for ${budget} buckets`);
+  await screenshot(phone, 'experiment-phone');
+  await context.close();
+});
+
 test('revoking the key in the UI makes the next API call with it get 401', async () => {
   const client = keyClient(server.url, apiKey);
   assert.equal((await client.call('GET', `/experiments/${experimentId}`)).status, 200);
-  await page.getByRole('link', { name: 'API keys' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API keys' }).click();
   await page.getByRole('button', { name: 'Revoke e2e laptop' }).click();
   await page.getByTestId('confirm').click();
   await page.getByTestId('key-row').filter({ hasText: 'revoked' }).waitFor();

@@ -41,6 +41,33 @@ after(async () => {
   await server?.stop();
 });
 
+test('an owner manages members in the UI: add, change role, remove', async () => {
+  await apiSession(server.url, 'editor@example.com', 'password123');
+  const { context, page: owner } = await newPage(browser);
+  owner.setDefaultTimeout(10_000);
+  await owner.goto(`${server.url}/login`);
+  await owner.getByLabel('Email').fill('owner@example.com');
+  await owner.getByLabel('Password').fill('password123');
+  await owner.getByRole('button', { name: 'Log in' }).click();
+  await owner.getByRole('heading', { name: /Experiments/ }).waitFor();
+  await owner.getByTestId('workspace-switcher').selectOption(workspaceId);
+  await owner.getByRole('link', { name: 'Workspaces' }).click();
+  await owner.getByTestId('member-list').getByRole('cell', { name: 'viewer@example.com', exact: true }).waitFor();
+  await owner.getByLabel('Email').fill('editor@example.com');
+  await owner.getByTestId('add-member-role').selectOption('viewer');
+  await owner.getByRole('button', { name: 'Add member' }).click();
+  await owner.getByTestId('member-list').getByRole('cell', { name: 'editor@example.com', exact: true }).waitFor();
+  await owner.getByLabel('Role of editor@example.com').selectOption('editor');
+  await owner.getByText('editor@example.com is now editor').waitFor();
+  await owner.getByRole('button', { name: 'Remove editor@example.com' }).click();
+  await owner.getByTestId('confirm').click();
+  await owner.waitForFunction(() => !document.querySelector('[data-testid="member-list"]')!.textContent!.includes('editor@example.com'));
+  // Demoting the only owner is refused by the server, and its message is shown.
+  await owner.getByLabel('Role of owner@example.com').selectOption('viewer');
+  await owner.getByTestId('toast-error').waitFor();
+  await context.close();
+});
+
 test('the viewer logs in with the keyboard only', async () => {
   await page.goto(`${server.url}/login`);
   await page.getByRole('heading', { name: 'Log in to Tora' }).waitFor();
