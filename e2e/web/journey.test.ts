@@ -155,7 +155,10 @@ test('live update: points logged while the page is open appear within 3 s', asyn
   assert.equal(after.maxs.at(-1), 5);
   assert.equal(after.counts.reduce((a, b) => a + b, 0), N + 100);
   // Only the new range was fetched: one small extra request, the old buckets kept.
-  assert.equal(after.requests, before.requests + 1);
+  assert.equal(after.requests, before.requests + 1);  // A metric that starts mid-run gets its own chart without a reload.
+  await client.logSeries(experimentId, { grad_norm: { steps: [0, 1, 2], values: [3, 'NaN', 1] } });
+  await page.waitForFunction(() => (window.__toraCharts?.grad_norm?.xs.length ?? 0) === 3, null, { timeout: 3000, polling: 50 });
+  assert.deepEqual(await page.evaluate(() => window.__toraCharts!.grad_norm!.nanSteps), [1]);
 });
 
 test('the dashboard works on a 390-px-wide phone screen', async () => {
