@@ -11,6 +11,7 @@ import type { Database } from './db/database.js';
 import { installErrorHandler } from './errors.js';
 import { ErrorResponse } from './lib/schemas.js';
 import { installNulGuard, validatorCompiler } from './lib/validation.js';
+import { analysisRoutes } from './modules/analysis/analysis.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { compareRoutes } from './modules/compare/compare.routes.js';
 import { installCallerHook } from './modules/auth/caller.hook.js';
@@ -102,6 +103,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await api.register(experimentsRoutes(ctx));
       await api.register(metricsRoutes(ctx));
       await api.register(compareRoutes(ctx));
+      await api.register(analysisRoutes(ctx));
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api' },

@@ -17,6 +17,45 @@ export interface Config {
   readonly crashAfterSeconds: number;
   /** Public origin(s) allowed for cookie-authenticated writes besides the request's own host. */
   readonly trustedOrigins: readonly string[];
+  readonly ai: AiConfig;
+}
+
+export type AiProviderName = 'builtin' | 'anthropic' | 'openai';
+
+export interface AiConfig {
+  readonly provider: AiProviderName;
+  readonly baseUrl: string;
+  readonly model: string;
+  /** Sent only to the provider; never logged or returned. */
+  readonly apiKey: string | null;
+  readonly timeoutMs: number;
+}
+
+const AI_DEFAULTS: Record<Exclude<AiProviderName, 'builtin'>, { baseUrl: string; model: string }> = {
+  anthropic: { baseUrl: 'https://api.anthropic.com', model: 'claude-sonnet-4-5' },
+  openai: { baseUrl: 'https://api.openai.com/v1', model: 'gpt-4o-mini' },
+};
+
+function aiConfig(env: Env): AiConfig {
+  // Which analyzer answers /api/ai/analysis: the built-in one (no network) or an LLM provider.
+  const provider = (env.TORA_AI_PROVIDER || 'builtin') as AiProviderName;
+  if (!['builtin', 'anthropic', 'openai'].includes(provider)) {
+    throw new ConfigError(`TORA_AI_PROVIDER must be builtin, anthropic or openai, got "${env.TORA_AI_PROVIDER}"`);
+  }
+  const defaults = provider === 'builtin' ? { baseUrl: '', model: '' } : AI_DEFAULTS[provider];
+  // Where the provider lives: a vLLM, Ollama or LM Studio server speaks the OpenAI form at http://host:port/v1.
+  const baseUrl = (env.TORA_AI_BASE_URL || defaults.baseUrl).replace(/\/+$/, '');
+  if (provider !== 'builtin' && !/^https?:\/\/[^\s]+$/.test(baseUrl)) {
+    throw new ConfigError(`TORA_AI_BASE_URL must be an http(s) URL, got "${env.TORA_AI_BASE_URL}"`);
+  }
+  // Model name as the provider knows it.
+  const model = env.TORA_AI_MODEL || defaults.model;
+  // The provider's key; local OpenAI-compatible servers often need none.
+  const apiKey = env.TORA_AI_API_KEY || null;
+  if (provider === 'anthropic' && apiKey === null) throw new ConfigError('TORA_AI_PROVIDER=anthropic needs TORA_AI_API_KEY');
+  // How long to wait for the provider before falling back to the built-in analysis.
+  const timeoutMs = intVar(env, 'TORA_AI_TIMEOUT_MS', 60_000, 100, 600_000);
+  return { provider, baseUrl, model, apiKey, timeoutMs };
 }
 
 export class ConfigError extends Error {}
@@ -84,6 +123,7 @@ export function loadConfig(env: Env = process.env, defaults: { webDir?: string |
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    ai: Object.freeze(aiConfig(env)),
   };
   return Object.freeze(config);
 }

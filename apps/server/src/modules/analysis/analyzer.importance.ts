@@ -79,7 +79,7 @@ export function hyperparameterImportance(o: {
       continue;
     }
     out[key] = values.every((v) => typeof v === 'number')
-      ? numeric(key, values as number[], score, o.metric)
+      ? numeric(key, values, score, o.metric)
       : categorical(
           key,
           values.map((v) => String(v)),

@@ -1,0 +1,178 @@
+import type { AiProviderName } from '../../config.js';
+import type { AppContext, Caller } from '../../context.js';
+import { AppError } from '../../errors.js';
+import { fromWire, type WireNumber } from '../../lib/numbers.js';
+import { directionOf } from '../compare/directions.js';
+import { listDirections } from '../compare/directions.repository.js';
+import type { ExperimentRow } from '../experiments/experiments.repository.js';
+import { experimentForCaller } from '../experiments/experiments.service.js';
+import type { Hyperparam } from '../experiments/hyperparams.js';
+import { bucketSeries, readRaw } from '../metrics/metrics.read.service.js';
+import { listSeries } from '../metrics/metrics.repository.js';
+import type { AnalysisCache } from './analysis.cache.js';
+import { buildPrompt, parseAnswer } from './analysis.prompt.js';
+import { askProvider } from './analysis.providers.js';
+import * as repo from './analysis.repository.js';
+import type { AnalysisResult } from './analysis.schemas.js';
+import { analyzeRun, primaryMetricOf, type BuiltinAnalysis } from './analyzer.js';
+import type { Curve, RunOutcome } from './analyzer.types.js';
+
+const BUDGET = 2000;
+const MAX_METRICS = 50;
+
+const num = (v: WireNumber | null): number => (v === null ? NaN : (fromWire(v) ?? NaN));
+const hyperparamsOf = (row: ExperimentRow): Record<string, string | number | boolean | null> =>
+  Object.fromEntries((JSON.parse(row.hyperparams) as Hyperparam[]).map((h) => [h.key, h.value]));
+
+/** Curves of an experiment's metrics: buckets at BUDGET, with the NaN/Inf onset made exact by a raw read. */
+async function loadCurves(ctx: AppContext, caller: Caller, row: ExperimentRow): Promise<Curve[]> {
+  const overrides = await listDirections(ctx.db, row.workspace_id);
+  const series = (await listSeries(ctx.db, row.id)).slice(0, MAX_METRICS);
+  return Promise.all(
+    series.map(async (s) => {
+      const b = (await bucketSeries(ctx, s, { budget: BUDGET })).buckets;
+      const badStep = b.count.map((_, k) => {
+        const candidates = [b.firstNanStep[k] ?? Infinity];
+        if (b.maxValue[k] === 'Infinity') candidates.push(b.maxStep[k] ?? Infinity);
+        if (b.minValue[k] === '-Infinity') candidates.push(b.minStep[k] ?? Infinity);
+        const step = Math.min(...candidates);
+        return Number.isFinite(step) ? step : null;
+      });
+      const firstBad = badStep.findIndex((x) => x !== null);
+      if (firstBad >= 0 && b.count[firstBad]! > 1) {
+        // Buckets merged from summaries bound the onset by a block start: find the exact step.
+        const raw = await readRaw(ctx, caller, row.id, {
+          name: s.name,
+          from: b.firstStep[firstBad],
+          to: b.lastStep[firstBad],
+          limit: 100_000,
+        });
+        const hit = raw.points.filter((p) => typeof p.value === 'string').sort((x, y) => x.step - y.step)[0];
+        if (hit) badStep[firstBad] = hit.step;
+      }
+      return {
+        name: s.name,
+        direction: directionOf(s.name, overrides),
+        steps: b.lastStep,
+        values: b.lastValue.map(num),
+        lo: b.minValue.map(num),
+        loStep: b.minStep.map((x, k) => x ?? b.lastStep[k]!),
+        hi: b.maxValue.map(num),
+        hiStep: b.maxStep.map((x, k) => x ?? b.lastStep[k]!),
+        badStep,
+      };
+    }),
+  );
+}
+
+async function workspaceOutcomes(
+  ctx: AppContext,
+  row: ExperimentRow,
+  curves: readonly Curve[],
+): Promise<RunOutcome[] | undefined> {
+  const primary = primaryMetricOf(curves);
+  const direction = curves.find((c) => c.name === primary)?.direction;
+  if (!primary || !direction) return undefined;
+  const rows = await repo.workspaceRuns(ctx.db, row.workspace_id, primary);
+  return rows.map((r) => ({
+    id: r.id,
+    hyperparams: Object.fromEntries((JSON.parse(r.hyperparams) as Hyperparam[]).map((h) => [h.key, h.value])),
+    best: (direction === 'min' ? r.min_value : r.max_value) ?? NaN,
+  }));
+}
+
+async function withProvider(
+  ctx: AppContext,
+  o: { row: ExperimentRow; ref: ExperimentRow | null; builtin: BuiltinAnalysis; curves: Curve[]; question?: string },
+): Promise<Pick<AnalysisResult, 'summary' | 'findings' | 'hyperparameter_recommendations' | 'note'>> {
+  const ai = ctx.config.ai;
+  const prompt = buildPrompt({
+    experiment: { name: o.row.name, description: o.row.description, status: o.row.status, hyperparams: hyperparamsOf(o.row) },
+    reference: o.ref,
+    builtin: o.builtin,
+    curves: o.curves,
+    question: o.question,
+  });
+  let reason = '';
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const answer = parseAnswer(await askProvider(ai, prompt));
+      return {
+        summary: answer.summary,
+        hyperparameter_recommendations: answer.hyperparameter_recommendations,
+        findings: answer.findings ?? o.builtin.findings,
+      };
+    } catch (err) {
+      reason = err instanceof Error ? err.message : 'unknown error';
+    }
+  }
+  return {
+    summary: o.builtin.summary,
+    findings: o.builtin.findings,
+    hyperparameter_recommendations: o.builtin.hyperparameter_recommendations,
+    note: `The ${ai.provider} provider failed twice (${reason}); this is the built-in analysis.`,
+  };
+}
+
+/**
+ * Analysis of one experiment by the built-in analyzer or the configured LLM provider, cached
+ * until new data arrives. Readers of the experiment only.
+ *
+ * @example
+ *   await analyzeExperiment(ctx, caller, cache, { experimentId, provider: 'builtin' });
+ */
+export async function analyzeExperiment(
+  ctx: AppContext,
+  caller: Caller,
+  cache: AnalysisCache,
+  q: { experimentId: string; referenceId?: string; provider?: AiProviderName; question?: string },
+): Promise<AnalysisResult> {
+  const { row } = await experimentForCaller(ctx, caller, q.experimentId, 'viewer');
+  const provider = q.provider ?? ctx.config.ai.provider;
+  if (provider !== 'builtin' && provider !== ctx.config.ai.provider) {
+    throw new AppError('AI_PROVIDER_UNAVAILABLE', 400, `The ${provider} provider is not configured on this server`);
+  }
+  let ref: ExperimentRow | null = null;
+  if (q.referenceId) ref = (await experimentForCaller(ctx, caller, q.referenceId, 'viewer')).row;
+  else if (row.reference_id)
+    ref = await experimentForCaller(ctx, caller, row.reference_id, 'viewer').then(
+      (r) => r.row,
+      () => null,
+    );
+
+  const stamp = await repo.freshness(ctx.db, row.workspace_id, ref ? [row.id, ref.id] : [row.id]);
+  const key = JSON.stringify([row.id, ref?.id ?? null, provider, q.question ?? null, row.updated_at, ref?.updated_at ?? null]);
+  const hit = cache.get(key, stamp);
+  if (hit) return { ...hit, cached: true };
+
+  const curves = await loadCurves(ctx, caller, row);
+  const refCurves = ref ? await loadCurves(ctx, caller, ref) : null;
+  const builtin = analyzeRun({
+    name: row.name,
+    curves,
+    hyperparams: hyperparamsOf(row),
+    reference: ref && refCurves ? { name: ref.name, curves: refCurves } : undefined,
+    runs: await workspaceOutcomes(ctx, row, curves),
+  });
+  const base = {
+    experimentId: row.id,
+    referenceId: ref?.id ?? null,
+    primaryMetric: builtin.primaryMetric,
+    metrics: builtin.metrics,
+    provider,
+    model: provider === 'builtin' ? null : ctx.config.ai.model,
+    cached: false,
+  };
+  const body =
+    provider === 'builtin'
+      ? {
+          summary: builtin.summary,
+          findings: builtin.findings,
+          hyperparameter_recommendations: builtin.hyperparameter_recommendations,
+        }
+      : await withProvider(ctx, { row, ref, builtin, curves, question: q.question });
+  const result: AnalysisResult = { ...base, ...body };
+  // A fallback is not cached: the provider may answer next time.
+  if (body.note === undefined) cache.set(key, stamp, result);
+  return result;
+}

@@ -1,0 +1,229 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DIALECTS,
+  addMember,
+  call,
+  createExperiment,
+  createWorkspace,
+  errorCode,
+  signUp,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from './harness.js';
+
+const GOOD = {
+  summary: 'LLM summary',
+  hyperparameter_recommendations: { lr: { recommendation: 'lower it', importance_level: 4 } },
+  findings: [{ kind: 'divergence', severity: 'critical', metric: 'loss', steps: [600, 999], message: 'diverged' }],
+};
+
+/** A stand-in LLM that speaks the provider's real wire format; `script` decides each answer. */
+async function fakeProvider(kind: 'anthropic' | 'openai') {
+  const requests: { url: string; headers: http.IncomingHttpHeaders; body: Record<string, unknown> }[] = [];
+  let script: (n: number) => { status?: number; text?: string; raw?: string; delayMs?: number } = () => ({
+    text: JSON.stringify(GOOD),
+  });
+  const server = http.createServer((req, res) => {
+    let data = '';
+    req.on('data', (c: Buffer) => (data += c.toString()));
+    req.on('end', () => {
+      requests.push({ url: req.url ?? '', headers: req.headers, body: JSON.parse(data) as Record<string, unknown> });
+      const a = script(requests.length);
+      setTimeout(() => {
+        if (res.destroyed) return;
+        res.statusCode = a.status ?? 200;
+        res.setHeader('content-type', 'application/json');
+        if (a.raw !== undefined) return res.end(a.raw);
+        if ((a.status ?? 200) !== 200) return res.end(JSON.stringify({ error: { message: 'nope' } }));
+        const text = a.text ?? '';
+        res.end(
+          JSON.stringify(
+            kind === 'anthropic'
+              ? { id: 'msg_1', type: 'message', role: 'assistant', content: [{ type: 'text', text }], stop_reason: 'end_turn' }
+              : {
+                  id: 'c1',
+                  object: 'chat.completion',
+                  choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+                },
+          ),
+        );
+      }, a.delayMs ?? 0);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    base: kind === 'anthropic' ? `http://127.0.0.1:${port}` : `http://127.0.0.1:${port}/v1`,
+    requests,
+    setScript(s: typeof script) {
+      script = s;
+      requests.length = 0;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+async function divergingRun(server: TestServer, user: TestUser, body: Record<string, unknown> = {}): Promise<string> {
+  const id = await createExperiment(server.app, user, { hyperparams: { lr: 0.1 }, ...body });
+  const steps = Array.from({ length: 1000 }, (_, i) => i);
+  const values = steps.map((s) => (2 * Math.exp(-s / 300) + 0.1) * (s < 600 ? 1 : Math.exp((s - 600) / 60)));
+  const res = await call(server.app, user, 'POST', `/api/experiments/${id}/metrics/batch`, {
+    series: { loss: { steps, values } },
+  });
+  expect(res.statusCode).toBe(201);
+  return id;
+}
+
+describe.each(DIALECTS)('analysis API (built-in) on %s', (dialect) => {
+  let server: TestServer;
+  let owner: TestUser;
+  let viewer: TestUser;
+  let other: TestUser;
+  let ws: string;
+  beforeAll(async () => {
+    server = await startTestServer(dialect);
+    [owner, viewer, other] = [await signUp(server.app), await signUp(server.app), await signUp(server.app)];
+    ws = await createWorkspace(server.app, owner);
+    await addMember(server.app, owner, ws, viewer, 'viewer');
+  });
+  afterAll(() => server.close());
+
+  it('lets readers analyze (viewer 200, other user 404, anonymous 401) and finds the planted divergence', async () => {
+    const id = await divergingRun(server, owner, { workspaceId: ws });
+    const res = await call(server.app, viewer, 'GET', `/api/ai/analysis?experimentId=${id}`);
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({ experimentId: id, provider: 'builtin', cached: false, primaryMetric: 'loss' });
+    const div = body.findings.find((f: { kind: string }) => f.kind === 'divergence');
+    expect(div.metric).toBe('loss');
+    expect(Math.abs(div.steps[0] - 600)).toBeLessThanOrEqual(120);
+    expect(body.hyperparameter_recommendations.lr.importance_level).toBeGreaterThanOrEqual(1);
+    expect(errorCode(await call(server.app, other, 'GET', `/api/ai/analysis?experimentId=${id}`))).toBe('EXPERIMENT_NOT_FOUND');
+    expect(errorCode(await call(server.app, other, 'GET', `/api/ai/analysis?experimentId=${randomUUID()}`))).toBe(
+      'EXPERIMENT_NOT_FOUND',
+    );
+    expect((await call(server.app, null, 'GET', `/api/ai/analysis?experimentId=${id}`)).statusCode).toBe(401);
+    expect((await call(server.app, null, 'POST', '/api/ai/analysis', { experimentId: id })).statusCode).toBe(401);
+  });
+
+  it('caches until new data arrives', async () => {
+    const id = await divergingRun(server, owner);
+    expect((await call(server.app, owner, 'POST', '/api/ai/analysis', { experimentId: id })).json().cached).toBe(false);
+    expect((await call(server.app, owner, 'POST', '/api/ai/analysis', { experimentId: id })).json().cached).toBe(true);
+    await call(server.app, owner, 'POST', `/api/experiments/${id}/metrics/batch`, [{ name: 'loss', value: 'NaN' }]);
+    const fresh = (await call(server.app, owner, 'POST', '/api/ai/analysis', { experimentId: id })).json();
+    expect(fresh.cached).toBe(false);
+    expect(fresh.findings.find((f: { kind: string }) => f.kind === 'nan_inf').steps[0]).toBe(1000);
+  });
+
+  it('refuses a provider this server has not configured', async () => {
+    const id = await divergingRun(server, owner);
+    const res = await call(server.app, owner, 'POST', '/api/ai/analysis', { experimentId: id, provider: 'openai' });
+    expect(errorCode(res)).toBe('AI_PROVIDER_UNAVAILABLE');
+  });
+});
+
+describe.each(DIALECTS)('analysis with LLM providers on %s', (dialect) => {
+  for (const kind of ['anthropic', 'openai'] as const) {
+    describe(kind, () => {
+      let fake: Awaited<ReturnType<typeof fakeProvider>>;
+      let server: TestServer;
+      let user: TestUser;
+      const KEY = 'sk-test-secret-123';
+      beforeAll(async () => {
+        fake = await fakeProvider(kind);
+        server = await startTestServer(dialect, {
+          TORA_AI_PROVIDER: kind,
+          TORA_AI_BASE_URL: fake.base,
+          TORA_AI_MODEL: 'test-model',
+          TORA_AI_API_KEY: KEY,
+          TORA_AI_TIMEOUT_MS: '500',
+        });
+        user = await signUp(server.app);
+      });
+      afterAll(async () => {
+        await server.close();
+        await fake.close();
+      });
+      const analyze = async (body: Record<string, unknown> = {}) => {
+        const id = await divergingRun(server, user);
+        const res = await call(server.app, user, 'POST', '/api/ai/analysis', { experimentId: id, question: 'why?', ...body });
+        expect(res.statusCode).toBe(200);
+        expect(res.body).not.toContain(KEY);
+        return res.json();
+      };
+
+      it('sends the real request format and uses a valid answer', async () => {
+        fake.setScript(() => ({ text: 'Here you go:\n```json\n' + JSON.stringify(GOOD) + '\n```' }));
+        const body = await analyze();
+        expect(body).toMatchObject({ provider: kind, model: 'test-model', summary: 'LLM summary', cached: false });
+        expect(body.note).toBeUndefined();
+        expect(fake.requests).toHaveLength(1);
+        const r = fake.requests[0]!;
+        if (kind === 'anthropic') {
+          expect(r.url).toBe('/v1/messages');
+          expect(r.headers['x-api-key']).toBe(KEY);
+          expect(r.headers['anthropic-version']).toBe('2023-06-01');
+          expect(r.body).toMatchObject({ model: 'test-model', max_tokens: expect.any(Number), system: expect.any(String) });
+        } else {
+          expect(r.url).toBe('/v1/chat/completions');
+          expect(r.headers.authorization).toBe(`Bearer ${KEY}`);
+          expect(r.body).toMatchObject({ model: 'test-model', response_format: { type: 'json_object' } });
+        }
+        const prompt = JSON.stringify(r.body);
+        expect(prompt).toContain('divergence');
+        expect(prompt).toContain('why?');
+        expect(prompt.length).toBeLessThan(40_000);
+      });
+
+      it('retries once, then succeeds', async () => {
+        fake.setScript((n) => (n === 1 ? { status: 500 } : { text: JSON.stringify(GOOD) }));
+        const body = await analyze();
+        expect(body.summary).toBe('LLM summary');
+        expect(fake.requests).toHaveLength(2);
+      });
+
+      it.each([
+        ['malformed JSON', () => ({ text: '{"summary": "oops' }), 'not valid JSON'],
+        [
+          'a schema-invalid answer',
+          () => ({
+            text: JSON.stringify({
+              summary: 'x',
+              hyperparameter_recommendations: { lr: { recommendation: 'x', importance_level: 9 } },
+            }),
+          }),
+          'schema',
+        ],
+        ['HTTP 500', () => ({ status: 500 }), 'HTTP 500'],
+        ['HTTP 429', () => ({ status: 429 }), 'HTTP 429'],
+        ['a body that is not JSON', () => ({ raw: '<html>' }), 'not JSON'],
+        ['a timeout', () => ({ text: JSON.stringify(GOOD), delayMs: 1500 }), 'no answer within 500 ms'],
+      ])('falls back to the built-in analysis with a note after %s', async (_label, script, reason) => {
+        fake.setScript(script);
+        const body = await analyze();
+        expect(fake.requests).toHaveLength(2);
+        expect(body.provider).toBe(kind);
+        expect(body.note).toContain(reason);
+        expect(body.note).not.toContain(KEY);
+        expect(body.findings.some((f: { kind: string }) => f.kind === 'divergence')).toBe(true);
+        expect(body.summary).toContain('Run "exp"');
+      });
+
+      it('still answers with the built-in analyzer on request', async () => {
+        fake.setScript(() => ({ status: 500 }));
+        const body = await analyze({ provider: 'builtin' });
+        expect(body.provider).toBe('builtin');
+        expect(fake.requests).toHaveLength(0);
+      });
+    });
+  }
+});
