@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Web app gate: build server + web app, svelte-check with zero errors/warnings, then the browser
-# tests (playwright-core driving Debian's Chromium against a real server). Assumes `npm ci` ran.
+# Web app gate: build server + web app, svelte-check and ESLint with zero errors/warnings, unit
+# tests, then the browser tests (playwright-core driving Debian's Chromium against a real server). Assumes `npm ci` ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +23,12 @@ npm run build -w apps/web
 
 echo "== svelte-check"
 npm run check -w apps/web
+
+echo "== eslint (type-aware, zero warnings)"
+npm run lint -w apps/web
+
+echo "== typecheck browser tests and bench"
+npx tsc -p e2e/web
 
 echo "== unit tests"
 npm test -w apps/web

@@ -52,7 +52,10 @@ test('a one-step spike in a 1,000,000-point series is the rendered max at full z
   await waitForCharts(page, ['big', 'odd']);
   const c = await page.evaluate(() => window.__toraCharts!.big!);
   assert.equal(c.zoomed, false);
-  assert.equal(c.counts.reduce((a, b) => a + b, 0), N);
+  assert.equal(
+    c.counts.reduce((a, b) => a + b, 0),
+    N,
+  );
   assert.ok(c.xs.length <= c.budget && c.budget < 1300, `${c.xs.length} buckets for a ${c.budget}-px plot`);
   const maxs = c.maxs.filter((v): v is number => v !== null);
   assert.equal(Math.max(...maxs), SPIKE);
@@ -80,7 +83,9 @@ test('zooming re-queries the server for the zoomed step range at the same pixel 
   await page.mouse.down();
   await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2, { steps: 5 });
   await page.mouse.up();
-  await page.waitForFunction(() => window.__toraCharts?.big?.zoomed === true && window.__toraCharts.big.to < 900_000, null, { polling: 50 });
+  await page.waitForFunction(() => window.__toraCharts?.big?.zoomed === true && window.__toraCharts.big.to < 900_000, null, {
+    polling: 50,
+  });
   const z = await page.evaluate(() => window.__toraCharts!.big!);
   assert.equal(z.requests, before.requests + 1);
   assert.ok(z.from > 550_000 && z.to < 750_000, `zoomed to ${z.from}–${z.to}`);

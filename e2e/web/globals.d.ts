@@ -18,6 +18,7 @@ interface ToraChartProbe {
   requests: number;
   drawnAt: number;
   zoomed: boolean;
+  logY: boolean;
 }
 interface Window {
   __toraCharts?: Record<string, ToraChartProbe>;

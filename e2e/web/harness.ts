@@ -39,7 +39,14 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'apps/server/bin/tora.js'), 'serve'], {
     cwd: ROOT,
-    env: { ...process.env, TORA_DATA_DIR: dataDir, TORA_PORT: String(port), TORA_HOST: '127.0.0.1', TORA_LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      TORA_DATA_DIR: dataDir,
+      TORA_PORT: String(port),
+      TORA_HOST: '127.0.0.1',
+      TORA_LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   // Never leave a server behind when the test process dies.
@@ -127,14 +134,22 @@ export function keyClient(baseUrl: string, apiKey: string) {
 }
 
 /** Signs up (or logs in) through the HTTP API and returns the session cookie header. */
-export async function apiSession(baseUrl: string, email: string, password: string, mode: 'signup' | 'login' = 'signup'): Promise<string> {
+export async function apiSession(
+  baseUrl: string,
+  email: string,
+  password: string,
+  mode: 'signup' | 'login' = 'signup',
+): Promise<string> {
   const res = await fetch(`${baseUrl}/api/auth/${mode}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', origin: baseUrl },
     body: JSON.stringify({ email, password }),
   });
   if (!res.ok) throw new Error(`${mode}: ${res.status} ${await res.text()}`);
-  return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  return res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
 }
 
 export function steps(n: number, start = 0): number[] {
@@ -143,9 +158,8 @@ export function steps(n: number, start = 0): number[] {
 
 /** Waits until every mounted chart of the page has drawn data for the given metrics. */
 export async function waitForCharts(page: Page, names: string[], timeout = 15_000): Promise<void> {
-  await page.waitForFunction(
-    (ns) => ns.every((n) => (window.__toraCharts?.[n]?.xs.length ?? 0) > 0),
-    names,
-    { timeout, polling: 50 },
-  );
+  await page.waitForFunction((ns) => ns.every((n) => (window.__toraCharts?.[n]?.xs.length ?? 0) > 0), names, {
+    timeout,
+    polling: 50,
+  });
 }

@@ -143,7 +143,10 @@ test('the theme toggles to dark and is remembered', async () => {
 
 test('live update: points logged while the page is open appear within 3 s', async () => {
   await waitForCharts(page, Object.keys(data));
-  const before = await page.evaluate(() => ({ to: window.__toraCharts!.loss!.to, requests: window.__toraCharts!.loss!.requests }));
+  const before = await page.evaluate(() => ({
+    to: window.__toraCharts!.loss!.to,
+    requests: window.__toraCharts!.loss!.requests,
+  }));
   assert.equal(before.to, N - 1);
   const client = keyClient(server.url, apiKey);
   const t0 = Date.now();
@@ -153,9 +156,12 @@ test('live update: points logged while the page is open appear within 3 s', asyn
   const after = await page.evaluate(() => window.__toraCharts!.loss!);
   assert.ok(elapsed <= 3000, `appeared after ${elapsed} ms`);
   assert.equal(after.maxs.at(-1), 5);
-  assert.equal(after.counts.reduce((a, b) => a + b, 0), N + 100);
+  assert.equal(
+    after.counts.reduce((a, b) => a + b, 0),
+    N + 100,
+  );
   // Only the new range was fetched: one small extra request, the old buckets kept.
-  assert.equal(after.requests, before.requests + 1);  // A metric that starts mid-run gets its own chart without a reload.
+  assert.equal(after.requests, before.requests + 1); // A metric that starts mid-run gets its own chart without a reload.
   await client.logSeries(experimentId, { grad_norm: { steps: [0, 1, 2], values: [3, 'NaN', 1] } });
   await page.waitForFunction(() => (window.__toraCharts?.grad_norm?.xs.length ?? 0) === 3, null, { timeout: 3000, polling: 50 });
   assert.deepEqual(await page.evaluate(() => window.__toraCharts!.grad_norm!.nanSteps), [1]);

@@ -27,10 +27,15 @@ before(async () => {
   await apiSession(server.url, 'viewer@example.com', 'password123');
   const ws = (await (await call(owner, 'POST', '/workspaces', { name: 'Shared' })).json()) as { id: string };
   workspaceId = ws.id;
-  assert.equal((await call(owner, 'POST', `/workspaces/${ws.id}/members`, { email: 'viewer@example.com', role: 'viewer' })).status, 201);
+  assert.equal(
+    (await call(owner, 'POST', `/workspaces/${ws.id}/members`, { email: 'viewer@example.com', role: 'viewer' })).status,
+    201,
+  );
   const created = await call(owner, 'POST', '/experiments', { name: 'owners-run', workspaceId: ws.id, tags: ['shared'] });
   experimentId = ((await created.json()) as { experiment: { id: string } }).experiment.id;
-  await call(owner, 'POST', `/experiments/${experimentId}/metrics/batch`, { series: { loss: { steps: [0, 1, 2], values: [3, 2, 1] } } });
+  await call(owner, 'POST', `/experiments/${experimentId}/metrics/batch`, {
+    series: { loss: { steps: [0, 1, 2], values: [3, 2, 1] } },
+  });
 
   browser = await launchBrowser();
   ({ page } = await newPage(browser));
@@ -61,7 +66,9 @@ test('an owner manages members in the UI: add, change role, remove', async () =>
   await owner.getByText('editor@example.com is now editor').waitFor();
   await owner.getByRole('button', { name: 'Remove editor@example.com' }).click();
   await owner.getByTestId('confirm').click();
-  await owner.waitForFunction(() => !document.querySelector('[data-testid="member-list"]')!.textContent!.includes('editor@example.com'));
+  await owner.waitForFunction(
+    () => !document.querySelector('[data-testid="member-list"]')!.textContent!.includes('editor@example.com'),
+  );
   // Demoting the only owner is refused by the server, and its message is shown.
   await owner.getByLabel('Role of owner@example.com').selectOption('viewer');
   await owner.getByTestId('toast-error').waitFor();
@@ -120,6 +127,9 @@ test("the server refuses a viewer's direct API calls made with their browser ses
     return [put.status, del.status, log.status];
   }, experimentId);
   assert.deepEqual(statuses, [403, 403, 403]);
-  const after = await page.evaluate(async (id) => (await (await fetch(`/api/experiments/${id}`)).json()) as { name: string }, experimentId);
+  const after = await page.evaluate(
+    async (id) => (await (await fetch(`/api/experiments/${id}`)).json()) as { name: string },
+    experimentId,
+  );
   assert.equal(after.name, 'owners-run');
 });

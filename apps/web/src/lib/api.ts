@@ -128,7 +128,7 @@ export class ApiError extends Error {
 }
 
 /** Decodes a wire number ("NaN", "Infinity", …) into a float. */
-export function num(v: WireNumber | string | null | undefined): number {
+export function num(v: number | string | null | undefined): number {
   if (v === null || v === undefined) return NaN;
   return typeof v === 'number' ? v : Number(v);
 }
@@ -142,7 +142,11 @@ function url(path: string, query?: Query): string {
   return `/api${path}${qs ? `?${qs}` : ''}`;
 }
 
-async function request<T>(method: string, path: string, opts: { query?: Query; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
+async function request<T>(
+  method: string,
+  path: string,
+  opts: { query?: Query; body?: unknown; signal?: AbortSignal } = {},
+): Promise<T> {
   let res: Response;
   try {
     res = await fetch(url(path, opts.query), {
@@ -171,8 +175,10 @@ const send = <T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown
 export const api = {
   setup: () => get<{ hasUsers: boolean; signupOpen: boolean }>('/auth/setup'),
   me: () => get<{ user: User }>('/auth/me').then((r) => r.user),
-  signup: (email: string, password: string) => send<{ user: User }>('POST', '/auth/signup', { email, password }).then((r) => r.user),
-  login: (email: string, password: string) => send<{ user: User }>('POST', '/auth/login', { email, password }).then((r) => r.user),
+  signup: (email: string, password: string) =>
+    send<{ user: User }>('POST', '/auth/signup', { email, password }).then((r) => r.user),
+  login: (email: string, password: string) =>
+    send<{ user: User }>('POST', '/auth/login', { email, password }).then((r) => r.user),
   logout: () => send<{ success: true }>('POST', '/auth/logout'),
 
   listKeys: () => get<{ keys: ApiKey[] }>('/keys').then((r) => r.keys),
@@ -181,7 +187,8 @@ export const api = {
 
   listWorkspaces: () => get<{ workspaces: Workspace[] }>('/workspaces').then((r) => r.workspaces),
   createWorkspace: (name: string, description?: string) => send<Workspace>('POST', '/workspaces', { name, description }),
-  updateWorkspace: (id: string, patch: { name?: string; description?: string }) => send<Workspace>('PUT', `/workspaces/${id}`, patch),
+  updateWorkspace: (id: string, patch: { name?: string; description?: string }) =>
+    send<Workspace>('PUT', `/workspaces/${id}`, patch),
   deleteWorkspace: (id: string) => send<{ success: true }>('DELETE', `/workspaces/${id}`),
   listMembers: (id: string) => get<{ members: Member[] }>(`/workspaces/${id}/members`).then((r) => r.members),
   addMember: (id: string, email: string, role: Role) => send<Member>('POST', `/workspaces/${id}/members`, { email, role }),
@@ -213,7 +220,10 @@ export const api = {
     get<{ metrics: MetricSummary[] }>(`/experiments/${id}/metrics`, undefined, signal).then((r) => r.metrics),
   series: (id: string, q: { name: string; from?: number; to?: number; budget: number }, signal?: AbortSignal) =>
     get<BucketedSeries>(`/experiments/${id}/metrics/series`, q, signal),
-  raw: (id: string, q: { name: string; limit?: number; cursor?: string | null; from?: number; to?: number }, signal?: AbortSignal) =>
-    get<{ name: string; points: RawPoint[]; nextCursor: string | null }>(`/experiments/${id}/metrics/raw`, q, signal),
+  raw: (
+    id: string,
+    q: { name: string; limit?: number; cursor?: string | null; from?: number; to?: number },
+    signal?: AbortSignal,
+  ) => get<{ name: string; points: RawPoint[]; nextCursor: string | null }>(`/experiments/${id}/metrics/raw`, q, signal),
   csvUrl: (id: string, name?: string) => url(`/experiments/${id}/metrics/csv`, { name }),
 };

@@ -1,10 +1,9 @@
-import type { WireNumber } from './api';
 import { num } from './api';
 
 /** Compact, honest number formatting: NaN and ±Infinity spelled out, no false precision. */
-export function formatNumber(v: WireNumber | string | number | null | undefined): string {
+export function formatNumber(v: number | string | null | undefined): string {
   if (v === null || v === undefined) return '—';
-  const n = num(v as WireNumber);
+  const n = num(v);
   if (Number.isNaN(n)) return 'NaN';
   if (n === Infinity) return '+Inf';
   if (n === -Infinity) return '−Inf';
@@ -15,7 +14,13 @@ export function formatNumber(v: WireNumber | string | number | null | undefined)
 
 // One formatter for all dates: toLocaleString with options builds a new one per call, which is
 // too slow for a table that formats dozens of cells per scroll frame.
-const dateFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const dateFormat = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
 
 export function formatDate(iso: string | null): string {
   return iso ? dateFormat.format(new Date(iso)) : '—';

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { BucketedSeries } from '$lib/api';
 import { appendEnvelope, forLog, smooth, toEnvelope } from './envelope';
 
-function series(buckets: Partial<BucketedSeries['buckets']> & { count: number[] }, extra: Partial<BucketedSeries> = {}): BucketedSeries {
+function series(
+  buckets: Partial<BucketedSeries['buckets']> & { count: number[] },
+  extra: Partial<BucketedSeries> = {},
+): BucketedSeries {
   const n = buckets.count.length;
   const fill = <T>(v: T): T[] => Array.from({ length: n }, () => v);
   return {
@@ -74,7 +77,17 @@ describe('toEnvelope', () => {
   });
 
   it('handles all-NaN buckets (null min/max) without inventing a value', () => {
-    const e = toEnvelope(series({ count: [2], firstValue: ['NaN'], lastValue: ['NaN'], minValue: [null], maxValue: [null], nanCount: [2], firstNanStep: [7] }));
+    const e = toEnvelope(
+      series({
+        count: [2],
+        firstValue: ['NaN'],
+        lastValue: ['NaN'],
+        minValue: [null],
+        maxValue: [null],
+        nanCount: [2],
+        firstNanStep: [7],
+      }),
+    );
     expect(e.lines).toEqual([null]);
     expect(e.nanSteps).toEqual([7]);
   });

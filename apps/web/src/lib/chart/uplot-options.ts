@@ -13,7 +13,13 @@ export interface ChartColors {
 export function themeColors(el: Element): ChartColors {
   const css = getComputedStyle(el);
   const v = (name: string) => css.getPropertyValue(name).trim();
-  return { line: v('--chart-line'), band: v('--chart-band'), axis: v('--text-muted'), grid: v('--border'), marker: v('--danger') };
+  return {
+    line: v('--chart-line'),
+    band: v('--chart-band'),
+    axis: v('--text-muted'),
+    grid: v('--border'),
+    marker: v('--danger'),
+  };
 }
 
 /**

@@ -52,5 +52,7 @@ export class ExperimentLive {
 }
 
 function changed(a: MetricSummary[], b: MetricSummary[]): boolean {
-  return a.length !== b.length || a.some((m, i) => m.name !== b[i]!.name || m.count !== b[i]!.count || m.lastStep !== b[i]!.lastStep);
+  return (
+    a.length !== b.length || a.some((m, i) => m.name !== b[i]!.name || m.count !== b[i]!.count || m.lastStep !== b[i]!.lastStep)
+  );
 }

@@ -42,7 +42,9 @@ class Session {
   async refreshWorkspaces(): Promise<void> {
     this.workspaces = await api.listWorkspaces();
     const remembered = localStorage.getItem(WORKSPACE_KEY);
-    const pick = [this.currentId, remembered, this.user?.defaultWorkspaceId].find((id) => id && this.workspaces.some((w) => w.id === id));
+    const pick = [this.currentId, remembered, this.user?.defaultWorkspaceId].find(
+      (id) => id && this.workspaces.some((w) => w.id === id),
+    );
     this.currentId = pick ?? this.workspaces[0]?.id ?? null;
   }
 
