@@ -281,7 +281,10 @@ const header = [
   '',
   `Command: \`npm run build -w apps/server && npm run build -w apps/web && node --import tsx bench/web/run.ts\``,
   '',
-  `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, headless Debian Chromium (1280×800), SQLite, server and browser on the same machine. Run at ${new Date().toISOString()}.`,
+  `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, headless Debian Chromium (1280×800), SQLite, server and browser on the same machine. Run at ${new Date().toISOString()}; load average at the end ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' / ')} (other jobs share the machine, so frame times vary between runs).`,
   '',
 ];
 // Formatted like every other file, so the repo's `prettier --check` stays green after a run.

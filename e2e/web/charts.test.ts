@@ -74,6 +74,16 @@ test('NaN and ±Infinity are markers, not holes', async () => {
   await page.getByText('1 NaN value').waitFor();
 });
 
+test('hovering a chart shows the value under the cursor with its bucket range', async () => {
+  const over = page.locator('[data-metric="odd"] .u-over');
+  const box = (await over.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.25, box.y + box.height / 2);
+  const caption = page.locator('[data-metric="odd"] figcaption');
+  await caption.getByText(/^steps? \d+/).waitFor();
+  assert.match(await caption.innerText(), /steps? \d+(–\d+)?: \d/);
+  await page.mouse.move(0, 0);
+});
+
 test('zooming re-queries the server for the zoomed step range at the same pixel budget', async () => {
   const before = await page.evaluate(() => window.__toraCharts!.big!);
   const over = page.locator('[data-metric="big"] .u-over');
