@@ -6,7 +6,7 @@ import type { Points } from './blocks.js';
  * whole numbers of windows merge these instead of decoding points, so a 10^6-point series is
  * downsampled from ~10^4 summaries.
  */
-export const WINDOW_STEPS = 128;
+export const WINDOW_STEPS = 64;
 
 /** Float64 fields per window, in this order. */
 export const W_FIELDS = 12;
