@@ -125,6 +125,32 @@ describe.each(DIALECTS)('experiments API on %s', (dialect) => {
     expect(byAcc.experiments[0].latestMetrics).toEqual({ acc: 0.6 });
   });
 
+  it('sorts by a hyperparameter (numbers, then strings, then missing) and by status, and counts matches', async () => {
+    const ws = (await call(server.app, alice, 'POST', '/api/workspaces', { name: 'hp-sort' })).json().id as string;
+    const make = (name: string, hyperparams: Record<string, unknown>) =>
+      createExperiment(server.app, alice, { name, workspaceId: ws, hyperparams });
+    await make('lr-small', { lr: 0.001, opt: 'adam' });
+    await make('lr-big', { lr: 0.1 });
+    await make('lr-text', { lr: 'auto' });
+    await make('no-lr', { batch: 32 });
+    const mid = await make('lr-mid', { lr: 0.01 });
+    await call(server.app, alice, 'PUT', `/api/experiments/${mid}`, { hyperparams: { lr: 0.05 }, status: 'finished' });
+
+    const names = async (q: string) => {
+      const body = (await call(server.app, alice, 'GET', `/api/experiments?workspace=${ws}&${q}`)).json();
+      return { names: body.experiments.map((e: { name: string }) => e.name), total: body.total };
+    };
+    expect(await names('sort=hp:lr')).toEqual({ names: ['lr-small', 'lr-mid', 'lr-big', 'lr-text', 'no-lr'], total: 5 });
+    expect((await names('sort=hp:lr&order=desc')).names.slice(0, 3)).toEqual(['lr-big', 'lr-mid', 'lr-small']);
+    expect((await names('sort=status&limit=1')).names).toEqual(['lr-mid']); // finished < running
+    expect(await names('sort=status&limit=2&startwith=lr-')).toMatchObject({ total: 4 });
+
+    const columns = (await call(server.app, alice, 'GET', `/api/workspaces/${ws}/columns`)).json();
+    expect(columns).toEqual({ hyperparams: ['batch', 'lr', 'opt'], metrics: [] });
+    await call(server.app, alice, 'POST', `/api/experiments/${mid}/metrics/batch`, { series: { val_acc: { values: [0.5] } } });
+    expect((await call(server.app, alice, 'GET', `/api/workspaces/${ws}/columns`)).json().metrics).toEqual(['val_acc']);
+  });
+
   it('reports a silent running experiment as crashed', async () => {
     let now = Date.now();
     const local = await startTestServer(dialect, { TORA_CRASH_AFTER_SECONDS: '60' }, { clock: () => now });

@@ -185,6 +185,28 @@ describe.each(DIALECTS)('metrics API on %s', (dialect) => {
     expect(narrow.buckets.maxValue[3]).toBe(1e6);
   });
 
+  it('buckets by wall time with x=time', async () => {
+    const id = await createExperiment(server.app, alice);
+    const t0 = Date.UTC(2026, 0, 1);
+    // Steps 0..99 at 1 s apart, but steps 50..99 logged an hour later (a resumed run).
+    const steps = Array.from({ length: 100 }, (_, i) => i);
+    const times = steps.map((s) => t0 + s * 1000 + (s >= 50 ? 3_600_000 : 0));
+    const values = steps.map((s) => (s === 70 ? 999 : s));
+    await batch(id, { series: { loss: { steps, values, times } } });
+    const res = await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/series?name=loss&x=time&budget=4`);
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({ x: 'time', from: t0, to: times[99], pointCount: 100 });
+    // Four time buckets: the first and the last hold the two sessions; the middle ones are empty.
+    expect(body.buckets.count).toEqual([50, 50]);
+    expect(body.buckets.firstStep).toEqual([t0, times[50]]);
+    expect(body.buckets.maxValue).toEqual([49, 999]);
+    expect(body.buckets.maxStep[1]).toBe(times[70]);
+    const byStep = (await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/series?name=loss&budget=4`)).json();
+    expect(byStep.x).toBe('step');
+    expect(byStep.buckets.count).toEqual([25, 25, 25, 25]);
+  });
+
   it('merges many tiny batches into few blocks without losing or reordering points', async () => {
     const id = await createExperiment(server.app, alice);
     for (let b = 0; b < 40; b++) {

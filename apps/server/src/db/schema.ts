@@ -60,6 +60,14 @@ export interface ExperimentsTable {
   last_activity_at: number;
 }
 
+export interface ExperimentHyperparamsTable {
+  experiment_id: string;
+  key: string;
+  /** Numbers and booleans (as 0/1); NULL for strings and nulls. */
+  num_value: number | null;
+  text_value: string | null;
+}
+
 export interface ExperimentTagsTable {
   experiment_id: string;
   tag: string;
@@ -130,6 +138,7 @@ export interface DB {
   workspace_members: WorkspaceMembersTable;
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
+  experiment_hyperparams: ExperimentHyperparamsTable;
   metric_series: MetricSeriesTable;
   metric_blocks: MetricBlocksTable;
   metric_batches: MetricBatchesTable;

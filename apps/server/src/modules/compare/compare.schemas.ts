@@ -1,46 +1,10 @@
-import { Type, type TSchema } from '@sinclair/typebox';
-import { IsoDate, Uuid } from '../../lib/schemas.js';
+import { Type } from '@sinclair/typebox';
+import { Uuid } from '../../lib/schemas.js';
 import { LIMITS } from '../metrics/ingest.js';
+import { BucketedSeries, Nullable, WireNumber } from '../metrics/metrics.schemas.js';
 import { MAX_COMPARE_EXPERIMENTS, MAX_COMPARE_METRICS } from './compare.service.js';
 
-const WireNumber = Type.Union([Type.Number(), Type.Literal('NaN'), Type.Literal('Infinity'), Type.Literal('-Infinity')]);
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 export const Direction = Type.Union([Type.Literal('min'), Type.Literal('max')]);
-
-// The same shape as GET /experiments/{id}/metrics/series (a test pins the two together).
-const BucketedSeries = Type.Object({
-  name: Type.String(),
-  from: Type.Number(),
-  to: Type.Number(),
-  budget: Type.Integer(),
-  bucketStart: Type.Number(),
-  bucketWidth: Type.Number(),
-  pointCount: Type.Integer(),
-  summary: Type.Object({
-    name: Type.String(),
-    count: Type.Integer(),
-    firstStep: Type.Number(),
-    lastStep: Type.Number(),
-    lastValue: WireNumber,
-    min: Nullable(WireNumber),
-    max: Nullable(WireNumber),
-    nanCount: Type.Integer(),
-    updatedAt: IsoDate,
-  }),
-  buckets: Type.Object({
-    count: Type.Array(Type.Integer()),
-    firstStep: Type.Array(Type.Number()),
-    firstValue: Type.Array(WireNumber),
-    lastStep: Type.Array(Type.Number()),
-    lastValue: Type.Array(WireNumber),
-    minStep: Type.Array(Nullable(Type.Number())),
-    minValue: Type.Array(Nullable(WireNumber)),
-    maxStep: Type.Array(Nullable(Type.Number())),
-    maxValue: Type.Array(Nullable(WireNumber)),
-    nanCount: Type.Array(Type.Integer()),
-    firstNanStep: Type.Array(Nullable(Type.Number())),
-  }),
-});
 
 const Delta = Type.Object({
   last: Nullable(Type.Number()),

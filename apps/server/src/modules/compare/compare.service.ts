@@ -5,7 +5,7 @@ import { toWire, type WireNumber } from '../../lib/numbers.js';
 import type { ExperimentRow } from '../experiments/experiments.repository.js';
 import { effectiveStatus } from '../experiments/experiments.service.js';
 import type { Hyperparam } from '../experiments/hyperparams.js';
-import { bucketSeries, type BucketedSeries } from '../metrics/metrics.read.service.js';
+import { bucketSeries, type BucketedSeries } from '../metrics/metrics.buckets.service.js';
 import type { SeriesRow } from '../metrics/metrics.repository.js';
 import { WINDOW_STEPS } from '../metrics/windows.js';
 import * as repo from './compare.repository.js';

@@ -1,12 +1,41 @@
 import { sql, type Kysely } from 'kysely';
 import type { DialectHelpers } from '../../db/dialect.js';
 import type { DB, ExperimentsTable } from '../../db/schema.js';
+import type { Hyperparam } from './hyperparams.js';
 
 export type ExperimentRow = ExperimentsTable;
 
-export async function insertExperiment(db: Kysely<DB>, row: ExperimentRow, tags: readonly string[]): Promise<void> {
+export async function insertExperiment(
+  db: Kysely<DB>,
+  row: ExperimentRow,
+  tags: readonly string[],
+  hyperparams: readonly Hyperparam[],
+): Promise<void> {
   await db.insertInto('experiments').values(row).execute();
   await replaceTags(db, row.id, tags);
+  await replaceHyperparams(db, row.id, hyperparams);
+}
+
+/** The per-key copy of an experiment's hyperparameters, used for sorting and column lists. */
+export async function replaceHyperparams(
+  db: Kysely<DB>,
+  experimentId: string,
+  hyperparams: readonly Hyperparam[],
+): Promise<void> {
+  await db.deleteFrom('experiment_hyperparams').where('experiment_id', '=', experimentId).execute();
+  if (hyperparams.length === 0) return;
+  const rows = hyperparams.map(({ key, value }) => ({
+    experiment_id: experimentId,
+    key,
+    num_value: typeof value === 'number' ? value : typeof value === 'boolean' ? Number(value) : null,
+    text_value: typeof value === 'string' ? value : null,
+  }));
+  // Chunked so one statement stays under SQLite's bound-parameter limit.
+  for (let i = 0; i < rows.length; i += 200)
+    await db
+      .insertInto('experiment_hyperparams')
+      .values(rows.slice(i, i + 200))
+      .execute();
 }
 
 export async function replaceTags(db: Kysely<DB>, experimentId: string, tags: readonly string[]): Promise<void> {
@@ -33,9 +62,13 @@ export async function deleteExperiment(db: Kysely<DB>, id: string): Promise<void
   await db.deleteFrom('metric_series').where('experiment_id', '=', id).execute();
   await db.deleteFrom('metric_batches').where('experiment_id', '=', id).execute();
   await db.deleteFrom('experiment_tags').where('experiment_id', '=', id).execute();
+  await db.deleteFrom('experiment_hyperparams').where('experiment_id', '=', id).execute();
   await db.updateTable('experiments').set({ reference_id: null }).where('reference_id', '=', id).execute();
   await db.deleteFrom('experiments').where('id', '=', id).execute();
 }
+
+export type ListSort =
+  { by: 'created' | 'updated' | 'name' | 'status' } | { by: 'metric'; metric: string } | { by: 'hp'; key: string };
 
 export interface ListFilter {
   workspaceIds: readonly string[];
@@ -43,16 +76,11 @@ export interface ListFilter {
   tags: readonly string[];
   statuses: readonly string[];
   crashedBefore: number;
-  sort: { by: 'created' | 'updated' | 'name' } | { by: 'metric'; metric: string };
-  order: 'asc' | 'desc';
-  offset: number;
-  limit: number;
 }
 
-/** One page of experiments in the given workspaces (the caller's access was checked by the service). */
-export async function listExperiments(db: Kysely<DB>, dialect: DialectHelpers, f: ListFilter): Promise<ExperimentRow[]> {
-  if (f.workspaceIds.length === 0) return [];
-  let q = db.selectFrom('experiments as e').selectAll('e').where('e.workspace_id', 'in', f.workspaceIds);
+/** Experiments in the given workspaces matching the filter (access was checked by the service). */
+function filtered(db: Kysely<DB>, dialect: DialectHelpers, f: ListFilter) {
+  let q = db.selectFrom('experiments as e').where('e.workspace_id', 'in', f.workspaceIds);
   if (f.nameContains) {
     const needle = f.nameContains;
     q = q.where((eb) => dialect.containsIgnoreCase(eb, eb.ref('e.name'), needle));
@@ -79,19 +107,68 @@ export async function listExperiments(db: Kysely<DB>, dialect: DialectHelpers, f
       return eb.or(ors);
     });
   }
+  return q;
+}
+
+export async function countExperiments(db: Kysely<DB>, dialect: DialectHelpers, f: ListFilter): Promise<number> {
+  if (f.workspaceIds.length === 0) return 0;
+  const row = await filtered(db, dialect, f)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** One page of experiments; rows without the sorted metric or hyperparameter come last either way. */
+export async function listExperiments(
+  db: Kysely<DB>,
+  dialect: DialectHelpers,
+  f: ListFilter & { sort: ListSort; order: 'asc' | 'desc'; offset: number; limit: number },
+): Promise<ExperimentRow[]> {
+  if (f.workspaceIds.length === 0) return [];
   const dir = f.order;
-  if (f.sort.by === 'metric') {
-    const metric = f.sort.metric;
+  let q = filtered(db, dialect, f).selectAll('e');
+  const sort = f.sort;
+  if (sort.by === 'metric') {
     q = q
-      .leftJoin('metric_series as s', (join) => join.onRef('s.experiment_id', '=', 'e.id').on('s.name', '=', metric))
-      // Experiments without the metric (or whose last value is NaN) sort last either way.
+      .leftJoin('metric_series as s', (join) => join.onRef('s.experiment_id', '=', 'e.id').on('s.name', '=', sort.metric))
       .orderBy(sql`case when s.last_value is null then 1 else 0 end`)
       .orderBy('s.last_value', dir);
+  } else if (sort.by === 'hp') {
+    q = q
+      .leftJoin('experiment_hyperparams as h', (join) => join.onRef('h.experiment_id', '=', 'e.id').on('h.key', '=', sort.key))
+      // Numbers first (by value), then strings (by text), then experiments without the key.
+      .orderBy(sql`case when h.num_value is not null then 0 when h.text_value is not null then 1 else 2 end`)
+      .orderBy('h.num_value', dir)
+      .orderBy('h.text_value', dir);
   } else {
-    const column = f.sort.by === 'created' ? 'e.created_at' : f.sort.by === 'updated' ? 'e.updated_at' : 'e.name';
-    q = q.orderBy(column, dir);
+    const column = { created: 'e.created_at', updated: 'e.updated_at', name: 'e.name', status: 'e.status' } as const;
+    q = q.orderBy(column[sort.by], dir);
   }
   return q.orderBy('e.id', dir).limit(f.limit).offset(f.offset).execute();
+}
+
+/** Every hyperparameter key and metric name used by experiments of a workspace, for column pickers. */
+export async function workspaceColumns(
+  db: Kysely<DB>,
+  workspaceId: string,
+): Promise<{ hyperparams: string[]; metrics: string[] }> {
+  const experiments = db.selectFrom('experiments').select('id').where('workspace_id', '=', workspaceId);
+  const keys = await db
+    .selectFrom('experiment_hyperparams')
+    .select('key')
+    .distinct()
+    .where('experiment_id', 'in', experiments)
+    .orderBy('key')
+    .execute();
+  const names = await db
+    .selectFrom('metric_series')
+    .select('name')
+    .distinct()
+    .where('experiment_id', 'in', experiments)
+    .where('point_count', '>', 0)
+    .orderBy('name')
+    .execute();
+  return { hyperparams: keys.map((k) => k.key), metrics: names.map((n) => n.name) };
 }
 
 export function seriesSummaries(db: Kysely<DB>, experimentIds: readonly string[]) {

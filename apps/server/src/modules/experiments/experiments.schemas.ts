@@ -85,8 +85,8 @@ export const ListQuery = Type.Object({
   status: Type.Optional(Type.String({ pattern: '^(running|finished|failed|crashed)(,(running|finished|failed|crashed))*$' })),
   sort: Type.Optional(
     Type.String({
-      pattern: '^-?(created|updated|name|metric:.+)$',
-      description: 'created, updated, name, or metric:<name> (last value); a leading - sorts descending',
+      pattern: '^-?(created|updated|name|status|metric:.+|hp:.+)$',
+      description: 'created, updated, name, status, metric:<name> (last value) or hp:<key>; a leading - sorts descending',
     }),
   ),
   order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
@@ -97,4 +97,5 @@ export const ListQuery = Type.Object({
 export const ExperimentList = Type.Object({
   experiments: Type.Array(Experiment),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
+  total: Type.Integer({ description: 'How many experiments match the filters, over all pages' }),
 });

@@ -84,12 +84,13 @@ export async function createExperiment(
   if (body.referenceId) await experimentForCaller(ctx, caller, body.referenceId, 'viewer');
   const now = ctx.clock();
   const tags = uniqueTags(body.tags);
+  const hyperparams = normalizeHyperparams(body.hyperparams);
   const row: ExperimentRow = {
     id: ctx.newId(),
     workspace_id: workspaceId,
     name: body.name.trim(),
     description: body.description ?? '',
-    hyperparams: JSON.stringify(normalizeHyperparams(body.hyperparams)),
+    hyperparams: JSON.stringify(hyperparams),
     tags: JSON.stringify(tags),
     visibility: body.visibility ?? 'PRIVATE',
     status: body.status ?? 'running',
@@ -99,7 +100,7 @@ export async function createExperiment(
     updated_at: now,
     last_activity_at: now,
   };
-  await ctx.db.transaction().execute((trx) => repo.insertExperiment(trx, row, tags));
+  await ctx.db.transaction().execute((trx) => repo.insertExperiment(trx, row, tags, hyperparams));
   return toExperimentDto(ctx, row, []);
 }
 
@@ -124,12 +125,14 @@ export async function updateExperiment(
     patch.status = body.status;
     patch.last_activity_at = now;
   }
-  if (body.hyperparams !== undefined) patch.hyperparams = JSON.stringify(normalizeHyperparams(body.hyperparams));
+  const hyperparams = body.hyperparams === undefined ? undefined : normalizeHyperparams(body.hyperparams);
+  if (hyperparams !== undefined) patch.hyperparams = JSON.stringify(hyperparams);
   const tags = body.tags === undefined ? undefined : uniqueTags(body.tags);
   if (tags !== undefined) patch.tags = JSON.stringify(tags);
   await ctx.db.transaction().execute(async (trx) => {
     await repo.updateExperiment(trx, id, patch);
     if (tags !== undefined) await repo.replaceTags(trx, id, tags);
+    if (hyperparams !== undefined) await repo.replaceHyperparams(trx, id, hyperparams);
   });
   const row = await repo.findExperiment(ctx.db, id);
   if (!row) throw notFound('EXPERIMENT_NOT_FOUND', 'Experiment');
@@ -163,7 +166,7 @@ export async function listExperiments(
   ctx: AppContext,
   caller: Caller,
   query: Static<typeof ListQuery>,
-): Promise<{ experiments: ExperimentDto[]; nextCursor: string | null }> {
+): Promise<{ experiments: ExperimentDto[]; nextCursor: string | null; total: number }> {
   let workspaceIds: string[];
   if (query.workspace) {
     await requireRole(ctx.db, caller.userId, query.workspace, 'viewer');
@@ -176,23 +179,27 @@ export async function listExperiments(
   const statuses = query.status ? query.status.split(',') : [];
   const descending = query.sort?.startsWith('-') ?? false;
   const sortParam = (descending ? query.sort?.slice(1) : query.sort) ?? 'created';
-  const sort = sortParam.startsWith('metric:')
-    ? ({ by: 'metric', metric: sortParam.slice('metric:'.length) } as const)
-    : ({ by: sortParam as 'created' | 'updated' | 'name' } as const);
-  const order = query.order ?? (descending ? 'desc' : sort.by === 'name' ? 'asc' : 'desc');
+  const sort: repo.ListSort = sortParam.startsWith('metric:')
+    ? { by: 'metric', metric: sortParam.slice('metric:'.length) }
+    : sortParam.startsWith('hp:')
+      ? { by: 'hp', key: sortParam.slice('hp:'.length) }
+      : { by: sortParam as 'created' | 'updated' | 'name' | 'status' };
+  // Names, statuses and hyperparameters read naturally A→Z / small→large; times and metrics newest/largest first.
+  const ascendingByDefault = sort.by === 'name' || sort.by === 'status' || sort.by === 'hp';
+  const order = query.order ?? (descending ? 'desc' : ascendingByDefault ? 'asc' : 'desc');
   const limit = query.limit ?? 50;
   const offset = decodeCursor(query.cursor);
-  const rows = await repo.listExperiments(ctx.db, ctx.dialect, {
+  const filter: repo.ListFilter = {
     workspaceIds,
     nameContains: query.startwith?.trim() || undefined,
     tags,
     statuses,
     crashedBefore: ctx.clock() - ctx.config.crashAfterSeconds * 1000,
-    sort,
-    order,
-    offset,
-    limit: limit + 1,
-  });
+  };
+  const [rows, total] = await Promise.all([
+    repo.listExperiments(ctx.db, ctx.dialect, { ...filter, sort, order, offset, limit: limit + 1 }),
+    repo.countExperiments(ctx.db, ctx.dialect, filter),
+  ]);
   const page = rows.slice(0, limit);
   const series = await repo.seriesSummaries(
     ctx.db,
@@ -207,5 +214,6 @@ export async function listExperiments(
   return {
     experiments: page.map((r) => toExperimentDto(ctx, r, byExperiment.get(r.id) ?? [])),
     nextCursor: rows.length > limit ? encodeCursor(offset + limit) : null,
+    total,
   };
 }

@@ -30,10 +30,12 @@ export class Bucketer {
     readonly from: number,
     readonly to: number,
     readonly budget: number,
+    /** false when x is not the step (time buckets): window summaries do not apply. */
+    useWindows = true,
   ) {
     const raw = (to - from + 1) / budget;
     // Wide buckets are whole, aligned windows, so window summaries fall wholly in one bucket.
-    this.windowed = raw >= WINDOW_STEPS;
+    this.windowed = useWindows && raw >= WINDOW_STEPS;
     if (this.windowed) {
       this.start = Math.floor(from / WINDOW_STEPS) * WINDOW_STEPS;
       this.width = Math.ceil((to - this.start + 1) / budget / WINDOW_STEPS) * WINDOW_STEPS;

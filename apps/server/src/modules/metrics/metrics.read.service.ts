@@ -4,8 +4,6 @@ import { toWire, type WireNumber } from '../../lib/numbers.js';
 import { iso } from '../../lib/schemas.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
 import { decode, type Points } from './blocks.js';
-import { Bucketer } from './buckets.js';
-import { decodeWindows } from './windows.js';
 import * as repo from './metrics.repository.js';
 
 export interface MetricSummary {
@@ -37,137 +35,16 @@ export async function listMetrics(ctx: AppContext, caller: Caller, experimentId:
   return (await repo.listSeries(ctx.db, experimentId)).map(toSummary);
 }
 
-async function seriesForCaller(ctx: AppContext, caller: Caller, experimentId: string, name: string): Promise<repo.SeriesRow> {
+export async function seriesForCaller(
+  ctx: AppContext,
+  caller: Caller,
+  experimentId: string,
+  name: string,
+): Promise<repo.SeriesRow> {
   await experimentForCaller(ctx, caller, experimentId, 'viewer');
   const series = await repo.findSeries(ctx.db, experimentId, name);
   if (!series) throw notFound('METRIC_NOT_FOUND', `Metric "${name}"`);
   return series;
-}
-
-export interface BucketedSeries {
-  name: string;
-  from: number;
-  to: number;
-  budget: number;
-  /** Bucket k covers steps [bucketStart + k·bucketWidth, bucketStart + (k+1)·bucketWidth). */
-  bucketStart: number;
-  bucketWidth: number;
-  /** Points inside [from, to]. */
-  pointCount: number;
-  summary: MetricSummary;
-  /** Non-empty buckets only, as parallel arrays. min/max are null where a bucket holds only NaN. */
-  buckets: {
-    count: number[];
-    firstStep: number[];
-    firstValue: WireNumber[];
-    lastStep: number[];
-    lastValue: WireNumber[];
-    minStep: (number | null)[];
-    minValue: (WireNumber | null)[];
-    maxStep: (number | null)[];
-    maxValue: (WireNumber | null)[];
-    nanCount: number[];
-    firstNanStep: (number | null)[];
-  };
-}
-
-const DATA_CHUNK = 500;
-
-/** Reads one series downsampled to at most `budget` buckets over [from, to]. */
-export async function readBuckets(
-  ctx: AppContext,
-  caller: Caller,
-  experimentId: string,
-  q: { name: string; from?: number; to?: number; budget: number },
-): Promise<BucketedSeries> {
-  const series = await seriesForCaller(ctx, caller, experimentId, q.name);
-  return bucketSeries(ctx, series, q);
-}
-
-/**
- * The bucketing behind `readBuckets`, without the access check: for callers (compare,
- * analysis) that have already checked access to the series' experiment.
- */
-export async function bucketSeries(
-  ctx: AppContext,
-  series: repo.SeriesRow,
-  q: { from?: number; to?: number; budget: number },
-): Promise<BucketedSeries> {
-  const from = q.from ?? series.first_step;
-  const to = q.to ?? series.last_step;
-  if (to < from) throw badRequest('query.to must not be less than query.from', [{ path: 'query.to', message: 'less than from' }]);
-  const b = new Bucketer(from, to, q.budget);
-  const summaries = await repo.blockSummaries(ctx.db, series.id, from, to);
-  const needData: number[] = [];
-  // Blocks whose whole windows were merged from summaries: only their edge points get decoded.
-  const windowed = new Set<number>();
-  for (const block of summaries) {
-    if (b.fitsOneBucket(block)) {
-      b.addSummary(block);
-    } else if (b.windowed && block.windows !== null) {
-      b.addWindows(decodeWindows(block.windows));
-      windowed.add(block.seq);
-      if (block.step_min < b.fullFrom || block.step_max > b.fullTo) needData.push(block.seq);
-    } else {
-      needData.push(block.seq);
-    }
-  }
-  const add = (row: { seq: number; data: Uint8Array }): void => b.addPoints(decode(row.data, null), windowed.has(row.seq));
-  if (needData.length === summaries.length && needData.length > 0) {
-    // Every block needs its points: one range scan beats a long IN list.
-    for (let seq = needData[0]!; seq <= needData[needData.length - 1]!;) {
-      const rows = await repo.blocksFrom(ctx.db, series.id, seq, DATA_CHUNK);
-      if (rows.length === 0) break;
-      for (const row of rows) if (row.step_max >= from && row.step_min <= to) add(row);
-      seq = rows[rows.length - 1]!.seq + 1;
-    }
-  } else {
-    for (let i = 0; i < needData.length; i += DATA_CHUNK) {
-      for (const row of await repo.blockData(ctx.db, series.id, needData.slice(i, i + DATA_CHUNK))) add(row);
-    }
-  }
-  const out: BucketedSeries['buckets'] = {
-    count: [],
-    firstStep: [],
-    firstValue: [],
-    lastStep: [],
-    lastValue: [],
-    minStep: [],
-    minValue: [],
-    maxStep: [],
-    maxValue: [],
-    nanCount: [],
-    firstNanStep: [],
-  };
-  let pointCount = 0;
-  for (let k = 0; k < q.budget; k++) {
-    const count = b.count[k]!;
-    if (count === 0) continue;
-    pointCount += count;
-    const hasValue = !Number.isNaN(b.minStep[k]!);
-    out.count.push(count);
-    out.firstStep.push(b.firstStep[k]!);
-    out.firstValue.push(toWire(b.firstValue[k]!));
-    out.lastStep.push(b.lastStep[k]!);
-    out.lastValue.push(toWire(b.lastValue[k]!));
-    out.minStep.push(hasValue ? b.minStep[k]! : null);
-    out.minValue.push(hasValue ? toWire(b.minValue[k]!) : null);
-    out.maxStep.push(hasValue ? b.maxStep[k]! : null);
-    out.maxValue.push(hasValue ? toWire(b.maxValue[k]!) : null);
-    out.nanCount.push(b.nanCount[k]!);
-    out.firstNanStep.push(b.nanCount[k]! > 0 ? b.firstNanStep[k]! : null);
-  }
-  return {
-    name: series.name,
-    from,
-    to,
-    budget: q.budget,
-    bucketStart: b.start,
-    bucketWidth: b.width,
-    pointCount,
-    summary: toSummary(series),
-    buckets: out,
-  };
 }
 
 export interface RawPoint {

@@ -6,10 +6,9 @@ import { IdParams, IsoDate, responses } from '../../lib/schemas.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import { LIMITS, parseBatch } from './ingest.js';
 import { ingestBatch } from './metrics.ingest.service.js';
-import { exportCsv, listMetrics, readBuckets, readRaw } from './metrics.read.service.js';
-
-const WireNumber = Type.Union([Type.Number(), Type.Literal('NaN'), Type.Literal('Infinity'), Type.Literal('-Infinity')]);
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+import { readBuckets } from './metrics.buckets.service.js';
+import { exportCsv, listMetrics, readRaw } from './metrics.read.service.js';
+import { BucketedSeries, MetricSummary, Nullable, WireNumber } from './metrics.schemas.js';
 
 const RowPoint = Type.Object(
   {
@@ -49,39 +48,18 @@ const BatchBody = Type.Union([Type.Array(RowPoint), ColumnarBatch], {
     `metric names up to ${LIMITS.maxNameLength} characters, metadata up to ${LIMITS.maxMetadataBytes} bytes per point.`,
 });
 
-const MetricSummary = Type.Object({
-  name: Type.String(),
-  count: Type.Integer(),
-  firstStep: Type.Number(),
-  lastStep: Type.Number(),
-  lastValue: WireNumber,
-  min: Nullable(WireNumber),
-  max: Nullable(WireNumber),
-  nanCount: Type.Integer(),
-  updatedAt: IsoDate,
-});
-
 const SeriesQuery = Type.Object({
   name: Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength }),
   from: Type.Optional(Type.Number({ description: 'first step (inclusive)' })),
   to: Type.Optional(Type.Number({ description: 'last step (inclusive)' })),
+  x: Type.Optional(
+    Type.Union([Type.Literal('step'), Type.Literal('time')], {
+      description: 'step (default) or time: bucket by wall time; from/to and every *Step field are then epoch ms',
+    }),
+  ),
   budget: Type.Optional(
     Type.Integer({ minimum: 1, maximum: 20_000, default: 1000, description: 'buckets, e.g. the chart width in pixels' }),
   ),
-});
-
-const Buckets = Type.Object({
-  count: Type.Array(Type.Integer()),
-  firstStep: Type.Array(Type.Number()),
-  firstValue: Type.Array(WireNumber),
-  lastStep: Type.Array(Type.Number()),
-  lastValue: Type.Array(WireNumber),
-  minStep: Type.Array(Nullable(Type.Number())),
-  minValue: Type.Array(Nullable(WireNumber)),
-  maxStep: Type.Array(Nullable(Type.Number())),
-  maxValue: Type.Array(Nullable(WireNumber)),
-  nanCount: Type.Array(Type.Integer()),
-  firstNanStep: Type.Array(Nullable(Type.Number())),
 });
 
 const RawQuery = Type.Object({
@@ -133,17 +111,7 @@ export function metricsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
           params: IdParams,
           querystring: SeriesQuery,
           response: responses({
-            200: Type.Object({
-              name: Type.String(),
-              from: Type.Number(),
-              to: Type.Number(),
-              budget: Type.Integer(),
-              bucketStart: Type.Number(),
-              bucketWidth: Type.Number(),
-              pointCount: Type.Integer(),
-              summary: MetricSummary,
-              buckets: Buckets,
-            }),
+            200: BucketedSeries,
           }),
         },
       },

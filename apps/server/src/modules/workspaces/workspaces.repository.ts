@@ -47,6 +47,7 @@ export async function deleteWorkspace(db: Kysely<DB>, id: string): Promise<void>
   await db.deleteFrom('metric_series').where('experiment_id', 'in', experiments).execute();
   await db.deleteFrom('metric_batches').where('experiment_id', 'in', experiments).execute();
   await db.deleteFrom('experiment_tags').where('experiment_id', 'in', experiments).execute();
+  await db.deleteFrom('experiment_hyperparams').where('experiment_id', 'in', experiments).execute();
   await db.updateTable('experiments').set({ reference_id: null }).where('reference_id', 'in', experiments).execute();
   await db.deleteFrom('experiments').where('workspace_id', '=', id).execute();
   await db.deleteFrom('workspace_members').where('workspace_id', '=', id).execute();

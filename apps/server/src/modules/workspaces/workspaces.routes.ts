@@ -46,6 +46,20 @@ export function workspacesRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       },
     );
     app.get(
+      '/workspaces/:id/columns',
+      {
+        schema: {
+          tags,
+          description: 'Every hyperparameter key and metric name used by the workspace’s experiments.',
+          params: IdParams,
+          response: responses({
+            200: Type.Object({ hyperparams: Type.Array(Type.String()), metrics: Type.Array(Type.String()) }),
+          }),
+        },
+      },
+      async (request) => service.workspaceColumns(ctx, requireCaller(request), request.params.id),
+    );
+    app.get(
       '/workspaces/:id/members',
       { schema: { tags, params: IdParams, response: responses({ 200: Type.Object({ members: Type.Array(Member) }) }) } },
       async (request) => ({ members: await service.listMembers(ctx, requireCaller(request), request.params.id) }),

@@ -6,6 +6,7 @@ import { iso } from '../../lib/schemas.js';
 import { findUserByEmail } from '../auth/auth.repository.js';
 import { normalizeEmail } from '../auth/auth.service.js';
 import { requireRole, roleAtLeast, roleIn } from './access.js';
+import { workspaceColumns as columnsOf } from '../experiments/experiments.repository.js';
 import * as repo from './workspaces.repository.js';
 import type { Member, Workspace } from './workspaces.schemas.js';
 
@@ -146,4 +147,14 @@ export async function removeMember(ctx: AppContext, caller: Caller, id: string, 
     }
     await repo.deleteMember(trx, id, userId);
   });
+}
+
+/** The hyperparameter keys and metric names used in a workspace (for the dashboard's column picker). */
+export async function workspaceColumns(
+  ctx: AppContext,
+  caller: Caller,
+  id: string,
+): Promise<{ hyperparams: string[]; metrics: string[] }> {
+  await requireRole(ctx.db, caller.userId, id, 'viewer');
+  return columnsOf(ctx.db, id);
 }

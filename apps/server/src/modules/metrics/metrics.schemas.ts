@@ -1,0 +1,46 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import { IsoDate } from '../../lib/schemas.js';
+
+/** Schemas shared by every route that returns metric data (series reads, compare). */
+export const WireNumber = Type.Union([Type.Number(), Type.Literal('NaN'), Type.Literal('Infinity'), Type.Literal('-Infinity')]);
+export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+export const MetricSummary = Type.Object({
+  name: Type.String(),
+  count: Type.Integer(),
+  firstStep: Type.Number(),
+  lastStep: Type.Number(),
+  lastValue: WireNumber,
+  min: Nullable(WireNumber),
+  max: Nullable(WireNumber),
+  nanCount: Type.Integer(),
+  updatedAt: IsoDate,
+});
+
+const Buckets = Type.Object({
+  count: Type.Array(Type.Integer()),
+  firstStep: Type.Array(Type.Number()),
+  firstValue: Type.Array(WireNumber),
+  lastStep: Type.Array(Type.Number()),
+  lastValue: Type.Array(WireNumber),
+  minStep: Type.Array(Nullable(Type.Number())),
+  minValue: Type.Array(Nullable(WireNumber)),
+  maxStep: Type.Array(Nullable(Type.Number())),
+  maxValue: Type.Array(Nullable(WireNumber)),
+  nanCount: Type.Array(Type.Integer()),
+  firstNanStep: Type.Array(Nullable(Type.Number())),
+});
+
+/** One metric downsampled to buckets: the response of GET /experiments/{id}/metrics/series. */
+export const BucketedSeries = Type.Object({
+  name: Type.String(),
+  x: Type.Union([Type.Literal('step'), Type.Literal('time')]),
+  from: Type.Number(),
+  to: Type.Number(),
+  budget: Type.Integer(),
+  bucketStart: Type.Number(),
+  bucketWidth: Type.Number(),
+  pointCount: Type.Integer(),
+  summary: MetricSummary,
+  buckets: Buckets,
+});
