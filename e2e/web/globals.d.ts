@@ -19,7 +19,33 @@ interface ToraChartProbe {
   drawnAt: number;
   zoomed: boolean;
   logY: boolean;
+  x: 'step' | 'time';
+  referenceId: string | null;
+  refXs: number[];
+  refLines: (number | null)[];
+  refDashed: boolean;
+}
+interface ToraCompareProbe {
+  name: string;
+  from: number;
+  to: number;
+  zoomed: boolean;
+  requests: number;
+  budget: number;
+  x: 'step' | 'time';
+  experiments: {
+    id: string;
+    name: string;
+    color: string;
+    shown: boolean;
+    xs: number[];
+    lines: (number | null)[];
+    mins: (number | null)[];
+    maxs: (number | null)[];
+    counts: number[];
+  }[];
 }
 interface Window {
   __toraCharts?: Record<string, ToraChartProbe>;
+  __toraCompare?: Record<string, ToraCompareProbe>;
 }

@@ -85,10 +85,81 @@ export interface BucketedSeries {
   from: number;
   to: number;
   budget: number;
+  bucketStart?: number;
   bucketWidth: number;
   pointCount: number;
+  /** "time": from/to/bucketStart/bucketWidth and every *Step array hold epoch milliseconds. */
+  x?: XAxis;
   summary: MetricSummary;
   buckets: Buckets;
+}
+export type XAxis = 'step' | 'time';
+export type Direction = 'min' | 'max';
+export interface Delta {
+  last: number | null;
+  lastPct: number | null;
+  best: number | null;
+  bestPct: number | null;
+  bestIsBetter: boolean | null;
+}
+export interface CompareMetric {
+  name: string;
+  count: number;
+  last: WireNumber;
+  lastStep: number;
+  best: WireNumber | null;
+  bestStep: number | null;
+  delta: Delta | null;
+  series: BucketedSeries;
+}
+export interface CompareExperiment {
+  id: string;
+  name: string;
+  workspaceId: string;
+  status: Status;
+  referenceId: string | null;
+  hyperparams: Hyperparam[];
+  metrics: CompareMetric[];
+}
+export interface CompareResult {
+  budget: number;
+  referenceId: string | null;
+  metrics: { name: string; direction: Direction | null }[];
+  experiments: CompareExperiment[];
+}
+export interface CompareQuery {
+  ids: string[];
+  metrics?: string[];
+  budget: number;
+  from?: number;
+  to?: number;
+  referenceId?: string | null;
+}
+export interface Finding {
+  kind: string;
+  severity: 'info' | 'warning' | 'critical';
+  metric: string;
+  steps: [number, number];
+  message: string;
+}
+export interface Analysis {
+  experimentId: string;
+  referenceId: string | null;
+  summary: string;
+  hyperparameter_recommendations: Record<string, { recommendation: string; importance_level: number }>;
+  findings: Finding[];
+  primaryMetric?: string | null;
+  provider: string;
+  model?: string | null;
+  cached: boolean;
+  note?: string;
+}
+export interface ChainLink {
+  id: string;
+  name: string;
+  status: Status;
+  workspaceId: string;
+  createdAt: string;
 }
 export interface RawPoint {
   step: number;
@@ -96,9 +167,9 @@ export interface RawPoint {
   time: string;
   metadata: unknown;
 }
-export type SortKey = 'created' | 'updated' | 'name' | `metric:${string}`;
+export type SortKey = 'created' | 'updated' | 'name' | 'status' | `metric:${string}` | `hp:${string}`;
 export interface ExperimentQuery {
-  workspace: string;
+  workspace?: string;
   startwith?: string;
   tags?: string[];
   status?: Status[];
@@ -196,7 +267,7 @@ export const api = {
   removeMember: (id: string, userId: string) => send<{ success: true }>('DELETE', `/workspaces/${id}/members/${userId}`),
 
   listExperiments: (q: ExperimentQuery, signal?: AbortSignal) =>
-    get<{ experiments: Experiment[]; nextCursor: string | null }>(
+    get<{ experiments: Experiment[]; nextCursor: string | null; total?: number }>(
       '/experiments',
       {
         workspace: q.workspace,
@@ -218,8 +289,32 @@ export const api = {
 
   listMetrics: (id: string, signal?: AbortSignal) =>
     get<{ metrics: MetricSummary[] }>(`/experiments/${id}/metrics`, undefined, signal).then((r) => r.metrics),
-  series: (id: string, q: { name: string; from?: number; to?: number; budget: number }, signal?: AbortSignal) =>
-    get<BucketedSeries>(`/experiments/${id}/metrics/series`, q, signal),
+  series: (id: string, q: { name: string; from?: number; to?: number; budget: number; x?: XAxis }, signal?: AbortSignal) =>
+    get<BucketedSeries>(`/experiments/${id}/metrics/series`, { ...q, x: q.x === 'time' ? 'time' : undefined }, signal),
+  compare: (q: CompareQuery, signal?: AbortSignal) =>
+    get<CompareResult>(
+      '/experiments/compare',
+      {
+        ids: q.ids.join(','),
+        metrics: q.metrics?.join(','),
+        budget: Math.max(1, Math.min(5000, Math.round(q.budget))),
+        from: q.from,
+        to: q.to,
+        referenceId: q.referenceId,
+      },
+      signal,
+    ),
+  directions: (workspaceId: string) =>
+    get<{ directions: Record<string, Direction> }>(`/workspaces/${workspaceId}/metric-directions`).then((r) => r.directions),
+  setDirection: (workspaceId: string, name: string, direction: Direction | null) =>
+    send<{ directions: Record<string, Direction> }>('PUT', `/workspaces/${workspaceId}/metric-directions`, { [name]: direction }),
+  columns: (workspaceId: string) => get<{ hyperparams: string[]; metrics: string[] }>(`/workspaces/${workspaceId}/columns`),
+  analysis: (body: { experimentId: string; referenceId?: string; provider?: string; question?: string }) =>
+    send<Analysis>('POST', '/ai/analysis', body),
+  getReference: (id: string) => get<{ referenceId: string | null; chain: ChainLink[] }>(`/experiments/${id}/ref`),
+  setReference: (id: string, referenceId: string) =>
+    send<{ referenceId: string | null; chain: ChainLink[] }>('POST', `/experiments/${id}/ref`, { referenceId }),
+  clearReference: (id: string, refId: string) => send<{ success: true }>('DELETE', `/experiments/${id}/ref/${refId}`),
   raw: (
     id: string,
     q: { name: string; limit?: number; cursor?: string | null; from?: number; to?: number },

@@ -35,3 +35,24 @@ export function relativeTime(iso: string | null, now = Date.now()): string {
   if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
   return `${Math.floor(s / 86400)} d ago`;
 }
+
+const timeFormat = new Intl.DateTimeFormat(undefined, {
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+/** Epoch milliseconds to a short date and time with seconds (wall-time chart readouts). */
+export function formatDateTime(ms: number): string {
+  return Number.isFinite(ms) ? timeFormat.format(new Date(ms)) : '—';
+}
+
+/** A signed difference: "+0.012" / "−3.4"; percentages get a "%" and one decimal. */
+export function formatDelta(v: number | null | undefined, pct = false): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  const sign = v > 0 ? '+' : v < 0 ? '−' : '±';
+  const a = Math.abs(v);
+  return sign + (pct ? `${a < 10 ? a.toFixed(1) : Math.round(a).toLocaleString()}%` : formatNumber(a));
+}

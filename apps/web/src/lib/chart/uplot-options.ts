@@ -22,30 +22,31 @@ export function themeColors(el: Element): ChartColors {
   };
 }
 
+/** One curve on a chart: an experiment's envelope (band + line) or a dashed reference line. */
+export interface Layer {
+  label: string;
+  color: string;
+  /** Fill of the min–max band; null draws the line only. */
+  band: string | null;
+  dash?: number[];
+  envelope: Envelope;
+}
+
 /**
  * Draws NaN (circle on the x axis) and ±Infinity (triangle at the top/bottom edge) markers:
  * values with no place on the y axis are still shown where they happened.
  */
-function markersPlugin(getEnvelope: () => Envelope, color: string): uPlot.Plugin {
+function markersPlugin(getLayers: () => { color: string; envelope: Envelope; shown: boolean }[]): uPlot.Plugin {
   return {
     hooks: {
       draw: [
         (u) => {
-          const e = getEnvelope();
           const ctx = u.ctx;
           const { left, top, width, height } = u.bbox;
           const r = 4 * devicePixelRatio;
           ctx.save();
-          ctx.fillStyle = color;
           const xOf = (step: number) => u.valToPos(step, 'x', true);
           const visible = (x: number) => x >= left - r && x <= left + width + r;
-          for (const s of e.nanSteps) {
-            const x = xOf(s);
-            if (!visible(x)) continue;
-            ctx.beginPath();
-            ctx.arc(x, top + height - r, r, 0, 2 * Math.PI);
-            ctx.fill();
-          }
           const tri = (x: number, y: number, dir: 1 | -1) => {
             ctx.beginPath();
             ctx.moveTo(x, y);
@@ -53,13 +54,44 @@ function markersPlugin(getEnvelope: () => Envelope, color: string): uPlot.Plugin
             ctx.lineTo(x + r, y + dir * 2 * r);
             ctx.fill();
           };
-          for (const s of e.posInfSteps) if (visible(xOf(s))) tri(xOf(s), top, 1);
-          for (const s of e.negInfSteps) if (visible(xOf(s))) tri(xOf(s), top + height, -1);
+          for (const { color, envelope: e, shown } of getLayers()) {
+            if (!shown) continue;
+            ctx.fillStyle = color;
+            for (const s of e.nanSteps) {
+              const x = xOf(s);
+              if (!visible(x)) continue;
+              ctx.beginPath();
+              ctx.arc(x, top + height - r, r, 0, 2 * Math.PI);
+              ctx.fill();
+            }
+            for (const s of e.posInfSteps) if (visible(xOf(s))) tri(xOf(s), top, 1);
+            for (const s of e.negInfSteps) if (visible(xOf(s))) tri(xOf(s), top + height, -1);
+          }
           ctx.restore();
         },
       ],
     },
   };
+}
+
+/** Index of a layer's line series in the plot (each layer is max, line, min after x). */
+export const lineSeriesIndex = (layer: number): number => 1 + 3 * layer + 1;
+
+/**
+ * All layers on one x axis: uPlot.join aligns their bucket positions; alignment holes are
+ * `undefined` (lines run across them) while real gaps stay `null`.
+ */
+export function layerData(
+  layers: Layer[],
+  transform: (layer: Layer) => { maxs: (number | null)[]; line: (number | null)[]; mins: (number | null)[] },
+): uPlot.AlignedData {
+  const tables = layers.map((l) => {
+    const t = transform(l);
+    return [l.envelope.xs, t.maxs, t.line, t.mins] as uPlot.AlignedData;
+  });
+  if (tables.length === 0) return [[]];
+  if (tables.length === 1) return tables[0]!;
+  return uPlot.join(tables);
 }
 
 /** Y tick labels: short, but distinct where uPlot's default would print 0.001 three times. */
@@ -74,8 +106,14 @@ export function chartOptions(opts: {
   width: number;
   height: number;
   logY: boolean;
+  /** x holds epoch milliseconds (wall time) instead of steps. */
+  xTime?: boolean;
   colors: ChartColors;
-  getEnvelope: () => Envelope;
+  layers: Layer[];
+  /** The current layers, for the markers plugin (data changes without rebuilding the plot). */
+  getLayers: () => Layer[];
+  /** Layers the user has hidden (legend toggles). */
+  hidden?: () => ReadonlySet<number>;
   onZoom: (from: number, to: number) => void;
   onHover: (idx: number | null) => void;
   /** The plot area's width in CSS pixels, after every layout: the chart's point budget. */
@@ -88,17 +126,34 @@ export function chartOptions(opts: {
     width: opts.width,
     height: opts.height,
     legend: { show: false },
+    ms: 1,
     cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
-    scales: { x: { time: false }, y: opts.logY ? { distr: 3 } : {} },
-    axes: [axis, { ...axis, size: 56, values: (_u, splits) => splits.map(tick) }],
+    scales: { x: { time: opts.xTime ?? false }, y: opts.logY ? { distr: 3 } : {} },
+    axes: [opts.xTime ? { ...axis, space: 70 } : axis, { ...axis, size: 56, values: (_u, splits) => splits.map(tick) }],
     series: [
-      { label: 'step' },
-      { label: 'max', stroke: 'transparent', points: { show: false } },
-      { label: 'value', stroke: colors.line, width: 1.5, points: { show: false }, spanGaps: false },
-      { label: 'min', stroke: 'transparent', points: { show: false } },
+      { label: opts.xTime ? 'time' : 'step' },
+      ...opts.layers.flatMap((l, i): uPlot.Series[] => {
+        const show = !(opts.hidden?.().has(i) ?? false);
+        return [
+          { label: `${l.label} max`, stroke: 'transparent', points: { show: false }, show },
+          { label: l.label, stroke: l.color, width: 1.5, dash: l.dash, points: { show: false }, spanGaps: false, show },
+          { label: `${l.label} min`, stroke: 'transparent', points: { show: false }, show },
+        ];
+      }),
     ],
-    bands: [{ series: [1, 3], fill: colors.band }],
-    plugins: [markersPlugin(opts.getEnvelope, colors.marker)],
+    bands: opts.layers.flatMap((l, i) => (l.band ? [{ series: [1 + 3 * i, 3 + 3 * i] as [number, number], fill: l.band }] : [])),
+    plugins: [
+      markersPlugin(() => {
+        const hidden = opts.hidden?.();
+        return opts
+          .getLayers()
+          .map((l, i) => ({
+            color: opts.layers.length === 1 ? colors.marker : l.color,
+            envelope: l.envelope,
+            shown: !hidden?.has(i),
+          }));
+      }),
+    ],
     hooks: {
       setSelect: [
         (u) => {

@@ -18,6 +18,8 @@ export interface ListFilters {
 export class ExperimentList {
   rows = $state.raw<Experiment[]>([]);
   nextCursor = $state<string | null>(null);
+  /** How many experiments match the filters over all pages (null from a server that does not say). */
+  total = $state<number | null>(null);
   loading = $state(false);
   /** True once the first page for the current filters has arrived. */
   loaded = $state(false);
@@ -69,6 +71,7 @@ export class ExperimentList {
       if (gen !== this.generation) return;
       this.rows = cursor ? this.rows.concat(res.experiments) : res.experiments;
       this.nextCursor = res.nextCursor;
+      this.total = res.total ?? null;
       this.loaded = true;
     } catch (e) {
       if (gen === this.generation) handleError(e);
@@ -83,5 +86,6 @@ export class ExperimentList {
 
   remove(id: string): void {
     this.rows = this.rows.filter((r) => r.id !== id);
+    if (this.total !== null) this.total = Math.max(0, this.total - 1);
   }
 }

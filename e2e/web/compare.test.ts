@@ -1,0 +1,236 @@
+/**
+ * Comparison, references and analysis in a real browser: three runs selected on the dashboard →
+ * overlaid charts (plotted data read from window.__toraCompare) and a differences-only table; a
+ * reference → Δ columns and a dashed overlay; the analysis of a run that diverges at step 3000 →
+ * clicking the finding zooms the chart there; the wall-time x axis.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { apiSession, keyClient, launchBrowser, newPage, screenshot, startServer, steps, type TestServer } from './harness.ts';
+
+let server: TestServer;
+let browser: Browser;
+let page: Page;
+const ids: Record<string, string> = {};
+const N = 2000;
+const DIVERGE_AT = 3000;
+const loss = (scale: number) => steps(N).map((s) => scale * (2 / (1 + s / 200)) + 0.01 * Math.sin(s / 5));
+const acc = (ceil: number) => steps(N).map((s) => ceil * (1 - Math.exp(-s / 400)));
+const data = {
+  'cmp-alpha': { loss: loss(1), accuracy: acc(0.9), hp: { lr: 0.001, batch_size: 64, optimizer: 'adamw' } },
+  'cmp-beta': { loss: loss(0.8), accuracy: acc(0.93), hp: { lr: 0.01, batch_size: 64, optimizer: 'adamw' } },
+  'cmp-gamma': { loss: loss(1.3), accuracy: acc(0.85), hp: { lr: 0.1, batch_size: 64, optimizer: 'sgd' } },
+};
+
+before(async () => {
+  server = await startServer();
+  const cookie = await apiSession(server.url, 'compare@example.com', 'password123');
+  const res = await fetch(`${server.url}/api/keys`, {
+    method: 'POST',
+    headers: { cookie, origin: server.url, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'compare' }),
+  });
+  const { key } = (await res.json()) as { key: string };
+  const client = keyClient(server.url, key);
+
+  // A run that learns, then diverges: loss explodes to 1e6 from step 3000, NaN from 3500.
+  const div = await client.createExperiment({
+    name: 'diverging-run',
+    hyperparams: { lr: 0.5, batch_size: 64, optimizer: 'sgd' },
+  });
+  ids['diverging-run'] = div.id;
+  const dSteps = steps(5000);
+  const t0 = Date.now() - 5000 * 1000;
+  const dLoss: (number | string)[] = dSteps.map((s) =>
+    s < DIVERGE_AT ? 2 / (1 + s / 300) : s < 3500 ? Math.min(1e6, 0.5 * 10 ** ((s - DIVERGE_AT) / 60)) : 'NaN',
+  );
+  // One point per second of wall time, so the time axis has a known span.
+  const r = await client.call('POST', `/experiments/${div.id}/metrics/batch`, {
+    series: { loss: { steps: dSteps, values: dLoss, times: dSteps.map((s) => t0 + s * 1000) } },
+  });
+  assert.equal(r.status, 201, await r.text());
+
+  for (const [name, d] of Object.entries(data)) {
+    const e = await client.createExperiment({ name, hyperparams: d.hp });
+    ids[name] = e.id;
+    await client.logSeries(e.id, {
+      loss: { steps: steps(N), values: d.loss },
+      accuracy: { steps: steps(N), values: d.accuracy },
+    });
+  }
+
+  browser = await launchBrowser();
+  let context;
+  ({ context, page } = await newPage(browser, { width: 1280, height: 900 }));
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (e) => console.error('pageerror:', e.message));
+  const [cname, value] = cookie.split('=') as [string, string];
+  await context.addCookies([{ name: cname, value, url: server.url }]);
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('three runs selected on the dashboard compare as overlaid charts and a differences-only table', async () => {
+  await page.goto(server.url);
+  await page.getByTestId('experiment-row').first().waitFor();
+  for (const name of Object.keys(data)) await page.getByLabel(`Select ${name}`).check();
+  await page.getByTestId('compare-link').click();
+  await page.waitForFunction(
+    () => ['loss', 'accuracy'].every((m) => (window.__toraCompare?.[m]?.experiments.length ?? 0) === 3),
+    null,
+    { polling: 50 },
+  );
+  for (const metric of ['loss', 'accuracy'] as const) {
+    const c = await page.evaluate((m) => window.__toraCompare![m]!, metric);
+    assert.deepEqual(new Set(c.experiments.map((e) => e.name)), new Set(Object.keys(data)));
+    for (const e of c.experiments) {
+      const truth = data[e.name as keyof typeof data][metric];
+      assert.equal(
+        e.counts.reduce((a, b) => a + b, 0),
+        N,
+        `${e.name} ${metric}: all points bucketed`,
+      );
+      const maxs = e.maxs.filter((v): v is number => v !== null);
+      const mins = e.mins.filter((v): v is number => v !== null);
+      assert.ok(Math.abs(Math.max(...maxs) - Math.max(...truth)) < 1e-9, `${e.name} ${metric} max`);
+      assert.ok(Math.abs(Math.min(...mins) - Math.min(...truth)) < 1e-9, `${e.name} ${metric} min`);
+      assert.ok(e.xs.length > 50 && e.xs.length <= c.budget, `${e.xs.length} buckets at budget ${c.budget}`);
+    }
+    // Distinct colours per experiment.
+    assert.equal(new Set(c.experiments.map((e) => e.color)).size, 3);
+  }
+  // Differences only (the default): lr and optimizer differ, batch_size does not.
+  const keys = async () => page.getByTestId('hp-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')));
+  assert.deepEqual(await keys(), ['lr', 'optimizer']);
+  await page.getByTestId('differences-only').uncheck();
+  assert.deepEqual(await keys(), ['batch_size', 'lr', 'optimizer']);
+  await page.getByTestId('differences-only').check();
+  // The legend hides and shows an experiment on every chart.
+  await page.getByTestId('legend-item').filter({ hasText: 'cmp-gamma' }).click();
+  await page.waitForFunction(() => window.__toraCompare?.loss?.experiments.find((e) => e.name === 'cmp-gamma')?.shown === false);
+  await page.getByTestId('legend-item').filter({ hasText: 'cmp-gamma' }).click();
+  await page.waitForFunction(() => window.__toraCompare?.loss?.experiments.every((e) => e.shown));
+  // Parallel coordinates: one line per experiment.
+  assert.equal(await page.getByTestId('parallel-coordinates').locator('path').count(), 3);
+});
+
+test('making an experiment the reference of the comparison shows Δ and %Δ', async () => {
+  const alphaRow = page.locator(`[data-testid="summary-row"][data-id="${ids['cmp-alpha']}"]`);
+  await alphaRow.getByTestId('make-reference').click();
+  await alphaRow.getByTestId('clear-reference').waitFor();
+  await page.getByTestId('summary-metric').selectOption('loss');
+  const betaRow = page.locator(`[data-testid="summary-row"][data-id="${ids['cmp-beta']}"]`);
+  await betaRow.getByTestId('delta-last').filter({ hasText: /\d/ }).waitFor();
+  const expected = data['cmp-beta'].loss.at(-1)! - data['cmp-alpha'].loss.at(-1)!;
+  const shown = (await betaRow.getByTestId('delta-last').innerText()).replace('−', '-');
+  assert.ok(Math.abs(Number(shown) - expected) < Math.abs(expected) * 1e-3, `Δ last ${shown} vs ${expected}`);
+  // Lower loss than the reference reads as better.
+  assert.match((await betaRow.getByTestId('delta-best').getAttribute('class')) ?? '', /better/);
+  await screenshot(page, 'compare');
+  // Zoom re-queries the compare endpoint for that metric and range.
+  const before = await page.evaluate(() => window.__toraCompare!.loss!.requests);
+  const over = page.locator('[data-testid="compare-chart"][data-metric="loss"] .u-over');
+  await over.scrollIntoViewIfNeeded();
+  const box = (await over.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForFunction(
+    (n) => window.__toraCompare?.loss?.zoomed === true && window.__toraCompare.loss.requests > n,
+    before,
+  );
+  const z = await page.evaluate(() => window.__toraCompare!.loss!);
+  assert.ok(z.from > 200 && z.to < 1000, `zoomed to ${z.from}–${z.to}`);
+  assert.equal(z.experiments.length, 3);
+  for (const e of z.experiments) assert.ok(e.xs.every((x) => x >= z.from && x <= z.to));
+});
+
+test('setting a reference on the experiment page shows the chain, Δ and the dashed overlay', async () => {
+  await page.goto(`${server.url}/experiments/${ids['cmp-beta']}`);
+  await page.getByTestId('reference-pick').click();
+  await page.getByTestId('reference-search').fill('cmp-al');
+  await page
+    .getByTestId('reference-results')
+    .getByRole('button', { name: /cmp-alpha/ })
+    .click();
+  await page.getByTestId('reference-chain').getByRole('link', { name: 'cmp-alpha' }).waitFor();
+  await page.waitForFunction(
+    (ref) => window.__toraCharts?.loss?.referenceId === ref && (window.__toraCharts?.loss?.refXs.length ?? 0) > 0,
+    ids['cmp-alpha'],
+  );
+  const c = await page.evaluate(() => window.__toraCharts!.loss!);
+  assert.equal(c.refDashed, true);
+  const refMax = Math.max(...c.refLines.filter((v): v is number => v !== null));
+  assert.ok(refMax > 1.5 && refMax <= Math.max(...data['cmp-alpha'].loss), `reference line max ${refMax}`);
+  await page.locator('[data-testid="delta-row"][data-metric="loss"]').waitFor();
+  assert.match(
+    await page.locator('[data-testid="delta-row"][data-metric="accuracy"] [data-testid="delta-last"]').innerText(),
+    /^\+\d/,
+  );
+  // A chain: gamma → beta → alpha reads oldest first.
+  await page.goto(`${server.url}/experiments/${ids['cmp-gamma']}`);
+  await page.getByTestId('reference-pick').click();
+  await page.getByTestId('reference-search').fill('cmp-be');
+  await page
+    .getByTestId('reference-results')
+    .getByRole('button', { name: /cmp-beta/ })
+    .click();
+  await page.getByTestId('reference-chain').getByRole('link', { name: 'cmp-beta' }).waitFor();
+  assert.deepEqual(await page.getByTestId('reference-chain').getByRole('link').allInnerTexts(), ['cmp-alpha', 'cmp-beta']);
+  // The dashboard's Δ vs reference column.
+  await page.goto(server.url);
+  await page.getByText('Columns').click();
+  await page.getByTestId('delta-column').selectOption('loss');
+  const cell = page.locator('[data-testid="experiment-row"]', { hasText: 'cmp-beta' }).getByTestId('delta-cell');
+  await cell.filter({ hasText: /\d/ }).waitFor();
+  assert.match(await cell.innerText(), /^−/);
+  await page.getByTestId('delta-column').selectOption('');
+});
+
+test('the analysis of a diverging run finds it, and clicking the finding zooms to its steps', async () => {
+  await page.goto(`${server.url}/experiments/${ids['diverging-run']}`);
+  await page.waitForFunction(() => (window.__toraCharts?.loss?.xs.length ?? 0) > 0);
+  await page.getByTestId('analyze').click();
+  await page.getByTestId('analysis-summary').waitFor();
+  assert.match(await page.getByTestId('analysis-provider').innerText(), /built-in/);
+  const finding = page
+    .locator('[data-testid="finding"][data-metric="loss"]')
+    .filter({ hasText: /divergence|nan/i })
+    .first();
+  await finding.waitFor();
+  const text = await finding.innerText();
+  const m = /steps? (\d+)(?:–(\d+))?/.exec(text);
+  assert.ok(m, `finding names its steps: ${text}`);
+  const from = Number(m[1]);
+  const to = Number(m[2] ?? m[1]);
+  assert.ok(from >= DIVERGE_AT - 200 && from <= 3600, `finding starts at ${from}`);
+  await screenshot(page, 'analysis-panel');
+  await page.getByTestId('analysis-panel').screenshot({ path: 'test-output/screenshots/analysis-panel-detail.png' });
+  await finding.click();
+  await page.waitForFunction(() => window.__toraCharts?.loss?.zoomed === true);
+  const z = await page.evaluate(() => window.__toraCharts!.loss!);
+  assert.ok(z.from <= from && z.to >= to, `zoom ${z.from}–${z.to} covers the finding ${from}–${to}`);
+  assert.ok(z.to - z.from <= Math.max(to - from, 10) * 1.1 + 20, `zoom ${z.from}–${z.to} is the finding's range`);
+  await screenshot(page, 'analysis-zoomed');
+});
+
+test('the wall-time x axis plots epoch milliseconds', async () => {
+  await page.getByRole('button', { name: 'Reset zoom' }).click();
+  await page.getByTestId('x-time').check();
+  await page.waitForFunction(() => window.__toraCharts?.loss?.x === 'time' && window.__toraCharts.loss.xs.length > 0);
+  const c = await page.evaluate(() => window.__toraCharts!.loss!);
+  const now = Date.now();
+  assert.ok(c.from >= now - 5000 * 1000 - 60_000 && c.to <= now, `time range ${c.from}–${c.to}`);
+  assert.ok(c.to - c.from >= 4990 * 1000 && c.to - c.from <= 5000 * 1000, `span ${c.to - c.from} ms`);
+  assert.equal(
+    c.counts.reduce((a, b) => a + b, 0),
+    5000,
+  );
+  await page.getByTestId('x-step').check();
+  await page.waitForFunction(() => window.__toraCharts?.loss?.x === 'step');
+  assert.equal((await page.evaluate(() => window.__toraCharts!.loss!)).to, 4999);
+});
