@@ -199,7 +199,7 @@ test('the analysis of a diverging run finds it, and clicking the finding zooms t
   assert.match(await page.getByTestId('analysis-provider').innerText(), /built-in/);
   const finding = page
     .locator('[data-testid="finding"][data-metric="loss"]')
-    .filter({ hasText: /divergence|nan/i })
+    .filter({ hasText: /divergence|NaN/ })
     .first();
   await finding.waitFor();
   const text = await finding.innerText();

@@ -129,7 +129,7 @@ export function chartOptions(opts: {
     ms: 1,
     cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
     scales: { x: { time: opts.xTime ?? false }, y: opts.logY ? { distr: 3 } : {} },
-    axes: [opts.xTime ? { ...axis, space: 70 } : axis, { ...axis, size: 56, values: (_u, splits) => splits.map(tick) }],
+    axes: [opts.xTime ? { ...axis, space: 70 } : axis, { ...axis, size: 62, values: (_u, splits) => splits.map(tick) }],
     series: [
       { label: opts.xTime ? 'time' : 'step' },
       ...opts.layers.flatMap((l, i): uPlot.Series[] => {
@@ -145,13 +145,11 @@ export function chartOptions(opts: {
     plugins: [
       markersPlugin(() => {
         const hidden = opts.hidden?.();
-        return opts
-          .getLayers()
-          .map((l, i) => ({
-            color: opts.layers.length === 1 ? colors.marker : l.color,
-            envelope: l.envelope,
-            shown: !hidden?.has(i),
-          }));
+        return opts.getLayers().map((l, i) => ({
+          color: opts.layers.length === 1 ? colors.marker : l.color,
+          envelope: l.envelope,
+          shown: !hidden?.has(i),
+        }));
       }),
     ],
     hooks: {
