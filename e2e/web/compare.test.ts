@@ -234,3 +234,24 @@ test('the wall-time x axis plots epoch milliseconds', async () => {
   await page.waitForFunction(() => window.__toraCharts?.loss?.x === 'step');
   assert.equal((await page.evaluate(() => window.__toraCharts!.loss!)).to, 4999);
 });
+
+test('the dashboard counts matches from total, offers columns from /columns and sorts by a hyperparameter', async () => {
+  await page.goto(server.url);
+  await page.getByTestId('experiment-row').first().waitFor();
+  assert.match(await page.getByTestId('row-count').innerText(), /^4 experiments/);
+  await page.getByText('Columns').click();
+  // lr comes from the workspace's columns endpoint, listed with every metric.
+  await page.getByRole('checkbox', { name: 'lr', exact: true }).check();
+  await page.getByText('Columns').click();
+  await page.getByRole('button', { name: 'lr', exact: true }).click();
+  const names = async () =>
+    page.getByTestId('experiment-row').evaluateAll((rows) => rows.map((r) => r.querySelector('.name a')?.textContent?.trim()));
+  await page.waitForFunction(() => document.querySelector('[data-testid="experiment-row"] .name a')?.textContent === 'cmp-alpha');
+  assert.deepEqual(await names(), ['cmp-alpha', 'cmp-beta', 'cmp-gamma', 'diverging-run']);
+  await page.getByRole('button', { name: /^lr/ }).click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="experiment-row"] .name a')?.textContent === 'diverging-run',
+  );
+  assert.deepEqual(await names(), ['diverging-run', 'cmp-gamma', 'cmp-beta', 'cmp-alpha']);
+  await screenshot(page, 'dashboard-hp-sort');
+});
