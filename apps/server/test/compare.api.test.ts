@@ -92,6 +92,33 @@ describe.each(DIALECTS)('compare API on %s', (dialect) => {
     expect(body.experiments[1]!.metrics.find((m) => m.name === 'loss')!.delta).toMatchObject({ last: 0, best: 0 });
   });
 
+  it('buckets every experiment by wall time over one shared time range with x=time', async () => {
+    const t0 = Date.UTC(2026, 0, 1);
+    const ids: string[] = [];
+    for (const offset of [0, 60_000]) {
+      const id = await createExperiment(server.app, alice);
+      const steps = Array.from({ length: 100 }, (_, i) => i);
+      await call(server.app, alice, 'POST', `/api/experiments/${id}/metrics/batch`, {
+        series: { loss: { steps, values: steps, times: steps.map((s) => t0 + offset + s * 1000) } },
+      });
+      ids.push(id);
+    }
+    const res = await call(
+      server.app,
+      alice,
+      'GET',
+      `/api/experiments/compare?ids=${ids.join(',')}&metrics=loss&budget=10&x=time`,
+    );
+    expect(res.statusCode).toBe(200);
+    const [a, b] = res.json<CompareBody>().experiments.map((e) => e.metrics[0]!.series as unknown as Record<string, unknown>);
+    // Both share [t0, t0 + 60 s + 99 s]; the first run fills the early buckets, the second the late ones.
+    expect(a).toMatchObject({ x: 'time', from: t0, to: t0 + 159_000, pointCount: 100 });
+    expect(b).toMatchObject({ x: 'time', from: t0, to: t0 + 159_000, pointCount: 100 });
+    const firstOf = (s: Record<string, unknown>) => (s.buckets as { firstStep: number[] }).firstStep[0];
+    expect(firstOf(a!)).toBe(t0);
+    expect(firstOf(b!)).toBe(t0 + 60_000);
+  });
+
   it('returns the same buckets as the single-series read', async () => {
     const values = Array.from({ length: 5000 }, (_, i) => Math.exp(-i / 1000) + (i === 1234 ? 5 : 0));
     const a = await run(alice, 0.1, values, values);

@@ -51,6 +51,7 @@ export function compareRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
           from: q.from,
           to: q.to,
           referenceId: q.referenceId,
+          x: q.x,
         });
       },
     );

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { Uuid } from '../../lib/schemas.js';
 import { LIMITS } from '../metrics/ingest.js';
-import { BucketedSeries, Nullable, WireNumber } from '../metrics/metrics.schemas.js';
+import { BucketedSeries, Nullable, WireNumber, XAxis } from '../metrics/metrics.schemas.js';
 import { MAX_COMPARE_EXPERIMENTS, MAX_COMPARE_METRICS } from './compare.service.js';
 
 export const Direction = Type.Union([Type.Literal('min'), Type.Literal('max')]);
@@ -62,6 +62,7 @@ export const CompareQuerystring = Type.Object({
     }),
   ),
   budget: Type.Optional(Budget),
+  x: Type.Optional(XAxis),
   from: Type.Optional(Type.Number({ description: 'first step (inclusive)' })),
   to: Type.Optional(Type.Number({ description: 'last step (inclusive)' })),
   referenceId: Type.Optional(Uuid),
@@ -72,6 +73,7 @@ export const CompareBody = Type.Object(
     ids: Type.Array(Uuid, { minItems: 1, maxItems: MAX_COMPARE_EXPERIMENTS }),
     metrics: Type.Optional(Type.Array(MetricName, { minItems: 1, maxItems: MAX_COMPARE_METRICS })),
     budget: Type.Optional(Budget),
+    x: Type.Optional(XAxis),
     from: Type.Optional(Type.Number()),
     to: Type.Optional(Type.Number()),
     referenceId: Type.Optional(Uuid),

@@ -5,7 +5,13 @@ import { toWire, type WireNumber } from '../../lib/numbers.js';
 import type { ExperimentRow } from '../experiments/experiments.repository.js';
 import { effectiveStatus } from '../experiments/experiments.service.js';
 import type { Hyperparam } from '../experiments/hyperparams.js';
-import { bucketSeries, type BucketedSeries } from '../metrics/metrics.buckets.service.js';
+import {
+  bucketSeries,
+  bucketTimePoints,
+  loadTimePoints,
+  type BucketedSeries,
+  type TimePoints,
+} from '../metrics/metrics.buckets.service.js';
 import type { SeriesRow } from '../metrics/metrics.repository.js';
 import { WINDOW_STEPS } from '../metrics/windows.js';
 import * as repo from './compare.repository.js';
@@ -24,6 +30,8 @@ export interface CompareQuery {
   from?: number;
   to?: number;
   referenceId?: string;
+  /** step (default) or time: buckets by wall time, from/to then in epoch ms. */
+  x?: 'step' | 'time';
 }
 
 export interface Delta {
@@ -161,28 +169,13 @@ export async function compareExperiments(ctx: AppContext, caller: Caller, q: Com
   const overrides = await listDirections(ctx.db, rows[0]!.workspace_id);
   const direction = new Map(metricNames.map((n) => [n, directionOf(n, overrides)]));
 
-  // One step range per metric, so every experiment's buckets of that metric line up on a shared x-axis.
-  const ranges = new Map<string, { from: number; to: number }>();
-  for (const s of selected) {
-    const r = ranges.get(s.name) ?? { from: Infinity, to: -Infinity };
-    ranges.set(s.name, { from: Math.min(r.from, s.first_step), to: Math.max(r.to, s.last_step) });
-  }
-  const sharedRange = (name: string): { from: number; to: number } => {
-    const r = ranges.get(name)!;
-    const from = q.from ?? r.from;
-    return { from, to: Math.max(q.to ?? r.to, from) };
-  };
+  const bestOf = bestPoints(
+    ctx,
+    selected.map((row) => ({ row, direction: direction.get(row.name) ?? null })),
+  );
   const [best, bucketed] = await Promise.all([
-    bestPoints(
-      ctx,
-      selected.map((row) => ({ row, direction: direction.get(row.name) ?? null })),
-    ),
-    Promise.all(
-      selected.map((s) => {
-        const range = sharedRange(s.name);
-        return bucketSeries(ctx, s, { ...range, budget: windowFriendlyBudget(range.from, range.to, q.budget) });
-      }),
-    ),
+    bestOf,
+    q.x === 'time' ? bucketAllByTime(ctx, selected, q) : bucketAllBySteps(ctx, selected, q),
   ]);
   const byExperiment = new Map<string, CompareMetric[]>();
   selected.forEach((s, i) => {
@@ -220,4 +213,51 @@ export async function compareExperiments(ctx: AppContext, caller: Caller, q: Com
     metrics: metricNames.map((name) => ({ name, direction: direction.get(name) ?? null })),
     experiments,
   };
+}
+
+/** The range every experiment's series of one metric shares, so their buckets line up on one x-axis. */
+function sharedRanges<T>(
+  items: readonly T[],
+  nameOf: (t: T) => string,
+  rangeOf: (t: T) => { from: number; to: number },
+  q: { from?: number; to?: number },
+): (t: T) => { from: number; to: number } {
+  const ranges = new Map<string, { from: number; to: number }>();
+  for (const item of items) {
+    const r = ranges.get(nameOf(item)) ?? { from: Infinity, to: -Infinity };
+    const own = rangeOf(item);
+    ranges.set(nameOf(item), { from: Math.min(r.from, own.from), to: Math.max(r.to, own.to) });
+  }
+  return (item) => {
+    const r = ranges.get(nameOf(item))!;
+    const from = q.from ?? r.from;
+    return { from, to: Math.max(q.to ?? r.to, from) };
+  };
+}
+
+function bucketAllBySteps(ctx: AppContext, selected: readonly SeriesRow[], q: CompareQuery): Promise<BucketedSeries[]> {
+  const range = sharedRanges(
+    selected,
+    (s) => s.name,
+    (s) => ({ from: s.first_step, to: s.last_step }),
+    q,
+  );
+  return Promise.all(
+    selected.map((s) => {
+      const r = range(s);
+      return bucketSeries(ctx, s, { ...r, budget: windowFriendlyBudget(r.from, r.to, q.budget) });
+    }),
+  );
+}
+
+async function bucketAllByTime(ctx: AppContext, selected: readonly SeriesRow[], q: CompareQuery): Promise<BucketedSeries[]> {
+  const loaded: TimePoints[] = [];
+  for (const s of selected) loaded.push(await loadTimePoints(ctx, s));
+  const range = sharedRanges(
+    loaded,
+    (t) => t.series.name,
+    (t) => ({ from: t.first, to: t.last }),
+    q,
+  );
+  return loaded.map((t) => bucketTimePoints(t, { ...range(t), budget: q.budget }));
 }

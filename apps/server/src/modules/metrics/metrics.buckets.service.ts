@@ -141,15 +141,16 @@ function collect(b: Bucketer, series: repo.SeriesRow, x: BucketedSeries['x']): B
   };
 }
 
-/**
- * Buckets by wall time (epoch ms) instead of step. Block summaries and windows are by step, so
- * every point of the series is decoded: fine for charts, slower than step reads on 10^6 points.
- */
-export async function bucketSeriesByTime(
-  ctx: AppContext,
-  series: repo.SeriesRow,
-  q: { from?: number; to?: number; budget: number },
-): Promise<BucketedSeries> {
+/** A series' points with wall time as x, and the time range they span. */
+export interface TimePoints {
+  series: repo.SeriesRow;
+  points: Points[];
+  first: number;
+  last: number;
+}
+
+/** Decodes every point of a series (block summaries and windows are by step, not time). */
+export async function loadTimePoints(ctx: AppContext, series: repo.SeriesRow): Promise<TimePoints> {
   const points: Points[] = [];
   let first = Infinity;
   let last = -Infinity;
@@ -167,10 +168,24 @@ export async function bucketSeriesByTime(
     }
     seq = rows[rows.length - 1]!.seq + 1;
   }
-  const from = q.from ?? first;
-  const to = q.to ?? last;
+  return { series, points, first, last };
+}
+
+/** Buckets loaded points over [from, to] of wall time (epoch ms). */
+export function bucketTimePoints(t: TimePoints, q: { from?: number; to?: number; budget: number }): BucketedSeries {
+  const from = q.from ?? t.first;
+  const to = q.to ?? t.last;
   if (to < from) throw badRequest('query.to must not be less than query.from', [{ path: 'query.to', message: 'less than from' }]);
   const b = new Bucketer(from, to, q.budget, false);
-  for (const p of points) b.addPoints(p);
-  return collect(b, series, 'time');
+  for (const p of t.points) b.addPoints(p);
+  return collect(b, t.series, 'time');
+}
+
+/** Buckets by wall time (epoch ms) instead of step; decodes every point, so slower than step reads on 10^6 points. */
+export async function bucketSeriesByTime(
+  ctx: AppContext,
+  series: repo.SeriesRow,
+  q: { from?: number; to?: number; budget: number },
+): Promise<BucketedSeries> {
+  return bucketTimePoints(await loadTimePoints(ctx, series), q);
 }

@@ -8,7 +8,7 @@ import { LIMITS, parseBatch } from './ingest.js';
 import { ingestBatch } from './metrics.ingest.service.js';
 import { readBuckets } from './metrics.buckets.service.js';
 import { exportCsv, listMetrics, readRaw } from './metrics.read.service.js';
-import { BucketedSeries, MetricSummary, Nullable, WireNumber } from './metrics.schemas.js';
+import { BucketedSeries, MetricSummary, Nullable, WireNumber, XAxis } from './metrics.schemas.js';
 
 const RowPoint = Type.Object(
   {
@@ -52,11 +52,7 @@ const SeriesQuery = Type.Object({
   name: Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength }),
   from: Type.Optional(Type.Number({ description: 'first step (inclusive)' })),
   to: Type.Optional(Type.Number({ description: 'last step (inclusive)' })),
-  x: Type.Optional(
-    Type.Union([Type.Literal('step'), Type.Literal('time')], {
-      description: 'step (default) or time: bucket by wall time; from/to and every *Step field are then epoch ms',
-    }),
-  ),
+  x: Type.Optional(XAxis),
   budget: Type.Optional(
     Type.Integer({ minimum: 1, maximum: 20_000, default: 1000, description: 'buckets, e.g. the chart width in pixels' }),
   ),

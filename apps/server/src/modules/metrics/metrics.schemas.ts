@@ -5,6 +5,11 @@ import { IsoDate } from '../../lib/schemas.js';
 export const WireNumber = Type.Union([Type.Number(), Type.Literal('NaN'), Type.Literal('Infinity'), Type.Literal('-Infinity')]);
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
+/** What buckets are ranges of. */
+export const XAxis = Type.Union([Type.Literal('step'), Type.Literal('time')], {
+  description: 'step (default) or time: bucket by wall time; from/to and every *Step field are then epoch ms',
+});
+
 export const MetricSummary = Type.Object({
   name: Type.String(),
   count: Type.Integer(),
@@ -34,7 +39,7 @@ const Buckets = Type.Object({
 /** One metric downsampled to buckets: the response of GET /experiments/{id}/metrics/series. */
 export const BucketedSeries = Type.Object({
   name: Type.String(),
-  x: Type.Union([Type.Literal('step'), Type.Literal('time')]),
+  x: XAxis,
   from: Type.Number(),
   to: Type.Number(),
   budget: Type.Integer(),
