@@ -24,7 +24,7 @@ describe.each(DIALECTS)('the tora CLI on %s', (dialect) => {
     const storage = await freshStorage(dialect);
     dirs.push(storage.dataDir);
     const env = { TORA_DATA_DIR: storage.dataDir, TORA_DATABASE_URL: storage.databaseUrl ?? '' };
-    expect((await tora(env, 'migrate')).stdout).toMatch(/applied migrations: 1, 2, 3, 4/);
+    expect((await tora(env, 'migrate')).stdout).toMatch(/applied migrations: 1, 2, 3, 4, 5/);
     expect((await tora(env, 'migrate')).stdout).toMatch(/up to date/);
     expect((await tora(env, 'user', 'create', '--email', 'Ops@Example.com', '--password', 'long password')).stdout).toMatch(
       /created user ops@example.com/,
