@@ -255,3 +255,133 @@ test('the dashboard counts matches from total, offers columns from /columns and 
   assert.deepEqual(await names(), ['diverging-run', 'cmp-gamma', 'cmp-beta', 'cmp-alpha']);
   await screenshot(page, 'dashboard-hp-sort');
 });
+
+test('a metric direction set in the workspace flips best and Δ on the compare page and the dashboard', async () => {
+  const compareUrl = `${server.url}/compare?ids=${['cmp-alpha', 'cmp-beta', 'cmp-gamma'].map((n) => ids[n]).join(',')}`;
+  const betaRow = page.locator(`[data-testid="summary-row"][data-id="${ids['cmp-beta']}"]`);
+  const openCompare = async () => {
+    await page.goto(compareUrl);
+    const alphaRow = page.locator(`[data-testid="summary-row"][data-id="${ids['cmp-alpha']}"]`);
+    await alphaRow.getByTestId('make-reference').click();
+    await alphaRow.getByTestId('clear-reference').waitFor();
+    await page.getByTestId('summary-metric').selectOption('loss');
+    await betaRow.getByTestId('delta-best').filter({ hasText: /\d/ }).waitFor();
+  };
+  // Inferred from the name: lower loss is better, so beta's best (its minimum) beats alpha's.
+  await openCompare();
+  assert.match((await betaRow.getByTestId('delta-best').getAttribute('class')) ?? '', /better/);
+  assert.match(await page.getByTestId('best-header').innerText(), /\(min\)/);
+
+  // An editor says loss is higher-is-better for this workspace.
+  await page.goto(`${server.url}/settings/workspaces`);
+  const row = page.locator('[data-testid="direction-row"][data-metric="loss"]');
+  assert.equal(await row.getByTestId('direction-effective').innerText(), 'lower is better');
+  assert.equal(await row.getByTestId('direction-select').inputValue(), 'auto');
+  await row.getByTestId('direction-select').selectOption('max');
+  await row.getByTestId('direction-effective').filter({ hasText: 'higher is better' }).waitFor();
+  // The setting is the server's, not the page's.
+  await page.reload();
+  await row.getByTestId('direction-effective').filter({ hasText: 'higher is better' }).waitFor();
+  assert.equal(await row.getByTestId('direction-select').inputValue(), 'max');
+
+  // Now best is the maximum, and beta's lower loss reads as worse.
+  await openCompare();
+  assert.match(await page.getByTestId('best-header').innerText(), /\(max\)/);
+  assert.match((await betaRow.getByTestId('delta-best').getAttribute('class')) ?? '', /worse/);
+  assert.match((await betaRow.getByTestId('delta-last').getAttribute('class')) ?? '', /worse/);
+  const bestCell = betaRow.getByTestId('best');
+  const best = Number((await bestCell.innerText()).replace('−', '-'));
+  const max = Math.max(...data['cmp-beta'].loss);
+  assert.ok(Math.abs(best - max) <= Math.abs(max) * 1e-3, `best ${best} is the maximum ${max}`);
+  await screenshot(page, 'compare-direction-override');
+
+  // The dashboard's Δ column follows the same setting (beta's reference is alpha).
+  await page.goto(server.url);
+  await page.getByText('Columns').click();
+  await page.getByTestId('delta-column').selectOption('loss');
+  const cell = page.locator('[data-testid="experiment-row"]', { hasText: 'cmp-beta' }).getByTestId('delta-cell');
+  await cell.filter({ hasText: /\d/ }).waitFor();
+  await page.waitForFunction(
+    () =>
+      Array.from(document.querySelectorAll('[data-testid="experiment-row"]'))
+        .find((r) => r.textContent?.includes('cmp-beta'))
+        ?.querySelector('[data-testid="delta-cell"]')
+        ?.classList.contains('worse') === true,
+  );
+  await page.getByTestId('delta-column').selectOption('');
+
+  // Back to automatic: the name rule applies again.
+  await page.goto(`${server.url}/settings/workspaces`);
+  await row.getByTestId('direction-select').selectOption('auto');
+  await row.getByTestId('direction-effective').filter({ hasText: 'lower is better' }).waitFor();
+  await openCompare();
+  assert.match((await betaRow.getByTestId('delta-best').getAttribute('class')) ?? '', /better/);
+});
+
+test("the compare page's wall-time axis is one compare read over one shared time range", async () => {
+  const compared = ['diverging-run', 'cmp-alpha'].map((n) => ids[n]!);
+  const requests: string[] = [];
+  const onRequest = (r: { url: () => string }) => {
+    if (r.url().includes('/api/')) requests.push(r.url());
+  };
+  page.on('request', onRequest);
+  try {
+    await page.goto(`${server.url}/compare?ids=${compared.join(',')}`);
+    await page.waitForFunction(() => (window.__toraCompare?.loss?.experiments.length ?? 0) === 2);
+    requests.length = 0;
+    await page.getByTestId('x-time').check();
+    await page.waitForFunction(
+      () => window.__toraCompare?.loss?.x === 'time' && window.__toraCompare.loss.experiments.length === 2,
+    );
+    const c = await page.evaluate(() => window.__toraCompare!.loss!);
+    // diverging-run logged one point a second over 5,000 s ending before the others were logged.
+    const now = Date.now();
+    assert.ok(c.from >= now - 5000 * 1000 - 600_000 && c.to <= now, `time range ${c.from}–${c.to}`);
+    assert.ok(c.to - c.from >= 4999 * 1000, `span ${c.to - c.from} ms covers diverging-run's 5,000 s`);
+    const byName = new Map(c.experiments.map((e) => [e.name, e]));
+    const total = (name: string) => byName.get(name)!.counts.reduce((a, b) => a + b, 0);
+    assert.equal(total('diverging-run'), 5000);
+    assert.equal(total('cmp-alpha'), N);
+    for (const e of c.experiments) {
+      assert.ok(
+        e.xs.every((x) => x >= c.from && x <= c.to),
+        `${e.name}: every bucket inside the shared range`,
+      );
+      assert.ok(e.xs.length <= c.budget, `${e.name}: ${e.xs.length} buckets at budget ${c.budget}`);
+    }
+    // The spike to 1e6 after step 3000 is on the time axis too.
+    assert.equal(Math.max(...byName.get('diverging-run')!.maxs.filter((v): v is number => v !== null)), 1e6);
+    // One compare read by time fed every chart; no per-experiment series reads.
+    const timeReads = requests.filter((u) => u.includes('/experiments/compare') && u.includes('x=time'));
+    assert.equal(timeReads.length, 1, requests.join('\n'));
+    assert.ok(!requests.some((u) => u.includes('/metrics/series')), requests.join('\n'));
+    assert.ok(!new URL(timeReads[0]!).searchParams.has('from'));
+
+    // Zooming on the time axis re-reads that metric and wall-time range through the compare endpoint.
+    const over = page.locator('[data-testid="compare-chart"][data-metric="loss"] .u-over');
+    await over.scrollIntoViewIfNeeded();
+    const box = (await over.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.1, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForFunction(() => window.__toraCompare?.loss?.zoomed === true && window.__toraCompare.loss.x === 'time');
+    await page.waitForFunction((n) => window.__toraCompare!.loss!.requests > n, c.requests);
+    const z = await page.evaluate(() => window.__toraCompare!.loss!);
+    assert.ok(z.from > c.from && z.to < c.to, `zoomed to ${z.from}–${z.to} inside ${c.from}–${c.to}`);
+    const zoomRead = requests.filter((u) => u.includes('/experiments/compare')).at(-1)!;
+    const q = new URL(zoomRead).searchParams;
+    assert.equal(q.get('x'), 'time');
+    assert.equal(q.get('metrics'), 'loss');
+    assert.ok(Number(q.get('from')) > 1e12, `from ${q.get('from')} is epoch ms`);
+    for (const e of z.experiments) assert.ok(e.xs.every((x) => x >= z.from && x <= z.to));
+    await screenshot(page, 'compare-time-axis');
+
+    // Back to steps: the page's step read, unzoomed.
+    await page.getByTestId('x-step').check();
+    await page.waitForFunction(() => window.__toraCompare?.loss?.x === 'step' && !window.__toraCompare.loss.zoomed);
+    assert.equal((await page.evaluate(() => window.__toraCompare!.loss!)).to, 4999);
+  } finally {
+    page.off('request', onRequest);
+  }
+});

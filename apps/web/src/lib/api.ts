@@ -131,6 +131,8 @@ export interface CompareQuery {
   ids: string[];
   metrics?: string[];
   budget: number;
+  /** "time": buckets over one shared wall-time range per metric; from/to are then epoch ms. */
+  x?: XAxis;
   from?: number;
   to?: number;
   referenceId?: string | null;
@@ -298,6 +300,7 @@ export const api = {
         ids: q.ids.join(','),
         metrics: q.metrics?.join(','),
         budget: Math.max(1, Math.min(5000, Math.round(q.budget))),
+        x: q.x === 'time' ? 'time' : undefined,
         from: q.from,
         to: q.to,
         referenceId: q.referenceId,

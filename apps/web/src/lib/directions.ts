@@ -1,7 +1,8 @@
 import type { Direction } from './api';
 
-// The server's rule (apps/server/src/modules/compare/directions.ts), for colouring Δ where no
-// compare read has said a metric's direction: the last telling word of the name wins.
+// The server's rule (apps/server/src/modules/compare/directions.ts). The API reports only a
+// workspace's overrides, not what it infers, so the name rule is needed where no compare read has
+// said a metric's direction (dashboard Δ column, the settings list): the last telling word wins.
 const MIN = new Set([
   'loss',
   'error',
@@ -45,4 +46,9 @@ export function inferDirection(name: string): Direction | null {
     if (MAX.has(ws[i]!)) return 'max';
   }
   return null;
+}
+
+/** The workspace's override (from `/workspaces/{id}/metric-directions`) when there is one, else the name rule. */
+export function directionOf(name: string, overrides: Readonly<Record<string, Direction>>): Direction | null {
+  return overrides[name] ?? inferDirection(name);
 }

@@ -1,4 +1,4 @@
-import { api, ApiError, type CompareResult, type XAxis } from '$lib/api';
+import { api, type CompareResult, type XAxis } from '$lib/api';
 import { toEnvelope, type Envelope } from '$lib/chart/envelope';
 import { handleError } from './toasts.svelte';
 
@@ -15,15 +15,23 @@ export function linesOf(result: CompareResult, metric: string): CompareLine[] {
   });
 }
 
+/** The x-axis a compare response was bucketed on (each series says so; absent means steps). */
+export function axisOf(result: CompareResult): XAxis {
+  for (const e of result.experiments) for (const m of e.metrics) return m.series.x ?? 'step';
+  return 'step';
+}
+
 /**
- * The curves behind one overlaid compare chart. Unzoomed on the step axis it shows the page's
- * one compare read; a zoom re-asks the compare endpoint for this metric and range at the plot's
- * pixel width. On the wall-time axis each experiment's series is read with `x=time`.
+ * The curves behind one overlaid compare chart. Unzoomed it shows the page's compare read for
+ * its axis (steps, or wall time); a zoom re-asks the compare endpoint for this metric and range,
+ * on the same axis, at the plot's pixel width.
  */
 export class CompareSeries {
   lines = $state.raw<CompareLine[]>([]);
   zoom = $state<{ from: number; to: number } | null>(null);
+  /** The axis asked for; `shownX` is the axis of the lines on screen until the new read lands. */
   x = $state<XAxis>('step');
+  shownX = $state<XAxis>('step');
   loading = $state(false);
   requests = 0;
   /** The plot's width: the budget of this chart's own reads. */
@@ -38,11 +46,12 @@ export class CompareSeries {
     private readonly referenceId: () => string | null,
   ) {}
 
-  /** The page's read landed: use it unless this chart shows its own range or axis. */
+  /** The page's read for an axis landed: use it unless this chart shows its own range or another axis. */
   setOverview(result: CompareResult): void {
-    if (this.zoom || this.x !== 'step') return;
+    if (this.zoom || axisOf(result) !== this.x) return;
     this.controller?.abort();
     this.shownBudget = result.budget;
+    this.shownX = this.x;
     this.lines = linesOf(result, this.name);
   }
 
@@ -51,41 +60,26 @@ export class CompareSeries {
     this.controller?.abort();
     const controller = (this.controller = new AbortController());
     const { signal } = controller;
+    const x = this.x;
     this.loading = true;
     try {
       this.requests++;
-      let lines: CompareLine[];
-      if (this.x === 'step') {
-        const r = await api.compare(
-          {
-            ids: this.ids(),
-            metrics: [this.name],
-            budget: this.budget,
-            from: this.zoom?.from,
-            to: this.zoom?.to,
-            referenceId: this.referenceId(),
-          },
-          signal,
-        );
-        lines = linesOf(r, this.name);
-      } else {
-        const q = { name: this.name, budget: this.budget, x: 'time' as const, from: this.zoom?.from, to: this.zoom?.to };
-        const all = await Promise.all(
-          this.ids().map((id) =>
-            api.series(id, q, signal).then(
-              (s) => ({ id, envelope: toEnvelope(s) }),
-              (e: unknown) => {
-                if (e instanceof ApiError && e.status === 404) return null;
-                throw e;
-              },
-            ),
-          ),
-        );
-        lines = all.filter((l): l is CompareLine => l !== null);
-      }
+      const r = await api.compare(
+        {
+          ids: this.ids(),
+          metrics: [this.name],
+          budget: this.budget,
+          x,
+          from: this.zoom?.from,
+          to: this.zoom?.to,
+          referenceId: this.referenceId(),
+        },
+        signal,
+      );
       if (!signal.aborted) {
         this.shownBudget = this.budget;
-        this.lines = lines;
+        this.shownX = x;
+        this.lines = linesOf(r, this.name);
       }
     } catch (e) {
       if (!signal.aborted) handleError(e);
@@ -94,12 +88,13 @@ export class CompareSeries {
     }
   }
 
+  /** Switches axis; the page's read for that axis (now or when it lands) fills the chart. */
   setX(x: XAxis, overview: CompareResult | null): void {
     if (x === this.x) return;
     this.x = x;
     this.zoom = null;
-    if (x === 'step' && overview) this.setOverview(overview);
-    else void this.load();
+    this.controller?.abort();
+    if (overview) this.setOverview(overview);
   }
 
   zoomTo(from: number, to: number): Promise<void> {
@@ -109,7 +104,7 @@ export class CompareSeries {
 
   resetZoom(overview: CompareResult | null): void {
     this.zoom = null;
-    if (this.x === 'step' && overview) this.setOverview(overview);
+    if (overview && axisOf(overview) === this.x) this.setOverview(overview);
     else void this.load();
   }
 

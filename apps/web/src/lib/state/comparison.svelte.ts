@@ -1,5 +1,5 @@
 import { SvelteSet } from 'svelte/reactivity';
-import { api, type CompareResult } from '$lib/api';
+import { api, type CompareResult, type XAxis } from '$lib/api';
 import { colorOf } from '$lib/chart/palette';
 import { handleError } from './toasts.svelte';
 
@@ -8,14 +8,18 @@ export const MAX_COMPARE = 50;
 /**
  * The compare page: which experiments (up to 50), which one is the reference for this view
  * (no write: it only changes the read's `referenceId`), which are hidden, and the one compare
- * read that feeds every chart and table.
+ * read that feeds every chart and table — plus, once the wall-time axis is chosen, one more
+ * compare read by time for every chart.
  */
 export class Comparison {
   result = $state.raw<CompareResult | null>(null);
+  /** The same metrics bucketed by wall time (`x=time`); null until the time axis is first shown. */
+  timeResult = $state.raw<CompareResult | null>(null);
   referenceId = $state<string | null>(null);
   loading = $state(false);
   readonly hidden = new SvelteSet<string>();
   private controller: AbortController | null = null;
+  private timeController: AbortController | null = null;
 
   constructor(
     readonly ids: string[],
@@ -38,6 +42,36 @@ export class Comparison {
       if (!c.signal.aborted) handleError(e);
     } finally {
       if (this.controller === c) this.loading = false;
+    }
+  }
+
+  /** The page's read for an axis: the step read, or the wall-time read (see `ensureTime`). */
+  overview(x: XAxis): CompareResult | null {
+    return x === 'step' ? this.result : this.timeResult;
+  }
+
+  /** Starts the wall-time read once, after the step read named the metrics. */
+  ensureTime(): void {
+    if (this.result && !this.timeResult && !this.timeController) void this.loadTime();
+  }
+
+  async loadTime(): Promise<void> {
+    const step = this.result;
+    if (!step) return;
+    this.timeController?.abort();
+    const c = (this.timeController = new AbortController());
+    try {
+      const metrics = step.metrics.map((m) => m.name);
+      const r = await api.compare(
+        { ids: this.ids, metrics, budget: this.budget, x: 'time', referenceId: this.referenceId },
+        c.signal,
+      );
+      if (!c.signal.aborted) this.timeResult = r;
+    } catch (e) {
+      if (!c.signal.aborted) {
+        this.timeController = null;
+        handleError(e);
+      }
     }
   }
 
