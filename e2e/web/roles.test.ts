@@ -107,26 +107,38 @@ test('a viewer sees no create, edit or delete controls', async () => {
   assert.equal(await page.getByRole('button', { name: 'Add member' }).count(), 0);
   assert.equal(await page.getByTestId('member-list').locator('select').count(), 0);
   assert.equal(await page.getByRole('button', { name: 'Delete workspace' }).count(), 0);
+  // Metric directions: listed with what applies, but no control to change them.
+  await page.locator('[data-testid="direction-row"][data-metric="loss"]').waitFor();
+  assert.equal(await page.getByTestId('direction-select').count(), 0);
 });
 
 test("the server refuses a viewer's direct API calls made with their browser session", async () => {
-  const statuses = await page.evaluate(async (id) => {
-    const put = await fetch(`/api/experiments/${id}`, {
-      method: 'PUT',
-      credentials: 'same-origin',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'hijacked' }),
-    });
-    const del = await fetch(`/api/experiments/${id}`, { method: 'DELETE', credentials: 'same-origin' });
-    const log = await fetch(`/api/experiments/${id}/metrics/batch`, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify([{ name: 'loss', value: 0, step: 9 }]),
-    });
-    return [put.status, del.status, log.status];
-  }, experimentId);
-  assert.deepEqual(statuses, [403, 403, 403]);
+  const statuses = await page.evaluate(
+    async ({ id, ws }) => {
+      const put = await fetch(`/api/experiments/${id}`, {
+        method: 'PUT',
+        credentials: 'same-origin',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'hijacked' }),
+      });
+      const del = await fetch(`/api/experiments/${id}`, { method: 'DELETE', credentials: 'same-origin' });
+      const log = await fetch(`/api/experiments/${id}/metrics/batch`, {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify([{ name: 'loss', value: 0, step: 9 }]),
+      });
+      const direction = await fetch(`/api/workspaces/${ws}/metric-directions`, {
+        method: 'PUT',
+        credentials: 'same-origin',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ loss: 'max' }),
+      });
+      return [put.status, del.status, log.status, direction.status];
+    },
+    { id: experimentId, ws: workspaceId },
+  );
+  assert.deepEqual(statuses, [403, 403, 403, 403]);
   const after = await page.evaluate(
     async (id) => (await (await fetch(`/api/experiments/${id}`)).json()) as { name: string },
     experimentId,
