@@ -3,130 +3,63 @@
  * the session cookie; errors become ApiError carrying the server's code and message.
  */
 
-export type Role = 'viewer' | 'editor' | 'admin' | 'owner';
-export type Status = 'running' | 'finished' | 'failed' | 'crashed';
-/** JSON carries non-finite floats as strings. */
-export type WireNumber = number | 'NaN' | 'Infinity' | '-Infinity';
+import type { paths } from './api-types';
 
-export interface User {
-  id: string;
-  email: string;
-  defaultWorkspaceId: string | null;
-  createdAt: string;
-}
-export interface Workspace {
-  id: string;
-  name: string;
-  description: string;
-  role: Role;
-  createdAt: string;
-  updatedAt: string;
-}
-export interface Member {
-  userId: string;
-  email: string;
-  role: Role;
-  createdAt: string;
-}
-export interface ApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  lastUsed: string | null;
-  revoked: boolean;
-}
-export interface Hyperparam {
-  key: string;
-  value: string | number | boolean | null;
-}
-export interface Experiment {
-  id: string;
-  name: string;
-  description: string | null;
-  hyperparams: Hyperparam[];
-  tags: string[];
-  visibility: string;
-  status: Status;
-  workspaceId: string;
-  referenceId: string | null;
-  createdAt: string;
-  updatedAt: string;
-  lastActivityAt: string;
-  availableMetrics: string[];
-  latestMetrics: Record<string, number | string | null>;
-}
-export interface MetricSummary {
-  name: string;
-  count: number;
-  firstStep: number;
-  lastStep: number;
-  lastValue: WireNumber;
-  min: WireNumber | null;
-  max: WireNumber | null;
-  nanCount: number;
-  updatedAt: string;
-}
-export interface Buckets {
-  count: number[];
-  firstStep: number[];
-  firstValue: WireNumber[];
-  lastStep: number[];
-  lastValue: WireNumber[];
-  minStep: (number | null)[];
-  minValue: (WireNumber | null)[];
-  maxStep: (number | null)[];
-  maxValue: (WireNumber | null)[];
-  nanCount: number[];
-  firstNanStep: (number | null)[];
-}
-export interface BucketedSeries {
-  name: string;
-  from: number;
-  to: number;
-  budget: number;
-  bucketStart?: number;
-  bucketWidth: number;
-  pointCount: number;
-  /** "time": from/to/bucketStart/bucketWidth and every *Step array hold epoch milliseconds. */
-  x?: XAxis;
-  summary: MetricSummary;
-  buckets: Buckets;
-}
-export type XAxis = 'step' | 'time';
-export type Direction = 'min' | 'max';
-export interface Delta {
-  last: number | null;
-  lastPct: number | null;
-  best: number | null;
-  bestPct: number | null;
-  bestIsBetter: boolean | null;
-}
-export interface CompareMetric {
-  name: string;
-  count: number;
-  last: WireNumber;
-  lastStep: number;
-  best: WireNumber | null;
-  bestStep: number | null;
-  delta: Delta | null;
-  series: BucketedSeries;
-}
-export interface CompareExperiment {
-  id: string;
-  name: string;
-  workspaceId: string;
-  status: Status;
-  referenceId: string | null;
-  hyperparams: Hyperparam[];
-  metrics: CompareMetric[];
-}
-export interface CompareResult {
-  budget: number;
-  referenceId: string | null;
-  metrics: { name: string; direction: Direction | null }[];
-  experiments: CompareExperiment[];
-}
+// Every type that describes a server response or request body comes from the OpenAPI document
+// (`npm run gen:api` writes ./api-types.ts from /openapi/openapi.json); nothing here restates it.
+type Method = 'get' | 'post' | 'put' | 'delete';
+type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : never;
+/** The JSON body of an operation's success response (200 or 201). */
+type Ok<P extends keyof paths, M extends Method> = paths[P][M] extends { responses: infer R }
+  ? R extends { 200: infer A }
+    ? JsonOf<A>
+    : R extends { 201: infer B }
+      ? JsonOf<B>
+      : never
+  : never;
+/** The JSON request body of an operation. */
+type Body<P extends keyof paths, M extends Method> = paths[P][M] extends { requestBody?: infer B }
+  ? JsonOf<NonNullable<B>>
+  : never;
+
+export type User = Ok<'/api/auth/me', 'get'>['user'];
+export type Workspace = Ok<'/api/workspaces', 'get'>['workspaces'][number];
+export type Role = Workspace['role'];
+export type Member = Ok<'/api/workspaces/{id}/members', 'get'>['members'][number];
+export type ApiKey = Ok<'/api/keys', 'get'>['keys'][number];
+export type CreatedKey = Ok<'/api/keys', 'post'>;
+export type Experiment = Ok<'/api/experiments/{id}', 'get'>;
+export type Status = Experiment['status'];
+export type Hyperparam = Experiment['hyperparams'][number];
+export type ExperimentList = Ok<'/api/experiments', 'get'>;
+export type ExperimentInput = Body<'/api/experiments', 'post'>;
+export type ExperimentPatch = Body<'/api/experiments/{id}', 'put'>;
+/** What the create/edit form collects: valid both as a create body and as an edit. */
+export type ExperimentFields = Pick<ExperimentInput, 'name' | 'description' | 'tags'> & ExperimentPatch;
+export type MetricSummary = Ok<'/api/experiments/{id}/metrics', 'get'>['metrics'][number];
+export type BucketedSeries = Ok<'/api/experiments/{id}/metrics/series', 'get'>;
+export type Buckets = BucketedSeries['buckets'];
+/** JSON carries non-finite floats as strings ("NaN", "Infinity", "-Infinity"). */
+export type WireNumber = MetricSummary['lastValue'];
+export type XAxis = NonNullable<BucketedSeries['x']>;
+export type RawPage = Ok<'/api/experiments/{id}/metrics/raw', 'get'>;
+export type RawPoint = RawPage['points'][number];
+export type CompareResult = Ok<'/api/experiments/compare', 'get'>;
+export type CompareExperiment = CompareResult['experiments'][number];
+export type CompareMetric = CompareExperiment['metrics'][number];
+export type Delta = NonNullable<CompareMetric['delta']>;
+export type Direction = NonNullable<CompareResult['metrics'][number]['direction']>;
+export type Directions = Ok<'/api/workspaces/{id}/metric-directions', 'get'>['directions'];
+export type DirectionsPatch = Body<'/api/workspaces/{id}/metric-directions', 'put'>;
+export type Columns = Ok<'/api/workspaces/{id}/columns', 'get'>;
+export type Analysis = Ok<'/api/ai/analysis', 'post'>;
+export type AnalysisRequest = Body<'/api/ai/analysis', 'post'>;
+export type Finding = Analysis['findings'][number];
+export type ReferenceInfo = Ok<'/api/experiments/{id}/ref', 'get'>;
+export type ChainLink = ReferenceInfo['chain'][number];
+export type Setup = Ok<'/api/auth/setup', 'get'>;
+
+/** What the compare page asks; `api.compare` turns it into the query string. */
 export interface CompareQuery {
   ids: string[];
   metrics?: string[];
@@ -136,38 +69,6 @@ export interface CompareQuery {
   from?: number;
   to?: number;
   referenceId?: string | null;
-}
-export interface Finding {
-  kind: string;
-  severity: 'info' | 'warning' | 'critical';
-  metric: string;
-  steps: [number, number];
-  message: string;
-}
-export interface Analysis {
-  experimentId: string;
-  referenceId: string | null;
-  summary: string;
-  hyperparameter_recommendations: Record<string, { recommendation: string; importance_level: number }>;
-  findings: Finding[];
-  primaryMetric?: string | null;
-  provider: string;
-  model?: string | null;
-  cached: boolean;
-  note?: string;
-}
-export interface ChainLink {
-  id: string;
-  name: string;
-  status: Status;
-  workspaceId: string;
-  createdAt: string;
-}
-export interface RawPoint {
-  step: number;
-  value: WireNumber;
-  time: string;
-  metadata: unknown;
 }
 export type SortKey = 'created' | 'updated' | 'name' | 'status' | `metric:${string}` | `hp:${string}`;
 export interface ExperimentQuery {
@@ -179,14 +80,6 @@ export interface ExperimentQuery {
   order?: 'asc' | 'desc';
   limit?: number;
   cursor?: string | null;
-}
-export interface ExperimentInput {
-  name: string;
-  description?: string | null;
-  tags?: string[];
-  status?: Status;
-  workspaceId?: string;
-  hyperparams?: Record<string, string | number | boolean>;
 }
 
 export class ApiError extends Error {
@@ -246,30 +139,45 @@ const get = <T>(path: string, query?: Query, signal?: AbortSignal) => request<T>
 const send = <T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) => request<T>(method, path, { body });
 
 export const api = {
-  setup: () => get<{ hasUsers: boolean; signupOpen: boolean }>('/auth/setup'),
-  me: () => get<{ user: User }>('/auth/me').then((r) => r.user),
+  setup: () => get<Setup>('/auth/setup'),
+  me: () => get<Ok<'/api/auth/me', 'get'>>('/auth/me').then((r) => r.user),
   signup: (email: string, password: string) =>
-    send<{ user: User }>('POST', '/auth/signup', { email, password }).then((r) => r.user),
+    send<Ok<'/api/auth/signup', 'post'>>('POST', '/auth/signup', { email, password } satisfies Body<
+      '/api/auth/signup',
+      'post'
+    >).then((r) => r.user),
   login: (email: string, password: string) =>
-    send<{ user: User }>('POST', '/auth/login', { email, password }).then((r) => r.user),
-  logout: () => send<{ success: true }>('POST', '/auth/logout'),
+    send<Ok<'/api/auth/login', 'post'>>('POST', '/auth/login', { email, password } satisfies Body<
+      '/api/auth/login',
+      'post'
+    >).then((r) => r.user),
+  logout: () => send<Ok<'/api/auth/logout', 'post'>>('POST', '/auth/logout'),
 
-  listKeys: () => get<{ keys: ApiKey[] }>('/keys').then((r) => r.keys),
-  createKey: (name: string) => send<ApiKey & { key: string }>('POST', '/keys', { name }),
-  revokeKey: (id: string) => send<{ success: true }>('DELETE', `/keys/${id}`),
+  listKeys: () => get<Ok<'/api/keys', 'get'>>('/keys').then((r) => r.keys),
+  createKey: (name: string) => send<CreatedKey>('POST', '/keys', { name } satisfies Body<'/api/keys', 'post'>),
+  revokeKey: (id: string) => send<Ok<'/api/keys/{id}', 'delete'>>('DELETE', `/keys/${id}`),
 
-  listWorkspaces: () => get<{ workspaces: Workspace[] }>('/workspaces').then((r) => r.workspaces),
-  createWorkspace: (name: string, description?: string) => send<Workspace>('POST', '/workspaces', { name, description }),
-  updateWorkspace: (id: string, patch: { name?: string; description?: string }) =>
-    send<Workspace>('PUT', `/workspaces/${id}`, patch),
-  deleteWorkspace: (id: string) => send<{ success: true }>('DELETE', `/workspaces/${id}`),
-  listMembers: (id: string) => get<{ members: Member[] }>(`/workspaces/${id}/members`).then((r) => r.members),
-  addMember: (id: string, email: string, role: Role) => send<Member>('POST', `/workspaces/${id}/members`, { email, role }),
-  changeRole: (id: string, userId: string, role: Role) => send<Member>('PUT', `/workspaces/${id}/members/${userId}`, { role }),
-  removeMember: (id: string, userId: string) => send<{ success: true }>('DELETE', `/workspaces/${id}/members/${userId}`),
+  listWorkspaces: () => get<Ok<'/api/workspaces', 'get'>>('/workspaces').then((r) => r.workspaces),
+  createWorkspace: (name: string, description?: string) =>
+    send<Ok<'/api/workspaces', 'post'>>('POST', '/workspaces', { name, description } satisfies Body<'/api/workspaces', 'post'>),
+  updateWorkspace: (id: string, patch: Body<'/api/workspaces/{id}', 'put'>) =>
+    send<Ok<'/api/workspaces/{id}', 'put'>>('PUT', `/workspaces/${id}`, patch),
+  deleteWorkspace: (id: string) => send<Ok<'/api/workspaces/{id}', 'delete'>>('DELETE', `/workspaces/${id}`),
+  listMembers: (id: string) => get<Ok<'/api/workspaces/{id}/members', 'get'>>(`/workspaces/${id}/members`).then((r) => r.members),
+  addMember: (id: string, email: string, role: Role) =>
+    send<Ok<'/api/workspaces/{id}/members', 'post'>>('POST', `/workspaces/${id}/members`, {
+      email,
+      role,
+    } satisfies Body<'/api/workspaces/{id}/members', 'post'>),
+  changeRole: (id: string, userId: string, role: Role) =>
+    send<Ok<'/api/workspaces/{id}/members/{userId}', 'put'>>('PUT', `/workspaces/${id}/members/${userId}`, {
+      role,
+    } satisfies Body<'/api/workspaces/{id}/members/{userId}', 'put'>),
+  removeMember: (id: string, userId: string) =>
+    send<Ok<'/api/workspaces/{id}/members/{userId}', 'delete'>>('DELETE', `/workspaces/${id}/members/${userId}`),
 
   listExperiments: (q: ExperimentQuery, signal?: AbortSignal) =>
-    get<{ experiments: Experiment[]; nextCursor: string | null; total?: number }>(
+    get<ExperimentList>(
       '/experiments',
       {
         workspace: q.workspace,
@@ -285,12 +193,13 @@ export const api = {
     ),
   getExperiment: (id: string) => get<Experiment>(`/experiments/${id}`),
   createExperiment: (input: ExperimentInput) =>
-    send<{ success: true; experiment: Experiment }>('POST', '/experiments', input).then((r) => r.experiment),
-  updateExperiment: (id: string, patch: Partial<ExperimentInput>) => send<Experiment>('PUT', `/experiments/${id}`, patch),
-  deleteExperiment: (id: string) => send<{ success: true }>('DELETE', `/experiments/${id}`),
+    send<Ok<'/api/experiments', 'post'>>('POST', '/experiments', input).then((r) => r.experiment),
+  updateExperiment: (id: string, patch: ExperimentPatch) =>
+    send<Ok<'/api/experiments/{id}', 'put'>>('PUT', `/experiments/${id}`, patch),
+  deleteExperiment: (id: string) => send<Ok<'/api/experiments/{id}', 'delete'>>('DELETE', `/experiments/${id}`),
 
   listMetrics: (id: string, signal?: AbortSignal) =>
-    get<{ metrics: MetricSummary[] }>(`/experiments/${id}/metrics`, undefined, signal).then((r) => r.metrics),
+    get<Ok<'/api/experiments/{id}/metrics', 'get'>>(`/experiments/${id}/metrics`, undefined, signal).then((r) => r.metrics),
   series: (id: string, q: { name: string; from?: number; to?: number; budget: number; x?: XAxis }, signal?: AbortSignal) =>
     get<BucketedSeries>(`/experiments/${id}/metrics/series`, { ...q, x: q.x === 'time' ? 'time' : undefined }, signal),
   compare: (q: CompareQuery, signal?: AbortSignal) =>
@@ -308,20 +217,26 @@ export const api = {
       signal,
     ),
   directions: (workspaceId: string) =>
-    get<{ directions: Record<string, Direction> }>(`/workspaces/${workspaceId}/metric-directions`).then((r) => r.directions),
+    get<Ok<'/api/workspaces/{id}/metric-directions', 'get'>>(`/workspaces/${workspaceId}/metric-directions`).then(
+      (r) => r.directions,
+    ),
   setDirection: (workspaceId: string, name: string, direction: Direction | null) =>
-    send<{ directions: Record<string, Direction> }>('PUT', `/workspaces/${workspaceId}/metric-directions`, { [name]: direction }),
-  columns: (workspaceId: string) => get<{ hyperparams: string[]; metrics: string[] }>(`/workspaces/${workspaceId}/columns`),
-  analysis: (body: { experimentId: string; referenceId?: string; provider?: string; question?: string }) =>
-    send<Analysis>('POST', '/ai/analysis', body),
-  getReference: (id: string) => get<{ referenceId: string | null; chain: ChainLink[] }>(`/experiments/${id}/ref`),
+    send<Ok<'/api/workspaces/{id}/metric-directions', 'put'>>('PUT', `/workspaces/${workspaceId}/metric-directions`, {
+      [name]: direction,
+    } satisfies DirectionsPatch),
+  columns: (workspaceId: string) => get<Columns>(`/workspaces/${workspaceId}/columns`),
+  analysis: (body: AnalysisRequest) => send<Analysis>('POST', '/ai/analysis', body),
+  getReference: (id: string) => get<ReferenceInfo>(`/experiments/${id}/ref`),
   setReference: (id: string, referenceId: string) =>
-    send<{ referenceId: string | null; chain: ChainLink[] }>('POST', `/experiments/${id}/ref`, { referenceId }),
-  clearReference: (id: string, refId: string) => send<{ success: true }>('DELETE', `/experiments/${id}/ref/${refId}`),
+    send<Ok<'/api/experiments/{id}/ref', 'post'>>('POST', `/experiments/${id}/ref`, {
+      referenceId,
+    } satisfies Body<'/api/experiments/{id}/ref', 'post'>),
+  clearReference: (id: string, refId: string) =>
+    send<Ok<'/api/experiments/{id}/ref/{refId}', 'delete'>>('DELETE', `/experiments/${id}/ref/${refId}`),
   raw: (
     id: string,
     q: { name: string; limit?: number; cursor?: string | null; from?: number; to?: number },
     signal?: AbortSignal,
-  ) => get<{ name: string; points: RawPoint[]; nextCursor: string | null }>(`/experiments/${id}/metrics/raw`, q, signal),
+  ) => get<RawPage>(`/experiments/${id}/metrics/raw`, q, signal),
   csvUrl: (id: string, name?: string) => url(`/experiments/${id}/metrics/csv`, { name }),
 };

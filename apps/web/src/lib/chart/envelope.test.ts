@@ -13,6 +13,8 @@ function series(
     from: 0,
     to: 99,
     budget: n,
+    x: 'step',
+    bucketStart: 0,
     bucketWidth: 100 / n,
     pointCount: buckets.count.reduce((a, b) => a + b, 0),
     summary: {} as BucketedSeries['summary'],
