@@ -17,6 +17,8 @@ export interface Config {
   readonly crashAfterSeconds: number;
   /** Public origin(s) allowed for cookie-authenticated writes besides the request's own host. */
   readonly trustedOrigins: readonly string[];
+  /** Whether X-Forwarded-For/-Proto from a reverse proxy are believed (client IP, https). */
+  readonly trustProxy: boolean;
   readonly ai: AiConfig;
 }
 
@@ -119,6 +121,8 @@ export function loadConfig(env: Env = process.env, defaults: { webDir?: string |
     // A running experiment silent for this long is reported as crashed.
     crashAfterSeconds: intVar(env, 'TORA_CRASH_AFTER_SECONDS', 900, 10, 30 * 24 * 3600),
     // Extra origins (comma-separated) allowed to make cookie-authenticated writes, e.g. behind a proxy.
+    // Behind a TLS-terminating proxy: take the client IP and https from X-Forwarded-* (never on an open port).
+    trustProxy: boolVar(env, 'TORA_TRUST_PROXY', false),
     trustedOrigins: (env.TORA_TRUSTED_ORIGINS || '')
       .split(',')
       .map((s) => s.trim())

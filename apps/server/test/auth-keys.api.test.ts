@@ -85,6 +85,25 @@ describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
     expect(errorCode(right)).toBe('RATE_LIMITED');
   });
 
+  it('marks the session cookie Secure behind a trusted TLS proxy only', async () => {
+    const login = (app: TestServer['app'], email: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/auth/signup',
+        headers: { 'x-forwarded-proto': 'https' },
+        payload: { email, password: 'password123' },
+      });
+    const untrusted = await login(server.app, 'proxy1@example.com');
+    expect(String(untrusted.headers['set-cookie'])).not.toMatch(/Secure/);
+    const proxied = await startTestServer(dialect, { TORA_TRUST_PROXY: 'true' });
+    try {
+      const trusted = await login(proxied.app, 'proxy2@example.com');
+      expect(String(trusted.headers['set-cookie'])).toMatch(/; Secure/);
+    } finally {
+      await proxied.close();
+    }
+  });
+
   it('refuses cookie-authenticated writes from another origin (CSRF)', async () => {
     const user = await signUp(server.app);
     const evil = await server.app.inject({
