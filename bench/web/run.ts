@@ -241,7 +241,8 @@ for (;;) {
     const el = document.querySelector('[data-testid="experiment-table"]')!;
     return {
       atEnd: el.scrollTop + el.clientHeight >= el.scrollHeight - 2,
-      more: /\+/.test(document.querySelector('.count')?.textContent ?? ''),
+      // "10,000 experiments · 4,200 loaded" (or "4,200+" from a server without totals): not all rows yet.
+      more: /\+|loaded/.test(document.querySelector('.count')?.textContent ?? ''),
       rows: el.querySelectorAll('[data-testid="experiment-row"]').length,
     };
   });
