@@ -369,7 +369,7 @@ test("the compare page's wall-time axis is one compare read over one shared time
     await page.waitForFunction((n) => window.__toraCompare!.loss!.requests > n, c.requests);
     const z = await page.evaluate(() => window.__toraCompare!.loss!);
     assert.ok(z.from > c.from && z.to < c.to, `zoomed to ${z.from}–${z.to} inside ${c.from}–${c.to}`);
-    const zoomRead = requests.filter((u) => u.includes('/experiments/compare')).at(-1)!;
+    const zoomRead = requests.filter((u) => u.includes('/experiments/compare') && u.includes('from=')).at(-1)!;
     const q = new URL(zoomRead).searchParams;
     assert.equal(q.get('x'), 'time');
     assert.equal(q.get('metrics'), 'loss');
@@ -381,6 +381,74 @@ test("the compare page's wall-time axis is one compare read over one shared time
     await page.getByTestId('x-step').check();
     await page.waitForFunction(() => window.__toraCompare?.loss?.x === 'step' && !window.__toraCompare.loss.zoomed);
     assert.equal((await page.evaluate(() => window.__toraCompare!.loss!)).to, 4999);
+  } finally {
+    page.off('request', onRequest);
+  }
+});
+
+test('while a compared run is running, the compare page appends only its new steps', async () => {
+  const res = await fetch(`${server.url}/api/keys`, {
+    method: 'POST',
+    headers: {
+      cookie: await apiSession(server.url, 'compare@example.com', 'password123', 'login'),
+      origin: server.url,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({ name: 'live' }),
+  });
+  const client = keyClient(server.url, ((await res.json()) as { key: string }).key);
+  const running = await client.createExperiment({ name: 'live-run', status: 'running' });
+  const peer = await client.createExperiment({ name: 'live-peer', status: 'finished' });
+  await client.logSeries(running.id, { live_loss: { steps: steps(1000), values: steps(1000).map((s) => 1 / (1 + s)) } });
+  await client.logSeries(peer.id, { live_loss: { steps: steps(1000), values: steps(1000).map((s) => 2 / (1 + s)) } });
+
+  const requests: string[] = [];
+  const onRequest = (r: { url: () => string }) => {
+    if (r.url().includes('/api/experiments/compare')) requests.push(r.url());
+  };
+  page.on('request', onRequest);
+  try {
+    await page.goto(`${server.url}/compare?ids=${running.id},${peer.id}`);
+    await page.waitForFunction(() => (window.__toraCompare?.live_loss?.experiments.length ?? 0) === 2);
+    const before = await page.evaluate(() => window.__toraCompare!.live_loss!);
+    assert.equal(before.to, 999);
+    requests.length = 0;
+    // The run logs 1,000 more steps, with a spike the chart must show.
+    const more = steps(1000, 1000).map((s) => (s === 1500 ? 50 : 1 / (1 + s)));
+    const loggedAt = Date.now();
+    await client.logSeries(running.id, { live_loss: { steps: steps(1000, 1000), values: more } });
+    const total = (name: string) =>
+      window.__toraCompare?.live_loss?.experiments.find((e) => e.name === name)?.counts.reduce((a, b) => a + b, 0) ?? 0;
+    await page.waitForFunction(
+      ([fn, name]) => (new Function('name', `return (${fn})(name)`) as (n: string) => number)(name) === 2000,
+      [total.toString(), 'live-run'] as const,
+      { timeout: 5000, polling: 50 },
+    );
+    assert.ok(Date.now() - loggedAt < 3000 + 500, `appeared after ${Date.now() - loggedAt} ms`);
+    const after = await page.evaluate(() => window.__toraCompare!.live_loss!);
+    const live = after.experiments.find((e) => e.name === 'live-run')!;
+    assert.equal(Math.max(...live.maxs.filter((v): v is number => v !== null)), 50, 'the spike at step 1500 is drawn');
+    assert.equal(
+      after.experiments.find((e) => e.name === 'live-peer')!.counts.reduce((a, b) => a + b, 0),
+      1000,
+    );
+    assert.ok(live.xs.at(-1)! > 1900, `line reaches step ${live.xs.at(-1)}`);
+    // Only the new range was read: summary polls (budget=1) and appends from step 1000 on.
+    const chartReads = requests.filter((u) => new URL(u).searchParams.get('budget') !== '1');
+    assert.ok(chartReads.length >= 1, requests.join('\n'));
+    for (const u of chartReads) {
+      const q = new URL(u).searchParams;
+      assert.equal(q.get('metrics'), 'live_loss', u);
+      assert.ok(Number(q.get('from')) >= 1000, `read from ${q.get('from')}: only new steps`);
+    }
+    // The summary table follows too: live-run's last value is the newest point's.
+    const row = page.locator(`[data-testid="summary-row"][data-id="${running.id}"]`);
+    await page.getByTestId('summary-metric').selectOption('live_loss');
+    await row
+      .locator('td')
+      .nth(2)
+      .filter({ hasText: '5.000e-4' }) // 1 / (1 + 1999), as the table formats it
+      .waitFor({ timeout: 3000 });
   } finally {
     page.off('request', onRequest);
   }

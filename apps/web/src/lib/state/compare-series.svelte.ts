@@ -1,5 +1,5 @@
 import { api, type CompareResult, type XAxis } from '$lib/api';
-import { toEnvelope, type Envelope } from '$lib/chart/envelope';
+import { appendEnvelope, toEnvelope, type Envelope } from '$lib/chart/envelope';
 import { handleError } from './toasts.svelte';
 
 export interface CompareLine {
@@ -39,6 +39,7 @@ export class CompareSeries {
   /** The budget the shown lines were read at (the page's read, or this chart's). */
   shownBudget = 0;
   private controller: AbortController | null = null;
+  private appending = false;
 
   constructor(
     readonly name: string,
@@ -95,6 +96,48 @@ export class CompareSeries {
     this.zoom = null;
     this.controller?.abort();
     if (overview) this.setOverview(overview);
+  }
+
+  /**
+   * Live update: reads only the steps after the last this chart holds, for every compared run
+   * at once, and appends them (step axis, unzoomed). After many appends it re-reads in full so
+   * the chart keeps about one bucket per pixel.
+   */
+  async extend(lastStep: number): Promise<void> {
+    const lines = this.lines;
+    if (this.x !== 'step' || this.shownX !== 'step' || this.zoom || this.loading || this.appending || lines.length === 0) return;
+    const to = Math.max(...lines.map((l) => l.envelope.to));
+    if (!(lastStep > to)) return;
+    if (Math.max(...lines.map((l) => l.envelope.xs.length)) > 2 * Math.max(this.budget, this.shownBudget)) return this.load();
+    const from = to + 1;
+    const width = Math.max(...lines.map((l) => l.envelope.bucketWidth), 1);
+    this.appending = true;
+    try {
+      this.requests++;
+      const r = await api.compare({
+        ids: this.ids(),
+        metrics: [this.name],
+        budget: Math.ceil((lastStep - from + 1) / width),
+        from,
+        to: lastStep,
+        referenceId: this.referenceId(),
+      });
+      // A zoom, axis switch or full read since then wins over this append.
+      if (this.lines !== lines) return;
+      // A scratch lookup, local to this append.
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity
+      const added = new Map(linesOf(r, this.name).map((l) => [l.id, l.envelope]));
+      const extended = lines.map((l) => {
+        const more = added.get(l.id);
+        return more && more.xs.length > 0 ? { id: l.id, envelope: appendEnvelope(l.envelope, more) } : l;
+      });
+      // Every line now covers the same range, so the next append starts after `lastStep`.
+      this.lines = extended.map((l) => ({ id: l.id, envelope: { ...l.envelope, to: Math.max(l.envelope.to, lastStep) } }));
+    } catch {
+      // The next poll retries.
+    } finally {
+      this.appending = false;
+    }
   }
 
   zoomTo(from: number, to: number): Promise<void> {

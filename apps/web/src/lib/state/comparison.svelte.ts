@@ -4,6 +4,7 @@ import { colorOf } from '$lib/chart/palette';
 import { handleError } from './toasts.svelte';
 
 export const MAX_COMPARE = 50;
+const POLL_MS = 1500;
 
 /**
  * The compare page: which experiments (up to 50), which one is the reference for this view
@@ -16,10 +17,17 @@ export class Comparison {
   /** The same metrics bucketed by wall time (`x=time`); null until the time axis is first shown. */
   timeResult = $state.raw<CompareResult | null>(null);
   referenceId = $state<string | null>(null);
+  /**
+   * While any compared run is running: a 1-bucket compare read every 1.5 s (last, best, Δ,
+   * counts and statuses, no curves) for the tables; charts then read only the steps after theirs.
+   */
+  live = $state.raw<CompareResult | null>(null);
   loading = $state(false);
   readonly hidden = new SvelteSet<string>();
   private controller: AbortController | null = null;
   private timeController: AbortController | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private polling = false;
 
   constructor(
     readonly ids: string[],
@@ -30,6 +38,52 @@ export class Comparison {
     return (this.result?.experiments ?? []).map((e, i) => ({ ...e, color: colorOf(i) }));
   }
 
+  /** The experiments with their freshest summaries (the live read's, once there is one). */
+  get current() {
+    return (this.live ?? this.result)?.experiments.map((e, i) => ({ ...e, color: colorOf(i) })) ?? [];
+  }
+
+  /** Per metric, the last step any compared run has logged (from the freshest read). */
+  get lastSteps(): ReadonlyMap<string, number> {
+    // A scratch map, rebuilt on each read: nothing observes it.
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity
+    const out = new Map<string, number>();
+    for (const e of (this.live ?? this.result)?.experiments ?? [])
+      for (const m of e.metrics) out.set(m.name, Math.max(out.get(m.name) ?? -Infinity, m.lastStep));
+    return out;
+  }
+
+  startLive(): void {
+    this.polling = true;
+    this.schedule();
+  }
+
+  stopLive(): void {
+    this.polling = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.poll(), POLL_MS);
+  }
+
+  private async poll(): Promise<void> {
+    const base = this.live ?? this.result;
+    if (!this.polling) return;
+    if (base && base.experiments.some((e) => e.status === 'running')) {
+      try {
+        const metrics = base.metrics.map((m) => m.name);
+        const r = await api.compare({ ids: this.ids, metrics, budget: 1, referenceId: this.referenceId });
+        if (this.polling && r.referenceId === this.referenceId) this.live = r;
+      } catch {
+        // A missed poll is retried on the next tick; an error would only repeat every 1.5 s.
+      }
+    }
+    if (this.polling) this.schedule();
+  }
+
   async load(): Promise<void> {
     if (this.ids.length === 0) return;
     this.controller?.abort();
@@ -37,7 +91,10 @@ export class Comparison {
     this.loading = true;
     try {
       const r = await api.compare({ ids: this.ids, budget: this.budget, referenceId: this.referenceId }, c.signal);
-      if (!c.signal.aborted) this.result = r;
+      if (!c.signal.aborted) {
+        this.result = r;
+        this.live = null;
+      }
     } catch (e) {
       if (!c.signal.aborted) handleError(e);
     } finally {
