@@ -149,6 +149,35 @@ test('making an experiment the reference of the comparison shows Δ and %Δ', as
   for (const e of z.experiments) assert.ok(e.xs.every((x) => x >= z.from && x <= z.to));
 });
 
+test('the compare page follows a dark system theme', async () => {
+  const { context, page: dark } = await newPage(browser, { colorScheme: 'dark', width: 1280, height: 900 });
+  try {
+    await context.addCookies(await page.context().cookies());
+    await dark.goto(
+      `${server.url}/compare?ids=${Object.keys(data)
+        .map((n) => ids[n])
+        .join(',')}`,
+    );
+    await dark.waitForFunction(() =>
+      ['loss', 'accuracy'].every((m) => (window.__toraCompare?.[m]?.experiments.length ?? 0) === 3),
+    );
+    // The page and the charts' cards are dark: luminance of their backgrounds well below mid-grey.
+    const luminance = await dark.evaluate(() =>
+      [document.body, document.querySelector('[data-testid="compare-chart"]')!].map((el) => {
+        const [r, g, b, alpha = 1] = getComputedStyle(el)
+          .backgroundColor.match(/[\d.]+/g)!
+          .map(Number) as number[];
+        // A transparent background would read as black: count it as white so the test fails.
+        return alpha === 0 ? 1 : (0.2126 * r! + 0.7152 * g! + 0.0722 * b!) / 255;
+      }),
+    );
+    for (const l of luminance) assert.ok(l < 0.25, `background luminance ${l.toFixed(2)}`);
+    await screenshot(dark, 'compare-dark');
+  } finally {
+    await context.close();
+  }
+});
+
 test('setting a reference on the experiment page shows the chain, Δ and the dashed overlay', async () => {
   await page.goto(`${server.url}/experiments/${ids['cmp-beta']}`);
   await page.getByTestId('reference-pick').click();
