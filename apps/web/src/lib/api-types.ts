@@ -3067,7 +3067,7 @@ export interface paths {
                  */
                 id: string;
                 name: string;
-                status: string;
+                status: 'running' | 'finished' | 'failed' | 'crashed';
                 /**
                  * Format: uuid
                  * @description UUID
@@ -3196,7 +3196,7 @@ export interface paths {
                  */
                 id: string;
                 name: string;
-                status: string;
+                status: 'running' | 'finished' | 'failed' | 'crashed';
                 /**
                  * Format: uuid
                  * @description UUID
@@ -4128,7 +4128,7 @@ export interface paths {
                  * @description UUID
                  */
                 workspaceId: string;
-                status: string;
+                status: 'running' | 'finished' | 'failed' | 'crashed';
                 /**
                  * Format: uuid
                  * @description UUID
@@ -4330,7 +4330,7 @@ export interface paths {
                  * @description UUID
                  */
                 workspaceId: string;
-                status: string;
+                status: 'running' | 'finished' | 'failed' | 'crashed';
                 /**
                  * Format: uuid
                  * @description UUID

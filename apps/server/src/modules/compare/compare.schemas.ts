@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { Uuid } from '../../lib/schemas.js';
+import { Status } from '../experiments/experiments.schemas.js';
 import { LIMITS } from '../metrics/ingest.js';
 import { BucketedSeries, Nullable, WireNumber, XAxis } from '../metrics/metrics.schemas.js';
 import { MAX_COMPARE_EXPERIMENTS, MAX_COMPARE_METRICS } from './compare.service.js';
@@ -36,7 +37,7 @@ export const CompareResponse = Type.Object({
       id: Uuid,
       name: Type.String(),
       workspaceId: Uuid,
-      status: Type.String(),
+      status: Status,
       referenceId: Nullable(Uuid),
       hyperparams: Type.Array(
         Type.Object({ key: Type.String(), value: Nullable(Type.Union([Type.String(), Type.Number(), Type.Boolean()])) }),

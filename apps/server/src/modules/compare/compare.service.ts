@@ -3,7 +3,7 @@ import type { MetricDirection } from '../../db/schema.js';
 import { badRequest, notFound } from '../../errors.js';
 import { toWire, type WireNumber } from '../../lib/numbers.js';
 import type { ExperimentRow } from '../experiments/experiments.repository.js';
-import { effectiveStatus } from '../experiments/experiments.service.js';
+import { effectiveStatus, type ExperimentDto } from '../experiments/experiments.service.js';
 import type { Hyperparam } from '../experiments/hyperparams.js';
 import {
   bucketSeries,
@@ -58,7 +58,7 @@ export interface CompareExperiment {
   id: string;
   name: string;
   workspaceId: string;
-  status: string;
+  status: ExperimentDto['status'];
   referenceId: string | null;
   hyperparams: Hyperparam[];
   metrics: CompareMetric[];

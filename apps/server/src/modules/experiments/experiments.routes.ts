@@ -4,11 +4,18 @@ import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { IdParams, IsoDate, Success, Uuid, responses } from '../../lib/schemas.js';
 import { requireCaller } from '../auth/caller.hook.js';
-import { CreateExperimentBody, Experiment, ExperimentList, ListQuery, UpdateExperimentBody } from './experiments.schemas.js';
+import {
+  CreateExperimentBody,
+  Experiment,
+  ExperimentList,
+  ListQuery,
+  Status,
+  UpdateExperimentBody,
+} from './experiments.schemas.js';
 import * as service from './experiments.service.js';
 import * as references from './references.service.js';
 
-const ChainLink = Type.Object({ id: Uuid, name: Type.String(), status: Type.String(), workspaceId: Uuid, createdAt: IsoDate });
+const ChainLink = Type.Object({ id: Uuid, name: Type.String(), status: Status, workspaceId: Uuid, createdAt: IsoDate });
 const ReferenceResponse = Type.Object({
   referenceId: Type.Union([Uuid, Type.Null()]),
   chain: Type.Array(ChainLink, { description: 'References, oldest first; the last is the direct reference' }),

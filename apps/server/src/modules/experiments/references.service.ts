@@ -2,13 +2,13 @@ import type { AppContext, Caller } from '../../context.js';
 import { AppError, notFound } from '../../errors.js';
 import { iso } from '../../lib/schemas.js';
 import { roleIn } from '../workspaces/access.js';
-import { effectiveStatus, experimentForCaller } from './experiments.service.js';
+import { effectiveStatus, experimentForCaller, type ExperimentDto } from './experiments.service.js';
 import * as repo from './experiments.repository.js';
 
 export interface ChainLink {
   id: string;
   name: string;
-  status: string;
+  status: ExperimentDto['status'];
   workspaceId: string;
   createdAt: string;
 }
