@@ -4507,6 +4507,10 @@ export interface paths {
               directions: {
                 [key: string]: 'min' | 'max';
               };
+              /** @description The direction inferred from the name, for every metric of the workspace and every overridden name */
+              inferred: {
+                [key: string]: ('min' | 'max') | (never | null);
+              };
             };
           };
         };
@@ -4614,6 +4618,10 @@ export interface paths {
               /** @description Overrides set in this workspace; other metrics use the direction inferred from their name */
               directions: {
                 [key: string]: 'min' | 'max';
+              };
+              /** @description The direction inferred from the name, for every metric of the workspace and every overridden name */
+              inferred: {
+                [key: string]: ('min' | 'max') | (never | null);
               };
             };
           };

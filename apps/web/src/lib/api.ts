@@ -49,7 +49,8 @@ export type CompareExperiment = CompareResult['experiments'][number];
 export type CompareMetric = CompareExperiment['metrics'][number];
 export type Delta = NonNullable<CompareMetric['delta']>;
 export type Direction = NonNullable<CompareResult['metrics'][number]['direction']>;
-export type Directions = Ok<'/api/workspaces/{id}/metric-directions', 'get'>['directions'];
+/** A workspace's overrides and the direction the server infers from each of its metric names. */
+export type Directions = Ok<'/api/workspaces/{id}/metric-directions', 'get'>;
 export type DirectionsPatch = Body<'/api/workspaces/{id}/metric-directions', 'put'>;
 export type Columns = Ok<'/api/workspaces/{id}/columns', 'get'>;
 export type Analysis = Ok<'/api/ai/analysis', 'post'>;
@@ -216,10 +217,7 @@ export const api = {
       },
       signal,
     ),
-  directions: (workspaceId: string) =>
-    get<Ok<'/api/workspaces/{id}/metric-directions', 'get'>>(`/workspaces/${workspaceId}/metric-directions`).then(
-      (r) => r.directions,
-    ),
+  directions: (workspaceId: string) => get<Directions>(`/workspaces/${workspaceId}/metric-directions`),
   setDirection: (workspaceId: string, name: string, direction: Direction | null) =>
     send<Ok<'/api/workspaces/{id}/metric-directions', 'put'>>('PUT', `/workspaces/${workspaceId}/metric-directions`, {
       [name]: direction,

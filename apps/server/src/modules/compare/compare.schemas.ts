@@ -86,6 +86,9 @@ export const DirectionsResponse = Type.Object({
   directions: Type.Record(Type.String(), Direction, {
     description: 'Overrides set in this workspace; other metrics use the direction inferred from their name',
   }),
+  inferred: Type.Record(Type.String(), Nullable(Direction), {
+    description: 'The direction inferred from the name, for every metric of the workspace and every overridden name',
+  }),
 });
 
 export const DirectionsPatch = Type.Record(MetricName, Nullable(Direction), {

@@ -2,18 +2,34 @@ import type { AppContext, Caller } from '../../context.js';
 import type { MetricDirection } from '../../db/schema.js';
 import { badRequest } from '../../errors.js';
 import { requireRole } from '../workspaces/access.js';
+import { workspaceColumns } from '../experiments/experiments.repository.js';
+import { inferDirection } from './directions.js';
 import * as repo from './directions.repository.js';
 
 export const MAX_DIRECTION_PATCH = 200;
 
-/** The workspace's direction overrides (metrics not listed use the direction inferred from their name). */
-export async function getDirections(
-  ctx: AppContext,
-  caller: Caller,
-  workspaceId: string,
-): Promise<{ directions: Record<string, MetricDirection> }> {
+export interface DirectionsDto {
+  directions: Record<string, MetricDirection>;
+  inferred: Record<string, MetricDirection | null>;
+}
+
+/**
+ * The workspace's overrides, and what the name rule infers for every metric the workspace uses
+ * (and every overridden name), so clients never need their own copy of the rule.
+ */
+async function directionsOf(ctx: AppContext, workspaceId: string): Promise<DirectionsDto> {
+  const overrides = await repo.listDirections(ctx.db, workspaceId);
+  const { metrics } = await workspaceColumns(ctx.db, workspaceId);
+  const names = [...new Set([...metrics, ...overrides.keys()])].sort();
+  return {
+    directions: Object.fromEntries(overrides),
+    inferred: Object.fromEntries(names.map((name) => [name, inferDirection(name)])),
+  };
+}
+
+export async function getDirections(ctx: AppContext, caller: Caller, workspaceId: string): Promise<DirectionsDto> {
   await requireRole(ctx.db, caller.userId, workspaceId, 'viewer');
-  return { directions: Object.fromEntries(await repo.listDirections(ctx.db, workspaceId)) };
+  return directionsOf(ctx, workspaceId);
 }
 
 export async function putDirections(
@@ -21,12 +37,12 @@ export async function putDirections(
   caller: Caller,
   workspaceId: string,
   patch: Record<string, MetricDirection | null>,
-): Promise<{ directions: Record<string, MetricDirection> }> {
+): Promise<DirectionsDto> {
   await requireRole(ctx.db, caller.userId, workspaceId, 'editor');
   const entries = Object.entries(patch);
   if (entries.length > MAX_DIRECTION_PATCH) {
     throw badRequest(`At most ${MAX_DIRECTION_PATCH} metrics per request`, [{ path: 'body', message: 'too many metrics' }]);
   }
   await ctx.db.transaction().execute((trx) => repo.patchDirections(trx, workspaceId, entries, ctx.clock()));
-  return { directions: Object.fromEntries(await repo.listDirections(ctx.db, workspaceId)) };
+  return directionsOf(ctx, workspaceId);
 }
