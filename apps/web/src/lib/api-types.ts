@@ -3714,8 +3714,10 @@ export interface paths {
               from: number;
               to: number;
               budget: number;
+              /** @description Bucket k covers x in [bucketStart + k·bucketWidth, bucketStart + (k+1)·bucketWidth) */
               bucketStart: number;
               bucketWidth: number;
+              /** @description Points inside [from, to] */
               pointCount: number;
               summary: {
                 name: string;
@@ -4161,8 +4163,10 @@ export interface paths {
                     from: number;
                     to: number;
                     budget: number;
+                    /** @description Bucket k covers x in [bucketStart + k·bucketWidth, bucketStart + (k+1)·bucketWidth) */
                     bucketStart: number;
                     bucketWidth: number;
+                    /** @description Points inside [from, to] */
                     pointCount: number;
                     summary: {
                       name: string;
@@ -4363,8 +4367,10 @@ export interface paths {
                     from: number;
                     to: number;
                     budget: number;
+                    /** @description Bucket k covers x in [bucketStart + k·bucketWidth, bucketStart + (k+1)·bucketWidth) */
                     bucketStart: number;
                     bucketWidth: number;
+                    /** @description Points inside [from, to] */
                     pointCount: number;
                     summary: {
                       name: string;

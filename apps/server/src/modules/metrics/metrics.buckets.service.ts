@@ -1,40 +1,16 @@
+import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import { badRequest } from '../../errors.js';
-import { toWire, type WireNumber } from '../../lib/numbers.js';
+import { toWire } from '../../lib/numbers.js';
 import { decode, type Points } from './blocks.js';
 import { Bucketer } from './buckets.js';
-import { seriesForCaller, toSummary, type MetricSummary } from './metrics.read.service.js';
+import { seriesForCaller, toSummary } from './metrics.read.service.js';
 import * as repo from './metrics.repository.js';
+import type { BucketedSeries as BucketedSeriesSchema } from './metrics.schemas.js';
 import { decodeWindows } from './windows.js';
 
-export interface BucketedSeries {
-  name: string;
-  /** What buckets are ranges of: steps, or wall time in epoch milliseconds. */
-  x: 'step' | 'time';
-  from: number;
-  to: number;
-  budget: number;
-  /** Bucket k covers steps [bucketStart + k·bucketWidth, bucketStart + (k+1)·bucketWidth). */
-  bucketStart: number;
-  bucketWidth: number;
-  /** Points inside [from, to]. */
-  pointCount: number;
-  summary: MetricSummary;
-  /** Non-empty buckets only, as parallel arrays. min/max are null where a bucket holds only NaN. */
-  buckets: {
-    count: number[];
-    firstStep: number[];
-    firstValue: WireNumber[];
-    lastStep: number[];
-    lastValue: WireNumber[];
-    minStep: (number | null)[];
-    minValue: (WireNumber | null)[];
-    maxStep: (number | null)[];
-    maxValue: (WireNumber | null)[];
-    nanCount: number[];
-    firstNanStep: (number | null)[];
-  };
-}
+/** One metric downsampled to buckets; the type comes from the route schema (metrics.schemas.ts). */
+export type BucketedSeries = Static<typeof BucketedSeriesSchema>;
 
 const DATA_CHUNK = 500;
 

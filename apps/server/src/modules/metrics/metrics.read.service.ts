@@ -1,3 +1,4 @@
+import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import { badRequest, notFound } from '../../errors.js';
 import { toWire, type WireNumber } from '../../lib/numbers.js';
@@ -5,18 +6,9 @@ import { iso } from '../../lib/schemas.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
 import { decode, type Points } from './blocks.js';
 import * as repo from './metrics.repository.js';
+import type { MetricSummary as MetricSummarySchema } from './metrics.schemas.js';
 
-export interface MetricSummary {
-  name: string;
-  count: number;
-  firstStep: number;
-  lastStep: number;
-  lastValue: WireNumber;
-  min: WireNumber | null;
-  max: WireNumber | null;
-  nanCount: number;
-  updatedAt: string;
-}
+export type MetricSummary = Static<typeof MetricSummarySchema>;
 
 export const toSummary = (s: repo.SeriesRow): MetricSummary => ({
   name: s.name,

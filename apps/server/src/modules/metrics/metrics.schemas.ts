@@ -43,9 +43,11 @@ export const BucketedSeries = Type.Object({
   from: Type.Number(),
   to: Type.Number(),
   budget: Type.Integer(),
-  bucketStart: Type.Number(),
+  bucketStart: Type.Number({
+    description: 'Bucket k covers x in [bucketStart + k·bucketWidth, bucketStart + (k+1)·bucketWidth)',
+  }),
   bucketWidth: Type.Number(),
-  pointCount: Type.Integer(),
+  pointCount: Type.Integer({ description: 'Points inside [from, to]' }),
   summary: MetricSummary,
   buckets: Buckets,
 });
