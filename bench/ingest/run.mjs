@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // bench/ingest: 1,000,000 points (10 experiments × 10 metrics × 10,000 steps) over HTTP on
-// loopback into Tora — columnar batches and rows batches of 1,000 on SQLite, columnar on
+// loopback into Tora — columnar batches (JSON numbers and base64 float64 columns) and rows batches
+// of 1,000 on SQLite, columnar on
 // PostgreSQL — and the same load shape into an MLflow tracking server (SQLite backend, its
 // 1,000-metric log-batch), printing the rates and their ratio.
 //   node bench/ingest/run.mjs [--skip-mlflow] [--skip-postgres] [--memory]
@@ -22,14 +23,16 @@ const metricNames = Array.from({ length: METRICS }, (_, m) => `metric_${m}`);
 const value = (e, m, s) => Math.sin(s / 100 + m) * (e + 1);
 
 /** Pre-built request bodies, so the client's JSON work is not timed against the server. */
-function columnarBodies(stepsPerBatch) {
+function columnarBodies(stepsPerBatch, binary = false) {
+  const f64 = (xs) => Buffer.from(new Float64Array(xs).buffer).toString('base64');
   const bodies = [];
   for (let e = 0; e < EXPERIMENTS; e++) {
     for (let start = 0; start < STEPS; start += stepsPerBatch) {
       const steps = Array.from({ length: stepsPerBatch }, (_, i) => start + i);
       const series = {};
       metricNames.forEach((name, m) => {
-        series[name] = { steps, values: steps.map((s) => value(e, m, s)) };
+        const values = steps.map((s) => value(e, m, s));
+        series[name] = binary ? { stepsF64: f64(steps), valuesF64: f64(values) } : { steps, values };
       });
       bodies.push({ e, body: JSON.stringify({ batchId: `c-${e}-${start}`, series }) });
     }
@@ -215,6 +218,10 @@ const results = {};
   try {
     results.columnar = await ingestTora(server, columnarBodies(2_000), 'columnar');
     console.log(`Tora SQLite, columnar batches of 20,000 points: ${fmt(results.columnar)}  (target ≥ 300,000)`);
+    results.binary = await ingestTora(server, columnarBodies(2_000, true), 'binary');
+    console.log(
+      `Tora SQLite, same batches as float64 columns:  ${fmt(results.binary)}  (${(results.binary / results.columnar).toFixed(2)}× JSON numbers)`,
+    );
     results.rows = await ingestTora(server, rowBodies(1_000), 'rows');
     console.log(`Tora SQLite, rows batches of 1,000:            ${fmt(results.rows)}  (target ≥ 100,000)`);
   } finally {

@@ -692,6 +692,62 @@ const CASES: Case[] = [
     path: 'body.series.loss.steps',
   },
   {
+    name: 'binary column not base64',
+    method: 'POST',
+    url: (f) => `/api/experiments/${f.exp}/metrics/batch`,
+    json: () => ({ series: { loss: { valuesF64: 'not base64!' } } }),
+    status: 400,
+    path: 'body.series.loss.valuesF64',
+  },
+  {
+    name: 'binary column not a whole number of float64 values',
+    method: 'POST',
+    url: (f) => `/api/experiments/${f.exp}/metrics/batch`,
+    json: () => ({ series: { loss: { valuesF64: Buffer.alloc(12).toString('base64') } } }),
+    status: 400,
+    path: 'body.series.loss.valuesF64',
+  },
+  {
+    name: 'binary and JSON values together',
+    method: 'POST',
+    url: (f) => `/api/experiments/${f.exp}/metrics/batch`,
+    json: () => ({ series: { loss: { values: [0], valuesF64: Buffer.alloc(8).toString('base64') } } }),
+    status: 400,
+    path: 'body.series.loss.valuesF64',
+  },
+  {
+    name: 'binary steps with a fraction',
+    method: 'POST',
+    url: (f) => `/api/experiments/${f.exp}/metrics/batch`,
+    json: () => ({
+      series: {
+        loss: { stepsF64: Buffer.from(new Float64Array([1.5]).buffer).toString('base64'), values: [1] },
+      },
+    }),
+    status: 400,
+    path: 'body.series.loss.stepsF64.0',
+  },
+  {
+    name: 'binary steps shorter than values',
+    method: 'POST',
+    url: (f) => `/api/experiments/${f.exp}/metrics/batch`,
+    json: () => ({
+      series: { loss: { stepsF64: Buffer.from(new Float64Array([1]).buffer).toString('base64'), values: [1, 2] } },
+    }),
+    status: 400,
+    path: 'body.series.loss.stepsF64',
+  },
+  {
+    name: 'binary times negative',
+    method: 'POST',
+    url: (f) => `/api/experiments/${f.exp}/metrics/batch`,
+    json: () => ({
+      series: { loss: { timesF64: Buffer.from(new Float64Array([-5]).buffer).toString('base64'), values: [1] } },
+    }),
+    status: 400,
+    path: 'body.series.loss.timesF64.0',
+  },
+  {
     name: 'columnar values not an array',
     method: 'POST',
     url: (f) => `/api/experiments/${f.exp}/metrics/batch`,

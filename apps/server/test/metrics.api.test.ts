@@ -40,7 +40,7 @@ describe.each(DIALECTS)('metrics API on %s', (dialect) => {
     });
 
   const raw = async (id: string, name: string) => {
-    const points: { step: number; value: number | string; metadata: unknown }[] = [];
+    const points: { step: number; value: number | string; metadata: unknown; time: string }[] = [];
     let cursor: string | null = null;
     do {
       const res = await call(
@@ -94,6 +94,42 @@ describe.each(DIALECTS)('metrics API on %s', (dialect) => {
       firstStep: 0,
       lastStep: 3,
     });
+  });
+
+  it('reads binary float64 columns exactly like JSON ones (NaN step = next step, NaN time = arrival)', async () => {
+    const id = await createExperiment(server.app, alice);
+    const f64 = (xs: number[]) => Buffer.from(new Float64Array(xs).buffer).toString('base64');
+    const before = Date.now();
+    const res = await batch(id, {
+      batchId: 'bin-1',
+      series: {
+        x: {
+          stepsF64: f64([0, 5, NaN]),
+          valuesF64: f64([0.1 + 0.2, NaN, -Infinity]),
+          timesF64: f64([1_764_000_000_000, NaN, 1_764_000_000_500]),
+        },
+        y: { steps: [3], valuesF64: f64([Number.MAX_VALUE]) },
+      },
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toEqual({ success: true, count: 4, duplicate: false });
+    const x = await raw(id, 'x');
+    expect(x.map((p) => [p.step, p.value])).toEqual([
+      [0, 0.1 + 0.2],
+      [5, 'NaN'],
+      [6, '-Infinity'],
+    ]);
+    const times = x.map((p) => Date.parse(p.time));
+    expect(times[0]).toBe(1_764_000_000_000);
+    expect(times[1]).toBeGreaterThanOrEqual(before - 1000);
+    expect(times[2]).toBe(1_764_000_000_500);
+    expect((await raw(id, 'y')).map((p) => [p.step, p.value])).toEqual([[3, Number.MAX_VALUE]]);
+    // The same points in JSON under the same batchId are a retry, not a conflict.
+    const retry = await batch(id, {
+      batchId: 'bin-1',
+      series: { x: { steps: [0, 5, null], values: [0.1 + 0.2, 'NaN', '-Infinity'] }, y: { steps: [3], values: [Number.MAX_VALUE] } },
+    });
+    expect(retry.json()).toMatchObject({ success: true, duplicate: true });
   });
 
   it('makes a retried batchId a no-op, in the body or as Idempotency-Key', async () => {

@@ -11,6 +11,8 @@ import tora
 from conftest import Env
 from test_wire import ScalarTensor
 from tora import Tora
+from tora._delivery import _refuses_binary
+from tora._http import Transport
 
 
 def test_create_and_load_experiment(env: Env) -> None:
@@ -104,6 +106,33 @@ def test_nan_inf_and_numpy_round_trip(env: Env) -> None:
     ]
     s = env.summaries(str(t.experiment_id))["v"]
     assert s["nanCount"] == 2 and s["count"] == len(values)
+
+
+def test_json_columns_for_servers_that_predate_binary_ones(env: Env) -> None:
+    t = Tora.create_experiment("json-columns", **env.kwargs())
+    eid = str(t.experiment_id)
+    # An unknown "…F64" column is what a server without binary columns sees in every batch; the
+    # real server's answer to one is what the client recognises.
+    transport = Transport(env.url, env.key)
+    unknown = b'{"series": {"x": {"values": [1], "olderF64": "AAAAAAAA8D8="}}}'
+    status, payload = transport.request("POST", f"/api/experiments/{eid}/metrics/batch", unknown)
+    assert status == 400 and _refuses_binary(status, payload)
+    assert not _refuses_binary(
+        400, {"error": {"details": [{"path": "body.series.x.values.0", "message": "bad"}]}}
+    )
+    transport.close()
+
+    t._batcher._transport.binary = False  # as after such an answer: JSON numbers from now on
+    t.log("v", float("nan"), step=0, metadata={"k": 1})
+    t.log_metrics({"v": np.float32(0.5), "w": 10**15})
+    t.log("v", float("-inf"))
+    t.shutdown()
+    assert [(p["step"], p["value"], p["metadata"]) for p in env.points(eid, "v")] == [
+        (0, "NaN", {"k": 1}),
+        (1, 0.5, None),
+        (2, "-Infinity", None),
+    ]
+    assert [(p["step"], p["value"]) for p in env.points(eid, "w")] == [(0, 10**15)]
 
 
 def decimal_value() -> object:

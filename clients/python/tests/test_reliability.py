@@ -269,6 +269,55 @@ def test_sync_replays_spool_of_an_earlier_process(env: Env, tmp_path: Path) -> N
     assert again.returncode == 0 and "spool is empty" in again.stdout
 
 
+def sync(url: str, key: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tora", "sync", "--server-url", url],
+        env={**os.environ, "TORA_API_KEY": key, "PYTHONPATH": PKG_SRC},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_final_status_survives_a_server_down_at_exit(own_server: ToraServer) -> None:
+    key = own_server.create_key()
+    own_server.start()
+    t = Tora.create_experiment("down-at-exit", server_url=own_server.url, api_key=key)
+    with pytest.raises(RuntimeError), t:
+        for i in range(1000):
+            t.log("m", i * 0.5, step=i)
+        assert t.flush(timeout=30)
+        own_server.stop()
+        for i in range(1000, 2000):
+            t.log("m", i * 0.5, step=i)
+        raise RuntimeError("diverged")
+    eid = str(t.experiment_id)
+    assert t.spooled == 1000
+    own_server.start()
+    assert own_server.api(key, "GET", f"/api/experiments/{eid}")["status"] != "failed"
+    out = sync(own_server.url, key)
+    assert out.returncode == 0, out.stderr
+    assert "status failed" in out.stdout
+    assert own_server.api(key, "GET", f"/api/experiments/{eid}")["status"] == "failed"
+    assert_exactly_once(own_server, key, eid, "m", 2000)
+
+
+def test_final_status_of_a_run_that_never_reached_the_server(env: Env) -> None:
+    from toraserver import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    with Tora.create_experiment("never-reached", server_url=dead, api_key=env.key) as t:
+        for i in range(500):
+            t.log("m", i * 0.5, step=i)
+    assert t.experiment_id is None
+    out = sync(env.url, env.key)
+    assert out.returncode == 0, out.stderr
+    exps = env.server.api(env.key, "GET", "/api/experiments?startwith=never-reached")
+    [exp] = exps.get("experiments", exps.get("items", []))
+    assert exp["status"] == "finished"
+    assert_exactly_once(env.server, env.key, exp["id"], "m", 500)
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_forked_child_has_a_working_sender(env: Env, tmp_path: Path) -> None:
     proc = run_script(
@@ -298,3 +347,58 @@ def test_forked_child_has_a_working_sender(env: Env, tmp_path: Path) -> None:
     eid = out.split()[0]
     assert_exactly_once(env.server, env.key, eid, "parent", 200)
     assert_exactly_once(env.server, env.key, eid, "child", 500)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_family_creates_one_experiment_when_the_server_comes_late(
+    own_server: ToraServer, tmp_path: Path
+) -> None:
+    key = own_server.create_key()
+    script = tmp_path / "family.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import os, sys, time
+            from tora import Tora
+
+            def log(name):  # ~3 s: the server comes up meanwhile
+                for i in range(500):
+                    t.log(name, i * 0.5, step=i)
+                    if i % 50 == 0:
+                        time.sleep(0.3)
+
+            t = Tora.create_experiment("family", server_url=sys.argv[1], api_key=sys.argv[2])
+            assert t.experiment_id is None  # server still down
+            pids = []
+            for k in range(2):
+                pid = os.fork()
+                if pid == 0:
+                    log(f"worker{k}")
+                    t.shutdown(timeout=60)
+                    os._exit(0 if t.delivered == 500 else 3)
+                pids.append(pid)
+            log("main")
+            t.shutdown(timeout=60)
+            codes = [os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) for p in pids]
+            print(t.experiment_id, codes, t.delivered)
+            """
+        )
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script), own_server.url, key],
+        env={**os.environ, "PYTHONPATH": PKG_SRC, "TORA_SPOOL_DIR": str(tmp_path / "spool")},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.0)
+    own_server.start()
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    eid, codes, delivered = out.split(" ", 1)[0], out.split(" ", 1)[1].rsplit(" ", 1)[0], out.split()[-1]
+    assert codes == "[0, 0]" and delivered == "500", out
+    exps = own_server.api(key, "GET", "/api/experiments?startwith=family")
+    items = exps.get("experiments", exps.get("items", []))
+    assert [e["id"] for e in items] == [eid]
+    for name in ("main", "worker0", "worker1"):
+        assert_exactly_once(own_server, key, eid, name, 500)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import decimal
 import json
 import math
+import struct
 
 import numpy as np
 import pytest
@@ -97,14 +99,16 @@ def test_metadata() -> None:
         encode_metadata({"x": float("nan")})
 
 
-def test_encode_batch_is_columnar_and_spells_non_finite() -> None:
-    points = [
-        ("loss", 0, 1.0, 1.0, None),
-        ("loss", None, float("nan"), 2.0, '{"a":1}'),
-        ("acc", 3, float("inf"), 3.0, None),
-        ("acc", 4, float("-inf"), 3.5, None),
-    ]
-    body = json.loads(encode_batch("b1", group(points)))
+POINTS = [
+    ("loss", 0, 1.0, 1.0, None),
+    ("loss", None, float("nan"), 2.0, '{"a":1}'),
+    ("acc", 3, float("inf"), 3.0, None),
+    ("acc", 4, float("-inf"), 3.5, None),
+]
+
+
+def test_json_batch_is_columnar_and_spells_non_finite() -> None:
+    body = json.loads(encode_batch("b1", group(POINTS), binary=False))
     assert body == {
         "batchId": "b1",
         "series": {
@@ -118,25 +122,74 @@ def test_encode_batch_is_columnar_and_spells_non_finite() -> None:
         },
     }
     # Spooled bodies come back to the same form.
-    again = json.loads(encode_batch("b1", series_from_wire(body)))
-    assert again == body
+    assert json.loads(encode_batch("b1", series_from_wire(body), binary=False)) == body
+
+
+def f64(text: str) -> list[float]:
+    return list(struct.unpack(f"<{len(base64.b64decode(text)) // 8}d", base64.b64decode(text)))
+
+
+def test_binary_batch_carries_exact_float64_little_endian() -> None:
+    body = json.loads(encode_batch("b1", group(POINTS)))
+    loss, acc = body["series"]["loss"], body["series"]["acc"]
+    assert set(loss) == {"stepsF64", "valuesF64", "timesF64", "metadata"}
+    assert f64(loss["stepsF64"])[0] == 0 and math.isnan(f64(loss["stepsF64"])[1])  # NaN: server assigns
+    assert f64(loss["valuesF64"])[0] == 1.0 and math.isnan(f64(loss["valuesF64"])[1])
+    assert f64(loss["timesF64"]) == [1000.0, 2000.0]
+    assert loss["metadata"] == [None, {"a": 1}]
+    assert f64(acc["valuesF64"]) == [math.inf, -math.inf] and "metadata" not in acc
+    # A value JSON would round-trip only through repr survives bit for bit.
+    tiny = group([("x", 1, 0.1 + 0.2, 0.0, None), ("x", 2, 5e-324, 0.0, None), ("x", 3, 2**70, 0.0, None)])
+    values = json.loads(encode_batch("b", tiny))["series"]["x"]["valuesF64"]
+    assert f64(values) == [0.1 + 0.2, 5e-324, 2.0**70]
+    # Spooled binary bodies decode to the same columns.
+    assert series_from_wire(body) == group(POINTS)
 
 
 def test_log_metrics_rows_group_like_points() -> None:
-    rows = [({"a": 1.0, "b": 2.0}, 7, 1.0), ({"a": 3.0}, None, 2.0)]
-    assert group(rows) == {
-        "a": [[7, None], [1.0, 3.0], [1.0, 2.0], [None, None]],
-        "b": [[7], [2.0], [1.0], [None]],
-    }
+    rows = [({"a": 1.0, "b": 2.0}, 7, 1.0), ({"a": 3.0, "b": 4}, None, 2.0), ({"a": 5.0}, 9, 3.0)]
+    points = [
+        ("a", 7, 1.0, 1.0, None),
+        ("b", 7, 2.0, 1.0, None),
+        ("a", None, 3.0, 2.0, None),
+        ("b", None, 4, 2.0, None),
+        ("a", 9, 5.0, 3.0, None),
+    ]
+    assert group(rows) == group(points)
+    a = group(rows)["a"]
+    assert a.values.tolist() == [1.0, 3.0, 5.0] and a.times.tolist() == [1000.0, 2000.0, 3000.0]
+
+
+def test_group_keeps_each_metrics_order_across_points_and_rows() -> None:
+    items = [
+        ({"loss": 1.0, "acc": 0.1}, 0, 0.0),
+        ("loss", 1, 2.0, 0.0, '{"k":1}'),
+        ({"loss": 3.0, "acc": 0.3}, 2, 0.0),
+        ({"acc": 0.4, "loss": 4.0}, 3, 0.0),  # same names, other order: a new run
+    ]
+    series = group(items)
+    assert series["loss"].values.tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert series["loss"].steps.tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert series["loss"].metadata == [None, '{"k":1}', None, None]
+    assert series["acc"].values.tolist() == [0.1, 0.3, 0.4] and series["acc"].metadata is None
+
+
+def test_ints_beyond_float64_become_infinities_instead_of_failing_the_batch() -> None:
+    series = group([({"big": 10**400, "neg": -(10**400)}, 0, 0.0), ("big", 1, 10**400, 0.0, None)])
+    assert series["big"].values.tolist() == [math.inf, math.inf]
+    assert series["neg"].values.tolist() == [-math.inf]
 
 
 def test_split_keeps_order_and_all_points() -> None:
-    series = group([(f"m{i % 3}", i, float(i), 0.0, None) for i in range(101)])
+    series = group([(f"m{i % 3}", i, float(i), 0.0, '{"i":1}' if i == 50 else None) for i in range(101)])
     a, b = split_series(series)
-    for name, cols in series.items():
-        joined = a.get(name, [[]] * 4)[1] + b.get(name, [[]] * 4)[1]
-        assert joined == cols[1]
-    assert abs(sum(len(c[1]) for c in a.values()) - sum(len(c[1]) for c in b.values())) <= 1
+    for name, col in series.items():
+        halves = [part[name].values.tolist() for part in (a, b) if name in part]
+        joined = [v for half in halves for v in half]
+        assert joined == col.values.tolist()
+    assert abs(sum(map(len, a.values())) - sum(map(len, b.values()))) <= 1
+    metas = [m for part in (a, b) for c in part.values() for m in (c.metadata or [])]
+    assert metas.count('{"i":1}') == 1
 
 
 def test_hyperparams_round_trip_exactly() -> None:

@@ -3443,11 +3443,26 @@ export interface paths {
                 series: {
                   [key: string]: {
                     steps?: (number | null)[];
-                    values: (number | 'NaN' | 'Infinity' | '-Infinity')[];
+                    values?: (number | 'NaN' | 'Infinity' | '-Infinity')[];
                     times?: (number | null)[];
                     metadata?: ({
                       [key: string]: unknown;
                     } | null)[];
+                    /**
+                     * Format: byte
+                     * @description steps; NaN = null (next step): base64 of little-endian float64 values (binary alternative to the JSON array)
+                     */
+                    stepsF64?: string;
+                    /**
+                     * Format: byte
+                     * @description values: base64 of little-endian float64 values (binary alternative to the JSON array)
+                     */
+                    valuesF64?: string;
+                    /**
+                     * Format: byte
+                     * @description times in epoch milliseconds; NaN = null (arrival time): base64 of little-endian float64 values (binary alternative to the JSON array)
+                     */
+                    timesF64?: string;
                   };
                 };
               };

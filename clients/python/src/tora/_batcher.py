@@ -17,6 +17,7 @@ else happens here, on one daemon thread per experiment:
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -26,7 +27,7 @@ from collections import deque
 from typing import Any, Optional, Union
 
 from ._config import Settings
-from ._delivery import AUTH, GONE, OK, RETRY, Result, create_experiment, post_batch, series_from_wire
+from ._delivery import AUTH, GONE, OK, RETRY, Result, create_experiment, deliver_spooled, post_batch
 from ._errors import APIError, AuthError, TransportError
 from ._http import Transport
 from ._spool import Spool
@@ -48,6 +49,7 @@ class Batcher:
         *,
         experiment_id: Optional[str],
         create_body: Optional[dict[str, Any]],
+        create_key: Optional[str] = None,
         max_buffer_len: int = 25,
         flush_interval: float = 1.0,
         max_batch_points: int = 50_000,
@@ -59,7 +61,10 @@ class Batcher:
         self.spool = spool
         self.experiment_id = experiment_id
         self.create_body = create_body
-        self.local_id = uuid.uuid4().hex[:12]
+        self.local_id = uuid.uuid4().hex[:12]  # names this process's spool files
+        # Names the experiment still to be created; forked children keep their parent's, so
+        # the family creates one experiment (see Spool.creation_lock).
+        self.create_key = create_key or self.local_id
         self.max_buffer_len = max(1, max_buffer_len)
         self.flush_interval = flush_interval
         self.max_batch_points = max_batch_points
@@ -142,6 +147,7 @@ class Batcher:
 
     def _loop(self) -> None:
         last_send = time.monotonic()
+        backlog = False  # the last batch was cut at max_batch_points: more is waiting
         while not self._abandoned:
             stopping = self._stop.is_set()
             n = len(self.buf)
@@ -150,6 +156,7 @@ class Batcher:
             # full buffer is sent at most every min_send_interval (unless a whole batch is waiting).
             if n and (
                 (n >= self.max_buffer_len and now - last_send >= self.min_send_interval)
+                or backlog
                 or n >= self.max_batch_points
                 or now - last_send >= self.flush_interval
                 or stopping
@@ -162,6 +169,7 @@ class Batcher:
                 for m in markers:
                     m.set()
                 last_send = now
+                backlog = count >= self.max_batch_points
                 continue
             if self.mode == SPOOLING and (now >= self._next_retry or stopping):
                 self._replay()
@@ -219,15 +227,24 @@ class Batcher:
         """Creates the experiment the server could not create at ``create_experiment`` time."""
         assert self.create_body is not None
         try:
-            exp = create_experiment(self._transport, self.create_body)
+            try:
+                with self.spool.creation_lock(self.create_key):
+                    known = self.spool.load_ids().get(self.create_key)
+                    if known is not None:  # a forked sibling or `tora sync` created it
+                        self.experiment_id = known
+                        return True
+                    self.experiment_id = str(create_experiment(self._transport, self.create_body)["id"])
+                    self.spool.save_id(self.create_key, self.experiment_id)
+            except OSError as e:  # spool directory not writable: create it unshared
+                if self.experiment_id is None:
+                    logger.error("Tora cannot use its spool %s: %s", self.spool.directory, e)
+                    self.experiment_id = str(create_experiment(self._transport, self.create_body)["id"])
         except TransportError as e:
             self._on_failure(Result(RETRY, error=e), 0)
             return False
         except APIError as e:
             self._on_failure(Result(AUTH if isinstance(e, AuthError) else GONE, error=e), 0)
             return False
-        self.experiment_id = str(exp["id"])
-        self.spool.save_id(self.local_id, self.experiment_id)
         logger.warning("Tora server is reachable again: created experiment %s", self.experiment_id)
         return True
 
@@ -265,16 +282,32 @@ class Batcher:
         self._backoff = min(self.max_backoff, max(0.25, self._backoff * 2))
         self._next_retry = time.monotonic() + self._backoff * random.uniform(0.75, 1.25)
 
-    def _spool(self, batch_id: str, series: Series, n: int) -> None:
-        header = {
+    def _header(self, batch_id: str, points: int) -> dict[str, Any]:
+        return {
             "v": 1,
             "server_url": self.settings.server_url,
             "experiment_id": self.experiment_id,
             "create": self.create_body if self.experiment_id is None else None,
             "local_id": self.local_id,
+            "create_key": self.create_key,
             "batch_id": batch_id,
-            "points": n,
+            "points": points,
         }
+
+    def spool_status(self, status: str) -> bool:
+        """Spools a status change (after this client's points) for ``python -m tora sync``."""
+        header = {**self._header(f"status-{uuid.uuid4().hex}", 0), "kind": "status", "status": status}
+        try:
+            self.spool.write(header, json.dumps({"status": status}).encode())
+        except OSError as e:
+            logger.error(
+                "Tora cannot write its spool %s: %s; status %r not recorded", self.spool.directory, e, status
+            )
+            return False
+        return True
+
+    def _spool(self, batch_id: str, series: Series, n: int) -> None:
+        header = self._header(batch_id, n)
         try:
             self.spool.write(header, encode_batch(batch_id, series))
             self.spooled += n
@@ -292,9 +325,7 @@ class Batcher:
             try:
                 doc = self.spool.read(path)
                 n = int(doc.get("points", 0))
-                r = post_batch(
-                    self._transport, self._id(), str(doc["batch_id"]), series_from_wire(doc["batch"])
-                )
+                r = deliver_spooled(self._transport, self._id(), doc)
             except (OSError, ValueError, KeyError, TypeError) as e:
                 logger.error("Tora: unreadable spool file %s (%s); skipped", path, e)
                 continue

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ._config import read_config_file, resolve, spool_dir, write_config_file
-from ._delivery import AUTH, OK, RETRY, create_experiment, post_batch, series_from_wire
+from ._delivery import AUTH, OK, RETRY, create_experiment, deliver_spooled
 from ._errors import ToraError
 from ._http import Transport
 from ._spool import Spool
@@ -54,12 +54,16 @@ def sync(
                 continue
             settings = resolve(server_url or url, api_key)
             transport = transports.setdefault(url, Transport(settings.server_url, settings.api_key))
-            eid = doc.get("experiment_id") or ids.get(str(doc["local_id"]))
+            key = str(doc.get("create_key") or doc["local_id"])
+            eid = doc.get("experiment_id") or ids.get(key)
             if eid is None:
-                eid = str(create_experiment(transport, doc["create"])["id"])
-                ids[str(doc["local_id"])] = eid
-                spool.save_id(str(doc["local_id"]), eid)
-            r = post_batch(transport, str(eid), str(doc["batch_id"]), series_from_wire(doc["batch"]))
+                with spool.creation_lock(key):  # the run itself may be creating it right now
+                    ids = spool.load_ids()
+                    eid = ids.get(key)
+                    if eid is None:
+                        eid = ids[key] = str(create_experiment(transport, doc["create"])["id"])
+                        spool.save_id(key, eid)
+            r = deliver_spooled(transport, str(eid), doc)
         except (OSError, ValueError, KeyError, TypeError) as e:
             print(f"skipping unreadable {path.name}: {e}", file=sys.stderr)
             left += 1
@@ -71,7 +75,8 @@ def sync(
             continue
         if r.outcome == OK:
             spool.remove(path)
-            print(f"sent {path.name} ({r.delivered} points)")
+            what = f"status {doc['status']}" if doc.get("kind") == "status" else f"{r.delivered} points"
+            print(f"sent {path.name} ({what})")
         elif r.outcome in (RETRY, AUTH):
             print(f"{path.name}: {r.error}; kept for a later sync", file=sys.stderr)
             stuck.add(url)

@@ -14,6 +14,7 @@ from typing import Any, Mapping, Optional, Sequence, Union
 
 from ._batcher import Batcher
 from ._config import Settings, resolve, spool_dir
+from ._delivery import AUTH, OK, RETRY, put_status
 from ._delivery import create_experiment as post_experiment
 from ._errors import ToraError, TransportError
 from ._http import Transport
@@ -92,12 +93,18 @@ class Tora:
         _LIVE.add(self)
         _install_exit_hooks()
 
-    def _new_batcher(self, experiment_id: Optional[str], create_body: Optional[dict[str, Any]]) -> Batcher:
+    def _new_batcher(
+        self,
+        experiment_id: Optional[str],
+        create_body: Optional[dict[str, Any]],
+        create_key: Optional[str] = None,
+    ) -> Batcher:
         b = Batcher(
             self._settings,
             self._spool,
             experiment_id=experiment_id,
             create_body=create_body,
+            create_key=create_key,
             **self._batcher_args,
         )
         self._buf_append = b.buf.append
@@ -306,19 +313,29 @@ class Tora:
     def set_status(self, status: str) -> None:
         """Sets the experiment status (``running``, ``finished``, ``failed``, ``crashed``).
 
-        Talks to the server on the caller's thread; failures are logged, not raised.
+        Talks to the server on the caller's thread; failures are logged, not raised. When the
+        server is unreachable (or the key is refused, or the experiment is not created yet) the
+        change is spooled behind this client's points for ``python -m tora sync``.
         """
         eid = self.experiment_id
-        if eid is None:
-            logger.warning("Tora: experiment not created yet; status %r not recorded", status)
-            return
-        transport = Transport(self._settings.server_url, self._settings.api_key, timeout=10.0)
-        try:
-            transport.call("PUT", f"/api/experiments/{eid}", {"status": status})
-        except ToraError as e:
-            logger.warning("Tora: could not set status of experiment %s to %r: %s", eid, status, e)
-        finally:
-            transport.close()
+        if eid is not None:
+            transport = Transport(self._settings.server_url, self._settings.api_key, timeout=10.0)
+            try:
+                r = put_status(transport, eid, status)
+            finally:
+                transport.close()
+            if r.outcome == OK:
+                return
+            if r.outcome not in (RETRY, AUTH):
+                logger.warning("Tora: could not set status of experiment %s to %r: %s", eid, status, r.error)
+                return
+        if self._batcher.spool_status(status):
+            logger.warning(
+                "Tora: status %r of experiment %s spooled to %s (run `python -m tora sync`)",
+                status,
+                eid or "(not created yet)",
+                self._batcher.spool.directory,
+            )
 
     def __enter__(self) -> Tora:
         return self
@@ -340,7 +357,7 @@ class Tora:
         # start afresh so points logged in the child are delivered once, by the child.
         self._names = set(self._names)
         b = self._batcher
-        self._batcher = self._new_batcher(b.experiment_id, b.create_body)
+        self._batcher = self._new_batcher(b.experiment_id, b.create_body, b.create_key)
 
 
 def _hp_dict(hyperparams: Hyperparams) -> dict[str, HyperparamValue]:

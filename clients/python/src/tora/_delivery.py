@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from ._errors import APIError, ToraError, TransportError, api_error
 from ._http import Transport
-from ._wire import Series, count_points, encode_batch, split_series
+from ._wire import Series, count_points, decode_batch, encode_batch, split_series
 
 OK = "ok"
 RETRY = "retry"  # unreachable, timeout, 5xx, 429: try again later, spool meanwhile
@@ -38,15 +38,30 @@ def classify(status: int, payload: Any) -> Result:
     return Result(REJECTED, error=err)
 
 
+def _refuses_binary(status: int, payload: Any) -> bool:
+    """A server older than the float64 columns answers 400 naming an unknown ``…F64`` field."""
+    if status != 400 or not isinstance(payload, dict):
+        return False
+    details = (payload.get("error") or {}).get("details") or []
+    return any(
+        isinstance(d, dict) and str(d.get("path", "")).endswith("F64") and "known" in str(d.get("message"))
+        for d in details
+    )
+
+
 def post_batch(transport: Transport, experiment_id: str, batch_id: str, series: Series) -> Result:
     """Posts a columnar batch; on 413 splits it in halves with derived batch ids.
 
     Derived ids are deterministic (``<id>.0``, ``<id>.1``), so replaying a half-delivered
-    batch later is still exactly-once.
+    batch later is still exactly-once. Batches go out as float64 columns; a server that does
+    not know them gets JSON numbers from then on (``transport.binary``).
     """
-    body = encode_batch(batch_id, series)
+    path = f"/api/experiments/{experiment_id}/metrics/batch"
     try:
-        status, payload = transport.request("POST", f"/api/experiments/{experiment_id}/metrics/batch", body)
+        status, payload = transport.request("POST", path, encode_batch(batch_id, series, transport.binary))
+        if transport.binary and _refuses_binary(status, payload):
+            transport.binary = False
+            status, payload = transport.request("POST", path, encode_batch(batch_id, series, False))
     except TransportError as e:
         return Result(RETRY, error=e)
     n = count_points(series)
@@ -64,6 +79,23 @@ def post_batch(transport: Transport, experiment_id: str, batch_id: str, series: 
     return result
 
 
+def put_status(transport: Transport, experiment_id: str, status: str) -> Result:
+    """Sets an experiment's status (``PUT /api/experiments/{id}``), classified like a batch."""
+    try:
+        body = json.dumps({"status": status}).encode()
+        code, payload = transport.request("PUT", f"/api/experiments/{experiment_id}", body)
+    except TransportError as e:
+        return Result(RETRY, error=e)
+    return classify(code, payload)
+
+
+def deliver_spooled(transport: Transport, experiment_id: str, doc: dict[str, Any]) -> Result:
+    """Replays one spool file: a batch of points, or a status change spooled at exit."""
+    if doc.get("kind") == "status":
+        return put_status(transport, experiment_id, str(doc["status"]))
+    return post_batch(transport, experiment_id, str(doc["batch_id"]), series_from_wire(doc["batch"]))
+
+
 def create_experiment(transport: Transport, body: dict[str, Any]) -> dict[str, Any]:
     """POST /api/experiments; returns the experiment object. Raises ToraError."""
     payload = transport.call("POST", "/api/experiments", body)
@@ -75,16 +107,4 @@ def create_experiment(transport: Transport, body: dict[str, Any]) -> dict[str, A
 
 def series_from_wire(batch: dict[str, Any]) -> Series:
     """The internal column form of a spooled batch body (for re-encoding and splitting)."""
-    out: Series = {}
-    now = time.time()
-    for name, col in batch["series"].items():
-        values = col["values"]
-        n = len(values)
-        steps = col.get("steps") or [None] * n
-        times = [now if t is None else t / 1000.0 for t in (col.get("times") or [None] * n)]
-        metas = [
-            None if m is None else json.dumps(m, separators=(",", ":"))
-            for m in (col.get("metadata") or [None] * n)
-        ]
-        out[name] = [list(steps), list(values), times, metas]
-    return out
+    return decode_batch(batch, time.time() * 1000.0)

@@ -11,13 +11,19 @@ warning on the ``tora`` logger naming how many points were lost.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import threading
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 logger = logging.getLogger("tora")
 
@@ -118,8 +124,23 @@ class Spool:
             if self._size is not None:
                 self._size = max(0, self._size - size)
 
+    @contextlib.contextmanager
+    def creation_lock(self, key: str) -> Iterator[None]:
+        """Held while one process creates the experiment that several share (a training script
+        and its forked workers, or ``tora sync``): the others then find its id in ``load_ids``."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if fcntl is None:  # pragma: no cover - Windows: no fork, so no sibling to race with
+            yield
+            return
+        with open(self.directory / f".create-{key}.lock", "a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
     def load_ids(self) -> dict[str, str]:
-        """Experiments created during replay, by the local id that spooled them."""
+        """Experiments created after their client first failed to, by its creation key."""
         try:
             with open(self.directory / IDS_FILE, encoding="utf-8") as f:
                 data = json.load(f)
@@ -127,10 +148,10 @@ class Spool:
         except (OSError, ValueError):
             return {}
 
-    def save_id(self, local_id: str, experiment_id: str) -> None:
+    def save_id(self, key: str, experiment_id: str) -> None:
         with self._lock:
             ids = self.load_ids()
-            ids[local_id] = experiment_id
+            ids[key] = experiment_id
             self.directory.mkdir(parents=True, exist_ok=True)
             tmp = self.directory / (IDS_FILE + ".tmp")
             tmp.write_text(json.dumps(ids), encoding="utf-8")

@@ -134,7 +134,39 @@ function parseRows(rows: unknown[]): Map<string, SeriesInput> {
 }
 
 const COLUMNAR_KEYS = new Set(['batchId', 'series']);
-const SERIES_KEYS = new Set(['steps', 'values', 'times', 'metadata']);
+const SERIES_KEYS = new Set(['steps', 'values', 'times', 'metadata', 'stepsF64', 'valuesF64', 'timesF64']);
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+
+/**
+ * Decodes a binary column: base64 of little-endian float64 values. Clients that log millions of
+ * points send these instead of JSON numbers, which cost them far more CPU to print than to copy.
+ */
+function f64Column(path: string, raw: unknown): Float64Array {
+  if (typeof raw !== 'string' || raw.length % 4 !== 0 || !BASE64.test(raw)) {
+    fail(path, 'must be base64 of little-endian float64 values');
+  }
+  const bytes = Buffer.from(raw, 'base64');
+  if (bytes.length % 8 !== 0) fail(path, `decodes to ${bytes.length} bytes, not a whole number of float64 values`);
+  const out = new Float64Array(bytes.length / 8);
+  if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(bytes);
+  else for (let i = 0; i < out.length; i++) out[i] = bytes.readDoubleLE(i * 8);
+  return out;
+}
+
+/** One column in its JSON form (`steps`) or its binary form (`stepsF64`), never both. */
+function column(col: Record<string, unknown>, path: string, key: 'steps' | 'values' | 'times'): unknown[] | Float64Array | null {
+  const json = col[key];
+  const binary = col[`${key}F64`];
+  const hasJson = json !== undefined && json !== null;
+  if (binary !== undefined && binary !== null) {
+    if (hasJson) fail(`${path}.${key}F64`, `cannot be sent together with ${key}`);
+    return f64Column(`${path}.${key}F64`, binary);
+  }
+  if (!hasJson) return null;
+  if (!Array.isArray(json)) fail(`${path}.${key}`, 'must be an array');
+  return json;
+}
 
 function parseColumnar(body: Record<string, unknown>): Map<string, SeriesInput> {
   for (const key in body) if (!COLUMNAR_KEYS.has(key)) fail(`body.${key}`, 'is not a known field');
@@ -149,27 +181,39 @@ function parseColumnar(body: Record<string, unknown>): Map<string, SeriesInput> 
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(path, 'must be an object {steps, values, times?}');
     const col = raw as Record<string, unknown>;
     for (const key in col) if (!SERIES_KEYS.has(key)) fail(`${path}.${key}`, 'is not a known field');
-    if (!Array.isArray(col.values)) fail(`${path}.values`, 'must be an array');
-    const n = col.values.length;
+    const values = column(col, path, 'values');
+    if (values === null) fail(`${path}.values`, 'must be an array (or valuesF64)');
+    const n = values.length;
     count += n;
     if (count > LIMITS.maxPointsPerBatch) tooMany(count);
-    for (const key of ['steps', 'times', 'metadata'] as const) {
-      const arr = col[key];
-      if (arr !== undefined && arr !== null && (!Array.isArray(arr) || arr.length !== n)) {
-        fail(`${path}.${key}`, `must be an array as long as values (${n})`);
+    const steps = column(col, path, 'steps');
+    const times = column(col, path, 'times');
+    const metadata = col.metadata;
+    if (metadata !== undefined && metadata !== null && (!Array.isArray(metadata) || metadata.length !== n)) {
+      fail(`${path}.metadata`, `must be an array as long as values (${n})`);
+    }
+    for (const [key, arr] of [
+      ['steps', steps],
+      ['times', times],
+    ] as const) {
+      if (arr !== null && arr.length !== n) {
+        fail(`${path}.${arr instanceof Float64Array ? `${key}F64` : key}`, `must be as long as values (${n})`);
       }
     }
     const s = seriesFor(map, name);
-    const values = col.values as unknown[];
-    const steps = col.steps as unknown[] | undefined | null;
-    const times = col.times as unknown[] | undefined | null;
-    const metadata = col.metadata as unknown[] | undefined | null;
+    const stepPath = steps instanceof Float64Array ? `${path}.stepsF64` : `${path}.steps`;
+    const timePath = times instanceof Float64Array ? `${path}.timesF64` : `${path}.times`;
+    const valuePath = values instanceof Float64Array ? `${path}.valuesF64` : `${path}.values`;
     for (let i = 0; i < n; i++) {
-      s.values.push(checkValue(`${path}.values.${i}`, values[i]));
-      s.steps.push(steps ? checkStep(`${path}.steps.${i}`, steps[i]) : null);
-      s.times.push(times ? checkTime(`${path}.times.${i}`, times[i]) : null);
+      // In binary columns NaN stands for a missing step or time (JSON's null).
+      const v = values[i];
+      s.values.push(typeof v === 'number' ? v : checkValue(`${valuePath}.${i}`, v));
+      const st = steps === null ? null : steps[i];
+      s.steps.push(st === null || (typeof st === 'number' && Number.isNaN(st)) ? null : checkStep(`${stepPath}.${i}`, st));
+      const t = times === null ? null : times[i];
+      s.times.push(t === null || (typeof t === 'number' && Number.isNaN(t)) ? null : checkTime(`${timePath}.${i}`, t));
     }
-    if (metadata) s.metadata = metadata.map((m, i) => checkMetadata(`${path}.metadata.${i}`, m));
+    if (Array.isArray(metadata)) s.metadata = metadata.map((m, i) => checkMetadata(`${path}.metadata.${i}`, m));
   }
   return map;
 }

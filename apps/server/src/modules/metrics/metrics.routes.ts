@@ -20,6 +20,14 @@ const RowPoint = Type.Object(
   },
   { additionalProperties: false },
 );
+/** Binary column: base64 of little-endian float64 values, as long as the series. */
+function F64Column(what: string) {
+  return Type.String({
+    contentEncoding: 'base64',
+    description: `${what}: base64 of little-endian float64 values (binary alternative to the JSON array)`,
+  });
+}
+
 const ColumnarBatch = Type.Object(
   {
     batchId: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.maxBatchIdLength })),
@@ -28,11 +36,17 @@ const ColumnarBatch = Type.Object(
       Type.Object(
         {
           steps: Type.Optional(Type.Array(Nullable(Type.Integer({ minimum: 0 })))),
-          values: Type.Array(WireNumber),
+          values: Type.Optional(Type.Array(WireNumber)),
           times: Type.Optional(Type.Array(Nullable(Type.Number()))),
           metadata: Type.Optional(Type.Array(Nullable(Type.Object({}, { additionalProperties: true })))),
+          stepsF64: Type.Optional(F64Column('steps; NaN = null (next step)')),
+          valuesF64: Type.Optional(F64Column('values')),
+          timesF64: Type.Optional(F64Column('times in epoch milliseconds; NaN = null (arrival time)')),
         },
-        { additionalProperties: false },
+        {
+          additionalProperties: false,
+          description: 'values (or valuesF64) is required; each column comes as JSON or as F64, not both',
+        },
       ),
     ),
   },
