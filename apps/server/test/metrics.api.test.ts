@@ -127,7 +127,10 @@ describe.each(DIALECTS)('metrics API on %s', (dialect) => {
     // The same points in JSON under the same batchId are a retry, not a conflict.
     const retry = await batch(id, {
       batchId: 'bin-1',
-      series: { x: { steps: [0, 5, null], values: [0.1 + 0.2, 'NaN', '-Infinity'] }, y: { steps: [3], values: [Number.MAX_VALUE] } },
+      series: {
+        x: { steps: [0, 5, null], values: [0.1 + 0.2, 'NaN', '-Infinity'] },
+        y: { steps: [3], values: [Number.MAX_VALUE] },
+      },
     });
     expect(retry.json()).toMatchObject({ success: true, duplicate: true });
   });
