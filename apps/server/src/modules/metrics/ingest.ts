@@ -165,7 +165,7 @@ function column(col: Record<string, unknown>, path: string, key: 'steps' | 'valu
   }
   if (!hasJson) return null;
   if (!Array.isArray(json)) fail(`${path}.${key}`, 'must be an array');
-  return json;
+  return json as unknown[];
 }
 
 function parseColumnar(body: Record<string, unknown>): Map<string, SeriesInput> {
