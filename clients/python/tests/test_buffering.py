@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import decimal
+import fractions
 import json
 import logging
 import math
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tora import Tora
@@ -54,8 +57,43 @@ def test_log_only_buffers_and_bad_arguments_raise_at_the_call(tmp_path: Path) ->
         t.log("loss", 1.0, step=1.5)
     with pytest.raises(TypeError):
         t.log_metrics({"a": None}, step=1)
+    # Names seen before, values that add up to a number yet are not all numbers: still refused.
+    for bad in ({"a": 1.0, "b": "2"}, {"a": 1.0, "b": 2j}, {"b": 1.0, "a": [1.0]}, {"a": 1.0, "b": b"2"}):
+        with pytest.raises(TypeError):
+            t.log_metrics(bad, step=1)
+    with pytest.raises(TypeError):
+        t.log_metrics({1: 1.0}, step=1)  # int keys are where the buffer keeps step and time
+    with pytest.raises(ValueError):
+        t.log_metrics({"a": 1.0, "": 2.0}, step=1)
     assert len(t._batcher.buf) == 2  # nothing half-logged
     t.shutdown(timeout=5)
+
+
+def test_log_metrics_keeps_every_accepted_value_type(tmp_path: Path) -> None:
+    t = offline(tmp_path, flush_interval=3600)
+    values = {
+        "f": 0.5,
+        "i": 3,
+        "b": True,
+        "big": 10**400,
+        "np32": np.float32(0.25),
+        "np0d": np.array(1.5),
+        "npint": np.int64(7),
+        "dec": decimal.Decimal("0.1"),
+        "frac": fractions.Fraction(1, 4),
+        "nan": float("nan"),
+    }
+    t.log_metrics(values, step=5)
+    t.log_metrics({"f": 1.0, "frac": fractions.Fraction(3, 4)})  # float + Fraction adds up to a float
+    t.shutdown(timeout=5)
+    got: dict[str, list[float]] = {}
+    for name, v, _ in spooled_points(tmp_path / "spool"):
+        got.setdefault(name, []).append(v)  # type: ignore[arg-type]
+    assert got["f"] == [0.5, 1.0] and got["i"] == [3.0] and got["b"] == [1.0]
+    assert got["big"] == [math.inf] and got["np32"] == [0.25] and got["np0d"] == [1.5]
+    assert got["npint"] == [7.0] and got["dec"] == [0.1] and got["frac"] == [0.25, 0.75]
+    assert math.isnan(got["nan"][0])
+    assert [s for n, _, s in spooled_points(tmp_path / "spool") if n == "f"] == [5, None]
 
 
 def test_unreachable_server_spools_in_order_and_summarises(

@@ -7,6 +7,7 @@ import decimal
 import json
 import math
 import struct
+from typing import Any, Optional
 
 import numpy as np
 import pytest
@@ -14,6 +15,9 @@ import pytest
 from tora import hp_from_tora_format, hp_to_tora_format
 from tora._delivery import series_from_wire
 from tora._wire import (
+    STEP_KEY,
+    TIME_KEY,
+    Row,
     check_name,
     check_step,
     coerce_value,
@@ -146,8 +150,16 @@ def test_binary_batch_carries_exact_float64_little_endian() -> None:
     assert series_from_wire(body) == group(POINTS)
 
 
+def row(metrics: dict[str, Any], step: Optional[int], t: float) -> Row:
+    """A buffered log_metrics call, as Tora.log_metrics builds it."""
+    out: Row = dict(metrics)
+    out[STEP_KEY] = math.nan if step is None else step
+    out[TIME_KEY] = t
+    return out
+
+
 def test_log_metrics_rows_group_like_points() -> None:
-    rows = [({"a": 1.0, "b": 2.0}, 7, 1.0), ({"a": 3.0, "b": 4}, None, 2.0), ({"a": 5.0}, 9, 3.0)]
+    rows = [row({"a": 1.0, "b": 2.0}, 7, 1.0), row({"a": 3.0, "b": 4}, None, 2.0), row({"a": 5.0}, 9, 3.0)]
     points = [
         ("a", 7, 1.0, 1.0, None),
         ("b", 7, 2.0, 1.0, None),
@@ -162,20 +174,23 @@ def test_log_metrics_rows_group_like_points() -> None:
 
 def test_group_keeps_each_metrics_order_across_points_and_rows() -> None:
     items = [
-        ({"loss": 1.0, "acc": 0.1}, 0, 0.0),
+        row({"loss": 1.0, "acc": 0.1}, 0, 0.0),
         ("loss", 1, 2.0, 0.0, '{"k":1}'),
-        ({"loss": 3.0, "acc": 0.3}, 2, 0.0),
-        ({"acc": 0.4, "loss": 4.0}, 3, 0.0),  # same names, other order: a new run
+        row({"loss": 3.0, "acc": 0.3}, 2, 0.0),
+        row({"acc": 0.4, "loss": 4.0}, 3, 0.0),  # same names, other order: a new run
     ]
     series = group(items)
     assert series["loss"].values.tolist() == [1.0, 2.0, 3.0, 4.0]
     assert series["loss"].steps.tolist() == [0.0, 1.0, 2.0, 3.0]
     assert series["loss"].metadata == [None, '{"k":1}', None, None]
     assert series["acc"].values.tolist() == [0.1, 0.3, 0.4] and series["acc"].metadata is None
+    # loss and acc started from the same step and time arrays; neither change leaked to the other.
+    assert series["acc"].steps.tolist() == [0.0, 2.0, 3.0]
+    assert len(series["acc"].times) == 3 and len(series["loss"].times) == 4
 
 
 def test_ints_beyond_float64_become_infinities_instead_of_failing_the_batch() -> None:
-    series = group([({"big": 10**400, "neg": -(10**400)}, 0, 0.0), ("big", 1, 10**400, 0.0, None)])
+    series = group([row({"big": 10**400, "neg": -(10**400)}, 0, 0.0), ("big", 1, 10**400, 0.0, None)])
     assert series["big"].values.tolist() == [math.inf, math.inf]
     assert series["neg"].values.tolist() == [-math.inf]
 
@@ -200,3 +215,20 @@ def test_hyperparams_round_trip_exactly() -> None:
         {"key": "x", "value": 0.5},
         {"key": "l", "value": "[1, 2]"},
     ]
+
+
+class AddsUpButIsNoNumber:
+    """Gets past log_metrics' C-level check (``1.0 + x`` is a float) without being a number."""
+
+    def __radd__(self, other: object) -> float:
+        return 0.0
+
+
+def test_a_value_that_cannot_be_converted_is_sent_as_nan_not_failing_the_batch(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    series = group([row({"a": 1.0, "w": AddsUpButIsNoNumber()}, 0, 0.0), row({"a": 2.0, "w": 3.0}, 1, 0.0)])
+    assert series["a"].values.tolist() == [1.0, 2.0]
+    w = series["w"].values.tolist()
+    assert math.isnan(w[0]) and w[1] == 3.0
+    assert any("not a number; sent as NaN" in r.getMessage() for r in caplog.records)

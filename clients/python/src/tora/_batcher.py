@@ -192,9 +192,12 @@ class Batcher:
         try:
             while n < limit:
                 item = pop()
-                if type(item) is tuple:
+                if type(item) is tuple:  # log()
                     add(item)
-                    n += 1 if len(item) == 5 else len(item[0])
+                    n += 1
+                elif type(item) is dict:  # log_metrics(): names + step + time
+                    add(item)
+                    n += len(item) - 2
                 else:
                     markers.append(item)  # type: ignore[arg-type]
         except IndexError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import math
 import os
 import signal
 import threading
@@ -21,6 +22,8 @@ from ._http import Transport
 from ._spool import DEFAULT_MAX_BYTES, Spool
 from ._wire import (
     MAX_STEP,
+    STEP_KEY,
+    TIME_KEY,
     HyperparamValue,
     check_name,
     check_step,
@@ -36,6 +39,7 @@ Hyperparams = Union[Mapping[str, Any], Sequence[Mapping[str, Any]], None]
 _LIVE: set[Tora] = set()  # strong: a client dropped without shutdown() is still flushed at exit
 _now = time.time
 _PLAIN = frozenset((int, float))
+_NAN = math.nan
 
 
 class Tora:
@@ -263,11 +267,22 @@ class Tora:
         """
         if step is not None and (type(step) is not int or step < 0 or step > MAX_STEP):
             step = check_step(step)
-        # Fast path, all C-level: every name seen before and every value a plain int/float.
-        if not (self._names.issuperset(metrics) and _PLAIN.issuperset(map(type, metrics.values()))):
+        # Fast path, all C-level: plain int/float values (then their sum is an int or a float;
+        # numpy, torch, Decimal, str or None make it something else or raise) and every name
+        # seen before.
+        try:
+            plain = type(sum(metrics.values())) in _PLAIN
+        except Exception:  # a value that does not add up: the slow path names it
+            plain = False
+        if not (plain and self._names.issuperset(metrics)):
             metrics = self._checked(metrics)
-        # One buffer item per call; copied because callers often reuse and mutate one dict.
-        self._buf_append((dict(metrics), step, _now()))
+        # One buffer item per call: a copy (callers often reuse and mutate one dict) with the
+        # step and time under int keys, which no metric name can be. A dict of numbers is not
+        # tracked by the garbage collector, where a (dict, step, time) tuple would be.
+        row: dict[Any, Any] = dict(metrics)
+        row[STEP_KEY] = _NAN if step is None else step
+        row[TIME_KEY] = _now()
+        self._buf_append(row)
 
     def _checked(self, metrics: Mapping[str, Any]) -> dict[str, Any]:
         out = {}

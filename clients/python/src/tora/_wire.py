@@ -5,18 +5,25 @@ from __future__ import annotations
 import base64
 import decimal
 import json
+import logging
 import math
+import numbers
 import operator
 import sys
 from array import array
 from itertools import chain
 from typing import Any, Iterable, Mapping, Optional, Union
 
+logger = logging.getLogger("tora")
+
 Number = Union[int, float]
 # One logged point: (name, step or None, value, epoch seconds, metadata JSON or None).
 Point = tuple[str, Optional[int], Number, float, Optional[str]]
-# One log_metrics call: ({name: value}, step or None, epoch seconds).
-Row = tuple[dict[str, Number], Optional[int], float]
+# One log_metrics call: a copy of its {name: value} with the step (NaN = next) under STEP_KEY
+# and the epoch-second time under TIME_KEY, inserted after the names.
+Row = dict[Union[str, int], Number]
+STEP_KEY = 0
+TIME_KEY = 1
 
 MAX_NAME_LENGTH = 256
 MAX_METADATA_BYTES = 4096
@@ -26,8 +33,8 @@ MAX_STEP = 2**53 - 1
 def coerce_value(value: Any) -> Number:
     """Turns an accepted metric value into an int or float; raises TypeError otherwise.
 
-    Accepts int, float, bool, ``decimal.Decimal``, numpy scalars, 0-d numpy arrays and
-    anything with ``.item()`` returning a number (torch tensors of one element).
+    Accepts int, float, bool, ``decimal.Decimal``, ``fractions.Fraction``, numpy scalars, 0-d
+    numpy arrays and anything with ``.item()`` returning a number (torch tensors of one element).
 
     >>> coerce_value(True), coerce_value(decimal.Decimal("0.5"))
     (1, 0.5)
@@ -43,7 +50,7 @@ def coerce_value(value: Any) -> Number:
         return float(value)
     if isinstance(value, int):
         return int(value)
-    if isinstance(value, decimal.Decimal):
+    if isinstance(value, (decimal.Decimal, numbers.Real)):  # also fractions.Fraction
         return float(value)
     item = getattr(value, "item", None)
     if callable(item):
@@ -124,12 +131,15 @@ def _f64(x: Any) -> float:
         return float(x)
     except OverflowError:
         return math.inf if x > 0 else -math.inf
+    except (TypeError, ValueError):  # passed the call's checks yet is no number: never fail the batch
+        logger.error("Tora: metric value %r of type %s is not a number; sent as NaN", x, type(x).__name__)
+        return math.nan
 
 
 def _doubles(xs: list[Any]) -> array[float]:
     try:
         return array("d", xs)  # one C loop
-    except OverflowError:
+    except (OverflowError, TypeError, ValueError):
         return array("d", map(_f64, xs))
 
 
@@ -138,13 +148,42 @@ class Column:
     next step), values, times in epoch milliseconds, and metadata JSON (None when no point has
     any). Arrays, not lists: grouping and encoding them are C loops, not bytecode per point."""
 
-    __slots__ = ("metadata", "steps", "times", "values")
+    __slots__ = ("metadata", "shared", "steps", "times", "values")
 
     def __init__(self) -> None:
         self.steps: array[float] = array("d")
         self.values: array[float] = array("d")
         self.times: array[float] = array("d")
         self.metadata: Optional[list[Optional[str]]] = None
+        # steps and times are the very arrays of other columns (one log_metrics run): encoded
+        # once, and copied before this column changes them.
+        self.shared = False
+
+    def _own(self) -> None:
+        if self.shared:
+            self.steps = array("d", self.steps)
+            self.times = array("d", self.times)
+            self.shared = False
+
+    def add_rows(self, steps: array[float], values: array[float], times: array[float]) -> None:
+        if not len(self):
+            self.steps, self.values, self.times, self.shared = steps, values, times, True
+            return
+        self._own()
+        if self.metadata is not None:
+            self.metadata.extend([None] * len(values))
+        self.steps.extend(steps)
+        self.values.extend(values)
+        self.times.extend(times)
+
+    def add_point(self, step: float, value: float, t: float, meta: Optional[str]) -> None:
+        self._own()
+        n = len(self)
+        self.steps.append(step)
+        self.values.append(value)
+        self.times.append(t)
+        if meta is not None or self.metadata is not None:
+            self.add_metadata(n, [meta])
 
     def __len__(self) -> int:
         return len(self.values)
@@ -183,7 +222,6 @@ class Column:
 # A batch: {metric name: Column}.
 Series = dict[str, Column]
 _NAN = math.nan
-_first, _second, _third = operator.itemgetter(0), operator.itemgetter(1), operator.itemgetter(2)
 
 
 def _column(series: Series, name: str) -> Column:
@@ -193,21 +231,14 @@ def _column(series: Series, name: str) -> Column:
     return col
 
 
-def _add_rows(series: Series, keys: tuple[str, ...], rows: list[Row]) -> None:
-    """Adds consecutive log_metrics rows with the same names: transposed by slicing, in C."""
+def _add_rows(series: Series, keys: tuple[Union[str, int], ...], rows: list[Row]) -> None:
+    """Adds consecutive log_metrics rows with the same keys: transposed by slicing, in C."""
     k = len(keys)
-    n = len(rows)
-    flat = _doubles(list(chain.from_iterable(map(dict.values, map(_first, rows)))))
-    raw_steps = list(map(_second, rows))
-    steps = array("d", [_NAN if s is None else s for s in raw_steps] if None in raw_steps else raw_steps)
-    times = array("d", list(map((1000.0).__mul__, map(_third, rows))))
-    for i, name in enumerate(keys):
-        col = _column(series, name)
-        if col.metadata is not None:
-            col.metadata.extend([None] * n)
-        col.steps.extend(steps)
-        col.values.extend(flat[i::k])
-        col.times.extend(times)
+    flat = _doubles(list(chain.from_iterable(map(dict.values, rows))))
+    steps = flat[k - 2 :: k]
+    times = array("d", list(map((1000.0).__mul__, flat[k - 1 :: k])))
+    for i, name in enumerate(keys[:-2]):
+        _column(series, str(name)).add_rows(steps, flat[i::k], times)
 
 
 def group(items: Iterable[Union[Point, Row]]) -> Series:
@@ -218,10 +249,10 @@ def group(items: Iterable[Union[Point, Row]]) -> Series:
     """
     series: Series = {}
     run: list[Row] = []
-    run_keys: tuple[str, ...] = ()
+    run_keys: tuple[Union[str, int], ...] = ()
     for item in items:
-        if len(item) == 3:
-            keys = tuple(item[0])
+        if isinstance(item, dict):
+            keys = tuple(item)
             if keys != run_keys:
                 if run:
                     _add_rows(series, run_keys, run)
@@ -234,13 +265,7 @@ def group(items: Iterable[Union[Point, Row]]) -> Series:
             run = []
             run_keys = ()
         name, step, value, t, meta = item
-        col = _column(series, name)
-        n = len(col)
-        col.steps.append(_NAN if step is None else step)
-        col.values.append(_f64(value))
-        col.times.append(t * 1000.0)
-        if meta is not None or col.metadata is not None:
-            col.add_metadata(n, [meta])
+        _column(series, name).add_point(_NAN if step is None else step, _f64(value), t * 1000.0, meta)
     if run:
         _add_rows(series, run_keys, run)
     return series
@@ -262,11 +287,19 @@ def encode_batch(batch_id: str, series: Series, binary: bool = True) -> bytes:
     ``binary=False`` writes JSON numbers for servers that predate the binary columns.
     """
     parts = []
+    encoded: dict[int, str] = {}  # by id(): shared step and time arrays are encoded once
+
+    def b64(a: array[float]) -> str:
+        text = encoded.get(id(a))
+        if text is None:
+            text = encoded[id(a)] = _b64(a)
+        return text
+
     for name, col in series.items():
         if binary:
             body = (
-                f'{json.dumps(name)}:{{"stepsF64":"{_b64(col.steps)}","valuesF64":"{_b64(col.values)}",'
-                f'"timesF64":"{_b64(col.times)}"'
+                f'{json.dumps(name)}:{{"stepsF64":"{b64(col.steps)}","valuesF64":"{b64(col.values)}",'
+                f'"timesF64":"{b64(col.times)}"'
             )
         else:
             steps = [None if s != s else int(s) for s in col.steps]
