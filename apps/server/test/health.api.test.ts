@@ -10,7 +10,7 @@ describe.each(DIALECTS)('health on %s', (dialect) => {
     try {
       const res = await server.app.inject({ method: 'GET', url: '/api/health' });
       expect(res.statusCode).toBe(200);
-      expect(res.json()).toEqual({ status: 'ok', version, database: dialect, dialect });
+      expect(res.json()).toEqual({ status: 'ok', version, database: dialect, dialect, features: ['metrics.f64-columns'] });
       expect(res.headers['server-timing']).toMatch(/^app;dur=[\d.]+$/);
     } finally {
       await server.close();

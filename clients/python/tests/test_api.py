@@ -11,7 +11,7 @@ import tora
 from conftest import Env
 from test_wire import ScalarTensor
 from tora import Tora
-from tora._delivery import _refuses_binary
+from tora._delivery import negotiate, supports_f64
 from tora._http import Transport
 
 
@@ -63,6 +63,7 @@ def test_log_steps_metadata_and_log_metrics(env: Env) -> None:
         (12, 0.125, {"k": [1, 2]}),
     ]
     assert [(p["step"], p["value"]) for p in env.points(eid, "acc")] == [(3, 0.9), (4, 0.95)]
+    assert t._batcher._transport.binary is True  # the batches went out as float64 columns
     assert env.points(eid, "lr")[0]["value"] == 0.5
     t.shutdown()
     assert t.delivered == 6
@@ -108,21 +109,19 @@ def test_nan_inf_and_numpy_round_trip(env: Env) -> None:
     assert s["nanCount"] == 2 and s["count"] == len(values)
 
 
-def test_json_columns_for_servers_that_predate_binary_ones(env: Env) -> None:
+def test_json_columns_for_servers_without_binary_ones(env: Env) -> None:
+    # The real server lists float64 columns; one that does not (older, or another implementation
+    # of the contract) gets the JSON numbers of design.md.
+    transport = Transport(env.url, env.key)
+    assert negotiate(transport) is True and transport.binary is True
+    transport.close()
+    assert not supports_f64({"status": "ok", "version": "0.0.9", "database": "sqlite"})
+    assert not supports_f64({"status": "ok", "features": ["something-else"]})
+    assert not supports_f64(None)
+
     t = Tora.create_experiment("json-columns", **env.kwargs())
     eid = str(t.experiment_id)
-    # An unknown "…F64" column is what a server without binary columns sees in every batch; the
-    # real server's answer to one is what the client recognises.
-    transport = Transport(env.url, env.key)
-    unknown = b'{"series": {"x": {"values": [1], "olderF64": "AAAAAAAA8D8="}}}'
-    status, payload = transport.request("POST", f"/api/experiments/{eid}/metrics/batch", unknown)
-    assert status == 400 and _refuses_binary(status, payload)
-    assert not _refuses_binary(
-        400, {"error": {"details": [{"path": "body.series.x.values.0", "message": "bad"}]}}
-    )
-    transport.close()
-
-    t._batcher._transport.binary = False  # as after such an answer: JSON numbers from now on
+    t._batcher._transport.binary = False  # as for such a server
     t.log("v", float("nan"), step=0, metadata={"k": 1})
     t.log_metrics({"v": np.float32(0.5), "w": 10**15})
     t.log("v", float("-inf"))

@@ -33,6 +33,8 @@ export interface paths {
               database: 'sqlite' | 'postgres';
               /** @description Same as database */
               dialect: 'sqlite' | 'postgres';
+              /** @description Optional capabilities clients may use, e.g. "metrics.f64-columns" (binary batch columns) */
+              features: string[];
             };
           };
         };

@@ -38,30 +38,43 @@ def classify(status: int, payload: Any) -> Result:
     return Result(REJECTED, error=err)
 
 
-def _refuses_binary(status: int, payload: Any) -> bool:
-    """A server older than the float64 columns answers 400 naming an unknown ``…F64`` field."""
-    if status != 400 or not isinstance(payload, dict):
-        return False
-    details = (payload.get("error") or {}).get("details") or []
-    return any(
-        isinstance(d, dict) and str(d.get("path", "")).endswith("F64") and "known" in str(d.get("message"))
-        for d in details
-    )
+F64_COLUMNS = "metrics.f64-columns"
+
+
+def supports_f64(health: Any) -> bool:
+    """Whether a ``GET /api/health`` answer lists binary (float64) batch columns."""
+    return isinstance(health, dict) and F64_COLUMNS in (health.get("features") or [])
+
+
+def negotiate(transport: Transport) -> bool:
+    """Float64 columns or JSON numbers for this server: asks ``/api/health`` once per transport.
+
+    A server that cannot be asked right now gets JSON (the request will fail anyway and be
+    spooled; spool files are re-encoded when replayed) and is asked again next time.
+    """
+    if transport.binary is None:
+        try:
+            status, payload = transport.request("GET", "/api/health")
+        except TransportError:
+            return False
+        if status != 200:
+            return False
+        transport.binary = supports_f64(payload)
+    return transport.binary
 
 
 def post_batch(transport: Transport, experiment_id: str, batch_id: str, series: Series) -> Result:
     """Posts a columnar batch; on 413 splits it in halves with derived batch ids.
 
     Derived ids are deterministic (``<id>.0``, ``<id>.1``), so replaying a half-delivered
-    batch later is still exactly-once. Batches go out as float64 columns; a server that does
-    not know them gets JSON numbers from then on (``transport.binary``).
+    batch later is still exactly-once. Batches go out as float64 columns to servers that list
+    them in ``/api/health`` (see ``negotiate``), as JSON numbers to others.
     """
     path = f"/api/experiments/{experiment_id}/metrics/batch"
     try:
-        status, payload = transport.request("POST", path, encode_batch(batch_id, series, transport.binary))
-        if transport.binary and _refuses_binary(status, payload):
-            transport.binary = False
-            status, payload = transport.request("POST", path, encode_batch(batch_id, series, False))
+        status, payload = transport.request(
+            "POST", path, encode_batch(batch_id, series, negotiate(transport))
+        )
     except TransportError as e:
         return Result(RETRY, error=e)
     n = count_points(series)

@@ -31,7 +31,7 @@ class Transport:
         self._prefix = parts.path.rstrip("/")
         self._api_key = api_key
         self._timeout = timeout
-        self.binary = True  # float64 columns in batches; False once a server refuses them
+        self.binary: Optional[bool] = None  # float64 batch columns? None: not asked yet (_delivery.negotiate)
         self._conn: Optional[http.client.HTTPConnection] = None
 
     def _connect(self) -> http.client.HTTPConnection:

@@ -4,6 +4,9 @@ import { sql } from 'kysely';
 import type { AppContext } from '../../context.js';
 import { VERSION } from '../../version.js';
 
+/** What a client may rely on beyond the documented basics; clients probe for these. */
+const FEATURES = ['metrics.f64-columns'];
+
 export function healthRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
@@ -17,13 +20,22 @@ export function healthRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
               version: Type.String(),
               database: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')]),
               dialect: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')], { description: 'Same as database' }),
+              features: Type.Array(Type.String(), {
+                description: 'Optional capabilities clients may use, e.g. "metrics.f64-columns" (binary batch columns)',
+              }),
             }),
           },
         },
       },
       async () => {
         await sql`select 1`.execute(ctx.db);
-        return { status: 'ok' as const, version: VERSION, database: ctx.dialect.name, dialect: ctx.dialect.name };
+        return {
+          status: 'ok' as const,
+          version: VERSION,
+          database: ctx.dialect.name,
+          dialect: ctx.dialect.name,
+          features: FEATURES,
+        };
       },
     );
   };
