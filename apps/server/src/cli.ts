@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import readline from 'node:readline';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
@@ -11,6 +14,7 @@ import { LoginLimiter } from './modules/auth/login-limiter.js';
 import { createUser } from './modules/auth/auth.service.js';
 import { KeyUsageTracker } from './modules/keys/key-usage.js';
 import { createKeyForEmail } from './modules/keys/keys.service.js';
+import { exportLines, importLines, type ExportFilter } from './modules/transfer/transfer.js';
 
 const HELP = `Usage: tora <command> [options]
 
@@ -19,6 +23,12 @@ Commands:
   migrate                                 apply database migrations and exit
   user create --email E --password P      create a user (with a "Default" workspace)
   key create --email E --name N           create an API key for a user; prints it once
+  export [--workspace W] [--experiment ID]... [--out FILE]
+                                          write experiments with all their points as JSON lines
+                                          (all experiments by default; stdout without --out)
+  import FILE --email E [--workspace W]   import an export as that user (an editor of W, default:
+                                          their default workspace); running it again finishes an
+                                          interrupted import without duplicating anything
 
 Configuration comes from the environment: TORA_PORT, TORA_HOST, TORA_DATA_DIR,
 TORA_DATABASE_URL, TORA_ALLOW_SIGNUP, TORA_LOG_LEVEL (see docs/configuration.md).`;
@@ -66,6 +76,31 @@ async function serve(config: Config): Promise<number> {
   return 0;
 }
 
+/** Streams an export to a file (written whole or not at all) or to stdout. */
+async function exportTo(ctx: AppContext, filter: ExportFilter, out: string | undefined): Promise<void> {
+  const progress = (message: string): void => console.error(message);
+  const partial = out === undefined ? null : `${out}.partial`;
+  const sink = partial === null ? process.stdout : fs.createWriteStream(partial);
+  try {
+    for await (const line of exportLines(ctx, filter, progress)) {
+      if (!sink.write(`${line}\n`)) await once(sink, 'drain');
+    }
+    if (partial !== null && out !== undefined) {
+      await new Promise<void>((resolve, reject) =>
+        (sink as fs.WriteStream).end((err?: Error | null) => (err ? reject(err) : resolve())),
+      );
+      fs.renameSync(partial, out);
+      console.error(`wrote ${out}`);
+    }
+  } catch (err) {
+    if (partial !== null) {
+      (sink as fs.WriteStream).destroy();
+      fs.rmSync(partial, { force: true });
+    }
+    throw err;
+  }
+}
+
 /** Runs the `tora` command line; returns the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -75,6 +110,9 @@ export async function runCli(argv: string[]): Promise<number> {
       email: { type: 'string' },
       password: { type: 'string' },
       name: { type: 'string' },
+      workspace: { type: 'string' },
+      experiment: { type: 'string', multiple: true },
+      out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -92,7 +130,8 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const command = positionals.join(' ') || 'serve';
+  const [first = 'serve', ...rest] = positionals;
+  const command = first === 'import' ? 'import' : [first, ...rest].join(' ');
   try {
     switch (command) {
       case 'serve':
@@ -125,6 +164,46 @@ export async function runCli(argv: string[]): Promise<number> {
         console.log(key.key);
         console.error(`created API key "${key.name}" (${key.prefix}…) for ${values.email}; it is shown only once`);
         await database.close();
+        return 0;
+      }
+      case 'export': {
+        const database = await openMigrated(config);
+        try {
+          await exportTo(
+            cliContext(config, database),
+            { workspaceId: values.workspace, experimentIds: values.experiment },
+            values.out,
+          );
+        } finally {
+          await database.close();
+        }
+        return 0;
+      }
+      case 'import': {
+        const file = rest[0];
+        if (!file || rest.length > 1 || !values.email) {
+          console.error('tora import needs a FILE and --email (and optionally --workspace)');
+          return 2;
+        }
+        const database = await openMigrated(config);
+        try {
+          const rl = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+          // Iterate from the start: readline drops lines emitted before its iterator exists.
+          const iterator = rl[Symbol.asyncIterator]();
+          const lines = { [Symbol.asyncIterator]: () => iterator };
+          const result = await importLines(
+            cliContext(config, database),
+            lines,
+            { email: values.email, workspaceId: values.workspace },
+            (message) => console.error(message),
+          );
+          console.log(
+            `imported ${result.experiments} experiments (${result.resumed} already there) and ` +
+              `${result.points.toLocaleString('en-US')} points (${result.duplicatePoints.toLocaleString('en-US')} already there)`,
+          );
+        } finally {
+          await database.close();
+        }
         return 0;
       }
       default:

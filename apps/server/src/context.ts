@@ -19,7 +19,7 @@ export interface AppContext {
 /** Who is calling: a user, through a browser session or an API key. */
 export interface Caller {
   readonly userId: string;
-  readonly via: 'session' | 'api_key';
+  readonly via: 'session' | 'api_key' | 'cli';
   readonly sessionId?: string;
   readonly keyId?: string;
 }

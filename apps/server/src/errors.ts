@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'REFERENCE_CYCLE'
   | 'BATCH_ID_CONFLICT'
   | 'AI_PROVIDER_UNAVAILABLE'
+  | 'INVALID_EXPORT'
   | 'INTERNAL_ERROR';
 
 export class AppError extends Error {

@@ -1,0 +1,353 @@
+/**
+ * `tora export` / `tora import`: experiments with every point, as JSON lines, between any two
+ * Tora databases (e.g. the embedded SQLite a team started with and the PostgreSQL it moves to).
+ *
+ * The file is a header line, then per experiment one `experiment` line followed by its
+ * `points` lines (≤ CHUNK_POINTS points of one metric each, columns as base64 float64 so every
+ * value, NaN and ±Infinity included, survives bit for bit), then an `end` line with the totals,
+ * so a truncated file is told from a complete one. Import feeds each chunk through the same
+ * parser and ingest path as the batch API, under a batch id derived from its position: an
+ * interrupted import is finished by running it again, and nothing arrives twice.
+ */
+import { createHash } from 'node:crypto';
+import type { AppContext, Caller } from '../../context.js';
+import { AppError } from '../../errors.js';
+import { iso } from '../../lib/schemas.js';
+import { findUserByEmail, findUserById } from '../auth/auth.repository.js';
+import * as experiments from '../experiments/experiments.repository.js';
+import type { ExperimentRow } from '../experiments/experiments.repository.js';
+import { normalizeHyperparams } from '../experiments/hyperparams.js';
+import { decode, type Points } from '../metrics/blocks.js';
+import { parseBatch } from '../metrics/ingest.js';
+import { ingestBatch } from '../metrics/metrics.ingest.service.js';
+import * as metrics from '../metrics/metrics.repository.js';
+import { requireRole } from '../workspaces/access.js';
+import { findWorkspace } from '../workspaces/workspaces.repository.js';
+
+export const FORMAT = 'tora-export';
+export const FORMAT_VERSION = 1;
+const CHUNK_POINTS = 50_000;
+
+export interface ExportFilter {
+  workspaceId?: string;
+  experimentIds?: readonly string[];
+}
+
+export interface TransferProgress {
+  (message: string): void;
+}
+
+interface ExperimentRecord {
+  type: 'experiment';
+  id: string;
+  name: string;
+  description: string;
+  hyperparams: unknown;
+  tags: string[];
+  visibility: string;
+  status: string;
+  referenceId: string | null;
+  workspace: { id: string; name: string };
+  createdAt: string;
+  updatedAt: string;
+  lastActivityAt: string;
+}
+
+interface PointsRecord {
+  type: 'points';
+  experimentId: string;
+  name: string;
+  /** Position of this chunk in its series (0, 1, …): with the ids, it names the import batch. */
+  chunk: number;
+  /** When the series last received points. */
+  seriesUpdatedAt: string;
+  stepsF64: string;
+  valuesF64: string;
+  timesF64: string;
+  metadata?: unknown[];
+}
+
+const f64 = (a: Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+
+/** Concatenates decoded blocks into one run of points (the blocks of one chunk). */
+function joinPoints(parts: readonly Points[]): Points {
+  const n = parts.reduce((sum, p) => sum + p.values.length, 0);
+  const out: Points = { steps: new Float64Array(n), values: new Float64Array(n), times: new Float64Array(n), metadata: null };
+  let offset = 0;
+  for (const p of parts) {
+    out.steps.set(p.steps, offset);
+    out.values.set(p.values, offset);
+    out.times.set(p.times, offset);
+    if (p.metadata) {
+      out.metadata ??= new Array<string | null>(n).fill(null);
+      p.metadata.forEach((m, i) => (out.metadata![offset + i] = m));
+    }
+    offset += p.values.length;
+  }
+  return out;
+}
+
+function pointsLine(experimentId: string, series: metrics.SeriesRow, chunk: number, p: Points): string {
+  const record: PointsRecord = {
+    type: 'points',
+    experimentId,
+    name: series.name,
+    chunk,
+    seriesUpdatedAt: iso(series.updated_at)!,
+    stepsF64: f64(p.steps),
+    valuesF64: f64(p.values),
+    timesF64: f64(p.times),
+  };
+  if (p.metadata) record.metadata = p.metadata.map((m) => (m === null ? null : (JSON.parse(m) as unknown)));
+  return JSON.stringify(record);
+}
+
+async function selectExperiments(ctx: AppContext, filter: ExportFilter): Promise<ExperimentRow[]> {
+  let q = ctx.db.selectFrom('experiments').selectAll().orderBy('created_at').orderBy('id');
+  if (filter.workspaceId !== undefined) q = q.where('workspace_id', '=', filter.workspaceId);
+  if (filter.experimentIds?.length) q = q.where('id', 'in', [...filter.experimentIds]);
+  const rows = await q.execute();
+  const missing = (filter.experimentIds ?? []).filter((id) => !rows.some((r) => r.id === id));
+  if (missing.length > 0) throw new AppError('EXPERIMENT_NOT_FOUND', 404, `No experiment with id ${missing.join(', ')}`);
+  if (filter.workspaceId !== undefined && !(await findWorkspace(ctx.db, filter.workspaceId))) {
+    throw new AppError('WORKSPACE_NOT_FOUND', 404, `No workspace with id ${filter.workspaceId}`);
+  }
+  return rows;
+}
+
+/** The export file, line by line (each without its newline). */
+export async function* exportLines(ctx: AppContext, filter: ExportFilter, progress: TransferProgress): AsyncGenerator<string> {
+  const rows = await selectExperiments(ctx, filter);
+  yield JSON.stringify({ type: FORMAT, version: FORMAT_VERSION, exportedAt: new Date(ctx.clock()).toISOString() });
+  const workspaceNames = new Map<string, string>();
+  let points = 0;
+  for (const [i, row] of rows.entries()) {
+    if (!workspaceNames.has(row.workspace_id)) {
+      workspaceNames.set(row.workspace_id, (await findWorkspace(ctx.db, row.workspace_id))?.name ?? '');
+    }
+    const record: ExperimentRecord = {
+      type: 'experiment',
+      id: row.id,
+      name: row.name,
+      description: row.description,
+      hyperparams: JSON.parse(row.hyperparams) as unknown,
+      tags: JSON.parse(row.tags) as string[],
+      visibility: row.visibility,
+      status: row.status,
+      referenceId: row.reference_id,
+      workspace: { id: row.workspace_id, name: workspaceNames.get(row.workspace_id) ?? '' },
+      createdAt: iso(row.created_at)!,
+      updatedAt: iso(row.updated_at)!,
+      lastActivityAt: iso(row.last_activity_at)!,
+    };
+    yield JSON.stringify(record);
+    let experimentPoints = 0;
+    for (const series of await metrics.listSeries(ctx.db, row.id)) {
+      let seq = 0;
+      let chunk = 0;
+      let pending: Points[] = [];
+      let pendingPoints = 0;
+      for (;;) {
+        const blocks = await metrics.blocksFrom(ctx.db, series.id, seq, 16);
+        for (const block of blocks) {
+          const p = decode(block.data, block.metadata);
+          pending.push(p);
+          pendingPoints += p.values.length;
+          seq = block.seq + 1;
+          if (pendingPoints >= CHUNK_POINTS) {
+            yield pointsLine(row.id, series, chunk++, joinPoints(pending));
+            experimentPoints += pendingPoints;
+            pending = [];
+            pendingPoints = 0;
+          }
+        }
+        if (blocks.length < 16) break;
+      }
+      if (pendingPoints > 0) {
+        yield pointsLine(row.id, series, chunk, joinPoints(pending));
+        experimentPoints += pendingPoints;
+      }
+    }
+    points += experimentPoints;
+    progress(`exported ${i + 1}/${rows.length} experiments: "${row.name}" (${experimentPoints.toLocaleString('en-US')} points)`);
+  }
+  yield JSON.stringify({ type: 'end', experiments: rows.length, points });
+}
+
+export interface ImportTarget {
+  email: string;
+  /** Default: the user's default workspace. */
+  workspaceId?: string;
+}
+
+export interface ImportResult {
+  experiments: number;
+  /** Experiments already there from an earlier run of the same import. */
+  resumed: number;
+  points: number;
+  duplicatePoints: number;
+}
+
+function invalid(line: number, message: string): never {
+  throw new AppError('INVALID_EXPORT', 400, `line ${line}: ${message}`);
+}
+
+function parseLine(text: string, line: number): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    invalid(line, 'is not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid(line, 'is not a JSON object');
+  return value as Record<string, unknown>;
+}
+
+const str = (v: unknown, line: number, field: string): string => {
+  if (typeof v !== 'string') invalid(line, `${field} must be a string`);
+  return v;
+};
+const time = (v: unknown, line: number, field: string): number => {
+  const ms = Date.parse(str(v, line, field));
+  if (Number.isNaN(ms)) invalid(line, `${field} must be an ISO date`);
+  return ms;
+};
+
+/** Batch id of one imported chunk: the same file imported twice names the same batches. */
+function chunkBatchId(experimentId: string, name: string, chunk: number): string {
+  return `import-${createHash('sha256').update(`${experimentId}\u0000${name}\u0000${chunk}`).digest('base64url')}`;
+}
+
+/**
+ * Imports an export into one workspace, as the given user (an editor there at least). Keeps
+ * experiment ids unless one is taken by an experiment of another workspace; keeps names, times,
+ * statuses and references (when the referenced experiment is imported too or already there).
+ */
+export async function importLines(
+  ctx: AppContext,
+  lines: AsyncIterable<string>,
+  target: ImportTarget,
+  progress: TransferProgress,
+): Promise<ImportResult> {
+  const user = await findUserByEmail(ctx.db, target.email.trim().toLowerCase());
+  if (!user) throw new AppError('USER_NOT_FOUND', 404, `No user with email ${target.email}`);
+  const workspaceId = target.workspaceId ?? (await findUserById(ctx.db, user.id))?.default_workspace_id ?? null;
+  if (!workspaceId) throw new AppError('WORKSPACE_NOT_FOUND', 404, `${target.email} has no default workspace; pass --workspace`);
+  const caller: Caller = { userId: user.id, via: 'cli' };
+  await requireRole(ctx.db, user.id, workspaceId, 'editor');
+
+  const ids = new Map<string, string>(); // exported id → id here
+  const seriesTimes = new Map<string, { id: string; name: string; at: number }>();
+  const finals: { id: string; record: ExperimentRecord; line: number }[] = [];
+  const result: ImportResult = { experiments: 0, resumed: 0, points: 0, duplicatePoints: 0 };
+  let lineNo = 0;
+  let header = false;
+  let end: Record<string, unknown> | null = null;
+  for await (const raw of lines) {
+    lineNo++;
+    if (raw.trim() === '') continue;
+    if (end) invalid(lineNo, 'comes after the end record');
+    const rec = parseLine(raw, lineNo);
+    if (!header) {
+      if (rec.type !== FORMAT) invalid(lineNo, `is not a Tora export (expected a "${FORMAT}" header line)`);
+      if (rec.version !== FORMAT_VERSION) invalid(lineNo, `export format version ${String(rec.version)} is not supported`);
+      header = true;
+      continue;
+    }
+    if (rec.type === 'experiment') {
+      const r = rec as unknown as ExperimentRecord;
+      const exportedId = str(r.id, lineNo, 'id');
+      const existing = await experiments.findExperiment(ctx.db, exportedId);
+      if (existing && existing.workspace_id === workspaceId) {
+        ids.set(exportedId, existing.id); // an earlier run of this import got here
+        result.resumed++;
+      } else {
+        const id = existing ? ctx.newId() : exportedId;
+        const hyperparams = normalizeHyperparams(r.hyperparams, `line ${lineNo}: hyperparams`);
+        const tags = Array.isArray(r.tags) ? r.tags.map((t) => str(t, lineNo, 'tags[]')) : [];
+        const status = str(r.status, lineNo, 'status');
+        if (!['running', 'finished', 'failed', 'crashed'].includes(status)) invalid(lineNo, `unknown status "${status}"`);
+        const visibility = str(r.visibility, lineNo, 'visibility');
+        const row: ExperimentRow = {
+          id,
+          workspace_id: workspaceId,
+          name: str(r.name, lineNo, 'name'),
+          description: typeof r.description === 'string' ? r.description : '',
+          hyperparams: JSON.stringify(hyperparams),
+          tags: JSON.stringify(tags),
+          visibility: visibility,
+          status: status,
+          reference_id: null,
+          created_by: user.id,
+          created_at: time(r.createdAt, lineNo, 'createdAt'),
+          updated_at: time(r.updatedAt, lineNo, 'updatedAt'),
+          last_activity_at: time(r.lastActivityAt, lineNo, 'lastActivityAt'),
+        };
+        await ctx.db.transaction().execute((trx) => experiments.insertExperiment(trx, row, tags, hyperparams));
+        ids.set(exportedId, id);
+        result.experiments++;
+      }
+      finals.push({ id: ids.get(exportedId)!, record: r, line: lineNo });
+      progress(`imported experiment "${r.name}" (${ids.get(exportedId)})`);
+    } else if (rec.type === 'points') {
+      const r = rec as unknown as PointsRecord;
+      const id = ids.get(str(r.experimentId, lineNo, 'experimentId'));
+      if (!id) invalid(lineNo, `points of experiment ${r.experimentId} come before its experiment line`);
+      if (!Number.isInteger(r.chunk) || r.chunk < 0) invalid(lineNo, 'chunk must be a non-negative integer');
+      const name = str(r.name, lineNo, 'name');
+      const column = { stepsF64: r.stepsF64, valuesF64: r.valuesF64, timesF64: r.timesF64, metadata: r.metadata };
+      let batch;
+      try {
+        batch = parseBatch({ batchId: chunkBatchId(id, name, r.chunk), series: { [name]: column } }, undefined);
+      } catch (err) {
+        if (err instanceof AppError) invalid(lineNo, err.message);
+        throw err;
+      }
+      const done = await ingestBatch(ctx, caller, id, batch);
+      seriesTimes.set(`${id}\u0000${name}`, { id, name, at: time(r.seriesUpdatedAt, lineNo, 'seriesUpdatedAt') });
+      if (done.duplicate) result.duplicatePoints += batch.count;
+      else result.points += batch.count;
+    } else if (rec.type === 'end') {
+      end = rec;
+    } else {
+      invalid(lineNo, `unknown record type ${JSON.stringify(rec.type)}`);
+    }
+  }
+  if (!header) throw new AppError('INVALID_EXPORT', 400, 'the file is empty');
+  // Ingest touched every experiment and series; put back the exported times, then the references.
+  for (const { id, name, at } of seriesTimes.values()) {
+    await ctx.db
+      .updateTable('metric_series')
+      .set({ updated_at: at })
+      .where('experiment_id', '=', id)
+      .where('name', '=', name)
+      .execute();
+  }
+  for (const { id, record, line } of finals) {
+    const referenceId = record.referenceId === null ? null : (ids.get(record.referenceId) ?? null);
+    const referenceHere =
+      referenceId ?? (record.referenceId ? ((await experiments.findExperiment(ctx.db, record.referenceId))?.id ?? null) : null);
+    await experiments.updateExperiment(ctx.db, id, {
+      updated_at: time(record.updatedAt, line, 'updatedAt'),
+      last_activity_at: time(record.lastActivityAt, line, 'lastActivityAt'),
+      reference_id: referenceHere === id ? null : referenceHere,
+    });
+  }
+  if (!end) {
+    throw new AppError(
+      'INVALID_EXPORT',
+      400,
+      `the file ends without its end record (truncated?): ${finals.length} experiments and ${result.points} points were imported; ` +
+        'import a complete export again to finish (already imported points are not duplicated)',
+    );
+  }
+  const expected = Number(end.points);
+  if (Number.isFinite(expected) && result.points + result.duplicatePoints !== expected) {
+    throw new AppError(
+      'INVALID_EXPORT',
+      400,
+      `the end record announces ${expected} points but the file holds ${result.points + result.duplicatePoints}`,
+    );
+  }
+  return result;
+}

@@ -1,0 +1,186 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DialectName } from '../src/db/dialect.js';
+import {
+  DIALECTS,
+  call,
+  createExperiment,
+  freshStorage,
+  signUp,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from './harness.js';
+
+const run = promisify(execFile);
+const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+function tora(storage: { dataDir: string; databaseUrl: string | null }, ...args: string[]) {
+  return run(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    cwd: SERVER_DIR,
+    env: {
+      ...process.env,
+      TORA_LOG_LEVEL: 'silent',
+      TORA_DATA_DIR: storage.dataDir,
+      TORA_DATABASE_URL: storage.databaseUrl ?? '',
+    },
+    maxBuffer: 256 * 1024 * 1024,
+  });
+}
+
+const other = (d: DialectName): DialectName => (d === 'sqlite' ? 'postgres' : 'sqlite');
+
+type Json = Record<string, unknown>;
+
+/** Everything the API says about a workspace's experiments, minus what differs by design (workspace). */
+async function snapshot(server: TestServer, user: TestUser) {
+  const list = (await call(server.app, user, 'GET', '/api/experiments?limit=100&sort=name')).json<{ experiments: Json[] }>();
+  const out = [];
+  for (const e of list.experiments) {
+    const id = e.id as string;
+    const exp = (await call(server.app, user, 'GET', `/api/experiments/${id}`)).json<Json>();
+    const metrics = (await call(server.app, user, 'GET', `/api/experiments/${id}/metrics`)).json<{ metrics: Json[] }>().metrics;
+    const points: Record<string, unknown[]> = {};
+    for (const m of metrics) {
+      const name = m.name as string;
+      points[name] = [];
+      let cursor = '';
+      do {
+        const page = (
+          await call(
+            server.app,
+            user,
+            'GET',
+            `/api/experiments/${id}/metrics/raw?name=${encodeURIComponent(name)}&limit=100000${cursor ? `&cursor=${cursor}` : ''}`,
+          )
+        ).json<{ points: unknown[]; nextCursor: string | null }>();
+        points[name].push(...page.points);
+        cursor = page.nextCursor ?? '';
+      } while (cursor);
+    }
+    const experiment = { ...exp };
+    delete experiment.workspaceId;
+    delete experiment.workspace_id;
+    out.push({ experiment, metrics, points });
+  }
+  return out;
+}
+
+describe.each(DIALECTS)('tora export on %s, tora import into the other dialect', (dialect) => {
+  let source: TestServer;
+  let alice: TestUser;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tora-transfer-'));
+  const file = path.join(tmp, 'export.jsonl');
+
+  beforeAll(async () => {
+    source = await startTestServer(dialect);
+    alice = await signUp(source.app, 'alice@example.com');
+    const base = await createExperiment(source.app, alice, {
+      name: 'baseline',
+      hyperparams: { lr: 0.1, opt: 'sgd', amp: true },
+      tags: ['cifar'],
+    });
+    const run2 = await createExperiment(source.app, alice, { name: 'run-2', description: 'more', referenceId: base });
+    await call(source.app, alice, 'PUT', `/api/experiments/${base}`, { status: 'finished' });
+    const steps = Array.from({ length: 60_000 }, (_, i) => i);
+    await call(source.app, alice, 'POST', `/api/experiments/${base}/metrics/batch`, {
+      series: {
+        loss: { steps, values: steps.map((s) => (s === 777 ? 'NaN' : 1 / (s + 1))) },
+        acc: { steps: [0, 5, 9], values: [0.1, 'Infinity', '-Infinity'] },
+      },
+    });
+    await call(source.app, alice, 'POST', `/api/experiments/${run2}/metrics/batch`, [
+      { name: 'loss', value: 0.5, step: 3, metadata: { split: 'val' } },
+      { name: 'loss', value: 0.25, metadata: null },
+    ]);
+  });
+
+  afterAll(async () => {
+    await source.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('moves every experiment and every point, bit for bit, and a second import adds nothing', async () => {
+    const storage = { dataDir: source.dataDir, databaseUrl: source.databaseUrl };
+    const exported = await tora(storage, 'export', '--out', file);
+    expect(exported.stderr).toContain('exported 2/2 experiments');
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'tora-export', version: 1 });
+    expect(JSON.parse(lines.at(-1)!)).toEqual({ type: 'end', experiments: 2, points: 60_005 });
+
+    const target = await freshStorage(other(dialect));
+    await tora(target, 'user', 'create', '--email', 'alice@example.com', '--password', 'correct horse battery');
+    const first = await tora(target, 'import', file, '--email', 'alice@example.com');
+    expect(first.stdout).toContain('imported 2 experiments (0 already there) and 60,005 points (0 already there)');
+    const again = await tora(target, 'import', file, '--email', 'alice@example.com');
+    expect(again.stdout).toContain('imported 0 experiments (2 already there) and 0 points (60,005 already there)');
+
+    const server = await startTestServer(other(dialect), {
+      TORA_DATA_DIR: target.dataDir,
+      TORA_DATABASE_URL: target.databaseUrl ?? '',
+    });
+    try {
+      const login = await server.app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { email: 'alice@example.com', password: 'correct horse battery' },
+      });
+      const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+      const keyRes = await server.app.inject({
+        method: 'POST',
+        url: '/api/keys',
+        headers: { cookie, origin: 'http://localhost' },
+        payload: { name: 'k' },
+      });
+      const there = { ...alice, key: keyRes.json<{ key: string }>().key };
+      const before = await snapshot(source, alice);
+      const after = await snapshot(server, there);
+      expect(after).toEqual(before);
+      expect(before.map((e) => e.experiment.name)).toEqual(['baseline', 'run-2']);
+      expect(after[1]!.experiment.referenceId).toBe(after[0]!.experiment.id);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses a truncated file, keeps what it imported, and finishes from a complete one', async () => {
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+    const cut = path.join(tmp, 'cut.jsonl');
+    fs.writeFileSync(cut, `${lines.slice(0, 3).join('\n')}\n`);
+    const target = await freshStorage(other(dialect));
+    await tora(target, 'user', 'create', '--email', 'bob@example.com', '--password', 'correct horse battery');
+    await expect(tora(target, 'import', cut, '--email', 'bob@example.com')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('without its end record (truncated?)') as unknown,
+    });
+    const finished = await tora(target, 'import', file, '--email', 'bob@example.com');
+    expect(finished.stdout).toMatch(/imported 1 experiments \(1 already there\) and [\d,]+ points \([\d,]+ already there\)/);
+    const [, imported, already] = /and ([\d,]+) points \(([\d,]+) already/.exec(finished.stdout)!;
+    expect(Number(imported!.replace(/,/g, '')) + Number(already!.replace(/,/g, ''))).toBe(60_005);
+  });
+
+  it('explains bad files and bad arguments', async () => {
+    const storage = { dataDir: source.dataDir, databaseUrl: source.databaseUrl };
+    const junk = path.join(tmp, 'junk.jsonl');
+    fs.writeFileSync(junk, '{"hello": "world"}\n');
+    await expect(tora(storage, 'import', junk, '--email', 'alice@example.com')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('is not a Tora export') as unknown,
+    });
+    await expect(tora(storage, 'import', junk)).rejects.toMatchObject({ code: 2 });
+    await expect(tora(storage, 'import', file, '--email', 'nobody@example.com')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('No user with email') as unknown,
+    });
+    await expect(tora(storage, 'export', '--experiment', '00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('No experiment with id') as unknown,
+    });
+    expect(fs.existsSync(path.join(tmp, 'never.jsonl.partial'))).toBe(false);
+  });
+});
