@@ -1,13 +1,19 @@
 /**
  * The main user journey against a real built server: first account → workspace → API key read
- * from the page → 3 metrics × 5,000 steps logged with that key → dashboard → charts whose
+ * from the page → its Python snippet run as pasted → 3 metrics × 5,000 steps logged with that key → dashboard → charts whose
  * plotted envelope matches the data → live update → revoke the key in the UI → 401.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { keyClient, launchBrowser, newPage, screenshot, startServer, steps, waitForCharts, type TestServer } from './harness.ts';
 
+const run = promisify(execFile);
 let server: TestServer;
 let browser: Browser;
 let page: Page;
@@ -67,6 +73,30 @@ test('create an API key and read it from the page', async () => {
   assert.match(await page.getByTestId('python-snippet').innerText(), /TORA_API_KEY/);
   await page.getByTestId('key-row').first().waitFor();
   await screenshot(page, 'keys');
+});
+
+test("the keys page's Python snippet runs as pasted and its run arrives finished", async () => {
+  const snippet = await page.getByTestId('python-snippet').innerText();
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const { stderr } = await run('python3', ['-c', snippet], {
+    // The client as `pip install ./clients/python` provides it; no TORA_* variables but the snippet's.
+    env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), PYTHONPATH: path.join(root, 'clients/python/src') },
+    timeout: 60_000,
+  });
+  assert.doesNotMatch(stderr, /Traceback|spooled|dropped/);
+  const client = keyClient(server.url, apiKey);
+  const list = (await (await client.call('GET', '/experiments?startwith=my-run')).json()) as {
+    experiments: { id: string; status: string }[];
+  };
+  assert.equal(list.experiments.length, 1);
+  assert.equal(list.experiments[0]!.status, 'finished');
+  const metrics = (await (await client.call('GET', `/experiments/${list.experiments[0]!.id}/metrics`)).json()) as {
+    metrics: { name: string; count: number; lastValue: number }[];
+  };
+  assert.deepEqual(
+    metrics.metrics.map((m) => [m.name, m.count, m.lastValue]),
+    [['loss', 1, 0.5]],
+  );
 });
 
 test('an experiment logged over the API with that key is listed on the dashboard', async () => {
