@@ -6,14 +6,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import type { AppContext } from './context.js';
+import type { AppContext, Caller } from './context.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { AppError } from './errors.js';
 import { LoginLimiter } from './modules/auth/login-limiter.js';
-import { createUser } from './modules/auth/auth.service.js';
+import { findUserByEmail } from './modules/auth/auth.repository.js';
+import { createUser, listUsers, setPassword } from './modules/auth/auth.service.js';
 import { KeyUsageTracker } from './modules/keys/key-usage.js';
-import { createKeyForEmail } from './modules/keys/keys.service.js';
+import { createKeyForEmail, listKeys, revokeKey } from './modules/keys/keys.service.js';
 import { exportLines, importLines, type ExportFilter } from './modules/transfer/transfer.js';
 
 const HELP = `Usage: tora <command> [options]
@@ -22,7 +23,12 @@ Commands:
   serve                                   start the server (default)
   migrate                                 apply database migrations and exit
   user create --email E --password P      create a user (with a "Default" workspace)
+  user list                               list users
+  user set-password --email E --password P
+                                          set a user's password and end their sessions
   key create --email E --name N           create an API key for a user; prints it once
+  key list --email E                      list a user's API keys (prefix, created, last used)
+  key revoke --email E --id ID            revoke a key by id or by its prefix
   export [--workspace W] [--experiment ID]... [--out FILE]
                                           write experiments with all their points as JSON lines
                                           (all experiments by default; stdout without --out)
@@ -76,6 +82,21 @@ async function serve(config: Config): Promise<number> {
   return 0;
 }
 
+function printTable(header: string[], rows: string[][]): void {
+  if (rows.length === 0) {
+    console.log('(none)');
+    return;
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const row of [header, ...rows])
+    console.log(
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
+}
+
 /** Streams an export to a file (written whole or not at all) or to stdout. */
 async function exportTo(ctx: AppContext, filter: ExportFilter, out: string | undefined): Promise<void> {
   const progress = (message: string): void => console.error(message);
@@ -111,6 +132,7 @@ export async function runCli(argv: string[]): Promise<number> {
       password: { type: 'string' },
       name: { type: 'string' },
       workspace: { type: 'string' },
+      id: { type: 'string' },
       experiment: { type: 'string', multiple: true },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -164,6 +186,71 @@ export async function runCli(argv: string[]): Promise<number> {
         console.log(key.key);
         console.error(`created API key "${key.name}" (${key.prefix}…) for ${values.email}; it is shown only once`);
         await database.close();
+        return 0;
+      }
+      case 'user list': {
+        const database = await openMigrated(config);
+        try {
+          const users = await listUsers(cliContext(config, database));
+          printTable(
+            ['email', 'id', 'created'],
+            users.map((u) => [u.email, u.id, u.createdAt]),
+          );
+        } finally {
+          await database.close();
+        }
+        return 0;
+      }
+      case 'user set-password': {
+        if (!values.email || !values.password) {
+          console.error('tora user set-password needs --email and --password');
+          return 2;
+        }
+        const database = await openMigrated(config);
+        try {
+          const ended = await setPassword(cliContext(config, database), values.email, values.password);
+          console.log(`password set for ${values.email.trim().toLowerCase()}; ${ended} session(s) ended (API keys unchanged)`);
+        } finally {
+          await database.close();
+        }
+        return 0;
+      }
+      case 'key list':
+      case 'key revoke': {
+        if (!values.email || (command === 'key revoke' && !values.id)) {
+          console.error(`tora ${command} needs --email${command === 'key revoke' ? ' and --id' : ''}`);
+          return 2;
+        }
+        const database = await openMigrated(config);
+        try {
+          const ctx = cliContext(config, database);
+          const user = await findUserByEmail(ctx.db, values.email.trim().toLowerCase());
+          if (!user) throw new AppError('USER_NOT_FOUND', 404, `No user with email ${values.email}`);
+          const caller: Caller = { userId: user.id, via: 'cli' };
+          const keys = await listKeys(ctx, caller);
+          if (command === 'key list') {
+            printTable(
+              ['prefix', 'name', 'id', 'created', 'last used', 'state'],
+              keys.map((k) => [k.prefix, k.name, k.id, k.createdAt, k.lastUsed ?? 'never', k.revoked ? 'revoked' : 'active']),
+            );
+            return 0;
+          }
+          const wanted = values.id!;
+          const matches = keys.filter((k) => k.id === wanted || k.prefix === wanted);
+          if (matches.length !== 1) {
+            throw new AppError(
+              'KEY_NOT_FOUND',
+              404,
+              matches.length === 0
+                ? `${values.email} has no key with id or prefix ${wanted}`
+                : `prefix ${wanted} names several keys; use the id`,
+            );
+          }
+          await revokeKey(ctx, caller, matches[0]!.id);
+          console.log(`revoked key ${matches[0]!.prefix}… ("${matches[0]!.name}") of ${user.email}`);
+        } finally {
+          await database.close();
+        }
         return 0;
       }
       case 'export': {

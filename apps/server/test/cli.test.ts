@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DIALECTS, freshStorage } from './harness.js';
+import { DIALECTS, freshStorage, startTestServer } from './harness.js';
 
 const run = promisify(execFile);
 const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -51,5 +51,57 @@ describe.each(DIALECTS)('the tora CLI on %s', (dialect) => {
       code: 2,
       stderr: expect.stringContaining('TORA_PORT must be an integer') as unknown,
     });
+  });
+
+  it('lists users, resets a password (ending sessions), lists and revokes keys', async () => {
+    const storage = await freshStorage(dialect);
+    dirs.push(storage.dataDir);
+    const env = { TORA_DATA_DIR: storage.dataDir, TORA_DATABASE_URL: storage.databaseUrl ?? '' };
+    await tora(env, 'user', 'create', '--email', 'ann@example.com', '--password', 'first password');
+    await tora(env, 'user', 'create', '--email', 'ben@example.com', '--password', 'first password');
+    const users = (await tora(env, 'user', 'list')).stdout.trim().split('\n');
+    expect(users[0]).toMatch(/^email\s+id\s+created$/);
+    expect(users.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['ann@example.com', 'ben@example.com']);
+    const key = (await tora(env, 'key', 'create', '--email', 'ann@example.com', '--name', 'laptop')).stdout.trim();
+    await tora(env, 'key', 'create', '--email', 'ann@example.com', '--name', 'cluster');
+
+    const server = await startTestServer(dialect, env);
+    try {
+      const login = (password: string) =>
+        server.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'ann@example.com', password } });
+      const cookie = String((await login('first password')).headers['set-cookie']).split(';')[0]!;
+      const me = () => server.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie } });
+      expect((await me()).statusCode).toBe(200);
+
+      const reset = await tora(env, 'user', 'set-password', '--email', 'Ann@Example.com', '--password', 'second password');
+      expect(reset.stdout).toContain('1 session(s) ended');
+      expect((await me()).statusCode).toBe(401);
+      expect((await login('first password')).statusCode).toBe(401);
+      expect((await login('second password')).statusCode).toBe(200);
+      await expect(tora(env, 'user', 'set-password', '--email', 'ann@example.com', '--password', 'short')).rejects.toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining('at least 8 characters') as unknown,
+      });
+
+      const withKey = () => server.app.inject({ method: 'GET', url: '/api/experiments', headers: { 'x-api-key': key } });
+      expect((await withKey()).statusCode).toBe(200);
+      const listed = (await tora(env, 'key', 'list', '--email', 'ann@example.com')).stdout;
+      expect(listed).toContain('laptop');
+      expect(listed).toContain('cluster');
+      expect(listed).not.toContain(key);
+      const prefix = key.slice(0, 12);
+      expect(listed).toContain(prefix);
+      expect((await tora(env, 'key', 'revoke', '--email', 'ann@example.com', '--id', prefix)).stdout).toContain('revoked key');
+      expect((await withKey()).statusCode).toBe(401);
+      expect((await tora(env, 'key', 'list', '--email', 'ann@example.com')).stdout).toMatch(/laptop.*revoked/);
+      await expect(tora(env, 'key', 'revoke', '--email', 'ben@example.com', '--id', prefix)).rejects.toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining('has no key') as unknown,
+      });
+      await expect(tora(env, 'key', 'revoke', '--email', 'ann@example.com')).rejects.toMatchObject({ code: 2 });
+    } finally {
+      await server.app.close();
+      await server.database.close();
+    }
   });
 });

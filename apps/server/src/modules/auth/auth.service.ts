@@ -105,3 +105,30 @@ export async function setupState(ctx: AppContext): Promise<{ hasUsers: boolean; 
   const hasUsers = (await repo.countUsers(ctx.db)) > 0;
   return { hasUsers, signupOpen: !hasUsers || ctx.config.allowSignup };
 }
+
+/** Every user, oldest first (for `tora user list`). */
+export async function listUsers(ctx: AppContext): Promise<UserDto[]> {
+  const rows = await ctx.db
+    .selectFrom('users')
+    .select(['id', 'email', 'default_workspace_id', 'created_at'])
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map(toUserDto);
+}
+
+/**
+ * Sets a user's password (an admin's `tora user set-password`, e.g. after a forgotten one) and
+ * ends every session of that user; API keys stay valid. Returns the number of sessions ended.
+ */
+export async function setPassword(ctx: AppContext, email: string, password: string): Promise<number> {
+  const normalized = validateCredentials(email, password);
+  const user = await repo.findUserByEmail(ctx.db, normalized);
+  if (!user) throw new AppError('USER_NOT_FOUND', 404, `No user with email ${normalized}`);
+  const passwordHash = await hashPassword(password);
+  return ctx.db.transaction().execute(async (trx) => {
+    await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', user.id).execute();
+    const ended = await trx.deleteFrom('sessions').where('user_id', '=', user.id).executeTakeFirst();
+    return Number(ended.numDeletedRows);
+  });
+}
