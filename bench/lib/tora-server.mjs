@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = path.join(ROOT, 'apps/server/bin/tora.js');
+export const BIN = path.join(ROOT, 'apps/server/bin/tora.js');
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -40,7 +40,7 @@ export function ensureBuilt() {
   }
 }
 
-/** Starts Tora on SQLite (default) or the given PostgreSQL URL; returns {base, key, pid, stop}. */
+/** Starts Tora on SQLite (default) or the given PostgreSQL URL; returns {base, key, pid, env, stop}. */
 export async function startTora({ databaseUrl = '' } = {}) {
   ensureBuilt();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tora-bench-'));
@@ -69,6 +69,7 @@ export async function startTora({ databaseUrl = '' } = {}) {
     base,
     key,
     pid: child.pid,
+    env,
     headers: { 'content-type': 'application/json', 'x-api-key': key },
     async stop() {
       child.kill('SIGTERM');
