@@ -32,9 +32,12 @@ Commands:
   export [--workspace W] [--experiment ID]... [--out FILE]
                                           write experiments with all their points as JSON lines
                                           (all experiments by default; stdout without --out)
+  export --accounts [--out FILE]          the whole server: also users, workspaces, members,
+                                          API keys (hashes) and metric directions
   import FILE --email E [--workspace W]   import an export as that user (an editor of W, default:
                                           their default workspace); running it again finishes an
                                           interrupted import without duplicating anything
+  import FILE                             import an --accounts export into a server without users
 
 Configuration comes from the environment: TORA_PORT, TORA_HOST, TORA_DATA_DIR,
 TORA_DATABASE_URL, TORA_ALLOW_SIGNUP, TORA_LOG_LEVEL (see docs/configuration.md).`;
@@ -135,6 +138,7 @@ export async function runCli(argv: string[]): Promise<number> {
       id: { type: 'string' },
       experiment: { type: 'string', multiple: true },
       out: { type: 'string' },
+      accounts: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -258,7 +262,7 @@ export async function runCli(argv: string[]): Promise<number> {
         try {
           await exportTo(
             cliContext(config, database),
-            { workspaceId: values.workspace, experimentIds: values.experiment },
+            { workspaceId: values.workspace, experimentIds: values.experiment, accounts: values.accounts },
             values.out,
           );
         } finally {
@@ -268,8 +272,8 @@ export async function runCli(argv: string[]): Promise<number> {
       }
       case 'import': {
         const file = rest[0];
-        if (!file || rest.length > 1 || !values.email) {
-          console.error('tora import needs a FILE and --email (and optionally --workspace)');
+        if (!file || rest.length > 1) {
+          console.error('tora import needs a FILE (and --email, unless the export has accounts)');
           return 2;
         }
         const database = await openMigrated(config);

@@ -172,7 +172,11 @@ describe.each(DIALECTS)('tora export on %s, tora import into the other dialect',
       code: 1,
       stderr: expect.stringContaining('is not a Tora export') as unknown,
     });
-    await expect(tora(storage, 'import', junk)).rejects.toMatchObject({ code: 2 });
+    await expect(tora(storage, 'import')).rejects.toMatchObject({ code: 2 });
+    await expect(tora(storage, 'import', file)).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('this export has no accounts: pass --email') as unknown,
+    });
     await expect(tora(storage, 'import', file, '--email', 'nobody@example.com')).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('No user with email') as unknown,
@@ -182,5 +186,94 @@ describe.each(DIALECTS)('tora export on %s, tora import into the other dialect',
       stderr: expect.stringContaining('No experiment with id') as unknown,
     });
     expect(fs.existsSync(path.join(tmp, 'never.jsonl.partial'))).toBe(false);
+  });
+});
+
+describe.each(DIALECTS)('tora export --accounts on %s, tora import into an empty server of the other dialect', (dialect) => {
+  let source: TestServer;
+  let alice: TestUser;
+  let bob: TestUser;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tora-transfer-accounts-'));
+  const file = path.join(tmp, 'server.jsonl');
+
+  beforeAll(async () => {
+    source = await startTestServer(dialect);
+    alice = await signUp(source.app, 'alice@example.com');
+    bob = await signUp(source.app, 'bob@example.com');
+    const lab = (await call(source.app, bob, 'POST', '/api/workspaces', { name: 'Lab' })).json<{ id: string }>().id;
+    await call(source.app, bob, 'POST', `/api/workspaces/${lab}/members`, { email: 'alice@example.com', role: 'viewer' });
+    await call(source.app, bob, 'PUT', `/api/workspaces/${lab}/metric-directions`, { directions: { score: 'min' } });
+    const inLab = await createExperiment(source.app, bob, { name: 'lab-run', workspaceId: lab });
+    await call(source.app, bob, 'POST', `/api/experiments/${inLab}/metrics/batch`, { series: { score: { values: [3, 2, 1] } } });
+    const mine = await createExperiment(source.app, alice, { name: 'alice-run', hyperparams: { lr: 0.1 } });
+    await call(source.app, alice, 'POST', `/api/experiments/${mine}/metrics/batch`, {
+      series: { loss: { values: [1, 'NaN', 0.5] } },
+    });
+  });
+
+  afterAll(async () => {
+    await source.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('moves users, passwords, keys, workspaces, members and directions with the experiments', async () => {
+    const exported = await tora(
+      { dataDir: source.dataDir, databaseUrl: source.databaseUrl },
+      'export',
+      '--accounts',
+      '--out',
+      file,
+    );
+    expect(exported.stderr).toContain('exported 2 users');
+    const target = await freshStorage(other(dialect));
+    const first = await tora(target, 'import', file);
+    expect(first.stdout).toContain('imported 2 experiments (0 already there) and 6 points (0 already there)');
+    const again = await tora(target, 'import', file);
+    expect(again.stdout).toContain('imported 0 experiments (2 already there) and 0 points (6 already there)');
+
+    const server = await startTestServer(other(dialect), {
+      TORA_DATA_DIR: target.dataDir,
+      TORA_DATABASE_URL: target.databaseUrl ?? '',
+    });
+    try {
+      // The same API keys and passwords work; each user sees exactly what they saw before.
+      for (const user of [alice, bob]) expect(await snapshot(server, user)).toEqual(await snapshot(source, user));
+      const login = await server.app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { email: 'bob@example.com', password: 'correct horse battery' },
+      });
+      expect(login.statusCode).toBe(200);
+      const workspaces = async (s: TestServer, u: TestUser) =>
+        (await call(s.app, u, 'GET', '/api/workspaces')).json<{ workspaces: Json[] }>().workspaces;
+      expect(await workspaces(server, alice)).toEqual(await workspaces(source, alice));
+      const lab = (await workspaces(server, bob)).find((w) => w.name === 'Lab')!;
+      const directions = async (s: TestServer) =>
+        (await call(s.app, bob, 'GET', `/api/workspaces/${lab.id as string}/metric-directions`)).json<Json>();
+      expect(await directions(server)).toEqual(await directions(source));
+      // lastUsed moves whenever a key is used, which this very comparison does on both servers.
+      const keys = async (s: TestServer) =>
+        (await call(s.app, bob, 'GET', '/api/keys'))
+          .json<{ keys: Json[] }>()
+          .keys.map(({ lastUsed, ...k }) => ({ ...k, used: lastUsed !== null }));
+      expect(await keys(server)).toEqual(await keys(source));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses to merge accounts into a server that has other users', async () => {
+    const target = await freshStorage(other(dialect));
+    await tora(target, 'user', 'create', '--email', 'carol@example.com', '--password', 'correct horse battery');
+    await expect(tora(target, 'import', file)).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('only be imported into a server without users') as unknown,
+    });
+    await expect(
+      tora({ dataDir: source.dataDir, databaseUrl: source.databaseUrl }, 'export', '--accounts', '--workspace', 'x'),
+    ).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('--accounts exports the whole server') as unknown,
+    });
   });
 });

@@ -10,6 +10,7 @@
  * interrupted import is finished by running it again, and nothing arrives twice.
  */
 import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import type { AppContext, Caller } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { iso } from '../../lib/schemas.js';
@@ -31,7 +32,13 @@ const CHUNK_POINTS = 50_000;
 export interface ExportFilter {
   workspaceId?: string;
   experimentIds?: readonly string[];
+  /** Also users (with password hashes), workspaces, members, API keys (hashes) and metric directions. */
+  accounts?: boolean;
 }
+
+/** Account tables copied row for row by `--accounts`, in an order their references allow. */
+const ACCOUNT_TABLES = ['users', 'workspaces', 'workspace_members', 'api_keys', 'metric_directions'] as const;
+type AccountTable = (typeof ACCOUNT_TABLES)[number];
 
 export interface TransferProgress {
   (message: string): void;
@@ -48,6 +55,7 @@ interface ExperimentRecord {
   status: string;
   referenceId: string | null;
   workspace: { id: string; name: string };
+  createdBy: string | null;
   createdAt: string;
   updatedAt: string;
   lastActivityAt: string;
@@ -117,8 +125,18 @@ async function selectExperiments(ctx: AppContext, filter: ExportFilter): Promise
 
 /** The export file, line by line (each without its newline). */
 export async function* exportLines(ctx: AppContext, filter: ExportFilter, progress: TransferProgress): AsyncGenerator<string> {
+  if (filter.accounts && (filter.workspaceId !== undefined || filter.experimentIds?.length)) {
+    throw new AppError('VALIDATION_ERROR', 400, '--accounts exports the whole server; drop --workspace and --experiment');
+  }
   const rows = await selectExperiments(ctx, filter);
   yield JSON.stringify({ type: FORMAT, version: FORMAT_VERSION, exportedAt: new Date(ctx.clock()).toISOString() });
+  if (filter.accounts) {
+    for (const table of ACCOUNT_TABLES) {
+      const tableRows = await ctx.db.selectFrom(table).selectAll().execute();
+      yield JSON.stringify({ type: 'accounts', table, rows: tableRows });
+      progress(`exported ${tableRows.length} ${table.replace('_', ' ')}`);
+    }
+  }
   const workspaceNames = new Map<string, string>();
   let points = 0;
   for (const [i, row] of rows.entries()) {
@@ -136,6 +154,7 @@ export async function* exportLines(ctx: AppContext, filter: ExportFilter, progre
       status: row.status,
       referenceId: row.reference_id,
       workspace: { id: row.workspace_id, name: workspaceNames.get(row.workspace_id) ?? '' },
+      createdBy: row.created_by,
       createdAt: iso(row.created_at)!,
       updatedAt: iso(row.updated_at)!,
       lastActivityAt: iso(row.last_activity_at)!,
@@ -175,7 +194,8 @@ export async function* exportLines(ctx: AppContext, filter: ExportFilter, progre
 }
 
 export interface ImportTarget {
-  email: string;
+  /** Who imports, into which workspace; not needed (and ignored) for an export with accounts. */
+  email?: string;
   /** Default: the user's default workspace. */
   workspaceId?: string;
 }
@@ -186,6 +206,61 @@ export interface ImportResult {
   resumed: number;
   points: number;
   duplicatePoints: number;
+}
+
+/**
+ * Accounts go into a server that has none yet, or that has exactly these (an earlier run of the
+ * same import): merging two servers' users could hand one person's workspaces to another.
+ */
+async function checkAccountsTarget(ctx: AppContext, rec: Record<string, unknown>, line: number): Promise<void> {
+  if (rec.table !== 'users' || !Array.isArray(rec.rows)) invalid(line, 'the first account record must be the users table');
+  const here = await ctx.db.selectFrom('users').select('id').execute();
+  if (here.length === 0) return;
+  const inFile = new Set((rec.rows as { id?: unknown }[]).map((u) => u.id));
+  if (here.some((u) => !inFile.has(u.id))) {
+    throw new AppError(
+      'VALIDATION_ERROR',
+      400,
+      'an export with accounts can only be imported into a server without users (or the same export again); ' +
+        'export without --accounts and import with --email to merge experiments into this server',
+    );
+  }
+}
+
+const ACCOUNT_COLUMNS: Record<AccountTable, readonly string[]> = {
+  users: ['id', 'email', 'password_hash', 'default_workspace_id', 'created_at'],
+  workspaces: ['id', 'name', 'description', 'created_at', 'updated_at'],
+  workspace_members: ['workspace_id', 'user_id', 'role', 'created_at'],
+  api_keys: ['id', 'user_id', 'name', 'prefix', 'key_hash', 'created_at', 'last_used_at', 'revoked_at'],
+  metric_directions: ['workspace_id', 'name', 'direction', 'updated_at'],
+};
+
+/** Inserts one account table's rows as they were; rows already there (a rerun) are left alone. */
+async function insertAccounts(ctx: AppContext, rec: Record<string, unknown>, line: number): Promise<void> {
+  const table = rec.table as AccountTable;
+  if (!ACCOUNT_TABLES.includes(table)) invalid(line, `unknown account table ${JSON.stringify(rec.table)}`);
+  if (!Array.isArray(rec.rows)) invalid(line, 'rows must be an array');
+  const columns = ACCOUNT_COLUMNS[table];
+  const rows = (rec.rows as unknown[]).map((raw, i) => {
+    if (typeof raw !== 'object' || raw === null) invalid(line, `rows[${i}] must be an object`);
+    const row = raw as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const c of columns) {
+      const v = row[c];
+      if (v !== null && typeof v !== 'string' && typeof v !== 'number')
+        invalid(line, `rows[${i}].${c} must be a string, number or null`);
+      out[c] = v ?? null;
+    }
+    return out;
+  });
+  for (let i = 0; i < rows.length; i += 100) {
+    // Typed per table by ACCOUNT_COLUMNS; Kysely cannot follow a table name chosen at run time.
+    await (ctx.db as unknown as Kysely<Record<string, Record<string, unknown>>>)
+      .insertInto(table)
+      .values(rows.slice(i, i + 100))
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
 }
 
 function invalid(line: number, message: string): never {
@@ -229,13 +304,40 @@ export async function importLines(
   target: ImportTarget,
   progress: TransferProgress,
 ): Promise<ImportResult> {
-  const user = await findUserByEmail(ctx.db, target.email.trim().toLowerCase());
-  if (!user) throw new AppError('USER_NOT_FOUND', 404, `No user with email ${target.email}`);
-  const workspaceId = target.workspaceId ?? (await findUserById(ctx.db, user.id))?.default_workspace_id ?? null;
-  if (!workspaceId) throw new AppError('WORKSPACE_NOT_FOUND', 404, `${target.email} has no default workspace; pass --workspace`);
-  const caller: Caller = { userId: user.id, via: 'cli' };
-  await requireRole(ctx.db, user.id, workspaceId, 'editor');
-
+  // Without accounts in the file everything lands in one workspace, as one user; with them,
+  // every experiment goes back to its own workspace (resolved lazily, on the first record).
+  let into: { userId: string; workspaceId: string } | null = null;
+  const resolveTarget = async (): Promise<{ userId: string; workspaceId: string }> => {
+    if (into) return into;
+    if (!target.email)
+      throw new AppError('VALIDATION_ERROR', 400, 'this export has no accounts: pass --email (and optionally --workspace)');
+    const user = await findUserByEmail(ctx.db, target.email.trim().toLowerCase());
+    if (!user) throw new AppError('USER_NOT_FOUND', 404, `No user with email ${target.email}`);
+    const workspaceId = target.workspaceId ?? (await findUserById(ctx.db, user.id))?.default_workspace_id ?? null;
+    if (!workspaceId)
+      throw new AppError('WORKSPACE_NOT_FOUND', 404, `${target.email} has no default workspace; pass --workspace`);
+    await requireRole(ctx.db, user.id, workspaceId, 'editor');
+    into = { userId: user.id, workspaceId };
+    return into;
+  };
+  let withAccounts = false;
+  const owners = new Map<string, string>(); // workspace → an owner, who ingests its points
+  const ownerOf = async (workspaceId: string): Promise<string> => {
+    let owner = owners.get(workspaceId);
+    if (!owner) {
+      const row = await ctx.db
+        .selectFrom('workspace_members')
+        .select('user_id')
+        .where('workspace_id', '=', workspaceId)
+        .where('role', '=', 'owner')
+        .executeTakeFirst();
+      if (!row) throw new AppError('WORKSPACE_NOT_FOUND', 404, `workspace ${workspaceId} of the export has no owner here`);
+      owner = row.user_id;
+      owners.set(workspaceId, owner);
+    }
+    return owner;
+  };
+  const callers = new Map<string, Caller>(); // experiment id here → who ingests its points
   const ids = new Map<string, string>(); // exported id → id here
   const seriesTimes = new Map<string, { id: string; name: string; at: number }>();
   const finals: { id: string; record: ExperimentRecord; line: number }[] = [];
@@ -254,9 +356,18 @@ export async function importLines(
       header = true;
       continue;
     }
-    if (rec.type === 'experiment') {
+    if (rec.type === 'accounts') {
+      if (ids.size > 0) invalid(lineNo, 'account records must come before the experiments');
+      if (!withAccounts) await checkAccountsTarget(ctx, rec, lineNo);
+      withAccounts = true;
+      await insertAccounts(ctx, rec, lineNo);
+      progress(`imported ${(rec.rows as unknown[]).length} ${String(rec.table).replace('_', ' ')}`);
+    } else if (rec.type === 'experiment') {
       const r = rec as unknown as ExperimentRecord;
       const exportedId = str(r.id, lineNo, 'id');
+      const { userId, workspaceId } = withAccounts
+        ? { userId: await ownerOf(str(r.workspace?.id, lineNo, 'workspace.id')), workspaceId: r.workspace.id }
+        : await resolveTarget();
       const existing = await experiments.findExperiment(ctx.db, exportedId);
       if (existing && existing.workspace_id === workspaceId) {
         ids.set(exportedId, existing.id); // an earlier run of this import got here
@@ -278,7 +389,7 @@ export async function importLines(
           visibility: visibility,
           status: status,
           reference_id: null,
-          created_by: user.id,
+          created_by: withAccounts ? (r.createdBy ?? null) : userId,
           created_at: time(r.createdAt, lineNo, 'createdAt'),
           updated_at: time(r.updatedAt, lineNo, 'updatedAt'),
           last_activity_at: time(r.lastActivityAt, lineNo, 'lastActivityAt'),
@@ -287,6 +398,7 @@ export async function importLines(
         ids.set(exportedId, id);
         result.experiments++;
       }
+      callers.set(ids.get(exportedId)!, { userId, via: 'cli' });
       finals.push({ id: ids.get(exportedId)!, record: r, line: lineNo });
       progress(`imported experiment "${r.name}" (${ids.get(exportedId)})`);
     } else if (rec.type === 'points') {
@@ -303,7 +415,7 @@ export async function importLines(
         if (err instanceof AppError) invalid(lineNo, err.message);
         throw err;
       }
-      const done = await ingestBatch(ctx, caller, id, batch);
+      const done = await ingestBatch(ctx, callers.get(id)!, id, batch);
       seriesTimes.set(`${id}\u0000${name}`, { id, name, at: time(r.seriesUpdatedAt, lineNo, 'seriesUpdatedAt') });
       if (done.duplicate) result.duplicatePoints += batch.count;
       else result.points += batch.count;
