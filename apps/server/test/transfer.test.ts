@@ -164,6 +164,46 @@ describe.each(DIALECTS)('tora export on %s, tora import into the other dialect',
     expect(Number(imported!.replace(/,/g, '')) + Number(already!.replace(/,/g, ''))).toBe(60_005);
   });
 
+  it('keeps a reference only to an experiment the importing user can read', async () => {
+    const storage = { dataDir: source.dataDir, databaseUrl: source.databaseUrl };
+    const all = (await call(source.app, alice, 'GET', '/api/experiments?limit=100&sort=name')).json<{ experiments: Json[] }>();
+    const run2 = all.experiments.find((e) => e.name === 'run-2')!;
+    const only = path.join(tmp, 'run-2.jsonl');
+    await tora(storage, 'export', '--experiment', run2.id as string, '--out', only);
+    const target = await freshStorage(other(dialect));
+    for (const email of ['xavier@example.com', 'yvonne@example.com']) {
+      await tora(target, 'user', 'create', '--email', email, '--password', 'correct horse battery');
+    }
+    await tora(target, 'import', file, '--email', 'xavier@example.com'); // baseline now lives in Xavier's workspace
+    await tora(target, 'import', only, '--email', 'yvonne@example.com');
+    const server = await startTestServer(other(dialect), {
+      TORA_DATA_DIR: target.dataDir,
+      TORA_DATABASE_URL: target.databaseUrl ?? '',
+    });
+    try {
+      const yvonne = { key: '' };
+      const login = await server.app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { email: 'yvonne@example.com', password: 'correct horse battery' },
+      });
+      const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+      const keyRes = await server.app.inject({
+        method: 'POST',
+        url: '/api/keys',
+        headers: { cookie, origin: 'http://localhost' },
+        payload: { name: 'k' },
+      });
+      yvonne.key = keyRes.json<{ key: string }>().key;
+      const mine = (await call(server.app, yvonne, 'GET', '/api/experiments?limit=100')).json<{ experiments: Json[] }>()
+        .experiments;
+      expect(mine.map((e) => [e.name, e.referenceId])).toEqual([['run-2', null]]);
+      expect(mine[0]!.id).not.toBe(run2.id); // that id was taken in Xavier's workspace
+    } finally {
+      await server.close();
+    }
+  });
+
   it('explains bad files and bad arguments', async () => {
     const storage = { dataDir: source.dataDir, databaseUrl: source.databaseUrl };
     const junk = path.join(tmp, 'junk.jsonl');

@@ -22,7 +22,7 @@ import { decode, type Points } from '../metrics/blocks.js';
 import { parseBatch } from '../metrics/ingest.js';
 import { ingestBatch } from '../metrics/metrics.ingest.service.js';
 import * as metrics from '../metrics/metrics.repository.js';
-import { requireRole } from '../workspaces/access.js';
+import { requireRole, roleIn } from '../workspaces/access.js';
 import { findWorkspace } from '../workspaces/workspaces.repository.js';
 
 export const FORMAT = 'tora-export';
@@ -206,6 +206,26 @@ export interface ImportResult {
   resumed: number;
   points: number;
   duplicatePoints: number;
+}
+
+/**
+ * The id here of an experiment's exported reference: imported with it, or already on this server
+ * and readable by whoever imports (a reference never opens a way into another workspace).
+ */
+async function referenceHere(
+  ctx: AppContext,
+  exported: string | null,
+  ids: ReadonlyMap<string, string>,
+  userId: string,
+  self: string,
+): Promise<string | null> {
+  if (exported === null) return null;
+  let id = ids.get(exported) ?? null;
+  if (id === null) {
+    const existing = await experiments.findExperiment(ctx.db, exported);
+    if (existing && (await roleIn(ctx.db, userId, existing.workspace_id)) !== null) id = existing.id;
+  }
+  return id === self ? null : id;
 }
 
 /**
@@ -415,8 +435,9 @@ export async function importLines(
         if (err instanceof AppError) invalid(lineNo, err.message);
         throw err;
       }
+      const at = time(r.seriesUpdatedAt, lineNo, 'seriesUpdatedAt');
       const done = await ingestBatch(ctx, callers.get(id)!, id, batch);
-      seriesTimes.set(`${id}\u0000${name}`, { id, name, at: time(r.seriesUpdatedAt, lineNo, 'seriesUpdatedAt') });
+      seriesTimes.set(`${id}\u0000${name}`, { id, name, at });
       if (done.duplicate) result.duplicatePoints += batch.count;
       else result.points += batch.count;
     } else if (rec.type === 'end') {
@@ -436,13 +457,10 @@ export async function importLines(
       .execute();
   }
   for (const { id, record, line } of finals) {
-    const referenceId = record.referenceId === null ? null : (ids.get(record.referenceId) ?? null);
-    const referenceHere =
-      referenceId ?? (record.referenceId ? ((await experiments.findExperiment(ctx.db, record.referenceId))?.id ?? null) : null);
     await experiments.updateExperiment(ctx.db, id, {
       updated_at: time(record.updatedAt, line, 'updatedAt'),
       last_activity_at: time(record.lastActivityAt, line, 'lastActivityAt'),
-      reference_id: referenceHere === id ? null : referenceHere,
+      reference_id: await referenceHere(ctx, record.referenceId, ids, callers.get(id)!.userId, id),
     });
   }
   if (!end) {
