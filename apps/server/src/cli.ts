@@ -14,7 +14,7 @@ import { LoginLimiter } from './modules/auth/login-limiter.js';
 import { findUserByEmail } from './modules/auth/auth.repository.js';
 import { createUser, listUsers, setPassword } from './modules/auth/auth.service.js';
 import { KeyUsageTracker } from './modules/keys/key-usage.js';
-import { createKeyForEmail, listKeys, revokeKey } from './modules/keys/keys.service.js';
+import { createKeyForEmail, listKeys, revokeKey, type KeyDto } from './modules/keys/keys.service.js';
 import { exportLines, importLines, type ExportFilter } from './modules/transfer/transfer.js';
 
 const HELP = `Usage: tora <command> [options]
@@ -83,6 +83,38 @@ async function serve(config: Config): Promise<number> {
     `Tora is ready at http://${config.host}:${config.port}`,
   );
   return 0;
+}
+
+/** Runs `fn` on a migrated database that is closed afterwards, whatever happens. */
+async function withDatabase<T>(config: Config, fn: (ctx: AppContext) => Promise<T>): Promise<T> {
+  const database = await openMigrated(config);
+  try {
+    return await fn(cliContext(config, database));
+  } finally {
+    await database.close();
+  }
+}
+
+function usage(message: string): number {
+  console.error(message);
+  return 2;
+}
+
+async function keysOf(ctx: AppContext, email: string): Promise<{ caller: Caller; keys: KeyDto[] }> {
+  const user = await findUserByEmail(ctx.db, email.trim().toLowerCase());
+  if (!user) throw new AppError('USER_NOT_FOUND', 404, `No user with email ${email}`);
+  const caller: Caller = { userId: user.id, via: 'cli' };
+  return { caller, keys: await listKeys(ctx, caller) };
+}
+
+/** Revokes one of a user's keys, named by its id or by the prefix lists show. */
+async function revokeKeyOf(ctx: AppContext, email: string, wanted: string): Promise<KeyDto> {
+  const { caller, keys } = await keysOf(ctx, email);
+  const matches = keys.filter((k) => k.id === wanted || k.prefix === wanted);
+  if (matches.length === 0) throw new AppError('KEY_NOT_FOUND', 404, `${email} has no key with id or prefix ${wanted}`);
+  if (matches.length > 1) throw new AppError('KEY_NOT_FOUND', 404, `prefix ${wanted} names several keys; use the id`);
+  await revokeKey(ctx, caller, matches[0]!.id);
+  return matches[0]!;
 }
 
 function printTable(header: string[], rows: string[][]): void {
@@ -170,131 +202,70 @@ export async function runCli(argv: string[]): Promise<number> {
         return 0;
       }
       case 'user create': {
-        if (!values.email || !values.password) {
-          console.error('tora user create needs --email and --password');
-          return 2;
-        }
-        const database = await openMigrated(config);
-        const user = await createUser(cliContext(config, database), { email: values.email, password: values.password }, 'cli');
+        if (!values.email || !values.password) return usage('tora user create needs --email and --password');
+        const { email, password } = values;
+        const user = await withDatabase(config, (ctx) => createUser(ctx, { email, password }, 'cli'));
         console.log(`created user ${user.email} (${user.id})`);
-        await database.close();
-        return 0;
-      }
-      case 'key create': {
-        if (!values.email || !values.name) {
-          console.error('tora key create needs --email and --name');
-          return 2;
-        }
-        const database = await openMigrated(config);
-        const key = await createKeyForEmail(cliContext(config, database), values.email, values.name);
-        console.log(key.key);
-        console.error(`created API key "${key.name}" (${key.prefix}…) for ${values.email}; it is shown only once`);
-        await database.close();
         return 0;
       }
       case 'user list': {
-        const database = await openMigrated(config);
-        try {
-          const users = await listUsers(cliContext(config, database));
-          printTable(
-            ['email', 'id', 'created'],
-            users.map((u) => [u.email, u.id, u.createdAt]),
-          );
-        } finally {
-          await database.close();
-        }
+        const users = await withDatabase(config, listUsers);
+        printTable(
+          ['email', 'id', 'created'],
+          users.map((u) => [u.email, u.id, u.createdAt]),
+        );
         return 0;
       }
       case 'user set-password': {
-        if (!values.email || !values.password) {
-          console.error('tora user set-password needs --email and --password');
-          return 2;
-        }
-        const database = await openMigrated(config);
-        try {
-          const ended = await setPassword(cliContext(config, database), values.email, values.password);
-          console.log(`password set for ${values.email.trim().toLowerCase()}; ${ended} session(s) ended (API keys unchanged)`);
-        } finally {
-          await database.close();
-        }
+        if (!values.email || !values.password) return usage('tora user set-password needs --email and --password');
+        const { email, password } = values;
+        const ended = await withDatabase(config, (ctx) => setPassword(ctx, email, password));
+        console.log(`password set for ${email.trim().toLowerCase()}; ${ended} session(s) ended (API keys unchanged)`);
         return 0;
       }
-      case 'key list':
+      case 'key create': {
+        if (!values.email || !values.name) return usage('tora key create needs --email and --name');
+        const { email, name } = values;
+        const key = await withDatabase(config, (ctx) => createKeyForEmail(ctx, email, name));
+        console.log(key.key);
+        console.error(`created API key "${key.name}" (${key.prefix}…) for ${email}; it is shown only once`);
+        return 0;
+      }
+      case 'key list': {
+        if (!values.email) return usage('tora key list needs --email');
+        const email = values.email;
+        const { keys } = await withDatabase(config, (ctx) => keysOf(ctx, email));
+        printTable(
+          ['prefix', 'name', 'id', 'created', 'last used', 'state'],
+          keys.map((k) => [k.prefix, k.name, k.id, k.createdAt, k.lastUsed ?? 'never', k.revoked ? 'revoked' : 'active']),
+        );
+        return 0;
+      }
       case 'key revoke': {
-        if (!values.email || (command === 'key revoke' && !values.id)) {
-          console.error(`tora ${command} needs --email${command === 'key revoke' ? ' and --id' : ''}`);
-          return 2;
-        }
-        const database = await openMigrated(config);
-        try {
-          const ctx = cliContext(config, database);
-          const user = await findUserByEmail(ctx.db, values.email.trim().toLowerCase());
-          if (!user) throw new AppError('USER_NOT_FOUND', 404, `No user with email ${values.email}`);
-          const caller: Caller = { userId: user.id, via: 'cli' };
-          const keys = await listKeys(ctx, caller);
-          if (command === 'key list') {
-            printTable(
-              ['prefix', 'name', 'id', 'created', 'last used', 'state'],
-              keys.map((k) => [k.prefix, k.name, k.id, k.createdAt, k.lastUsed ?? 'never', k.revoked ? 'revoked' : 'active']),
-            );
-            return 0;
-          }
-          const wanted = values.id!;
-          const matches = keys.filter((k) => k.id === wanted || k.prefix === wanted);
-          if (matches.length !== 1) {
-            throw new AppError(
-              'KEY_NOT_FOUND',
-              404,
-              matches.length === 0
-                ? `${values.email} has no key with id or prefix ${wanted}`
-                : `prefix ${wanted} names several keys; use the id`,
-            );
-          }
-          await revokeKey(ctx, caller, matches[0]!.id);
-          console.log(`revoked key ${matches[0]!.prefix}… ("${matches[0]!.name}") of ${user.email}`);
-        } finally {
-          await database.close();
-        }
+        if (!values.email || !values.id) return usage('tora key revoke needs --email and --id');
+        const { email, id } = values;
+        const revoked = await withDatabase(config, (ctx) => revokeKeyOf(ctx, email, id));
+        console.log(`revoked key ${revoked.prefix}… ("${revoked.name}") of ${email.trim().toLowerCase()}`);
         return 0;
       }
       case 'export': {
-        const database = await openMigrated(config);
-        try {
-          await exportTo(
-            cliContext(config, database),
-            { workspaceId: values.workspace, experimentIds: values.experiment, accounts: values.accounts },
-            values.out,
-          );
-        } finally {
-          await database.close();
-        }
+        const filter = { workspaceId: values.workspace, experimentIds: values.experiment, accounts: values.accounts };
+        await withDatabase(config, (ctx) => exportTo(ctx, filter, values.out));
         return 0;
       }
       case 'import': {
         const file = rest[0];
-        if (!file || rest.length > 1) {
-          console.error('tora import needs a FILE (and --email, unless the export has accounts)');
-          return 2;
-        }
-        const database = await openMigrated(config);
-        try {
-          const rl = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
-          // Iterate from the start: readline drops lines emitted before its iterator exists.
-          const iterator = rl[Symbol.asyncIterator]();
-          const lines = { [Symbol.asyncIterator]: () => iterator };
-          const result = await importLines(
-            cliContext(config, database),
-            lines,
-            { email: values.email, workspaceId: values.workspace },
-            (message) => console.error(message),
-          );
-          console.log(
-            `imported ${result.experiments} experiments (${result.resumed} already there) and ` +
-              `${result.points.toLocaleString('en-US')} points (${result.duplicatePoints.toLocaleString('en-US')} already there)`,
-          );
-        } finally {
-          await database.close();
-        }
+        if (!file || rest.length > 1) return usage('tora import needs a FILE (and --email, unless the export has accounts)');
+        const rl = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+        // Iterate from the start: readline drops lines emitted before its iterator exists.
+        const iterator = rl[Symbol.asyncIterator]();
+        const lines = { [Symbol.asyncIterator]: () => iterator };
+        const target = { email: values.email, workspaceId: values.workspace };
+        const result = await withDatabase(config, (ctx) => importLines(ctx, lines, target, (message) => console.error(message)));
+        console.log(
+          `imported ${result.experiments} experiments (${result.resumed} already there) and ` +
+            `${result.points.toLocaleString('en-US')} points (${result.duplicatePoints.toLocaleString('en-US')} already there)`,
+        );
         return 0;
       }
       default:

@@ -33,6 +33,23 @@ function tora(storage: { dataDir: string; databaseUrl: string | null }, ...args:
   });
 }
 
+/** A fresh API key for a user of `server` (password as in every test here), via login. */
+async function keyFor(server: TestServer, email: string): Promise<string> {
+  const login = await server.app.inject({
+    method: 'POST',
+    url: '/api/auth/login',
+    payload: { email, password: 'correct horse battery' },
+  });
+  const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+  const res = await server.app.inject({
+    method: 'POST',
+    url: '/api/keys',
+    headers: { cookie, origin: 'http://localhost' },
+    payload: { name: 'k' },
+  });
+  return res.json<{ key: string }>().key;
+}
+
 const other = (d: DialectName): DialectName => (d === 'sqlite' ? 'postgres' : 'sqlite');
 
 type Json = Record<string, unknown>;
@@ -125,19 +142,7 @@ describe.each(DIALECTS)('tora export on %s, tora import into the other dialect',
       TORA_DATABASE_URL: target.databaseUrl ?? '',
     });
     try {
-      const login = await server.app.inject({
-        method: 'POST',
-        url: '/api/auth/login',
-        payload: { email: 'alice@example.com', password: 'correct horse battery' },
-      });
-      const cookie = String(login.headers['set-cookie']).split(';')[0]!;
-      const keyRes = await server.app.inject({
-        method: 'POST',
-        url: '/api/keys',
-        headers: { cookie, origin: 'http://localhost' },
-        payload: { name: 'k' },
-      });
-      const there = { ...alice, key: keyRes.json<{ key: string }>().key };
+      const there = { ...alice, key: await keyFor(server, 'alice@example.com') };
       const before = await snapshot(source, alice);
       const after = await snapshot(server, there);
       expect(after).toEqual(before);
@@ -181,20 +186,7 @@ describe.each(DIALECTS)('tora export on %s, tora import into the other dialect',
       TORA_DATABASE_URL: target.databaseUrl ?? '',
     });
     try {
-      const yvonne = { key: '' };
-      const login = await server.app.inject({
-        method: 'POST',
-        url: '/api/auth/login',
-        payload: { email: 'yvonne@example.com', password: 'correct horse battery' },
-      });
-      const cookie = String(login.headers['set-cookie']).split(';')[0]!;
-      const keyRes = await server.app.inject({
-        method: 'POST',
-        url: '/api/keys',
-        headers: { cookie, origin: 'http://localhost' },
-        payload: { name: 'k' },
-      });
-      yvonne.key = keyRes.json<{ key: string }>().key;
+      const yvonne = { key: await keyFor(server, 'yvonne@example.com') };
       const mine = (await call(server.app, yvonne, 'GET', '/api/experiments?limit=100')).json<{ experiments: Json[] }>()
         .experiments;
       expect(mine.map((e) => [e.name, e.referenceId])).toEqual([['run-2', null]]);
