@@ -57,9 +57,9 @@ def negotiate(transport: Transport) -> bool:
             status, payload = transport.request("GET", "/api/health")
         except TransportError:
             return False
-        if status != 200:
-            return False
-        transport.binary = supports_f64(payload)
+        if status >= 500:
+            return False  # ask again next time
+        transport.binary = status == 200 and supports_f64(payload)
     return transport.binary
 
 
