@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import readline from 'node:readline';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +27,9 @@ Commands:
   user list                               list users
   user set-password --email E --password P
                                           set a user's password and end their sessions
-  key create --email E --name N           create an API key for a user; prints it once
+  key create --email E --name N [--save]  create an API key for a user; prints it once (--save:
+                                          also into the Python client's config.json, so local
+                                          training scripts need no TORA_* variables)
   key list --email E                      list a user's API keys (prefix, created, last used)
   key revoke --email E --id ID            revoke a key by id or by its prefix
   export [--workspace W] [--experiment ID]... [--out FILE]
@@ -83,6 +86,22 @@ async function serve(config: Config): Promise<number> {
     `Tora is ready at http://${config.host}:${config.port}`,
   );
   return 0;
+}
+
+/**
+ * Writes the Python client's config file (`{"server_url", "api_key"}`, owner-only, replaced
+ * atomically) pointing at this server, the way `python -m tora login` would.
+ */
+function saveClientConfig(config: Config, apiKey: string): string {
+  const host = ['0.0.0.0', '::', ''].includes(config.host) ? '127.0.0.1' : config.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+  fs.mkdirSync(config.clientConfigDir, { recursive: true, mode: 0o700 });
+  const file = path.join(config.clientConfigDir, 'config.json');
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify({ server_url: url, api_key: apiKey }, null, 2)}\n`, { mode: 0o600 });
+  fs.chmodSync(tmp, 0o600);
+  fs.renameSync(tmp, file);
+  return file;
 }
 
 /** Runs `fn` on a migrated database that is closed afterwards, whatever happens. */
@@ -171,6 +190,7 @@ export async function runCli(argv: string[]): Promise<number> {
       experiment: { type: 'string', multiple: true },
       out: { type: 'string' },
       accounts: { type: 'boolean' },
+      save: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -229,6 +249,7 @@ export async function runCli(argv: string[]): Promise<number> {
         const key = await withDatabase(config, (ctx) => createKeyForEmail(ctx, email, name));
         console.log(key.key);
         console.error(`created API key "${key.name}" (${key.prefix}…) for ${email}; it is shown only once`);
+        if (values.save) console.error(`saved it for the Python client in ${saveClientConfig(config, key.key)}`);
         return 0;
       }
       case 'key list': {

@@ -19,6 +19,8 @@ export interface Config {
   readonly trustedOrigins: readonly string[];
   /** Whether X-Forwarded-For/-Proto from a reverse proxy are believed (client IP, https). */
   readonly trustProxy: boolean;
+  /** Where `tora key create --save` writes the Python client's config.json (its TORA_CONFIG_DIR). */
+  readonly clientConfigDir: string;
   readonly ai: AiConfig;
 }
 
@@ -123,6 +125,8 @@ export function loadConfig(env: Env = process.env, defaults: { webDir?: string |
     // Extra origins (comma-separated) allowed to make cookie-authenticated writes, e.g. behind a proxy.
     // Behind a TLS-terminating proxy: take the client IP and https from X-Forwarded-* (never on an open port).
     trustProxy: boolVar(env, 'TORA_TRUST_PROXY', false),
+    // The Python client's config directory (same variable and default as the client's).
+    clientConfigDir: path.resolve(env.TORA_CONFIG_DIR || path.join(os.homedir(), '.tora')),
     trustedOrigins: (env.TORA_TRUSTED_ORIGINS || '')
       .split(',')
       .map((s) => s.trim())

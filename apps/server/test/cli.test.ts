@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -51,6 +52,38 @@ describe.each(DIALECTS)('the tora CLI on %s', (dialect) => {
       code: 2,
       stderr: expect.stringContaining('TORA_PORT must be an integer') as unknown,
     });
+  });
+
+  it('key create --save writes the Python client its config, which the client then uses', async () => {
+    const storage = await freshStorage(dialect);
+    dirs.push(storage.dataDir);
+    const configDir = path.join(storage.dataDir, 'client');
+    const env = {
+      TORA_DATA_DIR: storage.dataDir,
+      TORA_DATABASE_URL: storage.databaseUrl ?? '',
+      TORA_CONFIG_DIR: configDir,
+      TORA_HOST: '0.0.0.0',
+      TORA_PORT: '18123',
+    };
+    await tora(env, 'user', 'create', '--email', 'cai@example.com', '--password', 'first password');
+    const { stdout, stderr } = await tora(env, 'key', 'create', '--email', 'cai@example.com', '--name', 'laptop', '--save');
+    const file = path.join(configDir, 'config.json');
+    expect(stderr).toContain(`saved it for the Python client in ${file}`);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ server_url: 'http://127.0.0.1:18123', api_key: stdout.trim() });
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    // The real client, with no TORA_BASE_URL / TORA_API_KEY, resolves exactly that.
+    const resolved = await run(
+      'python3',
+      ['-c', 'from tora._config import resolve; s = resolve(); print(s.server_url, s.api_key)'],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          TORA_CONFIG_DIR: configDir,
+          PYTHONPATH: path.join(SERVER_DIR, '../../clients/python/src'),
+        },
+      },
+    );
+    expect(resolved.stdout.trim()).toBe(`http://127.0.0.1:18123 ${stdout.trim()}`);
   });
 
   it('lists users, resets a password (ending sessions), lists and revokes keys', async () => {
