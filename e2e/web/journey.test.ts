@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +74,13 @@ test('create an API key and read it from the page', async () => {
   assert.match(await page.getByTestId('python-snippet').innerText(), /TORA_API_KEY/);
   await page.getByTestId('key-row').first().waitFor();
   await screenshot(page, 'keys');
+});
+
+test("the keys page offers the Python client's config.json with this server and the new key", async () => {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('client-config').click()]);
+  assert.equal(download.suggestedFilename(), 'config.json');
+  const saved = await download.path();
+  assert.deepEqual(JSON.parse(fs.readFileSync(saved, 'utf8')), { server_url: server.url, api_key: apiKey });
 });
 
 test("the keys page's Python snippet runs as pasted and its run arrives finished", async () => {
