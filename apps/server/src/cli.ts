@@ -16,7 +16,8 @@ import { findUserByEmail } from './modules/auth/auth.repository.js';
 import { createUser, listUsers, setPassword } from './modules/auth/auth.service.js';
 import { KeyUsageTracker } from './modules/keys/key-usage.js';
 import { createKeyForEmail, listKeys, revokeKey, type KeyDto } from './modules/keys/keys.service.js';
-import { exportLines, importLines, type ExportFilter } from './modules/transfer/transfer.js';
+import { exportLines, type ExportFilter } from './modules/transfer/transfer.export.js';
+import { importLines } from './modules/transfer/transfer.import.js';
 
 const HELP = `Usage: tora <command> [options]
 

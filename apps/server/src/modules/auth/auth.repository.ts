@@ -54,3 +54,22 @@ export async function deleteSession(db: Kysely<DB>, id: string): Promise<void> {
 export function findKeyByHash(db: Kysely<DB>, keyHash: string) {
   return db.selectFrom('api_keys').select(['id', 'user_id', 'revoked_at']).where('key_hash', '=', keyHash).executeTakeFirst();
 }
+
+export function listUsers(db: Kysely<DB>) {
+  return db
+    .selectFrom('users')
+    .select(['id', 'email', 'default_workspace_id', 'created_at'])
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}
+
+export async function setPasswordHash(db: Kysely<DB>, userId: string, passwordHash: string): Promise<void> {
+  await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+}
+
+/** Ends every session of a user; returns how many there were. */
+export async function deleteUserSessions(db: Kysely<DB>, userId: string): Promise<number> {
+  const result = await db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -108,13 +108,7 @@ export async function setupState(ctx: AppContext): Promise<{ hasUsers: boolean; 
 
 /** Every user, oldest first (for `tora user list`). */
 export async function listUsers(ctx: AppContext): Promise<UserDto[]> {
-  const rows = await ctx.db
-    .selectFrom('users')
-    .select(['id', 'email', 'default_workspace_id', 'created_at'])
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute();
-  return rows.map(toUserDto);
+  return (await repo.listUsers(ctx.db)).map(toUserDto);
 }
 
 /**
@@ -127,8 +121,7 @@ export async function setPassword(ctx: AppContext, email: string, password: stri
   if (!user) throw new AppError('USER_NOT_FOUND', 404, `No user with email ${normalized}`);
   const passwordHash = await hashPassword(password);
   return ctx.db.transaction().execute(async (trx) => {
-    await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', user.id).execute();
-    const ended = await trx.deleteFrom('sessions').where('user_id', '=', user.id).executeTakeFirst();
-    return Number(ended.numDeletedRows);
+    await repo.setPasswordHash(trx, user.id, passwordHash);
+    return repo.deleteUserSessions(trx, user.id);
   });
 }

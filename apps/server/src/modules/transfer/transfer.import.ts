@@ -1,197 +1,29 @@
 /**
- * `tora export` / `tora import`: experiments with every point, as JSON lines, between any two
- * Tora databases (e.g. the embedded SQLite a team started with and the PostgreSQL it moves to).
- *
- * The file is a header line, then per experiment one `experiment` line followed by its
- * `points` lines (≤ CHUNK_POINTS points of one metric each, columns as base64 float64 so every
- * value, NaN and ±Infinity included, survives bit for bit), then an `end` line with the totals,
- * so a truncated file is told from a complete one. Import feeds each chunk through the same
- * parser and ingest path as the batch API, under a batch id derived from its position: an
- * interrupted import is finished by running it again, and nothing arrives twice.
+ * `tora import`: reads the JSON lines of transfer.format.ts into this server. Every chunk goes
+ * through the batch API's parser and ingest path under a position-derived batch id, so a rerun
+ * adds nothing twice and finishes an interrupted import.
  */
-import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import type { AppContext, Caller } from '../../context.js';
 import { AppError } from '../../errors.js';
-import { iso } from '../../lib/schemas.js';
 import { findUserByEmail, findUserById } from '../auth/auth.repository.js';
 import * as experiments from '../experiments/experiments.repository.js';
 import type { ExperimentRow } from '../experiments/experiments.repository.js';
 import { normalizeHyperparams } from '../experiments/hyperparams.js';
-import { decode, type Points } from '../metrics/blocks.js';
 import { parseBatch } from '../metrics/ingest.js';
 import { ingestBatch } from '../metrics/metrics.ingest.service.js';
-import * as metrics from '../metrics/metrics.repository.js';
 import { requireRole, roleIn } from '../workspaces/access.js';
-import { findWorkspace } from '../workspaces/workspaces.repository.js';
-
-export const FORMAT = 'tora-export';
-export const FORMAT_VERSION = 1;
-const CHUNK_POINTS = 50_000;
-
-export interface ExportFilter {
-  workspaceId?: string;
-  experimentIds?: readonly string[];
-  /** Also users (with password hashes), workspaces, members, API keys (hashes) and metric directions. */
-  accounts?: boolean;
-}
-
-/** Account tables copied row for row by `--accounts`, in an order their references allow. */
-const ACCOUNT_TABLES = ['users', 'workspaces', 'workspace_members', 'api_keys', 'metric_directions'] as const;
-type AccountTable = (typeof ACCOUNT_TABLES)[number];
-
-export interface TransferProgress {
-  (message: string): void;
-}
-
-interface ExperimentRecord {
-  type: 'experiment';
-  id: string;
-  name: string;
-  description: string;
-  hyperparams: unknown;
-  tags: string[];
-  visibility: string;
-  status: string;
-  referenceId: string | null;
-  workspace: { id: string; name: string };
-  createdBy: string | null;
-  createdAt: string;
-  updatedAt: string;
-  lastActivityAt: string;
-}
-
-interface PointsRecord {
-  type: 'points';
-  experimentId: string;
-  name: string;
-  /** Position of this chunk in its series (0, 1, …): with the ids, it names the import batch. */
-  chunk: number;
-  /** When the series last received points. */
-  seriesUpdatedAt: string;
-  stepsF64: string;
-  valuesF64: string;
-  timesF64: string;
-  metadata?: unknown[];
-}
-
-const f64 = (a: Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-
-/** Concatenates decoded blocks into one run of points (the blocks of one chunk). */
-function joinPoints(parts: readonly Points[]): Points {
-  const n = parts.reduce((sum, p) => sum + p.values.length, 0);
-  const out: Points = { steps: new Float64Array(n), values: new Float64Array(n), times: new Float64Array(n), metadata: null };
-  let offset = 0;
-  for (const p of parts) {
-    out.steps.set(p.steps, offset);
-    out.values.set(p.values, offset);
-    out.times.set(p.times, offset);
-    if (p.metadata) {
-      out.metadata ??= new Array<string | null>(n).fill(null);
-      p.metadata.forEach((m, i) => (out.metadata![offset + i] = m));
-    }
-    offset += p.values.length;
-  }
-  return out;
-}
-
-function pointsLine(experimentId: string, series: metrics.SeriesRow, chunk: number, p: Points): string {
-  const record: PointsRecord = {
-    type: 'points',
-    experimentId,
-    name: series.name,
-    chunk,
-    seriesUpdatedAt: iso(series.updated_at)!,
-    stepsF64: f64(p.steps),
-    valuesF64: f64(p.values),
-    timesF64: f64(p.times),
-  };
-  if (p.metadata) record.metadata = p.metadata.map((m) => (m === null ? null : (JSON.parse(m) as unknown)));
-  return JSON.stringify(record);
-}
-
-async function selectExperiments(ctx: AppContext, filter: ExportFilter): Promise<ExperimentRow[]> {
-  let q = ctx.db.selectFrom('experiments').selectAll().orderBy('created_at').orderBy('id');
-  if (filter.workspaceId !== undefined) q = q.where('workspace_id', '=', filter.workspaceId);
-  if (filter.experimentIds?.length) q = q.where('id', 'in', [...filter.experimentIds]);
-  const rows = await q.execute();
-  const missing = (filter.experimentIds ?? []).filter((id) => !rows.some((r) => r.id === id));
-  if (missing.length > 0) throw new AppError('EXPERIMENT_NOT_FOUND', 404, `No experiment with id ${missing.join(', ')}`);
-  if (filter.workspaceId !== undefined && !(await findWorkspace(ctx.db, filter.workspaceId))) {
-    throw new AppError('WORKSPACE_NOT_FOUND', 404, `No workspace with id ${filter.workspaceId}`);
-  }
-  return rows;
-}
-
-/** The export file, line by line (each without its newline). */
-export async function* exportLines(ctx: AppContext, filter: ExportFilter, progress: TransferProgress): AsyncGenerator<string> {
-  if (filter.accounts && (filter.workspaceId !== undefined || filter.experimentIds?.length)) {
-    throw new AppError('VALIDATION_ERROR', 400, '--accounts exports the whole server; drop --workspace and --experiment');
-  }
-  const rows = await selectExperiments(ctx, filter);
-  yield JSON.stringify({ type: FORMAT, version: FORMAT_VERSION, exportedAt: new Date(ctx.clock()).toISOString() });
-  if (filter.accounts) {
-    for (const table of ACCOUNT_TABLES) {
-      const tableRows = await ctx.db.selectFrom(table).selectAll().execute();
-      yield JSON.stringify({ type: 'accounts', table, rows: tableRows });
-      progress(`exported ${tableRows.length} ${table.replace('_', ' ')}`);
-    }
-  }
-  const workspaceNames = new Map<string, string>();
-  let points = 0;
-  for (const [i, row] of rows.entries()) {
-    if (!workspaceNames.has(row.workspace_id)) {
-      workspaceNames.set(row.workspace_id, (await findWorkspace(ctx.db, row.workspace_id))?.name ?? '');
-    }
-    const record: ExperimentRecord = {
-      type: 'experiment',
-      id: row.id,
-      name: row.name,
-      description: row.description,
-      hyperparams: JSON.parse(row.hyperparams) as unknown,
-      tags: JSON.parse(row.tags) as string[],
-      visibility: row.visibility,
-      status: row.status,
-      referenceId: row.reference_id,
-      workspace: { id: row.workspace_id, name: workspaceNames.get(row.workspace_id) ?? '' },
-      createdBy: row.created_by,
-      createdAt: iso(row.created_at)!,
-      updatedAt: iso(row.updated_at)!,
-      lastActivityAt: iso(row.last_activity_at)!,
-    };
-    yield JSON.stringify(record);
-    let experimentPoints = 0;
-    for (const series of await metrics.listSeries(ctx.db, row.id)) {
-      let seq = 0;
-      let chunk = 0;
-      let pending: Points[] = [];
-      let pendingPoints = 0;
-      for (;;) {
-        const blocks = await metrics.blocksFrom(ctx.db, series.id, seq, 16);
-        for (const block of blocks) {
-          const p = decode(block.data, block.metadata);
-          pending.push(p);
-          pendingPoints += p.values.length;
-          seq = block.seq + 1;
-          if (pendingPoints >= CHUNK_POINTS) {
-            yield pointsLine(row.id, series, chunk++, joinPoints(pending));
-            experimentPoints += pendingPoints;
-            pending = [];
-            pendingPoints = 0;
-          }
-        }
-        if (blocks.length < 16) break;
-      }
-      if (pendingPoints > 0) {
-        yield pointsLine(row.id, series, chunk, joinPoints(pending));
-        experimentPoints += pendingPoints;
-      }
-    }
-    points += experimentPoints;
-    progress(`exported ${i + 1}/${rows.length} experiments: "${row.name}" (${experimentPoints.toLocaleString('en-US')} points)`);
-  }
-  yield JSON.stringify({ type: 'end', experiments: rows.length, points });
-}
+import {
+  ACCOUNT_COLUMNS,
+  ACCOUNT_TABLES,
+  FORMAT,
+  FORMAT_VERSION,
+  chunkBatchId,
+  type AccountTable,
+  type ExperimentRecord,
+  type PointsRecord,
+  type TransferProgress,
+} from './transfer.format.js';
+import * as repo from './transfer.repository.js';
 
 export interface ImportTarget {
   /** Who imports, into which workspace; not needed (and ignored) for an export with accounts. */
@@ -234,10 +66,10 @@ async function referenceHere(
  */
 async function checkAccountsTarget(ctx: AppContext, rec: Record<string, unknown>, line: number): Promise<void> {
   if (rec.table !== 'users' || !Array.isArray(rec.rows)) invalid(line, 'the first account record must be the users table');
-  const here = await ctx.db.selectFrom('users').select('id').execute();
+  const here = await repo.userIds(ctx.db);
   if (here.length === 0) return;
   const inFile = new Set((rec.rows as { id?: unknown }[]).map((u) => u.id));
-  if (here.some((u) => !inFile.has(u.id))) {
+  if (here.some((id) => !inFile.has(id))) {
     throw new AppError(
       'VALIDATION_ERROR',
       400,
@@ -247,15 +79,7 @@ async function checkAccountsTarget(ctx: AppContext, rec: Record<string, unknown>
   }
 }
 
-const ACCOUNT_COLUMNS: Record<AccountTable, readonly string[]> = {
-  users: ['id', 'email', 'password_hash', 'default_workspace_id', 'created_at'],
-  workspaces: ['id', 'name', 'description', 'created_at', 'updated_at'],
-  workspace_members: ['workspace_id', 'user_id', 'role', 'created_at'],
-  api_keys: ['id', 'user_id', 'name', 'prefix', 'key_hash', 'created_at', 'last_used_at', 'revoked_at'],
-  metric_directions: ['workspace_id', 'name', 'direction', 'updated_at'],
-};
-
-/** Inserts one account table's rows as they were; rows already there (a rerun) are left alone. */
+/** Checks one account table's rows against its columns and inserts them (reruns leave them alone). */
 async function insertAccounts(ctx: AppContext, rec: Record<string, unknown>, line: number): Promise<void> {
   const table = rec.table as AccountTable;
   if (!ACCOUNT_TABLES.includes(table)) invalid(line, `unknown account table ${JSON.stringify(rec.table)}`);
@@ -273,14 +97,7 @@ async function insertAccounts(ctx: AppContext, rec: Record<string, unknown>, lin
     }
     return out;
   });
-  for (let i = 0; i < rows.length; i += 100) {
-    // Typed per table by ACCOUNT_COLUMNS; Kysely cannot follow a table name chosen at run time.
-    await (ctx.db as unknown as Kysely<Record<string, Record<string, unknown>>>)
-      .insertInto(table)
-      .values(rows.slice(i, i + 100))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-  }
+  await repo.insertRows(ctx.db, table, rows);
 }
 
 function invalid(line: number, message: string): never {
@@ -307,11 +124,6 @@ const time = (v: unknown, line: number, field: string): number => {
   if (Number.isNaN(ms)) invalid(line, `${field} must be an ISO date`);
   return ms;
 };
-
-/** Batch id of one imported chunk: the same file imported twice names the same batches. */
-function chunkBatchId(experimentId: string, name: string, chunk: number): string {
-  return `import-${createHash('sha256').update(`${experimentId}\u0000${name}\u0000${chunk}`).digest('base64url')}`;
-}
 
 /**
  * Imports an export into one workspace, as the given user (an editor there at least). Keeps
@@ -345,14 +157,9 @@ export async function importLines(
   const ownerOf = async (workspaceId: string): Promise<string> => {
     let owner = owners.get(workspaceId);
     if (!owner) {
-      const row = await ctx.db
-        .selectFrom('workspace_members')
-        .select('user_id')
-        .where('workspace_id', '=', workspaceId)
-        .where('role', '=', 'owner')
-        .executeTakeFirst();
-      if (!row) throw new AppError('WORKSPACE_NOT_FOUND', 404, `workspace ${workspaceId} of the export has no owner here`);
-      owner = row.user_id;
+      const found = await repo.workspaceOwner(ctx.db, workspaceId);
+      if (!found) throw new AppError('WORKSPACE_NOT_FOUND', 404, `workspace ${workspaceId} of the export has no owner here`);
+      owner = found;
       owners.set(workspaceId, owner);
     }
     return owner;
@@ -449,12 +256,7 @@ export async function importLines(
   if (!header) throw new AppError('INVALID_EXPORT', 400, 'the file is empty');
   // Ingest touched every experiment and series; put back the exported times, then the references.
   for (const { id, name, at } of seriesTimes.values()) {
-    await ctx.db
-      .updateTable('metric_series')
-      .set({ updated_at: at })
-      .where('experiment_id', '=', id)
-      .where('name', '=', name)
-      .execute();
+    await repo.setSeriesUpdatedAt(ctx.db, id, name, at);
   }
   for (const { id, record, line } of finals) {
     await experiments.updateExperiment(ctx.db, id, {

@@ -1,0 +1,143 @@
+/**
+ * `tora export`: experiments (and with `--accounts` the whole server) as the JSON lines of
+ * transfer.format.ts, read block by block so memory stays flat whatever the size.
+ */
+import type { AppContext } from '../../context.js';
+import { AppError } from '../../errors.js';
+import { iso } from '../../lib/schemas.js';
+import type { ExperimentRow } from '../experiments/experiments.repository.js';
+import { decode, type Points } from '../metrics/blocks.js';
+import * as metrics from '../metrics/metrics.repository.js';
+import { findWorkspace } from '../workspaces/workspaces.repository.js';
+import {
+  ACCOUNT_TABLES,
+  CHUNK_POINTS,
+  FORMAT,
+  FORMAT_VERSION,
+  type ExperimentRecord,
+  type PointsRecord,
+  type TransferProgress,
+} from './transfer.format.js';
+import * as repo from './transfer.repository.js';
+
+export interface ExportFilter {
+  workspaceId?: string;
+  experimentIds?: readonly string[];
+  /** Also users (with password hashes), workspaces, members, API keys (hashes) and metric directions. */
+  accounts?: boolean;
+}
+
+const f64 = (a: Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+
+/** Concatenates decoded blocks into one run of points (the blocks of one chunk). */
+function joinPoints(parts: readonly Points[]): Points {
+  const n = parts.reduce((sum, p) => sum + p.values.length, 0);
+  const out: Points = { steps: new Float64Array(n), values: new Float64Array(n), times: new Float64Array(n), metadata: null };
+  let offset = 0;
+  for (const p of parts) {
+    out.steps.set(p.steps, offset);
+    out.values.set(p.values, offset);
+    out.times.set(p.times, offset);
+    if (p.metadata) {
+      out.metadata ??= new Array<string | null>(n).fill(null);
+      p.metadata.forEach((m, i) => (out.metadata![offset + i] = m));
+    }
+    offset += p.values.length;
+  }
+  return out;
+}
+
+function pointsLine(experimentId: string, series: metrics.SeriesRow, chunk: number, p: Points): string {
+  const record: PointsRecord = {
+    type: 'points',
+    experimentId,
+    name: series.name,
+    chunk,
+    seriesUpdatedAt: iso(series.updated_at)!,
+    stepsF64: f64(p.steps),
+    valuesF64: f64(p.values),
+    timesF64: f64(p.times),
+  };
+  if (p.metadata) record.metadata = p.metadata.map((m) => (m === null ? null : (JSON.parse(m) as unknown)));
+  return JSON.stringify(record);
+}
+
+async function experimentsToExport(ctx: AppContext, filter: ExportFilter): Promise<ExperimentRow[]> {
+  const rows = await repo.selectExperiments(ctx.db, filter);
+  const missing = (filter.experimentIds ?? []).filter((id) => !rows.some((r) => r.id === id));
+  if (missing.length > 0) throw new AppError('EXPERIMENT_NOT_FOUND', 404, `No experiment with id ${missing.join(', ')}`);
+  if (filter.workspaceId !== undefined && !(await findWorkspace(ctx.db, filter.workspaceId))) {
+    throw new AppError('WORKSPACE_NOT_FOUND', 404, `No workspace with id ${filter.workspaceId}`);
+  }
+  return rows;
+}
+
+/** The export file, line by line (each without its newline). */
+export async function* exportLines(ctx: AppContext, filter: ExportFilter, progress: TransferProgress): AsyncGenerator<string> {
+  if (filter.accounts && (filter.workspaceId !== undefined || filter.experimentIds?.length)) {
+    throw new AppError('VALIDATION_ERROR', 400, '--accounts exports the whole server; drop --workspace and --experiment');
+  }
+  const rows = await experimentsToExport(ctx, filter);
+  yield JSON.stringify({ type: FORMAT, version: FORMAT_VERSION, exportedAt: new Date(ctx.clock()).toISOString() });
+  if (filter.accounts) {
+    for (const table of ACCOUNT_TABLES) {
+      const tableRows = await repo.allRows(ctx.db, table);
+      yield JSON.stringify({ type: 'accounts', table, rows: tableRows });
+      progress(`exported ${tableRows.length} ${table.replace('_', ' ')}`);
+    }
+  }
+  const workspaceNames = new Map<string, string>();
+  let points = 0;
+  for (const [i, row] of rows.entries()) {
+    if (!workspaceNames.has(row.workspace_id)) {
+      workspaceNames.set(row.workspace_id, (await findWorkspace(ctx.db, row.workspace_id))?.name ?? '');
+    }
+    const record: ExperimentRecord = {
+      type: 'experiment',
+      id: row.id,
+      name: row.name,
+      description: row.description,
+      hyperparams: JSON.parse(row.hyperparams) as unknown,
+      tags: JSON.parse(row.tags) as string[],
+      visibility: row.visibility,
+      status: row.status,
+      referenceId: row.reference_id,
+      workspace: { id: row.workspace_id, name: workspaceNames.get(row.workspace_id) ?? '' },
+      createdBy: row.created_by,
+      createdAt: iso(row.created_at)!,
+      updatedAt: iso(row.updated_at)!,
+      lastActivityAt: iso(row.last_activity_at)!,
+    };
+    yield JSON.stringify(record);
+    let experimentPoints = 0;
+    for (const series of await metrics.listSeries(ctx.db, row.id)) {
+      let seq = 0;
+      let chunk = 0;
+      let pending: Points[] = [];
+      let pendingPoints = 0;
+      for (;;) {
+        const blocks = await metrics.blocksFrom(ctx.db, series.id, seq, 16);
+        for (const block of blocks) {
+          const p = decode(block.data, block.metadata);
+          pending.push(p);
+          pendingPoints += p.values.length;
+          seq = block.seq + 1;
+          if (pendingPoints >= CHUNK_POINTS) {
+            yield pointsLine(row.id, series, chunk++, joinPoints(pending));
+            experimentPoints += pendingPoints;
+            pending = [];
+            pendingPoints = 0;
+          }
+        }
+        if (blocks.length < 16) break;
+      }
+      if (pendingPoints > 0) {
+        yield pointsLine(row.id, series, chunk, joinPoints(pending));
+        experimentPoints += pendingPoints;
+      }
+    }
+    points += experimentPoints;
+    progress(`exported ${i + 1}/${rows.length} experiments: "${row.name}" (${experimentPoints.toLocaleString('en-US')} points)`);
+  }
+  yield JSON.stringify({ type: 'end', experiments: rows.length, points });
+}

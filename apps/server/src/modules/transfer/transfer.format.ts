@@ -1,0 +1,70 @@
+/**
+ * The file `tora export` writes and `tora import` reads: experiments with every point, as JSON
+ * lines, between any two Tora databases (e.g. the embedded SQLite a team started with and the
+ * PostgreSQL it moves to).
+ *
+ * The file is a header line, then per experiment one `experiment` line followed by its
+ * `points` lines (≤ CHUNK_POINTS points of one metric each, columns as base64 float64 so every
+ * value, NaN and ±Infinity included, survives bit for bit), then an `end` line with the totals,
+ * so a truncated file is told from a complete one. Import feeds each chunk through the same
+ * parser and ingest path as the batch API, under a batch id derived from its position: an
+ * interrupted import is finished by running it again, and nothing arrives twice.
+ */
+import { createHash } from 'node:crypto';
+
+export const FORMAT = 'tora-export';
+export const FORMAT_VERSION = 1;
+export const CHUNK_POINTS = 50_000;
+
+/** Account tables copied row for row by `--accounts`, in an order their references allow. */
+export const ACCOUNT_TABLES = ['users', 'workspaces', 'workspace_members', 'api_keys', 'metric_directions'] as const;
+export type AccountTable = (typeof ACCOUNT_TABLES)[number];
+
+/** The columns of each account table that travel (the whole row, named so nothing else slips in). */
+export const ACCOUNT_COLUMNS: Record<AccountTable, readonly string[]> = {
+  users: ['id', 'email', 'password_hash', 'default_workspace_id', 'created_at'],
+  workspaces: ['id', 'name', 'description', 'created_at', 'updated_at'],
+  workspace_members: ['workspace_id', 'user_id', 'role', 'created_at'],
+  api_keys: ['id', 'user_id', 'name', 'prefix', 'key_hash', 'created_at', 'last_used_at', 'revoked_at'],
+  metric_directions: ['workspace_id', 'name', 'direction', 'updated_at'],
+};
+
+export interface TransferProgress {
+  (message: string): void;
+}
+
+export interface ExperimentRecord {
+  type: 'experiment';
+  id: string;
+  name: string;
+  description: string;
+  hyperparams: unknown;
+  tags: string[];
+  visibility: string;
+  status: string;
+  referenceId: string | null;
+  workspace: { id: string; name: string };
+  createdBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+  lastActivityAt: string;
+}
+
+export interface PointsRecord {
+  type: 'points';
+  experimentId: string;
+  name: string;
+  /** Position of this chunk in its series (0, 1, …): with the ids, it names the import batch. */
+  chunk: number;
+  /** When the series last received points. */
+  seriesUpdatedAt: string;
+  stepsF64: string;
+  valuesF64: string;
+  timesF64: string;
+  metadata?: unknown[];
+}
+
+/** Batch id of one imported chunk: the same file imported twice names the same batches. */
+export function chunkBatchId(experimentId: string, name: string, chunk: number): string {
+  return `import-${createHash('sha256').update(`${experimentId}\u0000${name}\u0000${chunk}`).digest('base64url')}`;
+}
