@@ -12,8 +12,7 @@ import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { AppError } from './errors.js';
 import { LoginLimiter } from './modules/auth/login-limiter.js';
-import { findUserByEmail } from './modules/auth/auth.repository.js';
-import { createUser, listUsers, setPassword } from './modules/auth/auth.service.js';
+import { createUser, listUsers, setPassword, userByEmail } from './modules/auth/auth.service.js';
 import { KeyUsageTracker } from './modules/keys/key-usage.js';
 import { createKeyForEmail, listKeys, revokeKey, type KeyDto } from './modules/keys/keys.service.js';
 import { exportLines, type ExportFilter } from './modules/transfer/transfer.export.js';
@@ -121,8 +120,7 @@ function usage(message: string): number {
 }
 
 async function keysOf(ctx: AppContext, email: string): Promise<{ caller: Caller; keys: KeyDto[] }> {
-  const user = await findUserByEmail(ctx.db, email.trim().toLowerCase());
-  if (!user) throw new AppError('USER_NOT_FOUND', 404, `No user with email ${email}`);
+  const user = await userByEmail(ctx, email);
   const caller: Caller = { userId: user.id, via: 'cli' };
   return { caller, keys: await listKeys(ctx, caller) };
 }
@@ -152,29 +150,26 @@ function printTable(header: string[], rows: string[][]): void {
     );
 }
 
-/** Streams an export to a file (written whole or not at all) or to stdout. */
+async function writeLines(sink: NodeJS.WritableStream, lines: AsyncIterable<string>): Promise<void> {
+  for await (const line of lines) if (!sink.write(`${line}\n`)) await once(sink, 'drain');
+}
+
+/** Streams an export to stdout, or to a file that appears only when complete. */
 async function exportTo(ctx: AppContext, filter: ExportFilter, out: string | undefined): Promise<void> {
-  const progress = (message: string): void => console.error(message);
-  const partial = out === undefined ? null : `${out}.partial`;
-  const sink = partial === null ? process.stdout : fs.createWriteStream(partial);
+  const lines = exportLines(ctx, filter, (message) => console.error(message));
+  if (out === undefined) return writeLines(process.stdout, lines);
+  const partial = `${out}.partial`;
+  const file = fs.createWriteStream(partial);
   try {
-    for await (const line of exportLines(ctx, filter, progress)) {
-      if (!sink.write(`${line}\n`)) await once(sink, 'drain');
-    }
-    if (partial !== null && out !== undefined) {
-      await new Promise<void>((resolve, reject) =>
-        (sink as fs.WriteStream).end((err?: Error | null) => (err ? reject(err) : resolve())),
-      );
-      fs.renameSync(partial, out);
-      console.error(`wrote ${out}`);
-    }
+    await writeLines(file, lines);
+    await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    fs.renameSync(partial, out);
   } catch (err) {
-    if (partial !== null) {
-      (sink as fs.WriteStream).destroy();
-      fs.rmSync(partial, { force: true });
-    }
+    file.destroy();
+    fs.rmSync(partial, { force: true });
     throw err;
   }
+  console.error(`wrote ${out}`);
 }
 
 /** Runs the `tora` command line; returns the exit code. */

@@ -327,10 +327,11 @@ def _wire_column(col: Mapping[str, Any], key: str, n: int, fill: float) -> array
     raw = col.get(key)
     if raw is None:
         return array("d", [fill]) * n
-    return array("d", [fill if x is None else _f64(_number(x)) for x in raw])
+    return array("d", [fill if x is None else _number(x) for x in raw])
 
 
 def _number(x: Any) -> float:
+    """A JSON wire number (``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` spelled as strings)."""
     if isinstance(x, str):
         return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}[x]
     return float(x)

@@ -1,4 +1,5 @@
 import type { AppContext } from '../../context.js';
+import type { UsersTable } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
 import { hashPassword, newSessionToken, sha256Hex, verifyPassword } from '../../lib/crypto.js';
 import { iso } from '../../lib/schemas.js';
@@ -106,6 +107,14 @@ export async function setupState(ctx: AppContext): Promise<{ hasUsers: boolean; 
   return { hasUsers, signupOpen: !hasUsers || ctx.config.allowSignup };
 }
 
+/** The user with this e-mail address (normalized), or USER_NOT_FOUND naming it (for the CLI). */
+export async function userByEmail(ctx: AppContext, email: string): Promise<UsersTable> {
+  const normalized = normalizeEmail(email);
+  const user = await repo.findUserByEmail(ctx.db, normalized);
+  if (!user) throw new AppError('USER_NOT_FOUND', 404, `No user with email ${normalized}`);
+  return user;
+}
+
 /** Every user, oldest first (for `tora user list`). */
 export async function listUsers(ctx: AppContext): Promise<UserDto[]> {
   return (await repo.listUsers(ctx.db)).map(toUserDto);
@@ -116,9 +125,7 @@ export async function listUsers(ctx: AppContext): Promise<UserDto[]> {
  * ends every session of that user; API keys stay valid. Returns the number of sessions ended.
  */
 export async function setPassword(ctx: AppContext, email: string, password: string): Promise<number> {
-  const normalized = validateCredentials(email, password);
-  const user = await repo.findUserByEmail(ctx.db, normalized);
-  if (!user) throw new AppError('USER_NOT_FOUND', 404, `No user with email ${normalized}`);
+  const user = await userByEmail(ctx, validateCredentials(email, password));
   const passwordHash = await hashPassword(password);
   return ctx.db.transaction().execute(async (trx) => {
     await repo.setPasswordHash(trx, user.id, passwordHash);

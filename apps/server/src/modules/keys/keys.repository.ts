@@ -29,7 +29,3 @@ export async function revokeKey(db: Kysely<DB>, userId: string, id: string, now:
   }
   return true;
 }
-
-export function findUserIdByEmail(db: Kysely<DB>, email: string) {
-  return db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
-}

@@ -1,7 +1,8 @@
 import type { AppContext, Caller } from '../../context.js';
-import { AppError, notFound } from '../../errors.js';
+import { notFound } from '../../errors.js';
 import { newApiKey, sha256Hex } from '../../lib/crypto.js';
 import { iso } from '../../lib/schemas.js';
+import { userByEmail } from '../auth/auth.service.js';
 import * as repo from './keys.repository.js';
 
 export interface KeyDto {
@@ -51,7 +52,6 @@ export async function revokeKey(ctx: AppContext, caller: Caller, id: string): Pr
 }
 
 export async function createKeyForEmail(ctx: AppContext, email: string, name: string): Promise<KeyDto & { key: string }> {
-  const user = await repo.findUserIdByEmail(ctx.db, email.trim().toLowerCase());
-  if (!user) throw new AppError('USER_NOT_FOUND', 404, `No user with email ${email}`);
+  const user = await userByEmail(ctx, email);
   return createKey(ctx, user.id, name);
 }

@@ -102,21 +102,22 @@ export function slice(p: Points, start: number, end: number): Points {
   };
 }
 
-export function concat(a: Points, b: Points): Points {
-  const join = (x: Float64Array, y: Float64Array): Float64Array => {
-    const out = new Float64Array(x.length + y.length);
-    out.set(x, 0);
-    out.set(y, x.length);
-    return out;
-  };
-  const metadata =
-    a.metadata || b.metadata
-      ? [
-          ...(a.metadata ?? new Array<null>(a.values.length).fill(null)),
-          ...(b.metadata ?? new Array<null>(b.values.length).fill(null)),
-        ]
-      : null;
-  return { steps: join(a.steps, b.steps), values: join(a.values, b.values), times: join(a.times, b.times), metadata };
+/** The points of `parts`, one after another (metadata filled with nulls where a part has none). */
+export function concat(...parts: readonly Points[]): Points {
+  const n = parts.reduce((sum, p) => sum + p.values.length, 0);
+  const out: Points = { steps: new Float64Array(n), values: new Float64Array(n), times: new Float64Array(n), metadata: null };
+  let offset = 0;
+  for (const p of parts) {
+    out.steps.set(p.steps, offset);
+    out.values.set(p.values, offset);
+    out.times.set(p.times, offset);
+    if (p.metadata) {
+      out.metadata ??= new Array<string | null>(n).fill(null);
+      p.metadata.forEach((m, i) => (out.metadata![offset + i] = m));
+    }
+    offset += p.values.length;
+  }
+  return out;
 }
 
 export function metadataText(p: Points): string | null {

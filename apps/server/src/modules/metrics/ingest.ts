@@ -154,19 +154,28 @@ function f64Column(path: string, raw: unknown): Float64Array {
   return out;
 }
 
+/** A column as sent, and the path of the field it came in (for error messages). */
+interface WireColumn {
+  data: unknown[] | Float64Array;
+  path: string;
+}
+
 /** One column in its JSON form (`steps`) or its binary form (`stepsF64`), never both. */
-function column(col: Record<string, unknown>, path: string, key: 'steps' | 'values' | 'times'): unknown[] | Float64Array | null {
+function column(col: Record<string, unknown>, path: string, key: 'steps' | 'values' | 'times'): WireColumn | null {
   const json = col[key];
   const binary = col[`${key}F64`];
   const hasJson = json !== undefined && json !== null;
   if (binary !== undefined && binary !== null) {
     if (hasJson) fail(`${path}.${key}F64`, `cannot be sent together with ${key}`);
-    return f64Column(`${path}.${key}F64`, binary);
+    return { data: f64Column(`${path}.${key}F64`, binary), path: `${path}.${key}F64` };
   }
   if (!hasJson) return null;
   if (!Array.isArray(json)) fail(`${path}.${key}`, 'must be an array');
-  return json as unknown[];
+  return { data: json as unknown[], path: `${path}.${key}` };
 }
+
+/** In binary columns NaN stands for a missing step or time (JSON's null). */
+const missing = (x: unknown): boolean => x === null || (typeof x === 'number' && Number.isNaN(x));
 
 function parseColumnar(body: Record<string, unknown>): Map<string, SeriesInput> {
   for (const key in body) if (!COLUMNAR_KEYS.has(key)) fail(`body.${key}`, 'is not a known field');
@@ -183,7 +192,7 @@ function parseColumnar(body: Record<string, unknown>): Map<string, SeriesInput> 
     for (const key in col) if (!SERIES_KEYS.has(key)) fail(`${path}.${key}`, 'is not a known field');
     const values = column(col, path, 'values');
     if (values === null) fail(`${path}.values`, 'must be an array (or valuesF64)');
-    const n = values.length;
+    const n = values.data.length;
     count += n;
     if (count > LIMITS.maxPointsPerBatch) tooMany(count);
     const steps = column(col, path, 'steps');
@@ -192,26 +201,15 @@ function parseColumnar(body: Record<string, unknown>): Map<string, SeriesInput> 
     if (metadata !== undefined && metadata !== null && (!Array.isArray(metadata) || metadata.length !== n)) {
       fail(`${path}.metadata`, `must be an array as long as values (${n})`);
     }
-    for (const [key, arr] of [
-      ['steps', steps],
-      ['times', times],
-    ] as const) {
-      if (arr !== null && arr.length !== n) {
-        fail(`${path}.${arr instanceof Float64Array ? `${key}F64` : key}`, `must be as long as values (${n})`);
-      }
-    }
+    for (const c of [steps, times]) if (c !== null && c.data.length !== n) fail(c.path, `must be as long as values (${n})`);
     const s = seriesFor(map, name);
-    const stepPath = steps instanceof Float64Array ? `${path}.stepsF64` : `${path}.steps`;
-    const timePath = times instanceof Float64Array ? `${path}.timesF64` : `${path}.times`;
-    const valuePath = values instanceof Float64Array ? `${path}.valuesF64` : `${path}.values`;
     for (let i = 0; i < n; i++) {
-      // In binary columns NaN stands for a missing step or time (JSON's null).
-      const v = values[i];
-      s.values.push(typeof v === 'number' ? v : checkValue(`${valuePath}.${i}`, v));
-      const st = steps === null ? null : steps[i];
-      s.steps.push(st === null || (typeof st === 'number' && Number.isNaN(st)) ? null : checkStep(`${stepPath}.${i}`, st));
-      const t = times === null ? null : times[i];
-      s.times.push(t === null || (typeof t === 'number' && Number.isNaN(t)) ? null : checkTime(`${timePath}.${i}`, t));
+      const v = values.data[i];
+      s.values.push(typeof v === 'number' ? v : checkValue(`${values.path}.${i}`, v));
+      const st = steps === null ? null : steps.data[i];
+      s.steps.push(missing(st) ? null : checkStep(`${steps!.path}.${i}`, st));
+      const t = times === null ? null : times.data[i];
+      s.times.push(missing(t) ? null : checkTime(`${times!.path}.${i}`, t));
     }
     if (Array.isArray(metadata)) s.metadata = metadata.map((m, i) => checkMetadata(`${path}.metadata.${i}`, m));
   }

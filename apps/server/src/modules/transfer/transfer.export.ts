@@ -6,7 +6,7 @@ import type { AppContext } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { iso } from '../../lib/schemas.js';
 import type { ExperimentRow } from '../experiments/experiments.repository.js';
-import { decode, type Points } from '../metrics/blocks.js';
+import { concat, decode, type Points } from '../metrics/blocks.js';
 import * as metrics from '../metrics/metrics.repository.js';
 import { findWorkspace } from '../workspaces/workspaces.repository.js';
 import {
@@ -29,22 +29,26 @@ export interface ExportFilter {
 
 const f64 = (a: Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 
-/** Concatenates decoded blocks into one run of points (the blocks of one chunk). */
-function joinPoints(parts: readonly Points[]): Points {
-  const n = parts.reduce((sum, p) => sum + p.values.length, 0);
-  const out: Points = { steps: new Float64Array(n), values: new Float64Array(n), times: new Float64Array(n), metadata: null };
-  let offset = 0;
-  for (const p of parts) {
-    out.steps.set(p.steps, offset);
-    out.values.set(p.values, offset);
-    out.times.set(p.times, offset);
-    if (p.metadata) {
-      out.metadata ??= new Array<string | null>(n).fill(null);
-      p.metadata.forEach((m, i) => (out.metadata![offset + i] = m));
+/** A series' points in chunks of at least CHUNK_POINTS (the last may be smaller), in order. */
+async function* chunksOf(ctx: AppContext, seriesId: number): AsyncGenerator<Points> {
+  let pending: Points[] = [];
+  let pendingPoints = 0;
+  for (let seq = 0; ;) {
+    const blocks = await metrics.blocksFrom(ctx.db, seriesId, seq, 16);
+    for (const block of blocks) {
+      const p = decode(block.data, block.metadata);
+      pending.push(p);
+      pendingPoints += p.values.length;
+      seq = block.seq + 1;
+      if (pendingPoints >= CHUNK_POINTS) {
+        yield concat(...pending);
+        pending = [];
+        pendingPoints = 0;
+      }
     }
-    offset += p.values.length;
+    if (blocks.length < 16) break;
   }
-  return out;
+  if (pendingPoints > 0) yield concat(...pending);
 }
 
 function pointsLine(experimentId: string, series: metrics.SeriesRow, chunk: number, p: Points): string {
@@ -111,29 +115,10 @@ export async function* exportLines(ctx: AppContext, filter: ExportFilter, progre
     yield JSON.stringify(record);
     let experimentPoints = 0;
     for (const series of await metrics.listSeries(ctx.db, row.id)) {
-      let seq = 0;
       let chunk = 0;
-      let pending: Points[] = [];
-      let pendingPoints = 0;
-      for (;;) {
-        const blocks = await metrics.blocksFrom(ctx.db, series.id, seq, 16);
-        for (const block of blocks) {
-          const p = decode(block.data, block.metadata);
-          pending.push(p);
-          pendingPoints += p.values.length;
-          seq = block.seq + 1;
-          if (pendingPoints >= CHUNK_POINTS) {
-            yield pointsLine(row.id, series, chunk++, joinPoints(pending));
-            experimentPoints += pendingPoints;
-            pending = [];
-            pendingPoints = 0;
-          }
-        }
-        if (blocks.length < 16) break;
-      }
-      if (pendingPoints > 0) {
-        yield pointsLine(row.id, series, chunk, joinPoints(pending));
-        experimentPoints += pendingPoints;
+      for await (const p of chunksOf(ctx, series.id)) {
+        yield pointsLine(row.id, series, chunk++, p);
+        experimentPoints += p.values.length;
       }
     }
     points += experimentPoints;

@@ -5,7 +5,8 @@
  */
 import type { AppContext, Caller } from '../../context.js';
 import { AppError } from '../../errors.js';
-import { findUserByEmail, findUserById } from '../auth/auth.repository.js';
+import { findUserById } from '../auth/auth.repository.js';
+import { userByEmail } from '../auth/auth.service.js';
 import * as experiments from '../experiments/experiments.repository.js';
 import type { ExperimentRow } from '../experiments/experiments.repository.js';
 import { normalizeHyperparams } from '../experiments/hyperparams.js';
@@ -143,8 +144,7 @@ export async function importLines(
     if (into) return into;
     if (!target.email)
       throw new AppError('VALIDATION_ERROR', 400, 'this export has no accounts: pass --email (and optionally --workspace)');
-    const user = await findUserByEmail(ctx.db, target.email.trim().toLowerCase());
-    if (!user) throw new AppError('USER_NOT_FOUND', 404, `No user with email ${target.email}`);
+    const user = await userByEmail(ctx, target.email);
     const workspaceId = target.workspaceId ?? (await findUserById(ctx.db, user.id))?.default_workspace_id ?? null;
     if (!workspaceId)
       throw new AppError('WORKSPACE_NOT_FOUND', 404, `${target.email} has no default workspace; pass --workspace`);
@@ -166,8 +166,9 @@ export async function importLines(
   };
   const callers = new Map<string, Caller>(); // experiment id here → who ingests its points
   const ids = new Map<string, string>(); // exported id → id here
+  // Ingest touches experiments and series; their exported times and references are put back at the end.
   const seriesTimes = new Map<string, { id: string; name: string; at: number }>();
-  const finals: { id: string; record: ExperimentRecord; line: number }[] = [];
+  const finals: { id: string; referenceId: string | null; updatedAt: number; lastActivityAt: number }[] = [];
   const result: ImportResult = { experiments: 0, resumed: 0, points: 0, duplicatePoints: 0 };
   let lineNo = 0;
   let header = false;
@@ -195,6 +196,8 @@ export async function importLines(
       const { userId, workspaceId } = withAccounts
         ? { userId: await ownerOf(str(r.workspace?.id, lineNo, 'workspace.id')), workspaceId: r.workspace.id }
         : await resolveTarget();
+      const updatedAt = time(r.updatedAt, lineNo, 'updatedAt');
+      const lastActivityAt = time(r.lastActivityAt, lineNo, 'lastActivityAt');
       const existing = await experiments.findExperiment(ctx.db, exportedId);
       if (existing && existing.workspace_id === workspaceId) {
         ids.set(exportedId, existing.id); // an earlier run of this import got here
@@ -218,15 +221,15 @@ export async function importLines(
           reference_id: null,
           created_by: withAccounts ? (r.createdBy ?? null) : userId,
           created_at: time(r.createdAt, lineNo, 'createdAt'),
-          updated_at: time(r.updatedAt, lineNo, 'updatedAt'),
-          last_activity_at: time(r.lastActivityAt, lineNo, 'lastActivityAt'),
+          updated_at: updatedAt,
+          last_activity_at: lastActivityAt,
         };
         await ctx.db.transaction().execute((trx) => experiments.insertExperiment(trx, row, tags, hyperparams));
         ids.set(exportedId, id);
         result.experiments++;
       }
       callers.set(ids.get(exportedId)!, { userId, via: 'cli' });
-      finals.push({ id: ids.get(exportedId)!, record: r, line: lineNo });
+      finals.push({ id: ids.get(exportedId)!, referenceId: r.referenceId ?? null, updatedAt, lastActivityAt });
       progress(`imported experiment "${r.name}" (${ids.get(exportedId)})`);
     } else if (rec.type === 'points') {
       const r = rec as unknown as PointsRecord;
@@ -254,15 +257,12 @@ export async function importLines(
     }
   }
   if (!header) throw new AppError('INVALID_EXPORT', 400, 'the file is empty');
-  // Ingest touched every experiment and series; put back the exported times, then the references.
-  for (const { id, name, at } of seriesTimes.values()) {
-    await repo.setSeriesUpdatedAt(ctx.db, id, name, at);
-  }
-  for (const { id, record, line } of finals) {
+  for (const { id, name, at } of seriesTimes.values()) await repo.setSeriesUpdatedAt(ctx.db, id, name, at);
+  for (const { id, referenceId, updatedAt, lastActivityAt } of finals) {
     await experiments.updateExperiment(ctx.db, id, {
-      updated_at: time(record.updatedAt, line, 'updatedAt'),
-      last_activity_at: time(record.lastActivityAt, line, 'lastActivityAt'),
-      reference_id: await referenceHere(ctx, record.referenceId, ids, callers.get(id)!.userId, id),
+      updated_at: updatedAt,
+      last_activity_at: lastActivityAt,
+      reference_id: await referenceHere(ctx, referenceId, ids, callers.get(id)!.userId, id),
     });
   }
   if (!end) {
