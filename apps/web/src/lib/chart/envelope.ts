@@ -1,27 +1,7 @@
 import { num, type BucketedSeries } from '$lib/api';
+import type { Envelope } from './types';
 
-/**
- * One metric as a chart draws it: per server bucket an x (step), the finite min and max (the
- * envelope, so a one-step spike or dip is never averaged away), a line value (mean of the
- * bucket's first and last point) and the steps where NaN or ±Infinity occur (drawn as markers,
- * since they have no place on a numeric axis).
- */
-export interface Envelope {
-  xs: number[];
-  mins: (number | null)[];
-  maxs: (number | null)[];
-  lines: (number | null)[];
-  firstSteps: number[];
-  lastSteps: number[];
-  counts: number[];
-  nanSteps: number[];
-  posInfSteps: number[];
-  negInfSteps: number[];
-  from: number;
-  to: number;
-  bucketWidth: number;
-  pointCount: number;
-}
+export type { Envelope } from './types';
 
 const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
 

@@ -1,0 +1,69 @@
+/**
+ * The shapes of chart data that leave the app: what charts draw (Envelope) and what they publish
+ * on `window` for browser tests and the bench (probes). No imports, so the e2e tests and the
+ * bench type-check against this very file instead of a copy.
+ */
+
+/**
+ * One metric as a chart draws it: per server bucket an x (step), the finite min and max (the
+ * envelope, so a one-step spike or dip is never averaged away), a line value (mean of the
+ * bucket's first and last point) and the steps where NaN or ±Infinity occur (drawn as markers,
+ * since they have no place on a numeric axis).
+ */
+export interface Envelope {
+  xs: number[];
+  mins: (number | null)[];
+  maxs: (number | null)[];
+  lines: (number | null)[];
+  firstSteps: number[];
+  lastSteps: number[];
+  counts: number[];
+  nanSteps: number[];
+  posInfSteps: number[];
+  negInfSteps: number[];
+  from: number;
+  to: number;
+  bucketWidth: number;
+  pointCount: number;
+}
+
+/** What tests and the bench read from `window.__toraCharts[metric]`: the plotted values, not pixels. */
+export interface ChartProbe extends Envelope {
+  name: string;
+  budget: number;
+  /** How many series requests this chart has made (live updates add small ones). */
+  requests: number;
+  /** performance.now() when the chart last drew. */
+  drawnAt: number;
+  logY: boolean;
+  zoomed: boolean;
+  /** "time": xs, from/to and the *Steps arrays are epoch milliseconds. */
+  x: 'step' | 'time';
+  /** The reference drawn dashed on this chart, if any, and its plotted line. */
+  referenceId: string | null;
+  refXs: number[];
+  refLines: (number | null)[];
+  refDashed: boolean;
+}
+
+/** What the compare page publishes at `window.__toraCompare[metric]`. */
+export interface CompareProbe {
+  name: string;
+  from: number;
+  to: number;
+  zoomed: boolean;
+  requests: number;
+  budget: number;
+  x: 'step' | 'time';
+  experiments: {
+    id: string;
+    name: string;
+    color: string;
+    shown: boolean;
+    xs: number[];
+    lines: (number | null)[];
+    mins: (number | null)[];
+    maxs: (number | null)[];
+    counts: number[];
+  }[];
+}
