@@ -11,6 +11,10 @@ declare module 'vitest' {
 /** One throwaway PostgreSQL cluster for the whole run; each test file makes its own database in it. */
 export default async function setup(project: TestProject): Promise<() => void> {
   const external = process.env.TORA_TEST_DATABASE_URL;
+  if (process.env.DIALECTS && !process.env.DIALECTS.includes('postgres')) {
+    project.provide('pgUrl', '');
+    return () => undefined;
+  }
   if (external) {
     project.provide('pgUrl', external);
     return () => undefined;

@@ -11,8 +11,20 @@ import { openDatabase, type Database } from '../src/db/database.js';
 import type { DialectName } from '../src/db/dialect.js';
 import { migrate } from '../src/db/migrate.js';
 
-/** Every storage and API test runs once per dialect. */
-export const DIALECTS: readonly DialectName[] = ['sqlite', 'postgres'];
+/**
+ * Every storage and API test runs once per dialect. `DIALECTS=sqlite` (or `postgres`) narrows a
+ * quick local run to one; CI and `scripts/test.sh` leave it unset and run both.
+ */
+export const DIALECTS: readonly DialectName[] = selectedDialects(process.env.DIALECTS);
+
+function selectedDialects(value: string | undefined): DialectName[] {
+  const all: DialectName[] = ['sqlite', 'postgres'];
+  if (!value) return all;
+  const chosen = value.split(',').map((name) => name.trim());
+  const unknown = chosen.filter((name) => !all.includes(name as DialectName));
+  if (unknown.length > 0) throw new Error(`DIALECTS: unknown dialect ${unknown.join(', ')} (use sqlite, postgres)`);
+  return all.filter((name) => chosen.includes(name));
+}
 
 export interface TestServer {
   app: FastifyInstance;
