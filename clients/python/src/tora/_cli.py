@@ -73,6 +73,8 @@ def sync(
             stuck.add(url)
             left += 1
             continue
+        for name, (points, reason) in r.refused.items():
+            print(f"{path.name}: the server refused {points} points of {name!r} ({reason})", file=sys.stderr)
         if r.outcome == OK:
             spool.remove(path)
             what = f"status {doc['status']}" if doc.get("kind") == "status" else f"{r.delivered} points"
