@@ -2311,14 +2311,15 @@ export interface paths {
           'application/json': {
             name: string;
             description?: string | null;
-            /** @description A list of {key, value} (the original form), an object, or either encoded as a JSON string */
+            /** @description A list of {key, value} (the original form), an object, or either encoded as a JSON string. Nested objects are flattened to dotted keys ({"opt": {"lr": 0.1}} → opt.lr = 0.1); lists are kept as their JSON text. */
             hyperparams?:
               | {
                   key: string | number;
-                  value?: string | number | boolean | (never | null);
+                  /** @description string, number, boolean, null, list or object */
+                  value?: unknown;
                 }[]
               | {
-                  [key: string]: string | number | boolean | (never | null);
+                  [key: string]: unknown;
                 }
               | string
               | (never | null);
@@ -2631,14 +2632,15 @@ export interface paths {
             tags?: string[];
             visibility?: 'PRIVATE' | 'PUBLIC';
             status?: 'running' | 'finished' | 'failed' | 'crashed';
-            /** @description A list of {key, value} (the original form), an object, or either encoded as a JSON string */
+            /** @description A list of {key, value} (the original form), an object, or either encoded as a JSON string. Nested objects are flattened to dotted keys ({"opt": {"lr": 0.1}} → opt.lr = 0.1); lists are kept as their JSON text. */
             hyperparams?:
               | {
                   key: string | number;
-                  value?: string | number | boolean | (never | null);
+                  /** @description string, number, boolean, null, list or object */
+                  value?: unknown;
                 }[]
               | {
-                  [key: string]: string | number | boolean | (never | null);
+                  [key: string]: unknown;
                 }
               | string
               | (never | null);
@@ -2788,14 +2790,15 @@ export interface paths {
             tags?: string[];
             visibility?: 'PRIVATE' | 'PUBLIC';
             status?: 'running' | 'finished' | 'failed' | 'crashed';
-            /** @description A list of {key, value} (the original form), an object, or either encoded as a JSON string */
+            /** @description A list of {key, value} (the original form), an object, or either encoded as a JSON string. Nested objects are flattened to dotted keys ({"opt": {"lr": 0.1}} → opt.lr = 0.1); lists are kept as their JSON text. */
             hyperparams?:
               | {
                   key: string | number;
-                  value?: string | number | boolean | (never | null);
+                  /** @description string, number, boolean, null, list or object */
+                  value?: unknown;
                 }[]
               | {
-                  [key: string]: string | number | boolean | (never | null);
+                  [key: string]: unknown;
                 }
               | string
               | (never | null);

@@ -16,14 +16,21 @@ const Description = Type.Union([Type.String({ maxLength: 10_000 }), Type.Null()]
 const Tag = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^,]+$' });
 const Tags = Type.Array(Tag, { maxItems: 100 });
 const HyperparamValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
+// Values may nest (objects, lists); the service flattens them (hyperparams.ts), so the schema
+// only says so.
+const NestedValue = Type.Unknown({ description: 'string, number, boolean, null, list or object' });
 const HyperparamsInput = Type.Union(
   [
-    Type.Array(Type.Object({ key: Type.Union([Type.String(), Type.Number()]), value: Type.Optional(HyperparamValue) })),
-    Type.Record(Type.String(), HyperparamValue),
+    Type.Array(Type.Object({ key: Type.Union([Type.String(), Type.Number()]), value: Type.Optional(NestedValue) })),
+    Type.Record(Type.String(), NestedValue),
     Type.String(),
     Type.Null(),
   ],
-  { description: 'A list of {key, value} (the original form), an object, or either encoded as a JSON string' },
+  {
+    description:
+      'A list of {key, value} (the original form), an object, or either encoded as a JSON string. ' +
+      'Nested objects are flattened to dotted keys ({"opt": {"lr": 0.1}} → opt.lr = 0.1); lists are kept as their JSON text.',
+  },
 );
 
 export const CreateExperimentBody = Type.Object(
