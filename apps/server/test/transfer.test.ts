@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -13,6 +12,7 @@ import {
   freshStorage,
   signUp,
   startTestServer,
+  tempDir,
   type TestServer,
   type TestUser,
 } from './harness.js';
@@ -91,7 +91,7 @@ async function snapshot(server: TestServer, user: TestUser) {
 describe.each(DIALECTS)('tora export on %s, tora import into the other dialect', (dialect) => {
   let source: TestServer;
   let alice: TestUser;
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tora-transfer-'));
+  const tmp = tempDir('transfer-');
   const file = path.join(tmp, 'export.jsonl');
 
   beforeAll(async () => {
@@ -225,7 +225,7 @@ describe.each(DIALECTS)('tora export --accounts on %s, tora import into an empty
   let source: TestServer;
   let alice: TestUser;
   let bob: TestUser;
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tora-transfer-accounts-'));
+  const tmp = tempDir('transfer-accounts-');
   const file = path.join(tmp, 'server.jsonl');
 
   beforeAll(async () => {
