@@ -232,7 +232,7 @@ class Tora:
 
     @property
     def url(self) -> Optional[str]:
-        """Link to the experiment in the Tora web app, e.g. ``http://host:8000/experiments/<id>``."""
+        """Link to the experiment in the Tora web app, e.g. ``http://host:8080/experiments/<id>``."""
         eid = self.experiment_id
         return f"{self._settings.server_url}/experiments/{eid}" if eid else None
 
