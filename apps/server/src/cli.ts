@@ -36,6 +36,7 @@ Commands:
   key list --email E                      list a user's API keys (prefix, created, last used)
   key revoke --email E --id ID            revoke a key by id or by its prefix
   export [--workspace W] [--experiment ID]... [--out FILE]
+                                          (W: a workspace's name, or its id from its settings page)
                                           write experiments with all their points as JSON lines
                                           (all experiments by default; stdout without --out)
   export --accounts [--out FILE]          the whole server: also users, workspaces, members,
@@ -283,7 +284,7 @@ export async function runCli(argv: string[]): Promise<number> {
         return 0;
       }
       case 'export': {
-        const filter = { workspaceId: values.workspace, experimentIds: values.experiment, accounts: values.accounts };
+        const filter = { workspace: values.workspace, experimentIds: values.experiment, accounts: values.accounts };
         await withDatabase(config, (ctx) => exportTo(ctx, filter, values.out));
         return 0;
       }
@@ -294,7 +295,7 @@ export async function runCli(argv: string[]): Promise<number> {
         // Iterate from the start: readline drops lines emitted before its iterator exists.
         const iterator = rl[Symbol.asyncIterator]();
         const lines = { [Symbol.asyncIterator]: () => iterator };
-        const target = { email: values.email, workspaceId: values.workspace };
+        const target = { email: values.email, workspace: values.workspace };
         const result = await withDatabase(config, (ctx) => importLines(ctx, lines, target, (message) => console.error(message)));
         console.log(
           `imported ${result.experiments} experiments (${result.resumed} already there) and ` +
