@@ -103,6 +103,17 @@ describe.each(DIALECTS)('experiments API on %s', (dialect) => {
     expect(tooDeep.json().error.code).toBe('VALIDATION_ERROR');
   });
 
+  it('accepts visibility from the original client but lets it open nothing', async () => {
+    const res = await call(server.app, alice, 'POST', '/api/experiments', { name: 'public?', visibility: 'PUBLIC' });
+    expect(res.statusCode).toBe(201);
+    const id = res.json().experiment.id as string;
+    expect(res.json().experiment).not.toHaveProperty('visibility');
+    expect((await call(server.app, alice, 'PUT', `/api/experiments/${id}`, { visibility: 'PUBLIC' })).statusCode).toBe(200);
+    const stranger = await signUp(server.app);
+    expect((await call(server.app, stranger, 'GET', `/api/experiments/${id}`)).statusCode).toBe(404);
+    expect((await call(server.app, alice, 'GET', `/api/experiments/${id}`)).json()).not.toHaveProperty('visibility');
+  });
+
   it('updates with PUT and with POST, and deletes with its metrics', async () => {
     const id = await createExperiment(server.app, alice);
     const put = await call(server.app, alice, 'PUT', `/api/experiments/${id}`, {

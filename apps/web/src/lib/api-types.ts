@@ -2189,7 +2189,6 @@ export interface paths {
                   value: string | number | boolean | (never | null);
                 }[];
                 tags: string[];
-                visibility: string;
                 status: 'running' | 'finished' | 'failed' | 'crashed';
                 /**
                  * Format: uuid
@@ -2326,6 +2325,7 @@ export interface paths {
             tags?: string[] | null;
             /** @description Absent, null or "API_DEFAULT" = your default workspace */
             workspaceId?: string | 'API_DEFAULT' | (never | null);
+            /** @description Ignored (accepted for the original Tora client): access is by workspace membership only */
             visibility?: 'PRIVATE' | 'PUBLIC';
             status?: 'running' | 'finished' | 'failed' | 'crashed';
             /**
@@ -2359,7 +2359,6 @@ export interface paths {
                   value: string | number | boolean | (never | null);
                 }[];
                 tags: string[];
-                visibility: string;
                 status: 'running' | 'finished' | 'failed' | 'crashed';
                 /**
                  * Format: uuid
@@ -2509,7 +2508,6 @@ export interface paths {
                 value: string | number | boolean | (never | null);
               }[];
               tags: string[];
-              visibility: string;
               status: 'running' | 'finished' | 'failed' | 'crashed';
               /**
                * Format: uuid
@@ -2630,6 +2628,7 @@ export interface paths {
             name?: string;
             description?: string | null;
             tags?: string[];
+            /** @description Ignored (accepted for the original Tora client): access is by workspace membership only */
             visibility?: 'PRIVATE' | 'PUBLIC';
             status?: 'running' | 'finished' | 'failed' | 'crashed';
             /** @description A list of {key, value} (the original form), an object, or either encoded as a JSON string. Nested objects are flattened to dotted keys ({"opt": {"lr": 0.1}} → opt.lr = 0.1); lists are kept as their JSON text. */
@@ -2667,7 +2666,6 @@ export interface paths {
                 value: string | number | boolean | (never | null);
               }[];
               tags: string[];
-              visibility: string;
               status: 'running' | 'finished' | 'failed' | 'crashed';
               /**
                * Format: uuid
@@ -2788,6 +2786,7 @@ export interface paths {
             name?: string;
             description?: string | null;
             tags?: string[];
+            /** @description Ignored (accepted for the original Tora client): access is by workspace membership only */
             visibility?: 'PRIVATE' | 'PUBLIC';
             status?: 'running' | 'finished' | 'failed' | 'crashed';
             /** @description A list of {key, value} (the original form), an object, or either encoded as a JSON string. Nested objects are flattened to dotted keys ({"opt": {"lr": 0.1}} → opt.lr = 0.1); lists are kept as their JSON text. */
@@ -2825,7 +2824,6 @@ export interface paths {
                 value: string | number | boolean | (never | null);
               }[];
               tags: string[];
-              visibility: string;
               status: 'running' | 'finished' | 'failed' | 'crashed';
               /**
                * Format: uuid

@@ -9,7 +9,11 @@ const WritableStatus = Type.Union([
   Type.Literal('failed'),
   Type.Literal('crashed'),
 ]);
-export const Visibility = Type.Union([Type.Literal('PRIVATE'), Type.Literal('PUBLIC')]);
+// Accepted because the original Tora client sends it, and ignored: who sees an experiment is
+// decided by workspace membership alone (docs/permissions.md).
+export const Visibility = Type.Union([Type.Literal('PRIVATE'), Type.Literal('PUBLIC')], {
+  description: 'Ignored (accepted for the original Tora client): access is by workspace membership only',
+});
 
 const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
 const Description = Type.Union([Type.String({ maxLength: 10_000 }), Type.Null()]);
@@ -71,7 +75,6 @@ export const Experiment = Type.Object({
   description: Type.Union([Type.String(), Type.Null()]),
   hyperparams: Type.Array(Type.Object({ key: Type.String(), value: HyperparamValue })),
   tags: Type.Array(Type.String()),
-  visibility: Type.String(),
   status: Status,
   workspaceId: Uuid,
   workspace_id: Uuid,
