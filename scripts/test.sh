@@ -25,9 +25,10 @@ npm run build -w apps/server --silent || exit 1
 step "server: typecheck" npm run typecheck -w apps/server --silent
 step "server: lint" npm run lint -w apps/server --silent
 step "format" npx prettier --check --log-level warn .
-step "server: tests (SQLite + PostgreSQL)" npm test -w apps/server --silent
-if [ -f scripts/test-python.sh ]; then step "python client" bash scripts/test-python.sh; fi
-if [ -f scripts/test-web.sh ]; then step "web app (Chromium)" bash scripts/test-web.sh; fi
+# Each suite runs with its own empty TMPDIR and fails if it leaves anything there.
+step "server: tests (SQLite + PostgreSQL)" scripts/tmp-leak-check.sh npm test -w apps/server --silent
+if [ -f scripts/test-python.sh ]; then step "python client" scripts/tmp-leak-check.sh bash scripts/test-python.sh; fi
+if [ -f scripts/test-web.sh ]; then step "web app (Chromium)" scripts/tmp-leak-check.sh bash scripts/test-web.sh; fi
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then

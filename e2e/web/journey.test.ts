@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -88,7 +87,8 @@ test("the keys page's Python snippet runs as pasted and its run arrives finished
   const root = fileURLToPath(new URL('../..', import.meta.url));
   const { stderr } = await run('python3', ['-c', snippet], {
     // The client as `pip install ./clients/python` provides it; no TORA_* variables but the snippet's.
-    env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), PYTHONPATH: path.join(root, 'clients/python/src') },
+    // HOME inside the server's data dir: the client's ~/.tora goes when the server's data does.
+    env: { PATH: process.env.PATH ?? '', HOME: server.dataDir, PYTHONPATH: path.join(root, 'clients/python/src') },
     timeout: 60_000,
   });
   assert.doesNotMatch(stderr, /Traceback|spooled|dropped/);

@@ -107,6 +107,8 @@ test('a viewer sees no create, edit or delete controls', async () => {
   assert.equal(await page.getByRole('button', { name: 'Add member' }).count(), 0);
   assert.equal(await page.getByTestId('member-list').locator('select').count(), 0);
   assert.equal(await page.getByRole('button', { name: 'Delete workspace' }).count(), 0);
+  // The id `tora export/import --workspace` takes (besides the name) is on the page, for anyone.
+  assert.equal(await page.getByTestId('workspace-id').innerText(), workspaceId);
   // Metric directions: listed with what applies, but no control to change them.
   await page.locator('[data-testid="direction-row"][data-metric="loss"]').waitFor();
   assert.equal(await page.getByTestId('direction-select').count(), 0);

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import readline from 'node:readline';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
+import { clientConfigFile, clientServerUrl, readClientConfig, writeClientConfig } from './client-config.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type { AppContext, Caller } from './context.js';
 import { openDatabase, type Database } from './db/database.js';
@@ -14,7 +14,7 @@ import { AppError } from './errors.js';
 import { LoginLimiter } from './modules/auth/login-limiter.js';
 import { createUser, listUsers, setPassword, userByEmail } from './modules/auth/auth.service.js';
 import { KeyUsageTracker } from './modules/keys/key-usage.js';
-import { createKeyForEmail, listKeys, revokeKey, type KeyDto } from './modules/keys/keys.service.js';
+import { createKeyForEmail, keyOwnerEmail, listKeys, revokeKey, type KeyDto } from './modules/keys/keys.service.js';
 import { exportLines, type ExportFilter } from './modules/transfer/transfer.export.js';
 import { importLines } from './modules/transfer/transfer.import.js';
 
@@ -27,12 +27,16 @@ Commands:
   user list                               list users
   user set-password --email E --password P
                                           set a user's password and end their sessions
-  key create --email E --name N [--save]  create an API key for a user; prints it once (--save:
-                                          also into the Python client's config.json, so local
-                                          training scripts need no TORA_* variables)
+  key create --email E --name N [--save [--force]]
+                                          create an API key for a user; prints it once (--save:
+                                          also into the Python client's config.json with this
+                                          server's TORA_PUBLIC_URL or listening address, so local
+                                          training scripts need no TORA_* variables; an existing
+                                          config.json is replaced only with --force)
   key list --email E                      list a user's API keys (prefix, created, last used)
   key revoke --email E --id ID            revoke a key by id or by its prefix
   export [--workspace W] [--experiment ID]... [--out FILE]
+                                          (W: a workspace's name, or its id from its settings page)
                                           write experiments with all their points as JSON lines
                                           (all experiments by default; stdout without --out)
   export --accounts [--out FILE]          the whole server: also users, workspaces, members,
@@ -43,7 +47,8 @@ Commands:
   import FILE                             import an --accounts export into a server without users
 
 Configuration comes from the environment: TORA_PORT, TORA_HOST, TORA_DATA_DIR,
-TORA_DATABASE_URL, TORA_ALLOW_SIGNUP, TORA_LOG_LEVEL (see docs/configuration.md).`;
+TORA_DATABASE_URL, TORA_ALLOW_SIGNUP, TORA_LOG_LEVEL, TORA_PUBLIC_URL, TORA_CONFIG_DIR
+(see docs/configuration.md).`;
 
 const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/build', import.meta.url));
 
@@ -89,19 +94,21 @@ async function serve(config: Config): Promise<number> {
 }
 
 /**
- * Writes the Python client's config file (`{"server_url", "api_key"}`, owner-only, replaced
- * atomically) pointing at this server, the way `python -m tora login` would.
+ * Why `key create --save` must not replace the client config that is there (naming whose key it
+ * holds, when that key belongs to this server), or `null` when there is none.
  */
-function saveClientConfig(config: Config, apiKey: string): string {
-  const host = ['0.0.0.0', '::', ''].includes(config.host) ? '127.0.0.1' : config.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
-  fs.mkdirSync(config.clientConfigDir, { recursive: true, mode: 0o700 });
-  const file = path.join(config.clientConfigDir, 'config.json');
-  const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify({ server_url: url, api_key: apiKey }, null, 2)}\n`, { mode: 0o600 });
-  fs.chmodSync(tmp, 0o600);
-  fs.renameSync(tmp, file);
-  return file;
+async function refuseOverwrite(config: Config, file: string): Promise<string | null> {
+  const existing = readClientConfig(file);
+  if (existing === null) return null;
+  let holder = 'an unreadable config';
+  if (existing.apiKey !== null) {
+    const apiKey = existing.apiKey;
+    const owner = await withDatabase(config, (ctx) => keyOwnerEmail(ctx, apiKey));
+    const prefix = `${apiKey.slice(0, 12)}…`;
+    holder = owner !== null ? `the API key ${prefix} of ${owner}` : `the API key ${prefix} (not a key of this server)`;
+  }
+  const server = existing.serverUrl !== null ? ` for ${existing.serverUrl}` : '';
+  return `tora: ${file} already holds ${holder}${server}; no key was created. Pass --force to replace it, or set TORA_CONFIG_DIR to save elsewhere.`;
 }
 
 /** Runs `fn` on a migrated database that is closed afterwards, whatever happens. */
@@ -187,6 +194,7 @@ export async function runCli(argv: string[]): Promise<number> {
       out: { type: 'string' },
       accounts: { type: 'boolean' },
       save: { type: 'boolean' },
+      force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -242,10 +250,20 @@ export async function runCli(argv: string[]): Promise<number> {
       case 'key create': {
         if (!values.email || !values.name) return usage('tora key create needs --email and --name');
         const { email, name } = values;
+        const file = clientConfigFile(config);
+        const refusal = values.save && !values.force ? await refuseOverwrite(config, file) : null;
+        if (refusal !== null) {
+          console.error(refusal);
+          return 1;
+        }
         const key = await withDatabase(config, (ctx) => createKeyForEmail(ctx, email, name));
         console.log(key.key);
         console.error(`created API key "${key.name}" (${key.prefix}…) for ${email}; it is shown only once`);
-        if (values.save) console.error(`saved it for the Python client in ${saveClientConfig(config, key.key)}`);
+        if (values.save) {
+          const url = clientServerUrl(config);
+          writeClientConfig(file, url, key.key);
+          console.error(`saved it for the Python client in ${file} (server ${url})`);
+        }
         return 0;
       }
       case 'key list': {
@@ -266,7 +284,7 @@ export async function runCli(argv: string[]): Promise<number> {
         return 0;
       }
       case 'export': {
-        const filter = { workspaceId: values.workspace, experimentIds: values.experiment, accounts: values.accounts };
+        const filter = { workspace: values.workspace, experimentIds: values.experiment, accounts: values.accounts };
         await withDatabase(config, (ctx) => exportTo(ctx, filter, values.out));
         return 0;
       }
@@ -277,7 +295,7 @@ export async function runCli(argv: string[]): Promise<number> {
         // Iterate from the start: readline drops lines emitted before its iterator exists.
         const iterator = rl[Symbol.asyncIterator]();
         const lines = { [Symbol.asyncIterator]: () => iterator };
-        const target = { email: values.email, workspaceId: values.workspace };
+        const target = { email: values.email, workspace: values.workspace };
         const result = await withDatabase(config, (ctx) => importLines(ctx, lines, target, (message) => console.error(message)));
         console.log(
           `imported ${result.experiments} experiments (${result.resumed} already there) and ` +

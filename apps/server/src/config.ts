@@ -21,6 +21,8 @@ export interface Config {
   readonly trustProxy: boolean;
   /** Where `tora key create --save` writes the Python client's config.json (its TORA_CONFIG_DIR). */
   readonly clientConfigDir: string;
+  /** The origin users and clients reach this server at (`https://tora.example.com`); `null`: the listening address. */
+  readonly publicUrl: string | null;
   readonly ai: AiConfig;
 }
 
@@ -78,6 +80,39 @@ function intVar(env: Env, name: string, fallback: number, min: number, max: numb
   return value;
 }
 
+/**
+ * A directory, `~/.tora` by default. A leading `~` is expanded here: env-file loaders (`node
+ * --env-file`, systemd, docker) pass it on literally, which made a directory named `~`.
+ */
+function dirVar(env: Env, name: string): string {
+  const raw = env[name] || '~/.tora';
+  const expanded = raw === '~' || raw.startsWith('~/') ? path.join(os.homedir(), raw.slice(1)) : raw;
+  return path.resolve(expanded);
+}
+
+/** An http(s) origin without path, query or fragment, as `scheme://host[:port]` (no trailing slash). */
+function originVar(env: Env, name: string): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return null;
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = null;
+  }
+  if (
+    url === null ||
+    !['http:', 'https:'].includes(url.protocol) ||
+    url.pathname !== '/' ||
+    url.search ||
+    url.hash ||
+    url.username
+  ) {
+    throw new ConfigError(`${name} must be an http(s) URL without a path, like https://tora.example.com, got "${raw}"`);
+  }
+  return url.origin;
+}
+
 function boolVar(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -95,7 +130,7 @@ function boolVar(env: Env, name: string, fallback: boolean): boolean {
  */
 export function loadConfig(env: Env = process.env, defaults: { webDir?: string | null } = {}): Config {
   // Where the SQLite file (and anything else on disk) lives.
-  const dataDir = path.resolve(env.TORA_DATA_DIR || path.join(os.homedir(), '.tora'));
+  const dataDir = dirVar(env, 'TORA_DATA_DIR');
   // postgres://… switches storage to PostgreSQL; empty keeps the embedded SQLite.
   const databaseUrl = env.TORA_DATABASE_URL || null;
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -126,7 +161,10 @@ export function loadConfig(env: Env = process.env, defaults: { webDir?: string |
     // Behind a TLS-terminating proxy: take the client IP and https from X-Forwarded-* (never on an open port).
     trustProxy: boolVar(env, 'TORA_TRUST_PROXY', false),
     // The Python client's config directory (same variable and default as the client's).
-    clientConfigDir: path.resolve(env.TORA_CONFIG_DIR || path.join(os.homedir(), '.tora')),
+    clientConfigDir: dirVar(env, 'TORA_CONFIG_DIR'),
+    // The URL people and clients use to reach this server (behind a proxy, or another host name):
+    // written into client configs and shown in the web app; default: the listening address.
+    publicUrl: originVar(env, 'TORA_PUBLIC_URL'),
     trustedOrigins: (env.TORA_TRUSTED_ORIGINS || '')
       .split(',')
       .map((s) => s.trim())

@@ -68,7 +68,7 @@ describe.each(DIALECTS)('the tora CLI on %s', (dialect) => {
     await tora(env, 'user', 'create', '--email', 'cai@example.com', '--password', 'first password');
     const { stdout, stderr } = await tora(env, 'key', 'create', '--email', 'cai@example.com', '--name', 'laptop', '--save');
     const file = path.join(configDir, 'config.json');
-    expect(stderr).toContain(`saved it for the Python client in ${file}`);
+    expect(stderr).toContain(`saved it for the Python client in ${file} (server http://127.0.0.1:18123)`);
     expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ server_url: 'http://127.0.0.1:18123', api_key: stdout.trim() });
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     // The real client, with no TORA_BASE_URL / TORA_API_KEY, resolves exactly that.
@@ -84,6 +84,47 @@ describe.each(DIALECTS)('the tora CLI on %s', (dialect) => {
       },
     );
     expect(resolved.stdout.trim()).toBe(`http://127.0.0.1:18123 ${stdout.trim()}`);
+  });
+
+  it('key create --save never silently replaces a config.json, and saves TORA_PUBLIC_URL', async () => {
+    const storage = await freshStorage(dialect);
+    dirs.push(storage.dataDir);
+    const configDir = path.join(storage.dataDir, 'client');
+    const file = path.join(configDir, 'config.json');
+    const env = {
+      TORA_DATA_DIR: storage.dataDir,
+      TORA_DATABASE_URL: storage.databaseUrl ?? '',
+      TORA_CONFIG_DIR: configDir,
+      TORA_PUBLIC_URL: 'https://tora.example.com',
+    };
+    await tora(env, 'user', 'create', '--email', 'dee@example.com', '--password', 'first password');
+    await tora(env, 'user', 'create', '--email', 'eve@example.com', '--password', 'first password');
+    const first = await tora(env, 'key', 'create', '--email', 'dee@example.com', '--name', 'laptop', '--save');
+    const deeKey = first.stdout.trim();
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ server_url: 'https://tora.example.com', api_key: deeKey });
+
+    const refused = tora(env, 'key', 'create', '--email', 'eve@example.com', '--name', 'laptop', '--save');
+    await expect(refused).rejects.toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: expect.stringMatching(
+        new RegExp(`already holds the API key ${deeKey.slice(0, 12)}… of dee@example.com for https://tora.example.com.*--force`),
+      ) as unknown,
+    });
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).api_key).toBe(deeKey);
+    // No key was made for nothing.
+    expect((await tora(env, 'key', 'list', '--email', 'eve@example.com')).stdout).not.toContain('laptop');
+
+    fs.writeFileSync(file, JSON.stringify({ server_url: 'http://elsewhere:8080', api_key: 'tora_notours' }));
+    await expect(tora(env, 'key', 'create', '--email', 'eve@example.com', '--name', 'x', '--save')).rejects.toMatchObject({
+      stderr: expect.stringContaining('(not a key of this server) for http://elsewhere:8080') as unknown,
+    });
+
+    const forced = await tora(env, 'key', 'create', '--email', 'eve@example.com', '--name', 'laptop', '--save', '--force');
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({
+      server_url: 'https://tora.example.com',
+      api_key: forced.stdout.trim(),
+    });
   });
 
   it('lists users, resets a password (ending sessions), lists and revokes keys', async () => {

@@ -65,6 +65,55 @@ describe.each(DIALECTS)('experiments API on %s', (dialect) => {
     }
   });
 
+  it('flattens nested hyperparams on create and update, so they sort like any other', async () => {
+    const ws = (await call(server.app, alice, 'POST', '/api/workspaces', { name: 'hp-nested' })).json().id as string;
+    const forms = [
+      { opt: { lr: 0.3, name: 'sgd' }, layers: [64, 64] },
+      JSON.stringify({ opt: { lr: 0.1, name: 'adam' }, layers: [32] }),
+      [
+        { key: 'opt', value: { lr: 0.2 } },
+        { key: 'layers', value: [16] },
+      ],
+    ];
+    const ids: string[] = [];
+    for (const hyperparams of forms) {
+      const res = await call(server.app, alice, 'POST', '/api/experiments', { name: 'nested', workspaceId: ws, hyperparams });
+      expect(res.statusCode).toBe(201);
+      ids.push(res.json().experiment.id as string);
+    }
+    const first = (await call(server.app, alice, 'GET', `/api/experiments/${ids[0]}`)).json();
+    expect(first.hyperparams).toEqual([
+      { key: 'opt.lr', value: 0.3 },
+      { key: 'opt.name', value: 'sgd' },
+      { key: 'layers', value: '[64,64]' },
+    ]);
+    const put = await call(server.app, alice, 'PUT', `/api/experiments/${ids[2]}`, { hyperparams: { opt: { lr: 0.05 } } });
+    expect(put.statusCode).toBe(200);
+    expect(put.json().hyperparams).toEqual([{ key: 'opt.lr', value: 0.05 }]);
+    const sorted = (await call(server.app, alice, 'GET', `/api/experiments?workspace=${ws}&sort=hp:opt.lr`)).json();
+    expect(sorted.experiments.map((e: { id: string }) => e.id)).toEqual([ids[2], ids[1], ids[0]]);
+    const columns = (await call(server.app, alice, 'GET', `/api/workspaces/${ws}/columns`)).json();
+    expect(columns.hyperparams).toEqual(['layers', 'opt.lr', 'opt.name']);
+    const tooDeep = await call(server.app, alice, 'POST', '/api/experiments', {
+      name: 'deep',
+      workspaceId: ws,
+      hyperparams: { a: JSON.parse('{"b":'.repeat(20) + '1' + '}'.repeat(20)) as unknown },
+    });
+    expect(tooDeep.statusCode).toBe(400);
+    expect(tooDeep.json().error.code).toBe('VALIDATION_ERROR');
+  });
+
+  it('accepts visibility from the original client but lets it open nothing', async () => {
+    const res = await call(server.app, alice, 'POST', '/api/experiments', { name: 'public?', visibility: 'PUBLIC' });
+    expect(res.statusCode).toBe(201);
+    const id = res.json().experiment.id as string;
+    expect(res.json().experiment).not.toHaveProperty('visibility');
+    expect((await call(server.app, alice, 'PUT', `/api/experiments/${id}`, { visibility: 'PUBLIC' })).statusCode).toBe(200);
+    const stranger = await signUp(server.app);
+    expect((await call(server.app, stranger, 'GET', `/api/experiments/${id}`)).statusCode).toBe(404);
+    expect((await call(server.app, alice, 'GET', `/api/experiments/${id}`)).json()).not.toHaveProperty('visibility');
+  });
+
   it('updates with PUT and with POST, and deletes with its metrics', async () => {
     const id = await createExperiment(server.app, alice);
     const put = await call(server.app, alice, 'PUT', `/api/experiments/${id}`, {

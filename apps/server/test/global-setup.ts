@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 // @ts-expect-error plain ESM script shared with the benchmarks, no types
 import { startCluster, stopCluster } from '../../../scripts/pg-cluster.mjs';
@@ -5,21 +8,36 @@ import { startCluster, stopCluster } from '../../../scripts/pg-cluster.mjs';
 declare module 'vitest' {
   export interface ProvidedContext {
     pgUrl: string;
+    /** Every temporary directory of this run lives under it; removed when the run ends. */
+    tmpRoot: string;
   }
 }
 
-/** One throwaway PostgreSQL cluster for the whole run; each test file makes its own database in it. */
+/**
+ * One throwaway PostgreSQL cluster for the whole run (each test file makes its own database in
+ * it), and one temporary root for every data directory the tests make: removed at the end even
+ * when a test failed before its own cleanup.
+ */
 export default async function setup(project: TestProject): Promise<() => void> {
+  const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tora-test-'));
+  project.provide('tmpRoot', tmpRoot);
+  const removeRoot = () => fs.rmSync(tmpRoot, { recursive: true, force: true });
   const external = process.env.TORA_TEST_DATABASE_URL;
   if (process.env.DIALECTS && !process.env.DIALECTS.includes('postgres')) {
     project.provide('pgUrl', '');
-    return () => undefined;
+    return removeRoot;
   }
   if (external) {
     project.provide('pgUrl', external);
-    return () => undefined;
+    return removeRoot;
   }
   const cluster = (await startCluster()) as { url: string; dir: string };
   project.provide('pgUrl', cluster.url);
-  return () => stopCluster(cluster.dir);
+  return () => {
+    try {
+      stopCluster(cluster.dir);
+    } finally {
+      removeRoot();
+    }
+  };
 }

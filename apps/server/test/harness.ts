@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
@@ -35,9 +34,14 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** A fresh directory under this run's temporary root (removed when the run ends). */
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(inject('tmpRoot'), prefix));
+}
+
 /** A fresh, empty database for one test file: a temp SQLite dir, or a new PostgreSQL database. */
 export async function freshStorage(dialect: DialectName): Promise<{ dataDir: string; databaseUrl: string | null }> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tora-test-'));
+  const dataDir = tempDir('data-');
   if (dialect === 'sqlite') return { dataDir, databaseUrl: null };
   const adminUrl = inject('pgUrl');
   const name = `tora_${randomUUID().replace(/-/g, '')}`;

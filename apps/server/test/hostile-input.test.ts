@@ -296,10 +296,17 @@ const CASES: Case[] = [
     status: 400,
   },
   {
-    name: 'hyperparams value is an object',
+    name: 'hyperparams nested deeper than 16 levels',
     method: 'POST',
     url: () => '/api/experiments',
-    json: () => ({ name: 'x', hyperparams: { lr: { nested: 1 } } }),
+    json: () => ({ name: 'x', hyperparams: { lr: JSON.parse('{"a":'.repeat(17) + '1' + '}'.repeat(17)) as unknown } }),
+    status: 400,
+  },
+  {
+    name: 'hyperparams flattened key longer than 256 characters',
+    method: 'POST',
+    url: () => '/api/experiments',
+    json: () => ({ name: 'x', hyperparams: { ['a'.repeat(200)]: { ['b'.repeat(60)]: 1 } } }),
     status: 400,
   },
   {
@@ -427,7 +434,7 @@ const CASES: Case[] = [
     name: 'PUT valid field plus bad hyperparams (no partial update)',
     method: 'PUT',
     url: (f) => `/api/experiments/${f.exp}`,
-    json: () => ({ name: 'half-applied', hyperparams: { lr: [1, 2] } }),
+    json: () => ({ name: 'half-applied', hyperparams: { lr: { ['k'.repeat(300)]: 1 } } }),
     status: 400,
   },
 

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -13,6 +12,7 @@ import {
   freshStorage,
   signUp,
   startTestServer,
+  tempDir,
   type TestServer,
   type TestUser,
 } from './harness.js';
@@ -91,7 +91,7 @@ async function snapshot(server: TestServer, user: TestUser) {
 describe.each(DIALECTS)('tora export on %s, tora import into the other dialect', (dialect) => {
   let source: TestServer;
   let alice: TestUser;
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tora-transfer-'));
+  const tmp = tempDir('transfer-');
   const file = path.join(tmp, 'export.jsonl');
 
   beforeAll(async () => {
@@ -219,13 +219,49 @@ describe.each(DIALECTS)('tora export on %s, tora import into the other dialect',
     });
     expect(fs.existsSync(path.join(tmp, 'never.jsonl.partial'))).toBe(false);
   });
+
+  it('takes --workspace as a name as well as an id, and explains unknown and repeated names', async () => {
+    const storage = { dataDir: source.dataDir, databaseUrl: source.databaseUrl };
+    const workspace = async (name: string) =>
+      (await call(source.app, alice, 'POST', '/api/workspaces', { name })).json<{ id: string }>().id;
+    const vision = await workspace('Vision');
+    const inbox = await workspace('Inbox');
+    await createExperiment(source.app, alice, { name: 'vision-run', workspaceId: vision });
+    const visionFile = path.join(tmp, 'vision.jsonl');
+    const exported = await tora(storage, 'export', '--workspace', 'Vision', '--out', visionFile);
+    expect(exported.stderr).toContain('exported 1/1 experiments');
+    const byId = await tora(storage, 'export', '--workspace', vision);
+    expect(byId.stdout).toContain('"vision-run"');
+
+    await tora(storage, 'import', visionFile, '--email', 'alice@example.com', '--workspace', 'Inbox');
+    const inInbox = (await call(source.app, alice, 'GET', `/api/experiments?workspace=${inbox}`)).json<{
+      experiments: { name: string }[];
+    }>();
+    expect(inInbox.experiments.map((e) => e.name)).toEqual(['vision-run']);
+
+    await expect(tora(storage, 'export', '--workspace', 'Nope')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('No workspace with id or name "Nope"') as unknown,
+    });
+    const twins = [await workspace('Twin'), await workspace('Twin')];
+    await expect(tora(storage, 'export', '--workspace', 'Twin')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(new RegExp(`2 workspaces are named "Twin" \\(ids (${twins[0]}|${twins[1]}), `)) as unknown,
+    });
+    // An import only looks among the importing user's workspaces.
+    const bob = await signUp(source.app, 'bob-transfer@example.com');
+    await expect(tora(storage, 'import', visionFile, '--email', bob.email, '--workspace', 'Inbox')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('No workspace with id or name "Inbox"') as unknown,
+    });
+  });
 });
 
 describe.each(DIALECTS)('tora export --accounts on %s, tora import into an empty server of the other dialect', (dialect) => {
   let source: TestServer;
   let alice: TestUser;
   let bob: TestUser;
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tora-transfer-accounts-'));
+  const tmp = tempDir('transfer-accounts-');
   const file = path.join(tmp, 'server.jsonl');
 
   beforeAll(async () => {

@@ -72,3 +72,35 @@ def test_login_cli_writes_config(tmp_path: Path) -> None:
     )
     assert "config.json" in out.stdout
     assert resolve(env={"TORA_CONFIG_DIR": str(tmp_path / "cfg")}).api_key == "tora_x"
+
+
+def run_config(env: dict[str, str]) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "tora", "config"], env=env, capture_output=True, text=True, check=True
+    )
+    return out.stdout
+
+
+def test_config_cli_shows_what_is_in_effect_and_why(tmp_path: Path) -> None:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TORA_")}
+    cfg = str(tmp_path / "cfg")
+    write_config_file("http://file:1", "tora_filekey0123456789", {"TORA_CONFIG_DIR": cfg})
+    from_file = run_config({**base, "TORA_CONFIG_DIR": cfg})
+    assert "server_url: http://file:1  [" + str(Path(cfg) / "config.json") + "]" in from_file
+    assert "api_key: tora_file… (hidden)" in from_file and "0123456789" not in from_file
+
+    env = {
+        **base,
+        "TORA_CONFIG_DIR": cfg,
+        "TORA_BASE_URL": "http://env:2/api",
+        "TORA_API_KEY": "tora_envkey0123456789",
+        "TORA_SPOOL_DIR": str(tmp_path / "sp"),
+    }
+    shown = run_config(env)
+    assert "server_url: http://env:2  [TORA_BASE_URL]" in shown
+    assert "api_key: tora_envk… (hidden)  [TORA_API_KEY]" in shown
+    assert f"spool: {tmp_path / 'sp'}  [TORA_SPOOL_DIR]" in shown
+    assert resolve(env=env).server_url == "http://env:2"
+
+    empty = run_config({**base, "TORA_CONFIG_DIR": str(tmp_path / "none")})
+    assert "server_url: not set" in empty and "api_key: not set" in empty and "(none)" in empty

@@ -2189,7 +2189,6 @@ export interface paths {
                   value: string | number | boolean | (never | null);
                 }[];
                 tags: string[];
-                visibility: string;
                 status: 'running' | 'finished' | 'failed' | 'crashed';
                 /**
                  * Format: uuid
@@ -2311,20 +2310,22 @@ export interface paths {
           'application/json': {
             name: string;
             description?: string | null;
-            /** @description A list of {key, value} (the original form), an object, or either encoded as a JSON string */
+            /** @description A list of {key, value} (the original form), an object, or either encoded as a JSON string. Nested objects are flattened to dotted keys ({"opt": {"lr": 0.1}} → opt.lr = 0.1); lists are kept as their JSON text. */
             hyperparams?:
               | {
                   key: string | number;
-                  value?: string | number | boolean | (never | null);
+                  /** @description string, number, boolean, null, list or object */
+                  value?: unknown;
                 }[]
               | {
-                  [key: string]: string | number | boolean | (never | null);
+                  [key: string]: unknown;
                 }
               | string
               | (never | null);
             tags?: string[] | null;
             /** @description Absent, null or "API_DEFAULT" = your default workspace */
             workspaceId?: string | 'API_DEFAULT' | (never | null);
+            /** @description Ignored (accepted for the original Tora client): access is by workspace membership only */
             visibility?: 'PRIVATE' | 'PUBLIC';
             status?: 'running' | 'finished' | 'failed' | 'crashed';
             /**
@@ -2358,7 +2359,6 @@ export interface paths {
                   value: string | number | boolean | (never | null);
                 }[];
                 tags: string[];
-                visibility: string;
                 status: 'running' | 'finished' | 'failed' | 'crashed';
                 /**
                  * Format: uuid
@@ -2508,7 +2508,6 @@ export interface paths {
                 value: string | number | boolean | (never | null);
               }[];
               tags: string[];
-              visibility: string;
               status: 'running' | 'finished' | 'failed' | 'crashed';
               /**
                * Format: uuid
@@ -2629,16 +2628,18 @@ export interface paths {
             name?: string;
             description?: string | null;
             tags?: string[];
+            /** @description Ignored (accepted for the original Tora client): access is by workspace membership only */
             visibility?: 'PRIVATE' | 'PUBLIC';
             status?: 'running' | 'finished' | 'failed' | 'crashed';
-            /** @description A list of {key, value} (the original form), an object, or either encoded as a JSON string */
+            /** @description A list of {key, value} (the original form), an object, or either encoded as a JSON string. Nested objects are flattened to dotted keys ({"opt": {"lr": 0.1}} → opt.lr = 0.1); lists are kept as their JSON text. */
             hyperparams?:
               | {
                   key: string | number;
-                  value?: string | number | boolean | (never | null);
+                  /** @description string, number, boolean, null, list or object */
+                  value?: unknown;
                 }[]
               | {
-                  [key: string]: string | number | boolean | (never | null);
+                  [key: string]: unknown;
                 }
               | string
               | (never | null);
@@ -2665,7 +2666,6 @@ export interface paths {
                 value: string | number | boolean | (never | null);
               }[];
               tags: string[];
-              visibility: string;
               status: 'running' | 'finished' | 'failed' | 'crashed';
               /**
                * Format: uuid
@@ -2786,16 +2786,18 @@ export interface paths {
             name?: string;
             description?: string | null;
             tags?: string[];
+            /** @description Ignored (accepted for the original Tora client): access is by workspace membership only */
             visibility?: 'PRIVATE' | 'PUBLIC';
             status?: 'running' | 'finished' | 'failed' | 'crashed';
-            /** @description A list of {key, value} (the original form), an object, or either encoded as a JSON string */
+            /** @description A list of {key, value} (the original form), an object, or either encoded as a JSON string. Nested objects are flattened to dotted keys ({"opt": {"lr": 0.1}} → opt.lr = 0.1); lists are kept as their JSON text. */
             hyperparams?:
               | {
                   key: string | number;
-                  value?: string | number | boolean | (never | null);
+                  /** @description string, number, boolean, null, list or object */
+                  value?: unknown;
                 }[]
               | {
-                  [key: string]: string | number | boolean | (never | null);
+                  [key: string]: unknown;
                 }
               | string
               | (never | null);
@@ -2822,7 +2824,6 @@ export interface paths {
                 value: string | number | boolean | (never | null);
               }[];
               tags: string[];
-              visibility: string;
               status: 'running' | 'finished' | 'failed' | 'crashed';
               /**
                * Format: uuid

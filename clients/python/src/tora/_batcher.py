@@ -210,6 +210,7 @@ class Batcher:
             if self.mode == LIVE and (self.experiment_id is not None or self._create()):
                 r = post_batch(self._transport, self._id(), batch_id, series)
                 self.delivered += r.delivered
+                self._on_refused(r)
                 if r.outcome == OK:
                     return
                 self._on_failure(r, n)
@@ -276,6 +277,17 @@ class Batcher:
                 self.mode = DROPPING
             self._report_once(r.outcome, f"Tora dropped {n} points of experiment {self.experiment_id}: {err}")
 
+    def _on_refused(self, r: Result) -> None:
+        """Counts the points the server refused (the rest of their batch was delivered) and names
+        each refused metric once."""
+        for name, (points, reason) in r.refused.items():
+            self.dropped += points
+            self._report_once(
+                f"refused:{name}",
+                f"Tora: the server refused metric {name!r} of experiment {self.experiment_id} "
+                f"({reason}); its refused points are dropped, the others were delivered",
+            )
+
     def _report_once(self, kind: str, message: str) -> None:
         if kind not in self._reported:
             self._reported.add(kind)
@@ -338,8 +350,9 @@ class Batcher:
             if r.outcome == AUTH:
                 self._on_failure(r, n)
                 return
+            self._on_refused(r)
             if r.outcome == OK:
-                self.delivered += n
+                self.delivered += r.delivered
             else:
                 self._on_failure(r, n)
             self.spool.remove(path)

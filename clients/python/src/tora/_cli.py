@@ -2,7 +2,7 @@
 
 Examples::
 
-    python -m tora login --server-url http://localhost:8000 --api-key tora_...
+    python -m tora login --server-url http://localhost:8080 --api-key tora_...
     python -m tora sync
 """
 
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ._config import read_config_file, resolve, spool_dir, write_config_file
+from ._config import describe, resolve, spool_dir, write_config_file
 from ._delivery import AUTH, OK, RETRY, create_experiment, deliver_spooled
 from ._errors import ToraError
 from ._http import Transport
@@ -23,7 +23,7 @@ from ._spool import Spool
 
 
 def _login(args: argparse.Namespace) -> int:
-    url = args.server_url or input("Tora server URL (e.g. http://localhost:8000): ").strip()
+    url = args.server_url or input("Tora server URL (e.g. http://localhost:8080): ").strip()
     key = args.api_key or getpass.getpass("API key (input hidden): ").strip()
     if args.check:
         transport = Transport(resolve(url, key).server_url, key, timeout=10.0)
@@ -73,6 +73,8 @@ def sync(
             stuck.add(url)
             left += 1
             continue
+        for name, (points, reason) in r.refused.items():
+            print(f"{path.name}: the server refused {points} points of {name!r} ({reason})", file=sys.stderr)
         if r.outcome == OK:
             spool.remove(path)
             what = f"status {doc['status']}" if doc.get("kind") == "status" else f"{r.delivered} points"
@@ -93,13 +95,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tora", description="Tora Python client tools")
     sub = parser.add_subparsers(dest="command", required=True)
     p_login = sub.add_parser("login", help="write ~/.tora/config.json ($TORA_CONFIG_DIR/config.json)")
-    p_login.add_argument("--server-url", help="server root, e.g. http://localhost:8000")
+    p_login.add_argument("--server-url", help="server root, e.g. http://localhost:8080")
     p_login.add_argument("--api-key", help="API key (prompted, hidden, when omitted)")
     p_login.add_argument("--no-check", dest="check", action="store_false", help="do not verify the key")
     p_sync = sub.add_parser("sync", help="deliver batches spooled while the server was unreachable")
     p_sync.add_argument("--spool-dir", type=Path, help="default $TORA_SPOOL_DIR or <config dir>/spool")
     p_sync.add_argument("--server-url", help="override the server URL stored in the spool files")
-    sub.add_parser("config", help="show where the config and spool live")
+    sub.add_parser(
+        "config",
+        help="show the server URL, API key, config file and spool in effect, and where each comes from",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     try:
@@ -109,9 +114,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             left = sync(args.spool_dir, args.server_url)
             print(f"{left} batches left in the spool" if left else "spool is empty")
             return 1 if left else 0
-        cfg = read_config_file()
-        print(f"server_url: {cfg.get('server_url')}\napi_key: {'set' if cfg.get('api_key') else 'not set'}")
-        print(f"spool: {spool_dir()}")
+        for setting, value, source in describe():
+            print(f"{setting}: {value}  [{source}]")
         return 0
     except ToraError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -76,6 +77,7 @@ class Tora:
         shutdown_timeout: float = 10.0,
         _settings: Optional[Settings] = None,
         _create_body: Optional[dict[str, Any]] = None,
+        _ends_run: bool = False,
     ) -> None:
         self._settings = _settings or resolve(server_url, api_key)
         self.name = name
@@ -92,6 +94,10 @@ class Tora:
         directory = Path(spool_dir).expanduser() if spool_dir is not None else _default_spool_dir()
         self._spool = Spool(directory, spool_max_bytes)
         self._closed = False
+        # A client that created its run also ends it (see shutdown); only in the process that
+        # created it, so a forked worker's exit does not end its parent's run.
+        self._ends_run_in: Optional[int] = os.getpid() if _ends_run else None
+        self._status_set: Optional[str] = None
         self._names: set[str] = set()
         self._batcher = self._new_batcher(experiment_id, _create_body)
         _LIVE.add(self)
@@ -178,7 +184,7 @@ class Tora:
         return cls(
             experiment_id, description, hyperparams, tags, max_buffer_len=max_buffer_len,
             workspace_id=workspace_id, name=name, _settings=settings,
-            _create_body=None if experiment_id else body, **options,
+            _create_body=None if experiment_id else body, _ends_run=True, **options,
         )  # fmt: skip
 
     @classmethod
@@ -226,7 +232,7 @@ class Tora:
 
     @property
     def url(self) -> Optional[str]:
-        """Link to the experiment in the Tora web app, e.g. ``http://host:8000/experiments/<id>``."""
+        """Link to the experiment in the Tora web app, e.g. ``http://host:8080/experiments/<id>``."""
         eid = self.experiment_id
         return f"{self._settings.server_url}/experiments/{eid}" if eid else None
 
@@ -305,15 +311,24 @@ class Tora:
         """Flushes (waiting at most ``timeout``, default ``shutdown_timeout``) and stops the
         sender; what could not be delivered is spooled. Idempotent; also run at exit.
 
+        A run made by ``create_experiment`` (or ``tora.setup``) is then marked ``finished``,
+        unless ``set_status`` gave it an end already; at interpreter exit it is ``failed``
+        when an uncaught exception ends the script or SIGTERM stops it.
+
         Example::
 
             t.shutdown()
         """
+        self._close(timeout, "finished")
+
+    def _close(self, timeout: Optional[float], status: str) -> None:
         if self._closed:
             return
         self._closed = True
         _LIVE.discard(self)
         self._batcher.close(self.shutdown_timeout if timeout is None else timeout)
+        if self._ends_run_in == os.getpid() and self._status_set in (None, "running"):
+            self.set_status(status)
 
     @property
     def delivered(self) -> int:
@@ -332,6 +347,7 @@ class Tora:
         server is unreachable (or the key is refused, or the experiment is not created yet) the
         change is spooled behind this client's points for ``python -m tora sync``.
         """
+        self._status_set = status
         eid = self.experiment_id
         if eid is not None:
             transport = Transport(self._settings.server_url, self._settings.api_key, timeout=10.0)
@@ -361,8 +377,13 @@ class Tora:
         exc: Optional[BaseException],
         tb: Optional[TracebackType],
     ) -> None:
-        self.shutdown()
-        self.set_status("finished" if exc_type is None else "failed")
+        status = "finished" if exc_type is None else "failed"
+        if self._closed:  # shut down inside the block
+            if status == "failed":
+                self.set_status(status)
+            return
+        self._ends_run_in = os.getpid()  # a block ends the run it opened, created here or not
+        self._close(None, status)
 
     def __repr__(self) -> str:
         return f"Tora(experiment_id={self.experiment_id!r}, name={self.name!r})"
@@ -387,11 +408,12 @@ def _default_spool_dir() -> Path:
     return spool_dir()
 
 
-def shutdown_all(timeout: Optional[float] = None) -> None:
-    """Shuts down every live client (run at interpreter exit and on SIGTERM)."""
+def shutdown_all(timeout: Optional[float] = None, status: str = "finished") -> None:
+    """Shuts down every live client (run at interpreter exit and on SIGTERM); runs they end are
+    marked ``status``."""
     for t in list(_LIVE):
         try:
-            t.shutdown(timeout)
+            t._close(timeout, status)
         except Exception:  # at exit, report and keep going
             logger.exception("Tora: shutdown failed")
 
@@ -406,7 +428,7 @@ def _install_exit_hooks() -> None:
         if _hooks_installed:
             return
         _hooks_installed = True
-    atexit.register(shutdown_all)
+    atexit.register(_at_exit)
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=_after_fork_in_child)
     if threading.current_thread() is threading.main_thread():
@@ -417,8 +439,14 @@ def _install_exit_hooks() -> None:
             pass
 
 
+def _at_exit() -> None:
+    # sys.last_type is set when an exception reached the top level and ended the script
+    # (sys.exit() raises SystemExit, which does not set it: a normal end).
+    shutdown_all(status="failed" if getattr(sys, "last_type", None) is not None else "finished")
+
+
 def _on_sigterm(signum: int, frame: Optional[FrameType]) -> None:
-    shutdown_all()
+    shutdown_all(status="failed")
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGTERM)
 

@@ -35,8 +35,8 @@ def spool_dir(env: Optional[Mapping[str, str]] = None) -> Path:
 def normalize_base_url(url: str) -> str:
     """Accepts the server root with or without a trailing ``/api`` and returns the root.
 
-    >>> normalize_base_url("http://localhost:8000/api/")
-    'http://localhost:8000'
+    >>> normalize_base_url("http://localhost:8080/api/")
+    'http://localhost:8080'
     """
     url = url.strip().rstrip("/")
     if url.endswith("/api"):
@@ -74,6 +74,53 @@ def write_config_file(server_url: str, api_key: str, env: Optional[Mapping[str, 
         json.dump({"server_url": normalize_base_url(server_url), "api_key": api_key}, f, indent=2)
     os.replace(tmp, path)
     return path
+
+
+def describe(env: Optional[Mapping[str, str]] = None) -> list[tuple[str, str, str]]:
+    """What ``resolve()`` would use, and where each value comes from: ``(setting, value, source)``.
+    The API key is shown by its first characters only.
+
+    >>> describe({"TORA_BASE_URL": "http://h:1/api", "TORA_CONFIG_DIR": "/nonexistent"})[0]
+    ('server_url', 'http://h:1', 'TORA_BASE_URL')
+    """
+    env = os.environ if env is None else env
+    path = config_dir(env) / CONFIG_FILE
+    try:
+        file = read_config_file(env)
+    except ConfigError as e:
+        file = {}
+        path_note = f" (unusable: {e})"
+    else:
+        path_note = "" if path.exists() else " (none)"
+    out: list[tuple[str, str, str]] = []
+    url_file = file.get("server_url") or file.get("base_url")
+    if env.get("TORA_BASE_URL"):
+        out.append(("server_url", _safe_url(env["TORA_BASE_URL"]), "TORA_BASE_URL"))
+    elif url_file:
+        out.append(("server_url", _safe_url(str(url_file)), str(path)))
+    else:
+        out.append(("server_url", "not set", "set TORA_BASE_URL or run `python -m tora login`"))
+    if env.get("TORA_API_KEY"):
+        out.append(("api_key", _masked(env["TORA_API_KEY"]), "TORA_API_KEY"))
+    elif file.get("api_key"):
+        out.append(("api_key", _masked(str(file["api_key"])), str(path)))
+    else:
+        out.append(("api_key", "not set", "set TORA_API_KEY or run `python -m tora login`"))
+    source = "TORA_CONFIG_DIR" if env.get("TORA_CONFIG_DIR") else "default"
+    out.append(("config_file", f"{path}{path_note}", source))
+    out.append(("spool", str(spool_dir(env)), "TORA_SPOOL_DIR" if env.get("TORA_SPOOL_DIR") else "default"))
+    return out
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return normalize_base_url(url)
+    except ConfigError as e:
+        return f"{url!r} (invalid: {e})"
+
+
+def _masked(key: str) -> str:
+    return f"{key[:9]}… (hidden)" if len(key) > 12 else "set (hidden)"
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ._errors import APIError, ToraError, TransportError, api_error
@@ -23,6 +24,8 @@ class Result:
     outcome: str
     delivered: int = 0
     error: Optional[ToraError] = None
+    # Metrics whose points the server refused (the rest was delivered): name -> [points, reason].
+    refused: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def classify(status: int, payload: Any) -> Result:
@@ -64,32 +67,80 @@ def negotiate(transport: Transport) -> bool:
 
 
 def post_batch(transport: Transport, experiment_id: str, batch_id: str, series: Series) -> Result:
-    """Posts a columnar batch; on 413 splits it in halves with derived batch ids.
+    """Posts a columnar batch, delivering every point the server accepts.
 
-    Derived ids are deterministic (``<id>.0``, ``<id>.1``), so replaying a half-delivered
-    batch later is still exactly-once. Batches go out as float64 columns to servers that list
-    them in ``/api/health`` (see ``negotiate``), as JSON numbers to others.
+    A 413 splits the batch in halves. A 400 (or 413) that names one field of the batch — a metric
+    name, or one point's step, value, time or metadata — sets that metric's points (or that point)
+    aside in ``Result.refused`` and sends the rest again; one refusal never costs the valid
+    points beside it. Derived ids are deterministic (``<id>.0``, ``<id>.1``, ``<id>.r``), so
+    replaying a half-delivered batch later is still exactly-once. Batches go out as float64
+    columns to servers that list them in ``/api/health`` (see ``negotiate``), as JSON numbers to
+    others.
     """
-    path = f"/api/experiments/{experiment_id}/metrics/batch"
-    try:
-        status, payload = transport.request(
-            "POST", path, encode_batch(batch_id, series, negotiate(transport))
-        )
-    except TransportError as e:
-        return Result(RETRY, error=e)
-    n = count_points(series)
-    if status == 413 and n > 1:
-        delivered = 0
-        for i, half in enumerate(split_series(series)):
-            r = post_batch(transport, experiment_id, f"{batch_id}.{i}", half)
-            delivered += r.delivered
-            if r.outcome != OK:
-                return Result(r.outcome, delivered, r.error)
-        return Result(OK, delivered)
-    result = classify(status, payload)
-    if result.outcome == OK:
-        result.delivered = n
+    result = Result(OK)
+    pending = [(batch_id, series)]
+    while pending:
+        bid, part = pending.pop()
+        path = f"/api/experiments/{experiment_id}/metrics/batch"
+        try:
+            status, payload = transport.request("POST", path, encode_batch(bid, part, negotiate(transport)))
+        except TransportError as e:
+            return Result(RETRY, result.delivered, e, result.refused)
+        n = count_points(part)
+        r = classify(status, payload)
+        if r.outcome == OK:
+            result.delivered += n
+            continue
+        if r.outcome != REJECTED or status not in (400, 413):
+            return Result(r.outcome, result.delivered, r.error, result.refused)
+        assert isinstance(r.error, APIError)
+        refused = _refused_part(part, r.error)
+        if refused is not None:
+            name, keep = refused
+            reason = result.refused.setdefault(name, [0, r.error.message])
+            reason[0] += n - count_points(keep)
+            if keep:
+                pending.append((_derive(bid, "r"), keep))
+        elif n > 1 and r.error.code in _SPLITTABLE:  # nothing named (a count limit): halve
+            first, second = split_series(part)
+            pending += [(_derive(bid, "1"), second), (_derive(bid, "0"), first)]
+        else:
+            for name, col in part.items():
+                result.refused.setdefault(name, [0, r.error.message])[0] += len(col)
     return result
+
+
+_SPLITTABLE = ("VALIDATION_ERROR", "PAYLOAD_TOO_LARGE")
+
+
+_POINT_FIELDS = ("steps", "values", "times", "metadata", "stepsF64", "valuesF64", "timesF64")
+
+
+def _refused_part(series: Series, err: APIError) -> Optional[tuple[str, Series]]:
+    """(metric, the batch without what the server refused) when the error names a metric or
+    one of its points (details path ``body.series.<name>[.<column>.<index>]``), else None."""
+    first = err.details[0] if isinstance(err.details, list) and err.details else None
+    path = first.get("path") if isinstance(first, dict) else None
+    if not isinstance(path, str) or not path.startswith("body.series."):
+        return None
+    rest_of = path[len("body.series.") :]
+    for name in sorted(series, key=len, reverse=True):  # "a.b" before "a"
+        if rest_of == name:
+            return name, {k: c for k, c in series.items() if k != name}
+        if rest_of.startswith(name + "."):
+            field, _, index = rest_of[len(name) + 1 :].partition(".")
+            if field in _POINT_FIELDS and index.isdigit() and int(index) < len(series[name]):
+                keep = {k: c for k, c in series.items() if k != name}
+                if len(series[name]) > 1:
+                    keep[name] = series[name].without(int(index))
+                return name, keep
+    return None
+
+
+def _derive(batch_id: str, suffix: str) -> str:
+    """A derived batch id within the server's 128 characters (long chains are hashed)."""
+    out = f"{batch_id}.{suffix}"
+    return out if len(out) <= 128 else hashlib.sha256(out.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def put_status(transport: Transport, experiment_id: str, status: str) -> Result:

@@ -20,7 +20,7 @@ class Transport:
 
     Example::
 
-        status, body = Transport("http://127.0.0.1:8000", key).request("GET", "/api/health")
+        status, body = Transport("http://127.0.0.1:8080", key).request("GET", "/api/health")
     """
 
     def __init__(self, base_url: str, api_key: str, timeout: float = 30.0) -> None:

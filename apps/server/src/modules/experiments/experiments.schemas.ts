@@ -9,21 +9,32 @@ const WritableStatus = Type.Union([
   Type.Literal('failed'),
   Type.Literal('crashed'),
 ]);
-export const Visibility = Type.Union([Type.Literal('PRIVATE'), Type.Literal('PUBLIC')]);
+// Accepted because the original Tora client sends it, and ignored: who sees an experiment is
+// decided by workspace membership alone (docs/permissions.md).
+export const Visibility = Type.Union([Type.Literal('PRIVATE'), Type.Literal('PUBLIC')], {
+  description: 'Ignored (accepted for the original Tora client): access is by workspace membership only',
+});
 
 const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
 const Description = Type.Union([Type.String({ maxLength: 10_000 }), Type.Null()]);
 const Tag = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^,]+$' });
 const Tags = Type.Array(Tag, { maxItems: 100 });
 const HyperparamValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
+// Values may nest (objects, lists); the service flattens them (hyperparams.ts), so the schema
+// only says so.
+const NestedValue = Type.Unknown({ description: 'string, number, boolean, null, list or object' });
 const HyperparamsInput = Type.Union(
   [
-    Type.Array(Type.Object({ key: Type.Union([Type.String(), Type.Number()]), value: Type.Optional(HyperparamValue) })),
-    Type.Record(Type.String(), HyperparamValue),
+    Type.Array(Type.Object({ key: Type.Union([Type.String(), Type.Number()]), value: Type.Optional(NestedValue) })),
+    Type.Record(Type.String(), NestedValue),
     Type.String(),
     Type.Null(),
   ],
-  { description: 'A list of {key, value} (the original form), an object, or either encoded as a JSON string' },
+  {
+    description:
+      'A list of {key, value} (the original form), an object, or either encoded as a JSON string. ' +
+      'Nested objects are flattened to dotted keys ({"opt": {"lr": 0.1}} → opt.lr = 0.1); lists are kept as their JSON text.',
+  },
 );
 
 export const CreateExperimentBody = Type.Object(
@@ -64,7 +75,6 @@ export const Experiment = Type.Object({
   description: Type.Union([Type.String(), Type.Null()]),
   hyperparams: Type.Array(Type.Object({ key: Type.String(), value: HyperparamValue })),
   tags: Type.Array(Type.String()),
-  visibility: Type.String(),
   status: Status,
   workspaceId: Uuid,
   workspace_id: Uuid,

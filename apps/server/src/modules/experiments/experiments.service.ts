@@ -33,7 +33,6 @@ export function toExperimentDto(ctx: AppContext, row: ExperimentRow, series: rea
     description: row.description === '' ? null : row.description,
     hyperparams: JSON.parse(row.hyperparams) as Hyperparam[],
     tags: JSON.parse(row.tags) as string[],
-    visibility: row.visibility,
     status: effectiveStatus(ctx, row),
     workspaceId: row.workspace_id,
     workspace_id: row.workspace_id,
@@ -92,7 +91,7 @@ export async function createExperiment(
     description: body.description ?? '',
     hyperparams: JSON.stringify(hyperparams),
     tags: JSON.stringify(tags),
-    visibility: body.visibility ?? 'PRIVATE',
+    visibility: 'PRIVATE', // the request's visibility is ignored: see Visibility in experiments.schemas.ts
     status: body.status ?? 'running',
     reference_id: body.referenceId ?? null,
     created_by: caller.userId,
@@ -120,7 +119,6 @@ export async function updateExperiment(
   const patch: Partial<ExperimentRow> = { updated_at: now };
   if (body.name !== undefined) patch.name = body.name.trim();
   if (body.description !== undefined) patch.description = body.description ?? '';
-  if (body.visibility !== undefined) patch.visibility = body.visibility;
   if (body.status !== undefined) {
     patch.status = body.status;
     patch.last_activity_at = now;

@@ -26,7 +26,32 @@ describe('normalizeHyperparams', () => {
     ).toEqual([{ key: 'a', value: 2 }]);
   });
 
-  it.each([['not json'], [JSON.stringify('a string')], [[{ value: 1 }]], [{ a: { nested: true } }], [42]])(
+  it('flattens nested objects to dotted keys and keeps lists as JSON, in every form', () => {
+    const flat = [
+      { key: 'opt.lr', value: 0.1 },
+      { key: 'opt.betas', value: '[0.9,0.999]' },
+      { key: 'opt.sched.kind', value: 'cosine' },
+      { key: 'layers', value: '[64,{"k":3}]' },
+      { key: 'empty', value: '{}' },
+    ];
+    const nested = { opt: { lr: 0.1, betas: [0.9, 0.999], sched: { kind: 'cosine' } }, layers: [64, { k: 3 }], empty: {} };
+    const asList = Object.entries(nested).map(([key, value]) => ({ key, value }));
+    expect(normalizeHyperparams(nested)).toEqual(flat);
+    expect(normalizeHyperparams(JSON.stringify(nested))).toEqual(flat);
+    expect(normalizeHyperparams(asList)).toEqual(flat);
+    expect(normalizeHyperparams(JSON.stringify(asList))).toEqual(flat);
+  });
+
+  it('refuses nesting past 16 levels and over-long flattened keys with 400', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 20; i++) deep = { a: deep };
+    expect(() => normalizeHyperparams({ x: deep })).toThrow(expect.objectContaining({ status: 400 }));
+    expect(() => normalizeHyperparams({ ['k'.repeat(200)]: { ['j'.repeat(100)]: 1 } })).toThrow(
+      expect.objectContaining({ status: 400 }),
+    );
+  });
+
+  it.each([['not json'], [JSON.stringify('a string')], [[{ value: 1 }]], [{ a: [1, NaN] }], [42]])(
     'refuses %j with 400',
     (input) => {
       expect(() => normalizeHyperparams(input)).toThrow(expect.objectContaining({ status: 400 }));

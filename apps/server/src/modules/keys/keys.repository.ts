@@ -29,3 +29,14 @@ export async function revokeKey(db: Kysely<DB>, userId: string, id: string, now:
   }
   return true;
 }
+
+/** The email of the user owning the key with this hash (revoked or not), if any. */
+export async function findOwnerEmailByHash(db: Kysely<DB>, keyHash: string): Promise<string | null> {
+  const row = await db
+    .selectFrom('api_keys')
+    .innerJoin('users', 'users.id', 'api_keys.user_id')
+    .select('users.email')
+    .where('api_keys.key_hash', '=', keyHash)
+    .executeTakeFirst();
+  return row?.email ?? null;
+}

@@ -55,3 +55,8 @@ export async function createKeyForEmail(ctx: AppContext, email: string, name: st
   const user = await userByEmail(ctx, email);
   return createKey(ctx, user.id, name);
 }
+
+/** Whose key this is on this server (for the CLI's messages), or `null` when it is not one of ours. */
+export function keyOwnerEmail(ctx: AppContext, key: string): Promise<string | null> {
+  return repo.findOwnerEmailByHash(ctx.db, sha256Hex(key));
+}

@@ -73,3 +73,17 @@ describe('parseBatch', () => {
     expect(error(() => parseBatch([{ name: 'a', value: 1, metadata: { s: 'x'.repeat(5000) } }], undefined)).status).toBe(413);
   });
 });
+
+describe('metric name rules (the Python client applies the same: clients/python/src/tora/_wire.py)', () => {
+  it('counts the length limit in code points, not UTF-16 units', () => {
+    const emoji = '😀'.repeat(256); // 512 UTF-16 units, 256 code points
+    expect(parseBatch([{ name: emoji, value: 1 }], undefined).series.has(emoji)).toBe(true);
+    expect(error(() => parseBatch([{ name: `${emoji}x`, value: 1 }], undefined)).status).toBe(400);
+  });
+
+  it('refuses a name with a lone surrogate', () => {
+    const err = error(() => parseBatch({ series: { 'a\ud800b': { values: [1] } } }, undefined));
+    expect(err.status).toBe(400);
+    expect(err.details).toEqual([expect.objectContaining({ path: 'body.series.a\ud800b' })]);
+  });
+});

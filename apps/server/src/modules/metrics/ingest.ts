@@ -34,10 +34,32 @@ function fail(path: string, message: string): never {
   throw badRequest(`${path} ${message}`, [{ path, message }]);
 }
 
+/**
+ * Lengths are counted in Unicode code points — Python's `len()`, and what the JSON Schema
+ * `maxLength` of the other routes counts — so the Python client refuses exactly what this refuses.
+ */
+export function codePoints(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
+const LONE_SURROGATE = /\p{Cs}/u;
+
 function checkName(path: string, name: unknown): string {
   if (typeof name !== 'string' || name.trim() === '') fail(path, 'must be a non-empty string');
-  if (name.length > LIMITS.maxNameLength) fail(path, `is longer than the limit of ${LIMITS.maxNameLength} characters`);
+  if (codePoints(name) > LIMITS.maxNameLength) fail(path, `is longer than the limit of ${LIMITS.maxNameLength} characters`);
   if (/[\u0000-\u001f]/.test(name)) fail(path, 'must not contain control characters');
+  if (LONE_SURROGATE.test(name)) fail(path, 'must be valid Unicode (it contains a lone surrogate)');
   return name;
 }
 

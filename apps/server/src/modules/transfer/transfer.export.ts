@@ -19,9 +19,11 @@ import {
   type TransferProgress,
 } from './transfer.format.js';
 import * as repo from './transfer.repository.js';
+import { resolveWorkspace } from './transfer.workspace.js';
 
 export interface ExportFilter {
-  workspaceId?: string;
+  /** A workspace id or name. */
+  workspace?: string;
   experimentIds?: readonly string[];
   /** Also users (with password hashes), workspaces, members, API keys (hashes) and metric directions. */
   accounts?: boolean;
@@ -67,18 +69,16 @@ function pointsLine(experimentId: string, series: metrics.SeriesRow, chunk: numb
 }
 
 async function experimentsToExport(ctx: AppContext, filter: ExportFilter): Promise<ExperimentRow[]> {
-  const rows = await repo.selectExperiments(ctx.db, filter);
+  const workspaceId = filter.workspace === undefined ? undefined : await resolveWorkspace(ctx, filter.workspace);
+  const rows = await repo.selectExperiments(ctx.db, { workspaceId, experimentIds: filter.experimentIds });
   const missing = (filter.experimentIds ?? []).filter((id) => !rows.some((r) => r.id === id));
   if (missing.length > 0) throw new AppError('EXPERIMENT_NOT_FOUND', 404, `No experiment with id ${missing.join(', ')}`);
-  if (filter.workspaceId !== undefined && !(await findWorkspace(ctx.db, filter.workspaceId))) {
-    throw new AppError('WORKSPACE_NOT_FOUND', 404, `No workspace with id ${filter.workspaceId}`);
-  }
   return rows;
 }
 
 /** The export file, line by line (each without its newline). */
 export async function* exportLines(ctx: AppContext, filter: ExportFilter, progress: TransferProgress): AsyncGenerator<string> {
-  if (filter.accounts && (filter.workspaceId !== undefined || filter.experimentIds?.length)) {
+  if (filter.accounts && (filter.workspace !== undefined || filter.experimentIds?.length)) {
     throw new AppError('VALIDATION_ERROR', 400, '--accounts exports the whole server; drop --workspace and --experiment');
   }
   const rows = await experimentsToExport(ctx, filter);

@@ -25,12 +25,13 @@ import {
   type TransferProgress,
 } from './transfer.format.js';
 import * as repo from './transfer.repository.js';
+import { resolveWorkspace } from './transfer.workspace.js';
 
 export interface ImportTarget {
   /** Who imports, into which workspace; not needed (and ignored) for an export with accounts. */
   email?: string;
-  /** Default: the user's default workspace. */
-  workspaceId?: string;
+  /** A workspace id or name (among the user's workspaces). Default: the user's default workspace. */
+  workspace?: string;
 }
 
 export interface ImportResult {
@@ -145,7 +146,10 @@ export async function importLines(
     if (!target.email)
       throw new AppError('VALIDATION_ERROR', 400, 'this export has no accounts: pass --email (and optionally --workspace)');
     const user = await userByEmail(ctx, target.email);
-    const workspaceId = target.workspaceId ?? (await findUserById(ctx.db, user.id))?.default_workspace_id ?? null;
+    const workspaceId =
+      target.workspace !== undefined
+        ? await resolveWorkspace(ctx, target.workspace, user.id)
+        : ((await findUserById(ctx.db, user.id))?.default_workspace_id ?? null);
     if (!workspaceId)
       throw new AppError('WORKSPACE_NOT_FOUND', 404, `${target.email} has no default workspace; pass --workspace`);
     await requireRole(ctx.db, user.id, workspaceId, 'editor');

@@ -52,3 +52,20 @@ export async function setSeriesUpdatedAt(db: Kysely<DB>, experimentId: string, n
     .where('name', '=', name)
     .execute();
 }
+
+/** The id of the workspace with this id, if any (ids are compared as text: a name never matches by accident). */
+export async function workspaceById(db: Kysely<DB>, id: string): Promise<string | null> {
+  const row = await db.selectFrom('workspaces').select('id').where('id', '=', id).executeTakeFirst();
+  return row?.id ?? null;
+}
+
+export async function workspaceIdsByName(db: Kysely<DB>, name: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('workspaces')
+    .select('id')
+    .where('name', '=', name)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => r.id);
+}

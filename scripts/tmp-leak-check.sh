@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs a test command with TMPDIR pointing at a fresh, empty directory and fails when the command
+# left anything there: every suite must remove the temporary directories it makes (data dirs,
+# spools, clusters), also when a test failed. Caches that are meant to outlive a run (tsx's
+# compile cache) and pytest's empty base directory are not leaks.
+# Usage: scripts/tmp-leak-check.sh COMMAND [ARGS...]
+set -uo pipefail
+
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/tora-tmpcheck-XXXXXX")"
+TMPDIR="$tmp" "$@"
+status=$?
+find "$tmp" -mindepth 1 -maxdepth 1 -name 'pytest-of-*' -type d -empty -delete
+left="$(find "$tmp" -mindepth 1 -maxdepth 1 ! -name 'tsx-*' -printf '%f\n' | sort)"
+rm -rf "$tmp"
+if [ -n "$left" ]; then
+  echo "temporary files left behind by '$*':" >&2
+  echo "$left" | sed 's/^/  /' >&2
+  exit 1
+fi
+exit "$status"
