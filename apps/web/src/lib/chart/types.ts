@@ -66,6 +66,8 @@ export interface CompareProbe {
     shown: boolean;
     xs: number[];
     lines: (number | null)[];
+    /** The line as drawn: `lines` after the page's smoothing. */
+    drawn: (number | null)[];
     mins: (number | null)[];
     maxs: (number | null)[];
     counts: number[];
