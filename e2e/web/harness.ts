@@ -163,3 +163,26 @@ export async function waitForCharts(page: Page, names: string[], timeout = 15_00
     polling: 50,
   });
 }
+
+/**
+ * How many pixels of a chart's canvas are drawn in `color` (a CSS colour; default: the chart's
+ * own `--chart-line`). What a user sees, not what the app says it plotted: a plot whose draw
+ * threw, or a single point drawn as a zero-length line, has none.
+ */
+export async function inkPixels(page: Page, figure: string, color?: string): Promise<number> {
+  return page.locator(figure).evaluate((fig, wanted) => {
+    const canvas = fig.querySelector('canvas');
+    if (!canvas) return 0;
+    const probe = document.createElement('div');
+    probe.style.color = wanted ?? getComputedStyle(fig).getPropertyValue('--chart-line');
+    document.body.append(probe);
+    const [r, g, b] = getComputedStyle(probe).color.match(/\d+/g)!.map(Number) as [number, number, number];
+    probe.remove();
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3]! > 200 && Math.abs(data[i]! - r) + Math.abs(data[i + 1]! - g) + Math.abs(data[i + 2]! - b) < 40) n++;
+    }
+    return n;
+  }, color);
+}

@@ -56,3 +56,14 @@ export function formatDelta(v: number | null | undefined, pct = false): string {
   const a = Math.abs(v);
   return sign + (pct ? `${a < 10 ? a.toFixed(1) : Math.round(a).toLocaleString()}%` : formatNumber(a));
 }
+
+/**
+ * A hyperparameter value for a cell: numbers like metric cells (`1.300e-5`, not `0.0000…`),
+ * everything else as written. `full` is the exact value, for the cell's title (hover).
+ */
+export function formatHyperparam(v: string | number | boolean | null | undefined): { text: string; full: string } {
+  if (v === undefined) return { text: '—', full: '' };
+  if (v === null) return { text: 'null', full: 'null' };
+  if (typeof v === 'number') return { text: formatNumber(v), full: String(v) };
+  return { text: String(v), full: String(v) };
+}

@@ -33,6 +33,8 @@ export interface ChartProbe extends Envelope {
   budget: number;
   /** How many series requests this chart has made (live updates add small ones). */
   requests: number;
+  /** Completed draws of the plot (a draw that throws does not count). */
+  draws: number;
   /** performance.now() when the chart last drew. */
   drawnAt: number;
   logY: boolean;
@@ -54,6 +56,8 @@ export interface CompareProbe {
   zoomed: boolean;
   requests: number;
   budget: number;
+  /** Completed draws of the plot (a draw that throws does not count). */
+  draws: number;
   x: 'step' | 'time';
   experiments: {
     id: string;
@@ -62,6 +66,8 @@ export interface CompareProbe {
     shown: boolean;
     xs: number[];
     lines: (number | null)[];
+    /** The line as drawn: `lines` after the page's smoothing. */
+    drawn: (number | null)[];
     mins: (number | null)[];
     maxs: (number | null)[];
     counts: number[];

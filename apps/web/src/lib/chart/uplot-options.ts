@@ -32,6 +32,21 @@ export interface Layer {
   envelope: Envelope;
 }
 
+/** At most this many drawn values on a curve and it gets a dot at each. */
+export const SPARSE_POINTS = 40;
+
+/**
+ * A curve too sparse for a line to show (a single point draws nothing; a few points far apart
+ * look like stray strokes) gets dots at its points as well. Decided on each draw, from the data
+ * in view, so a live run's curve drops its dots once it fills in.
+ */
+function sparsePoints(u: uPlot, si: number): boolean {
+  const ys = u.data[si] ?? [];
+  let n = 0;
+  for (const v of ys) if (v !== null && v !== undefined && ++n > SPARSE_POINTS) return false;
+  return n > 0;
+}
+
 /**
  * Draws NaN (circle on the x axis) and ±Infinity (triangle at the top/bottom edge) markers:
  * values with no place on the y axis are still shown where they happened.
@@ -74,6 +89,17 @@ function markersPlugin(getLayers: () => { color: string; envelope: Envelope; sho
   };
 }
 
+/**
+ * Gives an empty plot the ranges its data will have (from the metric's summary), so its axes
+ * take their room before the first read and the plot's width is already the budget to ask for.
+ */
+export function placeholderScales(u: uPlot, x: { min: number; max: number }, y: { min: number; max: number }): void {
+  u.batch(() => {
+    u.setScale('x', x.max > x.min ? x : { min: x.min - 1, max: x.min + 1 });
+    u.setScale('y', y.max > y.min ? y : { min: y.min - 1, max: y.min + 1 });
+  });
+}
+
 /** Index of a layer's line series in the plot (each layer is max, line, min after x). */
 export const lineSeriesIndex = (layer: number): number => 1 + 3 * layer + 1;
 
@@ -94,8 +120,12 @@ export function layerData(
   return uPlot.join(tables);
 }
 
-/** Y tick labels: short, but distinct where uPlot's default would print 0.001 three times. */
-function tick(v: number): string {
+/**
+ * Y tick labels: short, but distinct where uPlot's default would print 0.001 three times.
+ * On a log axis uPlot passes null for the splits it filters out (no label there).
+ */
+export function tick(v: number | null): string {
+  if (v === null) return '';
   if (v === 0) return '0';
   const a = Math.abs(v);
   if (a < 1e-3 || a >= 1e6) return v.toExponential(1);
@@ -118,8 +148,15 @@ export function chartOptions(opts: {
   onHover: (idx: number | null) => void;
   /** The plot area's width in CSS pixels, after every layout: the chart's point budget. */
   onPlotWidth: (px: number) => void;
+  /** After each completed draw (a throwing axis or series never gets here). */
+  onDraw?: () => void;
 }): uPlot.Options {
-  const plotWidth = (u: uPlot) => opts.onPlotWidth(Math.round(u.bbox.width / uPlot.pxRatio));
+  // Until both scales have a range uPlot hides the axes, and the plot is wider than it will be:
+  // a budget read from that width would be re-read once data is in (two fetches per chart).
+  const plotWidth = (u: uPlot) => {
+    if (u.scales.x?.min == null || u.scales.y?.min == null) return;
+    opts.onPlotWidth(Math.round(u.bbox.width / uPlot.pxRatio));
+  };
   const { colors } = opts;
   const axis = { stroke: colors.axis, grid: { stroke: colors.grid, width: 1 }, ticks: { stroke: colors.grid, width: 1 } };
   return {
@@ -136,7 +173,15 @@ export function chartOptions(opts: {
         const show = !(opts.hidden?.().has(i) ?? false);
         return [
           { label: `${l.label} max`, stroke: 'transparent', points: { show: false }, show },
-          { label: l.label, stroke: l.color, width: 1.5, dash: l.dash, points: { show: false }, spanGaps: false, show },
+          {
+            label: l.label,
+            stroke: l.color,
+            width: 1.5,
+            dash: l.dash,
+            points: { show: sparsePoints, size: 7, fill: l.color, stroke: l.color },
+            spanGaps: false,
+            show,
+          },
           { label: `${l.label} min`, stroke: 'transparent', points: { show: false }, show },
         ];
       }),
@@ -165,6 +210,12 @@ export function chartOptions(opts: {
       setCursor: [(u) => opts.onHover(u.cursor.idx ?? null)],
       ready: [plotWidth],
       setSize: [plotWidth],
+      draw: [
+        (u) => {
+          plotWidth(u);
+          opts.onDraw?.();
+        },
+      ],
     },
   };
 }

@@ -8,6 +8,14 @@ export class ColumnChoice {
   chosen = $state(false);
 
   constructor(private readonly workspaceId: string) {
+    this.loadStored();
+  }
+
+  /** Back to the choice remembered in this browser (or none). */
+  private loadStored(): void {
+    this.hyperparams = [];
+    this.metrics = [];
+    this.chosen = false;
     const raw = localStorage.getItem(this.key);
     if (raw) {
       try {
@@ -20,6 +28,17 @@ export class ColumnChoice {
         localStorage.removeItem(this.key);
       }
     }
+  }
+
+  /**
+   * Columns a link names (the dashboard's URL) win for this view without being remembered;
+   * where it names none, the remembered choice applies.
+   */
+  apply(hyperparams: string[] | null, metrics: string[] | null): void {
+    if (hyperparams === null && metrics === null) return this.loadStored();
+    if (hyperparams !== null) this.hyperparams = hyperparams;
+    if (metrics !== null) this.metrics = metrics;
+    this.chosen = true;
   }
 
   private get key(): string {
@@ -42,10 +61,5 @@ export class ColumnChoice {
       this.key,
       JSON.stringify({ hyperparams: this.hyperparams, metrics: this.metrics, deltaMetric: this.deltaMetric }),
     );
-  }
-
-  toggle(kind: 'hyperparams' | 'metrics', name: string): void {
-    const cur = this[kind];
-    this.set(kind, cur.includes(name) ? cur.filter((n) => n !== name) : [...cur, name]);
   }
 }
