@@ -14,7 +14,7 @@ import {
   summarize,
   type Points,
 } from './blocks.js';
-import type { ParsedBatch, SeriesInput } from './ingest.js';
+import { sameContent, type ParsedBatch, type SeriesInput } from './ingest.js';
 import { encodeWindows, summarizeWindows } from './windows.js';
 import * as repo from './metrics.repository.js';
 
@@ -112,11 +112,12 @@ export async function ingestBatch(
       });
       if (!claimed) {
         const previous = await repo.findBatch(trx, experimentId, batch.batchId);
-        if (previous?.fingerprint && previous.fingerprint !== batch.fingerprint) {
+        if (previous?.fingerprint && !sameContent(previous.fingerprint, batch)) {
           throw new AppError(
             'BATCH_ID_CONFLICT',
             409,
-            `batchId "${batch.batchId}" was already committed with different points; use a new batchId for new points`,
+            `batchId "${batch.batchId}" was already committed with different points, times or metadata; ` +
+              'use a new batchId for new points',
           );
         }
         return { success: true, count: previous?.point_count ?? batch.count, duplicate: true };
