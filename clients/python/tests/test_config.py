@@ -72,3 +72,14 @@ def test_login_cli_writes_config(tmp_path: Path) -> None:
     )
     assert "config.json" in out.stdout
     assert resolve(env={"TORA_CONFIG_DIR": str(tmp_path / "cfg")}).api_key == "tora_x"
+
+
+def test_settings_repr_masks_the_api_key() -> None:
+    key = "tora_" + "S3cr3tK3yMaterial" * 3
+    s = resolve("http://h:1", key, env={})
+    for text in (repr(s), str(s), f"{s}", repr([s])):
+        assert key not in text
+        assert "S3cr3tK3yMaterial" not in text
+        assert "tora_S3cr3tK…" in text
+        assert "http://h:1" in text
+    assert s.api_key == key  # still there for the requests

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AppContext, Caller } from '../../context.js';
 import type { DB } from '../../db/schema.js';
+import { transactionWithRetry } from '../../db/retry.js';
 import { AppError } from '../../errors.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
 import {
@@ -101,7 +102,7 @@ export async function ingestBatch(
 ): Promise<IngestResult> {
   await experimentForCaller(ctx, caller, experimentId, 'editor');
   const now = ctx.clock();
-  return ctx.db.transaction().execute(async (trx) => {
+  return transactionWithRetry(ctx.db, async (trx) => {
     if (batch.batchId !== null) {
       const claimed = await repo.claimBatch(trx, {
         experiment_id: experimentId,
@@ -124,7 +125,8 @@ export async function ingestBatch(
       }
     }
     if (batch.count > 0) {
-      const names = [...batch.series.keys()].filter((n) => (batch.series.get(n)?.values.length ?? 0) > 0);
+      // One global order (by name here, by row id in lockSeries) so concurrent batches never deadlock.
+      const names = [...batch.series.keys()].filter((n) => (batch.series.get(n)?.values.length ?? 0) > 0).sort();
       const seriesRows = await repo.lockSeries(trx, ctx.dialect, experimentId, names, now);
       for (const name of names) {
         const series = seriesRows.get(name);
