@@ -10,7 +10,7 @@ import type { AppContext } from './context.js';
 import type { Database } from './db/database.js';
 import { installErrorHandler } from './errors.js';
 import { ErrorResponse } from './lib/schemas.js';
-import { installNulGuard, validatorCompiler } from './lib/validation.js';
+import { installTextGuard, validatorCompiler } from './lib/validation.js';
 import { analysisRoutes } from './modules/analysis/analysis.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { compareRoutes } from './modules/compare/compare.routes.js';
@@ -52,7 +52,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.setValidatorCompiler(validatorCompiler());
   // JSON only: a text/plain body is refused with 415 like any other non-JSON type.
   app.removeContentTypeParser('text/plain');
-  installNulGuard(app);
+  installTextGuard(app);
 
   const ctx: AppContext = {
     config,

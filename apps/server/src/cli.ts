@@ -16,7 +16,7 @@ import { createUser, listUsers, setPassword, userByEmail } from './modules/auth/
 import { KeyUsageTracker } from './modules/keys/key-usage.js';
 import { createKeyForEmail, keyOwnerEmail, listKeys, revokeKey, type KeyDto } from './modules/keys/keys.service.js';
 import { exportLines, type ExportFilter } from './modules/transfer/transfer.export.js';
-import { importLines } from './modules/transfer/transfer.import.js';
+import { checkExportLines, importLines } from './modules/transfer/transfer.import.js';
 
 const HELP = `Usage: tora <command> [options]
 
@@ -157,6 +157,14 @@ function printTable(header: string[], rows: string[][]): void {
     );
 }
 
+/** The lines of a file, as they are read. */
+function fileLines(file: string): AsyncIterable<string> {
+  const rl = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+  // Iterate from the start: readline drops lines emitted before its iterator exists.
+  const iterator = rl[Symbol.asyncIterator]();
+  return { [Symbol.asyncIterator]: () => iterator };
+}
+
 async function writeLines(sink: NodeJS.WritableStream, lines: AsyncIterable<string>): Promise<void> {
   for await (const line of lines) if (!sink.write(`${line}\n`)) await once(sink, 'drain');
 }
@@ -291,12 +299,12 @@ export async function runCli(argv: string[]): Promise<number> {
       case 'import': {
         const file = rest[0];
         if (!file || rest.length > 1) return usage('tora import needs a FILE (and --email, unless the export has accounts)');
-        const rl = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
-        // Iterate from the start: readline drops lines emitted before its iterator exists.
-        const iterator = rl[Symbol.asyncIterator]();
-        const lines = { [Symbol.asyncIterator]: () => iterator };
         const target = { email: values.email, workspace: values.workspace };
-        const result = await withDatabase(config, (ctx) => importLines(ctx, lines, target, (message) => console.error(message)));
+        // Read twice: first to refuse a file with records this server cannot store, before any write.
+        await checkExportLines(fileLines(file));
+        const result = await withDatabase(config, (ctx) =>
+          importLines(ctx, fileLines(file), target, (message) => console.error(message)),
+        );
         console.log(
           `imported ${result.experiments} experiments (${result.resumed} already there) and ` +
             `${result.points.toLocaleString('en-US')} points (${result.duplicatePoints.toLocaleString('en-US')} already there)`,

@@ -770,6 +770,33 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
     expect(JSON.stringify(viewerChain)).not.toContain('secret baseline');
   });
 
+  it('a reference into a workspace the reader is not in shows as null, its id nowhere in the answer', async () => {
+    const f = await buildFixture();
+    // The owner is in both workspaces and may point the shared experiment at a private one.
+    const hidden = await createExperiment(app(), users.owner, { name: 'private baseline' });
+    const set = await call(app(), users.owner, 'POST', `/api/experiments/${f.exp}/ref`, { referenceId: hidden });
+    expect(set.statusCode, set.body).toBe(200);
+    expect((await call(app(), users.owner, 'GET', `/api/experiments/${f.exp}`)).json().referenceId).toBe(hidden);
+    const reads: [string, (body: Record<string, unknown>) => unknown][] = [
+      [`/api/experiments/${f.exp}`, (b) => b.referenceId],
+      [`/api/experiments/${f.exp}/ref`, (b) => b.referenceId],
+      [
+        `/api/experiments?workspace=${f.ws}&limit=100`,
+        (b) => (b.experiments as { id: string; referenceId: unknown }[]).find((e) => e.id === f.exp)?.referenceId,
+      ],
+      [
+        `/api/experiments/compare?ids=${f.exp}`,
+        (b) => (b.experiments as { id: string; referenceId: unknown }[]).find((e) => e.id === f.exp)?.referenceId,
+      ],
+    ];
+    for (const [url, referenceOf] of reads) {
+      const res = await call(app(), users.viewer, 'GET', url);
+      expect(res.statusCode, `${url}: ${res.body.slice(0, 200)}`).toBe(200);
+      expect(referenceOf(res.json()), url).toBeNull();
+      expect(res.body, url).not.toContain(hidden);
+    }
+  });
+
   it('moving nothing across workspaces: an editor of one workspace cannot create in another', async () => {
     const mine = await createWorkspace(app(), users.editor, 'editor-own');
     const f = await buildFixture();

@@ -74,6 +74,7 @@ describe.each(DIALECTS)('compare API on %s', (dialect) => {
     );
     expect(res.statusCode).toBe(200);
     expect(res.headers['server-timing']).toMatch(/app;dur=/);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     const body = res.json<CompareBody>();
     expect(body.metrics).toEqual([
       { name: 'loss', direction: 'min' },

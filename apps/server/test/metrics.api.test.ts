@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decode, encode } from '../src/modules/metrics/blocks.js';
 import {
   DIALECTS,
   call,
@@ -124,11 +125,15 @@ describe.each(DIALECTS)('metrics API on %s', (dialect) => {
     expect(times[1]).toBeGreaterThanOrEqual(before - 1000);
     expect(times[2]).toBe(1_764_000_000_500);
     expect((await raw(id, 'y')).map((p) => [p.step, p.value])).toEqual([[3, Number.MAX_VALUE]]);
-    // The same points in JSON under the same batchId are a retry, not a conflict.
+    // The same points (and times) in JSON under the same batchId are a retry, not a conflict.
     const retry = await batch(id, {
       batchId: 'bin-1',
       series: {
-        x: { steps: [0, 5, null], values: [0.1 + 0.2, 'NaN', '-Infinity'] },
+        x: {
+          steps: [0, 5, null],
+          values: [0.1 + 0.2, 'NaN', '-Infinity'],
+          times: [1_764_000_000_000, null, 1_764_000_000_500],
+        },
         y: { steps: [3], values: [Number.MAX_VALUE] },
       },
     });
@@ -280,6 +285,65 @@ describe.each(DIALECTS)('metrics API on %s', (dialect) => {
     expect(lines[1]).toMatch(/^"a,b",0,1,[^,]+,"{""note"":""x\\""y""}"$/);
     expect(lines[2]).toMatch(/^c,5,NaN,/);
     expect(lines).toHaveLength(3);
+  });
+
+  it('answers a retry with times and metadata as the original, and refuses other times under that id', async () => {
+    const id = await createExperiment(server.app, alice);
+    const body = {
+      batchId: 'tm-1',
+      series: { loss: { steps: [0, 1], values: [1, 2], times: [1_000, 2_000], metadata: [{ epoch: 0 }, null] } },
+    };
+    expect((await batch(id, body)).json()).toEqual({ success: true, count: 2, duplicate: false });
+    expect((await batch(id, body)).json()).toEqual({ success: true, count: 2, duplicate: true });
+    const moved = await batch(id, { batchId: 'tm-1', series: { loss: { ...body.series.loss, times: [1_000, 2_001] } } });
+    expect(moved.statusCode).toBe(409);
+    expect(errorCode(moved)).toBe('BATCH_ID_CONFLICT');
+    expect((await raw(id, 'loss')).map((p) => p.time)).toEqual(['1970-01-01T00:00:01.000Z', '1970-01-01T00:00:02.000Z']);
+  });
+
+  it('still reads a series that an older server stored with a time beyond a Date (raw, CSV, series, compare)', async () => {
+    const id = await createExperiment(server.app, alice);
+    expect(
+      (await batch(id, { series: { t: { steps: [0, 1, 2], values: [1, 2, 3], times: [1_000, 2_000, 3_000] } } })).statusCode,
+    ).toBe(201);
+    // What servers before the time check let in: 1e300 ms, written into the stored block.
+    const db = server.database.db;
+    const series = await db.selectFrom('metric_series').select('id').where('experiment_id', '=', id).executeTakeFirstOrThrow();
+    const block = await db.selectFrom('metric_blocks').selectAll().where('series_id', '=', series.id).executeTakeFirstOrThrow();
+    const points = decode(block.data, block.metadata);
+    const times = Float64Array.from(points.times);
+    times[1] = 1e300;
+    await db
+      .updateTable('metric_blocks')
+      .set({ data: encode({ ...points, times }) })
+      .where('series_id', '=', series.id)
+      .execute();
+
+    const rawRes = await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/raw?name=t`);
+    expect(rawRes.statusCode, rawRes.body).toBe(200);
+    expect(rawRes.json().points.map((p: { time: string | null }) => p.time)).toEqual([
+      '1970-01-01T00:00:01.000Z',
+      null,
+      '1970-01-01T00:00:03.000Z',
+    ]);
+    const csv = await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/csv`);
+    expect(csv.statusCode).toBe(200);
+    expect(csv.body.trim().split('\n')).toEqual([
+      'name,step,value,time,metadata',
+      't,0,1,1970-01-01T00:00:01.000Z,',
+      't,1,2,,',
+      't,2,3,1970-01-01T00:00:03.000Z,',
+    ]);
+    for (const url of [
+      `/api/experiments/${id}/metrics/series?name=t`,
+      `/api/experiments/${id}/metrics/series?name=t&x=time`,
+      `/api/experiments/compare?ids=${id}&x=time`,
+      `/api/experiments/${id}`,
+      `/api/experiments/${id}/metrics`,
+    ]) {
+      const res = await call(server.app, alice, 'GET', url);
+      expect(res.statusCode, `${url}: ${res.body.slice(0, 200)}`).toBe(200);
+    }
   });
 
   it('answers 404 for an unknown metric', async () => {

@@ -169,6 +169,54 @@ describe.each(DIALECTS)('tora export on %s, tora import into the other dialect',
     expect(Number(imported!.replace(/,/g, '')) + Number(already!.replace(/,/g, ''))).toBe(60_005);
   });
 
+  it('refuses a file with NUL, lone surrogates or out-of-range times before importing anything', async () => {
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+    const records = lines.map((l) => JSON.parse(l) as Json);
+    const last = records.findIndex((r) => r.type === 'experiment' && r.name === 'run-2');
+    const points = Math.max(...records.map((r, i) => (r.type === 'points' ? i : -1)));
+    expect(last).toBeGreaterThan(2); // baseline and its points come first: a midway stop would leave them
+    const f64 = (xs: number[]) => Buffer.from(new Float64Array(xs).buffer).toString('base64');
+    const variants: [string, number, Json, string][] = [
+      ['nul', last, { ...records[last], name: 'run\u00002' }, 'experiment.name contains a NUL character'],
+      [
+        'surrogate-tag',
+        last,
+        { ...records[last], tags: ['ok', 'x\ud800'] },
+        'experiment.tags.1 contains a lone UTF-16 surrogate',
+      ],
+      ['surrogate-metric', points, { ...records[points], name: 'loss\udc00' }, 'points.name contains a lone UTF-16 surrogate'],
+      [
+        'time',
+        points,
+        { ...records[points], timesF64: f64([0, 9e15]), stepsF64: f64([0, 1]), valuesF64: f64([1, 2]) },
+        'a point time is beyond 8640000000000000 ms',
+      ],
+    ];
+    const target = await freshStorage(other(dialect));
+    await tora(target, 'user', 'create', '--email', 'carol@example.com', '--password', 'correct horse battery');
+    for (const [name, index, record, message] of variants) {
+      const bad = path.join(tmp, `bad-${name}.jsonl`);
+      const out = [...lines];
+      out[index] = JSON.stringify(record);
+      fs.writeFileSync(bad, `${out.join('\n')}\n`);
+      await expect(tora(target, 'import', bad, '--email', 'carol@example.com'), name).rejects.toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining(`line ${index + 1}: ${message}`) as unknown,
+      });
+    }
+    const server = await startTestServer(other(dialect), {
+      TORA_DATA_DIR: target.dataDir,
+      TORA_DATABASE_URL: target.databaseUrl ?? '',
+    });
+    try {
+      const carol = { key: await keyFor(server, 'carol@example.com') };
+      const listed = (await call(server.app, carol, 'GET', '/api/experiments')).json<{ total: number }>();
+      expect(listed.total).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('keeps a reference only to an experiment the importing user can read', async () => {
     const storage = { dataDir: source.dataDir, databaseUrl: source.databaseUrl };
     const all = (await call(source.app, alice, 'GET', '/api/experiments?limit=100&sort=name')).json<{ experiments: Json[] }>();

@@ -104,3 +104,14 @@ def test_config_cli_shows_what_is_in_effect_and_why(tmp_path: Path) -> None:
 
     empty = run_config({**base, "TORA_CONFIG_DIR": str(tmp_path / "none")})
     assert "server_url: not set" in empty and "api_key: not set" in empty and "(none)" in empty
+
+
+def test_settings_repr_masks_the_api_key() -> None:
+    key = "tora_" + "S3cr3tK3yMaterial" * 3
+    s = resolve("http://h:1", key, env={})
+    for text in (repr(s), str(s), f"{s}", repr([s])):
+        assert key not in text
+        assert "S3cr3tK3yMaterial" not in text
+        assert "tora_S3cr3tK…" in text
+        assert "http://h:1" in text
+    assert s.api_key == key  # still there for the requests

@@ -28,35 +28,67 @@ export function validatorCompiler(): FastifySchemaCompiler<FastifySchema> {
   };
 }
 
-const MAX_SCAN_DEPTH = 64;
+/**
+ * Text no database can keep as sent: NUL (PostgreSQL refuses it, so SQLite must not take it either)
+ * and lone UTF-16 surrogates (not representable in UTF-8: stored, they come back as U+FFFD or fail).
+ */
+const BAD_TEXT = /[\u0000\p{Cs}]/u;
 
-/** Path of the first string (key or value) holding a NUL character, or null. */
-function findNul(value: unknown, path: string, depth = 0): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
-  if (typeof value !== 'object' || value === null || depth > MAX_SCAN_DEPTH) return null;
-  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-    const itemPath = `${path}.${key}`;
-    if (key.includes('\u0000')) return itemPath;
-    const found = findNul(item, itemPath, depth + 1);
-    if (found) return found;
+/** Why a string may not be stored, or null when it may. */
+export function badText(value: string): string | null {
+  const found = BAD_TEXT.exec(value);
+  if (!found) return null;
+  return found[0] === '\u0000' ? 'contains a NUL character' : 'contains a lone UTF-16 surrogate';
+}
+
+/** Path and reason of the first string (key or value) that may not be stored, or null. */
+export function findBadText(root: unknown, rootPath: string): { path: string; message: string } | null {
+  // Iterative: a body nested 10^5 levels deep must not overflow the stack before the schema refuses it.
+  const stack: [unknown, string][] = [[root, rootPath]];
+  while (stack.length > 0) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === 'string') {
+      const message = badText(value);
+      if (message) return { path, message };
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+        const itemPath = `${path}.${key}`;
+        const message = badText(key);
+        if (message) return { path: itemPath, message };
+        stack.push([item, itemPath]);
+      }
+    }
   }
   return null;
 }
 
+/** Throws the 400 for a string that may not be stored. */
+export function refuseBadText(value: string, path: string): void {
+  const message = badText(value);
+  if (message) throw badRequest(`${path} ${message}`, [{ path, message }]);
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The handler's own parser checks the body's text (metrics batches: faster on 10^5 points). */
+    bodyTextChecked?: boolean;
+  }
+}
+
 /**
- * Refuses NUL characters in text (PostgreSQL cannot store them, so SQLite must not either).
- * Metric batches are checked by their own parser, which is faster on 10^5 points.
+ * Refuses NUL characters and lone surrogates in every query, path parameter and body, on every
+ * route; a route that checks its body itself says so with `config.bodyTextChecked`.
  */
-export function installNulGuard(app: FastifyInstance): void {
+export function installTextGuard(app: FastifyInstance): void {
   app.addHook('preValidation', async (request) => {
     const parts: [string, unknown][] = [
       ['query', request.query],
       ['params', request.params],
     ];
-    if (!request.url.includes('/metrics/batch')) parts.push(['body', request.body]);
+    if (request.routeOptions.config.bodyTextChecked !== true) parts.push(['body', request.body]);
     for (const [name, value] of parts) {
-      const path = findNul(value, name);
-      if (path) throw badRequest(`${path} must not contain NUL characters`, [{ path, message: 'contains a NUL character' }]);
+      const found = findBadText(value, name);
+      if (found) throw badRequest(`${found.path} ${found.message}`, [found]);
     }
   });
 }

@@ -3884,8 +3884,11 @@ export interface paths {
               points: {
                 step: number;
                 value: number | 'NaN' | 'Infinity' | '-Infinity';
-                /** Format: date-time */
-                time: string;
+                /**
+                 * Format: date-time
+                 * @description null only for a time an older server stored out of range
+                 */
+                time: string | null;
                 metadata: unknown;
               }[];
               nextCursor: string | null;

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
@@ -76,6 +76,19 @@ def write_config_file(server_url: str, api_key: str, env: Optional[Mapping[str, 
     return path
 
 
+# As many characters as the server's key list shows, so a printed Settings names the key, never holds it.
+_KEY_PREFIX_SHOWN = 12
+
+
+def mask_key(key: str) -> str:
+    """The displayable part of an API key.
+
+    >>> mask_key("tora_0123456789abcdefghijklmnopqrstuvwxyzABCDEF")
+    'tora_0123456…'
+    """
+    return key[: min(_KEY_PREFIX_SHOWN, len(key) // 3)] + "…"
+
+
 def describe(env: Optional[Mapping[str, str]] = None) -> list[tuple[str, str, str]]:
     """What ``resolve()`` would use, and where each value comes from: ``(setting, value, source)``.
     The API key is shown by its first characters only.
@@ -126,7 +139,11 @@ def _masked(key: str) -> str:
 @dataclass(frozen=True)
 class Settings:
     server_url: str
-    api_key: str
+    api_key: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        # Settings end up in logs, tracebacks and notebooks: print the key's prefix only.
+        return f"Settings(server_url={self.server_url!r}, api_key={mask_key(self.api_key)!r})"
 
 
 def resolve(

@@ -43,7 +43,7 @@ export function compareRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
         const q = request.query;
         // Tens of thousands of NaN-or-number unions: the schema serializer is ~5× slower than
         // JSON.stringify here, and the service builds exactly the declared fields (a test pins the shape).
-        reply.serializer(JSON.stringify);
+        reply.serializer(JSON.stringify).type('application/json; charset=utf-8');
         return compareExperiments(ctx, requireCaller(request), {
           ids: splitList(q.ids, 'query.ids', MAX_COMPARE_EXPERIMENTS, UUID)!,
           metrics: splitList(q.metrics, 'query.metrics', MAX_COMPARE_METRICS),

@@ -3,7 +3,7 @@ import type { MetricDirection } from '../../db/schema.js';
 import { badRequest, notFound } from '../../errors.js';
 import { toWire, type WireNumber } from '../../lib/numbers.js';
 import type { ExperimentRow } from '../experiments/experiments.repository.js';
-import { effectiveStatus, type ExperimentDto } from '../experiments/experiments.service.js';
+import { effectiveStatus, visibleReferences, type ExperimentDto } from '../experiments/experiments.service.js';
 import type { Hyperparam } from '../experiments/hyperparams.js';
 import {
   bucketSeries,
@@ -194,6 +194,7 @@ export async function compareExperiments(ctx: AppContext, caller: Caller, q: Com
     byExperiment.set(s.experiment_id, list);
   });
   const refMetrics = q.referenceId ? new Map((byExperiment.get(q.referenceId) ?? []).map((m) => [m.name, m])) : null;
+  const refs = await visibleReferences(ctx, caller, rows);
   const experiments = rows.map((row): CompareExperiment => {
     const metrics = byExperiment.get(row.id) ?? [];
     if (refMetrics) for (const m of metrics) m.delta = deltaOf(m, refMetrics.get(m.name), direction.get(m.name) ?? null);
@@ -202,7 +203,7 @@ export async function compareExperiments(ctx: AppContext, caller: Caller, q: Com
       name: row.name,
       workspaceId: row.workspace_id,
       status: effectiveStatus(ctx, row),
-      referenceId: row.reference_id,
+      referenceId: row.reference_id !== null && refs.has(row.reference_id) ? row.reference_id : null,
       hyperparams: JSON.parse(row.hyperparams) as Hyperparam[],
       metrics,
     };

@@ -52,6 +52,19 @@ export function findExperiment(db: Kysely<DB>, id: string) {
   return db.selectFrom('experiments').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** Those of `ids` whose workspace has `userId` as a member (readable by them). */
+export async function readableIds(db: Kysely<DB>, userId: string, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('experiments')
+    .innerJoin('workspace_members', 'workspace_members.workspace_id', 'experiments.workspace_id')
+    .select('experiments.id')
+    .where('workspace_members.user_id', '=', userId)
+    .where('experiments.id', 'in', ids)
+    .execute();
+  return new Set(rows.map((r) => r.id));
+}
+
 export async function updateExperiment(db: Kysely<DB>, id: string, patch: Partial<ExperimentRow>): Promise<void> {
   await db.updateTable('experiments').set(patch).where('id', '=', id).execute();
 }

@@ -24,7 +24,25 @@ export function effectiveStatus(
   return row.status as ExperimentDto['status'];
 }
 
-export function toExperimentDto(ctx: AppContext, row: ExperimentRow, series: readonly Summary[]): ExperimentDto {
+/**
+ * The references the caller may see among these rows': a reference into a workspace the caller is
+ * not a member of shows as null, so its id does not leak.
+ */
+export async function visibleReferences(
+  ctx: AppContext,
+  caller: Caller,
+  rows: readonly Pick<ExperimentRow, 'reference_id'>[],
+): Promise<ReadonlySet<string>> {
+  const refs = [...new Set(rows.flatMap((r) => (r.reference_id === null ? [] : [r.reference_id])))];
+  return repo.readableIds(ctx.db, caller.userId, refs);
+}
+
+export function toExperimentDto(
+  ctx: AppContext,
+  row: ExperimentRow,
+  series: readonly Summary[],
+  visibleRefs: ReadonlySet<string>,
+): ExperimentDto {
   const latestMetrics: ExperimentDto['latestMetrics'] = {};
   for (const s of series) latestMetrics[s.name] = s.last_value === null ? 'NaN' : toWire(s.last_value);
   return {
@@ -36,7 +54,7 @@ export function toExperimentDto(ctx: AppContext, row: ExperimentRow, series: rea
     status: effectiveStatus(ctx, row),
     workspaceId: row.workspace_id,
     workspace_id: row.workspace_id,
-    referenceId: row.reference_id,
+    referenceId: row.reference_id !== null && visibleRefs.has(row.reference_id) ? row.reference_id : null,
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,
     lastActivityAt: iso(row.last_activity_at)!,
@@ -58,8 +76,9 @@ export async function experimentForCaller(
   return { row, role };
 }
 
-async function withSeries(ctx: AppContext, row: ExperimentRow): Promise<ExperimentDto> {
-  return toExperimentDto(ctx, row, await repo.seriesSummaries(ctx.db, [row.id]));
+async function withSeries(ctx: AppContext, caller: Caller, row: ExperimentRow): Promise<ExperimentDto> {
+  const [series, refs] = await Promise.all([repo.seriesSummaries(ctx.db, [row.id]), visibleReferences(ctx, caller, [row])]);
+  return toExperimentDto(ctx, row, series, refs);
 }
 
 function uniqueTags(tags: readonly string[] | null | undefined): string[] {
@@ -100,12 +119,12 @@ export async function createExperiment(
     last_activity_at: now,
   };
   await ctx.db.transaction().execute((trx) => repo.insertExperiment(trx, row, tags, hyperparams));
-  return toExperimentDto(ctx, row, []);
+  return toExperimentDto(ctx, row, [], await visibleReferences(ctx, caller, [row]));
 }
 
 export async function getExperiment(ctx: AppContext, caller: Caller, id: string): Promise<ExperimentDto> {
   const { row } = await experimentForCaller(ctx, caller, id, 'viewer');
-  return withSeries(ctx, row);
+  return withSeries(ctx, caller, row);
 }
 
 export async function updateExperiment(
@@ -134,7 +153,7 @@ export async function updateExperiment(
   });
   const row = await repo.findExperiment(ctx.db, id);
   if (!row) throw notFound('EXPERIMENT_NOT_FOUND', 'Experiment');
-  return withSeries(ctx, row);
+  return withSeries(ctx, caller, row);
 }
 
 export async function deleteExperiment(ctx: AppContext, caller: Caller, id: string): Promise<void> {
@@ -199,10 +218,13 @@ export async function listExperiments(
     repo.countExperiments(ctx.db, ctx.dialect, filter),
   ]);
   const page = rows.slice(0, limit);
-  const series = await repo.seriesSummaries(
-    ctx.db,
-    page.map((r) => r.id),
-  );
+  const [series, refs] = await Promise.all([
+    repo.seriesSummaries(
+      ctx.db,
+      page.map((r) => r.id),
+    ),
+    visibleReferences(ctx, caller, page),
+  ]);
   const byExperiment = new Map<string, Summary[]>();
   for (const s of series) {
     const list = byExperiment.get(s.experiment_id) ?? [];
@@ -210,7 +232,7 @@ export async function listExperiments(
     byExperiment.set(s.experiment_id, list);
   }
   return {
-    experiments: page.map((r) => toExperimentDto(ctx, r, byExperiment.get(r.id) ?? [])),
+    experiments: page.map((r) => toExperimentDto(ctx, r, byExperiment.get(r.id) ?? [], refs)),
     nextCursor: rows.length > limit ? encodeCursor(offset + limit) : null,
     total,
   };

@@ -1,4 +1,5 @@
 import { badRequest } from '../../errors.js';
+import { refuseBadText } from '../../lib/validation.js';
 
 export type HyperparamValue = string | number | boolean | null;
 export interface Hyperparam {
@@ -21,6 +22,8 @@ function checkValue(path: string, value: unknown): HyperparamValue {
   if (typeof value === 'string') {
     if (value.length > MAX_VALUE)
       throw badRequest(`${path} is longer than ${MAX_VALUE} characters`, [{ path, message: 'too long' }]);
+    // A JSON-string form gets here without the request guard having seen its text.
+    refuseBadText(value, path);
     return value;
   }
   throw badRequest(`${path} must be a string, number, boolean, list or object`, [
@@ -68,6 +71,7 @@ function checkKey(path: string, key: unknown): string {
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY) {
     throw badRequest(`${path} must be a non-empty string of at most ${MAX_KEY} characters`, [{ path, message: 'invalid key' }]);
   }
+  refuseBadText(key, path);
   return key;
 }
 

@@ -44,7 +44,9 @@ export async function getReference(
   id: string,
 ): Promise<{ referenceId: string | null; chain: ChainLink[] }> {
   const { row } = await experimentForCaller(ctx, caller, id, 'viewer');
-  return { referenceId: row.reference_id, chain: await chainOf(ctx, caller, row.reference_id) };
+  const chain = await chainOf(ctx, caller, row.reference_id);
+  // A reference the caller cannot read (another workspace's) is not shown, not even its id.
+  return { referenceId: chain.length > 0 ? row.reference_id : null, chain };
 }
 
 export async function setReference(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../errors.js';
-import { parseBatch } from './ingest.js';
+import { legacyFingerprint, parseBatch, sameContent } from './ingest.js';
 
 function error(fn: () => unknown): AppError {
   try {
@@ -45,6 +45,25 @@ describe('parseBatch', () => {
     const c = parseBatch({ series: { x: { values: [1, 3] } } }, undefined);
     expect(a.fingerprint).toBe(b.fingerprint);
     expect(a.fingerprint).not.toBe(c.fingerprint);
+  });
+
+  it('tells batches apart by times and metadata too, and still recognises fingerprints stored before that', () => {
+    const a = parseBatch({ series: { x: { values: [1, 2], times: [5, null] } } }, undefined);
+    const sameAsA = parseBatch(
+      [
+        { name: 'x', value: 1, time: 5 },
+        { name: 'x', value: 2, metadata: null },
+      ],
+      undefined,
+    );
+    const otherTime = parseBatch({ series: { x: { values: [1, 2], times: [6, null] } } }, undefined);
+    const otherMeta = parseBatch({ series: { x: { values: [1, 2], times: [5, null], metadata: [null, { k: 1 }] } } }, undefined);
+    expect(sameAsA.fingerprint).toBe(a.fingerprint);
+    expect(new Set([a.fingerprint, otherTime.fingerprint, otherMeta.fingerprint]).size).toBe(3);
+    // A batch committed by an older server kept a fingerprint of names, steps and values only.
+    expect(sameContent(legacyFingerprint(otherTime.series), a)).toBe(true);
+    expect(sameContent(legacyFingerprint(parseBatch({ series: { x: { values: [1, 3] } } }, undefined).series), a)).toBe(false);
+    expect(sameContent(a.fingerprint, otherTime)).toBe(false);
   });
 
   it.each([

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AppError, badRequest } from '../../errors.js';
 import { fromWire } from '../../lib/numbers.js';
+import { badText, findBadText } from '../../lib/validation.js';
 
 /** Published limits of one metrics batch (also in the OpenAPI document). */
 export const LIMITS = {
@@ -12,6 +13,8 @@ export const LIMITS = {
   maxMetadataDepth: 16,
   maxBatchIdLength: 128,
   maxStep: Number.MAX_SAFE_INTEGER,
+  /** The last instant a JavaScript Date (and so an ISO-8601 answer) can hold: +275760-09-13. */
+  maxTime: 8.64e15,
 } as const;
 
 /** Points of one series in arrival order; `null` steps are assigned at commit. */
@@ -53,13 +56,12 @@ export function codePoints(text: string): number {
   return n;
 }
 
-const LONE_SURROGATE = /\p{Cs}/u;
-
 function checkName(path: string, name: unknown): string {
   if (typeof name !== 'string' || name.trim() === '') fail(path, 'must be a non-empty string');
   if (codePoints(name) > LIMITS.maxNameLength) fail(path, `is longer than the limit of ${LIMITS.maxNameLength} characters`);
   if (/[\u0000-\u001f]/.test(name)) fail(path, 'must not contain control characters');
-  if (LONE_SURROGATE.test(name)) fail(path, 'must be valid Unicode (it contains a lone surrogate)');
+  const bad = badText(name);
+  if (bad) fail(path, bad);
   return name;
 }
 
@@ -79,7 +81,9 @@ function checkStep(path: string, step: unknown): number | null {
 
 function checkTime(path: string, time: unknown): number | null {
   if (time === null || time === undefined) return null;
-  if (typeof time !== 'number' || !Number.isFinite(time) || time < 0) fail(path, 'must be epoch milliseconds or null');
+  if (typeof time !== 'number' || !Number.isFinite(time) || time < 0 || time > LIMITS.maxTime) {
+    fail(path, `must be epoch milliseconds from 0 to ${LIMITS.maxTime} or null`);
+  }
   return time;
 }
 
@@ -100,6 +104,8 @@ function checkMetadata(path: string, metadata: unknown): string | null {
   if (typeof metadata !== 'object' || Array.isArray(metadata)) fail(path, 'must be an object or null');
   if (deeperThan(metadata, LIMITS.maxMetadataDepth))
     fail(path, `nests deeper than the limit of ${LIMITS.maxMetadataDepth} levels`);
+  const bad = findBadText(metadata, path);
+  if (bad) fail(bad.path, bad.message);
   const text = JSON.stringify(metadata);
   if (Buffer.byteLength(text) > LIMITS.maxMetadataBytes) {
     throw new AppError('PAYLOAD_TOO_LARGE', 413, `${path} is larger than the limit of ${LIMITS.maxMetadataBytes} bytes`, [
@@ -242,27 +248,62 @@ function parseColumnar(body: Record<string, unknown>): Map<string, SeriesInput> 
 export function parseBatch(body: unknown, headerBatchId: string | undefined): ParsedBatch {
   let series: Map<string, SeriesInput>;
   let batchId: unknown = headerBatchId;
+  let batchIdPath = 'headers.idempotency-key';
   if (Array.isArray(body)) {
     series = parseRows(body);
   } else if (typeof body === 'object' && body !== null) {
     const obj = body as Record<string, unknown>;
     series = parseColumnar(obj);
-    if (obj.batchId !== undefined && obj.batchId !== null) batchId = obj.batchId;
+    if (obj.batchId !== undefined && obj.batchId !== null) {
+      batchId = obj.batchId;
+      batchIdPath = 'body.batchId';
+    }
   } else {
     fail('body', 'must be a list of points or {batchId?, series}');
   }
   if (batchId !== undefined && batchId !== null) {
     if (typeof batchId !== 'string' || batchId.length === 0 || batchId.length > LIMITS.maxBatchIdLength) {
-      fail('body.batchId', `must be a string of 1 to ${LIMITS.maxBatchIdLength} characters`);
+      fail(batchIdPath, `must be a string of 1 to ${LIMITS.maxBatchIdLength} characters`);
     }
+    const bad = badText(batchId);
+    if (bad) fail(batchIdPath, bad);
   }
   let count = 0;
+  for (const s of series.values()) count += s.values.length;
+  return { batchId: (batchId as string | undefined) ?? null, fingerprint: fingerprint(series), series, count };
+}
+
+const FINGERPRINT_V2 = 'v2:';
+
+/**
+ * Hash of everything a batch says: names, steps, values, times and metadata as sent (a missing
+ * step or time hashes as "missing", not as what the server fills in), so a retry matches and a
+ * different batch under the same id does not.
+ */
+export function fingerprint(series: ReadonlyMap<string, SeriesInput>): string {
   const hash = createHash('sha256');
   for (const [name, s] of series) {
-    count += s.values.length;
+    hash.update(name).update('\u0000');
+    hash.update(new Uint8Array(Float64Array.from(s.steps, (x) => x ?? -1).buffer));
+    hash.update(new Uint8Array(Float64Array.from(s.values).buffer));
+    hash.update(new Uint8Array(Float64Array.from(s.times, (x) => x ?? -1).buffer));
+    hash.update(s.metadata?.some((m) => m !== null) ? JSON.stringify(s.metadata) : 'null');
+  }
+  return FINGERPRINT_V2 + hash.digest('base64url');
+}
+
+/** The fingerprint batches committed before v2 were stored with: names, steps and values only. */
+export function legacyFingerprint(series: ReadonlyMap<string, SeriesInput>): string {
+  const hash = createHash('sha256');
+  for (const [name, s] of series) {
     hash.update(name).update('\u0000');
     hash.update(new Uint8Array(Float64Array.from(s.steps, (x) => x ?? -1).buffer));
     hash.update(new Uint8Array(Float64Array.from(s.values).buffer));
   }
-  return { batchId: (batchId as string | undefined) ?? null, fingerprint: hash.digest('base64url'), series, count };
+  return hash.digest('base64url');
+}
+
+/** Whether a stored fingerprint (either version) is this batch's. */
+export function sameContent(stored: string, batch: ParsedBatch): boolean {
+  return stored.startsWith(FINGERPRINT_V2) ? stored === batch.fingerprint : stored === legacyFingerprint(batch.series);
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AppContext, Caller } from '../../context.js';
 import type { DB } from '../../db/schema.js';
+import { transactionWithRetry } from '../../db/retry.js';
 import { AppError } from '../../errors.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
 import {
@@ -14,7 +15,7 @@ import {
   summarize,
   type Points,
 } from './blocks.js';
-import type { ParsedBatch, SeriesInput } from './ingest.js';
+import { sameContent, type ParsedBatch, type SeriesInput } from './ingest.js';
 import { encodeWindows, summarizeWindows } from './windows.js';
 import * as repo from './metrics.repository.js';
 
@@ -101,7 +102,7 @@ export async function ingestBatch(
 ): Promise<IngestResult> {
   await experimentForCaller(ctx, caller, experimentId, 'editor');
   const now = ctx.clock();
-  return ctx.db.transaction().execute(async (trx) => {
+  return transactionWithRetry(ctx.db, async (trx) => {
     if (batch.batchId !== null) {
       const claimed = await repo.claimBatch(trx, {
         experiment_id: experimentId,
@@ -112,18 +113,20 @@ export async function ingestBatch(
       });
       if (!claimed) {
         const previous = await repo.findBatch(trx, experimentId, batch.batchId);
-        if (previous?.fingerprint && previous.fingerprint !== batch.fingerprint) {
+        if (previous?.fingerprint && !sameContent(previous.fingerprint, batch)) {
           throw new AppError(
             'BATCH_ID_CONFLICT',
             409,
-            `batchId "${batch.batchId}" was already committed with different points; use a new batchId for new points`,
+            `batchId "${batch.batchId}" was already committed with different points, times or metadata; ` +
+              'use a new batchId for new points',
           );
         }
         return { success: true, count: previous?.point_count ?? batch.count, duplicate: true };
       }
     }
     if (batch.count > 0) {
-      const names = [...batch.series.keys()].filter((n) => (batch.series.get(n)?.values.length ?? 0) > 0);
+      // One global order (by name here, by row id in lockSeries) so concurrent batches never deadlock.
+      const names = [...batch.series.keys()].filter((n) => (batch.series.get(n)?.values.length ?? 0) > 0).sort();
       const seriesRows = await repo.lockSeries(trx, ctx.dialect, experimentId, names, now);
       for (const name of names) {
         const series = seriesRows.get(name);

@@ -42,8 +42,16 @@ export async function seriesForCaller(
 export interface RawPoint {
   step: number;
   value: WireNumber;
-  time: string;
+  time: string | null;
   metadata: unknown;
+}
+
+/**
+ * A stored time as ISO-8601, or null when no Date can hold it: servers before 0.1 let times
+ * beyond ±8.64e15 ms in, and a read must still answer for the rest of the series.
+ */
+export function isoTime(ms: number): string | null {
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : null;
 }
 
 function encodeCursor(seq: number, index: number): string {
@@ -111,7 +119,7 @@ function rawPoint(p: Points, i: number): RawPoint {
   return {
     step: p.steps[i]!,
     value: toWire(p.values[i]!),
-    time: new Date(p.times[i]!).toISOString(),
+    time: isoTime(p.times[i]!),
     metadata: meta ? (JSON.parse(meta) as unknown) : null,
   };
 }
@@ -146,7 +154,7 @@ async function* csvRows(ctx: AppContext, selected: readonly repo.SeriesRow[]): A
         let chunk = '';
         for (let i = 0; i < p.values.length; i++) {
           const meta = p.metadata?.[i];
-          chunk += `${label},${p.steps[i]},${toWire(p.values[i]!)},${new Date(p.times[i]!).toISOString()},${meta ? csvField(meta) : ''}\n`;
+          chunk += `${label},${p.steps[i]},${toWire(p.values[i]!)},${isoTime(p.times[i]!) ?? ''},${meta ? csvField(meta) : ''}\n`;
         }
         yield chunk;
         seq = row.seq + 1;

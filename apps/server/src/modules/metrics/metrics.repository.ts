@@ -28,7 +28,11 @@ export function findBatch(db: Kysely<DB>, experimentId: string, batchId: string)
     .executeTakeFirst();
 }
 
-/** Series rows for these names, created empty when missing, locked for this transaction on PostgreSQL. */
+/**
+ * Series rows for these names, created empty when missing, locked for this transaction on
+ * PostgreSQL. Callers pass the names sorted: rows are created in that order and locked in id
+ * order, the same for every writer, so two batches over overlapping series cannot deadlock.
+ */
 export async function lockSeries(
   db: Kysely<DB>,
   dialect: DialectHelpers,
@@ -56,7 +60,7 @@ export async function lockSeries(
     .onConflict((oc) => oc.columns(['experiment_id', 'name']).doNothing())
     .execute();
   let q = db.selectFrom('metric_series').selectAll().where('experiment_id', '=', experimentId).where('name', 'in', names);
-  if (dialect.rowLocks) q = q.forUpdate();
+  if (dialect.rowLocks) q = q.orderBy('id').forUpdate();
   const rows = await q.execute();
   return new Map(rows.map((r) => [r.name, r as SeriesRow]));
 }

@@ -87,6 +87,8 @@ export function metricsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       '/experiments/:id/metrics/batch',
       {
         bodyLimit: LIMITS.maxBodyBytes,
+        // parseBatch checks names, batch ids and metadata for NUL and lone surrogates itself.
+        config: { bodyTextChecked: true },
         schema: {
           tags,
           params: IdParams,
@@ -143,7 +145,14 @@ export function metricsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
             200: Type.Object({
               name: Type.String(),
               points: Type.Array(
-                Type.Object({ step: Type.Number(), value: WireNumber, time: IsoDate, metadata: Type.Unknown() }),
+                Type.Object({
+                  step: Type.Number(),
+                  value: WireNumber,
+                  time: Type.Union([IsoDate, Type.Null()], {
+                    description: 'null only for a time an older server stored out of range',
+                  }),
+                  metadata: Type.Unknown(),
+                }),
               ),
               nextCursor: Nullable(Type.String()),
             }),

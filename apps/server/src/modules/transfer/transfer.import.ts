@@ -10,7 +10,8 @@ import { userByEmail } from '../auth/auth.service.js';
 import * as experiments from '../experiments/experiments.repository.js';
 import type { ExperimentRow } from '../experiments/experiments.repository.js';
 import { normalizeHyperparams } from '../experiments/hyperparams.js';
-import { parseBatch } from '../metrics/ingest.js';
+import { findBadText } from '../../lib/validation.js';
+import { LIMITS, parseBatch } from '../metrics/ingest.js';
 import { ingestBatch } from '../metrics/metrics.ingest.service.js';
 import { requireRole, roleIn } from '../workspaces/access.js';
 import {
@@ -117,6 +118,47 @@ function parseLine(text: string, line: number): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** Whether a base64 float64 column holds a time no Date can hold (an older server let those in). */
+function timeOutOfRange(column: unknown): boolean {
+  if (typeof column !== 'string') return false; // parseBatch names the malformed column
+  const bytes = Buffer.from(column, 'base64');
+  for (let i = 0; i + 8 <= bytes.length; i += 8) {
+    const t = bytes.readDoubleLE(i);
+    if (t < 0 || t > LIMITS.maxTime) return true; // NaN (arrival time) compares false
+  }
+  return false;
+}
+
+/**
+ * What no database here can store, found before anything is written: NUL characters and lone
+ * surrogates in any text (PostgreSQL refuses NUL; SQLite servers took both) and point times
+ * beyond what a Date holds. Base64 columns are left out of the text scan: they are checked as base64.
+ */
+function checkStorable(rec: Record<string, unknown>, line: number): void {
+  const text = rec.type === 'points' ? { name: rec.name, metadata: rec.metadata } : rec;
+  const bad = findBadText(text, rec.type === 'points' ? 'points' : String(rec.type));
+  if (bad) invalid(line, `${bad.path} ${bad.message}; fix or remove that record and import again (nothing was imported)`);
+  if (rec.type === 'points' && timeOutOfRange(rec.timesF64)) {
+    invalid(
+      line,
+      `a point time is beyond ${LIMITS.maxTime} ms; fix or remove that record and import again (nothing was imported)`,
+    );
+  }
+}
+
+/**
+ * Reads a whole export and throws INVALID_EXPORT for the first record this server could not
+ * store, so `tora import` refuses a bad file up front instead of stopping halfway through it.
+ */
+export async function checkExportLines(lines: AsyncIterable<string>): Promise<void> {
+  let lineNo = 0;
+  for await (const raw of lines) {
+    lineNo++;
+    if (raw.trim() === '') continue;
+    checkStorable(parseLine(raw, lineNo), lineNo);
+  }
+}
+
 const str = (v: unknown, line: number, field: string): string => {
   if (typeof v !== 'string') invalid(line, `${field} must be a string`);
   return v;
@@ -182,6 +224,7 @@ export async function importLines(
     if (raw.trim() === '') continue;
     if (end) invalid(lineNo, 'comes after the end record');
     const rec = parseLine(raw, lineNo);
+    checkStorable(rec, lineNo);
     if (!header) {
       if (rec.type !== FORMAT) invalid(lineNo, `is not a Tora export (expected a "${FORMAT}" header line)`);
       if (rec.version !== FORMAT_VERSION) invalid(lineNo, `export format version ${String(rec.version)} is not supported`);
