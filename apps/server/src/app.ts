@@ -21,6 +21,8 @@ import { healthRoutes } from './modules/health/health.routes.js';
 import { KeyUsageTracker } from './modules/keys/key-usage.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
+import { installHostCheck } from './modules/security/allowed-hosts.js';
+import { fastifyTrustProxy } from './modules/security/proxy.js';
 import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
 import { VERSION } from './version.js';
 
@@ -46,7 +48,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     logger: deps.logger ?? { level: config.logLevel, redact: REDACT },
     genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler());
@@ -87,6 +89,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       security: [{ apiKey: [] }, { bearer: [] }, { session: [] }],
     },
   });
+  // First: a request for a host we do not serve (DNS rebinding) must not reach auth or the web app.
+  installHostCheck(app, config);
   installCallerHook(app, ctx);
   // Lets clients and benchmarks see server time apart from transfer time.
   app.addHook('onSend', async (_request, reply, payload) => {
