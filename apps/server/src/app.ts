@@ -22,6 +22,7 @@ import { KeyUsageTracker } from './modules/keys/key-usage.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { installHostCheck } from './modules/security/allowed-hosts.js';
+import { installSecurityHeaders } from './modules/security/headers.js';
 import { fastifyTrustProxy } from './modules/security/proxy.js';
 import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
 import { VERSION } from './version.js';
@@ -92,6 +93,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   // First: a request for a host we do not serve (DNS rebinding) must not reach auth or the web app.
   installHostCheck(app, config);
   installCallerHook(app, ctx);
+  const webDir = config.webDir && fs.existsSync(config.webDir) ? config.webDir : null;
+  installSecurityHeaders(app, webDir);
   // Lets clients and benchmarks see server time apart from transfer time.
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(2)}`);
@@ -113,7 +116,6 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     { prefix: '/api' },
   );
 
-  const webDir = config.webDir && fs.existsSync(config.webDir) ? config.webDir : null;
   if (webDir) {
     await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: ['index.html'] });
   }

@@ -44,6 +44,10 @@ describe.each(DIALECTS)('the tora CLI on %s', (dialect) => {
       code: 2,
       stderr: expect.stringContaining('needs --email and --password') as unknown,
     });
+    await expect(tora(env, 'user', 'create', '--email', 'x@example.com', '--password', 'password')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('body.password is too common') as unknown,
+    });
     await expect(tora(env, 'key', 'create', '--email', 'nobody@example.com', '--name', 'x')).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('No user with email') as unknown,
@@ -115,6 +119,15 @@ describe.each(DIALECTS)('the tora CLI on %s', (dialect) => {
         code: 1,
         stderr: expect.stringContaining('at least 8 characters') as unknown,
       });
+      for (const common of ['12345678', 'password', '        ']) {
+        await expect(tora(env, 'user', 'set-password', '--email', 'ann@example.com', '--password', common)).rejects.toMatchObject(
+          {
+            code: 1,
+            stderr: expect.stringMatching(/too common|too repetitive/) as unknown,
+          },
+        );
+      }
+      expect((await login('second password')).statusCode).toBe(200);
 
       const withKey = () => server.app.inject({ method: 'GET', url: '/api/experiments', headers: { 'x-api-key': key } });
       expect((await withKey()).statusCode).toBe(200);

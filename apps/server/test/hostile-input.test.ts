@@ -1008,6 +1008,15 @@ const CASES: Case[] = [
     status: 400,
     path: 'body.password',
   },
+  ...['12345678', 'password', 'Password1', '        ', 'qwertyuiop', 'aaaaaaaaaa'].map((password): Case => ({
+    name: `signup with the common password ${JSON.stringify(password)}`,
+    method: 'POST',
+    url: () => '/api/auth/signup',
+    json: () => ({ email: 'common@example.com', password }),
+    status: 400,
+    code: 'VALIDATION_ERROR',
+    path: 'body.password',
+  })),
   {
     name: 'signup with a non-email',
     method: 'POST',

@@ -5,8 +5,7 @@ import { hashPassword, newSessionToken, sha256Hex, verifyPassword } from '../../
 import { iso } from '../../lib/schemas.js';
 import { insertWorkspace } from '../workspaces/workspaces.repository.js';
 import * as repo from './auth.repository.js';
-
-export const MIN_PASSWORD_LENGTH = 8;
+import { passwordProblem } from './password-policy.js';
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -23,6 +22,7 @@ function toUserDto(row: { id: string; email: string; default_workspace_id: strin
   return { id: row.id, email: row.email, defaultWorkspaceId: row.default_workspace_id, createdAt: iso(row.created_at)! };
 }
 
+/** The normalized e-mail address, or a 400 naming the field: every new password passes the same policy. */
 function validateCredentials(email: string, password: string): string {
   const normalized = normalizeEmail(email);
   if (!/^[^\s@]+@[^\s@]+$/.test(normalized)) {
@@ -30,10 +30,9 @@ function validateCredentials(email: string, password: string): string {
       { path: 'body.email', message: 'must be an email address' },
     ]);
   }
-  if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new AppError('VALIDATION_ERROR', 400, `body.password must be at least ${MIN_PASSWORD_LENGTH} characters`, [
-      { path: 'body.password', message: `must be at least ${MIN_PASSWORD_LENGTH} characters` },
-    ]);
+  const problem = passwordProblem(password, normalized);
+  if (problem !== null) {
+    throw new AppError('VALIDATION_ERROR', 400, `body.password ${problem}`, [{ path: 'body.password', message: problem }]);
   }
   return normalized;
 }
