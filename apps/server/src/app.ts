@@ -15,7 +15,7 @@ import { analysisRoutes } from './modules/analysis/analysis.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { compareRoutes } from './modules/compare/compare.routes.js';
 import { installCallerHook } from './modules/auth/caller.hook.js';
-import { LoginLimiter } from './modules/auth/login-limiter.js';
+import { LOGIN_LIMITS, LoginLimiter } from './modules/auth/login-limiter.js';
 import { experimentsRoutes } from './modules/experiments/experiments.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { KeyUsageTracker } from './modules/keys/key-usage.js';
@@ -64,7 +64,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     clock: deps.clock ?? Date.now,
     newId: deps.newId ?? randomUUID,
     keyUsage: new KeyUsageTracker(deps.database.db, 30_000, (err) => app.log.error({ err }, 'could not record API key use')),
-    loginLimiter: new LoginLimiter(10, 50, 15 * 60_000),
+    loginLimiter: new LoginLimiter(LOGIN_LIMITS),
   };
   ctx.keyUsage.start();
   app.addHook('onClose', async () => ctx.keyUsage.stop());

@@ -1,7 +1,7 @@
 import type { AppContext } from '../../context.js';
 import type { UsersTable } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
-import { hashPassword, newSessionToken, sha256Hex, verifyPassword } from '../../lib/crypto.js';
+import { DUMMY_PASSWORD_HASH, hashPassword, newSessionToken, sha256Hex, verifyPassword } from '../../lib/crypto.js';
 import { iso } from '../../lib/schemas.js';
 import { insertWorkspace } from '../workspaces/workspaces.repository.js';
 import * as repo from './auth.repository.js';
@@ -75,19 +75,21 @@ export async function startSession(ctx: AppContext, userId: string): Promise<{ t
 
 export async function login(ctx: AppContext, input: { email: string; password: string }, ip: string): Promise<UserDto> {
   const email = normalizeEmail(input.email);
-  const keys = [`email:${email}`, `ip:${ip}`];
+  const keys = ctx.loginLimiter.keysFor(email, ip);
   const now = ctx.clock();
   const wait = ctx.loginLimiter.retryAfter(keys, now);
   if (wait > 0) {
     throw new AppError('RATE_LIMITED', 429, `Too many failed logins; try again in ${wait} s`, { retryAfterSeconds: wait });
   }
   const user = await repo.findUserByEmail(ctx.db, email);
-  const ok = user ? await verifyPassword(input.password, user.password_hash) : false;
+  // An unknown address costs the same scrypt as a known one, so timing does not reveal accounts.
+  const ok = await verifyPassword(input.password, user?.password_hash ?? DUMMY_PASSWORD_HASH);
   if (!user || !ok) {
     ctx.loginLimiter.recordFailure(keys, now);
     throw new AppError('INVALID_CREDENTIALS', 401, 'Email or password is wrong');
   }
-  ctx.loginLimiter.reset(`email:${email}`);
+  // Only this address's count for the account: the address and account-wide counts keep running.
+  ctx.loginLimiter.reset(keys[1]!);
   return toUserDto(user);
 }
 
