@@ -119,14 +119,12 @@ describe.each(DIALECTS)('the tora CLI on %s', (dialect) => {
         code: 1,
         stderr: expect.stringContaining('at least 8 characters') as unknown,
       });
-      for (const common of ['12345678', 'password', '        ']) {
-        await expect(tora(env, 'user', 'set-password', '--email', 'ann@example.com', '--password', common)).rejects.toMatchObject(
-          {
-            code: 1,
-            stderr: expect.stringMatching(/too common|too repetitive/) as unknown,
-          },
-        );
-      }
+      await expect(
+        tora(env, 'user', 'set-password', '--email', 'ann@example.com', '--password', '12345678'),
+      ).rejects.toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining('body.password is too common') as unknown,
+      });
       expect((await login('second password')).statusCode).toBe(200);
 
       const withKey = () => server.app.inject({ method: 'GET', url: '/api/experiments', headers: { 'x-api-key': key } });
@@ -149,5 +147,5 @@ describe.each(DIALECTS)('the tora CLI on %s', (dialect) => {
       await server.app.close();
       await server.database.close();
     }
-  });
+  }, 150_000); // a dozen CLI processes, each starting tsx, on a shared machine
 });
