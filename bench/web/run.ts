@@ -23,7 +23,7 @@ const EXPERIMENTS = Number(process.env.BENCH_EXPERIMENTS ?? 10_000);
 const RUNS = 3;
 
 const server = await startServer();
-const cookie = await apiSession(server.url, 'bench@example.com', 'password123');
+const cookie = await apiSession(server.url, 'bench@example.com', 'correct horse battery');
 const keyRes = await fetch(`${server.url}/api/keys`, {
   method: 'POST',
   headers: { cookie, origin: server.url, 'content-type': 'application/json' },

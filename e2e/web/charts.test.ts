@@ -17,7 +17,7 @@ const SPIKE = 1000;
 
 before(async () => {
   server = await startServer();
-  const cookie = await apiSession(server.url, 'charts@example.com', 'password123');
+  const cookie = await apiSession(server.url, 'charts@example.com', 'correct horse battery');
   const res = await fetch(`${server.url}/api/keys`, {
     method: 'POST',
     headers: { cookie, origin: server.url, 'content-type': 'application/json' },

@@ -25,7 +25,7 @@ const data = {
 
 before(async () => {
   server = await startServer();
-  const cookie = await apiSession(server.url, 'compare@example.com', 'password123');
+  const cookie = await apiSession(server.url, 'compare@example.com', 'correct horse battery');
   const res = await fetch(`${server.url}/api/keys`, {
     method: 'POST',
     headers: { cookie, origin: server.url, 'content-type': 'application/json' },
@@ -419,7 +419,7 @@ test('while a compared run is running, the compare page appends only its new ste
   const res = await fetch(`${server.url}/api/keys`, {
     method: 'POST',
     headers: {
-      cookie: await apiSession(server.url, 'compare@example.com', 'password123', 'login'),
+      cookie: await apiSession(server.url, 'compare@example.com', 'correct horse battery', 'login'),
       origin: server.url,
       'content-type': 'application/json',
     },

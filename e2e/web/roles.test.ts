@@ -23,8 +23,8 @@ async function call(cookie: string, method: string, path: string, body?: unknown
 
 before(async () => {
   server = await startServer({ TORA_ALLOW_SIGNUP: 'true' });
-  const owner = await apiSession(server.url, 'owner@example.com', 'password123');
-  await apiSession(server.url, 'viewer@example.com', 'password123');
+  const owner = await apiSession(server.url, 'owner@example.com', 'correct horse battery');
+  await apiSession(server.url, 'viewer@example.com', 'correct horse battery');
   const ws = (await (await call(owner, 'POST', '/workspaces', { name: 'Shared' })).json()) as { id: string };
   workspaceId = ws.id;
   assert.equal(
@@ -47,12 +47,12 @@ after(async () => {
 });
 
 test('an owner manages members in the UI: add, change role, remove', async () => {
-  await apiSession(server.url, 'editor@example.com', 'password123');
+  await apiSession(server.url, 'editor@example.com', 'correct horse battery');
   const { context, page: owner } = await newPage(browser);
   owner.setDefaultTimeout(10_000);
   await owner.goto(`${server.url}/login`);
   await owner.getByLabel('Email').fill('owner@example.com');
-  await owner.getByLabel('Password').fill('password123');
+  await owner.getByLabel('Password').fill('correct horse battery');
   await owner.getByRole('button', { name: 'Log in' }).click();
   await owner.getByRole('heading', { name: /Experiments/ }).waitFor();
   await owner.getByTestId('workspace-switcher').selectOption(workspaceId);
@@ -86,7 +86,7 @@ test('the viewer logs in with the keyboard only', async () => {
   await page.getByTestId('auth-error').waitFor();
   await page.getByLabel('Password').fill('');
   await page.getByLabel('Password').focus();
-  await page.keyboard.type('password123');
+  await page.keyboard.type('correct horse battery');
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: /Experiments/ }).waitFor();
 });

@@ -15,12 +15,15 @@ import { analysisRoutes } from './modules/analysis/analysis.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { compareRoutes } from './modules/compare/compare.routes.js';
 import { installCallerHook } from './modules/auth/caller.hook.js';
-import { LoginLimiter } from './modules/auth/login-limiter.js';
+import { LOGIN_LIMITS, LoginLimiter } from './modules/auth/login-limiter.js';
 import { experimentsRoutes } from './modules/experiments/experiments.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { KeyUsageTracker } from './modules/keys/key-usage.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
+import { installHostCheck } from './modules/security/allowed-hosts.js';
+import { installSecurityHeaders } from './modules/security/headers.js';
+import { fastifyTrustProxy } from './modules/security/proxy.js';
 import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
 import { VERSION } from './version.js';
 
@@ -46,7 +49,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     logger: deps.logger ?? { level: config.logLevel, redact: REDACT },
     genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler());
@@ -61,7 +64,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     clock: deps.clock ?? Date.now,
     newId: deps.newId ?? randomUUID,
     keyUsage: new KeyUsageTracker(deps.database.db, 30_000, (err) => app.log.error({ err }, 'could not record API key use')),
-    loginLimiter: new LoginLimiter(10, 50, 15 * 60_000),
+    loginLimiter: new LoginLimiter(LOGIN_LIMITS),
   };
   ctx.keyUsage.start();
   app.addHook('onClose', async () => ctx.keyUsage.stop());
@@ -87,7 +90,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       security: [{ apiKey: [] }, { bearer: [] }, { session: [] }],
     },
   });
+  // First: a request for a host we do not serve (DNS rebinding) must not reach auth or the web app.
+  installHostCheck(app, config);
   installCallerHook(app, ctx);
+  const webDir = config.webDir && fs.existsSync(config.webDir) ? config.webDir : null;
+  installSecurityHeaders(app, webDir);
   // Lets clients and benchmarks see server time apart from transfer time.
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(2)}`);
@@ -109,7 +116,6 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     { prefix: '/api' },
   );
 
-  const webDir = config.webDir && fs.existsSync(config.webDir) ? config.webDir : null;
   if (webDir) {
     await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: ['index.html'] });
   }

@@ -11,7 +11,7 @@ import type { AppContext, Caller } from './context.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { AppError } from './errors.js';
-import { LoginLimiter } from './modules/auth/login-limiter.js';
+import { LOGIN_LIMITS, LoginLimiter } from './modules/auth/login-limiter.js';
 import { createUser, listUsers, setPassword, userByEmail } from './modules/auth/auth.service.js';
 import { KeyUsageTracker } from './modules/keys/key-usage.js';
 import { createKeyForEmail, keyOwnerEmail, listKeys, revokeKey, type KeyDto } from './modules/keys/keys.service.js';
@@ -66,7 +66,7 @@ function cliContext(config: Config, database: Database): AppContext {
     clock: Date.now,
     newId: randomUUID,
     keyUsage: new KeyUsageTracker(database.db, 60_000, () => undefined),
-    loginLimiter: new LoginLimiter(10, 50, 60_000),
+    loginLimiter: new LoginLimiter(LOGIN_LIMITS),
   };
 }
 

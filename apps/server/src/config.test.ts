@@ -24,9 +24,15 @@ describe('loadConfig', () => {
     [{ TORA_DATABASE_URL: 'mysql://x' }, /TORA_DATABASE_URL must start with postgres/],
     [{ TORA_ALLOW_SIGNUP: 'maybe' }, /TORA_ALLOW_SIGNUP must be true or false/],
     [{ TORA_LOG_LEVEL: 'loud' }, /TORA_LOG_LEVEL must be one of/],
-    [{ TORA_PUBLIC_URL: 'tora.example.com' }, /TORA_PUBLIC_URL must be an http\(s\) URL without a path/],
-    [{ TORA_PUBLIC_URL: 'ftp://tora.example.com' }, /TORA_PUBLIC_URL/],
-    [{ TORA_PUBLIC_URL: 'https://example.com/tora' }, /TORA_PUBLIC_URL/],
+    [{ TORA_PUBLIC_URL: 'tora.example.com' }, /TORA_PUBLIC_URL must be an http\(s\) URL/],
+    [{ TORA_PUBLIC_URL: 'ftp://tora.example.com' }, /TORA_PUBLIC_URL must be an http\(s\) URL/],
+    [{ TORA_PUBLIC_URL: 'https://example.com/tora' }, /TORA_PUBLIC_URL must not have a path/],
+    [{ TORA_TRUSTED_ORIGINS: 'https://ok.example,not an origin' }, /TORA_TRUSTED_ORIGINS must be an http\(s\) URL/],
+    [{ TORA_ALLOWED_HOSTS: 'https://tora.example.com' }, /TORA_ALLOWED_HOSTS takes host names/],
+    [{ TORA_ALLOWED_HOSTS: 'tora.example.com:8080' }, /TORA_ALLOWED_HOSTS takes host names/],
+    [{ TORA_TRUST_PROXY: 'maybe' }, /TORA_TRUST_PROXY must be false, true/],
+    [{ TORA_TRUST_PROXY: '10.0.0.0/33' }, /TORA_TRUST_PROXY must be/],
+    [{ TORA_TRUST_PROXY: '11' }, /hop count must be between 0 and 10/],
     [{ TORA_PUBLIC_URL: 'https://example.com/?a=1' }, /TORA_PUBLIC_URL/],
   ])('explains a bad value: %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
@@ -61,5 +67,31 @@ describe('loadConfig', () => {
 
   it('selects PostgreSQL from TORA_DATABASE_URL', () => {
     expect(loadConfig({ TORA_DATABASE_URL: 'postgres://u@h/db' }).databaseUrl).toBe('postgres://u@h/db');
+  });
+
+  it('reads the public URL as an origin and admits its host', () => {
+    const c = loadConfig({ TORA_PUBLIC_URL: 'https://Tora.Example.com:443/', TORA_ALLOWED_HOSTS: 'a.example, .B.example' });
+    expect(c.publicUrl).toBe('https://tora.example.com');
+    expect(c.allowedHosts).toEqual(['a.example', '.b.example', 'tora.example.com']);
+    expect(loadConfig({}).publicUrl).toBeNull();
+    expect(loadConfig({}).allowedHosts).toEqual([]);
+  });
+
+  it('normalizes trusted origins (default port, trailing slash, case)', () => {
+    expect(loadConfig({ TORA_TRUSTED_ORIGINS: 'HTTPS://Tora.Example.com:443/, http://x.example:8080' }).trustedOrigins).toEqual([
+      'https://tora.example.com',
+      'http://x.example:8080',
+    ]);
+  });
+
+  it.each([
+    ['', false],
+    ['false', false],
+    ['0', false],
+    ['true', 1],
+    ['2', 2],
+    ['10.0.0.1, 10.1.0.0/16,::1', ['10.0.0.1', '10.1.0.0/16', '::1']],
+  ] as const)('TORA_TRUST_PROXY=%j trusts %j', (raw, expected) => {
+    expect(loadConfig({ TORA_TRUST_PROXY: raw }).trustProxy).toEqual(expected);
   });
 });

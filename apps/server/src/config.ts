@@ -1,3 +1,4 @@
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -15,16 +16,26 @@ export interface Config {
   readonly webDir: string | null;
   readonly sessionTtlHours: number;
   readonly crashAfterSeconds: number;
-  /** Public origin(s) allowed for cookie-authenticated writes besides the request's own host. */
+  /** Public origin(s) (`scheme://host[:port]`, normalized) allowed for cookie-authenticated writes besides the request's own. */
   readonly trustedOrigins: readonly string[];
-  /** Whether X-Forwarded-For/-Proto from a reverse proxy are believed (client IP, https). */
-  readonly trustProxy: boolean;
+  /** The server's public origin (`https://tora.example.com`, no path), or `null` when not configured. */
+  readonly publicUrl: string | null;
+  /**
+   * Host names (lowercase) a request may name in its Host header besides loopback names and IP
+   * literals; `.example.com` also admits subdomains, `*` admits any host.
+   */
+  readonly allowedHosts: readonly string[];
+  /**
+   * Which reverse proxies are believed for X-Forwarded-For/-Proto/-Host: `false` none, a number of
+   * hops (the last N addresses of the chain are proxies), or a list of proxy addresses/CIDR ranges.
+   */
+  readonly trustProxy: TrustProxy;
   /** Where `tora key create --save` writes the Python client's config.json (its TORA_CONFIG_DIR). */
   readonly clientConfigDir: string;
-  /** The origin users and clients reach this server at (`https://tora.example.com`); `null`: the listening address. */
-  readonly publicUrl: string | null;
   readonly ai: AiConfig;
 }
+
+export type TrustProxy = false | number | readonly string[];
 
 export type AiProviderName = 'builtin' | 'anthropic' | 'openai';
 
@@ -66,6 +77,68 @@ function aiConfig(env: Env): AiConfig {
 
 export class ConfigError extends Error {}
 
+function originVar(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL such as https://tora.example.com, got "${raw}"`);
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.username || url.password || url.search || url.hash) {
+    throw new ConfigError(`${name} must be an http(s) URL such as https://tora.example.com, got "${raw}"`);
+  }
+  if (url.pathname !== '/') throw new ConfigError(`${name} must not have a path (Tora is served at /), got "${raw}"`);
+  return url.origin;
+}
+
+function listVar(env: Env, name: string): string[] {
+  return (env[name] || '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+const HOST_PATTERN = /^(\*|\.?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*|\[[0-9a-f:.]+\])$/;
+
+function allowedHosts(env: Env, publicUrl: string | null): string[] {
+  const hosts = listVar(env, 'TORA_ALLOWED_HOSTS').map((h) => h.toLowerCase());
+  for (const host of hosts) {
+    if (!HOST_PATTERN.test(host)) {
+      throw new ConfigError(
+        `TORA_ALLOWED_HOSTS takes host names without scheme or port (tora.example.com, .example.com or *), got "${host}"`,
+      );
+    }
+  }
+  if (publicUrl !== null) hosts.push(new URL(publicUrl).hostname);
+  return hosts;
+}
+
+function trustProxyVar(env: Env): TrustProxy {
+  const raw = (env.TORA_TRUST_PROXY || '').trim();
+  const lowered = raw.toLowerCase();
+  if (['', '0', 'false', 'no', 'off'].includes(lowered)) return false;
+  // `true` keeps its old spelling but now means exactly one proxy in front, never "believe everything".
+  if (['1', 'true', 'yes', 'on'].includes(lowered)) return 1;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 10) throw new ConfigError(`TORA_TRUST_PROXY hop count must be between 0 and 10, got "${raw}"`);
+    return hops;
+  }
+  const addresses = raw.split(',').map((s) => s.trim());
+  for (const entry of addresses) {
+    const [address = '', bits, ...rest] = entry.split('/');
+    const family = net.isIP(address);
+    const maxBits = family === 6 ? 128 : 32;
+    const badBits = bits !== undefined && (!/^\d+$/.test(bits) || Number(bits) > maxBits);
+    if (family === 0 || badBits || rest.length > 0) {
+      throw new ConfigError(
+        `TORA_TRUST_PROXY must be false, true (one proxy), a hop count, or proxy addresses/CIDR ranges (10.0.0.1,10.1.0.0/16), got "${entry}"`,
+      );
+    }
+  }
+  return Object.freeze(addresses);
+}
+
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -88,29 +161,6 @@ function dirVar(env: Env, name: string): string {
   const raw = env[name] || '~/.tora';
   const expanded = raw === '~' || raw.startsWith('~/') ? path.join(os.homedir(), raw.slice(1)) : raw;
   return path.resolve(expanded);
-}
-
-/** An http(s) origin without path, query or fragment, as `scheme://host[:port]` (no trailing slash). */
-function originVar(env: Env, name: string): string | null {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return null;
-  let url: URL | null = null;
-  try {
-    url = new URL(raw);
-  } catch {
-    url = null;
-  }
-  if (
-    url === null ||
-    !['http:', 'https:'].includes(url.protocol) ||
-    url.pathname !== '/' ||
-    url.search ||
-    url.hash ||
-    url.username
-  ) {
-    throw new ConfigError(`${name} must be an http(s) URL without a path, like https://tora.example.com, got "${raw}"`);
-  }
-  return url.origin;
 }
 
 function boolVar(env: Env, name: string, fallback: boolean): boolean {
@@ -141,6 +191,8 @@ export function loadConfig(env: Env = process.env, defaults: { webDir?: string |
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`TORA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.TORA_LOG_LEVEL}"`);
   }
+  // The address users reach Tora at (behind a proxy: its public https URL); admits its host and origin.
+  const publicUrl = env.TORA_PUBLIC_URL ? originVar('TORA_PUBLIC_URL', env.TORA_PUBLIC_URL) : null;
   const config: Config = {
     // TCP port the API and web app listen on.
     port: intVar(env, 'TORA_PORT', 8080, 0, 65535),
@@ -157,18 +209,15 @@ export function loadConfig(env: Env = process.env, defaults: { webDir?: string |
     sessionTtlHours: intVar(env, 'TORA_SESSION_TTL_HOURS', 24 * 14, 1, 24 * 365),
     // A running experiment silent for this long is reported as crashed.
     crashAfterSeconds: intVar(env, 'TORA_CRASH_AFTER_SECONDS', 900, 10, 30 * 24 * 3600),
-    // Extra origins (comma-separated) allowed to make cookie-authenticated writes, e.g. behind a proxy.
-    // Behind a TLS-terminating proxy: take the client IP and https from X-Forwarded-* (never on an open port).
-    trustProxy: boolVar(env, 'TORA_TRUST_PROXY', false),
+    // Behind a TLS-terminating proxy: which proxies to believe for the client IP and https (never on an open port).
+    trustProxy: trustProxyVar(env),
+    publicUrl,
+    // Host names (comma-separated) the server answers to besides loopback and IPs: a DNS-rebinding guard.
+    allowedHosts: Object.freeze(allowedHosts(env, publicUrl)),
     // The Python client's config directory (same variable and default as the client's).
     clientConfigDir: dirVar(env, 'TORA_CONFIG_DIR'),
-    // The URL people and clients use to reach this server (behind a proxy, or another host name):
-    // written into client configs and shown in the web app; default: the listening address.
-    publicUrl: originVar(env, 'TORA_PUBLIC_URL'),
-    trustedOrigins: (env.TORA_TRUSTED_ORIGINS || '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
+    // Extra origins (comma-separated) allowed to make cookie-authenticated writes, e.g. behind a proxy.
+    trustedOrigins: Object.freeze(listVar(env, 'TORA_TRUSTED_ORIGINS').map((o) => originVar('TORA_TRUSTED_ORIGINS', o))),
     ai: Object.freeze(aiConfig(env)),
   };
   return Object.freeze(config);

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'INVALID_API_KEY'
   | 'INVALID_CREDENTIALS'
   | 'CSRF_REJECTED'
+  | 'HOST_NOT_ALLOWED'
   | 'FORBIDDEN'
   | 'SIGNUP_DISABLED'
   | 'RATE_LIMITED'

@@ -38,15 +38,20 @@ describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
     }
   });
 
-  it('normalises emails, refuses duplicates with 409 and short passwords with 400', async () => {
-    const ok = await post('/api/auth/signup', { email: 'Dup@Example.com', password: 'password123' });
+  it('normalises emails, refuses duplicates with 409 and short or common passwords with 400', async () => {
+    const ok = await post('/api/auth/signup', { email: 'Dup@Example.com', password: 'correct horse battery' });
     expect(ok.statusCode).toBe(201);
-    const dup = await post('/api/auth/signup', { email: ' dup@example.COM', password: 'password123' });
+    const dup = await post('/api/auth/signup', { email: ' dup@example.COM', password: 'correct horse battery' });
     expect(dup.statusCode).toBe(409);
     expect(errorCode(dup)).toBe('EMAIL_TAKEN');
     const short = await post('/api/auth/signup', { email: 'short@example.com', password: 'short' });
     expect(short.statusCode).toBe(400);
     expect(short.json().error.details[0].path).toBe('body.password');
+    const common = await post('/api/auth/signup', { email: 'common@example.com', password: '12345678' });
+    expect(common.statusCode).toBe(400);
+    expect(common.json().error.message).toBe(
+      'body.password is too common: it is on the lists of passwords attackers try first; choose another (a few unrelated words make a good one)',
+    );
   });
 
   it('creates a Default workspace at signup', async () => {
@@ -57,11 +62,11 @@ describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
   });
 
   it('logs in, reports me, logs out and revokes the session server-side', async () => {
-    await post('/api/auth/signup', { email: 'login@example.com', password: 'password123' });
+    await post('/api/auth/signup', { email: 'login@example.com', password: 'correct horse battery' });
     const bad = await post('/api/auth/login', { email: 'login@example.com', password: 'wrong password' });
     expect(bad.statusCode).toBe(401);
     expect(errorCode(bad)).toBe('INVALID_CREDENTIALS');
-    const res = await post('/api/auth/login', { email: 'LOGIN@example.com', password: 'password123' });
+    const res = await post('/api/auth/login', { email: 'LOGIN@example.com', password: 'correct horse battery' });
     expect(res.statusCode).toBe(200);
     const cookie = String(res.headers['set-cookie']).split(';')[0]!;
     const me = await server.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie } });
@@ -72,7 +77,7 @@ describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
   });
 
   it('rate-limits failed logins per account with 429', async () => {
-    await post('/api/auth/signup', { email: 'brute@example.com', password: 'password123' });
+    await post('/api/auth/signup', { email: 'brute@example.com', password: 'correct horse battery' });
     const codes: number[] = [];
     for (let i = 0; i < 12; i++) {
       codes.push((await post('/api/auth/login', { email: 'brute@example.com', password: `guess-${i}-xx` })).statusCode);
@@ -80,7 +85,7 @@ describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
     expect(codes.slice(0, 10)).toEqual(new Array(10).fill(401));
     expect(codes.slice(10)).toEqual([429, 429]);
     // Even the right password waits out the window.
-    const right = await post('/api/auth/login', { email: 'brute@example.com', password: 'password123' });
+    const right = await post('/api/auth/login', { email: 'brute@example.com', password: 'correct horse battery' });
     expect(right.statusCode).toBe(429);
     expect(errorCode(right)).toBe('RATE_LIMITED');
   });
@@ -91,7 +96,7 @@ describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
         method: 'POST',
         url: '/api/auth/signup',
         headers: { 'x-forwarded-proto': 'https' },
-        payload: { email, password: 'password123' },
+        payload: { email, password: 'correct horse battery' },
       });
     const untrusted = await login(server.app, 'proxy1@example.com');
     expect(String(untrusted.headers['set-cookie'])).not.toMatch(/Secure/);

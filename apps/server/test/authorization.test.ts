@@ -37,6 +37,7 @@ const ACTORS = [
   'owner (cookie + Origin)',
   'owner (cookie, no Origin)',
   'owner (cookie, foreign Origin)',
+  'owner (cookie, https Origin on http)',
 ] as const;
 type Actor = (typeof ACTORS)[number];
 type MemberActor = 'other user' | 'viewer' | 'editor' | 'admin' | 'owner';
@@ -393,7 +394,8 @@ const ROUTES_FOR_NAMES = rows(() => {
 /** What the table says for one (row, actor). */
 function expected(row: Row, actor: Actor): Expect {
   if (actor === 'unknown key' || actor === 'revoked key') return [401, 'INVALID_API_KEY'];
-  if ((actor === 'owner (cookie, no Origin)' || actor === 'owner (cookie, foreign Origin)') && row.method !== 'GET') {
+  const badOrigin = ['owner (cookie, no Origin)', 'owner (cookie, foreign Origin)', 'owner (cookie, https Origin on http)'];
+  if (badOrigin.includes(actor) && row.method !== 'GET') {
     return [403, 'CSRF_REJECTED'];
   }
   if (row.everyone !== undefined) return row.everyone;
@@ -530,6 +532,9 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
         return { headers: { cookie: await sessionCookie() }, self: users.owner };
       case 'owner (cookie, foreign Origin)':
         return { headers: { cookie: await sessionCookie(), origin: FOREIGN_ORIGIN }, self: users.owner };
+      case 'owner (cookie, https Origin on http)':
+        // Same host, other scheme: an https page may not write to the plain-http server.
+        return { headers: { cookie: await sessionCookie(), host: 'localhost', origin: 'https://localhost' }, self: users.owner };
     }
   }
 
@@ -679,6 +684,9 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
       { origin: 'http://localhost.evil.example' },
       { origin: 'http://localhost:8081' },
       { origin: 'https://localhost' },
+      { host: 'localhost', origin: 'https://localhost' },
+      { host: 'localhost:8443', origin: 'https://localhost:8443' },
+      { host: 'localhost:8443', origin: 'http://localhost' },
       { referer: `${FOREIGN_ORIGIN}/page` },
       { referer: 'not a url' },
     ]) {

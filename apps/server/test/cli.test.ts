@@ -44,6 +44,10 @@ describe.each(DIALECTS)('the tora CLI on %s', (dialect) => {
       code: 2,
       stderr: expect.stringContaining('needs --email and --password') as unknown,
     });
+    await expect(tora(env, 'user', 'create', '--email', 'x@example.com', '--password', 'password')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('body.password is too common') as unknown,
+    });
     await expect(tora(env, 'key', 'create', '--email', 'nobody@example.com', '--name', 'x')).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('No user with email') as unknown,
@@ -156,6 +160,13 @@ describe.each(DIALECTS)('the tora CLI on %s', (dialect) => {
         code: 1,
         stderr: expect.stringContaining('at least 8 characters') as unknown,
       });
+      await expect(
+        tora(env, 'user', 'set-password', '--email', 'ann@example.com', '--password', '12345678'),
+      ).rejects.toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining('body.password is too common') as unknown,
+      });
+      expect((await login('second password')).statusCode).toBe(200);
 
       const withKey = () => server.app.inject({ method: 'GET', url: '/api/experiments', headers: { 'x-api-key': key } });
       expect((await withKey()).statusCode).toBe(200);
@@ -177,5 +188,5 @@ describe.each(DIALECTS)('the tora CLI on %s', (dialect) => {
       await server.app.close();
       await server.database.close();
     }
-  });
+  }, 150_000); // a dozen CLI processes, each starting tsx, on a shared machine
 });

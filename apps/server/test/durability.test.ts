@@ -55,7 +55,7 @@ describe.each(DIALECTS)('durability on %s', (dialect) => {
     const signup = await fetch(`${server.base}/api/auth/signup`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'durable@example.com', password: 'password123' }),
+      body: JSON.stringify({ email: 'durable@example.com', password: 'correct horse battery' }),
     });
     const cookie = (signup.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     const keyRes = await fetch(`${server.base}/api/keys`, {

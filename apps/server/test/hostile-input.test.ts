@@ -1199,6 +1199,15 @@ const CASES: Case[] = [
     status: 400,
     path: 'body.password',
   },
+  ...['12345678', 'password', 'Password1', '        ', 'qwertyuiop', 'aaaaaaaaaa'].map((password): Case => ({
+    name: `signup with the common password ${JSON.stringify(password)}`,
+    method: 'POST',
+    url: () => '/api/auth/signup',
+    json: () => ({ email: 'common@example.com', password }),
+    status: 400,
+    code: 'VALIDATION_ERROR',
+    path: 'body.password',
+  })),
   {
     name: 'signup with a non-email',
     method: 'POST',
@@ -1214,6 +1223,54 @@ const CASES: Case[] = [
     json: () => ({ email: 'sneaky@example.com', password: 'correct horse battery', role: 'admin' }),
     status: 400,
     path: 'body.role',
+  },
+  // ---- Host header (DNS rebinding): only loopback names, IP literals and configured hosts -------
+  ...(
+    [
+      ['a rebinding name', 'rebind.evil.example'],
+      ['a rebinding name with our port', 'rebind.evil.example:8080'],
+      ['a name ending in localhost', 'localhost.evil.example'],
+      ['a name starting with 127.0.0.1', '127.0.0.1.evil.example'],
+      ['userinfo smuggling', 'localhost@evil.example'],
+      ['a path in Host', 'localhost/evil'],
+      ['a bad port', 'localhost:99999'],
+    ] as const
+  ).flatMap(([what, host]): Case[] => [
+    {
+      name: `signup with Host ${what}`,
+      method: 'POST',
+      url: () => '/api/auth/signup',
+      json: () => ({ email: 'rebound@example.com', password: 'correct horse battery' }),
+      headers: { host },
+      status: 421,
+      code: 'HOST_NOT_ALLOWED',
+    },
+    {
+      name: `experiment create with Host ${what}`,
+      method: 'POST',
+      url: () => '/api/experiments',
+      json: () => ({ name: 'rebound' }),
+      headers: { host },
+      status: 421,
+      code: 'HOST_NOT_ALLOWED',
+    },
+  ]),
+  {
+    name: 'experiment read with a rebinding Host',
+    method: 'GET',
+    url: (f) => `/api/experiments/${f.exp}`,
+    headers: { host: 'rebind.evil.example' },
+    status: 421,
+    code: 'HOST_NOT_ALLOWED',
+  },
+  {
+    name: 'a rebinding Host passed as X-Forwarded-Host without a trusted proxy',
+    method: 'POST',
+    url: () => '/api/experiments',
+    json: () => ({ name: 'rebound' }),
+    headers: { host: 'rebind.evil.example', 'x-forwarded-host': 'localhost' },
+    status: 421,
+    code: 'HOST_NOT_ALLOWED',
   },
   {
     name: 'login with numbers',

@@ -57,7 +57,7 @@ class ToraServer:
 
     def create_key(self, email: str = "a@b.c", name: str = "test") -> str:
         with contextlib.suppress(subprocess.CalledProcessError):  # the user exists already
-            self.cli("user", "create", "--email", email, "--password", "password123")
+            self.cli("user", "create", "--email", email, "--password", "correct horse battery")
         return self.cli("key", "create", "--email", email, "--name", name).splitlines()[-1].strip()
 
     def start(self, wait: bool = True) -> None:

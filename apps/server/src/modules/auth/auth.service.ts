@@ -1,12 +1,11 @@
 import type { AppContext } from '../../context.js';
 import type { UsersTable } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
-import { hashPassword, newSessionToken, sha256Hex, verifyPassword } from '../../lib/crypto.js';
+import { DUMMY_PASSWORD_HASH, hashPassword, newSessionToken, sha256Hex, verifyPassword } from '../../lib/crypto.js';
 import { iso } from '../../lib/schemas.js';
 import { insertWorkspace } from '../workspaces/workspaces.repository.js';
 import * as repo from './auth.repository.js';
-
-export const MIN_PASSWORD_LENGTH = 8;
+import { passwordProblem } from './password-policy.js';
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -23,6 +22,7 @@ function toUserDto(row: { id: string; email: string; default_workspace_id: strin
   return { id: row.id, email: row.email, defaultWorkspaceId: row.default_workspace_id, createdAt: iso(row.created_at)! };
 }
 
+/** The normalized e-mail address, or a 400 naming the field: every new password passes the same policy. */
 function validateCredentials(email: string, password: string): string {
   const normalized = normalizeEmail(email);
   if (!/^[^\s@]+@[^\s@]+$/.test(normalized)) {
@@ -30,10 +30,9 @@ function validateCredentials(email: string, password: string): string {
       { path: 'body.email', message: 'must be an email address' },
     ]);
   }
-  if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new AppError('VALIDATION_ERROR', 400, `body.password must be at least ${MIN_PASSWORD_LENGTH} characters`, [
-      { path: 'body.password', message: `must be at least ${MIN_PASSWORD_LENGTH} characters` },
-    ]);
+  const problem = passwordProblem(password, normalized);
+  if (problem !== null) {
+    throw new AppError('VALIDATION_ERROR', 400, `body.password ${problem}`, [{ path: 'body.password', message: problem }]);
   }
   return normalized;
 }
@@ -76,19 +75,21 @@ export async function startSession(ctx: AppContext, userId: string): Promise<{ t
 
 export async function login(ctx: AppContext, input: { email: string; password: string }, ip: string): Promise<UserDto> {
   const email = normalizeEmail(input.email);
-  const keys = [`email:${email}`, `ip:${ip}`];
+  const keys = ctx.loginLimiter.keysFor(email, ip);
   const now = ctx.clock();
   const wait = ctx.loginLimiter.retryAfter(keys, now);
   if (wait > 0) {
     throw new AppError('RATE_LIMITED', 429, `Too many failed logins; try again in ${wait} s`, { retryAfterSeconds: wait });
   }
   const user = await repo.findUserByEmail(ctx.db, email);
-  const ok = user ? await verifyPassword(input.password, user.password_hash) : false;
+  // An unknown address costs the same scrypt as a known one, so timing does not reveal accounts.
+  const ok = await verifyPassword(input.password, user?.password_hash ?? DUMMY_PASSWORD_HASH);
   if (!user || !ok) {
     ctx.loginLimiter.recordFailure(keys, now);
     throw new AppError('INVALID_CREDENTIALS', 401, 'Email or password is wrong');
   }
-  ctx.loginLimiter.reset(`email:${email}`);
+  // Only this address's count for the account: the address and account-wide counts keep running.
+  ctx.loginLimiter.reset(keys[1]!);
   return toUserDto(user);
 }
 

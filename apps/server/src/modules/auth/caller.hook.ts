@@ -39,20 +39,26 @@ function originOf(request: FastifyRequest): string | null {
   return null;
 }
 
-/** Cookie-authenticated writes must come from our own origin (or a configured trusted one). */
-export function assertSameOrigin(ctx: AppContext, request: FastifyRequest): void {
-  const origin = originOf(request);
-  let ok = false;
-  if (origin !== null) {
-    try {
-      const from = new URL(origin);
-      // Parse the Host header the same way so default ports compare equal (":80" vs none).
-      const own = new URL(`${from.protocol}//${request.headers.host ?? ''}`);
-      ok = from.host === own.host || ctx.config.trustedOrigins.includes(origin);
-    } catch {
-      ok = false;
-    }
+/** `scheme://host[:port]` with default ports dropped, or null for anything that is not an http(s) origin. */
+function normalizedOrigin(value: string): string | null {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : null;
+  } catch {
+    return null;
   }
+}
+
+/**
+ * Cookie-authenticated writes must come from our own origin — same scheme, host and port as this
+ * request (the scheme is https only on TLS or behind a trusted proxy) — or from TORA_PUBLIC_URL or a
+ * TORA_TRUSTED_ORIGINS entry.
+ */
+export function assertSameOrigin(ctx: AppContext, request: FastifyRequest): void {
+  const raw = originOf(request);
+  const origin = raw === null ? null : normalizedOrigin(raw);
+  const own = normalizedOrigin(`${request.protocol}://${request.host}`);
+  const ok = origin !== null && (origin === own || origin === ctx.config.publicUrl || ctx.config.trustedOrigins.includes(origin));
   if (!ok) {
     throw new AppError('CSRF_REJECTED', 403, 'Cross-site request refused: the Origin header does not match this server');
   }
