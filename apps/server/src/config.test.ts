@@ -21,9 +21,15 @@ describe('loadConfig', () => {
     [{ TORA_DATABASE_URL: 'mysql://x' }, /TORA_DATABASE_URL must start with postgres/],
     [{ TORA_ALLOW_SIGNUP: 'maybe' }, /TORA_ALLOW_SIGNUP must be true or false/],
     [{ TORA_LOG_LEVEL: 'loud' }, /TORA_LOG_LEVEL must be one of/],
+    [{ TORA_AI_CALLS_PER_HOUR: '0' }, /TORA_AI_CALLS_PER_HOUR must be an integer between 1 and/],
   ])('explains a bad value: %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('limits provider calls per user per hour: 30 by default, TORA_AI_CALLS_PER_HOUR otherwise', () => {
+    expect(loadConfig({}).ai.callsPerHour).toBe(30);
+    expect(loadConfig({ TORA_AI_CALLS_PER_HOUR: '5' }).ai.callsPerHour).toBe(5);
   });
 
   it('selects PostgreSQL from TORA_DATABASE_URL', () => {

@@ -198,3 +198,140 @@ describe('train/validation pairing', () => {
     expect(trainValPairs(['loss', 'val_loss', 'val_acc'])).toEqual([['loss', 'val_loss']]);
   });
 });
+
+describe('built-in analyzer says only what is true', () => {
+  const run = (...curves: Curve[]) => analyzeRun({ name: 'r', curves, hyperparams: {} });
+
+  it('never calls a run’s first point a spike (a run starts high, or low for accuracy)', () => {
+    const noise = rng(31);
+    const loss = curveOf(
+      'loss',
+      'min',
+      STEPS,
+      STEPS.map((s) => (s === 0 ? 6.9 : 0.3 + 2 * Math.exp(-s / 250) + 0.01 * noise())),
+    );
+    const acc = curveOf(
+      'val/acc',
+      'max',
+      STEPS,
+      STEPS.map((s) => (s === 0 ? 0.1 : 0.9 - 0.3 * Math.exp(-s / 250) + 0.01 * noise())),
+    );
+    const steep = curveOf(
+      'train/loss',
+      'min',
+      STEPS,
+      STEPS.map((s) => 0.3 + 2 * Math.exp(-s / 2) + 0.01 * noise()),
+    );
+    for (const c of [loss, acc, steep]) expect(only(run(c).findings, 'spike'), c.name).toEqual([]);
+    // A real spike after the start is still found.
+    const later = curveOf(
+      'loss',
+      'min',
+      STEPS,
+      loss.values.map((v, s) => (s === 3 ? v * 4 : v)),
+    );
+    expect(only(run(later).findings, 'spike')).toMatchObject([{ steps: [3, 3] }]);
+  });
+
+  it('calls a flat tail far better than the start convergence, never a plateau or "not learning"', () => {
+    const noise = rng(32);
+    const fast = curveOf(
+      'loss',
+      'min',
+      STEPS,
+      STEPS.map((s) => 0.1 + 2.2 * Math.exp(-s / 5) + 0.004 * noise()),
+    );
+    const acc = curveOf(
+      'val/acc',
+      'max',
+      STEPS,
+      STEPS.map((s) => 0.9 - 0.8 * Math.exp(-s / 60) + 0.01 * noise()),
+    );
+    for (const c of [fast, acc]) {
+      const out = run(c);
+      expect(only(out.findings, 'plateau'), c.name).toEqual([]);
+      expect(out.summary).not.toContain('not learning');
+      expect(out.summary).toContain(`${c.name} converged`);
+    }
+  });
+
+  it('still says "not learning" for a run that never improved, and "slow start" for one that improved late', () => {
+    const noise = rng(33);
+    const flat = run(
+      curveOf(
+        'loss',
+        'min',
+        STEPS,
+        STEPS.map(() => 2.3 + 0.01 * noise()),
+      ),
+    );
+    expect(only(flat.findings, 'plateau')).toMatchObject([{ severity: 'warning' }]);
+    expect(only(flat.findings, 'plateau')[0]!.message).toContain('not learning');
+    expect(flat.summary).not.toContain('converged');
+    const late = run(
+      curveOf(
+        'loss',
+        'min',
+        STEPS,
+        STEPS.map((s) => (s < 400 ? 2 : 2 * Math.exp(-(s - 400) / 100)) + 0.002 * noise()),
+      ),
+    );
+    expect(only(late.findings, 'plateau')[0]!.message).toContain('slow start');
+    expect(only(late.findings, 'plateau')[0]!.message).not.toContain('not learning');
+  });
+
+  it('reports no plateau on a run that diverged after its best', () => {
+    const noise = rng(34);
+    const out = run(
+      curveOf(
+        'loss',
+        'min',
+        STEPS,
+        STEPS.map((s) => 2 * Math.exp(-s / 100) + 0.1 + (s > 500 ? ((s - 500) / 100) ** 2 : 0) + 0.01 * noise()),
+      ),
+    );
+    expect(only(out.findings, 'divergence')).toHaveLength(1);
+    expect(only(out.findings, 'plateau')).toEqual([]);
+  });
+
+  it('counts one continuous NaN stretch as one, and separate stretches as such', () => {
+    const tail = run(lossCurve(35, (s, v) => (s >= 26 ? NaN : v)));
+    const [f] = only(tail.findings, 'nan_inf');
+    expect(f!.message).not.toContain('later stretch');
+    expect(f!.message).toContain('still NaN/Inf at the last step (999)');
+    const two = run(lossCurve(36, (s, v) => ((s >= 300 && s < 310) || s >= 800 ? NaN : v)));
+    expect(only(two.findings, 'nan_inf')[0]!.message).toContain('at step 300 and again in 1 later stretch ');
+    // One Inf that the run recovered from is not a run that diverged.
+    const blip = run(lossCurve(37, (s, v) => (s === 500 ? Infinity : v)));
+    expect(only(blip.findings, 'nan_inf')[0]!.message).toContain('then finite again');
+    expect(only(blip.findings, 'nan_inf')[0]!.message).not.toContain('diverged');
+  });
+
+  it('does not claim "nothing detected" on a run too short to judge', () => {
+    const single = run(curveOf('loss', 'min', [0], [2.3]));
+    expect(single.summary).not.toContain('No divergence');
+    expect(single.summary).toContain('too few to judge divergence');
+    expect(single.summary).toContain('at step 0.');
+    expect(single.summary).not.toContain('steps 0–0');
+  });
+});
+
+describe('hyperparameter recommendations say only what is true', () => {
+  it('says a hyperparameter never varied instead of advising other values', () => {
+    const runs: RunOutcome[] = [1, 2, 3, 4, 5].map((i) => ({ id: String(i), hyperparams: { batch: 32 }, best: i }));
+    for (const rs of [runs, runs.slice(0, 1)]) {
+      const out = hyperparameterImportance({ keys: ['batch'], runs: rs, metric: 'val/loss', direction: 'min' });
+      expect(out.batch!.recommendation).toContain('batch never varied');
+      expect(out.batch!.recommendation).toContain('= 32');
+      expect(out.batch!.recommendation).not.toMatch(/try|log runs/i);
+      expect(out.batch!.importance_level).toBe(1);
+    }
+  });
+
+  it('names no "best run" to copy when every run reached the same value', () => {
+    const runs: RunOutcome[] = [1, 2, 3, 4].map((i) => ({ id: String(i), hyperparams: { lr: i / 10 }, best: 0.5 }));
+    const out = hyperparameterImportance({ keys: ['lr'], runs, metric: 'val/loss', direction: 'min' });
+    expect(out.lr!.recommendation).toContain('same val/loss');
+    expect(out.lr!.recommendation).not.toContain('try values');
+  });
+});

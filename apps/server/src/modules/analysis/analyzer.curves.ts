@@ -17,20 +17,32 @@ export function finitePrefix(c: Curve): number[] {
   return out;
 }
 
-/** NaN/Inf onset: the first step where the metric stopped being a finite number. */
+/**
+ * NaN/Inf onset: the first step where the metric stopped being a finite number, how many
+ * separate non-finite stretches followed, and whether the run ended that way.
+ */
 export function detectNonFinite(c: Curve): Finding[] {
   const i = c.badStep.findIndex((s) => s !== null);
   if (i < 0) return [];
   const onset = c.badStep[i]!;
-  const last = c.steps[c.steps.length - 1]!;
-  const later = c.badStep.slice(i).filter((s) => s !== null).length;
+  const lastIndex = c.steps.length - 1;
+  const last = c.steps[lastIndex]!;
+  // A stretch is a run of consecutive non-finite buckets: one NaN tail is one stretch, however long.
+  let stretches = 0;
+  for (let k = i; k <= lastIndex; k++) if (c.badStep[k] !== null && (k === i || c.badStep[k - 1] === null)) stretches++;
+  const later = stretches - 1;
+  const again = later > 0 ? ` and again in ${later} later stretch${later > 1 ? 'es' : ''}` : '';
+  // The last bucket's last value: NaN/Inf there means the run never came back.
+  const ended = !Number.isFinite(c.values[lastIndex]);
   return [
     {
       kind: 'nan_inf',
       severity: 'critical',
       metric: c.name,
       steps: [onset, Math.max(onset, last)],
-      message: `${c.name} became NaN/Inf at step ${onset}${later > 1 ? ` and again in ${later - 1} later stretches` : ''}: the run diverged numerically (lower the learning rate, clip gradients, check for log(0) or division by zero).`,
+      message: ended
+        ? `${c.name} became NaN/Inf at step ${onset}${again} and was still NaN/Inf at the last step (${last}): the run diverged numerically (lower the learning rate, clip gradients, check for log(0) or division by zero).`
+        : `${c.name} became NaN/Inf at step ${onset}${again}, then finite again: numerical instability (lower the learning rate, clip gradients, check for log(0) or division by zero).`,
     },
   ];
 }
@@ -88,7 +100,11 @@ export function detectDivergence(c: Curve): Finding[] {
 const SPIKE_WINDOW = 10;
 const SPIKE_Z = 10;
 
-/** Single-bucket excursions in the bad direction, by robust z-score against the rolling median. */
+/**
+ * Single-bucket excursions in the bad direction, by robust z-score against the rolling median.
+ * A spike also stands out from what came before it: the first point has no before (a run starts
+ * high), and a point on a steep early descent is below its predecessors, not a spike.
+ */
 export function detectSpikes(c: Curve): Finding[] {
   if (c.direction === null) return [];
   const idx = finitePrefix(c);
@@ -97,7 +113,7 @@ export function detectSpikes(c: Curve): Finding[] {
   const sign = signOf(c);
   const vals = idx.map((i) => c.values[i]!);
   const hits: { at: number; step: number; peak: number; z: number; m: number }[] = [];
-  for (let k = 0; k < n; k++) {
+  for (let k = 1; k < n; k++) {
     const i = idx[k]!;
     const peak = sign > 0 ? c.hi[i]! : c.lo[i]!;
     const peakStep = sign > 0 ? c.hiStep[i]! : c.loStep[i]!;
@@ -107,7 +123,11 @@ export function detectSpikes(c: Curve): Finding[] {
     const s = Math.max(mad(around, m), 1e-9 * Math.abs(m), 1e-12);
     const excess = sign * (peak - m);
     const z = excess / s;
-    if (z > SPIKE_Z && excess > 0.05 * Math.abs(m)) hits.push({ at: k, step: peakStep, peak, z, m });
+    const before = median(vals.slice(Math.max(0, k - SPIKE_WINDOW), k));
+    const aboveBefore = sign * (peak - before);
+    if (z > SPIKE_Z && excess > 0.05 * Math.abs(m) && aboveBefore / s > SPIKE_Z && aboveBefore > 0.05 * Math.abs(before)) {
+      hits.push({ at: k, step: peakStep, peak, z, m });
+    }
   }
   const groups: (typeof hits)[] = [];
   for (const h of hits) {
@@ -133,23 +153,37 @@ export function detectSpikes(c: Curve): Finding[] {
     .sort((a, b) => a.steps[0] - b.steps[0]);
 }
 
+interface FlatStretch {
+  /** First and last step of the stretch. */
+  steps: [number, number];
+  /** Best value at its start and end (they differ by under 1% of the run's total gain). */
+  level: [number, number];
+  /** The run's first point and its best value. */
+  first: { step: number; value: number };
+  end: number;
+  /** The stretch is far better than the start: the run had learned before it flattened. */
+  learned: boolean;
+  /** The stretch runs to the last finite point. */
+  tail: boolean;
+}
+
 /** The longest stretch (≥ 30% of the run) over which the best value improved by under 1% of the total gain. */
-export function detectPlateau(c: Curve): Finding[] {
-  if (c.direction === null) return [];
+function flatStretch(c: Curve): FlatStretch | null {
+  if (c.direction === null) return null;
   const idx = finitePrefix(c);
   const n = idx.length;
-  if (n < 20) return [];
+  if (n < 20) return null;
   const sign = signOf(c);
+  const vals = idx.map((i) => c.values[i]!);
   const running: number[] = [];
-  for (const i of idx) {
-    const v = c.values[i]!;
+  for (const v of vals) {
     const prev = running[running.length - 1];
     running.push(prev === undefined || sign * (v - prev) < 0 ? v : prev);
   }
   const total = Math.abs(running[0]! - running[n - 1]!);
   const first = c.steps[idx[0]!]!;
   const span = c.steps[idx[n - 1]!]! - first;
-  if (span <= 0) return [];
+  if (span <= 0) return null;
   const tol = total === 0 ? 0 : 0.01 * total;
   let bestLen = 0;
   let from = 0;
@@ -160,19 +194,57 @@ export function detectPlateau(c: Curve): Finding[] {
     const len = c.steps[idx[j]!]! - c.steps[idx[i]!]!;
     if (len > bestLen) [bestLen, from, to] = [len, i, j];
   }
-  if (bestLen < 0.3 * span || to - from < 10) return [];
-  const a = c.steps[idx[from]!]!;
-  const z = c.steps[idx[to]!]!;
-  const early = a - first <= 0.1 * span;
+  if (bestLen < 0.3 * span || to - from < 10) return null;
+  // "Far better": a gain well above the step-to-step noise and not a sliver of the value itself,
+  // measured from the median of the first points so one odd first point does not decide it.
+  const start = median(vals.slice(0, 5));
+  const gain = sign * (start - running[from]!);
+  const noise = mad(vals.slice(1).map((v, k) => v - vals[k]!)) / Math.SQRT2;
+  return {
+    steps: [c.steps[idx[from]!]!, c.steps[idx[to]!]!],
+    level: [running[from]!, running[to]!],
+    first: { step: first, value: vals[0]! },
+    end: running[n - 1]!,
+    learned: gain > 0 && gain >= 10 * noise && gain >= 0.02 * Math.abs(start),
+    tail: to === n - 1,
+  };
+}
+
+/**
+ * Where the run converged: its best stayed within 1% of the total gain from a step on to the end,
+ * far better than where it started. Null when it did not (still improving, or never learned).
+ */
+export function convergence(c: Curve): { step: number; first: { step: number; value: number } } | null {
+  const f = flatStretch(c);
+  return f?.learned && f.tail ? { step: f.steps[0], first: f.first } : null;
+}
+
+/**
+ * Flat stretches that are problems: a run that never learned, a slow start, or a plateau in the
+ * middle of training. A flat tail far better than the start is convergence, not a plateau.
+ */
+export function detectPlateau(c: Curve): Finding[] {
+  const f = flatStretch(c);
+  if (!f || (f.learned && f.tail)) return [];
+  const [a, z] = f.steps;
+  const [from, to] = f.level.map(fmt);
+  const finding = { kind: 'plateau' as const, metric: c.name, steps: [a, z] as [number, number] };
+  if (f.learned) {
+    return [
+      {
+        ...finding,
+        severity: 'info',
+        message: `${c.name} plateaued from step ${a} to ${z} at about ${to}, then improved again (best ${fmt(f.end)}).`,
+      },
+    ];
+  }
   return [
     {
-      kind: 'plateau',
-      severity: early ? 'warning' : 'info',
-      metric: c.name,
-      steps: [a, z],
-      message: early
-        ? `${c.name} barely improved from step ${a} to ${z} (${fmt(running[from]!)} → ${fmt(running[to]!)}): the model is not learning (learning rate too low, frozen weights or a data problem?).`
-        : `${c.name} plateaued from step ${a} to ${z} at about ${fmt(running[to]!)}: decay the learning rate or stop early.`,
+      ...finding,
+      severity: 'warning',
+      message: f.tail
+        ? `${c.name} barely improved from step ${a} to the end (step ${z}; ${from} → ${to}; ${fmt(f.first.value)} at step ${f.first.step}): the model is not learning (learning rate too low, frozen weights or a data problem?).`
+        : `${c.name} barely improved from step ${a} to ${z} (${from} → ${to}) before it started improving (best ${fmt(f.end)}): a slow start (learning rate too low or a long warm-up?).`,
     },
   ];
 }
