@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeRun } from '../src/modules/analysis/analyzer.js';
 import { hyperparameterImportance } from '../src/modules/analysis/analyzer.importance.js';
 import { splitRole, trainValPairs } from '../src/modules/analysis/analyzer.pairs.js';
-import { spearman } from '../src/modules/analysis/analyzer.stats.js';
+import { median, rollingMedian, spearman } from '../src/modules/analysis/analyzer.stats.js';
 import { curveOf, type Curve, type Finding, type RunOutcome } from '../src/modules/analysis/analyzer.types.js';
 
 /** Deterministic noise, so a failing case fails the same way every time. */
@@ -181,6 +181,13 @@ describe('hyperparameter importance', () => {
     expect(out.lr!.recommendation).toContain('Only 2');
   });
 
+  it('takes rolling medians over a sorted window, shrinking at the ends', () => {
+    expect(rollingMedian([1, 9, 1, 1, 1], 1)).toEqual([5, 1, 1, 1, 1]);
+    const xs = Array.from({ length: 50 }, (_, i) => (i * 37) % 11);
+    const slow = xs.map((_, i) => median(xs.slice(Math.max(0, i - 3), i + 4)));
+    expect(rollingMedian(xs, 3)).toEqual(slow);
+  });
+
   it('computes Spearman with ties', () => {
     expect(spearman([1, 2, 3, 4], [10, 20, 30, 40])).toBeCloseTo(1);
     expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1);
@@ -335,3 +342,81 @@ describe('hyperparameter recommendations say only what is true', () => {
     expect(out.lr!.recommendation).not.toContain('try values');
   });
 });
+
+/** Standard normal noise from `rng` (Box–Muller), so tails are as long as real noise's. */
+function gaussian(seed: number): () => number {
+  const u = rng(seed);
+  return () => Math.sqrt(-2 * Math.log(u() + 0.5 + 1e-12)) * Math.cos(2 * Math.PI * (u() + 0.5));
+}
+
+/** A long series as the server hands it to the analyzer: `buckets` buckets with last value, extremes and their steps. */
+function bucketed(name: string, direction: 'min' | 'max', n: number, value: (s: number) => number, buckets = 2000): Curve {
+  const c: Curve = { name, direction, steps: [], values: [], lo: [], loStep: [], hi: [], hiStep: [], badStep: [] };
+  const width = Math.ceil(n / buckets);
+  for (let s = 0; s < n; s++) {
+    const v = value(s);
+    if (s % width === 0) {
+      c.steps.push(s);
+      c.values.push(v);
+      c.lo.push(v);
+      c.loStep.push(s);
+      c.hi.push(v);
+      c.hiStep.push(s);
+      c.badStep.push(null);
+      continue;
+    }
+    const k = c.steps.length - 1;
+    c.steps[k] = s;
+    c.values[k] = v;
+    if (v < c.lo[k]!) [c.lo[k], c.loStep[k]] = [v, s];
+    if (v > c.hi[k]!) [c.hi[k], c.hiStep[k]] = [v, s];
+  }
+  return c;
+}
+
+describe('built-in analyzer on noisy, bucketed runs', () => {
+  it('finds no spike in the ordinary noise of a minibatch loss (50,000 steps, 2,000 buckets)', () => {
+    for (const seed of [41, 42, 43]) {
+      const g = gaussian(seed);
+      const loss = bucketed('train/loss', 'min', 50_000, (s) => (0.4 + 2 * Math.exp(-s / 8000)) * Math.exp(0.2 * g()));
+      expect(problems(run1(loss).findings), `seed ${seed}`).toEqual([]);
+    }
+    // A real spike in the same noise is still found at its step.
+    const g = gaussian(44);
+    const spiky = bucketed(
+      'train/loss',
+      'min',
+      50_000,
+      (s) => (0.4 + 2 * Math.exp(-s / 8000)) * Math.exp(0.2 * g()) * (s === 31_337 ? 8 : 1),
+    );
+    expect(only(run1(spiky).findings, 'spike')).toMatchObject([{ steps: [31_337, 31_337] }]);
+  });
+
+  it('calls no noisy converged run a plateau, a slow start or "not learning"', () => {
+    for (const seed of [45, 46, 47]) {
+      const g = gaussian(seed);
+      const reward = bucketed('reward', 'max', 20_000, (s) => 200 * (1 - Math.exp(-s / 5000)) + 30 * g());
+      const loss = bucketed('loss', 'min', 10_000, (s) => 0.52 - 0.04 * (1 - Math.exp(-s / 2000)) + 0.01 * g());
+      for (const c of [reward, loss]) expect(only(run1(c).findings, 'plateau'), `${c.name} seed ${seed}`).toEqual([]);
+    }
+  });
+
+  it('still finds the plateau between two learning-rate drops', () => {
+    const g = gaussian(48);
+    const loss = bucketed(
+      'loss',
+      'min',
+      90_000,
+      (s) => (s < 30_000 ? 1 + Math.exp(-s / 3000) : s < 70_000 ? 0.6 : 0.45) * Math.exp(0.05 * g()),
+    );
+    const [f] = only(run1(loss).findings, 'plateau');
+    expect(f).toMatchObject({ severity: 'info' });
+    near(f!.steps[0], 30_000, 1500);
+    near(f!.steps[1], 70_000, 1500);
+    expect(f!.message).toContain('then improved again');
+  });
+});
+
+function run1(c: Curve) {
+  return analyzeRun({ name: 'r', curves: [c], hyperparams: {} });
+}

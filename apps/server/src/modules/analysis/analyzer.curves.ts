@@ -1,5 +1,5 @@
 import type { Curve, Finding } from './analyzer.types.js';
-import { mad, median } from './analyzer.stats.js';
+import { mad, median, rollingMedian } from './analyzer.stats.js';
 
 /** Four significant digits, for messages. */
 export const fmt = (v: number): string => (Number.isFinite(v) ? String(Number(v.toPrecision(4))) : String(v));
@@ -99,9 +99,11 @@ export function detectDivergence(c: Curve): Finding[] {
 
 const SPIKE_WINDOW = 10;
 const SPIKE_Z = 10;
+const SPREAD_WINDOW = 50;
 
 /**
- * Single-bucket excursions in the bad direction, by robust z-score against the rolling median.
+ * Single-bucket excursions in the bad direction, by robust z-score against the rolling median
+ * (the point itself included: one point moves a median of 21 by one rank at most).
  * A spike also stands out from what came before it: the first point has no before (a run starts
  * high), and a point on a steep early descent is below its predecessors, not a spike.
  */
@@ -111,22 +113,36 @@ export function detectSpikes(c: Curve): Finding[] {
   const n = idx.length;
   if (n < 2 * SPIKE_WINDOW) return [];
   const sign = signOf(c);
-  const vals = idx.map((i) => c.values[i]!);
+  // Like with like: a bucket's worst point against its neighbours' worst points (the worst of many
+  // noisy points sits well above their typical value, so against last values noise looks like spikes).
+  const vals = idx.map((i) => (sign > 0 ? c.hi[i]! : c.lo[i]!));
+  // The spread from a wider window (a MAD of 20 points is low by half often enough, over 2000
+  // buckets, to pass noise), computed once per block of SPREAD_WINDOW buckets to stay cheap.
+  const spreads = new Map<number, number>();
+  const spreadAt = (k: number): number => {
+    const block = Math.floor(k / SPREAD_WINDOW);
+    let v = spreads.get(block);
+    if (v === undefined) {
+      const center = block * SPREAD_WINDOW + (SPREAD_WINDOW >> 1);
+      v = mad(vals.slice(Math.max(0, center - SPREAD_WINDOW), center + SPREAD_WINDOW + 1));
+      spreads.set(block, v);
+    }
+    return v;
+  };
+  // The rolling median (one sorted window for the whole curve: a sort per point was the analyzer's hot spot).
+  const rolling = rollingMedian(vals, SPIKE_WINDOW);
   const hits: { at: number; step: number; peak: number; z: number; m: number }[] = [];
   for (let k = 1; k < n; k++) {
-    const i = idx[k]!;
-    const peak = sign > 0 ? c.hi[i]! : c.lo[i]!;
-    const peakStep = sign > 0 ? c.hiStep[i]! : c.loStep[i]!;
-    const around: number[] = [];
-    for (let j = Math.max(0, k - SPIKE_WINDOW); j <= Math.min(n - 1, k + SPIKE_WINDOW); j++) if (j !== k) around.push(vals[j]!);
-    const m = median(around);
-    const s = Math.max(mad(around, m), 1e-9 * Math.abs(m), 1e-12);
+    const peak = vals[k]!;
+    const m = rolling[k]!;
+    const s = Math.max(spreadAt(k), 1e-9 * Math.abs(m), 1e-12);
     const excess = sign * (peak - m);
     const z = excess / s;
+    if (!(z > SPIKE_Z && excess > 0.05 * Math.abs(m))) continue;
     const before = median(vals.slice(Math.max(0, k - SPIKE_WINDOW), k));
     const aboveBefore = sign * (peak - before);
-    if (z > SPIKE_Z && excess > 0.05 * Math.abs(m) && aboveBefore / s > SPIKE_Z && aboveBefore > 0.05 * Math.abs(before)) {
-      hits.push({ at: k, step: peakStep, peak, z, m });
+    if (aboveBefore / s > SPIKE_Z && aboveBefore > 0.05 * Math.abs(before)) {
+      hits.push({ at: k, step: sign > 0 ? c.hiStep[idx[k]!]! : c.loStep[idx[k]!]!, peak, z, m });
     }
   }
   const groups: (typeof hits)[] = [];
@@ -147,7 +163,7 @@ export function detectSpikes(c: Curve): Finding[] {
         severity: 'warning' as const,
         metric: c.name,
         steps,
-        message: `${c.name} spiked to ${fmt(top.peak)} at step ${top.step} against a rolling median of ${fmt(top.m)} (bad batch, data issue or learning-rate spike).`,
+        message: `${c.name} spiked to ${fmt(top.peak)} at step ${top.step} against about ${fmt(top.m)} around it (bad batch, data issue or learning-rate spike).`,
       };
     })
     .sort((a, b) => a.steps[0] - b.steps[0]);
@@ -156,9 +172,9 @@ export function detectSpikes(c: Curve): Finding[] {
 interface FlatStretch {
   /** First and last step of the stretch. */
   steps: [number, number];
-  /** Best value at its start and end (they differ by under 1% of the run's total gain). */
+  /** Smoothed best at its start and end (they differ by under the tolerance). */
   level: [number, number];
-  /** The run's first point and its best value. */
+  /** The run's first point, and its smoothed best. */
   first: { step: number; value: number };
   end: number;
   /** The stretch is far better than the start: the run had learned before it flattened. */
@@ -167,7 +183,11 @@ interface FlatStretch {
   tail: boolean;
 }
 
-/** The longest stretch (≥ 30% of the run) over which the best value improved by under 1% of the total gain. */
+/**
+ * The longest stretch (≥ 30% of the run) over which the best of the smoothed curve improved by
+ * under max(1% of the total gain, what noise alone moves it). Smoothing first: on a noisy curve
+ * the best of the raw points keeps creeping after convergence, one lucky point at a time.
+ */
 function flatStretch(c: Curve): FlatStretch | null {
   if (c.direction === null) return null;
   const idx = finitePrefix(c);
@@ -175,8 +195,10 @@ function flatStretch(c: Curve): FlatStretch | null {
   if (n < 20) return null;
   const sign = signOf(c);
   const vals = idx.map((i) => c.values[i]!);
+  const h = Math.max(2, Math.min(20, Math.floor(n / 100)));
+  const smooth = rollingMedian(vals, h);
   const running: number[] = [];
-  for (const v of vals) {
+  for (const v of smooth) {
     const prev = running[running.length - 1];
     running.push(prev === undefined || sign * (v - prev) < 0 ? v : prev);
   }
@@ -184,7 +206,9 @@ function flatStretch(c: Curve): FlatStretch | null {
   const first = c.steps[idx[0]!]!;
   const span = c.steps[idx[n - 1]!]! - first;
   if (span <= 0) return null;
-  const tol = total === 0 ? 0 : 0.01 * total;
+  // Point noise (robust spread around the smoothed curve), and what is left of it after smoothing.
+  const noise = mad(vals.map((v, k) => v - smooth[k]!));
+  const tol = Math.max(0.01 * total, (5 * noise) / Math.sqrt(2 * h + 1));
   let bestLen = 0;
   let from = 0;
   let to = 0;
@@ -195,28 +219,43 @@ function flatStretch(c: Curve): FlatStretch | null {
     if (len > bestLen) [bestLen, from, to] = [len, i, j];
   }
   if (bestLen < 0.3 * span || to - from < 10) return null;
-  // "Far better": a gain well above the step-to-step noise and not a sliver of the value itself,
-  // measured from the median of the first points so one odd first point does not decide it.
-  const start = median(vals.slice(0, 5));
-  const gain = sign * (start - running[from]!);
-  const noise = mad(vals.slice(1).map((v, k) => v - vals[k]!)) / Math.SQRT2;
+  // The running best can still flatten by luck (one deep dip of the noise): check the claim on
+  // the points themselves, as a change between medians `d` (> 0: better) and its noise bound `u`.
+  const level = (a: number, b: number): number => median(vals.slice(a, b + 1));
+  const change = (a: [number, number], b: [number, number]): { d: number; u: number } => {
+    const spread = mad(vals.slice(a[0], b[1] + 1).map((v, k) => v - smooth[a[0] + k]!));
+    const u = 3 * 1.25 * spread * Math.sqrt(1 / (a[1] - a[0] + 1) + 1 / (b[1] - b[0] + 1));
+    return { d: sign * (level(...a) - level(...b)), u };
+  };
+  const mid = (from + to) >> 1;
+  // "Far better": a gain above the point noise and not a sliver of the value itself.
+  const gain = sign * (smooth[0]! - running[from]!);
+  const learned = gain > 0 && gain >= 2 * noise && gain >= 0.02 * Math.abs(smooth[0]!);
+  const halves = change([from, mid], [mid + 1, to]);
+  // After learning, flat means provably within 5% of the gain; before, no change beyond noise.
+  if (learned ? Math.abs(halves.d) + halves.u > 0.05 * gain : Math.abs(halves.d) > Math.max(halves.u, 0.01 * total)) return null;
+  // Whatever follows the stretch must be clearly better, else nothing is said either way.
+  if (to < n - 1) {
+    const after = change([mid + 1, to], [to + 1, n - 1]);
+    if (after.d - after.u <= 0.01 * total) return null;
+  }
   return {
     steps: [c.steps[idx[from]!]!, c.steps[idx[to]!]!],
     level: [running[from]!, running[to]!],
     first: { step: first, value: vals[0]! },
     end: running[n - 1]!,
-    learned: gain > 0 && gain >= 10 * noise && gain >= 0.02 * Math.abs(start),
+    learned,
     tail: to === n - 1,
   };
 }
 
 /**
- * Where the run converged: its best stayed within 1% of the total gain from a step on to the end,
- * far better than where it started. Null when it did not (still improving, or never learned).
+ * Where the run converged: its smoothed best moved by no more than noise or 1% of the total gain
+ * from a step on to the end, far better than where it started. Null when it did not (still improving, or never learned).
  */
-export function convergence(c: Curve): { step: number; first: { step: number; value: number } } | null {
+export function convergence(c: Curve): { step: number; level: number; first: { step: number; value: number } } | null {
   const f = flatStretch(c);
-  return f?.learned && f.tail ? { step: f.steps[0], first: f.first } : null;
+  return f?.learned && f.tail ? { step: f.steps[0], level: f.level[1], first: f.first } : null;
 }
 
 /**
@@ -234,7 +273,7 @@ export function detectPlateau(c: Curve): Finding[] {
       {
         ...finding,
         severity: 'info',
-        message: `${c.name} plateaued from step ${a} to ${z} at about ${to}, then improved again (best ${fmt(f.end)}).`,
+        message: `${c.name} plateaued from step ${a} to ${z} at about ${to}, then improved again (to about ${fmt(f.end)}).`,
       },
     ];
   }
@@ -243,8 +282,8 @@ export function detectPlateau(c: Curve): Finding[] {
       ...finding,
       severity: 'warning',
       message: f.tail
-        ? `${c.name} barely improved from step ${a} to the end (step ${z}; ${from} → ${to}; ${fmt(f.first.value)} at step ${f.first.step}): the model is not learning (learning rate too low, frozen weights or a data problem?).`
-        : `${c.name} barely improved from step ${a} to ${z} (${from} → ${to}) before it started improving (best ${fmt(f.end)}): a slow start (learning rate too low or a long warm-up?).`,
+        ? `${c.name} barely improved from step ${a} to the end (step ${z}; about ${from} → ${to}; ${fmt(f.first.value)} at step ${f.first.step}): the model is not learning (learning rate too low, frozen weights or a data problem?).`
+        : `${c.name} barely improved from step ${a} to ${z} (about ${from} → ${to}) before it started improving (to about ${fmt(f.end)}): a slow start (learning rate too low or a long warm-up?).`,
     },
   ];
 }

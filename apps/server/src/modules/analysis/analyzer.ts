@@ -68,7 +68,7 @@ function summarize(input: AnalyzeInput, findings: readonly Finding[], primary: M
       curve && !findings.some((f) => f.metric === primary.name && f.kind !== 'best_step') ? convergence(curve) : null;
     if (converged) {
       parts.push(
-        `${primary.name} converged: from step ${converged.step} on, its best improved by under 1% of the run's total gain (${fmt(converged.first.value)} at step ${converged.first.step}).`,
+        `${primary.name} converged: no material improvement from step ${converged.step} on (about ${fmt(converged.level)}; ${fmt(converged.first.value)} at step ${converged.first.step}).`,
       );
     }
   }
