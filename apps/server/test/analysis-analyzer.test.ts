@@ -401,6 +401,22 @@ describe('built-in analyzer on noisy, bucketed runs', () => {
     }
   });
 
+  it('calls a flat noisy run one that never learned, not one that diverged', () => {
+    for (let seed = 51; seed <= 60; seed++) {
+      const g = gaussian(seed);
+      const out = run1(
+        curveOf(
+          'loss',
+          'min',
+          STEPS,
+          STEPS.map(() => 2.3 * Math.exp(0.1 * g())),
+        ),
+      );
+      expect(only(out.findings, 'divergence'), `seed ${seed}`).toEqual([]);
+      expect(only(out.findings, 'plateau')[0]?.message, `seed ${seed}`).toContain('not learning');
+    }
+  });
+
   it('still finds the plateau between two learning-rate drops', () => {
     const g = gaussian(48);
     const loss = bucketed(

@@ -64,7 +64,14 @@ export function bestPoint(c: Curve): { index: number; step: number; value: numbe
     : { index: best, step: c.hiStep[best]!, value: c.hi[best]! };
 }
 
-/** The metric ends worse than it started after reaching its best, and stays there. */
+/** Half-width of the rolling median that trend detectors judge a curve of `n` points by. */
+const smoothing = (n: number): number => Math.max(2, Math.min(20, Math.floor(n / 100)));
+
+/**
+ * The metric ends worse than it started after reaching its best, and stays there. Judged on the
+ * rolling median, and the end must be worse than the start beyond noise: on a flat noisy curve the
+ * best single point is a lucky dip and the last one is anywhere, which is no divergence.
+ */
 export function detectDivergence(c: Curve): Finding[] {
   if (c.direction === null) return [];
   const idx = finitePrefix(c);
@@ -72,18 +79,23 @@ export function detectDivergence(c: Curve): Finding[] {
   if (n < 10) return [];
   const sign = signOf(c);
   const vals = idx.map((i) => c.values[i]!);
+  const smooth = rollingMedian(vals, smoothing(n));
   let b = 0;
-  for (let i = 1; i < n; i++) if (sign * (vals[i]! - vals[b]!) < 0) b = i;
+  for (let i = 1; i < n; i++) if (sign * (smooth[i]! - smooth[b]!) < 0) b = i;
   if (n - 1 - b < Math.max(3, 0.05 * n)) return [];
-  const best = vals[b]!;
-  const last = vals[n - 1]!;
-  const worsening = sign * (last - best);
-  const scale = Math.max(Math.abs(vals[0]! - best), 0.05 * Math.abs(best), 1e-12);
+  const best = smooth[b]!;
+  const worsening = sign * (smooth[n - 1]! - best);
+  const scale = Math.max(Math.abs(smooth[0]! - best), 0.05 * Math.abs(best), 1e-12);
   if (worsening <= scale) return [];
+  const m = Math.max(3, Math.floor(0.05 * n));
+  const [start, end] = [median(vals.slice(0, m)), median(vals.slice(n - m))];
+  const noise = mad(vals.map((v, k) => v - smooth[k]!));
+  // Four standard errors of a difference of medians: a critical finding must not be a coin toss.
+  if (sign * (end - start) <= 4 * 1.25 * noise * Math.sqrt(2 / m)) return [];
   // Onset: from where the metric stays clearly (a tenth of its earlier gain) above its best.
   const threshold = best + sign * 0.1 * scale;
   let onset = n - 1;
-  while (onset - 1 > b && sign * (vals[onset - 1]! - threshold) > 0) onset--;
+  while (onset - 1 > b && sign * (smooth[onset - 1]! - threshold) > 0) onset--;
   const from = c.steps[idx[onset]!]!;
   const to = c.steps[idx[n - 1]!]!;
   return [
@@ -92,7 +104,7 @@ export function detectDivergence(c: Curve): Finding[] {
       severity: 'critical',
       metric: c.name,
       steps: [from, to],
-      message: `${c.name} diverged from step ${from}: best ${fmt(best)} at step ${c.steps[idx[b]!]}, ${fmt(last)} at step ${to} (worse than at the start).`,
+      message: `${c.name} diverged from step ${from}: best about ${fmt(best)} around step ${c.steps[idx[b]!]}, ${fmt(vals[n - 1]!)} at step ${to}; it ends worse than it started (median ${fmt(end)} vs ${fmt(start)} over ${m} values at each end).`,
     },
   ];
 }
@@ -172,11 +184,12 @@ export function detectSpikes(c: Curve): Finding[] {
 interface FlatStretch {
   /** First and last step of the stretch. */
   steps: [number, number];
-  /** Smoothed best at its start and end (they differ by under the tolerance). */
+  /** Median of the points in its first and second half (checked to be one level). */
   level: [number, number];
-  /** The run's first point, and its smoothed best. */
+  /** The run's first point. */
   first: { step: number; value: number };
-  end: number;
+  /** Median of the points after the stretch (checked to be clearly better); null for a tail. */
+  after: number | null;
   /** The stretch is far better than the start: the run had learned before it flattened. */
   learned: boolean;
   /** The stretch runs to the last finite point. */
@@ -195,7 +208,7 @@ function flatStretch(c: Curve): FlatStretch | null {
   if (n < 20) return null;
   const sign = signOf(c);
   const vals = idx.map((i) => c.values[i]!);
-  const h = Math.max(2, Math.min(20, Math.floor(n / 100)));
+  const h = smoothing(n);
   const smooth = rollingMedian(vals, h);
   const running: number[] = [];
   for (const v of smooth) {
@@ -232,18 +245,20 @@ function flatStretch(c: Curve): FlatStretch | null {
   const gain = sign * (smooth[0]! - running[from]!);
   const learned = gain > 0 && gain >= 2 * noise && gain >= 0.02 * Math.abs(smooth[0]!);
   const halves = change([from, mid], [mid + 1, to]);
-  // After learning, flat means provably within 5% of the gain; before, no change beyond noise.
-  if (learned ? Math.abs(halves.d) + halves.u > 0.05 * gain : Math.abs(halves.d) > Math.max(halves.u, 0.01 * total)) return null;
-  // Whatever follows the stretch must be clearly better, else nothing is said either way.
+  // After learning, flat means provably within 2% of the gain; before, no change beyond noise.
+  if (learned ? Math.abs(halves.d) + halves.u > 0.02 * gain : Math.abs(halves.d) > Math.max(halves.u, 0.01 * total)) return null;
+  // Whatever follows the stretch must be clearly better, over enough points to tell, else nothing
+  // is said either way.
   if (to < n - 1) {
+    if (n - 1 - to < 10) return null;
     const after = change([mid + 1, to], [to + 1, n - 1]);
     if (after.d - after.u <= 0.01 * total) return null;
   }
   return {
     steps: [c.steps[idx[from]!]!, c.steps[idx[to]!]!],
-    level: [running[from]!, running[to]!],
+    level: [level(from, mid), level(mid + 1, to)],
     first: { step: first, value: vals[0]! },
-    end: running[n - 1]!,
+    after: to < n - 1 ? level(to + 1, n - 1) : null,
     learned,
     tail: to === n - 1,
   };
@@ -273,7 +288,7 @@ export function detectPlateau(c: Curve): Finding[] {
       {
         ...finding,
         severity: 'info',
-        message: `${c.name} plateaued from step ${a} to ${z} at about ${to}, then improved again (to about ${fmt(f.end)}).`,
+        message: `${c.name} plateaued from step ${a} to ${z} at about ${to}, then improved again (median ${fmt(f.after!)} after it).`,
       },
     ];
   }
@@ -283,7 +298,7 @@ export function detectPlateau(c: Curve): Finding[] {
       severity: 'warning',
       message: f.tail
         ? `${c.name} barely improved from step ${a} to the end (step ${z}; about ${from} → ${to}; ${fmt(f.first.value)} at step ${f.first.step}): the model is not learning (learning rate too low, frozen weights or a data problem?).`
-        : `${c.name} barely improved from step ${a} to ${z} (about ${from} → ${to}) before it started improving (to about ${fmt(f.end)}): a slow start (learning rate too low or a long warm-up?).`,
+        : `${c.name} barely improved from step ${a} to ${z} (about ${from} → ${to}) before it started improving (median ${fmt(f.after!)} after it): a slow start (learning rate too low or a long warm-up?).`,
     },
   ];
 }
