@@ -417,6 +417,25 @@ describe('built-in analyzer on noisy, bucketed runs', () => {
     }
   });
 
+  it('calls no noisy, converged validation curve overfitting, nor its noise oscillation', () => {
+    const steps = Array.from({ length: 200 }, (_, i) => i * 5);
+    for (let seed = 61; seed <= 80; seed++) {
+      const g = gaussian(seed);
+      const train = lossCurve(seed, undefined, 'train/loss');
+      const val = curveOf(
+        'val/loss',
+        'min',
+        steps,
+        steps.map((s) => (0.5 + 1.5 * Math.exp(-s / 100)) * Math.exp(0.1 * g())),
+      );
+      const out = analyzeRun({ name: 'r', curves: [train, val], hyperparams: {} });
+      expect(
+        out.findings.filter((f) => f.kind === 'overfitting' || f.kind === 'oscillation'),
+        `seed ${seed}`,
+      ).toEqual([]);
+    }
+  });
+
   it('still finds the plateau between two learning-rate drops', () => {
     const g = gaussian(48);
     const loss = bucketed(

@@ -65,7 +65,7 @@ export function bestPoint(c: Curve): { index: number; step: number; value: numbe
 }
 
 /** Half-width of the rolling median that trend detectors judge a curve of `n` points by. */
-const smoothing = (n: number): number => Math.max(2, Math.min(20, Math.floor(n / 100)));
+export const smoothing = (n: number): number => Math.max(2, Math.min(20, Math.floor(n / 100)));
 
 /**
  * The metric ends worse than it started after reaching its best, and stays there. Judged on the
@@ -323,7 +323,7 @@ export function detectOscillation(c: Curve): Finding[] {
     amp /= w;
     const net = Math.abs(vals[start + w]! - vals[start]!);
     const level = Math.max(median(vals.slice(start, start + w + 1).map(Math.abs)), 1e-12);
-    if (flips / (w - 1) >= 0.85 && amp > 0.05 * level && amp * w > 3 * net) flagged.push([start, start + w]);
+    if (flips / (w - 1) >= 0.95 && amp > 0.05 * level && amp * w > 3 * net) flagged.push([start, start + w]);
   }
   const merged: [number, number][] = [];
   for (const f of flagged) {
