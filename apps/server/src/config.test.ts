@@ -34,6 +34,7 @@ describe('loadConfig', () => {
     [{ TORA_TRUST_PROXY: '10.0.0.0/33' }, /TORA_TRUST_PROXY must be/],
     [{ TORA_TRUST_PROXY: '11' }, /hop count must be between 0 and 10/],
     [{ TORA_PUBLIC_URL: 'https://example.com/?a=1' }, /TORA_PUBLIC_URL/],
+    [{ TORA_AI_CALLS_PER_HOUR: '0' }, /TORA_AI_CALLS_PER_HOUR must be an integer between 1 and/],
   ])('explains a bad value: %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -63,6 +64,11 @@ describe('loadConfig', () => {
     expect(loadConfig({}).publicUrl).toBeNull();
     expect(loadConfig({ TORA_PUBLIC_URL: 'https://Tora.Example.com/' }).publicUrl).toBe('https://tora.example.com');
     expect(loadConfig({ TORA_PUBLIC_URL: 'http://10.0.0.5:8080' }).publicUrl).toBe('http://10.0.0.5:8080');
+  });
+
+  it('limits provider calls per user per hour: 30 by default, TORA_AI_CALLS_PER_HOUR otherwise', () => {
+    expect(loadConfig({}).ai.callsPerHour).toBe(30);
+    expect(loadConfig({ TORA_AI_CALLS_PER_HOUR: '5' }).ai.callsPerHour).toBe(5);
   });
 
   it('selects PostgreSQL from TORA_DATABASE_URL', () => {

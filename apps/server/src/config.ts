@@ -46,6 +46,8 @@ export interface AiConfig {
   /** Sent only to the provider; never logged or returned. */
   readonly apiKey: string | null;
   readonly timeoutMs: number;
+  /** Provider calls (HTTP requests, retries included) allowed per user per sliding hour. */
+  readonly callsPerHour: number;
 }
 
 const AI_DEFAULTS: Record<Exclude<AiProviderName, 'builtin'>, { baseUrl: string; model: string }> = {
@@ -72,7 +74,9 @@ function aiConfig(env: Env): AiConfig {
   if (provider === 'anthropic' && apiKey === null) throw new ConfigError('TORA_AI_PROVIDER=anthropic needs TORA_AI_API_KEY');
   // How long to wait for the provider before falling back to the built-in analysis.
   const timeoutMs = intVar(env, 'TORA_AI_TIMEOUT_MS', 60_000, 100, 600_000);
-  return { provider, baseUrl, model, apiKey, timeoutMs };
+  // Each provider call is paid: a per-user hourly budget, past which analyses are refused with 429.
+  const callsPerHour = intVar(env, 'TORA_AI_CALLS_PER_HOUR', 30, 1, 1_000_000);
+  return { provider, baseUrl, model, apiKey, timeoutMs, callsPerHour };
 }
 
 export class ConfigError extends Error {}

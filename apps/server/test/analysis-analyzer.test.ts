@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeRun } from '../src/modules/analysis/analyzer.js';
 import { hyperparameterImportance } from '../src/modules/analysis/analyzer.importance.js';
 import { splitRole, trainValPairs } from '../src/modules/analysis/analyzer.pairs.js';
-import { spearman } from '../src/modules/analysis/analyzer.stats.js';
+import { median, rollingMedian, spearman } from '../src/modules/analysis/analyzer.stats.js';
 import { curveOf, type Curve, type Finding, type RunOutcome } from '../src/modules/analysis/analyzer.types.js';
 
 /** Deterministic noise, so a failing case fails the same way every time. */
@@ -181,6 +181,13 @@ describe('hyperparameter importance', () => {
     expect(out.lr!.recommendation).toContain('Only 2');
   });
 
+  it('takes rolling medians over a sorted window, shrinking at the ends', () => {
+    expect(rollingMedian([1, 9, 1, 1, 1], 1)).toEqual([5, 1, 1, 1, 1]);
+    const xs = Array.from({ length: 50 }, (_, i) => (i * 37) % 11);
+    const slow = xs.map((_, i) => median(xs.slice(Math.max(0, i - 3), i + 4)));
+    expect(rollingMedian(xs, 3)).toEqual(slow);
+  });
+
   it('computes Spearman with ties', () => {
     expect(spearman([1, 2, 3, 4], [10, 20, 30, 40])).toBeCloseTo(1);
     expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1);
@@ -198,3 +205,253 @@ describe('train/validation pairing', () => {
     expect(trainValPairs(['loss', 'val_loss', 'val_acc'])).toEqual([['loss', 'val_loss']]);
   });
 });
+
+describe('built-in analyzer says only what is true', () => {
+  const run = (...curves: Curve[]) => analyzeRun({ name: 'r', curves, hyperparams: {} });
+
+  it('never calls a run’s first point a spike (a run starts high, or low for accuracy)', () => {
+    const noise = rng(31);
+    const loss = curveOf(
+      'loss',
+      'min',
+      STEPS,
+      STEPS.map((s) => (s === 0 ? 6.9 : 0.3 + 2 * Math.exp(-s / 250) + 0.01 * noise())),
+    );
+    const acc = curveOf(
+      'val/acc',
+      'max',
+      STEPS,
+      STEPS.map((s) => (s === 0 ? 0.1 : 0.9 - 0.3 * Math.exp(-s / 250) + 0.01 * noise())),
+    );
+    const steep = curveOf(
+      'train/loss',
+      'min',
+      STEPS,
+      STEPS.map((s) => 0.3 + 2 * Math.exp(-s / 2) + 0.01 * noise()),
+    );
+    for (const c of [loss, acc, steep]) expect(only(run(c).findings, 'spike'), c.name).toEqual([]);
+    // A real spike after the start is still found.
+    const later = curveOf(
+      'loss',
+      'min',
+      STEPS,
+      loss.values.map((v, s) => (s === 3 ? v * 4 : v)),
+    );
+    expect(only(run(later).findings, 'spike')).toMatchObject([{ steps: [3, 3] }]);
+  });
+
+  it('calls a flat tail far better than the start convergence, never a plateau or "not learning"', () => {
+    const noise = rng(32);
+    const fast = curveOf(
+      'loss',
+      'min',
+      STEPS,
+      STEPS.map((s) => 0.1 + 2.2 * Math.exp(-s / 5) + 0.004 * noise()),
+    );
+    const acc = curveOf(
+      'val/acc',
+      'max',
+      STEPS,
+      STEPS.map((s) => 0.9 - 0.8 * Math.exp(-s / 60) + 0.01 * noise()),
+    );
+    for (const c of [fast, acc]) {
+      const out = run(c);
+      expect(only(out.findings, 'plateau'), c.name).toEqual([]);
+      expect(out.summary).not.toContain('not learning');
+      expect(out.summary).toContain(`${c.name} converged`);
+    }
+  });
+
+  it('still says "not learning" for a run that never improved, and "slow start" for one that improved late', () => {
+    const noise = rng(33);
+    const flat = run(
+      curveOf(
+        'loss',
+        'min',
+        STEPS,
+        STEPS.map(() => 2.3 + 0.01 * noise()),
+      ),
+    );
+    expect(only(flat.findings, 'plateau')).toMatchObject([{ severity: 'warning' }]);
+    expect(only(flat.findings, 'plateau')[0]!.message).toContain('not learning');
+    expect(flat.summary).not.toContain('converged');
+    const late = run(
+      curveOf(
+        'loss',
+        'min',
+        STEPS,
+        STEPS.map((s) => (s < 400 ? 2 : 2 * Math.exp(-(s - 400) / 100)) + 0.002 * noise()),
+      ),
+    );
+    expect(only(late.findings, 'plateau')[0]!.message).toContain('slow start');
+    expect(only(late.findings, 'plateau')[0]!.message).not.toContain('not learning');
+  });
+
+  it('reports no plateau on a run that diverged after its best', () => {
+    const noise = rng(34);
+    const out = run(
+      curveOf(
+        'loss',
+        'min',
+        STEPS,
+        STEPS.map((s) => 2 * Math.exp(-s / 100) + 0.1 + (s > 500 ? ((s - 500) / 100) ** 2 : 0) + 0.01 * noise()),
+      ),
+    );
+    expect(only(out.findings, 'divergence')).toHaveLength(1);
+    expect(only(out.findings, 'plateau')).toEqual([]);
+  });
+
+  it('counts one continuous NaN stretch as one, and separate stretches as such', () => {
+    const tail = run(lossCurve(35, (s, v) => (s >= 26 ? NaN : v)));
+    const [f] = only(tail.findings, 'nan_inf');
+    expect(f!.message).not.toContain('later stretch');
+    expect(f!.message).toContain('still NaN/Inf at the last step (999)');
+    const two = run(lossCurve(36, (s, v) => ((s >= 300 && s < 310) || s >= 800 ? NaN : v)));
+    expect(only(two.findings, 'nan_inf')[0]!.message).toContain('at step 300 and again in 1 later stretch ');
+    // One Inf that the run recovered from is not a run that diverged.
+    const blip = run(lossCurve(37, (s, v) => (s === 500 ? Infinity : v)));
+    expect(only(blip.findings, 'nan_inf')[0]!.message).toContain('then finite again');
+    expect(only(blip.findings, 'nan_inf')[0]!.message).not.toContain('diverged');
+  });
+
+  it('does not claim "nothing detected" on a run too short to judge', () => {
+    const single = run(curveOf('loss', 'min', [0], [2.3]));
+    expect(single.summary).not.toContain('No divergence');
+    expect(single.summary).toContain('too few to judge divergence');
+    expect(single.summary).toContain('at step 0.');
+    expect(single.summary).not.toContain('steps 0–0');
+  });
+});
+
+describe('hyperparameter recommendations say only what is true', () => {
+  it('says a hyperparameter never varied instead of advising other values', () => {
+    const runs: RunOutcome[] = [1, 2, 3, 4, 5].map((i) => ({ id: String(i), hyperparams: { batch: 32 }, best: i }));
+    for (const rs of [runs, runs.slice(0, 1)]) {
+      const out = hyperparameterImportance({ keys: ['batch'], runs: rs, metric: 'val/loss', direction: 'min' });
+      expect(out.batch!.recommendation).toContain('batch never varied');
+      expect(out.batch!.recommendation).toContain('= 32');
+      expect(out.batch!.recommendation).not.toMatch(/try|log runs/i);
+      expect(out.batch!.importance_level).toBe(1);
+    }
+  });
+
+  it('names no "best run" to copy when every run reached the same value', () => {
+    const runs: RunOutcome[] = [1, 2, 3, 4].map((i) => ({ id: String(i), hyperparams: { lr: i / 10 }, best: 0.5 }));
+    const out = hyperparameterImportance({ keys: ['lr'], runs, metric: 'val/loss', direction: 'min' });
+    expect(out.lr!.recommendation).toContain('same val/loss');
+    expect(out.lr!.recommendation).not.toContain('try values');
+  });
+});
+
+/** Standard normal noise from `rng` (Box–Muller), so tails are as long as real noise's. */
+function gaussian(seed: number): () => number {
+  const u = rng(seed);
+  return () => Math.sqrt(-2 * Math.log(u() + 0.5 + 1e-12)) * Math.cos(2 * Math.PI * (u() + 0.5));
+}
+
+/** A long series as the server hands it to the analyzer: `buckets` buckets with last value, extremes and their steps. */
+function bucketed(name: string, direction: 'min' | 'max', n: number, value: (s: number) => number, buckets = 2000): Curve {
+  const c: Curve = { name, direction, steps: [], values: [], lo: [], loStep: [], hi: [], hiStep: [], badStep: [] };
+  const width = Math.ceil(n / buckets);
+  for (let s = 0; s < n; s++) {
+    const v = value(s);
+    if (s % width === 0) {
+      c.steps.push(s);
+      c.values.push(v);
+      c.lo.push(v);
+      c.loStep.push(s);
+      c.hi.push(v);
+      c.hiStep.push(s);
+      c.badStep.push(null);
+      continue;
+    }
+    const k = c.steps.length - 1;
+    c.steps[k] = s;
+    c.values[k] = v;
+    if (v < c.lo[k]!) [c.lo[k], c.loStep[k]] = [v, s];
+    if (v > c.hi[k]!) [c.hi[k], c.hiStep[k]] = [v, s];
+  }
+  return c;
+}
+
+describe('built-in analyzer on noisy, bucketed runs', () => {
+  it('finds no spike in the ordinary noise of a minibatch loss (50,000 steps, 2,000 buckets)', () => {
+    for (const seed of [41, 42, 43]) {
+      const g = gaussian(seed);
+      const loss = bucketed('train/loss', 'min', 50_000, (s) => (0.4 + 2 * Math.exp(-s / 8000)) * Math.exp(0.2 * g()));
+      expect(problems(run1(loss).findings), `seed ${seed}`).toEqual([]);
+    }
+    // A real spike in the same noise is still found at its step.
+    const g = gaussian(44);
+    const spiky = bucketed(
+      'train/loss',
+      'min',
+      50_000,
+      (s) => (0.4 + 2 * Math.exp(-s / 8000)) * Math.exp(0.2 * g()) * (s === 31_337 ? 8 : 1),
+    );
+    expect(only(run1(spiky).findings, 'spike')).toMatchObject([{ steps: [31_337, 31_337] }]);
+  });
+
+  it('calls no noisy converged run a plateau, a slow start or "not learning"', () => {
+    for (const seed of [45, 46, 47]) {
+      const g = gaussian(seed);
+      const reward = bucketed('reward', 'max', 20_000, (s) => 200 * (1 - Math.exp(-s / 5000)) + 30 * g());
+      const loss = bucketed('loss', 'min', 10_000, (s) => 0.52 - 0.04 * (1 - Math.exp(-s / 2000)) + 0.01 * g());
+      for (const c of [reward, loss]) expect(only(run1(c).findings, 'plateau'), `${c.name} seed ${seed}`).toEqual([]);
+    }
+  });
+
+  it('calls a flat noisy run one that never learned, not one that diverged', () => {
+    for (let seed = 51; seed <= 60; seed++) {
+      const g = gaussian(seed);
+      const out = run1(
+        curveOf(
+          'loss',
+          'min',
+          STEPS,
+          STEPS.map(() => 2.3 * Math.exp(0.1 * g())),
+        ),
+      );
+      expect(only(out.findings, 'divergence'), `seed ${seed}`).toEqual([]);
+      expect(only(out.findings, 'plateau')[0]?.message, `seed ${seed}`).toContain('not learning');
+    }
+  });
+
+  it('calls no noisy, converged validation curve overfitting, nor its noise oscillation', () => {
+    const steps = Array.from({ length: 200 }, (_, i) => i * 5);
+    for (let seed = 61; seed <= 80; seed++) {
+      const g = gaussian(seed);
+      const train = lossCurve(seed, undefined, 'train/loss');
+      const val = curveOf(
+        'val/loss',
+        'min',
+        steps,
+        steps.map((s) => (0.5 + 1.5 * Math.exp(-s / 100)) * Math.exp(0.1 * g())),
+      );
+      const out = analyzeRun({ name: 'r', curves: [train, val], hyperparams: {} });
+      expect(
+        out.findings.filter((f) => f.kind === 'overfitting' || f.kind === 'oscillation'),
+        `seed ${seed}`,
+      ).toEqual([]);
+    }
+  });
+
+  it('still finds the plateau between two learning-rate drops', () => {
+    const g = gaussian(48);
+    const loss = bucketed(
+      'loss',
+      'min',
+      90_000,
+      (s) => (s < 30_000 ? 1 + Math.exp(-s / 3000) : s < 70_000 ? 0.6 : 0.45) * Math.exp(0.05 * g()),
+    );
+    const [f] = only(run1(loss).findings, 'plateau');
+    expect(f).toMatchObject({ severity: 'info' });
+    near(f!.steps[0], 30_000, 1500);
+    near(f!.steps[1], 70_000, 1500);
+    expect(f!.message).toContain('then improved again');
+  });
+});
+
+function run1(c: Curve) {
+  return analyzeRun({ name: 'r', curves: [c], hyperparams: {} });
+}

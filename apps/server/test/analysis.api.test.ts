@@ -24,7 +24,7 @@ const GOOD = {
 /** A stand-in LLM that speaks the provider's real wire format; `script` decides each answer. */
 async function fakeProvider(kind: 'anthropic' | 'openai') {
   const requests: { url: string; headers: http.IncomingHttpHeaders; body: Record<string, unknown> }[] = [];
-  let script: (n: number) => { status?: number; text?: string; raw?: string; delayMs?: number } = () => ({
+  let script: (n: number) => { status?: number; text?: string; raw?: string; delayMs?: number; redirect?: string } = () => ({
     text: JSON.stringify(GOOD),
   });
   const server = http.createServer((req, res) => {
@@ -35,6 +35,11 @@ async function fakeProvider(kind: 'anthropic' | 'openai') {
       const a = script(requests.length);
       setTimeout(() => {
         if (res.destroyed) return;
+        if (a.redirect !== undefined) {
+          // 307 keeps the method and body: a client that follows it re-sends the whole request.
+          res.writeHead(307, { location: a.redirect });
+          return res.end();
+        }
         res.statusCode = a.status ?? 200;
         res.setHeader('content-type', 'application/json');
         if (a.raw !== undefined) return res.end(a.raw);
@@ -122,6 +127,28 @@ describe.each(DIALECTS)('analysis API (built-in) on %s', (dialect) => {
     const fresh = (await call(server.app, owner, 'POST', '/api/ai/analysis', { experimentId: id })).json();
     expect(fresh.cached).toBe(false);
     expect(fresh.findings.find((f: { kind: string }) => f.kind === 'nan_inf').steps[0]).toBe(1000);
+  });
+
+  it('says a typed question is not answered by the built-in analyzer, and counts a long NaN tail as one stretch', async () => {
+    const id = await createExperiment(server.app, owner);
+    // 5000 points: bucketed (budget 2000), so the NaN tail spans hundreds of buckets.
+    const steps = Array.from({ length: 5000 }, (_, i) => i);
+    const values = steps.map((s) => (s >= 26 ? 'NaN' : 2 - 0.01 * s));
+    expect(
+      (await call(server.app, owner, 'POST', `/api/experiments/${id}/metrics/batch`, { series: { loss: { steps, values } } }))
+        .statusCode,
+    ).toBe(201);
+    const asked = (
+      await call(server.app, owner, 'POST', '/api/ai/analysis', { experimentId: id, question: 'why did loss go NaN?' })
+    ).json();
+    expect(asked.provider).toBe('builtin');
+    expect(asked.summary).toContain('cannot answer typed questions');
+    expect(asked.summary).toContain('"why did loss go NaN?"');
+    const nan = asked.findings.find((f: { kind: string }) => f.kind === 'nan_inf');
+    expect(nan.steps).toEqual([26, 4999]);
+    expect(nan.message).not.toContain('later stretch');
+    const plain = (await call(server.app, owner, 'POST', '/api/ai/analysis', { experimentId: id })).json();
+    expect(plain.summary).not.toContain('cannot answer');
   });
 
   it('refuses a provider this server has not configured', async () => {
@@ -218,6 +245,21 @@ describe.each(DIALECTS)('analysis with LLM providers on %s', (dialect) => {
         expect(body.summary).toContain('Run "exp"');
       });
 
+      it('never follows a redirect, so the key is not re-sent to the Location', async () => {
+        const elsewhere = await fakeProvider(kind);
+        try {
+          fake.setScript(() => ({ redirect: `${elsewhere.base}${kind === 'anthropic' ? '/v1/messages' : '/chat/completions'}` }));
+          const body = await analyze();
+          expect(fake.requests).toHaveLength(1);
+          expect(elsewhere.requests).toEqual([]);
+          expect(body.note).toContain('redirect (HTTP 307)');
+          expect(body.note).not.toContain(KEY);
+          expect(body.summary).toContain('cannot answer typed questions');
+        } finally {
+          await elsewhere.close();
+        }
+      });
+
       it('still answers with the built-in analyzer on request', async () => {
         fake.setScript(() => ({ status: 500 }));
         const body = await analyze({ provider: 'builtin' });
@@ -226,4 +268,65 @@ describe.each(DIALECTS)('analysis with LLM providers on %s', (dialect) => {
       });
     });
   }
+});
+
+describe.each(DIALECTS)('per-user limit on provider calls on %s', (dialect) => {
+  let fake: Awaited<ReturnType<typeof fakeProvider>>;
+  let server: TestServer;
+  let now = Date.UTC(2026, 0, 1);
+  beforeAll(async () => {
+    fake = await fakeProvider('anthropic');
+    server = await startTestServer(
+      dialect,
+      {
+        TORA_AI_PROVIDER: 'anthropic',
+        TORA_AI_BASE_URL: fake.base,
+        TORA_AI_API_KEY: 'sk-test',
+        TORA_AI_TIMEOUT_MS: '500',
+        TORA_AI_CALLS_PER_HOUR: '3',
+      },
+      { clock: () => now },
+    );
+  });
+  afterAll(async () => {
+    await server.close();
+    await fake.close();
+  });
+  const ask = (user: TestUser, id: string, question: string, provider?: string) =>
+    call(server.app, user, 'POST', '/api/ai/analysis', { experimentId: id, question, ...(provider ? { provider } : {}) });
+
+  it('refuses a burst past the limit with 429 in the error shape, per user, until the hour has passed', async () => {
+    fake.setScript(() => ({ text: JSON.stringify(GOOD) }));
+    const [alice, bob] = [await signUp(server.app), await signUp(server.app)];
+    const id = await divergingRun(server, alice);
+    const burst = await Promise.all(Array.from({ length: 6 }, (_, i) => ask(alice, id, `question ${i}`)));
+    expect(burst.map((r) => r.statusCode).sort()).toEqual([200, 200, 200, 429, 429, 429]);
+    expect(fake.requests).toHaveLength(3);
+    const refused = burst.find((r) => r.statusCode === 429)!.json();
+    expect(refused.error).toMatchObject({ code: 'RATE_LIMITED', details: { retryAfterSeconds: 3600 } });
+    expect(refused.error.message).toContain('At most 3 anthropic provider calls per user per hour');
+    // An answer already given is served from the cache; the built-in analyzer is not limited; others keep their budget.
+    const answered = burst.findIndex((r) => r.statusCode === 200);
+    expect((await ask(alice, id, `question ${answered}`)).json().cached).toBe(true);
+    expect((await ask(alice, id, 'new', 'builtin')).statusCode).toBe(200);
+    const bobs = await divergingRun(server, bob);
+    expect((await ask(bob, bobs, 'mine')).statusCode).toBe(200);
+    expect(fake.requests).toHaveLength(4);
+    now += 3_600_000;
+    expect((await ask(alice, id, 'an hour later')).statusCode).toBe(200);
+    expect(fake.requests).toHaveLength(5);
+  });
+
+  it('counts retries, and skips a retry the budget no longer covers', async () => {
+    fake.setScript(() => ({ status: 500 }));
+    const carol = await signUp(server.app);
+    const id = await divergingRun(server, carol);
+    expect((await ask(carol, id, 'one')).json().note).toContain('HTTP 500');
+    expect(fake.requests).toHaveLength(2);
+    const second = (await ask(carol, id, 'two')).json();
+    expect(second.note).toContain('no retry: the hourly limit of provider calls is reached');
+    expect(fake.requests).toHaveLength(3);
+    expect(errorCode(await ask(carol, id, 'three'))).toBe('RATE_LIMITED');
+    expect(fake.requests).toHaveLength(3);
+  });
 });

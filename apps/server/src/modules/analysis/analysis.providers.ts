@@ -1,6 +1,14 @@
 import type { AiConfig } from '../../config.js';
 
-export class ProviderError extends Error {}
+/** A failed provider call; `retryable` is false where asking again cannot help (a redirect). */
+export class ProviderError extends Error {
+  constructor(
+    message: string,
+    readonly retryable = true,
+  ) {
+    super(message);
+  }
+}
 
 export interface Prompt {
   system: string;
@@ -15,11 +23,21 @@ async function post(ai: AiConfig, url: string, headers: Record<string, string>, 
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(ai.timeoutMs),
+      // Never follow: fetch would send the request again, key header included, to wherever the
+      // Location points (only Authorization is dropped, and only across origins).
+      redirect: 'manual',
     });
   } catch (err) {
     const name = err instanceof Error ? err.name : '';
     throw new ProviderError(
       name === 'TimeoutError' || name === 'AbortError' ? `no answer within ${ai.timeoutMs} ms` : 'could not reach the provider',
+    );
+  }
+  if (res.status >= 300 && res.status < 400) {
+    await res.body?.cancel();
+    throw new ProviderError(
+      `the provider answered with a redirect (HTTP ${res.status}), which is not followed so the key is not sent elsewhere; set TORA_AI_BASE_URL to the final address`,
+      false,
     );
   }
   if (!res.ok) {

@@ -11,8 +11,9 @@ import { bucketSeries } from '../metrics/metrics.buckets.service.js';
 import { readRaw } from '../metrics/metrics.read.service.js';
 import { listSeries } from '../metrics/metrics.repository.js';
 import type { AnalysisCache } from './analysis.cache.js';
+import type { ProviderCallLimiter } from './analysis.limiter.js';
 import { buildPrompt, parseAnswer } from './analysis.prompt.js';
-import { askProvider } from './analysis.providers.js';
+import { askProvider, ProviderError } from './analysis.providers.js';
 import * as repo from './analysis.repository.js';
 import type { AnalysisResult } from './analysis.schemas.js';
 import { analyzeRun, primaryMetricOf, type BuiltinAnalysis } from './analyzer.js';
@@ -82,9 +83,29 @@ async function workspaceOutcomes(
   }));
 }
 
+/** What lives as long as the app: built with the routes, never at module level. */
+export interface AnalysisState {
+  cache: AnalysisCache;
+  limiter: ProviderCallLimiter;
+}
+
+/** The built-in analyzer reads curves, not questions: a typed question gets a sentence saying so. */
+const unanswered = (summary: string, question: string | undefined): string =>
+  question?.trim()
+    ? `${summary} The built-in analyzer cannot answer typed questions, so "${question.trim().slice(0, 200)}" is not answered here; only an LLM provider (TORA_AI_PROVIDER) receives it.`
+    : summary;
+
 async function withProvider(
   ctx: AppContext,
-  o: { row: ExperimentRow; ref: ExperimentRow | null; builtin: BuiltinAnalysis; curves: Curve[]; question?: string },
+  o: {
+    row: ExperimentRow;
+    ref: ExperimentRow | null;
+    builtin: BuiltinAnalysis;
+    curves: Curve[];
+    question?: string;
+    /** Takes a call from the caller's budget for a retry; false when none is left. */
+    mayRetry: () => boolean;
+  },
 ): Promise<Pick<AnalysisResult, 'summary' | 'findings' | 'hyperparameter_recommendations' | 'note'>> {
   const ai = ctx.config.ai;
   const prompt = buildPrompt({
@@ -96,6 +117,10 @@ async function withProvider(
   });
   let reason = '';
   for (let attempt = 0; attempt < 2; attempt++) {
+    if (attempt > 0 && !o.mayRetry()) {
+      reason += '; no retry: the hourly limit of provider calls is reached';
+      break;
+    }
     try {
       const answer = parseAnswer(await askProvider(ai, prompt));
       return {
@@ -105,13 +130,14 @@ async function withProvider(
       };
     } catch (err) {
       reason = err instanceof Error ? err.message : 'unknown error';
+      if (err instanceof ProviderError && !err.retryable) break;
     }
   }
   return {
-    summary: o.builtin.summary,
+    summary: unanswered(o.builtin.summary, o.question),
     findings: o.builtin.findings,
     hyperparameter_recommendations: o.builtin.hyperparameter_recommendations,
-    note: `The ${ai.provider} provider failed twice (${reason}); this is the built-in analysis.`,
+    note: `The ${ai.provider} provider failed (${reason}); this is the built-in analysis.`,
   };
 }
 
@@ -120,12 +146,12 @@ async function withProvider(
  * until new data arrives. Readers of the experiment only.
  *
  * @example
- *   await analyzeExperiment(ctx, caller, cache, { experimentId, provider: 'builtin' });
+ *   await analyzeExperiment(ctx, caller, { cache, limiter }, { experimentId, provider: 'builtin' });
  */
 export async function analyzeExperiment(
   ctx: AppContext,
   caller: Caller,
-  cache: AnalysisCache,
+  state: AnalysisState,
   q: { experimentId: string; referenceId?: string; provider?: AiProviderName; question?: string },
 ): Promise<AnalysisResult> {
   const { row } = await experimentForCaller(ctx, caller, q.experimentId, 'viewer');
@@ -143,8 +169,18 @@ export async function analyzeExperiment(
 
   const stamp = await repo.freshness(ctx.db, row.workspace_id, ref ? [row.id, ref.id] : [row.id]);
   const key = JSON.stringify([row.id, ref?.id ?? null, provider, q.question ?? null, row.updated_at, ref?.updated_at ?? null]);
-  const hit = cache.get(key, stamp);
+  const hit = state.cache.get(key, stamp);
   if (hit) return { ...hit, cached: true };
+  // Checked and taken before any work, synchronously, so a burst of requests cannot overdraw it.
+  if (provider !== 'builtin' && !state.limiter.take(caller.userId, ctx.clock())) {
+    const wait = state.limiter.retryAfter(caller.userId, ctx.clock());
+    throw new AppError(
+      'RATE_LIMITED',
+      429,
+      `At most ${state.limiter.perHour} ${provider} provider calls per user per hour; try again in ${wait} s (provider "builtin" is not limited)`,
+      { retryAfterSeconds: wait },
+    );
+  }
 
   const curves = await loadCurves(ctx, caller, row);
   const refCurves = ref ? await loadCurves(ctx, caller, ref) : null;
@@ -167,13 +203,20 @@ export async function analyzeExperiment(
   const body =
     provider === 'builtin'
       ? {
-          summary: builtin.summary,
+          summary: unanswered(builtin.summary, q.question),
           findings: builtin.findings,
           hyperparameter_recommendations: builtin.hyperparameter_recommendations,
         }
-      : await withProvider(ctx, { row, ref, builtin, curves, question: q.question });
+      : await withProvider(ctx, {
+          row,
+          ref,
+          builtin,
+          curves,
+          question: q.question,
+          mayRetry: () => state.limiter.take(caller.userId, ctx.clock()),
+        });
   const result: AnalysisResult = { ...base, ...body };
   // A fallback is not cached: the provider may answer next time.
-  if (body.note === undefined) cache.set(key, stamp, result);
+  if (body.note === undefined) state.cache.set(key, stamp, result);
   return result;
 }

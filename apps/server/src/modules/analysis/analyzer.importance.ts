@@ -22,9 +22,12 @@ function numeric(key: string, xs: number[], score: number[], metric: string): Hy
   const [lo, hi] = [Math.min(...top), Math.max(...top)];
   const range = lo === hi ? show(lo) : `${show(lo)}–${show(hi)}`;
   const level = importanceLevel(rho, n);
-  const effect = !Number.isFinite(rho)
-    ? `No measurable effect on ${metric} over ${n} runs.`
-    : Math.abs(rho) < 0.2
+  // With every run at the same value of the metric there is no "best run" to point at.
+  if (!Number.isFinite(rho)) {
+    return { recommendation: `No measurable effect: all ${n} runs reached the same ${metric}.`, importance_level: level };
+  }
+  const effect =
+    Math.abs(rho) < 0.2
       ? `Little effect on ${metric} (Spearman ρ = ${fmt(rho)} over ${n} runs).`
       : `${rho > 0 ? 'Higher' : 'Lower'} ${key} goes with a better ${metric} (Spearman ρ = ${fmt(rho)} over ${n} runs).`;
   return {
@@ -68,12 +71,17 @@ export function hyperparameterImportance(o: {
     const score = rows.map((r) => (o.direction === 'min' ? -r.best : r.best));
     const values = rows.map((r) => r.hyperparams[key]!);
     const distinct = new Set(values.map((v) => JSON.stringify(v))).size;
-    if (rows.length < 3 || distinct < 2) {
+    if (rows.length > 0 && distinct < 2) {
+      // Nothing to compare: say so, and do not dress it up as advice about values to try.
       out[key] = {
-        recommendation:
-          rows.length < 3
-            ? `Only ${rows.length} run(s) with ${key} and ${o.metric}: log runs with a few different values of ${key} to estimate its effect.`
-            : `Every comparable run used ${key} = ${show(values[0])}: try other values to learn its effect.`,
+        recommendation: `${key} never varied: ${rows.length === 1 ? 'the only run' : `all ${rows.length} runs`} with ${o.metric} used ${key} = ${show(values[0])}, so its effect cannot be estimated.`,
+        importance_level: 1,
+      };
+      continue;
+    }
+    if (rows.length < 3) {
+      out[key] = {
+        recommendation: `Only ${rows.length} run(s) with ${key} and ${o.metric}: too few to estimate the effect of ${key}.`,
         importance_level: 1,
       };
       continue;

@@ -1,5 +1,6 @@
 import type { Curve, Finding } from './analyzer.types.js';
-import { bestPoint, finitePrefix, fmt } from './analyzer.curves.js';
+import { bestPoint, finitePrefix, fmt, smoothing } from './analyzer.curves.js';
+import { mad, median, rollingMedian } from './analyzer.stats.js';
 
 const TRAIN = new Set(['train', 'training', 'trn']);
 const VAL = new Set(['val', 'valid', 'validation', 'eval', 'dev', 'test']);
@@ -31,7 +32,8 @@ export function trainValPairs(names: readonly string[]): [string, string][] {
   return pairs;
 }
 
-function valueAt(c: Curve, step: number): number {
+/** Median of the finite values within `h` points of `step` (the nearest logged step at or after it): a level, not one noisy point. */
+function levelAt(c: Curve, step: number, h: number): number {
   let lo = 0;
   let hi = c.steps.length - 1;
   while (lo < hi) {
@@ -39,10 +41,14 @@ function valueAt(c: Curve, step: number): number {
     if (c.steps[mid]! < step) lo = mid + 1;
     else hi = mid;
   }
-  return c.values[lo]!;
+  return median(c.values.slice(Math.max(0, lo - h), lo + h + 1).filter(Number.isFinite));
 }
 
-/** Validation gets worse after its best while training keeps improving. */
+/**
+ * Validation gets worse after its best while training keeps improving. Judged on the rolling
+ * median, and the end must be worse than the best beyond noise: a noisy validation curve's best
+ * single point is a lucky dip, and its last one is anywhere.
+ */
 export function detectOverfitting(train: Curve, val: Curve): Finding[] {
   if (val.direction === null) return [];
   const sign = val.direction === 'max' ? -1 : 1;
@@ -50,17 +56,23 @@ export function detectOverfitting(train: Curve, val: Curve): Finding[] {
   const n = idx.length;
   if (n < 10) return [];
   const vals = idx.map((i) => val.values[i]!);
+  const h = smoothing(n);
+  const smooth = rollingMedian(vals, h);
   let b = 0;
-  for (let i = 1; i < n; i++) if (sign * (vals[i]! - vals[b]!) < 0) b = i;
+  for (let i = 1; i < n; i++) if (sign * (smooth[i]! - smooth[b]!) < 0) b = i;
   if (n - 1 - b < Math.max(3, 0.1 * n)) return [];
-  const best = vals[b]!;
-  const last = vals[n - 1]!;
+  const best = smooth[b]!;
+  const m = Math.max(3, Math.floor(0.05 * n));
+  const last = median(vals.slice(n - m));
   const worse = sign * (last - best);
-  if (worse <= Math.max(0.05 * Math.abs(best), 0.1 * Math.abs(vals[0]! - best))) return [];
+  const noise = mad(vals.map((v, k) => v - smooth[k]!));
+  const bound = 4 * 1.25 * noise * Math.sqrt(1 / m + 1 / (2 * h + 1));
+  if (worse <= Math.max(0.05 * Math.abs(best), 0.1 * Math.abs(smooth[0]! - best), bound)) return [];
   const bestStep = val.steps[idx[b]!]!;
   const lastStep = val.steps[idx[n - 1]!]!;
-  const trainThen = valueAt(train, bestStep);
-  const trainEnd = valueAt(train, lastStep);
+  const trainH = smoothing(train.steps.length);
+  const trainThen = levelAt(train, bestStep, trainH);
+  const trainEnd = levelAt(train, lastStep, trainH);
   if (!Number.isFinite(trainThen) || !Number.isFinite(trainEnd)) return [];
   if (sign * (trainEnd - trainThen) >= -0.01 * Math.abs(trainThen)) return [];
   return [
@@ -69,7 +81,7 @@ export function detectOverfitting(train: Curve, val: Curve): Finding[] {
       severity: 'warning',
       metric: val.name,
       steps: [bestStep, lastStep],
-      message: `${val.name} got worse after its best (${fmt(best)} at step ${bestStep} → ${fmt(last)} at step ${lastStep}) while ${train.name} kept improving (${fmt(trainThen)} → ${fmt(trainEnd)}): overfitting. Stop near step ${bestStep}, or add regularization or data.`,
+      message: `${val.name} got worse after its best (about ${fmt(best)} around step ${bestStep} → median ${fmt(last)} over its last ${m} values, to step ${lastStep}) while ${train.name} kept improving (about ${fmt(trainThen)} → ${fmt(trainEnd)}): overfitting. Stop near step ${bestStep}, or add regularization or data.`,
     },
   ];
 }

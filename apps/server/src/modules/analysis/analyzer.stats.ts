@@ -2,7 +2,9 @@
 
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
+  // A typed array sorts numerically without a comparator callback: several times faster, and the
+  // analyzer takes thousands of medians per metric.
+  const s = Float64Array.from(xs).sort();
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
@@ -68,4 +70,45 @@ export function varianceExplained(keys: readonly string[], ys: readonly number[]
     between += g.length * (m - mean) ** 2;
   }
   return between / total;
+}
+
+/**
+ * Centered rolling median over `2h + 1` points (fewer at the ends), O(n·h) with a sorted window:
+ * the level of a noisy curve, unmoved by single outliers.
+ *
+ * @example
+ *   rollingMedian([1, 9, 1, 1, 1], 1); // [5, 1, 1, 1, 1]
+ */
+export function rollingMedian(xs: readonly number[], h: number): number[] {
+  const n = xs.length;
+  const window: number[] = [];
+  const insert = (v: number): void => {
+    let lo = 0;
+    let hi = window.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (window[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    window.splice(lo, 0, v);
+  };
+  const remove = (v: number): void => {
+    let lo = 0;
+    let hi = window.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (window[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    window.splice(lo, 1);
+  };
+  const out = new Array<number>(n);
+  for (let j = 0; j < Math.min(n, h); j++) insert(xs[j]!);
+  for (let i = 0; i < n; i++) {
+    if (i + h < n) insert(xs[i + h]!);
+    if (i - h - 1 >= 0) remove(xs[i - h - 1]!);
+    const m = window.length >> 1;
+    out[i] = window.length % 2 ? window[m]! : (window[m - 1]! + window[m]!) / 2;
+  }
+  return out;
 }

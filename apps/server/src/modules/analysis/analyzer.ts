@@ -2,6 +2,7 @@ import type { MetricDirection } from '../../db/schema.js';
 import type { Curve, Finding, HyperparamRecommendation, RunOutcome } from './analyzer.types.js';
 import {
   bestPoint,
+  convergence,
   detectDivergence,
   detectNonFinite,
   detectOscillation,
@@ -55,15 +56,37 @@ const SEVERITY_RANK = { critical: 0, warning: 1, info: 2 } as const;
 function summarize(input: AnalyzeInput, findings: readonly Finding[], primary: MetricOverview | undefined): string {
   const problems = findings.filter((f) => f.severity !== 'info' && f.kind !== 'best_step');
   const steps = input.curves.flatMap((c) => (c.steps.length ? [c.steps[0]!, c.steps[c.steps.length - 1]!] : []));
+  const [first, last] = [Math.min(...steps), Math.max(...steps)];
   const parts = [
     `Run "${input.name}": ${input.curves.length} metric(s) analyzed` +
-      (steps.length ? ` over steps ${Math.min(...steps)}–${Math.max(...steps)}.` : '.'),
+      (steps.length === 0 ? '.' : first === last ? ` at step ${first}.` : ` over steps ${first}–${last}.`),
   ];
   if (primary?.best !== null && primary?.best !== undefined) {
     parts.push(`Best ${primary.name}: ${fmt(primary.best)} at step ${primary.bestStep}.`);
+    const curve = input.curves.find((c) => c.name === primary.name);
+    const converged =
+      curve && !findings.some((f) => f.metric === primary.name && f.kind !== 'best_step') ? convergence(curve) : null;
+    if (converged) {
+      parts.push(
+        `${primary.name} converged: no material improvement from step ${converged.step} on (about ${fmt(converged.level)}; ${fmt(converged.first.value)} at step ${converged.first.step}).`,
+      );
+    }
   }
-  if (problems.length === 0) {
+  // Each detector needs a minimum of points (see analyzer.curves.ts); below it, say so rather than "none found".
+  const longest = Math.max(0, ...input.curves.map((c) => c.values.length));
+  const unjudged = [
+    ...(longest < 10 ? ['divergence', 'overfitting'] : []),
+    ...(longest < 20 ? ['spikes', 'plateaus'] : []),
+    ...(longest < 41 ? ['oscillation'] : []),
+  ];
+  if (input.curves.length === 0) {
+    parts.push('No metrics logged yet.');
+  } else if (problems.length === 0 && unjudged.length === 0) {
     parts.push('No divergence, NaN/Inf, spikes, oscillation or overfitting detected.');
+  } else if (problems.length === 0) {
+    parts.push(
+      `No NaN/Inf; at most ${longest} point(s) per metric, too few to judge ${unjudged.slice(0, -1).join(', ')}${unjudged.length > 1 ? ' or ' : ''}${unjudged[unjudged.length - 1]}.`,
+    );
   } else {
     const critical = problems.filter((f) => f.severity === 'critical').length;
     parts.push(`${critical} critical and ${problems.length - critical} warning finding(s):`);
@@ -93,8 +116,10 @@ export function analyzeRun(input: AnalyzeInput): BuiltinAnalysis {
   for (const c of input.curves) {
     findings.push(...detectNonFinite(c));
     // Overfitting already explains a validation curve that rises after its best.
-    if (!overfit.has(c.name)) findings.push(...detectDivergence(c));
-    findings.push(...detectSpikes(c), ...detectPlateau(c), ...detectOscillation(c));
+    const diverged = overfit.has(c.name) ? [] : detectDivergence(c);
+    findings.push(...diverged, ...detectSpikes(c), ...detectOscillation(c));
+    // A curve that got worse after its best has a flat running best there: that is not a plateau.
+    if (!overfit.has(c.name) && diverged.length === 0) findings.push(...detectPlateau(c));
     const best = bestPoint(c);
     metrics.push({ name: c.name, direction: c.direction, best: best?.value ?? null, bestStep: best?.step ?? null });
     if (best) {
