@@ -21,6 +21,7 @@ import { healthRoutes } from './modules/health/health.routes.js';
 import { KeyUsageTracker } from './modules/keys/key-usage.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
+import { mlflowRoutes } from './modules/mlflow/mlflow.routes.js';
 import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
 import { VERSION } from './version.js';
 
@@ -108,6 +109,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     },
     { prefix: '/api' },
   );
+  // MLflow's tracking API, under its own paths (/api/2.0/mlflow, /ajax-api/2.0/mlflow) and error shape.
+  await app.register(mlflowRoutes(ctx));
 
   const webDir = config.webDir && fs.existsSync(config.webDir) ? config.webDir : null;
   if (webDir) {
