@@ -108,8 +108,15 @@ export function checkBatchLimits(input: LogBatchInput): void {
  * refuses the whole request, as MLflow does). Params are immutable once logged; the same value
  * again is fine. The `mlflow.runName` tag renames the run.
  */
-export async function logBatch(ctx: AppContext, caller: Caller, runId: string, input: LogBatchInput): Promise<void> {
-  checkBatchLimits(input);
+export async function logBatch(
+  ctx: AppContext,
+  caller: Caller,
+  runId: string,
+  input: LogBatchInput,
+  // The importer writes a whole history page per transaction; MLflow's per-request limits are for clients.
+  opts: { bulk?: boolean } = {},
+): Promise<void> {
+  if (!opts.bulk) checkBatchLimits(input);
   await activeRunForCaller(ctx, caller, runId);
   const now = ctx.clock();
   await ctx.db.transaction().execute(async (trx) => {

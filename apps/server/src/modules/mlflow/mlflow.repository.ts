@@ -56,6 +56,19 @@ export async function setExperimentTag(db: Kysely<DB>, workspaceId: string, key:
 
 // ---- runs (Tora experiments) ----
 
+/** A run of a workspace carrying a tag with this value (the import's source marker). */
+export async function findRunByTag(db: Kysely<DB>, workspaceId: string, key: string, value: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('mlflow_run_tags as t')
+    .innerJoin('experiments as e', 'e.id', 't.experiment_id')
+    .select('e.id')
+    .where('e.workspace_id', '=', workspaceId)
+    .where('t.key', '=', key)
+    .where('t.value', '=', value)
+    .executeTakeFirst();
+  return row?.id;
+}
+
 export function findRunExtras(db: Kysely<DB>, experimentIds: readonly string[]) {
   if (experimentIds.length === 0) return Promise.resolve([]);
   return db.selectFrom('mlflow_runs').selectAll().where('experiment_id', 'in', experimentIds).execute();
