@@ -4,6 +4,8 @@ started here, compared point for point through Tora's API; a second import adds 
 from __future__ import annotations
 
 import math
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -34,6 +36,9 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         ],
         stdout=log,
         stderr=log,
+        start_new_session=True,
+        # No background job runner (huey consumers): it is not needed and outlives a terminated server.
+        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 120
@@ -49,7 +54,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
+        os.killpg(proc.pid, signal.SIGTERM)  # the server and its uvicorn worker
         proc.wait(30)
         log.close()
 
