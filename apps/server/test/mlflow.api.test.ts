@@ -401,6 +401,40 @@ describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
     expect(byTag.json().experiments.map((e: { experiment_id: string }) => e.experiment_id)).toEqual([exp]);
   });
 
+  it("hostile input: odd ids, tokens, numbers and bodies are 4xx in MLflow's shape, never a 500", async () => {
+    const runId = await newRun(alice, await newExperiment(alice));
+    await ml(alice, 'POST', '/runs/log-metric', { run_id: runId, key: 'm', value: 1, timestamp: 1, step: 0 });
+    const cases: [string, 'GET' | 'POST', string, Record<string, unknown>, number][] = [
+      ['a run id that is not a UUID', 'GET', '/runs/get', { run_id: "x'; drop table experiments;--" }, 404],
+      ['an experiment id that is not a UUID', 'GET', '/experiments/get', { experiment_id: '12345' }, 404],
+      ['no run id', 'GET', '/runs/get', {}, 400],
+      ['a forged page token', 'POST', '/runs/search', { experiment_ids: ['0'], page_token: 'bm9wZQ' }, 400],
+      ['a forged history token', 'GET', '/metrics/get-history', { run_id: runId, metric_key: 'm', page_token: 'zz' }, 400],
+      ['max_results 0', 'POST', '/runs/search', { experiment_ids: ['0'], max_results: 0 }, 400],
+      ['max_results text', 'GET', '/metrics/get-history', { run_id: runId, metric_key: 'm', max_results: 'ten' }, 400],
+      ['an unknown status', 'POST', '/runs/update', { run_id: runId, status: 'DONE' }, 400],
+      ['an unknown view type', 'POST', '/runs/search', { experiment_ids: ['0'], run_view_type: 'SOME' }, 400],
+      ['metrics that are not a list', 'POST', '/runs/log-batch', { run_id: runId, metrics: 'x' }, 400],
+      ['a tag without a key', 'POST', '/runs/set-tag', { run_id: runId, value: 'v' }, 400],
+      ['a NUL in a tag', 'POST', '/runs/set-tag', { run_id: runId, key: 'k', value: 'a\u0000b' }, 400],
+      ['an empty experiment name', 'POST', '/experiments/create', { name: '  ' }, 400],
+      ['an order_by that does not parse', 'POST', '/runs/search', { experiment_ids: ['0'], order_by: ['metrics.x upward'] }, 400],
+    ];
+    for (const [what, method, path, body, status] of cases) {
+      const res = await ml(alice, method, path, body);
+      expect(res.statusCode, `${what}: ${res.body}`).toBe(status);
+      mlError(res);
+    }
+    const notJson = await server.app.inject({
+      method: 'POST',
+      url: `${BASE}/runs/log-batch`,
+      headers: { authorization: `Bearer ${alice.key}`, 'content-type': 'application/json' },
+      payload: '{"run_id": ',
+    });
+    expect(notJson.statusCode).toBe(400);
+    expect(mlError(notJson)).toBe('INVALID_PARAMETER_VALUE');
+  });
+
   it("artifacts and unknown endpoints answer in MLflow's shape, not retried statuses", async () => {
     const put = await server.app.inject({
       method: 'PUT',
