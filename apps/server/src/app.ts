@@ -21,6 +21,7 @@ import { healthRoutes } from './modules/health/health.routes.js';
 import { KeyUsageTracker } from './modules/keys/key-usage.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
+import { mlflowRoutes } from './modules/mlflow/mlflow.routes.js';
 import { installHostCheck } from './modules/security/allowed-hosts.js';
 import { installSecurityHeaders } from './modules/security/headers.js';
 import { fastifyTrustProxy } from './modules/security/proxy.js';
@@ -115,6 +116,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     },
     { prefix: '/api' },
   );
+  // MLflow's tracking API, under its own paths (/api/2.0/mlflow, /ajax-api/2.0/mlflow) and error shape.
+  await app.register(mlflowRoutes(ctx));
 
   if (webDir) {
     await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: ['index.html'] });

@@ -17,6 +17,8 @@ import { KeyUsageTracker } from './modules/keys/key-usage.js';
 import { createKeyForEmail, keyOwnerEmail, listKeys, revokeKey, type KeyDto } from './modules/keys/keys.service.js';
 import { exportLines, type ExportFilter } from './modules/transfer/transfer.export.js';
 import { checkExportLines, importLines } from './modules/transfer/transfer.import.js';
+import { MlflowError } from './modules/mlflow/mlflow.errors.js';
+import { importMlflow } from './modules/mlflow/mlflow.import.js';
 
 const HELP = `Usage: tora <command> [options]
 
@@ -45,6 +47,10 @@ Commands:
                                           their default workspace); running it again finishes an
                                           interrupted import without duplicating anything
   import FILE                             import an --accounts export into a server without users
+  import-mlflow --from URL --email E [--experiment NAME]... [--token T]
+                                          copy experiments, runs, params, tags, statuses, times and
+                                          every metric point from a running MLflow tracking server
+                                          into E's workspaces of the same names; rerun-safe
 
 Configuration comes from the environment: TORA_PORT, TORA_HOST, TORA_DATA_DIR,
 TORA_DATABASE_URL, TORA_ALLOW_SIGNUP, TORA_LOG_LEVEL, TORA_PUBLIC_URL, TORA_CONFIG_DIR
@@ -200,6 +206,8 @@ export async function runCli(argv: string[]): Promise<number> {
       id: { type: 'string' },
       experiment: { type: 'string', multiple: true },
       out: { type: 'string' },
+      from: { type: 'string' },
+      token: { type: 'string' },
       accounts: { type: 'boolean' },
       save: { type: 'boolean' },
       force: { type: 'boolean' },
@@ -311,13 +319,32 @@ export async function runCli(argv: string[]): Promise<number> {
         );
         return 0;
       }
+      case 'import-mlflow': {
+        if (!values.from || !values.email) return usage('tora import-mlflow needs --from URL and --email E');
+        const { from, email } = values;
+        const opts = { from, token: values.token, experiments: values.experiment ?? [] };
+        const totals = await withDatabase(config, async (ctx) => {
+          const caller: Caller = { userId: (await userByEmail(ctx, email)).id, via: 'cli' };
+          return importMlflow(ctx, caller, opts, (line) => console.error(line));
+        });
+        console.log(
+          `imported ${totals.experiments} experiments, ${totals.runs} runs (${totals.runs - totals.newRuns} found from an ` +
+            `earlier import) and ${totals.points.toLocaleString('en-US')} points (already-imported points are not stored twice)`,
+        );
+        return 0;
+      }
       default:
         console.error(`tora: unknown command "${command}"\n\n${HELP}`);
         return 2;
     }
   } catch (err) {
-    if (err instanceof AppError) {
+    if (err instanceof AppError || err instanceof MlflowError) {
       console.error(`tora: ${err.message}`);
+      return 1;
+    }
+    if (command === 'import-mlflow' && err instanceof Error) {
+      // An unreachable or failing MLflow server: its message, not a stack trace.
+      console.error(`tora: ${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}`);
       return 1;
     }
     throw err;

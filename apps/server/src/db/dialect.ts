@@ -18,6 +18,16 @@ export interface DialectHelpers {
   ): Expression<SqlBool>;
   /** Whether `SELECT … FOR UPDATE` exists (SQLite serialises writers instead). */
   readonly rowLocks: boolean;
+  /**
+   * SQL LIKE with `%` and `_` wildcards; case-sensitive unless `ignoreCase` (SQLite's LIKE
+   * ignores ASCII case, so the case-sensitive form there is GLOB).
+   */
+  like(column: Expression<string>, pattern: string, ignoreCase: boolean): Expression<SqlBool>;
+}
+
+/** A LIKE pattern as a SQLite GLOB pattern: `%` → `*`, `_` → `?`, GLOB's own metacharacters made literal. */
+function likeToGlob(pattern: string): string {
+  return pattern.replace(/[*?[%_]/g, (c) => (c === '%' ? '*' : c === '_' ? '?' : `[${c}]`));
 }
 
 function escapeLike(needle: string): string {
@@ -35,6 +45,17 @@ export function dialectHelpers(name: DialectName): DialectHelpers {
       return name === 'sqlite'
         ? sql<SqlBool>`lower(${column}) like lower(${pattern}) escape '\\'`
         : sql<SqlBool>`${column} ilike ${pattern} escape '\\'`;
+    },
+    like(column, pattern, ignoreCase) {
+      if (name === 'postgres') {
+        // No escape character, as in MLflow: a backslash is an ordinary character.
+        return ignoreCase
+          ? sql<SqlBool>`${column} ilike ${pattern} escape ''`
+          : sql<SqlBool>`${column} like ${pattern} escape ''`;
+      }
+      return ignoreCase
+        ? sql<SqlBool>`lower(${column}) like lower(${pattern})`
+        : sql<SqlBool>`${column} glob ${likeToGlob(pattern)}`;
     },
   };
 }

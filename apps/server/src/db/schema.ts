@@ -130,6 +130,32 @@ export interface MetricDirectionsTable {
   updated_at: number;
 }
 
+/** MLflow tags of a run (a Tora experiment), key → value. */
+export interface MlflowRunTagsTable {
+  experiment_id: string;
+  key: string;
+  value: string;
+}
+
+/** What an MLflow run has beyond a Tora experiment; a row exists for runs touched through the MLflow API. */
+export interface MlflowRunsTable {
+  experiment_id: string;
+  end_time: number | null;
+  /** MLflow's soft delete (runs/delete); NULL while active. */
+  deleted_at: number | null;
+}
+
+export interface MlflowExperimentTagsTable {
+  workspace_id: string;
+  key: string;
+  value: string;
+}
+
+export interface MlflowExperimentsTable {
+  workspace_id: string;
+  deleted_at: number | null;
+}
+
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
@@ -143,4 +169,8 @@ export interface DB {
   metric_blocks: MetricBlocksTable;
   metric_batches: MetricBatchesTable;
   metric_directions: MetricDirectionsTable;
+  mlflow_run_tags: MlflowRunTagsTable;
+  mlflow_runs: MlflowRunsTable;
+  mlflow_experiment_tags: MlflowExperimentTagsTable;
+  mlflow_experiments: MlflowExperimentsTable;
 }

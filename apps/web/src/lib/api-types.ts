@@ -2160,6 +2160,8 @@ export interface paths {
           /** @description created, updated, name, status, metric:<name> (last value) or hp:<key>; a leading - sorts descending */
           sort?: string;
           order?: 'asc' | 'desc';
+          /** @description MLflow's search grammar, clauses joined by AND: metrics.<name> (last value), params.<key>, tags.<key> (MLflow tags), attributes.status|run_name|run_id|start_time|end_time; =, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN; backticks for names with dots or slashes. Example: params.lr < 0.01 and metrics.`val/loss` < 0.3 */
+          filter?: string;
           cursor?: string;
           limit?: number;
         };

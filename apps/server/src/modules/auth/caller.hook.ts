@@ -21,6 +21,13 @@ function presentedKey(request: FastifyRequest): string | null {
   if (typeof auth === 'string') {
     const match = /^Bearer\s+(.+)$/i.exec(auth.trim());
     if (match?.[1]) return match[1].trim();
+    // HTTP Basic with the key as password (MLFLOW_TRACKING_USERNAME/PASSWORD); the user name is ignored.
+    const basic = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(auth.trim());
+    if (basic?.[1]) {
+      const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+      const password = decoded.slice(decoded.indexOf(':') + 1);
+      if (decoded.includes(':') && password !== '') return password;
+    }
   }
   return null;
 }
@@ -68,7 +75,7 @@ export function assertSameOrigin(ctx: AppContext, request: FastifyRequest): void
 export function installCallerHook(app: FastifyInstance, ctx: AppContext): void {
   app.decorateRequest('caller', null);
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/api/')) return;
+    if (!request.url.startsWith('/api/') && !request.url.startsWith('/ajax-api/')) return;
     const key = presentedKey(request);
     if (key !== null) {
       const row = await findKeyByHash(ctx.db, sha256Hex(key));

@@ -1,6 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { DialectHelpers } from '../../db/dialect.js';
 import type { DB, ExperimentsTable } from '../../db/schema.js';
+import type { Clause } from '../mlflow/mlflow.filter.js';
+import { filterSql } from '../mlflow/mlflow.filter-sql.js';
 import type { Hyperparam } from './hyperparams.js';
 
 export type ExperimentRow = ExperimentsTable;
@@ -89,6 +91,8 @@ export interface ListFilter {
   tags: readonly string[];
   statuses: readonly string[];
   crashedBefore: number;
+  /** Parsed `filter` (MLflow's grammar), shared with the MLflow runs/search route. */
+  clauses?: readonly Clause[];
 }
 
 /** Experiments in the given workspaces matching the filter (access was checked by the service). */
@@ -120,6 +124,7 @@ function filtered(db: Kysely<DB>, dialect: DialectHelpers, f: ListFilter) {
       return eb.or(ors);
     });
   }
+  if (f.clauses && f.clauses.length > 0) q = q.where(filterSql(dialect, f.clauses, f.crashedBefore));
   return q;
 }
 

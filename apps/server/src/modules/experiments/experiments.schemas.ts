@@ -100,6 +100,15 @@ export const ListQuery = Type.Object({
     }),
   ),
   order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
+  filter: Type.Optional(
+    Type.String({
+      maxLength: 10_000,
+      description:
+        "MLflow's search grammar, clauses joined by AND: metrics.<name> (last value), params.<key>, tags.<key> (MLflow tags), " +
+        'attributes.status|run_name|run_id|start_time|end_time; =, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN; backticks ' +
+        'for names with dots or slashes. Example: params.lr < 0.01 and metrics.`val/loss` < 0.3',
+    }),
+  ),
   cursor: Type.Optional(Type.String({ maxLength: 200 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
 });

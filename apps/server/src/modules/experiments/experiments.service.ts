@@ -10,6 +10,7 @@ import * as repo from './experiments.repository.js';
 import type { ExperimentRow } from './experiments.repository.js';
 import type { CreateExperimentBody, Experiment, ListQuery, UpdateExperimentBody } from './experiments.schemas.js';
 import { normalizeHyperparams, type Hyperparam } from './hyperparams.js';
+import { FilterError, parseFilter, type Clause } from '../mlflow/mlflow.filter.js';
 
 export type ExperimentDto = Static<typeof Experiment>;
 type Summary = Awaited<ReturnType<typeof repo.seriesSummaries>>[number];
@@ -206,12 +207,21 @@ export async function listExperiments(
   const order = query.order ?? (descending ? 'desc' : ascendingByDefault ? 'asc' : 'desc');
   const limit = query.limit ?? 50;
   const offset = decodeCursor(query.cursor);
+  let clauses: Clause[];
+  try {
+    clauses = parseFilter(query.filter);
+  } catch (err) {
+    if (err instanceof FilterError)
+      throw badRequest(`query.filter ${err.message}`, [{ path: 'query.filter', message: err.message }]);
+    throw err;
+  }
   const filter: repo.ListFilter = {
     workspaceIds,
     nameContains: query.startwith?.trim() || undefined,
     tags,
     statuses,
     crashedBefore: ctx.clock() - ctx.config.crashAfterSeconds * 1000,
+    clauses,
   };
   const [rows, total] = await Promise.all([
     repo.listExperiments(ctx.db, ctx.dialect, { ...filter, sort, order, offset, limit: limit + 1 }),

@@ -102,40 +102,53 @@ export async function ingestBatch(
 ): Promise<IngestResult> {
   await experimentForCaller(ctx, caller, experimentId, 'editor');
   const now = ctx.clock();
-  return transactionWithRetry(ctx.db, async (trx) => {
-    if (batch.batchId !== null) {
-      const claimed = await repo.claimBatch(trx, {
-        experiment_id: experimentId,
-        batch_id: batch.batchId,
-        point_count: batch.count,
-        fingerprint: batch.fingerprint,
-        created_at: now,
-      });
-      if (!claimed) {
-        const previous = await repo.findBatch(trx, experimentId, batch.batchId);
-        if (previous?.fingerprint && !sameContent(previous.fingerprint, batch)) {
-          throw new AppError(
-            'BATCH_ID_CONFLICT',
-            409,
-            `batchId "${batch.batchId}" was already committed with different points, times or metadata; ` +
-              'use a new batchId for new points',
-          );
-        }
-        return { success: true, count: previous?.point_count ?? batch.count, duplicate: true };
+  return transactionWithRetry(ctx.db, (trx) => appendBatch(trx, ctx, experimentId, batch, now));
+}
+
+/**
+ * The ingest itself, inside the caller's transaction (access already checked): claims the batch
+ * id, appends the points as blocks and touches the experiment. Other writers of points (the
+ * MLflow routes) call it so that their params, tags and points commit together.
+ */
+export async function appendBatch(
+  trx: Kysely<DB>,
+  ctx: AppContext,
+  experimentId: string,
+  batch: ParsedBatch,
+  now: number,
+): Promise<IngestResult> {
+  if (batch.batchId !== null) {
+    const claimed = await repo.claimBatch(trx, {
+      experiment_id: experimentId,
+      batch_id: batch.batchId,
+      point_count: batch.count,
+      fingerprint: batch.fingerprint,
+      created_at: now,
+    });
+    if (!claimed) {
+      const previous = await repo.findBatch(trx, experimentId, batch.batchId);
+      if (previous?.fingerprint && !sameContent(previous.fingerprint, batch)) {
+        throw new AppError(
+          'BATCH_ID_CONFLICT',
+          409,
+          `batchId "${batch.batchId}" was already committed with different points, times or metadata; ` +
+            'use a new batchId for new points',
+        );
       }
+      return { success: true, count: previous?.point_count ?? batch.count, duplicate: true };
     }
-    if (batch.count > 0) {
-      // One global order (by name here, by row id in lockSeries) so concurrent batches never deadlock.
-      const names = [...batch.series.keys()].filter((n) => (batch.series.get(n)?.values.length ?? 0) > 0).sort();
-      const seriesRows = await repo.lockSeries(trx, ctx.dialect, experimentId, names, now);
-      for (const name of names) {
-        const series = seriesRows.get(name);
-        const input = batch.series.get(name);
-        if (!series || !input) throw new Error(`series ${name} vanished inside its transaction`);
-        await appendToSeries(trx, series, resolvePoints(input, series.last_step, now), now);
-      }
+  }
+  if (batch.count > 0) {
+    // One global order (by name here, by row id in lockSeries) so concurrent batches never deadlock.
+    const names = [...batch.series.keys()].filter((n) => (batch.series.get(n)?.values.length ?? 0) > 0).sort();
+    const seriesRows = await repo.lockSeries(trx, ctx.dialect, experimentId, names, now);
+    for (const name of names) {
+      const series = seriesRows.get(name);
+      const input = batch.series.get(name);
+      if (!series || !input) throw new Error(`series ${name} vanished inside its transaction`);
+      await appendToSeries(trx, series, resolvePoints(input, series.last_step, now), now);
     }
-    await repo.touchExperiment(trx, experimentId, now);
-    return { success: true, count: batch.count, duplicate: false };
-  });
+  }
+  await repo.touchExperiment(trx, experimentId, now);
+  return { success: true, count: batch.count, duplicate: false };
 }

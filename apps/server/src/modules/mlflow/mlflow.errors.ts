@@ -1,0 +1,82 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AppError } from '../../errors.js';
+
+/**
+ * MLflow clients read errors as `{"error_code", "message"}` and act on the code and status (a 404
+ * RESOURCE_DOES_NOT_EXIST from get-by-name is what makes `set_experiment` create one; 429 and 5xx
+ * are retried). So the MLflow routes answer in MLflow's shape, mapped from Tora's one catalogue:
+ * that is the only place Tora's `{error: {code, message}}` shape is not used.
+ */
+export type MlflowErrorCode =
+  | 'INVALID_PARAMETER_VALUE'
+  | 'RESOURCE_DOES_NOT_EXIST'
+  | 'RESOURCE_ALREADY_EXISTS'
+  | 'INVALID_STATE'
+  | 'PERMISSION_DENIED'
+  | 'UNAUTHENTICATED'
+  | 'ENDPOINT_NOT_FOUND'
+  | 'NOT_IMPLEMENTED'
+  | 'REQUEST_LIMIT_EXCEEDED'
+  | 'INTERNAL_ERROR';
+
+export class MlflowError extends Error {
+  constructor(
+    readonly errorCode: MlflowErrorCode,
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const invalidParameter = (message: string): MlflowError => new MlflowError('INVALID_PARAMETER_VALUE', 400, message);
+export const doesNotExist = (message: string): MlflowError => new MlflowError('RESOURCE_DOES_NOT_EXIST', 404, message);
+
+/** Tora's error, in MLflow's vocabulary: status kept (except 409 and 413, which MLflow reports as 400). */
+export function fromAppError(error: AppError): { status: number; body: { error_code: MlflowErrorCode; message: string } } {
+  const byStatus: Record<number, MlflowErrorCode> = {
+    400: 'INVALID_PARAMETER_VALUE',
+    401: 'UNAUTHENTICATED',
+    403: 'PERMISSION_DENIED',
+    404: 'RESOURCE_DOES_NOT_EXIST',
+    409: 'INVALID_PARAMETER_VALUE',
+    413: 'INVALID_PARAMETER_VALUE',
+    429: 'REQUEST_LIMIT_EXCEEDED',
+  };
+  const code = byStatus[error.status] ?? 'INTERNAL_ERROR';
+  const status = error.status === 409 || error.status === 413 ? 400 : error.status;
+  return { status, body: { error_code: code, message: error.message } };
+}
+
+/** Installs MLflow's error shape on an encapsulated plugin (the MLflow routes only). */
+export function installMlflowErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | AppError | MlflowError, request, reply) => {
+    if (error instanceof MlflowError) {
+      return reply.status(error.status).send({ error_code: error.errorCode, message: error.message });
+    }
+    if (error instanceof AppError) {
+      const mapped = fromAppError(error);
+      return reply.status(mapped.status).send(mapped.body);
+    }
+    const status = error.statusCode ?? 500;
+    if (error.validation) {
+      const first = error.validation[0];
+      const where = `${error.validationContext ?? 'body'}${first?.instancePath?.replace(/\//g, '.') ?? ''}`;
+      return reply
+        .status(400)
+        .send({ error_code: 'INVALID_PARAMETER_VALUE', message: `${where} ${first?.message ?? 'is invalid'}` });
+    }
+    if (status >= 400 && status < 500) {
+      const message =
+        error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
+          ? 'Request body is not valid JSON'
+          : error.message;
+      return reply
+        .status(status === 413 || status === 415 ? status : 400)
+        .send({ error_code: 'INVALID_PARAMETER_VALUE', message });
+    }
+    if (process.env.I11_DEBUG) console.error(error);
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.status(500).send({ error_code: 'INTERNAL_ERROR', message: 'Internal server error' });
+  });
+}

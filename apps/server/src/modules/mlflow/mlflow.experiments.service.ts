@@ -1,0 +1,187 @@
+import type { Static } from '@sinclair/typebox';
+import type { AppContext, Caller } from '../../context.js';
+import type { Role } from '../../db/schema.js';
+import { findUserById } from '../auth/auth.repository.js';
+import { requireRole } from '../workspaces/access.js';
+import { insertWorkspace } from '../workspaces/workspaces.repository.js';
+import { doesNotExist, invalidParameter, MlflowError } from './mlflow.errors.js';
+import { FilterError } from './mlflow.filter.js';
+import * as repo from './mlflow.repository.js';
+import { MLFLOW_LIMITS, type KeyValue } from './mlflow.request.js';
+import type { MlflowExperiment } from './mlflow.schemas.js';
+
+/** An MLflow experiment is a Tora workspace; "0", MLflow's default experiment, is the caller's default workspace. */
+export type ExperimentDto = Static<typeof MlflowExperiment>;
+
+export const DEFAULT_EXPERIMENT_ID = '0';
+
+export function toExperimentDto(
+  ws: { id: string; name: string; created_at: number; updated_at: number; deleted_at: number | null },
+  tags: readonly KeyValue[],
+): ExperimentDto {
+  return {
+    experiment_id: ws.id,
+    name: ws.name,
+    artifact_location: `mlflow-artifacts:/${ws.id}`,
+    lifecycle_stage: ws.deleted_at === null ? 'active' : 'deleted',
+    creation_time: ws.created_at,
+    last_update_time: ws.updated_at,
+    tags: tags.map(({ key, value }) => ({ key, value })),
+  };
+}
+
+/** The workspace an experiment id names, checked against the caller's role (non-members: 404). */
+export async function workspaceFor(ctx: AppContext, caller: Caller, experimentId: string, min: Role): Promise<string> {
+  let id = experimentId;
+  if (id === DEFAULT_EXPERIMENT_ID) {
+    const user = await findUserById(ctx.db, caller.userId);
+    if (!user?.default_workspace_id) throw doesNotExist('You have no default workspace, so experiment 0 does not exist');
+    id = user.default_workspace_id;
+  }
+  await requireRole(ctx.db, caller.userId, id, min, {
+    code: 'WORKSPACE_NOT_FOUND',
+    what: `Experiment with id '${experimentId}'`,
+  });
+  return id;
+}
+
+async function dto(ctx: AppContext, workspaceId: string): Promise<ExperimentDto> {
+  const ws = await repo.workspaceState(ctx.db, workspaceId);
+  if (!ws) throw doesNotExist(`No Experiment with id=${workspaceId} exists`);
+  return toExperimentDto(ws, await repo.experimentTags(ctx.db, [workspaceId]));
+}
+
+function checkName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed === '') throw invalidParameter("Invalid experiment name: ''");
+  if (trimmed.length > MLFLOW_LIMITS.experimentNameLength) {
+    throw invalidParameter(`Experiment name exceeds the maximum length of ${MLFLOW_LIMITS.experimentNameLength} characters`);
+  }
+  return trimmed;
+}
+
+export async function createExperiment(
+  ctx: AppContext,
+  caller: Caller,
+  input: { name: string; tags: KeyValue[] },
+): Promise<string> {
+  const name = checkName(input.name);
+  const existing = (await repo.memberWorkspaces(ctx.db, caller.userId)).find((w) => w.name === name);
+  if (existing) {
+    throw new MlflowError(
+      'RESOURCE_ALREADY_EXISTS',
+      400,
+      `Experiment '${name}' already exists${existing.deleted_at === null ? '' : ' in deleted state. Restore it or choose another name'}.`,
+    );
+  }
+  const id = ctx.newId();
+  const now = ctx.clock();
+  await ctx.db.transaction().execute(async (trx) => {
+    await insertWorkspace(trx, { id, name, description: '', created_at: now }, caller.userId);
+    for (const t of input.tags) await repo.setExperimentTag(trx, id, t.key, t.value);
+  });
+  return id;
+}
+
+export async function getExperiment(ctx: AppContext, caller: Caller, experimentId: string): Promise<ExperimentDto> {
+  return dto(ctx, await workspaceFor(ctx, caller, experimentId, 'viewer'));
+}
+
+/** Among the workspaces the caller can read: the active one of that name (oldest first). */
+export async function getExperimentByName(ctx: AppContext, caller: Caller, name: string): Promise<ExperimentDto> {
+  const matches = (await repo.memberWorkspaces(ctx.db, caller.userId)).filter((w) => w.name === name);
+  const found = matches.find((w) => w.deleted_at === null) ?? matches[0];
+  if (!found) throw doesNotExist(`Could not find experiment with name '${name}'`);
+  return dto(ctx, found.id);
+}
+
+function likeRegex(pattern: string, ignoreCase: boolean): RegExp {
+  const body = pattern
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/%/g, '.*')
+    .replace(/_/g, '.');
+  return new RegExp(`^${body}$`, ignoreCase ? 'is' : 's');
+}
+
+/** `name = 'x'`, `name LIKE 'x%'`, `tags.k = 'v'` … joined by AND, over the caller's few workspaces. */
+function experimentMatcher(filter: string | undefined): (ws: ExperimentDto) => boolean {
+  if (!filter || filter.trim() === '') return () => true;
+  const tests = filter.split(/\s+and\s+/i).map((part) => {
+    const m = /^\s*(?:attributes?\.)?(`[^`]+`|[\w.]+)\s*(=|!=|LIKE|ILIKE)\s*(['"])(.*)\3\s*$/is.exec(part);
+    if (!m) throw new FilterError(`Invalid experiment filter clause: ${part.trim()}`);
+    const [, rawKey = '', op = '', , value = ''] = m;
+    const key = rawKey.replace(/`/g, '');
+    const pick = (e: ExperimentDto): string | undefined =>
+      key === 'name' ? e.name : key.startsWith('tags.') ? e.tags.find((t) => t.key === key.slice(5))?.value : undefined;
+    if (key !== 'name' && !key.startsWith('tags.')) throw new FilterError(`Invalid attribute key '${key}' in experiment filter`);
+    const upper = op.toUpperCase();
+    return (e: ExperimentDto) => {
+      const v = pick(e);
+      if (v === undefined) return false;
+      if (upper === '=') return v === value;
+      if (upper === '!=') return v !== value;
+      return likeRegex(value, upper === 'ILIKE').test(v);
+    };
+  });
+  return (e) => tests.every((t) => t(e));
+}
+
+export async function searchExperiments(
+  ctx: AppContext,
+  caller: Caller,
+  q: { view: repo.ViewType; filter?: string; maxResults: number; offset: number; orderBy: string[] },
+): Promise<{ experiments: ExperimentDto[]; nextOffset: number | null }> {
+  const rows = await repo.memberWorkspaces(ctx.db, caller.userId);
+  const tags = await repo.experimentTags(
+    ctx.db,
+    rows.map((r) => r.id),
+  );
+  const matcher = experimentMatcher(q.filter);
+  let all = rows
+    .filter((r) => q.view === 'all' || (q.view === 'active') === (r.deleted_at === null))
+    .map((r) =>
+      toExperimentDto(
+        r,
+        tags.filter((t) => t.workspace_id === r.id),
+      ),
+    )
+    .filter(matcher);
+  const order = q.orderBy[0]?.trim();
+  if (order) {
+    const m = /^(?:attributes?\.)?(name|experiment_id|creation_time|last_update_time)(\s+(asc|desc))?$/i.exec(order);
+    if (!m) throw new FilterError(`Invalid order_by clause '${order}'`);
+    const key = m[1]!.toLowerCase() as 'name' | 'experiment_id' | 'creation_time' | 'last_update_time';
+    const sign = m[3]?.toLowerCase() === 'desc' ? -1 : 1;
+    all = all.sort((a, b) => (a[key] < b[key] ? -sign : a[key] > b[key] ? sign : 0));
+  } else {
+    all = all.sort((a, b) => b.creation_time - a.creation_time);
+  }
+  const page = all.slice(q.offset, q.offset + q.maxResults);
+  return { experiments: page, nextOffset: q.offset + q.maxResults < all.length ? q.offset + q.maxResults : null };
+}
+
+export async function renameExperiment(ctx: AppContext, caller: Caller, experimentId: string, newName: string): Promise<void> {
+  // Renaming a workspace is the owner's right in Tora.
+  const id = await workspaceFor(ctx, caller, experimentId, 'owner');
+  await ctx.db
+    .updateTable('workspaces')
+    .set({ name: checkName(newName), updated_at: ctx.clock() })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** MLflow's delete is a soft delete (restore brings it back); in Tora, the owner's right. */
+export async function setExperimentDeleted(
+  ctx: AppContext,
+  caller: Caller,
+  experimentId: string,
+  deleted: boolean,
+): Promise<void> {
+  const id = await workspaceFor(ctx, caller, experimentId, 'owner');
+  await repo.setWorkspaceDeleted(ctx.db, id, deleted ? ctx.clock() : null);
+}
+
+export async function setExperimentTag(ctx: AppContext, caller: Caller, experimentId: string, tag: KeyValue): Promise<void> {
+  const id = await workspaceFor(ctx, caller, experimentId, 'editor');
+  await repo.setExperimentTag(ctx.db, id, tag.key, tag.value);
+}

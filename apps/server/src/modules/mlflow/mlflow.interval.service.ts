@@ -1,0 +1,59 @@
+import type { AppContext, Caller } from '../../context.js';
+import { AppError } from '../../errors.js';
+import { readBuckets } from '../metrics/metrics.buckets.service.js';
+import { invalidParameter } from './mlflow.errors.js';
+import { runForCaller } from './mlflow.runs.service.js';
+
+const MAX_RUNS = 100;
+
+/**
+ * `metrics/get-history-bulk-interval`: up to `maxResults` points per run over a step range, for
+ * charts. Answered from Tora's bucketed read (window summaries, not every point): each bucket's
+ * first point, plus the range's last point, so the first and last steps are always there as in
+ * MLflow. Bucketed reads carry no per-point time, so `timestamp` is the series' last update.
+ */
+export async function bulkInterval(
+  ctx: AppContext,
+  caller: Caller,
+  q: { runIds: string[]; key: string; startStep?: number; endStep?: number; maxResults: number },
+): Promise<{ metrics: { run_id: string; key: string; value: number | string; timestamp: number; step: number }[] }> {
+  if (q.runIds.length === 0) throw invalidParameter("Missing value for required parameter 'run_ids'.");
+  if (q.runIds.length > MAX_RUNS)
+    throw invalidParameter(`At most ${MAX_RUNS} run_ids may be requested at once; got ${q.runIds.length}.`);
+  if (q.startStep !== undefined && q.endStep !== undefined && q.startStep > q.endStep) {
+    throw invalidParameter(`end_step (${q.endStep}) must be at least start_step (${q.startStep})`);
+  }
+  const out: { run_id: string; key: string; value: number | string; timestamp: number; step: number }[] = [];
+  for (const runId of q.runIds) {
+    await runForCaller(ctx, caller, runId, 'viewer');
+    let series;
+    try {
+      series = await readBuckets(ctx, caller, runId, {
+        name: q.key,
+        from: q.startStep,
+        to: q.endStep,
+        budget: Math.max(1, q.maxResults - 1),
+      });
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'METRIC_NOT_FOUND') continue;
+      throw err;
+    }
+    const timestamp = Date.parse(series.summary.updatedAt);
+    const b = series.buckets;
+    const seen = new Set<number>();
+    const push = (step: number, value: number | string): void => {
+      if (seen.has(step) || seen.size >= q.maxResults) return;
+      seen.add(step);
+      out.push({ run_id: runId, key: q.key, value, timestamp, step });
+    };
+    for (let i = 0; i < b.count.length; i++) if (b.count[i]! > 0) push(b.firstStep[i]!, b.firstValue[i]!);
+    for (let i = b.count.length - 1; i >= 0; i--) {
+      if (b.count[i]! > 0) {
+        push(b.lastStep[i]!, b.lastValue[i]!);
+        break;
+      }
+    }
+  }
+  out.sort((a, b) => (a.run_id === b.run_id ? a.step - b.step : 0));
+  return { metrics: out };
+}

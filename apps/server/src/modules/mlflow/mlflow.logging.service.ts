@@ -1,0 +1,192 @@
+import { createHash } from 'node:crypto';
+import type { AppContext, Caller } from '../../context.js';
+import { AppError } from '../../errors.js';
+import { fromWire, toWire } from '../../lib/numbers.js';
+import type { ParsedBatch, SeriesInput } from '../metrics/ingest.js';
+import { transactionWithRetry } from '../../db/retry.js';
+import { appendBatch } from '../metrics/metrics.ingest.service.js';
+import { readRaw } from '../metrics/metrics.read.service.js';
+import { invalidParameter } from './mlflow.errors.js';
+import * as repo from './mlflow.repository.js';
+import { checkKey, MLFLOW_LIMITS, type KeyValue } from './mlflow.request.js';
+import { activeRunForCaller, decodeToken, encodeToken, paramText, runForCaller } from './mlflow.runs.service.js';
+
+/** One MLflow metric point as logged: MLflow's `timestamp` (ms) becomes the point's time. */
+export interface MetricInput {
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+}
+
+/** Checks one metric of a request; value may be a number or "NaN"/"Infinity"/"-Infinity". */
+export function metricInput(raw: unknown): MetricInput {
+  if (typeof raw !== 'object' || raw === null) throw invalidParameter('Metric must be an object {key, value, timestamp, step}');
+  const m = raw as Record<string, unknown>;
+  const key = checkKey('Metric', m.key);
+  const value = fromWire(typeof m.value === 'string' && /^-?\d/.test(m.value) ? Number(m.value) : m.value);
+  if (value === undefined || typeof m.value === 'boolean') {
+    throw invalidParameter(
+      `Got invalid value ${JSON.stringify(m.value)} for metric '${key}' (timestamp=${String(m.timestamp)}). Please specify value as a valid double (64-bit floating point)`,
+    );
+  }
+  const int = (v: unknown, name: string, dflt: number | null): number => {
+    if ((v === undefined || v === null) && dflt !== null) return dflt;
+    const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
+      throw invalidParameter(
+        `Got invalid ${name} ${JSON.stringify(v)} for metric '${key}' (value=${String(m.value)}). ${name} must be an integer`,
+      );
+    }
+    return n;
+  };
+  const timestamp = int(m.timestamp, 'timestamp', null);
+  const step = int(m.step, 'step', 0);
+  // Tora's steps are non-negative (its charts and step buckets assume it); MLflow's rarely are not.
+  if (step < 0) throw invalidParameter(`Got invalid step ${step} for metric '${key}': Tora stores steps from 0 up`);
+  if (timestamp < 0) throw invalidParameter(`Got invalid timestamp ${timestamp} for metric '${key}': must be epoch milliseconds`);
+  return { key, value, timestamp, step };
+}
+
+/**
+ * The metrics of one request as an ingest batch. Its batch id is the hash of the points
+ * (key, value, timestamp, step): MLflow's client retries a timed-out request with no batch id of
+ * its own, and MLflow's metric key makes identical points idempotent, so an identical request
+ * is claimed once and stored once.
+ */
+function toBatch(metrics: readonly MetricInput[]): ParsedBatch {
+  const hash = createHash('sha256');
+  const series = new Map<string, SeriesInput>();
+  for (const m of metrics) {
+    hash.update(`${m.key}\u0000${String(toWire(m.value))}\u0000${m.timestamp}\u0000${m.step}\u0001`);
+    let s = series.get(m.key);
+    if (!s) {
+      s = { steps: [], values: [], times: [], metadata: null };
+      series.set(m.key, s);
+    }
+    s.steps.push(m.step);
+    s.values.push(m.value);
+    s.times.push(m.timestamp);
+  }
+  const digest = hash.digest('base64url');
+  return { batchId: `mlflow:${digest}`, fingerprint: digest, series, count: metrics.length };
+}
+
+export interface LogBatchInput {
+  metrics: MetricInput[];
+  params: KeyValue[];
+  tags: KeyValue[];
+}
+
+export function checkBatchLimits(input: LogBatchInput): void {
+  const { metrics, params, tags } = input;
+  const L = MLFLOW_LIMITS;
+  if (metrics.length > L.metricsPerBatch) {
+    throw invalidParameter(
+      `A batch logging request can contain at most ${L.metricsPerBatch} metrics. Got ${metrics.length} metrics. Please split up metrics across multiple requests and try again.`,
+    );
+  }
+  if (params.length > L.paramsTagsPerBatch) {
+    throw invalidParameter(
+      `A batch logging request can contain at most ${L.paramsTagsPerBatch} params. Got ${params.length} params. Please split up params across multiple requests and try again.`,
+    );
+  }
+  if (tags.length > L.paramsTagsPerBatch) {
+    throw invalidParameter(
+      `A batch logging request can contain at most ${L.paramsTagsPerBatch} tags. Got ${tags.length} tags. Please split up tags across multiple requests and try again.`,
+    );
+  }
+  const total = metrics.length + params.length + tags.length;
+  if (total > L.entitiesPerBatch) {
+    throw invalidParameter(
+      `A batch logging request can contain at most ${L.entitiesPerBatch} total metrics, params, and tags. Got ${total}.`,
+    );
+  }
+}
+
+/**
+ * Logs metrics, params and tags to a run in one transaction: all of it or none (a changed param
+ * refuses the whole request, as MLflow does). Params are immutable once logged; the same value
+ * again is fine. The `mlflow.runName` tag renames the run.
+ */
+export async function logBatch(
+  ctx: AppContext,
+  caller: Caller,
+  runId: string,
+  input: LogBatchInput,
+  // The importer writes a whole history page per transaction; MLflow's per-request limits are for clients.
+  opts: { bulk?: boolean } = {},
+): Promise<void> {
+  if (!opts.bulk) checkBatchLimits(input);
+  await activeRunForCaller(ctx, caller, runId);
+  const now = ctx.clock();
+  await transactionWithRetry(ctx.db, async (trx) => {
+    if (input.params.length > 0) {
+      const row = await repo.lockExperiment(trx, ctx.dialect, runId);
+      if (!row) throw new AppError('EXPERIMENT_NOT_FOUND', 404, `Run with id=${runId} not found`);
+      const existing = JSON.parse(row.hyperparams) as { key: string; value: string | number | boolean | null }[];
+      const known = new Map(existing.map((h) => [h.key, paramText(h.value)]));
+      const fresh: KeyValue[] = [];
+      for (const p of input.params) {
+        const old = known.get(p.key);
+        if (old === undefined) {
+          known.set(p.key, p.value);
+          fresh.push(p);
+        } else if (old !== p.value) {
+          throw invalidParameter(
+            `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${old}' for run ID='${runId}'. Attempted logging new value '${p.value}'.`,
+          );
+        }
+      }
+      if (fresh.length > 0) {
+        const json = JSON.stringify([...existing, ...fresh.map(({ key, value }) => ({ key, value }))]);
+        await repo.addParams(trx, runId, json, fresh);
+      }
+    }
+    const tags = new Map(input.tags.map((t) => [t.key, t.value]));
+    const runName = tags.get('mlflow.runName');
+    tags.delete('mlflow.runName');
+    if (runName !== undefined && runName.trim() !== '') {
+      await trx
+        .updateTable('experiments')
+        .set({ name: runName.trim().slice(0, 200), updated_at: now })
+        .where('id', '=', runId)
+        .execute();
+    }
+    await repo.setRunTags(
+      trx,
+      runId,
+      [...tags].map(([key, value]) => ({ key, value })),
+    );
+    if (input.metrics.length > 0) await appendBatch(trx, ctx, runId, toBatch(input.metrics), now);
+  });
+}
+
+/**
+ * One page of a metric's history in logging order. An unknown metric is an empty history, as in
+ * MLflow. Page tokens wrap the raw-points cursor of Tora's own read.
+ */
+export async function metricHistory(
+  ctx: AppContext,
+  caller: Caller,
+  q: { runId: string; key: string; maxResults: number; pageToken?: string },
+): Promise<{ metrics: { key: string; value: number | string; timestamp: number; step: number }[]; next_page_token?: string }> {
+  await runForCaller(ctx, caller, q.runId, 'viewer');
+  let page;
+  try {
+    page = await readRaw(ctx, caller, q.runId, { name: q.key, limit: q.maxResults, cursor: q.pageToken });
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'METRIC_NOT_FOUND') return { metrics: [] };
+    if (err instanceof AppError && err.status === 400) throw invalidParameter('Invalid page token: not one this server issued');
+    throw err;
+  }
+  const metrics = page.points.map((p) => ({
+    key: q.key,
+    value: p.value,
+    timestamp: p.time === null ? 0 : Date.parse(p.time),
+    step: p.step,
+  }));
+  return page.nextCursor ? { metrics, next_page_token: page.nextCursor } : { metrics };
+}
+
+export { decodeToken, encodeToken };

@@ -1,0 +1,120 @@
+import { invalidParameter } from './mlflow.errors.js';
+
+/**
+ * Reading MLflow requests. MLflow clients send JSON bodies (POST) or query strings (GET), int64
+ * fields as numbers or numeric strings, and fields newer than this server; unknown fields are
+ * ignored (MLflow's server does the same), and every field read is checked here, with MLflow's
+ * INVALID_PARAMETER_VALUE naming the field.
+ */
+
+/** MLflow's published limits (mlflow/utils/validation.py). */
+export const MLFLOW_LIMITS = {
+  metricsPerBatch: 1000,
+  paramsTagsPerBatch: 100,
+  entitiesPerBatch: 1000,
+  paramValueLength: 6000,
+  tagValueLength: 8000,
+  keyLength: 250,
+  experimentNameLength: 500,
+  experimentTagValueLength: 20_000,
+  maxResults: 50_000,
+} as const;
+
+export type Fields = Record<string, unknown>;
+
+export function fieldsOf(raw: unknown): Fields {
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw invalidParameter('The request body must be a JSON object');
+  return raw as Fields;
+}
+
+function missing(name: string): never {
+  throw invalidParameter(
+    `Missing value for required parameter '${name}'. See the API docs for more information about request parameters.`,
+  );
+}
+
+export function optString(f: Fields, name: string, max = 100_000): string | undefined {
+  let v = f[name];
+  if (Array.isArray(v)) v = v[0];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string')
+    throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${name}': must be a string`);
+  if (v.length > max) throw invalidParameter(`Parameter '${name}' is longer than the limit of ${max} characters`);
+  return v;
+}
+
+export function string(f: Fields, name: string, max?: number): string {
+  const v = optString(f, name, max);
+  if (v === undefined || v === '') missing(name);
+  return v;
+}
+
+/** The run id of a request: `run_id`, or the older `run_uuid`. */
+export function runId(f: Fields): string {
+  const v = optString(f, 'run_id', 200) || optString(f, 'run_uuid', 200);
+  if (!v) missing('run_id');
+  return v;
+}
+
+export function optInt(f: Fields, name: string): number | undefined {
+  let v = f[name];
+  if (Array.isArray(v)) v = v[0];
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
+    throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${name}': must be an integer`);
+  }
+  return n;
+}
+
+export function optStrings(f: Fields, name: string): string[] {
+  const v = f[name];
+  if (v === undefined || v === null) return [];
+  const list = Array.isArray(v) ? (v as unknown[]) : [v];
+  return list.map((x) => {
+    if (typeof x !== 'string') throw invalidParameter(`Invalid value for parameter '${name}': must be a list of strings`);
+    return x;
+  });
+}
+
+export interface KeyValue {
+  key: string;
+  value: string;
+}
+
+/** A key as MLflow names metrics, params and tags: non-empty, within the key length. */
+export function checkKey(kind: string, key: unknown): string {
+  if (typeof key !== 'string' || key === '')
+    throw invalidParameter(`Invalid ${kind} name: '${String(key)}'. Names must be non-empty strings.`);
+  if (key.length > MLFLOW_LIMITS.keyLength) {
+    throw invalidParameter(
+      `${kind} name '${key.slice(0, 50)}…' had length ${key.length}, which exceeded length limit of ${MLFLOW_LIMITS.keyLength}`,
+    );
+  }
+  if (/[\u0000-\u001f]/.test(key))
+    throw invalidParameter(`Invalid ${kind} name: '${key}'. Names must not contain control characters.`);
+  return key;
+}
+
+/** `[{key, value}]` of params or tags, with MLflow's value length limit. */
+export function keyValues(f: Fields, name: string, kind: 'Param' | 'Tag', maxValue: number): KeyValue[] {
+  const v = f[name];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw invalidParameter(`Invalid value for parameter '${name}': must be a list of {key, value}`);
+  return v.map((item: unknown) => keyValue(item, kind, maxValue));
+}
+
+export function keyValue(item: unknown, kind: 'Param' | 'Tag', maxValue: number): KeyValue {
+  if (typeof item !== 'object' || item === null) throw invalidParameter(`${kind} must be an object {key, value}`);
+  const { key, value } = item as Fields;
+  checkKey(kind, key);
+  const text = value === undefined || value === null ? '' : value;
+  if (typeof text !== 'string') throw invalidParameter(`${kind} '${String(key)}' has a value that is not a string`);
+  if (text.length > maxValue) {
+    throw invalidParameter(
+      `${kind} value '${text.slice(0, 50)}…' had length ${text.length}, which exceeded length limit of ${maxValue}`,
+    );
+  }
+  return { key: key as string, value: text };
+}

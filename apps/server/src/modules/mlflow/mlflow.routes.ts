@@ -1,0 +1,360 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { TSchema } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { AppContext, Caller } from '../../context.js';
+import { requireCaller } from '../auth/caller.hook.js';
+import { installMlflowErrorHandler, invalidParameter, MlflowError } from './mlflow.errors.js';
+import * as experiments from './mlflow.experiments.service.js';
+import { FilterError } from './mlflow.filter.js';
+import { logBatch, metricHistory, metricInput } from './mlflow.logging.service.js';
+import { bulkInterval } from './mlflow.interval.service.js';
+import type { ViewType } from './mlflow.repository.js';
+import {
+  fieldsOf,
+  keyValue,
+  keyValues,
+  MLFLOW_LIMITS,
+  optInt,
+  optString,
+  optStrings,
+  runId,
+  string,
+  type Fields,
+} from './mlflow.request.js';
+import * as runs from './mlflow.runs.service.js';
+import * as S from './mlflow.schemas.js';
+
+type Handler = (ctx: AppContext, caller: Caller, f: Fields) => Promise<unknown>;
+
+function viewType(f: Fields): ViewType {
+  const v = optString(f, 'view_type', 20) ?? optString(f, 'run_view_type', 20) ?? 'ACTIVE_ONLY';
+  if (v === 'ACTIVE_ONLY') return 'active';
+  if (v === 'DELETED_ONLY') return 'deleted';
+  if (v === 'ALL') return 'all';
+  throw invalidParameter(`Invalid view type '${v}': use ACTIVE_ONLY, DELETED_ONLY or ALL`);
+}
+
+function maxResults(f: Fields, dflt: number, max: number = MLFLOW_LIMITS.maxResults): number {
+  const n = optInt(f, 'max_results') ?? dflt;
+  if (n < 1 || n > max)
+    throw invalidParameter(`Invalid value ${n} for parameter 'max_results' supplied. It must be between 1 and ${max}.`);
+  return n;
+}
+
+function status(f: Fields): runs.MlflowStatus | undefined {
+  const s = optString(f, 'status', 20);
+  if (s === undefined) return undefined;
+  if (!(runs.MLFLOW_STATUSES as readonly string[]).includes(s)) {
+    throw invalidParameter(`Invalid value '${s}' for parameter 'status': use one of ${runs.MLFLOW_STATUSES.join(', ')}`);
+  }
+  return s as runs.MlflowStatus;
+}
+
+/** Filter and order_by mistakes are the caller's: MLflow answers them with INVALID_PARAMETER_VALUE. */
+async function parsing<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof FilterError) throw invalidParameter(`Error on parsing filter or order_by: ${err.message}`);
+    throw err;
+  }
+}
+
+const searchExperiments: Handler = (ctx, caller, f) =>
+  parsing(async () => {
+    const page = await experiments.searchExperiments(ctx, caller, {
+      view: viewType(f),
+      filter: optString(f, 'filter', 10_000),
+      maxResults: maxResults(f, 1000),
+      offset: runs.decodeToken(optString(f, 'page_token', 200)),
+      orderBy: optStrings(f, 'order_by'),
+    });
+    return page.nextOffset === null
+      ? { experiments: page.experiments }
+      : { experiments: page.experiments, next_page_token: runs.encodeToken(page.nextOffset) };
+  });
+
+/** Every MLflow tracking endpoint: method, path under the prefix, response schema, handler. */
+const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handler: Handler][] = [
+  [
+    'POST',
+    '/experiments/create',
+    S.CreateExperimentResponse,
+    async (ctx, caller, f) => ({
+      experiment_id: await experiments.createExperiment(ctx, caller, {
+        name: string(f, 'name'),
+        tags: keyValues(f, 'tags', 'Tag', MLFLOW_LIMITS.experimentTagValueLength),
+      }),
+    }),
+  ],
+  [
+    'GET',
+    '/experiments/get',
+    S.ExperimentResponse,
+    async (ctx, caller, f) => ({ experiment: await experiments.getExperiment(ctx, caller, string(f, 'experiment_id', 200)) }),
+  ],
+  [
+    'GET',
+    '/experiments/get-by-name',
+    S.ExperimentResponse,
+    async (ctx, caller, f) => ({
+      experiment: await experiments.getExperimentByName(ctx, caller, string(f, 'experiment_name', 1000)),
+    }),
+  ],
+  ['GET', '/experiments/search', S.SearchExperimentsResponse, searchExperiments],
+  ['POST', '/experiments/search', S.SearchExperimentsResponse, searchExperiments],
+  [
+    'POST',
+    '/experiments/update',
+    S.Empty,
+    async (ctx, caller, f) => {
+      const name = optString(f, 'new_name', 1000);
+      if (name !== undefined) await experiments.renameExperiment(ctx, caller, string(f, 'experiment_id', 200), name);
+      return {};
+    },
+  ],
+  [
+    'POST',
+    '/experiments/delete',
+    S.Empty,
+    async (ctx, caller, f) => {
+      await experiments.setExperimentDeleted(ctx, caller, string(f, 'experiment_id', 200), true);
+      return {};
+    },
+  ],
+  [
+    'POST',
+    '/experiments/restore',
+    S.Empty,
+    async (ctx, caller, f) => {
+      await experiments.setExperimentDeleted(ctx, caller, string(f, 'experiment_id', 200), false);
+      return {};
+    },
+  ],
+  [
+    'POST',
+    '/experiments/set-experiment-tag',
+    S.Empty,
+    async (ctx, caller, f) => {
+      await experiments.setExperimentTag(
+        ctx,
+        caller,
+        string(f, 'experiment_id', 200),
+        keyValue(f, 'Tag', MLFLOW_LIMITS.experimentTagValueLength),
+      );
+      return {};
+    },
+  ],
+  [
+    'POST',
+    '/runs/create',
+    S.RunResponse,
+    async (ctx, caller, f) => ({
+      run: await runs.createRun(ctx, caller, {
+        experimentId: optString(f, 'experiment_id', 200) || experiments.DEFAULT_EXPERIMENT_ID,
+        runName: optString(f, 'run_name', 1000),
+        startTime: optInt(f, 'start_time'),
+        tags: keyValues(f, 'tags', 'Tag', MLFLOW_LIMITS.tagValueLength),
+      }),
+    }),
+  ],
+  ['GET', '/runs/get', S.RunResponse, async (ctx, caller, f) => ({ run: await runs.getRun(ctx, caller, runId(f)) })],
+  [
+    'POST',
+    '/runs/update',
+    S.RunInfoResponse,
+    async (ctx, caller, f) => ({
+      run_info: await runs.updateRun(ctx, caller, runId(f), {
+        status: status(f),
+        endTime: optInt(f, 'end_time'),
+        runName: optString(f, 'run_name', 1000),
+      }),
+    }),
+  ],
+  [
+    'POST',
+    '/runs/delete',
+    S.Empty,
+    async (ctx, caller, f) => {
+      await runs.setRunDeleted(ctx, caller, runId(f), true);
+      return {};
+    },
+  ],
+  [
+    'POST',
+    '/runs/restore',
+    S.Empty,
+    async (ctx, caller, f) => {
+      await runs.setRunDeleted(ctx, caller, runId(f), false);
+      return {};
+    },
+  ],
+  [
+    'POST',
+    '/runs/search',
+    S.SearchRunsResponse,
+    (ctx, caller, f) =>
+      parsing(() =>
+        runs.searchRuns(ctx, caller, {
+          experimentIds: optStrings(f, 'experiment_ids'),
+          filter: optString(f, 'filter', 10_000),
+          orderBy: optStrings(f, 'order_by'),
+          view: viewType(f),
+          maxResults: maxResults(f, 1000),
+          pageToken: optString(f, 'page_token', 200),
+        }),
+      ),
+  ],
+  [
+    'POST',
+    '/runs/log-batch',
+    S.Empty,
+    async (ctx, caller, f) => {
+      const rawMetrics = f.metrics ?? [];
+      if (!Array.isArray(rawMetrics)) throw invalidParameter("Invalid value for parameter 'metrics': must be a list");
+      if (rawMetrics.length > MLFLOW_LIMITS.metricsPerBatch) {
+        throw invalidParameter(
+          `A batch logging request can contain at most ${MLFLOW_LIMITS.metricsPerBatch} metrics. Got ${rawMetrics.length} metrics. Please split up metrics across multiple requests and try again.`,
+        );
+      }
+      await logBatch(ctx, caller, runId(f), {
+        metrics: rawMetrics.map(metricInput),
+        params: keyValues(f, 'params', 'Param', MLFLOW_LIMITS.paramValueLength),
+        tags: keyValues(f, 'tags', 'Tag', MLFLOW_LIMITS.tagValueLength),
+      });
+      return {};
+    },
+  ],
+  [
+    'POST',
+    '/runs/log-metric',
+    S.Empty,
+    async (ctx, caller, f) => {
+      await logBatch(ctx, caller, runId(f), { metrics: [metricInput(f)], params: [], tags: [] });
+      return {};
+    },
+  ],
+  [
+    'POST',
+    '/runs/log-parameter',
+    S.Empty,
+    async (ctx, caller, f) => {
+      await logBatch(ctx, caller, runId(f), {
+        metrics: [],
+        params: [keyValue(f, 'Param', MLFLOW_LIMITS.paramValueLength)],
+        tags: [],
+      });
+      return {};
+    },
+  ],
+  [
+    'POST',
+    '/runs/set-tag',
+    S.Empty,
+    async (ctx, caller, f) => {
+      await logBatch(ctx, caller, runId(f), {
+        metrics: [],
+        params: [],
+        tags: [keyValue(f, 'Tag', MLFLOW_LIMITS.tagValueLength)],
+      });
+      return {};
+    },
+  ],
+  [
+    'POST',
+    '/runs/delete-tag',
+    S.Empty,
+    async (ctx, caller, f) => {
+      await runs.deleteTag(ctx, caller, runId(f), string(f, 'key', 1000));
+      return {};
+    },
+  ],
+  [
+    'POST',
+    '/runs/log-inputs',
+    S.Empty,
+    // Datasets are not stored yet: accepted (after the access check) so autologging does not fail.
+    async (ctx, caller, f) => {
+      await runs.activeRunForCaller(ctx, caller, runId(f));
+      return {};
+    },
+  ],
+  [
+    'GET',
+    '/metrics/get-history',
+    S.HistoryResponse,
+    async (ctx, caller, f) =>
+      metricHistory(ctx, caller, {
+        runId: runId(f),
+        key: string(f, 'metric_key', 1000),
+        maxResults: maxResults(f, 25_000, 100_000),
+        pageToken: optString(f, 'page_token', 200),
+      }),
+  ],
+  [
+    'GET',
+    '/metrics/get-history-bulk-interval',
+    S.BulkIntervalResponse,
+    async (ctx, caller, f) =>
+      bulkInterval(ctx, caller, {
+        runIds: optStrings(f, 'run_ids'),
+        key: string(f, 'metric_key', 1000),
+        startStep: optInt(f, 'start_step'),
+        endStep: optInt(f, 'end_step'),
+        maxResults: maxResults(f, 320, 2500),
+      }),
+  ],
+];
+
+function tracking(ctx: AppContext): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    installMlflowErrorHandler(app);
+    for (const [method, path, response, handler] of ENDPOINTS) {
+      app.route({
+        method,
+        url: path,
+        // Bodies are read field by field (mlflow.request.ts): MLflow clients send fields newer than this server.
+        schema: { hide: true, response: { 200: response } },
+        handler: async (request: FastifyRequest) =>
+          handler(ctx, requireCaller(request), fieldsOf(method === 'GET' ? request.query : request.body)),
+      });
+    }
+    app.setNotFoundHandler((request, reply) =>
+      reply.status(404).send({
+        error_code: 'ENDPOINT_NOT_FOUND',
+        message: `No MLflow endpoint ${request.method} ${request.url.split('?')[0] ?? ''} on this server`,
+      }),
+    );
+  };
+}
+
+/** Artifacts come later, with Tora's own file storage; until then every artifact call gets this. */
+function artifacts(): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    installMlflowErrorHandler(app);
+    // Answered before the body is read: an upload of model weights is refused without reading it.
+    app.addHook('onRequest', async (request) => {
+      requireCaller(request);
+      // 501 is not among the statuses MLflow's client retries, so an upload fails at once, with this message.
+      throw new MlflowError(
+        'NOT_IMPLEMENTED',
+        501,
+        'This Tora server does not store artifacts yet; metrics, params and tags are stored, files are not. See docs/mlflow.md.',
+      );
+    });
+    app.all('/*', { schema: { hide: true } }, async () => ({}));
+  };
+}
+
+/**
+ * The MLflow tracking REST API, under /api/2.0/mlflow and the /ajax-api/2.0/mlflow alias the
+ * MLflow UI uses, so that `MLFLOW_TRACKING_URI=http://tora-host:8080` points MLflow at Tora.
+ */
+export function mlflowRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    for (const root of ['/api', '/ajax-api']) {
+      await app.register(tracking(ctx), { prefix: `${root}/2.0/mlflow` });
+      await app.register(artifacts(), { prefix: `${root}/2.0/mlflow-artifacts` });
+    }
+  };
+}

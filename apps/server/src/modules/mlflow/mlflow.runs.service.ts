@@ -1,0 +1,231 @@
+import type { Static } from '@sinclair/typebox';
+import type { AppContext, Caller } from '../../context.js';
+import type { ExperimentsTable, Role } from '../../db/schema.js';
+import { toWire } from '../../lib/numbers.js';
+import { experimentForCaller } from '../experiments/experiments.service.js';
+import { insertExperiment } from '../experiments/experiments.repository.js';
+import { doesNotExist, invalidParameter } from './mlflow.errors.js';
+import { workspaceFor } from './mlflow.experiments.service.js';
+import { parseFilter, parseOrderBy, type OrderKey } from './mlflow.filter.js';
+import * as repo from './mlflow.repository.js';
+import type { KeyValue } from './mlflow.request.js';
+import type { MlflowRun, MlflowRunInfo } from './mlflow.schemas.js';
+
+/** An MLflow run is a Tora experiment: run_id = its id, run_name = its name, params = its hyperparameters. */
+export type RunDto = Static<typeof MlflowRun>;
+export type RunInfoDto = Static<typeof MlflowRunInfo>;
+
+export const MLFLOW_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
+export type MlflowStatus = (typeof MLFLOW_STATUSES)[number];
+
+/** MLflow's status → Tora's. KILLED is Tora's "crashed" (stopped without finishing). */
+export function toToraStatus(status: MlflowStatus): 'running' | 'finished' | 'failed' | 'crashed' {
+  switch (status) {
+    case 'RUNNING':
+    case 'SCHEDULED':
+      return 'running';
+    case 'FINISHED':
+      return 'finished';
+    case 'FAILED':
+      return 'failed';
+    case 'KILLED':
+      return 'crashed';
+  }
+}
+
+/**
+ * Tora's status → MLflow's; a running experiment silent past the crash timeout reads KILLED, as on
+ * the dashboard. Must agree with mlflowStatusSql (search).
+ */
+export function toMlflowStatus(ctx: AppContext, row: Pick<ExperimentsTable, 'status' | 'last_activity_at'>): MlflowStatus {
+  if (row.status === 'running') {
+    return ctx.clock() - row.last_activity_at > ctx.config.crashAfterSeconds * 1000 ? 'KILLED' : 'RUNNING';
+  }
+  return row.status === 'finished' ? 'FINISHED' : row.status === 'failed' ? 'FAILED' : 'KILLED';
+}
+
+/** A hyperparameter as MLflow's string param (Tora's own client may have logged a number or boolean). */
+export function paramText(value: string | number | boolean | null | undefined): string {
+  return value === null || value === undefined ? '' : String(value);
+}
+
+function paramsOf(row: ExperimentsTable): KeyValue[] {
+  const list = JSON.parse(row.hyperparams) as { key: string; value: string | number | boolean | null }[];
+  return list.map(({ key, value }) => ({ key, value: paramText(value) }));
+}
+
+/** Builds run objects for rows, with their tags, params, latest metrics and MLflow extras in four queries. */
+export async function toRunDtos(ctx: AppContext, rows: readonly ExperimentsTable[]): Promise<RunDto[]> {
+  const ids = rows.map((r) => r.id);
+  const [extras, tags, metrics] = await Promise.all([
+    repo.findRunExtras(ctx.db, ids),
+    repo.runTags(ctx.db, ids),
+    repo.latestMetrics(ctx.db, ids),
+  ]);
+  return rows.map((row) => {
+    const extra = extras.find((x) => x.experiment_id === row.id);
+    const runTags = tags.filter((t) => t.experiment_id === row.id).map(({ key, value }) => ({ key, value }));
+    const info: RunInfoDto = {
+      run_id: row.id,
+      run_uuid: row.id,
+      experiment_id: row.workspace_id,
+      run_name: row.name,
+      user_id: runTags.find((t) => t.key === 'mlflow.user')?.value ?? '',
+      status: toMlflowStatus(ctx, row),
+      start_time: row.created_at,
+      artifact_uri: `mlflow-artifacts:/${row.workspace_id}/${row.id}/artifacts`,
+      lifecycle_stage: extra?.deleted_at == null ? 'active' : 'deleted',
+    };
+    if (extra?.end_time != null) info.end_time = extra.end_time;
+    return {
+      info,
+      data: {
+        metrics: metrics
+          .filter((m) => m.experiment_id === row.id)
+          .map((m) => ({
+            key: m.name,
+            value: m.last_value === null ? 'NaN' : toWire(m.last_value),
+            timestamp: m.updated_at,
+            step: m.last_step,
+          })),
+        params: paramsOf(row),
+        tags: [...runTags, { key: 'mlflow.runName', value: row.name }],
+      },
+      inputs: {},
+    };
+  });
+}
+
+/** The run (experiment) if the caller has `min` on its workspace; MLflow's 404 otherwise. */
+export async function runForCaller(ctx: AppContext, caller: Caller, runId: string, min: Role): Promise<ExperimentsTable> {
+  try {
+    return (await experimentForCaller(ctx, caller, runId, min)).row;
+  } catch (err) {
+    if (err instanceof Error && 'status' in err && err.status === 404) throw doesNotExist(`Run with id=${runId} not found`);
+    throw err;
+  }
+}
+
+/** A run that may be written to: MLflow refuses writes to deleted runs. */
+export async function activeRunForCaller(ctx: AppContext, caller: Caller, runId: string): Promise<ExperimentsTable> {
+  const row = await runForCaller(ctx, caller, runId, 'editor');
+  const [extra] = await repo.findRunExtras(ctx.db, [row.id]);
+  if (extra?.deleted_at != null) {
+    throw invalidParameter(`The run ${runId} must be in the 'active' state. Current state is deleted.`);
+  }
+  return row;
+}
+
+export async function createRun(
+  ctx: AppContext,
+  caller: Caller,
+  input: { experimentId: string; runName?: string; startTime?: number; tags: KeyValue[] },
+): Promise<RunDto> {
+  const workspaceId = await workspaceFor(ctx, caller, input.experimentId, 'editor');
+  const id = ctx.newId();
+  const now = ctx.clock();
+  const nameTag = input.tags.find((t) => t.key === 'mlflow.runName')?.value;
+  const name = (input.runName || nameTag || `run-${id.slice(0, 8)}`).trim().slice(0, 200) || `run-${id.slice(0, 8)}`;
+  const row: ExperimentsTable = {
+    id,
+    workspace_id: workspaceId,
+    name,
+    description: '',
+    hyperparams: '[]',
+    tags: '[]',
+    visibility: 'PRIVATE',
+    status: 'running',
+    reference_id: null,
+    created_by: caller.userId,
+    created_at: input.startTime ?? now,
+    updated_at: now,
+    last_activity_at: now,
+  };
+  await ctx.db.transaction().execute(async (trx) => {
+    await insertExperiment(trx, row, [], []);
+    await repo.upsertRunExtras(trx, id, {});
+    await repo.setRunTags(
+      trx,
+      id,
+      input.tags.filter((t) => t.key !== 'mlflow.runName'),
+    );
+  });
+  return (await toRunDtos(ctx, [row]))[0]!;
+}
+
+export async function getRun(ctx: AppContext, caller: Caller, runId: string): Promise<RunDto> {
+  return (await toRunDtos(ctx, [await runForCaller(ctx, caller, runId, 'viewer')]))[0]!;
+}
+
+export async function updateRun(
+  ctx: AppContext,
+  caller: Caller,
+  runId: string,
+  input: { status?: MlflowStatus; endTime?: number; runName?: string },
+): Promise<RunInfoDto> {
+  await activeRunForCaller(ctx, caller, runId);
+  const now = ctx.clock();
+  await ctx.db.transaction().execute(async (trx) => {
+    const patch: Partial<ExperimentsTable> = { updated_at: now };
+    if (input.status !== undefined) {
+      patch.status = toToraStatus(input.status);
+      patch.last_activity_at = now;
+    }
+    if (input.runName) patch.name = input.runName.trim().slice(0, 200) || undefined;
+    await trx.updateTable('experiments').set(patch).where('id', '=', runId).execute();
+    if (input.endTime !== undefined) await repo.upsertRunExtras(trx, runId, { end_time: input.endTime });
+  });
+  return (await getRun(ctx, caller, runId)).info;
+}
+
+export async function setRunDeleted(ctx: AppContext, caller: Caller, runId: string, deleted: boolean): Promise<void> {
+  await runForCaller(ctx, caller, runId, 'editor');
+  await repo.upsertRunExtras(ctx.db, runId, { deleted_at: deleted ? ctx.clock() : null });
+}
+
+export async function deleteTag(ctx: AppContext, caller: Caller, runId: string, key: string): Promise<void> {
+  await activeRunForCaller(ctx, caller, runId);
+  if ((await repo.deleteRunTag(ctx.db, runId, key)) === 0) {
+    throw doesNotExist(`No tag with name: ${key} in run with id ${runId}`);
+  }
+}
+
+function encodeToken(offset: number): string {
+  return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
+}
+
+export function decodeToken(token: string | undefined): number {
+  if (!token) return 0;
+  try {
+    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown };
+    if (typeof v.o === 'number' && Number.isInteger(v.o) && v.o >= 0 && v.o <= 1_000_000_000) return v.o;
+  } catch {
+    // fall through
+  }
+  throw invalidParameter('Invalid page token: not one this server issued');
+}
+
+export { encodeToken };
+
+export async function searchRuns(
+  ctx: AppContext,
+  caller: Caller,
+  q: { experimentIds: string[]; filter?: string; orderBy: string[]; view: repo.ViewType; maxResults: number; pageToken?: string },
+): Promise<{ runs: RunDto[]; next_page_token?: string }> {
+  const workspaceIds: string[] = [];
+  for (const id of q.experimentIds) workspaceIds.push(await workspaceFor(ctx, caller, id, 'viewer'));
+  const clauses = parseFilter(q.filter);
+  const order: OrderKey[] = q.orderBy.filter((o) => o.trim() !== '').map(parseOrderBy);
+  const offset = decodeToken(q.pageToken);
+  const rows = await repo.searchRuns(ctx.db, ctx.dialect, {
+    workspaceIds,
+    clauses,
+    order,
+    view: q.view,
+    crashedBefore: ctx.clock() - ctx.config.crashAfterSeconds * 1000,
+    offset,
+    limit: q.maxResults + 1,
+  });
+  const runs = await toRunDtos(ctx, rows.slice(0, q.maxResults));
+  return rows.length > q.maxResults ? { runs, next_page_token: encodeToken(offset + q.maxResults) } : { runs };
+}

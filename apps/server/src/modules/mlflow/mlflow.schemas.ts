@@ -1,0 +1,59 @@
+import { Type } from '@sinclair/typebox';
+
+/**
+ * Response shapes of the MLflow routes (MLflow's protobuf messages as JSON). Declared so that the
+ * serializer drops anything undeclared; the routes are hidden from Tora's OpenAPI document,
+ * since MLflow's own REST reference documents them.
+ */
+const KeyValue = Type.Object({ key: Type.String(), value: Type.String() });
+const Int = Type.Integer();
+
+export const MlflowExperiment = Type.Object({
+  experiment_id: Type.String(),
+  name: Type.String(),
+  artifact_location: Type.String(),
+  lifecycle_stage: Type.String(),
+  creation_time: Int,
+  last_update_time: Int,
+  tags: Type.Array(KeyValue),
+});
+
+export const MlflowMetric = Type.Object({
+  key: Type.String(),
+  value: Type.Union([Type.Number(), Type.String({ description: '"NaN", "Infinity" or "-Infinity"' })]),
+  timestamp: Int,
+  step: Int,
+});
+
+export const MlflowRunInfo = Type.Object({
+  run_id: Type.String(),
+  run_uuid: Type.String(),
+  experiment_id: Type.String(),
+  run_name: Type.String(),
+  user_id: Type.String(),
+  status: Type.String(),
+  start_time: Int,
+  end_time: Type.Optional(Int),
+  artifact_uri: Type.String(),
+  lifecycle_stage: Type.String(),
+});
+
+export const MlflowRun = Type.Object({
+  info: MlflowRunInfo,
+  data: Type.Object({ metrics: Type.Array(MlflowMetric), params: Type.Array(KeyValue), tags: Type.Array(KeyValue) }),
+  inputs: Type.Object({}),
+});
+
+const Paged = { next_page_token: Type.Optional(Type.String()) };
+
+export const ExperimentResponse = Type.Object({ experiment: MlflowExperiment });
+export const CreateExperimentResponse = Type.Object({ experiment_id: Type.String() });
+export const SearchExperimentsResponse = Type.Object({ experiments: Type.Array(MlflowExperiment), ...Paged });
+export const RunResponse = Type.Object({ run: MlflowRun });
+export const RunInfoResponse = Type.Object({ run_info: MlflowRunInfo });
+export const SearchRunsResponse = Type.Object({ runs: Type.Array(MlflowRun), ...Paged });
+export const HistoryResponse = Type.Object({ metrics: Type.Array(MlflowMetric), ...Paged });
+export const BulkIntervalResponse = Type.Object({
+  metrics: Type.Array(Type.Object({ ...MlflowMetric.properties, run_id: Type.String() })),
+});
+export const Empty = Type.Object({});

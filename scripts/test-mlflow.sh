@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The MLflow compatibility suite: the real `mlflow` package (client and tracking server, pinned in
+# scripts/mlflow-requirements.txt) against a real Tora server, on SQLite and then on a throwaway
+# PostgreSQL cluster. The heavy virtual environment lives outside the repo, keyed by the hash of
+# the requirements file, so it is installed once per machine and reused by every clone.
+# Usage: scripts/test-mlflow.sh [extra pytest args]
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+REQS=scripts/mlflow-requirements.txt
+HASH=$(sha256sum "$REQS" | cut -c1-16)
+VENV="${TORA_MLFLOW_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/tora/venv-mlflow-$HASH}"
+PYTHON="${PYTHON:-python3}"
+
+if [ ! -f "$VENV/.complete" ]; then
+  echo "installing the MLflow test environment into $VENV (once per machine)"
+  rm -rf "$VENV"
+  mkdir -p "$(dirname "$VENV")"
+  "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+  "$VENV/bin/python" -m pip install -q -r "$REQS"
+  touch "$VENV/.complete"
+fi
+
+if [ ! -f apps/server/dist/main.js ]; then
+  npm run build -w apps/server
+fi
+
+# The client must not pick up a developer's MLflow settings.
+unset MLFLOW_TRACKING_URI MLFLOW_TRACKING_TOKEN MLFLOW_TRACKING_USERNAME MLFLOW_TRACKING_PASSWORD MLFLOW_EXPERIMENT_NAME
+export MLFLOW_HTTP_REQUEST_MAX_RETRIES=2 MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR=0
+
+echo "== mlflow suite on SQLite"
+TORA_DATABASE_URL='' "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/mlflow "$@"
+
+if [ "${TORA_MLFLOW_SKIP_POSTGRES:-}" != "1" ]; then
+  echo "== mlflow suite on PostgreSQL"
+  CLUSTER=$(node scripts/pg-cluster.mjs start)
+  DIR=$(node -e 'console.log(JSON.parse(process.argv[1]).dir)' "$CLUSTER")
+  URL=$(node -e 'console.log(JSON.parse(process.argv[1]).url)' "$CLUSTER")
+  trap 'node scripts/pg-cluster.mjs stop "$DIR"' EXIT
+  TORA_DATABASE_URL="$URL" "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/mlflow "$@"
+fi
