@@ -2156,6 +2156,8 @@ export interface paths {
           /** @description Name contains (case-insensitive) */
           startwith?: string;
           tags?: string | string[];
+          /** @description Only experiments of this group (exact match) */
+          group?: string;
           status?: string;
           /** @description created, updated, name, status, metric:<name> (last value) or hp:<key>; a leading - sorts descending */
           sort?: string;
@@ -2206,6 +2208,10 @@ export interface paths {
                  * @description UUID
                  */
                 referenceId: string | null;
+                group: string | null;
+                runInfo: {
+                  [key: string]: string;
+                };
                 /** Format: date-time */
                 createdAt: string;
                 /** Format: date-time */
@@ -2332,6 +2338,12 @@ export interface paths {
              * @description UUID
              */
             referenceId?: string | null;
+            /** @description Runs launched together (a sweep, a set of seeds); null = none */
+            group?: string | null;
+            /** @description Where and how the run ran (git commit, command line, host, package versions), string to string; replaced whole on update */
+            runInfo?: {
+              [key: string]: string;
+            };
           };
         };
       };
@@ -2375,6 +2387,10 @@ export interface paths {
                  * @description UUID
                  */
                 referenceId: string | null;
+                group: string | null;
+                runInfo: {
+                  [key: string]: string;
+                };
                 /** Format: date-time */
                 createdAt: string;
                 /** Format: date-time */
@@ -2525,6 +2541,10 @@ export interface paths {
                * @description UUID
                */
               referenceId: string | null;
+              group: string | null;
+              runInfo: {
+                [key: string]: string;
+              };
               /** Format: date-time */
               createdAt: string;
               /** Format: date-time */
@@ -2642,6 +2662,12 @@ export interface paths {
                 }
               | string
               | (never | null);
+            /** @description Runs launched together (a sweep, a set of seeds); null = none */
+            group?: string | null;
+            /** @description Where and how the run ran (git commit, command line, host, package versions), string to string; replaced whole on update */
+            runInfo?: {
+              [key: string]: string;
+            };
           };
         };
       };
@@ -2682,6 +2708,10 @@ export interface paths {
                * @description UUID
                */
               referenceId: string | null;
+              group: string | null;
+              runInfo: {
+                [key: string]: string;
+              };
               /** Format: date-time */
               createdAt: string;
               /** Format: date-time */
@@ -2799,6 +2829,12 @@ export interface paths {
                 }
               | string
               | (never | null);
+            /** @description Runs launched together (a sweep, a set of seeds); null = none */
+            group?: string | null;
+            /** @description Where and how the run ran (git commit, command line, host, package versions), string to string; replaced whole on update */
+            runInfo?: {
+              [key: string]: string;
+            };
           };
         };
       };
@@ -2839,6 +2875,10 @@ export interface paths {
                * @description UUID
                */
               referenceId: string | null;
+              group: string | null;
+              runInfo: {
+                [key: string]: string;
+              };
               /** Format: date-time */
               createdAt: string;
               /** Format: date-time */

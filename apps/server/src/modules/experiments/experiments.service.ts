@@ -38,6 +38,8 @@ export function toExperimentDto(ctx: AppContext, row: ExperimentRow, series: rea
     workspaceId: row.workspace_id,
     workspace_id: row.workspace_id,
     referenceId: row.reference_id,
+    group: row.run_group,
+    runInfo: JSON.parse(row.run_info) as Record<string, string>,
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,
     lastActivityAt: iso(row.last_activity_at)!,
@@ -61,6 +63,10 @@ export async function experimentForCaller(
 
 async function withSeries(ctx: AppContext, row: ExperimentRow): Promise<ExperimentDto> {
   return toExperimentDto(ctx, row, await repo.seriesSummaries(ctx.db, [row.id]));
+}
+
+function groupOf(group: string | null | undefined): string | null {
+  return group?.trim() || null;
 }
 
 function uniqueTags(tags: readonly string[] | null | undefined): string[] {
@@ -95,6 +101,8 @@ export async function createExperiment(
     visibility: body.visibility ?? 'PRIVATE',
     status: body.status ?? 'running',
     reference_id: body.referenceId ?? null,
+    run_group: groupOf(body.group),
+    run_info: JSON.stringify(body.runInfo ?? {}),
     created_by: caller.userId,
     created_at: now,
     updated_at: now,
@@ -121,6 +129,8 @@ export async function updateExperiment(
   if (body.name !== undefined) patch.name = body.name.trim();
   if (body.description !== undefined) patch.description = body.description ?? '';
   if (body.visibility !== undefined) patch.visibility = body.visibility;
+  if (body.group !== undefined) patch.run_group = groupOf(body.group);
+  if (body.runInfo !== undefined) patch.run_info = JSON.stringify(body.runInfo);
   if (body.status !== undefined) {
     patch.status = body.status;
     patch.last_activity_at = now;
@@ -192,6 +202,7 @@ export async function listExperiments(
   const filter: repo.ListFilter = {
     workspaceIds,
     nameContains: query.startwith?.trim() || undefined,
+    group: query.group?.trim() || undefined,
     tags,
     statuses,
     crashedBefore: ctx.clock() - ctx.config.crashAfterSeconds * 1000,
