@@ -15,11 +15,15 @@ from typing import Any, Mapping, Optional, Sequence, Union
 
 from ._batcher import Batcher
 from ._config import Settings, resolve, spool_dir
+from ._context import run_context
 from ._delivery import AUTH, OK, RETRY, put_status
 from ._delivery import create_experiment as post_experiment
-from ._errors import ToraError, TransportError
+from ._errors import APIError, ToraError, TransportError
+from ._flatten import flatten
 from ._http import Transport
 from ._spool import DEFAULT_MAX_BYTES, Spool
+from ._system import SystemSampler
+from ._system import start_for as start_system_metrics
 from ._wire import (
     MAX_STEP,
     STEP_KEY,
@@ -92,6 +96,7 @@ class Tora:
         directory = Path(spool_dir).expanduser() if spool_dir is not None else _default_spool_dir()
         self._spool = Spool(directory, spool_max_bytes)
         self._closed = False
+        self._sampler: Optional[SystemSampler] = None
         self._names: set[str] = set()
         self._batcher = self._new_batcher(experiment_id, _create_body)
         _LIVE.add(self)
@@ -128,18 +133,29 @@ class Tora:
         server_url: Optional[str] = None,
         api_key: Optional[str] = None,
         max_buffer_len: int = 25,
+        *,
+        group: Optional[str] = None,
+        run_info: Union[bool, Mapping[str, str]] = True,
+        system_metrics: Optional[bool] = None,
+        system_metrics_interval: Optional[float] = None,
         **options: Any,
     ) -> Tora:
         """Creates an experiment on the server and returns a client logging to it.
 
-        ``hyperparams`` is a dict (or the server's ``[{key, value}]`` list). ``server_url`` and
-        ``api_key`` default to ``TORA_BASE_URL``/``TORA_API_KEY``, then the config file written
-        by ``python -m tora login``; if neither is found this raises ``ConfigError`` naming the
-        variables. If the server is unreachable, the experiment is created in the background
-        once it is back (points are buffered and spooled meanwhile) and ``experiment_id`` is
-        ``None`` until then. Other options: ``flush_interval`` (s), ``max_batch_points`` per
-        request, ``spool_dir``,
-        ``spool_max_bytes``, ``shutdown_timeout`` (s).
+        ``hyperparams`` is a dict, nested dicts flattened to dotted keys (``opt.lr``), or the
+        server's ``[{key, value}]`` list. ``group`` names runs launched together. ``run_info``:
+        the git commit, command line, host and package versions are captured and stored with the
+        experiment (``True``, the default; ``TORA_RUN_INFO=0`` or ``False`` turns it off); a
+        dict adds to or overrides what is captured. ``system_metrics``: CPU, memory, disk, network
+        and GPU readings every ``system_metrics_interval`` seconds (default 10) under
+        ``system/`` (on unless ``False`` or ``TORA_SYSTEM_METRICS=0``; see ``tora._system``).
+        ``server_url`` and ``api_key`` default to ``TORA_BASE_URL``/``TORA_API_KEY``, then the
+        config file written by ``python -m tora login``; if neither is found this raises
+        ``ConfigError`` naming the variables. If the server is unreachable, the experiment is
+        created in the background once it is back (points are buffered and spooled meanwhile)
+        and ``experiment_id`` is ``None`` until then. Other options: ``flush_interval`` (s),
+        ``max_batch_points`` per request, ``spool_dir``, ``spool_max_bytes``,
+        ``shutdown_timeout`` (s).
 
         Example::
 
@@ -153,16 +169,23 @@ class Tora:
             body["description"] = description
         if hyperparams:
             body["hyperparams"] = (
-                hp_to_tora_format(hyperparams) if isinstance(hyperparams, Mapping) else list(hyperparams)
+                hp_to_tora_format(flatten(hyperparams))
+                if isinstance(hyperparams, Mapping)
+                else list(hyperparams)
             )
         if tags:
             body["tags"] = list(tags)
         if workspace_id is not None:
             body["workspaceId"] = workspace_id
+        if group is not None:
+            body["group"] = group
+        info = run_context(run_info)
+        if info:
+            body["runInfo"] = info
         transport = Transport(settings.server_url, settings.api_key, timeout=10.0)
         experiment_id: Optional[str] = None
         try:
-            exp = post_experiment(transport, body)
+            exp = _post_new_fields_optional(transport, body)
             experiment_id = str(exp["id"])
             workspace_id = exp.get("workspaceId", workspace_id)
         except TransportError as e:
@@ -175,11 +198,13 @@ class Tora:
             )
         finally:
             transport.close()
-        return cls(
+        client = cls(
             experiment_id, description, hyperparams, tags, max_buffer_len=max_buffer_len,
             workspace_id=workspace_id, name=name, _settings=settings,
             _create_body=None if experiment_id else body, **options,
         )  # fmt: skip
+        client._sampler = start_system_metrics(client, system_metrics, system_metrics_interval)
+        return client
 
     @classmethod
     def load_experiment(
@@ -313,6 +338,8 @@ class Tora:
             return
         self._closed = True
         _LIVE.discard(self)
+        if self._sampler is not None:
+            self._sampler.stop()
         self._batcher.close(self.shutdown_timeout if timeout is None else timeout)
 
     @property
@@ -375,11 +402,22 @@ class Tora:
         self._batcher = self._new_batcher(b.experiment_id, b.create_body, b.create_key)
 
 
+def _post_new_fields_optional(transport: Transport, body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return post_experiment(transport, body)
+    except APIError as e:
+        # A server older than group/runInfo refuses them as unknown fields: keep the run going.
+        if e.status != 400 or not any(k in body and k in str(e) for k in ("group", "runInfo")):
+            raise
+        logger.warning("Tora: this server does not store an experiment's group or run info (%s)", e)
+        return post_experiment(transport, {k: v for k, v in body.items() if k not in ("group", "runInfo")})
+
+
 def _hp_dict(hyperparams: Hyperparams) -> dict[str, HyperparamValue]:
     if not hyperparams:
         return {}
     if isinstance(hyperparams, Mapping):
-        return {str(k): v for k, v in hyperparams.items()}
+        return flatten(hyperparams)
     return hp_from_tora_format(hyperparams)
 
 
