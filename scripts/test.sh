@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite on a fresh clone: installs what it needs (npm packages, the Python
 # client and its test tools, Debian's chromium when missing), then type-checks, lints and runs
-# the server tests (SQLite and a throwaway PostgreSQL cluster), the Python client tests and the
-# browser tests. Runs them all, then exits non-zero if any failed.
+# the server tests (SQLite and a throwaway PostgreSQL cluster), the Python client tests (core, then
+# the framework integrations in their cached environment) and the browser tests. Runs them all, then exits non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +27,7 @@ step "server: lint" npm run lint -w apps/server --silent
 step "format" npx prettier --check --log-level warn .
 step "server: tests (SQLite + PostgreSQL)" npm test -w apps/server --silent
 if [ -f scripts/test-python.sh ]; then step "python client" bash scripts/test-python.sh; fi
+if [ -f scripts/test-frameworks.sh ]; then step "python client: framework integrations" bash scripts/test-frameworks.sh; fi
 if [ -f scripts/test-web.sh ]; then step "web app (Chromium)" bash scripts/test-web.sh; fi
 
 echo
