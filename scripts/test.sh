@@ -2,7 +2,8 @@
 # Runs every test suite on a fresh clone: installs what it needs (npm packages, the Python
 # client and its test tools, Debian's chromium when missing), then type-checks, lints and runs
 # the server tests (SQLite and a throwaway PostgreSQL cluster), the Python client tests (core, then
-# the framework integrations in their cached environment) and the browser tests. Runs them all, then exits non-zero if any failed.
+# the framework integrations in their cached environment) and the browser tests. Runs them all,
+# then exits non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
