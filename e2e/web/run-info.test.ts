@@ -45,7 +45,7 @@ after(async () => {
 const names = () =>
   page.getByTestId('experiment-row').evaluateAll((rows) => rows.map((r) => r.querySelector('.name a')?.textContent?.trim()));
 
-test('the dashboard filters by group through the server', async () => {
+test("the dashboard shows each run's group and filters by group through the server", async () => {
   await page.goto(server.url);
   await page.getByTestId('experiment-row').first().waitFor();
   assert.equal((await names()).length, 3);
@@ -54,6 +54,8 @@ test('the dashboard filters by group through the server', async () => {
   await asked;
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="experiment-row"]').length === 2);
   assert.deepEqual((await names()).sort(), ['seed-0', 'seed-1']);
+  // Each row shows its group beside the name.
+  assert.deepEqual(await page.getByTestId('row-group').allInnerTexts(), ['sweep-a', 'sweep-a']);
 });
 
 test('the experiment page shows the group and the run info', async () => {

@@ -18,7 +18,7 @@ from ._config import Settings, resolve, spool_dir
 from ._context import run_context
 from ._delivery import AUTH, OK, RETRY, put_status
 from ._delivery import create_experiment as post_experiment
-from ._errors import APIError, ToraError, TransportError
+from ._errors import ToraError, TransportError
 from ._flatten import flatten
 from ._http import Transport
 from ._spool import DEFAULT_MAX_BYTES, Spool
@@ -185,7 +185,7 @@ class Tora:
         transport = Transport(settings.server_url, settings.api_key, timeout=10.0)
         experiment_id: Optional[str] = None
         try:
-            exp = _post_new_fields_optional(transport, body)
+            exp = post_experiment(transport, body)
             experiment_id = str(exp["id"])
             workspace_id = exp.get("workspaceId", workspace_id)
         except TransportError as e:
@@ -398,19 +398,9 @@ class Tora:
         # The parent's sender thread does not exist here and its buffer belongs to the parent:
         # start afresh so points logged in the child are delivered once, by the child.
         self._names = set(self._names)
+        self._sampler = None  # the parent's sampler thread is not here; the parent samples the machine
         b = self._batcher
         self._batcher = self._new_batcher(b.experiment_id, b.create_body, b.create_key)
-
-
-def _post_new_fields_optional(transport: Transport, body: dict[str, Any]) -> dict[str, Any]:
-    try:
-        return post_experiment(transport, body)
-    except APIError as e:
-        # A server older than group/runInfo refuses them as unknown fields: keep the run going.
-        if e.status != 400 or not any(k in body and k in str(e) for k in ("group", "runInfo")):
-            raise
-        logger.warning("Tora: this server does not store an experiment's group or run info (%s)", e)
-        return post_experiment(transport, {k: v for k, v in body.items() if k not in ("group", "runInfo")})
 
 
 def _hp_dict(hyperparams: Hyperparams) -> dict[str, HyperparamValue]:
