@@ -25,7 +25,7 @@ fi
 
 echo "== ruff"
 "$VENV/bin/ruff" check "$CLIENT"
-"$VENV/bin/ruff" format --check "$CLIENT/src" "$CLIENT/tests"
+"$VENV/bin/ruff" format --check "$CLIENT/src" "$CLIENT/tests" "$CLIENT/tests-frameworks"
 echo "== mypy --strict"
 (cd "$CLIENT" && .venv/bin/mypy)
 echo "== pytest"

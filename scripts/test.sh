@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test suite on a fresh clone: installs what it needs (npm packages, the Python
 # client and its test tools, Debian's chromium when missing), then type-checks, lints and runs
-# the server tests (SQLite and a throwaway PostgreSQL cluster), the Python client tests, the MLflow
-# compatibility suite (the real mlflow client) and the browser tests. Runs them all, then exits
-# non-zero if any failed.
+# the server tests (SQLite and a throwaway PostgreSQL cluster), the Python client tests (core, then
+# the framework integrations in their cached environment), the MLflow compatibility suite (the real
+# mlflow client) and the browser tests. Runs them all, then exits non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +29,7 @@ step "format" npx prettier --check --log-level warn .
 # Each suite runs with its own empty TMPDIR and fails if it leaves anything there.
 step "server: tests (SQLite + PostgreSQL)" scripts/tmp-leak-check.sh npm test -w apps/server --silent
 if [ -f scripts/test-python.sh ]; then step "python client" scripts/tmp-leak-check.sh bash scripts/test-python.sh; fi
+if [ -f scripts/test-frameworks.sh ]; then step "python client: framework integrations" scripts/tmp-leak-check.sh bash scripts/test-frameworks.sh; fi
 if [ -f scripts/test-mlflow.sh ]; then step "MLflow API (real mlflow client)" scripts/tmp-leak-check.sh bash scripts/test-mlflow.sh; fi
 if [ -f scripts/test-web.sh ]; then step "web app (Chromium)" scripts/tmp-leak-check.sh bash scripts/test-web.sh; fi
 

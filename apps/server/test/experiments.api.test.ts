@@ -200,6 +200,70 @@ describe.each(DIALECTS)('experiments API on %s', (dialect) => {
     expect((await call(server.app, alice, 'GET', `/api/workspaces/${ws}/columns`)).json().metrics).toEqual(['val_acc']);
   });
 
+  it('stores a group and run info apart from the hyperparameters, updates them and filters the list by group', async () => {
+    const ws = (await call(server.app, alice, 'POST', '/api/workspaces', { name: 'groups' })).json().id as string;
+    const runInfo = { 'git.commit': '0123abc', 'git.dirty': 'false', command: 'python train.py --lr 0.1', host: 'node-1' };
+    const a = await createExperiment(server.app, alice, {
+      name: 'a',
+      workspaceId: ws,
+      group: 'sweep-1',
+      runInfo,
+      hyperparams: { lr: 0.1 },
+    });
+    const b = await createExperiment(server.app, alice, { name: 'b', workspaceId: ws, group: ' sweep-1 ' });
+    const c = await createExperiment(server.app, alice, { name: 'c', workspaceId: ws });
+    const got = (await call(server.app, alice, 'GET', `/api/experiments/${a}`)).json();
+    expect(got).toMatchObject({ group: 'sweep-1', runInfo, hyperparams: [{ key: 'lr', value: 0.1 }] });
+    expect((await call(server.app, alice, 'GET', `/api/experiments/${c}`)).json()).toMatchObject({ group: null, runInfo: {} });
+
+    const names = async (q: string) =>
+      (await call(server.app, alice, 'GET', `/api/experiments?workspace=${ws}&sort=name&order=asc${q}`))
+        .json()
+        .experiments.map((e: { name: string }) => e.name);
+    expect(await names('&group=sweep-1')).toEqual(['a', 'b']);
+    expect(await names('&group=other')).toEqual([]);
+    expect(await names('')).toEqual(['a', 'b', 'c']);
+
+    const put = await call(server.app, alice, 'PUT', `/api/experiments/${b}`, { group: null, runInfo: { host: 'node-2' } });
+    expect(put.statusCode).toBe(200);
+    expect(put.json()).toMatchObject({ group: null, runInfo: { host: 'node-2' } });
+    await call(server.app, alice, 'PUT', `/api/experiments/${c}`, { group: 'sweep-1' });
+    expect(await names('&group=sweep-1')).toEqual(['a', 'c']);
+    // An update that names neither keeps both.
+    await call(server.app, alice, 'PUT', `/api/experiments/${a}`, { status: 'finished' });
+    expect((await call(server.app, alice, 'GET', `/api/experiments/${a}`)).json()).toMatchObject({ group: 'sweep-1', runInfo });
+  });
+
+  it('refuses a bad group or run info with a 400 and writes nothing', async () => {
+    const id = await createExperiment(server.app, alice, { group: 'g', runInfo: { host: 'h' } });
+    const bad: [string, Record<string, unknown>][] = [
+      ['body.group', { group: '' }],
+      ['body.group', { group: 'x'.repeat(201) }],
+      ['body.group', { group: 3 }],
+      ['body.runInfo', { runInfo: { n: 1 } }],
+      ['body.runInfo', { runInfo: ['a'] }],
+      ['body.runInfo', { runInfo: { ['k'.repeat(129)]: 'v' } }],
+      ['body.runInfo', { runInfo: { '': 'v' } }],
+      ['body.runInfo', { runInfo: { k: 'v'.repeat(4097) } }],
+      ['body.runInfo', { runInfo: Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`k${i}`, 'v'])) }],
+    ];
+    for (const [path, body] of bad) {
+      const created = await call(server.app, alice, 'POST', '/api/experiments', { name: 'bad', ...body });
+      expect(created.statusCode, JSON.stringify(body).slice(0, 80)).toBe(400);
+      expect(created.json().error.code).toBe('VALIDATION_ERROR');
+      expect(JSON.stringify(created.json().error.details)).toContain(path);
+      const updated = await call(server.app, alice, 'PUT', `/api/experiments/${id}`, { name: 'renamed', ...body });
+      expect(updated.statusCode).toBe(400);
+    }
+    expect((await call(server.app, alice, 'GET', `/api/experiments/${id}`)).json()).toMatchObject({
+      name: 'exp',
+      group: 'g',
+      runInfo: { host: 'h' },
+    });
+    const list = await call(server.app, alice, 'GET', `/api/experiments?group=${'x'.repeat(201)}`);
+    expect(list.statusCode).toBe(400);
+  });
+
   it('reports a silent running experiment as crashed', async () => {
     let now = Date.now();
     const local = await startTestServer(dialect, { TORA_CRASH_AFTER_SECONDS: '60' }, { clock: () => now });

@@ -101,6 +101,8 @@ describe.each(DIALECTS)('tora export on %s, tora import into the other dialect',
       name: 'baseline',
       hyperparams: { lr: 0.1, opt: 'sgd', amp: true },
       tags: ['cifar'],
+      group: 'sweep-1',
+      runInfo: { 'git.commit': '0123abc', host: 'gpu-node-1' },
     });
     const run2 = await createExperiment(source.app, alice, { name: 'run-2', description: 'more', referenceId: base });
     await call(source.app, alice, 'PUT', `/api/experiments/${base}`, { status: 'finished' });
@@ -148,6 +150,7 @@ describe.each(DIALECTS)('tora export on %s, tora import into the other dialect',
       expect(after).toEqual(before);
       expect(before.map((e) => e.experiment.name)).toEqual(['baseline', 'run-2']);
       expect(after[1]!.experiment.referenceId).toBe(after[0]!.experiment.id);
+      expect(after[0]!.experiment).toMatchObject({ group: 'sweep-1', runInfo: { 'git.commit': '0123abc', host: 'gpu-node-1' } });
     } finally {
       await server.close();
     }

@@ -6,6 +6,7 @@ import * as m003 from './migrations/003-metric-directions.js';
 import * as m004 from './migrations/004-experiment-hyperparams.js';
 import * as m005 from './migrations/005-uncompressed-blocks.js';
 import * as m010 from './migrations/010-mlflow.js';
+import * as m012 from './migrations/012-experiment-group-run-info.js';
 
 interface Migration {
   version: number;
@@ -20,6 +21,7 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'experiment-hyperparams', up: m004.up },
   { version: 5, name: 'uncompressed-blocks', up: m005.up },
   { version: 10, name: 'mlflow', up: m010.up },
+  { version: 12, name: 'experiment-group-run-info', up: m012.up },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -54,6 +54,10 @@ export interface ExperimentsTable {
   visibility: string;
   status: string;
   reference_id: string | null;
+  /** The experiment's group (migration 012); NULL when it has none. */
+  run_group: string | null;
+  /** JSON object of strings: git commit, command line, host, package versions (migration 012). */
+  run_info: string;
   created_by: string | null;
   created_at: number;
   updated_at: number;

@@ -2156,6 +2156,8 @@ export interface paths {
           /** @description Name contains (case-insensitive) */
           startwith?: string;
           tags?: string | string[];
+          /** @description Only experiments of this group (exact match) */
+          group?: string;
           status?: string;
           /** @description created, updated, name, status, metric:<name> (last value) or hp:<key>; a leading - sorts descending */
           sort?: string;
@@ -2207,6 +2209,10 @@ export interface paths {
                  * @description UUID
                  */
                 referenceId: string | null;
+                group: string | null;
+                runInfo: {
+                  [key: string]: string;
+                };
                 /** Format: date-time */
                 createdAt: string;
                 /** Format: date-time */
@@ -2335,6 +2341,12 @@ export interface paths {
              * @description UUID
              */
             referenceId?: string | null;
+            /** @description Runs launched together (a sweep, a set of seeds); null = none */
+            group?: string | null;
+            /** @description Where and how the run ran (git commit, command line, host, package versions), string to string; replaced whole on update */
+            runInfo?: {
+              [key: string]: string;
+            };
           };
         };
       };
@@ -2377,6 +2389,10 @@ export interface paths {
                  * @description UUID
                  */
                 referenceId: string | null;
+                group: string | null;
+                runInfo: {
+                  [key: string]: string;
+                };
                 /** Format: date-time */
                 createdAt: string;
                 /** Format: date-time */
@@ -2526,6 +2542,10 @@ export interface paths {
                * @description UUID
                */
               referenceId: string | null;
+              group: string | null;
+              runInfo: {
+                [key: string]: string;
+              };
               /** Format: date-time */
               createdAt: string;
               /** Format: date-time */
@@ -2645,6 +2665,12 @@ export interface paths {
                 }
               | string
               | (never | null);
+            /** @description Runs launched together (a sweep, a set of seeds); null = none */
+            group?: string | null;
+            /** @description Where and how the run ran (git commit, command line, host, package versions), string to string; replaced whole on update */
+            runInfo?: {
+              [key: string]: string;
+            };
           };
         };
       };
@@ -2684,6 +2710,10 @@ export interface paths {
                * @description UUID
                */
               referenceId: string | null;
+              group: string | null;
+              runInfo: {
+                [key: string]: string;
+              };
               /** Format: date-time */
               createdAt: string;
               /** Format: date-time */
@@ -2803,6 +2833,12 @@ export interface paths {
                 }
               | string
               | (never | null);
+            /** @description Runs launched together (a sweep, a set of seeds); null = none */
+            group?: string | null;
+            /** @description Where and how the run ran (git commit, command line, host, package versions), string to string; replaced whole on update */
+            runInfo?: {
+              [key: string]: string;
+            };
           };
         };
       };
@@ -2842,6 +2878,10 @@ export interface paths {
                * @description UUID
                */
               referenceId: string | null;
+              group: string | null;
+              runInfo: {
+                [key: string]: string;
+              };
               /** Format: date-time */
               createdAt: string;
               /** Format: date-time */

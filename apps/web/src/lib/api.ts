@@ -75,6 +75,7 @@ export type SortKey = 'created' | 'updated' | 'name' | 'status' | `metric:${stri
 export interface ExperimentQuery {
   workspace?: string;
   startwith?: string;
+  group?: string;
   tags?: string[];
   status?: Status[];
   sort?: SortKey;
@@ -183,6 +184,7 @@ export const api = {
       {
         workspace: q.workspace,
         startwith: q.startwith,
+        group: q.group,
         tags: q.tags?.join(','),
         status: q.status?.join(','),
         sort: q.sort,

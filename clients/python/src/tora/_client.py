@@ -16,11 +16,15 @@ from typing import Any, Mapping, Optional, Sequence, Union
 
 from ._batcher import Batcher
 from ._config import Settings, resolve, spool_dir
+from ._context import run_context
 from ._delivery import AUTH, OK, RETRY, put_status
 from ._delivery import create_experiment as post_experiment
 from ._errors import ToraError, TransportError
+from ._flatten import flatten
 from ._http import Transport
 from ._spool import DEFAULT_MAX_BYTES, Spool
+from ._system import SystemSampler
+from ._system import start_for as start_system_metrics
 from ._wire import (
     MAX_STEP,
     STEP_KEY,
@@ -98,6 +102,7 @@ class Tora:
         # created it, so a forked worker's exit does not end its parent's run.
         self._ends_run_in: Optional[int] = os.getpid() if _ends_run else None
         self._status_set: Optional[str] = None
+        self._sampler: Optional[SystemSampler] = None
         self._names: set[str] = set()
         self._batcher = self._new_batcher(experiment_id, _create_body)
         _LIVE.add(self)
@@ -134,18 +139,29 @@ class Tora:
         server_url: Optional[str] = None,
         api_key: Optional[str] = None,
         max_buffer_len: int = 25,
+        *,
+        group: Optional[str] = None,
+        run_info: Union[bool, Mapping[str, str]] = True,
+        system_metrics: Optional[bool] = None,
+        system_metrics_interval: Optional[float] = None,
         **options: Any,
     ) -> Tora:
         """Creates an experiment on the server and returns a client logging to it.
 
-        ``hyperparams`` is a dict (or the server's ``[{key, value}]`` list). ``server_url`` and
-        ``api_key`` default to ``TORA_BASE_URL``/``TORA_API_KEY``, then the config file written
-        by ``python -m tora login``; if neither is found this raises ``ConfigError`` naming the
-        variables. If the server is unreachable, the experiment is created in the background
-        once it is back (points are buffered and spooled meanwhile) and ``experiment_id`` is
-        ``None`` until then. Other options: ``flush_interval`` (s), ``max_batch_points`` per
-        request, ``spool_dir``,
-        ``spool_max_bytes``, ``shutdown_timeout`` (s).
+        ``hyperparams`` is a dict, nested dicts flattened to dotted keys (``opt.lr``), or the
+        server's ``[{key, value}]`` list. ``group`` names runs launched together. ``run_info``:
+        the git commit, command line, host and package versions are captured and stored with the
+        experiment (``True``, the default; ``TORA_RUN_INFO=0`` or ``False`` turns it off); a
+        dict adds to or overrides what is captured. ``system_metrics``: CPU, memory, disk, network
+        and GPU readings every ``system_metrics_interval`` seconds (default 10) under
+        ``system/`` (on unless ``False`` or ``TORA_SYSTEM_METRICS=0``; see ``tora._system``).
+        ``server_url`` and ``api_key`` default to ``TORA_BASE_URL``/``TORA_API_KEY``, then the
+        config file written by ``python -m tora login``; if neither is found this raises
+        ``ConfigError`` naming the variables. If the server is unreachable, the experiment is
+        created in the background once it is back (points are buffered and spooled meanwhile)
+        and ``experiment_id`` is ``None`` until then. Other options: ``flush_interval`` (s),
+        ``max_batch_points`` per request, ``spool_dir``, ``spool_max_bytes``,
+        ``shutdown_timeout`` (s).
 
         Example::
 
@@ -159,12 +175,19 @@ class Tora:
             body["description"] = description
         if hyperparams:
             body["hyperparams"] = (
-                hp_to_tora_format(hyperparams) if isinstance(hyperparams, Mapping) else list(hyperparams)
+                hp_to_tora_format(flatten(hyperparams))
+                if isinstance(hyperparams, Mapping)
+                else list(hyperparams)
             )
         if tags:
             body["tags"] = list(tags)
         if workspace_id is not None:
             body["workspaceId"] = workspace_id
+        if group is not None:
+            body["group"] = group
+        info = run_context(run_info)
+        if info:
+            body["runInfo"] = info
         transport = Transport(settings.server_url, settings.api_key, timeout=10.0)
         experiment_id: Optional[str] = None
         try:
@@ -181,11 +204,13 @@ class Tora:
             )
         finally:
             transport.close()
-        return cls(
+        client = cls(
             experiment_id, description, hyperparams, tags, max_buffer_len=max_buffer_len,
             workspace_id=workspace_id, name=name, _settings=settings,
             _create_body=None if experiment_id else body, _ends_run=True, **options,
         )  # fmt: skip
+        client._sampler = start_system_metrics(client, system_metrics, system_metrics_interval)
+        return client
 
     @classmethod
     def load_experiment(
@@ -326,6 +351,8 @@ class Tora:
             return
         self._closed = True
         _LIVE.discard(self)
+        if self._sampler is not None:
+            self._sampler.stop()
         self._batcher.close(self.shutdown_timeout if timeout is None else timeout)
         if self._ends_run_in == os.getpid() and self._status_set in (None, "running"):
             self.set_status(status)
@@ -392,6 +419,7 @@ class Tora:
         # The parent's sender thread does not exist here and its buffer belongs to the parent:
         # start afresh so points logged in the child are delivered once, by the child.
         self._names = set(self._names)
+        self._sampler = None  # the parent's sampler thread is not here; the parent samples the machine
         b = self._batcher
         self._batcher = self._new_batcher(b.experiment_id, b.create_body, b.create_key)
 
@@ -400,7 +428,7 @@ def _hp_dict(hyperparams: Hyperparams) -> dict[str, HyperparamValue]:
     if not hyperparams:
         return {}
     if isinstance(hyperparams, Mapping):
-        return {str(k): v for k, v in hyperparams.items()}
+        return flatten(hyperparams)
     return hp_from_tora_format(hyperparams)
 
 

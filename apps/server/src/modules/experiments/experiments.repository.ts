@@ -88,6 +88,7 @@ export type ListSort =
 export interface ListFilter {
   workspaceIds: readonly string[];
   nameContains?: string;
+  group?: string;
   tags: readonly string[];
   statuses: readonly string[];
   crashedBefore: number;
@@ -102,6 +103,7 @@ function filtered(db: Kysely<DB>, dialect: DialectHelpers, f: ListFilter) {
     const needle = f.nameContains;
     q = q.where((eb) => dialect.containsIgnoreCase(eb, eb.ref('e.name'), needle));
   }
+  if (f.group !== undefined) q = q.where('e.run_group', '=', f.group);
   for (const tag of f.tags) {
     q = q.where((eb) =>
       eb.exists(

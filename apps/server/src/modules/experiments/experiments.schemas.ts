@@ -36,6 +36,16 @@ const HyperparamsInput = Type.Union(
       'Nested objects are flattened to dotted keys ({"opt": {"lr": 0.1}} → opt.lr = 0.1); lists are kept as their JSON text.',
   },
 );
+const Group = Type.Union([Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }), Type.Null()], {
+  description: 'Runs launched together (a sweep, a set of seeds); null = none',
+});
+export const RUN_INFO_LIMITS = { entries: 200, keyLength: 128, valueLength: 4096 } as const;
+const RunInfoInput = Type.Record(Type.String(), Type.String({ maxLength: RUN_INFO_LIMITS.valueLength }), {
+  maxProperties: RUN_INFO_LIMITS.entries,
+  propertyNames: { minLength: 1, maxLength: RUN_INFO_LIMITS.keyLength },
+  description:
+    'Where and how the run ran (git commit, command line, host, package versions), string to string; replaced whole on update',
+});
 
 export const CreateExperimentBody = Type.Object(
   {
@@ -51,6 +61,8 @@ export const CreateExperimentBody = Type.Object(
     visibility: Type.Optional(Visibility),
     status: Type.Optional(WritableStatus),
     referenceId: Type.Optional(Type.Union([Uuid, Type.Null()])),
+    group: Type.Optional(Group),
+    runInfo: Type.Optional(RunInfoInput),
   },
   { additionalProperties: false },
 );
@@ -63,6 +75,8 @@ export const UpdateExperimentBody = Type.Object(
     visibility: Type.Optional(Visibility),
     status: Type.Optional(WritableStatus),
     hyperparams: Type.Optional(HyperparamsInput),
+    group: Type.Optional(Group),
+    runInfo: Type.Optional(RunInfoInput),
   },
   { additionalProperties: false },
 );
@@ -79,6 +93,8 @@ export const Experiment = Type.Object({
   workspaceId: Uuid,
   workspace_id: Uuid,
   referenceId: Type.Union([Uuid, Type.Null()]),
+  group: Type.Union([Type.String(), Type.Null()]),
+  runInfo: Type.Record(Type.String(), Type.String()),
   createdAt: IsoDate,
   updatedAt: IsoDate,
   lastActivityAt: IsoDate,
@@ -91,6 +107,9 @@ export const ListQuery = Type.Object({
   startwith: Type.Optional(Type.String({ maxLength: 200, description: 'Name contains (case-insensitive)' })),
   tags: Type.Optional(
     Type.Union([Type.String({ maxLength: 2000 }), Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50 })]),
+  ),
+  group: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 200, description: 'Only experiments of this group (exact match)' }),
   ),
   status: Type.Optional(Type.String({ pattern: '^(running|finished|failed|crashed)(,(running|finished|failed|crashed))*$' })),
   sort: Type.Optional(

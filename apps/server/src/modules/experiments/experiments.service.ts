@@ -56,6 +56,8 @@ export function toExperimentDto(
     workspaceId: row.workspace_id,
     workspace_id: row.workspace_id,
     referenceId: row.reference_id !== null && visibleRefs.has(row.reference_id) ? row.reference_id : null,
+    group: row.run_group,
+    runInfo: JSON.parse(row.run_info) as Record<string, string>,
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,
     lastActivityAt: iso(row.last_activity_at)!,
@@ -80,6 +82,10 @@ export async function experimentForCaller(
 async function withSeries(ctx: AppContext, caller: Caller, row: ExperimentRow): Promise<ExperimentDto> {
   const [series, refs] = await Promise.all([repo.seriesSummaries(ctx.db, [row.id]), visibleReferences(ctx, caller, [row])]);
   return toExperimentDto(ctx, row, series, refs);
+}
+
+function groupOf(group: string | null | undefined): string | null {
+  return group?.trim() || null;
 }
 
 function uniqueTags(tags: readonly string[] | null | undefined): string[] {
@@ -114,6 +120,8 @@ export async function createExperiment(
     visibility: 'PRIVATE', // the request's visibility is ignored: see Visibility in experiments.schemas.ts
     status: body.status ?? 'running',
     reference_id: body.referenceId ?? null,
+    run_group: groupOf(body.group),
+    run_info: JSON.stringify(body.runInfo ?? {}),
     created_by: caller.userId,
     created_at: now,
     updated_at: now,
@@ -139,6 +147,8 @@ export async function updateExperiment(
   const patch: Partial<ExperimentRow> = { updated_at: now };
   if (body.name !== undefined) patch.name = body.name.trim();
   if (body.description !== undefined) patch.description = body.description ?? '';
+  if (body.group !== undefined) patch.run_group = groupOf(body.group);
+  if (body.runInfo !== undefined) patch.run_info = JSON.stringify(body.runInfo);
   if (body.status !== undefined) {
     patch.status = body.status;
     patch.last_activity_at = now;
@@ -218,6 +228,7 @@ export async function listExperiments(
   const filter: repo.ListFilter = {
     workspaceIds,
     nameContains: query.startwith?.trim() || undefined,
+    group: query.group?.trim() || undefined,
     tags,
     statuses,
     crashedBefore: ctx.clock() - ctx.config.crashAfterSeconds * 1000,

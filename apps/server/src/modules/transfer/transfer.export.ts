@@ -106,6 +106,8 @@ export async function* exportLines(ctx: AppContext, filter: ExportFilter, progre
       visibility: row.visibility,
       status: row.status,
       referenceId: row.reference_id,
+      group: row.run_group,
+      runInfo: JSON.parse(row.run_info) as Record<string, string>,
       workspace: { id: row.workspace_id, name: workspaceNames.get(row.workspace_id) ?? '' },
       createdBy: row.created_by,
       createdAt: iso(row.created_at)!,

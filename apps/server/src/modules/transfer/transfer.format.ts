@@ -43,6 +43,9 @@ export interface ExperimentRecord {
   visibility: string;
   status: string;
   referenceId: string | null;
+  /** Absent in exports made before migration 012. */
+  group?: string | null;
+  runInfo?: Record<string, string>;
   workspace: { id: string; name: string };
   createdBy: string | null;
   createdAt: string;

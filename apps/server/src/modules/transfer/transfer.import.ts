@@ -159,6 +159,13 @@ export async function checkExportLines(lines: AsyncIterable<string>): Promise<vo
   }
 }
 
+function runInfoOf(v: unknown, line: number): Record<string, string> {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) invalid(line, 'runInfo must be an object of strings');
+  for (const value of Object.values(v)) if (typeof value !== 'string') invalid(line, 'runInfo must be an object of strings');
+  return v as Record<string, string>;
+}
+
 const str = (v: unknown, line: number, field: string): string => {
   if (typeof v !== 'string') invalid(line, `${field} must be a string`);
   return v;
@@ -266,6 +273,8 @@ export async function importLines(
           visibility: visibility,
           status: status,
           reference_id: null,
+          run_group: r.group === undefined || r.group === null ? null : str(r.group, lineNo, 'group'),
+          run_info: JSON.stringify(runInfoOf(r.runInfo, lineNo)),
           created_by: withAccounts ? (r.createdBy ?? null) : userId,
           created_at: time(r.createdAt, lineNo, 'createdAt'),
           updated_at: updatedAt,

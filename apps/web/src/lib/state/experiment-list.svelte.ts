@@ -7,6 +7,8 @@ const PAGE = 100;
 
 export interface ListFilters {
   search: string;
+  /** Exact group name; '' = every group. */
+  group: string;
   tags: string[];
   status: Status[];
   sort: SortKey;
@@ -25,13 +27,15 @@ export class ExperimentList {
   loading = $state(false);
   /** True once the first page for the current filters has arrived. */
   loaded = $state(false);
-  filters = $state<ListFilters>({ search: '', tags: [], status: [], sort: 'created', order: 'desc' });
+  filters = $state<ListFilters>({ search: '', group: '', tags: [], status: [], sort: 'created', order: 'desc' });
   private workspace: string | null = null;
   private controller: AbortController | null = null;
   private generation = 0;
 
   get hasFilters(): boolean {
-    return this.filters.search !== '' || this.filters.tags.length > 0 || this.filters.status.length > 0;
+    return (
+      this.filters.search !== '' || this.filters.group !== '' || this.filters.tags.length > 0 || this.filters.status.length > 0
+    );
   }
 
   async reset(workspace: string): Promise<void> {
@@ -61,6 +65,7 @@ export class ExperimentList {
         {
           workspace: this.workspace,
           startwith: f.search.trim() || undefined,
+          group: f.group.trim() || undefined,
           tags: f.tags,
           status: f.status,
           sort: f.sort,
