@@ -158,6 +158,7 @@ export async function logBatch(
       runId,
       [...tags].map(([key, value]) => ({ key, value })),
     );
+    if (tags.size > 0) await repo.syncRunInfo(trx, runId);
     if (input.metrics.length > 0) await appendBatch(trx, ctx, runId, toBatch(input.metrics), now);
   });
 }

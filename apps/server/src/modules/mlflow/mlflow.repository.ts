@@ -3,6 +3,7 @@ import type { DialectHelpers } from '../../db/dialect.js';
 import type { DB, ExperimentsTable } from '../../db/schema.js';
 import type { Clause, OrderKey } from './mlflow.filter.js';
 import { filterSql, orderValueSql } from './mlflow.filter-sql.js';
+import { mergeRunInfo } from './mlflow.run-info.js';
 
 /** SQL of the MLflow module. Access is checked by the services before any of these run. */
 
@@ -102,6 +103,20 @@ export async function setRunTags(db: Kysely<DB>, experimentId: string, tags: rea
       .onConflict((oc) => oc.columns(['experiment_id', 'key']).doUpdateSet({ value }))
       .execute();
   }
+}
+
+/** Recomputes the run's `runInfo` (shown as "Run info" on its page) from its MLflow system tags. */
+export async function syncRunInfo(db: Kysely<DB>, experimentId: string): Promise<void> {
+  const row = await db.selectFrom('experiments').select('run_info').where('id', '=', experimentId).executeTakeFirst();
+  if (!row) return;
+  const tags = await db
+    .selectFrom('mlflow_run_tags')
+    .select(['key', 'value'])
+    .where('experiment_id', '=', experimentId)
+    .execute();
+  const current = JSON.parse(row.run_info) as Record<string, string>;
+  const next = JSON.stringify(mergeRunInfo(current, Object.fromEntries(tags.map((t) => [t.key, t.value]))));
+  if (next !== row.run_info) await db.updateTable('experiments').set({ run_info: next }).where('id', '=', experimentId).execute();
 }
 
 export async function deleteRunTag(db: Kysely<DB>, experimentId: string, key: string): Promise<number> {

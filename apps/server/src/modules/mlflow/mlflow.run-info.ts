@@ -31,3 +31,15 @@ export function runInfoFromMlflowTags(tags: Record<string, string>): Record<stri
   }
   return info;
 }
+
+/** The run-info names that MLflow tags fill: replaced whenever the run's tags change. */
+export const MLFLOW_RUN_INFO_NAMES: ReadonlySet<string> = new Set(Object.values(RUN_INFO_KEYS));
+
+/**
+ * A run's `runInfo` after its MLflow tags changed: what the tags say now, over whatever else the
+ * run carried (e.g. context the Tora client captured), so a deleted tag disappears from the page.
+ */
+export function mergeRunInfo(current: Record<string, string>, tags: Record<string, string>): Record<string, string> {
+  const kept = Object.entries(current).filter(([name]) => !MLFLOW_RUN_INFO_NAMES.has(name));
+  return { ...Object.fromEntries(kept), ...runInfoFromMlflowTags(tags) };
+}

@@ -136,6 +136,8 @@ export async function createRun(
     visibility: 'PRIVATE',
     status: 'running',
     reference_id: null,
+    run_group: null,
+    run_info: '{}',
     created_by: caller.userId,
     created_at: input.startTime ?? now,
     updated_at: now,
@@ -149,6 +151,7 @@ export async function createRun(
       id,
       input.tags.filter((t) => t.key !== 'mlflow.runName'),
     );
+    await repo.syncRunInfo(trx, id);
   });
   return (await toRunDtos(ctx, [row]))[0]!;
 }
@@ -188,6 +191,7 @@ export async function deleteTag(ctx: AppContext, caller: Caller, runId: string, 
   if ((await repo.deleteRunTag(ctx.db, runId, key)) === 0) {
     throw doesNotExist(`No tag with name: ${key} in run with id ${runId}`);
   }
+  await repo.syncRunInfo(ctx.db, runId);
 }
 
 function encodeToken(offset: number): string {
