@@ -6,6 +6,11 @@
  *     raw point of the same 20 metrics and draw them with the same uPlot, as a ratio.
  *  2. Dashboard, 10,000 experiments × 5 metrics: first rows after navigation, then scrolling
  *     to the very end (all pages) while recording frame times.
+ *  3. Experiment page, 300 metrics × 1,000 points in sections (train/, val/, …): first chart drawn
+ *     after navigation, the charts in view drawn, series requests, and the longest main-thread
+ *     task (PerformanceObserver "longtask") while the page loads.
+ *
+ * `BENCH_ONLY=page300` runs case 3 alone and prints it (RESULTS.md is written by full runs only).
  *
  * Usage: npm run build -w apps/server && npm run build -w apps/web && node --import tsx bench/web/run.ts
  * Writes bench/web/RESULTS.md.
@@ -22,7 +27,8 @@ const POINTS = 100_000;
 const EXPERIMENTS = Number(process.env.BENCH_EXPERIMENTS ?? 10_000);
 const RUNS = 3;
 
-const server = await startServer();
+// BENCH_WEB_DIR: serve another build of the web app (e.g. an earlier commit's, for a before/after).
+const server = await startServer(process.env.BENCH_WEB_DIR ? { TORA_WEB_DIR: process.env.BENCH_WEB_DIR } : {});
 const cookie = await apiSession(server.url, 'bench@example.com', 'correct horse battery');
 const keyRes = await fetch(`${server.url}/api/keys`, {
   method: 'POST',
@@ -39,6 +45,89 @@ const log = (s: string) => {
   console.log(s);
   lines.push(s);
 };
+
+const ONLY = process.env.BENCH_ONLY ?? '';
+
+// ---------- 3. experiment page, 300 metrics in sections ----------
+async function page300(): Promise<void> {
+  const e = await client.createExperiment({ name: 'bench-300-metrics' });
+  const n = 1000;
+  const pad = (i: number) => String(i).padStart(3, '0');
+  const names = [
+    ...Array.from({ length: 120 }, (_, i) => `train/m${pad(i)}`),
+    ...Array.from({ length: 120 }, (_, i) => `val/m${pad(i)}`),
+    ...Array.from({ length: 56 }, (_, i) => `test/m${pad(i)}`),
+    ...['system/cpu', 'system/mem', 'system/gpu0/util', 'system/gpu0/mem'],
+  ];
+  for (let i = 0; i < names.length; i += 50) {
+    const series: Record<string, { steps: number[]; values: number[] }> = {};
+    for (const name of names.slice(i, i + 50))
+      series[name] = { steps: steps(n), values: steps(n).map((s) => 1 / (1 + s / 100) + 0.01 * Math.random()) };
+    const r = await client.call('POST', `/experiments/${e.id}/metrics/batch`, { series });
+    if (r.status !== 201) throw new Error(`seed 300 metrics: ${r.status}`);
+  }
+  await context.addInitScript(`(() => {
+    window.__long = [];
+    new PerformanceObserver((l) => { for (const x of l.getEntries()) window.__long.push(x.duration); }).observe({ type: 'longtask', buffered: true });
+  })()`);
+  const runs: { first: number; inView: number; charts: number; requests: number; longest: number }[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    let requests = 0;
+    const onRequest = (r: import('playwright-core').Request) => void (r.url().includes('/metrics/series') && requests++);
+    page.on('request', onRequest);
+    await page.goto(`${server.url}/experiments/${e.id}`);
+    // Settled: every mounted chart has drawn its data and nothing new for 1 s.
+    await page.waitForFunction(
+      () => {
+        const w = window as unknown as { __settle?: { n: number; at: number } };
+        const cs = Object.values(window.__toraCharts ?? {});
+        const mounted = document.querySelectorAll('[data-testid="metric-chart"]').length;
+        if (mounted === 0 || cs.filter((c) => c.xs.length > 0).length < mounted) return false;
+        if (!w.__settle || w.__settle.n !== mounted) w.__settle = { n: mounted, at: performance.now() };
+        return performance.now() - w.__settle.at > 1000;
+      },
+      null,
+      { timeout: 30_000, polling: 100 },
+    );
+    page.off('request', onRequest);
+    runs.push(
+      await page.evaluate(() => {
+        const cs = Object.values(window.__toraCharts ?? {}).filter((c) => c.xs.length > 0);
+        const long = (window as unknown as { __long: number[] }).__long;
+        return {
+          first: Math.min(...cs.map((c) => c.drawnAt)),
+          inView: Math.max(...cs.map((c) => c.drawnAt)),
+          charts: cs.length,
+          requests: 0,
+          longest: long.length ? Math.max(...long) : 0,
+        };
+      }),
+    );
+    runs.at(-1)!.requests = requests;
+  }
+  const med = (f: (r: (typeof runs)[number]) => number) => median(runs.map(f));
+  log(`## Experiment page: ${names.length} metrics × ${n.toLocaleString('en')} points, in sections`);
+  log('');
+  log(
+    '| first chart drawn (median) | runs | charts in view drawn | charts mounted | series requests | longest main-thread task |',
+  );
+  log('|---|---|---|---|---|---|');
+  log(
+    `| **${med((r) => r.first).toFixed(0)} ms** | ${runs.map((r) => r.first.toFixed(0)).join(', ')} ms | ${med((r) => r.inView).toFixed(0)} ms | ${runs[0]!.charts} | ${runs[0]!.requests} | **${med((r) => r.longest).toFixed(0)} ms** (runs: ${runs.map((r) => r.longest.toFixed(0)).join(', ')}) |`,
+  );
+  log('');
+  log(
+    `Targets: first chart ≤ 1000 ms → ${med((r) => r.first) <= 1000 ? 'PASS' : 'FAIL'}; no main-thread task over 200 ms → ${Math.max(...runs.map((r) => r.longest)) <= 200 ? 'PASS' : 'FAIL'}.`,
+  );
+  log('');
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+if (ONLY === 'page300') {
+  await page300();
+  await browser.close();
+  await server.stop();
+  process.exit(0);
+}
 
 // ---------- 1. experiment page ----------
 const t0 = Date.now();
@@ -152,7 +241,6 @@ for (let i = 0; i < RUNS; i++) {
   tora.push(await toraPage());
   raw.push(await rawBaseline());
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const tMs = median(tora.map((r) => r.ms));
 const rMs = median(raw.map((r) => r.ms));
 const mb = (b: number) => (b / 1e6).toFixed(2);
@@ -172,6 +260,8 @@ log(
 );
 log(`Baseline ratio: raw / Tora = **${(rMs / tMs).toFixed(1)}×** time, ${(raw[0]!.bytes / tora[0]!.bytes).toFixed(0)}× bytes.`);
 log('');
+
+await page300();
 
 // ---------- 2. dashboard ----------
 const t1 = Date.now();

@@ -351,3 +351,64 @@ test('compare: the summary metric defaults like the dashboard, long names do not
   const e = (await page.evaluate(() => window.__toraCompare!['val/loss']!)).experiments[0]!;
   assert.notDeepEqual(e.drawn, e.lines);
 });
+
+/** 300 metrics in sections: 150 under train/, 100 under val/, 46 without a prefix, 4 system samples. */
+async function bigExperiment(): Promise<string> {
+  const e = await client.createExperiment({ name: 'three-hundred', status: 'finished' });
+  const t0 = Date.now() - 3_600_000;
+  const series: Record<string, { steps: number[]; values: number[]; times?: number[] }> = {};
+  const curve = (k: number) => steps(50).map((s) => 1 / (1 + s / (5 + k)));
+  const pad = (i: number) => String(i).padStart(3, '0');
+  for (let i = 0; i < 150; i++) series[`train/m${pad(i)}`] = { steps: steps(50), values: curve(i) };
+  for (let i = 0; i < 100; i++) series[`val/m${pad(i)}`] = { steps: steps(50), values: curve(i) };
+  for (let i = 0; i < 46; i++) series[`plain_${pad(i)}`] = { steps: steps(50), values: curve(i) };
+  for (const n of ['system/cpu', 'system/mem', 'system/gpu0/util', 'system/gpu0/mem']) {
+    series[n] = { steps: steps(50), values: curve(3), times: steps(50).map((s) => t0 + s * 60_000) };
+  }
+  const res = await client.call('POST', `/experiments/${e.id}/metrics/batch`, { series });
+  assert.equal(res.status, 201, await res.text());
+  return e.id;
+}
+
+test('a 300-metric page groups charts in sections and mounts them as they scroll into view', async () => {
+  const id = await bigExperiment();
+  const reads: string[] = [];
+  const onRequest = (r: import('playwright-core').Request) => {
+    if (r.url().includes('/metrics/series')) reads.push(new URL(r.url()).searchParams.get('name')!);
+  };
+  page.on('request', onRequest);
+  await page.goto(`${server.url}/experiments/${id}`);
+  await page.waitForFunction(() => Object.values(window.__toraCharts ?? {}).some((c) => c.xs.length > 0), null, { polling: 50 });
+  await page.waitForTimeout(500);
+  const sections = page.getByTestId('metric-section');
+  assert.deepEqual(await sections.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.prefix)), [
+    '',
+    'train/',
+    'val/',
+    'system/',
+  ]);
+  const mounted = await page.getByTestId('metric-chart').count();
+  assert.ok(mounted > 0 && mounted < 40, `${mounted} charts mounted at first`);
+  assert.equal(reads.length, mounted, 'one read per mounted chart');
+
+  // System starts folded; opened, its charts use wall time.
+  const system = page.locator('[data-testid="metric-section"][data-prefix="system/"]');
+  assert.equal(await system.getByRole('button').getAttribute('aria-expanded'), 'false');
+  assert.equal(await system.getByTestId('metric-chart').count(), 0);
+
+  // Scrolling further mounts more; folding a section removes its charts.
+  await page.locator('[data-slot="val/m050"]').scrollIntoViewIfNeeded();
+  await page.waitForFunction(() => (window.__toraCharts?.['val/m050']?.xs.length ?? 0) > 0, null, { polling: 50 });
+  const train = page.locator('[data-testid="metric-section"][data-prefix="train/"]');
+  await train.getByRole('button').click();
+  assert.equal(await train.getByTestId('metric-chart').count(), 0);
+  await system.getByRole('button').click();
+  await system.locator('[data-slot="system/cpu"]').scrollIntoViewIfNeeded();
+  await page.waitForFunction(() => (window.__toraCharts?.['system/cpu']?.xs.length ?? 0) > 0, null, { polling: 50 });
+  const cpu = await page.evaluate(() => window.__toraCharts!['system/cpu']!);
+  assert.equal(cpu.x, 'time');
+  assert.ok(cpu.from > 1e12, 'epoch milliseconds on the x axis');
+  page.off('request', onRequest);
+  assert.ok(reads.length < 150, `${reads.length} reads for 300 metrics`);
+  await screenshot(page, 'first-hour-sections');
+});

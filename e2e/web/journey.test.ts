@@ -250,7 +250,11 @@ test('the experiment page works on a 390-px-wide phone screen', async () => {
   const { context, page: phone } = await newPage(browser, { width: 390, height: 844 });
   await context.addCookies(await page.context().cookies());
   await phone.goto(`${server.url}/experiments/${experimentId}`);
-  await waitForCharts(phone, Object.keys(data));
+  // Charts mount as they scroll into view.
+  for (const name of Object.keys(data)) {
+    await phone.locator(`[data-slot="${name}"]`).scrollIntoViewIfNeeded();
+    await waitForCharts(phone, [name]);
+  }
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `page overflows by ${overflow}px`);
   const budget = await phone.evaluate(() => window.__toraCharts!.loss!.budget);
