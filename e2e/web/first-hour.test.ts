@@ -29,7 +29,7 @@ const N = 300;
 
 before(async () => {
   server = await startServer();
-  cookie = await apiSession(server.url, 'first-hour@example.com', 'password123');
+  cookie = await apiSession(server.url, 'first-hour@example.com', 'correct horse battery');
   const res = await fetch(`${server.url}/api/keys`, {
     method: 'POST',
     headers: { cookie, origin: server.url, 'content-type': 'application/json' },

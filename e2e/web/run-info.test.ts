@@ -16,7 +16,7 @@ const runInfo = { 'git.commit': '9f1c2e7d', 'git.branch': 'main', command: 'pyth
 
 before(async () => {
   server = await startServer();
-  const cookie = await apiSession(server.url, 'groups@example.com', 'password123');
+  const cookie = await apiSession(server.url, 'groups@example.com', 'correct horse battery');
   const res = await fetch(`${server.url}/api/keys`, {
     method: 'POST',
     headers: { cookie, origin: server.url, 'content-type': 'application/json' },
