@@ -56,6 +56,7 @@ test("the dashboard shows each run's group and filters by group through the serv
   assert.deepEqual((await names()).sort(), ['seed-0', 'seed-1']);
   // Each row shows its group beside the name.
   assert.deepEqual(await page.getByTestId('row-group').allInnerTexts(), ['sweep-a', 'sweep-a']);
+  await screenshot(page, 'dashboard-group-filter');
 });
 
 test('the experiment page shows the group and the run info', async () => {

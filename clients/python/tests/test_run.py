@@ -112,6 +112,20 @@ def test_a_run_not_finished_by_the_script_is_finished_at_exit(env: Env, body: st
     assert [p["value"] for p in env.points(eid, "loss")] == [1.0]
 
 
+def test_an_unreachable_server_does_not_stop_the_script(caplog: pytest.LogCaptureFixture) -> None:
+    from toraserver import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    run = tora.init(project="p", name="offline", system_metrics=False, server_url=url, api_key="tora_x")
+    run.log({"loss": 1.0})
+    run.config.lr = 0.1  # kept, sent once the experiment exists
+    assert run.id is None and run.config.lr == 0.1
+    assert any("default workspace" in r.getMessage() for r in caplog.records)
+    run.client.shutdown_timeout = 1.0
+    tora.finish()  # points and status wait in the spool for `tora sync`
+    assert run.finished and tora.run is None and run.client.spooled >= 1
+
+
 def test_log_without_init_says_what_to_do() -> None:
     tora.finish()  # nothing to finish: no error
     with pytest.raises(tora.ToraError, match=r"tora\.init"):

@@ -255,3 +255,13 @@ def test_sampler_cost_at_a_short_interval_is_small() -> None:
     per_sample = s.seconds / s.step
     # At the default 10 s interval this is the fraction of one core the sampler costs.
     assert per_sample / 10.0 < 0.001, f"{per_sample * 1e6:.0f} µs per sample"
+
+
+def test_run_info_names_the_visible_cuda_devices(nvml_lib: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tora._context import run_context
+
+    monkeypatch.setenv("TORA_NVML_LIBRARY", nvml_lib)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,0")
+    info = run_context(True)
+    assert info["cuda.devices"] == "0: Stand-in H200 C (physical 2); 1: Stand-in H200 A (physical 0)"
+    assert info["cuda.driver"] == "580.65.06" and info["cuda.visible_devices"] == "2,0"
