@@ -323,6 +323,23 @@ describe('built-in analyzer says only what is true', () => {
   });
 });
 
+describe('regressions against a reference say only what is true', () => {
+  it('compares a run still early in training with the reference at the same steps, not at its end', () => {
+    const ref = { name: 'baseline', curves: [lossCurve(15)] };
+    const early = (edit?: (s: number, v: number) => number) => {
+      const c = lossCurve(15, edit);
+      const keep = c.steps.filter((s) => s < 100).length;
+      return curveOf('loss', 'min', c.steps.slice(0, keep), c.values.slice(0, keep));
+    };
+    const same = analyzeRun({ name: 'early', curves: [early()], hyperparams: {}, reference: ref });
+    expect(only(same.findings, 'regression')).toEqual([]);
+    const worse = analyzeRun({ name: 'early', curves: [early((_s, v) => v * 1.3)], hyperparams: {}, reference: ref });
+    const [f] = only(worse.findings, 'regression');
+    expect(f!.message).toContain('over the steps both reached (to step 99)');
+    expect(f!.steps[1]).toBe(99);
+  });
+});
+
 describe('hyperparameter recommendations say only what is true', () => {
   it('says a hyperparameter never varied instead of advising other values', () => {
     const runs: RunOutcome[] = [1, 2, 3, 4, 5].map((i) => ({ id: String(i), hyperparams: { batch: 32 }, best: i }));

@@ -129,7 +129,7 @@ describe.each(DIALECTS)('analysis API (built-in) on %s', (dialect) => {
     expect(fresh.findings.find((f: { kind: string }) => f.kind === 'nan_inf').steps[0]).toBe(1000);
   });
 
-  it('says a typed question is not answered by the built-in analyzer, and counts a long NaN tail as one stretch', async () => {
+  it('says a typed question is not answered by the built-in analyzer, and counts a long NaN tail as one stretch, and names the real first step of the run', async () => {
     const id = await createExperiment(server.app, owner);
     // 5000 points: bucketed (budget 2000), so the NaN tail spans hundreds of buckets.
     const steps = Array.from({ length: 5000 }, (_, i) => i);
@@ -144,6 +144,8 @@ describe.each(DIALECTS)('analysis API (built-in) on %s', (dialect) => {
     expect(asked.provider).toBe('builtin');
     expect(asked.summary).toContain('cannot answer typed questions');
     expect(asked.summary).toContain('"why did loss go NaN?"');
+    // Buckets carry their last step; the run still starts at step 0.
+    expect(asked.summary).toContain('over steps 0–4999');
     const nan = asked.findings.find((f: { kind: string }) => f.kind === 'nan_inf');
     expect(nan.steps).toEqual([26, 4999]);
     expect(nan.message).not.toContain('later stretch');

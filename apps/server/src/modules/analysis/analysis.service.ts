@@ -55,6 +55,7 @@ async function loadCurves(ctx: AppContext, caller: Caller, row: ExperimentRow): 
       return {
         name: s.name,
         direction: directionOf(s.name, overrides),
+        firstStep: b.firstStep[0],
         steps: b.lastStep,
         values: b.lastValue.map(num),
         lo: b.minValue.map(num),

@@ -92,16 +92,39 @@ function lastFinite(c: Curve): { value: number; step: number } | null {
   return null;
 }
 
-/** Final or best value worse than the reference's by more than `threshold` (relative). */
+/** The buckets of `c` that end at or before `step`. */
+function upTo(c: Curve, step: number): Curve {
+  let n = c.steps.length;
+  while (n > 0 && c.steps[n - 1]! > step) n--;
+  const cut = <T>(xs: T[]): T[] => xs.slice(0, n);
+  return {
+    ...c,
+    steps: cut(c.steps),
+    values: cut(c.values),
+    lo: cut(c.lo),
+    loStep: cut(c.loStep),
+    hi: cut(c.hi),
+    hiStep: cut(c.hiStep),
+    badStep: cut(c.badStep),
+  };
+}
+
+/**
+ * Final or best value worse than the reference's by more than `threshold` (relative), over the
+ * steps both reached: a run still at step 100 is not compared with where the reference ended.
+ */
 export function detectRegressions(
   curves: readonly Curve[],
   reference: { name: string; curves: readonly Curve[] },
   threshold = 0.02,
 ): Finding[] {
   const out: Finding[] = [];
-  for (const c of curves) {
-    const r = reference.curves.find((x) => x.name === c.name);
-    if (!r || c.direction === null) continue;
+  for (const whole of curves) {
+    const ref = reference.curves.find((x) => x.name === whole.name);
+    if (!ref || whole.direction === null || whole.steps.length === 0 || ref.steps.length === 0) continue;
+    const common = Math.min(whole.steps[whole.steps.length - 1]!, ref.steps[ref.steps.length - 1]!);
+    const [c, r] = [upTo(whole, common), upTo(ref, common)];
+    const cut = c.steps.length < whole.steps.length || r.steps.length < ref.steps.length;
     const sign = c.direction === 'max' ? -1 : 1;
     const rel = (mine: number, ref: number): number => (sign * (mine - ref)) / Math.max(Math.abs(ref), 1e-12);
     const [mb, rb, ml, rl] = [bestPoint(c), bestPoint({ ...r, direction: c.direction }), lastFinite(c), lastFinite(r)];
@@ -109,7 +132,7 @@ export function detectRegressions(
     let worst = 0;
     if (ml && rl && rel(ml.value, rl.value) > threshold) {
       worst = Math.max(worst, rel(ml.value, rl.value));
-      parts.push(`final ${fmt(ml.value)} vs ${fmt(rl.value)} (${fmt(100 * rel(ml.value, rl.value))}% worse)`);
+      parts.push(`${cut ? 'last' : 'final'} ${fmt(ml.value)} vs ${fmt(rl.value)} (${fmt(100 * rel(ml.value, rl.value))}% worse)`);
     }
     if (mb && rb && rel(mb.value, rb.value) > threshold) {
       worst = Math.max(worst, rel(mb.value, rb.value));
@@ -120,8 +143,8 @@ export function detectRegressions(
       kind: 'regression',
       severity: worst > 0.2 ? 'critical' : 'warning',
       metric: c.name,
-      steps: [mb?.step ?? c.steps[0]!, ml?.step ?? c.steps[c.steps.length - 1]!],
-      message: `${c.name} regressed against the reference "${reference.name}": ${parts.join('; ')}.`,
+      steps: [mb?.step ?? whole.steps[0]!, ml?.step ?? common],
+      message: `${c.name} regressed against the reference "${reference.name}"${cut ? ` over the steps both reached (to step ${common})` : ''}: ${parts.join('; ')}.`,
     });
   }
   return out;

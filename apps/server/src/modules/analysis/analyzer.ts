@@ -55,7 +55,7 @@ const SEVERITY_RANK = { critical: 0, warning: 1, info: 2 } as const;
 
 function summarize(input: AnalyzeInput, findings: readonly Finding[], primary: MetricOverview | undefined): string {
   const problems = findings.filter((f) => f.severity !== 'info' && f.kind !== 'best_step');
-  const steps = input.curves.flatMap((c) => (c.steps.length ? [c.steps[0]!, c.steps[c.steps.length - 1]!] : []));
+  const steps = input.curves.flatMap((c) => (c.steps.length ? [c.firstStep ?? c.steps[0]!, c.steps[c.steps.length - 1]!] : []));
   const [first, last] = [Math.min(...steps), Math.max(...steps)];
   const parts = [
     `Run "${input.name}": ${input.curves.length} metric(s) analyzed` +

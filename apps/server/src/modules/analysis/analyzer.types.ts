@@ -20,6 +20,8 @@ export interface Finding {
 export interface Curve {
   name: string;
   direction: MetricDirection | null;
+  /** The first logged step; `steps` holds each bucket's last step, so steps[0] can be later. */
+  firstStep?: number;
   steps: number[];
   /** The bucket's last value (NaN when only NaN was logged there). */
   values: number[];
