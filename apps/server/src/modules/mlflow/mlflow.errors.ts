@@ -75,7 +75,6 @@ export function installMlflowErrorHandler(app: FastifyInstance): void {
         .status(status === 413 || status === 415 ? status : 400)
         .send({ error_code: 'INVALID_PARAMETER_VALUE', message });
     }
-    if (process.env.I11_DEBUG) console.error(error);
     request.log.error({ err: error }, 'unhandled error');
     return reply.status(500).send({ error_code: 'INTERNAL_ERROR', message: 'Internal server error' });
   });

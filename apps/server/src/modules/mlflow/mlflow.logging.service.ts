@@ -8,7 +8,7 @@ import { readRaw } from '../metrics/metrics.read.service.js';
 import { invalidParameter } from './mlflow.errors.js';
 import * as repo from './mlflow.repository.js';
 import { checkKey, MLFLOW_LIMITS, type KeyValue } from './mlflow.request.js';
-import { activeRunForCaller, decodeToken, encodeToken, paramText, runForCaller } from './mlflow.runs.service.js';
+import { activeRunForCaller, paramText, runForCaller } from './mlflow.runs.service.js';
 
 /** One MLflow metric point as logged: MLflow's `timestamp` (ms) becomes the point's time. */
 export interface MetricInput {
@@ -188,5 +188,3 @@ export async function metricHistory(
   }));
   return page.nextCursor ? { metrics, next_page_token: page.nextCursor } : { metrics };
 }
-
-export { decodeToken, encodeToken };

@@ -194,7 +194,8 @@ export async function deleteTag(ctx: AppContext, caller: Caller, runId: string, 
   await repo.syncRunInfo(ctx.db, runId);
 }
 
-function encodeToken(offset: number): string {
+/** Page tokens of the MLflow searches: an opaque offset. */
+export function encodeToken(offset: number): string {
   return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
 }
 
@@ -208,8 +209,6 @@ export function decodeToken(token: string | undefined): number {
   }
   throw invalidParameter('Invalid page token: not one this server issued');
 }
-
-export { encodeToken };
 
 export async function searchRuns(
   ctx: AppContext,
