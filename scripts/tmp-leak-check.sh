@@ -8,6 +8,7 @@
 set -uo pipefail
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/tora-tmpcheck-XXXXXX")"
+chmod 755 "$tmp" # the test PostgreSQL cluster runs as the postgres user and must reach its dir inside
 TMPDIR="$tmp" "$@"
 status=$?
 find "$tmp" -mindepth 1 -maxdepth 1 -name 'pytest-of-*' -type d -empty -delete
