@@ -82,6 +82,21 @@ test("the keys page offers the Python client's config.json with this server and 
   assert.deepEqual(JSON.parse(fs.readFileSync(saved, 'utf8')), { server_url: server.url, api_key: apiKey });
 });
 
+test('the keys page shows the pip command of the client this server serves, and it serves that wheel', async () => {
+  const install = (await page.getByTestId('pip-install').innerText()).trim();
+  const match = /^pip install (\S+\/api\/client\/tora_client-[\d.]+-py3-none-any\.whl)$/.exec(install);
+  assert.ok(match, install);
+  assert.ok(match[1]!.startsWith(`${server.url}/api/client/`), install);
+  const wheel = await fetch(match[1]!);
+  assert.equal(wheel.status, 200);
+  assert.equal(
+    Buffer.from(await wheel.arrayBuffer())
+      .subarray(0, 2)
+      .toString(),
+    'PK',
+  );
+});
+
 test("the keys page's Python snippet runs as pasted and its run arrives finished", async () => {
   const snippet = await page.getByTestId('python-snippet').innerText();
   const root = fileURLToPath(new URL('../..', import.meta.url));

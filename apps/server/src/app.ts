@@ -13,6 +13,7 @@ import { ErrorResponse } from './lib/schemas.js';
 import { installTextGuard, validatorCompiler } from './lib/validation.js';
 import { analysisRoutes } from './modules/analysis/analysis.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
+import { clientRoutes } from './modules/client/client.routes.js';
 import { compareRoutes } from './modules/compare/compare.routes.js';
 import { installCallerHook } from './modules/auth/caller.hook.js';
 import { LOGIN_LIMITS, LoginLimiter } from './modules/auth/login-limiter.js';
@@ -105,6 +106,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(
     async (api) => {
       await api.register(healthRoutes(ctx));
+      await api.register(clientRoutes(ctx));
       await api.register(authRoutes(ctx));
       await api.register(keysRoutes(ctx));
       await api.register(workspacesRoutes(ctx));

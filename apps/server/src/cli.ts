@@ -57,6 +57,8 @@ TORA_DATABASE_URL, TORA_ALLOW_SIGNUP, TORA_LOG_LEVEL, TORA_PUBLIC_URL, TORA_CONF
 (see docs/configuration.md).`;
 
 const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/build', import.meta.url));
+// Written by the server build (scripts/build-client-wheel.mjs); from src/ (tsx) it is dist/client too.
+const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../dist/client', import.meta.url));
 
 async function openMigrated(config: Config): Promise<Database> {
   const database = openDatabase(config);
@@ -91,7 +93,17 @@ async function serve(config: Config): Promise<number> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    await app.close();
+    await database.close();
+    console.error(
+      `tora: port ${config.port} on ${config.host} is already in use; stop what uses it or set TORA_PORT to another port`,
+    );
+    return 1;
+  }
   app.log.info(
     { database: database.dialect.name, location: database.location },
     `Tora is ready at http://${config.host}:${config.port}`,
@@ -220,7 +232,7 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   let config: Config;
   try {
-    config = loadConfig(process.env, { webDir: DEFAULT_WEB_DIR });
+    config = loadConfig(process.env, { webDir: DEFAULT_WEB_DIR, clientDir: DEFAULT_CLIENT_DIR });
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`tora: configuration error: ${err.message}`);

@@ -14,6 +14,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Directory holding the built web app; `null` serves the API only. */
   readonly webDir: string | null;
+  /** Directory holding the built Python client wheel served at /api/client (set by the CLI, no variable). */
+  readonly clientDir: string | null;
   readonly sessionTtlHours: number;
   readonly crashAfterSeconds: number;
   /** Public origin(s) (`scheme://host[:port]`, normalized) allowed for cookie-authenticated writes besides the request's own. */
@@ -182,7 +184,7 @@ function boolVar(env: Env, name: string, fallback: boolean): boolean {
  * @example
  *   const config = loadConfig(process.env); // throws ConfigError with a readable message
  */
-export function loadConfig(env: Env = process.env, defaults: { webDir?: string | null } = {}): Config {
+export function loadConfig(env: Env = process.env, defaults: { webDir?: string | null; clientDir?: string | null } = {}): Config {
   // Where the SQLite file (and anything else on disk) lives.
   const dataDir = dirVar(env, 'TORA_DATA_DIR');
   // postgres://… switches storage to PostgreSQL; empty keeps the embedded SQLite.
@@ -209,6 +211,7 @@ export function loadConfig(env: Env = process.env, defaults: { webDir?: string |
     logLevel,
     // Where the built web app is; defaults to apps/web/build next to the server.
     webDir: env.TORA_WEB_DIR ? path.resolve(env.TORA_WEB_DIR) : (defaults.webDir ?? null),
+    clientDir: defaults.clientDir ?? null,
     // How long a browser session lasts without logging in again.
     sessionTtlHours: intVar(env, 'TORA_SESSION_TTL_HOURS', 24 * 14, 1, 24 * 365),
     // A running experiment silent for this long is reported as crashed.

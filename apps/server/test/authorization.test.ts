@@ -119,6 +119,9 @@ function rows(u: () => Users): Row[] {
     { method: 'GET', route: '/api/health', url: () => '/api/health', everyone: 200 },
     { method: 'GET', route: '/api/auth/setup', url: () => '/api/auth/setup', everyone: 200 },
     { method: 'GET', route: '/api/openapi.json', url: () => '/api/openapi.json', everyone: 200 },
+    // The Python client wheel (not built for this in-process server: 404 for everyone alike).
+    { method: 'GET', route: '/api/client', url: () => '/api/client', everyone: 404 },
+    { method: 'GET', route: '/api/client/{file}', url: () => '/api/client/x.whl', everyone: 404 },
     {
       method: 'POST',
       route: '/api/auth/signup',

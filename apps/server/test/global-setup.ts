@@ -31,7 +31,13 @@ export default async function setup(project: TestProject): Promise<() => void> {
     project.provide('pgUrl', external);
     return removeRoot;
   }
-  const cluster = (await startCluster()) as { url: string; dir: string };
+  let cluster: { url: string; dir: string };
+  try {
+    cluster = (await startCluster()) as { url: string; dir: string };
+  } catch (err) {
+    removeRoot();
+    throw err;
+  }
   project.provide('pgUrl', cluster.url);
   return () => {
     try {

@@ -57,19 +57,22 @@ export async function freshStorage(dialect: DialectName): Promise<{ dataDir: str
 export async function startTestServer(
   dialect: DialectName,
   env: Record<string, string> = {},
-  deps: { clock?: () => number } = {},
+  deps: { clock?: () => number; clientDir?: string } = {},
 ): Promise<TestServer> {
   const storage = await freshStorage(dialect);
-  const config = loadConfig({
-    TORA_DATA_DIR: storage.dataDir,
-    TORA_DATABASE_URL: storage.databaseUrl ?? '',
-    TORA_ALLOW_SIGNUP: 'true',
-    TORA_LOG_LEVEL: 'silent',
-    ...env,
-  });
+  const config = loadConfig(
+    {
+      TORA_DATA_DIR: storage.dataDir,
+      TORA_DATABASE_URL: storage.databaseUrl ?? '',
+      TORA_ALLOW_SIGNUP: 'true',
+      TORA_LOG_LEVEL: 'silent',
+      ...env,
+    },
+    { clientDir: deps.clientDir ?? null },
+  );
   const database = openDatabase(config);
   await migrate(database.db, database.dialect);
-  const app = await buildApp(config, { database, logger: false, ...deps });
+  const app = await buildApp(config, { database, logger: false, clock: deps.clock });
   await app.ready();
   return {
     app,

@@ -74,8 +74,10 @@ def test_server_down_at_start_then_up(own_server: ToraServer, caplog: pytest.Log
     key = own_server.create_key()  # the CLI works on the data dir while the server is down
     t = Tora.create_experiment("late-server", server_url=own_server.url, api_key=key)
     assert t.experiment_id is None  # created once the server is reachable
-    threading.Timer(1.0, own_server.start).start()
+    starter = threading.Timer(1.0, own_server.start)
+    starter.start()
     log_slowly(t, 20_000, 3.0)
+    starter.join()  # a loaded machine may take longer than the 3 s of logging to start a server
     t.shutdown(timeout=60)
     assert t.experiment_id is not None
     assert_exactly_once(own_server, key, t.experiment_id, "m", 20_000)
@@ -366,6 +368,9 @@ def test_forked_family_creates_one_experiment_when_the_server_comes_late(
                     t.log(name, i * 0.5, step=i)
                     if i % 50 == 0:
                         time.sleep(0.3)
+                deadline = time.monotonic() + 60  # a loaded machine may start the server later
+                while not os.path.exists(sys.argv[3]) and time.monotonic() < deadline:
+                    time.sleep(0.1)
 
             t = Tora.create_experiment("family", server_url=sys.argv[1], api_key=sys.argv[2])
             assert t.experiment_id is None  # server still down
@@ -385,7 +390,7 @@ def test_forked_family_creates_one_experiment_when_the_server_comes_late(
         )
     )
     proc = subprocess.Popen(
-        [sys.executable, str(script), own_server.url, key],
+        [sys.executable, str(script), own_server.url, key, str(tmp_path / "server-up")],
         env={**os.environ, "PYTHONPATH": PKG_SRC, "TORA_SPOOL_DIR": str(tmp_path / "spool")},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -393,6 +398,7 @@ def test_forked_family_creates_one_experiment_when_the_server_comes_late(
     )
     time.sleep(1.0)
     own_server.start()
+    (tmp_path / "server-up").touch()
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     eid, codes, delivered = out.split(" ", 1)[0], out.split(" ", 1)[1].rsplit(" ", 1)[0], out.split()[-1]

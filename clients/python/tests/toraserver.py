@@ -20,10 +20,14 @@ BIN = SERVER / "bin" / "tora.js"
 
 
 def build_if_needed() -> None:
+    """Builds the server (and the client wheel it serves) when a source is newer than the build."""
     main = SERVER / "dist" / "main.js"
-    sources = list((SERVER / "src").rglob("*.ts"))
-    if main.exists() and all(p.stat().st_mtime <= main.stat().st_mtime for p in sources):
-        return
+    sources = [*(SERVER / "src").rglob("*.ts"), *(REPO / "clients" / "python" / "src").rglob("*.py")]
+    wheels = list((SERVER / "dist" / "client").glob("*.whl"))
+    if main.exists() and wheels:
+        oldest = min(b.stat().st_mtime for b in [main, *wheels])
+        if all(p.stat().st_mtime <= oldest for p in sources):
+            return
     subprocess.run(["npm", "run", "build", "-w", "apps/server"], cwd=REPO, check=True)
 
 

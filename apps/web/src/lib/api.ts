@@ -28,6 +28,7 @@ export type Role = Workspace['role'];
 export type Member = Ok<'/api/workspaces/{id}/members', 'get'>['members'][number];
 export type ApiKey = Ok<'/api/keys', 'get'>['keys'][number];
 export type CreatedKey = Ok<'/api/keys', 'post'>;
+export type ClientInstall = Ok<'/api/client', 'get'>;
 export type Experiment = Ok<'/api/experiments/{id}', 'get'>;
 export type Status = Experiment['status'];
 export type Hyperparam = Experiment['hyperparams'][number];
@@ -158,6 +159,8 @@ export const api = {
   listKeys: () => get<Ok<'/api/keys', 'get'>>('/keys').then((r) => r.keys),
   createKey: (name: string) => send<CreatedKey>('POST', '/keys', { name } satisfies Body<'/api/keys', 'post'>),
   revokeKey: (id: string) => send<Ok<'/api/keys/{id}', 'delete'>>('DELETE', `/keys/${id}`),
+  /** The pip command installing the Python client this server serves. */
+  client: () => get<ClientInstall>('/client'),
 
   listWorkspaces: () => get<Ok<'/api/workspaces', 'get'>>('/workspaces').then((r) => r.workspaces),
   createWorkspace: (name: string, description?: string) =>

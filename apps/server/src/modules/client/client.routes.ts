@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { AppContext } from '../../context.js';
+import { AppError, notFound } from '../../errors.js';
+
+/**
+ * The Python client this server was built with, as a wheel (scripts/build-client-wheel.mjs), so
+ * `pip install http://<server>/api/client/<wheel>` installs the matching client from the server
+ * itself. Public like /api/health: it is the open-source client, no workspace data.
+ */
+function builtWheel(ctx: AppContext): string | null {
+  const dir = ctx.config.clientDir;
+  if (dir === null || !fs.existsSync(dir)) return null;
+  return fs.readdirSync(dir).find((f) => f.endsWith('.whl')) ?? null;
+}
+
+function missing(): AppError {
+  return new AppError(
+    'NOT_FOUND',
+    404,
+    'This server was built without the Python client wheel: run `npm run build -w apps/server`',
+  );
+}
+
+export function clientRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      '/client',
+      {
+        schema: {
+          tags: ['client'],
+          summary: 'Where to pip install the Python client matching this server',
+          response: {
+            200: Type.Object({
+              name: Type.String({ description: 'Distribution name, e.g. tora-client (the module is still `import tora`)' }),
+              version: Type.String(),
+              file: Type.String({ description: 'Wheel file name' }),
+              url: Type.String({ description: 'Download URL, on TORA_PUBLIC_URL when set' }),
+              install: Type.String({ description: 'The pip command, e.g. pip install http://host:8080/api/client/….whl' }),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const file = builtWheel(ctx);
+        if (file === null) throw missing();
+        const [dist = '', version = ''] = file.split('-');
+        const origin = ctx.config.publicUrl ?? `${request.protocol}://${request.host}`;
+        const url = `${origin}/api/client/${file}`;
+        return { name: dist.replace(/_/g, '-'), version, file, url, install: `pip install ${url}` };
+      },
+    );
+
+    app.get(
+      '/client/:file',
+      {
+        schema: {
+          tags: ['client'],
+          summary: 'The Python client wheel',
+          params: Type.Object({ file: Type.String({ maxLength: 200 }) }),
+          response: { 200: Type.Unknown({ description: 'application/zip (a wheel)' }) },
+        },
+      },
+      async (request, reply) => {
+        const file = builtWheel(ctx);
+        if (file === null) throw missing();
+        if (request.params.file !== file) throw notFound('NOT_FOUND', `Wheel ${request.params.file}`);
+        const body = await fs.promises.readFile(path.join(ctx.config.clientDir!, file));
+        return reply.type('application/zip').header('content-disposition', `attachment; filename="${file}"`).send(body);
+      },
+    );
+  };
+}

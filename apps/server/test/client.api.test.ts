@@ -1,0 +1,60 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM script shared with the server build, no types
+import { buildClientWheel } from '../../../scripts/build-client-wheel.mjs';
+import { DIALECTS, startTestServer, tempDir, type TestServer } from './harness.js';
+
+describe.each(DIALECTS)('the Python client wheel served on %s', (dialect) => {
+  let server: TestServer;
+  let dir: string;
+  let file: string;
+
+  beforeAll(async () => {
+    dir = tempDir('client-');
+    file = (buildClientWheel as (outDir: string) => string)(dir);
+    server = await startTestServer(dialect, {}, { clientDir: dir });
+  });
+  afterAll(() => server.close());
+
+  it('says where to pip install it, on the address the caller used', async () => {
+    const res = await server.app.inject({ method: 'GET', url: '/api/client', headers: { host: 'gpu-box:8080' } });
+    expect(res.statusCode).toBe(200);
+    expect(file).toMatch(/^tora_client-\d+\.\d+\.\d+-py3-none-any\.whl$/);
+    expect(res.json()).toEqual({
+      name: 'tora-client',
+      version: file.split('-')[1],
+      file,
+      url: `http://gpu-box:8080/api/client/${file}`,
+      install: `pip install http://gpu-box:8080/api/client/${file}`,
+    });
+  });
+
+  it('serves the wheel itself, and 404 for any other file', async () => {
+    const res = await server.app.inject({ method: 'GET', url: `/api/client/${file}` });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/zip');
+    expect(res.rawPayload.equals(fs.readFileSync(path.join(dir, file)))).toBe(true);
+    const other = await server.app.inject({ method: 'GET', url: '/api/client/tora-9.9.9-py3-none-any.whl' });
+    expect(other.statusCode).toBe(404);
+    expect(other.json().error.code).toBe('NOT_FOUND');
+  });
+
+  it('uses TORA_PUBLIC_URL when set, and explains a server built without the wheel', async () => {
+    const public_ = await startTestServer(dialect, { TORA_PUBLIC_URL: 'https://tora.example.com' }, { clientDir: dir });
+    try {
+      const res = await public_.app.inject({ method: 'GET', url: '/api/client' });
+      expect(res.json().url).toBe(`https://tora.example.com/api/client/${file}`);
+    } finally {
+      await public_.close();
+    }
+    const bare = await startTestServer(dialect);
+    try {
+      const res = await bare.app.inject({ method: 'GET', url: '/api/client' });
+      expect(res.statusCode).toBe(404);
+      expect(res.json().error.message).toContain('npm run build -w apps/server');
+    } finally {
+      await bare.close();
+    }
+  });
+});
