@@ -4,6 +4,8 @@
 # Those packages are GBs (torch pulls its CUDA wheels from PyPI), so they are installed once per
 # machine into a virtual environment outside the repo, keyed by the sha256 of
 # clients/python/tests-frameworks/requirements.txt; a warm run only reinstalls the client.
+# The MLflow client (requirements-mlflow.txt) goes into the same venv on top, once per content of
+# that file (a stamp inside the venv named by its hash), so changing it reinstalls only itself.
 # Usage: scripts/test-frameworks.sh [extra pytest args]
 set -euo pipefail
 
@@ -11,6 +13,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 CLIENT=clients/python
 REQS="$CLIENT/tests-frameworks/requirements.txt"
+MLFLOW_REQS="$CLIENT/tests-frameworks/requirements-mlflow.txt"
 PYTHON="${PYTHON:-python3}"
 HASH=$(sha256sum "$REQS" | cut -c1-16)
 CACHE="${TORA_FRAMEWORKS_CACHE:-$HOME/.cache/tora}"
@@ -34,9 +37,19 @@ if [ ! -x "$VENV/bin/python" ]; then
   mv -T "$TMP" "$VENV" 2>/dev/null || rm -rf "$TMP"
 fi
 
+MLFLOW_STAMP="$VENV/.mlflow-$(sha256sum "$MLFLOW_REQS" | cut -c1-16)"
+if [ ! -f "$MLFLOW_STAMP" ]; then
+  echo "== installing the MLflow client into $VENV"
+  "$VENV/bin/python" -m pip install -q -r "$MLFLOW_REQS"
+  touch "$MLFLOW_STAMP"
+fi
+
 # The client as users get it (a regular install), over the cached frameworks.
 "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "./$CLIENT"
 export KERAS_BACKEND=torch
 # Nothing may come from a hub at run time.
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 YOLO_OFFLINE=1
+# test_via_mlflow.py points MLflow at the test server itself; nothing of a developer's setup leaks in.
+unset MLFLOW_TRACKING_URI MLFLOW_TRACKING_TOKEN MLFLOW_TRACKING_USERNAME MLFLOW_TRACKING_PASSWORD MLFLOW_EXPERIMENT_NAME
+export MLFLOW_HTTP_REQUEST_MAX_RETRIES=2 MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR=0
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$CLIENT/tests-frameworks" "$@"

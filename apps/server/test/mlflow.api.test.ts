@@ -444,6 +444,20 @@ describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
     });
     expect(put.statusCode).toBe(501);
     expect(mlError(put)).toBe('NOT_IMPLEMENTED');
+    // MLflow 3's log_model creates a logged model first (HF_MLFLOW_LOG_ARTIFACTS checkpoints): the same error.
+    for (const [method, path] of [
+      ['POST', '/logged-models'],
+      ['GET', '/logged-models/m-1'],
+      ['POST', '/logged-models/search'],
+    ] as const) {
+      const res = await ml(alice, method, path, method === 'POST' ? { experiment_id: '0', name: 'checkpoint-3' } : undefined);
+      expect(res.statusCode, `${method} ${path}: ${res.body}`).toBe(501);
+      expect(mlError(res)).toBe('NOT_IMPLEMENTED');
+      expect(res.json().message).toMatch(/does not store artifacts or logged models/);
+    }
+    const anonymous = await server.app.inject({ method: 'POST', url: `${BASE}/logged-models`, payload: {} });
+    expect(anonymous.statusCode).toBe(401);
+    expect(mlError(anonymous)).toBe('UNAUTHENTICATED');
     const unknown = await ml(alice, 'GET', '/registered-models/search');
     expect(unknown.statusCode).toBe(404);
     expect(mlError(unknown)).toBe('ENDPOINT_NOT_FOUND');

@@ -319,6 +319,15 @@ function tracking(ctx: AppContext): FastifyPluginAsyncTypebox {
           handler(ctx, requireCaller(request), fieldsOf(method === 'GET' ? request.query : request.body)),
       });
     }
+    // MLflow 3's `log_model` (HF_MLFLOW_LOG_ARTIFACTS checkpoints, `mlflow.<flavor>.log_model`)
+    // creates a logged model before uploading its files: answered with the artifact error, so the
+    // upload fails at once saying why rather than looking like a wrong tracking URI.
+    for (const url of ['/logged-models', '/logged-models/*']) {
+      app.all(url, { schema: { hide: true } }, async (request) => {
+        requireCaller(request);
+        throw notStoringFiles();
+      });
+    }
     app.setNotFoundHandler((request, reply) =>
       reply.status(404).send({
         error_code: 'ENDPOINT_NOT_FOUND',
@@ -328,6 +337,15 @@ function tracking(ctx: AppContext): FastifyPluginAsyncTypebox {
   };
 }
 
+/** 501 is not among the statuses MLflow's client retries, so an upload fails at once, with this message. */
+function notStoringFiles(): MlflowError {
+  return new MlflowError(
+    'NOT_IMPLEMENTED',
+    501,
+    'This Tora server does not store artifacts or logged models yet; metrics, params and tags are stored, files are not. See docs/mlflow.md.',
+  );
+}
+
 /** Artifacts come later, with Tora's own file storage; until then every artifact call gets this. */
 function artifacts(): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -335,12 +353,7 @@ function artifacts(): FastifyPluginAsyncTypebox {
     // Answered before the body is read: an upload of model weights is refused without reading it.
     app.addHook('onRequest', async (request) => {
       requireCaller(request);
-      // 501 is not among the statuses MLflow's client retries, so an upload fails at once, with this message.
-      throw new MlflowError(
-        'NOT_IMPLEMENTED',
-        501,
-        'This Tora server does not store artifacts yet; metrics, params and tags are stored, files are not. See docs/mlflow.md.',
-      );
+      throw notStoringFiles();
     });
     app.all('/*', { schema: { hide: true } }, async () => ({}));
   };
