@@ -446,11 +446,12 @@ test('while a compared run is running, the compare page appends only its new ste
     const more = steps(1000, 1000).map((s) => (s === 1500 ? 50 : 1 / (1 + s)));
     const loggedAt = Date.now();
     await client.logSeries(running.id, { live_loss: { steps: steps(1000, 1000), values: more } });
-    const total = (name: string) =>
-      window.__toraCompare?.live_loss?.experiments.find((e) => e.name === name)?.counts.reduce((a, b) => a + b, 0) ?? 0;
+    // Written out in the page function: the app's CSP (no 'unsafe-eval') refuses `new Function`.
     await page.waitForFunction(
-      ([fn, name]) => (new Function('name', `return (${fn})(name)`) as (n: string) => number)(name) === 2000,
-      [total.toString(), 'live-run'] as const,
+      (name) =>
+        (window.__toraCompare?.live_loss?.experiments.find((e) => e.name === name)?.counts.reduce((a, b) => a + b, 0) ?? 0) ===
+        2000,
+      'live-run',
       { timeout: 5000, polling: 50 },
     );
     assert.ok(Date.now() - loggedAt < 3000 + 500, `appeared after ${Date.now() - loggedAt} ms`);

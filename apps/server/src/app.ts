@@ -15,7 +15,7 @@ import { analysisRoutes } from './modules/analysis/analysis.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { clientRoutes } from './modules/client/client.routes.js';
 import { compareRoutes } from './modules/compare/compare.routes.js';
-import { installCallerHook } from './modules/auth/caller.hook.js';
+import { installCallerHook, installReadOnlyGuard } from './modules/auth/caller.hook.js';
 import { LOGIN_LIMITS, LoginLimiter } from './modules/auth/login-limiter.js';
 import { experimentsRoutes } from './modules/experiments/experiments.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
@@ -95,6 +95,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   // First: a request for a host we do not serve (DNS rebinding) must not reach auth or the web app.
   installHostCheck(app, config);
   installCallerHook(app, ctx);
+  installReadOnlyGuard(app);
   const webDir = config.webDir && fs.existsSync(config.webDir) ? config.webDir : null;
   installSecurityHeaders(app, webDir);
   // Lets clients and benchmarks see server time apart from transfer time.

@@ -29,12 +29,13 @@ Commands:
   user list                               list users
   user set-password --email E --password P
                                           set a user's password and end their sessions
-  key create --email E --name N [--save [--force]]
+  key create --email E --name N [--save [--force]] [--read-only] [--expires-days D]
                                           create an API key for a user; prints it once (--save:
                                           also into the Python client's config.json with this
                                           server's TORA_PUBLIC_URL or listening address, so local
                                           training scripts need no TORA_* variables; an existing
-                                          config.json is replaced only with --force)
+                                          config.json is replaced only with --force; --read-only:
+                                          a key that may only read; --expires-days: refused after D days)
   key list --email E                      list a user's API keys (prefix, created, last used)
   key revoke --email E --id ID            revoke a key by id or by its prefix
   export [--workspace W] [--experiment ID]... [--out FILE]
@@ -223,6 +224,8 @@ export async function runCli(argv: string[]): Promise<number> {
       accounts: { type: 'boolean' },
       save: { type: 'boolean' },
       force: { type: 'boolean' },
+      'read-only': { type: 'boolean' },
+      'expires-days': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -278,13 +281,22 @@ export async function runCli(argv: string[]): Promise<number> {
       case 'key create': {
         if (!values.email || !values.name) return usage('tora key create needs --email and --name');
         const { email, name } = values;
+        const days = values['expires-days'];
+        if (days !== undefined && !/^\d+$/.test(days)) return usage('--expires-days takes a whole number of days (1 to 3650)');
+        const expiresInDays = days === undefined ? undefined : Number(days);
+        if (expiresInDays !== undefined && (expiresInDays < 1 || expiresInDays > 3650)) {
+          return usage('--expires-days takes a whole number of days (1 to 3650)');
+        }
         const file = clientConfigFile(config);
         const refusal = values.save && !values.force ? await refuseOverwrite(config, file) : null;
         if (refusal !== null) {
           console.error(refusal);
           return 1;
         }
-        const key = await withDatabase(config, (ctx) => createKeyForEmail(ctx, email, name));
+        const scope = values['read-only'] ? ('read' as const) : ('full' as const);
+        const key = await withDatabase(config, (ctx) =>
+          createKeyForEmail(ctx, email, { name, scope, ...(expiresInDays === undefined ? {} : { expiresInDays }) }),
+        );
         console.log(key.key);
         console.error(`created API key "${key.name}" (${key.prefix}…) for ${email}; it is shown only once`);
         if (values.save) {
@@ -299,8 +311,17 @@ export async function runCli(argv: string[]): Promise<number> {
         const email = values.email;
         const { keys } = await withDatabase(config, (ctx) => keysOf(ctx, email));
         printTable(
-          ['prefix', 'name', 'id', 'created', 'last used', 'state'],
-          keys.map((k) => [k.prefix, k.name, k.id, k.createdAt, k.lastUsed ?? 'never', k.revoked ? 'revoked' : 'active']),
+          ['prefix', 'name', 'id', 'created', 'last used', 'scope', 'expires', 'state'],
+          keys.map((k) => [
+            k.prefix,
+            k.name,
+            k.id,
+            k.createdAt,
+            k.lastUsed ?? 'never',
+            k.scope,
+            k.expiresAt ?? 'never',
+            k.revoked ? 'revoked' : 'active',
+          ]),
         );
         return 0;
       }

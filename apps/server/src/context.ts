@@ -22,4 +22,6 @@ export interface Caller {
   readonly via: 'session' | 'api_key' | 'cli';
   readonly sessionId?: string;
   readonly keyId?: string;
+  /** A read-only API key: only reads (GET, and the POST routes marked `readsOnly`). */
+  readonly readOnly?: boolean;
 }

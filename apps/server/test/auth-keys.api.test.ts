@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, ORIGIN, call, errorCode, signUp, startTestServer, type TestServer } from './harness.js';
+import { DIALECTS, ORIGIN, call, createExperiment, errorCode, signUp, startTestServer, type TestServer } from './harness.js';
 
 describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
   let server: TestServer;
@@ -184,5 +184,64 @@ describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
     const res = await server.app.inject({ method: 'GET', url: '/api/experiments' });
     expect(res.statusCode).toBe(401);
     expect(errorCode(res)).toBe('UNAUTHORIZED');
+  });
+
+  it('a read-only key reads (GET, compare and analysis POSTs) and nothing else', async () => {
+    const user = await signUp(server.app);
+    const exp = await createExperiment(server.app, user);
+    expect(
+      (await call(server.app, user, 'POST', `/api/experiments/${exp}/metrics/batch`, [{ name: 'loss', value: 1 }])).statusCode,
+    ).toBe(201);
+    const created = await call(server.app, user, 'POST', '/api/keys', { name: 'dashboard', scope: 'read' });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({ name: 'dashboard', scope: 'read', expiresAt: null });
+    const reader = { key: created.json<{ key: string }>().key };
+    expect((await call(server.app, reader, 'GET', `/api/experiments/${exp}`)).statusCode).toBe(200);
+    expect((await call(server.app, reader, 'GET', `/api/experiments/${exp}/metrics/series?name=loss`)).statusCode).toBe(200);
+    expect((await call(server.app, reader, 'POST', '/api/experiments/compare', { ids: [exp] })).statusCode).toBe(200);
+    expect((await call(server.app, reader, 'POST', '/api/ai/analysis', { experimentId: exp })).statusCode).toBe(200);
+    for (const [method, url, body] of [
+      ['POST', '/api/experiments', { name: 'x' }],
+      ['POST', `/api/experiments/${exp}/metrics/batch`, [{ name: 'loss', value: 2 }]],
+      ['PUT', `/api/experiments/${exp}`, { name: 'renamed' }],
+      ['DELETE', `/api/experiments/${exp}`, undefined],
+      ['POST', '/api/keys', { name: 'escalate' }],
+      ['POST', '/api/workspaces', { name: 'w' }],
+    ] as const) {
+      const res = await call(server.app, reader, method, url, body);
+      expect(res.statusCode, `${method} ${url}`).toBe(403);
+      expect(res.json().error).toEqual({ code: 'FORBIDDEN', message: 'This API key is read-only' });
+    }
+    const after = (await call(server.app, user, 'GET', `/api/experiments/${exp}`)).json();
+    expect(after.name).toBe('exp');
+    const keys = (await call(server.app, user, 'GET', '/api/keys'))
+      .json()
+      .keys.map((k: { name: string; scope: string }) => [k.name, k.scope]);
+    expect(keys.sort()).toEqual([
+      ['dashboard', 'read'],
+      ['test key', 'full'],
+    ]);
+  });
+
+  it('a key with an expiry works until then and is a 401 after', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const timed = await startTestServer(dialect, {}, { clock: () => now });
+    try {
+      const user = await signUp(timed.app);
+      const created = await call(timed.app, user, 'POST', '/api/keys', { name: 'ci', expiresInDays: 30 });
+      expect(created.statusCode).toBe(201);
+      expect(created.json()).toMatchObject({ scope: 'full', expiresAt: '2026-01-31T00:00:00.000Z' });
+      const ci = { key: created.json<{ key: string }>().key };
+      now += 30 * 86_400_000 - 1;
+      expect((await call(timed.app, ci, 'GET', '/api/auth/me')).statusCode).toBe(200);
+      now += 1;
+      const expired = await call(timed.app, ci, 'GET', '/api/auth/me');
+      expect(expired.statusCode).toBe(401);
+      expect(expired.json().error).toEqual({ code: 'INVALID_API_KEY', message: 'This API key has expired' });
+      // The user's other key is untouched.
+      expect((await call(timed.app, user, 'GET', '/api/auth/me')).statusCode).toBe(200);
+    } finally {
+      await timed.close();
+    }
   });
 });

@@ -38,6 +38,8 @@ const ACTORS = [
   'owner (cookie, no Origin)',
   'owner (cookie, foreign Origin)',
   'owner (cookie, https Origin on http)',
+  'owner (read-only key)',
+  'expired key',
 ] as const;
 type Actor = (typeof ACTORS)[number];
 type MemberActor = 'other user' | 'viewer' | 'editor' | 'admin' | 'owner';
@@ -57,6 +59,9 @@ interface Users {
   newcomer: TestUser;
   /** The owner's second key, revoked. */
   revokedKey: string;
+  /** The owner's read-only key, and one past its expiry. */
+  readOnlyKey: string;
+  expiredKey: string;
 }
 
 interface Fixture {
@@ -396,7 +401,8 @@ const ROUTES_FOR_NAMES = rows(() => {
 
 /** What the table says for one (row, actor). */
 function expected(row: Row, actor: Actor): Expect {
-  if (actor === 'unknown key' || actor === 'revoked key') return [401, 'INVALID_API_KEY'];
+  if (actor === 'unknown key' || actor === 'revoked key' || actor === 'expired key') return [401, 'INVALID_API_KEY'];
+  if (actor === 'owner (read-only key)' && row.method !== 'GET') return [403, 'FORBIDDEN'];
   const badOrigin = ['owner (cookie, no Origin)', 'owner (cookie, foreign Origin)', 'owner (cookie, https Origin on http)'];
   if (badOrigin.includes(actor) && row.method !== 'GET') {
     return [403, 'CSRF_REJECTED'];
@@ -520,6 +526,10 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
         return { headers: { 'x-api-key': `tora_${randomBytes(32).toString('hex')}` }, self: null };
       case 'revoked key':
         return { headers: { 'x-api-key': users.revokedKey }, self: null };
+      case 'expired key':
+        return { headers: { 'x-api-key': users.expiredKey }, self: null };
+      case 'owner (read-only key)':
+        return { headers: { 'x-api-key': users.readOnlyKey }, self: users.owner };
       case 'other user':
         return { headers: { 'x-api-key': users.other.key }, self: users.other };
       case 'viewer':
@@ -557,7 +567,29 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
     const revokedKey = second.json<{ key: string; id: string }>();
     const revoke = await call(server.app, owner, 'DELETE', `/api/keys/${revokedKey.id}`);
     expect(revoke.statusCode).toBe(200);
-    users = { owner, viewer, editor, admin, other, target, newcomer, revokedKey: revokedKey.key };
+    const readOnly = await call(server.app, owner, 'POST', '/api/keys', { name: 'read only', scope: 'read' });
+    expect(readOnly.statusCode).toBe(201);
+    const expiring = await call(server.app, owner, 'POST', '/api/keys', { name: 'expiring', expiresInDays: 1 });
+    expect(expiring.statusCode).toBe(201);
+    const expired = expiring.json<{ key: string; id: string }>();
+    // A day later (the clock is real: move the expiry instead).
+    await server.database.db
+      .updateTable('api_keys')
+      .set({ expires_at: Date.now() - 1 })
+      .where('id', '=', expired.id)
+      .execute();
+    users = {
+      owner,
+      viewer,
+      editor,
+      admin,
+      other,
+      target,
+      newcomer,
+      revokedKey: revokedKey.key,
+      readOnlyKey: readOnly.json<{ key: string }>().key,
+      expiredKey: expired.key,
+    };
     shared = await buildFixture();
   });
   afterAll(() => server.close());

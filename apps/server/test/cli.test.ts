@@ -34,9 +34,13 @@ describe.each(DIALECTS)('the tora CLI on %s', (dialect) => {
     expect(stdout.trim()).toMatch(/^tora_[0-9A-Za-z]{43,}$/);
     expect(stderr).toContain('shown only once');
     expect(stderr).not.toContain(stdout.trim());
-  });
+    await tora(env, 'key', 'create', '--email', 'ops@example.com', '--name', 'board', '--read-only', '--expires-days', '30');
+    const listed = (await tora(env, 'key', 'list', '--email', 'ops@example.com')).stdout;
+    expect(listed).toMatch(/board.*\bread\b.*\d{4}-\d\d-\d\dT.*active/);
+    expect(listed).toMatch(/ci.*\bfull\b.*never.*active/);
+  }, 120_000);
 
-  it('explains bad input and bad configuration with a non-zero exit', async () => {
+  it('explains bad input and bad configuration with a non-zero exit', { timeout: 120_000 }, async () => {
     const storage = await freshStorage(dialect);
     dirs.push(storage.dataDir);
     const env = { TORA_DATA_DIR: storage.dataDir, TORA_DATABASE_URL: storage.databaseUrl ?? '' };
@@ -48,6 +52,9 @@ describe.each(DIALECTS)('the tora CLI on %s', (dialect) => {
       code: 1,
       stderr: expect.stringContaining('body.password is too common') as unknown,
     });
+    await expect(
+      tora(env, 'key', 'create', '--email', 'x@example.com', '--name', 'k', '--expires-days', '0'),
+    ).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--expires-days takes a whole number') as unknown });
     await expect(tora(env, 'key', 'create', '--email', 'nobody@example.com', '--name', 'x')).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('No user with email') as unknown,

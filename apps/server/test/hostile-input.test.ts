@@ -1185,6 +1185,22 @@ const CASES: Case[] = [
   },
   { name: 'key without name', method: 'POST', url: () => '/api/keys', json: () => ({}), status: 400, path: 'body.name' },
   {
+    name: 'key with an unknown scope',
+    method: 'POST',
+    url: () => '/api/keys',
+    json: () => ({ name: 'k', scope: 'admin' }),
+    status: 400,
+    path: 'body.scope',
+  },
+  ...[0, -1, 3651, 1.5, '30'].map((expiresInDays): Case => ({
+    name: `key expiring in ${JSON.stringify(expiresInDays)} days`,
+    method: 'POST',
+    url: () => '/api/keys',
+    json: () => ({ name: 'k', expiresInDays }),
+    status: 400,
+    path: 'body.expiresInDays',
+  })),
+  {
     name: 'key name over 200 characters',
     method: 'POST',
     url: () => '/api/keys',

@@ -5,6 +5,7 @@ import * as m002 from './migrations/002-block-windows.js';
 import * as m003 from './migrations/003-metric-directions.js';
 import * as m004 from './migrations/004-experiment-hyperparams.js';
 import * as m005 from './migrations/005-uncompressed-blocks.js';
+import * as m009 from './migrations/009-api-key-scope.js';
 import * as m010 from './migrations/010-mlflow.js';
 import * as m012 from './migrations/012-experiment-group-run-info.js';
 
@@ -20,6 +21,7 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'metric-directions', up: m003.up },
   { version: 4, name: 'experiment-hyperparams', up: m004.up },
   { version: 5, name: 'uncompressed-blocks', up: m005.up },
+  { version: 9, name: 'api-key-scope', up: m009.up },
   { version: 10, name: 'mlflow', up: m010.up },
   { version: 12, name: 'experiment-group-run-info', up: m012.up },
 ];

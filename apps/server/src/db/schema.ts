@@ -25,6 +25,10 @@ export interface ApiKeysTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** Epoch ms after which the key is refused; null: never (migration 009). */
+  expires_at: number | null;
+  /** 'read' for a read-only key; null: full access (migration 009). */
+  scope: 'read' | null;
 }
 
 export type Role = 'viewer' | 'editor' | 'admin' | 'owner';

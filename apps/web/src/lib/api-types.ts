@@ -772,6 +772,13 @@ export interface paths {
                 /** Format: date-time */
                 lastUsed: string | null;
                 revoked: boolean;
+                /** @description `read`: GET requests and the read-only POSTs (compare, analysis) only; anything else is 403 */
+                scope: 'full' | 'read';
+                /**
+                 * Format: date-time
+                 * @description After this the key is refused (401); null: never
+                 */
+                expiresAt: string | null;
               }[];
             };
           };
@@ -862,6 +869,9 @@ export interface paths {
         content: {
           'application/json': {
             name: string;
+            scope?: 'full' | 'read';
+            /** @description Default: never expires */
+            expiresInDays?: number;
           };
         };
       };
@@ -885,6 +895,13 @@ export interface paths {
               /** Format: date-time */
               lastUsed: string | null;
               revoked: boolean;
+              /** @description `read`: GET requests and the read-only POSTs (compare, analysis) only; anything else is 403 */
+              scope: 'full' | 'read';
+              /**
+               * Format: date-time
+               * @description After this the key is refused (401); null: never
+               */
+              expiresAt: string | null;
             } & {
               /** @description The plaintext key, shown only in this response */
               key: string;

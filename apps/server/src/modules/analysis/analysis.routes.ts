@@ -22,7 +22,10 @@ export function analysisRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     );
     app.post(
       '/ai/analysis',
-      { schema: { tags, description, body: AnalysisBody, response: responses({ 200: AnalysisResponse }) } },
+      {
+        config: { readsOnly: true },
+        schema: { tags, description, body: AnalysisBody, response: responses({ 200: AnalysisResponse }) },
+      },
       async (request) => analyzeExperiment(ctx, requireCaller(request), state, request.body),
     );
   };

@@ -52,7 +52,11 @@ export async function deleteSession(db: Kysely<DB>, id: string): Promise<void> {
 }
 
 export function findKeyByHash(db: Kysely<DB>, keyHash: string) {
-  return db.selectFrom('api_keys').select(['id', 'user_id', 'revoked_at']).where('key_hash', '=', keyHash).executeTakeFirst();
+  return db
+    .selectFrom('api_keys')
+    .select(['id', 'user_id', 'revoked_at', 'expires_at', 'scope'])
+    .where('key_hash', '=', keyHash)
+    .executeTakeFirst();
 }
 
 export function listUsers(db: Kysely<DB>) {

@@ -82,8 +82,12 @@ export function installCallerHook(app: FastifyInstance, ctx: AppContext): void {
       if (!row || row.revoked_at !== null) {
         throw new AppError('INVALID_API_KEY', 401, row ? 'This API key has been revoked' : 'Unknown API key');
       }
-      ctx.keyUsage.touch(row.id, ctx.clock());
-      request.caller = { userId: row.user_id, via: 'api_key', keyId: row.id };
+      const now = ctx.clock();
+      if (row.expires_at !== null && row.expires_at <= now) {
+        throw new AppError('INVALID_API_KEY', 401, 'This API key has expired');
+      }
+      ctx.keyUsage.touch(row.id, now);
+      request.caller = { userId: row.user_id, via: 'api_key', keyId: row.id, readOnly: row.scope === 'read' };
       return;
     }
     const token = request.cookies[SESSION_COOKIE];
@@ -92,6 +96,22 @@ export function installCallerHook(app: FastifyInstance, ctx: AppContext): void {
     if (!session) return;
     if (UNSAFE_METHODS.has(request.method)) assertSameOrigin(ctx, request);
     request.caller = { userId: session.user_id, via: 'session', sessionId: session.id };
+  });
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A POST that only reads (compare, analysis): open to read-only API keys. */
+    readsOnly?: boolean;
+  }
+}
+
+/** A read-only key may read, and nothing else: every other write is a 403 before the handler runs. */
+export function installReadOnlyGuard(app: FastifyInstance): void {
+  app.addHook('preHandler', async (request) => {
+    if (!request.caller?.readOnly || !UNSAFE_METHODS.has(request.method)) return;
+    if (request.routeOptions.config.readsOnly === true) return;
+    throw new AppError('FORBIDDEN', 403, 'This API key is read-only');
   });
 }
 

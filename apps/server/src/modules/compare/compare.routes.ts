@@ -57,7 +57,10 @@ export function compareRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     );
     app.post(
       '/experiments/compare',
-      { schema: { tags: ['compare'], description, body: CompareBody, response: responses({ 200: CompareResponse }) } },
+      {
+        config: { readsOnly: true },
+        schema: { tags: ['compare'], description, body: CompareBody, response: responses({ 200: CompareResponse }) },
+      },
       async (request) =>
         compareExperiments(ctx, requireCaller(request), { ...request.body, budget: request.body.budget ?? 1000 }),
     );

@@ -8,7 +8,7 @@ export async function insertKey(db: Kysely<DB>, key: ApiKeysTable): Promise<void
 export function listKeys(db: Kysely<DB>, userId: string) {
   return db
     .selectFrom('api_keys')
-    .select(['id', 'name', 'prefix', 'created_at', 'last_used_at', 'revoked_at'])
+    .select(['id', 'name', 'prefix', 'created_at', 'last_used_at', 'revoked_at', 'expires_at', 'scope'])
     .where('user_id', '=', userId)
     .orderBy('created_at', 'desc')
     .orderBy('id')

@@ -12,6 +12,10 @@ const Key = Type.Object({
   createdAt: IsoDate,
   lastUsed: Type.Union([IsoDate, Type.Null()]),
   revoked: Type.Boolean(),
+  scope: Type.Union([Type.Literal('full'), Type.Literal('read')], {
+    description: '`read`: GET requests and the read-only POSTs (compare, analysis) only; anything else is 403',
+  }),
+  expiresAt: Type.Union([IsoDate, Type.Null()], { description: 'After this the key is refused (401); null: never' }),
 });
 const CreatedKey = Type.Intersect([
   Key,
@@ -34,14 +38,17 @@ export function keysRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           body: Type.Object(
-            { name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }) },
+            {
+              name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+              scope: Type.Optional(Type.Union([Type.Literal('full'), Type.Literal('read')])),
+              expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'Default: never expires' })),
+            },
             { additionalProperties: false },
           ),
           response: responses({ 201: CreatedKey }),
         },
       },
-      async (request, reply) =>
-        reply.status(201).send(await service.createKey(ctx, requireCaller(request).userId, request.body.name)),
+      async (request, reply) => reply.status(201).send(await service.createKey(ctx, requireCaller(request).userId, request.body)),
     );
     app.delete('/keys/:id', { schema: { tags, params: IdParams, response: responses({ 200: Success }) } }, async (request) => {
       await service.revokeKey(ctx, requireCaller(request), request.params.id);

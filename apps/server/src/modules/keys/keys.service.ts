@@ -4,6 +4,7 @@ import { newApiKey, sha256Hex } from '../../lib/crypto.js';
 import { iso } from '../../lib/schemas.js';
 import { userByEmail } from '../auth/auth.service.js';
 import * as repo from './keys.repository.js';
+import type { ApiKeysTable } from '../../db/schema.js';
 
 export interface KeyDto {
   id: string;
@@ -12,15 +13,50 @@ export interface KeyDto {
   createdAt: string;
   lastUsed: string | null;
   revoked: boolean;
+  /** `read`: GET requests (and read-only POSTs such as compare) only. */
+  scope: KeyScope;
+  expiresAt: string | null;
+}
+
+export type KeyScope = 'full' | 'read';
+
+export interface NewKey {
+  name: string;
+  scope?: KeyScope;
+  /** Whole days from now; absent: the key does not expire. */
+  expiresInDays?: number;
+}
+
+function toKeyDto(r: {
+  id: string;
+  name: string;
+  prefix: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+  expires_at: number | null;
+  scope: 'read' | null;
+}): KeyDto {
+  return {
+    id: r.id,
+    name: r.name,
+    prefix: r.prefix,
+    createdAt: iso(r.created_at)!,
+    lastUsed: iso(r.last_used_at),
+    revoked: r.revoked_at !== null,
+    scope: r.scope === 'read' ? 'read' : 'full',
+    expiresAt: iso(r.expires_at),
+  };
 }
 
 const PREFIX_LENGTH = 12; // "tora_" + 7 characters: enough to tell keys apart, useless to an attacker.
 
 /** Creates a key for a user; the plaintext is returned here and never again. */
-export async function createKey(ctx: AppContext, userId: string, name: string): Promise<KeyDto & { key: string }> {
+export async function createKey(ctx: AppContext, userId: string, input: NewKey): Promise<KeyDto & { key: string }> {
+  const { name } = input;
   const key = newApiKey();
   const now = ctx.clock();
-  const row = {
+  const row: ApiKeysTable = {
     id: ctx.newId(),
     user_id: userId,
     name: name.trim(),
@@ -29,31 +65,26 @@ export async function createKey(ctx: AppContext, userId: string, name: string): 
     created_at: now,
     last_used_at: null,
     revoked_at: null,
+    expires_at: input.expiresInDays === undefined ? null : now + input.expiresInDays * 86_400_000,
+    scope: input.scope === 'read' ? 'read' : null,
   };
   await repo.insertKey(ctx.db, row);
-  return { id: row.id, name: row.name, prefix: row.prefix, createdAt: iso(now)!, lastUsed: null, revoked: false, key };
+  return { ...toKeyDto(row), key };
 }
 
 export async function listKeys(ctx: AppContext, caller: Caller): Promise<KeyDto[]> {
   const rows = await repo.listKeys(ctx.db, caller.userId);
-  return rows.map((r) => ({
-    id: r.id,
-    name: r.name,
-    prefix: r.prefix,
-    createdAt: iso(r.created_at)!,
-    // Uses not yet written by the coalescing tracker still show.
-    lastUsed: iso(ctx.keyUsage.lastUse(r.id) ?? r.last_used_at),
-    revoked: r.revoked_at !== null,
-  }));
+  // Uses not yet written by the coalescing tracker still show.
+  return rows.map((r) => toKeyDto({ ...r, last_used_at: ctx.keyUsage.lastUse(r.id) ?? r.last_used_at }));
 }
 
 export async function revokeKey(ctx: AppContext, caller: Caller, id: string): Promise<void> {
   if (!(await repo.revokeKey(ctx.db, caller.userId, id, ctx.clock()))) throw notFound('KEY_NOT_FOUND', 'API key');
 }
 
-export async function createKeyForEmail(ctx: AppContext, email: string, name: string): Promise<KeyDto & { key: string }> {
+export async function createKeyForEmail(ctx: AppContext, email: string, input: NewKey): Promise<KeyDto & { key: string }> {
   const user = await userByEmail(ctx, email);
-  return createKey(ctx, user.id, name);
+  return createKey(ctx, user.id, input);
 }
 
 /** Whose key this is on this server (for the CLI's messages), or `null` when it is not one of ours. */

@@ -25,7 +25,8 @@ export const ACCOUNT_COLUMNS: Record<AccountTable, readonly string[]> = {
   users: ['id', 'email', 'password_hash', 'default_workspace_id', 'created_at'],
   workspaces: ['id', 'name', 'description', 'created_at', 'updated_at'],
   workspace_members: ['workspace_id', 'user_id', 'role', 'created_at'],
-  api_keys: ['id', 'user_id', 'name', 'prefix', 'key_hash', 'created_at', 'last_used_at', 'revoked_at'],
+  // expires_at and scope are absent from exports made before migration 009: null, as then.
+  api_keys: ['id', 'user_id', 'name', 'prefix', 'key_hash', 'created_at', 'last_used_at', 'revoked_at', 'expires_at', 'scope'],
   metric_directions: ['workspace_id', 'name', 'direction', 'updated_at'],
 };
 
