@@ -412,3 +412,51 @@ test('a 300-metric page groups charts in sections and mounts them as they scroll
   assert.ok(reads.length < 150, `${reads.length} reads for 300 metrics`);
   await screenshot(page, 'first-hour-sections');
 });
+
+test('bulk actions: select many, tag, untag, and delete after confirming', async () => {
+  const res = await fetch(`${server.url}/api/workspaces`, {
+    method: 'POST',
+    headers: { cookie, origin: server.url, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Bulk' }),
+  });
+  const ws = ((await res.json()) as { id: string }).id;
+  const bulkIds: Record<string, string> = {};
+  for (const name of ['b1', 'b2', 'b3', 'b4']) bulkIds[name] = (await client.createExperiment({ name, workspaceId: ws })).id;
+  const tagsOf = async (name: string) =>
+    ((await (await client.call('GET', `/experiments/${bulkIds[name]}`)).json()) as { tags: string[] }).tags;
+
+  await page.goto(`${server.url}/?ws=${ws}`);
+  await page.getByTestId('experiment-row').first().waitFor();
+  for (const name of ['b1', 'b2', 'b3']) await page.getByLabel(`Select ${name}`).check();
+  const bar = page.getByTestId('bulk-actions');
+  await bar.getByRole('button', { name: 'Tag…', exact: true }).click();
+  await page.getByTestId('bulk-tags').fill('ablation, keep');
+  await page.getByRole('button', { name: 'Add tags' }).click();
+  await page.getByText('Tagged 3 experiments (ablation, keep)').waitFor();
+  for (const name of ['b1', 'b2', 'b3']) assert.deepEqual(await tagsOf(name), ['ablation', 'keep']);
+  assert.deepEqual(await tagsOf('b4'), []);
+  await page.getByTestId('experiment-row').filter({ hasText: 'b1' }).getByText('ablation').waitFor();
+
+  await page.getByLabel('Select b3').uncheck();
+  await bar.getByRole('button', { name: 'Untag…' }).click();
+  await page.getByTestId('bulk-tags').fill('keep');
+  await page.getByRole('button', { name: 'Remove tags' }).click();
+  await page.getByText('Untagged 2 experiments (keep)').waitFor();
+  assert.deepEqual(await tagsOf('b1'), ['ablation']);
+  assert.deepEqual(await tagsOf('b3'), ['ablation', 'keep']);
+
+  // Delete asks first; cancelling deletes nothing.
+  await page.getByLabel('Select b3').check();
+  await bar.getByRole('button', { name: 'Delete 3…' }).click();
+  await page.getByText('3 experiments and all their metrics will be deleted').waitFor();
+  await screenshot(page, 'first-hour-bulk-delete');
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  assert.equal((await client.call('GET', `/experiments/${bulkIds.b1}`)).status, 200);
+  await bar.getByRole('button', { name: 'Delete 3…' }).click();
+  await page.getByRole('button', { name: 'Delete 3 experiments' }).click();
+  await page.getByText('Deleted 3 experiments').waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="experiment-row"]').length === 1);
+  assert.deepEqual(await rowNames(), ['b4']);
+  for (const name of ['b1', 'b2', 'b3']) assert.equal((await client.call('GET', `/experiments/${bulkIds[name]}`)).status, 404);
+  assert.equal(await page.getByTestId('bulk-actions').count(), 0, 'the selection is cleared');
+});

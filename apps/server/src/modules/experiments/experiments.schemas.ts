@@ -99,3 +99,18 @@ export const ExperimentList = Type.Object({
   nextCursor: Type.Union([Type.String(), Type.Null()]),
   total: Type.Integer({ description: 'How many experiments match the filters, over all pages' }),
 });
+
+export const BulkBody = Type.Object(
+  {
+    ids: Type.Array(Uuid, { minItems: 1, maxItems: 500, uniqueItems: true, description: 'Experiments to act on (at most 500)' }),
+    action: Type.Union([Type.Literal('delete'), Type.Literal('tag'), Type.Literal('untag')]),
+    tags: Type.Optional(Type.Array(Tag, { minItems: 1, maxItems: 100, description: 'Required for tag and untag' })),
+  },
+  { additionalProperties: false },
+);
+
+export const BulkResult = Type.Object({
+  success: Type.Literal(true),
+  action: Type.Union([Type.Literal('delete'), Type.Literal('tag'), Type.Literal('untag')]),
+  count: Type.Integer({ description: 'How many experiments were deleted or had their tags changed' }),
+});
