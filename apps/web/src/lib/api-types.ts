@@ -2157,7 +2157,7 @@ export interface paths {
           startwith?: string;
           tags?: string | string[];
           status?: string;
-          /** @description created, updated, name, status, metric:<name> (last value) or hp:<key>; a leading - sorts descending */
+          /** @description created, updated, name, status, metric:<name> (last value), metric-min:<name> / metric-max:<name> (smallest / largest value) or hp:<key>; a leading - sorts descending */
           sort?: string;
           order?: 'asc' | 'desc';
           cursor?: string;
@@ -2215,6 +2215,14 @@ export interface paths {
                 availableMetrics: string[];
                 /** @description Last value of each metric */
                 latestMetrics: {
+                  [key: string]: number | string | (never | null);
+                };
+                /** @description Smallest non-NaN value of each metric (null while every value is NaN): the best of a lower-is-better metric */
+                minMetrics: {
+                  [key: string]: number | string | (never | null);
+                };
+                /** @description Largest non-NaN value of each metric (null while every value is NaN): the best of a higher-is-better metric */
+                maxMetrics: {
                   [key: string]: number | string | (never | null);
                 };
               }[];
@@ -2384,6 +2392,14 @@ export interface paths {
                 availableMetrics: string[];
                 /** @description Last value of each metric */
                 latestMetrics: {
+                  [key: string]: number | string | (never | null);
+                };
+                /** @description Smallest non-NaN value of each metric (null while every value is NaN): the best of a lower-is-better metric */
+                minMetrics: {
+                  [key: string]: number | string | (never | null);
+                };
+                /** @description Largest non-NaN value of each metric (null while every value is NaN): the best of a higher-is-better metric */
+                maxMetrics: {
                   [key: string]: number | string | (never | null);
                 };
               };
@@ -2660,6 +2676,14 @@ export interface paths {
               latestMetrics: {
                 [key: string]: number | string | (never | null);
               };
+              /** @description Smallest non-NaN value of each metric (null while every value is NaN): the best of a lower-is-better metric */
+              minMetrics: {
+                [key: string]: number | string | (never | null);
+              };
+              /** @description Largest non-NaN value of each metric (null while every value is NaN): the best of a higher-is-better metric */
+              maxMetrics: {
+                [key: string]: number | string | (never | null);
+              };
             };
           };
         };
@@ -2817,6 +2841,14 @@ export interface paths {
               latestMetrics: {
                 [key: string]: number | string | (never | null);
               };
+              /** @description Smallest non-NaN value of each metric (null while every value is NaN): the best of a lower-is-better metric */
+              minMetrics: {
+                [key: string]: number | string | (never | null);
+              };
+              /** @description Largest non-NaN value of each metric (null while every value is NaN): the best of a higher-is-better metric */
+              maxMetrics: {
+                [key: string]: number | string | (never | null);
+              };
             };
           };
         };
@@ -2972,6 +3004,14 @@ export interface paths {
               availableMetrics: string[];
               /** @description Last value of each metric */
               latestMetrics: {
+                [key: string]: number | string | (never | null);
+              };
+              /** @description Smallest non-NaN value of each metric (null while every value is NaN): the best of a lower-is-better metric */
+              minMetrics: {
+                [key: string]: number | string | (never | null);
+              };
+              /** @description Largest non-NaN value of each metric (null while every value is NaN): the best of a higher-is-better metric */
+              maxMetrics: {
                 [key: string]: number | string | (never | null);
               };
             };

@@ -73,7 +73,16 @@ export interface CompareQuery {
   to?: number;
   referenceId?: string | null;
 }
-export type SortKey = 'created' | 'updated' | 'name' | 'status' | `metric:${string}` | `hp:${string}`;
+/** `metric:` sorts by last value, `metric-min:` / `metric-max:` by the smallest / largest (the best). */
+export type SortKey =
+  | 'created'
+  | 'updated'
+  | 'name'
+  | 'status'
+  | `metric:${string}`
+  | `metric-min:${string}`
+  | `metric-max:${string}`
+  | `hp:${string}`;
 export interface ExperimentQuery {
   workspace?: string;
   startwith?: string;

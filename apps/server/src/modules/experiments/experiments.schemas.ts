@@ -74,6 +74,12 @@ export const Experiment = Type.Object({
   lastActivityAt: IsoDate,
   availableMetrics: Type.Array(Type.String()),
   latestMetrics: Type.Record(Type.String(), MetricNumber, { description: 'Last value of each metric' }),
+  minMetrics: Type.Record(Type.String(), MetricNumber, {
+    description: 'Smallest non-NaN value of each metric (null while every value is NaN): the best of a lower-is-better metric',
+  }),
+  maxMetrics: Type.Record(Type.String(), MetricNumber, {
+    description: 'Largest non-NaN value of each metric (null while every value is NaN): the best of a higher-is-better metric',
+  }),
 });
 
 export const ListQuery = Type.Object({
@@ -85,8 +91,9 @@ export const ListQuery = Type.Object({
   status: Type.Optional(Type.String({ pattern: '^(running|finished|failed|crashed)(,(running|finished|failed|crashed))*$' })),
   sort: Type.Optional(
     Type.String({
-      pattern: '^-?(created|updated|name|status|metric:.+|hp:.+)$',
-      description: 'created, updated, name, status, metric:<name> (last value) or hp:<key>; a leading - sorts descending',
+      pattern: '^-?(created|updated|name|status|metric:.+|metric-min:.+|metric-max:.+|hp:.+)$',
+      description:
+        'created, updated, name, status, metric:<name> (last value), metric-min:<name> / metric-max:<name> (smallest / largest value) or hp:<key>; a leading - sorts descending',
     }),
   ),
   order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),

@@ -33,7 +33,14 @@ export function effectiveStatus(
 
 export function toExperimentDto(ctx: AppContext, row: ExperimentRow, series: readonly Summary[]): ExperimentDto {
   const latestMetrics: ExperimentDto['latestMetrics'] = {};
-  for (const s of series) latestMetrics[s.name] = s.last_value === null ? 'NaN' : toWire(s.last_value);
+  const minMetrics: ExperimentDto['minMetrics'] = {};
+  const maxMetrics: ExperimentDto['maxMetrics'] = {};
+  for (const s of series) {
+    latestMetrics[s.name] = s.last_value === null ? 'NaN' : toWire(s.last_value);
+    // Extremes are over non-NaN values: null while every value is NaN.
+    minMetrics[s.name] = s.min_value === null ? null : toWire(s.min_value);
+    maxMetrics[s.name] = s.max_value === null ? null : toWire(s.max_value);
+  }
   return {
     id: row.id,
     name: row.name,
@@ -50,6 +57,8 @@ export function toExperimentDto(ctx: AppContext, row: ExperimentRow, series: rea
     lastActivityAt: iso(row.last_activity_at)!,
     availableMetrics: series.map((s) => s.name),
     latestMetrics,
+    minMetrics,
+    maxMetrics,
   };
 }
 
@@ -230,8 +239,13 @@ export async function listExperiments(
   const statuses = query.status ? query.status.split(',') : [];
   const descending = query.sort?.startsWith('-') ?? false;
   const sortParam = (descending ? query.sort?.slice(1) : query.sort) ?? 'created';
-  const sort: repo.ListSort = sortParam.startsWith('metric:')
-    ? { by: 'metric', metric: sortParam.slice('metric:'.length) }
+  const metricSort = /^metric(|-min|-max):(.+)$/s.exec(sortParam);
+  const sort: repo.ListSort = metricSort
+    ? {
+        by: 'metric',
+        metric: metricSort[2]!,
+        value: metricSort[1] === '-min' ? 'min' : metricSort[1] === '-max' ? 'max' : 'last',
+      }
     : sortParam.startsWith('hp:')
       ? { by: 'hp', key: sortParam.slice('hp:'.length) }
       : { by: sortParam as 'created' | 'updated' | 'name' | 'status' };
