@@ -247,7 +247,7 @@ test('the dashboard view lives in the URL: Back restores it and a copied link sh
 test('chosen columns are part of the link', async () => {
   await page.goto(server.url);
   await page.getByTestId('experiment-row').first().waitFor();
-  await page.getByText('Columns').click();
+  await page.getByText('Columns', { exact: true }).click();
   await page.getByLabel('lr', { exact: true }).check();
   await page.waitForFunction(() => new URL(location.href).searchParams.getAll('hp').includes('lr'));
   const link = page.url();
@@ -258,7 +258,7 @@ test('chosen columns are part of the link', async () => {
   await p2.getByTestId('experiment-row').first().waitFor();
   assert.equal(await p2.getByRole('columnheader', { name: /^lr/ }).count(), 1);
   await other.close();
-  await page.getByText('Columns').click();
+  await page.getByText('Columns', { exact: true }).click();
 });
 
 /** A workspace of its own: five alphabetically-first metrics nobody looks at, and the ones they do. */
@@ -280,7 +280,8 @@ async function defaultsWorkspace(): Promise<{ ws: string; runs: string[] }> {
       ccc: flat(3),
       ddd: flat(4),
       eee: flat(5),
-      'val/loss': flat(0.5 + i / 10),
+      // Dips to its best at step 10, then rises: best 0.5 + i/10, last 0.59 + i/10.
+      'val/loss': { steps: steps(20), values: steps(20).map((s) => 0.5 + i / 10 + Math.abs(s - 10) / 100) },
     });
     // Logged last: the most recent metric with a direction.
     await client.logSeries(e.id, { 'val/accuracy': flat(0.8 - i / 10), ['x'.repeat(250) + '/thing']: flat(i) });
@@ -311,6 +312,30 @@ test('default metric columns are the loss/accuracy-like ones, and a first sort c
   await page.waitForFunction(() => new URL(location.href).searchParams.get('sort') === 'metric:val/accuracy');
   assert.equal(new URL(page.url()).searchParams.get('order'), 'desc');
   await page.waitForFunction(() => document.querySelector('[data-testid="experiment-row"] .name')?.textContent === 'd-one');
+});
+
+test('a metric column can show the best value (by direction) and sorts by it', async () => {
+  defaults ??= await defaultsWorkspace();
+  await page.goto(`${server.url}/?ws=${defaults.ws}`);
+  const cell = page.getByTestId('experiment-row').filter({ hasText: 'd-one' }).locator('[data-metric="val/loss"]');
+  await cell.waitFor();
+  assert.equal(await cell.innerText(), '0.59');
+  await page.getByText('Columns', { exact: true }).click();
+  await page.getByTestId('value-best').check();
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('value') === 'best');
+  await page.getByText('Columns', { exact: true }).click();
+  await page.getByRole('button', { name: /^val\/loss \(best\)/ }).waitFor();
+  assert.equal(await cell.innerText(), '0.5');
+  await page.getByRole('button', { name: /^val\/loss \(best\)/ }).click();
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('sort') === 'metric-min:val/loss');
+  assert.equal(new URL(page.url()).searchParams.get('order'), 'asc');
+  await page.waitForFunction(() => document.querySelector('[data-testid="experiment-row"] .name')?.textContent === 'd-one');
+  // Back twice: before the sort, then before "best".
+  await page.goBack();
+  await page.goBack();
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('value') === null);
+  await page.getByRole('button', { name: /^val\/loss$/ }).waitFor();
+  assert.equal(await cell.innerText(), '0.59');
 });
 
 test('the Name column stays in view while the table scrolls sideways', async () => {
@@ -411,4 +436,52 @@ test('a 300-metric page groups charts in sections and mounts them as they scroll
   page.off('request', onRequest);
   assert.ok(reads.length < 150, `${reads.length} reads for 300 metrics`);
   await screenshot(page, 'first-hour-sections');
+});
+
+test('bulk actions: select many, tag, untag, and delete after confirming', async () => {
+  const res = await fetch(`${server.url}/api/workspaces`, {
+    method: 'POST',
+    headers: { cookie, origin: server.url, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Bulk' }),
+  });
+  const ws = ((await res.json()) as { id: string }).id;
+  const bulkIds: Record<string, string> = {};
+  for (const name of ['b1', 'b2', 'b3', 'b4']) bulkIds[name] = (await client.createExperiment({ name, workspaceId: ws })).id;
+  const tagsOf = async (name: string) =>
+    ((await (await client.call('GET', `/experiments/${bulkIds[name]}`)).json()) as { tags: string[] }).tags;
+
+  await page.goto(`${server.url}/?ws=${ws}`);
+  await page.getByTestId('experiment-row').first().waitFor();
+  for (const name of ['b1', 'b2', 'b3']) await page.getByLabel(`Select ${name}`).check();
+  const bar = page.getByTestId('bulk-actions');
+  await bar.getByRole('button', { name: 'Tag…', exact: true }).click();
+  await page.getByTestId('bulk-tags').fill('ablation, keep');
+  await page.getByRole('button', { name: 'Add tags' }).click();
+  await page.getByText('Tagged 3 experiments (ablation, keep)').waitFor();
+  for (const name of ['b1', 'b2', 'b3']) assert.deepEqual(await tagsOf(name), ['ablation', 'keep']);
+  assert.deepEqual(await tagsOf('b4'), []);
+  await page.getByTestId('experiment-row').filter({ hasText: 'b1' }).getByText('ablation').waitFor();
+
+  await page.getByLabel('Select b3').uncheck();
+  await bar.getByRole('button', { name: 'Untag…' }).click();
+  await page.getByTestId('bulk-tags').fill('keep');
+  await page.getByRole('button', { name: 'Remove tags' }).click();
+  await page.getByText('Untagged 2 experiments (keep)').waitFor();
+  assert.deepEqual(await tagsOf('b1'), ['ablation']);
+  assert.deepEqual(await tagsOf('b3'), ['ablation', 'keep']);
+
+  // Delete asks first; cancelling deletes nothing.
+  await page.getByLabel('Select b3').check();
+  await bar.getByRole('button', { name: 'Delete 3…' }).click();
+  await page.getByText('3 experiments and all their metrics will be deleted').waitFor();
+  await screenshot(page, 'first-hour-bulk-delete');
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  assert.equal((await client.call('GET', `/experiments/${bulkIds.b1}`)).status, 200);
+  await bar.getByRole('button', { name: 'Delete 3…' }).click();
+  await page.getByRole('button', { name: 'Delete 3 experiments' }).click();
+  await page.getByText('Deleted 3 experiments').waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="experiment-row"]').length === 1);
+  assert.deepEqual(await rowNames(), ['b4']);
+  for (const name of ['b1', 'b2', 'b3']) assert.equal((await client.call('GET', `/experiments/${bulkIds[name]}`)).status, 404);
+  assert.equal(await page.getByTestId('bulk-actions').count(), 0, 'the selection is cleared');
 });

@@ -336,6 +336,15 @@ function rows(u: () => Users): Row[] {
       roles: experimentWrite(200),
     },
     {
+      method: 'POST',
+      route: '/api/experiments/bulk',
+      url: () => '/api/experiments/bulk',
+      body: (f) => ({ ids: [f.exp], action: 'tag', tags: ['bulk'] }),
+      fresh: true,
+      roles: experimentWrite(200),
+      ok: (res) => expect(res.json()).toEqual({ success: true, action: 'tag', count: 1 }),
+    },
+    {
       method: 'GET',
       route: '/api/experiments/{id}/ref',
       url: (f) => `/api/experiments/${f.exp}/ref`,

@@ -264,6 +264,32 @@ describe.each(DIALECTS)('experiments API on %s', (dialect) => {
     expect(list.statusCode).toBe(400);
   });
 
+  it("reports each metric's smallest and largest value and sorts by them (a column can show the best)", async () => {
+    const ws = (await call(server.app, alice, 'POST', '/api/workspaces', { name: 'best-sort' })).json().id as string;
+    // Last values and extremes disagree on the order: last a < b < c, min c < a < b, max b < c < a.
+    const runs = { a: [0.9, 0.3], b: [0.4, 0.5, 0.6], c: [0.2, 0.8, 0.7], nan: ['NaN'] };
+    const ids: Record<string, string> = {};
+    for (const [name, values] of Object.entries(runs)) {
+      ids[name] = await createExperiment(server.app, alice, { name, workspaceId: ws });
+      const res = await call(server.app, alice, 'POST', `/api/experiments/${ids[name]}/metrics/batch`, {
+        series: { loss: { values } },
+      });
+      expect(res.statusCode).toBe(201);
+    }
+    const list = async (q: string) => (await call(server.app, alice, 'GET', `/api/experiments?workspace=${ws}&${q}`)).json();
+    const order = async (q: string) => (await list(q)).experiments.map((e: { name: string }) => e.name);
+    expect(await order('sort=metric:loss&order=asc')).toEqual(['a', 'b', 'c', 'nan']);
+    expect(await order('sort=metric-min:loss&order=asc')).toEqual(['c', 'a', 'b', 'nan']);
+    expect(await order('sort=metric-max:loss&order=desc')).toEqual(['a', 'c', 'b', 'nan']);
+    expect(await order('sort=-metric-min:loss')).toEqual(['b', 'a', 'c', 'nan']);
+    const got = (await call(server.app, alice, 'GET', `/api/experiments/${ids.c}`)).json();
+    expect(got).toMatchObject({ latestMetrics: { loss: 0.7 }, minMetrics: { loss: 0.2 }, maxMetrics: { loss: 0.8 } });
+    const nan = (await list('sort=name')).experiments.find((e: { name: string }) => e.name === 'nan');
+    expect(nan).toMatchObject({ latestMetrics: { loss: 'NaN' }, minMetrics: { loss: null }, maxMetrics: { loss: null } });
+    const bad = await call(server.app, alice, 'GET', `/api/experiments?workspace=${ws}&sort=metric-best:loss`);
+    expect(bad.statusCode).toBe(400);
+  });
+
   it('reports a silent running experiment as crashed', async () => {
     let now = Date.now();
     const local = await startTestServer(dialect, { TORA_CRASH_AFTER_SECONDS: '60' }, { clock: () => now });

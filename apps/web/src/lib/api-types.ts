@@ -2260,7 +2260,7 @@ export interface paths {
           /** @description Only experiments of this group (exact match) */
           group?: string;
           status?: string;
-          /** @description created, updated, name, status, metric:<name> (last value) or hp:<key>; a leading - sorts descending */
+          /** @description created, updated, name, status, metric:<name> (last value), metric-min:<name> / metric-max:<name> (smallest / largest value) or hp:<key>; a leading - sorts descending */
           sort?: string;
           order?: 'asc' | 'desc';
           /** @description MLflow's search grammar, clauses joined by AND: metrics.<name> (last value), params.<key>, tags.<key> (MLflow tags), attributes.status|run_name|run_id|start_time|end_time; =, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN; backticks for names with dots or slashes. Example: params.lr < 0.01 and metrics.`val/loss` < 0.3 */
@@ -2323,6 +2323,14 @@ export interface paths {
                 availableMetrics: string[];
                 /** @description Last value of each metric */
                 latestMetrics: {
+                  [key: string]: number | string | (never | null);
+                };
+                /** @description Smallest non-NaN value of each metric (null while every value is NaN): the best of a lower-is-better metric */
+                minMetrics: {
+                  [key: string]: number | string | (never | null);
+                };
+                /** @description Largest non-NaN value of each metric (null while every value is NaN): the best of a higher-is-better metric */
+                maxMetrics: {
                   [key: string]: number | string | (never | null);
                 };
               }[];
@@ -2505,7 +2513,139 @@ export interface paths {
                 latestMetrics: {
                   [key: string]: number | string | (never | null);
                 };
+                /** @description Smallest non-NaN value of each metric (null while every value is NaN): the best of a lower-is-better metric */
+                minMetrics: {
+                  [key: string]: number | string | (never | null);
+                };
+                /** @description Largest non-NaN value of each metric (null while every value is NaN): the best of a higher-is-better metric */
+                maxMetrics: {
+                  [key: string]: number | string | (never | null);
+                };
               };
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/experiments/bulk': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Deletes, tags or untags many experiments in one transaction. Every id must be one the caller may edit; otherwise nothing changes (404 for an id the caller cannot see, 403 for a viewer). */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Experiments to act on (at most 500) */
+            ids: string[];
+            action: 'delete' | 'tag' | 'untag';
+            /** @description Required for tag and untag */
+            tags?: string[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {boolean} */
+              success: true;
+              action: 'delete' | 'tag' | 'untag';
+              /** @description How many experiments were deleted or had their tags changed */
+              count: number;
             };
           };
         };
@@ -2656,6 +2796,14 @@ export interface paths {
               availableMetrics: string[];
               /** @description Last value of each metric */
               latestMetrics: {
+                [key: string]: number | string | (never | null);
+              };
+              /** @description Smallest non-NaN value of each metric (null while every value is NaN): the best of a lower-is-better metric */
+              minMetrics: {
+                [key: string]: number | string | (never | null);
+              };
+              /** @description Largest non-NaN value of each metric (null while every value is NaN): the best of a higher-is-better metric */
+              maxMetrics: {
                 [key: string]: number | string | (never | null);
               };
             };
@@ -2826,6 +2974,14 @@ export interface paths {
               latestMetrics: {
                 [key: string]: number | string | (never | null);
               };
+              /** @description Smallest non-NaN value of each metric (null while every value is NaN): the best of a lower-is-better metric */
+              minMetrics: {
+                [key: string]: number | string | (never | null);
+              };
+              /** @description Largest non-NaN value of each metric (null while every value is NaN): the best of a higher-is-better metric */
+              maxMetrics: {
+                [key: string]: number | string | (never | null);
+              };
             };
           };
         };
@@ -2992,6 +3148,14 @@ export interface paths {
               availableMetrics: string[];
               /** @description Last value of each metric */
               latestMetrics: {
+                [key: string]: number | string | (never | null);
+              };
+              /** @description Smallest non-NaN value of each metric (null while every value is NaN): the best of a lower-is-better metric */
+              minMetrics: {
+                [key: string]: number | string | (never | null);
+              };
+              /** @description Largest non-NaN value of each metric (null while every value is NaN): the best of a higher-is-better metric */
+              maxMetrics: {
                 [key: string]: number | string | (never | null);
               };
             };

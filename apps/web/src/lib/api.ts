@@ -35,6 +35,8 @@ export type Hyperparam = Experiment['hyperparams'][number];
 export type ExperimentList = Ok<'/api/experiments', 'get'>;
 export type ExperimentInput = Body<'/api/experiments', 'post'>;
 export type ExperimentPatch = Body<'/api/experiments/{id}', 'put'>;
+export type BulkRequest = Body<'/api/experiments/bulk', 'post'>;
+export type BulkAction = BulkRequest['action'];
 /** What the create/edit form collects: valid both as a create body and as an edit. */
 export type ExperimentFields = Pick<ExperimentInput, 'name' | 'description' | 'tags'> & ExperimentPatch;
 export type MetricSummary = Ok<'/api/experiments/{id}/metrics', 'get'>['metrics'][number];
@@ -72,7 +74,16 @@ export interface CompareQuery {
   to?: number;
   referenceId?: string | null;
 }
-export type SortKey = 'created' | 'updated' | 'name' | 'status' | `metric:${string}` | `hp:${string}`;
+/** `metric:` sorts by last value, `metric-min:` / `metric-max:` by the smallest / largest (the best). */
+export type SortKey =
+  | 'created'
+  | 'updated'
+  | 'name'
+  | 'status'
+  | `metric:${string}`
+  | `metric-min:${string}`
+  | `metric-max:${string}`
+  | `hp:${string}`;
 export interface ExperimentQuery {
   workspace?: string;
   startwith?: string;
@@ -203,6 +214,8 @@ export const api = {
   updateExperiment: (id: string, patch: ExperimentPatch) =>
     send<Ok<'/api/experiments/{id}', 'put'>>('PUT', `/experiments/${id}`, patch),
   deleteExperiment: (id: string) => send<Ok<'/api/experiments/{id}', 'delete'>>('DELETE', `/experiments/${id}`),
+  /** Delete, tag or untag many experiments in one transaction (all or nothing). */
+  bulk: (body: BulkRequest) => send<Ok<'/api/experiments/bulk', 'post'>>('POST', '/experiments/bulk', body),
 
   listMetrics: (id: string, signal?: AbortSignal) =>
     get<Ok<'/api/experiments/{id}/metrics', 'get'>>(`/experiments/${id}/metrics`, undefined, signal).then((r) => r.metrics),

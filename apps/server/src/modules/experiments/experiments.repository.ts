@@ -83,7 +83,9 @@ export async function deleteExperiment(db: Kysely<DB>, id: string): Promise<void
 }
 
 export type ListSort =
-  { by: 'created' | 'updated' | 'name' | 'status' } | { by: 'metric'; metric: string } | { by: 'hp'; key: string };
+  | { by: 'created' | 'updated' | 'name' | 'status' }
+  | { by: 'metric'; metric: string; value: 'last' | 'min' | 'max' }
+  | { by: 'hp'; key: string };
 
 export interface ListFilter {
   workspaceIds: readonly string[];
@@ -149,10 +151,11 @@ export async function listExperiments(
   let q = filtered(db, dialect, f).selectAll('e');
   const sort = f.sort;
   if (sort.by === 'metric') {
+    const column = ({ last: 'last_value', min: 'min_value', max: 'max_value' } as const)[sort.value];
     q = q
       .leftJoin('metric_series as s', (join) => join.onRef('s.experiment_id', '=', 'e.id').on('s.name', '=', sort.metric))
-      .orderBy(sql`case when s.last_value is null then 1 else 0 end`)
-      .orderBy('s.last_value', dir);
+      .orderBy(sql`case when ${sql.ref(`s.${column}`)} is null then 1 else 0 end`)
+      .orderBy(`s.${column}`, dir);
   } else if (sort.by === 'hp') {
     q = q
       .leftJoin('experiment_hyperparams as h', (join) => join.onRef('h.experiment_id', '=', 'e.id').on('h.key', '=', sort.key))
@@ -195,7 +198,7 @@ export function seriesSummaries(db: Kysely<DB>, experimentIds: readonly string[]
   if (experimentIds.length === 0) return Promise.resolve([]);
   return db
     .selectFrom('metric_series')
-    .select(['experiment_id', 'name', 'last_value', 'nan_count', 'point_count'])
+    .select(['experiment_id', 'name', 'last_value', 'min_value', 'max_value', 'nan_count', 'point_count'])
     .where('experiment_id', 'in', experimentIds)
     .orderBy('name')
     .execute();

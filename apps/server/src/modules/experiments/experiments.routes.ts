@@ -5,6 +5,8 @@ import type { AppContext } from '../../context.js';
 import { IdParams, IsoDate, Success, Uuid, responses } from '../../lib/schemas.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import {
+  BulkBody,
+  BulkResult,
   CreateExperimentBody,
   Experiment,
   ExperimentList,
@@ -42,6 +44,19 @@ export function experimentsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       '/experiments',
       { schema: { tags, querystring: ListQuery, response: responses({ 200: ExperimentList }) } },
       async (request) => service.listExperiments(ctx, requireCaller(request), request.query),
+    );
+    app.post(
+      '/experiments/bulk',
+      {
+        schema: {
+          tags,
+          description:
+            'Deletes, tags or untags many experiments in one transaction. Every id must be one the caller may edit; otherwise nothing changes (404 for an id the caller cannot see, 403 for a viewer).',
+          body: BulkBody,
+          response: responses({ 200: BulkResult }),
+        },
+      },
+      async (request) => service.bulkExperiments(ctx, requireCaller(request), request.body),
     );
     app.get(
       '/experiments/:id',

@@ -100,6 +100,12 @@ export const Experiment = Type.Object({
   lastActivityAt: IsoDate,
   availableMetrics: Type.Array(Type.String()),
   latestMetrics: Type.Record(Type.String(), MetricNumber, { description: 'Last value of each metric' }),
+  minMetrics: Type.Record(Type.String(), MetricNumber, {
+    description: 'Smallest non-NaN value of each metric (null while every value is NaN): the best of a lower-is-better metric',
+  }),
+  maxMetrics: Type.Record(Type.String(), MetricNumber, {
+    description: 'Largest non-NaN value of each metric (null while every value is NaN): the best of a higher-is-better metric',
+  }),
 });
 
 export const ListQuery = Type.Object({
@@ -114,8 +120,9 @@ export const ListQuery = Type.Object({
   status: Type.Optional(Type.String({ pattern: '^(running|finished|failed|crashed)(,(running|finished|failed|crashed))*$' })),
   sort: Type.Optional(
     Type.String({
-      pattern: '^-?(created|updated|name|status|metric:.+|hp:.+)$',
-      description: 'created, updated, name, status, metric:<name> (last value) or hp:<key>; a leading - sorts descending',
+      pattern: '^-?(created|updated|name|status|metric:.+|metric-min:.+|metric-max:.+|hp:.+)$',
+      description:
+        'created, updated, name, status, metric:<name> (last value), metric-min:<name> / metric-max:<name> (smallest / largest value) or hp:<key>; a leading - sorts descending',
     }),
   ),
   order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
@@ -136,4 +143,19 @@ export const ExperimentList = Type.Object({
   experiments: Type.Array(Experiment),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
   total: Type.Integer({ description: 'How many experiments match the filters, over all pages' }),
+});
+
+export const BulkBody = Type.Object(
+  {
+    ids: Type.Array(Uuid, { minItems: 1, maxItems: 500, uniqueItems: true, description: 'Experiments to act on (at most 500)' }),
+    action: Type.Union([Type.Literal('delete'), Type.Literal('tag'), Type.Literal('untag')]),
+    tags: Type.Optional(Type.Array(Tag, { minItems: 1, maxItems: 100, description: 'Required for tag and untag' })),
+  },
+  { additionalProperties: false },
+);
+
+export const BulkResult = Type.Object({
+  success: Type.Literal(true),
+  action: Type.Union([Type.Literal('delete'), Type.Literal('tag'), Type.Literal('untag')]),
+  count: Type.Integer({ description: 'How many experiments were deleted or had their tags changed' }),
 });

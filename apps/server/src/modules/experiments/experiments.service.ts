@@ -8,7 +8,14 @@ import { requireRole } from '../workspaces/access.js';
 import { findUserById } from '../auth/auth.repository.js';
 import * as repo from './experiments.repository.js';
 import type { ExperimentRow } from './experiments.repository.js';
-import type { CreateExperimentBody, Experiment, ListQuery, UpdateExperimentBody } from './experiments.schemas.js';
+import type {
+  BulkBody,
+  BulkResult,
+  CreateExperimentBody,
+  Experiment,
+  ListQuery,
+  UpdateExperimentBody,
+} from './experiments.schemas.js';
 import { normalizeHyperparams, type Hyperparam } from './hyperparams.js';
 import { FilterError, parseFilter, type Clause } from '../mlflow/mlflow.filter.js';
 
@@ -45,7 +52,14 @@ export function toExperimentDto(
   visibleRefs: ReadonlySet<string>,
 ): ExperimentDto {
   const latestMetrics: ExperimentDto['latestMetrics'] = {};
-  for (const s of series) latestMetrics[s.name] = s.last_value === null ? 'NaN' : toWire(s.last_value);
+  const minMetrics: ExperimentDto['minMetrics'] = {};
+  const maxMetrics: ExperimentDto['maxMetrics'] = {};
+  for (const s of series) {
+    latestMetrics[s.name] = s.last_value === null ? 'NaN' : toWire(s.last_value);
+    // Extremes are over non-NaN values: null while every value is NaN.
+    minMetrics[s.name] = s.min_value === null ? null : toWire(s.min_value);
+    maxMetrics[s.name] = s.max_value === null ? null : toWire(s.max_value);
+  }
   return {
     id: row.id,
     name: row.name,
@@ -63,6 +77,8 @@ export function toExperimentDto(
     lastActivityAt: iso(row.last_activity_at)!,
     availableMetrics: series.map((s) => s.name),
     latestMetrics,
+    minMetrics,
+    maxMetrics,
   };
 }
 
@@ -172,6 +188,50 @@ export async function deleteExperiment(ctx: AppContext, caller: Caller, id: stri
   await ctx.db.transaction().execute((trx) => repo.deleteExperiment(trx, id));
 }
 
+const MAX_TAGS = 100;
+
+/**
+ * Deletes, tags or untags many experiments at once: every id is checked first (editor in its
+ * workspace; an unknown or unreadable one is a 404, a viewer's a 403) and the writes happen in
+ * one transaction, so a refused request changes nothing.
+ *
+ * @example await bulkExperiments(ctx, caller, { ids: [a, b], action: 'tag', tags: ['ablation'] }) // { count: 2 }
+ */
+export async function bulkExperiments(
+  ctx: AppContext,
+  caller: Caller,
+  body: Static<typeof BulkBody>,
+): Promise<Static<typeof BulkResult>> {
+  const tags = uniqueTags(body.tags);
+  if (body.action !== 'delete' && tags.length === 0) {
+    throw badRequest(`body.tags: name the tags to ${body.action === 'tag' ? 'add' : 'remove'}`, [
+      { path: 'body.tags', message: `required for ${body.action}` },
+    ]);
+  }
+  for (const id of body.ids) await experimentForCaller(ctx, caller, id, 'editor');
+  const now = ctx.clock();
+  await ctx.db.transaction().execute(async (trx) => {
+    for (const id of body.ids) {
+      if (body.action === 'delete') {
+        await repo.deleteExperiment(trx, id);
+        continue;
+      }
+      const row = await repo.findExperiment(trx, id);
+      if (!row) throw notFound('EXPERIMENT_NOT_FOUND', 'Experiment');
+      const current = JSON.parse(row.tags) as string[];
+      const next = body.action === 'tag' ? uniqueTags([...current, ...tags]) : current.filter((t) => !tags.includes(t));
+      if (next.length > MAX_TAGS) {
+        throw badRequest(`body.tags: ${row.name} would have more than ${MAX_TAGS} tags`, [
+          { path: 'body.tags', message: `at most ${MAX_TAGS} tags per experiment` },
+        ]);
+      }
+      await repo.updateExperiment(trx, id, { tags: JSON.stringify(next), updated_at: now });
+      await repo.replaceTags(trx, id, next);
+    }
+  });
+  return { success: true, action: body.action, count: body.ids.length };
+}
+
 // Far beyond any real listing; keeps the OFFSET within both databases' integer range.
 const MAX_OFFSET = 1_000_000_000;
 
@@ -207,8 +267,13 @@ export async function listExperiments(
   const statuses = query.status ? query.status.split(',') : [];
   const descending = query.sort?.startsWith('-') ?? false;
   const sortParam = (descending ? query.sort?.slice(1) : query.sort) ?? 'created';
-  const sort: repo.ListSort = sortParam.startsWith('metric:')
-    ? { by: 'metric', metric: sortParam.slice('metric:'.length) }
+  const metricSort = /^metric(|-min|-max):(.+)$/s.exec(sortParam);
+  const sort: repo.ListSort = metricSort
+    ? {
+        by: 'metric',
+        metric: metricSort[2]!,
+        value: metricSort[1] === '-min' ? 'min' : metricSort[1] === '-max' ? 'max' : 'last',
+      }
     : sortParam.startsWith('hp:')
       ? { by: 'hp', key: sortParam.slice('hp:'.length) }
       : { by: sortParam as 'created' | 'updated' | 'name' | 'status' };
