@@ -56,7 +56,7 @@ NAMES = [
 
 @pytest.mark.parametrize("name", NAMES, ids=range(len(NAMES)))
 def test_client_and_server_refuse_the_same_names(env: Env, name: str) -> None:
-    eid = str(Tora.create_experiment("rules", **env.kwargs()).experiment_id)
+    eid = str(Tora.create_experiment("rules", system_metrics=False, **env.kwargs()).experiment_id)
     server_accepts = post_raw(env, eid, name) < 300
     assert client_accepts(check_name, name) == server_accepts
 
@@ -76,7 +76,7 @@ METADATA: list[dict[str, Any]] = [
 
 @pytest.mark.parametrize("metadata", METADATA, ids=range(len(METADATA)))
 def test_client_and_server_refuse_the_same_metadata(env: Env, metadata: dict[str, Any]) -> None:
-    eid = str(Tora.create_experiment("rules", **env.kwargs()).experiment_id)
+    eid = str(Tora.create_experiment("rules", system_metrics=False, **env.kwargs()).experiment_id)
     text = json.dumps(metadata, separators=(",", ":"))
     server_accepts = post_raw(env, eid, "m", text) < 300
     assert client_accepts(encode_metadata, metadata) == server_accepts
@@ -102,7 +102,7 @@ def column(n: int, metadata: Optional[dict[int, str]] = None) -> Column:
 
 
 def test_a_refused_metric_or_point_is_set_aside_and_the_rest_delivered(env: Env) -> None:
-    eid = str(Tora.create_experiment("isolate", **env.kwargs()).experiment_id)
+    eid = str(Tora.create_experiment("isolate", system_metrics=False, **env.kwargs()).experiment_id)
     deep = json.dumps({"a": json.loads("[" * 20 + "]" * 20)})
     series: Series = {
         "good": column(300),
