@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, startTestServer } from './harness.js';
+import { call, DIALECTS, signUp, startTestServer } from './harness.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -10,8 +10,29 @@ describe.each(DIALECTS)('health on %s', (dialect) => {
     try {
       const res = await server.app.inject({ method: 'GET', url: '/api/health' });
       expect(res.statusCode).toBe(200);
-      expect(res.json()).toEqual({ status: 'ok', version, database: dialect, dialect, features: ['metrics.f64-columns'] });
+      expect(res.json()).toEqual({
+        status: 'ok',
+        version,
+        database: dialect,
+        dialect,
+        features: ['metrics.f64-columns', 'experiments.run-info'],
+      });
       expect(res.headers['server-timing']).toMatch(/^app;dur=[\d.]+$/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('lists "experiments.run-info" because experiments take group and runInfo', async () => {
+    const server = await startTestServer(dialect);
+    try {
+      const health = await server.app.inject({ method: 'GET', url: '/api/health' });
+      expect(health.json<{ features: string[] }>().features).toContain('experiments.run-info');
+      const alice = await signUp(server.app);
+      const runInfo = { command: 'python train.py', host: 'node-1' };
+      const res = await call(server.app, alice, 'POST', '/api/experiments', { name: 'e', group: 'sweep', runInfo });
+      expect(res.statusCode).toBe(201);
+      expect(res.json<{ experiment: unknown }>().experiment).toMatchObject({ group: 'sweep', runInfo });
     } finally {
       await server.close();
     }

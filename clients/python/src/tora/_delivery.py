@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -11,6 +12,8 @@ from typing import Any, Optional
 from ._errors import APIError, ToraError, TransportError, api_error
 from ._http import Transport
 from ._wire import Series, count_points, decode_batch, encode_batch, split_series
+
+logger = logging.getLogger("tora")
 
 OK = "ok"
 RETRY = "retry"  # unreachable, timeout, 5xx, 429: try again later, spool meanwhile
@@ -42,11 +45,31 @@ def classify(status: int, payload: Any) -> Result:
 
 
 F64_COLUMNS = "metrics.f64-columns"
+RUN_INFO = "experiments.run-info"  # experiments take ``group`` and ``runInfo``
 
 
 def supports_f64(health: Any) -> bool:
     """Whether a ``GET /api/health`` answer lists binary (float64) batch columns."""
     return isinstance(health, dict) and F64_COLUMNS in (health.get("features") or [])
+
+
+def server_features(transport: Transport) -> Optional[frozenset[str]]:
+    """The optional features the server lists in ``GET /api/health``, asked once per transport.
+
+    None when it cannot be asked right now (unreachable, 5xx, 429): it is asked again next time.
+    A server that answers without a list (older than the list itself) supports none.
+    """
+    if transport.features is None:
+        try:
+            status, payload = transport.request("GET", "/api/health")
+        except TransportError:
+            return None
+        if status >= 500 or status in (408, 429):
+            return None
+        listed = payload.get("features") if status == 200 and isinstance(payload, dict) else None
+        names = listed if isinstance(listed, list) else []
+        transport.features = frozenset(f for f in names if isinstance(f, str))
+    return transport.features
 
 
 def negotiate(transport: Transport) -> bool:
@@ -56,13 +79,10 @@ def negotiate(transport: Transport) -> bool:
     spooled; spool files are re-encoded when replayed) and is asked again next time.
     """
     if transport.binary is None:
-        try:
-            status, payload = transport.request("GET", "/api/health")
-        except TransportError:
-            return False
-        if status >= 500:
+        features = server_features(transport)
+        if features is None:
             return False  # ask again next time
-        transport.binary = status == 200 and supports_f64(payload)
+        transport.binary = F64_COLUMNS in features
     return transport.binary
 
 
@@ -161,12 +181,43 @@ def deliver_spooled(transport: Transport, experiment_id: str, doc: dict[str, Any
 
 
 def create_experiment(transport: Transport, body: dict[str, Any]) -> dict[str, Any]:
-    """POST /api/experiments; returns the experiment object. Raises ToraError."""
-    payload = transport.call("POST", "/api/experiments", body)
+    """POST /api/experiments; returns the experiment object. Raises ToraError.
+
+    ``group`` and ``runInfo`` go only to a server listing ``experiments.run-info`` (an older one
+    refuses unknown fields with a 400): elsewhere the experiment is created without them, run
+    info dropped with a debug line, a group the user asked for with a warning. A server that
+    cannot say what it lists right now raises ``TransportError``, like an unreachable one.
+    """
+    dropped = [k for k in _RUN_INFO_FIELDS if k in body]
+    if dropped:
+        features = server_features(transport)
+        if features is None:
+            raise TransportError(
+                "Tora server did not answer GET /api/health; cannot create the experiment yet"
+            )
+        if RUN_INFO in features:
+            dropped = []
+    sent = {k: v for k, v in body.items() if k not in dropped}
+    payload = transport.call("POST", "/api/experiments", sent)
     exp = payload.get("experiment", payload) if isinstance(payload, dict) else None
     if not isinstance(exp, dict) or "id" not in exp:
         raise TransportError(f"unexpected reply to POST /api/experiments: {payload!r:.300}")
+    if "group" in dropped:
+        logger.warning(
+            "Tora server does not list the feature %r (it predates experiment groups): experiment %s "
+            "was created without group %r; upgrade the server to keep groups",
+            RUN_INFO,
+            exp["id"],
+            body["group"],
+        )
+    if "runInfo" in dropped:
+        logger.debug(
+            "Tora server does not list %r: experiment %s was created without run info", RUN_INFO, exp["id"]
+        )
     return exp
+
+
+_RUN_INFO_FIELDS = ("group", "runInfo")
 
 
 def series_from_wire(batch: dict[str, Any]) -> Series:

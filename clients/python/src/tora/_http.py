@@ -32,6 +32,7 @@ class Transport:
         self._api_key = api_key
         self._timeout = timeout
         self.binary: Optional[bool] = None  # float64 batch columns? None: not asked yet (_delivery.negotiate)
+        self.features: Optional[frozenset[str]] = None  # /api/health's list; None: not asked yet
         self._conn: Optional[http.client.HTTPConnection] = None
 
     def _connect(self) -> http.client.HTTPConnection:

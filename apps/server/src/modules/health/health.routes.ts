@@ -4,8 +4,12 @@ import { sql } from 'kysely';
 import type { AppContext } from '../../context.js';
 import { VERSION } from '../../version.js';
 
-/** What a client may rely on beyond the documented basics; clients probe for these. */
-const FEATURES = ['metrics.f64-columns'];
+/**
+ * What a client may rely on beyond the documented basics; clients probe for these, so a new client
+ * still works against an older server. "experiments.run-info": experiments take `group` and
+ * `runInfo` (an older server refuses them as unknown body fields).
+ */
+const FEATURES = ['metrics.f64-columns', 'experiments.run-info'];
 
 export function healthRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
