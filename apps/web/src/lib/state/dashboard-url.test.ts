@@ -5,7 +5,14 @@ describe('dashboard view in the URL', () => {
   it('round-trips filters, sort, columns and the value shown', () => {
     const v: DashboardView = {
       workspace: 'w1',
-      filters: { search: 'res net', tags: ['a', 'b,c'], status: ['running', 'failed'], sort: 'metric:val/loss', order: 'asc' },
+      filters: {
+        search: 'res net',
+        group: 'sweep 1',
+        tags: ['a', 'b,c'],
+        status: ['running', 'failed'],
+        sort: 'metric:val/loss',
+        order: 'asc',
+      },
       hyperparams: ['lr'],
       metrics: ['val/loss', 'acc'],
       value: 'best',

@@ -3,7 +3,8 @@ import type { ListFilters } from './experiment-list.svelte';
 
 /**
  * The dashboard's view as URL search parameters, so Back restores it and a copied link shows a
- * teammate the same view: `ws` (workspace), `q` (name contains), `tag` and `status` (repeated),
+ * teammate the same view: `ws` (workspace), `q` (name contains), `group` (exact group), `tag` and
+ * `status` (repeated),
  * `sort`, `order`, `hp` and `col` (repeated hyperparameter and metric columns; one empty `col=`
  * means "no metric columns") and `value=best` (metric columns show best instead of last).
  */
@@ -22,7 +23,7 @@ export type MetricValue = 'last' | 'best';
 const STATUSES: readonly Status[] = ['running', 'finished', 'failed', 'crashed'];
 const SORT = /^(created|updated|name|status|metric:.+|metric-min:.+|metric-max:.+|hp:.+)$/;
 
-export const DEFAULT_FILTERS: ListFilters = { search: '', tags: [], status: [], sort: 'created', order: 'desc' };
+export const DEFAULT_FILTERS: ListFilters = { search: '', group: '', tags: [], status: [], sort: 'created', order: 'desc' };
 
 function listOf(params: URLSearchParams, key: string): string[] | null {
   const all = params.getAll(key);
@@ -36,6 +37,7 @@ export function viewFromUrl(params: URLSearchParams): DashboardView {
     workspace: params.get('ws'),
     filters: {
       search: params.get('q') ?? '',
+      group: params.get('group') ?? '',
       tags: listOf(params, 'tag') ?? [],
       status: (listOf(params, 'status') ?? []).filter((s): s is Status => (STATUSES as string[]).includes(s)),
       sort: SORT.test(sort) ? (sort as SortKey) : DEFAULT_FILTERS.sort,
@@ -52,6 +54,7 @@ export function viewToQuery(v: DashboardView): string {
   const p = new URLSearchParams();
   if (v.workspace) p.set('ws', v.workspace);
   if (v.filters.search) p.set('q', v.filters.search);
+  if (v.filters.group) p.set('group', v.filters.group);
   for (const t of v.filters.tags) p.append('tag', t);
   for (const s of v.filters.status) p.append('status', s);
   if (v.filters.sort !== DEFAULT_FILTERS.sort || v.filters.order !== DEFAULT_FILTERS.order) {
@@ -67,5 +70,5 @@ export function viewToQuery(v: DashboardView): string {
 
 /** The part of a view that decides which rows the server returns (a change means a new list request). */
 export function listKey(workspace: string, f: ListFilters): string {
-  return JSON.stringify([workspace, f.search.trim(), f.tags, f.status, f.sort, f.order]);
+  return JSON.stringify([workspace, f.search.trim(), f.group.trim(), f.tags, f.status, f.sort, f.order]);
 }
