@@ -3860,6 +3860,7 @@ export interface paths {
           name: string;
           from?: number;
           to?: number;
+          /** @description points per page, at most 20000 (a bounded response; page on with cursor) */
           limit?: number;
           cursor?: string;
         };

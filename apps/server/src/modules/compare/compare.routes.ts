@@ -41,10 +41,7 @@ export function compareRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const q = request.query;
-        // Tens of thousands of NaN-or-number unions: the schema serializer is ~5× slower than
-        // JSON.stringify here, and the service builds exactly the declared fields (a test pins the shape).
-        reply.serializer(JSON.stringify).type('application/json; charset=utf-8');
-        return compareExperiments(ctx, requireCaller(request), {
+        const result = await compareExperiments(ctx, requireCaller(request), {
           ids: splitList(q.ids, 'query.ids', MAX_COMPARE_EXPERIMENTS, UUID)!,
           metrics: splitList(q.metrics, 'query.metrics', MAX_COMPARE_METRICS),
           budget: q.budget ?? 1000,
@@ -53,6 +50,10 @@ export function compareRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
           referenceId: q.referenceId,
           x: q.x,
         });
+        // Tens of thousands of NaN-or-number unions: the schema serializer is ~5× slower than
+        // JSON.stringify here, and the service builds exactly the declared fields (a test pins the shape).
+        // Set on success only: an error keeps the error handler's own serializer and type.
+        return reply.serializer(JSON.stringify).type('application/json; charset=utf-8').send(result);
       },
     );
     app.post(

@@ -15,6 +15,8 @@ export const LIMITS = {
   maxStep: Number.MAX_SAFE_INTEGER,
   /** The last instant a JavaScript Date (and so an ISO-8601 answer) can hold: +275760-09-13. */
   maxTime: 8.64e15,
+  /** Raw points per response (`limit` of metrics/raw): a page of them costs the server ~1 KB each. */
+  maxRawPointsPerResponse: 20_000,
 } as const;
 
 /** Points of one series in arrival order; `null` steps are assigned at commit. */

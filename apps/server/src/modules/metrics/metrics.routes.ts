@@ -76,7 +76,14 @@ const RawQuery = Type.Object({
   name: Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength }),
   from: Type.Optional(Type.Number()),
   to: Type.Optional(Type.Number()),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 10_000 })),
+  limit: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: LIMITS.maxRawPointsPerResponse,
+      default: 10_000,
+      description: `points per page, at most ${LIMITS.maxRawPointsPerResponse} (a bounded response; page on with cursor)`,
+    }),
+  ),
   cursor: Type.Optional(Type.String({ maxLength: 200 })),
 });
 
