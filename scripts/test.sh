@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite on a fresh clone: installs what it needs (npm packages, the Python
 # client and its test tools, Debian's chromium when missing), then type-checks, lints and runs
-# the server tests (SQLite and a throwaway PostgreSQL cluster), the Python client tests and the
-# browser tests. Runs them all, then exits non-zero if any failed.
+# the server tests (SQLite and a throwaway PostgreSQL cluster), the Python client tests, the
+# browser tests and the API contract fuzzing (schemathesis against a live server, ~2 minutes). Runs them all, then exits non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +28,7 @@ step "format" npx prettier --check --log-level warn .
 step "server: tests (SQLite + PostgreSQL)" npm test -w apps/server --silent
 if [ -f scripts/test-python.sh ]; then step "python client" bash scripts/test-python.sh; fi
 if [ -f scripts/test-web.sh ]; then step "web app (Chromium)" bash scripts/test-web.sh; fi
+if [ -f scripts/test-contract.sh ]; then step "API contract (schemathesis)" bash scripts/test-contract.sh; fi
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then

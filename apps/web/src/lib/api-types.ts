@@ -38,6 +38,78 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
       };
     };
     put?: never;
@@ -67,6 +139,7 @@ export interface paths {
       requestBody: {
         content: {
           'application/json': {
+            /** @description an email address */
             email: string;
             password: string;
           };
@@ -3999,7 +4072,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description CSV: name,step,value,time,metadata */
         200: {
           headers: {
             [name: string]: unknown;
@@ -4008,76 +4081,76 @@ export interface paths {
             'text/csv': string;
           };
         };
-        /** @description Default Response */
+        /** @description Error */
         400: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'text/csv': components['schemas']['def-0'];
+            'application/json': components['schemas']['def-0'];
           };
         };
-        /** @description Default Response */
+        /** @description Error */
         401: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'text/csv': components['schemas']['def-0'];
+            'application/json': components['schemas']['def-0'];
           };
         };
-        /** @description Default Response */
+        /** @description Error */
         403: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'text/csv': components['schemas']['def-0'];
+            'application/json': components['schemas']['def-0'];
           };
         };
-        /** @description Default Response */
+        /** @description Error */
         404: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'text/csv': components['schemas']['def-0'];
+            'application/json': components['schemas']['def-0'];
           };
         };
-        /** @description Default Response */
+        /** @description Error */
         409: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'text/csv': components['schemas']['def-0'];
+            'application/json': components['schemas']['def-0'];
           };
         };
-        /** @description Default Response */
+        /** @description Error */
         413: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'text/csv': components['schemas']['def-0'];
+            'application/json': components['schemas']['def-0'];
           };
         };
-        /** @description Default Response */
+        /** @description Error */
         415: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'text/csv': components['schemas']['def-0'];
+            'application/json': components['schemas']['def-0'];
           };
         };
-        /** @description Default Response */
+        /** @description Error */
         429: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'text/csv': components['schemas']['def-0'];
+            'application/json': components['schemas']['def-0'];
           };
         };
       };

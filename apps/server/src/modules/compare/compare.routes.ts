@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../context.js';
 import { badRequest } from '../../errors.js';
+import { refuseMethods } from '../../lib/allowed-methods.js';
 import { IdParams, responses } from '../../lib/schemas.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import { CompareBody, CompareQuerystring, CompareResponse, DirectionsPatch, DirectionsResponse } from './compare.schemas.js';
@@ -62,6 +63,8 @@ export function compareRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       async (request) =>
         compareExperiments(ctx, requireCaller(request), { ...request.body, budget: request.body.budget ?? 1000 }),
     );
+
+    refuseMethods(app, '/experiments/compare', ['PUT', 'DELETE'], ['GET', 'POST']);
 
     const tags = ['workspaces'];
     app.get(
