@@ -3,7 +3,8 @@
 # client and its test tools, Debian's chromium when missing), then type-checks, lints and runs
 # the server tests (SQLite and a throwaway PostgreSQL cluster), the Python client tests (core, then
 # the framework integrations in their cached environment), the MLflow compatibility suite (the real
-# mlflow client) and the browser tests. Runs them all, then exits non-zero if any failed.
+# mlflow client), the browser tests and the API contract fuzzing (schemathesis against a live server,
+# ~2 minutes). Runs them all, then exits non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +33,7 @@ if [ -f scripts/test-python.sh ]; then step "python client" scripts/tmp-leak-che
 if [ -f scripts/test-frameworks.sh ]; then step "python client: framework integrations" scripts/tmp-leak-check.sh bash scripts/test-frameworks.sh; fi
 if [ -f scripts/test-mlflow.sh ]; then step "MLflow API (real mlflow client)" scripts/tmp-leak-check.sh bash scripts/test-mlflow.sh; fi
 if [ -f scripts/test-web.sh ]; then step "web app (Chromium)" scripts/tmp-leak-check.sh bash scripts/test-web.sh; fi
+if [ -f scripts/test-contract.sh ]; then step "API contract (schemathesis)" scripts/tmp-leak-check.sh bash scripts/test-contract.sh; fi
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then

@@ -46,7 +46,7 @@ async function run(label, databaseUrl) {
       const t0 = performance.now();
       do {
         const res = await fetch(
-          `${server.base}/api/experiments/${id}/metrics/raw?name=loss&limit=100000${cursor ? `&cursor=${cursor}` : ''}`,
+          `${server.base}/api/experiments/${id}/metrics/raw?name=loss&limit=20000${cursor ? `&cursor=${cursor}` : ''}`,
           {
             headers: server.headers,
           },

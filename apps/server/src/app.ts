@@ -4,11 +4,12 @@ import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import type { Database } from './db/database.js';
 import { installErrorHandler } from './errors.js';
+import { trackRouteMethods } from './lib/allowed-methods.js';
 import { ErrorResponse } from './lib/schemas.js';
 import { installTextGuard, validatorCompiler } from './lib/validation.js';
 import { analysisRoutes } from './modules/analysis/analysis.routes.js';
@@ -71,7 +72,25 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   ctx.keyUsage.start();
   app.addHook('onClose', async () => ctx.keyUsage.stop());
 
-  installErrorHandler(app);
+  const allowedMethods = trackRouteMethods(app);
+  /** A request no route takes: 405 with Allow when the path exists under other methods, else 404. */
+  const unrouted = (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = path.startsWith('/api/') ? allowedMethods(path) : [];
+    if (allowed.length > 0) {
+      return reply
+        .status(405)
+        .header('allow', allowed.join(', '))
+        .send({
+          error: {
+            code: 'METHOD_NOT_ALLOWED',
+            message: `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`,
+          },
+        });
+    }
+    return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${path}` } });
+  };
+  installErrorHandler(app, unrouted);
   app.addSchema(ErrorResponse);
   await app.register(cookie);
   await app.register(swagger, {
@@ -131,9 +150,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     if (webDir && request.method === 'GET' && !request.url.startsWith('/api/')) {
       return reply.type('text/html').sendFile(shell);
     }
-    return reply
-      .status(404)
-      .send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0] ?? ''}` } });
+    return unrouted(request, reply);
   });
   return app;
 }

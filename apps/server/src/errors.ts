@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export type ErrorCode =
   | 'VALIDATION_ERROR'
@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'SIGNUP_DISABLED'
   | 'RATE_LIMITED'
   | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
   | 'EXPERIMENT_NOT_FOUND'
   | 'WORKSPACE_NOT_FOUND'
   | 'KEY_NOT_FOUND'
@@ -63,8 +64,14 @@ function fieldPath(context: string | undefined, issue: ValidationIssue): string 
 }
 
 /** Installs the one error handler: every failure leaves as `{error: {code, message, details?}}`. */
-export function installErrorHandler(app: FastifyInstance): void {
+export function installErrorHandler(
+  app: FastifyInstance,
+  unrouted: (request: FastifyRequest, reply: FastifyReply) => FastifyReply,
+): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    // No route took the request and parsing its body failed first (e.g. QUERY without a
+    // Content-Type): the answer is still the 404/405 of an unrouted request, not a 400.
+    if (request.is404 && !(error instanceof AppError)) return unrouted(request, reply);
     if (error instanceof AppError) {
       const body: { code: ErrorCode; message: string; details?: unknown } = { code: error.code, message: error.message };
       if (error.details !== undefined) body.details = error.details;

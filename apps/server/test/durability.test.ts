@@ -112,7 +112,7 @@ describe.each(DIALECTS)('durability on %s', (dialect) => {
       for (const name of ['loss', 'acc']) {
         let cursor: string | null = null;
         do {
-          const url: string = `${server.base}/api/experiments/${id}/metrics/raw?name=${name}&limit=100000${cursor ? `&cursor=${cursor}` : ''}`;
+          const url: string = `${server.base}/api/experiments/${id}/metrics/raw?name=${name}&limit=20000${cursor ? `&cursor=${cursor}` : ''}`;
           const res = await fetch(url, { headers });
           if (res.status === 404) break;
           const page = (await res.json()) as { points: { step: number; value: number }[]; nextCursor: string | null };

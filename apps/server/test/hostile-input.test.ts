@@ -50,6 +50,8 @@ const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toStr
 const MiB = 1024 * 1024;
 
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
+/** 50 well-formed ids no experiment has. */
+const MANY_IDS = Array.from({ length: 50 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
 
 const CASES: Case[] = [
   // ---- bad JSON and content types -------------------------------------------------------------
@@ -1088,6 +1090,34 @@ const CASES: Case[] = [
     path: 'query.cursor',
   },
   { name: 'raw limit 0', method: 'GET', url: (f) => `/api/experiments/${f.exp}/metrics/raw?name=loss&limit=0`, status: 400 },
+  // ---- points per response are capped (bounded server memory per request) ---------------------
+  {
+    name: 'raw limit above 20,000 points per response',
+    method: 'GET',
+    url: (f) => `/api/experiments/${f.exp}/metrics/raw?name=loss&limit=20001`,
+    status: 400,
+    path: 'query.limit',
+  },
+  {
+    name: 'compare over 1,000,000 buckets (50 × 20 default metrics × 1,001)',
+    method: 'GET',
+    url: () => `/api/experiments/compare?ids=${MANY_IDS.join(',')}&budget=1001`,
+    status: 400,
+    path: 'budget',
+    message: '1000000',
+  },
+  {
+    name: 'compare body over 1,000,000 buckets (5 × 50 metrics × 5,000)',
+    method: 'POST',
+    url: () => '/api/experiments/compare',
+    json: (f) => ({
+      ids: [f.exp, f.other, ...MANY_IDS.slice(0, 3)],
+      metrics: Array.from({ length: 50 }, (_, i) => `m${i}`),
+      budget: 5000,
+    }),
+    status: 400,
+    path: 'budget',
+  },
   {
     name: 'csv of an unknown metric',
     method: 'GET',

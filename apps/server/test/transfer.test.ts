@@ -73,7 +73,7 @@ async function snapshot(server: TestServer, user: TestUser) {
             server.app,
             user,
             'GET',
-            `/api/experiments/${id}/metrics/raw?name=${encodeURIComponent(name)}&limit=100000${cursor ? `&cursor=${cursor}` : ''}`,
+            `/api/experiments/${id}/metrics/raw?name=${encodeURIComponent(name)}&limit=20000${cursor ? `&cursor=${cursor}` : ''}`,
           )
         ).json<{ points: unknown[]; nextCursor: string | null }>();
         points[name].push(...page.points);

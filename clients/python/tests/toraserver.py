@@ -107,7 +107,7 @@ class ToraServer:
             page = self.api(
                 key,
                 "GET",
-                f"/api/experiments/{experiment_id}/metrics/raw?name={name}&limit=100000&cursor={cursor}",
+                f"/api/experiments/{experiment_id}/metrics/raw?name={name}&limit=20000&cursor={cursor}",
             )
             out.extend(page["points"])
             if not page.get("nextCursor"):

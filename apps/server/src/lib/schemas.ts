@@ -25,6 +25,23 @@ export function responses(ok: Record<number, TSchema>): Record<number, TSchema> 
   return out;
 }
 
+/**
+ * Like `responses`, for a route whose success is not JSON (CSV): each status names its media
+ * type, so the document says errors still come as JSON.
+ */
+export function mediaResponses(
+  okStatus: number,
+  okType: string,
+  okSchema: TSchema,
+  description: string,
+): Record<number, unknown> {
+  const out: Record<number, unknown> = { [okStatus]: { description, content: { [okType]: { schema: okSchema } } } };
+  for (const status of [400, 401, 403, 404, 409, 413, 415, 429]) {
+    out[status] = { description: 'Error', content: { 'application/json': { schema: ERROR_REF } } };
+  }
+  return out;
+}
+
 /** Epoch milliseconds to the API's ISO-8601 strings. */
 export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();

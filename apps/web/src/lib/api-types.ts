@@ -38,6 +38,78 @@ export interface paths {
             };
           };
         };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
       };
     };
     put?: never;
@@ -151,6 +223,7 @@ export interface paths {
       requestBody: {
         content: {
           'application/json': {
+            /** @description an email address */
             email: string;
             password: string;
           };
@@ -4168,6 +4241,7 @@ export interface paths {
           name: string;
           from?: number;
           to?: number;
+          /** @description points per page, at most 20000 (a bounded response; page on with cursor) */
           limit?: number;
           cursor?: string;
         };
@@ -4306,7 +4380,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description CSV: name,step,value,time,metadata */
         200: {
           headers: {
             [name: string]: unknown;
@@ -4315,76 +4389,76 @@ export interface paths {
             'text/csv': string;
           };
         };
-        /** @description Default Response */
+        /** @description Error */
         400: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'text/csv': components['schemas']['def-0'];
+            'application/json': components['schemas']['def-0'];
           };
         };
-        /** @description Default Response */
+        /** @description Error */
         401: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'text/csv': components['schemas']['def-0'];
+            'application/json': components['schemas']['def-0'];
           };
         };
-        /** @description Default Response */
+        /** @description Error */
         403: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'text/csv': components['schemas']['def-0'];
+            'application/json': components['schemas']['def-0'];
           };
         };
-        /** @description Default Response */
+        /** @description Error */
         404: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'text/csv': components['schemas']['def-0'];
+            'application/json': components['schemas']['def-0'];
           };
         };
-        /** @description Default Response */
+        /** @description Error */
         409: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'text/csv': components['schemas']['def-0'];
+            'application/json': components['schemas']['def-0'];
           };
         };
-        /** @description Default Response */
+        /** @description Error */
         413: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'text/csv': components['schemas']['def-0'];
+            'application/json': components['schemas']['def-0'];
           };
         };
-        /** @description Default Response */
+        /** @description Error */
         415: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'text/csv': components['schemas']['def-0'];
+            'application/json': components['schemas']['def-0'];
           };
         };
-        /** @description Default Response */
+        /** @description Error */
         429: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'text/csv': components['schemas']['def-0'];
+            'application/json': components['schemas']['def-0'];
           };
         };
       };

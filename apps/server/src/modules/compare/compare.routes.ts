@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../context.js';
 import { badRequest } from '../../errors.js';
+import { refuseMethods } from '../../lib/allowed-methods.js';
 import { IdParams, responses } from '../../lib/schemas.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import { CompareBody, CompareQuerystring, CompareResponse, DirectionsPatch, DirectionsResponse } from './compare.schemas.js';
@@ -41,10 +42,7 @@ export function compareRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const q = request.query;
-        // Tens of thousands of NaN-or-number unions: the schema serializer is ~5× slower than
-        // JSON.stringify here, and the service builds exactly the declared fields (a test pins the shape).
-        reply.serializer(JSON.stringify).type('application/json; charset=utf-8');
-        return compareExperiments(ctx, requireCaller(request), {
+        const result = await compareExperiments(ctx, requireCaller(request), {
           ids: splitList(q.ids, 'query.ids', MAX_COMPARE_EXPERIMENTS, UUID)!,
           metrics: splitList(q.metrics, 'query.metrics', MAX_COMPARE_METRICS),
           budget: q.budget ?? 1000,
@@ -53,6 +51,10 @@ export function compareRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
           referenceId: q.referenceId,
           x: q.x,
         });
+        // Tens of thousands of NaN-or-number unions: the schema serializer is ~5× slower than
+        // JSON.stringify here, and the service builds exactly the declared fields (a test pins the shape).
+        // Set on success only: an error keeps the error handler's own serializer and type.
+        return reply.serializer(JSON.stringify).type('application/json; charset=utf-8').send(result);
       },
     );
     app.post(
@@ -64,6 +66,8 @@ export function compareRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       async (request) =>
         compareExperiments(ctx, requireCaller(request), { ...request.body, budget: request.body.budget ?? 1000 }),
     );
+
+    refuseMethods(app, '/experiments/compare', ['PUT', 'DELETE'], ['GET', 'POST']);
 
     const tags = ['workspaces'];
     app.get(

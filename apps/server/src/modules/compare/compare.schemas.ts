@@ -50,10 +50,13 @@ export const CompareResponse = Type.Object({
 const Budget = Type.Integer({ minimum: 1, maximum: 5000, default: 1000, description: 'buckets per series' });
 const MetricName = Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength });
 
+const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+
 export const CompareQuerystring = Type.Object({
   ids: Type.String({
     minLength: 1,
     maxLength: MAX_COMPARE_EXPERIMENTS * 37,
+    pattern: `^ *${UUID} *(, *${UUID} *){0,${MAX_COMPARE_EXPERIMENTS - 1}}$`,
     description: `Comma-separated experiment ids (at most ${MAX_COMPARE_EXPERIMENTS})`,
   }),
   metrics: Type.Optional(

@@ -5,13 +5,7 @@ import { toWire, type WireNumber } from '../../lib/numbers.js';
 import type { ExperimentRow } from '../experiments/experiments.repository.js';
 import { effectiveStatus, visibleReferences, type ExperimentDto } from '../experiments/experiments.service.js';
 import type { Hyperparam } from '../experiments/hyperparams.js';
-import {
-  bucketSeries,
-  bucketTimePoints,
-  loadTimePoints,
-  type BucketedSeries,
-  type TimePoints,
-} from '../metrics/metrics.buckets.service.js';
+import { bucketSeries, bucketSeriesByTime, timeRange, type BucketedSeries } from '../metrics/metrics.buckets.service.js';
 import type { SeriesRow } from '../metrics/metrics.repository.js';
 import { WINDOW_STEPS } from '../metrics/windows.js';
 import * as repo from './compare.repository.js';
@@ -21,7 +15,12 @@ import { listDirections } from './directions.repository.js';
 export const MAX_COMPARE_EXPERIMENTS = 50;
 export const MAX_COMPARE_METRICS = 50;
 /** Metrics returned when the request names none: the most shared ones. */
-const DEFAULT_METRICS = 20;
+export const DEFAULT_METRICS = 20;
+/**
+ * Buckets one compare may answer (experiments × metrics × budget): bounds the response and the
+ * server memory behind it. The web app's largest read (50 runs × 20 metrics × 1,000 px) fits.
+ */
+export const MAX_COMPARE_BUCKETS = 1_000_000;
 
 export interface CompareQuery {
   ids: readonly string[];
@@ -156,6 +155,14 @@ export async function compareExperiments(ctx: AppContext, caller: Caller, q: Com
   if (ids.length === 0 || ids.length > MAX_COMPARE_EXPERIMENTS) {
     throw badRequest(`Compare 1 to ${MAX_COMPARE_EXPERIMENTS} experiments`, [{ path: 'ids', message: 'wrong number of ids' }]);
   }
+  const buckets = ids.length * (q.metrics ? new Set(q.metrics).size : DEFAULT_METRICS) * q.budget;
+  if (buckets > MAX_COMPARE_BUCKETS) {
+    throw badRequest(
+      `${ids.length} experiments × ${q.metrics ? new Set(q.metrics).size : DEFAULT_METRICS} metrics × budget ${q.budget} ` +
+        `is more than ${MAX_COMPARE_BUCKETS} buckets per response: lower the budget or compare fewer experiments or metrics`,
+      [{ path: 'budget', message: `experiments × metrics × budget must be at most ${MAX_COMPARE_BUCKETS}` }],
+    );
+  }
   if (q.from !== undefined && q.to !== undefined && q.to < q.from) {
     throw badRequest('to must not be less than from', [{ path: 'to', message: 'less than from' }]);
   }
@@ -252,13 +259,19 @@ function bucketAllBySteps(ctx: AppContext, selected: readonly SeriesRow[], q: Co
 }
 
 async function bucketAllByTime(ctx: AppContext, selected: readonly SeriesRow[], q: CompareQuery): Promise<BucketedSeries[]> {
-  const loaded: TimePoints[] = [];
-  for (const s of selected) loaded.push(await loadTimePoints(ctx, s));
+  // One series at a time, streamed: a compare of 20 runs by wall time must not hold 4·10⁶ points.
+  const ranges: { series: SeriesRow; from: number; to: number }[] = [];
+  for (const s of selected) {
+    const own = q.from !== undefined && q.to !== undefined ? { from: q.from, to: q.to } : await timeRange(ctx, s);
+    ranges.push({ series: s, ...own });
+  }
   const range = sharedRanges(
-    loaded,
-    (t) => t.series.name,
-    (t) => ({ from: t.first, to: t.last }),
+    ranges,
+    (r) => r.series.name,
+    (r) => ({ from: r.from, to: r.to }),
     q,
   );
-  return loaded.map((t) => bucketTimePoints(t, { ...range(t), budget: q.budget }));
+  const out: BucketedSeries[] = [];
+  for (const r of ranges) out.push(await bucketSeriesByTime(ctx, r.series, { ...range(r), budget: q.budget }));
+  return out;
 }

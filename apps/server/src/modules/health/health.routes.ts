@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { sql } from 'kysely';
 import type { AppContext } from '../../context.js';
+import { responses } from '../../lib/schemas.js';
 import { VERSION } from '../../version.js';
 
 /**
@@ -18,7 +19,9 @@ export function healthRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['health'],
-          response: {
+          security: [], // public: load balancers and the client's feature probe call it without a key
+          // Errors too: a presented bad or revoked key is a 401 even here (never silently anonymous).
+          response: responses({
             200: Type.Object({
               status: Type.Literal('ok'),
               version: Type.String(),
@@ -28,7 +31,7 @@ export function healthRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
                 description: 'Optional capabilities clients may use, e.g. "metrics.f64-columns" (binary batch columns)',
               }),
             }),
-          },
+          }),
         },
       },
       async () => {

@@ -66,6 +66,30 @@ describe('parseBatch', () => {
     expect(sameContent(a.fingerprint, otherTime)).toBe(false);
   });
 
+  it('compares times to the millisecond: a retry in JSON (times rounded half to even) matches the binary original', () => {
+    const f64 = (xs: number[]) => Buffer.from(new Float64Array(xs).buffer).toString('base64');
+    const exact = [1_764_000_000_123.4, 1_764_000_000_124.5, 1_764_000_000_125.5, 1_764_000_000_126.6];
+    const binary = parseBatch({ series: { x: { valuesF64: f64([1, 2, 3, 4]), timesF64: f64(exact) } } }, undefined);
+    const json = parseBatch(
+      {
+        series: {
+          x: { values: [1, 2, 3, 4], times: [1_764_000_000_123, 1_764_000_000_124, 1_764_000_000_126, 1_764_000_000_127] },
+        },
+      },
+      undefined,
+    );
+    expect(json.fingerprint).toBe(binary.fingerprint);
+    const moved = parseBatch(
+      {
+        series: {
+          x: { values: [1, 2, 3, 4], times: [1_764_000_000_123, 1_764_000_000_125, 1_764_000_000_126, 1_764_000_000_127] },
+        },
+      },
+      undefined,
+    );
+    expect(moved.fingerprint).not.toBe(binary.fingerprint);
+  });
+
   it.each([
     [[{ name: '', value: 1 }], 'body.0.name'],
     [[{ name: 'a', value: '1' }], 'body.0.value'],

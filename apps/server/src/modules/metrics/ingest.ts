@@ -15,6 +15,8 @@ export const LIMITS = {
   maxStep: Number.MAX_SAFE_INTEGER,
   /** The last instant a JavaScript Date (and so an ISO-8601 answer) can hold: +275760-09-13. */
   maxTime: 8.64e15,
+  /** Raw points per response (`limit` of metrics/raw): a page of them costs the server ~1 KB each. */
+  maxRawPointsPerResponse: 20_000,
 } as const;
 
 /** Points of one series in arrival order; `null` steps are assigned at commit. */
@@ -276,9 +278,19 @@ export function parseBatch(body: unknown, headerBatchId: string | undefined): Pa
 const FINGERPRINT_V2 = 'v2:';
 
 /**
- * Hash of everything a batch says: names, steps, values, times and metadata as sent (a missing
- * step or time hashes as "missing", not as what the server fills in), so a retry matches and a
- * different batch under the same id does not.
+ * A time to the whole millisecond, halves to even: JSON clients send times rounded so (Python's
+ * `round`), binary columns send them exact, and a retry may switch forms (the Python client
+ * speaks JSON until it has reached the server once) — it is still the same batch.
+ */
+function wholeMs(t: number): number {
+  const r = Math.round(t);
+  return t - Math.floor(t) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * Hash of everything a batch says: names, steps, values, times (to the millisecond) and metadata
+ * as sent (a missing step or time hashes as "missing", not as what the server fills in), so a
+ * retry matches and a different batch under the same id does not.
  */
 export function fingerprint(series: ReadonlyMap<string, SeriesInput>): string {
   const hash = createHash('sha256');
@@ -286,7 +298,7 @@ export function fingerprint(series: ReadonlyMap<string, SeriesInput>): string {
     hash.update(name).update('\u0000');
     hash.update(new Uint8Array(Float64Array.from(s.steps, (x) => x ?? -1).buffer));
     hash.update(new Uint8Array(Float64Array.from(s.values).buffer));
-    hash.update(new Uint8Array(Float64Array.from(s.times, (x) => x ?? -1).buffer));
+    hash.update(new Uint8Array(Float64Array.from(s.times, (x) => (x === null ? -1 : wholeMs(x))).buffer));
     hash.update(s.metadata?.some((m) => m !== null) ? JSON.stringify(s.metadata) : 'null');
   }
   return FINGERPRINT_V2 + hash.digest('base64url');

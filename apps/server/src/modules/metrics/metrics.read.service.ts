@@ -147,7 +147,8 @@ async function* csvRows(ctx: AppContext, selected: readonly repo.SeriesRow[]): A
   for (const series of selected) {
     const label = csvField(series.name);
     for (let seq = 0; ;) {
-      const rows = await repo.blocksFrom(ctx.db, series.id, seq, 64);
+      // A few blocks at a time: the CSV streams out as it is read, whatever the experiment's size.
+      const rows = await repo.blocksFrom(ctx.db, series.id, seq, 16);
       if (rows.length === 0) break;
       for (const row of rows) {
         const p = decode(row.data, row.metadata);

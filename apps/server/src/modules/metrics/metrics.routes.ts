@@ -2,21 +2,23 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../../context.js';
-import { IdParams, IsoDate, responses } from '../../lib/schemas.js';
+import { IdParams, IsoDate, mediaResponses, responses } from '../../lib/schemas.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import { LIMITS, parseBatch } from './ingest.js';
 import { ingestBatch } from './metrics.ingest.service.js';
 import { readBuckets } from './metrics.buckets.service.js';
 import { exportCsv, listMetrics, readRaw } from './metrics.read.service.js';
-import { BucketedSeries, MetricSummary, Nullable, WireNumber, XAxis } from './metrics.schemas.js';
+import { BucketedSeries, LOGGED_NAME_PATTERN, MetricSummary, Nullable, WireNumber, XAxis } from './metrics.schemas.js';
 
 const RowPoint = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength }),
+    name: Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength, pattern: LOGGED_NAME_PATTERN }),
     value: WireNumber,
-    step: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
+    step: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: LIMITS.maxStep }))),
     metadata: Type.Optional(Nullable(Type.Object({}, { additionalProperties: true }))),
-    time: Type.Optional(Nullable(Type.Number({ description: 'epoch milliseconds; default: arrival time' }))),
+    time: Type.Optional(
+      Nullable(Type.Number({ minimum: 0, maximum: LIMITS.maxTime, description: 'epoch milliseconds; default: arrival time' })),
+    ),
   },
   { additionalProperties: false },
 );
@@ -32,12 +34,12 @@ const ColumnarBatch = Type.Object(
   {
     batchId: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.maxBatchIdLength })),
     series: Type.Record(
-      Type.String({ maxLength: LIMITS.maxNameLength }),
+      Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength, pattern: LOGGED_NAME_PATTERN }),
       Type.Object(
         {
-          steps: Type.Optional(Type.Array(Nullable(Type.Integer({ minimum: 0 })))),
+          steps: Type.Optional(Type.Array(Nullable(Type.Integer({ minimum: 0, maximum: LIMITS.maxStep })))),
           values: Type.Optional(Type.Array(WireNumber)),
-          times: Type.Optional(Type.Array(Nullable(Type.Number()))),
+          times: Type.Optional(Type.Array(Nullable(Type.Number({ minimum: 0, maximum: LIMITS.maxTime })))),
           metadata: Type.Optional(Type.Array(Nullable(Type.Object({}, { additionalProperties: true })))),
           stepsF64: Type.Optional(F64Column('steps; NaN = null (next step)')),
           valuesF64: Type.Optional(F64Column('values')),
@@ -76,7 +78,14 @@ const RawQuery = Type.Object({
   name: Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength }),
   from: Type.Optional(Type.Number()),
   to: Type.Optional(Type.Number()),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 10_000 })),
+  limit: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: LIMITS.maxRawPointsPerResponse,
+      default: 10_000,
+      description: `points per page, at most ${LIMITS.maxRawPointsPerResponse} (a bounded response; page on with cursor)`,
+    }),
+  ),
   cursor: Type.Optional(Type.String({ maxLength: 200 })),
 });
 
@@ -173,8 +182,7 @@ export function metricsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
           description: 'Every point (or one metric’s) as CSV: name,step,value,time,metadata.',
           params: IdParams,
           querystring: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength })) }),
-          produces: ['text/csv'],
-          response: responses({ 200: Type.String() }),
+          response: mediaResponses(200, 'text/csv', Type.String(), 'CSV: name,step,value,time,metadata'),
         },
       },
       async (request, reply) => {

@@ -5,6 +5,10 @@ import { handleError } from './toasts.svelte';
 
 export const MAX_COMPARE = 50;
 const POLL_MS = 1500;
+/** The server answers at most this many buckets (experiments × metrics × budget) per compare read. */
+const MAX_COMPARE_BUCKETS = 1_000_000;
+/** Metrics the server picks when a compare read names none. */
+const DEFAULT_METRICS = 20;
 
 /**
  * The compare page: which experiments (up to 50), which one is the reference for this view
@@ -29,10 +33,16 @@ export class Comparison {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private polling = false;
 
+  private budget: number;
+
   constructor(
     readonly ids: string[],
-    private budget: number,
-  ) {}
+    plotWidth: number,
+  ) {
+    // A pixel per bucket, within the server's per-response cap for this many experiments.
+    const cap = Math.floor(MAX_COMPARE_BUCKETS / (Math.max(ids.length, 1) * DEFAULT_METRICS));
+    this.budget = Math.max(1, Math.min(plotWidth, cap));
+  }
 
   get experiments() {
     return (this.result?.experiments ?? []).map((e, i) => ({ ...e, color: colorOf(i) }));
