@@ -13,7 +13,8 @@ describe.each(DIALECTS)('the Python client wheel served on %s', (dialect) => {
   beforeAll(async () => {
     dir = tempDir('client-');
     file = (buildClientWheel as (outDir: string) => string)(dir);
-    server = await startTestServer(dialect, {}, { clientDir: dir });
+    // The server answers to gpu-box (a LAN name) as an operator would configure it.
+    server = await startTestServer(dialect, { TORA_ALLOWED_HOSTS: 'gpu-box' }, { clientDir: dir });
   });
   afterAll(() => server.close());
 
