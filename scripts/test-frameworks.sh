@@ -52,4 +52,8 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 YOLO_OFFLINE=1
 # test_via_mlflow.py points MLflow at the test server itself; nothing of a developer's setup leaks in.
 unset MLFLOW_TRACKING_URI MLFLOW_TRACKING_TOKEN MLFLOW_TRACKING_USERNAME MLFLOW_TRACKING_PASSWORD MLFLOW_EXPERIMENT_NAME
 export MLFLOW_HTTP_REQUEST_MAX_RETRIES=2 MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR=0
-"$VENV/bin/python" -m pytest -q -p no:cacheprovider "$CLIENT/tests-frameworks" "$@"
+# torch.compile's kernel cache is kept with the cached frameworks, not left in TMPDIR.
+export TORCHINDUCTOR_CACHE_DIR="$CACHE/torchinductor"
+BASETEMP=$(mktemp -d)
+trap 'rm -rf "$BASETEMP"' EXIT
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider --basetemp "$BASETEMP" "$CLIENT/tests-frameworks" "$@"

@@ -31,14 +31,19 @@ fi
 unset MLFLOW_TRACKING_URI MLFLOW_TRACKING_TOKEN MLFLOW_TRACKING_USERNAME MLFLOW_TRACKING_PASSWORD MLFLOW_EXPERIMENT_NAME
 export MLFLOW_HTTP_REQUEST_MAX_RETRIES=2 MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR=0
 
+# pytest's temporary directories live here and go with the run (pytest-of-<user> would stay in TMPDIR).
+BASETEMP=$(mktemp -d)
+cleanup() { rm -rf "$BASETEMP"; }
+trap cleanup EXIT
+
 echo "== mlflow suite on SQLite"
-TORA_DATABASE_URL='' "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/mlflow "$@"
+TORA_DATABASE_URL='' "$VENV/bin/python" -m pytest -q -p no:cacheprovider --basetemp "$BASETEMP/sqlite" tests/mlflow "$@"
 
 if [ "${TORA_MLFLOW_SKIP_POSTGRES:-}" != "1" ]; then
   echo "== mlflow suite on PostgreSQL"
   CLUSTER=$(node scripts/pg-cluster.mjs start)
   DIR=$(node -e 'console.log(JSON.parse(process.argv[1]).dir)' "$CLUSTER")
   URL=$(node -e 'console.log(JSON.parse(process.argv[1]).url)' "$CLUSTER")
-  trap 'node scripts/pg-cluster.mjs stop "$DIR"' EXIT
-  TORA_DATABASE_URL="$URL" "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/mlflow "$@"
+  trap 'node scripts/pg-cluster.mjs stop "$DIR"; cleanup' EXIT
+  TORA_DATABASE_URL="$URL" "$VENV/bin/python" -m pytest -q -p no:cacheprovider --basetemp "$BASETEMP/postgres" tests/mlflow "$@"
 fi

@@ -52,6 +52,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     logger: deps.logger ?? { level: config.logLevel, redact: REDACT },
     genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,
+    // Request line + headers: 256 KiB (Node's default is 16), so every query string the schemas allow
+    // (50 compare metric names of 256 characters, a 2,000-character filter) fits even when each
+    // character is percent-encoded to 12 bytes; past it Node answers 431.
+    http: { maxHeaderSize: 256 * 1024 },
+    // Path parameters past the schemas' limits reach them (a 400 naming the field), not the router's 414.
+    maxParamLength: 1000,
     trustProxy: fastifyTrustProxy(config.trustProxy),
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();

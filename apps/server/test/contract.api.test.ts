@@ -27,6 +27,8 @@ describe('the published contract', () => {
     );
     expect(open.sort()).toEqual([
       'GET /api/auth/setup',
+      'GET /api/client',
+      'GET /api/client/{file}',
       'GET /api/health',
       'POST /api/auth/login',
       'POST /api/auth/logout',
@@ -39,6 +41,30 @@ describe('the published contract', () => {
     const csv = doc.paths['/api/experiments/{id}/metrics/csv']!.get!.responses;
     expect(Object.keys(csv['200']!.content!)).toEqual(['text/csv']);
     for (const status of ['400', '401', '404']) expect(Object.keys(csv[status]!.content!)).toEqual(['application/json']);
+  });
+
+  it('documents the client wheel as application/zip and its errors as JSON', async () => {
+    const doc = JSON.parse(await generateOpenApi()) as Doc;
+    const wheel = doc.paths['/api/client/{file}']!.get!.responses;
+    expect(Object.keys(wheel['200']!.content!)).toEqual(['application/zip']);
+    for (const status of ['401', '404']) expect(Object.keys(wheel[status]!.content!)).toEqual(['application/json']);
+  });
+});
+
+describe('a query string as long as the schemas allow', () => {
+  it('reaches the route (400 naming the limit just past it), not a 431 from the HTTP parser', async () => {
+    const server = await startTestServer('sqlite');
+    try {
+      const user = await signUp(server.app);
+      const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
+      // 4-byte characters percent-encode to 12 bytes each: 2,001 of them is a 24 KB request line.
+      const filter = encodeURIComponent('\u{1F600}'.repeat(2_001));
+      const res = await fetch(`${url}/api/experiments?filter=${filter}`, { headers: { 'x-api-key': user.key } });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('VALIDATION_ERROR');
+    } finally {
+      await server.close();
+    }
   });
 });
 
@@ -53,14 +79,16 @@ describe.each(DIALECTS)('undeclared methods on %s', (dialect) => {
   afterAll(() => server.close());
 
   it.each([
-    { method: 'DELETE', url: () => '/api/auth/signup', allow: 'POST' },
-    { method: 'PATCH', url: () => '/api/keys', allow: 'GET, POST' },
-    { method: 'PUT', url: () => `/api/keys/${alice.keyId}`, allow: 'DELETE' },
-    { method: 'DELETE', url: () => '/api/health', allow: 'GET' },
-    { method: 'PUT', url: () => '/api/experiments/compare', allow: 'GET, POST' },
-    { method: 'DELETE', url: () => '/api/experiments/compare', allow: 'GET, POST' },
-    { method: 'OPTIONS', url: () => '/api/workspaces', allow: 'GET, POST' },
-    { method: 'PATCH', url: () => `/api/experiments/${alice.defaultWorkspaceId}/metrics/batch`, allow: 'POST' },
+    { method: 'DELETE', url: (): string => '/api/auth/signup', allow: 'POST' },
+    { method: 'PATCH', url: (): string => '/api/keys', allow: 'GET, POST' },
+    { method: 'PUT', url: (): string => `/api/keys/${alice.keyId}`, allow: 'DELETE' },
+    { method: 'DELETE', url: (): string => '/api/health', allow: 'GET' },
+    { method: 'PUT', url: (): string => '/api/experiments/compare', allow: 'GET, POST' },
+    { method: 'DELETE', url: (): string => '/api/experiments/bulk', allow: 'POST' },
+    { method: 'GET', url: (): string => '/api/experiments/bulk', allow: 'POST' },
+    { method: 'DELETE', url: (): string => '/api/experiments/compare', allow: 'GET, POST' },
+    { method: 'OPTIONS', url: (): string => '/api/workspaces', allow: 'GET, POST' },
+    { method: 'PATCH', url: (): string => `/api/experiments/${alice.defaultWorkspaceId}/metrics/batch`, allow: 'POST' },
   ] as const)('$method on a path that has $allow is 405 with Allow', async ({ method, url, allow }) => {
     const res = await server.app.inject({ method, url: url(), headers: { 'x-api-key': alice.key } });
     expect(res.statusCode, res.body).toBe(405);

@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../../context.js';
 import { AppError, notFound } from '../../errors.js';
+import { mediaResponses, responses } from '../../lib/schemas.js';
 
 /**
  * The Python client this server was built with, as a wheel (scripts/build-client-wheel.mjs), so
@@ -32,7 +33,8 @@ export function clientRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['client'],
           summary: 'Where to pip install the Python client matching this server',
-          response: {
+          security: [], // public, like /api/health: open-source code, no workspace data
+          response: responses({
             200: Type.Object({
               name: Type.String({ description: 'Distribution name, e.g. tora-client (the module is still `import tora`)' }),
               version: Type.String(),
@@ -40,7 +42,7 @@ export function clientRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
               url: Type.String({ description: 'Download URL, on TORA_PUBLIC_URL when set' }),
               install: Type.String({ description: 'The pip command, e.g. pip install http://host:8080/api/client/….whl' }),
             }),
-          },
+          }),
         },
       },
       async (request) => {
@@ -59,8 +61,9 @@ export function clientRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['client'],
           summary: 'The Python client wheel',
-          params: Type.Object({ file: Type.String({ maxLength: 200 }) }),
-          response: { 200: Type.Unknown({ description: 'application/zip (a wheel)' }) },
+          security: [],
+          params: Type.Object({ file: Type.String({ maxLength: 100 }) }), // the router's path-parameter limit
+          response: mediaResponses(200, 'application/zip', Type.String({ format: 'binary' }), 'The wheel (a zip file)'),
         },
       },
       async (request, reply) => {

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
+import { refuseMethods } from '../../lib/allowed-methods.js';
 import { IdParams, IsoDate, Success, Uuid, responses } from '../../lib/schemas.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import {
@@ -45,6 +46,8 @@ export function experimentsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       { schema: { tags, querystring: ListQuery, response: responses({ 200: ExperimentList }) } },
       async (request) => service.listExperiments(ctx, requireCaller(request), request.query),
     );
+    // Not /experiments/:id with id "bulk": other methods here are a 405, not a 400 about the id.
+    refuseMethods(app, '/experiments/bulk', ['GET', 'PUT', 'DELETE'], ['POST']);
     app.post(
       '/experiments/bulk',
       {

@@ -128,7 +128,7 @@ export const ListQuery = Type.Object({
   order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
   filter: Type.Optional(
     Type.String({
-      maxLength: 10_000,
+      maxLength: 2_000,
       description:
         "MLflow's search grammar, clauses joined by AND: metrics.<name> (last value), params.<key>, tags.<key> (MLflow tags), " +
         'attributes.status|run_name|run_id|start_time|end_time; =, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN; backticks ' +

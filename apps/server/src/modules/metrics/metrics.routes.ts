@@ -13,7 +13,8 @@ import { BucketedSeries, LOGGED_NAME_PATTERN, MetricSummary, Nullable, WireNumbe
 const RowPoint = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength, pattern: LOGGED_NAME_PATTERN }),
-    value: WireNumber,
+    // true/false count as 1/0: the original client sends a Python bool as JSON's true/false.
+    value: Type.Union([WireNumber, Type.Boolean()]),
     step: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: LIMITS.maxStep }))),
     metadata: Type.Optional(Nullable(Type.Object({}, { additionalProperties: true }))),
     time: Type.Optional(
@@ -38,7 +39,7 @@ const ColumnarBatch = Type.Object(
       Type.Object(
         {
           steps: Type.Optional(Type.Array(Nullable(Type.Integer({ minimum: 0, maximum: LIMITS.maxStep })))),
-          values: Type.Optional(Type.Array(WireNumber)),
+          values: Type.Optional(Type.Array(Type.Union([WireNumber, Type.Boolean()]))),
           times: Type.Optional(Type.Array(Nullable(Type.Number({ minimum: 0, maximum: LIMITS.maxTime })))),
           metadata: Type.Optional(Type.Array(Nullable(Type.Object({}, { additionalProperties: true })))),
           stepsF64: Type.Optional(F64Column('steps; NaN = null (next step)')),
