@@ -57,7 +57,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     // character is percent-encoded to 12 bytes; past it Node answers 431.
     http: { maxHeaderSize: 256 * 1024 },
     // Path parameters past the schemas' limits reach them (a 400 naming the field), not the router's 414.
-    maxParamLength: 1000,
+    routerOptions: { maxParamLength: 1000 },
     trustProxy: fastifyTrustProxy(config.trustProxy),
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
