@@ -231,10 +231,10 @@ class Run:
         self.finished = True
         if _current is self:
             _current = None
-        self._client.shutdown()
+        # The client ends the run it created as it closes: one status, after the last points.
+        self._client._close(None, "finished" if not exit_code else "failed")
         if self._config_pending:
             self._send_config()
-        self._client.set_status("finished" if not exit_code else "failed")
 
     def __enter__(self) -> Run:
         return self
