@@ -4,7 +4,7 @@ import { AppError } from '../../errors.js';
 import { fromWire, type WireNumber } from '../../lib/numbers.js';
 import { directionOf } from '../compare/directions.js';
 import { listDirections } from '../compare/directions.repository.js';
-import type { ExperimentRow } from '../experiments/experiments.repository.js';
+import { runsWithMetric, type ExperimentRow } from '../experiments/experiments.repository.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
 import type { Hyperparam } from '../experiments/hyperparams.js';
 import { bucketSeries } from '../metrics/metrics.buckets.service.js';
@@ -76,7 +76,7 @@ async function workspaceOutcomes(
   const primary = primaryMetricOf(curves);
   const direction = curves.find((c) => c.name === primary)?.direction;
   if (!primary || !direction) return undefined;
-  const rows = await repo.workspaceRuns(ctx.db, row.workspace_id, primary);
+  const rows = await runsWithMetric(ctx.db, row.workspace_id, primary);
   return rows.map((r) => ({
     id: r.id,
     hyperparams: Object.fromEntries((JSON.parse(r.hyperparams) as Hyperparam[]).map((h) => [h.key, h.value])),

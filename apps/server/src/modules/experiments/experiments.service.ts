@@ -4,7 +4,8 @@ import type { Role } from '../../db/schema.js';
 import { badRequest, notFound } from '../../errors.js';
 import { toWire } from '../../lib/numbers.js';
 import { iso } from '../../lib/schemas.js';
-import { requireRole } from '../workspaces/access.js';
+import { readableWorkspaceIds, readableWorkspaces, requireRole } from '../workspaces/access.js';
+import { seriesSummaries } from '../metrics/metrics.repository.js';
 import { findUserById } from '../auth/auth.repository.js';
 import * as repo from './experiments.repository.js';
 import type { ExperimentRow } from './experiments.repository.js';
@@ -20,7 +21,7 @@ import { normalizeHyperparams, type Hyperparam } from './hyperparams.js';
 import { FilterError, parseFilter, type Clause } from '../mlflow/mlflow.filter.js';
 
 export type ExperimentDto = Static<typeof Experiment>;
-type Summary = Awaited<ReturnType<typeof repo.seriesSummaries>>[number];
+type Summary = Awaited<ReturnType<typeof seriesSummaries>>[number];
 
 const EXPERIMENT_MISSING = { code: 'EXPERIMENT_NOT_FOUND', what: 'Experiment' } as const;
 
@@ -42,7 +43,9 @@ export async function visibleReferences(
   rows: readonly Pick<ExperimentRow, 'reference_id'>[],
 ): Promise<ReadonlySet<string>> {
   const refs = [...new Set(rows.flatMap((r) => (r.reference_id === null ? [] : [r.reference_id])))];
-  return repo.readableIds(ctx.db, caller.userId, refs);
+  const found = await repo.findExperiments(ctx.db, refs);
+  const readable = await readableWorkspaces(ctx.db, caller.userId, [...new Set(found.map((r) => r.workspace_id))]);
+  return new Set(found.filter((r) => readable.has(r.workspace_id)).map((r) => r.id));
 }
 
 export function toExperimentDto(
@@ -96,7 +99,7 @@ export async function experimentForCaller(
 }
 
 async function withSeries(ctx: AppContext, caller: Caller, row: ExperimentRow): Promise<ExperimentDto> {
-  const [series, refs] = await Promise.all([repo.seriesSummaries(ctx.db, [row.id]), visibleReferences(ctx, caller, [row])]);
+  const [series, refs] = await Promise.all([seriesSummaries(ctx.db, [row.id]), visibleReferences(ctx, caller, [row])]);
   return toExperimentDto(ctx, row, series, refs);
 }
 
@@ -185,7 +188,7 @@ export async function updateExperiment(
 
 export async function deleteExperiment(ctx: AppContext, caller: Caller, id: string): Promise<void> {
   await experimentForCaller(ctx, caller, id, 'editor');
-  await ctx.db.transaction().execute((trx) => repo.deleteExperiment(trx, id));
+  await ctx.db.transaction().execute((trx) => repo.deleteExperiments(trx, { id }));
 }
 
 const MAX_TAGS = 100;
@@ -213,7 +216,7 @@ export async function bulkExperiments(
   await ctx.db.transaction().execute(async (trx) => {
     for (const id of body.ids) {
       if (body.action === 'delete') {
-        await repo.deleteExperiment(trx, id);
+        await repo.deleteExperiments(trx, { id });
         continue;
       }
       const row = await repo.findExperiment(trx, id);
@@ -260,7 +263,7 @@ export async function listExperiments(
     await requireRole(ctx.db, caller.userId, query.workspace, 'viewer');
     workspaceIds = [query.workspace];
   } else {
-    workspaceIds = await repo.memberWorkspaceIds(ctx.db, caller.userId);
+    workspaceIds = await readableWorkspaceIds(ctx.db, caller.userId);
   }
   const rawTags = query.tags === undefined ? [] : Array.isArray(query.tags) ? query.tags : query.tags.split(',');
   const tags = uniqueTags(rawTags);
@@ -305,7 +308,7 @@ export async function listExperiments(
   ]);
   const page = rows.slice(0, limit);
   const [series, refs] = await Promise.all([
-    repo.seriesSummaries(
+    seriesSummaries(
       ctx.db,
       page.map((r) => r.id),
     ),

@@ -1,16 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { sql } from 'kysely';
 import type { AppContext } from '../../context.js';
 import { responses } from '../../lib/schemas.js';
-import { VERSION } from '../../version.js';
-
-/**
- * What a client may rely on beyond the documented basics; clients probe for these, so a new client
- * still works against an older server. "experiments.run-info": experiments take `group` and
- * `runInfo` (an older server refuses them as unknown body fields).
- */
-const FEATURES = ['metrics.f64-columns', 'experiments.run-info'];
+import { health } from './health.service.js';
 
 export function healthRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -34,16 +26,7 @@ export function healthRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
           }),
         },
       },
-      async () => {
-        await sql`select 1`.execute(ctx.db);
-        return {
-          status: 'ok' as const,
-          version: VERSION,
-          database: ctx.dialect.name,
-          dialect: ctx.dialect.name,
-          features: FEATURES,
-        };
-      },
+      async () => health(ctx),
     );
   };
 }

@@ -3,6 +3,7 @@ import type { AppContext, Caller } from '../../context.js';
 import type { DB } from '../../db/schema.js';
 import { transactionWithRetry } from '../../db/retry.js';
 import { AppError } from '../../errors.js';
+import { touchExperiment } from '../experiments/experiments.repository.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
 import {
   BLOCK_POINTS,
@@ -149,6 +150,6 @@ export async function appendBatch(
       await appendToSeries(trx, series, resolvePoints(input, series.last_step, now), now);
     }
   }
-  await repo.touchExperiment(trx, experimentId, now);
+  await touchExperiment(trx, experimentId, now);
   return { success: true, count: batch.count, duplicate: false };
 }

@@ -1,0 +1,22 @@
+import type { AppContext } from '../../context.js';
+import { VERSION } from '../../version.js';
+import { ping } from './health.repository.js';
+
+/**
+ * What a client may rely on beyond the documented basics; clients probe for these, so a new client
+ * still works against an older server. "experiments.run-info": experiments take `group` and
+ * `runInfo` (an older server refuses them as unknown body fields).
+ */
+const FEATURES = ['metrics.f64-columns', 'experiments.run-info'];
+
+/** The server's health after a round trip to its database (which throws when it is down). */
+export async function health(ctx: AppContext) {
+  await ping(ctx.db);
+  return {
+    status: 'ok' as const,
+    version: VERSION,
+    database: ctx.dialect.name,
+    dialect: ctx.dialect.name,
+    features: FEATURES,
+  };
+}
