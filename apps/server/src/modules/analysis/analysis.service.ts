@@ -1,6 +1,7 @@
 import type { AiProviderName } from '../../config.js';
 import type { AppContext, Caller } from '../../context.js';
 import { AppError } from '../../errors.js';
+import { ANALYSIS_LIMITS } from '../../lib/limits.js';
 import { fromWire, type WireNumber } from '../../lib/numbers.js';
 import { directionOf } from '../compare/directions.js';
 import { listDirections } from '../compare/directions.repository.js';
@@ -20,7 +21,7 @@ import { analyzeRun, primaryMetricOf, type BuiltinAnalysis } from './analyzer.js
 import type { Curve, RunOutcome } from './analyzer.types.js';
 
 const BUDGET = 2000;
-const MAX_METRICS = 50;
+const MAX_METRICS = ANALYSIS_LIMITS.metrics;
 
 const num = (v: WireNumber | null): number => (v === null ? NaN : (fromWire(v) ?? NaN));
 const hyperparamsOf = (row: ExperimentRow): Record<string, string | number | boolean | null> =>

@@ -1,26 +1,26 @@
+import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import type { MetricDirection } from '../../db/schema.js';
 import { badRequest, notFound } from '../../errors.js';
+import { COMPARE_LIMITS } from '../../lib/limits.js';
 import { toWire, type WireNumber } from '../../lib/numbers.js';
 import { findExperiments, type ExperimentRow } from '../experiments/experiments.repository.js';
-import { effectiveStatus, visibleReferences, type ExperimentDto } from '../experiments/experiments.service.js';
+import { effectiveStatus, visibleReferences } from '../experiments/experiments.service.js';
 import type { Hyperparam } from '../experiments/hyperparams.js';
 import { bucketSeries, bucketSeriesByTime, timeRange, type BucketedSeries } from '../metrics/metrics.buckets.service.js';
 import { blockExtremes, seriesOf, type SeriesRow } from '../metrics/metrics.repository.js';
 import { WINDOW_STEPS } from '../metrics/windows.js';
+import type {
+  CompareExperiment as CompareExperimentSchema,
+  CompareMetric as CompareMetricSchema,
+  CompareResponse,
+  Delta as DeltaSchema,
+} from './compare.schemas.js';
 import { directionOf } from './directions.js';
 import { listDirections } from './directions.repository.js';
 import { readableWorkspaces } from '../workspaces/access.js';
 
-export const MAX_COMPARE_EXPERIMENTS = 50;
-export const MAX_COMPARE_METRICS = 50;
-/** Metrics returned when the request names none: the most shared ones. */
-export const DEFAULT_METRICS = 20;
-/**
- * Buckets one compare may answer (experiments × metrics × budget): bounds the response and the
- * server memory behind it. The web app's largest read (50 runs × 20 metrics × 1,000 px) fits.
- */
-export const MAX_COMPARE_BUCKETS = 1_000_000;
+const { experiments: MAX_COMPARE_EXPERIMENTS, defaultMetrics: DEFAULT_METRICS, maxBuckets: MAX_COMPARE_BUCKETS } = COMPARE_LIMITS;
 
 export interface CompareQuery {
   ids: readonly string[];
@@ -33,42 +33,11 @@ export interface CompareQuery {
   x?: 'step' | 'time';
 }
 
-export interface Delta {
-  last: number | null;
-  lastPct: number | null;
-  best: number | null;
-  bestPct: number | null;
-  /** Whether the best value beats the reference's, by the metric's direction; null when not comparable. */
-  bestIsBetter: boolean | null;
-}
-
-export interface CompareMetric {
-  name: string;
-  count: number;
-  last: WireNumber;
-  lastStep: number;
-  best: WireNumber | null;
-  bestStep: number | null;
-  delta: Delta | null;
-  series: BucketedSeries;
-}
-
-export interface CompareExperiment {
-  id: string;
-  name: string;
-  workspaceId: string;
-  status: ExperimentDto['status'];
-  referenceId: string | null;
-  hyperparams: Hyperparam[];
-  metrics: CompareMetric[];
-}
-
-export interface CompareResult {
-  budget: number;
-  referenceId: string | null;
-  metrics: { name: string; direction: MetricDirection | null }[];
-  experiments: CompareExperiment[];
-}
+/** `bestIsBetter`: whether the best value beats the reference's, by the metric's direction; null when not comparable. */
+export type Delta = Static<typeof DeltaSchema>;
+export type CompareMetric = Static<typeof CompareMetricSchema>;
+export type CompareExperiment = Static<typeof CompareExperimentSchema>;
+export type CompareResult = Static<typeof CompareResponse>;
 
 /**
  * Loads experiments the caller can read, in the order asked. Any id that does not exist or

@@ -5,8 +5,9 @@ import { requireRole } from '../workspaces/access.js';
 import { workspaceColumns } from '../experiments/experiments.repository.js';
 import { inferDirection } from './directions.js';
 import * as repo from './directions.repository.js';
+import { COMPARE_LIMITS } from '../../lib/limits.js';
 
-export const MAX_DIRECTION_PATCH = 200;
+const MAX_DIRECTION_PATCH = COMPARE_LIMITS.directionsPerPatch;
 
 export interface DirectionsDto {
   directions: Record<string, MetricDirection>;

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DialectHelpers } from '../../db/dialect.js';
 import type { DB, ExperimentsTable } from '../../db/schema.js';
+import type { ExperimentStatus } from '../../lib/schemas.js';
 import { deleteSeriesOf, metricNamesOf } from '../metrics/metrics.repository.js';
 import type { Clause, OrderKey, ViewType } from '../mlflow/mlflow.filter.js';
 import { filterSql, orderValueSql } from '../mlflow/mlflow.filter.repository.js';
@@ -148,7 +149,7 @@ export interface ListFilter {
   nameContains?: string;
   group?: string;
   tags: readonly string[];
-  statuses: readonly string[];
+  statuses: readonly ExperimentStatus[];
   crashedBefore: number;
   /** Parsed `filter` (MLflow's grammar), shared with the MLflow runs/search route. */
   clauses?: readonly Clause[];

@@ -2,8 +2,9 @@ import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import type { Role } from '../../db/schema.js';
 import { badRequest, notFound } from '../../errors.js';
+import { EXPERIMENT_LIMITS } from '../../lib/limits.js';
 import { toWire } from '../../lib/numbers.js';
-import { iso } from '../../lib/schemas.js';
+import { iso, isStatus } from '../../lib/schemas.js';
 import { readableWorkspaceIds, readableWorkspaces, requireRole } from '../workspaces/access.js';
 import { seriesSummaries } from '../metrics/metrics.repository.js';
 import { findUserById } from '../auth/auth.repository.js';
@@ -30,7 +31,7 @@ export function effectiveStatus(
   row: Pick<ExperimentRow, 'status' | 'last_activity_at'>,
 ): ExperimentDto['status'] {
   if (row.status === 'running' && ctx.clock() - row.last_activity_at > ctx.config.crashAfterSeconds * 1000) return 'crashed';
-  return row.status as ExperimentDto['status'];
+  return row.status;
 }
 
 /**
@@ -191,7 +192,7 @@ export async function deleteExperiment(ctx: AppContext, caller: Caller, id: stri
   await ctx.db.transaction().execute((trx) => repo.deleteExperiments(trx, { id }));
 }
 
-const MAX_TAGS = 100;
+const MAX_TAGS = EXPERIMENT_LIMITS.tagsPerExperiment;
 
 /**
  * Deletes, tags or untags many experiments at once: every id is checked first (editor in its
@@ -267,7 +268,7 @@ export async function listExperiments(
   }
   const rawTags = query.tags === undefined ? [] : Array.isArray(query.tags) ? query.tags : query.tags.split(',');
   const tags = uniqueTags(rawTags);
-  const statuses = query.status ? query.status.split(',') : [];
+  const statuses = query.status ? query.status.split(',').filter(isStatus) : [];
   const descending = query.sort?.startsWith('-') ?? false;
   const sortParam = (descending ? query.sort?.slice(1) : query.sort) ?? 'created';
   const metricSort = /^metric(|-min|-max):(.+)$/s.exec(sortParam);

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../../context.js';
 import { responses } from '../../lib/schemas.js';
+import { Health } from './health.schemas.js';
 import { health } from './health.service.js';
 
 export function healthRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
@@ -13,17 +13,7 @@ export function healthRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
           tags: ['health'],
           security: [], // public: load balancers and the client's feature probe call it without a key
           // Errors too: a presented bad or revoked key is a 401 even here (never silently anonymous).
-          response: responses({
-            200: Type.Object({
-              status: Type.Literal('ok'),
-              version: Type.String(),
-              database: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')]),
-              dialect: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')], { description: 'Same as database' }),
-              features: Type.Array(Type.String(), {
-                description: 'Optional capabilities clients may use, e.g. "metrics.f64-columns" (binary batch columns)',
-              }),
-            }),
-          }),
+          response: responses({ 200: Health }),
         },
       },
       async () => health(ctx),

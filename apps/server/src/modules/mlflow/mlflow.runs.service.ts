@@ -2,6 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import type { ExperimentsTable, Role } from '../../db/schema.js';
 import { toWire } from '../../lib/numbers.js';
+import type { ExperimentStatus } from '../../lib/schemas.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
 import { insertExperiment, searchRuns as selectRuns, updateExperiment } from '../experiments/experiments.repository.js';
 import { seriesOf } from '../metrics/metrics.repository.js';
@@ -20,7 +21,7 @@ export const MLFLOW_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'K
 export type MlflowStatus = (typeof MLFLOW_STATUSES)[number];
 
 /** MLflow's status → Tora's. KILLED is Tora's "crashed" (stopped without finishing). */
-export function toToraStatus(status: MlflowStatus): 'running' | 'finished' | 'failed' | 'crashed' {
+export function toToraStatus(status: MlflowStatus): ExperimentStatus {
   switch (status) {
     case 'RUNNING':
     case 'SCHEDULED':

@@ -10,8 +10,10 @@ import { userByEmail } from '../auth/auth.service.js';
 import * as experiments from '../experiments/experiments.repository.js';
 import type { ExperimentRow } from '../experiments/experiments.repository.js';
 import { normalizeHyperparams } from '../experiments/hyperparams.js';
+import { isStatus } from '../../lib/schemas.js';
 import { findBadText } from '../../lib/validation.js';
-import { LIMITS, parseBatch } from '../metrics/ingest.js';
+import { METRIC_LIMITS as LIMITS } from '../../lib/limits.js';
+import { parseBatch } from '../metrics/ingest.js';
 import { ingestBatch } from '../metrics/metrics.ingest.service.js';
 import { setSeriesUpdatedAt } from '../metrics/metrics.repository.js';
 import { requireRole, roleIn } from '../workspaces/access.js';
@@ -263,7 +265,7 @@ export async function importLines(
         const hyperparams = normalizeHyperparams(r.hyperparams, `line ${lineNo}: hyperparams`);
         const tags = Array.isArray(r.tags) ? r.tags.map((t) => str(t, lineNo, 'tags[]')) : [];
         const status = str(r.status, lineNo, 'status');
-        if (!['running', 'finished', 'failed', 'crashed'].includes(status)) invalid(lineNo, `unknown status "${status}"`);
+        if (!isStatus(status)) invalid(lineNo, `unknown status "${status}"`);
         const visibility = str(r.visibility, lineNo, 'visibility');
         const row: ExperimentRow = {
           id,

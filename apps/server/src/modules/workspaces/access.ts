@@ -1,9 +1,8 @@
 import type { Kysely } from 'kysely';
-import type { DB, Role } from '../../db/schema.js';
+import type { DB } from '../../db/schema.js';
 import { AppError, notFound, type ErrorCode } from '../../errors.js';
+import type { Role } from '../../lib/schemas.js';
 import { memberRole, memberWorkspaceIds } from './workspaces.repository.js';
-
-export const ROLES: readonly Role[] = ['viewer', 'editor', 'admin', 'owner'];
 
 const RANK: Record<Role, number> = { viewer: 1, editor: 2, admin: 3, owner: 4 };
 
