@@ -1,7 +1,7 @@
 import type { Generated } from 'kysely';
-import type { ExperimentStatus, Role } from '../lib/schemas.js';
+import type { ExperimentStatus, MetricDirection, Role } from '../lib/schemas.js';
 
-export type { Role };
+export type { MetricDirection, Role };
 
 /** Row types of Tora's tables. Times are epoch milliseconds; JSON columns are text. */
 export interface UsersTable {
@@ -129,8 +129,6 @@ export interface MetricBatchesTable {
   fingerprint: string | null;
   created_at: number;
 }
-
-export type MetricDirection = 'min' | 'max';
 
 export interface MetricDirectionsTable {
   workspace_id: string;

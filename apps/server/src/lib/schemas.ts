@@ -16,6 +16,10 @@ export function isStatus(s: string): s is ExperimentStatus {
   return (STATUSES as readonly string[]).includes(s);
 }
 
+/** Whether lower or higher values of a metric are better. */
+export const Direction = Type.Union([Type.Literal('min'), Type.Literal('max')]);
+export type MetricDirection = Static<typeof Direction>;
+
 /** A member's role in a workspace, weakest first (access.ts ranks them in this order). */
 export const ROLES = ['viewer', 'editor', 'admin', 'owner'] as const;
 export const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)));

@@ -34,6 +34,14 @@ export const LlmAnswer = Type.Object({
 });
 export type LlmAnswerT = Static<typeof LlmAnswer>;
 
+/** A metric's best point, by its direction (null without one). */
+export const MetricOverview = Type.Object({
+  name: Type.String(),
+  direction: Type.Union([Type.Literal('min'), Type.Literal('max'), Type.Null()]),
+  best: Type.Union([Type.Number(), Type.Null()]),
+  bestStep: Type.Union([Type.Number(), Type.Null()]),
+});
+
 const Provider = Type.Union([Type.Literal('builtin'), Type.Literal('anthropic'), Type.Literal('openai')]);
 
 export const AnalysisResponse = Type.Object({
@@ -43,14 +51,7 @@ export const AnalysisResponse = Type.Object({
   hyperparameter_recommendations: Recommendations,
   findings: Type.Array(Finding),
   primaryMetric: Type.Union([Type.String(), Type.Null()]),
-  metrics: Type.Array(
-    Type.Object({
-      name: Type.String(),
-      direction: Type.Union([Type.Literal('min'), Type.Literal('max'), Type.Null()]),
-      best: Type.Union([Type.Number(), Type.Null()]),
-      bestStep: Type.Union([Type.Number(), Type.Null()]),
-    }),
-  ),
+  metrics: Type.Array(MetricOverview),
   provider: Provider,
   model: Type.Union([Type.String(), Type.Null()]),
   cached: Type.Boolean(),

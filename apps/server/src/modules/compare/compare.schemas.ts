@@ -1,11 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { COMPARE_LIMITS, METRIC_LIMITS } from '../../lib/limits.js';
-import { Status, Uuid } from '../../lib/schemas.js';
+import { Direction, Status, Uuid } from '../../lib/schemas.js';
 
 const { experiments: MAX_COMPARE_EXPERIMENTS, metrics: MAX_COMPARE_METRICS } = COMPARE_LIMITS;
 import { BucketedSeries, Nullable, WireNumber, XAxis } from '../metrics/metrics.schemas.js';
-
-export const Direction = Type.Union([Type.Literal('min'), Type.Literal('max')]);
 
 export const Delta = Type.Object({
   last: Nullable(Type.Number()),

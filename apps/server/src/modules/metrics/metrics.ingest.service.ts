@@ -1,3 +1,4 @@
+import type { Static } from '@sinclair/typebox';
 import type { Kysely } from 'kysely';
 import type { AppContext, Caller } from '../../context.js';
 import type { DB } from '../../db/schema.js';
@@ -19,13 +20,10 @@ import {
 import { sameContent, type ParsedBatch, type SeriesInput } from './ingest.js';
 import { encodeWindows, summarizeWindows } from './windows.js';
 import * as repo from './metrics.repository.js';
+import type { BatchResult } from './metrics.schemas.js';
 
-export interface IngestResult {
-  success: true;
-  count: number;
-  /** True when this batchId was already committed: nothing new was written. */
-  duplicate: boolean;
-}
+/** `duplicate`: this batchId was already committed, and nothing new was written. */
+export type IngestResult = Static<typeof BatchResult>;
 
 /** Resolves missing steps (next step of the series) and times (now) into packed columns. */
 function resolvePoints(input: SeriesInput, lastStep: number, now: number): Points {

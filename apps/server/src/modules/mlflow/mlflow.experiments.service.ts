@@ -7,7 +7,8 @@ import { insertWorkspace, updateWorkspace } from '../workspaces/workspaces.repos
 import { doesNotExist, invalidParameter, MlflowError } from './mlflow.errors.js';
 import { FilterError, type ViewType } from './mlflow.filter.js';
 import * as repo from './mlflow.repository.js';
-import { MLFLOW_LIMITS, type KeyValue } from './mlflow.request.js';
+import { MLFLOW_LIMITS } from '../../lib/limits.js';
+import type { KeyValue } from './mlflow.request.js';
 import type { MlflowExperiment } from './mlflow.schemas.js';
 
 /** An MLflow experiment is a Tora workspace; "0", MLflow's default experiment, is the caller's default workspace. */

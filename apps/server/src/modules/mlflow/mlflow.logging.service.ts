@@ -8,7 +8,8 @@ import { readRaw } from '../metrics/metrics.read.service.js';
 import { invalidParameter } from './mlflow.errors.js';
 import { lockExperiment, updateExperiment } from '../experiments/experiments.repository.js';
 import * as repo from './mlflow.repository.js';
-import { checkKey, MLFLOW_LIMITS, type KeyValue } from './mlflow.request.js';
+import { MLFLOW_LIMITS } from '../../lib/limits.js';
+import { checkKey, type KeyValue } from './mlflow.request.js';
 import { activeRunForCaller, paramText, runForCaller } from './mlflow.runs.service.js';
 
 /** One MLflow metric point as logged: MLflow's `timestamp` (ms) becomes the point's time. */
