@@ -1,5 +1,23 @@
 import tseslint from 'typescript-eslint';
 
+const KYSELY_VALUES = {
+  name: 'kysely',
+  allowTypeImports: true,
+  message: 'Only *.repository.ts and src/db/ hold SQL; import Kysely types with `import type`.',
+};
+const NO_REPOSITORIES = {
+  group: ['**/*.repository', '**/*.repository.js'],
+  message: 'Routes call services; only services (and other repositories) import repositories.',
+};
+const NO_SERVICES = {
+  group: ['**/*.service', '**/*.service.js'],
+  message: 'Schemas are shapes only; they never import services.',
+};
+const QUERY_OUTSIDE_REPOSITORY = {
+  selector: 'CallExpression[callee.property.name=/^(selectFrom|insertInto|updateTable|deleteFrom|replaceInto|mergeInto)$/]',
+  message: 'Queries live in *.repository.ts; call a repository function.',
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'eslint.config.js', 'bin/**'] },
   ...tseslint.configs.recommendedTypeChecked,
@@ -18,6 +36,27 @@ export default tseslint.config(
   {
     files: ['src/db/migrations/**', 'src/db/migrate.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  // Layers (docs/architecture.md): only repositories and src/db/ hold SQL, so only they import Kysely's
+  // values (`sql`, the dialects) or build queries; type-only imports (`Kysely<DB>` parameters) are fine.
+  // Routes call services, never repositories; schemas are plain shapes, never services. Each rule's
+  // options are complete for the files it names (flat config replaces a rule's options, it does not merge
+  // them); test/architecture.test.ts proves every one of them bites.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.repository.ts', 'src/db/**', 'src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [KYSELY_VALUES] }],
+      'no-restricted-syntax': ['error', QUERY_OUTSIDE_REPOSITORY],
+    },
+  },
+  {
+    files: ['src/**/*.routes.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [KYSELY_VALUES], patterns: [NO_REPOSITORIES] }] },
+  },
+  {
+    files: ['src/**/*.schemas.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [KYSELY_VALUES], patterns: [NO_SERVICES] }] },
   },
   {
     // Tests read loosely typed JSON responses.

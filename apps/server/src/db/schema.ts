@@ -1,4 +1,7 @@
 import type { Generated } from 'kysely';
+import type { ExperimentStatus, MetricDirection, Role } from '../lib/schemas.js';
+
+export type { MetricDirection, Role };
 
 /** Row types of Tora's tables. Times are epoch milliseconds; JSON columns are text. */
 export interface UsersTable {
@@ -31,8 +34,6 @@ export interface ApiKeysTable {
   scope: 'read' | null;
 }
 
-export type Role = 'viewer' | 'editor' | 'admin' | 'owner';
-
 export interface WorkspacesTable {
   id: string;
   name: string;
@@ -56,7 +57,7 @@ export interface ExperimentsTable {
   hyperparams: string; // JSON list of {key, value}
   tags: string; // JSON list of strings
   visibility: string;
-  status: string;
+  status: ExperimentStatus;
   reference_id: string | null;
   /** The experiment's group (migration 012); NULL when it has none. */
   run_group: string | null;
@@ -128,8 +129,6 @@ export interface MetricBatchesTable {
   fingerprint: string | null;
   created_at: number;
 }
-
-export type MetricDirection = 'min' | 'max';
 
 export interface MetricDirectionsTable {
   workspace_id: string;

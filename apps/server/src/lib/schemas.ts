@@ -1,7 +1,29 @@
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 export const Uuid = Type.String({ format: 'uuid', description: 'UUID' });
 export const IdParams = Type.Object({ id: Uuid });
+
+/**
+ * An experiment's status, defined once: the API's schemas, the stored column's type, the list's
+ * filter and MLflow's status mapping all use it. "crashed" is also what a running experiment reads
+ * as once it has been silent past the crash timeout.
+ */
+export const STATUSES = ['running', 'finished', 'failed', 'crashed'] as const;
+export const Status = Type.Union(STATUSES.map((s) => Type.Literal(s)));
+export type ExperimentStatus = Static<typeof Status>;
+
+export function isStatus(s: string): s is ExperimentStatus {
+  return (STATUSES as readonly string[]).includes(s);
+}
+
+/** Whether lower or higher values of a metric are better. */
+export const Direction = Type.Union([Type.Literal('min'), Type.Literal('max')]);
+export type MetricDirection = Static<typeof Direction>;
+
+/** A member's role in a workspace, weakest first (access.ts ranks them in this order). */
+export const ROLES = ['viewer', 'editor', 'admin', 'owner'] as const;
+export const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)));
+export type Role = Static<typeof RoleSchema>;
 
 export const ErrorResponse = Type.Object(
   {

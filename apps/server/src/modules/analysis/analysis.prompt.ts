@@ -3,9 +3,10 @@ import type { BuiltinAnalysis } from './analyzer.js';
 import type { Curve } from './analyzer.types.js';
 import type { Prompt } from './analysis.providers.js';
 import { LlmAnswer, type LlmAnswerT } from './analysis.schemas.js';
+import { ANALYSIS_LIMITS } from '../../lib/limits.js';
 
 /** Upper bound of the prompt, so a run with hundreds of metrics cannot make a huge (costly) request. */
-export const MAX_PROMPT_CHARS = 24_000;
+export const MAX_PROMPT_CHARS = ANALYSIS_LIMITS.promptChars;
 
 const SYSTEM = `You are an ML training diagnostics assistant inside Tora, an experiment tracker.
 Answer with ONE JSON object only, no prose around it, of this shape:

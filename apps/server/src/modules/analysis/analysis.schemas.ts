@@ -1,11 +1,18 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Uuid } from '../../lib/schemas.js';
+import { ANALYSIS_LIMITS } from '../../lib/limits.js';
 
-const Kind = Type.Union(
-  ['nan_inf', 'divergence', 'spike', 'plateau', 'oscillation', 'overfitting', 'regression', 'best_step'].map((k) =>
-    Type.Literal(k),
-  ),
-);
+const FINDING_KINDS = [
+  'nan_inf',
+  'divergence',
+  'spike',
+  'plateau',
+  'oscillation',
+  'overfitting',
+  'regression',
+  'best_step',
+] as const;
+const Kind = Type.Union(FINDING_KINDS.map((k) => Type.Literal(k)));
 export const Finding = Type.Object({
   kind: Kind,
   severity: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')]),
@@ -13,13 +20,11 @@ export const Finding = Type.Object({
   steps: Type.Array(Type.Number(), { minItems: 2, maxItems: 2, description: '[from, to], inclusive' }),
   message: Type.String({ maxLength: 4000 }),
 });
-const Recommendations = Type.Record(
-  Type.String(),
-  Type.Object({
-    recommendation: Type.String({ maxLength: 4000 }),
-    importance_level: Type.Integer({ minimum: 1, maximum: 5 }),
-  }),
-);
+export const Recommendation = Type.Object({
+  recommendation: Type.String({ maxLength: 4000 }),
+  importance_level: Type.Integer({ minimum: 1, maximum: 5 }),
+});
+const Recommendations = Type.Record(Type.String(), Recommendation);
 
 /** What an LLM must answer (validated; anything else is retried once, then the built-in result is used). */
 export const LlmAnswer = Type.Object({
@@ -28,6 +33,14 @@ export const LlmAnswer = Type.Object({
   findings: Type.Optional(Type.Array(Finding, { maxItems: 100 })),
 });
 export type LlmAnswerT = Static<typeof LlmAnswer>;
+
+/** A metric's best point, by its direction (null without one). */
+export const MetricOverview = Type.Object({
+  name: Type.String(),
+  direction: Type.Union([Type.Literal('min'), Type.Literal('max'), Type.Null()]),
+  best: Type.Union([Type.Number(), Type.Null()]),
+  bestStep: Type.Union([Type.Number(), Type.Null()]),
+});
 
 const Provider = Type.Union([Type.Literal('builtin'), Type.Literal('anthropic'), Type.Literal('openai')]);
 
@@ -38,14 +51,7 @@ export const AnalysisResponse = Type.Object({
   hyperparameter_recommendations: Recommendations,
   findings: Type.Array(Finding),
   primaryMetric: Type.Union([Type.String(), Type.Null()]),
-  metrics: Type.Array(
-    Type.Object({
-      name: Type.String(),
-      direction: Type.Union([Type.Literal('min'), Type.Literal('max'), Type.Null()]),
-      best: Type.Union([Type.Number(), Type.Null()]),
-      bestStep: Type.Union([Type.Number(), Type.Null()]),
-    }),
-  ),
+  metrics: Type.Array(MetricOverview),
   provider: Provider,
   model: Type.Union([Type.String(), Type.Null()]),
   cached: Type.Boolean(),
@@ -59,7 +65,7 @@ export const AnalysisBody = Type.Object(
     experimentId: Uuid,
     referenceId: Type.Optional(Uuid),
     provider: Type.Optional(Provider),
-    question: Type.Optional(Type.String({ maxLength: 2000 })),
+    question: Type.Optional(Type.String({ maxLength: ANALYSIS_LIMITS.questionLength })),
   },
   { additionalProperties: false },
 );

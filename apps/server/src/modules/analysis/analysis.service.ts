@@ -1,10 +1,11 @@
 import type { AiProviderName } from '../../config.js';
 import type { AppContext, Caller } from '../../context.js';
 import { AppError } from '../../errors.js';
+import { ANALYSIS_LIMITS } from '../../lib/limits.js';
 import { fromWire, type WireNumber } from '../../lib/numbers.js';
 import { directionOf } from '../compare/directions.js';
 import { listDirections } from '../compare/directions.repository.js';
-import type { ExperimentRow } from '../experiments/experiments.repository.js';
+import { runsWithMetric, type ExperimentRow } from '../experiments/experiments.repository.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
 import type { Hyperparam } from '../experiments/hyperparams.js';
 import { bucketSeries } from '../metrics/metrics.buckets.service.js';
@@ -20,7 +21,7 @@ import { analyzeRun, primaryMetricOf, type BuiltinAnalysis } from './analyzer.js
 import type { Curve, RunOutcome } from './analyzer.types.js';
 
 const BUDGET = 2000;
-const MAX_METRICS = 50;
+const MAX_METRICS = ANALYSIS_LIMITS.metrics;
 
 const num = (v: WireNumber | null): number => (v === null ? NaN : (fromWire(v) ?? NaN));
 const hyperparamsOf = (row: ExperimentRow): Record<string, string | number | boolean | null> =>
@@ -76,7 +77,7 @@ async function workspaceOutcomes(
   const primary = primaryMetricOf(curves);
   const direction = curves.find((c) => c.name === primary)?.direction;
   if (!primary || !direction) return undefined;
-  const rows = await repo.workspaceRuns(ctx.db, row.workspace_id, primary);
+  const rows = await runsWithMetric(ctx.db, row.workspace_id, primary);
   return rows.map((r) => ({
     id: r.id,
     hyperparams: Object.fromEntries((JSON.parse(r.hyperparams) as Hyperparam[]).map((h) => [h.key, h.value])),

@@ -1,4 +1,6 @@
+import type { Static } from '@sinclair/typebox';
 import type { MetricDirection } from '../../db/schema.js';
+import type { MetricOverview as MetricOverviewSchema } from './analysis.schemas.js';
 import type { Curve, Finding, HyperparamRecommendation, RunOutcome } from './analyzer.types.js';
 import {
   bestPoint,
@@ -13,12 +15,7 @@ import {
 import { hyperparameterImportance } from './analyzer.importance.js';
 import { detectOverfitting, detectRegressions, splitRole, trainValPairs } from './analyzer.pairs.js';
 
-export interface MetricOverview {
-  name: string;
-  direction: MetricDirection | null;
-  best: number | null;
-  bestStep: number | null;
-}
+export type MetricOverview = Static<typeof MetricOverviewSchema>;
 
 export interface BuiltinAnalysis {
   summary: string;

@@ -1,17 +1,14 @@
+import type { Static } from '@sinclair/typebox';
 import type { MetricDirection } from '../../db/schema.js';
+import type { Finding as FindingSchema, Recommendation } from './analysis.schemas.js';
 
-export type Severity = 'info' | 'warning' | 'critical';
-export type FindingKind =
-  'nan_inf' | 'divergence' | 'spike' | 'plateau' | 'oscillation' | 'overfitting' | 'regression' | 'best_step';
-
-/** One observation, always tied to a metric and the step range it rests on. */
-export interface Finding {
-  kind: FindingKind;
-  severity: Severity;
-  metric: string;
-  steps: [number, number];
-  message: string;
-}
+/**
+ * One observation, always tied to a metric and the step range it rests on: the published Finding,
+ * with `steps` as the pair its schema allows (exactly two items).
+ */
+export type Finding = Omit<Static<typeof FindingSchema>, 'steps'> & { steps: [number, number] };
+export type Severity = Finding['severity'];
+export type FindingKind = Finding['kind'];
 
 /**
  * A metric as the analyzer sees it: one point per bucket (or per raw point when the series is
@@ -33,10 +30,7 @@ export interface Curve {
   badStep: (number | null)[];
 }
 
-export interface HyperparamRecommendation {
-  recommendation: string;
-  importance_level: number;
-}
+export type HyperparamRecommendation = Static<typeof Recommendation>;
 
 /** A run of the workspace as hyperparameter analysis sees it: its hyperparameters and best value. */
 export interface RunOutcome {

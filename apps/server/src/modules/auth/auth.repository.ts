@@ -31,6 +31,15 @@ export async function setDefaultWorkspace(db: Kysely<DB>, userId: string, worksp
   await db.updateTable('users').set({ default_workspace_id: workspaceId }).where('id', '=', userId).execute();
 }
 
+/** A deleted workspace stops being anyone's default. */
+export async function clearDefaultWorkspace(db: Kysely<DB>, workspaceId: string): Promise<void> {
+  await db.updateTable('users').set({ default_workspace_id: null }).where('default_workspace_id', '=', workspaceId).execute();
+}
+
+export async function userIds(db: Kysely<DB>): Promise<string[]> {
+  return (await db.selectFrom('users').select('id').execute()).map((u) => u.id);
+}
+
 export async function insertSession(
   db: Kysely<DB>,
   session: { id: string; user_id: string; created_at: number; expires_at: number },
@@ -49,14 +58,6 @@ export function findLiveSession(db: Kysely<DB>, id: string, now: number) {
 
 export async function deleteSession(db: Kysely<DB>, id: string): Promise<void> {
   await db.deleteFrom('sessions').where('id', '=', id).execute();
-}
-
-export function findKeyByHash(db: Kysely<DB>, keyHash: string) {
-  return db
-    .selectFrom('api_keys')
-    .select(['id', 'user_id', 'revoked_at', 'expires_at', 'scope'])
-    .where('key_hash', '=', keyHash)
-    .executeTakeFirst();
 }
 
 export function listUsers(db: Kysely<DB>) {

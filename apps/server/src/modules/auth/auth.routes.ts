@@ -1,33 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
 import type { AppContext } from '../../context.js';
-import { IsoDate, Success, Uuid, responses } from '../../lib/schemas.js';
+import { Success, responses } from '../../lib/schemas.js';
 import * as service from './auth.service.js';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password-policy.js';
+import { Credentials, SetupState, SignupCredentials, UserResponse } from './auth.schemas.js';
 import { SESSION_COOKIE, assertSameOrigin, requireCaller } from './caller.hook.js';
 
-const Credentials = Type.Object(
-  { email: Type.String({ maxLength: 320 }), password: Type.String({ maxLength: 1024 }) },
-  { additionalProperties: false },
-);
-/** Signup states the rules the service enforces, so the published contract is the real one. */
-const SignupCredentials = Type.Object(
-  {
-    email: Type.String({ maxLength: 320, pattern: '^\\s*[^\\s@]+@[^\\s@]+\\s*$', description: 'an email address' }),
-    password: Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: MAX_PASSWORD_LENGTH }),
-  },
-  { additionalProperties: false },
-);
 /** Public routes: no credentials needed (`security: []` in the OpenAPI document). */
 const PUBLIC: { security: [] } = { security: [] };
-const User = Type.Object({
-  id: Uuid,
-  email: Type.String(),
-  defaultWorkspaceId: Type.Union([Uuid, Type.Null()]),
-  createdAt: IsoDate,
-});
-const UserResponse = Type.Object({ user: User });
 
 export function authRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   async function setCookie(reply: FastifyReply, userId: string, secure: boolean): Promise<void> {
@@ -86,7 +66,7 @@ export function authRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
           tags: ['auth'],
           ...PUBLIC,
           description: 'Whether the server has users yet and whether signup is open (for the first-run screen).',
-          response: responses({ 200: Type.Object({ hasUsers: Type.Boolean(), signupOpen: Type.Boolean() }) }),
+          response: responses({ 200: SetupState }),
         },
       },
       async () => service.setupState(ctx),

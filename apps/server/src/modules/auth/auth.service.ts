@@ -1,3 +1,4 @@
+import type { Static } from '@sinclair/typebox';
 import type { AppContext } from '../../context.js';
 import type { UsersTable } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
@@ -5,18 +6,14 @@ import { DUMMY_PASSWORD_HASH, hashPassword, newSessionToken, sha256Hex, verifyPa
 import { iso } from '../../lib/schemas.js';
 import { insertWorkspace } from '../workspaces/workspaces.repository.js';
 import * as repo from './auth.repository.js';
+import type { Credentials, SetupState, User } from './auth.schemas.js';
 import { passwordProblem } from './password-policy.js';
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-export interface UserDto {
-  id: string;
-  email: string;
-  defaultWorkspaceId: string | null;
-  createdAt: string;
-}
+export type UserDto = Static<typeof User>;
 
 function toUserDto(row: { id: string; email: string; default_workspace_id: string | null; created_at: number }): UserDto {
   return { id: row.id, email: row.email, defaultWorkspaceId: row.default_workspace_id, createdAt: iso(row.created_at)! };
@@ -41,11 +38,7 @@ function validateCredentials(email: string, password: string): string {
  * Creates a user with their "Default" workspace. `policy` decides whether signup is open:
  * the CLI always may; the HTTP route only for the first user or when TORA_ALLOW_SIGNUP=true.
  */
-export async function createUser(
-  ctx: AppContext,
-  input: { email: string; password: string },
-  policy: 'cli' | 'http',
-): Promise<UserDto> {
+export async function createUser(ctx: AppContext, input: Static<typeof Credentials>, policy: 'cli' | 'http'): Promise<UserDto> {
   const email = validateCredentials(input.email, input.password);
   const passwordHash = await hashPassword(input.password);
   const now = ctx.clock();
@@ -73,7 +66,7 @@ export async function startSession(ctx: AppContext, userId: string): Promise<{ t
   return { token, expiresAt };
 }
 
-export async function login(ctx: AppContext, input: { email: string; password: string }, ip: string): Promise<UserDto> {
+export async function login(ctx: AppContext, input: Static<typeof Credentials>, ip: string): Promise<UserDto> {
   const email = normalizeEmail(input.email);
   const keys = ctx.loginLimiter.keysFor(email, ip);
   const now = ctx.clock();
@@ -103,7 +96,7 @@ export async function me(ctx: AppContext, userId: string): Promise<UserDto> {
   return toUserDto(user);
 }
 
-export async function setupState(ctx: AppContext): Promise<{ hasUsers: boolean; signupOpen: boolean }> {
+export async function setupState(ctx: AppContext): Promise<Static<typeof SetupState>> {
   const hasUsers = (await repo.countUsers(ctx.db)) > 0;
   return { hasUsers, signupOpen: !hasUsers || ctx.config.allowSignup };
 }

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext, Caller } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { sha256Hex } from '../../lib/crypto.js';
-import { findKeyByHash, findLiveSession } from './auth.repository.js';
+import { findKeyByHash } from '../keys/keys.repository.js';
+import { findLiveSession } from './auth.repository.js';
 
 export const SESSION_COOKIE = 'tora_session';
 

@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../../context.js';
 import { AppError, notFound } from '../../errors.js';
 import { mediaResponses, responses } from '../../lib/schemas.js';
+import { ClientInfo, WheelParams } from './client.schemas.js';
 
 /**
  * The Python client this server was built with, as a wheel (scripts/build-client-wheel.mjs), so
@@ -35,13 +36,7 @@ export function clientRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
           summary: 'Where to pip install the Python client matching this server',
           security: [], // public, like /api/health: open-source code, no workspace data
           response: responses({
-            200: Type.Object({
-              name: Type.String({ description: 'Distribution name, e.g. tora-client (the module is still `import tora`)' }),
-              version: Type.String(),
-              file: Type.String({ description: 'Wheel file name' }),
-              url: Type.String({ description: 'Download URL, on TORA_PUBLIC_URL when set' }),
-              install: Type.String({ description: 'The pip command, e.g. pip install http://host:8080/api/client/….whl' }),
-            }),
+            200: ClientInfo,
           }),
         },
       },
@@ -62,7 +57,7 @@ export function clientRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
           tags: ['client'],
           summary: 'The Python client wheel',
           security: [],
-          params: Type.Object({ file: Type.String({ maxLength: 100 }) }), // the router's path-parameter limit
+          params: WheelParams,
           response: mediaResponses(200, 'application/zip', Type.String({ format: 'binary' }), 'The wheel (a zip file)'),
         },
       },

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../context.js';
 import { badRequest } from '../../errors.js';
+import { COMPARE_LIMITS } from '../../lib/limits.js';
 import { refuseMethods } from '../../lib/allowed-methods.js';
 import { IdParams, responses } from '../../lib/schemas.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import { CompareBody, CompareQuerystring, CompareResponse, DirectionsPatch, DirectionsResponse } from './compare.schemas.js';
-import { compareExperiments, MAX_COMPARE_EXPERIMENTS, MAX_COMPARE_METRICS } from './compare.service.js';
+import { compareExperiments } from './compare.service.js';
 import { getDirections, putDirections } from './directions.service.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -43,8 +44,8 @@ export function compareRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const q = request.query;
         const result = await compareExperiments(ctx, requireCaller(request), {
-          ids: splitList(q.ids, 'query.ids', MAX_COMPARE_EXPERIMENTS, UUID)!,
-          metrics: splitList(q.metrics, 'query.metrics', MAX_COMPARE_METRICS),
+          ids: splitList(q.ids, 'query.ids', COMPARE_LIMITS.experiments, UUID)!,
+          metrics: splitList(q.metrics, 'query.metrics', COMPARE_LIMITS.metrics),
           budget: q.budget ?? 1000,
           from: q.from,
           to: q.to,

@@ -1,13 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import { Uuid } from '../../lib/schemas.js';
-import { Status } from '../experiments/experiments.schemas.js';
-import { LIMITS } from '../metrics/ingest.js';
+import { COMPARE_LIMITS, METRIC_LIMITS } from '../../lib/limits.js';
+import { Direction, Status, Uuid } from '../../lib/schemas.js';
+
+const { experiments: MAX_COMPARE_EXPERIMENTS, metrics: MAX_COMPARE_METRICS } = COMPARE_LIMITS;
 import { BucketedSeries, Nullable, WireNumber, XAxis } from '../metrics/metrics.schemas.js';
-import { MAX_COMPARE_EXPERIMENTS, MAX_COMPARE_METRICS } from './compare.service.js';
 
-export const Direction = Type.Union([Type.Literal('min'), Type.Literal('max')]);
-
-const Delta = Type.Object({
+export const Delta = Type.Object({
   last: Nullable(Type.Number()),
   lastPct: Nullable(Type.Number({ description: '100 · (last − reference last) / |reference last|' })),
   best: Nullable(Type.Number()),
@@ -15,7 +13,7 @@ const Delta = Type.Object({
   bestIsBetter: Nullable(Type.Boolean()),
 });
 
-const CompareMetric = Type.Object({
+export const CompareMetric = Type.Object({
   name: Type.String(),
   count: Type.Integer(),
   last: WireNumber,
@@ -28,27 +26,32 @@ const CompareMetric = Type.Object({
   series: BucketedSeries,
 });
 
+export const CompareExperiment = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  workspaceId: Uuid,
+  status: Status,
+  referenceId: Nullable(Uuid),
+  hyperparams: Type.Array(
+    Type.Object({ key: Type.String(), value: Nullable(Type.Union([Type.String(), Type.Number(), Type.Boolean()])) }),
+  ),
+  metrics: Type.Array(CompareMetric),
+});
+
 export const CompareResponse = Type.Object({
   budget: Type.Integer(),
   referenceId: Nullable(Uuid),
   metrics: Type.Array(Type.Object({ name: Type.String(), direction: Nullable(Direction) })),
-  experiments: Type.Array(
-    Type.Object({
-      id: Uuid,
-      name: Type.String(),
-      workspaceId: Uuid,
-      status: Status,
-      referenceId: Nullable(Uuid),
-      hyperparams: Type.Array(
-        Type.Object({ key: Type.String(), value: Nullable(Type.Union([Type.String(), Type.Number(), Type.Boolean()])) }),
-      ),
-      metrics: Type.Array(CompareMetric),
-    }),
-  ),
+  experiments: Type.Array(CompareExperiment),
 });
 
-const Budget = Type.Integer({ minimum: 1, maximum: 5000, default: 1000, description: 'buckets per series' });
-const MetricName = Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength });
+const Budget = Type.Integer({
+  minimum: 1,
+  maximum: COMPARE_LIMITS.maxBudget,
+  default: COMPARE_LIMITS.defaultBudget,
+  description: 'buckets per series',
+});
+const MetricName = Type.String({ minLength: 1, maxLength: METRIC_LIMITS.maxNameLength });
 
 const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
 
@@ -61,7 +64,7 @@ export const CompareQuerystring = Type.Object({
   }),
   metrics: Type.Optional(
     Type.String({
-      maxLength: MAX_COMPARE_METRICS * (LIMITS.maxNameLength + 1),
+      maxLength: MAX_COMPARE_METRICS * (METRIC_LIMITS.maxNameLength + 1),
       description: 'Comma-separated metric names; default: the (up to 20) metrics most shared by the experiments',
     }),
   ),

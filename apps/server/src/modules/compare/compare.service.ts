@@ -1,26 +1,26 @@
+import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import type { MetricDirection } from '../../db/schema.js';
 import { badRequest, notFound } from '../../errors.js';
+import { COMPARE_LIMITS } from '../../lib/limits.js';
 import { toWire, type WireNumber } from '../../lib/numbers.js';
-import type { ExperimentRow } from '../experiments/experiments.repository.js';
-import { effectiveStatus, visibleReferences, type ExperimentDto } from '../experiments/experiments.service.js';
+import { findExperiments, type ExperimentRow } from '../experiments/experiments.repository.js';
+import { effectiveStatus, visibleReferences } from '../experiments/experiments.service.js';
 import type { Hyperparam } from '../experiments/hyperparams.js';
 import { bucketSeries, bucketSeriesByTime, timeRange, type BucketedSeries } from '../metrics/metrics.buckets.service.js';
-import type { SeriesRow } from '../metrics/metrics.repository.js';
+import { blockExtremes, seriesOf, type SeriesRow } from '../metrics/metrics.repository.js';
 import { WINDOW_STEPS } from '../metrics/windows.js';
-import * as repo from './compare.repository.js';
+import type {
+  CompareExperiment as CompareExperimentSchema,
+  CompareMetric as CompareMetricSchema,
+  CompareResponse,
+  Delta as DeltaSchema,
+} from './compare.schemas.js';
 import { directionOf } from './directions.js';
 import { listDirections } from './directions.repository.js';
+import { readableWorkspaces } from '../workspaces/access.js';
 
-export const MAX_COMPARE_EXPERIMENTS = 50;
-export const MAX_COMPARE_METRICS = 50;
-/** Metrics returned when the request names none: the most shared ones. */
-export const DEFAULT_METRICS = 20;
-/**
- * Buckets one compare may answer (experiments × metrics × budget): bounds the response and the
- * server memory behind it. The web app's largest read (50 runs × 20 metrics × 1,000 px) fits.
- */
-export const MAX_COMPARE_BUCKETS = 1_000_000;
+const { experiments: MAX_COMPARE_EXPERIMENTS, defaultMetrics: DEFAULT_METRICS, maxBuckets: MAX_COMPARE_BUCKETS } = COMPARE_LIMITS;
 
 export interface CompareQuery {
   ids: readonly string[];
@@ -33,50 +33,19 @@ export interface CompareQuery {
   x?: 'step' | 'time';
 }
 
-export interface Delta {
-  last: number | null;
-  lastPct: number | null;
-  best: number | null;
-  bestPct: number | null;
-  /** Whether the best value beats the reference's, by the metric's direction; null when not comparable. */
-  bestIsBetter: boolean | null;
-}
-
-export interface CompareMetric {
-  name: string;
-  count: number;
-  last: WireNumber;
-  lastStep: number;
-  best: WireNumber | null;
-  bestStep: number | null;
-  delta: Delta | null;
-  series: BucketedSeries;
-}
-
-export interface CompareExperiment {
-  id: string;
-  name: string;
-  workspaceId: string;
-  status: ExperimentDto['status'];
-  referenceId: string | null;
-  hyperparams: Hyperparam[];
-  metrics: CompareMetric[];
-}
-
-export interface CompareResult {
-  budget: number;
-  referenceId: string | null;
-  metrics: { name: string; direction: MetricDirection | null }[];
-  experiments: CompareExperiment[];
-}
+/** `bestIsBetter`: whether the best value beats the reference's, by the metric's direction; null when not comparable. */
+export type Delta = Static<typeof DeltaSchema>;
+export type CompareMetric = Static<typeof CompareMetricSchema>;
+export type CompareExperiment = Static<typeof CompareExperimentSchema>;
+export type CompareResult = Static<typeof CompareResponse>;
 
 /**
  * Loads experiments the caller can read, in the order asked. Any id that does not exist or
  * lies outside the caller's workspaces is a 404, so the answer never tells the two apart.
  */
 export async function readableExperiments(ctx: AppContext, caller: Caller, ids: readonly string[]): Promise<ExperimentRow[]> {
-  const rows = await repo.findExperiments(ctx.db, ids);
-  const readable = await repo.readableWorkspaces(ctx.db, caller.userId, [...new Set(rows.map((r) => r.workspace_id))]);
+  const rows = await findExperiments(ctx.db, ids);
+  const readable = await readableWorkspaces(ctx.db, caller.userId, [...new Set(rows.map((r) => r.workspace_id))]);
   const byId = new Map(rows.filter((r) => readable.has(r.workspace_id)).map((r) => [r.id, r]));
   return ids.map((id) => {
     const row = byId.get(id);
@@ -92,7 +61,7 @@ export async function bestPoints(
 ): Promise<Map<number, { value: number; step: number }>> {
   const dir = new Map(series.filter((s) => s.direction !== null).map((s) => [s.row.id, s.direction!]));
   const best = new Map<number, { value: number; step: number }>();
-  for (const b of await repo.blockExtremes(ctx.db, [...dir.keys()])) {
+  for (const b of await blockExtremes(ctx.db, [...dir.keys()])) {
     const d = dir.get(b.series_id)!;
     const value = d === 'min' ? b.min_value : b.max_value;
     const step = d === 'min' ? b.min_step : b.max_step;
@@ -169,7 +138,7 @@ export async function compareExperiments(ctx: AppContext, caller: Caller, q: Com
   const wanted = q.referenceId !== undefined && !ids.includes(q.referenceId) ? [...ids, q.referenceId] : ids;
   const rows = await readableExperiments(ctx, caller, wanted);
   const names = q.metrics ? [...new Set(q.metrics)] : null;
-  const allSeries = await repo.seriesOf(ctx.db, wanted, names);
+  const allSeries = await seriesOf(ctx.db, wanted, names);
   const metricNames = names ?? pickMetrics(allSeries);
   const selected = allSeries.filter((s) => metricNames.includes(s.name));
   // Directions follow the first experiment's workspace: one direction per metric keeps "best" comparable.

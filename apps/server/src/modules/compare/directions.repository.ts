@@ -11,6 +11,15 @@ export async function listDirections(db: Kysely<DB>, workspaceId: string): Promi
   return new Map(rows.map((r) => [r.name, r.direction]));
 }
 
+/** Changes whenever a direction of the workspace is set or removed. */
+export function directionsFreshness(db: Kysely<DB>, workspaceId: string) {
+  return db
+    .selectFrom('metric_directions')
+    .select((eb) => [eb.fn.max('updated_at').as('updated'), eb.fn.countAll().as('n')])
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirst();
+}
+
 /** Applies a patch: a direction sets the override, null removes it. */
 export async function patchDirections(
   db: Kysely<DB>,

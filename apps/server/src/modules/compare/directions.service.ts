@@ -1,3 +1,4 @@
+import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import type { MetricDirection } from '../../db/schema.js';
 import { badRequest } from '../../errors.js';
@@ -5,13 +6,12 @@ import { requireRole } from '../workspaces/access.js';
 import { workspaceColumns } from '../experiments/experiments.repository.js';
 import { inferDirection } from './directions.js';
 import * as repo from './directions.repository.js';
+import { COMPARE_LIMITS } from '../../lib/limits.js';
+import type { DirectionsResponse } from './compare.schemas.js';
 
-export const MAX_DIRECTION_PATCH = 200;
+const MAX_DIRECTION_PATCH = COMPARE_LIMITS.directionsPerPatch;
 
-export interface DirectionsDto {
-  directions: Record<string, MetricDirection>;
-  inferred: Record<string, MetricDirection | null>;
-}
+export type DirectionsDto = Static<typeof DirectionsResponse>;
 
 /**
  * The workspace's overrides, and what the name rule infers for every metric the workspace uses

@@ -1,11 +1,24 @@
 import { sql, type Kysely } from 'kysely';
 import type { DialectHelpers } from '../../db/dialect.js';
 import type { DB, ExperimentsTable } from '../../db/schema.js';
-import type { Clause } from '../mlflow/mlflow.filter.js';
-import { filterSql } from '../mlflow/mlflow.filter-sql.js';
+import type { ExperimentStatus } from '../../lib/schemas.js';
+import { deleteSeriesOf, metricNamesOf } from '../metrics/metrics.repository.js';
+import type { Clause, OrderKey, ViewType } from '../mlflow/mlflow.filter.js';
+import { filterSql, orderValueSql } from '../mlflow/mlflow.filter.repository.js';
 import type { Hyperparam } from './hyperparams.js';
 
+/**
+ * Every query on `experiments` and its own tables (tags, hyperparameters). Other modules call these;
+ * access is checked by the services before any of them run.
+ */
 export type ExperimentRow = ExperimentsTable;
+
+/** A hyperparameter as stored per key: numbers and booleans (0/1) in `num_value`, strings in `text_value`. */
+export interface HyperparamRow {
+  key: string;
+  num_value: number | null;
+  text_value: string | null;
+}
 
 export async function insertExperiment(
   db: Kysely<DB>,
@@ -25,19 +38,36 @@ export async function replaceHyperparams(
   hyperparams: readonly Hyperparam[],
 ): Promise<void> {
   await db.deleteFrom('experiment_hyperparams').where('experiment_id', '=', experimentId).execute();
-  if (hyperparams.length === 0) return;
-  const rows = hyperparams.map(({ key, value }) => ({
-    experiment_id: experimentId,
-    key,
-    num_value: typeof value === 'number' ? value : typeof value === 'boolean' ? Number(value) : null,
-    text_value: typeof value === 'string' ? value : null,
-  }));
+  await insertHyperparams(
+    db,
+    experimentId,
+    hyperparams.map(({ key, value }) => ({
+      key,
+      num_value: typeof value === 'number' ? value : typeof value === 'boolean' ? Number(value) : null,
+      text_value: typeof value === 'string' ? value : null,
+    })),
+  );
+}
+
+/** Adds hyperparameters (already known to be new): the JSON list on the row and the per-key copy. */
+export async function addHyperparams(
+  db: Kysely<DB>,
+  experimentId: string,
+  hyperparamsJson: string,
+  rows: readonly HyperparamRow[],
+): Promise<void> {
+  await updateExperiment(db, experimentId, { hyperparams: hyperparamsJson });
+  await insertHyperparams(db, experimentId, rows);
+}
+
+async function insertHyperparams(db: Kysely<DB>, experimentId: string, rows: readonly HyperparamRow[]): Promise<void> {
   // Chunked so one statement stays under SQLite's bound-parameter limit.
-  for (let i = 0; i < rows.length; i += 200)
+  for (let i = 0; i < rows.length; i += 200) {
     await db
       .insertInto('experiment_hyperparams')
-      .values(rows.slice(i, i + 200))
+      .values(rows.slice(i, i + 200).map((r) => ({ experiment_id: experimentId, ...r })))
       .execute();
+  }
 }
 
 export async function replaceTags(db: Kysely<DB>, experimentId: string, tags: readonly string[]): Promise<void> {
@@ -54,32 +84,59 @@ export function findExperiment(db: Kysely<DB>, id: string) {
   return db.selectFrom('experiments').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** Those of `ids` whose workspace has `userId` as a member (readable by them). */
-export async function readableIds(db: Kysely<DB>, userId: string, ids: readonly string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await db
-    .selectFrom('experiments')
-    .innerJoin('workspace_members', 'workspace_members.workspace_id', 'experiments.workspace_id')
-    .select('experiments.id')
-    .where('workspace_members.user_id', '=', userId)
-    .where('experiments.id', 'in', ids)
-    .execute();
-  return new Set(rows.map((r) => r.id));
+export function findExperiments(db: Kysely<DB>, ids: readonly string[]): Promise<ExperimentRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.selectFrom('experiments').selectAll().where('id', 'in', ids).execute();
+}
+
+/** The experiment row, locked for the rest of the transaction where the database has row locks. */
+export function lockExperiment(db: Kysely<DB>, dialect: DialectHelpers, id: string) {
+  const q = db.selectFrom('experiments').selectAll().where('id', '=', id);
+  return (dialect.rowLocks ? q.forUpdate() : q).executeTakeFirst();
+}
+
+/** Experiments of a workspace, or named by id, oldest first (`tora export`). */
+export function selectExperiments(
+  db: Kysely<DB>,
+  filter: { workspaceId?: string; experimentIds?: readonly string[] },
+): Promise<ExperimentRow[]> {
+  let q = db.selectFrom('experiments').selectAll().orderBy('created_at').orderBy('id');
+  if (filter.workspaceId !== undefined) q = q.where('workspace_id', '=', filter.workspaceId);
+  if (filter.experimentIds?.length) q = q.where('id', 'in', [...filter.experimentIds]);
+  return q.execute();
 }
 
 export async function updateExperiment(db: Kysely<DB>, id: string, patch: Partial<ExperimentRow>): Promise<void> {
   await db.updateTable('experiments').set(patch).where('id', '=', id).execute();
 }
 
-export async function deleteExperiment(db: Kysely<DB>, id: string): Promise<void> {
-  const series = db.selectFrom('metric_series').select('id').where('experiment_id', '=', id);
-  await db.deleteFrom('metric_blocks').where('series_id', 'in', series).execute();
-  await db.deleteFrom('metric_series').where('experiment_id', '=', id).execute();
-  await db.deleteFrom('metric_batches').where('experiment_id', '=', id).execute();
-  await db.deleteFrom('experiment_tags').where('experiment_id', '=', id).execute();
-  await db.deleteFrom('experiment_hyperparams').where('experiment_id', '=', id).execute();
-  await db.updateTable('experiments').set({ reference_id: null }).where('reference_id', '=', id).execute();
-  await db.deleteFrom('experiments').where('id', '=', id).execute();
+/** New data arrived: the experiment is active (not crashed) and changed. */
+export async function touchExperiment(db: Kysely<DB>, experimentId: string, now: number): Promise<void> {
+  await db.updateTable('experiments').set({ last_activity_at: now, updated_at: now }).where('id', '=', experimentId).execute();
+}
+
+/** One experiment, or every experiment of a workspace. */
+export type ExperimentSelector = { id: string } | { workspaceId: string };
+
+/** The ids of the selected experiments, as a subquery. */
+export function experimentIdsOf(db: Kysely<DB>, which: ExperimentSelector) {
+  const q = db.selectFrom('experiments').select('id');
+  return 'id' in which ? q.where('id', '=', which.id) : q.where('workspace_id', '=', which.workspaceId);
+}
+
+/**
+ * The one cascade delete of experiments (one, or all of a workspace). Explicit child deletes: SQLite
+ * and PostgreSQL cascade alike, but blocks are the bulk and go first; references to the deleted
+ * experiments are cleared.
+ */
+export async function deleteExperiments(db: Kysely<DB>, which: ExperimentSelector): Promise<void> {
+  const ids = experimentIdsOf(db, which);
+  await deleteSeriesOf(db, ids);
+  await db.deleteFrom('experiment_tags').where('experiment_id', 'in', ids).execute();
+  await db.deleteFrom('experiment_hyperparams').where('experiment_id', 'in', ids).execute();
+  await db.updateTable('experiments').set({ reference_id: null }).where('reference_id', 'in', ids).execute();
+  const rows = db.deleteFrom('experiments');
+  await ('id' in which ? rows.where('id', '=', which.id) : rows.where('workspace_id', '=', which.workspaceId)).execute();
 }
 
 export type ListSort =
@@ -92,7 +149,7 @@ export interface ListFilter {
   nameContains?: string;
   group?: string;
   tags: readonly string[];
-  statuses: readonly string[];
+  statuses: readonly ExperimentStatus[];
   crashedBefore: number;
   /** Parsed `filter` (MLflow's grammar), shared with the MLflow runs/search route. */
   clauses?: readonly Clause[];
@@ -175,7 +232,7 @@ export async function workspaceColumns(
   db: Kysely<DB>,
   workspaceId: string,
 ): Promise<{ hyperparams: string[]; metrics: string[] }> {
-  const experiments = db.selectFrom('experiments').select('id').where('workspace_id', '=', workspaceId);
+  const experiments = experimentIdsOf(db, { workspaceId });
   const keys = await db
     .selectFrom('experiment_hyperparams')
     .select('key')
@@ -183,28 +240,55 @@ export async function workspaceColumns(
     .where('experiment_id', 'in', experiments)
     .orderBy('key')
     .execute();
-  const names = await db
-    .selectFrom('metric_series')
-    .select('name')
-    .distinct()
-    .where('experiment_id', 'in', experiments)
-    .where('point_count', '>', 0)
-    .orderBy('name')
-    .execute();
-  return { hyperparams: keys.map((k) => k.key), metrics: names.map((n) => n.name) };
+  return { hyperparams: keys.map((k) => k.key), metrics: await metricNamesOf(db, experiments) };
 }
 
-export function seriesSummaries(db: Kysely<DB>, experimentIds: readonly string[]) {
-  if (experimentIds.length === 0) return Promise.resolve([]);
+/** Up to 500 most recent runs of a workspace that logged `metric`, with its extremes (the analyzer's peers). */
+export function runsWithMetric(db: Kysely<DB>, workspaceId: string, metric: string) {
   return db
-    .selectFrom('metric_series')
-    .select(['experiment_id', 'name', 'last_value', 'min_value', 'max_value', 'nan_count', 'point_count'])
-    .where('experiment_id', 'in', experimentIds)
-    .orderBy('name')
+    .selectFrom('experiments as e')
+    .innerJoin('metric_series as s', (j) => j.onRef('s.experiment_id', '=', 'e.id').on('s.name', '=', metric))
+    .select(['e.id', 'e.hyperparams', 's.min_value', 's.max_value'])
+    .where('e.workspace_id', '=', workspaceId)
+    .where('s.point_count', '>', 0)
+    .orderBy('e.last_activity_at', 'desc')
+    .limit(500)
     .execute();
 }
 
-export async function memberWorkspaceIds(db: Kysely<DB>, userId: string): Promise<string[]> {
-  const rows = await db.selectFrom('workspace_members').select('workspace_id').where('user_id', '=', userId).execute();
-  return rows.map((r) => r.workspace_id);
+/** Changes whenever a run of the workspace is created, changed or active. */
+export function workspaceActivity(db: Kysely<DB>, workspaceId: string) {
+  return db
+    .selectFrom('experiments')
+    .select((eb) => [eb.fn.max('last_activity_at').as('active'), eb.fn.max('updated_at').as('updated'), eb.fn.countAll().as('n')])
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirst();
+}
+
+export interface RunQuery {
+  workspaceIds: readonly string[];
+  clauses: readonly Clause[];
+  order: readonly OrderKey[];
+  view: ViewType;
+  crashedBefore: number;
+  offset: number;
+  limit: number;
+}
+
+/** One page of MLflow runs; rows lacking an order key's value come last either way, ties by start time, then id. */
+export async function searchRuns(db: Kysely<DB>, dialect: DialectHelpers, q: RunQuery): Promise<ExperimentRow[]> {
+  if (q.workspaceIds.length === 0) return [];
+  let query = db
+    .selectFrom('experiments as e')
+    .selectAll('e')
+    .where('e.workspace_id', 'in', q.workspaceIds)
+    .where(filterSql(dialect, q.clauses, q.crashedBefore));
+  const deleted = sql`(select r.deleted_at from mlflow_runs r where r.experiment_id = e.id)`;
+  if (q.view === 'active') query = query.where(sql<boolean>`${deleted} is null`);
+  if (q.view === 'deleted') query = query.where(sql<boolean>`${deleted} is not null`);
+  for (const key of q.order) {
+    const value = orderValueSql(key, q.crashedBefore);
+    query = query.orderBy(sql`case when ${value} is null then 1 else 0 end`).orderBy(value, key.ascending ? 'asc' : 'desc');
+  }
+  return query.orderBy('e.created_at', 'desc').orderBy('e.id').limit(q.limit).offset(q.offset).execute();
 }

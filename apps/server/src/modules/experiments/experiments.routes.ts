@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { refuseMethods } from '../../lib/allowed-methods.js';
-import { IdParams, IsoDate, Success, Uuid, responses } from '../../lib/schemas.js';
+import { IdParams, Success, responses } from '../../lib/schemas.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import {
   BulkBody,
@@ -12,17 +12,13 @@ import {
   Experiment,
   ExperimentList,
   ListQuery,
-  Status,
+  ReferenceBody,
+  ReferenceParams,
+  ReferenceResponse,
   UpdateExperimentBody,
 } from './experiments.schemas.js';
 import * as service from './experiments.service.js';
 import * as references from './references.service.js';
-
-const ChainLink = Type.Object({ id: Uuid, name: Type.String(), status: Status, workspaceId: Uuid, createdAt: IsoDate });
-const ReferenceResponse = Type.Object({
-  referenceId: Type.Union([Uuid, Type.Null()]),
-  chain: Type.Array(ChainLink, { description: 'References, oldest first; the last is the direct reference' }),
-});
 
 export function experimentsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -94,7 +90,7 @@ export function experimentsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           params: IdParams,
-          body: Type.Object({ referenceId: Uuid }, { additionalProperties: false }),
+          body: ReferenceBody,
           response: responses({ 200: ReferenceResponse }),
         },
       },
@@ -102,7 +98,7 @@ export function experimentsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     );
     app.delete(
       '/experiments/:id/ref/:refId',
-      { schema: { tags, params: Type.Object({ id: Uuid, refId: Uuid }), response: responses({ 200: Success }) } },
+      { schema: { tags, params: ReferenceParams, response: responses({ 200: Success }) } },
       async (request) => {
         await references.clearReference(ctx, requireCaller(request), request.params.id, request.params.refId);
         return { success: true as const };

@@ -1,24 +1,16 @@
 import { Type } from '@sinclair/typebox';
-import { IsoDate, Uuid } from '../../lib/schemas.js';
-
-export const STATUSES = ['running', 'finished', 'failed', 'crashed'] as const;
-export const Status = Type.Union(STATUSES.map((s) => Type.Literal(s)));
-const WritableStatus = Type.Union([
-  Type.Literal('running'),
-  Type.Literal('finished'),
-  Type.Literal('failed'),
-  Type.Literal('crashed'),
-]);
+import { EXPERIMENT_LIMITS as LIMITS } from '../../lib/limits.js';
+import { IsoDate, STATUSES, Status, Uuid } from '../../lib/schemas.js';
 // Accepted because the original Tora client sends it, and ignored: who sees an experiment is
 // decided by workspace membership alone (docs/permissions.md).
 export const Visibility = Type.Union([Type.Literal('PRIVATE'), Type.Literal('PUBLIC')], {
   description: 'Ignored (accepted for the original Tora client): access is by workspace membership only',
 });
 
-const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
-const Description = Type.Union([Type.String({ maxLength: 10_000 }), Type.Null()]);
-const Tag = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^,]+$' });
-const Tags = Type.Array(Tag, { maxItems: 100 });
+const Name = Type.String({ minLength: 1, maxLength: LIMITS.nameLength, pattern: '\\S' });
+const Description = Type.Union([Type.String({ maxLength: LIMITS.descriptionLength }), Type.Null()]);
+const Tag = Type.String({ minLength: 1, maxLength: LIMITS.tagLength, pattern: '^[^,]+$' });
+const Tags = Type.Array(Tag, { maxItems: LIMITS.tagsPerExperiment });
 const HyperparamValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
 // Values may nest (objects, lists); the service flattens them (hyperparams.ts), so the schema
 // only says so.
@@ -36,13 +28,12 @@ const HyperparamsInput = Type.Union(
       'Nested objects are flattened to dotted keys ({"opt": {"lr": 0.1}} → opt.lr = 0.1); lists are kept as their JSON text.',
   },
 );
-const Group = Type.Union([Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }), Type.Null()], {
+const Group = Type.Union([Type.String({ minLength: 1, maxLength: LIMITS.groupLength, pattern: '\\S' }), Type.Null()], {
   description: 'Runs launched together (a sweep, a set of seeds); null = none',
 });
-export const RUN_INFO_LIMITS = { entries: 200, keyLength: 128, valueLength: 4096 } as const;
-const RunInfoInput = Type.Record(Type.String(), Type.String({ maxLength: RUN_INFO_LIMITS.valueLength }), {
-  maxProperties: RUN_INFO_LIMITS.entries,
-  propertyNames: { minLength: 1, maxLength: RUN_INFO_LIMITS.keyLength },
+const RunInfoInput = Type.Record(Type.String(), Type.String({ maxLength: LIMITS.runInfoValueLength }), {
+  maxProperties: LIMITS.runInfoEntries,
+  propertyNames: { minLength: 1, maxLength: LIMITS.runInfoKeyLength },
   description:
     'Where and how the run ran (git commit, command line, host, package versions), string to string; replaced whole on update',
 });
@@ -59,7 +50,7 @@ export const CreateExperimentBody = Type.Object(
       }),
     ),
     visibility: Type.Optional(Visibility),
-    status: Type.Optional(WritableStatus),
+    status: Type.Optional(Status),
     referenceId: Type.Optional(Type.Union([Uuid, Type.Null()])),
     group: Type.Optional(Group),
     runInfo: Type.Optional(RunInfoInput),
@@ -73,7 +64,7 @@ export const UpdateExperimentBody = Type.Object(
     description: Type.Optional(Description),
     tags: Type.Optional(Tags),
     visibility: Type.Optional(Visibility),
-    status: Type.Optional(WritableStatus),
+    status: Type.Optional(Status),
     hyperparams: Type.Optional(HyperparamsInput),
     group: Type.Optional(Group),
     runInfo: Type.Optional(RunInfoInput),
@@ -110,14 +101,17 @@ export const Experiment = Type.Object({
 
 export const ListQuery = Type.Object({
   workspace: Type.Optional(Uuid),
-  startwith: Type.Optional(Type.String({ maxLength: 200, description: 'Name contains (case-insensitive)' })),
+  startwith: Type.Optional(Type.String({ maxLength: LIMITS.nameLength, description: 'Name contains (case-insensitive)' })),
   tags: Type.Optional(
-    Type.Union([Type.String({ maxLength: 2000 }), Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50 })]),
+    Type.Union([
+      Type.String({ maxLength: LIMITS.tagsQueryLength }),
+      Type.Array(Type.String({ maxLength: LIMITS.tagLength }), { maxItems: LIMITS.tagsQueryItems }),
+    ]),
   ),
   group: Type.Optional(
-    Type.String({ minLength: 1, maxLength: 200, description: 'Only experiments of this group (exact match)' }),
+    Type.String({ minLength: 1, maxLength: LIMITS.groupLength, description: 'Only experiments of this group (exact match)' }),
   ),
-  status: Type.Optional(Type.String({ pattern: '^(running|finished|failed|crashed)(,(running|finished|failed|crashed))*$' })),
+  status: Type.Optional(Type.String({ pattern: `^(${STATUSES.join('|')})(,(${STATUSES.join('|')}))*$` })),
   sort: Type.Optional(
     Type.String({
       pattern: '^-?(created|updated|name|status|metric:.+|metric-min:.+|metric-max:.+|hp:.+)$',
@@ -128,15 +122,15 @@ export const ListQuery = Type.Object({
   order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
   filter: Type.Optional(
     Type.String({
-      maxLength: 2_000,
+      maxLength: LIMITS.filterLength,
       description:
         "MLflow's search grammar, clauses joined by AND: metrics.<name> (last value), params.<key>, tags.<key> (MLflow tags), " +
         'attributes.status|run_name|run_id|start_time|end_time; =, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN; backticks ' +
         'for names with dots or slashes. Example: params.lr < 0.01 and metrics.`val/loss` < 0.3',
     }),
   ),
-  cursor: Type.Optional(Type.String({ maxLength: 200 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: LIMITS.cursorLength })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.pageSize, default: LIMITS.defaultPageSize })),
 });
 
 export const ExperimentList = Type.Object({
@@ -147,9 +141,16 @@ export const ExperimentList = Type.Object({
 
 export const BulkBody = Type.Object(
   {
-    ids: Type.Array(Uuid, { minItems: 1, maxItems: 500, uniqueItems: true, description: 'Experiments to act on (at most 500)' }),
+    ids: Type.Array(Uuid, {
+      minItems: 1,
+      maxItems: LIMITS.bulkIds,
+      uniqueItems: true,
+      description: `Experiments to act on (at most ${LIMITS.bulkIds})`,
+    }),
     action: Type.Union([Type.Literal('delete'), Type.Literal('tag'), Type.Literal('untag')]),
-    tags: Type.Optional(Type.Array(Tag, { minItems: 1, maxItems: 100, description: 'Required for tag and untag' })),
+    tags: Type.Optional(
+      Type.Array(Tag, { minItems: 1, maxItems: LIMITS.tagsPerExperiment, description: 'Required for tag and untag' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -159,3 +160,11 @@ export const BulkResult = Type.Object({
   action: Type.Union([Type.Literal('delete'), Type.Literal('tag'), Type.Literal('untag')]),
   count: Type.Integer({ description: 'How many experiments were deleted or had their tags changed' }),
 });
+
+export const ChainLink = Type.Object({ id: Uuid, name: Type.String(), status: Status, workspaceId: Uuid, createdAt: IsoDate });
+export const ReferenceResponse = Type.Object({
+  referenceId: Type.Union([Uuid, Type.Null()]),
+  chain: Type.Array(ChainLink, { description: 'References, oldest first; the last is the direct reference' }),
+});
+export const ReferenceBody = Type.Object({ referenceId: Uuid }, { additionalProperties: false });
+export const ReferenceParams = Type.Object({ id: Uuid, refId: Uuid });

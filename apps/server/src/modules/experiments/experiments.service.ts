@@ -2,9 +2,11 @@ import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import type { Role } from '../../db/schema.js';
 import { badRequest, notFound } from '../../errors.js';
+import { EXPERIMENT_LIMITS } from '../../lib/limits.js';
 import { toWire } from '../../lib/numbers.js';
-import { iso } from '../../lib/schemas.js';
-import { requireRole } from '../workspaces/access.js';
+import { iso, isStatus } from '../../lib/schemas.js';
+import { readableWorkspaceIds, readableWorkspaces, requireRole } from '../workspaces/access.js';
+import { seriesSummaries } from '../metrics/metrics.repository.js';
 import { findUserById } from '../auth/auth.repository.js';
 import * as repo from './experiments.repository.js';
 import type { ExperimentRow } from './experiments.repository.js';
@@ -20,7 +22,7 @@ import { normalizeHyperparams, type Hyperparam } from './hyperparams.js';
 import { FilterError, parseFilter, type Clause } from '../mlflow/mlflow.filter.js';
 
 export type ExperimentDto = Static<typeof Experiment>;
-type Summary = Awaited<ReturnType<typeof repo.seriesSummaries>>[number];
+type Summary = Awaited<ReturnType<typeof seriesSummaries>>[number];
 
 const EXPERIMENT_MISSING = { code: 'EXPERIMENT_NOT_FOUND', what: 'Experiment' } as const;
 
@@ -29,7 +31,7 @@ export function effectiveStatus(
   row: Pick<ExperimentRow, 'status' | 'last_activity_at'>,
 ): ExperimentDto['status'] {
   if (row.status === 'running' && ctx.clock() - row.last_activity_at > ctx.config.crashAfterSeconds * 1000) return 'crashed';
-  return row.status as ExperimentDto['status'];
+  return row.status;
 }
 
 /**
@@ -42,7 +44,9 @@ export async function visibleReferences(
   rows: readonly Pick<ExperimentRow, 'reference_id'>[],
 ): Promise<ReadonlySet<string>> {
   const refs = [...new Set(rows.flatMap((r) => (r.reference_id === null ? [] : [r.reference_id])))];
-  return repo.readableIds(ctx.db, caller.userId, refs);
+  const found = await repo.findExperiments(ctx.db, refs);
+  const readable = await readableWorkspaces(ctx.db, caller.userId, [...new Set(found.map((r) => r.workspace_id))]);
+  return new Set(found.filter((r) => readable.has(r.workspace_id)).map((r) => r.id));
 }
 
 export function toExperimentDto(
@@ -96,7 +100,7 @@ export async function experimentForCaller(
 }
 
 async function withSeries(ctx: AppContext, caller: Caller, row: ExperimentRow): Promise<ExperimentDto> {
-  const [series, refs] = await Promise.all([repo.seriesSummaries(ctx.db, [row.id]), visibleReferences(ctx, caller, [row])]);
+  const [series, refs] = await Promise.all([seriesSummaries(ctx.db, [row.id]), visibleReferences(ctx, caller, [row])]);
   return toExperimentDto(ctx, row, series, refs);
 }
 
@@ -185,10 +189,10 @@ export async function updateExperiment(
 
 export async function deleteExperiment(ctx: AppContext, caller: Caller, id: string): Promise<void> {
   await experimentForCaller(ctx, caller, id, 'editor');
-  await ctx.db.transaction().execute((trx) => repo.deleteExperiment(trx, id));
+  await ctx.db.transaction().execute((trx) => repo.deleteExperiments(trx, { id }));
 }
 
-const MAX_TAGS = 100;
+const MAX_TAGS = EXPERIMENT_LIMITS.tagsPerExperiment;
 
 /**
  * Deletes, tags or untags many experiments at once: every id is checked first (editor in its
@@ -213,7 +217,7 @@ export async function bulkExperiments(
   await ctx.db.transaction().execute(async (trx) => {
     for (const id of body.ids) {
       if (body.action === 'delete') {
-        await repo.deleteExperiment(trx, id);
+        await repo.deleteExperiments(trx, { id });
         continue;
       }
       const row = await repo.findExperiment(trx, id);
@@ -260,11 +264,11 @@ export async function listExperiments(
     await requireRole(ctx.db, caller.userId, query.workspace, 'viewer');
     workspaceIds = [query.workspace];
   } else {
-    workspaceIds = await repo.memberWorkspaceIds(ctx.db, caller.userId);
+    workspaceIds = await readableWorkspaceIds(ctx.db, caller.userId);
   }
   const rawTags = query.tags === undefined ? [] : Array.isArray(query.tags) ? query.tags : query.tags.split(',');
   const tags = uniqueTags(rawTags);
-  const statuses = query.status ? query.status.split(',') : [];
+  const statuses = query.status ? query.status.split(',').filter(isStatus) : [];
   const descending = query.sort?.startsWith('-') ?? false;
   const sortParam = (descending ? query.sort?.slice(1) : query.sort) ?? 'created';
   const metricSort = /^metric(|-min|-max):(.+)$/s.exec(sortParam);
@@ -305,7 +309,7 @@ export async function listExperiments(
   ]);
   const page = rows.slice(0, limit);
   const [series, refs] = await Promise.all([
-    repo.seriesSummaries(
+    seriesSummaries(
       ctx.db,
       page.map((r) => r.id),
     ),

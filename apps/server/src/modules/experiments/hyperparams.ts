@@ -1,4 +1,5 @@
 import { badRequest } from '../../errors.js';
+import { EXPERIMENT_LIMITS } from '../../lib/limits.js';
 import { refuseBadText } from '../../lib/validation.js';
 
 export type HyperparamValue = string | number | boolean | null;
@@ -7,10 +8,12 @@ export interface Hyperparam {
   value: HyperparamValue;
 }
 
-const MAX_HYPERPARAMS = 1000;
-const MAX_KEY = 256;
-const MAX_VALUE = 10_000;
-const MAX_DEPTH = 16;
+const {
+  hyperparams: MAX_HYPERPARAMS,
+  hyperparamKeyLength: MAX_KEY,
+  hyperparamValueLength: MAX_VALUE,
+  hyperparamDepth: MAX_DEPTH,
+} = EXPERIMENT_LIMITS;
 
 function checkValue(path: string, value: unknown): HyperparamValue {
   if (value === null || typeof value === 'boolean') return value;

@@ -1,19 +1,17 @@
+import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import { AppError, notFound } from '../../errors.js';
+import { EXPERIMENT_LIMITS } from '../../lib/limits.js';
 import { iso } from '../../lib/schemas.js';
 import { roleIn } from '../workspaces/access.js';
-import { effectiveStatus, experimentForCaller, type ExperimentDto } from './experiments.service.js';
+import type { ChainLink as ChainLinkSchema, ReferenceResponse } from './experiments.schemas.js';
+import { effectiveStatus, experimentForCaller } from './experiments.service.js';
 import * as repo from './experiments.repository.js';
 
-export interface ChainLink {
-  id: string;
-  name: string;
-  status: ExperimentDto['status'];
-  workspaceId: string;
-  createdAt: string;
-}
+export type ChainLink = Static<typeof ChainLinkSchema>;
+type ReferenceDto = Static<typeof ReferenceResponse>;
 
-const MAX_CHAIN = 1000;
+const MAX_CHAIN = EXPERIMENT_LIMITS.referenceChain;
 
 /**
  * The experiment's references, oldest first: [..., reference of reference, reference]. The walk
@@ -38,23 +36,14 @@ async function chainOf(ctx: AppContext, caller: Caller, startId: string | null):
   return links.reverse();
 }
 
-export async function getReference(
-  ctx: AppContext,
-  caller: Caller,
-  id: string,
-): Promise<{ referenceId: string | null; chain: ChainLink[] }> {
+export async function getReference(ctx: AppContext, caller: Caller, id: string): Promise<ReferenceDto> {
   const { row } = await experimentForCaller(ctx, caller, id, 'viewer');
   const chain = await chainOf(ctx, caller, row.reference_id);
   // A reference the caller cannot read (another workspace's) is not shown, not even its id.
   return { referenceId: chain.length > 0 ? row.reference_id : null, chain };
 }
 
-export async function setReference(
-  ctx: AppContext,
-  caller: Caller,
-  id: string,
-  referenceId: string,
-): Promise<{ referenceId: string | null; chain: ChainLink[] }> {
+export async function setReference(ctx: AppContext, caller: Caller, id: string, referenceId: string): Promise<ReferenceDto> {
   await experimentForCaller(ctx, caller, id, 'editor');
   if (referenceId === id) throw new AppError('REFERENCE_CYCLE', 409, 'An experiment cannot be its own reference');
   await experimentForCaller(ctx, caller, referenceId, 'viewer').catch((err: unknown) => {

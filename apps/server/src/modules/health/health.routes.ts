@@ -1,16 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
-import { sql } from 'kysely';
 import type { AppContext } from '../../context.js';
 import { responses } from '../../lib/schemas.js';
-import { VERSION } from '../../version.js';
-
-/**
- * What a client may rely on beyond the documented basics; clients probe for these, so a new client
- * still works against an older server. "experiments.run-info": experiments take `group` and
- * `runInfo` (an older server refuses them as unknown body fields).
- */
-const FEATURES = ['metrics.f64-columns', 'experiments.run-info'];
+import { Health } from './health.schemas.js';
+import { health } from './health.service.js';
 
 export function healthRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -21,29 +13,10 @@ export function healthRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
           tags: ['health'],
           security: [], // public: load balancers and the client's feature probe call it without a key
           // Errors too: a presented bad or revoked key is a 401 even here (never silently anonymous).
-          response: responses({
-            200: Type.Object({
-              status: Type.Literal('ok'),
-              version: Type.String(),
-              database: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')]),
-              dialect: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')], { description: 'Same as database' }),
-              features: Type.Array(Type.String(), {
-                description: 'Optional capabilities clients may use, e.g. "metrics.f64-columns" (binary batch columns)',
-              }),
-            }),
-          }),
+          response: responses({ 200: Health }),
         },
       },
-      async () => {
-        await sql`select 1`.execute(ctx.db);
-        return {
-          status: 'ok' as const,
-          version: VERSION,
-          database: ctx.dialect.name,
-          dialect: ctx.dialect.name,
-          features: FEATURES,
-        };
-      },
+      async () => health(ctx),
     );
   };
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import { setKeyLastUsed } from './keys.repository.js';
 
 /**
  * Coalesces "last used" updates of API keys: a request only records the time in memory; the
@@ -37,7 +38,7 @@ export class KeyUsageTracker {
     const batch = [...this.pending];
     this.pending.clear();
     for (const [id, at] of batch) {
-      await this.db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+      await setKeyLastUsed(this.db, id, at);
       this.lastWritten.set(id, at);
     }
   }

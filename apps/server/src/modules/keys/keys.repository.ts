@@ -40,3 +40,15 @@ export async function findOwnerEmailByHash(db: Kysely<DB>, keyHash: string): Pro
     .executeTakeFirst();
   return row?.email ?? null;
 }
+
+export function findKeyByHash(db: Kysely<DB>, keyHash: string) {
+  return db
+    .selectFrom('api_keys')
+    .select(['id', 'user_id', 'revoked_at', 'expires_at', 'scope'])
+    .where('key_hash', '=', keyHash)
+    .executeTakeFirst();
+}
+
+export async function setKeyLastUsed(db: Kysely<DB>, id: string, at: number): Promise<void> {
+  await db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+}

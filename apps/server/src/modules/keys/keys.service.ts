@@ -1,31 +1,17 @@
+import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import { notFound } from '../../errors.js';
 import { newApiKey, sha256Hex } from '../../lib/crypto.js';
 import { iso } from '../../lib/schemas.js';
 import { userByEmail } from '../auth/auth.service.js';
 import * as repo from './keys.repository.js';
+import type { CreateKeyBody, Key } from './keys.schemas.js';
 import type { ApiKeysTable } from '../../db/schema.js';
 
-export interface KeyDto {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  lastUsed: string | null;
-  revoked: boolean;
-  /** `read`: GET requests (and read-only POSTs such as compare) only. */
-  scope: KeyScope;
-  expiresAt: string | null;
-}
-
-export type KeyScope = 'full' | 'read';
-
-export interface NewKey {
-  name: string;
-  scope?: KeyScope;
-  /** Whole days from now; absent: the key does not expire. */
-  expiresInDays?: number;
-}
+export type KeyDto = Static<typeof Key>;
+export type KeyScope = KeyDto['scope'];
+/** `expiresInDays`: whole days from now; absent: the key does not expire. */
+export type NewKey = Static<typeof CreateKeyBody>;
 
 function toKeyDto(r: {
   id: string;

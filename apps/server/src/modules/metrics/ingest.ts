@@ -1,23 +1,11 @@
 import { createHash } from 'node:crypto';
 import { AppError, badRequest } from '../../errors.js';
+import { METRIC_LIMITS } from '../../lib/limits.js';
 import { fromWire } from '../../lib/numbers.js';
 import { badText, findBadText } from '../../lib/validation.js';
 
 /** Published limits of one metrics batch (also in the OpenAPI document). */
-export const LIMITS = {
-  maxPointsPerBatch: 200_000,
-  maxSeriesPerBatch: 1_000,
-  maxBodyBytes: 64 * 1024 * 1024,
-  maxNameLength: 256,
-  maxMetadataBytes: 4_096,
-  maxMetadataDepth: 16,
-  maxBatchIdLength: 128,
-  maxStep: Number.MAX_SAFE_INTEGER,
-  /** The last instant a JavaScript Date (and so an ISO-8601 answer) can hold: +275760-09-13. */
-  maxTime: 8.64e15,
-  /** Raw points per response (`limit` of metrics/raw): a page of them costs the server ~1 KB each. */
-  maxRawPointsPerResponse: 20_000,
-} as const;
+const LIMITS = METRIC_LIMITS;
 
 /** Points of one series in arrival order; `null` steps are assigned at commit. */
 export interface SeriesInput {

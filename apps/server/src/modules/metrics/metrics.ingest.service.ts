@@ -1,8 +1,10 @@
+import type { Static } from '@sinclair/typebox';
 import type { Kysely } from 'kysely';
 import type { AppContext, Caller } from '../../context.js';
 import type { DB } from '../../db/schema.js';
 import { transactionWithRetry } from '../../db/retry.js';
 import { AppError } from '../../errors.js';
+import { touchExperiment } from '../experiments/experiments.repository.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
 import {
   BLOCK_POINTS,
@@ -18,13 +20,10 @@ import {
 import { sameContent, type ParsedBatch, type SeriesInput } from './ingest.js';
 import { encodeWindows, summarizeWindows } from './windows.js';
 import * as repo from './metrics.repository.js';
+import type { BatchResult } from './metrics.schemas.js';
 
-export interface IngestResult {
-  success: true;
-  count: number;
-  /** True when this batchId was already committed: nothing new was written. */
-  duplicate: boolean;
-}
+/** `duplicate`: this batchId was already committed, and nothing new was written. */
+export type IngestResult = Static<typeof BatchResult>;
 
 /** Resolves missing steps (next step of the series) and times (now) into packed columns. */
 function resolvePoints(input: SeriesInput, lastStep: number, now: number): Points {
@@ -149,6 +148,6 @@ export async function appendBatch(
       await appendToSeries(trx, series, resolvePoints(input, series.last_step, now), now);
     }
   }
-  await repo.touchExperiment(trx, experimentId, now);
+  await touchExperiment(trx, experimentId, now);
   return { success: true, count: batch.count, duplicate: false };
 }

@@ -1,12 +1,12 @@
 import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import { badRequest, notFound } from '../../errors.js';
-import { toWire, type WireNumber } from '../../lib/numbers.js';
+import { toWire } from '../../lib/numbers.js';
 import { iso } from '../../lib/schemas.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
 import { decode, type Points } from './blocks.js';
 import * as repo from './metrics.repository.js';
-import type { MetricSummary as MetricSummarySchema } from './metrics.schemas.js';
+import type { MetricSummary as MetricSummarySchema, RawPoint as RawPointSchema } from './metrics.schemas.js';
 
 export type MetricSummary = Static<typeof MetricSummarySchema>;
 
@@ -39,12 +39,7 @@ export async function seriesForCaller(
   return series;
 }
 
-export interface RawPoint {
-  step: number;
-  value: WireNumber;
-  time: string | null;
-  metadata: unknown;
-}
+export type RawPoint = Static<typeof RawPointSchema>;
 
 /**
  * A stored time as ISO-8601, or null when no Date can hold it: servers before 0.1 let times

@@ -1,6 +1,8 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { DialectHelpers } from '../../db/dialect.js';
 import type { DB, MetricBlocksTable, MetricSeriesTable } from '../../db/schema.js';
+
+/** Every query on `metric_series`, `metric_blocks` and `metric_batches`. */
 
 export type SeriesRow = Omit<MetricSeriesTable, 'id'> & { id: number };
 export type BlockRow = MetricBlocksTable;
@@ -89,10 +91,6 @@ export function findBlock(db: Kysely<DB>, seriesId: number, seq: number) {
   return db.selectFrom('metric_blocks').selectAll().where('series_id', '=', seriesId).where('seq', '=', seq).executeTakeFirst();
 }
 
-export async function touchExperiment(db: Kysely<DB>, experimentId: string, now: number): Promise<void> {
-  await db.updateTable('experiments').set({ last_activity_at: now, updated_at: now }).where('id', '=', experimentId).execute();
-}
-
 export function listSeries(db: Kysely<DB>, experimentId: string) {
   return db
     .selectFrom('metric_series')
@@ -160,5 +158,80 @@ export function blocksFrom(db: Kysely<DB>, seriesId: number, fromSeq: number, li
     .where('seq', '>=', fromSeq)
     .orderBy('seq')
     .limit(limit)
+    .execute();
+}
+
+/** Experiment ids as a subquery (experiments.repository's `experimentIdsOf`). */
+export type ExperimentIds = SelectQueryBuilder<DB, 'experiments', { id: string }>;
+
+/** The metric data of these experiments: blocks (the bulk) first, then series and batch ids. */
+export async function deleteSeriesOf(db: Kysely<DB>, experimentIds: ExperimentIds): Promise<void> {
+  const series = db.selectFrom('metric_series').select('id').where('experiment_id', 'in', experimentIds);
+  await db.deleteFrom('metric_blocks').where('series_id', 'in', series).execute();
+  await db.deleteFrom('metric_series').where('experiment_id', 'in', experimentIds).execute();
+  await db.deleteFrom('metric_batches').where('experiment_id', 'in', experimentIds).execute();
+}
+
+/** The names of the non-empty series of these experiments, sorted. */
+export async function metricNamesOf(db: Kysely<DB>, experimentIds: ExperimentIds): Promise<string[]> {
+  const names = await db
+    .selectFrom('metric_series')
+    .select('name')
+    .distinct()
+    .where('experiment_id', 'in', experimentIds)
+    .where('point_count', '>', 0)
+    .orderBy('name')
+    .execute();
+  return names.map((n) => n.name);
+}
+
+/** Non-empty series of these experiments, optionally only those named. */
+export function seriesOf(
+  db: Kysely<DB>,
+  experimentIds: readonly string[],
+  names: readonly string[] | null,
+): Promise<SeriesRow[]> {
+  if (experimentIds.length === 0 || names?.length === 0) return Promise.resolve([]);
+  let q = db.selectFrom('metric_series').selectAll().where('experiment_id', 'in', experimentIds).where('point_count', '>', 0);
+  if (names !== null) q = q.where('name', 'in', names);
+  return q.orderBy('name').execute();
+}
+
+/** The summary figures of every series of these experiments, by name. */
+export function seriesSummaries(db: Kysely<DB>, experimentIds: readonly string[]) {
+  if (experimentIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('metric_series')
+    .select(['experiment_id', 'name', 'last_value', 'min_value', 'max_value', 'nan_count', 'point_count'])
+    .where('experiment_id', 'in', experimentIds)
+    .orderBy('name')
+    .execute();
+}
+
+/** Per-block extremes (with their steps) of these series: enough to find each series' best point. */
+export function blockExtremes(db: Kysely<DB>, seriesIds: readonly number[]) {
+  if (seriesIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('metric_blocks')
+    .select(['series_id', 'min_value', 'min_step', 'max_value', 'max_step'])
+    .where('series_id', 'in', seriesIds)
+    .execute();
+}
+
+/** Changes whenever points arrive in a series of these experiments. */
+export function seriesFreshness(db: Kysely<DB>, experimentIds: readonly string[]) {
+  return db
+    .selectFrom('metric_series')
+    .select((eb) => [eb.fn.max('updated_at').as('updated'), eb.fn.countAll().as('n')])
+    .where('experiment_id', 'in', experimentIds)
+    .executeTakeFirst();
+}
+
+export async function setSeriesUpdatedAt(db: Kysely<DB>, experimentId: string, name: string, at: number): Promise<void> {
+  await db
+    .updateTable('metric_series')
+    .set({ updated_at: at })
+    .where('experiment_id', '=', experimentId)
+    .where('name', '=', name)
     .execute();
 }

@@ -1,7 +1,8 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { METRIC_LIMITS as LIMITS } from '../../lib/limits.js';
 import { IsoDate } from '../../lib/schemas.js';
 
-/** Schemas shared by every route that returns metric data (series reads, compare). */
+/** The metric routes' schemas; the number and series shapes are shared by every route that returns metric data (compare). */
 export const WireNumber = Type.Union([Type.Number(), Type.Literal('NaN'), Type.Literal('Infinity'), Type.Literal('-Infinity')]);
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -58,3 +59,113 @@ export const BucketedSeries = Type.Object({
   summary: MetricSummary,
   buckets: Buckets,
 });
+
+export const MetricList = Type.Object({ metrics: Type.Array(MetricSummary) });
+
+// ---- the batch (its body is validated by parseBatch; these schemas document it) ----
+
+const RowPoint = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength, pattern: LOGGED_NAME_PATTERN }),
+    // true/false count as 1/0: the original client sends a Python bool as JSON's true/false.
+    value: Type.Union([WireNumber, Type.Boolean()]),
+    step: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: LIMITS.maxStep }))),
+    metadata: Type.Optional(Nullable(Type.Object({}, { additionalProperties: true }))),
+    time: Type.Optional(
+      Nullable(Type.Number({ minimum: 0, maximum: LIMITS.maxTime, description: 'epoch milliseconds; default: arrival time' })),
+    ),
+  },
+  { additionalProperties: false },
+);
+/** Binary column: base64 of little-endian float64 values, as long as the series. */
+function F64Column(what: string) {
+  return Type.String({
+    contentEncoding: 'base64',
+    description: `${what}: base64 of little-endian float64 values (binary alternative to the JSON array)`,
+  });
+}
+
+const ColumnarBatch = Type.Object(
+  {
+    batchId: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.maxBatchIdLength })),
+    series: Type.Record(
+      Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength, pattern: LOGGED_NAME_PATTERN }),
+      Type.Object(
+        {
+          steps: Type.Optional(Type.Array(Nullable(Type.Integer({ minimum: 0, maximum: LIMITS.maxStep })))),
+          values: Type.Optional(Type.Array(Type.Union([WireNumber, Type.Boolean()]))),
+          times: Type.Optional(Type.Array(Nullable(Type.Number({ minimum: 0, maximum: LIMITS.maxTime })))),
+          metadata: Type.Optional(Type.Array(Nullable(Type.Object({}, { additionalProperties: true })))),
+          stepsF64: Type.Optional(F64Column('steps; NaN = null (next step)')),
+          valuesF64: Type.Optional(F64Column('values')),
+          timesF64: Type.Optional(F64Column('times in epoch milliseconds; NaN = null (arrival time)')),
+        },
+        {
+          additionalProperties: false,
+          description: 'values (or valuesF64) is required; each column comes as JSON or as F64, not both',
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const BatchBody = Type.Union([Type.Array(RowPoint), ColumnarBatch], {
+  // Validated by parseBatch (fast, hand-written for batches of 10^5 points); this schema documents it.
+  'x-tora-manual-validation': true,
+  description:
+    `Rows form (the original Tora's) or columnar form. Limits: ${LIMITS.maxPointsPerBatch} points, ` +
+    `${LIMITS.maxSeriesPerBatch} metrics and ${LIMITS.maxBodyBytes} bytes per batch (413 beyond), ` +
+    `metric names up to ${LIMITS.maxNameLength} characters, metadata up to ${LIMITS.maxMetadataBytes} bytes per point.`,
+});
+
+export const SeriesQuery = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength }),
+  from: Type.Optional(Type.Number({ description: 'first step (inclusive)' })),
+  to: Type.Optional(Type.Number({ description: 'last step (inclusive)' })),
+  x: Type.Optional(XAxis),
+  budget: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: LIMITS.maxSeriesBudget,
+      default: LIMITS.defaultBudget,
+      description: 'buckets, e.g. the chart width in pixels',
+    }),
+  ),
+});
+
+export const RawQuery = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength }),
+  from: Type.Optional(Type.Number()),
+  to: Type.Optional(Type.Number()),
+  limit: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: LIMITS.maxRawPointsPerResponse,
+      default: LIMITS.defaultRawPoints,
+      description: `points per page, at most ${LIMITS.maxRawPointsPerResponse} (a bounded response; page on with cursor)`,
+    }),
+  ),
+  cursor: Type.Optional(Type.String({ maxLength: LIMITS.rawCursorLength })),
+});
+
+export const BatchHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ maxLength: LIMITS.maxBatchIdLength })),
+});
+export const BatchResult = Type.Object({ success: Type.Literal(true), count: Type.Integer(), duplicate: Type.Boolean() });
+
+export const RawPoint = Type.Object({
+  step: Type.Number(),
+  value: WireNumber,
+  time: Type.Union([IsoDate, Type.Null()], {
+    description: 'null only for a time an older server stored out of range',
+  }),
+  metadata: Type.Unknown(),
+});
+export const RawPoints = Type.Object({
+  name: Type.String(),
+  points: Type.Array(RawPoint),
+  nextCursor: Nullable(Type.String()),
+});
+
+export const CsvQuery = Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength })) });

@@ -3,11 +3,12 @@ import type { AppContext, Caller } from '../../context.js';
 import type { Role } from '../../db/schema.js';
 import { findUserById } from '../auth/auth.repository.js';
 import { requireRole } from '../workspaces/access.js';
-import { insertWorkspace } from '../workspaces/workspaces.repository.js';
+import { insertWorkspace, updateWorkspace } from '../workspaces/workspaces.repository.js';
 import { doesNotExist, invalidParameter, MlflowError } from './mlflow.errors.js';
-import { FilterError } from './mlflow.filter.js';
+import { FilterError, type ViewType } from './mlflow.filter.js';
 import * as repo from './mlflow.repository.js';
-import { MLFLOW_LIMITS, type KeyValue } from './mlflow.request.js';
+import { MLFLOW_LIMITS } from '../../lib/limits.js';
+import type { KeyValue } from './mlflow.request.js';
 import type { MlflowExperiment } from './mlflow.schemas.js';
 
 /** An MLflow experiment is a Tora workspace; "0", MLflow's default experiment, is the caller's default workspace. */
@@ -129,7 +130,7 @@ function experimentMatcher(filter: string | undefined): (ws: ExperimentDto) => b
 export async function searchExperiments(
   ctx: AppContext,
   caller: Caller,
-  q: { view: repo.ViewType; filter?: string; maxResults: number; offset: number; orderBy: string[] },
+  q: { view: ViewType; filter?: string; maxResults: number; offset: number; orderBy: string[] },
 ): Promise<{ experiments: ExperimentDto[]; nextOffset: number | null }> {
   const rows = await repo.memberWorkspaces(ctx.db, caller.userId);
   const tags = await repo.experimentTags(
@@ -163,11 +164,7 @@ export async function searchExperiments(
 export async function renameExperiment(ctx: AppContext, caller: Caller, experimentId: string, newName: string): Promise<void> {
   // Renaming a workspace is the owner's right in Tora.
   const id = await workspaceFor(ctx, caller, experimentId, 'owner');
-  await ctx.db
-    .updateTable('workspaces')
-    .set({ name: checkName(newName), updated_at: ctx.clock() })
-    .where('id', '=', id)
-    .execute();
+  await updateWorkspace(ctx.db, id, { name: checkName(newName), updated_at: ctx.clock() });
 }
 
 /** MLflow's delete is a soft delete (restore brings it back); in Tora, the owner's right. */

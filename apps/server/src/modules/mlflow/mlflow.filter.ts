@@ -18,6 +18,9 @@ export interface Clause {
   value: Literal | Literal[];
 }
 
+/** Which runs or experiments a search returns: MLflow's soft-deleted ones only on request. */
+export type ViewType = 'active' | 'deleted' | 'all';
+
 export interface OrderKey {
   entity: Entity;
   key: string;

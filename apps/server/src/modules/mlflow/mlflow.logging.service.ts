@@ -6,8 +6,10 @@ import { transactionWithRetry } from '../../db/retry.js';
 import { appendBatch } from '../metrics/metrics.ingest.service.js';
 import { readRaw } from '../metrics/metrics.read.service.js';
 import { invalidParameter } from './mlflow.errors.js';
+import { lockExperiment, updateExperiment } from '../experiments/experiments.repository.js';
 import * as repo from './mlflow.repository.js';
-import { checkKey, MLFLOW_LIMITS, type KeyValue } from './mlflow.request.js';
+import { MLFLOW_LIMITS } from '../../lib/limits.js';
+import { checkKey, type KeyValue } from './mlflow.request.js';
 import { activeRunForCaller, paramText, runForCaller } from './mlflow.runs.service.js';
 
 /** One MLflow metric point as logged: MLflow's `timestamp` (ms) becomes the point's time. */
@@ -121,7 +123,7 @@ export async function logBatch(
   const now = ctx.clock();
   await transactionWithRetry(ctx.db, async (trx) => {
     if (input.params.length > 0) {
-      const row = await repo.lockExperiment(trx, ctx.dialect, runId);
+      const row = await lockExperiment(trx, ctx.dialect, runId);
       if (!row) throw new AppError('EXPERIMENT_NOT_FOUND', 404, `Run with id=${runId} not found`);
       const existing = JSON.parse(row.hyperparams) as { key: string; value: string | number | boolean | null }[];
       const known = new Map(existing.map((h) => [h.key, paramText(h.value)]));
@@ -146,11 +148,7 @@ export async function logBatch(
     const runName = tags.get('mlflow.runName');
     tags.delete('mlflow.runName');
     if (runName !== undefined && runName.trim() !== '') {
-      await trx
-        .updateTable('experiments')
-        .set({ name: runName.trim().slice(0, 200), updated_at: now })
-        .where('id', '=', runId)
-        .execute();
+      await updateExperiment(trx, runId, { name: runName.trim().slice(0, 200), updated_at: now });
     }
     await repo.setRunTags(
       trx,

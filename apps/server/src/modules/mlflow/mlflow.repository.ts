@@ -1,37 +1,42 @@
-import { sql, type Kysely } from 'kysely';
-import type { DialectHelpers } from '../../db/dialect.js';
-import type { DB, ExperimentsTable } from '../../db/schema.js';
-import type { Clause, OrderKey } from './mlflow.filter.js';
-import { filterSql, orderValueSql } from './mlflow.filter-sql.js';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import { addHyperparams, experimentIdsOf, findExperiment, updateExperiment } from '../experiments/experiments.repository.js';
+import { findWorkspace, listForUser } from '../workspaces/workspaces.repository.js';
 import { mergeRunInfo } from './mlflow.run-info.js';
 
-/** SQL of the MLflow module. Access is checked by the services before any of these run. */
-
-export type ViewType = 'active' | 'deleted' | 'all';
+/**
+ * SQL of the MLflow module's own tables (`mlflow_*`); Tora's tables through their repositories.
+ * Access is checked by the services before any of these run.
+ */
 
 // ---- experiments (Tora workspaces) ----
 
-export function memberWorkspaces(db: Kysely<DB>, userId: string) {
-  return db
-    .selectFrom('workspaces as w')
-    .innerJoin('workspace_members as m', 'm.workspace_id', 'w.id')
-    .leftJoin('mlflow_experiments as x', 'x.workspace_id', 'w.id')
-    .select(['w.id', 'w.name', 'w.created_at', 'w.updated_at', 'm.role', 'x.deleted_at'])
-    .where('m.user_id', '=', userId)
-    .orderBy('w.created_at')
-    .orderBy('w.id')
-    .execute();
+/** The caller's workspaces (with their role) and when each was soft-deleted through MLflow. */
+export async function memberWorkspaces(db: Kysely<DB>, userId: string) {
+  const rows = await listForUser(db, userId);
+  const deleted = await deletedAt(
+    db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => ({ ...r, deleted_at: deleted.get(r.id) ?? null }));
 }
 
 export type WorkspaceRow = Awaited<ReturnType<typeof memberWorkspaces>>[number];
 
-export function workspaceState(db: Kysely<DB>, workspaceId: string) {
-  return db
-    .selectFrom('workspaces as w')
-    .leftJoin('mlflow_experiments as x', 'x.workspace_id', 'w.id')
-    .select(['w.id', 'w.name', 'w.created_at', 'w.updated_at', 'x.deleted_at'])
-    .where('w.id', '=', workspaceId)
-    .executeTakeFirst();
+export async function workspaceState(db: Kysely<DB>, workspaceId: string) {
+  const ws = await findWorkspace(db, workspaceId);
+  if (!ws) return undefined;
+  return { ...ws, deleted_at: (await deletedAt(db, [ws.id])).get(ws.id) ?? null };
+}
+
+async function deletedAt(db: Kysely<DB>, workspaceIds: readonly string[]): Promise<Map<string, number | null>> {
+  if (workspaceIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('mlflow_experiments')
+    .select(['workspace_id', 'deleted_at'])
+    .where('workspace_id', 'in', workspaceIds)
+    .execute();
+  return new Map(rows.map((r) => [r.workspace_id, r.deleted_at]));
 }
 
 export async function setWorkspaceDeleted(db: Kysely<DB>, workspaceId: string, deletedAt: number | null): Promise<void> {
@@ -60,14 +65,13 @@ export async function setExperimentTag(db: Kysely<DB>, workspaceId: string, key:
 /** A run of a workspace carrying a tag with this value (the import's source marker). */
 export async function findRunByTag(db: Kysely<DB>, workspaceId: string, key: string, value: string): Promise<string | undefined> {
   const row = await db
-    .selectFrom('mlflow_run_tags as t')
-    .innerJoin('experiments as e', 'e.id', 't.experiment_id')
-    .select('e.id')
-    .where('e.workspace_id', '=', workspaceId)
-    .where('t.key', '=', key)
-    .where('t.value', '=', value)
+    .selectFrom('mlflow_run_tags')
+    .select('experiment_id')
+    .where('experiment_id', 'in', experimentIdsOf(db, { workspaceId }))
+    .where('key', '=', key)
+    .where('value', '=', value)
     .executeTakeFirst();
-  return row?.id;
+  return row?.experiment_id;
 }
 
 export function findRunExtras(db: Kysely<DB>, experimentIds: readonly string[]) {
@@ -107,7 +111,7 @@ export async function setRunTags(db: Kysely<DB>, experimentId: string, tags: rea
 
 /** Recomputes the run's `runInfo` (shown as "Run info" on its page) from its MLflow system tags. */
 export async function syncRunInfo(db: Kysely<DB>, experimentId: string): Promise<void> {
-  const row = await db.selectFrom('experiments').select('run_info').where('id', '=', experimentId).executeTakeFirst();
+  const row = await findExperiment(db, experimentId);
   if (!row) return;
   const tags = await db
     .selectFrom('mlflow_run_tags')
@@ -116,7 +120,7 @@ export async function syncRunInfo(db: Kysely<DB>, experimentId: string): Promise
     .execute();
   const current = JSON.parse(row.run_info) as Record<string, string>;
   const next = JSON.stringify(mergeRunInfo(current, Object.fromEntries(tags.map((t) => [t.key, t.value]))));
-  if (next !== row.run_info) await db.updateTable('experiments').set({ run_info: next }).where('id', '=', experimentId).execute();
+  if (next !== row.run_info) await updateExperiment(db, experimentId, { run_info: next });
 }
 
 export async function deleteRunTag(db: Kysely<DB>, experimentId: string, key: string): Promise<number> {
@@ -128,12 +132,6 @@ export async function deleteRunTag(db: Kysely<DB>, experimentId: string, key: st
   return Number(result.numDeletedRows);
 }
 
-/** The experiment row, locked for the rest of the transaction where the database has row locks. */
-export function lockExperiment(db: Kysely<DB>, dialect: DialectHelpers, id: string) {
-  const q = db.selectFrom('experiments').selectAll().where('id', '=', id);
-  return (dialect.rowLocks ? q.forUpdate() : q).executeTakeFirst();
-}
-
 /** Adds params (already known to be new) to an experiment's hyperparameters, both forms. */
 export async function addParams(
   db: Kysely<DB>,
@@ -141,56 +139,10 @@ export async function addParams(
   hyperparamsJson: string,
   params: readonly { key: string; value: string }[],
 ): Promise<void> {
-  await db.updateTable('experiments').set({ hyperparams: hyperparamsJson }).where('id', '=', experimentId).execute();
-  for (let i = 0; i < params.length; i += 200) {
-    await db
-      .insertInto('experiment_hyperparams')
-      .values(
-        params.slice(i, i + 200).map(({ key, value }) => {
-          // Text as logged (MLflow params are strings), and its number when it is one, so filters and sorts can compare numerically.
-          const n = value.trim() === '' ? NaN : Number(value);
-          return { experiment_id: experimentId, key, text_value: value, num_value: Number.isFinite(n) ? n : null };
-        }),
-      )
-      .execute();
-  }
-}
-
-export function latestMetrics(db: Kysely<DB>, experimentIds: readonly string[]) {
-  if (experimentIds.length === 0) return Promise.resolve([]);
-  return db
-    .selectFrom('metric_series')
-    .select(['experiment_id', 'name', 'last_value', 'last_step', 'updated_at'])
-    .where('experiment_id', 'in', experimentIds)
-    .where('point_count', '>', 0)
-    .orderBy('name')
-    .execute();
-}
-
-export interface RunQuery {
-  workspaceIds: readonly string[];
-  clauses: readonly Clause[];
-  order: readonly OrderKey[];
-  view: ViewType;
-  crashedBefore: number;
-  offset: number;
-  limit: number;
-}
-
-/** One page of runs; rows lacking an order key's value come last either way, ties by start time, then id. */
-export async function searchRuns(db: Kysely<DB>, dialect: DialectHelpers, q: RunQuery): Promise<ExperimentsTable[]> {
-  if (q.workspaceIds.length === 0) return [];
-  let query = db
-    .selectFrom('experiments as e')
-    .selectAll('e')
-    .where('e.workspace_id', 'in', q.workspaceIds)
-    .where(filterSql(dialect, q.clauses, q.crashedBefore));
-  const deleted = sql`(select r.deleted_at from mlflow_runs r where r.experiment_id = e.id)`;
-  if (q.view === 'active') query = query.where(sql<boolean>`${deleted} is null`);
-  if (q.view === 'deleted') query = query.where(sql<boolean>`${deleted} is not null`);
-  for (const key of q.order) {
-    const value = orderValueSql(key, q.crashedBefore);
-    query = query.orderBy(sql`case when ${value} is null then 1 else 0 end`).orderBy(value, key.ascending ? 'asc' : 'desc');
-  }
-  return query.orderBy('e.created_at', 'desc').orderBy('e.id').limit(q.limit).offset(q.offset).execute();
+  const rows = params.map(({ key, value }) => {
+    // Text as logged (MLflow params are strings), and its number when it is one, so filters and sorts can compare numerically.
+    const n = value.trim() === '' ? NaN : Number(value);
+    return { key, text_value: value, num_value: Number.isFinite(n) ? n : null };
+  });
+  await addHyperparams(db, experimentId, hyperparamsJson, rows);
 }

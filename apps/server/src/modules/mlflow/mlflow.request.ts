@@ -1,3 +1,4 @@
+import { MLFLOW_LIMITS } from '../../lib/limits.js';
 import { invalidParameter } from './mlflow.errors.js';
 
 /**
@@ -7,18 +8,8 @@ import { invalidParameter } from './mlflow.errors.js';
  * INVALID_PARAMETER_VALUE naming the field.
  */
 
-/** MLflow's published limits (mlflow/utils/validation.py). */
-export const MLFLOW_LIMITS = {
-  metricsPerBatch: 1000,
-  paramsTagsPerBatch: 100,
-  entitiesPerBatch: 1000,
-  paramValueLength: 6000,
-  tagValueLength: 8000,
-  keyLength: 250,
-  experimentNameLength: 500,
-  experimentTagValueLength: 20_000,
-  maxResults: 50_000,
-} as const;
+// Re-exported for this module's readers; the limits themselves live with every other one.
+export { MLFLOW_LIMITS };
 
 export type Fields = Record<string, unknown>;
 

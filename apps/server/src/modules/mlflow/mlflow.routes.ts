@@ -8,7 +8,7 @@ import * as experiments from './mlflow.experiments.service.js';
 import { FilterError } from './mlflow.filter.js';
 import { logBatch, metricHistory, metricInput } from './mlflow.logging.service.js';
 import { bulkInterval } from './mlflow.interval.service.js';
-import type { ViewType } from './mlflow.repository.js';
+import type { ViewType } from './mlflow.filter.js';
 import {
   fieldsOf,
   keyValue,

@@ -2,11 +2,13 @@ import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import type { ExperimentsTable, Role } from '../../db/schema.js';
 import { toWire } from '../../lib/numbers.js';
+import type { ExperimentStatus } from '../../lib/schemas.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
-import { insertExperiment } from '../experiments/experiments.repository.js';
+import { insertExperiment, searchRuns as selectRuns, updateExperiment } from '../experiments/experiments.repository.js';
+import { seriesOf } from '../metrics/metrics.repository.js';
 import { doesNotExist, invalidParameter } from './mlflow.errors.js';
 import { workspaceFor } from './mlflow.experiments.service.js';
-import { parseFilter, parseOrderBy, type OrderKey } from './mlflow.filter.js';
+import { parseFilter, parseOrderBy, type OrderKey, type ViewType } from './mlflow.filter.js';
 import * as repo from './mlflow.repository.js';
 import type { KeyValue } from './mlflow.request.js';
 import type { MlflowRun, MlflowRunInfo } from './mlflow.schemas.js';
@@ -19,7 +21,7 @@ export const MLFLOW_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'K
 export type MlflowStatus = (typeof MLFLOW_STATUSES)[number];
 
 /** MLflow's status → Tora's. KILLED is Tora's "crashed" (stopped without finishing). */
-export function toToraStatus(status: MlflowStatus): 'running' | 'finished' | 'failed' | 'crashed' {
+export function toToraStatus(status: MlflowStatus): ExperimentStatus {
   switch (status) {
     case 'RUNNING':
     case 'SCHEDULED':
@@ -60,7 +62,7 @@ export async function toRunDtos(ctx: AppContext, rows: readonly ExperimentsTable
   const [extras, tags, metrics] = await Promise.all([
     repo.findRunExtras(ctx.db, ids),
     repo.runTags(ctx.db, ids),
-    repo.latestMetrics(ctx.db, ids),
+    seriesOf(ctx.db, ids, null),
   ]);
   return rows.map((row) => {
     const extra = extras.find((x) => x.experiment_id === row.id);
@@ -175,7 +177,7 @@ export async function updateRun(
       patch.last_activity_at = now;
     }
     if (input.runName) patch.name = input.runName.trim().slice(0, 200) || undefined;
-    await trx.updateTable('experiments').set(patch).where('id', '=', runId).execute();
+    await updateExperiment(trx, runId, patch);
     if (input.endTime !== undefined) await repo.upsertRunExtras(trx, runId, { end_time: input.endTime });
   });
   return (await getRun(ctx, caller, runId)).info;
@@ -213,14 +215,14 @@ export function decodeToken(token: string | undefined): number {
 export async function searchRuns(
   ctx: AppContext,
   caller: Caller,
-  q: { experimentIds: string[]; filter?: string; orderBy: string[]; view: repo.ViewType; maxResults: number; pageToken?: string },
+  q: { experimentIds: string[]; filter?: string; orderBy: string[]; view: ViewType; maxResults: number; pageToken?: string },
 ): Promise<{ runs: RunDto[]; next_page_token?: string }> {
   const workspaceIds: string[] = [];
   for (const id of q.experimentIds) workspaceIds.push(await workspaceFor(ctx, caller, id, 'viewer'));
   const clauses = parseFilter(q.filter);
   const order: OrderKey[] = q.orderBy.filter((o) => o.trim() !== '').map(parseOrderBy);
   const offset = decodeToken(q.pageToken);
-  const rows = await repo.searchRuns(ctx.db, ctx.dialect, {
+  const rows = await selectRuns(ctx.db, ctx.dialect, {
     workspaceIds,
     clauses,
     order,

@@ -5,7 +5,7 @@
 import type { AppContext } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { iso } from '../../lib/schemas.js';
-import type { ExperimentRow } from '../experiments/experiments.repository.js';
+import { selectExperiments, type ExperimentRow } from '../experiments/experiments.repository.js';
 import { concat, decode, type Points } from '../metrics/blocks.js';
 import * as metrics from '../metrics/metrics.repository.js';
 import { findWorkspace } from '../workspaces/workspaces.repository.js';
@@ -70,7 +70,7 @@ function pointsLine(experimentId: string, series: metrics.SeriesRow, chunk: numb
 
 async function experimentsToExport(ctx: AppContext, filter: ExportFilter): Promise<ExperimentRow[]> {
   const workspaceId = filter.workspace === undefined ? undefined : await resolveWorkspace(ctx, filter.workspace);
-  const rows = await repo.selectExperiments(ctx.db, { workspaceId, experimentIds: filter.experimentIds });
+  const rows = await selectExperiments(ctx.db, { workspaceId, experimentIds: filter.experimentIds });
   const missing = (filter.experimentIds ?? []).filter((id) => !rows.some((r) => r.id === id));
   if (missing.length > 0) throw new AppError('EXPERIMENT_NOT_FOUND', 404, `No experiment with id ${missing.join(', ')}`);
   return rows;

@@ -5,15 +5,19 @@
  */
 import type { AppContext, Caller } from '../../context.js';
 import { AppError } from '../../errors.js';
-import { findUserById } from '../auth/auth.repository.js';
+import { findUserById, userIds } from '../auth/auth.repository.js';
 import { userByEmail } from '../auth/auth.service.js';
 import * as experiments from '../experiments/experiments.repository.js';
 import type { ExperimentRow } from '../experiments/experiments.repository.js';
 import { normalizeHyperparams } from '../experiments/hyperparams.js';
+import { isStatus } from '../../lib/schemas.js';
 import { findBadText } from '../../lib/validation.js';
-import { LIMITS, parseBatch } from '../metrics/ingest.js';
+import { METRIC_LIMITS as LIMITS } from '../../lib/limits.js';
+import { parseBatch } from '../metrics/ingest.js';
 import { ingestBatch } from '../metrics/metrics.ingest.service.js';
+import { setSeriesUpdatedAt } from '../metrics/metrics.repository.js';
 import { requireRole, roleIn } from '../workspaces/access.js';
+import { workspaceOwner } from '../workspaces/workspaces.repository.js';
 import {
   ACCOUNT_COLUMNS,
   ACCOUNT_TABLES,
@@ -69,7 +73,7 @@ async function referenceHere(
  */
 async function checkAccountsTarget(ctx: AppContext, rec: Record<string, unknown>, line: number): Promise<void> {
   if (rec.table !== 'users' || !Array.isArray(rec.rows)) invalid(line, 'the first account record must be the users table');
-  const here = await repo.userIds(ctx.db);
+  const here = await userIds(ctx.db);
   if (here.length === 0) return;
   const inFile = new Set((rec.rows as { id?: unknown }[]).map((u) => u.id));
   if (here.some((id) => !inFile.has(id))) {
@@ -210,7 +214,7 @@ export async function importLines(
   const ownerOf = async (workspaceId: string): Promise<string> => {
     let owner = owners.get(workspaceId);
     if (!owner) {
-      const found = await repo.workspaceOwner(ctx.db, workspaceId);
+      const found = await workspaceOwner(ctx.db, workspaceId);
       if (!found) throw new AppError('WORKSPACE_NOT_FOUND', 404, `workspace ${workspaceId} of the export has no owner here`);
       owner = found;
       owners.set(workspaceId, owner);
@@ -261,7 +265,7 @@ export async function importLines(
         const hyperparams = normalizeHyperparams(r.hyperparams, `line ${lineNo}: hyperparams`);
         const tags = Array.isArray(r.tags) ? r.tags.map((t) => str(t, lineNo, 'tags[]')) : [];
         const status = str(r.status, lineNo, 'status');
-        if (!['running', 'finished', 'failed', 'crashed'].includes(status)) invalid(lineNo, `unknown status "${status}"`);
+        if (!isStatus(status)) invalid(lineNo, `unknown status "${status}"`);
         const visibility = str(r.visibility, lineNo, 'visibility');
         const row: ExperimentRow = {
           id,
@@ -313,7 +317,7 @@ export async function importLines(
     }
   }
   if (!header) throw new AppError('INVALID_EXPORT', 400, 'the file is empty');
-  for (const { id, name, at } of seriesTimes.values()) await repo.setSeriesUpdatedAt(ctx.db, id, name, at);
+  for (const { id, name, at } of seriesTimes.values()) await setSeriesUpdatedAt(ctx.db, id, name, at);
   for (const { id, referenceId, updatedAt, lastActivityAt } of finals) {
     await experiments.updateExperiment(ctx.db, id, {
       updated_at: updatedAt,

@@ -1,25 +1,10 @@
-/** The queries of `tora export` / `tora import` that no other module needs. */
+/** The queries of `tora export` / `tora import` that no other module needs: account tables copied row for row. */
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import type { ExperimentRow } from '../experiments/experiments.repository.js';
 import type { AccountTable } from './transfer.format.js';
-
-export function selectExperiments(
-  db: Kysely<DB>,
-  filter: { workspaceId?: string; experimentIds?: readonly string[] },
-): Promise<ExperimentRow[]> {
-  let q = db.selectFrom('experiments').selectAll().orderBy('created_at').orderBy('id');
-  if (filter.workspaceId !== undefined) q = q.where('workspace_id', '=', filter.workspaceId);
-  if (filter.experimentIds?.length) q = q.where('id', 'in', [...filter.experimentIds]);
-  return q.execute();
-}
 
 export function allRows(db: Kysely<DB>, table: AccountTable): Promise<Record<string, unknown>[]> {
   return db.selectFrom(table).selectAll().execute();
-}
-
-export async function userIds(db: Kysely<DB>): Promise<string[]> {
-  return (await db.selectFrom('users').select('id').execute()).map((u) => u.id);
 }
 
 /** Inserts account rows as they were; rows already there (a rerun) are left alone. */
@@ -32,40 +17,4 @@ export async function insertRows(db: Kysely<DB>, table: AccountTable, rows: read
       .onConflict((oc) => oc.doNothing())
       .execute();
   }
-}
-
-export async function workspaceOwner(db: Kysely<DB>, workspaceId: string): Promise<string | null> {
-  const row = await db
-    .selectFrom('workspace_members')
-    .select('user_id')
-    .where('workspace_id', '=', workspaceId)
-    .where('role', '=', 'owner')
-    .executeTakeFirst();
-  return row?.user_id ?? null;
-}
-
-export async function setSeriesUpdatedAt(db: Kysely<DB>, experimentId: string, name: string, at: number): Promise<void> {
-  await db
-    .updateTable('metric_series')
-    .set({ updated_at: at })
-    .where('experiment_id', '=', experimentId)
-    .where('name', '=', name)
-    .execute();
-}
-
-/** The id of the workspace with this id, if any (ids are compared as text: a name never matches by accident). */
-export async function workspaceById(db: Kysely<DB>, id: string): Promise<string | null> {
-  const row = await db.selectFrom('workspaces').select('id').where('id', '=', id).executeTakeFirst();
-  return row?.id ?? null;
-}
-
-export async function workspaceIdsByName(db: Kysely<DB>, name: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom('workspaces')
-    .select('id')
-    .where('name', '=', name)
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute();
-  return rows.map((r) => r.id);
 }

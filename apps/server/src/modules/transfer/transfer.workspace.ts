@@ -1,7 +1,7 @@
 import type { AppContext } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { roleIn } from '../workspaces/access.js';
-import * as repo from './transfer.repository.js';
+import * as repo from '../workspaces/workspaces.repository.js';
 
 /**
  * The workspace `--workspace` names: its id, or its name (the one workspace of that name; for an

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
-import type { DB, Role } from '../../db/schema.js';
+import type { DB } from '../../db/schema.js';
 import { AppError, notFound, type ErrorCode } from '../../errors.js';
-
-export const ROLES: readonly Role[] = ['viewer', 'editor', 'admin', 'owner'];
+import type { Role } from '../../lib/schemas.js';
+import { memberRole, memberWorkspaceIds } from './workspaces.repository.js';
 
 const RANK: Record<Role, number> = { viewer: 1, editor: 2, admin: 3, owner: 4 };
 
@@ -17,14 +17,19 @@ const ACTION: Record<Role, string> = {
   owner: 'rename or delete',
 };
 
-export async function roleIn(db: Kysely<DB>, userId: string, workspaceId: string): Promise<Role | null> {
-  const row = await db
-    .selectFrom('workspace_members')
-    .select('role')
-    .where('workspace_id', '=', workspaceId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-  return row?.role ?? null;
+/** The caller's role in the workspace; null for a non-member, who may see nothing of it. */
+export function roleIn(db: Kysely<DB>, userId: string, workspaceId: string): Promise<Role | null> {
+  return memberRole(db, userId, workspaceId);
+}
+
+/** Which of these workspaces the user may read (any role). */
+export async function readableWorkspaces(db: Kysely<DB>, userId: string, workspaceIds: readonly string[]): Promise<Set<string>> {
+  return new Set(await memberWorkspaceIds(db, userId, workspaceIds));
+}
+
+/** Every workspace the user may read, for lists across workspaces. */
+export function readableWorkspaceIds(db: Kysely<DB>, userId: string): Promise<string[]> {
+  return memberWorkspaceIds(db, userId);
 }
 
 /**

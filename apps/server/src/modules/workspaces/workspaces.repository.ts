@@ -1,5 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { DB, Role } from '../../db/schema.js';
+import { clearDefaultWorkspace } from '../auth/auth.repository.js';
+import { deleteExperiments } from '../experiments/experiments.repository.js';
+
+/** The workspaces, memberships and roles. The access rule itself is `access.ts`, over these. */
 
 export async function insertWorkspace(
   db: Kysely<DB>,
@@ -40,19 +44,57 @@ export async function updateWorkspace(
 }
 
 export async function deleteWorkspace(db: Kysely<DB>, id: string): Promise<void> {
-  // Explicit child deletes: SQLite and PostgreSQL cascade alike, but blocks are the bulk and go first.
-  const experiments = db.selectFrom('experiments').select('id').where('workspace_id', '=', id);
-  const series = db.selectFrom('metric_series').select('id').where('experiment_id', 'in', experiments);
-  await db.deleteFrom('metric_blocks').where('series_id', 'in', series).execute();
-  await db.deleteFrom('metric_series').where('experiment_id', 'in', experiments).execute();
-  await db.deleteFrom('metric_batches').where('experiment_id', 'in', experiments).execute();
-  await db.deleteFrom('experiment_tags').where('experiment_id', 'in', experiments).execute();
-  await db.deleteFrom('experiment_hyperparams').where('experiment_id', 'in', experiments).execute();
-  await db.updateTable('experiments').set({ reference_id: null }).where('reference_id', 'in', experiments).execute();
-  await db.deleteFrom('experiments').where('workspace_id', '=', id).execute();
+  await deleteExperiments(db, { workspaceId: id });
   await db.deleteFrom('workspace_members').where('workspace_id', '=', id).execute();
-  await db.updateTable('users').set({ default_workspace_id: null }).where('default_workspace_id', '=', id).execute();
+  await clearDefaultWorkspace(db, id);
   await db.deleteFrom('workspaces').where('id', '=', id).execute();
+}
+
+/** The user's role in the workspace; null when not a member. */
+export async function memberRole(db: Kysely<DB>, userId: string, workspaceId: string): Promise<Role | null> {
+  const row = await db
+    .selectFrom('workspace_members')
+    .select('role')
+    .where('workspace_id', '=', workspaceId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row?.role ?? null;
+}
+
+/** The workspaces the user is a member of (any role), optionally only among `within`. */
+export async function memberWorkspaceIds(db: Kysely<DB>, userId: string, within?: readonly string[]): Promise<string[]> {
+  if (within?.length === 0) return [];
+  let q = db.selectFrom('workspace_members').select('workspace_id').where('user_id', '=', userId);
+  if (within !== undefined) q = q.where('workspace_id', 'in', within);
+  return (await q.execute()).map((r) => r.workspace_id);
+}
+
+/** An owner of the workspace (the first one found), if any. */
+export async function workspaceOwner(db: Kysely<DB>, workspaceId: string): Promise<string | null> {
+  const row = await db
+    .selectFrom('workspace_members')
+    .select('user_id')
+    .where('workspace_id', '=', workspaceId)
+    .where('role', '=', 'owner')
+    .executeTakeFirst();
+  return row?.user_id ?? null;
+}
+
+/** The id of the workspace with this id, if any (ids are compared as text: a name never matches by accident). */
+export async function workspaceById(db: Kysely<DB>, id: string): Promise<string | null> {
+  const row = await db.selectFrom('workspaces').select('id').where('id', '=', id).executeTakeFirst();
+  return row?.id ?? null;
+}
+
+export async function workspaceIdsByName(db: Kysely<DB>, name: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('workspaces')
+    .select('id')
+    .where('name', '=', name)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => r.id);
 }
 
 export function listMembers(db: Kysely<DB>, workspaceId: string) {

@@ -1,12 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { IsoDate, Uuid } from '../../lib/schemas.js';
-
-export const RoleSchema = Type.Union([
-  Type.Literal('viewer'),
-  Type.Literal('editor'),
-  Type.Literal('admin'),
-  Type.Literal('owner'),
-]);
+import { ACCOUNT_LIMITS, WORKSPACE_LIMITS } from '../../lib/limits.js';
+import { IsoDate, RoleSchema, Uuid } from '../../lib/schemas.js';
 
 export const Workspace = Type.Object({
   id: Uuid,
@@ -17,8 +11,8 @@ export const Workspace = Type.Object({
   updatedAt: IsoDate,
 });
 
-const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
-const Description = Type.String({ maxLength: 5000 });
+const Name = Type.String({ minLength: 1, maxLength: WORKSPACE_LIMITS.nameLength, pattern: '\\S' });
+const Description = Type.String({ maxLength: WORKSPACE_LIMITS.descriptionLength });
 
 export const CreateWorkspaceBody = Type.Object(
   { name: Name, description: Type.Optional(Description) },
@@ -31,7 +25,7 @@ export const UpdateWorkspaceBody = Type.Object(
 
 export const Member = Type.Object({ userId: Uuid, email: Type.String(), role: RoleSchema, createdAt: IsoDate });
 export const AddMemberBody = Type.Object(
-  { email: Type.String({ minLength: 3, maxLength: 320 }), role: RoleSchema },
+  { email: Type.String({ minLength: 3, maxLength: ACCOUNT_LIMITS.emailLength }), role: RoleSchema },
   { additionalProperties: false },
 );
 export const UpdateMemberBody = Type.Object({ role: RoleSchema }, { additionalProperties: false });

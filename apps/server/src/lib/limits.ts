@@ -1,0 +1,104 @@
+/**
+ * Every limit the API publishes or enforces on input: name lengths, batch caps, page sizes. One
+ * module, so the schemas (and through them the OpenAPI document), the services' checks and
+ * docs/api.md cannot drift apart. Internal tuning (block and window sizes) stays with its code.
+ */
+
+/** One metrics batch and the metric reads (also in the OpenAPI document and docs/api.md). */
+export const METRIC_LIMITS = {
+  maxPointsPerBatch: 200_000,
+  maxSeriesPerBatch: 1_000,
+  maxBodyBytes: 64 * 1024 * 1024,
+  maxNameLength: 256,
+  maxMetadataBytes: 4_096,
+  maxMetadataDepth: 16,
+  maxBatchIdLength: 128,
+  maxStep: Number.MAX_SAFE_INTEGER,
+  /** The last instant a JavaScript Date (and so an ISO-8601 answer) can hold: +275760-09-13. */
+  maxTime: 8.64e15,
+  /** Raw points per response (`limit` of metrics/raw): a page of them costs the server ~1 KB each. */
+  maxRawPointsPerResponse: 20_000,
+  defaultRawPoints: 10_000,
+  /** Buckets of one series read (`budget`), e.g. a chart's width in pixels. */
+  maxSeriesBudget: 20_000,
+  rawCursorLength: 200,
+  defaultBudget: 1000,
+} as const;
+
+/** Experiments: their fields, the list's page and filters, bulk actions. */
+export const EXPERIMENT_LIMITS = {
+  nameLength: 200,
+  descriptionLength: 10_000,
+  tagLength: 64,
+  tagsPerExperiment: 100,
+  groupLength: 200,
+  /** Hyperparameters after flattening, their keys and string values, and how deep objects may nest. */
+  hyperparams: 1000,
+  hyperparamKeyLength: 256,
+  hyperparamValueLength: 10_000,
+  hyperparamDepth: 16,
+  /** `runInfo`: entries, key and value lengths. */
+  runInfoEntries: 200,
+  runInfoKeyLength: 128,
+  runInfoValueLength: 4096,
+  bulkIds: 500,
+  pageSize: 500,
+  defaultPageSize: 50,
+  /** The list's `tags` query: as one comma-separated string, or as repeated values. */
+  tagsQueryLength: 2000,
+  tagsQueryItems: 50,
+  filterLength: 2_000,
+  cursorLength: 200,
+  /** Links of a reference chain walked for one answer. */
+  referenceChain: 1000,
+} as const;
+
+export const WORKSPACE_LIMITS = {
+  nameLength: 200,
+  descriptionLength: 5000,
+} as const;
+
+export const ACCOUNT_LIMITS = {
+  emailLength: 320,
+  minPasswordLength: 8,
+  maxPasswordLength: 1024,
+  keyNameLength: 200,
+  keyMaxDays: 3650,
+} as const;
+
+/** One compare read, and metric-direction patches. */
+export const COMPARE_LIMITS = {
+  experiments: 50,
+  metrics: 50,
+  /** Metrics returned when the request names none: the most shared ones. */
+  defaultMetrics: 20,
+  maxBudget: 5000,
+  defaultBudget: 1000,
+  /**
+   * Buckets one compare may answer (experiments × metrics × budget): bounds the response and the
+   * server memory behind it. The web app's largest read (50 runs × 20 metrics × 1,000 px) fits.
+   */
+  maxBuckets: 1_000_000,
+  directionsPerPatch: 200,
+} as const;
+
+export const ANALYSIS_LIMITS = {
+  questionLength: 2000,
+  /** Metrics of one run the analyzer reads. */
+  metrics: 50,
+  /** Characters of the prompt sent to a provider (shrunk until it fits). */
+  promptChars: 24_000,
+} as const;
+
+/** MLflow's published limits (mlflow/utils/validation.py), enforced on its tracking API. */
+export const MLFLOW_LIMITS = {
+  metricsPerBatch: 1000,
+  paramsTagsPerBatch: 100,
+  entitiesPerBatch: 1000,
+  paramValueLength: 6000,
+  tagValueLength: 8000,
+  keyLength: 250,
+  experimentNameLength: 500,
+  experimentTagValueLength: 20_000,
+  maxResults: 50_000,
+} as const;

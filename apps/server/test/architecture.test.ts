@@ -1,0 +1,106 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ESLint } from 'eslint';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { COMPARE_LIMITS, EXPERIMENT_LIMITS, METRIC_LIMITS } from '../src/lib/limits.js';
+
+/**
+ * The layering rules of eslint.config.js (docs/architecture.md), applied by the real config to
+ * snippets placed at paths inside src/: each rule must refuse what it is for, and let through what
+ * it is not. Removing or loosening a rule fails here, not silently in review.
+ */
+const LAYER_RULES = new Set(['no-restricted-imports', 'no-restricted-syntax']);
+const serverDir = fileURLToPath(new URL('..', import.meta.url));
+
+let eslint: ESLint;
+
+beforeAll(() => {
+  eslint = new ESLint({
+    cwd: serverDir,
+    // Only the layer rules run, so the snippets need no type information (the files need not exist).
+    ruleFilter: ({ ruleId }) => LAYER_RULES.has(ruleId),
+    overrideConfig: { languageOptions: { parserOptions: { projectService: false, project: null } } },
+  });
+});
+
+async function problems(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: `${serverDir}/${filePath}` });
+  return result!.messages.map((m) => `${m.ruleId ?? 'parse'}: ${m.message}`);
+}
+
+describe('layer rules (eslint.config.js)', () => {
+  it('lets only repositories and src/db/ import Kysely values; type imports are fine anywhere', async () => {
+    const valueImport = "import { sql } from 'kysely';\nexport const q = sql`select 1`;\n";
+    expect(await problems('src/modules/things/things.service.ts', valueImport)).toEqual([
+      expect.stringContaining('no-restricted-imports: '),
+    ]);
+    expect(await problems('src/modules/things/things.routes.ts', valueImport)).toEqual([
+      expect.stringContaining('no-restricted-imports: '),
+    ]);
+    expect(await problems('src/modules/things/things.schemas.ts', valueImport)).toEqual([
+      expect.stringContaining('no-restricted-imports: '),
+    ]);
+    expect(await problems('src/modules/things/things.repository.ts', valueImport)).toEqual([]);
+    expect(await problems('src/db/things.ts', valueImport)).toEqual([]);
+    const typeImport = "import type { Kysely } from 'kysely';\nexport type Db = Kysely<object>;\n";
+    expect(await problems('src/modules/things/things.service.ts', typeImport)).toEqual([]);
+  });
+
+  it('refuses queries built outside repositories', async () => {
+    const query = "export const rows = (db: any) => db.selectFrom('users').selectAll().execute();\n";
+    expect(await problems('src/modules/things/things.service.ts', query)).toEqual([
+      expect.stringContaining('no-restricted-syntax: Queries live in *.repository.ts'),
+    ]);
+    for (const call of ["insertInto('users')", "updateTable('users')", "deleteFrom('users')"]) {
+      expect(await problems('src/modules/things/things.ts', `export const f = (db: any) => db.${call};\n`)).toHaveLength(1);
+    }
+    expect(await problems('src/modules/things/things.repository.ts', query)).toEqual([]);
+  });
+
+  it('keeps routes from importing repositories, even for a type', async () => {
+    for (const line of [
+      "import { findThing } from './things.repository.js';\nexport const f = findThing;\n",
+      "import type { ThingRow } from '../things/things.repository.js';\nexport type T = ThingRow;\n",
+    ]) {
+      expect(await problems('src/modules/things/things.routes.ts', line)).toEqual([
+        expect.stringContaining('no-restricted-imports: '),
+      ]);
+    }
+    const viaService = "import { getThing } from './things.service.js';\nexport const f = getThing;\n";
+    expect(await problems('src/modules/things/things.routes.ts', viaService)).toEqual([]);
+  });
+
+  it('keeps schemas from importing services', async () => {
+    const line = "import { MAX } from './things.service.js';\nexport const n = MAX;\n";
+    expect(await problems('src/modules/things/things.schemas.ts', line)).toEqual([
+      expect.stringContaining('no-restricted-imports: '),
+    ]);
+    expect(await problems('src/modules/things/things.routes.ts', line)).toEqual([]);
+  });
+});
+
+describe('limits (src/lib/limits.ts)', () => {
+  it('are the ones docs/api.md tells client authors', () => {
+    const doc = fs.readFileSync(new URL('../../../docs/api.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const n = (x: number) => x.toLocaleString('en-US');
+    const m = METRIC_LIMITS;
+    expect(doc).toContain(
+      `${n(m.maxPointsPerBatch)} points, ${n(m.maxSeriesPerBatch)} metrics and ${m.maxBodyBytes / 2 ** 20} MiB per batch; ` +
+        `metric names up to ${m.maxNameLength} characters; metadata up to ${n(m.maxMetadataBytes)} bytes and ` +
+        `${m.maxMetadataDepth} levels per point.`,
+    );
+    expect(doc).toContain(`at most ${n(m.maxRawPointsPerResponse)} points per page`);
+    expect(doc).toContain(`acts on up to ${EXPERIMENT_LIMITS.bulkIds} experiments at once`);
+    expect(doc).toContain(`past ${EXPERIMENT_LIMITS.tagsPerExperiment} tags`);
+    expect(doc).toContain(`\`group\` (1–${EXPERIMENT_LIMITS.groupLength} characters, or \`null\`)`);
+    const e = EXPERIMENT_LIMITS;
+    expect(doc).toContain(
+      `at most ${e.runInfoEntries} entries, keys 1–${e.runInfoKeyLength} characters, values up to ${n(e.runInfoValueLength)}`,
+    );
+    const c = COMPARE_LIMITS;
+    expect(doc).toContain(
+      `up to ${c.experiments} experiments and ${c.metrics} metrics (default: the ${c.defaultMetrics} most shared metrics), ` +
+        `and at most ${n(c.maxBuckets)} buckets per response`,
+    );
+  });
+});
