@@ -53,17 +53,22 @@ export function metricInput(raw: unknown): MetricInput {
  * its own, and MLflow's metric key makes identical points idempotent, so an identical request
  * is claimed once and stored once.
  */
-function toBatch(metrics: readonly MetricInput[]): ParsedBatch {
-  const series = new Map<string, SeriesInput>();
+export function toBatch(metrics: readonly MetricInput[]): ParsedBatch {
+  const byKey = new Map<string, MetricInput[]>();
   for (const m of metrics) {
-    let s = series.get(m.key);
-    if (!s) {
-      s = { steps: [], values: [], times: [], metadata: null };
-      series.set(m.key, s);
-    }
-    s.steps.push(m.step);
-    s.values.push(m.value);
-    s.times.push(m.timestamp);
+    const list = byKey.get(m.key);
+    if (list) list.push(m);
+    else byKey.set(m.key, [m]);
+  }
+  const series = new Map<string, SeriesInput>();
+  for (const [key, list] of byKey) {
+    series.set(key, {
+      steps: Float64Array.from(list, (m) => m.step),
+      values: Float64Array.from(list, (m) => m.value),
+      times: Float64Array.from(list, (m) => m.timestamp),
+      metadata: null,
+      missingSteps: null,
+    });
   }
   // MLflow clients retry without a batch id: the content itself names the batch, so an identical
   // retry is the same batch (stored once) and the ingest path's own fingerprint recognises it.
