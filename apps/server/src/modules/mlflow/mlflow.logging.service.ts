@@ -1,10 +1,10 @@
 import type { AppContext, Caller } from '../../context.js';
 import { AppError } from '../../errors.js';
-import { fromWire } from '../../lib/numbers.js';
+import { fromWire, toWire } from '../../lib/numbers.js';
 import { fingerprint, type ParsedBatch, type SeriesInput } from '../metrics/ingest.js';
 import { transactionWithRetry } from '../../db/retry.js';
 import { appendBatch } from '../metrics/metrics.ingest.service.js';
-import { readRaw } from '../metrics/metrics.read.service.js';
+import { isoTime, rawPage, seriesForCaller } from '../metrics/metrics.read.service.js';
 import { invalidParameter } from './mlflow.errors.js';
 import * as repo from './mlflow.repository.js';
 import { checkKey, MLFLOW_LIMITS, type KeyValue } from './mlflow.request.js';
@@ -177,19 +177,20 @@ export async function metricHistory(
   q: { runId: string; key: string; maxResults: number; pageToken?: string },
 ): Promise<{ metrics: { key: string; value: number | string; timestamp: number; step: number }[]; next_page_token?: string }> {
   await runForCaller(ctx, caller, q.runId, 'viewer');
-  let page;
+  const metrics: { key: string; value: number | string; timestamp: number; step: number }[] = [];
+  let next: string | null;
   try {
-    page = await readRaw(ctx, caller, q.runId, { name: q.key, limit: q.maxResults, cursor: q.pageToken });
+    const series = await seriesForCaller(ctx, caller, q.runId, q.key);
+    next = await rawPage(ctx, series, { limit: q.maxResults, cursor: q.pageToken }, (p, i) => {
+      const time = p.times[i]!;
+      // Whole milliseconds, 0 for a time no Date holds: what the ISO form of the raw read gave.
+      const timestamp = isoTime(time) === null ? 0 : Math.trunc(time) + 0;
+      metrics.push({ key: q.key, value: toWire(p.values[i]!), timestamp, step: p.steps[i]! });
+    });
   } catch (err) {
     if (err instanceof AppError && err.code === 'METRIC_NOT_FOUND') return { metrics: [] };
     if (err instanceof AppError && err.status === 400) throw invalidParameter('Invalid page token: not one this server issued');
     throw err;
   }
-  const metrics = page.points.map((p) => ({
-    key: q.key,
-    value: p.value,
-    timestamp: p.time === null ? 0 : Date.parse(p.time),
-    step: p.step,
-  }));
-  return page.nextCursor ? { metrics, next_page_token: page.nextCursor } : { metrics };
+  return next ? { metrics, next_page_token: next } : { metrics };
 }
