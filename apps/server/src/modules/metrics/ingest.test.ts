@@ -190,6 +190,16 @@ describe('parseBatch columns', () => {
     expect(hex(s.values)).toEqual(['3ff0000000000000', 'fff8000000000001', '7ffc000000000000', '8000000000000000']);
   });
 
+  it('takes base64 as the pattern does: its own encoding or not, but never the URL-safe alphabet or junk', () => {
+    const one = (text: string) => parseBatch({ series: { x: { valuesF64: text } } }, undefined).series.get('x')!.values;
+    expect([...one('AAAAAAAA8D8=')]).toEqual([1]);
+    // The same bytes with the unused low bits of the last character set: not canonical, still base64.
+    expect([...one('AAAAAAAA8D9=')]).toEqual([1]);
+    for (const bad of ['AAAAAAAA8D-_', 'AAAAAAAA8D8!', 'AAAA AAA8D8=']) {
+      expect(error(() => one(bad)).details).toEqual([expect.objectContaining({ path: 'body.series.x.valuesF64' })]);
+    }
+  });
+
   // Computed by the server before points were parsed into Float64Array columns (commit cfea50a):
   // a retry of a batch committed then must still be recognised as the same batch.
   it.each([

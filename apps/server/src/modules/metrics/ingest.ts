@@ -218,10 +218,11 @@ const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
  * The decoded bytes become the column itself where they can (a buffer of their own, aligned).
  */
 function f64Column(path: string, raw: unknown): Float64Array {
-  if (typeof raw !== 'string' || raw.length % 4 !== 0 || !BASE64.test(raw)) {
-    fail(path, 'must be base64 of little-endian float64 values');
-  }
+  if (typeof raw !== 'string' || raw.length % 4 !== 0) fail(path, 'must be base64 of little-endian float64 values');
   const bytes = Buffer.from(raw, 'base64');
+  // Node's decoder skips what is not base64, so the text is checked: first as its bytes' own
+  // encoding (what clients send; ~8× cheaper than the pattern over a large column), else by the pattern.
+  if (bytes.toString('base64') !== raw && !BASE64.test(raw)) fail(path, 'must be base64 of little-endian float64 values');
   if (bytes.length % 8 !== 0) fail(path, `decodes to ${bytes.length} bytes, not a whole number of float64 values`);
   // A small Buffer is a slice of Node's shared pool: copied, so the column owns its memory.
   if (LITTLE_ENDIAN && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) {
