@@ -2,14 +2,13 @@ import type { AiProviderName } from '../../config.js';
 import type { AppContext, Caller } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { ANALYSIS_LIMITS } from '../../lib/limits.js';
-import { fromWire, type WireNumber } from '../../lib/numbers.js';
 import { directionOf } from '../compare/directions.js';
 import { listDirections } from '../compare/directions.repository.js';
 import { runsWithMetric, type ExperimentRow } from '../experiments/experiments.repository.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
 import type { Hyperparam } from '../experiments/hyperparams.js';
 import { bucketSeries } from '../metrics/metrics.buckets.service.js';
-import { readRaw } from '../metrics/metrics.read.service.js';
+import { rawPage } from '../metrics/metrics.read.service.js';
 import { listSeries } from '../metrics/metrics.repository.js';
 import type { AnalysisCache } from './analysis.cache.js';
 import type { ProviderCallLimiter } from './analysis.limiter.js';
@@ -23,46 +22,44 @@ import type { Curve, RunOutcome } from './analyzer.types.js';
 const BUDGET = 2000;
 const MAX_METRICS = ANALYSIS_LIMITS.metrics;
 
-const num = (v: WireNumber | null): number => (v === null ? NaN : (fromWire(v) ?? NaN));
 const hyperparamsOf = (row: ExperimentRow): Record<string, string | number | boolean | null> =>
   Object.fromEntries((JSON.parse(row.hyperparams) as Hyperparam[]).map((h) => [h.key, h.value]));
 
 /** Curves of an experiment's metrics: buckets at BUDGET, with the NaN/Inf onset made exact by a raw read. */
-async function loadCurves(ctx: AppContext, caller: Caller, row: ExperimentRow): Promise<Curve[]> {
+async function loadCurves(ctx: AppContext, row: ExperimentRow): Promise<Curve[]> {
   const overrides = await listDirections(ctx.db, row.workspace_id);
   const series = (await listSeries(ctx.db, row.id)).slice(0, MAX_METRICS);
   return Promise.all(
     series.map(async (s) => {
       const b = (await bucketSeries(ctx, s, { budget: BUDGET })).buckets;
-      const badStep = b.count.map((_, k) => {
-        const candidates = [b.firstNanStep[k] ?? Infinity];
-        if (b.maxValue[k] === 'Infinity') candidates.push(b.maxStep[k] ?? Infinity);
-        if (b.minValue[k] === '-Infinity') candidates.push(b.minStep[k] ?? Infinity);
+      const badStep = Array.from(b.count, (_, k) => {
+        const candidates = [b.nanCount[k]! > 0 ? b.firstNanStep[k]! : Infinity];
+        if (b.maxValue[k] === Infinity) candidates.push(b.maxStep[k]!);
+        if (b.minValue[k] === -Infinity) candidates.push(b.minStep[k]!);
         const step = Math.min(...candidates);
         return Number.isFinite(step) ? step : null;
       });
       const firstBad = badStep.findIndex((x) => x !== null);
       if (firstBad >= 0 && b.count[firstBad]! > 1) {
         // Buckets merged from summaries bound the onset by a block start: find the exact step.
-        const raw = await readRaw(ctx, caller, row.id, {
-          name: s.name,
-          from: b.firstStep[firstBad],
-          to: b.lastStep[firstBad],
-          limit: 100_000,
+        let onset = Infinity;
+        await rawPage(ctx, s, { from: b.firstStep[firstBad], to: b.lastStep[firstBad], limit: 100_000 }, (p, i) => {
+          if (!Number.isFinite(p.values[i]!) && p.steps[i]! < onset) onset = p.steps[i]!;
         });
-        const hit = raw.points.filter((p) => typeof p.value === 'string').sort((x, y) => x.step - y.step)[0];
-        if (hit) badStep[firstBad] = hit.step;
+        if (onset !== Infinity) badStep[firstBad] = onset;
       }
+      // A bucket of NaNs only has no extremes: the curve takes its last point there.
+      const orLast = (steps: Float64Array) => Array.from(steps, (x, k) => (Number.isNaN(x) ? b.lastStep[k]! : x));
       return {
         name: s.name,
         direction: directionOf(s.name, overrides),
         firstStep: b.firstStep[0],
-        steps: b.lastStep,
-        values: b.lastValue.map(num),
-        lo: b.minValue.map(num),
-        loStep: b.minStep.map((x, k) => x ?? b.lastStep[k]!),
-        hi: b.maxValue.map(num),
-        hiStep: b.maxStep.map((x, k) => x ?? b.lastStep[k]!),
+        steps: Array.from(b.lastStep),
+        values: Array.from(b.lastValue),
+        lo: Array.from(b.minValue),
+        loStep: orLast(b.minStep),
+        hi: Array.from(b.maxValue),
+        hiStep: orLast(b.maxStep),
         badStep,
       };
     }),
@@ -184,8 +181,8 @@ export async function analyzeExperiment(
     );
   }
 
-  const curves = await loadCurves(ctx, caller, row);
-  const refCurves = ref ? await loadCurves(ctx, caller, ref) : null;
+  const curves = await loadCurves(ctx, row);
+  const refCurves = ref ? await loadCurves(ctx, ref) : null;
   const builtin = analyzeRun({
     name: row.name,
     curves,

@@ -3,11 +3,17 @@ import type { AppContext, Caller } from '../../context.js';
 import type { MetricDirection } from '../../db/schema.js';
 import { badRequest, notFound } from '../../errors.js';
 import { COMPARE_LIMITS } from '../../lib/limits.js';
-import { toWire, type WireNumber } from '../../lib/numbers.js';
+import { toWire } from '../../lib/numbers.js';
 import { findExperiments, type ExperimentRow } from '../experiments/experiments.repository.js';
 import { effectiveStatus, visibleReferences } from '../experiments/experiments.service.js';
 import type { Hyperparam } from '../experiments/hyperparams.js';
-import { bucketSeries, bucketSeriesByTime, timeRange, type BucketedSeries } from '../metrics/metrics.buckets.service.js';
+import {
+  bucketSeries,
+  bucketSeriesByTime,
+  timeRange,
+  toBucketedSeries,
+  type Bucketed,
+} from '../metrics/metrics.buckets.service.js';
 import { blockExtremes, seriesOf, type SeriesRow } from '../metrics/metrics.repository.js';
 import { WINDOW_STEPS } from '../metrics/windows.js';
 import type {
@@ -79,11 +85,16 @@ function relative(value: number | null, ref: number | null): { diff: number | nu
   return { diff, pct: ref === 0 ? null : (diff / Math.abs(ref)) * 100 };
 }
 
-function deltaOf(mine: CompareMetric, ref: CompareMetric | undefined, direction: MetricDirection | null): Delta | null {
+/** The figures a Δ is taken from, in numbers: last value (NaN when it is NaN) and best, if any. */
+interface Figures {
+  last: number;
+  best: number | null;
+}
+
+function deltaOf(mine: Figures, ref: Figures | undefined, direction: MetricDirection | null): Delta | null {
   if (!ref) return null;
-  const num = (v: WireNumber | null): number | null => (typeof v === 'number' ? v : null);
-  const last = relative(num(mine.last), num(ref.last));
-  const best = relative(num(mine.best), num(ref.best));
+  const last = relative(mine.last, ref.last);
+  const best = relative(mine.best, ref.best);
   let bestIsBetter: boolean | null = null;
   if (best.diff !== null && direction !== null) bestIsBetter = direction === 'min' ? best.diff < 0 : best.diff > 0;
   return { last: last.diff, lastPct: last.pct, best: best.diff, bestPct: best.pct, bestIsBetter };
@@ -153,27 +164,37 @@ export async function compareExperiments(ctx: AppContext, caller: Caller, q: Com
     bestOf,
     q.x === 'time' ? bucketAllByTime(ctx, selected, q) : bucketAllBySteps(ctx, selected, q),
   ]);
-  const byExperiment = new Map<string, CompareMetric[]>();
+  const byExperiment = new Map<string, { metric: CompareMetric; figures: Figures }[]>();
   selected.forEach((s, i) => {
     const b = best.get(s.id);
+    const figures = { last: s.last_value ?? NaN, best: b ? b.value : null };
     const list = byExperiment.get(s.experiment_id) ?? [];
     list.push({
-      name: s.name,
-      count: s.point_count,
-      last: s.last_value === null ? 'NaN' : toWire(s.last_value),
-      lastStep: s.last_step,
-      best: b ? toWire(b.value) : null,
-      bestStep: b ? b.step : null,
-      delta: null,
-      series: bucketed[i]!,
+      metric: {
+        name: s.name,
+        count: s.point_count,
+        last: toWire(figures.last),
+        lastStep: s.last_step,
+        best: b ? toWire(b.value) : null,
+        bestStep: b ? b.step : null,
+        delta: null,
+        series: toBucketedSeries(bucketed[i]!),
+      },
+      figures,
     });
     byExperiment.set(s.experiment_id, list);
   });
-  const refMetrics = q.referenceId ? new Map((byExperiment.get(q.referenceId) ?? []).map((m) => [m.name, m])) : null;
+  const refFigures = q.referenceId
+    ? new Map((byExperiment.get(q.referenceId) ?? []).map((m) => [m.metric.name, m.figures]))
+    : null;
   const refs = await visibleReferences(ctx, caller, rows);
   const experiments = rows.map((row): CompareExperiment => {
     const metrics = byExperiment.get(row.id) ?? [];
-    if (refMetrics) for (const m of metrics) m.delta = deltaOf(m, refMetrics.get(m.name), direction.get(m.name) ?? null);
+    if (refFigures) {
+      for (const { metric, figures } of metrics) {
+        metric.delta = deltaOf(figures, refFigures.get(metric.name), direction.get(metric.name) ?? null);
+      }
+    }
     return {
       id: row.id,
       name: row.name,
@@ -181,7 +202,7 @@ export async function compareExperiments(ctx: AppContext, caller: Caller, q: Com
       status: effectiveStatus(ctx, row),
       referenceId: row.reference_id !== null && refs.has(row.reference_id) ? row.reference_id : null,
       hyperparams: JSON.parse(row.hyperparams) as Hyperparam[],
-      metrics,
+      metrics: metrics.map((m) => m.metric),
     };
   });
   return {
@@ -212,7 +233,7 @@ function sharedRanges<T>(
   };
 }
 
-function bucketAllBySteps(ctx: AppContext, selected: readonly SeriesRow[], q: CompareQuery): Promise<BucketedSeries[]> {
+function bucketAllBySteps(ctx: AppContext, selected: readonly SeriesRow[], q: CompareQuery): Promise<Bucketed[]> {
   const range = sharedRanges(
     selected,
     (s) => s.name,
@@ -227,7 +248,7 @@ function bucketAllBySteps(ctx: AppContext, selected: readonly SeriesRow[], q: Co
   );
 }
 
-async function bucketAllByTime(ctx: AppContext, selected: readonly SeriesRow[], q: CompareQuery): Promise<BucketedSeries[]> {
+async function bucketAllByTime(ctx: AppContext, selected: readonly SeriesRow[], q: CompareQuery): Promise<Bucketed[]> {
   // One series at a time, streamed: a compare of 20 runs by wall time must not hold 4·10⁶ points.
   const ranges: { series: SeriesRow; from: number; to: number }[] = [];
   for (const s of selected) {
@@ -240,7 +261,7 @@ async function bucketAllByTime(ctx: AppContext, selected: readonly SeriesRow[], 
     (r) => ({ from: r.from, to: r.to }),
     q,
   );
-  const out: BucketedSeries[] = [];
+  const out: Bucketed[] = [];
   for (const r of ranges) out.push(await bucketSeriesByTime(ctx, r.series, { ...range(r), budget: q.budget }));
   return out;
 }

@@ -9,21 +9,41 @@ import * as repo from './metrics.repository.js';
 import type { BucketedSeries as BucketedSeriesSchema } from './metrics.schemas.js';
 import { decodeWindows } from './windows.js';
 
-/** One metric downsampled to buckets; the type comes from the route schema (metrics.schemas.ts). */
+/** One metric downsampled to buckets, in the wire form; the type comes from the route schema (metrics.schemas.ts). */
 export type BucketedSeries = Static<typeof BucketedSeriesSchema>;
+
+/** The figures of each non-empty bucket, one column each, in numbers. */
+export type BucketColumns = Record<keyof BucketedSeries['buckets'], Float64Array>;
+
+/**
+ * One metric downsampled to buckets, in numbers: what compare, analysis and MLflow read. In
+ * `buckets`, NaN stands for "none": minStep/minValue/maxStep/maxValue of a bucket that holds only
+ * NaN values, firstNanStep of one that holds none. `toBucketedSeries` makes the wire form.
+ */
+export interface Bucketed extends Omit<BucketedSeries, 'name' | 'summary' | 'buckets'> {
+  series: repo.SeriesRow;
+  buckets: BucketColumns;
+}
 
 /** Blocks (≤ 4,096 points, ~96 KB each) fetched per query: bounds a read's memory at ~3 MB of point data. */
 const DATA_CHUNK = 32;
 
-/** Reads one series downsampled to at most `budget` buckets over [from, to]. */
+type BucketsQuery = { name: string; from?: number; to?: number; budget: number; x?: BucketedSeries['x'] };
+
+/** Reads one series downsampled to at most `budget` buckets over [from, to], in numbers. */
+export async function bucketsFor(ctx: AppContext, caller: Caller, experimentId: string, q: BucketsQuery): Promise<Bucketed> {
+  const series = await seriesForCaller(ctx, caller, experimentId, q.name);
+  return q.x === 'time' ? bucketSeriesByTime(ctx, series, q) : bucketSeries(ctx, series, q);
+}
+
+/** `bucketsFor` in the wire form: the answer of GET /experiments/{id}/metrics/series. */
 export async function readBuckets(
   ctx: AppContext,
   caller: Caller,
   experimentId: string,
-  q: { name: string; from?: number; to?: number; budget: number; x?: BucketedSeries['x'] },
+  q: BucketsQuery,
 ): Promise<BucketedSeries> {
-  const series = await seriesForCaller(ctx, caller, experimentId, q.name);
-  return q.x === 'time' ? bucketSeriesByTime(ctx, series, q) : bucketSeries(ctx, series, q);
+  return toBucketedSeries(await bucketsFor(ctx, caller, experimentId, q));
 }
 
 /**
@@ -34,7 +54,7 @@ export async function bucketSeries(
   ctx: AppContext,
   series: repo.SeriesRow,
   q: { from?: number; to?: number; budget: number },
-): Promise<BucketedSeries> {
+): Promise<Bucketed> {
   const from = q.from ?? series.first_step;
   const to = q.to ?? series.last_step;
   if (to < from) throw badRequest('query.to must not be less than query.from', [{ path: 'query.to', message: 'less than from' }]);
@@ -71,49 +91,72 @@ export async function bucketSeries(
   return collect(b, series, 'step');
 }
 
-/** The non-empty buckets as parallel arrays, in the wire form. */
-function collect(b: Bucketer, series: repo.SeriesRow, x: BucketedSeries['x']): BucketedSeries {
+const FIELDS = [
+  'count',
+  'firstStep',
+  'firstValue',
+  'lastStep',
+  'lastValue',
+  'minStep',
+  'minValue',
+  'maxStep',
+  'maxValue',
+  'nanCount',
+  'firstNanStep',
+] as const satisfies readonly (keyof BucketColumns)[];
+
+/** The non-empty buckets of `b`, NaN where a bucket has no such figure. */
+export function collect(b: Bucketer, series: repo.SeriesRow, x: BucketedSeries['x']): Bucketed {
+  const kept: number[] = [];
+  let pointCount = 0;
+  for (let k = 0; k < b.budget; k++) {
+    if (b.count[k] === 0) continue;
+    kept.push(k);
+    pointCount += b.count[k]!;
+  }
+  const buckets = Object.fromEntries(FIELDS.map((f) => [f, Float64Array.from(kept, (k) => b[f][k]!)])) as BucketColumns;
+  kept.forEach((k, i) => {
+    // A bucket of NaNs only keeps the bucketer's starting extremes (±Infinity): none.
+    if (Number.isNaN(b.minStep[k]!)) buckets.minValue[i] = buckets.maxValue[i] = buckets.maxStep[i] = NaN;
+    if (b.nanCount[k] === 0) buckets.firstNanStep[i] = NaN;
+  });
+  return { series, x, from: b.from, to: b.to, budget: b.budget, bucketStart: b.start, bucketWidth: b.width, pointCount, buckets };
+}
+
+/** The wire form of a bucketed read: numbers that JSON cannot hold as strings, null for "none". */
+export function toBucketedSeries(r: Bucketed): BucketedSeries {
+  const c = r.buckets;
   const out: BucketedSeries['buckets'] = {
-    count: [],
-    firstStep: [],
-    firstValue: [],
-    lastStep: [],
-    lastValue: [],
+    count: Array.from(c.count),
+    firstStep: Array.from(c.firstStep),
+    firstValue: Array.from(c.firstValue, toWire),
+    lastStep: Array.from(c.lastStep),
+    lastValue: Array.from(c.lastValue, toWire),
     minStep: [],
     minValue: [],
     maxStep: [],
     maxValue: [],
-    nanCount: [],
+    nanCount: Array.from(c.nanCount),
     firstNanStep: [],
   };
-  let pointCount = 0;
-  for (let k = 0; k < b.budget; k++) {
-    const count = b.count[k]!;
-    if (count === 0) continue;
-    pointCount += count;
-    const hasValue = !Number.isNaN(b.minStep[k]!);
-    out.count.push(count);
-    out.firstStep.push(b.firstStep[k]!);
-    out.firstValue.push(toWire(b.firstValue[k]!));
-    out.lastStep.push(b.lastStep[k]!);
-    out.lastValue.push(toWire(b.lastValue[k]!));
-    out.minStep.push(hasValue ? b.minStep[k]! : null);
-    out.minValue.push(hasValue ? toWire(b.minValue[k]!) : null);
-    out.maxStep.push(hasValue ? b.maxStep[k]! : null);
-    out.maxValue.push(hasValue ? toWire(b.maxValue[k]!) : null);
-    out.nanCount.push(b.nanCount[k]!);
-    out.firstNanStep.push(b.nanCount[k]! > 0 ? b.firstNanStep[k]! : null);
+  for (let i = 0; i < c.count.length; i++) {
+    const hasValue = !Number.isNaN(c.minStep[i]!);
+    out.minStep.push(hasValue ? c.minStep[i]! : null);
+    out.minValue.push(hasValue ? toWire(c.minValue[i]!) : null);
+    out.maxStep.push(hasValue ? c.maxStep[i]! : null);
+    out.maxValue.push(hasValue ? toWire(c.maxValue[i]!) : null);
+    out.firstNanStep.push(c.nanCount[i]! > 0 ? c.firstNanStep[i]! : null);
   }
   return {
-    name: series.name,
-    x,
-    from: b.from,
-    to: b.to,
-    budget: b.budget,
-    bucketStart: b.start,
-    bucketWidth: b.width,
-    pointCount,
-    summary: toSummary(series),
+    name: r.series.name,
+    x: r.x,
+    from: r.from,
+    to: r.to,
+    budget: r.budget,
+    bucketStart: r.bucketStart,
+    bucketWidth: r.bucketWidth,
+    pointCount: r.pointCount,
+    summary: toSummary(r.series),
     buckets: out,
   };
 }
@@ -157,7 +200,7 @@ export async function bucketSeriesByTime(
   ctx: AppContext,
   series: repo.SeriesRow,
   q: { from?: number; to?: number; budget: number },
-): Promise<BucketedSeries> {
+): Promise<Bucketed> {
   const own = q.from !== undefined && q.to !== undefined ? null : await timeRange(ctx, series);
   const from = q.from ?? own!.from;
   const to = q.to ?? own!.to;

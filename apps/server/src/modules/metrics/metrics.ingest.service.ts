@@ -25,19 +25,25 @@ import type { BatchResult } from './metrics.schemas.js';
 /** `duplicate`: this batchId was already committed, and nothing new was written. */
 export type IngestResult = Static<typeof BatchResult>;
 
-/** Resolves missing steps (next step of the series) and times (now) into packed columns. */
-function resolvePoints(input: SeriesInput, lastStep: number, now: number): Points {
-  const n = input.values.length;
-  const steps = new Float64Array(n);
-  const times = new Float64Array(n);
-  let next = lastStep + 1;
-  for (let i = 0; i < n; i++) {
-    const s = input.steps[i] ?? next;
-    steps[i] = s;
-    if (s + 1 > next) next = s + 1;
-    times[i] = input.times[i] ?? now;
+/**
+ * Fills the batch's missing steps (next step of the series) and times (now) in place: the parsed
+ * columns are the points that go into blocks. Safe to run again when a transaction is retried:
+ * the missing steps are refilled from their recorded places, the times get the same `now`.
+ */
+export function fillMissing(input: SeriesInput, lastStep: number, now: number): Points {
+  const { steps, times, missingSteps } = input;
+  if (missingSteps !== null) {
+    let next = lastStep + 1;
+    for (let i = 0, j = 0; i < steps.length; i++) {
+      if (missingSteps[j] === i) {
+        steps[i] = next;
+        j++;
+      }
+      if (steps[i]! + 1 > next) next = steps[i]! + 1;
+    }
   }
-  return { steps, values: Float64Array.from(input.values), times, metadata: input.metadata };
+  for (let i = 0; i < times.length; i++) if (Number.isNaN(times[i]!)) times[i] = now;
+  return input;
 }
 
 function blockRow(seriesId: number, seq: number, p: Points): repo.BlockRow {
@@ -145,7 +151,7 @@ export async function appendBatch(
       const series = seriesRows.get(name);
       const input = batch.series.get(name);
       if (!series || !input) throw new Error(`series ${name} vanished inside its transaction`);
-      await appendToSeries(trx, series, resolvePoints(input, series.last_step, now), now);
+      await appendToSeries(trx, series, fillMissing(input, series.last_step, now), now);
     }
   }
   await touchExperiment(trx, experimentId, now);

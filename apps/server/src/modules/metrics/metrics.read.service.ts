@@ -72,23 +72,23 @@ function decodeCursor(cursor: string | undefined): [number, number] {
 }
 
 /**
- * Raw points of a series in the order they were logged, optionally limited to a step range,
- * paged by an opaque cursor.
+ * Visits one page of a series' raw points in the order they were logged, optionally limited to a
+ * step range, from an opaque cursor: `visit` gets each point as its block's columns and index.
+ * Returns the cursor of the next page, or null at the end. No access check: for callers that made it.
  */
-export async function readRaw(
+export async function rawPage(
   ctx: AppContext,
-  caller: Caller,
-  experimentId: string,
-  q: { name: string; from?: number; to?: number; limit: number; cursor?: string },
-): Promise<{ name: string; points: RawPoint[]; nextCursor: string | null }> {
-  const series = await seriesForCaller(ctx, caller, experimentId, q.name);
+  series: repo.SeriesRow,
+  q: { from?: number; to?: number; limit: number; cursor?: string },
+  visit: (p: Points, i: number) => void,
+): Promise<string | null> {
   const from = q.from ?? -Infinity;
   const to = q.to ?? Infinity;
   let [seq, index] = decodeCursor(q.cursor);
-  const points: RawPoint[] = [];
-  while (points.length < q.limit) {
+  let taken = 0;
+  while (taken < q.limit) {
     const rows = await repo.blocksFrom(ctx.db, series.id, seq, 64);
-    if (rows.length === 0) return { name: series.name, points, nextCursor: null };
+    if (rows.length === 0) return null;
     for (const row of rows) {
       seq = row.seq;
       if (row.step_max < from || row.step_min > to) {
@@ -97,16 +97,30 @@ export async function readRaw(
       }
       const p = decode(row.data, row.metadata);
       for (; index < p.values.length; index++) {
-        if (points.length >= q.limit) return { name: series.name, points, nextCursor: encodeCursor(seq, index) };
+        if (taken >= q.limit) return encodeCursor(seq, index);
         const step = p.steps[index]!;
         if (step < from || step > to) continue;
-        points.push(rawPoint(p, index));
+        visit(p, index);
+        taken++;
       }
       index = 0;
     }
     seq += 1;
   }
-  return { name: series.name, points, nextCursor: encodeCursor(seq, index) };
+  return encodeCursor(seq, index);
+}
+
+/** Raw points of a series in the order they were logged (see `rawPage`), in the wire form. */
+export async function readRaw(
+  ctx: AppContext,
+  caller: Caller,
+  experimentId: string,
+  q: { name: string; from?: number; to?: number; limit: number; cursor?: string },
+): Promise<{ name: string; points: RawPoint[]; nextCursor: string | null }> {
+  const series = await seriesForCaller(ctx, caller, experimentId, q.name);
+  const points: RawPoint[] = [];
+  const nextCursor = await rawPage(ctx, series, q, (p, i) => points.push(rawPoint(p, i)));
+  return { name: series.name, points, nextCursor };
 }
 
 function rawPoint(p: Points, i: number): RawPoint {

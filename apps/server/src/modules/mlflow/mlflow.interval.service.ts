@@ -1,6 +1,7 @@
 import type { AppContext, Caller } from '../../context.js';
 import { AppError } from '../../errors.js';
-import { readBuckets } from '../metrics/metrics.buckets.service.js';
+import { toWire } from '../../lib/numbers.js';
+import { bucketsFor } from '../metrics/metrics.buckets.service.js';
 import { invalidParameter } from './mlflow.errors.js';
 import { runForCaller } from './mlflow.runs.service.js';
 
@@ -28,7 +29,7 @@ export async function bulkInterval(
     await runForCaller(ctx, caller, runId, 'viewer');
     let series;
     try {
-      series = await readBuckets(ctx, caller, runId, {
+      series = await bucketsFor(ctx, caller, runId, {
         name: q.key,
         from: q.startStep,
         to: q.endStep,
@@ -38,13 +39,13 @@ export async function bulkInterval(
       if (err instanceof AppError && err.code === 'METRIC_NOT_FOUND') continue;
       throw err;
     }
-    const timestamp = Date.parse(series.summary.updatedAt);
+    const timestamp = Math.trunc(series.series.updated_at);
     const b = series.buckets;
     const seen = new Set<number>();
-    const push = (step: number, value: number | string): void => {
+    const push = (step: number, value: number): void => {
       if (seen.has(step) || seen.size >= q.maxResults) return;
       seen.add(step);
-      out.push({ run_id: runId, key: q.key, value, timestamp, step });
+      out.push({ run_id: runId, key: q.key, value: toWire(value), timestamp, step });
     };
     for (let i = 0; i < b.count.length; i++) if (b.count[i]! > 0) push(b.firstStep[i]!, b.firstValue[i]!);
     for (let i = b.count.length - 1; i >= 0; i--) {

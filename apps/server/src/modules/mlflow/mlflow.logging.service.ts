@@ -1,10 +1,10 @@
 import type { AppContext, Caller } from '../../context.js';
 import { AppError } from '../../errors.js';
-import { fromWire } from '../../lib/numbers.js';
+import { fromWire, toWire } from '../../lib/numbers.js';
 import { fingerprint, type ParsedBatch, type SeriesInput } from '../metrics/ingest.js';
 import { transactionWithRetry } from '../../db/retry.js';
 import { appendBatch } from '../metrics/metrics.ingest.service.js';
-import { readRaw } from '../metrics/metrics.read.service.js';
+import { isoTime, rawPage, seriesForCaller } from '../metrics/metrics.read.service.js';
 import { invalidParameter } from './mlflow.errors.js';
 import { lockExperiment, updateExperiment } from '../experiments/experiments.repository.js';
 import * as repo from './mlflow.repository.js';
@@ -55,17 +55,22 @@ export function metricInput(raw: unknown): MetricInput {
  * its own, and MLflow's metric key makes identical points idempotent, so an identical request
  * is claimed once and stored once.
  */
-function toBatch(metrics: readonly MetricInput[]): ParsedBatch {
-  const series = new Map<string, SeriesInput>();
+export function toBatch(metrics: readonly MetricInput[]): ParsedBatch {
+  const byKey = new Map<string, MetricInput[]>();
   for (const m of metrics) {
-    let s = series.get(m.key);
-    if (!s) {
-      s = { steps: [], values: [], times: [], metadata: null };
-      series.set(m.key, s);
-    }
-    s.steps.push(m.step);
-    s.values.push(m.value);
-    s.times.push(m.timestamp);
+    const list = byKey.get(m.key);
+    if (list) list.push(m);
+    else byKey.set(m.key, [m]);
+  }
+  const series = new Map<string, SeriesInput>();
+  for (const [key, list] of byKey) {
+    series.set(key, {
+      steps: Float64Array.from(list, (m) => m.step),
+      values: Float64Array.from(list, (m) => m.value),
+      times: Float64Array.from(list, (m) => m.timestamp),
+      metadata: null,
+      missingSteps: null,
+    });
   }
   // MLflow clients retry without a batch id: the content itself names the batch, so an identical
   // retry is the same batch (stored once) and the ingest path's own fingerprint recognises it.
@@ -170,19 +175,20 @@ export async function metricHistory(
   q: { runId: string; key: string; maxResults: number; pageToken?: string },
 ): Promise<{ metrics: { key: string; value: number | string; timestamp: number; step: number }[]; next_page_token?: string }> {
   await runForCaller(ctx, caller, q.runId, 'viewer');
-  let page;
+  const metrics: { key: string; value: number | string; timestamp: number; step: number }[] = [];
+  let next: string | null;
   try {
-    page = await readRaw(ctx, caller, q.runId, { name: q.key, limit: q.maxResults, cursor: q.pageToken });
+    const series = await seriesForCaller(ctx, caller, q.runId, q.key);
+    next = await rawPage(ctx, series, { limit: q.maxResults, cursor: q.pageToken }, (p, i) => {
+      const time = p.times[i]!;
+      // Whole milliseconds, 0 for a time no Date holds: what the ISO form of the raw read gave.
+      const timestamp = isoTime(time) === null ? 0 : Math.trunc(time) + 0;
+      metrics.push({ key: q.key, value: toWire(p.values[i]!), timestamp, step: p.steps[i]! });
+    });
   } catch (err) {
     if (err instanceof AppError && err.code === 'METRIC_NOT_FOUND') return { metrics: [] };
     if (err instanceof AppError && err.status === 400) throw invalidParameter('Invalid page token: not one this server issued');
     throw err;
   }
-  const metrics = page.points.map((p) => ({
-    key: q.key,
-    value: p.value,
-    timestamp: p.time === null ? 0 : Date.parse(p.time),
-    step: p.step,
-  }));
-  return page.nextCursor ? { metrics, next_page_token: page.nextCursor } : { metrics };
+  return next ? { metrics, next_page_token: next } : { metrics };
 }
