@@ -18,13 +18,13 @@ if [ ! -f apps/server/dist/main.js ] || [ -n "$(find apps/server/src -newer apps
   npm run build -w apps/server
 fi
 
-echo "== API types match openapi/openapi.json (one contract: apps/web/src/lib/api-types.ts is generated)"
+echo "== API types match openapi/openapi.json (one contract: apps/web/src/lib/generated/api-types.ts is generated)"
 api_types="$(mktemp)"
 trap 'rm -f "$api_types"' EXIT
 npm run -s api-types -w apps/web > "$api_types"
-if ! diff -q "$api_types" apps/web/src/lib/api-types.ts > /dev/null; then
-  diff -u apps/web/src/lib/api-types.ts "$api_types" | head -40 || true
-  echo "apps/web/src/lib/api-types.ts is stale: run 'npm run gen:api -w apps/web' and commit it" >&2
+if ! diff -q "$api_types" apps/web/src/lib/generated/api-types.ts > /dev/null; then
+  diff -u apps/web/src/lib/generated/api-types.ts "$api_types" | head -40 || true
+  echo "apps/web/src/lib/generated/api-types.ts is stale: run 'npm run gen:api -w apps/web' and commit it" >&2
   exit 1
 fi
 

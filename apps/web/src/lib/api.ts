@@ -3,10 +3,11 @@
  * the session cookie; errors become ApiError carrying the server's code and message.
  */
 
-import type { paths } from './api-types';
+import createClient from 'openapi-fetch';
+import type { paths } from './generated/api-types';
 
 // Every type that describes a server response or request body comes from the OpenAPI document
-// (`npm run gen:api` writes ./api-types.ts from /openapi/openapi.json); nothing here restates it.
+// (`npm run gen:api` writes ./generated/api-types.ts from /openapi/openapi.json); nothing here restates it.
 type Method = 'get' | 'post' | 'put' | 'delete';
 type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : never;
 /** The JSON body of an operation's success response (200 or 201). */
@@ -113,146 +114,164 @@ export function num(v: number | string | null | undefined): number {
   return typeof v === 'number' ? v : Number(v);
 }
 
+/**
+ * The one fetch client: each call names its path and method as the OpenAPI document spells them
+ * (`paths` from ./generated/api-types.ts), so a path, parameter or body the server does not have
+ * fails the type check. Query values are written as today: empty ones left out, the rest as strings.
+ */
+const client = createClient<paths>({
+  credentials: 'same-origin',
+  // Resolved at call time, not captured at import, like a plain fetch() call.
+  fetch: (request) => globalThis.fetch(request),
+  querySerializer: (query) => search(query as Query),
+});
+client.use({
+  // Only a request that never got an answer lands here; an aborted one stays an AbortError.
+  onError: ({ error }) =>
+    error instanceof DOMException && error.name === 'AbortError'
+      ? undefined
+      : new ApiError(0, 'NETWORK', 'Cannot reach the Tora server. Check your connection and try again.'),
+});
+
 type Query = Record<string, string | number | undefined | null>;
 
-function url(path: string, query?: Query): string {
+function search(query: Query | undefined): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
-  const qs = params.toString();
-  return `/api${path}${qs ? `?${qs}` : ''}`;
+  return params.toString();
 }
 
-async function request<T>(
-  method: string,
-  path: string,
-  opts: { query?: Query; body?: unknown; signal?: AbortSignal } = {},
-): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(url(path, opts.query), {
-      method,
-      credentials: 'same-origin',
-      headers: opts.body === undefined ? {} : { 'content-type': 'application/json' },
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      signal: opts.signal,
-    });
-  } catch (e) {
-    if (e instanceof DOMException && e.name === 'AbortError') throw e;
-    throw new ApiError(0, 'NETWORK', 'Cannot reach the Tora server. Check your connection and try again.');
-  }
-  const text = await res.text();
-  const data = text ? (JSON.parse(text) as unknown) : undefined;
-  if (!res.ok) {
-    const err = (data as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
-    throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? res.statusText, err?.details);
+/** The success body of a call, or ApiError with the server's `{error: {code, message, details}}`. */
+async function ok<T>(pending: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  const { data, error, response } = await pending;
+  if (!response.ok) {
+    const err = (error as { error?: { code?: string; message?: string; details?: unknown } } | null | undefined)?.error;
+    throw new ApiError(
+      response.status,
+      err?.code ?? `HTTP_${response.status}`,
+      err?.message ?? response.statusText,
+      err?.details,
+    );
   }
   return data as T;
 }
 
-const get = <T>(path: string, query?: Query, signal?: AbortSignal) => request<T>('GET', path, { query, signal });
-const send = <T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) => request<T>(method, path, { body });
-
 export const api = {
-  setup: () => get<Setup>('/auth/setup'),
-  me: () => get<Ok<'/api/auth/me', 'get'>>('/auth/me').then((r) => r.user),
+  setup: () => ok(client.GET('/api/auth/setup')),
+  me: () => ok(client.GET('/api/auth/me')).then((r) => r.user),
   signup: (email: string, password: string) =>
-    send<Ok<'/api/auth/signup', 'post'>>('POST', '/auth/signup', { email, password } satisfies Body<
-      '/api/auth/signup',
-      'post'
-    >).then((r) => r.user),
+    ok(client.POST('/api/auth/signup', { body: { email, password } })).then((r) => r.user),
   login: (email: string, password: string) =>
-    send<Ok<'/api/auth/login', 'post'>>('POST', '/auth/login', { email, password } satisfies Body<
-      '/api/auth/login',
-      'post'
-    >).then((r) => r.user),
-  logout: () => send<Ok<'/api/auth/logout', 'post'>>('POST', '/auth/logout'),
+    ok(client.POST('/api/auth/login', { body: { email, password } })).then((r) => r.user),
+  logout: () => ok(client.POST('/api/auth/logout')),
 
-  listKeys: () => get<Ok<'/api/keys', 'get'>>('/keys').then((r) => r.keys),
-  createKey: (name: string) => send<CreatedKey>('POST', '/keys', { name } satisfies Body<'/api/keys', 'post'>),
-  revokeKey: (id: string) => send<Ok<'/api/keys/{id}', 'delete'>>('DELETE', `/keys/${id}`),
+  listKeys: () => ok(client.GET('/api/keys')).then((r) => r.keys),
+  createKey: (name: string) => ok(client.POST('/api/keys', { body: { name } })),
+  revokeKey: (id: string) => ok(client.DELETE('/api/keys/{id}', { params: { path: { id } } })),
   /** The pip command installing the Python client this server serves. */
-  client: () => get<ClientInstall>('/client'),
+  client: () => ok(client.GET('/api/client')),
 
-  listWorkspaces: () => get<Ok<'/api/workspaces', 'get'>>('/workspaces').then((r) => r.workspaces),
-  createWorkspace: (name: string, description?: string) =>
-    send<Ok<'/api/workspaces', 'post'>>('POST', '/workspaces', { name, description } satisfies Body<'/api/workspaces', 'post'>),
+  listWorkspaces: () => ok(client.GET('/api/workspaces')).then((r) => r.workspaces),
+  createWorkspace: (name: string, description?: string) => ok(client.POST('/api/workspaces', { body: { name, description } })),
   updateWorkspace: (id: string, patch: Body<'/api/workspaces/{id}', 'put'>) =>
-    send<Ok<'/api/workspaces/{id}', 'put'>>('PUT', `/workspaces/${id}`, patch),
-  deleteWorkspace: (id: string) => send<Ok<'/api/workspaces/{id}', 'delete'>>('DELETE', `/workspaces/${id}`),
-  listMembers: (id: string) => get<Ok<'/api/workspaces/{id}/members', 'get'>>(`/workspaces/${id}/members`).then((r) => r.members),
+    ok(client.PUT('/api/workspaces/{id}', { params: { path: { id } }, body: patch })),
+  deleteWorkspace: (id: string) => ok(client.DELETE('/api/workspaces/{id}', { params: { path: { id } } })),
+  listMembers: (id: string) =>
+    ok(client.GET('/api/workspaces/{id}/members', { params: { path: { id } } })).then((r) => r.members),
   addMember: (id: string, email: string, role: Role) =>
-    send<Ok<'/api/workspaces/{id}/members', 'post'>>('POST', `/workspaces/${id}/members`, {
-      email,
-      role,
-    } satisfies Body<'/api/workspaces/{id}/members', 'post'>),
+    ok(client.POST('/api/workspaces/{id}/members', { params: { path: { id } }, body: { email, role } })),
   changeRole: (id: string, userId: string, role: Role) =>
-    send<Ok<'/api/workspaces/{id}/members/{userId}', 'put'>>('PUT', `/workspaces/${id}/members/${userId}`, {
-      role,
-    } satisfies Body<'/api/workspaces/{id}/members/{userId}', 'put'>),
+    ok(client.PUT('/api/workspaces/{id}/members/{userId}', { params: { path: { id, userId } }, body: { role } })),
   removeMember: (id: string, userId: string) =>
-    send<Ok<'/api/workspaces/{id}/members/{userId}', 'delete'>>('DELETE', `/workspaces/${id}/members/${userId}`),
+    ok(client.DELETE('/api/workspaces/{id}/members/{userId}', { params: { path: { id, userId } } })),
 
   listExperiments: (q: ExperimentQuery, signal?: AbortSignal) =>
-    get<ExperimentList>(
-      '/experiments',
-      {
-        workspace: q.workspace,
-        startwith: q.startwith,
-        group: q.group,
-        tags: q.tags?.join(','),
-        status: q.status?.join(','),
-        sort: q.sort,
-        order: q.order,
-        limit: q.limit,
-        cursor: q.cursor,
-      },
-      signal,
+    ok(
+      client.GET('/api/experiments', {
+        params: {
+          query: {
+            workspace: q.workspace,
+            startwith: q.startwith,
+            group: q.group,
+            tags: q.tags?.join(','),
+            status: q.status?.join(','),
+            sort: q.sort,
+            order: q.order,
+            limit: q.limit,
+            cursor: q.cursor ?? undefined,
+          },
+        },
+        signal,
+      }),
     ),
-  getExperiment: (id: string) => get<Experiment>(`/experiments/${id}`),
-  createExperiment: (input: ExperimentInput) =>
-    send<Ok<'/api/experiments', 'post'>>('POST', '/experiments', input).then((r) => r.experiment),
+  getExperiment: (id: string) => ok(client.GET('/api/experiments/{id}', { params: { path: { id } } })),
+  createExperiment: (input: ExperimentInput) => ok(client.POST('/api/experiments', { body: input })).then((r) => r.experiment),
   updateExperiment: (id: string, patch: ExperimentPatch) =>
-    send<Ok<'/api/experiments/{id}', 'put'>>('PUT', `/experiments/${id}`, patch),
-  deleteExperiment: (id: string) => send<Ok<'/api/experiments/{id}', 'delete'>>('DELETE', `/experiments/${id}`),
+    ok(client.PUT('/api/experiments/{id}', { params: { path: { id } }, body: patch })),
+  deleteExperiment: (id: string) => ok(client.DELETE('/api/experiments/{id}', { params: { path: { id } } })),
   /** Delete, tag or untag many experiments in one transaction (all or nothing). */
-  bulk: (body: BulkRequest) => send<Ok<'/api/experiments/bulk', 'post'>>('POST', '/experiments/bulk', body),
+  bulk: (body: BulkRequest) => ok(client.POST('/api/experiments/bulk', { body })),
 
   listMetrics: (id: string, signal?: AbortSignal) =>
-    get<Ok<'/api/experiments/{id}/metrics', 'get'>>(`/experiments/${id}/metrics`, undefined, signal).then((r) => r.metrics),
+    ok(client.GET('/api/experiments/{id}/metrics', { params: { path: { id } }, signal })).then((r) => r.metrics),
   series: (id: string, q: { name: string; from?: number; to?: number; budget: number; x?: XAxis }, signal?: AbortSignal) =>
-    get<BucketedSeries>(`/experiments/${id}/metrics/series`, { ...q, x: q.x === 'time' ? 'time' : undefined }, signal),
-  compare: (q: CompareQuery, signal?: AbortSignal) =>
-    get<CompareResult>(
-      '/experiments/compare',
-      {
-        ids: q.ids.join(','),
-        metrics: q.metrics?.join(','),
-        budget: Math.max(1, Math.min(5000, Math.round(q.budget))),
-        x: q.x === 'time' ? 'time' : undefined,
-        from: q.from,
-        to: q.to,
-        referenceId: q.referenceId,
-      },
-      signal,
+    ok(
+      client.GET('/api/experiments/{id}/metrics/series', {
+        params: { path: { id }, query: { ...q, x: q.x === 'time' ? 'time' : undefined } },
+        signal,
+      }),
     ),
-  directions: (workspaceId: string) => get<Directions>(`/workspaces/${workspaceId}/metric-directions`),
+  compare: (q: CompareQuery, signal?: AbortSignal) =>
+    ok(
+      client.GET('/api/experiments/compare', {
+        params: {
+          query: {
+            ids: q.ids.join(','),
+            metrics: q.metrics?.join(','),
+            budget: Math.max(1, Math.min(5000, Math.round(q.budget))),
+            x: q.x === 'time' ? 'time' : undefined,
+            from: q.from,
+            to: q.to,
+            referenceId: q.referenceId ?? undefined,
+          },
+        },
+        signal,
+      }),
+    ),
+  directions: (workspaceId: string) =>
+    ok(client.GET('/api/workspaces/{id}/metric-directions', { params: { path: { id: workspaceId } } })),
   setDirection: (workspaceId: string, name: string, direction: Direction | null) =>
-    send<Ok<'/api/workspaces/{id}/metric-directions', 'put'>>('PUT', `/workspaces/${workspaceId}/metric-directions`, {
-      [name]: direction,
-    } satisfies DirectionsPatch),
-  columns: (workspaceId: string) => get<Columns>(`/workspaces/${workspaceId}/columns`),
-  analysis: (body: AnalysisRequest) => send<Analysis>('POST', '/ai/analysis', body),
-  getReference: (id: string) => get<ReferenceInfo>(`/experiments/${id}/ref`),
+    ok(
+      client.PUT('/api/workspaces/{id}/metric-directions', {
+        params: { path: { id: workspaceId } },
+        body: { [name]: direction } satisfies DirectionsPatch,
+      }),
+    ),
+  columns: (workspaceId: string) => ok(client.GET('/api/workspaces/{id}/columns', { params: { path: { id: workspaceId } } })),
+  analysis: (body: AnalysisRequest) => ok(client.POST('/api/ai/analysis', { body })),
+  getReference: (id: string) => ok(client.GET('/api/experiments/{id}/ref', { params: { path: { id } } })),
   setReference: (id: string, referenceId: string) =>
-    send<Ok<'/api/experiments/{id}/ref', 'post'>>('POST', `/experiments/${id}/ref`, {
-      referenceId,
-    } satisfies Body<'/api/experiments/{id}/ref', 'post'>),
+    ok(client.POST('/api/experiments/{id}/ref', { params: { path: { id } }, body: { referenceId } })),
   clearReference: (id: string, refId: string) =>
-    send<Ok<'/api/experiments/{id}/ref/{refId}', 'delete'>>('DELETE', `/experiments/${id}/ref/${refId}`),
+    ok(client.DELETE('/api/experiments/{id}/ref/{refId}', { params: { path: { id, refId } } })),
   raw: (
     id: string,
     q: { name: string; limit?: number; cursor?: string | null; from?: number; to?: number },
     signal?: AbortSignal,
-  ) => get<RawPage>(`/experiments/${id}/metrics/raw`, q, signal),
-  csvUrl: (id: string, name?: string) => url(`/experiments/${id}/metrics/csv`, { name }),
+  ) =>
+    ok(
+      client.GET('/api/experiments/{id}/metrics/raw', {
+        params: { path: { id }, query: { ...q, cursor: q.cursor ?? undefined } },
+        signal,
+      }),
+    ),
+  /** A link, not a fetch: the browser downloads the file itself. */
+  csvUrl: (id: string, name?: string) => href('/api/experiments/{id}/metrics/csv', { id }, { name }),
 };
+
+/** The URL of a GET path of the document with its path parameters filled in and a query. */
+function href<P extends keyof paths>(path: P, params: Record<string, string>, query?: Query): string {
+  const filled = path.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(params[k] ?? ''));
+  const qs = search(query);
+  return `${filled}${qs ? `?${qs}` : ''}`;
+}

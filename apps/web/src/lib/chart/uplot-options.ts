@@ -24,12 +24,20 @@ export function themeColors(el: Element): ChartColors {
 
 /** One curve on a chart: an experiment's envelope (band + line) or a dashed reference line. */
 export interface Layer {
+  /** The experiment it draws, where the chart can hide it (legend toggles); also what tells layers apart. */
+  id?: string;
   label: string;
   color: string;
   /** Fill of the min–max band; null draws the line only. */
   band: string | null;
   dash?: number[];
   envelope: Envelope;
+}
+
+/** A hovered bucket: its x and each layer's line value there, as drawn. */
+export interface Hovered {
+  x: number;
+  values: { layer: Layer; value: number | null | undefined }[];
 }
 
 /** At most this many drawn values on a curve and it gets a dot at each. */
