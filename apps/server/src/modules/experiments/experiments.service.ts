@@ -5,6 +5,7 @@ import { badRequest, notFound } from '../../errors.js';
 import { toWire } from '../../lib/numbers.js';
 import { iso } from '../../lib/schemas.js';
 import { requireRole } from '../workspaces/access.js';
+import { removeRunFiles } from '../artifacts/artifacts.store.js';
 import { findUserById } from '../auth/auth.repository.js';
 import * as repo from './experiments.repository.js';
 import type { ExperimentRow } from './experiments.repository.js';
@@ -184,8 +185,9 @@ export async function updateExperiment(
 }
 
 export async function deleteExperiment(ctx: AppContext, caller: Caller, id: string): Promise<void> {
-  await experimentForCaller(ctx, caller, id, 'editor');
+  const { row } = await experimentForCaller(ctx, caller, id, 'editor');
   await ctx.db.transaction().execute((trx) => repo.deleteExperiment(trx, id));
+  await removeRunFiles(ctx.config, row.workspace_id, id);
 }
 
 const MAX_TAGS = 100;
@@ -208,7 +210,8 @@ export async function bulkExperiments(
       { path: 'body.tags', message: `required for ${body.action}` },
     ]);
   }
-  for (const id of body.ids) await experimentForCaller(ctx, caller, id, 'editor');
+  const rows: ExperimentRow[] = [];
+  for (const id of body.ids) rows.push((await experimentForCaller(ctx, caller, id, 'editor')).row);
   const now = ctx.clock();
   await ctx.db.transaction().execute(async (trx) => {
     for (const id of body.ids) {
@@ -229,6 +232,7 @@ export async function bulkExperiments(
       await repo.replaceTags(trx, id, next);
     }
   });
+  if (body.action === 'delete') for (const row of rows) await removeRunFiles(ctx.config, row.workspace_id, row.id);
   return { success: true, action: body.action, count: body.ids.length };
 }
 
