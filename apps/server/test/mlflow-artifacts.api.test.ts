@@ -369,6 +369,18 @@ describe.each(DIALECTS)('MLflow artifacts and logged models on %s', (dialect) =>
 
     const search = await ml(alice, 'POST', '/logged-models/search', { experiment_ids: [ws] });
     expect(search.json().models.map((m: { info: { model_id: string } }) => m.info.model_id)).toEqual([id]);
+    // The filter MLflow's client sends to resolve runs:/<run>/<name> URIs.
+    const ids = async (filter: string) =>
+      (await ml(alice, 'POST', '/logged-models/search', { experiment_ids: [ws], filter }))
+        .json()
+        .models.map((m: { info: { model_id: string } }) => m.info.model_id);
+    expect(await ids("name = 'model'")).toEqual([id]);
+    expect(await ids(`name = 'model' AND source_run_id = '${runId}'`)).toEqual([id]);
+    expect(await ids("name = 'other'")).toEqual([]);
+    expect(await ids(`attributes.source_run_id != '${runId}'`)).toEqual([]);
+    const unsupported = await ml(alice, 'POST', '/logged-models/search', { experiment_ids: [ws], filter: 'metrics.acc > 0.9' });
+    expect(unsupported.statusCode).toBe(400);
+    expect(mlError(unsupported)).toBe('INVALID_PARAMETER_VALUE');
 
     // The run's outputs name the model (log_model with an active run).
     expect((await ml(alice, 'POST', '/runs/outputs', { run_id: runId, models: [{ model_id: id, step: 0 }] })).statusCode).toBe(
@@ -427,5 +439,22 @@ describe.each(DIALECTS)('MLflow artifacts and logged models on %s', (dialect) =>
     expect((await call(server.app, alice, 'DELETE', `/api/experiments/${runId}`)).statusCode).toBeLessThan(300);
     expect((await ml(alice, 'GET', `/logged-models/${id}`)).statusCode).toBe(404);
     expect(fs.existsSync(onDisk(ws, runId))).toBe(false);
+  });
+
+  it("log_model's re-sent points (same point plus model_id) do not append to the run's curve", async () => {
+    const { ws, runId } = await newRun(alice);
+    const t = 1_700_000_000_000;
+    const points = [0, 1, 2].map((step) => ({ key: 'loss', value: 1 / (step + 1), timestamp: t + step, step }));
+    expect((await ml(alice, 'POST', '/runs/log-batch', { run_id: runId, metrics: points })).statusCode).toBe(200);
+    const id: string = (await ml(alice, 'POST', '/logged-models', { experiment_id: ws, source_run_id: runId })).json().model.info
+      .model_id;
+    // What MLflow's log_model sends (log_model_metrics_for_step): the step's points again, with model_id.
+    const relinked = await ml(alice, 'POST', '/runs/log-batch', { run_id: runId, metrics: [{ ...points[0], model_id: id }] });
+    expect(relinked.statusCode).toBe(200);
+    // A point that is new is stored, model_id or not.
+    const fresh = { key: 'loss', value: 0.2, timestamp: t + 3, step: 3, model_id: id };
+    expect((await ml(alice, 'POST', '/runs/log-batch', { run_id: runId, metrics: [fresh] })).statusCode).toBe(200);
+    const history = await ml(alice, 'GET', `/metrics/get-history?run_id=${runId}&metric_key=loss`);
+    expect(history.json().metrics.map((m: { step: number }) => m.step)).toEqual([0, 1, 2, 3]);
   });
 });

@@ -23,19 +23,26 @@ export async function deleteLoggedModel(db: Kysely<DB>, id: string): Promise<voi
   await db.deleteFrom('mlflow_logged_models').where('id', '=', id).execute();
 }
 
-/** Newest first, one page (`limit` rows from `offset`). */
+export type ModelFilterColumn = 'name' | 'id' | 'source_run_id' | 'model_type' | 'status';
+export interface ModelFilter {
+  column: ModelFilterColumn;
+  op: '=' | '!=';
+  value: string;
+}
+
+/** Newest first, one page (`limit` rows from `offset`), every filter clause applied. */
 export function searchLoggedModels(
   db: Kysely<DB>,
-  q: { workspaceIds: readonly string[]; offset: number; limit: number },
+  q: { workspaceIds: readonly string[]; where: readonly ModelFilter[]; offset: number; limit: number },
 ): Promise<MlflowLoggedModelsTable[]> {
   if (q.workspaceIds.length === 0) return Promise.resolve([]);
-  return db
-    .selectFrom('mlflow_logged_models')
-    .selectAll()
-    .where('workspace_id', 'in', q.workspaceIds)
-    .orderBy('created_at', 'desc')
-    .orderBy('id')
-    .offset(q.offset)
-    .limit(q.limit)
-    .execute();
+  let query = db.selectFrom('mlflow_logged_models').selectAll().where('workspace_id', 'in', q.workspaceIds);
+  for (const c of q.where) {
+    // A NULL source run is "not equal" to any run id, as in MLflow.
+    query =
+      c.op === '=' || c.column !== 'source_run_id'
+        ? query.where(c.column, c.op === '=' ? '=' : '<>', c.value)
+        : query.where((eb) => eb.or([eb('source_run_id', 'is', null), eb('source_run_id', '<>', c.value)]));
+  }
+  return query.orderBy('created_at', 'desc').orderBy('id').offset(q.offset).limit(q.limit).execute();
 }

@@ -172,12 +172,44 @@ export async function searchLoggedModels(
   caller: Caller,
   q: { experimentIds: string[]; filter?: string; maxResults: number; pageToken?: string },
 ): Promise<{ models: LoggedModelDto[]; next_page_token?: string }> {
-  if (q.filter?.trim())
-    throw invalidParameter('Filtering logged models is not supported by this server yet; search without a filter');
+  const where = parseModelFilter(q.filter);
   const workspaceIds: string[] = [];
   for (const id of q.experimentIds) workspaceIds.push(await workspaceFor(ctx, caller, id, 'viewer'));
   const offset = decodeToken(q.pageToken);
-  const rows = await repo.searchLoggedModels(ctx.db, { workspaceIds, offset, limit: q.maxResults + 1 });
+  const rows = await repo.searchLoggedModels(ctx.db, { workspaceIds, where, offset, limit: q.maxResults + 1 });
   const models = rows.slice(0, q.maxResults).map(toLoggedModelDto);
   return rows.length > q.maxResults ? { models, next_page_token: encodeToken(offset + q.maxResults) } : { models };
+}
+
+const FILTER_COLUMNS: Record<string, repo.ModelFilterColumn> = {
+  name: 'name',
+  model_id: 'id',
+  source_run_id: 'source_run_id',
+  model_type: 'model_type',
+  status: 'status',
+};
+
+/**
+ * The part of MLflow's logged-model filter the client itself sends (`name = '<name>'`, when a
+ * `runs:/<run>/<name>` URI is resolved): equality clauses on attributes joined by AND.
+ *
+ * @example parseModelFilter("name = 'model' AND source_run_id = 'r1'") // [{column: 'name', op: '=', value: 'model'}, …]
+ */
+export function parseModelFilter(filter: string | undefined): repo.ModelFilter[] {
+  const clauses: repo.ModelFilter[] = [];
+  let rest = (filter ?? '').trim();
+  const clause = /^(?:attributes\.)?([a-z_]+)\s*(=|!=)\s*(?:'((?:[^']|'')*)'|"((?:[^"]|"")*)")\s*(?:and\s+(?=\S)|$)/i;
+  while (rest !== '') {
+    const m = clause.exec(rest);
+    const column = m ? FILTER_COLUMNS[m[1]!.toLowerCase()] : undefined;
+    if (!m || column === undefined) {
+      throw invalidParameter(
+        `Unsupported logged model filter '${filter ?? ''}': this server takes ${Object.keys(FILTER_COLUMNS).join(', ')} compared with = or != to a quoted string, joined by AND`,
+      );
+    }
+    const value = m[3] !== undefined ? m[3].replace(/''/g, "'") : m[4]!.replace(/""/g, '"');
+    clauses.push({ column, op: m[2] === '=' ? '=' : '!=', value });
+    rest = rest.slice(m[0].length).trim();
+  }
+  return clauses;
 }
