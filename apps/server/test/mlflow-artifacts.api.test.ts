@@ -106,6 +106,13 @@ describe.each(DIALECTS)('MLflow artifacts and logged models on %s', (dialect) =>
     expect((await put(alice, `${root}/config.json`, json, 'application/json')).statusCode).toBe(200);
     expect((await put(alice, `${root}/notes.txt`, 'hello', 'text/plain')).statusCode).toBe(200);
     expect((await put(alice, `${root}/empty`, Buffer.alloc(0))).statusCode).toBe(200);
+    const untyped = await server.app.inject({
+      method: 'PUT',
+      url: `${ARTIFACTS}/${root}/untyped`,
+      headers: auth(alice),
+      payload: 'raw',
+    });
+    expect(untyped.statusCode, untyped.body).toBe(200);
 
     const top = await list(alice, root);
     expect(top.statusCode).toBe(200);
@@ -115,6 +122,7 @@ describe.each(DIALECTS)('MLflow artifacts and logged models on %s', (dialect) =>
         { path: 'empty', is_dir: false, file_size: 0 },
         { path: 'model', is_dir: true },
         { path: 'notes.txt', is_dir: false, file_size: 5 },
+        { path: 'untyped', is_dir: false, file_size: 3 },
       ],
     });
     expect((await list(alice, `${root}/model`)).json()).toEqual({
