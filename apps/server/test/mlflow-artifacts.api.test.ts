@@ -198,6 +198,10 @@ describe.each(DIALECTS)('MLflow artifacts and logged models on %s', (dialect) =>
     const refused = await put(ro, `${root}/b.txt`, 'x');
     expect(refused.statusCode).toBe(403);
     expect(mlError(refused)).toBe('PERMISSION_DENIED');
+    // Searching logged models is a read (how runs:/<run>/<name> URIs load), though a POST.
+    const ws = root.split('/')[0];
+    expect((await ml(ro, 'POST', '/logged-models/search', { experiment_ids: [ws] })).statusCode).toBe(200);
+    expect((await ml(ro, 'POST', '/logged-models', { experiment_id: ws })).statusCode).toBe(403);
   });
 
   it("writes only under a run's artifacts/ (or a logged model's), never beside them", async () => {

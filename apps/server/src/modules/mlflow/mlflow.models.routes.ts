@@ -38,7 +38,9 @@ export function registerLoggedModelRoutes(app: FastifyInstance, ctx: AppContext)
       }),
     };
   });
-  app.post('/logged-models/search', { schema: { ...hide, response: { 200: S.SearchLoggedModelsResponse } } }, async (request) => {
+  // A read (runs:/<run>/<name> model URIs are resolved through it): open to read-only API keys.
+  const search = { schema: { ...hide, response: { 200: S.SearchLoggedModelsResponse } }, config: { readsOnly: true } };
+  app.post('/logged-models/search', search, async (request) => {
     const f = body(request);
     const max = optInt(f, 'max_results') ?? 100;
     if (max < 1 || max > 1000)
