@@ -23,9 +23,7 @@ def stored(tora: Any, *parts: str) -> Path:
     return Path(tora.data_dir, "artifacts", *parts)
 
 
-def test_log_list_and_download_artifacts(
-    tora: Any, mlflow_env: User, tmp_path: Path
-) -> None:
+def test_log_list_and_download_artifacts(tora: Any, mlflow_env: User, tmp_path: Path) -> None:
     exp = mlflow.set_experiment("artifacts")
     weights = bytes(range(256)) * 1000
     (tmp_path / "weights.bin").write_bytes(weights)
@@ -35,18 +33,13 @@ def test_log_list_and_download_artifacts(
     (tree / "plots" / "loss.svg").write_text("<svg/>")
     with mlflow.start_run() as run:
         mlflow.log_artifact(str(tmp_path / "weights.bin"))
-        mlflow.log_artifact(
-            str(tmp_path / "weights.bin"), artifact_path="checkpoints/epoch-1"
-        )
+        mlflow.log_artifact(str(tmp_path / "weights.bin"), artifact_path="checkpoints/epoch-1")
         mlflow.log_artifacts(str(tree), artifact_path="report")
         mlflow.log_text("hello tora", "notes/hello.txt")
         mlflow.log_dict({"lr": 0.1, "layers": [64, 64]}, "config.json")
         mlflow.log_metric("after", 1.0)
     run_id = run.info.run_id
-    assert (
-        run.info.artifact_uri
-        == f"mlflow-artifacts:/{exp.experiment_id}/{run_id}/artifacts"
-    )
+    assert run.info.artifact_uri == f"mlflow-artifacts:/{exp.experiment_id}/{run_id}/artifacts"
 
     client = MlflowClient()
     top = {(f.path, f.is_dir, f.file_size) for f in client.list_artifacts(run_id)}
@@ -61,21 +54,12 @@ def test_log_list_and_download_artifacts(
         ("report", True, None),
         ("weights.bin", False, len(weights)),
     }
-    assert [f.path for f in client.list_artifacts(run_id, "report/plots")] == [
-        "report/plots/loss.svg"
-    ]
+    assert [f.path for f in client.list_artifacts(run_id, "report/plots")] == ["report/plots/loss.svg"]
     assert [
-        f.path
-        for f in mlflow.artifacts.list_artifacts(
-            run_id=run_id, artifact_path="checkpoints/epoch-1"
-        )
+        f.path for f in mlflow.artifacts.list_artifacts(run_id=run_id, artifact_path="checkpoints/epoch-1")
     ] == ["checkpoints/epoch-1/weights.bin"]
 
-    out = Path(
-        mlflow.artifacts.download_artifacts(
-            run_id=run_id, dst_path=str(tmp_path / "down")
-        )
-    )
+    out = Path(mlflow.artifacts.download_artifacts(run_id=run_id, dst_path=str(tmp_path / "down")))
     assert (out / "weights.bin").read_bytes() == weights
     assert (out / "checkpoints" / "epoch-1" / "weights.bin").read_bytes() == weights
     assert (out / "report" / "plots" / "loss.svg").read_text() == "<svg/>"
@@ -89,10 +73,7 @@ def test_log_list_and_download_artifacts(
     assert Path(one).read_text() == "# done\n"
 
     # Kept on Tora's disk, under the run, and the run's metrics are there too.
-    assert (
-        stored(tora, exp.experiment_id, run_id, "artifacts", "weights.bin").read_bytes()
-        == weights
-    )
+    assert stored(tora, exp.experiment_id, run_id, "artifacts", "weights.bin").read_bytes() == weights
     assert mlflow_env.experiment(run_id)["status"] == "finished"
 
 
@@ -106,7 +87,7 @@ def test_a_viewer_cannot_upload(tora: Any, mlflow_env: User, tmp_path: Path) -> 
         {"email": mlflow_env.email, "role": "viewer"},
     )
     run_id = owner_run(owner, ws)
-    with pytest.raises(Exception, match="PERMISSION_DENIED"):  # noqa: PT011 (requests' HTTPError)
+    with pytest.raises(Exception, match="PERMISSION_DENIED"):  # requests' HTTPError
         MlflowClient().log_text(run_id, "x", "x.txt")
     assert not stored(tora, ws, run_id, "artifacts", "x.txt").exists()
     assert MlflowClient().list_artifacts(run_id) == []
@@ -131,9 +112,7 @@ class AddN(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
     def __init__(self, n: int) -> None:
         self.n = n
 
-    def predict(
-        self, context: Any, model_input: pd.DataFrame, params: Any = None
-    ) -> pd.DataFrame:
+    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
         return model_input + self.n
 
 
@@ -141,9 +120,7 @@ def test_pyfunc_log_model_and_load_it_back(tora: Any, mlflow_env: User) -> None:
     exp = mlflow.set_experiment("models")
     with mlflow.start_run() as run:
         mlflow.log_param("n", 2)
-        info = mlflow.pyfunc.log_model(
-            name="adder", python_model=AddN(2), pip_requirements=["pandas"]
-        )
+        info = mlflow.pyfunc.log_model(name="adder", python_model=AddN(2), pip_requirements=["pandas"])
     assert info.model_uri == f"models:/{info.model_id}"
     model = MlflowClient().get_logged_model(info.model_id)
     assert model.status == LoggedModelStatus.READY
@@ -151,10 +128,7 @@ def test_pyfunc_log_model_and_load_it_back(tora: Any, mlflow_env: User) -> None:
     assert model.experiment_id == exp.experiment_id
     assert model.params.get("n") == "2"
     # (MLflow lists an artifact URI relative to its parent: "artifacts/MLmodel".)
-    files = {
-        Path(f.path).name
-        for f in mlflow.artifacts.list_artifacts(artifact_uri=model.artifact_location)
-    }
+    files = {Path(f.path).name for f in mlflow.artifacts.list_artifacts(artifact_uri=model.artifact_location)}
     assert {"MLmodel", "python_model.pkl"} <= files
 
     loaded = mlflow.pyfunc.load_model(info.model_uri)
