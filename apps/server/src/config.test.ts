@@ -71,6 +71,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ TORA_AI_CALLS_PER_HOUR: '5' }).ai.callsPerHour).toBe(5);
   });
 
+  it('caps one MLflow artifact file at 5 GiB by default, TORA_MAX_ARTIFACT_BYTES otherwise', () => {
+    expect(loadConfig({}).maxArtifactBytes).toBe(5 * 1024 ** 3);
+    expect(loadConfig({ TORA_MAX_ARTIFACT_BYTES: '1048576' }).maxArtifactBytes).toBe(1048576);
+    expect(() => loadConfig({ TORA_MAX_ARTIFACT_BYTES: '5G' })).toThrow(/TORA_MAX_ARTIFACT_BYTES must be an integer/);
+    expect(() => loadConfig({ TORA_MAX_ARTIFACT_BYTES: '0' })).toThrow(/TORA_MAX_ARTIFACT_BYTES/);
+  });
+
   it('selects PostgreSQL from TORA_DATABASE_URL', () => {
     expect(loadConfig({ TORA_DATABASE_URL: 'postgres://u@h/db' }).databaseUrl).toBe('postgres://u@h/db');
   });

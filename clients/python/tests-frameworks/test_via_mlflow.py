@@ -1,6 +1,8 @@
-"""The frameworks' own MLflow integrations against Tora's MLflow API: HF `report_to="mlflow"` and
-Lightning's `MLFlowLogger`, with `MLFLOW_TRACKING_URI` / `MLFLOW_TRACKING_TOKEN` pointing at a real
-Tora server. What arrived is read back through Tora's own REST API."""
+"""The frameworks' own MLflow integrations against Tora's MLflow API: HF `report_to="mlflow"` (with
+`HF_MLFLOW_LOG_ARTIFACTS` checkpoint uploads), Lightning's `MLFlowLogger`, MLflow's Keras callback and
+Ultralytics' MLflow callback (metrics and weights), with `MLFLOW_TRACKING_URI` /
+`MLFLOW_TRACKING_TOKEN` pointing at a real Tora server. What arrived is read back through Tora's own
+REST API."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import lightning as L
 import mlflow
 import pytest
 from lightning.pytorch.loggers import MLFlowLogger
-from mlflow.exceptions import MlflowException
+from mlflow.entities import LoggedModelStatus
 from test_lightning import Regression, loader
 from test_transformers import Toy
 from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
@@ -26,7 +28,7 @@ pytestmark = pytest.mark.integration
 def mlflow_env(env: Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", env.url)
     monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", env.key)
-    for name in ("MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID", "HF_MLFLOW_LOG_ARTIFACTS"):
+    for name in ("MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID", "MLFLOW_RUN", "HF_MLFLOW_LOG_ARTIFACTS"):
         monkeypatch.delenv(name, raising=False)
     yield env
     while mlflow.active_run() is not None:  # never leak a run into the next test
@@ -93,29 +95,36 @@ def test_hf_report_to_mlflow(mlflow_env: Env, tmp_path: Path) -> None:
     assert all(0 < v < 10 for v in loss), loss
 
 
-def test_hf_mlflow_log_artifacts_stops_with_toras_artifact_error(
+def test_hf_mlflow_log_artifacts_stores_each_checkpoint(
     mlflow_env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """HF_MLFLOW_LOG_ARTIFACTS uploads each checkpoint as an MLflow logged model (HF's on_save
-    calls mlflow.pyfunc.log_model, uncaught). Tora stores no files yet: the first upload fails at
-    once with Tora's NOT_IMPLEMENTED artifact error (not a retry loop, not "no such endpoint"),
-    everything logged before it is stored, and the run can still be ended."""
+    """HF_MLFLOW_LOG_ARTIFACTS uploads each checkpoint as an MLflow 3 logged model (HF's on_save
+    calls mlflow.pyfunc.log_model, uncaught): Tora stores the files, so training runs to its end
+    and every checkpoint's weights can be listed and downloaded again."""
     env = mlflow_env
     monkeypatch.setenv("HF_MLFLOW_LOG_ARTIFACTS", "1")
-    trainer = tiny_bert_trainer(tmp_path, "hf-artifacts", save_strategy="steps", save_steps=3)
-    with pytest.raises(MlflowException, match="does not store artifacts or logged models") as err:
-        trainer.train()
-    assert err.value.error_code == "NOT_IMPLEMENTED"
-    assert trainer.state.global_step == 3  # the first checkpoint
-    assert (tmp_path / "checkpoint-3").is_dir()  # written locally before the upload
-    run = mlflow.active_run()
-    assert run is not None
-    mlflow.end_run()  # what MLflow's atexit hook does when the script ends
-    exp = env.experiment(run.info.run_id)
-    assert exp["name"] == "hf-artifacts" and exp["status"] == "finished"
-    assert int(hyperparams(env, exp["id"])["save_steps"]) == 3
-    assert steps(env, exp["id"], "loss") == [2]
-    assert steps(env, exp["id"], "eval_loss") == [3]
+    trainer = tiny_bert_trainer(tmp_path / "out", "hf-artifacts", save_strategy="steps", save_steps=3)
+    trainer.train()
+    assert mlflow.active_run() is None
+    exp = only_run_named(env, "hf-artifacts")
+    assert exp["status"] == "finished"
+    assert steps(env, exp["id"], "loss") == [2, 4, 6]
+    models = mlflow.search_logged_models(
+        experiment_ids=[exp["workspaceId"]],
+        filter_string=f"source_run_id = '{exp['id']}'",
+        output_format="list",
+    )
+    assert sorted(m.name for m in models) == ["checkpoint-3", "checkpoint-6"]
+    assert all(m.status == LoggedModelStatus.READY for m in models)
+    for m in models:
+        # pyfunc copies the checkpoint under the model's artifacts/<name>/; every file is listable.
+        local = tmp_path / "down" / m.name
+        mlflow.artifacts.download_artifacts(artifact_uri=m.artifact_location, dst_path=str(local))
+        got = {p.name: p.stat().st_size for p in local.rglob("*") if p.is_file()}
+        assert "MLmodel" in got
+        sent = tmp_path / "out" / m.name
+        for name in ("model.safetensors", "config.json", "trainer_state.json"):
+            assert got[name] == (sent / name).stat().st_size, name
 
 
 def lightning_trainer(logger: MLFlowLogger, tmp_path: Path) -> L.Trainer:
@@ -160,3 +169,84 @@ def test_lightning_mlflow_logger_marks_a_crash_failed(mlflow_env: Env, tmp_path:
     assert logger.run_id is not None
     assert env.experiment(logger.run_id)["status"] == "failed"
     assert steps(env, logger.run_id, "train_loss") == [1, 3]
+
+
+def test_keras_mlflow_callback_and_log_model(mlflow_env: Env, tmp_path: Path) -> None:
+    """MLflow's own Keras 3 callback (torch backend) logs each epoch; mlflow.keras.log_model uploads
+    the model, which loads back and predicts the same."""
+    import keras
+    import numpy as np
+    from mlflow.keras import MlflowCallback
+    from test_keras import data, model
+
+    env = mlflow_env
+    mlflow.set_experiment("keras-via-mlflow")
+    m = model()
+    x, y = data()
+    with mlflow.start_run(run_name="dense-mlflow") as run:
+        m.fit(x, y, epochs=3, batch_size=16, validation_split=0.25, verbose=0, callbacks=[MlflowCallback()])
+        info = mlflow.keras.log_model(m, name="dense", pip_requirements=["keras"])
+    eid = run.info.run_id
+    assert env.experiment(eid)["status"] == "finished"
+    for name in ("loss", "mae", "val_loss", "val_mae"):
+        assert steps(env, eid, name) == [0, 1, 2], name
+    assert float(hyperparams(env, eid)["optimizer_learning_rate"]) == pytest.approx(0.01)
+    # The callback uploads the model summary when training begins (this failed before Tora stored files).
+    summary = mlflow.artifacts.load_text(f"runs:/{eid}/model_summary.txt")
+    assert "dense" in summary.lower()
+    loaded = mlflow.keras.load_model(info.model_uri)
+    assert isinstance(loaded, keras.Model)
+    np.testing.assert_allclose(loaded.predict(x[:4], verbose=0), m.predict(x[:4], verbose=0), rtol=1e-5)
+
+
+def test_mlflow_ultralytics_yolo_metrics_and_weights(
+    mlflow_env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`yolo settings mlflow=True`: Ultralytics' own MLflow callback logs params and per-epoch
+    metrics, then uploads weights/best.pt and last.pt at the end (its failure there is only a
+    warning, so the files are checked on the server). The test's name holds "test_mlflow": the
+    callback stays silent under pytest otherwise."""
+    from test_ultralytics import dataset
+
+    env = mlflow_env
+    monkeypatch.setenv("YOLO_CONFIG_DIR", str(tmp_path / "yolo-config"))
+    monkeypatch.setenv("YOLO_OFFLINE", "1")
+    monkeypatch.setenv(
+        "MLFLOW_EXPERIMENT_NAME", "yolo-via-mlflow"
+    )  # else the callback names it after `project`
+    from ultralytics import YOLO
+    from ultralytics.utils import SETTINGS
+
+    SETTINGS.update({"mlflow": True})
+    try:
+        model = YOLO("yolov8n.yaml")
+        model.train(
+            data=str(dataset(tmp_path / "ds")), epochs=1, imgsz=64, batch=2, workers=0, device="cpu",
+            plots=False, amp=False, project=str(tmp_path / "runs"), name="tiny-mlflow", exist_ok=True,
+            verbose=False, val=True,
+        )  # fmt: skip
+    finally:
+        SETTINGS.update({"mlflow": False})
+        mlflow.autolog(disable=True)  # the callback turned autologging on for every library
+    assert mlflow.active_run() is None
+    runs = mlflow.search_runs(
+        experiment_names=["yolo-via-mlflow"],
+        filter_string="attributes.run_name = 'tiny-mlflow'",
+        output_format="list",
+    )
+    assert len(runs) == 1
+    eid = runs[0].info.run_id
+    exp = env.experiment(eid)
+    assert exp["status"] == "finished"
+    assert int(hyperparams(env, eid)["epochs"]) == 1 and int(hyperparams(env, eid)["imgsz"]) == 64
+    for name in ("train/box_loss", "lr/pg0"):
+        assert steps(env, eid, name) == [0], name
+    # Validation after the epoch, then again on the best weights when training ends (step = epochs).
+    assert steps(env, eid, "metrics/mAP50B") == [0, 1]
+    client = mlflow.MlflowClient()
+    weights = {f.path: f.file_size for f in client.list_artifacts(eid, "weights")}
+    assert set(weights) == {"weights/best.pt", "weights/last.pt"}
+    assert all(size is not None and size > 100_000 for size in weights.values()), weights
+    best = Path(client.download_artifacts(eid, "weights/best.pt", str(tmp_path / "down")))
+    assert best.stat().st_size == weights["weights/best.pt"]
+    assert YOLO(str(best)).names == {0: "square"}

@@ -163,6 +163,25 @@ export interface MlflowExperimentsTable {
   deleted_at: number | null;
 }
 
+/** An MLflow 3 logged model (`mlflow.<flavor>.log_model`); its files live under the artifact store. */
+export interface MlflowLoggedModelsTable {
+  id: string;
+  workspace_id: string;
+  /** The run that produced it (its files then live beside the run's); NULL for a model of the experiment. */
+  source_run_id: string | null;
+  name: string;
+  model_type: string;
+  /** LOGGED_MODEL_PENDING until finalized, then LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED. */
+  status: string;
+  status_message: string;
+  /** JSON arrays of `{key, value}`. */
+  tags: string;
+  params: string;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
@@ -180,4 +199,5 @@ export interface DB {
   mlflow_runs: MlflowRunsTable;
   mlflow_experiment_tags: MlflowExperimentTagsTable;
   mlflow_experiments: MlflowExperimentsTable;
+  mlflow_logged_models: MlflowLoggedModelsTable;
 }

@@ -7,6 +7,7 @@ import { toWire } from '../../lib/numbers.js';
 import { iso, isStatus } from '../../lib/schemas.js';
 import { readableWorkspaceIds, readableWorkspaces, requireRole } from '../workspaces/access.js';
 import { seriesSummaries } from '../metrics/metrics.repository.js';
+import { removeRunFiles } from '../artifacts/artifacts.store.js';
 import { findUserById } from '../auth/auth.repository.js';
 import * as repo from './experiments.repository.js';
 import type { ExperimentRow } from './experiments.repository.js';
@@ -188,8 +189,9 @@ export async function updateExperiment(
 }
 
 export async function deleteExperiment(ctx: AppContext, caller: Caller, id: string): Promise<void> {
-  await experimentForCaller(ctx, caller, id, 'editor');
+  const { row } = await experimentForCaller(ctx, caller, id, 'editor');
   await ctx.db.transaction().execute((trx) => repo.deleteExperiments(trx, { id }));
+  await removeRunFiles(ctx.config, row.workspace_id, id);
 }
 
 const MAX_TAGS = EXPERIMENT_LIMITS.tagsPerExperiment;
@@ -212,7 +214,8 @@ export async function bulkExperiments(
       { path: 'body.tags', message: `required for ${body.action}` },
     ]);
   }
-  for (const id of body.ids) await experimentForCaller(ctx, caller, id, 'editor');
+  const rows: ExperimentRow[] = [];
+  for (const id of body.ids) rows.push((await experimentForCaller(ctx, caller, id, 'editor')).row);
   const now = ctx.clock();
   await ctx.db.transaction().execute(async (trx) => {
     for (const id of body.ids) {
@@ -233,6 +236,7 @@ export async function bulkExperiments(
       await repo.replaceTags(trx, id, next);
     }
   });
+  if (body.action === 'delete') for (const row of rows) await removeRunFiles(ctx.config, row.workspace_id, row.id);
   return { success: true, action: body.action, count: body.ids.length };
 }
 

@@ -17,6 +17,7 @@ export type MlflowErrorCode =
   | 'ENDPOINT_NOT_FOUND'
   | 'NOT_IMPLEMENTED'
   | 'REQUEST_LIMIT_EXCEEDED'
+  | 'RESOURCE_LIMIT_EXCEEDED'
   | 'INTERNAL_ERROR';
 
 export class MlflowError extends Error {

@@ -18,6 +18,8 @@ export interface MetricInput {
   value: number;
   timestamp: number;
   step: number;
+  /** MLflow 3 links a point to a logged model by this; `log_model` re-sends the run's points with it. */
+  modelId?: string;
 }
 
 /** Checks one metric of a request; value may be a number or "NaN"/"Infinity"/"-Infinity". */
@@ -46,7 +48,39 @@ export function metricInput(raw: unknown): MetricInput {
   // Tora's steps are non-negative (its charts and step buckets assume it); MLflow's rarely are not.
   if (step < 0) throw invalidParameter(`Got invalid step ${step} for metric '${key}': Tora stores steps from 0 up`);
   if (timestamp < 0) throw invalidParameter(`Got invalid timestamp ${timestamp} for metric '${key}': must be epoch milliseconds`);
-  return { key, value, timestamp, step };
+  const modelId = typeof m.model_id === 'string' && m.model_id !== '' ? m.model_id : undefined;
+  return modelId === undefined ? { key, value, timestamp, step } : { key, value, timestamp, step, modelId };
+}
+
+/**
+ * Drops points that only link an already-stored point to a logged model: MLflow 3's `log_model`
+ * re-sends the run's points of a step with `model_id` set (log_model_metrics_for_step), which
+ * would otherwise append each again to the run's curves. A model-linked point not in the history
+ * yet (MLflow's Keras callback with a model_id) is stored as any other.
+ */
+async function withoutModelLinks(
+  ctx: AppContext,
+  caller: Caller,
+  runId: string,
+  metrics: readonly MetricInput[],
+): Promise<MetricInput[]> {
+  const linked = metrics.filter((m) => m.modelId !== undefined);
+  if (linked.length === 0) return [...metrics];
+  const known = new Set<string>();
+  // Points compared in numbers; the value by its wire form, so NaN matches NaN.
+  const id = (key: string, step: number, time: number, value: number) => JSON.stringify([key, step, time, toWire(value)]);
+  for (const key of new Set(linked.map((m) => m.key))) {
+    const steps = linked.filter((m) => m.key === key).map((m) => m.step);
+    try {
+      const series = await seriesForCaller(ctx, caller, runId, key);
+      await rawPage(ctx, series, { from: Math.min(...steps), to: Math.max(...steps), limit: 10_000 }, (p, i) =>
+        known.add(id(key, p.steps[i]!, Number.isNaN(p.times[i]!) ? 0 : p.times[i]!, p.values[i]!)),
+      );
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'METRIC_NOT_FOUND')) throw err;
+    }
+  }
+  return metrics.filter((m) => m.modelId === undefined || !known.has(id(m.key, m.step, m.timestamp, m.value)));
 }
 
 /**
@@ -125,6 +159,7 @@ export async function logBatch(
 ): Promise<void> {
   if (!opts.bulk) checkBatchLimits(input);
   await activeRunForCaller(ctx, caller, runId);
+  const metrics = await withoutModelLinks(ctx, caller, runId, input.metrics);
   const now = ctx.clock();
   await transactionWithRetry(ctx.db, async (trx) => {
     if (input.params.length > 0) {
@@ -161,7 +196,7 @@ export async function logBatch(
       [...tags].map(([key, value]) => ({ key, value })),
     );
     if (tags.size > 0) await repo.syncRunInfo(trx, runId);
-    if (input.metrics.length > 0) await appendBatch(trx, ctx, runId, toBatch(input.metrics), now);
+    if (metrics.length > 0) await appendBatch(trx, ctx, runId, toBatch(metrics), now);
   });
 }
 

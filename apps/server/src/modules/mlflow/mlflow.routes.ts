@@ -3,12 +3,14 @@ import type { TSchema } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { AppContext, Caller } from '../../context.js';
 import { requireCaller } from '../auth/caller.hook.js';
-import { installMlflowErrorHandler, invalidParameter, MlflowError } from './mlflow.errors.js';
+import { mlflowArtifactRoutes } from './mlflow.artifacts.routes.js';
+import { installMlflowErrorHandler, invalidParameter } from './mlflow.errors.js';
 import * as experiments from './mlflow.experiments.service.js';
 import { FilterError } from './mlflow.filter.js';
 import { logBatch, metricHistory, metricInput } from './mlflow.logging.service.js';
 import { bulkInterval } from './mlflow.interval.service.js';
 import type { ViewType } from './mlflow.filter.js';
+import { registerLoggedModelRoutes } from './mlflow.models.routes.js';
 import {
   fieldsOf,
   keyValue,
@@ -280,6 +282,17 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     },
   ],
   [
+    'POST',
+    '/runs/outputs',
+    S.Empty,
+    // A logged model as the run's output (`log_model` with an active run): the model already names its
+    // source run, so this is accepted after the access check and not stored separately.
+    async (ctx, caller, f) => {
+      await runs.activeRunForCaller(ctx, caller, runId(f));
+      return {};
+    },
+  ],
+  [
     'GET',
     '/metrics/get-history',
     S.HistoryResponse,
@@ -319,43 +332,13 @@ function tracking(ctx: AppContext): FastifyPluginAsyncTypebox {
           handler(ctx, requireCaller(request), fieldsOf(method === 'GET' ? request.query : request.body)),
       });
     }
-    // MLflow 3's `log_model` (HF_MLFLOW_LOG_ARTIFACTS checkpoints, `mlflow.<flavor>.log_model`)
-    // creates a logged model before uploading its files: answered with the artifact error, so the
-    // upload fails at once saying why rather than looking like a wrong tracking URI.
-    for (const url of ['/logged-models', '/logged-models/*']) {
-      app.all(url, { schema: { hide: true } }, async (request) => {
-        requireCaller(request);
-        throw notStoringFiles();
-      });
-    }
+    registerLoggedModelRoutes(app, ctx);
     app.setNotFoundHandler((request, reply) =>
       reply.status(404).send({
         error_code: 'ENDPOINT_NOT_FOUND',
         message: `No MLflow endpoint ${request.method} ${request.url.split('?')[0] ?? ''} on this server`,
       }),
     );
-  };
-}
-
-/** 501 is not among the statuses MLflow's client retries, so an upload fails at once, with this message. */
-function notStoringFiles(): MlflowError {
-  return new MlflowError(
-    'NOT_IMPLEMENTED',
-    501,
-    'This Tora server does not store artifacts or logged models yet; metrics, params and tags are stored, files are not. See docs/mlflow.md.',
-  );
-}
-
-/** Artifacts come later, with Tora's own file storage; until then every artifact call gets this. */
-function artifacts(): FastifyPluginAsyncTypebox {
-  return async (app) => {
-    installMlflowErrorHandler(app);
-    // Answered before the body is read: an upload of model weights is refused without reading it.
-    app.addHook('onRequest', async (request) => {
-      requireCaller(request);
-      throw notStoringFiles();
-    });
-    app.all('/*', { schema: { hide: true } }, async () => ({}));
   };
 }
 
@@ -367,7 +350,7 @@ export function mlflowRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     for (const root of ['/api', '/ajax-api']) {
       await app.register(tracking(ctx), { prefix: `${root}/2.0/mlflow` });
-      await app.register(artifacts(), { prefix: `${root}/2.0/mlflow-artifacts` });
+      await app.register(mlflowArtifactRoutes(ctx), { prefix: `${root}/2.0/mlflow-artifacts` });
     }
   };
 }

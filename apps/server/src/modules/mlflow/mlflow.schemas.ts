@@ -57,3 +57,22 @@ export const BulkIntervalResponse = Type.Object({
   metrics: Type.Array(Type.Object({ ...MlflowMetric.properties, run_id: Type.String() })),
 });
 export const Empty = Type.Object({});
+
+export const LoggedModel = Type.Object({
+  info: Type.Object({
+    model_id: Type.String(),
+    experiment_id: Type.String(),
+    name: Type.String(),
+    creation_timestamp_ms: Int,
+    last_updated_timestamp_ms: Int,
+    artifact_uri: Type.String(),
+    status: Type.String(),
+    status_message: Type.String(),
+    model_type: Type.String(),
+    source_run_id: Type.Optional(Type.String()),
+    tags: Type.Array(KeyValue),
+  }),
+  data: Type.Object({ params: Type.Array(KeyValue), metrics: Type.Array(MlflowMetric) }),
+});
+export const LoggedModelResponse = Type.Object({ model: LoggedModel });
+export const SearchLoggedModelsResponse = Type.Object({ models: Type.Array(LoggedModel), ...Paged });

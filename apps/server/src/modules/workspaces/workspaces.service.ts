@@ -5,6 +5,7 @@ import { AppError, notFound } from '../../errors.js';
 import { iso } from '../../lib/schemas.js';
 import { findUserByEmail } from '../auth/auth.repository.js';
 import { normalizeEmail } from '../auth/auth.service.js';
+import { removeWorkspaceFiles } from '../artifacts/artifacts.store.js';
 import { requireRole, roleAtLeast, roleIn } from './access.js';
 import { workspaceColumns as columnsOf } from '../experiments/experiments.repository.js';
 import * as repo from './workspaces.repository.js';
@@ -76,6 +77,7 @@ export async function updateWorkspace(
 export async function deleteWorkspace(ctx: AppContext, caller: Caller, id: string): Promise<void> {
   await requireRole(ctx.db, caller.userId, id, 'owner');
   await ctx.db.transaction().execute((trx) => repo.deleteWorkspace(trx, id));
+  await removeWorkspaceFiles(ctx.config, id);
 }
 
 export async function listMembers(ctx: AppContext, caller: Caller, id: string): Promise<MemberDto[]> {

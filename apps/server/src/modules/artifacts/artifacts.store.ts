@@ -1,0 +1,193 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Config } from '../../config.js';
+
+/**
+ * Tora's file storage: plain files under `<TORA_DATA_DIR>/artifacts/`, on every database (the
+ * database holds no file bytes). Keys are `/`-separated relative paths, checked segment by segment
+ * here so nothing can name a file outside the root; callers check access from the key's leading
+ * segments (workspace, run) first.
+ *
+ * @example
+ *   const store = artifactStore(config);
+ *   await store.write(['ws1', 'run1', 'artifacts', 'model.pt'], request.raw, { maxBytes: 1e9 });
+ */
+
+export class ArtifactPathError extends Error {}
+export class ArtifactTooLargeError extends Error {}
+
+const MAX_SEGMENT_BYTES = 255;
+
+/** Splits and checks a relative artifact path: no `..`, `.`, empty segment, backslash, NUL or control character, no absolute path. */
+export function artifactSegments(raw: string): string[] {
+  if (raw.startsWith('/')) throw new ArtifactPathError(`Invalid artifact path '${raw}': must be relative`);
+  const trimmed = raw.replace(/\/+$/, '');
+  if (trimmed === '') return [];
+  const segments = trimmed.split('/');
+  for (const s of segments) {
+    if (s === '' || s === '.' || s === '..') {
+      throw new ArtifactPathError(`Invalid artifact path '${raw}': '.', '..' and empty segments are not allowed`);
+    }
+    if (s.includes('\\')) throw new ArtifactPathError(`Invalid artifact path '${raw}': backslashes are not allowed`);
+    if (/[\u0000-\u001f\u007f]/.test(s)) {
+      throw new ArtifactPathError(`Invalid artifact path: control characters are not allowed`);
+    }
+    if (Buffer.byteLength(s) > MAX_SEGMENT_BYTES) {
+      throw new ArtifactPathError(`Invalid artifact path: a segment is longer than ${MAX_SEGMENT_BYTES} bytes`);
+    }
+  }
+  return segments;
+}
+
+export interface ArtifactEntry {
+  name: string;
+  isDir: boolean;
+  size?: number;
+}
+
+export interface ArtifactStore {
+  readonly root: string;
+  /** Streams `body` to a temporary file and renames it into place: a cut upload leaves nothing. */
+  write(key: readonly string[], body: Readable, opts: { maxBytes: number }): Promise<number>;
+  /** The file's size and a stream of it, or null when no file is there (a directory is not a file). */
+  open(key: readonly string[]): Promise<{ size: number; stream: fs.ReadStream } | null>;
+  /** A directory's entries (sorted by name); empty when the key is a file or nothing. */
+  list(key: readonly string[]): Promise<ArtifactEntry[]>;
+  /** Removes a file or a whole directory; nothing there is fine. */
+  remove(key: readonly string[]): Promise<void>;
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+export function artifactStore(config: Pick<Config, 'dataDir'>): ArtifactStore {
+  const root = path.join(config.dataDir, 'artifacts');
+  const tmpDir = path.join(config.dataDir, 'artifacts-tmp');
+
+  function fullPath(key: readonly string[]): string {
+    for (const s of key) artifactSegments(s);
+    const full = path.join(root, ...key);
+    if (full !== root && !full.startsWith(root + path.sep)) throw new ArtifactPathError('Invalid artifact path');
+    return full;
+  }
+
+  /**
+   * Refuses a key any existing component of which is a symbolic link: Tora never makes one, so a
+   * link there was put by someone else and must not lead reads or writes out of the root.
+   */
+  async function noLinks(key: readonly string[]): Promise<void> {
+    let at = root;
+    for (const s of key) {
+      at = path.join(at, s);
+      try {
+        if ((await fsp.lstat(at)).isSymbolicLink()) {
+          throw new ArtifactPathError(`Invalid artifact path: '${key.join('/')}' goes through a symbolic link`);
+        }
+      } catch (err) {
+        if (isMissing(err)) return;
+        throw err;
+      }
+    }
+  }
+
+  return {
+    root,
+    async write(key, body, { maxBytes }) {
+      if (key.length === 0) throw new ArtifactPathError('Invalid artifact path: name a file');
+      const target = fullPath(key);
+      await noLinks(key);
+      await fsp.mkdir(tmpDir, { recursive: true });
+      const tmp = path.join(tmpDir, `${randomUUID()}.part`);
+      let bytes = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          bytes += chunk.length;
+          if (bytes > maxBytes) done(new ArtifactTooLargeError(`Artifact is larger than the limit of ${maxBytes} bytes`));
+          else done(null, chunk);
+        },
+      });
+      // Not pipeline(body, …): that would destroy the request on a refusal, and the client would see a
+      // reset connection instead of the 413. The rest of a refused body is read and dropped instead.
+      const cut = () => {
+        if (!body.readableEnded) counter.destroy(new Error('The upload was cut off before its end'));
+      };
+      body.on('error', cut);
+      body.on('close', cut);
+      body.pipe(counter);
+      try {
+        await pipeline(counter, fs.createWriteStream(tmp, { flags: 'wx' }));
+        const handle = await fsp.open(tmp, 'r');
+        await handle.sync();
+        await handle.close();
+        await fsp.mkdir(path.dirname(target), { recursive: true });
+        await noLinks(key);
+        await fsp.rename(tmp, target);
+      } catch (err) {
+        body.unpipe(counter);
+        body.resume();
+        await fsp.rm(tmp, { force: true });
+        if (
+          err instanceof Error &&
+          ['EISDIR', 'ENOTDIR', 'EEXIST', 'ENOTEMPTY'].includes((err as NodeJS.ErrnoException).code ?? '')
+        ) {
+          throw new ArtifactPathError(`Cannot write '${key.join('/')}': a directory and a file would share that path`);
+        }
+        throw err;
+      }
+      body.off('error', cut);
+      body.off('close', cut);
+      return bytes;
+    },
+    async open(key) {
+      const full = fullPath(key);
+      await noLinks(key);
+      try {
+        const stat = await fsp.stat(full);
+        if (!stat.isFile()) return null;
+        return { size: stat.size, stream: fs.createReadStream(full) };
+      } catch (err) {
+        if (isMissing(err)) return null;
+        throw err;
+      }
+    },
+    async list(key) {
+      const full = fullPath(key);
+      await noLinks(key);
+      let dirents: fs.Dirent[];
+      try {
+        dirents = await fsp.readdir(full, { withFileTypes: true });
+      } catch (err) {
+        if (isMissing(err)) return [];
+        throw err;
+      }
+      const entries: ArtifactEntry[] = [];
+      for (const d of dirents) {
+        if (d.isDirectory()) entries.push({ name: d.name, isDir: true });
+        else if (d.isFile()) entries.push({ name: d.name, isDir: false, size: (await fsp.stat(path.join(full, d.name))).size });
+      }
+      return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    },
+    async remove(key) {
+      const full = fullPath(key);
+      await noLinks(key);
+      // A link named by the key itself is removed, never followed (rm does not follow links).
+      await fsp.rm(full, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Removes a run's (Tora experiment's) files, its logged models' included; called once its rows are deleted. */
+export async function removeRunFiles(config: Pick<Config, 'dataDir'>, workspaceId: string, runId: string): Promise<void> {
+  await artifactStore(config).remove([workspaceId, runId]);
+}
+
+/** Removes every file of a workspace; called once its rows are deleted. */
+export async function removeWorkspaceFiles(config: Pick<Config, 'dataDir'>, workspaceId: string): Promise<void> {
+  await artifactStore(config).remove([workspaceId]);
+}

@@ -1,0 +1,143 @@
+import type { Readable } from 'node:stream';
+import type { AppContext, Caller } from '../../context.js';
+import type { Role } from '../../db/schema.js';
+import { requireRole } from '../workspaces/access.js';
+import {
+  ArtifactPathError,
+  artifactSegments,
+  artifactStore,
+  ArtifactTooLargeError,
+  type ArtifactEntry,
+} from '../artifacts/artifacts.store.js';
+import { doesNotExist, invalidParameter, MlflowError } from './mlflow.errors.js';
+import { modelForCaller } from './mlflow.models.service.js';
+import { runForCaller } from './mlflow.runs.service.js';
+
+/**
+ * MLflow's artifact proxy (`/api/2.0/mlflow-artifacts/artifacts/<path>`) over Tora's file store.
+ * A path starts with what it belongs to, and that decides access: `<workspace>/<run>/…` (the run's
+ * `artifact_uri` is `mlflow-artifacts:/<workspace>/<run>/artifacts`) or `<workspace>/models/<model>/…`
+ * (a logged model made without a run). Viewers read, editors write; a non-member gets 404.
+ * Writes go only to `<workspace>/<run>/artifacts/…` and to a logged model's own `…/artifacts/…`.
+ */
+
+const MODELS = 'models';
+
+/** Parses and checks a path; MLflow's INVALID_PARAMETER_VALUE for anything unsafe. */
+function segmentsOf(raw: string): string[] {
+  try {
+    return artifactSegments(raw);
+  } catch (err) {
+    if (err instanceof ArtifactPathError) throw invalidParameter(err.message);
+    throw err;
+  }
+}
+
+/** Checks the caller's access to the owner the path names, and whether the path may be written. */
+async function authorize(ctx: AppContext, caller: Caller, key: readonly string[], min: Role): Promise<void> {
+  const [workspaceId, owner, ...rest] = key;
+  if (workspaceId === undefined || owner === undefined) {
+    throw invalidParameter("Invalid artifact path: it must start with '<experiment id>/<run id>/'");
+  }
+  const writing = min !== 'viewer';
+  if (owner === MODELS) {
+    const modelId = rest[0];
+    if (modelId === undefined) throw invalidParameter("Invalid artifact path: it must name a logged model after 'models/'");
+    const model = await modelForCaller(ctx, caller, modelId, min);
+    if (model.workspace_id !== workspaceId || model.source_run_id !== null) {
+      throw doesNotExist(`Logged model with ID '${modelId}' not found.`);
+    }
+    if (writing && rest[1] !== 'artifacts') {
+      throw invalidParameter(`Invalid artifact path: files of a logged model go under 'models/${modelId}/artifacts/'`);
+    }
+    return;
+  }
+  const run = await runForCaller(ctx, caller, owner, min);
+  if (run.workspace_id !== workspaceId) throw doesNotExist(`Run with id=${owner} not found`);
+  if (!writing) return;
+  if (rest[0] === 'artifacts') return;
+  if (rest[0] === MODELS && rest[1] !== undefined && rest[2] === 'artifacts') {
+    const model = await modelForCaller(ctx, caller, rest[1], min);
+    if (model.source_run_id === run.id) return;
+    throw doesNotExist(`Logged model with ID '${rest[1]}' not found.`);
+  }
+  throw invalidParameter(`Invalid artifact path: a run's files go under '${workspaceId}/${owner}/artifacts/'`);
+}
+
+/** The workspace as MLflow's 404 for non-members, checked before a workspace-level path is refused. */
+async function checkWorkspace(ctx: AppContext, caller: Caller, workspaceId: string, min: Role): Promise<void> {
+  await requireRole(ctx.db, caller.userId, workspaceId, min, {
+    code: 'WORKSPACE_NOT_FOUND',
+    what: `Experiment with id '${workspaceId}'`,
+  });
+}
+
+async function access(ctx: AppContext, caller: Caller, raw: string, min: Role): Promise<string[]> {
+  const key = segmentsOf(raw);
+  if (key.length === 1) await checkWorkspace(ctx, caller, key[0]!, min);
+  await authorize(ctx, caller, key, min);
+  return key;
+}
+
+export async function uploadArtifact(
+  ctx: AppContext,
+  caller: Caller,
+  raw: string,
+  body: Readable,
+  declaredBytes?: number,
+): Promise<void> {
+  const max = ctx.config.maxArtifactBytes;
+  if (declaredBytes !== undefined && declaredBytes > max) throw tooLarge(max);
+  const key = await access(ctx, caller, raw, 'editor');
+  try {
+    await artifactStore(ctx.config).write(key, body, { maxBytes: max });
+  } catch (err) {
+    if (err instanceof ArtifactTooLargeError) throw tooLarge(max);
+    if (err instanceof ArtifactPathError) throw invalidParameter(err.message);
+    throw err;
+  }
+}
+
+function tooLarge(max: number): MlflowError {
+  return new MlflowError(
+    'RESOURCE_LIMIT_EXCEEDED',
+    413,
+    `Artifact is larger than this server's limit of ${max} bytes per file (TORA_MAX_ARTIFACT_BYTES)`,
+  );
+}
+
+export async function openArtifact(ctx: AppContext, caller: Caller, raw: string) {
+  const key = await access(ctx, caller, raw, 'viewer');
+  const file = await withPathErrors(() => artifactStore(ctx.config).open(key));
+  if (file === null) throw doesNotExist(`No artifact file at '${raw}'`);
+  return file;
+}
+
+/** MLflow's list: the entries of the directory at `path`, names relative to it. */
+export async function listArtifacts(
+  ctx: AppContext,
+  caller: Caller,
+  raw: string,
+): Promise<{ files: { path: string; is_dir: boolean; file_size?: number }[] }> {
+  const key = await access(ctx, caller, raw, 'viewer');
+  const entries: ArtifactEntry[] = await withPathErrors(() => artifactStore(ctx.config).list(key));
+  return {
+    files: entries.map((e) =>
+      e.isDir ? { path: e.name, is_dir: true } : { path: e.name, is_dir: false, file_size: e.size ?? 0 },
+    ),
+  };
+}
+
+export async function deleteArtifacts(ctx: AppContext, caller: Caller, raw: string): Promise<void> {
+  const key = await access(ctx, caller, raw, 'editor');
+  await withPathErrors(() => artifactStore(ctx.config).remove(key));
+}
+
+async function withPathErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ArtifactPathError) throw invalidParameter(err.message);
+    throw err;
+  }
+}
