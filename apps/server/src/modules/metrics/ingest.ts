@@ -4,7 +4,7 @@ import { METRIC_LIMITS } from '../../lib/limits.js';
 import { fromWire } from '../../lib/numbers.js';
 import { badText, findBadText } from '../../lib/validation.js';
 
-/** Published limits of one metrics batch (also in the OpenAPI document). */
+/** Published limits of one metrics batch (src/lib/limits.ts; also in the OpenAPI document). */
 const LIMITS = METRIC_LIMITS;
 
 /** Points of one series in arrival order; `null` steps are assigned at commit. */
