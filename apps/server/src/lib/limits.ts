@@ -101,4 +101,6 @@ export const MLFLOW_LIMITS = {
   experimentNameLength: 500,
   experimentTagValueLength: 20_000,
   maxResults: 50_000,
+  /** Runs of one get-history-bulk-interval request. */
+  intervalRuns: 100,
 } as const;

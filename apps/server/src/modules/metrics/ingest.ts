@@ -5,7 +5,7 @@ import { fromWire } from '../../lib/numbers.js';
 import { badText, findBadText } from '../../lib/validation.js';
 import type { Points } from './blocks.js';
 
-/** Published limits of one metrics batch (also in the OpenAPI document). */
+/** Published limits of one metrics batch (src/lib/limits.ts; also in the OpenAPI document). */
 const LIMITS = METRIC_LIMITS;
 
 /**

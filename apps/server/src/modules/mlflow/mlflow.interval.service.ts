@@ -1,11 +1,12 @@
 import type { AppContext, Caller } from '../../context.js';
 import { AppError } from '../../errors.js';
+import { MLFLOW_LIMITS } from '../../lib/limits.js';
 import { toWire } from '../../lib/numbers.js';
 import { bucketsFor } from '../metrics/metrics.buckets.service.js';
 import { invalidParameter } from './mlflow.errors.js';
 import { runForCaller } from './mlflow.runs.service.js';
 
-const MAX_RUNS = 100;
+const MAX_RUNS = MLFLOW_LIMITS.intervalRuns;
 
 /**
  * `metrics/get-history-bulk-interval`: up to `maxResults` points per run over a step range, for

@@ -1,13 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { AppError, notFound, type ErrorCode } from '../../errors.js';
-import type { Role } from '../../lib/schemas.js';
+import { ROLES, type Role } from '../../lib/schemas.js';
 import { memberRole, memberWorkspaceIds } from './workspaces.repository.js';
 
-const RANK: Record<Role, number> = { viewer: 1, editor: 2, admin: 3, owner: 4 };
-
 export function roleAtLeast(role: Role, min: Role): boolean {
-  return RANK[role] >= RANK[min];
+  return ROLES.indexOf(role) >= ROLES.indexOf(min); // ROLES runs weakest first
 }
 
 const ACTION: Record<Role, string> = {
