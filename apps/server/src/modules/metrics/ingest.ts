@@ -223,11 +223,16 @@ function f64Column(path: string, raw: unknown): Float64Array {
 }
 
 /**
- * Sets the quiet bit of a NaN sent as a signalling one. Servers before this one copied values
+ * Sets the quiet bit of every NaN sent as a signalling one. Servers before this one copied values
  * through plain arrays, which quiet them: stored bits and batch fingerprints stay what they were.
  */
-function quietNaN(column: Float64Array, i: number): void {
-  new Uint32Array(column.buffer, column.byteOffset + i * 8 + (LITTLE_ENDIAN ? 4 : 0), 1)[0]! |= 0x0008_0000;
+function quietNaNs(column: Float64Array): void {
+  let words: Uint32Array | null = null;
+  for (let i = 0; i < column.length; i++) {
+    if (!Number.isNaN(column[i]!)) continue;
+    words ??= new Uint32Array(column.buffer, column.byteOffset, column.length * 2);
+    words[2 * i + (LITTLE_ENDIAN ? 1 : 0)]! |= 0x0008_0000;
+  }
 }
 
 /** A column as sent, and the path of the field it came in (for error messages). */
@@ -297,7 +302,7 @@ function parseColumnar(body: Record<string, unknown>): Map<string, SeriesInput> 
       if (values.data !== s.values) {
         const v = values.data[i];
         s.values[i] = typeof v === 'number' ? v : checkValue(`${values.path}.${i}`, v);
-      } else if (Number.isNaN(s.values[i]!)) quietNaN(s.values, i);
+      }
       if (steps !== null) {
         const st = steps.data[i];
         if (missing(st)) {
@@ -310,6 +315,7 @@ function parseColumnar(body: Record<string, unknown>): Map<string, SeriesInput> 
         s.times[i] = missing(t) ? NaN : checkTime(`${times.path}.${i}`, t)!;
       }
     }
+    if (values.data === s.values) quietNaNs(s.values);
     s.missingSteps = missingPositions(s.steps, missingSteps);
     if (Array.isArray(metadata)) s.metadata = metadata.map((m, i) => checkMetadata(`${path}.metadata.${i}`, m));
   }
