@@ -9,14 +9,20 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 failed=()
+timings=()
+started=$SECONDS
+# Prints each step's elapsed seconds after it and all of them at the end, so a slow step shows.
 step() {
   local name=$1
   shift
   echo
   echo "==> $name"
+  local t0=$SECONDS
   if ! "$@"; then
     failed+=("$name")
   fi
+  echo "<== $name: $((SECONDS - t0)) s"
+  timings+=("$(printf '%5d s  %s' "$((SECONDS - t0))" "$name")")
 }
 
 echo "==> installing npm packages"
@@ -35,6 +41,10 @@ if [ -f scripts/test-mlflow.sh ]; then step "MLflow API (real mlflow client)" sc
 if [ -f scripts/test-web.sh ]; then step "web app (Chromium)" scripts/tmp-leak-check.sh bash scripts/test-web.sh; fi
 if [ -f scripts/test-contract.sh ]; then step "API contract (schemathesis)" scripts/tmp-leak-check.sh bash scripts/test-contract.sh; fi
 
+echo
+echo "==> elapsed per step"
+printf '%s\n' "${timings[@]}"
+printf '%5d s  total\n' "$((SECONDS - started))"
 echo
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]}"
