@@ -11,7 +11,7 @@ export interface CliIo {
 }
 
 /** The options every command shares one parser for (`parseArgs`' values). */
-export interface CliValues {
+interface CliValues {
   email?: string;
   password?: string;
   name?: string;
