@@ -1,22 +1,70 @@
 #!/usr/bin/env bash
 # Runs every test suite on a fresh clone: installs what it needs (npm packages, the Python
 # client and its test tools, Debian's chromium when missing), then type-checks, lints and runs
-# the server tests (SQLite and a throwaway PostgreSQL cluster), the Python client tests (core, then
-# the framework integrations in their cached environment), the MLflow compatibility suite (the real
-# mlflow client), the browser tests and the API contract fuzzing (schemathesis against a live server,
-# ~2 minutes). Runs them all, then exits non-zero if any failed.
+# the server tests (SQLite and a throwaway PostgreSQL cluster), the Python client tests (core, beside
+# the MLflow compatibility suite with the real mlflow client; then the framework integrations in their
+# cached environment), the browser tests and the API contract fuzzing (schemathesis against a live
+# server, ~2 minutes). Runs them all, prints each step's elapsed seconds, then exits non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 failed=()
+timings=()
+started=$SECONDS
+# Prints each step's elapsed seconds after it and all of them at the end, so a slow step shows.
 step() {
   local name=$1
   shift
   echo
   echo "==> $name"
+  local t0=$SECONDS
   if ! "$@"; then
     failed+=("$name")
   fi
+  echo "<== $name: $((SECONDS - t0)) s"
+  timings+=("$(printf '%5d s  %s' "$((SECONDS - t0))" "$name")")
+}
+
+# A step that runs in the background beside the next ones (for suites that mostly wait on servers
+# and timeouts); join_steps waits for it and prints its output and time where it is joined.
+bg_names=()
+bg_pids=()
+bg_logs=()
+step_alongside() {
+  local name=$1
+  shift
+  local log
+  log="$(mktemp)"
+  echo
+  echo "==> $name (runs alongside the next steps; its output follows when it is joined)"
+  (
+    t0=$SECONDS
+    "$@"
+    status=$?
+    echo "$((SECONDS - t0))" >"$log.seconds"
+    exit "$status"
+  ) >"$log" 2>&1 &
+  bg_names+=("$name")
+  bg_pids+=("$!")
+  bg_logs+=("$log")
+}
+join_steps() {
+  local i status seconds
+  for i in "${!bg_pids[@]}"; do
+    status=0
+    wait "${bg_pids[$i]}" || status=$?
+    seconds="$(cat "${bg_logs[$i]}.seconds" 2>/dev/null || echo "?")"
+    echo
+    echo "==> ${bg_names[$i]} (ran alongside)"
+    cat "${bg_logs[$i]}"
+    rm -f "${bg_logs[$i]}" "${bg_logs[$i]}.seconds"
+    if [ "$status" -ne 0 ]; then failed+=("${bg_names[$i]}"); fi
+    echo "<== ${bg_names[$i]}: $seconds s (alongside)"
+    timings+=("$(printf '%5s s  %s (alongside)' "$seconds" "${bg_names[$i]}")")
+  done
+  bg_names=()
+  bg_pids=()
+  bg_logs=()
 }
 
 echo "==> installing npm packages"
@@ -29,12 +77,18 @@ step "server: lint" npm run lint -w apps/server --silent
 step "format" npx prettier --check --log-level warn .
 # Each suite runs with its own empty TMPDIR and fails if it leaves anything there.
 step "server: tests (SQLite + PostgreSQL)" scripts/tmp-leak-check.sh npm test -w apps/server --silent
-if [ -f scripts/test-python.sh ]; then step "python client" scripts/tmp-leak-check.sh bash scripts/test-python.sh; fi
-if [ -f scripts/test-frameworks.sh ]; then step "python client: framework integrations" scripts/tmp-leak-check.sh bash scripts/test-frameworks.sh; fi
+# The Python client suite mostly waits (~30 s of CPU in ~200 s): it runs beside the MLflow suite.
+if [ -f scripts/test-python.sh ]; then step_alongside "python client" scripts/tmp-leak-check.sh bash scripts/test-python.sh; fi
 if [ -f scripts/test-mlflow.sh ]; then step "MLflow API (real mlflow client)" scripts/tmp-leak-check.sh bash scripts/test-mlflow.sh; fi
+join_steps
+if [ -f scripts/test-frameworks.sh ]; then step "python client: framework integrations" scripts/tmp-leak-check.sh bash scripts/test-frameworks.sh; fi
 if [ -f scripts/test-web.sh ]; then step "web app (Chromium)" scripts/tmp-leak-check.sh bash scripts/test-web.sh; fi
 if [ -f scripts/test-contract.sh ]; then step "API contract (schemathesis)" scripts/tmp-leak-check.sh bash scripts/test-contract.sh; fi
 
+echo
+echo "==> elapsed per step"
+printf '%s\n' "${timings[@]}"
+printf '%5d s  total\n' "$((SECONDS - started))"
 echo
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]}"

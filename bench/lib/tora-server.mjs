@@ -1,24 +1,12 @@
-// Starts a built Tora server as a child process for benchmarks, with a user and an API key.
-import { execFileSync, spawn } from 'node:child_process';
+// Starts a built Tora server as a child process for benchmarks, with a user and an API key, through
+// the launcher the browser tests share (scripts/tora-process.mjs).
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BIN, ROOT, freePort, startToraProcess } from '../../scripts/tora-process.mjs';
 
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const BIN = path.join(ROOT, 'apps/server/bin/tora.js');
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { BIN, ROOT, freePort };
 
 export async function waitFor(url, timeoutMs = 60_000) {
   const end = Date.now() + timeoutMs;
@@ -44,14 +32,7 @@ export function ensureBuilt() {
 export async function startTora({ databaseUrl = '' } = {}) {
   ensureBuilt();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tora-bench-'));
-  const port = await freePort();
-  const env = {
-    ...process.env,
-    TORA_DATA_DIR: dataDir,
-    TORA_DATABASE_URL: databaseUrl,
-    TORA_PORT: String(port),
-    TORA_LOG_LEVEL: 'warn',
-  };
+  const env = { ...process.env, TORA_DATA_DIR: dataDir, TORA_DATABASE_URL: databaseUrl, TORA_LOG_LEVEL: 'warn' };
   execFileSync(process.execPath, [BIN, 'user', 'create', '--email', 'bench@example.com', '--password', 'benchmark-pw'], {
     env,
     stdio: 'ignore',
@@ -62,18 +43,20 @@ export async function startTora({ databaseUrl = '' } = {}) {
   })
     .toString()
     .trim();
-  const child = spawn(process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor(`${base}/api/health`);
+  const server = await startToraProcess({
+    dataDir,
+    env: { TORA_DATABASE_URL: databaseUrl },
+    stdout: 'ignore',
+    timeoutMs: 60_000,
+  });
   return {
-    base,
+    base: server.url,
     key,
-    pid: child.pid,
-    env,
+    pid: server.pid,
+    env: { ...env, TORA_PORT: String(server.port) },
     headers: { 'content-type': 'application/json', 'x-api-key': key },
     async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await server.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

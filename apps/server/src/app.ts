@@ -6,7 +6,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from './config.js';
-import type { AppContext } from './context.js';
+import { createContext } from './context.js';
 import type { Database } from './db/database.js';
 import { installErrorHandler } from './errors.js';
 import { trackRouteMethods } from './lib/allowed-methods.js';
@@ -17,10 +17,8 @@ import { authRoutes } from './modules/auth/auth.routes.js';
 import { clientRoutes } from './modules/client/client.routes.js';
 import { compareRoutes } from './modules/compare/compare.routes.js';
 import { installCallerHook, installReadOnlyGuard } from './modules/auth/caller.hook.js';
-import { LOGIN_LIMITS, LoginLimiter } from './modules/auth/login-limiter.js';
 import { experimentsRoutes } from './modules/experiments/experiments.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
-import { KeyUsageTracker } from './modules/keys/key-usage.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { mlflowRoutes } from './modules/mlflow/mlflow.routes.js';
@@ -66,15 +64,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.removeContentTypeParser('text/plain');
   installTextGuard(app);
 
-  const ctx: AppContext = {
-    config,
-    db: deps.database.db,
-    dialect: deps.database.dialect,
-    clock: deps.clock ?? Date.now,
-    newId: deps.newId ?? randomUUID,
-    keyUsage: new KeyUsageTracker(deps.database.db, 30_000, (err) => app.log.error({ err }, 'could not record API key use')),
-    loginLimiter: new LoginLimiter(LOGIN_LIMITS),
-  };
+  const ctx = createContext(config, deps.database, {
+    clock: deps.clock,
+    newId: deps.newId,
+    onKeyUsageError: (err) => app.log.error({ err }, 'could not record API key use'),
+  });
   ctx.keyUsage.start();
   app.addHook('onClose', async () => ctx.keyUsage.stop());
 

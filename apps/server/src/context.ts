@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
+import type { Database } from './db/database.js';
 import type { DialectHelpers } from './db/dialect.js';
 import type { DB } from './db/schema.js';
-import type { KeyUsageTracker } from './modules/keys/key-usage.js';
-import type { LoginLimiter } from './modules/auth/login-limiter.js';
+import { KeyUsageTracker } from './modules/keys/key-usage.js';
+import { LOGIN_LIMITS, LoginLimiter } from './modules/auth/login-limiter.js';
 
 /** What every service needs, built once per app: no module-level state on the server. */
 export interface AppContext {
@@ -14,6 +16,30 @@ export interface AppContext {
   readonly newId: () => string;
   readonly keyUsage: KeyUsageTracker;
   readonly loginLimiter: LoginLimiter;
+}
+
+/**
+ * Builds the context of one app or one CLI command. The key-usage tracker is not started here:
+ * the app starts it (and stops it on close); a CLI command never records key use.
+ *
+ * @example
+ *   const ctx = createContext(config, database, { onKeyUsageError: (err) => log.error({ err }) });
+ */
+export function createContext(
+  config: Config,
+  database: Database,
+  deps: { clock?: () => number; newId?: () => string; onKeyUsageError?: (err: unknown) => void } = {},
+): AppContext {
+  return {
+    config,
+    db: database.db,
+    dialect: database.dialect,
+    clock: deps.clock ?? Date.now,
+    newId: deps.newId ?? randomUUID,
+    // "Last used" times are written at most every 30 s.
+    keyUsage: new KeyUsageTracker(database.db, 30_000, deps.onKeyUsageError ?? (() => undefined)),
+    loginLimiter: new LoginLimiter(LOGIN_LIMITS),
+  };
 }
 
 /** Who is calling: a user, through a browser session or an API key. */

@@ -4,19 +4,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DIALECTS, freshStorage, startTestServer } from './harness.js';
+import { DIALECTS, freshStorage, startTestServer, storageEnv, tora } from './harness.js';
 
 const run = promisify(execFile);
 const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
 
-/** Runs `tora …` from the sources, as `npx tora` would from a build. */
-function tora(env: Record<string, string>, ...args: string[]) {
-  return run(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-    cwd: SERVER_DIR,
-    env: { ...process.env, TORA_LOG_LEVEL: 'silent', ...env },
-  });
-}
-
+// Commands run in-process (runCli); cli-process.test.ts runs the built bin/tora.js once.
 describe.each(DIALECTS)('the tora CLI on %s', (dialect) => {
   const dirs: string[] = [];
   afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -24,7 +17,7 @@ describe.each(DIALECTS)('the tora CLI on %s', (dialect) => {
   it('migrates, creates a user and prints a working API key once', async () => {
     const storage = await freshStorage(dialect);
     dirs.push(storage.dataDir);
-    const env = { TORA_DATA_DIR: storage.dataDir, TORA_DATABASE_URL: storage.databaseUrl ?? '' };
+    const env = storageEnv(storage);
     expect((await tora(env, 'migrate')).stdout).toMatch(/applied migrations: 1, 2, 3, 4, 5/);
     expect((await tora(env, 'migrate')).stdout).toMatch(/up to date/);
     expect((await tora(env, 'user', 'create', '--email', 'Ops@Example.com', '--password', 'long password')).stdout).toMatch(
@@ -38,12 +31,12 @@ describe.each(DIALECTS)('the tora CLI on %s', (dialect) => {
     const listed = (await tora(env, 'key', 'list', '--email', 'ops@example.com')).stdout;
     expect(listed).toMatch(/board.*\bread\b.*\d{4}-\d\d-\d\dT.*active/);
     expect(listed).toMatch(/ci.*\bfull\b.*never.*active/);
-  }, 120_000);
+  });
 
-  it('explains bad input and bad configuration with a non-zero exit', { timeout: 120_000 }, async () => {
+  it('explains bad input and bad configuration with a non-zero exit', async () => {
     const storage = await freshStorage(dialect);
     dirs.push(storage.dataDir);
-    const env = { TORA_DATA_DIR: storage.dataDir, TORA_DATABASE_URL: storage.databaseUrl ?? '' };
+    const env = storageEnv(storage);
     await expect(tora(env, 'user', 'create', '--email', 'x@example.com')).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining('needs --email and --password') as unknown,
@@ -141,7 +134,7 @@ describe.each(DIALECTS)('the tora CLI on %s', (dialect) => {
   it('lists users, resets a password (ending sessions), lists and revokes keys', async () => {
     const storage = await freshStorage(dialect);
     dirs.push(storage.dataDir);
-    const env = { TORA_DATA_DIR: storage.dataDir, TORA_DATABASE_URL: storage.databaseUrl ?? '' };
+    const env = storageEnv(storage);
     await tora(env, 'user', 'create', '--email', 'ann@example.com', '--password', 'first password');
     await tora(env, 'user', 'create', '--email', 'ben@example.com', '--password', 'first password');
     const users = (await tora(env, 'user', 'list')).stdout.trim().split('\n');
@@ -150,7 +143,7 @@ describe.each(DIALECTS)('the tora CLI on %s', (dialect) => {
     const key = (await tora(env, 'key', 'create', '--email', 'ann@example.com', '--name', 'laptop')).stdout.trim();
     await tora(env, 'key', 'create', '--email', 'ann@example.com', '--name', 'cluster');
 
-    const server = await startTestServer(dialect, env);
+    const server = await startTestServer(dialect, {}, { storage });
     try {
       const login = (password: string) =>
         server.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'ann@example.com', password } });
@@ -192,8 +185,7 @@ describe.each(DIALECTS)('the tora CLI on %s', (dialect) => {
       });
       await expect(tora(env, 'key', 'revoke', '--email', 'ann@example.com')).rejects.toMatchObject({ code: 2 });
     } finally {
-      await server.app.close();
-      await server.database.close();
+      await server.close();
     }
-  }, 150_000); // a dozen CLI processes, each starting tsx, on a shared machine
+  });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DIALECTS,
   addMember,
@@ -7,9 +7,8 @@ import {
   createExperiment,
   createWorkspace,
   errorCode,
-  signUp,
-  startTestServer,
-  type TestServer,
+  useTestServer,
+  useUser,
   type TestUser,
 } from './harness.js';
 
@@ -37,16 +36,9 @@ interface CompareBody {
 }
 
 describe.each(DIALECTS)('compare API on %s', (dialect) => {
-  let server: TestServer;
-  let alice: TestUser;
-  let bob: TestUser;
-
-  beforeAll(async () => {
-    server = await startTestServer(dialect);
-    alice = await signUp(server.app);
-    bob = await signUp(server.app);
-  });
-  afterAll(() => server.close());
+  const server = useTestServer(dialect);
+  const alice = useUser(server);
+  const bob = useUser(server);
 
   async function run(
     user: TestUser,

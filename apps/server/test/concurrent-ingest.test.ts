@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, call, createExperiment, signUp, startTestServer, type TestServer, type TestUser } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, call, createExperiment, useTestServer, useUser } from './harness.js';
 
 /**
  * Many writers into one experiment at once, each batch naming an overlapping set of series in its
@@ -18,14 +18,8 @@ function seriesOf(writer: number, i: number): string[] {
 }
 
 describe.each(DIALECTS)('concurrent batches into one experiment on %s', (dialect) => {
-  let server: TestServer;
-  let alice: TestUser;
-
-  beforeAll(async () => {
-    server = await startTestServer(dialect);
-    alice = await signUp(server.app);
-  });
-  afterAll(() => server.close());
+  const server = useTestServer(dialect);
+  const alice = useUser(server);
 
   it(
     `${WRITERS} writers × ${BATCHES} batches over overlapping series: no error, every point once`,

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateOpenApi } from '../src/openapi.js';
-import { DIALECTS, errorCode, signUp, startTestServer, type TestServer, type TestUser } from './harness.js';
+import { DIALECTS, errorCode, signUp, startTestServer, useTestServer, useUser } from './harness.js';
 
 /**
  * What the published contract promises beyond each route's own schemas (schemathesis checks the
@@ -69,14 +69,8 @@ describe('a query string as long as the schemas allow', () => {
 });
 
 describe.each(DIALECTS)('undeclared methods on %s', (dialect) => {
-  let server: TestServer;
-  let alice: TestUser;
-
-  beforeAll(async () => {
-    server = await startTestServer(dialect);
-    alice = await signUp(server.app);
-  });
-  afterAll(() => server.close());
+  const server = useTestServer(dialect);
+  const alice = useUser(server);
 
   it.each([
     { method: 'DELETE', url: (): string => '/api/auth/signup', allow: 'POST' },

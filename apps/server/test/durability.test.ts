@@ -1,42 +1,22 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startToraProcess, type ToraProcess } from '../../../scripts/tora-process.mjs';
 import { DIALECTS, freshStorage } from './harness.js';
 
 const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 /** The real server as its own process (tsx runs the sources), so it can be SIGKILLed. */
-async function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
+function startProcess(env: Record<string, string>): Promise<ToraProcess> {
+  return startToraProcess({
+    env,
+    dataDir: env.TORA_DATA_DIR,
+    command: [process.execPath, '--import', 'tsx', 'src/main.ts'],
     cwd: SERVER_DIR,
-    env: { ...process.env, ...env, TORA_PORT: String(port), TORA_HOST: '127.0.0.1', TORA_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdout: 'ignore',
+    timeoutMs: 60_000,
   });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${base}/api/health`)).ok) return { child, base };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error('server did not start');
 }
 
 const BATCHES = 120;
@@ -52,20 +32,20 @@ describe.each(DIALECTS)('durability on %s', (dialect) => {
     let server = await startProcess(env);
     children.push(server.child);
 
-    const signup = await fetch(`${server.base}/api/auth/signup`, {
+    const signup = await fetch(`${server.url}/api/auth/signup`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: 'durable@example.com', password: 'correct horse battery' }),
     });
     const cookie = (signup.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-    const keyRes = await fetch(`${server.base}/api/keys`, {
+    const keyRes = await fetch(`${server.url}/api/keys`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', cookie, origin: server.base },
+      headers: { 'content-type': 'application/json', cookie, origin: server.url },
       body: JSON.stringify({ name: 'k' }),
     });
     const key = ((await keyRes.json()) as { key: string }).key;
     const headers = { 'content-type': 'application/json', 'x-api-key': key };
-    const created = await fetch(`${server.base}/api/experiments`, {
+    const created = await fetch(`${server.url}/api/experiments`, {
       method: 'POST',
       headers,
       body: JSON.stringify({ name: 'durable' }),
@@ -91,7 +71,7 @@ describe.each(DIALECTS)('durability on %s', (dialect) => {
     // Four concurrent streams; the server is killed once about a third of the batches are acknowledged.
     const acked = new Set<number>();
     let next = 0;
-    const base = server.base;
+    const base = server.url;
     const child = server.child;
     const stream = async (): Promise<void> => {
       while (next < BATCHES) {
@@ -112,7 +92,7 @@ describe.each(DIALECTS)('durability on %s', (dialect) => {
       for (const name of ['loss', 'acc']) {
         let cursor: string | null = null;
         do {
-          const url: string = `${server.base}/api/experiments/${id}/metrics/raw?name=${name}&limit=20000${cursor ? `&cursor=${cursor}` : ''}`;
+          const url: string = `${server.url}/api/experiments/${id}/metrics/raw?name=${name}&limit=20000${cursor ? `&cursor=${cursor}` : ''}`;
           const res = await fetch(url, { headers });
           if (res.status === 404) break;
           const page = (await res.json()) as { points: { step: number; value: number }[]; nextCursor: string | null };
@@ -131,14 +111,14 @@ describe.each(DIALECTS)('durability on %s', (dialect) => {
     for (const b of acked) expect(afterCrash.get(b)).toBe(2 * POINTS);
     for (const [, count] of afterCrash) expect(count).toBe(2 * POINTS); // no batch half there
 
-    for (let b = 0; b < BATCHES; b++) if (!acked.has(b)) expect(await send(server.base, b)).toBe(true);
+    for (let b = 0; b < BATCHES; b++) if (!acked.has(b)) expect(await send(server.url, b)).toBe(true);
     // Retrying acknowledged ones too must change nothing.
-    for (const b of [...acked].slice(0, 5)) expect(await send(server.base, b)).toBe(true);
+    for (const b of [...acked].slice(0, 5)) expect(await send(server.url, b)).toBe(true);
     const final = await countSteps();
     expect(final.size).toBe(BATCHES);
     for (let b = 0; b < BATCHES; b++) expect(final.get(b)).toBe(2 * POINTS);
 
-    server.child.kill('SIGTERM');
+    await server.stop();
     fs.rmSync(storage.dataDir, { recursive: true, force: true });
   }, 120_000);
 });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DIALECTS,
   addMember,
@@ -6,25 +6,16 @@ import {
   createExperiment,
   createWorkspace,
   errorCode,
-  signUp,
-  startTestServer,
-  type TestServer,
+  useTestServer,
+  useUser,
   type TestUser,
 } from './harness.js';
 
 describe.each(DIALECTS)('bulk experiment actions on %s', (dialect) => {
-  let server: TestServer;
-  let alice: TestUser;
-  let viewer: TestUser;
-  let stranger: TestUser;
-
-  beforeAll(async () => {
-    server = await startTestServer(dialect);
-    alice = await signUp(server.app);
-    viewer = await signUp(server.app);
-    stranger = await signUp(server.app);
-  });
-  afterAll(() => server.close());
+  const server = useTestServer(dialect);
+  const alice = useUser(server);
+  const viewer = useUser(server);
+  const stranger = useUser(server);
 
   const tagsOf = async (id: string) =>
     (await call(server.app, alice, 'GET', `/api/experiments/${id}`)).json<{ tags: string[] }>().tags;

@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, call, createExperiment, signUp, startTestServer, type TestServer, type TestUser } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, call, createExperiment, signUp, startTestServer, useTestServer, useUser } from './harness.js';
 
 describe.each(DIALECTS)('experiments API on %s', (dialect) => {
-  let server: TestServer;
-  let alice: TestUser;
-
-  beforeAll(async () => {
-    server = await startTestServer(dialect);
-    alice = await signUp(server.app);
-  });
-  afterAll(() => server.close());
+  const server = useTestServer(dialect);
+  const alice = useUser(server);
 
   it('creates an experiment in the default workspace and returns the original client fields', async () => {
     const res = await call(server.app, alice, 'POST', '/api/experiments', {

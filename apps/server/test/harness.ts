@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { buildApp } from '../src/app.js';
+import { runCli } from '../src/cli/index.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/database.js';
 import type { DialectName } from '../src/db/dialect.js';
@@ -39,8 +41,14 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(inject('tmpRoot'), prefix));
 }
 
+/** Where a test server keeps its data: a temp dir, and on PostgreSQL the URL of its own database. */
+export interface TestStorage {
+  dataDir: string;
+  databaseUrl: string | null;
+}
+
 /** A fresh, empty database for one test file: a temp SQLite dir, or a new PostgreSQL database. */
-export async function freshStorage(dialect: DialectName): Promise<{ dataDir: string; databaseUrl: string | null }> {
+export async function freshStorage(dialect: DialectName): Promise<TestStorage> {
   const dataDir = tempDir('data-');
   if (dialect === 'sqlite') return { dataDir, databaseUrl: null };
   const adminUrl = inject('pgUrl');
@@ -54,16 +62,24 @@ export async function freshStorage(dialect: DialectName): Promise<{ dataDir: str
   return { dataDir, databaseUrl: url.toString() };
 }
 
+/** The environment that points the server (or the CLI) at a storage. */
+export function storageEnv(storage: TestStorage): Record<string, string> {
+  return { TORA_DATA_DIR: storage.dataDir, TORA_DATABASE_URL: storage.databaseUrl ?? '' };
+}
+
+/**
+ * A migrated app on fresh storage, or on `deps.storage` (one the test prepared, e.g. with the
+ * CLI): either way `close()` removes its data directory.
+ */
 export async function startTestServer(
   dialect: DialectName,
   env: Record<string, string> = {},
-  deps: { clock?: () => number; clientDir?: string } = {},
+  deps: { clock?: () => number; clientDir?: string; storage?: TestStorage } = {},
 ): Promise<TestServer> {
-  const storage = await freshStorage(dialect);
+  const storage = deps.storage ?? (await freshStorage(dialect));
   const config = loadConfig(
     {
-      TORA_DATA_DIR: storage.dataDir,
-      TORA_DATABASE_URL: storage.databaseUrl ?? '',
+      ...storageEnv(storage),
       TORA_ALLOW_SIGNUP: 'true',
       TORA_LOG_LEVEL: 'silent',
       ...env,
@@ -86,6 +102,116 @@ export async function startTestServer(
       fs.rmSync(storage.dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The server of the enclosing `describe`: started before its tests, closed after them (storage
+ * removed). The returned object reads the running server, so a file declares it in one line:
+ *
+ * @example
+ *   describe.each(DIALECTS)('experiments on %s', (dialect) => {
+ *     const server = useTestServer(dialect);
+ *     const alice = useUser(server);
+ *     it('…', async () => expect((await call(server.app, alice, 'GET', '/api/experiments')).statusCode).toBe(200));
+ *   });
+ */
+export function useTestServer(
+  dialect: DialectName,
+  env: Record<string, string> | (() => Record<string, string>) = {},
+  deps: { clock?: () => number; clientDir?: string | (() => string) } = {},
+): TestServer {
+  let current: TestServer | undefined;
+  beforeAll(async () => {
+    const clientDir = typeof deps.clientDir === 'function' ? deps.clientDir() : deps.clientDir;
+    current = await startTestServer(dialect, typeof env === 'function' ? env() : env, { clock: deps.clock, clientDir });
+  });
+  afterAll(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  const running = (): TestServer => {
+    if (!current) throw new Error('the test server runs only inside the tests and hooks of its describe');
+    return current;
+  };
+  return {
+    get app() {
+      return running().app;
+    },
+    get database() {
+      return running().database;
+    },
+    get config() {
+      return running().config;
+    },
+    get dataDir() {
+      return running().dataDir;
+    },
+    get databaseUrl() {
+      return running().databaseUrl;
+    },
+    close: () => running().close(),
+  };
+}
+
+/** A user signed up on `server` before the tests of the enclosing `describe` (after its server started). */
+export function useUser(server: TestServer): TestUser {
+  let user: TestUser | undefined;
+  beforeAll(async () => {
+    user = await signUp(server.app);
+  });
+  const signedUp = (): TestUser => {
+    if (!user) throw new Error('the test user exists only inside the tests and hooks of its describe');
+    return user;
+  };
+  return {
+    get id() {
+      return signedUp().id;
+    },
+    get email() {
+      return signedUp().email;
+    },
+    get cookie() {
+      return signedUp().cookie;
+    },
+    get key() {
+      return signedUp().key;
+    },
+    get keyId() {
+      return signedUp().keyId;
+    },
+    get defaultWorkspaceId() {
+      return signedUp().defaultWorkspaceId;
+    },
+  };
+}
+
+/** What a `tora` command printed, and its exit code. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+/**
+ * Runs `tora …` in this process (`runCli` with `env` over this process's environment, output
+ * captured). Like a child process that exits non-zero, it rejects with `code`, `stdout` and
+ * `stderr` on a non-zero exit code.
+ */
+export async function tora(env: Record<string, string>, ...args: string[]): Promise<CliRun> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await runCli(args, { stdout, stderr, env: { ...process.env, TORA_LOG_LEVEL: 'silent', ...env } });
+  const run = { code, stdout: stdout.text, stderr: stderr.text };
+  if (code !== 0) throw Object.assign(new Error(`tora ${args.join(' ')} exited with ${code}: ${run.stderr}`), run);
+  return run;
 }
 
 export const ORIGIN = 'http://localhost';

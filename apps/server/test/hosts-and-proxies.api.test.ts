@@ -1,16 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, errorCode, startTestServer, type TestServer } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, errorCode, startTestServer, useTestServer, type TestServer } from './harness.js';
 
 /**
  * Which Host a server answers to (DNS rebinding), which Origin may write with a cookie (scheme,
  * host and port) and which proxies are believed for the client's address, scheme and host.
  */
 describe.each(DIALECTS)('hosts, origins and proxies on %s', (dialect) => {
-  let fresh: TestServer;
-  beforeAll(async () => {
-    fresh = await startTestServer(dialect, { TORA_ALLOW_SIGNUP: 'false' });
-  });
-  afterAll(() => fresh.close());
+  const fresh = useTestServer(dialect, { TORA_ALLOW_SIGNUP: 'false' });
 
   const countUsers = async (server: TestServer) =>
     Number(

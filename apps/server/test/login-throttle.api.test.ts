@@ -1,15 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, errorCode, startTestServer, type TestServer } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, errorCode, startTestServer, useTestServer, type TestServer } from './harness.js';
 
 const PASSWORD = 'correct horse battery';
 
 /** Login throttling by address and account, the addresses a proxy may vouch for, and login timing. */
 describe.each(DIALECTS)('login throttling on %s', (dialect) => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer(dialect);
-  });
-  afterAll(() => server.close());
+  const server = useTestServer(dialect);
 
   const signup = (app: TestServer['app'], email: string) =>
     app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email, password: PASSWORD } });

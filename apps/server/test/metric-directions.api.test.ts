@@ -1,16 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { inferDirection } from '../src/modules/compare/directions.js';
-import {
-  DIALECTS,
-  addMember,
-  call,
-  createExperiment,
-  createWorkspace,
-  errorCode,
-  signUp,
-  startTestServer,
-  type TestServer,
-} from './harness.js';
+import { DIALECTS, addMember, call, createExperiment, createWorkspace, errorCode, signUp, useTestServer } from './harness.js';
 
 describe('metric direction inferred from the name', () => {
   it.each([
@@ -33,11 +23,7 @@ describe('metric direction inferred from the name', () => {
 });
 
 describe.each(DIALECTS)('metric directions API on %s', (dialect) => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer(dialect);
-  });
-  afterAll(() => server.close());
+  const server = useTestServer(dialect);
 
   it('sets, lists and clears overrides; editors may write, viewers only read, others get 404', async () => {
     const owner = await signUp(server.app);

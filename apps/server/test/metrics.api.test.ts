@@ -1,15 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decode, encode } from '../src/modules/metrics/blocks.js';
-import {
-  DIALECTS,
-  call,
-  createExperiment,
-  errorCode,
-  signUp,
-  startTestServer,
-  type TestServer,
-  type TestUser,
-} from './harness.js';
+import { DIALECTS, call, createExperiment, errorCode, useTestServer, useUser } from './harness.js';
 
 interface Buckets {
   count: number[];
@@ -23,14 +14,8 @@ interface Buckets {
 }
 
 describe.each(DIALECTS)('metrics API on %s', (dialect) => {
-  let server: TestServer;
-  let alice: TestUser;
-
-  beforeAll(async () => {
-    server = await startTestServer(dialect);
-    alice = await signUp(server.app);
-  });
-  afterAll(() => server.close());
+  const server = useTestServer(dialect);
+  const alice = useUser(server);
 
   const batch = (id: string, body: unknown, headers: Record<string, string> = {}) =>
     server.app.inject({

@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, call, signUp, startTestServer, type TestServer, type TestUser } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, call, useTestServer, useUser } from './harness.js';
 
 const BASE = '/api/2.0/mlflow';
 
 describe.each(DIALECTS)("MLflow system tags become the experiment's run info on %s", (dialect) => {
-  let server: TestServer;
-  let alice: TestUser;
-
-  beforeAll(async () => {
-    server = await startTestServer(dialect);
-    alice = await signUp(server.app);
-  });
-  afterAll(() => server.close());
+  const server = useTestServer(dialect);
+  const alice = useUser(server);
 
   const post = (path: string, payload: Record<string, unknown>) =>
     server.app.inject({ method: 'POST', url: `${BASE}${path}`, headers: { authorization: `Bearer ${alice.key}` }, payload });

@@ -1,27 +1,12 @@
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DIALECTS,
-  addMember,
-  call,
-  createWorkspace,
-  signUp,
-  startTestServer,
-  type TestServer,
-  type TestUser,
-} from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, addMember, call, createWorkspace, signUp, useTestServer, useUser, type TestUser } from './harness.js';
 
 const BASE = '/api/2.0/mlflow';
 
 describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
-  let server: TestServer;
-  let alice: TestUser;
-
-  beforeAll(async () => {
-    server = await startTestServer(dialect);
-    alice = await signUp(server.app);
-  });
-  afterAll(() => server.close());
+  const server = useTestServer(dialect);
+  const alice = useUser(server);
 
   const ml = (user: TestUser | { key: string } | null, method: 'GET' | 'POST', path: string, body?: Record<string, unknown>) => {
     const headers: Record<string, string> = user ? { authorization: `Bearer ${user.key}` } : {};

@@ -1,8 +1,5 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DialectName } from '../src/db/dialect.js';
 import {
@@ -12,25 +9,17 @@ import {
   freshStorage,
   signUp,
   startTestServer,
+  storageEnv,
   tempDir,
+  tora,
   type TestServer,
+  type TestStorage,
   type TestUser,
 } from './harness.js';
 
-const run = promisify(execFile);
-const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
-
-function tora(storage: { dataDir: string; databaseUrl: string | null }, ...args: string[]) {
-  return run(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-    cwd: SERVER_DIR,
-    env: {
-      ...process.env,
-      TORA_LOG_LEVEL: 'silent',
-      TORA_DATA_DIR: storage.dataDir,
-      TORA_DATABASE_URL: storage.databaseUrl ?? '',
-    },
-    maxBuffer: 256 * 1024 * 1024,
-  });
+/** `tora …` in-process against a storage. */
+function toraOn(storage: TestStorage, ...args: string[]) {
+  return tora(storageEnv(storage), ...args);
 }
 
 /** A fresh API key for a user of `server` (password as in every test here), via login. */
@@ -126,17 +115,17 @@ describe.each(DIALECTS)('tora export on %s, tora import into the other dialect',
 
   it('moves every experiment and every point, bit for bit, and a second import adds nothing', async () => {
     const storage = { dataDir: source.dataDir, databaseUrl: source.databaseUrl };
-    const exported = await tora(storage, 'export', '--out', file);
+    const exported = await toraOn(storage, 'export', '--out', file);
     expect(exported.stderr).toContain('exported 2/2 experiments');
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
     expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'tora-export', version: 1 });
     expect(JSON.parse(lines.at(-1)!)).toEqual({ type: 'end', experiments: 2, points: 60_005 });
 
     const target = await freshStorage(other(dialect));
-    await tora(target, 'user', 'create', '--email', 'alice@example.com', '--password', 'correct horse battery');
-    const first = await tora(target, 'import', file, '--email', 'alice@example.com');
+    await toraOn(target, 'user', 'create', '--email', 'alice@example.com', '--password', 'correct horse battery');
+    const first = await toraOn(target, 'import', file, '--email', 'alice@example.com');
     expect(first.stdout).toContain('imported 2 experiments (0 already there) and 60,005 points (0 already there)');
-    const again = await tora(target, 'import', file, '--email', 'alice@example.com');
+    const again = await toraOn(target, 'import', file, '--email', 'alice@example.com');
     expect(again.stdout).toContain('imported 0 experiments (2 already there) and 0 points (60,005 already there)');
 
     const server = await startTestServer(other(dialect), {
@@ -161,12 +150,12 @@ describe.each(DIALECTS)('tora export on %s, tora import into the other dialect',
     const cut = path.join(tmp, 'cut.jsonl');
     fs.writeFileSync(cut, `${lines.slice(0, 3).join('\n')}\n`);
     const target = await freshStorage(other(dialect));
-    await tora(target, 'user', 'create', '--email', 'bob@example.com', '--password', 'correct horse battery');
-    await expect(tora(target, 'import', cut, '--email', 'bob@example.com')).rejects.toMatchObject({
+    await toraOn(target, 'user', 'create', '--email', 'bob@example.com', '--password', 'correct horse battery');
+    await expect(toraOn(target, 'import', cut, '--email', 'bob@example.com')).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('without its end record (truncated?)') as unknown,
     });
-    const finished = await tora(target, 'import', file, '--email', 'bob@example.com');
+    const finished = await toraOn(target, 'import', file, '--email', 'bob@example.com');
     expect(finished.stdout).toMatch(/imported 1 experiments \(1 already there\) and [\d,]+ points \([\d,]+ already there\)/);
     const [, imported, already] = /and ([\d,]+) points \(([\d,]+) already/.exec(finished.stdout)!;
     expect(Number(imported!.replace(/,/g, '')) + Number(already!.replace(/,/g, ''))).toBe(60_005);
@@ -196,13 +185,13 @@ describe.each(DIALECTS)('tora export on %s, tora import into the other dialect',
       ],
     ];
     const target = await freshStorage(other(dialect));
-    await tora(target, 'user', 'create', '--email', 'carol@example.com', '--password', 'correct horse battery');
+    await toraOn(target, 'user', 'create', '--email', 'carol@example.com', '--password', 'correct horse battery');
     for (const [name, index, record, message] of variants) {
       const bad = path.join(tmp, `bad-${name}.jsonl`);
       const out = [...lines];
       out[index] = JSON.stringify(record);
       fs.writeFileSync(bad, `${out.join('\n')}\n`);
-      await expect(tora(target, 'import', bad, '--email', 'carol@example.com'), name).rejects.toMatchObject({
+      await expect(toraOn(target, 'import', bad, '--email', 'carol@example.com'), name).rejects.toMatchObject({
         code: 1,
         stderr: expect.stringContaining(`line ${index + 1}: ${message}`) as unknown,
       });
@@ -225,13 +214,13 @@ describe.each(DIALECTS)('tora export on %s, tora import into the other dialect',
     const all = (await call(source.app, alice, 'GET', '/api/experiments?limit=100&sort=name')).json<{ experiments: Json[] }>();
     const run2 = all.experiments.find((e) => e.name === 'run-2')!;
     const only = path.join(tmp, 'run-2.jsonl');
-    await tora(storage, 'export', '--experiment', run2.id as string, '--out', only);
+    await toraOn(storage, 'export', '--experiment', run2.id as string, '--out', only);
     const target = await freshStorage(other(dialect));
     for (const email of ['xavier@example.com', 'yvonne@example.com']) {
-      await tora(target, 'user', 'create', '--email', email, '--password', 'correct horse battery');
+      await toraOn(target, 'user', 'create', '--email', email, '--password', 'correct horse battery');
     }
-    await tora(target, 'import', file, '--email', 'xavier@example.com'); // baseline now lives in Xavier's workspace
-    await tora(target, 'import', only, '--email', 'yvonne@example.com');
+    await toraOn(target, 'import', file, '--email', 'xavier@example.com'); // baseline now lives in Xavier's workspace
+    await toraOn(target, 'import', only, '--email', 'yvonne@example.com');
     const server = await startTestServer(other(dialect), {
       TORA_DATA_DIR: target.dataDir,
       TORA_DATABASE_URL: target.databaseUrl ?? '',
@@ -251,20 +240,20 @@ describe.each(DIALECTS)('tora export on %s, tora import into the other dialect',
     const storage = { dataDir: source.dataDir, databaseUrl: source.databaseUrl };
     const junk = path.join(tmp, 'junk.jsonl');
     fs.writeFileSync(junk, '{"hello": "world"}\n');
-    await expect(tora(storage, 'import', junk, '--email', 'alice@example.com')).rejects.toMatchObject({
+    await expect(toraOn(storage, 'import', junk, '--email', 'alice@example.com')).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('is not a Tora export') as unknown,
     });
-    await expect(tora(storage, 'import')).rejects.toMatchObject({ code: 2 });
-    await expect(tora(storage, 'import', file)).rejects.toMatchObject({
+    await expect(toraOn(storage, 'import')).rejects.toMatchObject({ code: 2 });
+    await expect(toraOn(storage, 'import', file)).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('this export has no accounts: pass --email') as unknown,
     });
-    await expect(tora(storage, 'import', file, '--email', 'nobody@example.com')).rejects.toMatchObject({
+    await expect(toraOn(storage, 'import', file, '--email', 'nobody@example.com')).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('No user with email') as unknown,
     });
-    await expect(tora(storage, 'export', '--experiment', '00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({
+    await expect(toraOn(storage, 'export', '--experiment', '00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('No experiment with id') as unknown,
     });
@@ -279,29 +268,29 @@ describe.each(DIALECTS)('tora export on %s, tora import into the other dialect',
     const inbox = await workspace('Inbox');
     await createExperiment(source.app, alice, { name: 'vision-run', workspaceId: vision });
     const visionFile = path.join(tmp, 'vision.jsonl');
-    const exported = await tora(storage, 'export', '--workspace', 'Vision', '--out', visionFile);
+    const exported = await toraOn(storage, 'export', '--workspace', 'Vision', '--out', visionFile);
     expect(exported.stderr).toContain('exported 1/1 experiments');
-    const byId = await tora(storage, 'export', '--workspace', vision);
+    const byId = await toraOn(storage, 'export', '--workspace', vision);
     expect(byId.stdout).toContain('"vision-run"');
 
-    await tora(storage, 'import', visionFile, '--email', 'alice@example.com', '--workspace', 'Inbox');
+    await toraOn(storage, 'import', visionFile, '--email', 'alice@example.com', '--workspace', 'Inbox');
     const inInbox = (await call(source.app, alice, 'GET', `/api/experiments?workspace=${inbox}`)).json<{
       experiments: { name: string }[];
     }>();
     expect(inInbox.experiments.map((e) => e.name)).toEqual(['vision-run']);
 
-    await expect(tora(storage, 'export', '--workspace', 'Nope')).rejects.toMatchObject({
+    await expect(toraOn(storage, 'export', '--workspace', 'Nope')).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('No workspace with id or name "Nope"') as unknown,
     });
     const twins = [await workspace('Twin'), await workspace('Twin')];
-    await expect(tora(storage, 'export', '--workspace', 'Twin')).rejects.toMatchObject({
+    await expect(toraOn(storage, 'export', '--workspace', 'Twin')).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringMatching(new RegExp(`2 workspaces are named "Twin" \\(ids (${twins[0]}|${twins[1]}), `)) as unknown,
     });
     // An import only looks among the importing user's workspaces.
     const bob = await signUp(source.app, 'bob-transfer@example.com');
-    await expect(tora(storage, 'import', visionFile, '--email', bob.email, '--workspace', 'Inbox')).rejects.toMatchObject({
+    await expect(toraOn(storage, 'import', visionFile, '--email', bob.email, '--workspace', 'Inbox')).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('No workspace with id or name "Inbox"') as unknown,
     });
@@ -336,18 +325,12 @@ describe.each(DIALECTS)('tora export --accounts on %s, tora import into an empty
   });
 
   it('moves users, passwords, keys, workspaces, members and directions with the experiments', async () => {
-    const exported = await tora(
-      { dataDir: source.dataDir, databaseUrl: source.databaseUrl },
-      'export',
-      '--accounts',
-      '--out',
-      file,
-    );
+    const exported = await toraOn(source, 'export', '--accounts', '--out', file);
     expect(exported.stderr).toContain('exported 2 users');
     const target = await freshStorage(other(dialect));
-    const first = await tora(target, 'import', file);
+    const first = await toraOn(target, 'import', file);
     expect(first.stdout).toContain('imported 2 experiments (0 already there) and 6 points (0 already there)');
-    const again = await tora(target, 'import', file);
+    const again = await toraOn(target, 'import', file);
     expect(again.stdout).toContain('imported 0 experiments (2 already there) and 0 points (6 already there)');
 
     const server = await startTestServer(other(dialect), {
@@ -383,14 +366,12 @@ describe.each(DIALECTS)('tora export --accounts on %s, tora import into an empty
 
   it('refuses to merge accounts into a server that has other users', async () => {
     const target = await freshStorage(other(dialect));
-    await tora(target, 'user', 'create', '--email', 'carol@example.com', '--password', 'correct horse battery');
-    await expect(tora(target, 'import', file)).rejects.toMatchObject({
+    await toraOn(target, 'user', 'create', '--email', 'carol@example.com', '--password', 'correct horse battery');
+    await expect(toraOn(target, 'import', file)).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('only be imported into a server without users') as unknown,
     });
-    await expect(
-      tora({ dataDir: source.dataDir, databaseUrl: source.databaseUrl }, 'export', '--accounts', '--workspace', 'x'),
-    ).rejects.toMatchObject({
+    await expect(toraOn(source, 'export', '--accounts', '--workspace', 'x')).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('--accounts exports the whole server') as unknown,
     });

@@ -1,22 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DIALECTS,
-  addMember,
-  call,
-  createExperiment,
-  createWorkspace,
-  errorCode,
-  signUp,
-  startTestServer,
-  type TestServer,
-} from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, addMember, call, createExperiment, createWorkspace, errorCode, signUp, useTestServer } from './harness.js';
 
 describe.each(DIALECTS)('workspaces and references on %s', (dialect) => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer(dialect);
-  });
-  afterAll(() => server.close());
+  const server = useTestServer(dialect);
 
   it('returns the created workspace object at the top level and lists it with the role', async () => {
     const owner = await signUp(server.app);

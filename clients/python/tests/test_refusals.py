@@ -11,9 +11,10 @@ import pytest
 
 from conftest import Env
 from tora import Tora
+from tora._checks import check_name, encode_metadata
 from tora._delivery import OK, post_batch
 from tora._http import Transport
-from tora._wire import Column, Series, check_name, encode_metadata
+from tora._wire import Column, Series
 
 
 def post_raw(env: Env, eid: str, name: str, metadata: Optional[str] = None) -> int:

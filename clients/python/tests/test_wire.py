@@ -13,19 +13,9 @@ import numpy as np
 import pytest
 
 from tora import hp_from_tora_format, hp_to_tora_format
+from tora._checks import check_name, check_step, coerce_value, encode_metadata
 from tora._delivery import series_from_wire
-from tora._wire import (
-    STEP_KEY,
-    TIME_KEY,
-    Row,
-    check_name,
-    check_step,
-    coerce_value,
-    encode_batch,
-    encode_metadata,
-    group,
-    split_series,
-)
+from tora._wire import STEP_KEY, TIME_KEY, Row, encode_batch, group, split_series
 
 
 class ScalarTensor:

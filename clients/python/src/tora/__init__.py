@@ -34,8 +34,8 @@ from ._global import (
     shutdown,
     tlog,
 )
+from ._hyperparams import hp_from_tora_format, hp_to_tora_format
 from ._run import Run, finish, init, log
-from ._wire import hp_from_tora_format, hp_to_tora_format
 
 
 def __getattr__(name: str) -> Any:

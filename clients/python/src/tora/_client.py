@@ -15,6 +15,7 @@ from types import FrameType, TracebackType
 from typing import Any, Mapping, Optional, Sequence, Union
 
 from ._batcher import Batcher
+from ._checks import MAX_STEP, check_name, check_step, coerce_value, encode_metadata
 from ._config import Settings, resolve, spool_dir
 from ._context import run_context
 from ._delivery import AUTH, OK, RETRY, put_status
@@ -22,21 +23,11 @@ from ._delivery import create_experiment as post_experiment
 from ._errors import ToraError, TransportError
 from ._flatten import flatten
 from ._http import Transport
+from ._hyperparams import HyperparamValue, hp_from_tora_format, hp_to_tora_format
 from ._spool import DEFAULT_MAX_BYTES, Spool
 from ._system import SystemSampler
 from ._system import start_for as start_system_metrics
-from ._wire import (
-    MAX_STEP,
-    STEP_KEY,
-    TIME_KEY,
-    HyperparamValue,
-    check_name,
-    check_step,
-    coerce_value,
-    encode_metadata,
-    hp_from_tora_format,
-    hp_to_tora_format,
-)
+from ._wire import STEP_KEY, TIME_KEY
 
 logger = logging.getLogger("tora")
 

@@ -12,7 +12,7 @@ from argparse import Namespace
 from collections.abc import Mapping
 from typing import Any
 
-from ._wire import HyperparamValue
+from ._hyperparams import HyperparamValue
 
 
 def flatten(params: Any, sep: str = ".") -> dict[str, HyperparamValue]:

@@ -31,7 +31,7 @@ from ._config import resolve
 from ._errors import AuthError, ToraError, TransportError
 from ._flatten import flatten
 from ._http import Transport
-from ._wire import hp_to_tora_format
+from ._hyperparams import hp_to_tora_format
 
 logger = logging.getLogger("tora")
 
@@ -188,7 +188,7 @@ class Run:
         self.step = at if commit is False else at + 1
 
     def _numbers(self, data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-        from ._wire import coerce_value
+        from ._checks import coerce_value
 
         out: dict[str, Any] = {}
         for key, value in data.items():

@@ -180,6 +180,191 @@ const time = (v: unknown, line: number, field: string): number => {
   return ms;
 };
 
+interface Target {
+  userId: string;
+  workspaceId: string;
+}
+
+/**
+ * One import's state between its records: where experiments go, the ids they got here, who
+ * ingests their points, and the exported times and references that are put back at the end
+ * (ingest touches experiments and series).
+ */
+class ImportRun {
+  readonly result: ImportResult = { experiments: 0, resumed: 0, points: 0, duplicatePoints: 0 };
+  /** Without accounts in the file everything lands in one workspace, as one user (resolved on first use). */
+  private into: Target | null = null;
+  /** With them, every experiment goes back to its own workspace, ingested as its owner. */
+  private withAccounts = false;
+  private readonly owners = new Map<string, string>(); // workspace → an owner, who ingests its points
+  private readonly callers = new Map<string, Caller>(); // experiment id here → who ingests its points
+  private readonly ids = new Map<string, string>(); // exported id → id here
+  private readonly seriesTimes = new Map<string, { id: string; name: string; at: number }>();
+  private readonly finals: { id: string; referenceId: string | null; updatedAt: number; lastActivityAt: number }[] = [];
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly target: ImportTarget,
+    private readonly progress: TransferProgress,
+  ) {}
+
+  /** The user and workspace an export without accounts goes into: an editor's, checked once. */
+  private async targetWorkspace(): Promise<Target> {
+    if (this.into) return this.into;
+    const { ctx, target } = this;
+    if (!target.email)
+      throw new AppError('VALIDATION_ERROR', 400, 'this export has no accounts: pass --email (and optionally --workspace)');
+    const user = await userByEmail(ctx, target.email);
+    const workspaceId =
+      target.workspace !== undefined
+        ? await resolveWorkspace(ctx, target.workspace, user.id)
+        : ((await findUserById(ctx.db, user.id))?.default_workspace_id ?? null);
+    if (!workspaceId)
+      throw new AppError('WORKSPACE_NOT_FOUND', 404, `${target.email} has no default workspace; pass --workspace`);
+    await requireRole(ctx.db, user.id, workspaceId, 'editor');
+    this.into = { userId: user.id, workspaceId };
+    return this.into;
+  }
+
+  private async ownerOf(workspaceId: string): Promise<string> {
+    let owner = this.owners.get(workspaceId);
+    if (!owner) {
+      const found = await workspaceOwner(this.ctx.db, workspaceId);
+      if (!found) throw new AppError('WORKSPACE_NOT_FOUND', 404, `workspace ${workspaceId} of the export has no owner here`);
+      owner = found;
+      this.owners.set(workspaceId, owner);
+    }
+    return owner;
+  }
+
+  /** An `accounts` record: one account table's rows, before any experiment. */
+  async accounts(rec: Record<string, unknown>, line: number): Promise<void> {
+    if (this.ids.size > 0) invalid(line, 'account records must come before the experiments');
+    if (!this.withAccounts) await checkAccountsTarget(this.ctx, rec, line);
+    this.withAccounts = true;
+    await insertAccounts(this.ctx, rec, line);
+    this.progress(`imported ${(rec.rows as unknown[]).length} ${String(rec.table).replace('_', ' ')}`);
+  }
+
+  /** An `experiment` record: inserted, or found from an earlier run of this import. */
+  async experiment(r: ExperimentRecord, line: number): Promise<void> {
+    const { ctx } = this;
+    const exportedId = str(r.id, line, 'id');
+    const { userId, workspaceId } = this.withAccounts
+      ? { userId: await this.ownerOf(str(r.workspace?.id, line, 'workspace.id')), workspaceId: r.workspace.id }
+      : await this.targetWorkspace();
+    const updatedAt = time(r.updatedAt, line, 'updatedAt');
+    const lastActivityAt = time(r.lastActivityAt, line, 'lastActivityAt');
+    const existing = await experiments.findExperiment(ctx.db, exportedId);
+    if (existing && existing.workspace_id === workspaceId) {
+      this.ids.set(exportedId, existing.id); // an earlier run of this import got here
+      this.result.resumed++;
+    } else {
+      const id = existing ? ctx.newId() : exportedId;
+      const createdBy = this.withAccounts ? (r.createdBy ?? null) : userId;
+      const { row, tags, hyperparams } = experimentRow(r, line, { id, workspaceId, createdBy, updatedAt, lastActivityAt });
+      await ctx.db.transaction().execute((trx) => experiments.insertExperiment(trx, row, tags, hyperparams));
+      this.ids.set(exportedId, id);
+      this.result.experiments++;
+    }
+    const id = this.ids.get(exportedId)!;
+    this.callers.set(id, { userId, via: 'cli' });
+    this.finals.push({ id, referenceId: r.referenceId ?? null, updatedAt, lastActivityAt });
+    this.progress(`imported experiment "${r.name}" (${id})`);
+  }
+
+  /** A `points` record: one chunk of one series, through the batch API's parser and ingest. */
+  async points(r: PointsRecord, line: number): Promise<void> {
+    const id = this.ids.get(str(r.experimentId, line, 'experimentId'));
+    if (!id) invalid(line, `points of experiment ${r.experimentId} come before its experiment line`);
+    if (!Number.isInteger(r.chunk) || r.chunk < 0) invalid(line, 'chunk must be a non-negative integer');
+    const name = str(r.name, line, 'name');
+    const column = { stepsF64: r.stepsF64, valuesF64: r.valuesF64, timesF64: r.timesF64, metadata: r.metadata };
+    let batch;
+    try {
+      batch = parseBatch({ batchId: chunkBatchId(id, name, r.chunk), series: { [name]: column } }, undefined);
+    } catch (err) {
+      if (err instanceof AppError) invalid(line, err.message);
+      throw err;
+    }
+    const at = time(r.seriesUpdatedAt, line, 'seriesUpdatedAt');
+    const done = await ingestBatch(this.ctx, this.callers.get(id)!, id, batch);
+    this.seriesTimes.set(`${id}\u0000${name}`, { id, name, at });
+    if (done.duplicate) this.result.duplicatePoints += batch.count;
+    else this.result.points += batch.count;
+  }
+
+  /** Puts back the exported update times of series and experiments, and their references. */
+  async restoreTimesAndReferences(): Promise<void> {
+    const { ctx } = this;
+    for (const { id, name, at } of this.seriesTimes.values()) await setSeriesUpdatedAt(ctx.db, id, name, at);
+    for (const { id, referenceId, updatedAt, lastActivityAt } of this.finals) {
+      await experiments.updateExperiment(ctx.db, id, {
+        updated_at: updatedAt,
+        last_activity_at: lastActivityAt,
+        reference_id: await referenceHere(ctx, referenceId, this.ids, this.callers.get(id)!.userId, id),
+      });
+    }
+  }
+
+  /** Refuses a file without its end record, or with other totals than it announces. */
+  checkEnd(end: Record<string, unknown> | null): void {
+    const { result } = this;
+    if (!end) {
+      throw new AppError(
+        'INVALID_EXPORT',
+        400,
+        `the file ends without its end record (truncated?): ${this.finals.length} experiments and ${result.points} points were imported; ` +
+          'import a complete export again to finish (already imported points are not duplicated)',
+      );
+    }
+    const expected = Number(end.points);
+    if (Number.isFinite(expected) && result.points + result.duplicatePoints !== expected) {
+      throw new AppError(
+        'INVALID_EXPORT',
+        400,
+        `the end record announces ${expected} points but the file holds ${result.points + result.duplicatePoints}`,
+      );
+    }
+  }
+}
+
+/** The row of an exported experiment as this server stores it (its id, workspace and creator decided by the import). */
+function experimentRow(
+  r: ExperimentRecord,
+  line: number,
+  here: { id: string; workspaceId: string; createdBy: string | null; updatedAt: number; lastActivityAt: number },
+): { row: ExperimentRow; tags: string[]; hyperparams: ReturnType<typeof normalizeHyperparams> } {
+  const hyperparams = normalizeHyperparams(r.hyperparams, `line ${line}: hyperparams`);
+  const tags = Array.isArray(r.tags) ? r.tags.map((t) => str(t, line, 'tags[]')) : [];
+  const status = str(r.status, line, 'status');
+  if (!isStatus(status)) invalid(line, `unknown status "${status}"`);
+  const visibility = str(r.visibility, line, 'visibility');
+  const row: ExperimentRow = {
+    id: here.id,
+    workspace_id: here.workspaceId,
+    name: str(r.name, line, 'name'),
+    description: typeof r.description === 'string' ? r.description : '',
+    hyperparams: JSON.stringify(hyperparams),
+    tags: JSON.stringify(tags),
+    visibility: visibility,
+    status: status,
+    reference_id: null,
+    run_group: r.group === undefined || r.group === null ? null : str(r.group, line, 'group'),
+    run_info: JSON.stringify(runInfoOf(r.runInfo, line)),
+    created_by: here.createdBy,
+    created_at: time(r.createdAt, line, 'createdAt'),
+    updated_at: here.updatedAt,
+    last_activity_at: here.lastActivityAt,
+  };
+  return { row, tags, hyperparams };
+}
+
+function checkHeader(rec: Record<string, unknown>, line: number): void {
+  if (rec.type !== FORMAT) invalid(line, `is not a Tora export (expected a "${FORMAT}" header line)`);
+  if (rec.version !== FORMAT_VERSION) invalid(line, `export format version ${String(rec.version)} is not supported`);
+}
+
 /**
  * Imports an export into one workspace, as the given user (an editor there at least). Keeps
  * experiment ids unless one is taken by an experiment of another workspace; keeps names, times,
@@ -191,42 +376,7 @@ export async function importLines(
   target: ImportTarget,
   progress: TransferProgress,
 ): Promise<ImportResult> {
-  // Without accounts in the file everything lands in one workspace, as one user; with them,
-  // every experiment goes back to its own workspace (resolved lazily, on the first record).
-  let into: { userId: string; workspaceId: string } | null = null;
-  const resolveTarget = async (): Promise<{ userId: string; workspaceId: string }> => {
-    if (into) return into;
-    if (!target.email)
-      throw new AppError('VALIDATION_ERROR', 400, 'this export has no accounts: pass --email (and optionally --workspace)');
-    const user = await userByEmail(ctx, target.email);
-    const workspaceId =
-      target.workspace !== undefined
-        ? await resolveWorkspace(ctx, target.workspace, user.id)
-        : ((await findUserById(ctx.db, user.id))?.default_workspace_id ?? null);
-    if (!workspaceId)
-      throw new AppError('WORKSPACE_NOT_FOUND', 404, `${target.email} has no default workspace; pass --workspace`);
-    await requireRole(ctx.db, user.id, workspaceId, 'editor');
-    into = { userId: user.id, workspaceId };
-    return into;
-  };
-  let withAccounts = false;
-  const owners = new Map<string, string>(); // workspace → an owner, who ingests its points
-  const ownerOf = async (workspaceId: string): Promise<string> => {
-    let owner = owners.get(workspaceId);
-    if (!owner) {
-      const found = await workspaceOwner(ctx.db, workspaceId);
-      if (!found) throw new AppError('WORKSPACE_NOT_FOUND', 404, `workspace ${workspaceId} of the export has no owner here`);
-      owner = found;
-      owners.set(workspaceId, owner);
-    }
-    return owner;
-  };
-  const callers = new Map<string, Caller>(); // experiment id here → who ingests its points
-  const ids = new Map<string, string>(); // exported id → id here
-  // Ingest touches experiments and series; their exported times and references are put back at the end.
-  const seriesTimes = new Map<string, { id: string; name: string; at: number }>();
-  const finals: { id: string; referenceId: string | null; updatedAt: number; lastActivityAt: number }[] = [];
-  const result: ImportResult = { experiments: 0, resumed: 0, points: 0, duplicatePoints: 0 };
+  const run = new ImportRun(ctx, target, progress);
   let lineNo = 0;
   let header = false;
   let end: Record<string, unknown> | null = null;
@@ -237,79 +387,14 @@ export async function importLines(
     const rec = parseLine(raw, lineNo);
     checkStorable(rec, lineNo);
     if (!header) {
-      if (rec.type !== FORMAT) invalid(lineNo, `is not a Tora export (expected a "${FORMAT}" header line)`);
-      if (rec.version !== FORMAT_VERSION) invalid(lineNo, `export format version ${String(rec.version)} is not supported`);
+      checkHeader(rec, lineNo);
       header = true;
-      continue;
-    }
-    if (rec.type === 'accounts') {
-      if (ids.size > 0) invalid(lineNo, 'account records must come before the experiments');
-      if (!withAccounts) await checkAccountsTarget(ctx, rec, lineNo);
-      withAccounts = true;
-      await insertAccounts(ctx, rec, lineNo);
-      progress(`imported ${(rec.rows as unknown[]).length} ${String(rec.table).replace('_', ' ')}`);
+    } else if (rec.type === 'accounts') {
+      await run.accounts(rec, lineNo);
     } else if (rec.type === 'experiment') {
-      const r = rec as unknown as ExperimentRecord;
-      const exportedId = str(r.id, lineNo, 'id');
-      const { userId, workspaceId } = withAccounts
-        ? { userId: await ownerOf(str(r.workspace?.id, lineNo, 'workspace.id')), workspaceId: r.workspace.id }
-        : await resolveTarget();
-      const updatedAt = time(r.updatedAt, lineNo, 'updatedAt');
-      const lastActivityAt = time(r.lastActivityAt, lineNo, 'lastActivityAt');
-      const existing = await experiments.findExperiment(ctx.db, exportedId);
-      if (existing && existing.workspace_id === workspaceId) {
-        ids.set(exportedId, existing.id); // an earlier run of this import got here
-        result.resumed++;
-      } else {
-        const id = existing ? ctx.newId() : exportedId;
-        const hyperparams = normalizeHyperparams(r.hyperparams, `line ${lineNo}: hyperparams`);
-        const tags = Array.isArray(r.tags) ? r.tags.map((t) => str(t, lineNo, 'tags[]')) : [];
-        const status = str(r.status, lineNo, 'status');
-        if (!isStatus(status)) invalid(lineNo, `unknown status "${status}"`);
-        const visibility = str(r.visibility, lineNo, 'visibility');
-        const row: ExperimentRow = {
-          id,
-          workspace_id: workspaceId,
-          name: str(r.name, lineNo, 'name'),
-          description: typeof r.description === 'string' ? r.description : '',
-          hyperparams: JSON.stringify(hyperparams),
-          tags: JSON.stringify(tags),
-          visibility: visibility,
-          status: status,
-          reference_id: null,
-          run_group: r.group === undefined || r.group === null ? null : str(r.group, lineNo, 'group'),
-          run_info: JSON.stringify(runInfoOf(r.runInfo, lineNo)),
-          created_by: withAccounts ? (r.createdBy ?? null) : userId,
-          created_at: time(r.createdAt, lineNo, 'createdAt'),
-          updated_at: updatedAt,
-          last_activity_at: lastActivityAt,
-        };
-        await ctx.db.transaction().execute((trx) => experiments.insertExperiment(trx, row, tags, hyperparams));
-        ids.set(exportedId, id);
-        result.experiments++;
-      }
-      callers.set(ids.get(exportedId)!, { userId, via: 'cli' });
-      finals.push({ id: ids.get(exportedId)!, referenceId: r.referenceId ?? null, updatedAt, lastActivityAt });
-      progress(`imported experiment "${r.name}" (${ids.get(exportedId)})`);
+      await run.experiment(rec as unknown as ExperimentRecord, lineNo);
     } else if (rec.type === 'points') {
-      const r = rec as unknown as PointsRecord;
-      const id = ids.get(str(r.experimentId, lineNo, 'experimentId'));
-      if (!id) invalid(lineNo, `points of experiment ${r.experimentId} come before its experiment line`);
-      if (!Number.isInteger(r.chunk) || r.chunk < 0) invalid(lineNo, 'chunk must be a non-negative integer');
-      const name = str(r.name, lineNo, 'name');
-      const column = { stepsF64: r.stepsF64, valuesF64: r.valuesF64, timesF64: r.timesF64, metadata: r.metadata };
-      let batch;
-      try {
-        batch = parseBatch({ batchId: chunkBatchId(id, name, r.chunk), series: { [name]: column } }, undefined);
-      } catch (err) {
-        if (err instanceof AppError) invalid(lineNo, err.message);
-        throw err;
-      }
-      const at = time(r.seriesUpdatedAt, lineNo, 'seriesUpdatedAt');
-      const done = await ingestBatch(ctx, callers.get(id)!, id, batch);
-      seriesTimes.set(`${id}\u0000${name}`, { id, name, at });
-      if (done.duplicate) result.duplicatePoints += batch.count;
-      else result.points += batch.count;
+      await run.points(rec as unknown as PointsRecord, lineNo);
     } else if (rec.type === 'end') {
       end = rec;
     } else {
@@ -317,29 +402,7 @@ export async function importLines(
     }
   }
   if (!header) throw new AppError('INVALID_EXPORT', 400, 'the file is empty');
-  for (const { id, name, at } of seriesTimes.values()) await setSeriesUpdatedAt(ctx.db, id, name, at);
-  for (const { id, referenceId, updatedAt, lastActivityAt } of finals) {
-    await experiments.updateExperiment(ctx.db, id, {
-      updated_at: updatedAt,
-      last_activity_at: lastActivityAt,
-      reference_id: await referenceHere(ctx, referenceId, ids, callers.get(id)!.userId, id),
-    });
-  }
-  if (!end) {
-    throw new AppError(
-      'INVALID_EXPORT',
-      400,
-      `the file ends without its end record (truncated?): ${finals.length} experiments and ${result.points} points were imported; ` +
-        'import a complete export again to finish (already imported points are not duplicated)',
-    );
-  }
-  const expected = Number(end.points);
-  if (Number.isFinite(expected) && result.points + result.duplicatePoints !== expected) {
-    throw new AppError(
-      'INVALID_EXPORT',
-      400,
-      `the end record announces ${expected} points but the file holds ${result.points + result.duplicatePoints}`,
-    );
-  }
-  return result;
+  await run.restoreTimesAndReferences();
+  run.checkEnd(end);
+  return run.result;
 }
