@@ -116,7 +116,7 @@ class AddN(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
         return model_input + self.n
 
 
-def test_pyfunc_log_model_and_load_it_back(tora: Any, mlflow_env: User) -> None:
+def test_pyfunc_log_model_and_load_it_back(tora: Any, mlflow_env: User, tmp_path: Path) -> None:
     exp = mlflow.set_experiment("models")
     with mlflow.start_run() as run:
         mlflow.log_param("n", 2)
@@ -131,11 +131,11 @@ def test_pyfunc_log_model_and_load_it_back(tora: Any, mlflow_env: User) -> None:
     files = {Path(f.path).name for f in mlflow.artifacts.list_artifacts(artifact_uri=model.artifact_location)}
     assert {"MLmodel", "python_model.pkl"} <= files
 
-    loaded = mlflow.pyfunc.load_model(info.model_uri)
+    loaded = mlflow.pyfunc.load_model(info.model_uri, dst_path=str(tmp_path / "loaded"))
     out = loaded.predict(pd.DataFrame({"x": [1, 5]}))
     assert out["x"].tolist() == [3, 7]
     # runs:/<run>/<name> resolves through a logged-model search by name.
-    by_run = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/adder")
+    by_run = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/adder", dst_path=str(tmp_path / "by-run"))
     assert by_run.predict(pd.DataFrame({"x": [0]}))["x"].tolist() == [2]
     # The files live with the run on Tora's disk, so deleting the run removes them.
     assert stored(

@@ -40,7 +40,10 @@ def hyperparams(env: Env, eid: str) -> dict[str, Any]:
 
 
 def steps(env: Env, eid: str, name: str) -> list[int]:
-    return [p["step"] for p in env.points(eid, name)]
+    """The steps stored for a metric, in step order: `log_metrics(..., synchronous=False)` (HF's callback
+    with MLflow >= 2.8) sends its batches from a thread pool, so they may arrive in any order; MLflow's
+    own history is ordered by (timestamp, step) too. Sorted, a lost or doubled point still shows."""
+    return sorted(p["step"] for p in env.points(eid, name))
 
 
 def tiny_bert_trainer(tmp_path: Path, run_name: str, **overrides: Any) -> Trainer:
@@ -194,7 +197,7 @@ def test_keras_mlflow_callback_and_log_model(mlflow_env: Env, tmp_path: Path) ->
     # The callback uploads the model summary when training begins (this failed before Tora stored files).
     summary = mlflow.artifacts.load_text(f"runs:/{eid}/model_summary.txt")
     assert "dense" in summary.lower()
-    loaded = mlflow.keras.load_model(info.model_uri)
+    loaded = mlflow.keras.load_model(info.model_uri, dst_path=str(tmp_path / "loaded"))
     assert isinstance(loaded, keras.Model)
     np.testing.assert_allclose(loaded.predict(x[:4], verbose=0), m.predict(x[:4], verbose=0), rtol=1e-5)
 
