@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import { runNotMlflowDeleted } from '../mlflow/mlflow.visibility.js';
 
 /** Up to 500 most recent runs of a workspace that logged `metric`, with its extremes. */
 export function workspaceRuns(db: Kysely<DB>, workspaceId: string, metric: string) {
@@ -8,6 +9,7 @@ export function workspaceRuns(db: Kysely<DB>, workspaceId: string, metric: strin
     .innerJoin('metric_series as s', (j) => j.onRef('s.experiment_id', '=', 'e.id').on('s.name', '=', metric))
     .select(['e.id', 'e.hyperparams', 's.min_value', 's.max_value'])
     .where('e.workspace_id', '=', workspaceId)
+    .where(runNotMlflowDeleted(sql.ref('e.id')))
     .where('s.point_count', '>', 0)
     .orderBy('e.last_activity_at', 'desc')
     .limit(500)

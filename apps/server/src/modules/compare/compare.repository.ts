@@ -1,11 +1,17 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { ExperimentRow } from '../experiments/experiments.repository.js';
 import type { SeriesRow } from '../metrics/metrics.repository.js';
+import { runNotMlflowDeleted, workspaceNotMlflowDeleted } from '../mlflow/mlflow.visibility.js';
 
 export function findExperiments(db: Kysely<DB>, ids: readonly string[]): Promise<ExperimentRow[]> {
   if (ids.length === 0) return Promise.resolve([]);
-  return db.selectFrom('experiments').selectAll().where('id', 'in', ids).execute();
+  return db
+    .selectFrom('experiments')
+    .selectAll()
+    .where('id', 'in', ids)
+    .where(runNotMlflowDeleted(sql.ref('experiments.id')))
+    .execute();
 }
 
 /** Which of these workspaces the user belongs to (any role can read). */
@@ -16,6 +22,7 @@ export async function readableWorkspaces(db: Kysely<DB>, userId: string, workspa
     .select('workspace_id')
     .where('user_id', '=', userId)
     .where('workspace_id', 'in', workspaceIds)
+    .where(workspaceNotMlflowDeleted(sql.ref('workspace_members.workspace_id')))
     .execute();
   return new Set(rows.map((r) => r.workspace_id));
 }

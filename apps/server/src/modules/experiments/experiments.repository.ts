@@ -3,6 +3,7 @@ import type { DialectHelpers } from '../../db/dialect.js';
 import type { DB, ExperimentsTable } from '../../db/schema.js';
 import type { Clause } from '../mlflow/mlflow.filter.js';
 import { filterSql } from '../mlflow/mlflow.filter-sql.js';
+import { runNotMlflowDeleted, workspaceNotMlflowDeleted } from '../mlflow/mlflow.visibility.js';
 import type { Hyperparam } from './hyperparams.js';
 
 export type ExperimentRow = ExperimentsTable;
@@ -54,6 +55,16 @@ export function findExperiment(db: Kysely<DB>, id: string) {
   return db.selectFrom('experiments').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** The experiment unless it was deleted through MLflow's runs/delete (then Tora's routes answer 404). */
+export function findLiveExperiment(db: Kysely<DB>, id: string) {
+  return db
+    .selectFrom('experiments')
+    .selectAll()
+    .where('id', '=', id)
+    .where(runNotMlflowDeleted(sql.ref('experiments.id')))
+    .executeTakeFirst();
+}
+
 /** Those of `ids` whose workspace has `userId` as a member (readable by them). */
 export async function readableIds(db: Kysely<DB>, userId: string, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
@@ -63,6 +74,8 @@ export async function readableIds(db: Kysely<DB>, userId: string, ids: readonly 
     .select('experiments.id')
     .where('workspace_members.user_id', '=', userId)
     .where('experiments.id', 'in', ids)
+    .where(runNotMlflowDeleted(sql.ref('experiments.id')))
+    .where(workspaceNotMlflowDeleted(sql.ref('experiments.workspace_id')))
     .execute();
   return new Set(rows.map((r) => r.id));
 }
@@ -100,7 +113,10 @@ export interface ListFilter {
 
 /** Experiments in the given workspaces matching the filter (access was checked by the service). */
 function filtered(db: Kysely<DB>, dialect: DialectHelpers, f: ListFilter) {
-  let q = db.selectFrom('experiments as e').where('e.workspace_id', 'in', f.workspaceIds);
+  let q = db
+    .selectFrom('experiments as e')
+    .where('e.workspace_id', 'in', f.workspaceIds)
+    .where(runNotMlflowDeleted(sql.ref('e.id')));
   if (f.nameContains) {
     const needle = f.nameContains;
     q = q.where((eb) => dialect.containsIgnoreCase(eb, eb.ref('e.name'), needle));
@@ -175,7 +191,11 @@ export async function workspaceColumns(
   db: Kysely<DB>,
   workspaceId: string,
 ): Promise<{ hyperparams: string[]; metrics: string[] }> {
-  const experiments = db.selectFrom('experiments').select('id').where('workspace_id', '=', workspaceId);
+  const experiments = db
+    .selectFrom('experiments')
+    .select('id')
+    .where('workspace_id', '=', workspaceId)
+    .where(runNotMlflowDeleted(sql.ref('experiments.id')));
   const keys = await db
     .selectFrom('experiment_hyperparams')
     .select('key')
@@ -205,6 +225,11 @@ export function seriesSummaries(db: Kysely<DB>, experimentIds: readonly string[]
 }
 
 export async function memberWorkspaceIds(db: Kysely<DB>, userId: string): Promise<string[]> {
-  const rows = await db.selectFrom('workspace_members').select('workspace_id').where('user_id', '=', userId).execute();
+  const rows = await db
+    .selectFrom('workspace_members')
+    .select('workspace_id')
+    .where('user_id', '=', userId)
+    .where(workspaceNotMlflowDeleted(sql.ref('workspace_members.workspace_id')))
+    .execute();
   return rows.map((r) => r.workspace_id);
 }

@@ -82,14 +82,14 @@ export function toExperimentDto(
   };
 }
 
-/** Loads an experiment the caller may act on with at least `min`; non-members get 404. */
+/** Loads an experiment the caller may act on with at least `min`; non-members get 404, as does a run deleted through MLflow. */
 export async function experimentForCaller(
   ctx: AppContext,
   caller: Caller,
   id: string,
   min: Role,
 ): Promise<{ row: ExperimentRow; role: Role }> {
-  const row = await repo.findExperiment(ctx.db, id);
+  const row = await repo.findLiveExperiment(ctx.db, id);
   if (!row) throw notFound('EXPERIMENT_NOT_FOUND', 'Experiment');
   const role = await requireRole(ctx.db, caller.userId, row.workspace_id, min, EXPERIMENT_MISSING);
   return { row, role };

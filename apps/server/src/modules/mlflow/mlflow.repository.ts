@@ -42,6 +42,12 @@ export async function setWorkspaceDeleted(db: Kysely<DB>, workspaceId: string, d
     .execute();
 }
 
+/** Whether some user has this workspace as their default (where runs without a workspace go). */
+export async function isDefaultWorkspace(db: Kysely<DB>, workspaceId: string): Promise<boolean> {
+  const row = await db.selectFrom('users').select('id').where('default_workspace_id', '=', workspaceId).executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function experimentTags(db: Kysely<DB>, workspaceIds: readonly string[]) {
   if (workspaceIds.length === 0) return [];
   return db.selectFrom('mlflow_experiment_tags').selectAll().where('workspace_id', 'in', workspaceIds).orderBy('key').execute();

@@ -90,11 +90,15 @@ export async function* exportLines(ctx: AppContext, filter: ExportFilter, progre
       progress(`exported ${tableRows.length} ${table.replace('_', ' ')}`);
     }
   }
-  const workspaceNames = new Map<string, string>();
+  const workspaces = new Map<string, ExperimentRecord['workspace']>();
   let points = 0;
   for (const [i, row] of rows.entries()) {
-    if (!workspaceNames.has(row.workspace_id)) {
-      workspaceNames.set(row.workspace_id, (await findWorkspace(ctx.db, row.workspace_id))?.name ?? '');
+    let workspace = workspaces.get(row.workspace_id);
+    if (!workspace) {
+      const mlflowTags = await repo.mlflowExperimentTags(ctx.db, row.workspace_id);
+      workspace = { id: row.workspace_id, name: (await findWorkspace(ctx.db, row.workspace_id))?.name ?? '' };
+      if (mlflowTags.length > 0) workspace.mlflowTags = mlflowTags;
+      workspaces.set(row.workspace_id, workspace);
     }
     const record: ExperimentRecord = {
       type: 'experiment',
@@ -108,12 +112,14 @@ export async function* exportLines(ctx: AppContext, filter: ExportFilter, progre
       referenceId: row.reference_id,
       group: row.run_group,
       runInfo: JSON.parse(row.run_info) as Record<string, string>,
-      workspace: { id: row.workspace_id, name: workspaceNames.get(row.workspace_id) ?? '' },
+      workspace,
       createdBy: row.created_by,
       createdAt: iso(row.created_at)!,
       updatedAt: iso(row.updated_at)!,
       lastActivityAt: iso(row.last_activity_at)!,
     };
+    const mlflow = await repo.mlflowRun(ctx.db, row.id);
+    if (mlflow) record.mlflow = mlflow;
     yield JSON.stringify(record);
     let experimentPoints = 0;
     for (const series of await metrics.listSeries(ctx.db, row.id)) {

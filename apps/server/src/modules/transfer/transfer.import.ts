@@ -12,16 +12,19 @@ import type { ExperimentRow } from '../experiments/experiments.repository.js';
 import { normalizeHyperparams } from '../experiments/hyperparams.js';
 import { findBadText } from '../../lib/validation.js';
 import { LIMITS, parseBatch } from '../metrics/ingest.js';
-import { ingestBatch } from '../metrics/metrics.ingest.service.js';
+import { appendBatch } from '../metrics/metrics.ingest.service.js';
+import { transactionWithRetry } from '../../db/retry.js';
 import { requireRole, roleIn } from '../workspaces/access.js';
 import {
   ACCOUNT_COLUMNS,
   ACCOUNT_TABLES,
   FORMAT,
-  FORMAT_VERSION,
+  READABLE_VERSIONS,
   chunkBatchId,
   type AccountTable,
   type ExperimentRecord,
+  type KeyValueRecord,
+  type MlflowRunRecord,
   type PointsRecord,
   type TransferProgress,
 } from './transfer.format.js';
@@ -166,6 +169,31 @@ function runInfoOf(v: unknown, line: number): Record<string, string> {
   return v as Record<string, string>;
 }
 
+function keyValues(v: unknown, line: number, field: string): KeyValueRecord[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) invalid(line, `${field} must be an array of {key, value} strings`);
+  return v.map((t: unknown, i) => {
+    const kv = (typeof t === 'object' && t !== null ? t : {}) as Record<string, unknown>;
+    if (typeof kv.key !== 'string' || typeof kv.value !== 'string') invalid(line, `${field}[${i}] must be {key, value} strings`);
+    return { key: kv.key, value: kv.value };
+  });
+}
+
+function epochMs(v: unknown, line: number, field: string): number | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) invalid(line, `${field} must be an integer (epoch ms) or null`);
+  return v;
+}
+
+function mlflowRunOf(v: unknown, line: number): MlflowRunRecord | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) invalid(line, 'mlflow must be an object');
+  const r = v as Record<string, unknown>;
+  const tags = keyValues(r.tags, line, 'mlflow.tags');
+  if (new Set(tags.map((t) => t.key)).size !== tags.length) invalid(line, 'mlflow.tags has a key twice');
+  return { tags, endTime: epochMs(r.endTime, line, 'mlflow.endTime'), deletedAt: epochMs(r.deletedAt, line, 'mlflow.deletedAt') };
+}
+
 const str = (v: unknown, line: number, field: string): string => {
   if (typeof v !== 'string') invalid(line, `${field} must be a string`);
   return v;
@@ -217,7 +245,7 @@ export async function importLines(
     }
     return owner;
   };
-  const callers = new Map<string, Caller>(); // experiment id here → who ingests its points
+  const callers = new Map<string, Caller>(); // experiment id here → who imports it (whose access references follow)
   const ids = new Map<string, string>(); // exported id → id here
   // Ingest touches experiments and series; their exported times and references are put back at the end.
   const seriesTimes = new Map<string, { id: string; name: string; at: number }>();
@@ -234,7 +262,8 @@ export async function importLines(
     checkStorable(rec, lineNo);
     if (!header) {
       if (rec.type !== FORMAT) invalid(lineNo, `is not a Tora export (expected a "${FORMAT}" header line)`);
-      if (rec.version !== FORMAT_VERSION) invalid(lineNo, `export format version ${String(rec.version)} is not supported`);
+      if (typeof rec.version !== 'number' || !READABLE_VERSIONS.includes(rec.version))
+        invalid(lineNo, `export format version ${String(rec.version)} is not supported`);
       header = true;
       continue;
     }
@@ -252,6 +281,9 @@ export async function importLines(
         : await resolveTarget();
       const updatedAt = time(r.updatedAt, lineNo, 'updatedAt');
       const lastActivityAt = time(r.lastActivityAt, lineNo, 'lastActivityAt');
+      const mlflow = mlflowRunOf(r.mlflow, lineNo);
+      // The workspace's MLflow experiment tags, onto the workspace it lands in (a rerun sets the same again).
+      await repo.setMlflowExperimentTags(ctx.db, workspaceId, keyValues(r.workspace?.mlflowTags, lineNo, 'workspace.mlflowTags'));
       const existing = await experiments.findExperiment(ctx.db, exportedId);
       if (existing && existing.workspace_id === workspaceId) {
         ids.set(exportedId, existing.id); // an earlier run of this import got here
@@ -280,7 +312,10 @@ export async function importLines(
           updated_at: updatedAt,
           last_activity_at: lastActivityAt,
         };
-        await ctx.db.transaction().execute((trx) => experiments.insertExperiment(trx, row, tags, hyperparams));
+        await ctx.db.transaction().execute(async (trx) => {
+          await experiments.insertExperiment(trx, row, tags, hyperparams);
+          if (mlflow) await repo.insertMlflowRun(trx, id, mlflow);
+        });
         ids.set(exportedId, id);
         result.experiments++;
       }
@@ -302,7 +337,9 @@ export async function importLines(
         throw err;
       }
       const at = time(r.seriesUpdatedAt, lineNo, 'seriesUpdatedAt');
-      const done = await ingestBatch(ctx, callers.get(id)!, id, batch);
+      // Access was settled per experiment above; appendBatch (the batch API's ingest without its
+      // access check) also takes points of runs imported as deleted through MLflow, which Tora's routes hide.
+      const done = await transactionWithRetry(ctx.db, (trx) => appendBatch(trx, ctx, id, batch, ctx.clock()));
       seriesTimes.set(`${id}\u0000${name}`, { id, name, at });
       if (done.duplicate) result.duplicatePoints += batch.count;
       else result.points += batch.count;

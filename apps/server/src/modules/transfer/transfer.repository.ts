@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { ExperimentRow } from '../experiments/experiments.repository.js';
-import type { AccountTable } from './transfer.format.js';
+import type { AccountTable, KeyValueRecord, MlflowRunRecord } from './transfer.format.js';
 
 export function selectExperiments(
   db: Kysely<DB>,
@@ -42,6 +42,56 @@ export async function workspaceOwner(db: Kysely<DB>, workspaceId: string): Promi
     .where('role', '=', 'owner')
     .executeTakeFirst();
   return row?.user_id ?? null;
+}
+
+/** A run's MLflow extras and tags, for its experiment line; undefined when it has neither. */
+export async function mlflowRun(db: Kysely<DB>, experimentId: string): Promise<MlflowRunRecord | undefined> {
+  const extras = await db.selectFrom('mlflow_runs').selectAll().where('experiment_id', '=', experimentId).executeTakeFirst();
+  const tags = await db
+    .selectFrom('mlflow_run_tags')
+    .select(['key', 'value'])
+    .where('experiment_id', '=', experimentId)
+    .orderBy('key')
+    .execute();
+  if (!extras && tags.length === 0) return undefined;
+  return { tags, endTime: extras?.end_time ?? null, deletedAt: extras?.deleted_at ?? null };
+}
+
+export async function insertMlflowRun(db: Kysely<DB>, experimentId: string, run: MlflowRunRecord): Promise<void> {
+  await db
+    .insertInto('mlflow_runs')
+    .values({ experiment_id: experimentId, end_time: run.endTime, deleted_at: run.deletedAt })
+    .execute();
+  for (let i = 0; i < run.tags.length; i += 200) {
+    await db
+      .insertInto('mlflow_run_tags')
+      .values(run.tags.slice(i, i + 200).map((t) => ({ experiment_id: experimentId, key: t.key, value: t.value })))
+      .execute();
+  }
+}
+
+export function mlflowExperimentTags(db: Kysely<DB>, workspaceId: string): Promise<KeyValueRecord[]> {
+  return db
+    .selectFrom('mlflow_experiment_tags')
+    .select(['key', 'value'])
+    .where('workspace_id', '=', workspaceId)
+    .orderBy('key')
+    .execute();
+}
+
+/** Sets these MLflow experiment tags on a workspace (an import answers experiments/get as the source did). */
+export async function setMlflowExperimentTags(
+  db: Kysely<DB>,
+  workspaceId: string,
+  tags: readonly KeyValueRecord[],
+): Promise<void> {
+  for (const { key, value } of tags) {
+    await db
+      .insertInto('mlflow_experiment_tags')
+      .values({ workspace_id: workspaceId, key, value })
+      .onConflict((oc) => oc.columns(['workspace_id', 'key']).doUpdateSet({ value }))
+      .execute();
+  }
 }
 
 export async function setSeriesUpdatedAt(db: Kysely<DB>, experimentId: string, name: string, at: number): Promise<void> {

@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB, Role } from '../../db/schema.js';
+import { workspaceNotMlflowDeleted } from '../mlflow/mlflow.visibility.js';
 
 export async function insertWorkspace(
   db: Kysely<DB>,
@@ -22,6 +23,7 @@ export function listForUser(db: Kysely<DB>, userId: string) {
     .innerJoin('workspace_members as m', 'm.workspace_id', 'w.id')
     .select(['w.id', 'w.name', 'w.description', 'w.created_at', 'w.updated_at', 'm.role'])
     .where('m.user_id', '=', userId)
+    .where(workspaceNotMlflowDeleted(sql.ref('w.id')))
     .orderBy('w.created_at')
     .orderBy('w.id')
     .execute();
