@@ -83,6 +83,8 @@ describe.each(DIALECTS)('runs and experiments deleted through MLflow, seen from 
       `/api/experiments/${gone}`,
       `/api/experiments/${gone}/metrics/series?name=loss`,
       `/api/experiments/compare?ids=${kept},${gone}&metrics=loss&budget=10`,
+      `/api/experiments/${gone}/ref`,
+      `/api/ai/analysis?experimentId=${gone}`,
     ]) {
       const res = await call(server.app, alice, 'GET', url);
       expect(res.statusCode, url).toBe(404);

@@ -187,6 +187,18 @@ describe.each(DIALECTS)('tora export on %s, tora import into the other dialect',
         { ...records[last], tags: ['ok', 'x\ud800'] },
         'experiment.tags.1 contains a lone UTF-16 surrogate',
       ],
+      [
+        'mlflow-tag',
+        last,
+        { ...records[last], mlflow: { tags: [{ key: 'k' }], endTime: null, deletedAt: null } },
+        'mlflow.tags[0] must be {key, value} strings',
+      ],
+      [
+        'mlflow-time',
+        last,
+        { ...records[last], mlflow: { tags: [], endTime: 'soon', deletedAt: null } },
+        'mlflow.endTime must be an integer (epoch ms) or null',
+      ],
       ['surrogate-metric', points, { ...records[points], name: 'loss\udc00' }, 'points.name contains a lone UTF-16 surrogate'],
       [
         'time',

@@ -147,6 +147,12 @@ function checkStorable(rec: Record<string, unknown>, line: number): void {
       `a point time is beyond ${LIMITS.maxTime} ms; fix or remove that record and import again (nothing was imported)`,
     );
   }
+  if (rec.type === 'experiment') {
+    // The MLflow fields too, so a malformed one stops the import before anything is written.
+    mlflowRunOf(rec.mlflow, line);
+    const workspace = rec.workspace as { mlflowTags?: unknown } | undefined;
+    keyValues(workspace?.mlflowTags, line, 'workspace.mlflowTags');
+  }
 }
 
 /**
