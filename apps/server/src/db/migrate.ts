@@ -8,6 +8,7 @@ import * as m005 from './migrations/005-uncompressed-blocks.js';
 import * as m009 from './migrations/009-api-key-scope.js';
 import * as m010 from './migrations/010-mlflow.js';
 import * as m012 from './migrations/012-experiment-group-run-info.js';
+import * as m014 from './migrations/014-mlflow-deleted-index.js';
 
 interface Migration {
   version: number;
@@ -24,6 +25,7 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 9, name: 'api-key-scope', up: m009.up },
   { version: 10, name: 'mlflow', up: m010.up },
   { version: 12, name: 'experiment-group-run-info', up: m012.up },
+  { version: 14, name: 'mlflow-deleted-index', up: m014.up },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -109,14 +109,36 @@ export interface ListFilter {
   crashedBefore: number;
   /** Parsed `filter` (MLflow's grammar), shared with the MLflow runs/search route. */
   clauses?: readonly Clause[];
+  /** Some run of these workspaces is deleted through MLflow: hide such runs (a per-row check, skipped when none is). */
+  hideMlflowDeleted: boolean;
+}
+
+/** Whether any experiment of these workspaces is deleted through MLflow (mlflow_runs_deleted_idx keeps this cheap). */
+export async function anyMlflowDeleted(db: Kysely<DB>, workspaceIds: readonly string[]): Promise<boolean> {
+  if (workspaceIds.length === 0) return false;
+  // Driven by the (small) partial index of deleted runs, each looked up by id: never a scan of the workspaces' experiments.
+  const row = await db
+    .selectFrom('mlflow_runs as mr')
+    .select('mr.experiment_id')
+    .where('mr.deleted_at', 'is not', null)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('experiments as e')
+          .select('e.id')
+          .whereRef('e.id', '=', 'mr.experiment_id')
+          .where('e.workspace_id', 'in', workspaceIds),
+      ),
+    )
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** Experiments in the given workspaces matching the filter (access was checked by the service). */
 function filtered(db: Kysely<DB>, dialect: DialectHelpers, f: ListFilter) {
-  let q = db
-    .selectFrom('experiments as e')
-    .where('e.workspace_id', 'in', f.workspaceIds)
-    .where(runNotMlflowDeleted(sql.ref('e.id')));
+  let q = db.selectFrom('experiments as e').where('e.workspace_id', 'in', f.workspaceIds);
+  if (f.hideMlflowDeleted) q = q.where(runNotMlflowDeleted(sql.ref('e.id')));
   if (f.nameContains) {
     const needle = f.nameContains;
     q = q.where((eb) => dialect.containsIgnoreCase(eb, eb.ref('e.name'), needle));

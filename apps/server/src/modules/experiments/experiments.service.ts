@@ -298,6 +298,7 @@ export async function listExperiments(
     statuses,
     crashedBefore: ctx.clock() - ctx.config.crashAfterSeconds * 1000,
     clauses,
+    hideMlflowDeleted: await repo.anyMlflowDeleted(ctx.db, workspaceIds),
   };
   const [rows, total] = await Promise.all([
     repo.listExperiments(ctx.db, ctx.dialect, { ...filter, sort, order, offset, limit: limit + 1 }),
