@@ -118,7 +118,7 @@ describe.each(DIALECTS)('tora export on %s, tora import into the other dialect',
     const exported = await toraOn(storage, 'export', '--out', file);
     expect(exported.stderr).toContain('exported 2/2 experiments');
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
-    expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'tora-export', version: 1 });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'tora-export', version: 2 });
     expect(JSON.parse(lines.at(-1)!)).toEqual({ type: 'end', experiments: 2, points: 60_005 });
 
     const target = await freshStorage(other(dialect));
@@ -175,6 +175,18 @@ describe.each(DIALECTS)('tora export on %s, tora import into the other dialect',
         last,
         { ...records[last], tags: ['ok', 'x\ud800'] },
         'experiment.tags.1 contains a lone UTF-16 surrogate',
+      ],
+      [
+        'mlflow-tag',
+        last,
+        { ...records[last], mlflow: { tags: [{ key: 'k' }], endTime: null, deletedAt: null } },
+        'mlflow.tags[0] must be {key, value} strings',
+      ],
+      [
+        'mlflow-time',
+        last,
+        { ...records[last], mlflow: { tags: [], endTime: 'soon', deletedAt: null } },
+        'mlflow.endTime must be an integer (epoch ms) or null',
       ],
       ['surrogate-metric', points, { ...records[points], name: 'loss\udc00' }, 'points.name contains a lone UTF-16 surrogate'],
       [
@@ -375,5 +387,170 @@ describe.each(DIALECTS)('tora export --accounts on %s, tora import into an empty
       code: 1,
       stderr: expect.stringContaining('--accounts exports the whole server') as unknown,
     });
+  });
+});
+
+const without = (o: Json, keys: readonly string[]): Json =>
+  Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
+
+describe.each(DIALECTS)('tora export / import carry the MLflow tables, %s to the other dialect', (dialect) => {
+  let source: TestServer;
+  let alice: TestUser;
+  let bob: TestUser;
+  let mlExp: string;
+  const tmp = tempDir('transfer-mlflow-');
+
+  const ml = (s: TestServer, user: { key: string }, method: 'GET' | 'POST', p: string, body: Record<string, unknown>) =>
+    s.app.inject({
+      method,
+      url: `/api/2.0/mlflow${p}${method === 'GET' ? `?${new URLSearchParams(body as Record<string, string>).toString()}` : ''}`,
+      headers: { authorization: `Bearer ${user.key}` },
+      ...(method === 'POST' ? { payload: body } : {}),
+    });
+
+  /** What MLflow's client reads of every run of an experiment (deleted ones too), minus ids that differ by design. */
+  async function mlflowView(s: TestServer, user: { key: string }, experimentId: string) {
+    const experiment = (await ml(s, user, 'GET', '/experiments/get', { experiment_id: experimentId })).json<{
+      experiment: Json;
+    }>().experiment;
+    const search = await ml(s, user, 'POST', '/runs/search', { experiment_ids: [experimentId], run_view_type: 'ALL' });
+    const runs = [];
+    for (const r of search.json<{ runs: { info: { run_id: string } }[] }>().runs) {
+      const got = (await ml(s, user, 'GET', '/runs/get', { run_id: r.info.run_id })).json<{ run: { info: Json; data: Json } }>()
+        .run;
+      const info = without(got.info, ['run_id', 'run_uuid', 'experiment_id', 'artifact_uri']);
+      runs.push({ info, data: got.data });
+    }
+    const rest = without(experiment, ['experiment_id', 'artifact_location', 'creation_time', 'last_update_time', 'name']);
+    return { experiment: rest, runs };
+  }
+
+  beforeAll(async () => {
+    source = await startTestServer(dialect);
+    alice = await signUp(source.app, 'alice@example.com');
+    bob = await signUp(source.app, 'bob@example.com');
+    mlExp = (
+      await ml(source, alice, 'POST', '/experiments/create', { name: 'mlflow-exp', tags: [{ key: 'team', value: 'vision' }] })
+    ).json<{ experiment_id: string }>().experiment_id;
+    await ml(source, alice, 'POST', '/experiments/set-experiment-tag', {
+      experiment_id: mlExp,
+      key: 'mlflow.note.content',
+      value: 'notes',
+    });
+    for (const [name, deleted] of [
+      ['kept', false],
+      ['deleted', true],
+    ] as const) {
+      const runId = (
+        await ml(source, alice, 'POST', '/runs/create', {
+          experiment_id: mlExp,
+          run_name: name,
+          start_time: deleted ? 1_700_000_001_000 : 1_700_000_000_000,
+          tags: [
+            { key: 'mlflow.source.name', value: 'train.py' },
+            { key: 'mlflow.user', value: 'alice' },
+          ],
+        })
+      ).json<{ run: { info: { run_id: string } } }>().run.info.run_id;
+      await ml(source, alice, 'POST', '/runs/log-batch', {
+        run_id: runId,
+        params: [{ key: 'lr', value: '0.01' }],
+        metrics: [{ key: 'val/loss', value: 0.25, timestamp: 1_700_000_000_500, step: 3 }],
+        tags: [{ key: 'stage', value: name }],
+      });
+      await ml(source, alice, 'POST', '/runs/update', { run_id: runId, status: 'FINISHED', end_time: 1_700_000_009_000 });
+      if (deleted) expect((await ml(source, alice, 'POST', '/runs/delete', { run_id: runId })).statusCode).toBe(200);
+    }
+    // A second MLflow experiment, deleted through MLflow (with --accounts it travels deleted).
+    const gone = (await ml(source, bob, 'POST', '/experiments/create', { name: 'gone', tags: [{ key: 'k', value: 'v' }] })).json<{
+      experiment_id: string;
+    }>().experiment_id;
+    await ml(source, bob, 'POST', '/runs/create', { experiment_id: gone, run_name: 'in-gone', start_time: 1_700_000_000_000 });
+    expect((await ml(source, bob, 'POST', '/experiments/delete', { experiment_id: gone })).statusCode).toBe(200);
+  });
+
+  afterAll(async () => {
+    await source.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('a workspace export imported elsewhere answers runs/get and experiments/get the same; a version-1 file still imports', async () => {
+    const storage = { dataDir: source.dataDir, databaseUrl: source.databaseUrl };
+    const file = path.join(tmp, 'ws.jsonl');
+    await toraOn(storage, 'export', '--workspace', mlExp, '--out', file);
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+    const records = lines.map((l) => JSON.parse(l) as Json);
+    const deletedByName = records
+      .filter((r) => r.type === 'experiment')
+      .map((r) => [r.name, (r.mlflow as Json).deletedAt !== null]);
+    expect(Object.fromEntries(deletedByName)).toEqual({ kept: false, deleted: true });
+    // The same file as a version-1 server wrote it: no MLflow fields.
+    const v1 = path.join(tmp, 'ws-v1.jsonl');
+    const strip = (r: Json): Json => {
+      if (r.type === 'tora-export') return { ...r, version: 1 };
+      if (r.type !== 'experiment') return r;
+      return { ...without(r, ['mlflow']), workspace: { id: (r.workspace as Json).id, name: (r.workspace as Json).name } };
+    };
+    fs.writeFileSync(v1, `${records.map((r) => JSON.stringify(strip(r))).join('\n')}\n`);
+
+    const target = await freshStorage(other(dialect));
+    await toraOn(target, 'user', 'create', '--email', 'carol@example.com', '--password', 'correct horse battery');
+    const first = await toraOn(target, 'import', file, '--email', 'carol@example.com');
+    expect(first.stdout).toContain('imported 2 experiments (0 already there) and 2 points (0 already there)');
+    const again = await toraOn(target, 'import', file, '--email', 'carol@example.com');
+    expect(again.stdout).toContain('imported 0 experiments (2 already there) and 0 points (2 already there)');
+    const server = await startTestServer(other(dialect), {
+      TORA_DATA_DIR: target.dataDir,
+      TORA_DATABASE_URL: target.databaseUrl ?? '',
+    });
+    try {
+      const carol = { key: await keyFor(server, 'carol@example.com') };
+      const before = await mlflowView(source, alice, mlExp);
+      expect(before.runs.map((r) => r.info.lifecycle_stage)).toEqual(expect.arrayContaining(['active', 'deleted']));
+      expect(await mlflowView(server, carol, '0')).toEqual(before);
+      // The deleted run stays out of Tora's own list there too.
+      const listed = (await call(server.app, carol, 'GET', '/api/experiments')).json<{ experiments: Json[] }>();
+      expect(listed.experiments.map((e) => e.name)).toEqual(['kept']);
+
+      const v1Ws = (await call(server.app, carol, 'POST', '/api/workspaces', { name: 'old-file' })).json<{ id: string }>().id;
+      const old = await toraOn(target, 'import', v1, '--email', 'carol@example.com', '--workspace', v1Ws);
+      expect(old.stdout).toContain('imported 2 experiments (0 already there) and 2 points (0 already there)');
+      const fromV1 = await mlflowView(server, carol, v1Ws);
+      expect(fromV1.experiment.tags).toEqual([]);
+      expect(fromV1.runs.map((r) => r.info.lifecycle_stage)).toEqual(['active', 'active']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('with --accounts, a workspace deleted through MLflow arrives deleted, with its tags and runs', async () => {
+    const file = path.join(tmp, 'server.jsonl');
+    await toraOn({ dataDir: source.dataDir, databaseUrl: source.databaseUrl }, 'export', '--accounts', '--out', file);
+    const target = await freshStorage(other(dialect));
+    await toraOn(target, 'import', file);
+    const server = await startTestServer(other(dialect), {
+      TORA_DATA_DIR: target.dataDir,
+      TORA_DATABASE_URL: target.databaseUrl ?? '',
+    });
+    try {
+      for (const user of [alice, bob]) {
+        const all = (await ml(source, user, 'POST', '/experiments/search', { view_type: 'ALL' })).json<{ experiments: Json[] }>();
+        expect(all.experiments.length).toBeGreaterThan(1);
+        for (const e of all.experiments) {
+          const id = e.experiment_id as string;
+          expect(await mlflowView(server, user, id), `${user.email} ${id}`).toEqual(await mlflowView(source, user, id));
+        }
+        const there = (await ml(server, user, 'POST', '/experiments/search', { view_type: 'ALL' })).json<{
+          experiments: Json[];
+        }>();
+        expect(there.experiments).toEqual(all.experiments);
+      }
+      const deleted = (await ml(server, bob, 'POST', '/experiments/search', { view_type: 'DELETED_ONLY' })).json<{
+        experiments: Json[];
+      }>();
+      expect(deleted.experiments.map((e) => [e.name, e.tags])).toEqual([['gone', [{ key: 'k', value: 'v' }]]]);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -9,6 +9,7 @@ import * as m009 from './migrations/009-api-key-scope.js';
 import * as m010 from './migrations/010-mlflow.js';
 import * as m012 from './migrations/012-experiment-group-run-info.js';
 import * as m013 from './migrations/013-mlflow-logged-models.js';
+import * as m014 from './migrations/014-mlflow-deleted-index.js';
 
 interface Migration {
   version: number;
@@ -26,6 +27,7 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: 'mlflow', up: m010.up },
   { version: 12, name: 'experiment-group-run-info', up: m012.up },
   { version: 13, name: 'mlflow-logged-models', up: m013.up },
+  { version: 14, name: 'mlflow-deleted-index', up: m014.up },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

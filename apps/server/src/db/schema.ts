@@ -148,7 +148,7 @@ export interface MlflowRunTagsTable {
 export interface MlflowRunsTable {
   experiment_id: string;
   end_time: number | null;
-  /** MLflow's soft delete (runs/delete); NULL while active. */
+  /** MLflow's soft delete (runs/delete); NULL while active. Partial index mlflow_runs_deleted_idx (migration 014). */
   deleted_at: number | null;
 }
 

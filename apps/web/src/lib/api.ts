@@ -88,6 +88,8 @@ export type SortKey =
 export interface ExperimentQuery {
   workspace?: string;
   startwith?: string;
+  /** MLflow's filter grammar (`params.lr < 0.01 and metrics.val/loss < 0.3`), parsed by the server. */
+  filter?: string;
   group?: string;
   tags?: string[];
   status?: Status[];
@@ -192,6 +194,7 @@ export const api = {
           query: {
             workspace: q.workspace,
             startwith: q.startwith,
+            filter: q.filter,
             group: q.group,
             tags: q.tags?.join(','),
             status: q.status?.join(','),

@@ -36,6 +36,12 @@ export async function clearDefaultWorkspace(db: Kysely<DB>, workspaceId: string)
   await db.updateTable('users').set({ default_workspace_id: null }).where('default_workspace_id', '=', workspaceId).execute();
 }
 
+/** Whether some user has this workspace as their default (where runs without a workspace go). */
+export async function isDefaultWorkspace(db: Kysely<DB>, workspaceId: string): Promise<boolean> {
+  const row = await db.selectFrom('users').select('id').where('default_workspace_id', '=', workspaceId).executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function userIds(db: Kysely<DB>): Promise<string[]> {
   return (await db.selectFrom('users').select('id').execute()).map((u) => u.id);
 }

@@ -4,7 +4,7 @@ import type { MetricDirection } from '../../db/schema.js';
 import { badRequest, notFound } from '../../errors.js';
 import { COMPARE_LIMITS } from '../../lib/limits.js';
 import { toWire } from '../../lib/numbers.js';
-import { findExperiments, type ExperimentRow } from '../experiments/experiments.repository.js';
+import { findLiveExperiments, type ExperimentRow } from '../experiments/experiments.repository.js';
 import { effectiveStatus, visibleReferences } from '../experiments/experiments.service.js';
 import type { Hyperparam } from '../experiments/hyperparams.js';
 import {
@@ -50,7 +50,7 @@ export type CompareResult = Static<typeof CompareResponse>;
  * lies outside the caller's workspaces is a 404, so the answer never tells the two apart.
  */
 export async function readableExperiments(ctx: AppContext, caller: Caller, ids: readonly string[]): Promise<ExperimentRow[]> {
-  const rows = await findExperiments(ctx.db, ids);
+  const rows = await findLiveExperiments(ctx.db, ids);
   const readable = await readableWorkspaces(ctx.db, caller.userId, [...new Set(rows.map((r) => r.workspace_id))]);
   const byId = new Map(rows.filter((r) => readable.has(r.workspace_id)).map((r) => [r.id, r]));
   return ids.map((id) => {

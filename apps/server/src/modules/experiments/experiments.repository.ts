@@ -5,6 +5,7 @@ import type { ExperimentStatus } from '../../lib/schemas.js';
 import { deleteSeriesOf, metricNamesOf } from '../metrics/metrics.repository.js';
 import type { Clause, OrderKey, ViewType } from '../mlflow/mlflow.filter.js';
 import { filterSql, orderValueSql } from '../mlflow/mlflow.filter.repository.js';
+import { runNotMlflowDeleted } from '../mlflow/mlflow.visibility.repository.js';
 import type { Hyperparam } from './hyperparams.js';
 
 /**
@@ -84,9 +85,25 @@ export function findExperiment(db: Kysely<DB>, id: string) {
   return db.selectFrom('experiments').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export function findExperiments(db: Kysely<DB>, ids: readonly string[]): Promise<ExperimentRow[]> {
+/** The experiment unless it was deleted through MLflow's runs/delete (then Tora's routes answer 404). */
+export function findLiveExperiment(db: Kysely<DB>, id: string) {
+  return db
+    .selectFrom('experiments')
+    .selectAll()
+    .where('id', '=', id)
+    .where(runNotMlflowDeleted(sql.ref('experiments.id')))
+    .executeTakeFirst();
+}
+
+/** Those of `ids` not deleted through MLflow (Tora's views treat those as gone). */
+export function findLiveExperiments(db: Kysely<DB>, ids: readonly string[]): Promise<ExperimentRow[]> {
   if (ids.length === 0) return Promise.resolve([]);
-  return db.selectFrom('experiments').selectAll().where('id', 'in', ids).execute();
+  return db
+    .selectFrom('experiments')
+    .selectAll()
+    .where('id', 'in', ids)
+    .where(runNotMlflowDeleted(sql.ref('experiments.id')))
+    .execute();
 }
 
 /** The experiment row, locked for the rest of the transaction where the database has row locks. */
@@ -153,11 +170,14 @@ export interface ListFilter {
   crashedBefore: number;
   /** Parsed `filter` (MLflow's grammar), shared with the MLflow runs/search route. */
   clauses?: readonly Clause[];
+  /** Some run of these workspaces is deleted through MLflow: hide such runs (a per-row check, skipped when none is). */
+  hideMlflowDeleted: boolean;
 }
 
 /** Experiments in the given workspaces matching the filter (access was checked by the service). */
 function filtered(db: Kysely<DB>, dialect: DialectHelpers, f: ListFilter) {
   let q = db.selectFrom('experiments as e').where('e.workspace_id', 'in', f.workspaceIds);
+  if (f.hideMlflowDeleted) q = q.where(runNotMlflowDeleted(sql.ref('e.id')));
   if (f.nameContains) {
     const needle = f.nameContains;
     q = q.where((eb) => dialect.containsIgnoreCase(eb, eb.ref('e.name'), needle));
@@ -232,7 +252,7 @@ export async function workspaceColumns(
   db: Kysely<DB>,
   workspaceId: string,
 ): Promise<{ hyperparams: string[]; metrics: string[] }> {
-  const experiments = experimentIdsOf(db, { workspaceId });
+  const experiments = experimentIdsOf(db, { workspaceId }).where(runNotMlflowDeleted(sql.ref('experiments.id')));
   const keys = await db
     .selectFrom('experiment_hyperparams')
     .select('key')
@@ -250,6 +270,7 @@ export function runsWithMetric(db: Kysely<DB>, workspaceId: string, metric: stri
     .innerJoin('metric_series as s', (j) => j.onRef('s.experiment_id', '=', 'e.id').on('s.name', '=', metric))
     .select(['e.id', 'e.hyperparams', 's.min_value', 's.max_value'])
     .where('e.workspace_id', '=', workspaceId)
+    .where(runNotMlflowDeleted(sql.ref('e.id')))
     .where('s.point_count', '>', 0)
     .orderBy('e.last_activity_at', 'desc')
     .limit(500)

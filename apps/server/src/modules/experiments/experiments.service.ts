@@ -21,6 +21,7 @@ import type {
 } from './experiments.schemas.js';
 import { normalizeHyperparams, type Hyperparam } from './hyperparams.js';
 import { FilterError, parseFilter, type Clause } from '../mlflow/mlflow.filter.js';
+import { anyMlflowDeleted } from '../mlflow/mlflow.visibility.repository.js';
 
 export type ExperimentDto = Static<typeof Experiment>;
 type Summary = Awaited<ReturnType<typeof seriesSummaries>>[number];
@@ -45,7 +46,7 @@ export async function visibleReferences(
   rows: readonly Pick<ExperimentRow, 'reference_id'>[],
 ): Promise<ReadonlySet<string>> {
   const refs = [...new Set(rows.flatMap((r) => (r.reference_id === null ? [] : [r.reference_id])))];
-  const found = await repo.findExperiments(ctx.db, refs);
+  const found = await repo.findLiveExperiments(ctx.db, refs);
   const readable = await readableWorkspaces(ctx.db, caller.userId, [...new Set(found.map((r) => r.workspace_id))]);
   return new Set(found.filter((r) => readable.has(r.workspace_id)).map((r) => r.id));
 }
@@ -87,14 +88,14 @@ export function toExperimentDto(
   };
 }
 
-/** Loads an experiment the caller may act on with at least `min`; non-members get 404. */
+/** Loads an experiment the caller may act on with at least `min`; non-members get 404, as does a run deleted through MLflow. */
 export async function experimentForCaller(
   ctx: AppContext,
   caller: Caller,
   id: string,
   min: Role,
 ): Promise<{ row: ExperimentRow; role: Role }> {
-  const row = await repo.findExperiment(ctx.db, id);
+  const row = await repo.findLiveExperiment(ctx.db, id);
   if (!row) throw notFound('EXPERIMENT_NOT_FOUND', 'Experiment');
   const role = await requireRole(ctx.db, caller.userId, row.workspace_id, min, EXPERIMENT_MISSING);
   return { row, role };
@@ -306,6 +307,7 @@ export async function listExperiments(
     statuses,
     crashedBefore: ctx.clock() - ctx.config.crashAfterSeconds * 1000,
     clauses,
+    hideMlflowDeleted: await anyMlflowDeleted(ctx.db, workspaceIds),
   };
   const [rows, total] = await Promise.all([
     repo.listExperiments(ctx.db, ctx.dialect, { ...filter, sort, order, offset, limit: limit + 1 }),

@@ -3,7 +3,7 @@ import type { AppContext, Caller } from '../../context.js';
 import { AppError, notFound } from '../../errors.js';
 import { EXPERIMENT_LIMITS } from '../../lib/limits.js';
 import { iso } from '../../lib/schemas.js';
-import { roleIn } from '../workspaces/access.js';
+import { liveRoleIn } from '../workspaces/access.js';
 import type { ChainLink as ChainLinkSchema, ReferenceResponse } from './experiments.schemas.js';
 import { effectiveStatus, experimentForCaller } from './experiments.service.js';
 import * as repo from './experiments.repository.js';
@@ -22,8 +22,8 @@ async function chainOf(ctx: AppContext, caller: Caller, startId: string | null):
   const seen = new Set<string>();
   for (let id = startId; id !== null && !seen.has(id) && links.length < MAX_CHAIN;) {
     seen.add(id);
-    const row = await repo.findExperiment(ctx.db, id);
-    if (!row || (await roleIn(ctx.db, caller.userId, row.workspace_id)) === null) break;
+    const row = await repo.findLiveExperiment(ctx.db, id);
+    if (!row || (await liveRoleIn(ctx.db, caller.userId, row.workspace_id)) === null) break;
     links.push({
       id: row.id,
       name: row.name,

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { AppContext, Caller } from '../../context.js';
 import type { Role } from '../../db/schema.js';
-import { requireRole } from '../workspaces/access.js';
+import { requireRoleIncludingMlflowDeleted } from '../workspaces/access.js';
 import {
   ArtifactPathError,
   artifactSegments,
@@ -66,7 +66,7 @@ async function authorize(ctx: AppContext, caller: Caller, key: readonly string[]
 
 /** The workspace as MLflow's 404 for non-members, checked before a workspace-level path is refused. */
 async function checkWorkspace(ctx: AppContext, caller: Caller, workspaceId: string, min: Role): Promise<void> {
-  await requireRole(ctx.db, caller.userId, workspaceId, min, {
+  await requireRoleIncludingMlflowDeleted(ctx.db, caller.userId, workspaceId, min, {
     code: 'WORKSPACE_NOT_FOUND',
     what: `Experiment with id '${workspaceId}'`,
   });

@@ -1,8 +1,8 @@
 import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import type { Role } from '../../db/schema.js';
-import { findUserById } from '../auth/auth.repository.js';
-import { requireRole } from '../workspaces/access.js';
+import { findUserById, isDefaultWorkspace } from '../auth/auth.repository.js';
+import { requireRoleIncludingMlflowDeleted } from '../workspaces/access.js';
 import { insertWorkspace, updateWorkspace } from '../workspaces/workspaces.repository.js';
 import { doesNotExist, invalidParameter, MlflowError } from './mlflow.errors.js';
 import { FilterError, type ViewType } from './mlflow.filter.js';
@@ -39,7 +39,7 @@ export async function workspaceFor(ctx: AppContext, caller: Caller, experimentId
     if (!user?.default_workspace_id) throw doesNotExist('You have no default workspace, so experiment 0 does not exist');
     id = user.default_workspace_id;
   }
-  await requireRole(ctx.db, caller.userId, id, min, {
+  await requireRoleIncludingMlflowDeleted(ctx.db, caller.userId, id, min, {
     code: 'WORKSPACE_NOT_FOUND',
     what: `Experiment with id '${experimentId}'`,
   });
@@ -175,6 +175,10 @@ export async function setExperimentDeleted(
   deleted: boolean,
 ): Promise<void> {
   const id = await workspaceFor(ctx, caller, experimentId, 'owner');
+  // Tora hides a deleted workspace from its own routes too; a user's default workspace must stay (as MLflow keeps experiment 0).
+  if (deleted && (await isDefaultWorkspace(ctx.db, id))) {
+    throw invalidParameter(`Cannot delete the default experiment '${experimentId}': it is a user's default workspace`);
+  }
   await repo.setWorkspaceDeleted(ctx.db, id, deleted ? ctx.clock() : null);
 }
 

@@ -13,7 +13,7 @@ import { mergeRunInfo } from './mlflow.run-info.js';
 
 /** The caller's workspaces (with their role) and when each was soft-deleted through MLflow. */
 export async function memberWorkspaces(db: Kysely<DB>, userId: string) {
-  const rows = await listForUser(db, userId);
+  const rows = await listForUser(db, userId, { includeMlflowDeleted: true });
   const deleted = await deletedAt(
     db,
     rows.map((r) => r.id),
@@ -50,6 +50,16 @@ export async function setWorkspaceDeleted(db: Kysely<DB>, workspaceId: string, d
 export async function experimentTags(db: Kysely<DB>, workspaceIds: readonly string[]) {
   if (workspaceIds.length === 0) return [];
   return db.selectFrom('mlflow_experiment_tags').selectAll().where('workspace_id', 'in', workspaceIds).orderBy('key').execute();
+}
+
+/** One workspace's MLflow experiment tags, by key (`tora export`). */
+export function workspaceTags(db: Kysely<DB>, workspaceId: string): Promise<{ key: string; value: string }[]> {
+  return db
+    .selectFrom('mlflow_experiment_tags')
+    .select(['key', 'value'])
+    .where('workspace_id', '=', workspaceId)
+    .orderBy('key')
+    .execute();
 }
 
 export async function setExperimentTag(db: Kysely<DB>, workspaceId: string, key: string, value: string): Promise<void> {
@@ -92,6 +102,40 @@ export async function upsertRunExtras(
       Object.keys(patch).length === 0 ? oc.column('experiment_id').doNothing() : oc.column('experiment_id').doUpdateSet(patch),
     )
     .execute();
+}
+
+/** What `tora export` carries of a run touched through the MLflow API (format version 2; times in epoch ms). */
+export interface RunRecord {
+  tags: { key: string; value: string }[];
+  endTime: number | null;
+  deletedAt: number | null;
+}
+
+/** A run's MLflow extras and tags, for its export line; undefined when it has neither. */
+export async function runRecord(db: Kysely<DB>, experimentId: string): Promise<RunRecord | undefined> {
+  const extras = await db.selectFrom('mlflow_runs').selectAll().where('experiment_id', '=', experimentId).executeTakeFirst();
+  const tags = await db
+    .selectFrom('mlflow_run_tags')
+    .select(['key', 'value'])
+    .where('experiment_id', '=', experimentId)
+    .orderBy('key')
+    .execute();
+  if (!extras && tags.length === 0) return undefined;
+  return { tags, endTime: extras?.end_time ?? null, deletedAt: extras?.deleted_at ?? null };
+}
+
+/** Puts an exported run's MLflow extras and tags onto its newly imported experiment. */
+export async function insertRunRecord(db: Kysely<DB>, experimentId: string, run: RunRecord): Promise<void> {
+  await db
+    .insertInto('mlflow_runs')
+    .values({ experiment_id: experimentId, end_time: run.endTime, deleted_at: run.deletedAt })
+    .execute();
+  for (let i = 0; i < run.tags.length; i += 200) {
+    await db
+      .insertInto('mlflow_run_tags')
+      .values(run.tags.slice(i, i + 200).map((t) => ({ experiment_id: experimentId, key: t.key, value: t.value })))
+      .execute();
+  }
 }
 
 export function runTags(db: Kysely<DB>, experimentIds: readonly string[]) {

@@ -3,9 +3,14 @@ import type { AppContext, Caller } from '../../context.js';
 import type { ExperimentsTable, Role } from '../../db/schema.js';
 import { toWire } from '../../lib/numbers.js';
 import type { ExperimentStatus } from '../../lib/schemas.js';
-import { experimentForCaller } from '../experiments/experiments.service.js';
-import { insertExperiment, searchRuns as selectRuns, updateExperiment } from '../experiments/experiments.repository.js';
+import {
+  findExperiment,
+  insertExperiment,
+  searchRuns as selectRuns,
+  updateExperiment,
+} from '../experiments/experiments.repository.js';
 import { seriesOf } from '../metrics/metrics.repository.js';
+import { requireRoleIncludingMlflowDeleted } from '../workspaces/access.js';
 import { doesNotExist, invalidParameter } from './mlflow.errors.js';
 import { workspaceFor } from './mlflow.experiments.service.js';
 import { parseFilter, parseOrderBy, type OrderKey, type ViewType } from './mlflow.filter.js';
@@ -98,14 +103,20 @@ export async function toRunDtos(ctx: AppContext, rows: readonly ExperimentsTable
   });
 }
 
-/** The run (experiment) if the caller has `min` on its workspace; MLflow's 404 otherwise. */
+/**
+ * The run (experiment) if the caller has `min` on its workspace; MLflow's 404 otherwise. Unlike
+ * Tora's routes, MLflow's see runs and workspaces deleted through MLflow (to get and restore them).
+ */
 export async function runForCaller(ctx: AppContext, caller: Caller, runId: string, min: Role): Promise<ExperimentsTable> {
+  const row = await findExperiment(ctx.db, runId);
+  if (!row) throw doesNotExist(`Run with id=${runId} not found`);
   try {
-    return (await experimentForCaller(ctx, caller, runId, min)).row;
+    await requireRoleIncludingMlflowDeleted(ctx.db, caller.userId, row.workspace_id, min);
   } catch (err) {
     if (err instanceof Error && 'status' in err && err.status === 404) throw doesNotExist(`Run with id=${runId} not found`);
     throw err;
   }
+  return row;
 }
 
 /** A run that may be written to: MLflow refuses writes to deleted runs. */

@@ -8,6 +8,7 @@ import { iso } from '../../lib/schemas.js';
 import { selectExperiments, type ExperimentRow } from '../experiments/experiments.repository.js';
 import { concat, decode, type Points } from '../metrics/blocks.js';
 import * as metrics from '../metrics/metrics.repository.js';
+import * as mlflow from '../mlflow/mlflow.repository.js';
 import { findWorkspace } from '../workspaces/workspaces.repository.js';
 import {
   ACCOUNT_TABLES,
@@ -90,11 +91,15 @@ export async function* exportLines(ctx: AppContext, filter: ExportFilter, progre
       progress(`exported ${tableRows.length} ${table.replace('_', ' ')}`);
     }
   }
-  const workspaceNames = new Map<string, string>();
+  const workspaces = new Map<string, ExperimentRecord['workspace']>();
   let points = 0;
   for (const [i, row] of rows.entries()) {
-    if (!workspaceNames.has(row.workspace_id)) {
-      workspaceNames.set(row.workspace_id, (await findWorkspace(ctx.db, row.workspace_id))?.name ?? '');
+    let workspace = workspaces.get(row.workspace_id);
+    if (!workspace) {
+      const mlflowTags = await mlflow.workspaceTags(ctx.db, row.workspace_id);
+      workspace = { id: row.workspace_id, name: (await findWorkspace(ctx.db, row.workspace_id))?.name ?? '' };
+      if (mlflowTags.length > 0) workspace.mlflowTags = mlflowTags;
+      workspaces.set(row.workspace_id, workspace);
     }
     const record: ExperimentRecord = {
       type: 'experiment',
@@ -108,12 +113,14 @@ export async function* exportLines(ctx: AppContext, filter: ExportFilter, progre
       referenceId: row.reference_id,
       group: row.run_group,
       runInfo: JSON.parse(row.run_info) as Record<string, string>,
-      workspace: { id: row.workspace_id, name: workspaceNames.get(row.workspace_id) ?? '' },
+      workspace,
       createdBy: row.created_by,
       createdAt: iso(row.created_at)!,
       updatedAt: iso(row.updated_at)!,
       lastActivityAt: iso(row.last_activity_at)!,
     };
+    const mlflowRun = await mlflow.runRecord(ctx.db, row.id);
+    if (mlflowRun) record.mlflow = mlflowRun;
     yield JSON.stringify(record);
     let experimentPoints = 0;
     for (const series of await metrics.listSeries(ctx.db, row.id)) {

@@ -9,15 +9,32 @@
  * so a truncated file is told from a complete one. Import feeds each chunk through the same
  * parser and ingest path as the batch API, under a batch id derived from its position: an
  * interrupted import is finished by running it again, and nothing arrives twice.
+ *
+ * Version 2 added what the MLflow API keeps beside Tora's model (migration 010): a run's MLflow
+ * tags, end time and soft deletion on its experiment line, the MLflow experiment tags on the
+ * workspace, and with `--accounts` the mlflow_experiments / mlflow_experiment_tags tables. Version 1
+ * files (without them) still import; a version-1 server refuses a version-2 file by its header
+ * rather than dropping the MLflow data without a word.
  */
 import { createHash } from 'node:crypto';
 
 export const FORMAT = 'tora-export';
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/** Versions this server imports. */
+export const READABLE_VERSIONS: readonly number[] = [1, 2];
 export const CHUNK_POINTS = 50_000;
 
 /** Account tables copied row for row by `--accounts`, in an order their references allow. */
-export const ACCOUNT_TABLES = ['users', 'workspaces', 'workspace_members', 'api_keys', 'metric_directions'] as const;
+export const ACCOUNT_TABLES = [
+  'users',
+  'workspaces',
+  'workspace_members',
+  'api_keys',
+  'metric_directions',
+  // MLflow experiments are workspaces: their soft deletion and tags travel with them (version 2).
+  'mlflow_experiments',
+  'mlflow_experiment_tags',
+] as const;
 export type AccountTable = (typeof ACCOUNT_TABLES)[number];
 
 /** The columns of each account table that travel (the whole row, named so nothing else slips in). */
@@ -28,7 +45,22 @@ export const ACCOUNT_COLUMNS: Record<AccountTable, readonly string[]> = {
   // expires_at and scope are absent from exports made before migration 009: null, as then.
   api_keys: ['id', 'user_id', 'name', 'prefix', 'key_hash', 'created_at', 'last_used_at', 'revoked_at', 'expires_at', 'scope'],
   metric_directions: ['workspace_id', 'name', 'direction', 'updated_at'],
+  mlflow_experiments: ['workspace_id', 'deleted_at'],
+  mlflow_experiment_tags: ['workspace_id', 'key', 'value'],
 };
+
+export interface KeyValueRecord {
+  key: string;
+  value: string;
+}
+
+/** What a run touched through the MLflow API has beyond a Tora experiment (times in epoch ms, as MLflow's). */
+export interface MlflowRunRecord {
+  tags: KeyValueRecord[];
+  endTime: number | null;
+  /** runs/delete: the run stays hidden from Tora's views (and restorable through MLflow) after import. */
+  deletedAt: number | null;
+}
 
 export interface TransferProgress {
   (message: string): void;
@@ -47,7 +79,10 @@ export interface ExperimentRecord {
   /** Absent in exports made before migration 012. */
   group?: string | null;
   runInfo?: Record<string, string>;
-  workspace: { id: string; name: string };
+  /** mlflowTags: the MLflow experiment tags of the workspace (version 2; absent when none). */
+  workspace: { id: string; name: string; mlflowTags?: KeyValueRecord[] };
+  /** Version 2; absent for an experiment never touched through the MLflow API. */
+  mlflow?: MlflowRunRecord;
   createdBy: string | null;
   createdAt: string;
   updatedAt: string;

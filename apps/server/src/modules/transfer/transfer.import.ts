@@ -14,18 +14,22 @@ import { isStatus } from '../../lib/schemas.js';
 import { findBadText } from '../../lib/validation.js';
 import { METRIC_LIMITS as LIMITS } from '../../lib/limits.js';
 import { parseBatch } from '../metrics/ingest.js';
-import { ingestBatch } from '../metrics/metrics.ingest.service.js';
+import { appendBatch } from '../metrics/metrics.ingest.service.js';
 import { setSeriesUpdatedAt } from '../metrics/metrics.repository.js';
+import * as mlflow from '../mlflow/mlflow.repository.js';
+import { transactionWithRetry } from '../../db/retry.js';
 import { requireRole, roleIn } from '../workspaces/access.js';
 import { workspaceOwner } from '../workspaces/workspaces.repository.js';
 import {
   ACCOUNT_COLUMNS,
   ACCOUNT_TABLES,
   FORMAT,
-  FORMAT_VERSION,
+  READABLE_VERSIONS,
   chunkBatchId,
   type AccountTable,
   type ExperimentRecord,
+  type KeyValueRecord,
+  type MlflowRunRecord,
   type PointsRecord,
   type TransferProgress,
 } from './transfer.format.js';
@@ -148,6 +152,12 @@ function checkStorable(rec: Record<string, unknown>, line: number): void {
       `a point time is beyond ${LIMITS.maxTime} ms; fix or remove that record and import again (nothing was imported)`,
     );
   }
+  if (rec.type === 'experiment') {
+    // The MLflow fields too, so a malformed one stops the import before anything is written.
+    mlflowRunOf(rec.mlflow, line);
+    const workspace = rec.workspace as { mlflowTags?: unknown } | undefined;
+    keyValues(workspace?.mlflowTags, line, 'workspace.mlflowTags');
+  }
 }
 
 /**
@@ -168,6 +178,31 @@ function runInfoOf(v: unknown, line: number): Record<string, string> {
   if (typeof v !== 'object' || Array.isArray(v)) invalid(line, 'runInfo must be an object of strings');
   for (const value of Object.values(v)) if (typeof value !== 'string') invalid(line, 'runInfo must be an object of strings');
   return v as Record<string, string>;
+}
+
+function keyValues(v: unknown, line: number, field: string): KeyValueRecord[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) invalid(line, `${field} must be an array of {key, value} strings`);
+  return v.map((t: unknown, i) => {
+    const kv = (typeof t === 'object' && t !== null ? t : {}) as Record<string, unknown>;
+    if (typeof kv.key !== 'string' || typeof kv.value !== 'string') invalid(line, `${field}[${i}] must be {key, value} strings`);
+    return { key: kv.key, value: kv.value };
+  });
+}
+
+function epochMs(v: unknown, line: number, field: string): number | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) invalid(line, `${field} must be an integer (epoch ms) or null`);
+  return v;
+}
+
+function mlflowRunOf(v: unknown, line: number): MlflowRunRecord | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) invalid(line, 'mlflow must be an object');
+  const r = v as Record<string, unknown>;
+  const tags = keyValues(r.tags, line, 'mlflow.tags');
+  if (new Set(tags.map((t) => t.key)).size !== tags.length) invalid(line, 'mlflow.tags has a key twice');
+  return { tags, endTime: epochMs(r.endTime, line, 'mlflow.endTime'), deletedAt: epochMs(r.deletedAt, line, 'mlflow.deletedAt') };
 }
 
 const str = (v: unknown, line: number, field: string): string => {
@@ -197,7 +232,7 @@ class ImportRun {
   /** With them, every experiment goes back to its own workspace, ingested as its owner. */
   private withAccounts = false;
   private readonly owners = new Map<string, string>(); // workspace → an owner, who ingests its points
-  private readonly callers = new Map<string, Caller>(); // experiment id here → who ingests its points
+  private readonly callers = new Map<string, Caller>(); // experiment id here → who imports it (whose access references follow)
   private readonly ids = new Map<string, string>(); // exported id → id here
   private readonly seriesTimes = new Map<string, { id: string; name: string; at: number }>();
   private readonly finals: { id: string; referenceId: string | null; updatedAt: number; lastActivityAt: number }[] = [];
@@ -255,6 +290,11 @@ class ImportRun {
       : await this.targetWorkspace();
     const updatedAt = time(r.updatedAt, line, 'updatedAt');
     const lastActivityAt = time(r.lastActivityAt, line, 'lastActivityAt');
+    const mlflowRun = mlflowRunOf(r.mlflow, line);
+    // The workspace's MLflow experiment tags, onto the workspace it lands in (a rerun sets the same again).
+    for (const { key, value } of keyValues(r.workspace?.mlflowTags, line, 'workspace.mlflowTags')) {
+      await mlflow.setExperimentTag(ctx.db, workspaceId, key, value);
+    }
     const existing = await experiments.findExperiment(ctx.db, exportedId);
     if (existing && existing.workspace_id === workspaceId) {
       this.ids.set(exportedId, existing.id); // an earlier run of this import got here
@@ -263,7 +303,10 @@ class ImportRun {
       const id = existing ? ctx.newId() : exportedId;
       const createdBy = this.withAccounts ? (r.createdBy ?? null) : userId;
       const { row, tags, hyperparams } = experimentRow(r, line, { id, workspaceId, createdBy, updatedAt, lastActivityAt });
-      await ctx.db.transaction().execute((trx) => experiments.insertExperiment(trx, row, tags, hyperparams));
+      await ctx.db.transaction().execute(async (trx) => {
+        await experiments.insertExperiment(trx, row, tags, hyperparams);
+        if (mlflowRun) await mlflow.insertRunRecord(trx, id, mlflowRun);
+      });
       this.ids.set(exportedId, id);
       this.result.experiments++;
     }
@@ -288,7 +331,10 @@ class ImportRun {
       throw err;
     }
     const at = time(r.seriesUpdatedAt, line, 'seriesUpdatedAt');
-    const done = await ingestBatch(this.ctx, this.callers.get(id)!, id, batch);
+    // Access was settled per experiment above; appendBatch (the batch API's ingest without its
+    // access check) also takes points of runs imported as deleted through MLflow, which Tora's routes hide.
+    const { ctx } = this;
+    const done = await transactionWithRetry(ctx.db, (trx) => appendBatch(trx, ctx, id, batch, ctx.clock()));
     this.seriesTimes.set(`${id}\u0000${name}`, { id, name, at });
     if (done.duplicate) this.result.duplicatePoints += batch.count;
     else this.result.points += batch.count;
@@ -362,7 +408,8 @@ function experimentRow(
 
 function checkHeader(rec: Record<string, unknown>, line: number): void {
   if (rec.type !== FORMAT) invalid(line, `is not a Tora export (expected a "${FORMAT}" header line)`);
-  if (rec.version !== FORMAT_VERSION) invalid(line, `export format version ${String(rec.version)} is not supported`);
+  if (typeof rec.version !== 'number' || !READABLE_VERSIONS.includes(rec.version))
+    invalid(line, `export format version ${String(rec.version)} is not supported`);
 }
 
 /**

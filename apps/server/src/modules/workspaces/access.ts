@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { AppError, notFound, type ErrorCode } from '../../errors.js';
 import { ROLES, type Role } from '../../lib/schemas.js';
-import { memberRole, memberWorkspaceIds } from './workspaces.repository.js';
+import { liveMemberRole, memberRole, memberWorkspaceIds } from './workspaces.repository.js';
 
 export function roleAtLeast(role: Role, min: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(min); // ROLES runs weakest first
@@ -20,31 +20,54 @@ export function roleIn(db: Kysely<DB>, userId: string, workspaceId: string): Pro
   return memberRole(db, userId, workspaceId);
 }
 
-/** Which of these workspaces the user may read (any role). */
+/** The user's role in a workspace Tora shows: none where MLflow's experiments/delete hid it (until restored). */
+export function liveRoleIn(db: Kysely<DB>, userId: string, workspaceId: string): Promise<Role | null> {
+  return liveMemberRole(db, userId, workspaceId);
+}
+
+/** Which of these workspaces the user may read (any role); one deleted through MLflow is not readable. */
 export async function readableWorkspaces(db: Kysely<DB>, userId: string, workspaceIds: readonly string[]): Promise<Set<string>> {
   return new Set(await memberWorkspaceIds(db, userId, workspaceIds));
 }
 
-/** Every workspace the user may read, for lists across workspaces. */
+/** Every workspace the user may read, for lists across workspaces (none deleted through MLflow). */
 export function readableWorkspaceIds(db: Kysely<DB>, userId: string): Promise<string[]> {
   return memberWorkspaceIds(db, userId);
 }
 
+type Missing = { code: ErrorCode; what: string };
+const WORKSPACE_MISSING: Missing = { code: 'WORKSPACE_NOT_FOUND', what: 'Workspace' };
+
+function checkRole(role: Role | null, min: Role, missing: Missing): Role {
+  if (role === null) throw notFound(missing.code, missing.what);
+  if (!roleAtLeast(role, min)) {
+    throw new AppError('FORBIDDEN', 403, `Your role (${role}) may not ${ACTION[min]} this workspace; it needs ${min}`);
+  }
+  return role;
+}
+
 /**
  * The one access rule: membership of the workspace. Non-members get the not-found error of the
- * thing they asked for (existence is not leaked); members below `min` get 403.
+ * thing they asked for (existence is not leaked); members below `min` get 403. A workspace deleted
+ * through MLflow is not found either (see mlflow.visibility.repository.ts).
  */
 export async function requireRole(
   db: Kysely<DB>,
   userId: string,
   workspaceId: string,
   min: Role,
-  missing: { code: ErrorCode; what: string } = { code: 'WORKSPACE_NOT_FOUND', what: 'Workspace' },
+  missing: Missing = WORKSPACE_MISSING,
 ): Promise<Role> {
-  const role = await roleIn(db, userId, workspaceId);
-  if (role === null) throw notFound(missing.code, missing.what);
-  if (!roleAtLeast(role, min)) {
-    throw new AppError('FORBIDDEN', 403, `Your role (${role}) may not ${ACTION[min]} this workspace; it needs ${min}`);
-  }
-  return role;
+  return checkRole(await liveRoleIn(db, userId, workspaceId), min, missing);
+}
+
+/** The same rule for MLflow's routes, which also see (and restore) workspaces deleted through MLflow. */
+export async function requireRoleIncludingMlflowDeleted(
+  db: Kysely<DB>,
+  userId: string,
+  workspaceId: string,
+  min: Role,
+  missing: Missing = WORKSPACE_MISSING,
+): Promise<Role> {
+  return checkRole(await roleIn(db, userId, workspaceId), min, missing);
 }

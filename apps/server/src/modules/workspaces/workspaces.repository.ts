@@ -1,7 +1,8 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB, Role } from '../../db/schema.js';
 import { clearDefaultWorkspace } from '../auth/auth.repository.js';
 import { deleteExperiments } from '../experiments/experiments.repository.js';
+import { workspaceNotMlflowDeleted } from '../mlflow/mlflow.visibility.repository.js';
 
 /** The workspaces, memberships and roles. The access rule itself is `access.ts`, over these. */
 
@@ -20,15 +21,18 @@ export async function insertWorkspace(
     .execute();
 }
 
-export function listForUser(db: Kysely<DB>, userId: string) {
-  return db
+/**
+ * The user's workspaces with their role, oldest first. Tora's list leaves out those deleted through
+ * MLflow; MLflow's experiments/search passes `includeMlflowDeleted` (it shows and restores them).
+ */
+export function listForUser(db: Kysely<DB>, userId: string, opts: { includeMlflowDeleted?: boolean } = {}) {
+  let q = db
     .selectFrom('workspaces as w')
     .innerJoin('workspace_members as m', 'm.workspace_id', 'w.id')
     .select(['w.id', 'w.name', 'w.description', 'w.created_at', 'w.updated_at', 'm.role'])
-    .where('m.user_id', '=', userId)
-    .orderBy('w.created_at')
-    .orderBy('w.id')
-    .execute();
+    .where('m.user_id', '=', userId);
+  if (!opts.includeMlflowDeleted) q = q.where(workspaceNotMlflowDeleted(sql.ref('w.id')));
+  return q.orderBy('w.created_at').orderBy('w.id').execute();
 }
 
 export function findWorkspace(db: Kysely<DB>, id: string) {
@@ -61,10 +65,29 @@ export async function memberRole(db: Kysely<DB>, userId: string, workspaceId: st
   return row?.role ?? null;
 }
 
-/** The workspaces the user is a member of (any role), optionally only among `within`. */
+/** As `memberRole`, but null also where the workspace was deleted through MLflow (Tora's views hide it until restored). */
+export async function liveMemberRole(db: Kysely<DB>, userId: string, workspaceId: string): Promise<Role | null> {
+  const row = await db
+    .selectFrom('workspace_members')
+    .select('role')
+    .where('workspace_id', '=', workspaceId)
+    .where('user_id', '=', userId)
+    .where(workspaceNotMlflowDeleted(sql.ref('workspace_members.workspace_id')))
+    .executeTakeFirst();
+  return row?.role ?? null;
+}
+
+/**
+ * The workspaces the user is a member of (any role), optionally only among `within`; those deleted
+ * through MLflow are left out (Tora's lists across workspaces).
+ */
 export async function memberWorkspaceIds(db: Kysely<DB>, userId: string, within?: readonly string[]): Promise<string[]> {
   if (within?.length === 0) return [];
-  let q = db.selectFrom('workspace_members').select('workspace_id').where('user_id', '=', userId);
+  let q = db
+    .selectFrom('workspace_members')
+    .select('workspace_id')
+    .where('user_id', '=', userId)
+    .where(workspaceNotMlflowDeleted(sql.ref('workspace_members.workspace_id')));
   if (within !== undefined) q = q.where('workspace_id', 'in', within);
   return (await q.execute()).map((r) => r.workspace_id);
 }

@@ -1,4 +1,5 @@
-import { api, type Experiment, type SortKey, type Status } from '$lib/api';
+import { api, ApiError, type Experiment, type SortKey, type Status } from '$lib/api';
+import { searchQuery } from '$lib/search-query';
 import { handleError } from './toasts.svelte';
 
 // Pages of 100: each arrival (server query, transfer, parse, one more screen of rows) stays small
@@ -6,6 +7,7 @@ import { handleError } from './toasts.svelte';
 const PAGE = 100;
 
 export interface ListFilters {
+  /** Name contains, or an MLflow filter expression (see search-query.ts). */
   search: string;
   /** Exact group name; '' = every group. */
   group: string;
@@ -27,6 +29,8 @@ export class ExperimentList {
   loading = $state(false);
   /** True once the first page for the current filters has arrived. */
   loaded = $state(false);
+  /** The server's message when it refused the search box's filter expression; shown under the box. */
+  filterError = $state<string | null>(null);
   filters = $state<ListFilters>({ search: '', group: '', tags: [], status: [], sort: 'created', order: 'desc' });
   private workspace: string | null = null;
   private controller: AbortController | null = null;
@@ -60,11 +64,12 @@ export class ExperimentList {
     const controller = (this.controller = new AbortController());
     this.loading = true;
     const f = this.filters;
+    const search = searchQuery(f.search);
     try {
       const res = await api.listExperiments(
         {
           workspace: this.workspace,
-          startwith: f.search.trim() || undefined,
+          ...search,
           group: f.group.trim() || undefined,
           tags: f.tags,
           status: f.status,
@@ -80,8 +85,17 @@ export class ExperimentList {
       this.nextCursor = res.nextCursor;
       this.total = res.total ?? null;
       this.loaded = true;
+      this.filterError = null;
     } catch (e) {
-      if (gen === this.generation) handleError(e);
+      if (gen !== this.generation) return;
+      if (search.filter !== undefined && e instanceof ApiError && e.status === 400) {
+        // A filter being typed is often incomplete: say why under the box, not in a toast per keystroke.
+        this.filterError = e.message;
+        this.rows = [];
+        this.nextCursor = null;
+        this.total = null;
+        this.loaded = true;
+      } else handleError(e);
     } finally {
       if (gen === this.generation) this.loading = false;
     }
