@@ -11,7 +11,7 @@ import tora
 from conftest import Env
 from test_wire import ScalarTensor
 from tora import Tora
-from tora._delivery import negotiate, supports_f64
+from tora._delivery import negotiate
 from tora._http import Transport
 
 
@@ -115,9 +115,6 @@ def test_json_columns_for_servers_without_binary_ones(env: Env) -> None:
     transport = Transport(env.url, env.key)
     assert negotiate(transport) is True and transport.binary is True
     transport.close()
-    assert not supports_f64({"status": "ok", "version": "0.0.9", "database": "sqlite"})
-    assert not supports_f64({"status": "ok", "features": ["something-else"]})
-    assert not supports_f64(None)
 
     t = Tora.create_experiment("json-columns", **env.kwargs())
     eid = str(t.experiment_id)

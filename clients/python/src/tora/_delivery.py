@@ -48,11 +48,6 @@ F64_COLUMNS = "metrics.f64-columns"
 RUN_INFO = "experiments.run-info"  # experiments take ``group`` and ``runInfo``
 
 
-def supports_f64(health: Any) -> bool:
-    """Whether a ``GET /api/health`` answer lists binary (float64) batch columns."""
-    return isinstance(health, dict) and F64_COLUMNS in (health.get("features") or [])
-
-
 def server_features(transport: Transport) -> Optional[frozenset[str]]:
     """The optional features the server lists in ``GET /api/health``, asked once per transport.
 
