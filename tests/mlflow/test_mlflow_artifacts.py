@@ -131,6 +131,8 @@ def test_pyfunc_log_model_and_load_it_back(tora: Any, mlflow_env: User, tmp_path
     files = {Path(f.path).name for f in mlflow.artifacts.list_artifacts(artifact_uri=model.artifact_location)}
     assert {"MLmodel", "python_model.pkl"} <= files
 
+    (tmp_path / "loaded").mkdir()
+    (tmp_path / "by-run").mkdir()
     loaded = mlflow.pyfunc.load_model(info.model_uri, dst_path=str(tmp_path / "loaded"))
     out = loaded.predict(pd.DataFrame({"x": [1, 5]}))
     assert out["x"].tolist() == [3, 7]

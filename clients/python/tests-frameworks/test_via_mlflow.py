@@ -197,7 +197,7 @@ def test_keras_mlflow_callback_and_log_model(mlflow_env: Env, tmp_path: Path) ->
     # The callback uploads the model summary when training begins (this failed before Tora stored files).
     summary = mlflow.artifacts.load_text(f"runs:/{eid}/model_summary.txt")
     assert "dense" in summary.lower()
-    loaded = mlflow.keras.load_model(info.model_uri, dst_path=str(tmp_path / "loaded"))
+    loaded = mlflow.keras.load_model(info.model_uri, dst_path=str(tmp_path))
     assert isinstance(loaded, keras.Model)
     np.testing.assert_allclose(loaded.predict(x[:4], verbose=0), m.predict(x[:4], verbose=0), rtol=1e-5)
 
