@@ -43,7 +43,6 @@ export class AppError extends Error {
 }
 
 export const notFound = (code: ErrorCode, what: string): AppError => new AppError(code, 404, `${what} not found`);
-export const forbidden = (message: string): AppError => new AppError('FORBIDDEN', 403, message);
 export const badRequest = (message: string, details?: unknown): AppError =>
   new AppError('VALIDATION_ERROR', 400, message, details);
 

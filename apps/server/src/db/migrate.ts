@@ -30,8 +30,6 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 14, name: 'mlflow-deleted-index', up: m014.up },
 ];
 
-export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
-
 /** Applies every migration newer than the database, each in its own transaction. Returns those applied. */
 export async function migrate(db: Kysely<any>, dialect: DialectHelpers): Promise<number[]> {
   await db.schema

@@ -4,7 +4,7 @@ import type { DB } from './schema.js';
 /** PostgreSQL's serialization_failure and deadlock_detected: the transaction did nothing and may run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
 
-export function isRetryableConflict(err: unknown): boolean {
+function isRetryableConflict(err: unknown): boolean {
   return typeof err === 'object' && err !== null && RETRYABLE.has(String((err as { code?: unknown }).code));
 }
 

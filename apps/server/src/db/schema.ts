@@ -12,7 +12,7 @@ export interface UsersTable {
   created_at: number;
 }
 
-export interface SessionsTable {
+interface SessionsTable {
   id: string; // SHA-256 of the cookie token
   user_id: string;
   created_at: number;
@@ -34,7 +34,7 @@ export interface ApiKeysTable {
   scope: 'read' | null;
 }
 
-export interface WorkspacesTable {
+interface WorkspacesTable {
   id: string;
   name: string;
   description: string;
@@ -42,7 +42,7 @@ export interface WorkspacesTable {
   updated_at: number;
 }
 
-export interface WorkspaceMembersTable {
+interface WorkspaceMembersTable {
   workspace_id: string;
   user_id: string;
   role: Role;
@@ -69,7 +69,7 @@ export interface ExperimentsTable {
   last_activity_at: number;
 }
 
-export interface ExperimentHyperparamsTable {
+interface ExperimentHyperparamsTable {
   experiment_id: string;
   key: string;
   /** Numbers and booleans (as 0/1); NULL for strings and nulls. */
@@ -77,7 +77,7 @@ export interface ExperimentHyperparamsTable {
   text_value: string | null;
 }
 
-export interface ExperimentTagsTable {
+interface ExperimentTagsTable {
   experiment_id: string;
   tag: string;
 }
@@ -122,7 +122,7 @@ export interface MetricBlocksTable {
   windows: Uint8Array | null;
 }
 
-export interface MetricBatchesTable {
+interface MetricBatchesTable {
   experiment_id: string;
   batch_id: string;
   point_count: number;
@@ -130,7 +130,7 @@ export interface MetricBatchesTable {
   created_at: number;
 }
 
-export interface MetricDirectionsTable {
+interface MetricDirectionsTable {
   workspace_id: string;
   name: string;
   direction: MetricDirection;
@@ -138,27 +138,27 @@ export interface MetricDirectionsTable {
 }
 
 /** MLflow tags of a run (a Tora experiment), key → value. */
-export interface MlflowRunTagsTable {
+interface MlflowRunTagsTable {
   experiment_id: string;
   key: string;
   value: string;
 }
 
 /** What an MLflow run has beyond a Tora experiment; a row exists for runs touched through the MLflow API. */
-export interface MlflowRunsTable {
+interface MlflowRunsTable {
   experiment_id: string;
   end_time: number | null;
   /** MLflow's soft delete (runs/delete); NULL while active. Partial index mlflow_runs_deleted_idx (migration 014). */
   deleted_at: number | null;
 }
 
-export interface MlflowExperimentTagsTable {
+interface MlflowExperimentTagsTable {
   workspace_id: string;
   key: string;
   value: string;
 }
 
-export interface MlflowExperimentsTable {
+interface MlflowExperimentsTable {
   workspace_id: string;
   deleted_at: number | null;
 }

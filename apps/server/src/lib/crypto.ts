@@ -47,7 +47,7 @@ export function sha256Hex(value: string): string {
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 /** A base62 string carrying `bytes` of randomness (rejection sampling keeps it unbiased). */
-export function randomBase62(bytes: number): string {
+function randomBase62(bytes: number): string {
   const length = Math.ceil((bytes * 8) / Math.log2(62));
   let out = '';
   while (out.length < length) {

@@ -28,12 +28,10 @@ export type Workspace = Ok<'/api/workspaces', 'get'>['workspaces'][number];
 export type Role = Workspace['role'];
 export type Member = Ok<'/api/workspaces/{id}/members', 'get'>['members'][number];
 export type ApiKey = Ok<'/api/keys', 'get'>['keys'][number];
-export type CreatedKey = Ok<'/api/keys', 'post'>;
 export type ClientInstall = Ok<'/api/client', 'get'>;
 export type Experiment = Ok<'/api/experiments/{id}', 'get'>;
 export type Status = Experiment['status'];
 export type Hyperparam = Experiment['hyperparams'][number];
-export type ExperimentList = Ok<'/api/experiments', 'get'>;
 export type ExperimentInput = Body<'/api/experiments', 'post'>;
 export type ExperimentPatch = Body<'/api/experiments/{id}', 'put'>;
 export type BulkRequest = Body<'/api/experiments/bulk', 'post'>;
@@ -42,27 +40,20 @@ export type BulkAction = BulkRequest['action'];
 export type ExperimentFields = Pick<ExperimentInput, 'name' | 'description' | 'tags'> & ExperimentPatch;
 export type MetricSummary = Ok<'/api/experiments/{id}/metrics', 'get'>['metrics'][number];
 export type BucketedSeries = Ok<'/api/experiments/{id}/metrics/series', 'get'>;
-export type Buckets = BucketedSeries['buckets'];
-/** JSON carries non-finite floats as strings ("NaN", "Infinity", "-Infinity"). */
-export type WireNumber = MetricSummary['lastValue'];
 export type XAxis = NonNullable<BucketedSeries['x']>;
-export type RawPage = Ok<'/api/experiments/{id}/metrics/raw', 'get'>;
+type RawPage = Ok<'/api/experiments/{id}/metrics/raw', 'get'>;
 export type RawPoint = RawPage['points'][number];
 export type CompareResult = Ok<'/api/experiments/compare', 'get'>;
 export type CompareExperiment = CompareResult['experiments'][number];
-export type CompareMetric = CompareExperiment['metrics'][number];
-export type Delta = NonNullable<CompareMetric['delta']>;
 export type Direction = NonNullable<CompareResult['metrics'][number]['direction']>;
 /** A workspace's overrides and the direction the server infers from each of its metric names. */
 export type Directions = Ok<'/api/workspaces/{id}/metric-directions', 'get'>;
 export type DirectionsPatch = Body<'/api/workspaces/{id}/metric-directions', 'put'>;
-export type Columns = Ok<'/api/workspaces/{id}/columns', 'get'>;
 export type Analysis = Ok<'/api/ai/analysis', 'post'>;
 export type AnalysisRequest = Body<'/api/ai/analysis', 'post'>;
 export type Finding = Analysis['findings'][number];
-export type ReferenceInfo = Ok<'/api/experiments/{id}/ref', 'get'>;
+type ReferenceInfo = Ok<'/api/experiments/{id}/ref', 'get'>;
 export type ChainLink = ReferenceInfo['chain'][number];
-export type Setup = Ok<'/api/auth/setup', 'get'>;
 
 /** What the compare page asks; `api.compare` turns it into the query string. */
 export interface CompareQuery {

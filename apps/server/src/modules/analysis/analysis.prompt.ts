@@ -6,7 +6,7 @@ import { LlmAnswer, type LlmAnswerT } from './analysis.schemas.js';
 import { ANALYSIS_LIMITS } from '../../lib/limits.js';
 
 /** Upper bound of the prompt, so a run with hundreds of metrics cannot make a huge (costly) request. */
-export const MAX_PROMPT_CHARS = ANALYSIS_LIMITS.promptChars;
+const MAX_PROMPT_CHARS = ANALYSIS_LIMITS.promptChars;
 
 const SYSTEM = `You are an ML training diagnostics assistant inside Tora, an experiment tracker.
 Answer with ONE JSON object only, no prose around it, of this shape:

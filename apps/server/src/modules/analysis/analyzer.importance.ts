@@ -4,7 +4,7 @@ import { fmt } from './analyzer.curves.js';
 import { spearman, varianceExplained } from './analyzer.stats.js';
 
 /** |correlation| (or √η²) to the 1..5 scale of the original Tora's `importance_level`. */
-export function importanceLevel(strength: number, runs: number): number {
+function importanceLevel(strength: number, runs: number): number {
   const s = Number.isFinite(strength) ? Math.abs(strength) : 0;
   const level = s < 0.2 ? 1 : s < 0.4 ? 2 : s < 0.6 ? 3 : s < 0.8 ? 4 : 5;
   // A handful of runs can correlate perfectly by chance.

@@ -15,7 +15,7 @@ export function mad(xs: readonly number[], center = median(xs)): number {
 }
 
 /** Average ranks (ties share their mean rank), 1-based. */
-export function ranks(xs: readonly number[]): number[] {
+function ranks(xs: readonly number[]): number[] {
   const order = xs.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
   const out = new Array<number>(xs.length);
   for (let i = 0; i < order.length;) {
@@ -28,7 +28,7 @@ export function ranks(xs: readonly number[]): number[] {
   return out;
 }
 
-export function pearson(xs: readonly number[], ys: readonly number[]): number {
+function pearson(xs: readonly number[], ys: readonly number[]): number {
   const n = xs.length;
   if (n < 2) return NaN;
   const mx = xs.reduce((a, b) => a + b, 0) / n;

@@ -15,7 +15,7 @@ import {
 import { hyperparameterImportance } from './analyzer.importance.js';
 import { detectOverfitting, detectRegressions, splitRole, trainValPairs } from './analyzer.pairs.js';
 
-export type MetricOverview = Static<typeof MetricOverviewSchema>;
+type MetricOverview = Static<typeof MetricOverviewSchema>;
 
 export interface BuiltinAnalysis {
   summary: string;

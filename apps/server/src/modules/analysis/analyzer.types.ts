@@ -7,8 +7,6 @@ import type { Finding as FindingSchema, Recommendation } from './analysis.schema
  * with `steps` as the pair its schema allows (exactly two items).
  */
 export type Finding = Omit<Static<typeof FindingSchema>, 'steps'> & { steps: [number, number] };
-export type Severity = Finding['severity'];
-export type FindingKind = Finding['kind'];
 
 /**
  * A metric as the analyzer sees it: one point per bucket (or per raw point when the series is

@@ -5,7 +5,7 @@ export interface LimitRule {
 }
 
 /** The key kinds a failed login counts against. */
-export type LimitKind = 'address' | 'accountAddress' | 'account';
+type LimitKind = 'address' | 'accountAddress' | 'account';
 
 export type LimitRules = Readonly<Record<LimitKind, LimitRule>>;
 

@@ -2,7 +2,7 @@ import { dictionary } from '@zxcvbn-ts/language-common';
 import { ACCOUNT_LIMITS } from '../../lib/limits.js';
 
 export const MIN_PASSWORD_LENGTH = ACCOUNT_LIMITS.minPasswordLength;
-export const MAX_PASSWORD_LENGTH = ACCOUNT_LIMITS.maxPasswordLength;
+const MAX_PASSWORD_LENGTH = ACCOUNT_LIMITS.maxPasswordLength;
 
 /**
  * The ~49,000 most common passwords (lowercase), from zxcvbn-ts's maintained `passwords-common`

@@ -40,16 +40,16 @@ export interface CompareQuery {
 }
 
 /** `bestIsBetter`: whether the best value beats the reference's, by the metric's direction; null when not comparable. */
-export type Delta = Static<typeof DeltaSchema>;
-export type CompareMetric = Static<typeof CompareMetricSchema>;
-export type CompareExperiment = Static<typeof CompareExperimentSchema>;
+type Delta = Static<typeof DeltaSchema>;
+type CompareMetric = Static<typeof CompareMetricSchema>;
+type CompareExperiment = Static<typeof CompareExperimentSchema>;
 export type CompareResult = Static<typeof CompareResponse>;
 
 /**
  * Loads experiments the caller can read, in the order asked. Any id that does not exist or
  * lies outside the caller's workspaces is a 404, so the answer never tells the two apart.
  */
-export async function readableExperiments(ctx: AppContext, caller: Caller, ids: readonly string[]): Promise<ExperimentRow[]> {
+async function readableExperiments(ctx: AppContext, caller: Caller, ids: readonly string[]): Promise<ExperimentRow[]> {
   const rows = await findLiveExperiments(ctx.db, ids);
   const readable = await readableWorkspaces(ctx.db, caller.userId, [...new Set(rows.map((r) => r.workspace_id))]);
   const byId = new Map(rows.filter((r) => readable.has(r.workspace_id)).map((r) => [r.id, r]));
@@ -61,7 +61,7 @@ export async function readableExperiments(ctx: AppContext, caller: Caller, ids: 
 }
 
 /** Best (by direction) finite value of each series and its step, from block summaries; ties go to the earliest step. */
-export async function bestPoints(
+async function bestPoints(
   ctx: AppContext,
   series: readonly { row: SeriesRow; direction: MetricDirection | null }[],
 ): Promise<Map<number, { value: number; step: number }>> {
@@ -106,7 +106,7 @@ function deltaOf(mine: Figures, ref: Figures | undefined, direction: MetricDirec
  * resolution for that — each bucket still keeps min/max, so no spike or NaN is lost — and
  * reports the budget it used in each series' `budget`.
  */
-export function windowFriendlyBudget(from: number, to: number, budget: number): number {
+function windowFriendlyBudget(from: number, to: number, budget: number): number {
   const span = to - from + 1;
   if (span / budget >= WINDOW_STEPS || span / budget < WINDOW_STEPS / 2) return budget;
   const snapped = Math.floor(span / WINDOW_STEPS);

@@ -3,7 +3,7 @@ import { EXPERIMENT_LIMITS as LIMITS } from '../../lib/limits.js';
 import { IsoDate, STATUSES, Status, Uuid } from '../../lib/schemas.js';
 // Accepted because the original Tora client sends it, and ignored: who sees an experiment is
 // decided by workspace membership alone (docs/permissions.md).
-export const Visibility = Type.Union([Type.Literal('PRIVATE'), Type.Literal('PUBLIC')], {
+const Visibility = Type.Union([Type.Literal('PRIVATE'), Type.Literal('PUBLIC')], {
   description: 'Ignored (accepted for the original Tora client): access is by workspace membership only',
 });
 

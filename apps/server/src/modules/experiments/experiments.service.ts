@@ -51,7 +51,7 @@ export async function visibleReferences(
   return new Set(found.filter((r) => readable.has(r.workspace_id)).map((r) => r.id));
 }
 
-export function toExperimentDto(
+function toExperimentDto(
   ctx: AppContext,
   row: ExperimentRow,
   series: readonly Summary[],

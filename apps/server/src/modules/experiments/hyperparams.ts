@@ -2,7 +2,7 @@ import { badRequest } from '../../errors.js';
 import { EXPERIMENT_LIMITS } from '../../lib/limits.js';
 import { refuseBadText } from '../../lib/validation.js';
 
-export type HyperparamValue = string | number | boolean | null;
+type HyperparamValue = string | number | boolean | null;
 export interface Hyperparam {
   key: string;
   value: HyperparamValue;

@@ -8,7 +8,7 @@ import type { ChainLink as ChainLinkSchema, ReferenceResponse } from './experime
 import { effectiveStatus, experimentForCaller } from './experiments.service.js';
 import * as repo from './experiments.repository.js';
 
-export type ChainLink = Static<typeof ChainLinkSchema>;
+type ChainLink = Static<typeof ChainLinkSchema>;
 type ReferenceDto = Static<typeof ReferenceResponse>;
 
 const MAX_CHAIN = EXPERIMENT_LIMITS.referenceChain;

@@ -9,7 +9,6 @@ import type { CreateKeyBody, Key } from './keys.schemas.js';
 import type { ApiKeysTable } from '../../db/schema.js';
 
 export type KeyDto = Static<typeof Key>;
-export type KeyScope = KeyDto['scope'];
 /** `expiresInDays`: whole days from now; absent: the key does not expire. */
 export type NewKey = Static<typeof CreateKeyBody>;
 

@@ -39,7 +39,7 @@ function fail(path: string, message: string): never {
  * Lengths are counted in Unicode code points — Python's `len()`, and what the JSON Schema
  * `maxLength` of the other routes counts — so the Python client refuses exactly what this refuses.
  */
-export function codePoints(text: string): number {
+function codePoints(text: string): number {
   let n = text.length;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

@@ -13,7 +13,7 @@ import { decodeWindows } from './windows.js';
 export type BucketedSeries = Static<typeof BucketedSeriesSchema>;
 
 /** The figures of each non-empty bucket, one column each, in numbers. */
-export type BucketColumns = Record<keyof BucketedSeries['buckets'], Float64Array>;
+type BucketColumns = Record<keyof BucketedSeries['buckets'], Float64Array>;
 
 /**
  * One metric downsampled to buckets, in numbers: what compare, analysis and MLflow read. In

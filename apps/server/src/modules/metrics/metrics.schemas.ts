@@ -10,7 +10,7 @@ export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]
  * A logged metric name as parseBatch takes it: no control characters, not blank. The blank set is
  * spelled out (JavaScript's trim set) so every regex engine reading the document agrees with it.
  */
-export const LOGGED_NAME_PATTERN =
+const LOGGED_NAME_PATTERN =
   '^[^\\u0000-\\u001f]*[^\\u0000-\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff][^\\u0000-\\u001f]*$';
 
 /** What buckets are ranges of. */

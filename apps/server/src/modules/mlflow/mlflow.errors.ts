@@ -34,7 +34,7 @@ export const invalidParameter = (message: string): MlflowError => new MlflowErro
 export const doesNotExist = (message: string): MlflowError => new MlflowError('RESOURCE_DOES_NOT_EXIST', 404, message);
 
 /** Tora's error, in MLflow's vocabulary: status kept (except 409 and 413, which MLflow reports as 400). */
-export function fromAppError(error: AppError): { status: number; body: { error_code: MlflowErrorCode; message: string } } {
+function fromAppError(error: AppError): { status: number; body: { error_code: MlflowErrorCode; message: string } } {
   const byStatus: Record<number, MlflowErrorCode> = {
     400: 'INVALID_PARAMETER_VALUE',
     401: 'UNAUTHENTICATED',

@@ -16,7 +16,7 @@ export type ExperimentDto = Static<typeof MlflowExperiment>;
 
 export const DEFAULT_EXPERIMENT_ID = '0';
 
-export function toExperimentDto(
+function toExperimentDto(
   ws: { id: string; name: string; created_at: number; updated_at: number; deleted_at: number | null },
   tags: readonly KeyValue[],
 ): ExperimentDto {

@@ -12,7 +12,7 @@ import type { Clause, Comparator, Literal, OrderKey } from './mlflow.filter.js';
 type Sql = RawBuilder<unknown>;
 
 /** MLflow's run status, computed from Tora's status and the silence rule that makes a run "crashed". */
-export function mlflowStatusSql(crashedBefore: number): Sql {
+function mlflowStatusSql(crashedBefore: number): Sql {
   return sql`(case
     when e.status = 'running' and e.last_activity_at < ${crashedBefore} then 'KILLED'
     when e.status = 'running' then 'RUNNING'
@@ -67,7 +67,7 @@ function paramCondition(dialect: DialectHelpers, c: Clause): Expression<SqlBool>
 }
 
 /** One clause as a condition on `e`. */
-export function clauseSql(dialect: DialectHelpers, c: Clause, crashedBefore: number): Expression<SqlBool> {
+function clauseSql(dialect: DialectHelpers, c: Clause, crashedBefore: number): Expression<SqlBool> {
   switch (c.entity) {
     case 'metric':
       return sql<SqlBool>`exists (select 1 from metric_series s where s.experiment_id = e.id and s.name = ${c.key}

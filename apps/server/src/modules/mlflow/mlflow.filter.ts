@@ -7,7 +7,7 @@
  *   // → [{ entity: 'metric', key: 'acc', op: '>', value: 0.9 }, …]
  */
 
-export type Entity = 'metric' | 'param' | 'tag' | 'attribute';
+type Entity = 'metric' | 'param' | 'tag' | 'attribute';
 export type Comparator = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN';
 export type Literal = string | number;
 
@@ -55,7 +55,7 @@ const ATTRIBUTES: Record<string, 'run_id' | 'run_name' | 'status' | 'start_time'
   created: 'start_time',
   end_time: 'end_time',
 };
-export type Attribute = (typeof ATTRIBUTES)[keyof typeof ATTRIBUTES];
+type Attribute = (typeof ATTRIBUTES)[keyof typeof ATTRIBUTES];
 const NUMERIC_ATTRIBUTES = new Set<string>(['start_time', 'end_time']);
 
 type Token =

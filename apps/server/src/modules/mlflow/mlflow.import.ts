@@ -6,7 +6,7 @@ import * as repo from './mlflow.repository.js';
 import { createRun, MLFLOW_STATUSES, updateRun, type MlflowStatus } from './mlflow.runs.service.js';
 
 /** The tag that remembers where an imported run came from, so a second import finds it. */
-export const IMPORT_SOURCE_TAG = 'tora.import.source';
+const IMPORT_SOURCE_TAG = 'tora.import.source';
 
 export interface ImportOptions {
   /** Base URL of the MLflow tracking server, e.g. http://mlflow-host:5000 */

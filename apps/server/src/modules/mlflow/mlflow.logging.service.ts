@@ -118,7 +118,7 @@ export interface LogBatchInput {
   tags: KeyValue[];
 }
 
-export function checkBatchLimits(input: LogBatchInput): void {
+function checkBatchLimits(input: LogBatchInput): void {
   const { metrics, params, tags } = input;
   const L = MLFLOW_LIMITS;
   if (metrics.length > L.metricsPerBatch) {

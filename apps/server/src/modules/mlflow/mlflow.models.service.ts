@@ -15,7 +15,7 @@ import { decodeToken, encodeToken, runForCaller } from './mlflow.runs.service.js
  * a run keeps them under its experiment (`<workspace>/models/<id>/artifacts`).
  */
 
-export const MODEL_STATUSES = ['LOGGED_MODEL_PENDING', 'LOGGED_MODEL_READY', 'LOGGED_MODEL_UPLOAD_FAILED'] as const;
+const MODEL_STATUSES = ['LOGGED_MODEL_PENDING', 'LOGGED_MODEL_READY', 'LOGGED_MODEL_UPLOAD_FAILED'] as const;
 export type ModelStatus = (typeof MODEL_STATUSES)[number];
 
 /** MLflow's enum numbers (LoggedModelStatus in service.proto), for clients that send them. */
@@ -36,7 +36,7 @@ export function modelStatus(raw: unknown): ModelStatus {
 }
 
 /** The model's directory in the artifact store (its artifact_uri is `mlflow-artifacts:/` + this + `/artifacts`). */
-export function modelDir(row: Pick<MlflowLoggedModelsTable, 'id' | 'workspace_id' | 'source_run_id'>): string[] {
+function modelDir(row: Pick<MlflowLoggedModelsTable, 'id' | 'workspace_id' | 'source_run_id'>): string[] {
   return row.source_run_id === null
     ? [row.workspace_id, 'models', row.id]
     : [row.workspace_id, row.source_run_id, 'models', row.id];
@@ -59,7 +59,7 @@ export interface LoggedModelDto {
   data: { params: KeyValue[]; metrics: never[] };
 }
 
-export function toLoggedModelDto(row: MlflowLoggedModelsTable): LoggedModelDto {
+function toLoggedModelDto(row: MlflowLoggedModelsTable): LoggedModelDto {
   const info: LoggedModelDto['info'] = {
     model_id: row.id,
     experiment_id: row.workspace_id,
@@ -198,7 +198,7 @@ const FILTER_COLUMNS: Record<string, repo.ModelFilterColumn> = {
  *
  * @example parseModelFilter("name = 'model' AND source_run_id = 'r1'") // [{column: 'name', op: '=', value: 'model'}, …]
  */
-export function parseModelFilter(filter: string | undefined): repo.ModelFilter[] {
+function parseModelFilter(filter: string | undefined): repo.ModelFilter[] {
   const clauses: repo.ModelFilter[] = [];
   let rest = (filter ?? '').trim();
   const clause = /^(?:attributes\.)?([a-z_]+)\s*(=|!=)\s*(?:'((?:[^']|'')*)'|"((?:[^"]|"")*)")\s*(?:and\s+(?=\S)|$)/i;

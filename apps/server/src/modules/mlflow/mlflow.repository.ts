@@ -21,8 +21,6 @@ export async function memberWorkspaces(db: Kysely<DB>, userId: string) {
   return rows.map((r) => ({ ...r, deleted_at: deleted.get(r.id) ?? null }));
 }
 
-export type WorkspaceRow = Awaited<ReturnType<typeof memberWorkspaces>>[number];
-
 export async function workspaceState(db: Kysely<DB>, workspaceId: string) {
   const ws = await findWorkspace(db, workspaceId);
   if (!ws) return undefined;

@@ -33,7 +33,7 @@ export function runInfoFromMlflowTags(tags: Record<string, string>): Record<stri
 }
 
 /** The run-info names that MLflow tags fill: replaced whenever the run's tags change. */
-export const MLFLOW_RUN_INFO_NAMES: ReadonlySet<string> = new Set(Object.values(RUN_INFO_KEYS));
+const MLFLOW_RUN_INFO_NAMES: ReadonlySet<string> = new Set(Object.values(RUN_INFO_KEYS));
 
 /**
  * A run's `runInfo` after its MLflow tags changed: what the tags say now, over whatever else the

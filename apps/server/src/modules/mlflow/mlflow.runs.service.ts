@@ -26,7 +26,7 @@ export const MLFLOW_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'K
 export type MlflowStatus = (typeof MLFLOW_STATUSES)[number];
 
 /** MLflow's status → Tora's. KILLED is Tora's "crashed" (stopped without finishing). */
-export function toToraStatus(status: MlflowStatus): ExperimentStatus {
+function toToraStatus(status: MlflowStatus): ExperimentStatus {
   switch (status) {
     case 'RUNNING':
     case 'SCHEDULED':
@@ -44,7 +44,7 @@ export function toToraStatus(status: MlflowStatus): ExperimentStatus {
  * Tora's status → MLflow's; a running experiment silent past the crash timeout reads KILLED, as on
  * the dashboard. Must agree with mlflowStatusSql (search).
  */
-export function toMlflowStatus(ctx: AppContext, row: Pick<ExperimentsTable, 'status' | 'last_activity_at'>): MlflowStatus {
+function toMlflowStatus(ctx: AppContext, row: Pick<ExperimentsTable, 'status' | 'last_activity_at'>): MlflowStatus {
   if (row.status === 'running') {
     return ctx.clock() - row.last_activity_at > ctx.config.crashAfterSeconds * 1000 ? 'KILLED' : 'RUNNING';
   }
@@ -62,7 +62,7 @@ function paramsOf(row: ExperimentsTable): KeyValue[] {
 }
 
 /** Builds run objects for rows, with their tags, params, latest metrics and MLflow extras in four queries. */
-export async function toRunDtos(ctx: AppContext, rows: readonly ExperimentsTable[]): Promise<RunDto[]> {
+async function toRunDtos(ctx: AppContext, rows: readonly ExperimentsTable[]): Promise<RunDto[]> {
   const ids = rows.map((r) => r.id);
   const [extras, tags, metrics] = await Promise.all([
     repo.findRunExtras(ctx.db, ids),

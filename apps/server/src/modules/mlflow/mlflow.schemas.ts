@@ -18,7 +18,7 @@ export const MlflowExperiment = Type.Object({
   tags: Type.Array(KeyValue),
 });
 
-export const MlflowMetric = Type.Object({
+const MlflowMetric = Type.Object({
   key: Type.String(),
   value: Type.Union([Type.Number(), Type.String({ description: '"NaN", "Infinity" or "-Infinity"' })]),
   timestamp: Int,
@@ -58,7 +58,7 @@ export const BulkIntervalResponse = Type.Object({
 });
 export const Empty = Type.Object({});
 
-export const LoggedModel = Type.Object({
+const LoggedModel = Type.Object({
   info: Type.Object({
     model_id: Type.String(),
     experiment_id: Type.String(),

@@ -7,7 +7,7 @@ import { AppError } from '../../errors.js';
  * The host name a Host header names (lowercase, IPv6 without brackets), or null when it is not a
  * valid `host[:port]`.
  */
-export function hostnameOf(hostHeader: string): string | null {
+function hostnameOf(hostHeader: string): string | null {
   if (hostHeader === '' || /[\s/?#@\\]/.test(hostHeader)) return null;
   try {
     const hostname = new URL(`http://${hostHeader}`).hostname.toLowerCase();
@@ -26,7 +26,7 @@ export function hostnameOf(hostHeader: string): string | null {
  *   isAllowedHost('tora.example.com:443', ['tora.example.com']); // true
  *   isAllowedHost('rebind.evil.example', []); // false
  */
-export function isAllowedHost(hostHeader: string, allowed: readonly string[]): boolean {
+function isAllowedHost(hostHeader: string, allowed: readonly string[]): boolean {
   const hostname = hostnameOf(hostHeader);
   if (hostname === null) return false;
   if (hostname === 'localhost' || hostname.endsWith('.localhost') || net.isIP(hostname) !== 0) return true;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 
 /** `'sha256-…'` sources for every inline `<script>` (one without `src`) of an HTML document. */
-export function inlineScriptHashes(html: string): string[] {
+function inlineScriptHashes(html: string): string[] {
   const hashes: string[] = [];
   for (const match of html.matchAll(/<script(\s[^>]*)?>([\s\S]*?)<\/script\s*>/gi)) {
     const attributes = match[1] ?? '';
@@ -24,7 +24,7 @@ export function inlineScriptHashes(html: string): string[] {
  * `script-src 'self'` plus exactly those scripts, never 'unsafe-inline'. A rebuilt web app needs a
  * restart (the server reads the pages once).
  */
-export function webScriptHashes(webDir: string | null): string[] {
+function webScriptHashes(webDir: string | null): string[] {
   if (webDir === null) return [];
   const hashes = new Set<string>();
   const walk = (dir: string): void => {
@@ -42,7 +42,7 @@ export function webScriptHashes(webDir: string | null): string[] {
  * The Content-Security-Policy of every response. Styles allow 'unsafe-inline' because Svelte and
  * uPlot set style attributes at run time; scripts never do.
  */
-export function contentSecurityPolicy(scriptHashes: readonly string[]): string {
+function contentSecurityPolicy(scriptHashes: readonly string[]): string {
   return [
     "default-src 'self'",
     ['script-src', "'self'", ...scriptHashes].join(' '),

@@ -14,7 +14,7 @@ import type { Member, Workspace } from './workspaces.schemas.js';
 type WorkspaceDto = Static<typeof Workspace>;
 type MemberDto = Static<typeof Member>;
 
-export function toWorkspaceDto(row: {
+function toWorkspaceDto(row: {
   id: string;
   name: string;
   description: string;

@@ -41,7 +41,7 @@ export interface Hovered {
 }
 
 /** At most this many drawn values on a curve and it gets a dot at each. */
-export const SPARSE_POINTS = 40;
+const SPARSE_POINTS = 40;
 
 /**
  * A curve too sparse for a line to show (a single point draws nothing; a few points far apart
@@ -108,9 +108,6 @@ export function placeholderScales(u: uPlot, x: { min: number; max: number }, y: 
   });
 }
 
-/** Index of a layer's line series in the plot (each layer is max, line, min after x). */
-export const lineSeriesIndex = (layer: number): number => 1 + 3 * layer + 1;
-
 /**
  * All layers on one x axis: uPlot.join aligns their bucket positions; alignment holes are
  * `undefined` (lines run across them) while real gaps stay `null`.
@@ -132,7 +129,7 @@ export function layerData(
  * Y tick labels: short, but distinct where uPlot's default would print 0.001 three times.
  * On a log axis uPlot passes null for the splits it filters out (no label there).
  */
-export function tick(v: number | null): string {
+function tick(v: number | null): string {
   if (v === null) return '';
   if (v === 0) return '0';
   const a = Math.abs(v);

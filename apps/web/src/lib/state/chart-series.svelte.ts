@@ -10,7 +10,7 @@ export interface RangeRead {
 }
 
 /** What a chart holds, for live appends: its last step, bucket count and bucket width. */
-export interface Held {
+interface Held {
   to: number;
   buckets: number;
   width: number;

@@ -8,7 +8,7 @@ export interface CompareLine {
 }
 
 /** One metric's curves from a compare response, in the order of the experiments asked. */
-export function linesOf(result: CompareResult, metric: string): CompareLine[] {
+function linesOf(result: CompareResult, metric: string): CompareLine[] {
   return result.experiments.flatMap((e) => {
     const m = e.metrics.find((x) => x.name === metric);
     return m ? [{ id: e.id, envelope: toEnvelope(m.series) }] : [];
@@ -16,7 +16,7 @@ export function linesOf(result: CompareResult, metric: string): CompareLine[] {
 }
 
 /** The x-axis a compare response was bucketed on (each series says so; absent means steps). */
-export function axisOf(result: CompareResult): XAxis {
+function axisOf(result: CompareResult): XAxis {
   for (const e of result.experiments) for (const m of e.metrics) return m.series.x ?? 'step';
   return 'step';
 }

@@ -1,4 +1,4 @@
-export type ThemeChoice = 'light' | 'dark' | 'system';
+type ThemeChoice = 'light' | 'dark' | 'system';
 const KEY = 'tora.theme';
 
 /** Light/dark theme: the system's by default, a remembered choice once the user toggles. */

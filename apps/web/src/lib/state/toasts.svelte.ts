@@ -1,6 +1,6 @@
 import { ApiError } from '$lib/api';
 
-export interface Toast {
+interface Toast {
   id: number;
   kind: 'error' | 'info';
   text: string;
