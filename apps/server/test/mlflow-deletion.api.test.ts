@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DIALECTS,
   addMember,
@@ -6,8 +6,8 @@ import {
   createExperiment,
   errorCode,
   signUp,
-  startTestServer,
-  type TestServer,
+  useTestServer,
+  useUser,
   type TestUser,
 } from './harness.js';
 
@@ -16,14 +16,8 @@ import {
  * so deleted as gone (not listed, 404) until MLflow's restore brings it back.
  */
 describe.each(DIALECTS)('runs and experiments deleted through MLflow, seen from Tora on %s', (dialect) => {
-  let server: TestServer;
-  let alice: TestUser;
-
-  beforeAll(async () => {
-    server = await startTestServer(dialect);
-    alice = await signUp(server.app);
-  });
-  afterAll(() => server.close());
+  const server = useTestServer(dialect);
+  const alice = useUser(server);
 
   const ml = (user: TestUser, path: string, body: Record<string, unknown>) =>
     server.app.inject({
