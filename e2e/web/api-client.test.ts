@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { apiSession, keyClient, launchBrowser, newPage, startServer, steps, type TestServer } from './harness.ts';
+import { apiSession, keyClient, launchBrowser, signedInPage, startServer, steps, type TestServer } from './harness.ts';
 
 let server: TestServer;
 let browser: Browser;
@@ -19,10 +19,7 @@ before(async () => {
   server = await startServer();
   cookie = await apiSession(server.url, 'client@example.com', 'correct horse battery');
   browser = await launchBrowser();
-  ({ context, page } = await newPage(browser));
-  page.setDefaultTimeout(10_000);
-  const [name, value] = cookie.split('=') as [string, string];
-  await context.addCookies([{ name, value, url: server.url }]);
+  ({ context, page } = await signedInPage(browser, server.url, cookie));
 });
 after(async () => {
   await browser?.close();

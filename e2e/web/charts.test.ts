@@ -5,7 +5,16 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { apiSession, keyClient, launchBrowser, newPage, startServer, steps, waitForCharts, type TestServer } from './harness.ts';
+import {
+  apiSession,
+  keyClient,
+  launchBrowser,
+  signedInPage,
+  startServer,
+  steps,
+  waitForCharts,
+  type TestServer,
+} from './harness.ts';
 
 let server: TestServer;
 let browser: Browser;
@@ -36,11 +45,7 @@ before(async () => {
   await client.logSeries(exp.id, { big: { steps: steps(N), values }, odd: { steps: steps(1000), values: odd } });
 
   browser = await launchBrowser();
-  let context;
-  ({ context, page } = await newPage(browser));
-  page.setDefaultTimeout(10_000);
-  const [name, value] = cookie.split('=') as [string, string];
-  await context.addCookies([{ name, value, url: server.url }]);
+  ({ page } = await signedInPage(browser, server.url, cookie));
 });
 after(async () => {
   await browser?.close();

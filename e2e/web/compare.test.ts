@@ -7,7 +7,17 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { apiSession, keyClient, launchBrowser, newPage, screenshot, startServer, steps, type TestServer } from './harness.ts';
+import {
+  apiSession,
+  keyClient,
+  launchBrowser,
+  newPage,
+  signedInPage,
+  screenshot,
+  startServer,
+  steps,
+  type TestServer,
+} from './harness.ts';
 
 let server: TestServer;
 let browser: Browser;
@@ -61,12 +71,8 @@ before(async () => {
   }
 
   browser = await launchBrowser();
-  let context;
-  ({ context, page } = await newPage(browser, { width: 1280, height: 900 }));
-  page.setDefaultTimeout(10_000);
+  ({ page } = await signedInPage(browser, server.url, cookie, { width: 1280, height: 900 }));
   page.on('pageerror', (e) => console.error('pageerror:', e.message));
-  const [cname, value] = cookie.split('=') as [string, string];
-  await context.addCookies([{ name: cname, value, url: server.url }]);
 });
 after(async () => {
   await browser?.close();

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { apiSession, keyClient, launchBrowser, newPage, screenshot, startServer, type TestServer } from './harness.ts';
+import { apiSession, keyClient, launchBrowser, signedInPage, screenshot, startServer, type TestServer } from './harness.ts';
 
 const FILTER = 'params.lr < 0.01 and metrics.val/loss < 0.3';
 const BAD = 'params.lr < 0.01 and metrics.val/loss <';
@@ -52,12 +52,8 @@ before(async () => {
   });
 
   browser = await launchBrowser();
-  let context;
-  ({ context, page } = await newPage(browser, { width: 1280, height: 800 }));
-  page.setDefaultTimeout(10_000);
+  ({ page } = await signedInPage(browser, server.url, cookie, { width: 1280, height: 800 }));
   page.on('pageerror', (e) => errors.push(e.message));
-  const [cname, value] = cookie.split('=') as [string, string];
-  await context.addCookies([{ name: cname, value, url: server.url }]);
 });
 after(async () => {
   await browser?.close();
@@ -150,10 +146,12 @@ test("a filter the server refuses shows the server's message under the box, not 
   assert.equal(await shown.count(), 0);
 
   // The same views in a dark theme (looked at for contrast of the hint and the error).
-  const { context, page: dark } = await newPage(browser, { colorScheme: 'dark', width: 1280, height: 800 });
+  const { context, page: dark } = await signedInPage(browser, server.url, cookie, {
+    colorScheme: 'dark',
+    width: 1280,
+    height: 800,
+  });
   try {
-    const [cname, value] = cookie.split('=') as [string, string];
-    await context.addCookies([{ name: cname, value, url: server.url }]);
     await dark.goto(`${server.url}/?q=${encodeURIComponent(FILTER)}`);
     await rowCount(dark, 2);
     await screenshot(dark, 'filter-box-dark');

@@ -11,7 +11,7 @@ import {
   inkPixels,
   keyClient,
   launchBrowser,
-  newPage,
+  signedInPage,
   screenshot,
   startServer,
   steps,
@@ -57,12 +57,8 @@ before(async () => {
   ids['zz-other'] = (await client.createExperiment({ name: 'zz-other', hyperparams: { lr: 0.1 } })).id;
 
   browser = await launchBrowser();
-  let context;
-  ({ context, page } = await newPage(browser, { width: 1280, height: 900 }));
-  page.setDefaultTimeout(10_000);
+  ({ page } = await signedInPage(browser, server.url, cookie, { width: 1280, height: 900 }));
   page.on('pageerror', (e) => errors.push(e.message));
-  const [cname, value] = cookie.split('=') as [string, string];
-  await context.addCookies([{ name: cname, value, url: server.url }]);
 });
 after(async () => {
   await browser?.close();

@@ -46,6 +46,20 @@ export async function newPage(
   return { context, page };
 }
 
+/** `newPage` signed in: `cookie` is the session cookie `apiSession` returned for the server at `url`. */
+export async function signedInPage(
+  browser: Browser,
+  url: string,
+  cookie: string,
+  opts: Parameters<typeof newPage>[1] = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const { context, page } = await newPage(browser, opts);
+  page.setDefaultTimeout(10_000);
+  const [name, value] = cookie.split('=') as [string, string];
+  await context.addCookies([{ name, value, url }]);
+  return { context, page };
+}
+
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: false });

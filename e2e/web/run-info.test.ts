@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { apiSession, keyClient, launchBrowser, newPage, screenshot, startServer, type TestServer } from './harness.ts';
+import { apiSession, keyClient, launchBrowser, signedInPage, screenshot, startServer, type TestServer } from './harness.ts';
 
 let server: TestServer;
 let browser: Browser;
@@ -31,11 +31,7 @@ before(async () => {
     ids[name] = (await client.createExperiment({ name, group, runInfo: name === 'seed-0' ? runInfo : {} })).id;
   }
   browser = await launchBrowser();
-  let context;
-  ({ context, page } = await newPage(browser));
-  page.setDefaultTimeout(10_000);
-  const [cname, value] = cookie.split('=') as [string, string];
-  await context.addCookies([{ name: cname, value, url: server.url }]);
+  ({ page } = await signedInPage(browser, server.url, cookie));
 });
 after(async () => {
   await browser?.close();
