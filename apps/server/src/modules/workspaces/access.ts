@@ -46,28 +46,20 @@ function checkRole(role: Role | null, min: Role, missing: Missing): Role {
   return role;
 }
 
+type RoleCheck = (db: Kysely<DB>, userId: string, workspaceId: string, min: Role, missing?: Missing) => Promise<Role>;
+
+/** The access check over one way of reading the caller's role. */
+const roleCheck =
+  (lookup: typeof roleIn): RoleCheck =>
+  async (db, userId, workspaceId, min, missing = WORKSPACE_MISSING) =>
+    checkRole(await lookup(db, userId, workspaceId), min, missing);
+
 /**
  * The one access rule: membership of the workspace. Non-members get the not-found error of the
  * thing they asked for (existence is not leaked); members below `min` get 403. A workspace deleted
  * through MLflow is not found either (see mlflow.visibility.repository.ts).
  */
-export async function requireRole(
-  db: Kysely<DB>,
-  userId: string,
-  workspaceId: string,
-  min: Role,
-  missing: Missing = WORKSPACE_MISSING,
-): Promise<Role> {
-  return checkRole(await liveRoleIn(db, userId, workspaceId), min, missing);
-}
+export const requireRole: RoleCheck = roleCheck(liveRoleIn);
 
 /** The same rule for MLflow's routes, which also see (and restore) workspaces deleted through MLflow. */
-export async function requireRoleIncludingMlflowDeleted(
-  db: Kysely<DB>,
-  userId: string,
-  workspaceId: string,
-  min: Role,
-  missing: Missing = WORKSPACE_MISSING,
-): Promise<Role> {
-  return checkRole(await roleIn(db, userId, workspaceId), min, missing);
-}
+export const requireRoleIncludingMlflowDeleted: RoleCheck = roleCheck(roleIn);
