@@ -308,6 +308,25 @@ describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
     expect(seen).toEqual(['a', 'b', 'c', 'd']);
   });
 
+  it('get-history orders a page by timestamp then step, as MLflow does, whatever order the points arrived in', async () => {
+    // MLflow's async logging sends its batches from a thread pool: a later step can arrive first.
+    const runId = await newRun(alice, await newExperiment(alice));
+    await ml(alice, 'POST', '/runs/log-batch', {
+      run_id: runId,
+      metrics: [{ key: 'loss', value: 0.3, timestamp: 3000, step: 6 }],
+    });
+    await ml(alice, 'POST', '/runs/log-batch', {
+      run_id: runId,
+      metrics: [
+        { key: 'loss', value: 0.5, timestamp: 1000, step: 2 },
+        { key: 'loss', value: 0.4, timestamp: 2000, step: 4 },
+        { key: 'loss', value: 0.45, timestamp: 2000, step: 3 },
+      ],
+    });
+    const history = (await ml(alice, 'GET', '/metrics/get-history', { run_id: runId, metric_key: 'loss' })).json();
+    expect(history.metrics.map((m: { step: number }) => m.step)).toEqual([2, 3, 4, 6]);
+  });
+
   it('get-history pages past max_results and answers an unknown metric with an empty history', async () => {
     const runId = await newRun(alice, await newExperiment(alice));
     const metrics = Array.from({ length: 1000 }, (_, i) => ({ key: 'loss', value: 1 / (i + 1), timestamp: 1000 + i, step: i }));

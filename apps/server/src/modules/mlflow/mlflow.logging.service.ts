@@ -225,5 +225,9 @@ export async function metricHistory(
     if (err instanceof AppError && err.status === 400) throw invalidParameter('Invalid page token: not one this server issued');
     throw err;
   }
+  // MLflow answers a history by (timestamp, step); Tora keeps points in arrival order, which differs
+  // when batches arrive out of order (async logging sends them from a thread pool). Ordered per page:
+  // the pages themselves follow the stored order.
+  metrics.sort((a, b) => a.timestamp - b.timestamp || a.step - b.step);
   return next ? { metrics, next_page_token: next } : { metrics };
 }
