@@ -308,7 +308,7 @@ describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
     expect(seen).toEqual(['a', 'b', 'c', 'd']);
   });
 
-  it('get-history orders a page by timestamp then step, as MLflow does, whatever order the points arrived in', async () => {
+  it('get-history answers a page in step order, then time, whatever order the points arrived in', async () => {
     // MLflow's async logging sends its batches from a thread pool: a later step can arrive first.
     const runId = await newRun(alice, await newExperiment(alice));
     await ml(alice, 'POST', '/runs/log-batch', {
@@ -321,10 +321,19 @@ describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
         { key: 'loss', value: 0.5, timestamp: 1000, step: 2 },
         { key: 'loss', value: 0.4, timestamp: 2000, step: 4 },
         { key: 'loss', value: 0.45, timestamp: 2000, step: 3 },
+        { key: 'loss', value: 0.35, timestamp: 0, step: 5 },
+        { key: 'loss', value: 0.44, timestamp: 1500, step: 3 },
       ],
     });
     const history = (await ml(alice, 'GET', '/metrics/get-history', { run_id: runId, metric_key: 'loss' })).json();
-    expect(history.metrics.map((m: { step: number }) => m.step)).toEqual([2, 3, 4, 6]);
+    expect(history.metrics.map((m: { step: number; value: number }) => [m.step, m.value])).toEqual([
+      [2, 0.5],
+      [3, 0.44],
+      [3, 0.45],
+      [4, 0.4],
+      [5, 0.35],
+      [6, 0.3],
+    ]);
   });
 
   it('get-history pages past max_results and answers an unknown metric with an empty history', async () => {

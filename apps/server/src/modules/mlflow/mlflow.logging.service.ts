@@ -225,9 +225,10 @@ export async function metricHistory(
     if (err instanceof AppError && err.status === 400) throw invalidParameter('Invalid page token: not one this server issued');
     throw err;
   }
-  // MLflow answers a history by (timestamp, step); Tora keeps points in arrival order, which differs
-  // when batches arrive out of order (async logging sends them from a thread pool). Ordered per page:
-  // the pages themselves follow the stored order.
-  metrics.sort((a, b) => a.timestamp - b.timestamp || a.step - b.step);
+  // Tora keeps points in arrival order, which is not step order when batches arrive out of order
+  // (MLflow's async logging sends them from a thread pool). A page is answered in step order, then
+  // time: MLflow's server sorts by time first, which agrees wherever steps grow with time and keeps
+  // a history in step order where a client sent made-up timestamps. The pages follow the stored order.
+  metrics.sort((a, b) => a.step - b.step || a.timestamp - b.timestamp);
   return next ? { metrics, next_page_token: next } : { metrics };
 }
