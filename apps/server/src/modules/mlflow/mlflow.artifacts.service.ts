@@ -90,10 +90,9 @@ export async function uploadArtifact(
   if (declaredBytes !== undefined && declaredBytes > max) throw tooLarge(max);
   const key = await access(ctx, caller, raw, 'editor');
   try {
-    await artifactStore(ctx.config).write(key, body, { maxBytes: max });
+    await withPathErrors(() => artifactStore(ctx.config).write(key, body, { maxBytes: max }));
   } catch (err) {
     if (err instanceof ArtifactTooLargeError) throw tooLarge(max);
-    if (err instanceof ArtifactPathError) throw invalidParameter(err.message);
     throw err;
   }
 }

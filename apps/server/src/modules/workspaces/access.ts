@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { AppError, notFound, type ErrorCode } from '../../errors.js';
 import { ROLES, type Role } from '../../lib/schemas.js';
-import { liveMemberRole, memberRole, memberWorkspaceIds } from './workspaces.repository.js';
+import { memberRole, memberWorkspaceIds } from './workspaces.repository.js';
 
 export function roleAtLeast(role: Role, min: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(min); // ROLES runs weakest first
@@ -17,12 +17,12 @@ const ACTION: Record<Role, string> = {
 
 /** The caller's role in the workspace; null for a non-member, who may see nothing of it. */
 export function roleIn(db: Kysely<DB>, userId: string, workspaceId: string): Promise<Role | null> {
-  return memberRole(db, userId, workspaceId);
+  return memberRole(db, userId, workspaceId, { includeMlflowDeleted: true });
 }
 
 /** The user's role in a workspace Tora shows: none where MLflow's experiments/delete hid it (until restored). */
 export function liveRoleIn(db: Kysely<DB>, userId: string, workspaceId: string): Promise<Role | null> {
-  return liveMemberRole(db, userId, workspaceId);
+  return memberRole(db, userId, workspaceId, { includeMlflowDeleted: false });
 }
 
 /** Which of these workspaces the user may read (any role); one deleted through MLflow is not readable. */

@@ -54,26 +54,19 @@ export async function deleteWorkspace(db: Kysely<DB>, id: string): Promise<void>
   await db.deleteFrom('workspaces').where('id', '=', id).execute();
 }
 
-/** The user's role in the workspace; null when not a member. */
-export async function memberRole(db: Kysely<DB>, userId: string, workspaceId: string): Promise<Role | null> {
-  const row = await db
-    .selectFrom('workspace_members')
-    .select('role')
-    .where('workspace_id', '=', workspaceId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-  return row?.role ?? null;
-}
-
-/** As `memberRole`, but null also where the workspace was deleted through MLflow (Tora's views hide it until restored). */
-export async function liveMemberRole(db: Kysely<DB>, userId: string, workspaceId: string): Promise<Role | null> {
-  const row = await db
-    .selectFrom('workspace_members')
-    .select('role')
-    .where('workspace_id', '=', workspaceId)
-    .where('user_id', '=', userId)
-    .where(workspaceNotMlflowDeleted(sql.ref('workspace_members.workspace_id')))
-    .executeTakeFirst();
+/**
+ * The user's role in the workspace; null for a non-member. Unless `includeMlflowDeleted`, also null
+ * where the workspace was deleted through MLflow (Tora's views hide it until restored).
+ */
+export async function memberRole(
+  db: Kysely<DB>,
+  userId: string,
+  workspaceId: string,
+  opts: { includeMlflowDeleted: boolean },
+): Promise<Role | null> {
+  let q = db.selectFrom('workspace_members').select('role').where('workspace_id', '=', workspaceId).where('user_id', '=', userId);
+  if (!opts.includeMlflowDeleted) q = q.where(workspaceNotMlflowDeleted(sql.ref('workspace_members.workspace_id')));
+  const row = await q.executeTakeFirst();
   return row?.role ?? null;
 }
 
