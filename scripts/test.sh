@@ -4,7 +4,7 @@
 # the server tests (SQLite and a throwaway PostgreSQL cluster), the Python client tests (core, beside
 # the MLflow compatibility suite with the real mlflow client; then the framework integrations in their
 # cached environment), the browser tests and the API contract fuzzing (schemathesis against a live
-# server, ~2 minutes). Runs them all, prints each step's elapsed seconds, then exits non-zero if any failed.
+# server, ~2 minutes), and every benchmark at its smoke size (~4 minutes). Runs them all, prints each step's elapsed seconds, then exits non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -95,6 +95,9 @@ if [ -f scripts/test-mlflow.sh ]; then step "MLflow API (real mlflow client)" sc
 join_steps
 if [ -f scripts/test-frameworks.sh ]; then step "python client: framework integrations" scripts/tmp-leak-check.sh bash scripts/test-frameworks.sh; fi
 if [ -f scripts/test-web.sh ]; then step "web app (Chromium)" scripts/tmp-leak-check.sh bash scripts/test-web.sh; fi
+# Every benchmark at its --smoke size (after the suites that install their Python environments and
+# Chromium), so a benchmark that stops running fails here; its figures are not results.
+if [ -f scripts/bench-smoke.sh ]; then step "benchmarks (smoke sizes)" scripts/tmp-leak-check.sh bash scripts/bench-smoke.sh --strict; fi
 if [ -f scripts/test-contract.sh ]; then step "API contract (schemathesis)" scripts/tmp-leak-check.sh bash scripts/test-contract.sh; fi
 
 echo

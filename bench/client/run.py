@@ -21,6 +21,7 @@ import argparse
 import collections
 import os
 import platform
+import shutil
 import signal
 import statistics
 import subprocess
@@ -200,7 +201,11 @@ def main() -> None:
     ap.add_argument("--step-us", type=float, default=100.0, help="simulated GIL-releasing step time; 0 skips")
     ap.add_argument("--mlflow-calls", type=int, default=3_000)
     ap.add_argument("--no-mlflow", action="store_true")
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes; figures are not results; RESULTS.md untouched")
     args = ap.parse_args()
+    if args.smoke:
+        print("bench/client/run.py --smoke: tiny sizes to prove the benchmark runs end to end; figures below are NOT results")
+        args.steps, args.mlflow_calls = 2_000, 200
 
     build_if_needed()
     tmp = Path(tempfile.mkdtemp(prefix="tora-bench-"))
@@ -215,11 +220,16 @@ def main() -> None:
         srv.stop()
     ml: Optional[dict[str, Any]] = None
     ml_error = ""
-    if not args.no_mlflow:
-        try:
-            ml = bench_mlflow(tmp, args.mlflow_calls)
-        except Exception as e:  # report, do not hide
-            ml_error = f"{type(e).__name__}: {e}"
+    try:
+        if not args.no_mlflow:
+            try:
+                ml = bench_mlflow(tmp, args.mlflow_calls)
+            except Exception as e:  # report, do not hide; a smoke run fails on it
+                if args.smoke:
+                    raise
+                ml_error = f"{type(e).__name__}: {e}"
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
     lines = [
         "# Tora Python client benchmark",
@@ -271,7 +281,8 @@ def main() -> None:
     ]
     text = "\n".join(lines) + "\n"
     print(text)
-    (Path(__file__).parent / "RESULTS.md").write_text(text)
+    if not args.smoke:
+        (Path(__file__).parent / "RESULTS.md").write_text(text)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[2]
+# Keras runs on torch, as in scripts/test-frameworks.sh (the environment has no TensorFlow).
+os.environ.setdefault("KERAS_BACKEND", "torch")
 sys.path.insert(0, str(ROOT / "clients" / "python" / "tests"))
 
 from toraserver import ToraServer, build_if_needed  # noqa: E402
@@ -38,6 +40,9 @@ import tora  # noqa: E402
 from tora._system import DEFAULT_INTERVAL, SystemSampler  # noqa: E402
 
 CHUNK = 1000
+# --smoke: tiny sizes (figures are not results; SYSTEM.md untouched).
+SMOKE = "--smoke" in sys.argv[1:]
+SCALE = 100 if SMOKE else 1
 
 
 def per_call_us(call: Callable[[int], None], total: int, chunk: int = CHUNK) -> float:
@@ -54,7 +59,7 @@ def per_call_us(call: Callable[[int], None], total: int, chunk: int = CHUNK) -> 
 def sampler_cost() -> tuple[float, float]:
     s = SystemSampler(lambda v, step: None, 0.005)
     s.start()
-    while s.step < 200:
+    while s.step < 200 // SCALE:
         time.sleep(0.05)
     s.stop()
     per_sample = s.seconds / s.step
@@ -63,13 +68,13 @@ def sampler_cost() -> tuple[float, float]:
 
 def log_cost(kw: dict[str, Any]) -> tuple[list[float], list[float]]:
     off, on = [], []
-    for rep in range(3):
+    for rep in range(1 if SMOKE else 3):
         for interval, into in ((None, off), (0.02, on)):
             t = tora.Tora.create_experiment(
                 f"bench-sampler-{rep}", run_info=False, system_metrics=interval is not None,
                 system_metrics_interval=interval, **kw,
             )  # fmt: skip
-            into.append(per_call_us(lambda i: t.log("loss", 0.5, i), 2_000_000))
+            into.append(per_call_us(lambda i: t.log("loss", 0.5, i), 2_000_000 // SCALE))
             t.shutdown()
     return off, on
 
@@ -78,10 +83,10 @@ def callbacks_cost(kw: dict[str, Any]) -> list[tuple[str, float, float]]:
     values = {f"m{i}": 0.5 + i for i in range(10)}
     rows = []
     run = tora.init(name="bench-callbacks", run_info=False, system_metrics=False, **kw)
-    direct = per_call_us(lambda i: run.client.log_metrics(values, step=i), 100_000, 100)
+    direct = per_call_us(lambda i: run.client.log_metrics(values, step=i), 100_000 // SCALE, 100)
 
     def add(name: str, hook: Callable[[int], None]) -> None:
-        cost = per_call_us(hook, 100_000, 100)
+        cost = per_call_us(hook, 100_000 // SCALE, 100)
         rows.append((name, cost, (cost - direct) / len(values)))
 
     from tora.integrations.transformers import ToraCallback as HF
@@ -123,6 +128,8 @@ def callbacks_cost(kw: dict[str, Any]) -> list[tuple[str, float, float]]:
 
 
 def main() -> None:
+    if SMOKE:
+        print("bench/client/system_and_callbacks.py --smoke: tiny sizes to prove the benchmark runs end to end; figures below are NOT results")
     build_if_needed()
     with tempfile.TemporaryDirectory() as tmp:
         srv = ToraServer(Path(tmp))
@@ -146,8 +153,8 @@ def main() -> None:
         "|---|---|---|",
         f"| sampler: CPU time per reading (/proc, cgroup; no GPU here) | {us:.0f} µs | |",
         f"| sampler at the default {DEFAULT_INTERVAL:.0f} s interval: share of one core | {share:.4f}% | ≤ 0.1% |",
-        f"| `t.log()` median, sampler off (3 runs) | {' / '.join(f'{x:.2f}' for x in off)} µs | |",
-        f"| `t.log()` median, sampler on at 0.02 s (3 runs) | {' / '.join(f'{x:.2f}' for x in on)} µs | unchanged |",
+        f"| `t.log()` median, sampler off ({len(off)} runs) | {' / '.join(f'{x:.2f}' for x in off)} µs | |",
+        f"| `t.log()` median, sampler on at 0.02 s ({len(on)} runs) | {' / '.join(f'{x:.2f}' for x in on)} µs | unchanged |",
         "",
         "Integration hooks, 10 values per call (median per call; per-value cost over the direct call):",
         "",
@@ -157,7 +164,8 @@ def main() -> None:
     for name, cost, added in cbs:
         lines.append(f"| {name} | {cost:.2f} µs | {added:+.3f} µs | {'≤ 2 µs' if added else ''} |")
     text = "\n".join(lines) + "\n"
-    (Path(__file__).parent / "SYSTEM.md").write_text(text)
+    if not SMOKE:
+        (Path(__file__).parent / "SYSTEM.md").write_text(text)
     print(text)
 
 

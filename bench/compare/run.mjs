@@ -3,15 +3,17 @@
 // 800 buckets, versus the same data read with 80 separate series requests (the baseline a
 // client without the compare read would make). Prints median server time (Server-Timing) and
 // wall time of each and their ratio. Target: compare ≤ 200 ms server time.
-//   node bench/compare/run.mjs [--postgres]
+//   node bench/compare/run.mjs [--postgres] [--smoke]
 import { startCluster, stopCluster } from '../../scripts/pg-cluster.mjs';
+import { size, smokeBanner } from '../lib/smoke.mjs';
 import { createExperiment, startTora } from '../lib/tora-server.mjs';
 
-const EXPERIMENTS = 20;
+const EXPERIMENTS = size(20, 3);
 const METRICS = ['train/loss', 'val/loss', 'val/acc', 'lr'];
-const N = 100_000;
+const N = size(100_000, 2_000);
 const BUDGET = 800;
-const RUNS = 15;
+const RUNS = size(15, 1);
+smokeBanner('bench/compare');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const serverMs = (res) => Number(/dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? NaN);
 

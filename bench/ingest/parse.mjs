@@ -3,14 +3,17 @@
 // SQLite) on batches of bench/ingest's shape — columnar JSON numbers, base64 float64 columns, rows.
 // With --baseline DIR (another checkout, its server built), both builds' parsers run in this one
 // process, alternating, and the ratio is printed.
-//   node bench/ingest/parse.mjs [--baseline DIR]
+//   node bench/ingest/parse.mjs [--baseline DIR] [--smoke]
+// (--smoke: few rounds, and without --baseline this tree's own build stands in as the baseline)
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { SMOKE, size, smokeBanner } from '../lib/smoke.mjs';
 import { ROOT, ensureBuilt } from '../lib/tora-server.mjs';
 
 const PARSER = 'apps/server/dist/modules/metrics/ingest.js';
 const at = process.argv.indexOf('--baseline');
-const baselineDir = at > 0 ? path.resolve(process.argv[at + 1]) : null;
+const baselineDir = at > 0 ? path.resolve(process.argv[at + 1]) : SMOKE ? ROOT : null;
+smokeBanner('bench/ingest/parse');
 ensureBuilt();
 const builds = [['this tree', await import(pathToFileURL(path.join(ROOT, PARSER)).href)]];
 if (baselineDir) builds.push(['baseline', await import(pathToFileURL(path.join(baselineDir, PARSER)).href)]);
@@ -46,12 +49,12 @@ for (const [kind, points, reps] of [
 ]) {
   const batch = body(kind);
   const times = new Map(builds.map(([name]) => [name, []]));
-  for (let round = 0; round < 40; round++) {
+  for (let round = 0; round < size(40, 4); round++) {
     for (const [name, parser] of round % 2 ? builds : [...builds].reverse()) {
       const t0 = process.hrtime.bigint();
       for (let r = 0; r < reps; r++) parser.parseBatch(batch, undefined);
       // The first 10 rounds warm the JIT up.
-      if (round >= 10) times.get(name).push(Number(process.hrtime.bigint() - t0) / 1e6 / reps);
+      if (round >= size(10, 2)) times.get(name).push(Number(process.hrtime.bigint() - t0) / 1e6 / reps);
     }
   }
   const figures = builds.map(([name]) => `${name} ${median(times.get(name)).toFixed(2)} ms`);

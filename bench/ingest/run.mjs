@@ -4,18 +4,23 @@
 // of 1,000 on SQLite, columnar on
 // PostgreSQL — and the same load shape into an MLflow tracking server (SQLite backend, its
 // 1,000-metric log-batch), printing the rates and their ratio.
-//   node bench/ingest/run.mjs [--skip-mlflow] [--skip-postgres] [--memory]
+//   node bench/ingest/run.mjs [--skip-mlflow] [--skip-postgres] [--memory] [--smoke]
+// MLflow runs from the test command's cached environment (scripts/test-mlflow.sh) when it exists,
+// else from bench/.venv-mlflow (installed on first run); --smoke skips it when neither exists.
 import { execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startCluster, stopCluster } from '../../scripts/pg-cluster.mjs';
+import { SMOKE, size, smokeBanner } from '../lib/smoke.mjs';
 import { ROOT, createExperiment, freePort, pool, rssMb, startTora, waitFor } from '../lib/tora-server.mjs';
 
 const args = new Set(process.argv.slice(2));
-const EXPERIMENTS = 10;
+const EXPERIMENTS = size(10, 2);
 const METRICS = 10;
-const STEPS = 10_000;
+const STEPS = size(10_000, 1_000);
+const PER_BATCH = Math.min(2_000, STEPS);
 const TOTAL = EXPERIMENTS * METRICS * STEPS;
 const CONCURRENCY = 4;
 
@@ -87,7 +92,21 @@ function fmt(rate) {
   return `${Math.round(rate).toLocaleString('en-US')} points/s`;
 }
 
+/** The test command's cached MLflow environment (keyed like scripts/test-mlflow.sh), if installed. */
+function cachedMlflowVenv() {
+  const hash = crypto
+    .createHash('sha256')
+    .update(fs.readFileSync(path.join(ROOT, 'scripts/mlflow-requirements.txt')))
+    .digest('hex')
+    .slice(0, 16);
+  const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  const venv = process.env.TORA_MLFLOW_VENV || path.join(cache, 'tora', `venv-mlflow-${hash}`);
+  return fs.existsSync(path.join(venv, '.complete')) ? venv : null;
+}
+
 function mlflowPython() {
+  const cached = cachedMlflowVenv();
+  if (cached) return cached;
   const venv = path.join(ROOT, 'bench/.venv-mlflow');
   const py = path.join(venv, 'bin/python');
   if (!fs.existsSync(path.join(venv, 'bin/mlflow'))) {
@@ -177,8 +196,8 @@ async function memory() {
   try {
     const ids = [];
     for (let e = 0; e < 10; e++) ids.push(await createExperiment(server, `mem-${e}`));
-    const steps = 100_000;
-    const perBatch = 2_000;
+    const steps = size(100_000, 2_000);
+    const perBatch = Math.min(2_000, steps);
     const tasks = [];
     for (let e = 0; e < 10; e++) {
       for (let start = 0; start < steps; start += perBatch) {
@@ -202,13 +221,14 @@ async function memory() {
     const seconds = (performance.now() - t0) / 1000;
     const rss = rssMb(server.pid);
     console.log(
-      `memory: 10,000,000 points ingested in ${seconds.toFixed(1)} s; server RSS ${rss.toFixed(0)} MB (at start ${baseline.toFixed(0)} MB; target ≤ 300 MB)`,
+      `memory: ${(10 * METRICS * steps).toLocaleString('en-US')} points ingested in ${seconds.toFixed(1)} s; server RSS ${rss.toFixed(0)} MB (at start ${baseline.toFixed(0)} MB; target ≤ 300 MB)`,
     );
   } finally {
     await server.stop();
   }
 }
 
+smokeBanner('bench/ingest');
 console.log(
   `bench/ingest: ${TOTAL.toLocaleString('en-US')} points (${EXPERIMENTS} experiments × ${METRICS} metrics × ${STEPS} steps), ${CONCURRENCY} requests in flight, ${os.cpus().length} cores`,
 );
@@ -216,9 +236,11 @@ const results = {};
 {
   const server = await startTora();
   try {
-    results.columnar = await ingestTora(server, columnarBodies(2_000), 'columnar');
-    console.log(`Tora SQLite, columnar batches of 20,000 points: ${fmt(results.columnar)}  (target ≥ 300,000)`);
-    results.binary = await ingestTora(server, columnarBodies(2_000, true), 'binary');
+    results.columnar = await ingestTora(server, columnarBodies(PER_BATCH), 'columnar');
+    console.log(
+      `Tora SQLite, columnar batches of ${(PER_BATCH * METRICS).toLocaleString('en-US')} points: ${fmt(results.columnar)}  (target ≥ 300,000)`,
+    );
+    results.binary = await ingestTora(server, columnarBodies(PER_BATCH, true), 'binary');
     console.log(
       `Tora SQLite, same batches as float64 columns:  ${fmt(results.binary)}  (${(results.binary / results.columnar).toFixed(2)}× JSON numbers)`,
     );
@@ -232,17 +254,26 @@ if (!args.has('--skip-postgres')) {
   const cluster = await startCluster();
   const server = await startTora({ databaseUrl: cluster.url });
   try {
-    results.postgres = await ingestTora(server, columnarBodies(2_000), 'pg');
+    results.postgres = await ingestTora(server, columnarBodies(PER_BATCH), 'pg');
     console.log(`Tora PostgreSQL, columnar batches:             ${fmt(results.postgres)}  (target ≥ 100,000)`);
   } finally {
     await server.stop();
     stopCluster(cluster.dir);
   }
 }
-if (!args.has('--skip-mlflow')) {
-  const { rate, sent } = await ingestMlflow(60);
+if (
+  SMOKE &&
+  !args.has('--skip-mlflow') &&
+  !cachedMlflowVenv() &&
+  !fs.existsSync(path.join(ROOT, 'bench/.venv-mlflow/bin/mlflow'))
+) {
+  console.log('MLflow baseline skipped in --smoke: it needs an install (run scripts/test-mlflow.sh once)');
+} else if (!args.has('--skip-mlflow')) {
+  const { rate, sent } = await ingestMlflow(size(60, 5));
   results.mlflow = rate;
-  console.log(`MLflow SQLite, log-batch of 1,000 metrics:     ${fmt(rate)}  (${sent.toLocaleString('en-US')} points in ≤ 60 s)`);
+  console.log(
+    `MLflow SQLite, log-batch of 1,000 metrics:     ${fmt(rate)}  (${sent.toLocaleString('en-US')} points in ≤ ${size(60, 5)} s)`,
+  );
   console.log(
     `ratio Tora columnar / MLflow: ${(results.columnar / rate).toFixed(1)}×, Tora rows / MLflow: ${(results.rows / rate).toFixed(1)}×  (target ≥ 30×)`,
   );

@@ -111,7 +111,11 @@ def workload(url: str, seconds: float, max_batches: int, max_calls: int) -> tupl
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=20.0, help="time limit per measurement")
+    ap.add_argument("--smoke", action="store_true", help="1 s per measurement; figures are not results")
     args = ap.parse_args()
+    if args.smoke:
+        print("bench/mlflow/run.py --smoke: tiny sizes to prove the benchmark runs end to end; figures below are NOT results")
+        args.seconds = 1.0
     build_if_needed()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -3,17 +3,20 @@
 // × 10,000 steps) from one SQLite server's database into a fresh one (or PostgreSQL with
 // --postgres), against baselines measured in the same run: reading the same points through the
 // API's CSV export, and ingesting them through the HTTP batch API.
-//   node bench/transfer/run.mjs [--postgres]
+//   node bench/transfer/run.mjs [--postgres] [--smoke]
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startCluster, stopCluster } from '../../scripts/pg-cluster.mjs';
+import { size, smokeBanner } from '../lib/smoke.mjs';
 import { BIN, createExperiment, pool, startTora } from '../lib/tora-server.mjs';
 
-const EXPERIMENTS = 10;
+const EXPERIMENTS = size(10, 2);
 const METRICS = 10;
-const STEPS = 10_000;
+const STEPS = size(10_000, 500);
+const CHUNK = Math.min(2_000, STEPS);
+smokeBanner('bench/transfer');
 const TOTAL = EXPERIMENTS * METRICS * STEPS;
 const seconds = (t0) => (performance.now() - t0) / 1000;
 const rate = (s) => `${Math.round(TOTAL / s).toLocaleString('en-US')} points/s`;
@@ -26,8 +29,8 @@ try {
   for (let e = 0; e < EXPERIMENTS; e++) ids.push(await createExperiment(source, `transfer-${e}`));
   const bodies = [];
   for (const [e, id] of ids.entries()) {
-    for (let start = 0; start < STEPS; start += 2_000) {
-      const steps = Array.from({ length: 2_000 }, (_, i) => start + i);
+    for (let start = 0; start < STEPS; start += CHUNK) {
+      const steps = Array.from({ length: CHUNK }, (_, i) => start + i);
       const series = {};
       for (let m = 0; m < METRICS; m++)
         series[`metric_${m}`] = { steps, values: steps.map((s) => Math.sin(s / 100 + m) * (e + 1)) };
@@ -62,7 +65,7 @@ try {
   t0 = performance.now();
   execFileSync(process.execPath, [BIN, 'export', '--out', file], { env: source.env, stdio: 'ignore' });
   const exported = seconds(t0);
-  const size = fs.statSync(file).size;
+  const fileBytes = fs.statSync(file).size;
 
   let databaseUrl = '';
   if (process.argv.includes('--postgres')) {
@@ -91,7 +94,7 @@ try {
   console.log(
     `bench/transfer: ${TOTAL.toLocaleString('en-US')} points (${EXPERIMENTS} × ${METRICS} × ${STEPS}), SQLite → ${target}`,
   );
-  console.log(`tora export:  ${exported.toFixed(2)} s (${rate(exported)}), ${(size / 1e6).toFixed(1)} MB`);
+  console.log(`tora export:  ${exported.toFixed(2)} s (${rate(exported)}), ${(fileBytes / 1e6).toFixed(1)} MB`);
   console.log(
     `  baseline, the same points as CSV through the API: ${csv.toFixed(2)} s → export is ${(csv / exported).toFixed(1)}× faster`,
   );

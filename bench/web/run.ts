@@ -1,9 +1,11 @@
 /**
  * Web app benchmark for issue 4's performance lines, in headless Chromium on this machine:
  *
- *  1. Experiment page, 20 metrics × 100,000 points: time from navigation start until every chart
- *     has drawn, and bytes of metric data transferred. Baseline in the same run: fetch every
- *     raw point of the same 20 metrics and draw them with the same uPlot, as a ratio.
+ *  1. Experiment page, 20 metrics × 100,000 points, as a user sees it (charts mount as their section
+ *     scrolls into view): time from navigation start until the charts in the first viewport have
+ *     drawn, then until every chart has drawn while scrolling to the end, and the bytes of metric
+ *     data transferred. Baseline in the same run: fetch every raw point of the same 20 metrics (in
+ *     pages within the server's raw page cap) and draw them with the same uPlot, as a ratio.
  *  2. Dashboard, 10,000 experiments × 5 metrics: first rows after navigation, then scrolling
  *     to the very end (all pages) while recording frame times.
  *  3. Experiment page, 300 metrics × 1,000 points in sections (train/, val/, …): first chart drawn
@@ -11,6 +13,8 @@
  *     task (PerformanceObserver "longtask") while the page loads.
  *
  * `BENCH_ONLY=page300` runs case 3 alone and prints it (RESULTS.md is written by full runs only).
+ * `--smoke`: tiny sizes (2,000 points, 200 experiments, one run each) to prove every case still runs
+ * end to end, baseline included; its figures are not results and RESULTS.md is left alone.
  *
  * Usage: npm run build -w apps/server && npm run build -w apps/web && node --import tsx bench/web/run.ts
  * Writes bench/web/RESULTS.md.
@@ -22,10 +26,18 @@ import type { Page } from 'playwright-core';
 import * as prettier from 'prettier';
 import { ROOT, apiSession, keyClient, launchBrowser, newPage, startServer, steps } from '../../e2e/web/harness.ts';
 
+const SMOKE = process.argv.includes('--smoke');
+if (SMOKE) console.log('bench/web --smoke: tiny sizes to prove the benchmark runs end to end; figures below are NOT results');
 const METRICS = 20;
-const POINTS = 100_000;
-const EXPERIMENTS = Number(process.env.BENCH_EXPERIMENTS ?? 10_000);
-const RUNS = 3;
+const POINTS = SMOKE ? 2_000 : 100_000;
+const EXPERIMENTS = SMOKE ? 200 : Number(process.env.BENCH_EXPERIMENTS ?? 10_000);
+const RUNS = SMOKE ? 1 : 3;
+const PAGE300_POINTS = SMOKE ? 50 : 1000;
+// The baseline reads raw points in pages as large as the server allows today.
+const { METRIC_LIMITS } = (await import(
+  path.join(ROOT, 'apps/server/dist/lib/limits.js')
+)) as typeof import('../../apps/server/src/lib/limits.ts');
+const RAW_PAGE = METRIC_LIMITS.maxRawPointsPerResponse;
 
 // BENCH_WEB_DIR: serve another build of the web app (e.g. an earlier commit's, for a before/after).
 const server = await startServer(process.env.BENCH_WEB_DIR ? { TORA_WEB_DIR: process.env.BENCH_WEB_DIR } : {});
@@ -51,7 +63,7 @@ const ONLY = process.env.BENCH_ONLY ?? '';
 // ---------- 3. experiment page, 300 metrics in sections ----------
 async function page300(): Promise<void> {
   const e = await client.createExperiment({ name: 'bench-300-metrics' });
-  const n = 1000;
+  const n = PAGE300_POINTS;
   const pad = (i: number) => String(i).padStart(3, '0');
   const names = [
     ...Array.from({ length: 120 }, (_, i) => `train/m${pad(i)}`),
@@ -168,33 +180,84 @@ async function metricBytes(p: Page, run: () => Promise<void>): Promise<number> {
   return bytes;
 }
 
-async function toraPage(): Promise<{ ms: number; bytes: number }> {
-  let ms = 0;
+/** Charts with data that have drawn, and the latest drawnAt among them (ms from navigation start). */
+async function drawnCharts(p: Page): Promise<{ drawn: number; mounted: number; at: number }> {
+  return p.evaluate(() => {
+    const cs = Object.values(window.__toraCharts ?? {}).filter((c) => c.xs.length > 0 && c.draws > 0);
+    return {
+      drawn: cs.length,
+      mounted: document.querySelectorAll('[data-testid="metric-chart"]').length,
+      at: cs.length ? Math.max(...cs.map((c) => c.drawnAt)) : 0,
+    };
+  });
+}
+
+interface PageRun {
+  /** The charts in the first viewport drawn (ms from navigation start) and how many they were. */
+  firstView: number;
+  firstViewCharts: number;
+  /** Every chart drawn while scrolling to the end (ms from navigation start; includes the scrolling). */
+  all: number;
+  bytes: number;
+}
+
+/**
+ * The page as a user sees it: charts mount as their section scrolls into view. First the charts
+ * mounted without scrolling draw (settled: nothing new for 500 ms), then the page is scrolled a
+ * screen at a time (mouse wheel) until every chart has drawn.
+ */
+async function toraPage(): Promise<PageRun> {
+  let firstView = 0;
+  let firstViewCharts = 0;
+  let all = 0;
   const bytes = await metricBytes(page, async () => {
     await page.goto(`${server.url}/experiments/${exp.id}`);
-    ms = await page
-      .waitForFunction(
-        (ns) => {
-          const c = window.__toraCharts;
-          if (!c || !ns.every((n) => (c[n]?.xs.length ?? 0) > 0)) return false;
-          return Math.max(...ns.map((n) => c[n]!.drawnAt));
-        },
-        names,
-        { timeout: 30_000, polling: 'raf' },
-      )
-      .then((h) => h.jsonValue() as Promise<number>);
+    await page.waitForFunction(
+      () => {
+        const w = window as unknown as { __settle?: { n: number; at: number } };
+        const mounted = document.querySelectorAll('[data-testid="metric-chart"]').length;
+        const drawn = Object.values(window.__toraCharts ?? {}).filter((c) => c.xs.length > 0 && c.draws > 0).length;
+        if (mounted === 0 || drawn < mounted) return false;
+        if (!w.__settle || w.__settle.n !== mounted) w.__settle = { n: mounted, at: performance.now() };
+        return performance.now() - w.__settle.at > 500;
+      },
+      null,
+      { timeout: 30_000, polling: 50 },
+    );
+    const first = await drawnCharts(page);
+    firstView = first.at;
+    firstViewCharts = first.drawn;
+    const box = (await page.locator('main').boundingBox()) ?? { x: 0, y: 0, width: 1280, height: 800 };
+    await page.mouse.move(box.x + box.width / 2, Math.min(box.y + box.height / 2, 700));
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const state = await drawnCharts(page);
+      if (state.drawn >= METRICS) {
+        all = state.at;
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`only ${state.drawn} of ${METRICS} charts drew after scrolling to the end`);
+      await page.mouse.wheel(0, 600);
+      await page.waitForTimeout(50);
+    }
   });
-  return { ms, bytes };
+  return { firstView, firstViewCharts, all, bytes };
 }
+
+// The baseline injects uPlot into a page of Tora's origin, which Tora's CSP forbids: it runs in a
+// context of its own that bypasses CSP (the same browser, viewport and session).
+const baselineContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
+await baselineContext.addCookies([{ name: cName, value: cValue, url: server.url }]);
+const baselinePage = await baselineContext.newPage();
 
 /** Baseline: every raw point fetched and drawn (a plain line per metric), same uPlot, same sizes. */
 async function rawBaseline(): Promise<{ ms: number; bytes: number }> {
   let ms = 0;
-  const bytes = await metricBytes(page, async () => {
-    await page.goto(`${server.url}/compare`);
-    await page.addScriptTag({ path: path.join(ROOT, 'node_modules/uplot/dist/uPlot.iife.min.js') });
-    ms = await page.evaluate(
-      async ({ id, ns }) => {
+  const bytes = await metricBytes(baselinePage, async () => {
+    await baselinePage.goto(`${server.url}/compare`);
+    await baselinePage.addScriptTag({ path: path.join(ROOT, 'node_modules/uplot/dist/uPlot.iife.min.js') });
+    ms = await baselinePage.evaluate(
+      async ({ id, ns, pageSize }) => {
         const start = performance.now();
         type Raw = { points: { step: number; value: number | string }[]; nextCursor: string | null };
         const U = (window as unknown as { uPlot: new (o: object, d: unknown, el: HTMLElement) => unknown }).uPlot;
@@ -204,7 +267,7 @@ async function rawBaseline(): Promise<{ ms: number; bytes: number }> {
             const ys: number[] = [];
             let cursor: string | null = null;
             do {
-              const q = new URLSearchParams({ name: n, limit: '100000', ...(cursor ? { cursor } : {}) });
+              const q = new URLSearchParams({ name: n, limit: String(pageSize), ...(cursor ? { cursor } : {}) });
               const r = (await (await fetch(`/api/experiments/${id}/metrics/raw?${q}`)).json()) as Raw;
               for (const p of r.points) {
                 xs.push(p.step);
@@ -229,36 +292,43 @@ async function rawBaseline(): Promise<{ ms: number; bytes: number }> {
         );
         return performance.now() - start;
       },
-      { id: exp.id, ns: names },
+      { id: exp.id, ns: names, pageSize: RAW_PAGE },
     );
   });
   return { ms, bytes };
 }
 
-const tora: { ms: number; bytes: number }[] = [];
+const tora: PageRun[] = [];
 const raw: { ms: number; bytes: number }[] = [];
 for (let i = 0; i < RUNS; i++) {
   tora.push(await toraPage());
   raw.push(await rawBaseline());
 }
-const tMs = median(tora.map((r) => r.ms));
+const firstMs = median(tora.map((r) => r.firstView));
+const allMs = median(tora.map((r) => r.all));
 const rMs = median(raw.map((r) => r.ms));
 const mb = (b: number) => (b / 1e6).toFixed(2);
+const runsOf = (xs: number[]) => `${xs.map((x) => x.toFixed(0)).join(', ')} ms`;
 log(`## Experiment page: ${METRICS} metrics × ${POINTS.toLocaleString('en')} points`);
 log('');
 log('| | median | runs | metric data transferred |');
 log('|---|---|---|---|');
 log(
-  `| Tora (bucketed, budget = plot width) — from navigation start | **${tMs.toFixed(0)} ms** | ${tora.map((r) => r.ms.toFixed(0)).join(', ')} ms | **${mb(tora[0]!.bytes)} MB** |`,
+  `| Tora: the ${tora[0]!.firstViewCharts} charts in the first viewport drawn, from navigation start | **${firstMs.toFixed(0)} ms** | ${runsOf(tora.map((r) => r.firstView))} | |`,
 );
 log(
-  `| Baseline: all raw points fetched and drawn (fetch+draw only) | ${rMs.toFixed(0)} ms | ${raw.map((r) => r.ms.toFixed(0)).join(', ')} ms | ${mb(raw[0]!.bytes)} MB |`,
+  `| Tora: all ${METRICS} charts drawn while scrolling to the end (bucketed, budget = plot width) | **${allMs.toFixed(0)} ms** | ${runsOf(tora.map((r) => r.all))} | **${mb(tora[0]!.bytes)} MB** |`,
+);
+log(
+  `| Baseline: all raw points fetched (pages of ${RAW_PAGE.toLocaleString('en')}) and drawn (fetch+draw only) | ${rMs.toFixed(0)} ms | ${runsOf(raw.map((r) => r.ms))} | ${mb(raw[0]!.bytes)} MB |`,
 );
 log('');
 log(
-  `Targets: all charts drawn ≤ 1500 ms → ${tMs <= 1500 ? 'PASS' : 'FAIL'}; ≤ 2 MB metric data → ${tora[0]!.bytes <= 2e6 ? 'PASS' : 'FAIL'}.`,
+  `Targets: all charts drawn ≤ 1500 ms → ${allMs <= 1500 ? 'PASS' : 'FAIL'}; ≤ 2 MB metric data → ${tora[0]!.bytes <= 2e6 ? 'PASS' : 'FAIL'}.`,
 );
-log(`Baseline ratio: raw / Tora = **${(rMs / tMs).toFixed(1)}×** time, ${(raw[0]!.bytes / tora[0]!.bytes).toFixed(0)}× bytes.`);
+log(
+  `Baseline ratio: raw / Tora (all charts) = **${(rMs / allMs).toFixed(1)}×** time, ${(raw[0]!.bytes / tora[0]!.bytes).toFixed(0)}× bytes.`,
+);
 log('');
 
 await page300();
@@ -378,6 +448,10 @@ const header = [
     .join(' / ')} (other jobs share the machine, so frame times vary between runs).`,
   '',
 ];
+if (SMOKE) {
+  console.log('--smoke: bench/web/RESULTS.md left as it was');
+  process.exit(0);
+}
 // Formatted like every other file, so the repo's `prettier --check` stays green after a run.
 const resultsPath = path.join(ROOT, 'bench/web/RESULTS.md');
 const prettierConfig = (await prettier.resolveConfig(resultsPath)) ?? {};
