@@ -61,6 +61,7 @@ run "series-read" node bench/series-read/run.mjs --smoke --postgres
 run "compare" node bench/compare/run.mjs --smoke --postgres
 run "memory" node bench/memory/run.mjs --smoke
 run "transfer" node bench/transfer/run.mjs --smoke --postgres
+run "blocks" node bench/blocks/run.mjs --smoke --postgres
 run "web" node --import tsx bench/web/run.ts --smoke
 run_py "mlflow client" "$MLFLOW_VENV" bench/mlflow/run.py --smoke
 run_py "python client" "$MLFLOW_VENV" bench/client/run.py --smoke

@@ -28,11 +28,11 @@ export function ensureBuilt() {
   }
 }
 
-/** Starts Tora on SQLite (default) or the given PostgreSQL URL; returns {base, key, pid, env, stop}. */
-export async function startTora({ databaseUrl = '' } = {}) {
+/** Starts Tora on SQLite (default) or the given PostgreSQL URL, with extra `env`; returns {base, key, pid, env, stop}. */
+export async function startTora({ databaseUrl = '', env: extra = {} } = {}) {
   ensureBuilt();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tora-bench-'));
-  const env = { ...process.env, TORA_DATA_DIR: dataDir, TORA_DATABASE_URL: databaseUrl, TORA_LOG_LEVEL: 'warn' };
+  const env = { ...process.env, TORA_DATA_DIR: dataDir, TORA_DATABASE_URL: databaseUrl, TORA_LOG_LEVEL: 'warn', ...extra };
   execFileSync(process.execPath, [BIN, 'user', 'create', '--email', 'bench@example.com', '--password', 'benchmark-pw'], {
     env,
     stdio: 'ignore',
@@ -45,7 +45,7 @@ export async function startTora({ databaseUrl = '' } = {}) {
     .trim();
   const server = await startToraProcess({
     dataDir,
-    env: { TORA_DATABASE_URL: databaseUrl },
+    env: { TORA_DATABASE_URL: databaseUrl, ...extra },
     stdout: 'ignore',
     timeoutMs: 60_000,
   });

@@ -36,8 +36,16 @@ export interface Config {
   readonly trustProxy: TrustProxy;
   /** Where `tora key create --save` writes the Python client's config.json (its TORA_CONFIG_DIR). */
   readonly clientConfigDir: string;
+  /**
+   * How new metric blocks are written: `coded` (compressed per column, the default) or `packed` (three
+   * float64 columns, the layout servers before the coded format read). Both are always readable.
+   */
+  readonly blockFormat: BlockFormat;
   readonly ai: AiConfig;
 }
+
+export type BlockFormat = 'coded' | 'packed';
+const BLOCK_FORMATS: readonly BlockFormat[] = ['coded', 'packed'];
 
 export type TrustProxy = false | number | readonly string[];
 
@@ -201,6 +209,11 @@ export function loadConfig(env: Env = process.env, defaults: { webDir?: string |
   }
   // The address users reach Tora at (behind a proxy: its public https URL); admits its host and origin.
   const publicUrl = env.TORA_PUBLIC_URL ? originVar('TORA_PUBLIC_URL', env.TORA_PUBLIC_URL) : null;
+  // `packed` while a fleet still runs replicas older than the coded block format (they cannot read it).
+  const blockFormat = (env.TORA_BLOCK_FORMAT || 'coded') as BlockFormat;
+  if (!BLOCK_FORMATS.includes(blockFormat)) {
+    throw new ConfigError(`TORA_BLOCK_FORMAT must be one of ${BLOCK_FORMATS.join(', ')}, got "${env.TORA_BLOCK_FORMAT}"`);
+  }
   const config: Config = {
     // TCP port the API and web app listen on.
     port: intVar(env, 'TORA_PORT', 8080, 0, 65535),
@@ -227,6 +240,7 @@ export function loadConfig(env: Env = process.env, defaults: { webDir?: string |
     allowedHosts: Object.freeze(allowedHosts(env, publicUrl)),
     // The Python client's config directory (same variable and default as the client's).
     clientConfigDir: dirVar(env, 'TORA_CONFIG_DIR'),
+    blockFormat,
     // Extra origins (comma-separated) allowed to make cookie-authenticated writes, e.g. behind a proxy.
     trustedOrigins: Object.freeze(listVar(env, 'TORA_TRUSTED_ORIGINS').map((o) => originVar('TORA_TRUSTED_ORIGINS', o))),
     ai: Object.freeze(aiConfig(env)),

@@ -1,9 +1,13 @@
 /**
- * Metric points are stored in blocks: up to BLOCK_POINTS points of one series packed as three
- * little-endian float64 columns (steps, values, times), with a summary (first/last/min/max,
- * NaN count) kept in columns beside it, so reads can skip or summarise whole blocks.
+ * Metric points are stored in blocks: up to BLOCK_POINTS points of one series as three columns
+ * (steps, values, times), each compressed with the codec that suits it (codec.ts; blocks written
+ * before that format are three packed little-endian float64 columns and still read as such), with
+ * a summary (first/last/min/max, NaN count) kept in columns beside it, so reads can skip or
+ * summarise whole blocks.
  */
+import type { BlockFormat } from '../../config.js';
 import type { MetricBlocksTable } from '../../db/schema.js';
+import { decodeBlock, encodeBlock, isCoded } from './codec.js';
 
 export const BLOCK_POINTS = 4096;
 /** A trailing block smaller than this is merged with the next append instead of left tiny. */
@@ -66,7 +70,9 @@ export function summarize(p: Points): BlockSummary {
   };
 }
 
-export function encode(p: Points): Uint8Array {
+/** A block's stored bytes: coded (compressed columns) or packed (three float64 columns, the older layout). */
+export function encode(p: Points, format: BlockFormat = 'coded'): Uint8Array {
+  if (format === 'coded') return encodeBlock(p);
   const n = p.values.length;
   const packed = new Float64Array(n * 3);
   packed.set(p.steps, 0);
@@ -77,7 +83,10 @@ export function encode(p: Points): Uint8Array {
 
 export function decode(data: Uint8Array, metadata: string | null): Points {
   let aligned: Float64Array;
-  if (data.byteOffset % 8 === 0) {
+  if (isCoded(data)) {
+    aligned = decodeBlock(data);
+  } else if (data.byteOffset % 8 === 0) {
+    // A block written before the coded format: the packed columns themselves.
     aligned = new Float64Array(data.buffer, data.byteOffset, data.byteLength / 8);
   } else {
     // The driver's buffer is not 8-byte aligned: copy.

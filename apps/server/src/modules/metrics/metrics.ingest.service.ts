@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { Kysely } from 'kysely';
+import type { BlockFormat } from '../../config.js';
 import type { AppContext, Caller } from '../../context.js';
 import type { DB } from '../../db/schema.js';
 import { transactionWithRetry } from '../../db/retry.js';
@@ -46,18 +47,24 @@ export function fillMissing(input: SeriesInput, lastStep: number, now: number): 
   return input;
 }
 
-function blockRow(seriesId: number, seq: number, p: Points): repo.BlockRow {
+function blockRow(seriesId: number, seq: number, p: Points, format: BlockFormat): repo.BlockRow {
   return {
     series_id: seriesId,
     seq,
     ...summarize(p),
-    data: encode(p),
+    data: encode(p, format),
     metadata: metadataText(p),
     windows: encodeWindows(summarizeWindows(p)),
   };
 }
 
-async function appendToSeries(db: Kysely<DB>, series: repo.SeriesRow, points: Points, now: number): Promise<void> {
+async function appendToSeries(
+  db: Kysely<DB>,
+  series: repo.SeriesRow,
+  points: Points,
+  now: number,
+  format: BlockFormat,
+): Promise<void> {
   const blocks: repo.BlockRow[] = [];
   let rest = points;
   let seq = series.block_count;
@@ -67,12 +74,12 @@ async function appendToSeries(db: Kysely<DB>, series: repo.SeriesRow, points: Po
     if (last && last.point_count < SMALL_BLOCK_POINTS) {
       const take = Math.min(rest.values.length, BLOCK_POINTS - last.point_count);
       const merged = concat(decode(last.data, last.metadata), slice(rest, 0, take));
-      await repo.replaceBlock(db, blockRow(series.id, seq - 1, merged));
+      await repo.replaceBlock(db, blockRow(series.id, seq - 1, merged, format));
       rest = slice(rest, take, rest.values.length);
     }
   }
   for (let start = 0; start < rest.values.length; start += BLOCK_POINTS) {
-    blocks.push(blockRow(series.id, seq++, slice(rest, start, Math.min(start + BLOCK_POINTS, rest.values.length))));
+    blocks.push(blockRow(series.id, seq++, slice(rest, start, Math.min(start + BLOCK_POINTS, rest.values.length)), format));
   }
   await repo.insertBlocks(db, blocks);
 
@@ -151,7 +158,7 @@ export async function appendBatch(
       const series = seriesRows.get(name);
       const input = batch.series.get(name);
       if (!series || !input) throw new Error(`series ${name} vanished inside its transaction`);
-      await appendToSeries(trx, series, fillMissing(input, series.last_step, now), now);
+      await appendToSeries(trx, series, fillMissing(input, series.last_step, now), now, ctx.config.blockFormat);
     }
   }
   await touchExperiment(trx, experimentId, now);
