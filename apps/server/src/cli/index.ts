@@ -33,10 +33,11 @@ Commands:
                                           a key that may only read; --expires-days: refused after D days)
   key list --email E                      list a user's API keys (prefix, created, last used)
   key revoke --email E --id ID            revoke a key by id or by its prefix
-  export [--workspace W] [--experiment ID]... [--out FILE]
+  export [--workspace W] [--experiment ID]... [--out FILE] [--no-files]
                                           (W: a workspace's name, or its id from its settings page)
-                                          write experiments with all their points as JSON lines
-                                          (all experiments by default; stdout without --out)
+                                          write experiments with all their points and files as JSON
+                                          lines (all experiments by default; stdout without --out;
+                                          --no-files: without the runs' files)
   export --accounts [--out FILE]          the whole server: also users, workspaces, members,
                                           API keys (hashes) and metric directions
   import FILE --email E [--workspace W]   import an export as that user (an editor of W, default:
@@ -81,6 +82,7 @@ const OPTIONS = {
   from: { type: 'string' },
   token: { type: 'string' },
   accounts: { type: 'boolean' },
+  'no-files': { type: 'boolean' },
   save: { type: 'boolean' },
   force: { type: 'boolean' },
   'read-only': { type: 'boolean' },

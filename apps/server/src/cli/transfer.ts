@@ -42,7 +42,12 @@ async function exportTo(ctx: AppContext, filter: ExportFilter, out: string | und
 }
 
 export const exportCommand: Command = async (config, values, _rest, io) => {
-  const filter = { workspace: values.workspace, experimentIds: values.experiment, accounts: values.accounts };
+  const filter = {
+    workspace: values.workspace,
+    experimentIds: values.experiment,
+    accounts: values.accounts,
+    noFiles: values['no-files'],
+  };
   await withDatabase(config, (ctx) => exportTo(ctx, filter, values.out, io));
   return 0;
 };
@@ -59,7 +64,8 @@ export const importCommand: Command = async (config, values, rest, io) => {
   say(
     io.stdout,
     `imported ${result.experiments} experiments (${result.resumed} already there) and ` +
-      `${result.points.toLocaleString('en-US')} points (${result.duplicatePoints.toLocaleString('en-US')} already there)`,
+      `${result.points.toLocaleString('en-US')} points (${result.duplicatePoints.toLocaleString('en-US')} already there) ` +
+      `and ${result.files} files`,
   );
   return 0;
 };
