@@ -44,10 +44,11 @@ Commands:
                                           their default workspace); running it again finishes an
                                           interrupted import without duplicating anything
   import FILE                             import an --accounts export into a server without users
-  import-mlflow --from URL --email E [--experiment NAME]... [--token T]
+  import-mlflow --from URL --email E [--experiment NAME]... [--token T] [--artifacts]
                                           copy experiments, runs, params, tags, statuses, times and
                                           every metric point from a running MLflow tracking server
                                           into E's workspaces of the same names; rerun-safe
+                                          (--artifacts: also every run's artifact files)
 
 Configuration comes from the environment: TORA_PORT, TORA_HOST, TORA_DATA_DIR,
 TORA_DATABASE_URL, TORA_ALLOW_SIGNUP, TORA_LOG_LEVEL, TORA_PUBLIC_URL, TORA_CONFIG_DIR
@@ -83,6 +84,7 @@ const OPTIONS = {
   token: { type: 'string' },
   accounts: { type: 'boolean' },
   'no-files': { type: 'boolean' },
+  artifacts: { type: 'boolean' },
   save: { type: 'boolean' },
   force: { type: 'boolean' },
   'read-only': { type: 'boolean' },
