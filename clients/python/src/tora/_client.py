@@ -24,11 +24,11 @@ from ._errors import ToraError, TransportError
 from ._flatten import flatten
 from ._http import Transport
 from ._hyperparams import HyperparamValue, hp_from_tora_format, hp_to_tora_format
-from ._media import Table
+from ._media import Table, check_image
 from ._spool import DEFAULT_MAX_BYTES, Spool
 from ._system import SystemSampler
 from ._system import start_for as start_system_metrics
-from ._uploads import Upload
+from ._uploads import MEDIA, Upload
 from ._wire import STEP_KEY, TIME_KEY
 
 logger = logging.getLogger("tora")
@@ -351,12 +351,15 @@ class Tora:
 
             t.log_image("samples", batch[0], step=epoch)
         """
+        steps = self._image_steps
+        if type(name) is not str or name not in steps:
+            check_name(name)
         if step is None:
-            step = self._image_steps.get(name, 0)
+            step = steps.get(name, 0)
         elif type(step) is not int or step < 0 or step > MAX_STEP:
             step = check_step(step)
-        upload = Upload.image(name, image, step)
-        self._image_steps[name] = step + 1
+        upload = Upload(MEDIA, name, check_image(image), step)
+        steps[name] = step + 1
         self._buf_append(upload)
 
     def _log_table(self, name: str, table: Table, step: int) -> None:

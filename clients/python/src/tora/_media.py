@@ -122,7 +122,16 @@ def check_image(image: Any) -> ImageSource:
     Raises TypeError for what is no image, ValueError for bytes of another format, a missing file
     or an array of the wrong shape or dtype.
     """
-    if isinstance(image, Image):
+    t = type(image)
+    if t.__module__ == "numpy":  # first: the training loop's common case, kept cheap
+        shape, dtype = image.shape, image.dtype
+        ndim = len(shape)
+        if not (ndim == 2 or (ndim == 3 and shape[2] in _COLOR_TYPE)) or 0 in shape:
+            raise ValueError(f"image array must be HxW, HxWx1, HxWx3 or HxWx4, got shape {shape}")
+        if dtype.char != "B" and dtype.kind != "f":
+            raise ValueError(f"image array must be uint8, or float in [0, 1]; got {dtype}")
+        return image.copy()  # the loop may reuse its buffer before the sender encodes this one
+    if t is Image:
         return image.source
     if isinstance(image, (bytes, bytearray, memoryview)):
         data = bytes(image)
@@ -134,16 +143,10 @@ def check_image(image: Any) -> ImageSource:
         if not path.is_file():
             raise ValueError(f"image file not found: {path}")
         return path
-    module = type(image).__module__
-    if module.startswith("PIL."):
+    if isinstance(image, Image):
+        return image.source
+    if t.__module__.startswith("PIL."):
         return image.copy()
-    if module == "numpy" and hasattr(image, "shape"):
-        shape, kind = image.shape, image.dtype.kind
-        if not (len(shape) == 2 or (len(shape) == 3 and shape[2] in _COLOR_TYPE)) or 0 in shape:
-            raise ValueError(f"image array must be HxW, HxWx1, HxWx3 or HxWx4, got shape {shape}")
-        if not (image.dtype.name == "uint8" or kind == "f"):
-            raise ValueError(f"image array must be uint8, or float in [0, 1]; got {image.dtype}")
-        return image.copy()  # the loop may reuse its buffer before the sender encodes this one
     raise TypeError(
         "image must be PNG/JPEG/WebP/GIF bytes, a file path, a numpy array or a PIL image, "
         f"got {type(image).__name__}"
