@@ -4,7 +4,7 @@
 Run (from the repo root, after `npm run build -w apps/server`; any Python with numpy and the
 client, e.g. the client's test venv):
 
-    clients/python/.venv/bin/python bench/media/run.py [--images 300] [--step-ms 10]
+    clients/python/.venv/bin/python bench/media/run.py [--images 300] [--step-ms 50]
 
 The call only checks the array and copies it (the loop may reuse its buffer); the PNG is encoded
 and uploaded by the sender thread. Measured against a live server on 127.0.0.1:
@@ -12,7 +12,9 @@ and uploaded by the sender thread. Measured against a live server on 127.0.0.1:
      earlier ones all the while: the worst case for the loop's share of the GIL);
   2. the same with ``--step-ms`` of GIL-releasing "training" between images (a loop that logs an
      image per step);
-  3. the baseline, ``t.log("loss", v, step)``, timed in chunks of 1,000 calls;
+  3. the baselines: ``t.log("loss", v, step)`` timed in chunks of 1,000 calls, and, paced like
+     (2) and timed alone, ``t.log`` and a copy of the array into a preallocated one (the floor of
+     any logger that snapshots the array: a memcpy of 196 kB);
   4. the sender's side: encoding one image to PNG, and the time until every image is stored.
 Every image is checked to have arrived (the media index lists all of them).
 """
@@ -33,10 +35,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "clients" / "python" / "tests"))
 
-from toraserver import ToraServer, build_if_needed  # noqa: E402
-
 import tora  # noqa: E402
 from tora._media import array_to_png  # noqa: E402
+from toraserver import ToraServer, build_if_needed  # noqa: E402
 
 
 def timed_each(call: Callable[[int], None], n: int, pause: float = 0.0) -> list[float]:
@@ -85,11 +86,15 @@ def bench(srv: ToraServer, key: str, images: int, step_s: float) -> dict[str, An
     out["with_steps"] = timed_each(lambda i: t.log_image("stepped", frames[i % 8], step=i), images, step_s)
     assert t.flush(timeout=600)
     out["log_us"] = per_call_chunked(lambda i: t.log("loss", 0.5, i), 200_000)
+    out["log_paced"] = timed_each(lambda i: t.log("paced", 0.5, i), images, step_s)
+    target = np.empty_like(frames[0])
+    out["memcpy_paced"] = timed_each(lambda i: target.__setitem__(Ellipsis, frames[i % 8]), images, step_s)
     assert t.flush(timeout=600)
     eid = str(t.experiment_id)
     for name in ("b2b", "stepped"):
         listed = srv.api(key, "GET", f"/api/experiments/{eid}/media?name={name}")["media"]
-        assert [m["step"] for m in listed] == list(range(images)), f"{name}: {len(listed)} of {images} arrived"
+        arrived = [m["step"] for m in listed]
+        assert arrived == list(range(images)), f"{name}: {len(arrived)} of {images} arrived"
     t.shutdown()
 
     encode = []
@@ -104,7 +109,7 @@ def bench(srv: ToraServer, key: str, images: int, step_s: float) -> dict[str, An
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--images", type=int, default=300)
-    ap.add_argument("--step-ms", type=float, default=10.0)
+    ap.add_argument("--step-ms", type=float, default=50.0)
     args = ap.parse_args()
     build_if_needed()
     tmp = Path(tempfile.mkdtemp(prefix="tora-bench-media-"))
@@ -123,8 +128,14 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for label, xs in (("back to back", b2b), (f"one per {args.step_ms:g} ms step", stepped)):
         med = statistics.median(xs)
-        print(f"| {label} | {med:.1f} µs | {p(xs, 0.95):.1f} µs | {max(xs):.0f} µs | {med / base:.0f}× |")
-    print(f"| baseline t.log(name, value, step) | {base:.2f} µs | | | 1× |")
+        print(f"| {label} | {med:.1f} µs | {p(xs, 0.95):.1f} µs | {max(xs):.0f} µs | {med / base:.0f}x |")
+    print(f"| baseline t.log(name, value, step), chunks of 1,000 | {base:.2f} µs | | | 1x |")
+    for label, xs in (("t.log", r["log_paced"]), ("memcpy of the array (floor)", r["memcpy_paced"])):
+        med = statistics.median(xs)
+        print(
+            f"| {label}, one per {args.step_ms:g} ms step | {med:.1f} µs | {p(xs, 0.95):.1f} µs "
+            f"| {max(xs):.0f} µs | {med / base:.0f}x |"
+        )
     print(
         f"sender thread: {r['encode_ms']:.2f} ms to encode one image to PNG; "
         f"{args.images} images stored {r['drain_s']:.2f} s after the last back-to-back call"

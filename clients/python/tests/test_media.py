@@ -114,9 +114,24 @@ def test_bytes_and_files_keep_their_format(tmp_path: Path) -> None:
         encode_image(check_image(path))
 
 
+def test_copies_are_recycled_once_encoded_and_never_shared() -> None:
+    first = check_image(np.full((4, 4, 3), 1, dtype=np.uint8))
+    encode_image(first)  # the sender is done with it: its array may hold the next copy
+    second = check_image(np.full((4, 4, 3), 2, dtype=np.uint8))
+    assert second is first and int(second[0, 0, 0]) == 2
+    # An Image logged twice: each upload encodes its own copy, whatever is logged in between.
+    img = Image(np.full((4, 4, 3), 3, dtype=np.uint8))
+    a, b = check_image(img), check_image(img)
+    assert a is not b
+    encode_image(a)
+    check_image(np.full((4, 4, 3), 9, dtype=np.uint8))  # reuses a's array
+    assert decode_png(encode_image(b)[0])[3] == bytes([3]) * 48  # type: ignore[arg-type]
+    assert decode_png(encode_image(check_image(img))[0])[3] == bytes([3]) * 48  # type: ignore[arg-type]
+
+
 def test_image_wraps_any_source_and_table_makes_csv() -> None:
     img = Image(np.zeros((3, 3), dtype=np.uint8), caption="zeros")
-    assert Image(img).source is img.source
+    assert np.array_equal(Image(img).source, img.source)
     table = Table(columns=["id", "label"], data=[[1, "cat"], [2, 'say "hi", twice']])
     table.add_data(3, None)
     assert table.to_csv() == b'id,label\n1,cat\n2,"say ""hi"", twice"\n3,\n'

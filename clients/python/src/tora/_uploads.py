@@ -93,7 +93,9 @@ class Upload:
     def blob(self) -> tuple[Blob, str]:
         """What to send (bytes, or a file streamed from disk) and its content type."""
         if self.kind == MEDIA:
-            return encode_image(self.source)
+            blob, content_type = encode_image(self.source)
+            self.source = blob  # encoded once: a spooled retry sends these bytes, the array is recycled
+            return blob, content_type
         if isinstance(self.source, Table):
             return self.source.to_csv(), "text/csv"
         return self.source, mimetypes.guess_type(self.target)[0] or "application/octet-stream"
