@@ -4,7 +4,7 @@ import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchema } from 'fastify';
 import type { Config } from './config.js';
 import { createContext } from './context.js';
 import type { Database } from './db/database.js';
@@ -20,6 +20,7 @@ import { installCallerHook, installReadOnlyGuard } from './modules/auth/caller.h
 import { experimentsRoutes } from './modules/experiments/experiments.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
+import { filesRoutes } from './modules/files/files.routes.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { mlflowRoutes } from './modules/mlflow/mlflow.routes.js';
 import { installHostCheck } from './modules/security/allowed-hosts.js';
@@ -45,6 +46,24 @@ const REDACT = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.he
  *   const app = await buildApp(loadConfig(), { database: openDatabase(config) });
  *   const res = await app.inject({ method: 'GET', url: '/api/health' });
  */
+/**
+ * Publishes a route's trailing wildcard (`/experiments/:id/files/*`, the file's path, slashes and
+ * all) as a named parameter (its schema's `title`, else `path`) rather than `{*}`, which generated
+ * clients cannot name.
+ */
+function namedWildcard({ schema, url }: { schema: FastifySchema; url: string }): { schema: FastifySchema; url: string } {
+  const params = schema?.params as { properties?: Record<string, unknown>; required?: string[] } | undefined;
+  if (!url.endsWith('/*') || params?.properties?.['*'] === undefined) return { schema, url };
+  const { '*': wildcard, ...rest } = params.properties;
+  const name = (wildcard as { title?: string }).title ?? 'path';
+  const renamed = {
+    ...params,
+    properties: { ...rest, [name]: wildcard },
+    required: (params.required ?? []).map((r) => (r === '*' ? name : r)),
+  };
+  return { schema: { ...schema, params: renamed }, url: `${url.slice(0, -1)}:${name}` };
+}
+
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? { level: config.logLevel, redact: REDACT },
@@ -110,6 +129,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       },
       security: [{ apiKey: [] }, { bearer: [] }, { session: [] }],
     },
+    transform: namedWildcard,
   });
   // First: a request for a host we do not serve (DNS rebinding) must not reach auth or the web app.
   installHostCheck(app, config);
@@ -132,6 +152,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await api.register(workspacesRoutes(ctx));
       await api.register(experimentsRoutes(ctx));
       await api.register(metricsRoutes(ctx));
+      await api.register(filesRoutes(ctx));
       await api.register(compareRoutes(ctx));
       await api.register(analysisRoutes(ctx));
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

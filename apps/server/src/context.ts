@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { DialectHelpers } from './db/dialect.js';
 import type { DB } from './db/schema.js';
+import { artifactStore, type BlobStore } from './modules/artifacts/artifacts.store.js';
 import { KeyUsageTracker } from './modules/keys/key-usage.js';
 import { LOGIN_LIMITS, LoginLimiter } from './modules/auth/login-limiter.js';
 
@@ -14,6 +15,8 @@ export interface AppContext {
   readonly dialect: DialectHelpers;
   readonly clock: () => number;
   readonly newId: () => string;
+  /** Where file bytes live (runs' files, media, logged models): reached only through this interface. */
+  readonly blobs: BlobStore;
   readonly keyUsage: KeyUsageTracker;
   readonly loginLimiter: LoginLimiter;
 }
@@ -36,6 +39,7 @@ export function createContext(
     dialect: database.dialect,
     clock: deps.clock ?? Date.now,
     newId: deps.newId ?? randomUUID,
+    blobs: artifactStore(config),
     // "Last used" times are written at most every 30 s.
     keyUsage: new KeyUsageTracker(database.db, 30_000, deps.onKeyUsageError ?? (() => undefined)),
     loginLimiter: new LoginLimiter(LOGIN_LIMITS),

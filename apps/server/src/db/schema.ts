@@ -182,6 +182,31 @@ export interface MlflowLoggedModelsTable {
   updated_at: number;
 }
 
+/** A file of a run (under its `artifacts/`), migration 015; the bytes are in the blob store. */
+export interface ExperimentFilesTable {
+  experiment_id: string;
+  /** Relative to the run's files, `/`-separated. */
+  path: string;
+  size: number;
+  sha256: string;
+  content_type: string;
+  updated_at: number;
+}
+
+/** An image among a run's files, by key (`name`) and step, migration 015. */
+export interface ExperimentMediaTable {
+  experiment_id: string;
+  path: string;
+  name: string;
+  step: number;
+  content_type: string;
+  width: number;
+  height: number;
+  size: number;
+  /** A smaller copy of the image among the run's files (MLflow's `%compressed.webp`), if any. */
+  thumbnail_path: string | null;
+}
+
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
@@ -200,4 +225,6 @@ export interface DB {
   mlflow_experiment_tags: MlflowExperimentTagsTable;
   mlflow_experiments: MlflowExperimentsTable;
   mlflow_logged_models: MlflowLoggedModelsTable;
+  experiment_files: ExperimentFilesTable;
+  experiment_media: ExperimentMediaTable;
 }

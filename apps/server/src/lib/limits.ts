@@ -104,3 +104,20 @@ export const MLFLOW_LIMITS = {
   /** Runs of one get-history-bulk-interval request. */
   intervalRuns: 100,
 } as const;
+
+/**
+ * A run's files and media (the largest file is the server's TORA_MAX_ARTIFACT_BYTES, 5 GiB by
+ * default, shared with MLflow's artifact uploads).
+ */
+export const FILE_LIMITS = {
+  /** Characters of a file's path (its segments: 255 bytes each, no '.', '..' or empty one). */
+  pathLength: 1024,
+  /** Files of one listing, in path order; `after` asks for the next ones. */
+  listSize: 10_000,
+  /** Characters of a media key (`name`). */
+  mediaNameLength: 256,
+  /** Images of one media listing, in (name, step) order; `from` asks for later steps. */
+  mediaListSize: 10_000,
+  /** An image's header must be within its first 256 KiB (a JPEG's frame header follows its EXIF). */
+  imageHeadBytes: 256 * 1024,
+} as const;

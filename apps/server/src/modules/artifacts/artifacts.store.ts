@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -7,7 +7,10 @@ import { pipeline } from 'node:stream/promises';
 import type { Config } from '../../config.js';
 
 /**
- * Tora's file storage: plain files under `<TORA_DATA_DIR>/artifacts/`, on every database (the
+ * Tora's file storage behind one interface, `BlobStore`: every caller (both doors to a run's
+ * files, logged models, deletion, export) reaches bytes only through it, by key, never by a local
+ * path, so another backend (an S3-compatible one) can stand in. The first backend,
+ * `artifactStore`, keeps plain files under `<TORA_DATA_DIR>/artifacts/` on every database (the
  * database holds no file bytes). Keys are `/`-separated relative paths, checked segment by segment
  * here so nothing can name a file outside the root; callers check access from the key's leading
  * segments (workspace, run) first.
@@ -49,12 +52,31 @@ export interface ArtifactEntry {
   size?: number;
 }
 
-export interface ArtifactStore {
-  readonly root: string;
-  /** Streams `body` to a temporary file and renames it into place: a cut upload leaves nothing. */
-  write(key: readonly string[], body: Readable, opts: { maxBytes: number }): Promise<number>;
-  /** The file's size and a stream of it, or null when no file is there (a directory is not a file). */
-  open(key: readonly string[]): Promise<{ size: number; stream: fs.ReadStream } | null>;
+/** What a stored blob is: its size in bytes and when it was last written (epoch ms). */
+export interface BlobStat {
+  size: number;
+  modifiedAt: number;
+}
+
+/** Bytes `start` to `end`, both inclusive (HTTP's Range arithmetic). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface BlobStore {
+  /**
+   * Streams `body` into place, never holding it whole: a cut or refused upload leaves what was
+   * there before. Returns the stored size and the SHA-256 (hex) of the bytes, hashed as they pass.
+   */
+  write(key: readonly string[], body: Readable, opts: { maxBytes: number }): Promise<{ size: number; sha256: string }>;
+  /**
+   * The file's full size and a stream of it (of `range` only, when given), or null when no file is
+   * there (a directory is not a file).
+   */
+  open(key: readonly string[], range?: ByteRange): Promise<{ size: number; stream: Readable } | null>;
+  /** The file's size and time, or null when no file is there. */
+  stat(key: readonly string[]): Promise<BlobStat | null>;
   /** A directory's entries (sorted by name); empty when the key is a file or nothing. */
   list(key: readonly string[]): Promise<ArtifactEntry[]>;
   /** Removes a file or a whole directory; nothing there is fine. */
@@ -66,7 +88,8 @@ function isMissing(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-export function artifactStore(config: Pick<Config, 'dataDir'>): ArtifactStore {
+/** The directory backend: files under `<dataDir>/artifacts`, each upload renamed into place from `<dataDir>/artifacts-tmp`. */
+export function artifactStore(config: Pick<Config, 'dataDir'>): BlobStore {
   const root = path.join(config.dataDir, 'artifacts');
   const tmpDir = path.join(config.dataDir, 'artifacts-tmp');
 
@@ -97,7 +120,6 @@ export function artifactStore(config: Pick<Config, 'dataDir'>): ArtifactStore {
   }
 
   return {
-    root,
     async write(key, body, { maxBytes }) {
       if (key.length === 0) throw new ArtifactPathError('Invalid artifact path: name a file');
       const target = fullPath(key);
@@ -105,9 +127,11 @@ export function artifactStore(config: Pick<Config, 'dataDir'>): ArtifactStore {
       await fsp.mkdir(tmpDir, { recursive: true });
       const tmp = path.join(tmpDir, `${randomUUID()}.part`);
       let bytes = 0;
+      const hash = createHash('sha256');
       const counter = new Transform({
         transform(chunk: Buffer, _enc, done) {
           bytes += chunk.length;
+          hash.update(chunk);
           if (bytes > maxBytes) done(new ArtifactTooLargeError(`Artifact is larger than the limit of ${maxBytes} bytes`));
           else done(null, chunk);
         },
@@ -142,15 +166,26 @@ export function artifactStore(config: Pick<Config, 'dataDir'>): ArtifactStore {
       }
       body.off('error', cut);
       body.off('close', cut);
-      return bytes;
+      return { size: bytes, sha256: hash.digest('hex') };
     },
-    async open(key) {
+    async open(key, range) {
       const full = fullPath(key);
       await noLinks(key);
       try {
         const stat = await fsp.stat(full);
         if (!stat.isFile()) return null;
-        return { size: stat.size, stream: fs.createReadStream(full) };
+        return { size: stat.size, stream: fs.createReadStream(full, range ?? {}) };
+      } catch (err) {
+        if (isMissing(err)) return null;
+        throw err;
+      }
+    },
+    async stat(key) {
+      const full = fullPath(key);
+      await noLinks(key);
+      try {
+        const stat = await fsp.stat(full);
+        return stat.isFile() ? { size: stat.size, modifiedAt: stat.mtimeMs } : null;
       } catch (err) {
         if (isMissing(err)) return null;
         throw err;
@@ -183,11 +218,11 @@ export function artifactStore(config: Pick<Config, 'dataDir'>): ArtifactStore {
 }
 
 /** Removes a run's (Tora experiment's) files, its logged models' included; called once its rows are deleted. */
-export async function removeRunFiles(config: Pick<Config, 'dataDir'>, workspaceId: string, runId: string): Promise<void> {
-  await artifactStore(config).remove([workspaceId, runId]);
+export async function removeRunFiles(store: BlobStore, workspaceId: string, runId: string): Promise<void> {
+  await store.remove([workspaceId, runId]);
 }
 
 /** Removes every file of a workspace; called once its rows are deleted. */
-export async function removeWorkspaceFiles(config: Pick<Config, 'dataDir'>, workspaceId: string): Promise<void> {
-  await artifactStore(config).remove([workspaceId]);
+export async function removeWorkspaceFiles(store: BlobStore, workspaceId: string): Promise<void> {
+  await store.remove([workspaceId]);
 }

@@ -3,6 +3,7 @@ import type { DialectHelpers } from '../../db/dialect.js';
 import type { DB, ExperimentsTable } from '../../db/schema.js';
 import type { ExperimentStatus } from '../../lib/schemas.js';
 import { deleteSeriesOf, metricNamesOf } from '../metrics/metrics.repository.js';
+import { deleteFilesOf } from '../files/files.repository.js';
 import type { Clause, OrderKey, ViewType } from '../mlflow/mlflow.filter.js';
 import { filterSql, orderValueSql } from '../mlflow/mlflow.filter.repository.js';
 import { runNotMlflowDeleted } from '../mlflow/mlflow.visibility.repository.js';
@@ -149,6 +150,7 @@ export function experimentIdsOf(db: Kysely<DB>, which: ExperimentSelector) {
 export async function deleteExperiments(db: Kysely<DB>, which: ExperimentSelector): Promise<void> {
   const ids = experimentIdsOf(db, which);
   await deleteSeriesOf(db, ids);
+  await deleteFilesOf(db, ids);
   await db.deleteFrom('experiment_tags').where('experiment_id', 'in', ids).execute();
   await db.deleteFrom('experiment_hyperparams').where('experiment_id', 'in', ids).execute();
   await db.updateTable('experiments').set({ reference_id: null }).where('reference_id', 'in', ids).execute();

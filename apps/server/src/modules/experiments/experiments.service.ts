@@ -192,7 +192,7 @@ export async function updateExperiment(
 export async function deleteExperiment(ctx: AppContext, caller: Caller, id: string): Promise<void> {
   const { row } = await experimentForCaller(ctx, caller, id, 'editor');
   await ctx.db.transaction().execute((trx) => repo.deleteExperiments(trx, { id }));
-  await removeRunFiles(ctx.config, row.workspace_id, id);
+  await removeRunFiles(ctx.blobs, row.workspace_id, id);
 }
 
 const MAX_TAGS = EXPERIMENT_LIMITS.tagsPerExperiment;
@@ -237,7 +237,7 @@ export async function bulkExperiments(
       await repo.replaceTags(trx, id, next);
     }
   });
-  if (body.action === 'delete') for (const row of rows) await removeRunFiles(ctx.config, row.workspace_id, row.id);
+  if (body.action === 'delete') for (const row of rows) await removeRunFiles(ctx.blobs, row.workspace_id, row.id);
   return { success: true, action: body.action, count: body.ids.length };
 }
 

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { requireCaller } from '../auth/caller.hook.js';
+import { sendDownload } from '../files/files.download.js';
 import * as service from './mlflow.artifacts.service.js';
 import { installMlflowErrorHandler, MlflowError } from './mlflow.errors.js';
 import { fieldsOf, optString } from './mlflow.request.js';
@@ -34,12 +35,12 @@ export function mlflowArtifactRoutes(ctx: AppContext): FastifyPluginAsyncTypebox
     );
     app.get('/artifacts/*', { schema: { hide: true } }, async (request, reply) => {
       const file = await service.openArtifact(ctx, requireCaller(request), pathOf(request));
-      // Always a download: an uploaded .html or .svg must never render as this origin's page.
-      return reply
-        .type('application/octet-stream')
-        .header('content-length', String(file.size))
-        .header('content-disposition', 'attachment')
-        .send(file.stream);
+      // Always a download of a safe type: an uploaded .html or .svg must never render as this origin's page.
+      return sendDownload(request, reply, file, {
+        unsatisfiable: (size) =>
+          new MlflowError('INVALID_PARAMETER_VALUE', 416, `The range starts past the end of the file (${size} bytes)`),
+        gone: () => new MlflowError('RESOURCE_DOES_NOT_EXIST', 404, `No artifact file at '${pathOf(request)}'`),
+      });
     });
     app.put('/artifacts/*', { schema: { hide: true } }, async (request) => {
       await service.uploadArtifact(ctx, requireCaller(request), pathOf(request), request.raw, declaredLength(request));

@@ -2,13 +2,10 @@ import type { Readable } from 'node:stream';
 import type { AppContext, Caller } from '../../context.js';
 import type { Role } from '../../db/schema.js';
 import { requireRoleIncludingMlflowDeleted } from '../workspaces/access.js';
-import {
-  ArtifactPathError,
-  artifactSegments,
-  artifactStore,
-  ArtifactTooLargeError,
-  type ArtifactEntry,
-} from '../artifacts/artifacts.store.js';
+import { ArtifactPathError, artifactSegments, ArtifactTooLargeError, type ArtifactEntry } from '../artifacts/artifacts.store.js';
+import { servedContentType } from '../files/files.content.js';
+import type { Download } from '../files/files.download.js';
+import { deleteRunFiles, findRunFile, storeRunFile, type RunRef } from '../files/files.store.js';
 import { doesNotExist, invalidParameter, MlflowError } from './mlflow.errors.js';
 import { modelForCaller } from './mlflow.models.service.js';
 import { runForCaller } from './mlflow.runs.service.js';
@@ -19,6 +16,9 @@ import { runForCaller } from './mlflow.runs.service.js';
  * `artifact_uri` is `mlflow-artifacts:/<workspace>/<run>/artifacts`) or `<workspace>/models/<model>/…`
  * (a logged model made without a run). Viewers read, editors write; a non-member gets 404.
  * Writes go only to `<workspace>/<run>/artifacts/…` and to a logged model's own `…/artifacts/…`.
+ * A run's `artifacts/…` are the run's files: written, read and deleted through files.store.ts, the
+ * same as Tora's own files routes (so each door sees the other's files, and MLflow's `log_image`
+ * images are indexed as media).
  */
 
 const MODELS = 'models';
@@ -72,6 +72,13 @@ async function checkWorkspace(ctx: AppContext, caller: Caller, workspaceId: stri
   });
 }
 
+/** The run and the path within its files, when the key names `<workspace>/<run>/artifacts[/…]`. */
+function runFileOf(key: readonly string[]): { run: RunRef; path: string } | null {
+  const [workspaceId, owner, dir, ...rest] = key;
+  if (workspaceId === undefined || owner === undefined || owner === MODELS || dir !== 'artifacts') return null;
+  return { run: { workspaceId, experimentId: owner }, path: rest.join('/') };
+}
+
 async function access(ctx: AppContext, caller: Caller, raw: string, min: Role): Promise<string[]> {
   const key = segmentsOf(raw);
   if (key.length === 1) await checkWorkspace(ctx, caller, key[0]!, min);
@@ -90,7 +97,9 @@ export async function uploadArtifact(
   if (declaredBytes !== undefined && declaredBytes > max) throw tooLarge(max);
   const key = await access(ctx, caller, raw, 'editor');
   try {
-    await withPathErrors(() => artifactStore(ctx.config).write(key, body, { maxBytes: max }));
+    const file = runFileOf(key);
+    if (file !== null && file.path !== '') await withPathErrors(() => storeRunFile(ctx, file.run, file.path, body));
+    else await withPathErrors(() => ctx.blobs.write(key, body, { maxBytes: max }));
   } catch (err) {
     if (err instanceof ArtifactTooLargeError) throw tooLarge(max);
     throw err;
@@ -105,11 +114,30 @@ function tooLarge(max: number): MlflowError {
   );
 }
 
-export async function openArtifact(ctx: AppContext, caller: Caller, raw: string) {
+/** A file to download: a run's (with its recorded SHA-256 and type) or a logged model's. */
+export async function openArtifact(ctx: AppContext, caller: Caller, raw: string): Promise<Download> {
   const key = await access(ctx, caller, raw, 'viewer');
-  const file = await withPathErrors(() => artifactStore(ctx.config).open(key));
-  if (file === null) throw doesNotExist(`No artifact file at '${raw}'`);
-  return file;
+  const file = runFileOf(key);
+  const recorded = file === null || file.path === '' ? null : await withPathErrors(() => findRunFile(ctx, file.run, file.path));
+  if (recorded !== null) {
+    const { row } = recorded;
+    return {
+      path: row.path,
+      size: row.size,
+      sha256: row.sha256,
+      contentType: servedContentType(row.content_type),
+      open: recorded.open,
+    };
+  }
+  // Logged models' files, and any file stored before the index existed.
+  const stat = await withPathErrors(() => ctx.blobs.stat(key));
+  if (stat === null) throw doesNotExist(`No artifact file at '${raw}'`);
+  return {
+    path: key.join('/'),
+    size: stat.size,
+    contentType: 'application/octet-stream',
+    open: async (range) => (await ctx.blobs.open(key, range))?.stream ?? null,
+  };
 }
 
 /** MLflow's list: the entries of the directory at `path`, names relative to it. */
@@ -119,7 +147,7 @@ export async function listArtifacts(
   raw: string,
 ): Promise<{ files: { path: string; is_dir: boolean; file_size?: number }[] }> {
   const key = await access(ctx, caller, raw, 'viewer');
-  const entries: ArtifactEntry[] = await withPathErrors(() => artifactStore(ctx.config).list(key));
+  const entries: ArtifactEntry[] = await withPathErrors(() => ctx.blobs.list(key));
   return {
     files: entries.map((e) =>
       e.isDir ? { path: e.name, is_dir: true } : { path: e.name, is_dir: false, file_size: e.size ?? 0 },
@@ -129,7 +157,9 @@ export async function listArtifacts(
 
 export async function deleteArtifacts(ctx: AppContext, caller: Caller, raw: string): Promise<void> {
   const key = await access(ctx, caller, raw, 'editor');
-  await withPathErrors(() => artifactStore(ctx.config).remove(key));
+  const file = runFileOf(key.length === 2 ? [...key, 'artifacts'] : key);
+  if (file !== null) await withPathErrors(() => deleteRunFiles(ctx, file.run, file.path));
+  await withPathErrors(() => ctx.blobs.remove(key));
 }
 
 async function withPathErrors<T>(fn: () => Promise<T>): Promise<T> {

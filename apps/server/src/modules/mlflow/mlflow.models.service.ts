@@ -1,7 +1,6 @@
 import type { AppContext, Caller } from '../../context.js';
 import type { MlflowLoggedModelsTable, Role } from '../../db/schema.js';
 import { requireRoleIncludingMlflowDeleted } from '../workspaces/access.js';
-import { artifactStore } from '../artifacts/artifacts.store.js';
 import { doesNotExist, invalidParameter } from './mlflow.errors.js';
 import { workspaceFor } from './mlflow.experiments.service.js';
 import * as repo from './mlflow.models.repository.js';
@@ -167,7 +166,7 @@ export async function logLoggedModelParams(ctx: AppContext, caller: Caller, id: 
 export async function deleteLoggedModel(ctx: AppContext, caller: Caller, id: string): Promise<void> {
   const row = await modelForCaller(ctx, caller, id, 'editor');
   await repo.deleteLoggedModel(ctx.db, id);
-  await artifactStore(ctx.config).remove(modelDir(row));
+  await ctx.blobs.remove(modelDir(row));
 }
 
 export async function searchLoggedModels(

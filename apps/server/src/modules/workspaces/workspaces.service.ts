@@ -77,7 +77,7 @@ export async function updateWorkspace(
 export async function deleteWorkspace(ctx: AppContext, caller: Caller, id: string): Promise<void> {
   await requireRole(ctx.db, caller.userId, id, 'owner');
   await ctx.db.transaction().execute((trx) => repo.deleteWorkspace(trx, id));
-  await removeWorkspaceFiles(ctx.config, id);
+  await removeWorkspaceFiles(ctx.blobs, id);
 }
 
 export async function listMembers(ctx: AppContext, caller: Caller, id: string): Promise<MemberDto[]> {
