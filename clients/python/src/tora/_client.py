@@ -328,7 +328,7 @@ class Tora:
 
             t.log_file("checkpoints/last.pt", name="weights/last.pt")
         """
-        self._buf_append(Upload.file(path, name))
+        self._enqueue(Upload.file(path, name))
 
     def log_artifact(self, directory: Union[str, os.PathLike[str]], prefix: Optional[str] = None) -> None:
         """Uploads every file under ``directory`` (walked in the background) as
@@ -338,7 +338,7 @@ class Tora:
 
             t.log_artifact("outputs/model", prefix="model")
         """
-        self._buf_append(Upload.directory(directory, prefix))
+        self._enqueue(Upload.directory(directory, prefix))
 
     def log_image(self, name: str, image: Any, step: Optional[int] = None) -> None:
         """Logs an image of the series ``name`` at ``step`` (default: this client's next step of
@@ -360,10 +360,15 @@ class Tora:
             step = check_step(step)
         upload = Upload(MEDIA, name, check_image(image), step)
         steps[name] = step + 1
-        self._buf_append(upload)
+        self._enqueue(upload)
 
     def _log_table(self, name: str, table: Table, step: int) -> None:
-        self._buf_append(Upload.table(name, table, step))
+        self._enqueue(Upload.table(name, table, step))
+
+    def _enqueue(self, upload: Upload) -> None:
+        # Sent with the next batch of points (flush_interval), not at once: waking the sender here
+        # costs the loop more than the call itself on a busy machine (bench/media: 140 vs 110 µs).
+        self._buf_append(upload)
 
     def flush(self, timeout: Optional[float] = None) -> bool:
         """Blocks until every point, file and image logged so far was delivered or spooled;

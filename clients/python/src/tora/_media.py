@@ -181,7 +181,7 @@ class _Copies:
     the memcpy. Arrays come back here once encoded; a few are kept per shape.
     """
 
-    KEEP = 4
+    KEEP = 8
 
     def __init__(self) -> None:
         self._free: dict[tuple[Any, ...], list[Any]] = {}
