@@ -87,8 +87,8 @@ def populate(url: str) -> dict[str, Any]:
     return {"names": names, "runs": runs, "client": client}
 
 
-def run_import(user: User, url: str, names: list[str]) -> str:
-    args = ["import-mlflow", "--from", url, "--email", user.email]
+def run_import(user: User, url: str, names: list[str], *extra: str) -> str:
+    args = ["import-mlflow", "--from", url, "--email", user.email, *extra]
     for name in names:
         args += ["--experiment", name]
     out = subprocess.run(
@@ -160,6 +160,39 @@ def test_import_copies_everything_point_for_point_and_a_rerun_adds_nothing(
     for n, e in after.items():
         counts = user.api("GET", f"/api/experiments/{e['id']}/metrics")["metrics"]
         assert [(m["name"], m["count"]) for m in counts] == [(m["name"], m["count"]) for m in counts_before[n]]
+
+
+def test_import_with_artifacts_copies_every_file_and_images_become_media(
+    mlflow_server: str, user: User, tmp_path: Path
+) -> None:
+    import hashlib
+
+    import numpy as np
+
+    client = MlflowClient(tracking_uri=mlflow_server)
+    name = f"with-artifacts-{time.time_ns()}"
+    exp_id = client.create_experiment(name)
+    rid = client.create_run(exp_id, run_name="art").info.run_id
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "weights.bin").write_bytes(bytes(range(256)) * 64)
+    client.log_artifacts(rid, str(tmp_path / "model"), "model")
+    client.log_text(rid, "hello", "notes/a.txt")
+    for step in (0, 7):
+        client.log_image(rid, np.full((6, 9, 3), 200, dtype=np.uint8), key="samples", step=step)
+    client.set_terminated(rid)
+
+    summary = run_import(user, mlflow_server, [name], "--artifacts")
+    assert "6 artifact files" in summary  # weights, note, 2 images and their 2 compressed copies
+    workspace = next(w["id"] for w in user.api("GET", "/api/workspaces")["workspaces"] if w["name"] == name)
+    [run] = user.api("GET", f"/api/experiments?workspace={workspace}")["experiments"]
+    files = {f["path"]: f for f in user.api("GET", f"/api/experiments/{run['id']}/files")["files"]}
+    assert files["model/weights.bin"]["sha256"] == hashlib.sha256(bytes(range(256)) * 64).hexdigest()
+    assert files["notes/a.txt"]["size"] == 5
+    media = user.api("GET", f"/api/experiments/{run['id']}/media?name=samples")["media"]
+    assert [(m["step"], m["width"], m["height"]) for m in media] == [(0, 9, 6), (7, 9, 6)]
+
+    again = run_import(user, mlflow_server, [name], "--artifacts")
+    assert "0 artifact files" in again
 
 
 def test_import_reports_an_unreachable_server(user: User) -> None:

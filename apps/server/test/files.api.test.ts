@@ -260,10 +260,10 @@ describe.each(DIALECTS)('a run’s files and media on %s', (dialect) => {
   it("indexes MLflow's log_image(key=, step=) files as media, with the compressed copy as thumbnail", async () => {
     const id = await createExperiment(server.app, alice);
     const ws = alice.defaultWorkspaceId;
-    const base = (step: number) => `images/val#samples%step%${step}%timestamp%1733500000000%g0000000-aaaa-bbbb-cccc-${step}`;
+    const base = (step: number) => `images/val~samples+step+${step}+timestamp+1733500000000+g0000000-aaaa-bbbb-cccc-${step}`;
     for (const step of [3, 1]) {
       await put(alice, `${ARTIFACTS}/${ws}/${id}/artifacts/${encodeURIComponent(`${base(step)}.png`)}`, pngImage(10, 20));
-      await put(alice, `${ARTIFACTS}/${ws}/${id}/artifacts/${encodeURIComponent(`${base(step)}%compressed.webp`)}`, 'webp bytes');
+      await put(alice, `${ARTIFACTS}/${ws}/${id}/artifacts/${encodeURIComponent(`${base(step)}+compressed.webp`)}`, 'webp bytes');
     }
     // A file named like one that is not an image stays a file only.
     await put(alice, `${ARTIFACTS}/${ws}/${id}/artifacts/${encodeURIComponent(`${base(9)}.png`)}`, 'not a png');
@@ -278,7 +278,7 @@ describe.each(DIALECTS)('a run’s files and media on %s', (dialect) => {
         width: 10,
         height: 20,
         size: pngImage(10, 20).length,
-        thumbnailPath: `${base(step)}%compressed.webp`,
+        thumbnailPath: `${base(step)}+compressed.webp`,
       })),
     );
     expect((await files(alice, id, '?prefix=images/')).length).toBe(5);

@@ -118,8 +118,8 @@ describe.each(DIALECTS)('tora export on %s, tora import into the other dialect',
     const exported = await toraOn(storage, 'export', '--out', file);
     expect(exported.stderr).toContain('exported 2/2 experiments');
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
-    expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'tora-export', version: 2 });
-    expect(JSON.parse(lines.at(-1)!)).toEqual({ type: 'end', experiments: 2, points: 60_005 });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'tora-export', version: 3 });
+    expect(JSON.parse(lines.at(-1)!)).toEqual({ type: 'end', experiments: 2, points: 60_005, files: 0 });
 
     const target = await freshStorage(other(dialect));
     await toraOn(target, 'user', 'create', '--email', 'alice@example.com', '--password', 'correct horse battery');

@@ -33,20 +33,22 @@ Commands:
                                           a key that may only read; --expires-days: refused after D days)
   key list --email E                      list a user's API keys (prefix, created, last used)
   key revoke --email E --id ID            revoke a key by id or by its prefix
-  export [--workspace W] [--experiment ID]... [--out FILE]
+  export [--workspace W] [--experiment ID]... [--out FILE] [--no-files]
                                           (W: a workspace's name, or its id from its settings page)
-                                          write experiments with all their points as JSON lines
-                                          (all experiments by default; stdout without --out)
+                                          write experiments with all their points and files as JSON
+                                          lines (all experiments by default; stdout without --out;
+                                          --no-files: without the runs' files)
   export --accounts [--out FILE]          the whole server: also users, workspaces, members,
                                           API keys (hashes) and metric directions
   import FILE --email E [--workspace W]   import an export as that user (an editor of W, default:
                                           their default workspace); running it again finishes an
                                           interrupted import without duplicating anything
   import FILE                             import an --accounts export into a server without users
-  import-mlflow --from URL --email E [--experiment NAME]... [--token T]
+  import-mlflow --from URL --email E [--experiment NAME]... [--token T] [--artifacts]
                                           copy experiments, runs, params, tags, statuses, times and
                                           every metric point from a running MLflow tracking server
                                           into E's workspaces of the same names; rerun-safe
+                                          (--artifacts: also every run's artifact files)
 
 Configuration comes from the environment: TORA_PORT, TORA_HOST, TORA_DATA_DIR,
 TORA_DATABASE_URL, TORA_ALLOW_SIGNUP, TORA_LOG_LEVEL, TORA_PUBLIC_URL, TORA_CONFIG_DIR
@@ -81,6 +83,8 @@ const OPTIONS = {
   from: { type: 'string' },
   token: { type: 'string' },
   accounts: { type: 'boolean' },
+  'no-files': { type: 'boolean' },
+  artifacts: { type: 'boolean' },
   save: { type: 'boolean' },
   force: { type: 'boolean' },
   'read-only': { type: 'boolean' },

@@ -22,6 +22,8 @@ interface CliValues {
   from?: string;
   token?: string;
   accounts?: boolean;
+  'no-files'?: boolean;
+  artifacts?: boolean;
   save?: boolean;
   force?: boolean;
   'read-only'?: boolean;

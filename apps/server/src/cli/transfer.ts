@@ -42,7 +42,12 @@ async function exportTo(ctx: AppContext, filter: ExportFilter, out: string | und
 }
 
 export const exportCommand: Command = async (config, values, _rest, io) => {
-  const filter = { workspace: values.workspace, experimentIds: values.experiment, accounts: values.accounts };
+  const filter = {
+    workspace: values.workspace,
+    experimentIds: values.experiment,
+    accounts: values.accounts,
+    noFiles: values['no-files'],
+  };
   await withDatabase(config, (ctx) => exportTo(ctx, filter, values.out, io));
   return 0;
 };
@@ -59,7 +64,8 @@ export const importCommand: Command = async (config, values, rest, io) => {
   say(
     io.stdout,
     `imported ${result.experiments} experiments (${result.resumed} already there) and ` +
-      `${result.points.toLocaleString('en-US')} points (${result.duplicatePoints.toLocaleString('en-US')} already there)`,
+      `${result.points.toLocaleString('en-US')} points (${result.duplicatePoints.toLocaleString('en-US')} already there) ` +
+      `and ${result.files} files`,
   );
   return 0;
 };
@@ -67,7 +73,7 @@ export const importCommand: Command = async (config, values, rest, io) => {
 export const importMlflowCommand: Command = async (config, values, _rest, io) => {
   if (!values.from || !values.email) return usage(io, 'tora import-mlflow needs --from URL and --email E');
   const { from, email } = values;
-  const opts = { from, token: values.token, experiments: values.experiment ?? [] };
+  const opts = { from, token: values.token, experiments: values.experiment ?? [], artifacts: values.artifacts };
   let totals;
   try {
     totals = await withDatabase(config, async (ctx) => {
@@ -83,7 +89,8 @@ export const importMlflowCommand: Command = async (config, values, _rest, io) =>
   say(
     io.stdout,
     `imported ${totals.experiments} experiments, ${totals.runs} runs (${totals.runs - totals.newRuns} found from an ` +
-      `earlier import) and ${totals.points.toLocaleString('en-US')} points (already-imported points are not stored twice)`,
+      `earlier import) and ${totals.points.toLocaleString('en-US')} points (already-imported points are not stored twice)` +
+      (values.artifacts ? `, ${totals.files} artifact files` : ''),
   );
   return 0;
 };

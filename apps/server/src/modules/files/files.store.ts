@@ -4,7 +4,7 @@ import { artifactSegments, type ByteRange } from '../artifacts/artifacts.store.j
 import type { ExperimentFilesTable } from '../../db/schema.js';
 import * as repo from './files.repository.js';
 import { contentTypeOf } from './files.content.js';
-import { IMAGE_HEAD_BYTES, parseMlflowImagePath, sniffImage, type ImageInfo } from './media.sniff.js';
+import { IMAGE_HEAD_BYTES, mlflowCompressedPath, parseMlflowImagePath, sniffImage, type ImageInfo } from './media.sniff.js';
 import { readHead } from './upload-head.js';
 
 /**
@@ -76,7 +76,7 @@ export async function storeRunFile(
     await repo.deleteMediaAt(trx, run.experimentId, row.path);
     if (media !== null && image !== null) {
       const thumbnail =
-        mlflowImage === null ? null : await repo.findFile(trx, run.experimentId, compressedPathOf(mlflowImage.imagePath));
+        mlflowImage === null ? null : await repo.findFile(trx, run.experimentId, mlflowCompressedPath(mlflowImage.imagePath));
       await repo.upsertMedia(trx, {
         experiment_id: run.experimentId,
         path: row.path,
@@ -94,10 +94,6 @@ export async function storeRunFile(
     }
   });
   return row;
-}
-
-function compressedPathOf(imagePath: string): string {
-  return `${imagePath.slice(0, -'.png'.length)}%compressed.webp`;
 }
 
 /** A run's file as recorded, with a way to stream it (whole or a range); null when none is there. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gifHeader, jpegHeader, pngImage, webpLosslessHeader } from '../../../test/images.js';
-import { parseMlflowImagePath, sniffImage } from './media.sniff.js';
+import { mlflowCompressedPath, parseMlflowImagePath, sniffImage } from './media.sniff.js';
 
 describe('sniffImage', () => {
   it('reads the format and size of PNG, JPEG, WebP and GIF from their headers', () => {
@@ -22,7 +22,19 @@ describe('sniffImage', () => {
 });
 
 describe('parseMlflowImagePath', () => {
-  it("reads MLflow's log_image(key=, step=) naming and its compressed companion", () => {
+  it("reads MLflow 3's log_image(key=, step=) naming ('+', '~' for '/') and its compressed companion", () => {
+    const base = 'images/val~samples+step+12+timestamp+1733500000000+g1b2c3d4-aaaa';
+    expect(parseMlflowImagePath(`${base}.png`)).toEqual({
+      key: 'val/samples',
+      step: 12,
+      imagePath: `${base}.png`,
+      compressed: false,
+    });
+    expect(parseMlflowImagePath(`${base}+compressed.webp`)).toMatchObject({ imagePath: `${base}.png`, compressed: true });
+    expect(mlflowCompressedPath(`${base}.png`)).toBe(`${base}+compressed.webp`);
+  });
+
+  it("reads MLflow 2's naming ('%', '#' for '/') too", () => {
     const base = 'images/val#samples%step%12%timestamp%1733500000000%g1b2c3d4-aaaa';
     expect(parseMlflowImagePath(`${base}.png`)).toEqual({
       key: 'val/samples',
@@ -43,5 +55,7 @@ describe('parseMlflowImagePath', () => {
     expect(parseMlflowImagePath('images/x.png')).toBeNull();
     expect(parseMlflowImagePath('nested/images/k%step%1%timestamp%2%u.png')).toBeNull();
     expect(parseMlflowImagePath('images/k%step%1%timestamp%2%u.jpg')).toBeNull();
+    expect(parseMlflowImagePath('images/k+step+1%timestamp%2%u.png')).toBeNull();
+    expect(parseMlflowImagePath('images/k+step+1+timestamp+2+u%compressed.webp')).toBeNull();
   });
 });

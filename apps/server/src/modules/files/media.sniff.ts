@@ -91,20 +91,40 @@ export interface MlflowImageName {
   compressed: boolean;
 }
 
-// images/<key with '/' as '#'>%step%<n>%timestamp%<ms>%<uuid>.png, and the same + '%compressed.webp'.
-const MLFLOW_IMAGE = /^images\/([^/]+)%step%(-?\d+)%timestamp%(-?\d+)%([^/%]+)(\.png|%compressed\.webp)$/;
+// images/<key>+step+<n>+timestamp+<ms>+<uuid>.png and the same + '+compressed.webp' (MLflow ≥ 3.x:
+// '/' in the key as '~'); MLflow 2.x wrote '%' for '+' and '#' for '/'. Keys hold neither separator.
+const MLFLOW_IMAGE = /^images\/([^/%+]+)([%+])step\2(-?\d+)\2timestamp\2(-?\d+)\2([^/%+]+)(\.png|[%+]compressed\.webp)$/;
 
 /**
- * Reads MLflow's naming of a step-keyed image (its client's `log_image`, MLflow ≥ 2.18), from a
- * path relative to the run's files; null for any other path.
+ * Reads MLflow's naming of a step-keyed image (its client's `log_image`), from a path relative to
+ * the run's files; null for any other path.
  *
- * @example parseMlflowImagePath('images/val#samples%step%3%timestamp%17%ab.png') // { key: 'val/samples', step: 3, … }
+ * @example parseMlflowImagePath('images/val~samples+step+3+timestamp+17+ab.png') // { key: 'val/samples', step: 3, … }
  */
 export function parseMlflowImagePath(path: string): MlflowImageName | null {
   const m = MLFLOW_IMAGE.exec(path);
   if (!m) return null;
-  const step = Number(m[2]);
-  if (!Number.isSafeInteger(step)) return null;
-  const base = `images/${m[1]}%step%${m[2]}%timestamp%${m[3]}%${m[4]}`;
-  return { key: m[1]!.replace(/#/g, '/'), step, imagePath: `${base}.png`, compressed: m[5] !== '.png' };
+  const [, key, sep, stepText, timestamp, uuid, ending] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  const step = Number(stepText);
+  if (!Number.isSafeInteger(step) || (ending !== '.png' && ending[0] !== sep)) return null;
+  return {
+    key: key.replace(/[#~]/g, '/'),
+    step,
+    imagePath: `images/${key}${sep}step${sep}${stepText}${sep}timestamp${sep}${timestamp}${sep}${uuid}.png`,
+    compressed: ending !== '.png',
+  };
+}
+
+/** The path of the compressed companion MLflow uploads after the image at `imagePath`. */
+export function mlflowCompressedPath(imagePath: string): string {
+  const sep = imagePath.includes('+step+') ? '+' : '%';
+  return `${imagePath.slice(0, -'.png'.length)}${sep}compressed.webp`;
 }

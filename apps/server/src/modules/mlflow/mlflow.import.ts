@@ -1,4 +1,8 @@
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { AppContext, Caller } from '../../context.js';
+import { findFile } from '../files/files.repository.js';
+import { storeRunFile } from '../files/files.store.js';
 import { MlflowError } from './mlflow.errors.js';
 import * as experiments from './mlflow.experiments.service.js';
 import { logBatch, metricInput, type MetricInput } from './mlflow.logging.service.js';
@@ -15,6 +19,8 @@ export interface ImportOptions {
   token?: string;
   /** Experiment names to copy; all active experiments when empty. */
   experiments: string[];
+  /** Also copy each run's artifact files (through the source's `/get-artifact`, whatever its artifact store). */
+  artifacts?: boolean;
 }
 
 export interface ImportTotals {
@@ -22,6 +28,8 @@ export interface ImportTotals {
   runs: number;
   newRuns: number;
   points: number;
+  /** Artifact files copied (with `artifacts`); those already here with the same size are not fetched again. */
+  files: number;
 }
 
 interface KV {
@@ -39,6 +47,12 @@ interface RemoteRun {
 }
 
 const HISTORY_PAGE = 25_000;
+
+interface RemoteFile {
+  path: string;
+  is_dir?: boolean;
+  file_size?: number | string;
+}
 
 /** A small MLflow REST client over fetch: MLflow's errors come back as a clear exception. */
 function remote(opts: ImportOptions) {
@@ -107,7 +121,7 @@ async function copyRun(
   workspaceId: string,
   run: RemoteRun,
   source: string,
-): Promise<{ created: boolean; points: number }> {
+): Promise<{ created: boolean; points: number; runId: string }> {
   const existing = await repo.findRunByTag(ctx.db, workspaceId, IMPORT_SOURCE_TAG, source);
   const tags = (run.data?.tags ?? []).filter((t) => t.key !== 'mlflow.runName');
   let runId = existing;
@@ -145,7 +159,46 @@ async function copyRun(
   if (status !== undefined && (MLFLOW_STATUSES as readonly string[]).includes(status)) {
     await updateRun(ctx, caller, runId, { status: status as MlflowStatus, endTime: toInt(run.info.end_time) });
   }
-  return { created: existing === undefined, points };
+  return { created: existing === undefined, points, runId };
+}
+
+/**
+ * Copies a run's artifact files, walking `artifacts/list` and streaming each file from the source's
+ * `/get-artifact` into the run's files here (the one writer, so images logged by key and step
+ * become media). A file already here with the same size is taken as copied by an earlier import.
+ */
+async function copyArtifacts(
+  ctx: AppContext,
+  opts: ImportOptions,
+  call: ReturnType<typeof remote>,
+  remoteRunId: string,
+  run: { workspaceId: string; experimentId: string },
+): Promise<number> {
+  const base = opts.from.replace(/\/+$/, '');
+  const headers: Record<string, string> = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
+  let copied = 0;
+  const dirs = [''];
+  while (dirs.length > 0) {
+    const dir = dirs.shift()!;
+    const listing = await call<{ files?: RemoteFile[] }>('GET', 'artifacts/list', {
+      run_id: remoteRunId,
+      path: dir || undefined,
+    });
+    for (const f of listing.files ?? []) {
+      if (f.is_dir) {
+        dirs.push(f.path);
+        continue;
+      }
+      const here = await findFile(ctx.db, run.experimentId, f.path);
+      if (here !== undefined && here.size === Number(f.file_size)) continue;
+      const qs = new URLSearchParams({ path: f.path, run_uuid: remoteRunId, run_id: remoteRunId });
+      const res = await fetch(`${base}/get-artifact?${qs.toString()}`, { headers });
+      if (!res.ok || res.body === null) throw new Error(`MLflow server answered ${res.status} to get-artifact ${f.path}`);
+      await storeRunFile(ctx, run, f.path, Readable.fromWeb(res.body as WebReadableStream<Uint8Array>));
+      copied++;
+    }
+  }
+  return copied;
 }
 
 /**
@@ -161,7 +214,7 @@ export async function importMlflow(
   progress: (line: string) => void,
 ): Promise<ImportTotals> {
   const call = remote(opts);
-  const totals: ImportTotals = { experiments: 0, runs: 0, newRuns: 0, points: 0 };
+  const totals: ImportTotals = { experiments: 0, runs: 0, newRuns: 0, points: 0, files: 0 };
   const base = opts.from.replace(/\/+$/, '');
   for (const exp of await sourceExperiments(call, opts.experiments)) {
     const workspaceId = await workspaceFor(ctx, caller, exp);
@@ -180,8 +233,13 @@ export async function importMlflow(
         totals.runs++;
         if (result.created) totals.newRuns++;
         totals.points += result.points;
+        const files = opts.artifacts
+          ? await copyArtifacts(ctx, opts, call, run.info.run_id, { workspaceId, experimentId: result.runId })
+          : 0;
+        totals.files += files;
         progress(
-          `  run "${run.info.run_name ?? run.info.run_id}": ${result.points} points${result.created ? '' : ' (found from an earlier import)'}`,
+          `  run "${run.info.run_name ?? run.info.run_id}": ${result.points} points` +
+            `${opts.artifacts ? `, ${files} files` : ''}${result.created ? '' : ' (found from an earlier import)'}`,
         );
       }
       token = page.next_page_token || undefined;

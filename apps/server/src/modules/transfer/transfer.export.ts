@@ -19,6 +19,7 @@ import {
   type PointsRecord,
   type TransferProgress,
 } from './transfer.format.js';
+import { exportFileLines } from './transfer.files.js';
 import * as repo from './transfer.repository.js';
 import { resolveWorkspace } from './transfer.workspace.js';
 
@@ -28,6 +29,8 @@ export interface ExportFilter {
   experimentIds?: readonly string[];
   /** Also users (with password hashes), workspaces, members, API keys (hashes) and metric directions. */
   accounts?: boolean;
+  /** Leave the runs' files out (they can be most of an export's size). */
+  noFiles?: boolean;
 }
 
 const f64 = (a: Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
@@ -93,6 +96,7 @@ export async function* exportLines(ctx: AppContext, filter: ExportFilter, progre
   }
   const workspaces = new Map<string, ExperimentRecord['workspace']>();
   let points = 0;
+  let files = 0;
   for (const [i, row] of rows.entries()) {
     let workspace = workspaces.get(row.workspace_id);
     if (!workspace) {
@@ -131,7 +135,17 @@ export async function* exportLines(ctx: AppContext, filter: ExportFilter, progre
       }
     }
     points += experimentPoints;
-    progress(`exported ${i + 1}/${rows.length} experiments: "${row.name}" (${experimentPoints.toLocaleString('en-US')} points)`);
+    let experimentFiles = 0;
+    if (!filter.noFiles) {
+      for await (const line of exportFileLines(ctx, row.workspace_id, row.id)) {
+        if (line.startsWith('{"type":"file",')) experimentFiles++;
+        yield line;
+      }
+    }
+    files += experimentFiles;
+    progress(
+      `exported ${i + 1}/${rows.length} experiments: "${row.name}" (${experimentPoints.toLocaleString('en-US')} points, ${experimentFiles} files)`,
+    );
   }
-  yield JSON.stringify({ type: 'end', experiments: rows.length, points });
+  yield JSON.stringify({ type: 'end', experiments: rows.length, points, files });
 }

@@ -15,13 +15,16 @@
  * workspace, and with `--accounts` the mlflow_experiments / mlflow_experiment_tags tables. Version 1
  * files (without them) still import; a version-1 server refuses a version-2 file by its header
  * rather than dropping the MLflow data without a word.
+ *
+ * Version 3 added the runs' files (`file` and `fileData` lines after an experiment's points, see
+ * transfer.files.ts; `tora export --no-files` leaves them out) and a `files` total on the end line.
  */
 import { createHash } from 'node:crypto';
 
 export const FORMAT = 'tora-export';
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 /** Versions this server imports. */
-export const READABLE_VERSIONS: readonly number[] = [1, 2];
+export const READABLE_VERSIONS: readonly number[] = [1, 2, 3];
 export const CHUNK_POINTS = 50_000;
 
 /** Account tables copied row for row by `--accounts`, in an order their references allow. */

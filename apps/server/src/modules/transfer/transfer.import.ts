@@ -33,6 +33,7 @@ import {
   type PointsRecord,
   type TransferProgress,
 } from './transfer.format.js';
+import { FileImport, type FileDataRecord, type FileRecord } from './transfer.files.js';
 import * as repo from './transfer.repository.js';
 import { resolveWorkspace } from './transfer.workspace.js';
 
@@ -49,6 +50,8 @@ export interface ImportResult {
   resumed: number;
   points: number;
   duplicatePoints: number;
+  /** Files stored (a rerun stores them again: same path, same bytes). */
+  files: number;
 }
 
 /**
@@ -226,7 +229,9 @@ interface Target {
  * (ingest touches experiments and series).
  */
 class ImportRun {
-  readonly result: ImportResult = { experiments: 0, resumed: 0, points: 0, duplicatePoints: 0 };
+  readonly result: ImportResult = { experiments: 0, resumed: 0, points: 0, duplicatePoints: 0, files: 0 };
+  /** The file whose `fileData` lines are being read. */
+  private file: FileImport | null = null;
   /** Without accounts in the file everything lands in one workspace, as one user (resolved on first use). */
   private into: Target | null = null;
   /** With them, every experiment goes back to its own workspace, ingested as its owner. */
@@ -340,6 +345,45 @@ class ImportRun {
     else this.result.points += batch.count;
   }
 
+  /** A `file` record: the file's chunks follow it. */
+  async fileStart(r: FileRecord, line: number): Promise<void> {
+    await this.fileEnd(line);
+    const id = this.ids.get(str(r.experimentId, line, 'experimentId'));
+    if (!id) invalid(line, `a file of experiment ${r.experimentId} comes before its experiment line`);
+    str(r.path, line, 'path');
+    str(r.sha256, line, 'sha256');
+    str(r.contentType, line, 'contentType');
+    if (!Number.isSafeInteger(r.size) || r.size < 0) invalid(line, 'size must be a non-negative integer');
+    const row = await experiments.findExperiment(this.ctx.db, id);
+    if (!row) invalid(line, `experiment ${r.experimentId} is gone`);
+    this.file = new FileImport(this.ctx, { workspaceId: row.workspace_id, experimentId: id }, r);
+  }
+
+  /** A `fileData` record: the next bytes of the current file. */
+  async fileData(r: FileDataRecord, line: number): Promise<void> {
+    if (!this.file) invalid(line, 'file data without a file line before it');
+    const bytes = Buffer.from(str(r.data, line, 'data'), 'base64');
+    if (this.file.complete && bytes.length > 0)
+      invalid(line, `more bytes than the ${this.file.record.size} of ${this.file.record.path}`);
+    await this.file.write(bytes);
+  }
+
+  /** Ends the file being read, if any, and checks its size and SHA-256. */
+  async fileEnd(line: number): Promise<void> {
+    const file = this.file;
+    if (!file) return;
+    this.file = null;
+    const problem = await file.finish();
+    if (problem !== null) invalid(line, problem);
+    this.result.files++;
+  }
+
+  /** Drops a file left half-read when the import stops. */
+  async abandon(): Promise<void> {
+    await this.file?.abandon();
+    this.file = null;
+  }
+
   /** Puts back the exported update times of series and experiments, and their references. */
   async restoreTimesAndReferences(): Promise<void> {
     const { ctx } = this;
@@ -371,6 +415,9 @@ class ImportRun {
         400,
         `the end record announces ${expected} points but the file holds ${result.points + result.duplicatePoints}`,
       );
+    }
+    if (typeof end.files === 'number' && end.files !== result.files) {
+      throw new AppError('INVALID_EXPORT', 400, `the end record announces ${end.files} files but the file holds ${result.files}`);
     }
   }
 }
@@ -424,6 +471,14 @@ export async function importLines(
   progress: TransferProgress,
 ): Promise<ImportResult> {
   const run = new ImportRun(ctx, target, progress);
+  try {
+    return await importRecords(run, lines);
+  } finally {
+    await run.abandon();
+  }
+}
+
+async function importRecords(run: ImportRun, lines: AsyncIterable<string>): Promise<ImportResult> {
   let lineNo = 0;
   let header = false;
   let end: Record<string, unknown> | null = null;
@@ -433,6 +488,11 @@ export async function importLines(
     if (end) invalid(lineNo, 'comes after the end record');
     const rec = parseLine(raw, lineNo);
     checkStorable(rec, lineNo);
+    if (rec.type === 'fileData') {
+      await run.fileData(rec as unknown as FileDataRecord, lineNo);
+      continue;
+    }
+    if (header) await run.fileEnd(lineNo);
     if (!header) {
       checkHeader(rec, lineNo);
       header = true;
@@ -442,6 +502,8 @@ export async function importLines(
       await run.experiment(rec as unknown as ExperimentRecord, lineNo);
     } else if (rec.type === 'points') {
       await run.points(rec as unknown as PointsRecord, lineNo);
+    } else if (rec.type === 'file') {
+      await run.fileStart(rec as unknown as FileRecord, lineNo);
     } else if (rec.type === 'end') {
       end = rec;
     } else {
