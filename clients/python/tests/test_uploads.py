@@ -153,6 +153,32 @@ def test_a_refused_upload_is_reported_and_the_rest_arrives(
     t.shutdown()
 
 
+def test_an_upload_that_fails_on_the_sender_is_reported_and_the_sender_goes_on(
+    env: Env, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    gone, changed = tmp_path / "gone.png", tmp_path / "changed.png"
+    for f in (gone, changed):
+        f.write_bytes(_media.array_to_png(image(1)))
+    t = Tora.create_experiment("fails-later", system_metrics=False, flush_interval=3600, **env.kwargs())
+    with caplog.at_level(logging.ERROR, logger="tora"):
+        t.log_image("gone", gone, step=0)
+        t.log_file(gone, name="gone.bin")
+        t.log_image("changed", changed, step=0)
+        gone.unlink()  # after the call, before the sender reads it
+        changed.write_text("no longer an image")
+        t.log("m", 1.0, step=0)
+        assert t.flush(timeout=30)
+        t.log("m", 2.0, step=1)  # the sender is still alive
+        assert t.flush(timeout=30)
+    eid = str(t.experiment_id)
+    assert [p["value"] for p in env.points(eid, "m")] == [1.0, 2.0]
+    assert files(env.server, env.key, eid) == {} and t.uploaded == 0
+    messages = " ".join(r.getMessage() for r in caplog.records)
+    assert "image 'gone' at step 0 not uploaded" in messages and "file 'gone.bin' not uploaded" in messages
+    assert "is not a PNG, JPEG, WebP or GIF image" in messages
+    t.shutdown()
+
+
 def test_bad_arguments_raise_at_the_call(env: Env, tmp_path: Path) -> None:
     t = Tora.create_experiment("bad-args", system_metrics=False, **env.kwargs())
     with pytest.raises(ValueError, match="not a file"):

@@ -267,8 +267,8 @@ class Batcher:
                         )
                 if self.mode not in (LIVE, DROPPING):  # kept for a replay, behind the points
                     self._spool_upload(part)
-            except (OSError, ValueError, TypeError) as e:  # a file gone, an image that does not encode
-                self._report_once(f"upload:{part.target}", f"Tora: {part.describe()} not uploaded: {e}")
+            except Exception as e:  # a file gone, an image PIL or numpy cannot encode: never kill the sender
+                self._report_once(f"upload:{part.target}", f"Tora: {part.describe()} not uploaded: {e!r}")
             finally:
                 self._inflight_upload = None
 
@@ -279,9 +279,9 @@ class Batcher:
                 header = {**self._header(f"upload-{uuid.uuid4().hex}", 0), **part.header(content_type)}
                 self.spool.write(header, b"null", blob)
                 self.uploads_spooled += 1
-        except (OSError, ValueError, TypeError) as e:
+        except Exception as e:  # as in _upload: one bad upload must not stop the others
             self._report_once(
-                f"upload:{upload.target}", f"Tora: {upload.describe()} could not be spooled: {e}; lost"
+                f"upload:{upload.target}", f"Tora: {upload.describe()} could not be spooled: {e!r}; lost"
             )
 
     def _id(self) -> str:
