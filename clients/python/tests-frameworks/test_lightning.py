@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 import lightning as L
+import numpy as np
 import pytest
 import torch
 
@@ -36,6 +39,18 @@ class Regression(L.LightningModule):
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.SGD(self.parameters(), lr=self.hparams.lr)
+
+
+class WithImages(Regression):
+    """Logs images from validation as a user would: ``self.logger.log_image``."""
+
+    def on_validation_epoch_end(self) -> None:
+        g = torch.Generator().manual_seed(self.current_epoch)
+        chw = torch.rand(3, 8, 6, generator=g)  # float CxHxW, as torchvision makes them
+        self.images.append(chw)
+        self.logger.log_image("samples", [chw], step=self.current_epoch)
+        hwc = (torch.rand(8, 6, 3, generator=g) * 255).to(torch.uint8)
+        self.logger.log_image("pair", [hwc, hwc.numpy()], step=self.current_epoch)
 
 
 def loader() -> torch.utils.data.DataLoader:  # type: ignore[type-arg]
@@ -69,6 +84,34 @@ def test_fit_logs_hyperparams_metrics_epoch_and_finishes(env: Env, tmp_path: Pat
     epoch = env.points(eid, "epoch")  # its own series: an x-axis for the others
     assert {p["value"] for p in epoch} == {0.0, 1.0}
     assert "package.lightning" in exp["runInfo"]
+    tora.finish()
+
+
+def test_log_image_takes_a_list_of_tensors_and_arrays(env: Env, tmp_path: Path) -> None:
+    logger = ToraLogger(name="images", system_metrics=False, **env.kwargs())
+    module = WithImages()
+    module.images = []
+    trainer(logger, tmp_path).fit(module, loader(), loader())
+    eid = logger.version
+    assert logger.experiment.client.flush(timeout=30)
+
+    def media(name: str) -> list[Any]:
+        return list(env.server.api(env.key, "GET", f"/api/experiments/{eid}/media?name={name}")["media"])
+
+    samples = media("samples")
+    assert [(m["step"], m["width"], m["height"]) for m in samples] == [(0, 6, 8), (1, 6, 8)]
+    req = urllib.request.Request(f"{env.url}/api/experiments/{eid}/files/{samples[1]['path']}")
+    req.add_header("x-api-key", env.key)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        png = r.read()
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(io.BytesIO(png)))
+    expected = (module.images[-1].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+    assert pixels.shape == (8, 6, 3) and (pixels == expected).all()
+    assert [m["step"] for m in media("pair/0")] == [0, 1] and [m["step"] for m in media("pair/1")] == [0, 1]
+    with pytest.raises(TypeError, match="list"):
+        logger.log_image("x", module.images[0])
     tora.finish()
 
 

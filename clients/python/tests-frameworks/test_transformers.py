@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -69,12 +70,48 @@ def test_trainer_logs_hyperparams_curves_totals_and_status(env: Env, tmp_path: P
     for total in ("train_runtime", "train_samples_per_second", "total_flos", "train_loss"):
         assert len(env.points(eid, f"summary/{total}")) == 1, total
     assert "train/train_runtime" not in names
+    files = env.server.api(env.key, "GET", f"/api/experiments/{eid}/files")["files"]
+    assert not [f for f in files if f["path"].startswith("model/")]  # log_model is off by default
 
     # evaluate() after train() still lands in the same run, at the last global step.
     trainer.evaluate()
     tora.finish()
     assert [p["step"] for p in env.points(eid, "eval/loss")] == [3, 6, 6]
     assert env.experiment(eid)["status"] == "finished"
+
+
+def download(env: Env, eid: str, path: str) -> bytes:
+    req = urllib.request.Request(f"{env.url}/api/experiments/{eid}/files/{path}")
+    req.add_header("x-api-key", env.key)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return bytes(r.read())
+
+
+@pytest.mark.integration
+def test_log_model_uploads_the_final_model_that_loads_back(env: Env, tmp_path: Path) -> None:
+    config = BertConfig(
+        vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+    )  # fmt: skip
+    model = BertForSequenceClassification(config)
+    args = TrainingArguments(
+        output_dir=str(tmp_path / "out"), max_steps=2, per_device_train_batch_size=4, report_to="none",
+        save_strategy="no", use_cpu=True, disable_tqdm=True,
+    )  # fmt: skip
+    callback = ToraCallback(log_model=True, system_metrics=False, **env.kwargs())
+    Trainer(model=model, args=args, train_dataset=Toy(8), callbacks=[callback]).train()
+    assert callback.run is not None and callback.run.id is not None
+    eid = callback.run.id
+    listed = env.server.api(env.key, "GET", f"/api/experiments/{eid}/files?prefix=model/")["files"]
+    paths = {f["path"] for f in listed}
+    assert {"model/config.json", "model/model.safetensors"} <= paths
+    local = tmp_path / "downloaded"
+    local.mkdir()
+    for path in paths:
+        (local / path.split("/", 1)[1]).write_bytes(download(env, eid, path))
+    loaded = BertForSequenceClassification.from_pretrained(str(local))
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor.cpu(), loaded.state_dict()[name]), name
+    tora.finish()
 
 
 def test_only_the_main_process_talks_to_tora() -> None:

@@ -35,6 +35,7 @@ from ._global import (
     tlog,
 )
 from ._hyperparams import hp_from_tora_format, hp_to_tora_format
+from ._media import Image, Table
 from ._run import Run, finish, init, log
 
 
@@ -52,8 +53,10 @@ __all__ = [
     "APIError",
     "AuthError",
     "ConfigError",
+    "Image",
     "NotFoundError",
     "Run",
+    "Table",
     "Tora",
     "ToraError",
     "TransportError",

@@ -13,6 +13,10 @@ else happens here, on one daemon thread per experiment:
 * 401/403 is reported once, loudly; from then on batches are spooled without network so
   ``python -m tora sync`` can deliver them once the key is fixed. 404 (experiment deleted) and
   other 4xx drop the batch with one error. 413 splits the batch (see ``post_batch``).
+
+Uploads (files, images, tables: ``_uploads.Upload``) travel in the same buffer and are encoded
+and sent here too, in order with the flush markers, so ``flush()`` waits for them; when the
+sender spools, they are spooled (header and bytes) and replayed with the batches.
 """
 
 from __future__ import annotations
@@ -31,12 +35,14 @@ from ._delivery import AUTH, GONE, OK, RETRY, Result, create_experiment, deliver
 from ._errors import APIError, AuthError, TransportError
 from ._http import Transport
 from ._spool import Spool
+from ._uploads import Upload
+from ._uploads import send as send_upload
 from ._wire import Point, Row, Series, encode_batch, group
 
 logger = logging.getLogger("tora")
 
 LIVE, SPOOLING, AUTH_FAILED, DROPPING = "live", "spooling", "auth_failed", "dropping"
-Item = Union[Point, Row, threading.Event]
+Item = Union[Point, Row, threading.Event, Upload]
 
 
 class Batcher:
@@ -75,6 +81,8 @@ class Batcher:
         self.delivered = 0
         self.dropped = 0
         self.spooled = 0  # points of this client currently on disk
+        self.uploaded = 0  # files and images the server has stored
+        self.uploads_spooled = 0  # uploads of this client written to the spool
         self.mode = LIVE
         self._backoff = 0.0
         self._next_retry = 0.0
@@ -84,6 +92,7 @@ class Batcher:
         self._done = threading.Event()
         self._abandoned = False
         self._inflight: Optional[tuple[str, Series, int]] = None
+        self._inflight_upload: Optional[Upload] = None
         self._transport = Transport(settings.server_url, settings.api_key)
         self._thread = threading.Thread(target=self._run, name="tora-sender", daemon=True)
 
@@ -112,6 +121,8 @@ class Batcher:
             inflight = self._inflight
             if inflight is not None:
                 self._spool(*inflight)
+            if self._inflight_upload is not None:  # a PUT to the same address: replaying it is a no-op
+                self._spool_upload(self._inflight_upload)
             self._spool_rest()
         elif not self._thread.is_alive():
             self._spool_rest()
@@ -126,14 +137,19 @@ class Batcher:
             if points:
                 self._spool(uuid.uuid4().hex, group(points), n)
             for m in markers:
-                m.set()
+                if isinstance(m, Upload):
+                    self._spool_upload(m)
+                else:
+                    m.set()
 
     def _summary(self) -> None:
         where = f", {self.spooled} spooled to {self.spool.directory} (run `python -m tora sync`)"
         msg = f"Tora: {self.delivered} points delivered" + (where if self.spooled else "")
+        if self.uploads_spooled:
+            msg += f", {self.uploads_spooled} files spooled to {self.spool.directory}"
         if self.dropped:
             msg += f", {self.dropped} dropped"
-        (logger.warning if self.spooled or self.dropped else logger.info)("%s", msg)
+        (logger.warning if self.spooled or self.dropped or self.uploads_spooled else logger.info)("%s", msg)
 
     # -- sender thread -----------------------------------------------------------------------
 
@@ -167,7 +183,10 @@ class Batcher:
                 if points:
                     self._handle(uuid.uuid4().hex, group(points), count)
                 for m in markers:
-                    m.set()
+                    if isinstance(m, Upload):
+                        self._upload(m)
+                    else:
+                        m.set()
                 last_send = now
                 backlog = count >= self.max_batch_points
                 continue
@@ -181,10 +200,10 @@ class Batcher:
                     continue
             self._wake.wait(self.poll_interval)
 
-    def _drain(self) -> tuple[list[Union[Point, Row]], int, list[threading.Event]]:
-        """Pops up to ``max_batch_points`` points (plus any flush markers met on the way)."""
+    def _drain(self) -> tuple[list[Union[Point, Row]], int, list[Union[threading.Event, Upload]]]:
+        """Pops up to ``max_batch_points`` points (plus flush markers and uploads met on the way)."""
         items: list[Union[Point, Row]] = []
-        markers: list[threading.Event] = []
+        markers: list[Union[threading.Event, Upload]] = []
         pop = self.buf.popleft
         add = items.append
         limit = self.max_batch_points
@@ -222,6 +241,48 @@ class Batcher:
                 self.dropped += n
         finally:
             self._inflight = None
+
+    def _upload(self, upload: Upload) -> None:
+        """Encodes and sends one upload (a directory: each of its files), or spools it."""
+        try:
+            parts = upload.expand()
+        except OSError as e:
+            self._report_once(f"upload:{upload.target}", f"Tora: cannot read {upload.source}: {e}")
+            return
+        for part in parts:
+            self._inflight_upload = part
+            try:
+                if self.mode == LIVE and (self.experiment_id is not None or self._create()):
+                    r = send_upload(self._transport, self._id(), part)
+                    if r.outcome == OK:
+                        self.uploaded += 1
+                        continue
+                    if r.outcome in (RETRY, AUTH):
+                        self._on_failure(r, 0)
+                    else:
+                        self._report_once(
+                            f"upload:{part.target}",
+                            f"Tora: the server refused {part.describe()} of experiment "
+                            f"{self.experiment_id}: {r.error}",
+                        )
+                if self.mode not in (LIVE, DROPPING):  # kept for a replay, behind the points
+                    self._spool_upload(part)
+            except Exception as e:  # a file gone, an image PIL or numpy cannot encode: never kill the sender
+                self._report_once(f"upload:{part.target}", f"Tora: {part.describe()} not uploaded: {e!r}")
+            finally:
+                self._inflight_upload = None
+
+    def _spool_upload(self, upload: Upload) -> None:
+        try:
+            for part in upload.expand():
+                blob, content_type = part.blob()
+                header = {**self._header(f"upload-{uuid.uuid4().hex}", 0), **part.header(content_type)}
+                self.spool.write(header, b"null", blob)
+                self.uploads_spooled += 1
+        except Exception as e:  # as in _upload: one bad upload must not stop the others
+            self._report_once(
+                f"upload:{upload.target}", f"Tora: {upload.describe()} could not be spooled: {e!r}; lost"
+            )
 
     def _id(self) -> str:
         assert self.experiment_id is not None
@@ -351,7 +412,13 @@ class Batcher:
                 self._on_failure(r, n)
                 return
             self._on_refused(r)
-            if r.outcome == OK:
+            if doc.get("kind") == "upload":
+                self.uploads_spooled = max(0, self.uploads_spooled - 1)
+                if r.outcome == OK:
+                    self.uploaded += 1
+                else:
+                    self._report_once(f"upload:{doc.get('target')}", f"Tora: upload refused: {r.error}")
+            elif r.outcome == OK:
                 self.delivered += r.delivered
             else:
                 self._on_failure(r, n)

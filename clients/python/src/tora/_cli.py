@@ -77,7 +77,11 @@ def sync(
             print(f"{path.name}: the server refused {points} points of {name!r} ({reason})", file=sys.stderr)
         if r.outcome == OK:
             spool.remove(path)
-            what = f"status {doc['status']}" if doc.get("kind") == "status" else f"{r.delivered} points"
+            what = (
+                f"status {doc['status']}" if doc.get("kind") == "status"
+                else f"{doc['route']} {doc['target']}" if doc.get("kind") == "upload"
+                else f"{r.delivered} points"
+            )  # fmt: skip
             print(f"sent {path.name} ({what})")
         elif r.outcome in (RETRY, AUTH):
             print(f"{path.name}: {r.error}; kept for a later sync", file=sys.stderr)

@@ -169,9 +169,13 @@ def put_status(transport: Transport, experiment_id: str, status: str) -> Result:
 
 
 def deliver_spooled(transport: Transport, experiment_id: str, doc: dict[str, Any]) -> Result:
-    """Replays one spool file: a batch of points, or a status change spooled at exit."""
+    """Replays one spool file: a batch of points, an upload, or a status change spooled at exit."""
     if doc.get("kind") == "status":
         return put_status(transport, experiment_id, str(doc["status"]))
+    if doc.get("kind") == "upload":
+        from ._uploads import deliver_spooled_upload  # that module builds on this one
+
+        return deliver_spooled_upload(transport, experiment_id, doc)
     return post_batch(transport, experiment_id, str(doc["batch_id"]), series_from_wire(doc["batch"]))
 
 

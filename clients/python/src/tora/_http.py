@@ -6,7 +6,7 @@ import http.client
 import json
 import socket
 import ssl
-from typing import Any, Optional
+from typing import IO, Any, Optional, Union
 from urllib.parse import urlsplit
 
 from . import __version__
@@ -51,9 +51,15 @@ class Transport:
             self._conn = None
 
     def request(
-        self, method: str, path: str, body: Optional[bytes] = None, headers: Optional[dict[str, str]] = None
+        self,
+        method: str,
+        path: str,
+        body: Union[bytes, IO[bytes], None] = None,
+        headers: Optional[dict[str, str]] = None,
     ) -> tuple[int, Any]:
-        """Sends one request; returns (status, parsed JSON or None). Raises TransportError."""
+        """Sends one request; returns (status, parsed JSON or None). Raises TransportError.
+
+        ``body`` may be an open file (with a ``Content-Length`` header): it is streamed."""
         all_headers = {"x-api-key": self._api_key, "User-Agent": USER_AGENT, "Accept": "application/json"}
         if body is not None:
             all_headers["Content-Type"] = "application/json"
@@ -61,6 +67,8 @@ class Transport:
         # A kept-alive connection may have been closed by the server: retry once on a fresh one.
         for attempt in (0, 1):
             conn = self._connect()
+            if not isinstance(body, (bytes, type(None))):
+                body.seek(0)  # a file sent again on a fresh connection starts over
             try:
                 conn.request(method, self._prefix + path, body=body, headers=all_headers)
                 resp = conn.getresponse()

@@ -32,6 +32,7 @@ from ._errors import AuthError, ToraError, TransportError
 from ._flatten import flatten
 from ._http import Transport
 from ._hyperparams import hp_to_tora_format
+from ._media import Image, Table
 
 logger = logging.getLogger("tora")
 
@@ -175,26 +176,34 @@ class Run:
     def log(self, data: Mapping[str, Any], step: Optional[int] = None, commit: Optional[bool] = None) -> None:
         """Logs a dict of numbers at ``step`` (default: the run's step, advanced by each call).
 
-        Nested dicts become ``outer/inner`` names; values that are not numbers (images, text)
-        are skipped with one warning per name. ``commit=False`` keeps the step for the next call.
+        Nested dicts become ``outer/inner`` names; ``tora.Image`` values are logged as images and
+        ``tora.Table`` values as CSV files (``tables/<name>/<step>.csv``) at that step; other
+        values that are not numbers (text) are skipped with one warning per name.
+        ``commit=False`` keeps the step for the next call.
         """
         at = self.step if step is None else step
         try:
             self._client.log_metrics(data, step=at)
         except TypeError:
-            data = self._numbers(data)
+            data = self._numbers(data, media_step=at)
             self._client.log_metrics(data, step=at)
         self._last.update(data)
         self.step = at if commit is False else at + 1
 
-    def _numbers(self, data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    def _numbers(self, data: Mapping[str, Any], prefix: str = "", media_step: int = 0) -> dict[str, Any]:
         from ._checks import coerce_value
 
         out: dict[str, Any] = {}
         for key, value in data.items():
             name = f"{prefix}{key}"
             if isinstance(value, Mapping):
-                out.update(self._numbers(value, name + "/"))
+                out.update(self._numbers(value, name + "/", media_step))
+                continue
+            if isinstance(value, Image):
+                self._client.log_image(name, value, step=media_step)
+                continue
+            if isinstance(value, Table):
+                self._client._log_table(name, value, media_step)
                 continue
             try:
                 out[name] = coerce_value(value)

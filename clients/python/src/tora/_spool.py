@@ -1,7 +1,8 @@
 """A bounded on-disk queue of batches the server could not take yet.
 
 One JSON file per batch, named ``<epoch-ns>-<local id>-<batch id>.json`` so that sorting the
-names gives the order they were logged in. Each file carries the server URL and either the
+names gives the order they were logged in. An upload (a file or an image) is a JSON header of
+that name and its bytes beside it in ``<same name>.blob``. Each file carries the server URL and either the
 experiment id or, when the experiment could not be created yet, the creation request; never
 the API key (the key is resolved again when the file is replayed).
 
@@ -15,10 +16,11 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Optional, Union
 
 try:
     import fcntl
@@ -49,7 +51,7 @@ class Spool:
 
     def _current_size(self) -> int:
         if self._size is None:
-            self._size = sum(p.stat().st_size for p in self._paths())
+            self._size = sum(_size_with_blob(p) for p in self._paths())
         return self._size
 
     def _paths(self) -> list[Path]:
@@ -66,19 +68,28 @@ class Spool:
             paths = [p for p in paths if f"-{local_id}-" in p.name]
         return paths
 
-    def write(self, header: dict[str, Any], body: bytes) -> Path:
-        """Spools one batch body (already JSON) with its routing header; returns the file."""
+    def write(self, header: dict[str, Any], body: bytes, blob: Union[bytes, Path, None] = None) -> Path:
+        """Spools one batch body (already JSON) with its routing header; returns the file.
+        ``blob``: an upload's bytes (or a file to copy), stored beside it."""
         data = json.dumps(header)[:-1].encode("utf-8") + b',"batch":' + body + b"}"
         name = f"{time.time_ns():020d}-{header['local_id']}-{header['batch_id']}.json"
+        blob_size = 0 if blob is None else len(blob) if isinstance(blob, bytes) else blob.stat().st_size
         with self._lock:
             self.directory.mkdir(parents=True, exist_ok=True)
-            self._evict(len(data))
+            self._evict(len(data) + blob_size)
             path = self.directory / name
+            if blob is not None:  # first, so a header on disk always has its bytes
+                tmp_blob = path.with_suffix(".blob.tmp")
+                if isinstance(blob, bytes):
+                    tmp_blob.write_bytes(blob)
+                else:
+                    shutil.copyfile(blob, tmp_blob)
+                os.replace(tmp_blob, path.with_suffix(".blob"))
             tmp = path.with_suffix(".tmp")
             with open(tmp, "wb") as f:
                 f.write(data)
             os.replace(tmp, path)
-            self._size = self._current_size() + len(data)
+            self._size = self._current_size() + len(data) + blob_size
         return path
 
     def _evict(self, incoming: int) -> None:
@@ -90,9 +101,10 @@ class Spool:
             if self._current_size() + incoming <= self.max_bytes:
                 break
             try:
-                size = path.stat().st_size
+                size = _size_with_blob(path)
                 dropped_points += int(self.read(path).get("points", 0))
                 path.unlink()
+                _unlink_blob(path)
             except (OSError, ValueError):
                 continue
             dropped_files += 1
@@ -112,15 +124,18 @@ class Spool:
             doc = json.load(f)
         if not isinstance(doc, dict):
             raise ValueError(f"{path} is not a spooled Tora batch")
+        if doc.get("kind") == "upload":
+            doc["blob_path"] = str(path.with_suffix(".blob"))
         return doc
 
     def remove(self, path: Path) -> None:
         with self._lock:
             try:
-                size = path.stat().st_size
+                size = _size_with_blob(path)
                 path.unlink()
             except FileNotFoundError:
                 return
+            _unlink_blob(path)
             if self._size is not None:
                 self._size = max(0, self._size - size)
 
@@ -156,3 +171,16 @@ class Spool:
             tmp = self.directory / (IDS_FILE + ".tmp")
             tmp.write_text(json.dumps(ids), encoding="utf-8")
             os.replace(tmp, self.directory / IDS_FILE)
+
+
+def _size_with_blob(path: Path) -> int:
+    size = path.stat().st_size
+    try:
+        return size + path.with_suffix(".blob").stat().st_size
+    except FileNotFoundError:
+        return size
+
+
+def _unlink_blob(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.with_suffix(".blob").unlink()

@@ -31,3 +31,14 @@ def number(value: Any) -> Optional[float]:
         return float(inner) if isinstance(inner, (int, float)) and not isinstance(inner, bool) else None
     except (ValueError, RuntimeError, TypeError):
         return None
+
+
+def image_array(image: Any) -> Any:
+    """A torch tensor as a numpy ``HxWxC`` array (``CxHxW`` is transposed, as torchvision makes
+    them); anything else (numpy, PIL, bytes, a path) as it is, for ``Tora.log_image``."""
+    if callable(getattr(image, "detach", None)):
+        image = image.detach().cpu().numpy()
+        shape = image.shape
+        if len(shape) == 3 and shape[0] in (1, 3, 4) and shape[2] not in (1, 3, 4):
+            image = image.transpose(1, 2, 0)
+    return image

@@ -11,8 +11,11 @@ Example::
 ``log_hyperparams`` takes a dict or ``argparse.Namespace`` (nested keys flattened to ``a.b``);
 ``log_metrics`` logs what ``self.log`` collected at the trainer's step, ``epoch`` included as a
 series of its own (a usable x-axis); ``save()`` does no I/O (points stream in the background);
-``finalize("success")`` sets the run ``finished``, any other status ``failed``. Only rank zero
-talks to Tora. Works with ``lightning`` and with the older ``pytorch_lightning`` package.
+``finalize("success")`` sets the run ``finished``, any other status ``failed``.
+``log_image(key, images, step)`` takes a list (numpy arrays, PIL images, torch tensors ``CxHxW``
+or ``HxWxC``, file paths), as ``WandbLogger.log_image`` does: one image is logged as ``key``,
+several as ``key/0``, ``key/1``... Only rank zero talks to Tora. Works with ``lightning`` and
+with the older ``pytorch_lightning`` package.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ except ImportError:  # the standalone package
     from pytorch_lightning.utilities import rank_zero_only
 
 from .._run import Run
-from ._common import number, run_for
+from ._common import image_array, number, run_for
 
 
 class ToraLogger(Logger):  # type: ignore[misc]
@@ -76,6 +79,20 @@ class ToraLogger(Logger):  # type: ignore[misc]
                 values[key] = v
         if values:
             self.experiment.client.log_metrics(values, step=step)
+
+    @rank_zero_only
+    def log_image(self, key: str, images: list[Any], step: Optional[int] = None, **kwargs: Any) -> None:
+        """Logs images of ``key`` at ``step`` (encoded and uploaded by the client's sender thread).
+
+        Example::
+
+            logger.log_image("samples", [batch[0], batch[1]], step=trainer.global_step)
+        """
+        if not isinstance(images, list):
+            raise TypeError(f'Expected a list as "images", found {type(images)}')
+        client = self.experiment.client
+        for i, image in enumerate(images):
+            client.log_image(key if len(images) == 1 else f"{key}/{i}", image_array(image), step=step)
 
     def save(self) -> None:
         # Points are buffered and sent by the client's background sender: nothing to write here.

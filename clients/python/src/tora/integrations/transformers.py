@@ -13,12 +13,16 @@ At train begin the ``TrainingArguments`` become hyperparameters (``args.learning
 the model config (``model.hidden_size``...); each ``on_log`` value is logged at
 ``state.global_step`` as ``train/<name>`` or ``eval/<name>``; the one-off totals (runtime,
 samples/s, steps/s, final loss, FLOPs) become summary values (``summary/<name>``); the status is
-``finished`` at train end (``failed`` when the script dies of an exception). Only the main
+``finished`` at train end (``failed`` when the script dies of an exception). With
+``log_model=True`` the final model (``save_pretrained``, with its tokenizer or processor) is
+uploaded at train end under ``model/``; off by default, as models can be large. Only the main
 process (``is_world_process_zero``) talks to Tora.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from typing import Any, Optional
 
 from transformers import TrainerCallback
@@ -37,7 +41,8 @@ class ToraCallback(TrainerCallback):  # type: ignore[misc]
     """Logs a ``Trainer`` run to Tora; keyword arguments go to ``tora.init`` (``project``,
     ``name``, ``tags``, ``group``, ``notes``, ``server_url``, ``api_key``...)."""
 
-    def __init__(self, **init_options: Any) -> None:
+    def __init__(self, log_model: bool = False, **init_options: Any) -> None:
+        self.log_model = log_model
         self._options = init_options
         self.run: Optional[Run] = None
         self._names: dict[str, str] = {}
@@ -82,9 +87,25 @@ class ToraCallback(TrainerCallback):  # type: ignore[misc]
         if metrics:
             run.client.log_metrics(metrics, step=state.global_step)
 
-    def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+    def on_train_end(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
         # The run stays open: trainer.evaluate() after train() still logs into it; it is
         # closed at exit (or by tora.finish()).
-        if self.run is not None and state.is_world_process_zero:
-            self.run.client.flush(timeout=30)
-            self.run.client.set_status("finished")
+        if self.run is None or not state.is_world_process_zero:
+            return
+        if self.log_model and model is not None:
+            self._upload_model(model, kwargs.get("processing_class") or kwargs.get("tokenizer"))
+        self.run.client.flush(timeout=30)
+        self.run.client.set_status("finished")
+
+    def _upload_model(self, model: Any, processor: Any) -> None:
+        assert self.run is not None
+        directory = tempfile.mkdtemp(prefix="tora-model-")
+        try:
+            model.save_pretrained(directory)
+            if callable(getattr(processor, "save_pretrained", None)):
+                processor.save_pretrained(directory)
+            self.run.client.log_artifact(directory, prefix="model")
+            # Sent or spooled (the spool keeps its own copy) before the directory goes.
+            self.run.client.flush()
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)

@@ -13,11 +13,16 @@ The trainer's arguments become hyperparameters; each epoch logs the training los
 (``train/box_loss``...), the learning rates (``lr/pg0``...) and the validation metrics
 (``metrics/mAP50(B)``, ``val/box_loss``...) at the epoch number (from 1) as step; the final
 validation of the best weights gives summary values (``summary/metrics/mAP50(B)``...); the run is
-``finished`` at train end (``failed`` when the script dies). Only rank 0 talks to Tora.
+``finished`` at train end (``failed`` when the script dies). At train end the result plots of the
+run directory (``results.png``, confusion matrices, PR curves, batch previews: every PNG and JPEG)
+are uploaded as ``plots/<file>``, ``results.csv`` as itself, and the best weights as
+``weights/best.pt`` (``log_model=False`` leaves them out; ``log_plots=False`` the plots). Only
+rank 0 talks to Tora.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Optional
 
 from ultralytics.utils import RANK
@@ -29,8 +34,10 @@ from ._common import number, run_for
 class ToraYoloCallbacks:
     """The callbacks ``add_tora_callbacks`` adds; ``run`` is the Tora run once training starts."""
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: dict[str, Any], log_plots: bool = True, log_model: bool = True) -> None:
         self.options = options
+        self.log_plots = log_plots
+        self.log_model = log_model
         self.run: Optional[Run] = None
         self._in_epoch = False
 
@@ -68,14 +75,28 @@ class ToraYoloCallbacks:
                     self.run.summary[str(key)] = v
 
     def on_train_end(self, trainer: Any) -> None:
-        if self.run is not None:
-            self.run.client.flush(timeout=30)
-            self.run.client.set_status("finished")
+        if self.run is None:
+            return
+        client = self.run.client
+        save_dir = Path(trainer.save_dir)
+        if self.log_plots:
+            for plot in sorted([*save_dir.glob("*.png"), *save_dir.glob("*.jpg")]):
+                client.log_file(plot, name=f"plots/{plot.name}")
+            if (save_dir / "results.csv").is_file():
+                client.log_file(save_dir / "results.csv")
+        best = Path(trainer.best) if getattr(trainer, "best", None) else None
+        if self.log_model and best is not None and best.is_file():
+            client.log_file(best, name=f"weights/{best.name}")
+        client.flush(timeout=120)  # what is not sent by then is sent (or spooled) at exit
+        client.set_status("finished")
 
 
-def add_tora_callbacks(model: Any, **init_options: Any) -> ToraYoloCallbacks:
-    """Adds Tora's callbacks to a ``YOLO`` model; keyword arguments go to ``tora.init``."""
-    cb = ToraYoloCallbacks(init_options)
+def add_tora_callbacks(
+    model: Any, *, log_plots: bool = True, log_model: bool = True, **init_options: Any
+) -> ToraYoloCallbacks:
+    """Adds Tora's callbacks to a ``YOLO`` model; ``log_plots``/``log_model``: upload the result
+    plots/the best weights at train end; other keyword arguments go to ``tora.init``."""
+    cb = ToraYoloCallbacks(init_options, log_plots, log_model)
     for event in ("on_pretrain_routine_end", "on_train_epoch_end", "on_fit_epoch_end", "on_train_end"):
         model.add_callback(event, getattr(cb, event))
     return cb
