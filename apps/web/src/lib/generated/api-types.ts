@@ -5318,6 +5318,20 @@ export interface paths {
                 best: number | null;
                 bestStep: number | null;
               }[];
+              /** @description The runs the hyperparameter advice compared this one with; null without a metric to judge by */
+              comparedWith: {
+                /** @description group: the run's group; hyperparameters: runs sharing most of its hyperparameter keys and the metric */
+                basis: 'group' | 'hyperparameters' | 'none';
+                group: string | null;
+                runs: {
+                  /**
+                   * Format: uuid
+                   * @description UUID
+                   */
+                  id: string;
+                  name: string;
+                }[];
+              } | null;
               provider: 'builtin' | 'anthropic' | 'openai';
               model: string | null;
               cached: boolean;
@@ -5467,6 +5481,20 @@ export interface paths {
                 best: number | null;
                 bestStep: number | null;
               }[];
+              /** @description The runs the hyperparameter advice compared this one with; null without a metric to judge by */
+              comparedWith: {
+                /** @description group: the run's group; hyperparameters: runs sharing most of its hyperparameter keys and the metric */
+                basis: 'group' | 'hyperparameters' | 'none';
+                group: string | null;
+                runs: {
+                  /**
+                   * Format: uuid
+                   * @description UUID
+                   */
+                  id: string;
+                  name: string;
+                }[];
+              } | null;
               provider: 'builtin' | 'anthropic' | 'openai';
               model: string | null;
               cached: boolean;
