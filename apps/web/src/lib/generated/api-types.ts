@@ -4664,6 +4664,8 @@ export interface paths {
                 name: string;
                 direction: ('min' | 'max') | (never | null);
               }[];
+              /** @description Every metric the compared experiments logged, the user's first (most shared first) and system/* last: what `metrics` can name */
+              availableMetrics: string[];
               experiments: {
                 /**
                  * Format: uuid
@@ -4868,6 +4870,8 @@ export interface paths {
                 name: string;
                 direction: ('min' | 'max') | (never | null);
               }[];
+              /** @description Every metric the compared experiments logged, the user's first (most shared first) and system/* last: what `metrics` can name */
+              availableMetrics: string[];
               experiments: {
                 /**
                  * Format: uuid
