@@ -37,5 +37,4 @@ if [ -f apps/web/package.json ] &&
   echo "==> building the web app"
   npm run build -w apps/web --silent
 fi
-echo "==> starting Tora"
 exec node apps/server/bin/tora.js serve

@@ -19,6 +19,6 @@ export declare function startToraProcess(options?: {
   dataDir?: string;
   command?: string[];
   cwd?: string;
-  stdout?: 'inherit' | 'ignore';
+  stdout?: 'inherit' | 'ignore' | 'pipe';
   timeoutMs?: number;
 }): Promise<ToraProcess>;

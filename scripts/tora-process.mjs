@@ -29,7 +29,7 @@ export function freePort() {
  * Starts `tora serve`. Options: `env` (on top of the process's environment and the launcher's
  * port, host, log level and data directory), `dataDir` (the caller's; default: a fresh temporary
  * directory that stop() removes), `command` (default: the built server; the server's own tests
- * run the sources through tsx), `cwd`, `stdout` ('inherit' or 'ignore'), `timeoutMs` for health.
+ * run the sources through tsx), `cwd`, `stdout` ('inherit', 'ignore' or 'pipe': read child.stdout), `timeoutMs` for health.
  */
 export async function startToraProcess({
   env = {},

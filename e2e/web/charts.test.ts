@@ -83,9 +83,9 @@ test('hovering a chart shows the value under the cursor with its bucket range', 
   const over = page.locator('[data-metric="odd"] .u-over');
   const box = (await over.boundingBox())!;
   await page.mouse.move(box.x + box.width * 0.25, box.y + box.height / 2);
-  const caption = page.locator('[data-metric="odd"] figcaption');
-  await caption.getByText(/^steps? \d+/).waitFor();
-  assert.match(await caption.innerText(), /steps? \d+(–\d+)?: \d/);
+  const readout = page.locator('[data-metric="odd"]').getByTestId('chart-readout');
+  await readout.getByText(/^steps? \d+/).waitFor();
+  assert.match(await readout.innerText(), /steps? \d+(–\d+)?\s+\d/);
   await page.mouse.move(0, 0);
 });
 

@@ -12,7 +12,7 @@ describe('loadConfig', () => {
       port: 8080,
       databaseUrl: null,
       allowSignup: false,
-      logLevel: 'info',
+      logLevel: 'warn',
       dataDir: '/tmp/x',
     });
     expect(Object.isFrozen(c)).toBe(true);

@@ -202,8 +202,9 @@ export function loadConfig(env: Env = process.env, defaults: { webDir?: string |
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError(`TORA_DATABASE_URL must start with postgres:// or postgresql://, got "${databaseUrl}"`);
   }
-  // Log verbosity of the structured (pino) logs.
-  const logLevel = (env.TORA_LOG_LEVEL || 'info') as LogLevel;
+  // Log verbosity of the structured (pino) logs. "warn" by default: a terminal running Tora shows
+  // its one start line and errors, not two JSON lines per request ("info" adds those).
+  const logLevel = (env.TORA_LOG_LEVEL || 'warn') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`TORA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.TORA_LOG_LEVEL}"`);
   }

@@ -45,13 +45,86 @@ export class AppError extends Error {
 }
 
 export const notFound = (code: ErrorCode, what: string): AppError => new AppError(code, 404, `${what} not found`);
+
+const PREFIX = /^(body|query|params|headers)(\.|$)/;
+
+/**
+ * A field path as a person reads it: `body.password` → "Password", `query.workspaceId` →
+ * "Workspace id", `body.series.loss.values.3` → 'Series "loss.values.3"'. The path itself stays
+ * in `details` for programs.
+ */
+export function fieldLabel(path: string): string {
+  const rest = path.replace(PREFIX, '');
+  if (rest === '') return 'The request';
+  const [first, ...more] = rest.split('.');
+  const words = first!
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/_/g, ' ')
+    .toLowerCase();
+  const label = words.charAt(0).toUpperCase() + words.slice(1);
+  return more.length === 0 ? label : `${label} "${more.join('.')}"`;
+}
+
+/** "Password is too common", not "body.password is too common": a message that starts with its field's path gets the label instead. */
+function speak(message: string, details: unknown): string {
+  const path = Array.isArray(details) ? (details[0] as { path?: unknown } | undefined)?.path : undefined;
+  if (typeof path !== 'string' || !PREFIX.test(path) || !message.startsWith(path)) return message;
+  const after = message.slice(path.length);
+  return /^[\s:]/.test(after) || after === '' ? `${fieldLabel(path)}${after}` : message;
+}
+
+/** A 400 VALIDATION_ERROR; `details` are `[{path, message}]`, and a message naming the path is said in words. */
 export const badRequest = (message: string, details?: unknown): AppError =>
-  new AppError('VALIDATION_ERROR', 400, message, details);
+  new AppError('VALIDATION_ERROR', 400, speak(message, details), details);
 
 interface ValidationIssue {
   instancePath?: string;
   message?: string;
   params?: Record<string, unknown>;
+}
+
+/** Ajv's phrasing ("must NOT have fewer than 8 characters") in plain words. */
+function plain(issue: ValidationIssue, path: string): string {
+  const m = issue.message ?? 'is invalid';
+  const p = issue.params ?? {};
+  const at = (re: RegExp): string | undefined => re.exec(m)?.[1];
+  let n: string | undefined;
+  if ((n = at(/^must NOT have fewer than (\d+) characters$/))) return `must be at least ${n} characters long`;
+  if ((n = at(/^must NOT have more than (\d+) characters$/))) return `must be at most ${n} characters long`;
+  if ((n = at(/^must NOT have fewer than (\d+) items$/))) return `needs at least ${n} item${n === '1' ? '' : 's'}`;
+  if ((n = at(/^must NOT have more than (\d+) items$/))) return `can have at most ${n} items`;
+  if ((n = at(/^must NOT have more than (\d+) properties$/))) return `can have at most ${n} entries`;
+  if ((n = at(/^must be >= (.+)$/))) return `must be at least ${n}`;
+  if ((n = at(/^must be <= (.+)$/))) return `must be at most ${n}`;
+  if ((n = at(/^must be > (.+)$/))) return `must be greater than ${n}`;
+  if ((n = at(/^must be < (.+)$/))) return `must be less than ${n}`;
+  if (typeof p.missingProperty === 'string') return 'is required';
+  if (typeof p.additionalProperty === 'string') return 'is not a field this request takes';
+  if (Array.isArray(p.allowedValues)) return `must be one of: ${p.allowedValues.map(String).join(', ')}`;
+  if (typeof p.format === 'string') {
+    const formats: Record<string, string> = { email: 'an email address', uuid: 'an id (UUID)', 'date-time': 'a date and time' };
+    return `must be ${formats[p.format] ?? `in ${p.format} format`}`;
+  }
+  if (typeof p.pattern === 'string') {
+    if (p.pattern === '\\S') return 'must not be blank';
+    // The e-mail fields are checked by pattern (Ajv's "email" format refuses addresses people use).
+    return /email$/i.test(path) ? 'must be an email address' : 'is not in the expected form';
+  }
+  const type = at(/^must be (string|number|integer|boolean|object|array|null)$/);
+  if (type) {
+    const names: Record<string, string> = {
+      string: 'text',
+      number: 'a number',
+      integer: 'a whole number',
+      boolean: 'true or false',
+      object: 'an object',
+      array: 'a list',
+      null: 'null',
+    };
+    return `must be ${names[type]}`;
+  }
+  if (/anyOf|oneOf/.test(m)) return 'is not valid';
+  return m;
 }
 
 function fieldPath(context: string | undefined, issue: ValidationIssue): string {
@@ -79,12 +152,12 @@ export function installErrorHandler(
       return reply.status(error.status).send({ error: body });
     }
     if (error.validation) {
-      const issues = (error.validation as ValidationIssue[]).map((issue) => ({
-        path: fieldPath(error.validationContext, issue),
-        message: issue.message ?? 'is invalid',
-      }));
+      const issues = (error.validation as ValidationIssue[]).map((issue) => {
+        const path = fieldPath(error.validationContext, issue);
+        return { path, message: plain(issue, path) };
+      });
       const first = issues[0];
-      const message = first ? `${first.path} ${first.message}` : 'Invalid request';
+      const message = first ? `${fieldLabel(first.path)} ${first.message}` : 'Invalid request';
       return reply.status(400).send({ error: { code: 'VALIDATION_ERROR', message, details: issues } });
     }
     const status = error.statusCode ?? 500;

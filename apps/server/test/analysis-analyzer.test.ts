@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeRun } from '../src/modules/analysis/analyzer.js';
 import { hyperparameterImportance } from '../src/modules/analysis/analyzer.importance.js';
+import { comparableRuns, isSeedKey } from '../src/modules/analysis/analyzer.peers.js';
 import { splitRole, trainValPairs } from '../src/modules/analysis/analyzer.pairs.js';
 import { median, rollingMedian, spearman } from '../src/modules/analysis/analyzer.stats.js';
 import { curveOf, type Curve, type Finding, type RunOutcome } from '../src/modules/analysis/analyzer.types.js';
@@ -472,3 +473,56 @@ describe('built-in analyzer on noisy, bucketed runs', () => {
 function run1(c: Curve) {
   return analyzeRun({ name: 'r', curves: [c], hyperparams: {} });
 }
+
+describe('comparable runs', () => {
+  const r = (id: string, group: string | null, hyperparams: Record<string, number>) => ({
+    id,
+    name: id,
+    group,
+    hyperparams,
+    best: 1,
+  });
+
+  it('calls seed, random_state and *_seed keys seeds, and nothing else', () => {
+    for (const k of ['seed', 'random_state', 'data_seed', 'args.seed', 'trainer/seed']) expect(isSeedKey(k)).toBe(true);
+    for (const k of ['lr', 'seed_model', 'seeds_count', 'batch_size']) expect(isSeedKey(k)).toBe(false);
+  });
+
+  it('takes the group first, else the runs sharing most keys, else none', () => {
+    const self = r('a', 'g', { lr: 1, seed: 1 });
+    const runs = [
+      self,
+      r('b', 'g', { lr: 2, batch: 1, warmup: 1 }),
+      r('c', 'g', { lr: 3, batch: 1, warmup: 1 }),
+      r('d', null, { lr: 4, seed: 2 }),
+      r('e', null, { x: 1 }),
+    ];
+    expect(comparableRuns(self, runs)).toMatchObject({ basis: 'group', group: 'g' });
+    expect(comparableRuns(self, runs).runs.map((x) => x.id)).toEqual(['a', 'b', 'c']);
+    const loner = r('a', null, { lr: 1, seed: 1 });
+    expect(comparableRuns(loner, [loner, ...runs.slice(1)]).runs.map((x) => x.id)).toEqual(['a', 'd']);
+    expect(comparableRuns(r('z', null, { q: 1 }), runs)).toMatchObject({ basis: 'none', runs: [{ id: 'z' }] });
+  });
+
+  it('never advises on a seed, and says which runs it compared with', () => {
+    const runs = [0.001, 0.01, 0.03, 0.1, 0.3].map((lr, i) => ({
+      id: `r${i}`,
+      name: `lr${lr}`,
+      group: 'sweep',
+      hyperparams: { lr, seed: i },
+      best: (Math.log10(lr) - Math.log10(0.03)) ** 2,
+    }));
+    const out = analyzeRun({ name: 'lr0.3', curves: [lossCurve(3)], hyperparams: { lr: 0.3, seed: 4 }, runs, runId: 'r4' });
+    expect(out.hyperparameter_recommendations.lr!.recommendation).toContain('around 0.03 ');
+    expect(out.hyperparameter_recommendations.seed!.recommendation).toContain('random seed');
+    expect(out.comparedWith).toMatchObject({ basis: 'group', group: 'sweep' });
+    expect(out.comparedWith!.runs).toHaveLength(4);
+    expect(out.summary).toContain('compared with the 5 runs of group "sweep" (lr0.3, lr0.001, lr0.01, lr0.03, lr0.1)');
+  });
+
+  it('reports a single NaN at its step', () => {
+    const blip = analyzeRun({ name: 'x', curves: [lossCurve(5, (s, v) => (s === 500 ? NaN : v))], hyperparams: {} });
+    expect(only(blip.findings, 'nan_inf')).toMatchObject([{ steps: [500, 500] }]);
+    expect(only(blip.findings, 'nan_inf')[0]!.message).toContain('was NaN/Inf at step 500,');
+  });
+});

@@ -332,3 +332,96 @@ describe.each(DIALECTS)('per-user limit on provider calls on %s', (dialect) => {
     expect(fake.requests).toHaveLength(3);
   });
 });
+
+describe.each(DIALECTS)('hyperparameter advice from comparable runs on %s', (dialect) => {
+  let server: TestServer;
+  let owner: TestUser;
+  beforeAll(async () => {
+    server = await startTestServer(dialect);
+    owner = await signUp(server.app);
+  });
+  afterAll(() => server.close());
+
+  const LRS = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 0.0003];
+  /** A val/loss curve settling at `floor`. */
+  async function logRun(id: string, floor: number): Promise<void> {
+    const steps = Array.from({ length: 200 }, (_, i) => i);
+    const values = steps.map((s) => floor + Math.exp(-s / 40));
+    const res = await call(server.app, owner, 'POST', `/api/experiments/${id}/metrics/batch`, {
+      series: { 'val/loss': { steps, values } },
+    });
+    expect(res.statusCode).toBe(201);
+  }
+  /** An 8-run lr sweep whose best lr is 0.03, beside unrelated runs with lr 0.001 and a far lower loss. */
+  async function sweep(ws: string, group: string | undefined): Promise<Record<number, string>> {
+    const ids: Record<number, string> = {};
+    for (const [i, lr] of LRS.entries()) {
+      ids[lr] = await createExperiment(server.app, owner, {
+        workspaceId: ws,
+        name: `sweep-lr${lr}`,
+        ...(group ? { group } : {}),
+        hyperparams: { lr, batch_size: 64, seed: 100 + i },
+      });
+      await logRun(ids[lr], 0.5 + 0.2 * (Math.log10(lr) - Math.log10(0.03)) ** 2);
+    }
+    for (let i = 0; i < 4; i++) {
+      const other = await createExperiment(server.app, owner, {
+        workspaceId: ws,
+        name: `other-model-${i}`,
+        hyperparams: { lr: 0.001, arch: 'vit', dropout: 0.1 * i, weight_decay: 0.05, momentum: 0.9 },
+      });
+      await logRun(other, 0.01 + 0.001 * i);
+    }
+    return ids;
+  }
+  const analyze = async (id: string) =>
+    (await call(server.app, owner, 'POST', '/api/ai/analysis', { experimentId: id })).json<{
+      summary: string;
+      hyperparameter_recommendations: Record<string, { recommendation: string; importance_level: number }>;
+      comparedWith: { basis: string; group: string | null; runs: { id: string; name: string }[] };
+    }>();
+
+  it('compares a sweep run with its group: the best lr of the sweep, no seed advice, and which runs', async () => {
+    const ws = await createWorkspace(server.app, owner, 'grouped');
+    const ids = await sweep(ws, 'lr-sweep');
+    const a = await analyze(ids[0.3]!);
+    expect(a.comparedWith.basis).toBe('group');
+    expect(a.comparedWith.group).toBe('lr-sweep');
+    expect(a.comparedWith.runs.map((r) => r.name).sort()).toEqual(
+      LRS.filter((lr) => lr !== 0.3)
+        .map((lr) => `sweep-lr${lr}`)
+        .sort(),
+    );
+    expect(a.hyperparameter_recommendations.lr!.recommendation).toContain('try values around 0.03 ');
+    expect(a.hyperparameter_recommendations.seed!.recommendation).toContain('random seed');
+    expect(a.hyperparameter_recommendations.seed!.recommendation).not.toMatch(/try|best on average/);
+    expect(a.summary).toContain('compared with the 8 runs of group "lr-sweep"');
+  });
+
+  it('without a group, compares with the runs sharing most hyperparameter keys', async () => {
+    const ws = await createWorkspace(server.app, owner, 'ungrouped');
+    const ids = await sweep(ws, undefined);
+    const a = await analyze(ids[0.001]!);
+    expect(a.comparedWith.basis).toBe('hyperparameters');
+    expect(a.comparedWith.runs).toHaveLength(7);
+    expect(a.comparedWith.runs.every((r) => r.name.startsWith('sweep-'))).toBe(true);
+    expect(a.hyperparameter_recommendations.lr!.recommendation).toContain('try values around 0.03 ');
+    expect(a.summary).toContain('runs sharing most of its hyperparameter keys (sweep-lr');
+  });
+
+  it('reports one NaN at the step it is at, not the bucket around it', async () => {
+    const id = await createExperiment(server.app, owner);
+    const steps = Array.from({ length: 3000 }, (_, i) => i);
+    const values = steps.map((s) => (s === 900 ? 'NaN' : 1 / (1 + s / 100)));
+    expect(
+      (await call(server.app, owner, 'POST', `/api/experiments/${id}/metrics/batch`, { series: { loss: { steps, values } } }))
+        .statusCode,
+    ).toBe(201);
+    const a = (await call(server.app, owner, 'POST', '/api/ai/analysis', { experimentId: id })).json<{
+      findings: { kind: string; steps: number[]; message: string }[];
+    }>();
+    const nan = a.findings.find((f) => f.kind === 'nan_inf')!;
+    expect(nan.steps).toEqual([900, 900]);
+    expect(nan.message).toContain('at step 900,');
+  });
+});

@@ -47,11 +47,20 @@ describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
     const short = await post('/api/auth/signup', { email: 'short@example.com', password: 'short' });
     expect(short.statusCode).toBe(400);
     expect(short.json().error.details[0].path).toBe('body.password');
+    // Spoken to people: the field by its name, Ajv's phrasing in plain words; the path stays in details.
+    expect(short.json().error.message).toBe('Password must be at least 8 characters long');
     const common = await post('/api/auth/signup', { email: 'common@example.com', password: '12345678' });
     expect(common.statusCode).toBe(400);
     expect(common.json().error.message).toBe(
-      'body.password is too common: it is on the lists of passwords attackers try first; choose another (a few unrelated words make a good one)',
+      'Password is too common: it is on the lists of passwords attackers try first; choose another (a few unrelated words make a good one)',
     );
+    expect(common.json().error.details).toEqual([{ path: 'body.password', message: expect.stringMatching(/^is too common/) }]);
+    const missing = await post('/api/auth/signup', { email: 'x@example.com' });
+    expect(missing.json().error.message).toBe('Password is required');
+    const extra = await post('/api/auth/signup', { email: 'x@example.com', password: 'correct horse battery', nickname: 'x' });
+    expect(extra.json().error.message).toBe('Nickname is not a field this request takes');
+    const email = await post('/api/auth/signup', { email: 'not-an-address', password: 'correct horse battery' });
+    expect(email.json().error.message).toBe('Email must be an email address');
   });
 
   it('creates a Default workspace at signup', async () => {

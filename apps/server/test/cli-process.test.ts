@@ -51,4 +51,22 @@ describe('the built tora command', () => {
     expect(server.child.exitCode).toBe(0);
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
+
+  it('prints one line at start and none per request by default; TORA_LOG_LEVEL=info adds the JSON request log', async () => {
+    const lines = async (env: Record<string, string>) => {
+      const server = await startToraProcess({ env, stdout: 'pipe', timeoutMs: 60_000 });
+      let out = '';
+      server.child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      for (const p of ['/api/health', '/api/experiments', '/api/nothing-here']) await fetch(`${server.url}${p}`);
+      await server.stop();
+      return out.split('\n').filter((l) => l.trim() !== '');
+    };
+    const quiet = await lines({ TORA_LOG_LEVEL: '' });
+    expect(quiet).toHaveLength(1);
+    expect(quiet[0]).toMatch(/^Tora is ready at http:\/\/127\.0\.0\.1:\d+ \(SQLite: .*tora\.db\)$/);
+    const loud = await lines({ TORA_LOG_LEVEL: 'info' });
+    const requests = loud.filter((l) => l.includes('"reqId"'));
+    // The health checks while starting are requests too: at least our three, each logged.
+    expect(requests.length).toBeGreaterThanOrEqual(6);
+  }, 120_000);
 });

@@ -155,6 +155,28 @@ describe.each(DIALECTS)('compare API on %s', (dialect) => {
     expect(body.experiments[0]!.metrics.find((m) => m.name === 'loss')).toMatchObject({ best: 3, bestStep: 2 });
   });
 
+  it("picks the user's metrics before system/*, and names every metric the runs have", async () => {
+    const id = await createExperiment(server.app, alice);
+    const series: Record<string, { values: number[] }> = {};
+    // 30 system samples sort before "val/…" by name, and 25 user metrics: more than the 20 picked.
+    for (let i = 0; i < 30; i++) series[`system/gpu${String(i).padStart(2, '0')}`] = { values: [i] };
+    for (let i = 0; i < 25; i++) series[`val/m${String(i).padStart(2, '0')}`] = { values: [i] };
+    expect((await call(server.app, alice, 'POST', `/api/experiments/${id}/metrics/batch`, { series })).statusCode).toBe(201);
+    const body = (await call(server.app, alice, 'GET', `/api/experiments/compare?ids=${id}&budget=10`)).json<
+      CompareBody & { availableMetrics: string[] }
+    >();
+    expect(body.metrics.map((m) => m.name)).toEqual(Array.from({ length: 20 }, (_, i) => `val/m${String(i).padStart(2, '0')}`));
+    expect(body.availableMetrics).toHaveLength(55);
+    expect(body.availableMetrics.slice(0, 25).every((n) => n.startsWith('val/'))).toBe(true);
+    expect(body.availableMetrics.slice(25).every((n) => n.startsWith('system/'))).toBe(true);
+    // Naming metrics still lists every one the runs have.
+    const named = (
+      await call(server.app, alice, 'GET', `/api/experiments/compare?ids=${id}&budget=10&metrics=system/gpu03`)
+    ).json<CompareBody & { availableMetrics: string[] }>();
+    expect(named.metrics.map((m) => m.name)).toEqual(['system/gpu03']);
+    expect(named.availableMetrics).toHaveLength(55);
+  });
+
   it('is 404 for any experiment the caller cannot read, without telling missing from foreign', async () => {
     const mine = await run(alice, 1, [1], [1]);
     const theirs = await run(bob, 1, [1], [1]);

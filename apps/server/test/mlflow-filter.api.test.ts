@@ -91,6 +91,7 @@ describe.each(DIALECTS)('experiment list filter (MLflow grammar) on %s', (dialec
     const res = await call(server.app, alice, 'GET', `/api/experiments?filter=${encodeURIComponent('metrics.loss >')}`);
     expect(res.statusCode).toBe(400);
     expect(errorCode(res)).toBe('VALIDATION_ERROR');
-    expect(res.json().error.message).toContain('query.filter');
+    expect(res.json().error.message).toMatch(/^Filter /);
+    expect(res.json().error.details[0].path).toBe('query.filter');
   });
 });

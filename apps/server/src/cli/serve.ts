@@ -39,10 +39,10 @@ export async function serve(config: Config, io: CliIo): Promise<number> {
     );
     return 1;
   }
-  app.log.info(
-    { database: database.dialect.name, location: database.location },
-    `Tora is ready at http://${config.host}:${config.port}`,
-  );
+  // The one line a terminal gets at the default log level; the JSON log has it too at "info".
+  const ready = `Tora is ready at http://${config.host}:${config.port}`;
+  say(io.stdout, `${ready} (${database.dialect.name === 'sqlite' ? 'SQLite' : 'PostgreSQL'}: ${database.location})`);
+  app.log.info({ database: database.dialect.name, location: database.location }, ready);
   const signal = await shutdown.received;
   app.log.info({ signal }, 'shutting down');
   try {

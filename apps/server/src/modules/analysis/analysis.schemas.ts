@@ -52,6 +52,19 @@ export const AnalysisResponse = Type.Object({
   findings: Type.Array(Finding),
   primaryMetric: Type.Union([Type.String(), Type.Null()]),
   metrics: Type.Array(MetricOverview),
+  comparedWith: Type.Union(
+    [
+      Type.Object({
+        basis: Type.Union([Type.Literal('group'), Type.Literal('hyperparameters'), Type.Literal('none')], {
+          description: "group: the run's group; hyperparameters: runs sharing most of its hyperparameter keys and the metric",
+        }),
+        group: Type.Union([Type.String(), Type.Null()]),
+        runs: Type.Array(Type.Object({ id: Uuid, name: Type.String() })),
+      }),
+      Type.Null(),
+    ],
+    { description: 'The runs the hyperparameter advice compared this one with; null without a metric to judge by' },
+  ),
   provider: Provider,
   model: Type.Union([Type.String(), Type.Null()]),
   cached: Type.Boolean(),

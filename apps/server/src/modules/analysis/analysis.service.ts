@@ -39,14 +39,22 @@ async function loadCurves(ctx: AppContext, row: ExperimentRow): Promise<Curve[]>
         const step = Math.min(...candidates);
         return Number.isFinite(step) ? step : null;
       });
+      const badLastStep = badStep.map((x, k) => (x === null ? null : b.lastStep[k]!));
       const firstBad = badStep.findIndex((x) => x !== null);
-      if (firstBad >= 0 && b.count[firstBad]! > 1) {
-        // Buckets merged from summaries bound the onset by a block start: find the exact step.
-        let onset = Infinity;
-        await rawPage(ctx, s, { from: b.firstStep[firstBad], to: b.lastStep[firstBad], limit: 100_000 }, (p, i) => {
-          if (!Number.isFinite(p.values[i]!) && p.steps[i]! < onset) onset = p.steps[i]!;
+      // Buckets merged from summaries bound a NaN by their edges: the first stretch's onset and
+      // end are read exactly from its first and last bucket's points.
+      const exact = async (k: number, pick: (found: number, step: number) => boolean): Promise<number | null> => {
+        let found: number | null = null;
+        await rawPage(ctx, s, { from: b.firstStep[k], to: b.lastStep[k], limit: 100_000 }, (p, i) => {
+          if (!Number.isFinite(p.values[i]!) && (found === null || pick(found, p.steps[i]!))) found = p.steps[i]!;
         });
-        if (onset !== Infinity) badStep[firstBad] = onset;
+        return found;
+      };
+      if (firstBad >= 0) {
+        let lastBad = firstBad;
+        while (lastBad + 1 < badStep.length && badStep[lastBad + 1] !== null) lastBad++;
+        if (b.count[firstBad]! > 1) badStep[firstBad] = (await exact(firstBad, (f, x) => x < f)) ?? badStep[firstBad]!;
+        if (b.count[lastBad]! > 1) badLastStep[lastBad] = (await exact(lastBad, (f, x) => x > f)) ?? badLastStep[lastBad]!;
       }
       // A bucket of NaNs only has no extremes: the curve takes its last point there.
       const orLast = (steps: Float64Array) => Array.from(steps, (x, k) => (Number.isNaN(x) ? b.lastStep[k]! : x));
@@ -61,6 +69,7 @@ async function loadCurves(ctx: AppContext, row: ExperimentRow): Promise<Curve[]>
         hi: Array.from(b.maxValue),
         hiStep: orLast(b.maxStep),
         badStep,
+        badLastStep,
       };
     }),
   );
@@ -77,6 +86,8 @@ async function workspaceOutcomes(
   const rows = await runsWithMetric(ctx.db, row.workspace_id, primary);
   return rows.map((r) => ({
     id: r.id,
+    name: r.name,
+    group: r.run_group,
     hyperparams: Object.fromEntries((JSON.parse(r.hyperparams) as Hyperparam[]).map((h) => [h.key, h.value])),
     best: (direction === 'min' ? r.min_value : r.max_value) ?? NaN,
   }));
@@ -189,12 +200,14 @@ export async function analyzeExperiment(
     hyperparams: hyperparamsOf(row),
     reference: ref && refCurves ? { name: ref.name, curves: refCurves } : undefined,
     runs: await workspaceOutcomes(ctx, row, curves),
+    runId: row.id,
   });
   const base = {
     experimentId: row.id,
     referenceId: ref?.id ?? null,
     primaryMetric: builtin.primaryMetric,
     metrics: builtin.metrics,
+    comparedWith: builtin.comparedWith,
     provider,
     model: provider === 'builtin' ? null : ctx.config.ai.model,
     cached: false,

@@ -30,19 +30,24 @@ export function detectNonFinite(c: Curve): Finding[] {
   // A stretch is a run of consecutive non-finite buckets: one NaN tail is one stretch, however long.
   let stretches = 0;
   for (let k = i; k <= lastIndex; k++) if (c.badStep[k] !== null && (k === i || c.badStep[k - 1] === null)) stretches++;
+  let j = i;
+  while (j < lastIndex && c.badStep[j + 1] !== null) j++;
   const later = stretches - 1;
   const again = later > 0 ? ` and again in ${later} later stretch${later > 1 ? 'es' : ''}` : '';
   // The last bucket's last value: NaN/Inf there means the run never came back.
   const ended = !Number.isFinite(c.values[lastIndex]);
+  // Where the first stretch ends: its last non-finite step, not the end of the bucket holding it.
+  const end = Math.max(onset, c.badLastStep?.[j] ?? c.steps[j]!);
+  const where = end === onset ? `at step ${onset}` : `at steps ${onset}–${end}`;
   return [
     {
       kind: 'nan_inf',
       severity: 'critical',
       metric: c.name,
-      steps: [onset, Math.max(onset, last)],
+      steps: ended ? [onset, Math.max(onset, last)] : [onset, end],
       message: ended
         ? `${c.name} became NaN/Inf at step ${onset}${again} and was still NaN/Inf at the last step (${last}): the run diverged numerically (lower the learning rate, clip gradients, check for log(0) or division by zero).`
-        : `${c.name} became NaN/Inf at step ${onset}${again}, then finite again: numerical instability (lower the learning rate, clip gradients, check for log(0) or division by zero).`,
+        : `${c.name} was NaN/Inf ${where}${again}, then finite again: numerical instability (lower the learning rate, clip gradients, check for log(0) or division by zero).`,
     },
   ];
 }

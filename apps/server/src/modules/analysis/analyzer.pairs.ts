@@ -106,6 +106,7 @@ function upTo(c: Curve, step: number): Curve {
     hi: cut(c.hi),
     hiStep: cut(c.hiStep),
     badStep: cut(c.badStep),
+    badLastStep: c.badLastStep && cut(c.badLastStep),
   };
 }
 

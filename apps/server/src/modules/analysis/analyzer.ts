@@ -13,6 +13,7 @@ import {
   fmt,
 } from './analyzer.curves.js';
 import { hyperparameterImportance } from './analyzer.importance.js';
+import { comparableRuns, describePeers, isSeedKey, type Peers } from './analyzer.peers.js';
 import { detectOverfitting, detectRegressions, splitRole, trainValPairs } from './analyzer.pairs.js';
 
 type MetricOverview = Static<typeof MetricOverviewSchema>;
@@ -23,6 +24,8 @@ export interface BuiltinAnalysis {
   hyperparameter_recommendations: Record<string, HyperparamRecommendation>;
   primaryMetric: string | null;
   metrics: MetricOverview[];
+  /** The runs the hyperparameter advice compared this one with (null: no metric to judge by). */
+  comparedWith: { basis: Peers['basis']; group: string | null; runs: { id: string; name: string }[] } | null;
 }
 
 export interface AnalyzeInput {
@@ -32,6 +35,8 @@ export interface AnalyzeInput {
   reference?: { name: string; curves: readonly Curve[] };
   /** Best value of the primary metric per workspace run (this one included); see `primaryMetricOf`. */
   runs?: readonly RunOutcome[];
+  /** This run's id among `runs` (its group decides which runs are comparable). */
+  runId?: string;
 }
 
 /** The metric the run is judged by: a validation loss if there is one, else any validation metric, any loss, any known metric. */
@@ -135,14 +140,39 @@ export function analyzeRun(input: AnalyzeInput): BuiltinAnalysis {
   const primaryMetric = primaryMetricOf(input.curves);
   const primary = metrics.find((m) => m.name === primaryMetric);
   const keys = Object.keys(input.hyperparams);
-  const hyperparameter_recommendations =
-    primary?.direction && input.runs
-      ? hyperparameterImportance({ keys, runs: input.runs, metric: primary.name, direction: primary.direction })
+  const self: RunOutcome = input.runs?.find((r) => r.id === input.runId) ?? {
+    id: input.runId ?? '',
+    name: input.name,
+    hyperparams: input.hyperparams as RunOutcome['hyperparams'],
+    best: NaN,
+  };
+  const peers = primary?.direction && input.runs ? comparableRuns(self, input.runs) : null;
+  const judged = keys.filter((k) => !isSeedKey(k));
+  const hyperparameter_recommendations: Record<string, HyperparamRecommendation> = {
+    ...(peers && primary?.direction
+      ? hyperparameterImportance({ keys: judged, runs: peers.runs, metric: primary.name, direction: primary.direction })
       : Object.fromEntries(
-          keys.map((k) => [
+          judged.map((k) => [
             k,
             { recommendation: 'No metric with a known direction to judge this hyperparameter by.', importance_level: 1 },
           ]),
-        );
-  return { summary: summarize(input, findings, primary), findings, hyperparameter_recommendations, primaryMetric, metrics };
+        )),
+    ...Object.fromEntries(
+      keys.filter(isSeedKey).map((k) => [
+        k,
+        {
+          recommendation: `${k} is a random seed: which value did best is chance, so there is no advice on it.`,
+          importance_level: 1,
+        },
+      ]),
+    ),
+  };
+  const comparedWith = peers && {
+    basis: peers.basis,
+    group: peers.group,
+    runs: peers.runs.filter((r) => r.id !== self.id).map((r) => ({ id: r.id, name: r.name ?? r.id })),
+  };
+  let summary = summarize(input, findings, primary);
+  if (peers && judged.length > 0) summary += ` Hyperparameters compared with ${describePeers(peers)}.`;
+  return { summary, findings, hyperparameter_recommendations, primaryMetric, metrics, comparedWith };
 }

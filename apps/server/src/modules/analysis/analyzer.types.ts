@@ -26,6 +26,8 @@ export interface Curve {
   hiStep: number[];
   /** First step in the bucket with NaN or ±Infinity, else null. */
   badStep: (number | null)[];
+  /** Last step in the bucket with NaN or ±Infinity (exact at the end of the first stretch); default: the bucket's last step. */
+  badLastStep?: (number | null)[];
 }
 
 export type HyperparamRecommendation = Static<typeof Recommendation>;
@@ -33,6 +35,9 @@ export type HyperparamRecommendation = Static<typeof Recommendation>;
 /** A run of the workspace as hyperparameter analysis sees it: its hyperparameters and best value. */
 export interface RunOutcome {
   id: string;
+  /** For saying which runs were compared (default: the id). */
+  name?: string;
+  group?: string | null;
   hyperparams: Record<string, string | number | boolean | null>;
   best: number;
 }
@@ -49,5 +54,6 @@ export function curveOf(name: string, direction: MetricDirection | null, steps: 
     hi: values,
     hiStep: steps,
     badStep: values.map((v, i) => (Number.isFinite(v) ? null : steps[i]!)),
+    badLastStep: values.map((v, i) => (Number.isFinite(v) ? null : steps[i]!)),
   };
 }

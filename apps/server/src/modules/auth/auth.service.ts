@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { AppContext } from '../../context.js';
 import type { UsersTable } from '../../db/schema.js';
-import { AppError } from '../../errors.js';
+import { AppError, badRequest } from '../../errors.js';
 import { DUMMY_PASSWORD_HASH, hashPassword, newSessionToken, sha256Hex, verifyPassword } from '../../lib/crypto.js';
 import { iso } from '../../lib/schemas.js';
 import { insertWorkspace } from '../workspaces/workspaces.repository.js';
@@ -23,13 +23,11 @@ function toUserDto(row: { id: string; email: string; default_workspace_id: strin
 function validateCredentials(email: string, password: string): string {
   const normalized = normalizeEmail(email);
   if (!/^[^\s@]+@[^\s@]+$/.test(normalized)) {
-    throw new AppError('VALIDATION_ERROR', 400, 'body.email must be an email address', [
-      { path: 'body.email', message: 'must be an email address' },
-    ]);
+    throw badRequest('body.email must be an email address', [{ path: 'body.email', message: 'must be an email address' }]);
   }
   const problem = passwordProblem(password, normalized);
   if (problem !== null) {
-    throw new AppError('VALIDATION_ERROR', 400, `body.password ${problem}`, [{ path: 'body.password', message: problem }]);
+    throw badRequest(`body.password ${problem}`, [{ path: 'body.password', message: problem }]);
   }
   return normalized;
 }

@@ -42,6 +42,10 @@ export const CompareResponse = Type.Object({
   budget: Type.Integer(),
   referenceId: Nullable(Uuid),
   metrics: Type.Array(Type.Object({ name: Type.String(), direction: Nullable(Direction) })),
+  availableMetrics: Type.Array(Type.String(), {
+    description:
+      "Every metric the compared experiments logged, the user's first (most shared first) and system/* last: what `metrics` can name",
+  }),
   experiments: Type.Array(CompareExperiment),
 });
 

@@ -113,14 +113,23 @@ function windowFriendlyBudget(from: number, to: number, budget: number): number 
   return Math.ceil(span / (2 * WINDOW_STEPS)) >= 0.45 * budget ? snapped : budget;
 }
 
-function pickMetrics(series: readonly SeriesRow[]): string[] {
+/** Samples Tora or a framework logged about the machine (`system/cpu`, …): after the user's own metrics. */
+const isSystem = (name: string): boolean => name.startsWith('system/');
+
+/** Every metric of the compared runs: the user's first (most shared first), `system/*` last; then by name. */
+function metricsInOrder(series: readonly SeriesRow[]): string[] {
   const shared = new Map<string, number>();
   for (const s of series) shared.set(s.name, (shared.get(s.name) ?? 0) + 1);
   return [...shared.entries()]
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .sort((a, b) => Number(isSystem(a[0])) - Number(isSystem(b[0])) || b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([name]) => name);
+}
+
+/** Without a list, the (up to 20) metrics most shared by the runs, the user's before `system/*`. */
+function pickMetrics(series: readonly SeriesRow[]): string[] {
+  return metricsInOrder(series)
     .slice(0, DEFAULT_METRICS)
-    .map(([name]) => name)
-    .sort();
+    .sort((a, b) => Number(isSystem(a)) - Number(isSystem(b)) || a.localeCompare(b));
 }
 
 /**
@@ -149,7 +158,9 @@ export async function compareExperiments(ctx: AppContext, caller: Caller, q: Com
   const wanted = q.referenceId !== undefined && !ids.includes(q.referenceId) ? [...ids, q.referenceId] : ids;
   const rows = await readableExperiments(ctx, caller, wanted);
   const names = q.metrics ? [...new Set(q.metrics)] : null;
-  const allSeries = await seriesOf(ctx.db, wanted, names);
+  // Every series of the runs (not only the ones asked for), so the answer can name what else there is.
+  const everySeries = await seriesOf(ctx.db, wanted, null);
+  const allSeries = names ? everySeries.filter((s) => names.includes(s.name)) : everySeries;
   const metricNames = names ?? pickMetrics(allSeries);
   const selected = allSeries.filter((s) => metricNames.includes(s.name));
   // Directions follow the first experiment's workspace: one direction per metric keeps "best" comparable.
@@ -209,6 +220,7 @@ export async function compareExperiments(ctx: AppContext, caller: Caller, q: Com
     budget: q.budget,
     referenceId: q.referenceId ?? null,
     metrics: metricNames.map((name) => ({ name, direction: direction.get(name) ?? null })),
+    availableMetrics: metricsInOrder(everySeries.filter((s) => ids.includes(s.experiment_id))),
     experiments,
   };
 }

@@ -270,7 +270,7 @@ export function runsWithMetric(db: Kysely<DB>, workspaceId: string, metric: stri
   return db
     .selectFrom('experiments as e')
     .innerJoin('metric_series as s', (j) => j.onRef('s.experiment_id', '=', 'e.id').on('s.name', '=', metric))
-    .select(['e.id', 'e.hyperparams', 's.min_value', 's.max_value'])
+    .select(['e.id', 'e.name', 'e.run_group', 'e.hyperparams', 's.min_value', 's.max_value'])
     .where('e.workspace_id', '=', workspaceId)
     .where(runNotMlflowDeleted(sql.ref('e.id')))
     .where('s.point_count', '>', 0)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BucketedSeries } from '$lib/api';
-import { appendEnvelope, forLog, smooth, toEnvelope } from './envelope';
+import { appendEnvelope, bucketAt, forLog, smooth, toEnvelope } from './envelope';
 
 function series(
   buckets: Partial<BucketedSeries['buckets']> & { count: number[] },
@@ -92,6 +92,84 @@ describe('toEnvelope', () => {
     );
     expect(e.lines).toEqual([null]);
     expect(e.nanSteps).toEqual([7]);
+  });
+});
+
+describe('the drawn line (M4)', () => {
+  // 25.0 at step 900 among values near 0.03: one bucket of steps 800–999 holds the spike, and its
+  // first and last points are ordinary, so the bucket mean would draw it at half height or less.
+  const spiky = () =>
+    toEnvelope(
+      series({
+        count: [200, 200],
+        firstStep: [600, 800],
+        lastStep: [799, 999],
+        firstValue: [0.031, 0.03],
+        lastValue: [0.029, 0.028],
+        minStep: [700, 950],
+        minValue: [0.02, 0.025],
+        maxStep: [650, 900],
+        maxValue: [0.04, 25],
+      }),
+    );
+
+  it('passes through each bucket’s first, min, max and last points in step order, so it reaches the spike', () => {
+    const e = spiky();
+    expect(e.pointXs).toEqual([600, 650, 700, 799, 800, 900, 950, 999]);
+    expect(e.points).toEqual([0.031, 0.04, 0.02, 0.029, 0.03, 25, 0.025, 0.028]);
+    expect(e.pointBuckets).toEqual([0, 0, 0, 0, 1, 1, 1, 1]);
+    expect(Math.max(...e.points.filter((v): v is number => v !== null))).toBe(25);
+    // The readout value is still the bucket's, not the spike's.
+    expect(e.lines[1]).toBeCloseTo(0.029, 10);
+  });
+
+  it('draws a point once where first, min, max or last coincide, and a gap for an all-NaN bucket', () => {
+    const e = toEnvelope(
+      series({
+        count: [1, 2, 2],
+        firstStep: [0, 1, 3],
+        lastStep: [0, 2, 4],
+        firstValue: [5, 1, 'NaN'],
+        lastValue: [5, 3, 'NaN'],
+        minStep: [0, 1, null],
+        minValue: [5, 1, null],
+        maxStep: [0, 2, null],
+        maxValue: [5, 3, null],
+        nanCount: [0, 0, 2],
+        firstNanStep: [null, null, 3],
+      }),
+    );
+    expect(e.pointXs).toEqual([0, 1, 2, 3.5]);
+    expect(e.points).toEqual([5, 1, 3, null]);
+  });
+
+  it('skips NaN and ±Infinity points (they are markers) but keeps the bucket’s finite ones', () => {
+    const e = toEnvelope(
+      series({
+        count: [3],
+        firstStep: [0],
+        lastStep: [2],
+        firstValue: ['NaN'],
+        lastValue: [2],
+        minStep: [2],
+        minValue: [2],
+        maxStep: [1],
+        maxValue: ['Infinity'],
+        nanCount: [1],
+        firstNanStep: [0],
+      }),
+    );
+    expect(e.pointXs).toEqual([2]);
+    expect(e.points).toEqual([2]);
+  });
+
+  it('keeps the bucket index of appended points and finds the bucket under an x', () => {
+    const e = spiky();
+    const both = appendEnvelope(e, e);
+    expect(both.pointBuckets.slice(8)).toEqual([2, 2, 2, 2, 3, 3, 3, 3]);
+    expect(bucketAt(e, 900)).toBe(1);
+    expect(bucketAt(e, 600)).toBe(0);
+    expect(bucketAt(e, 5000)).toBe(1);
   });
 });
 

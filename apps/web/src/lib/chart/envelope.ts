@@ -11,6 +11,9 @@ export function emptyEnvelope(): Envelope {
     mins: [],
     maxs: [],
     lines: [],
+    pointXs: [],
+    points: [],
+    pointBuckets: [],
     firstSteps: [],
     lastSteps: [],
     counts: [],
@@ -22,6 +25,19 @@ export function emptyEnvelope(): Envelope {
     bucketWidth: 1,
     pointCount: 0,
   };
+}
+
+/**
+ * A bucket's first, min, max and last points in x order, each once (M4): the line through them
+ * reaches the bucket's extremes where they happened. Non-finite values are markers, not points;
+ * a bucket with no finite value is one gap (null) at its middle, so the line breaks there.
+ */
+function m4(pts: { x: number | null | undefined; v: number }[], mid: number): { x: number; v: number | null }[] {
+  const finitePts = pts.filter((p): p is { x: number; v: number } => p.x !== null && p.x !== undefined && Number.isFinite(p.v));
+  if (finitePts.length === 0) return [{ x: mid, v: null }];
+  // Stable: at one x the bucket's own order (first, min, max, last) is kept.
+  finitePts.sort((a, b) => a.x - b.x);
+  return finitePts.filter((p, i) => i === 0 || p.x !== finitePts[i - 1]!.x || p.v !== finitePts[i - 1]!.v);
 }
 
 /** Turns the server's bucket arrays into plot-ready arrays. */
@@ -47,6 +63,22 @@ export function toEnvelope(s: BucketedSeries): Envelope {
     const f = finite(first);
     const l = finite(last);
     e.lines.push(f !== null && l !== null ? (f + l) / 2 : (f ?? l ?? finite((lo + hi) / 2)));
+    const line = m4(
+      [
+        { x: b.firstStep[i], v: first },
+        { x: b.minStep[i], v: lo },
+        { x: b.maxStep[i], v: hi },
+        { x: b.lastStep[i], v: last },
+      ],
+      e.xs[i]!,
+    );
+    for (const p of line) {
+      // Buckets never overlap, but a point must not go back past the previous bucket's last one.
+      if (e.pointXs.length > 0 && p.x < e.pointXs[e.pointXs.length - 1]!) continue;
+      e.pointXs.push(p.x);
+      e.points.push(p.v);
+      e.pointBuckets.push(i);
+    }
     if (b.nanCount[i]! > 0) e.nanSteps.push(b.firstNanStep[i] ?? b.firstStep[i]!);
     if (hi === Infinity) e.posInfSteps.push(b.maxStep[i] ?? b.firstStep[i]!);
     if (lo === -Infinity) e.negInfSteps.push(b.minStep[i] ?? b.firstStep[i]!);
@@ -62,6 +94,9 @@ export function appendEnvelope(a: Envelope, b: Envelope): Envelope {
     mins: a.mins.concat(b.mins),
     maxs: a.maxs.concat(b.maxs),
     lines: a.lines.concat(b.lines),
+    pointXs: a.pointXs.concat(b.pointXs),
+    points: a.points.concat(b.points),
+    pointBuckets: a.pointBuckets.concat(b.pointBuckets.map((k) => k + a.xs.length)),
     firstSteps: a.firstSteps.concat(b.firstSteps),
     lastSteps: a.lastSteps.concat(b.lastSteps),
     counts: a.counts.concat(b.counts),
@@ -73,6 +108,23 @@ export function appendEnvelope(a: Envelope, b: Envelope): Envelope {
     bucketWidth: a.bucketWidth,
     pointCount: a.pointCount + b.pointCount,
   };
+}
+
+/**
+ * The bucket an x (step or time) falls in: the one whose first–last range holds it, else the
+ * nearest. -1 for an empty envelope.
+ */
+export function bucketAt(e: Envelope, x: number): number {
+  let lo = 0;
+  let hi = e.xs.length - 1;
+  if (hi < 0) return -1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (e.lastSteps[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo > 0 && x < e.firstSteps[lo]! && x - e.lastSteps[lo - 1]! < e.firstSteps[lo]! - x) return lo - 1;
+  return lo;
 }
 
 /**

@@ -26,3 +26,17 @@ export function sections<T extends { name: string }>(metrics: T[]): MetricSectio
     .map(([prefix, ms]) => ({ prefix, metrics: ms }))
     .sort((a, b) => rank(a.prefix) - rank(b.prefix) || (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
 }
+
+/**
+ * The user's values first and the client's `system/` samples after them, each in name order:
+ * a summary strip never shows `system/gpu0/…` ahead of the user's `test/accuracy`.
+ *
+ * @example userFirst([{ name: 'system/cpu' }, { name: 'test/acc' }]) // { user: [test/acc], system: [system/cpu] }
+ */
+export function userFirst<T extends { name: string }>(metrics: T[]): { user: T[]; system: T[] } {
+  const byName = (a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  return {
+    user: metrics.filter((m) => !m.name.startsWith(SYSTEM_PREFIX)).sort(byName),
+    system: metrics.filter((m) => m.name.startsWith(SYSTEM_PREFIX)).sort(byName),
+  };
+}

@@ -6,15 +6,22 @@
 
 /**
  * One metric as a chart draws it: per server bucket an x (step), the finite min and max (the
- * envelope, so a one-step spike or dip is never averaged away), a line value (mean of the
+ * envelope, so a one-step spike or dip is never averaged away), a readout value (mean of the
  * bucket's first and last point) and the steps where NaN or ±Infinity occur (drawn as markers,
  * since they have no place on a numeric axis).
+ *
+ * The line itself is drawn through `pointXs`/`points`: each bucket's first, min, max and last
+ * points at their own steps, in step order (M4), so it reaches every extreme at any zoom instead
+ * of passing through a bucket average. `pointBuckets` names each point's bucket (for hovers).
  */
 export interface Envelope {
   xs: number[];
   mins: (number | null)[];
   maxs: (number | null)[];
   lines: (number | null)[];
+  pointXs: number[];
+  points: (number | null)[];
+  pointBuckets: number[];
   firstSteps: number[];
   lastSteps: number[];
   counts: number[];
@@ -46,6 +53,8 @@ export interface ChartProbe extends Envelope {
   refXs: number[];
   refLines: (number | null)[];
   refDashed: boolean;
+  /** What uPlot was handed for this metric's line (x and y arrays, after smoothing and log) and its y range. */
+  plotted: { xs: number[]; ys: (number | null | undefined)[]; yMin: number | null; yMax: number | null };
 }
 
 /** What the compare page publishes at `window.__toraCompare[metric]`. */
@@ -66,7 +75,10 @@ export interface CompareProbe {
     shown: boolean;
     xs: number[];
     lines: (number | null)[];
-    /** The line as drawn: `lines` after the page's smoothing. */
+    /** The line's points (M4: each bucket's first, min, max and last) and their xs. */
+    pointXs: number[];
+    points: (number | null)[];
+    /** The line as drawn: `points` after the page's smoothing. */
     drawn: (number | null)[];
     mins: (number | null)[];
     maxs: (number | null)[];

@@ -34,10 +34,15 @@ export interface Layer {
   envelope: Envelope;
 }
 
-/** A hovered bucket: its x and each layer's line value there, as drawn. */
+/**
+ * A hovered x and, for each layer with data there, the bucket under it: the drawn line's value
+ * there (after smoothing) and the bucket's true min and max.
+ */
 export interface Hovered {
   x: number;
-  values: { layer: Layer; value: number | null | undefined }[];
+  /** Where the cursor is across the plot, 0 (left edge) to 1: a readout goes on the other side. */
+  across: number;
+  values: { layer: Layer; value: number | null | undefined; min: number | null; max: number | null; count: number }[];
 }
 
 /** At most this many drawn values on a curve and it gets a dot at each. */
@@ -109,7 +114,8 @@ export function placeholderScales(u: uPlot, x: { min: number; max: number }, y: 
 }
 
 /**
- * All layers on one x axis: uPlot.join aligns their bucket positions; alignment holes are
+ * All layers on one x axis: each layer's line through its M4 points (`pointXs`), its band the
+ * min and max of each point's bucket. uPlot.join aligns the layers' points; alignment holes are
  * `undefined` (lines run across them) while real gaps stay `null`.
  */
 export function layerData(
@@ -118,7 +124,8 @@ export function layerData(
 ): uPlot.AlignedData {
   const tables = layers.map((l) => {
     const t = transform(l);
-    return [l.envelope.xs, t.maxs, t.line, t.mins] as uPlot.AlignedData;
+    const bs = l.envelope.pointBuckets;
+    return [l.envelope.pointXs, bs.map((k) => t.maxs[k] ?? null), t.line, bs.map((k) => t.mins[k] ?? null)] as uPlot.AlignedData;
   });
   if (tables.length === 0) return [[]];
   if (tables.length === 1) return tables[0]!;

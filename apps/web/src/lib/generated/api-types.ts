@@ -5371,6 +5371,8 @@ export interface paths {
                 name: string;
                 direction: ('min' | 'max') | (never | null);
               }[];
+              /** @description Every metric the compared experiments logged, the user's first (most shared first) and system/* last: what `metrics` can name */
+              availableMetrics: string[];
               experiments: {
                 /**
                  * Format: uuid
@@ -5575,6 +5577,8 @@ export interface paths {
                 name: string;
                 direction: ('min' | 'max') | (never | null);
               }[];
+              /** @description Every metric the compared experiments logged, the user's first (most shared first) and system/* last: what `metrics` can name */
+              availableMetrics: string[];
               experiments: {
                 /**
                  * Format: uuid
@@ -6025,6 +6029,20 @@ export interface paths {
                 best: number | null;
                 bestStep: number | null;
               }[];
+              /** @description The runs the hyperparameter advice compared this one with; null without a metric to judge by */
+              comparedWith: {
+                /** @description group: the run's group; hyperparameters: runs sharing most of its hyperparameter keys and the metric */
+                basis: 'group' | 'hyperparameters' | 'none';
+                group: string | null;
+                runs: {
+                  /**
+                   * Format: uuid
+                   * @description UUID
+                   */
+                  id: string;
+                  name: string;
+                }[];
+              } | null;
               provider: 'builtin' | 'anthropic' | 'openai';
               model: string | null;
               cached: boolean;
@@ -6174,6 +6192,20 @@ export interface paths {
                 best: number | null;
                 bestStep: number | null;
               }[];
+              /** @description The runs the hyperparameter advice compared this one with; null without a metric to judge by */
+              comparedWith: {
+                /** @description group: the run's group; hyperparameters: runs sharing most of its hyperparameter keys and the metric */
+                basis: 'group' | 'hyperparameters' | 'none';
+                group: string | null;
+                runs: {
+                  /**
+                   * Format: uuid
+                   * @description UUID
+                   */
+                  id: string;
+                  name: string;
+                }[];
+              } | null;
               provider: 'builtin' | 'anthropic' | 'openai';
               model: string | null;
               cached: boolean;

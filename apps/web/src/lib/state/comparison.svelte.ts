@@ -9,6 +9,8 @@ const POLL_MS = 1500;
 const MAX_COMPARE_BUCKETS = 1_000_000;
 /** Metrics the server picks when a compare read names none. */
 const DEFAULT_METRICS = 20;
+/** Metrics one compare read may name. */
+export const MAX_METRICS = 50;
 
 /**
  * The compare page: which experiments (up to 50), which one is the reference for this view
@@ -33,15 +35,28 @@ export class Comparison {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private polling = false;
 
-  private budget: number;
+  /** The metrics the user picked (null: the server's default pick). */
+  picked = $state.raw<string[] | null>(null);
 
   constructor(
     readonly ids: string[],
-    plotWidth: number,
-  ) {
-    // A pixel per bucket, within the server's per-response cap for this many experiments.
-    const cap = Math.floor(MAX_COMPARE_BUCKETS / (Math.max(ids.length, 1) * DEFAULT_METRICS));
-    this.budget = Math.max(1, Math.min(plotWidth, cap));
+    private readonly plotWidth: number,
+  ) {}
+
+  /** A pixel per bucket, within the server's per-response cap for this many experiments and metrics. */
+  private get budget(): number {
+    const metrics = this.picked?.length ?? DEFAULT_METRICS;
+    const cap = Math.floor(MAX_COMPARE_BUCKETS / (Math.max(this.ids.length, 1) * Math.max(metrics, 1)));
+    return Math.max(1, Math.min(this.plotWidth, cap));
+  }
+
+  /** Compares these metrics (at most the server's 50) instead of the default pick; the time read follows. */
+  pick(metrics: string[]): Promise<void> {
+    this.picked = metrics.slice(0, MAX_METRICS);
+    this.timeResult = null;
+    this.timeController?.abort();
+    this.timeController = null;
+    return this.load();
   }
 
   get experiments() {
@@ -100,7 +115,10 @@ export class Comparison {
     const c = (this.controller = new AbortController());
     this.loading = true;
     try {
-      const r = await api.compare({ ids: this.ids, budget: this.budget, referenceId: this.referenceId }, c.signal);
+      const r = await api.compare(
+        { ids: this.ids, metrics: this.picked ?? undefined, budget: this.budget, referenceId: this.referenceId },
+        c.signal,
+      );
       if (!c.signal.aborted) {
         this.result = r;
         this.live = null;
