@@ -141,6 +141,10 @@ export function experimentIdsOf(db: Kysely<DB>, which: ExperimentSelector) {
   return 'id' in which ? q.where('id', '=', which.id) : q.where('workspace_id', '=', which.workspaceId);
 }
 
+function idsOfWorkspaces(db: Kysely<DB>, workspaceIds: readonly string[]) {
+  return db.selectFrom('experiments').select('id').where('workspace_id', 'in', workspaceIds);
+}
+
 /**
  * The one cascade delete of experiments (one, or all of a workspace). Explicit child deletes: SQLite
  * and PostgreSQL cascade alike, but blocks are the bulk and go first; references to the deleted
@@ -205,7 +209,9 @@ function filtered(db: Kysely<DB>, dialect: DialectHelpers, f: ListFilter) {
       return eb.or(ors);
     });
   }
-  if (f.clauses && f.clauses.length > 0) q = q.where(filterSql(dialect, f.clauses, f.crashedBefore));
+  if (f.clauses && f.clauses.length > 0) {
+    q = q.where(filterSql(dialect, f.clauses, f.crashedBefore, idsOfWorkspaces(db, f.workspaceIds)));
+  }
   return q;
 }
 
@@ -303,7 +309,7 @@ export async function searchRuns(db: Kysely<DB>, dialect: DialectHelpers, q: Run
     .selectFrom('experiments as e')
     .selectAll('e')
     .where('e.workspace_id', 'in', q.workspaceIds)
-    .where(filterSql(dialect, q.clauses, q.crashedBefore));
+    .where(filterSql(dialect, q.clauses, q.crashedBefore, idsOfWorkspaces(db, q.workspaceIds)));
   const deleted = sql`(select r.deleted_at from mlflow_runs r where r.experiment_id = e.id)`;
   if (q.view === 'active') query = query.where(sql<boolean>`${deleted} is null`);
   if (q.view === 'deleted') query = query.where(sql<boolean>`${deleted} is not null`);
