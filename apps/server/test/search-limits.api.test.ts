@@ -64,4 +64,26 @@ describe.each(DIALECTS)('filters of many clauses on %s', (dialect) => {
     });
     expect(miss.json().runs ?? []).toEqual([]);
   });
+
+  it('matches experiments/search LIKE in linear time: a name of 40 characters, a tag of 20,000', async () => {
+    const created = await mlflow('/experiments/create', {
+      name: 'a'.repeat(40),
+      tags: [{ key: 'long', value: 'a'.repeat(20_000) }],
+    });
+    expect(created.statusCode, created.body).toBe(200);
+    const id = created.json().experiment_id as string;
+    const search = async (filter: string) => {
+      const started = performance.now();
+      const res = await mlflow('/experiments/search', { filter });
+      expect(res.statusCode, res.body).toBe(200);
+      // A translated regular expression took 20 s for the name and never answered for the tag.
+      expect(performance.now() - started).toBeLessThan(1000);
+      return ((res.json().experiments ?? []) as { experiment_id: string }[]).map((e) => e.experiment_id);
+    };
+    const hostile = `${'%a'.repeat(16)}%b`; // 34 characters
+    expect(hostile).toHaveLength(34);
+    expect(await search(`name LIKE '${hostile}'`)).toEqual([]);
+    expect(await search(`tags.long ILIKE '${hostile}'`)).toEqual([]);
+    expect(await search(`name LIKE '${'%a'.repeat(16)}%' and tags.long LIKE 'a%a'`)).toEqual([id]);
+  });
 });
