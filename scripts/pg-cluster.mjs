@@ -3,6 +3,8 @@
 // from the machine's binaries. Used by the test suites and benchmarks; no Docker needed.
 //   node scripts/pg-cluster.mjs start   -> prints JSON {url, dir, port}
 //   node scripts/pg-cluster.mjs stop DIR
+// stopServer/startServer stop and start the same cluster again (same port and directory): the
+// server's tests restart PostgreSQL under a running Tora with them.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -43,9 +45,19 @@ export async function startCluster() {
   const data = path.join(dir, 'data');
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   const port = await freePort();
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c shared_buffers=256MB`;
-  run('pg_ctl', ['-D', data, '-o', opts, '-l', path.join(dir, 'log'), '-w', 'start']);
+  startServer(dir, port);
   return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, dir, port };
+}
+
+/** Starts the cluster in `dir` (made by startCluster) on `port`; returns once it accepts connections. */
+export function startServer(dir, port) {
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c shared_buffers=256MB`;
+  run('pg_ctl', ['-D', path.join(dir, 'data'), '-o', opts, '-l', path.join(dir, 'log'), '-w', 'start']);
+}
+
+/** Stops the cluster in `dir`, keeping its data: `fast` ends every session as a restart or failover does. */
+export function stopServer(dir, mode = 'fast') {
+  run('pg_ctl', ['-D', path.join(dir, 'data'), '-m', mode, '-w', 'stop']);
 }
 
 export function stopCluster(dir) {

@@ -89,6 +89,16 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     onKeyUsageError: (err) => app.log.error({ err }, 'could not record API key use'),
   });
   ctx.keyUsage.start();
+  deps.database.onConnectionLost((err) => app.log.warn({ err }, 'lost a database connection; the pool reconnects'));
+  // A request whose client has gone away stops its database work (PostgreSQL: the statement is cancelled).
+  // preValidation: after the body is read, so the handler runs inside the cancellable scope.
+  app.addHook('preValidation', (request, reply, done) => {
+    const gone = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    });
+    deps.database.cancellable(gone.signal, done);
+  });
   app.addHook('onClose', async () => ctx.keyUsage.stop());
 
   const allowedMethods = trackRouteMethods(app);

@@ -10,6 +10,8 @@ export interface Config {
   readonly dataDir: string;
   /** `null` selects the embedded SQLite database under `dataDir`. */
   readonly databaseUrl: string | null;
+  /** PostgreSQL: the longest one statement may run (ms) before the database cancels it; 0: no bound. */
+  readonly statementTimeoutMs: number;
   readonly allowSignup: boolean;
   readonly logLevel: LogLevel;
   /** Directory holding the built web app; `null` serves the API only. */
@@ -222,6 +224,8 @@ export function loadConfig(env: Env = process.env, defaults: { webDir?: string |
     host: env.TORA_HOST || '127.0.0.1',
     dataDir,
     databaseUrl,
+    // PostgreSQL only: one statement past this many ms is cancelled (503), so no request holds a backend for long.
+    statementTimeoutMs: intVar(env, 'TORA_DB_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
     // After the first account, whether anyone may sign up (else an admin adds users by CLI).
     allowSignup: boolVar(env, 'TORA_ALLOW_SIGNUP', false),
     logLevel,

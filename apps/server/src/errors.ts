@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { databaseUnavailable } from './db/errors.js';
 
 export type ErrorCode =
   | 'VALIDATION_ERROR'
@@ -31,6 +32,8 @@ export type ErrorCode =
   | 'BATCH_ID_CONFLICT'
   | 'AI_PROVIDER_UNAVAILABLE'
   | 'INVALID_EXPORT'
+  | 'DATABASE_UNAVAILABLE'
+  | 'QUERY_TIMEOUT'
   | 'INTERNAL_ERROR';
 
 export class AppError extends Error {
@@ -142,7 +145,10 @@ export function installErrorHandler(
   app: FastifyInstance,
   unrouted: (request: FastifyRequest, reply: FastifyReply) => FastifyReply,
 ): void {
-  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+  app.setErrorHandler((thrown: FastifyError | AppError, request, reply) => {
+    const unavailable = databaseUnavailable(thrown);
+    if (unavailable) request.log.warn({ err: thrown }, unavailable.message);
+    const error = unavailable ?? thrown;
     // No route took the request and parsing its body failed first (e.g. QUERY without a
     // Content-Type): the answer is still the 404/405 of an unrouted request, not a 400.
     if (request.is404 && !(error instanceof AppError)) return unrouted(request, reply);

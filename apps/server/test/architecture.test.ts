@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COMPARE_LIMITS, EXPERIMENT_LIMITS, FILE_LIMITS, METRIC_LIMITS } from '../src/lib/limits.js';
+import { COMPARE_LIMITS, EXPERIMENT_LIMITS, FILE_LIMITS, FILTER_LIMITS, METRIC_LIMITS } from '../src/lib/limits.js';
 
 /**
  * The layering rules of eslint.config.js (docs/architecture.md), applied by the real config to
@@ -97,6 +97,7 @@ describe('limits (src/lib/limits.ts)', () => {
     expect(doc).toContain(
       `at most ${e.runInfoEntries} entries, keys 1–${e.runInfoKeyLength} characters, values up to ${n(e.runInfoValueLength)}`,
     );
+    expect(doc).toContain(`at most ${FILTER_LIMITS.clauses} clauses per filter`);
     const c = COMPARE_LIMITS;
     expect(doc).toContain(
       `up to ${c.experiments} experiments and ${c.metrics} metrics (default: the ${c.defaultMetrics} most shared metrics), ` +

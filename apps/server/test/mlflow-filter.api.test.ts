@@ -87,6 +87,16 @@ describe.each(DIALECTS)('experiment list filter (MLflow grammar) on %s', (dialec
     expect(await names('metrics.val/loss > -1')).not.toContain('nan'); // a NaN last value matches no comparison
   });
 
+  it('several clauses on one key all hold; a run without the key matches no comparison, != included', async () => {
+    expect(await names('metrics.val/loss > 0.15 and metrics.val/loss < 0.45')).toEqual(['mid', 'slow']);
+    expect(await names('params.lr < 0.01 and params.lr > 0.001 and params.lr != 0.002')).toEqual(['mid']);
+    expect(await names("tags.team != 'nlp'")).toEqual(['mlflow-run']);
+    expect(await names("tags.team != 'vision'")).toEqual([]);
+    expect(await names("params.opt NOT IN ('sgd') and tags.team LIKE 'vis%'")).toEqual([]);
+    expect(await names("params.opt != 'sgd' and params.lr >= 0.005 and tags.mlflow.runName != 'fast'")).toEqual(['mid']);
+    expect(await names('metrics.absent < 1 and metrics.val/loss < 1')).toEqual([]);
+  });
+
   it("a filter that does not parse is a 400 in Tora's error shape, naming the problem", async () => {
     const res = await call(server.app, alice, 'GET', `/api/experiments?filter=${encodeURIComponent('metrics.loss >')}`);
     expect(res.statusCode).toBe(400);

@@ -47,6 +47,8 @@ export async function migrate(db: Kysely<any>, dialect: DialectHelpers): Promise
       if (dialect.rowLocks) {
         // Two servers starting at once against one PostgreSQL must not both migrate.
         await sql`select pg_advisory_xact_lock(7203114)`.execute(trx);
+        // A migration may rewrite a large table: the serving statement timeout is not for it.
+        await sql`set local statement_timeout = 0`.execute(trx);
       }
       const row = await trx
         .selectFrom('tora_migrations')

@@ -90,6 +90,15 @@ export const ANALYSIS_LIMITS = {
   promptChars: 24_000,
 } as const;
 
+/**
+ * MLflow's search grammar, shared by the dashboard's `filter` and MLflow's runs/search: clauses
+ * per filter (each one costs the database a condition; past a few dozen a filter is no longer a
+ * person's question but a load test).
+ */
+export const FILTER_LIMITS = {
+  clauses: 50,
+} as const;
+
 /** MLflow's published limits (mlflow/utils/validation.py), enforced on its tracking API. */
 export const MLFLOW_LIMITS = {
   metricsPerBatch: 1000,
@@ -103,6 +112,8 @@ export const MLFLOW_LIMITS = {
   maxResults: 50_000,
   /** Runs of one get-history-bulk-interval request. */
   intervalRuns: 100,
+  /** `order_by` keys of one runs/search (each one a sort key over every matching run). */
+  orderByKeys: 10,
 } as const;
 
 /**

@@ -43,7 +43,7 @@ const ERROR_REF = Type.Ref('ErrorResponse');
 /** Declares the success schema(s) of a route plus the shared error shape for every 4xx. */
 export function responses(ok: Record<number, TSchema>): Record<number, TSchema> {
   const out: Record<number, TSchema> = { ...ok };
-  for (const status of [400, 401, 403, 404, 409, 413, 415, 429]) out[status] = ERROR_REF;
+  for (const status of [400, 401, 403, 404, 409, 413, 415, 429, 503]) out[status] = ERROR_REF;
   return out;
 }
 
@@ -58,7 +58,7 @@ export function mediaResponses(
   description: string,
 ): Record<number, unknown> {
   const out: Record<number, unknown> = { [okStatus]: { description, content: { [okType]: { schema: okSchema } } } };
-  for (const status of [400, 401, 403, 404, 409, 413, 415, 429]) {
+  for (const status of [400, 401, 403, 404, 409, 413, 415, 429, 503]) {
     out[status] = { description: 'Error', content: { 'application/json': { schema: ERROR_REF } } };
   }
   return out;

@@ -142,6 +142,10 @@ export function experimentIdsOf(db: Kysely<DB>, which: ExperimentSelector) {
   return 'id' in which ? q.where('id', '=', which.id) : q.where('workspace_id', '=', which.workspaceId);
 }
 
+function idsOfWorkspaces(db: Kysely<DB>, workspaceIds: readonly string[]) {
+  return db.selectFrom('experiments').select('id').where('workspace_id', 'in', workspaceIds);
+}
+
 /**
  * The one cascade delete of experiments (one, or all of a workspace). Explicit child deletes: SQLite
  * and PostgreSQL cascade alike, but blocks are the bulk and go first; references to the deleted
@@ -207,7 +211,9 @@ function filtered(db: Kysely<DB>, dialect: DialectHelpers, f: ListFilter) {
       return eb.or(ors);
     });
   }
-  if (f.clauses && f.clauses.length > 0) q = q.where(filterSql(dialect, f.clauses, f.crashedBefore));
+  if (f.clauses && f.clauses.length > 0) {
+    q = q.where(filterSql(dialect, f.clauses, f.crashedBefore, idsOfWorkspaces(db, f.workspaceIds)));
+  }
   return q;
 }
 
@@ -219,7 +225,11 @@ export async function countExperiments(db: Kysely<DB>, dialect: DialectHelpers, 
   return Number(row.n);
 }
 
-/** One page of experiments; rows without the sorted metric or hyperparameter come last either way. */
+/**
+ * One page of experiments; rows without the sorted metric or hyperparameter come last either way.
+ * The sort carries ids only, then the page's rows are read: sorting whole rows dragged their JSON
+ * (up to 1,000 hyperparameters each) through the sorter and froze SQLite for minutes.
+ */
 export async function listExperiments(
   db: Kysely<DB>,
   dialect: DialectHelpers,
@@ -227,7 +237,7 @@ export async function listExperiments(
 ): Promise<ExperimentRow[]> {
   if (f.workspaceIds.length === 0) return [];
   const dir = f.order;
-  let q = filtered(db, dialect, f).selectAll('e');
+  let q = filtered(db, dialect, f).select('e.id');
   const sort = f.sort;
   if (sort.by === 'metric') {
     const column = ({ last: 'last_value', min: 'min_value', max: 'max_value' } as const)[sort.value];
@@ -246,7 +256,19 @@ export async function listExperiments(
     const column = { created: 'e.created_at', updated: 'e.updated_at', name: 'e.name', status: 'e.status' } as const;
     q = q.orderBy(column[sort.by], dir);
   }
-  return q.orderBy('e.id', dir).limit(f.limit).offset(f.offset).execute();
+  const page = await q.orderBy('e.id', dir).limit(f.limit).offset(f.offset).execute();
+  return findExperimentsInOrder(
+    db,
+    page.map((r) => r.id),
+  );
+}
+
+/** The rows of these ids, in the ids' order (one missing since is left out). Callers pass at most ~1,000. */
+export async function findExperimentsInOrder(db: Kysely<DB>, ids: readonly string[]): Promise<ExperimentRow[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('experiments').selectAll().where('id', 'in', ids).execute();
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
 /** Every hyperparameter key and metric name used by experiments of a workspace, for column pickers. */
@@ -298,14 +320,17 @@ export interface RunQuery {
   limit: number;
 }
 
-/** One page of MLflow runs; rows lacking an order key's value come last either way, ties by start time, then id. */
-export async function searchRuns(db: Kysely<DB>, dialect: DialectHelpers, q: RunQuery): Promise<ExperimentRow[]> {
+/**
+ * The ids of one page of MLflow runs; rows lacking an order key's value come last either way, ties
+ * by start time, then id. Ids only: the caller reads the rows a chunk at a time.
+ */
+export async function searchRunIds(db: Kysely<DB>, dialect: DialectHelpers, q: RunQuery): Promise<string[]> {
   if (q.workspaceIds.length === 0) return [];
   let query = db
     .selectFrom('experiments as e')
-    .selectAll('e')
+    .select('e.id')
     .where('e.workspace_id', 'in', q.workspaceIds)
-    .where(filterSql(dialect, q.clauses, q.crashedBefore));
+    .where(filterSql(dialect, q.clauses, q.crashedBefore, idsOfWorkspaces(db, q.workspaceIds)));
   const deleted = sql`(select r.deleted_at from mlflow_runs r where r.experiment_id = e.id)`;
   if (q.view === 'active') query = query.where(sql<boolean>`${deleted} is null`);
   if (q.view === 'deleted') query = query.where(sql<boolean>`${deleted} is not null`);
@@ -313,5 +338,6 @@ export async function searchRuns(db: Kysely<DB>, dialect: DialectHelpers, q: Run
     const value = orderValueSql(key, q.crashedBefore);
     query = query.orderBy(sql`case when ${value} is null then 1 else 0 end`).orderBy(value, key.ascending ? 'asc' : 'desc');
   }
-  return query.orderBy('e.created_at', 'desc').orderBy('e.id').limit(q.limit).offset(q.offset).execute();
+  const rows = await query.orderBy('e.created_at', 'desc').orderBy('e.id').limit(q.limit).offset(q.offset).execute();
+  return rows.map((r) => r.id);
 }

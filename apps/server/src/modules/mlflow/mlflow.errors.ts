@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { databaseUnavailable } from '../../db/errors.js';
 import { AppError } from '../../errors.js';
 
 /**
@@ -18,6 +19,7 @@ export type MlflowErrorCode =
   | 'NOT_IMPLEMENTED'
   | 'REQUEST_LIMIT_EXCEEDED'
   | 'RESOURCE_LIMIT_EXCEEDED'
+  | 'TEMPORARILY_UNAVAILABLE'
   | 'INTERNAL_ERROR';
 
 export class MlflowError extends Error {
@@ -43,6 +45,7 @@ function fromAppError(error: AppError): { status: number; body: { error_code: Ml
     409: 'INVALID_PARAMETER_VALUE',
     413: 'INVALID_PARAMETER_VALUE',
     429: 'REQUEST_LIMIT_EXCEEDED',
+    503: 'TEMPORARILY_UNAVAILABLE',
   };
   const code = byStatus[error.status] ?? 'INTERNAL_ERROR';
   const status = error.status === 409 || error.status === 413 ? 400 : error.status;
@@ -51,7 +54,10 @@ function fromAppError(error: AppError): { status: number; body: { error_code: Ml
 
 /** Installs MLflow's error shape on an encapsulated plugin (the MLflow routes only). */
 export function installMlflowErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | AppError | MlflowError, request, reply) => {
+  app.setErrorHandler((thrown: FastifyError | AppError | MlflowError, request, reply) => {
+    const unavailable = databaseUnavailable(thrown);
+    if (unavailable) request.log.warn({ err: thrown }, unavailable.message);
+    const error = unavailable ?? thrown;
     if (error instanceof MlflowError) {
       return reply.status(error.status).send({ error_code: error.errorCode, message: error.message });
     }

@@ -6,7 +6,9 @@ import { requireRoleIncludingMlflowDeleted } from '../workspaces/access.js';
 import { insertWorkspace, updateWorkspace } from '../workspaces/workspaces.repository.js';
 import { doesNotExist, invalidParameter, MlflowError } from './mlflow.errors.js';
 import { FilterError, type ViewType } from './mlflow.filter.js';
+import { likeMatch } from './mlflow.like.js';
 import * as repo from './mlflow.repository.js';
+import { groupBy } from '../../lib/group-by.js';
 import { MLFLOW_LIMITS } from '../../lib/limits.js';
 import type { KeyValue } from './mlflow.request.js';
 import type { MlflowExperiment } from './mlflow.schemas.js';
@@ -96,14 +98,6 @@ export async function getExperimentByName(ctx: AppContext, caller: Caller, name:
   return dto(ctx, found.id);
 }
 
-function likeRegex(pattern: string, ignoreCase: boolean): RegExp {
-  const body = pattern
-    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-    .replace(/%/g, '.*')
-    .replace(/_/g, '.');
-  return new RegExp(`^${body}$`, ignoreCase ? 'is' : 's');
-}
-
 /** `name = 'x'`, `name LIKE 'x%'`, `tags.k = 'v'` … joined by AND, over the caller's few workspaces. */
 function experimentMatcher(filter: string | undefined): (ws: ExperimentDto) => boolean {
   if (!filter || filter.trim() === '') return () => true;
@@ -121,7 +115,7 @@ function experimentMatcher(filter: string | undefined): (ws: ExperimentDto) => b
       if (v === undefined) return false;
       if (upper === '=') return v === value;
       if (upper === '!=') return v !== value;
-      return likeRegex(value, upper === 'ILIKE').test(v);
+      return likeMatch(value, v, upper === 'ILIKE');
     };
   });
   return (e) => tests.every((t) => t(e));
@@ -138,14 +132,10 @@ export async function searchExperiments(
     rows.map((r) => r.id),
   );
   const matcher = experimentMatcher(q.filter);
+  const tagsOf = groupBy(tags, (t) => t.workspace_id);
   let all = rows
     .filter((r) => q.view === 'all' || (q.view === 'active') === (r.deleted_at === null))
-    .map((r) =>
-      toExperimentDto(
-        r,
-        tags.filter((t) => t.workspace_id === r.id),
-      ),
-    )
+    .map((r) => toExperimentDto(r, tagsOf.get(r.id) ?? []))
     .filter(matcher);
   const order = q.orderBy[0]?.trim();
   if (order) {

@@ -54,34 +54,74 @@ function isNumericText(v: Literal): boolean {
   return typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v));
 }
 
+/**
+ * Where a clause's key is stored: one row per (run, key) in each of these tables, so "the run has
+ * the key and its value passes" is a condition on that row's value.
+ */
+const STORES = {
+  metric: { table: 'metric_series', key: 'name' },
+  param: { table: 'experiment_hyperparams', key: 'key' },
+  tag: { table: 'mlflow_run_tags', key: 'key' },
+} as const;
+
+type StoredEntity = keyof typeof STORES;
+type StoredClause = Clause & { entity: StoredEntity };
+
+function isStored(c: Clause): c is StoredClause {
+  return c.entity === 'metric' || c.entity === 'param' || (c.entity === 'tag' && c.key !== 'mlflow.runName');
+}
+
+/** A key's value within the group of one run's rows of a store (NULL where the run lacks the key). */
+function pivot(store: StoredEntity, key: string, column: string): Sql {
+  return sql`max(case when x.${sql.ref(STORES[store].key)} = ${key} then x.${sql.ref(column)} end)`;
+}
+
 function paramCondition(dialect: DialectHelpers, c: Clause): Expression<SqlBool> {
   const values = Array.isArray(c.value) ? c.value : [c.value];
-  if (values.every((v) => typeof v === 'number')) return compare(dialect, sql`h.num_value`, c.op, c.value);
-  const text = compare(dialect, sql`h.text_value`, c.op, c.value);
+  const num = pivot('param', c.key, 'num_value');
+  if (values.every((v) => typeof v === 'number')) return compare(dialect, num, c.op, c.value);
+  const textValue = pivot('param', c.key, 'text_value');
+  const text = compare(dialect, textValue, c.op, c.value);
   // Hyperparameters logged as numbers by Tora's own client have no text form; '0.1' still finds 0.1.
   if ((c.op === '=' || c.op === 'IN') && values.every(isNumericText)) {
-    const nums = compare(dialect, sql`h.num_value`, c.op, Array.isArray(c.value) ? c.value.map(Number) : Number(c.value));
-    return sql<SqlBool>`(${text} or (h.text_value is null and ${nums}))`;
+    const nums = compare(dialect, num, c.op, Array.isArray(c.value) ? c.value.map(Number) : Number(c.value));
+    return sql<SqlBool>`(${text} or (${textValue} is null and ${nums}))`;
   }
   return text;
 }
 
-/** One clause as a condition on `e`. */
-function clauseSql(dialect: DialectHelpers, c: Clause, crashedBefore: number): Expression<SqlBool> {
+/** One stored clause as a condition on the group of a run's rows in its store. */
+function storedCondition(dialect: DialectHelpers, c: StoredClause): Expression<SqlBool> {
   switch (c.entity) {
     case 'metric':
-      return sql<SqlBool>`exists (select 1 from metric_series s where s.experiment_id = e.id and s.name = ${c.key}
-        and ${compare(dialect, sql`s.last_value`, c.op, c.value)})`;
+      return compare(dialect, pivot('metric', c.key, 'last_value'), c.op, c.value);
     case 'param':
-      return sql<SqlBool>`exists (select 1 from experiment_hyperparams h where h.experiment_id = e.id and h.key = ${c.key}
-        and ${paramCondition(dialect, c)})`;
+      return paramCondition(dialect, c);
     case 'tag':
-      if (c.key === 'mlflow.runName') return compare(dialect, sql`e.name`, c.op, c.value);
-      return sql<SqlBool>`exists (select 1 from mlflow_run_tags t where t.experiment_id = e.id and t.key = ${c.key}
-        and ${compare(dialect, sql`t.value`, c.op, c.value)})`;
-    case 'attribute':
-      return compare(dialect, attributeSql(c.key, crashedBefore), c.op, c.value);
+      return compare(dialect, pivot('tag', c.key, 'value'), c.op, c.value);
   }
+}
+
+/**
+ * The runs of the scope whose rows in one store pass every clause on it: one grouped scan of the
+ * store, whatever the number of clauses. (A correlated EXISTS per clause made PostgreSQL's planner
+ * grow without bound: 12 clauses planned in 1 s, 30 in 3 s and 1.6 GB; this plans in milliseconds.)
+ */
+function storeMatches(
+  dialect: DialectHelpers,
+  store: StoredEntity,
+  clauses: readonly StoredClause[],
+  scope: Expression<{ id: string }>,
+): Sql {
+  const { table, key } = STORES[store];
+  const keys = [...new Set(clauses.map((c) => c.key))];
+  return sql`(select x.experiment_id from ${sql.table(table)} x
+    where x.${sql.ref(key)} in (${sql.join(keys)}) and x.experiment_id in (${scope})
+    group by x.experiment_id
+    having ${sql.join(
+      clauses.map((c) => storedCondition(dialect, c)),
+      sql` and `,
+    )})`;
 }
 
 function attributeSql(key: string, crashedBefore: number): Sql {
@@ -101,13 +141,27 @@ function attributeSql(key: string, crashedBefore: number): Sql {
   }
 }
 
-/** Conditions of all clauses, joined by AND (true when there are none). */
-export function filterSql(dialect: DialectHelpers, clauses: readonly Clause[], crashedBefore: number): Expression<SqlBool> {
+/**
+ * Conditions of all clauses on `e`, joined by AND (true when there are none). `scope` selects the
+ * ids of the runs searched (a subquery), so each store is scanned only for those.
+ */
+export function filterSql(
+  dialect: DialectHelpers,
+  clauses: readonly Clause[],
+  crashedBefore: number,
+  scope: Expression<{ id: string }>,
+): Expression<SqlBool> {
   if (clauses.length === 0) return sql<SqlBool>`1 = 1`;
-  return sql<SqlBool>`(${sql.join(
-    clauses.map((c) => clauseSql(dialect, c, crashedBefore)),
-    sql` and `,
-  )})`;
+  const conditions: Expression<SqlBool>[] = [];
+  for (const store of Object.keys(STORES) as StoredEntity[]) {
+    const own = clauses.filter((c): c is StoredClause => isStored(c) && c.entity === store);
+    if (own.length > 0) conditions.push(sql<SqlBool>`e.id in ${storeMatches(dialect, store, own, scope)}`);
+  }
+  for (const c of clauses) {
+    if (c.entity === 'attribute') conditions.push(compare(dialect, attributeSql(c.key, crashedBefore), c.op, c.value));
+    if (c.entity === 'tag' && c.key === 'mlflow.runName') conditions.push(compare(dialect, sql`e.name`, c.op, c.value));
+  }
+  return sql<SqlBool>`(${sql.join(conditions, sql` and `)})`;
 }
 
 /** The value an order key sorts by, as a scalar subquery on `e` (NULL where a run lacks it). */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FILTER_LIMITS } from '../../lib/limits.js';
 import { FilterError, parseFilter, parseOrderBy } from './mlflow.filter.js';
 
 describe('parseFilter (MLflow search grammar)', () => {
@@ -40,6 +41,15 @@ describe('parseFilter (MLflow search grammar)', () => {
       expect(() => parseFilter(bad), bad).toThrow(FilterError);
     }
     expect(() => parseFilter("params.lr = '1' or params.lr = '2'")).toThrow(/OR is not supported/);
+  });
+
+  it(`takes up to ${FILTER_LIMITS.clauses} clauses and refuses more, in time linear in the filter`, () => {
+    const clauses = (n: number) => Array.from({ length: n }, (_, i) => `metrics.m${i} > ${i}`).join(' and ');
+    expect(parseFilter(clauses(FILTER_LIMITS.clauses))).toHaveLength(FILTER_LIMITS.clauses);
+    expect(() => parseFilter(clauses(FILTER_LIMITS.clauses + 1))).toThrow(`at most ${FILTER_LIMITS.clauses} clauses`);
+    const started = performance.now();
+    expect(() => parseFilter(`metrics.a > 1 and metrics.b ${'= '.repeat(200_000)}`)).toThrow(FilterError);
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('parses order_by keys', () => {

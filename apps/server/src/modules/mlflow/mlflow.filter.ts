@@ -7,6 +7,8 @@
  *   // → [{ entity: 'metric', key: 'acc', op: '>', value: 0.9 }, …]
  */
 
+import { FILTER_LIMITS } from '../../lib/limits.js';
+
 type Entity = 'metric' | 'param' | 'tag' | 'attribute';
 export type Comparator = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN';
 export type Literal = string | number;
@@ -67,6 +69,15 @@ type Token =
   | { kind: 'punct'; text: '(' | ')' | ','; at: number };
 
 const KEY_STOP = /[\s=!<>(),'"`]/;
+// Sticky: each matches at the cursor without copying the rest of the text (tokenizing stays linear).
+const OP = /(<=|>=|!=|<>|==|=|<|>)/y;
+const NUMBER = /[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?/y;
+const WORD = /[A-Za-z_][A-Za-z0-9_]*/y;
+
+function stickyMatch(pattern: RegExp, text: string, at: number): RegExpExecArray | null {
+  pattern.lastIndex = at;
+  return pattern.exec(text);
+}
 
 function quoted(text: string, start: number, quote: string): { value: string; end: number } {
   let out = '';
@@ -111,20 +122,20 @@ function tokenize(text: string): Token[] {
       i++;
       continue;
     }
-    const op = /^(<=|>=|!=|<>|==|=|<|>)/.exec(text.slice(i));
+    const op = stickyMatch(OP, text, i);
     if (op) {
       const t = op[1]!;
       tokens.push({ kind: 'op', text: t === '<>' ? '!=' : t === '==' ? '=' : t, at });
       i += t.length;
       continue;
     }
-    const num = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?/.exec(text.slice(i));
+    const num = stickyMatch(NUMBER, text, i);
     if (num) {
       tokens.push({ kind: 'number', value: Number(num[0]), at });
       i += num[0].length;
       continue;
     }
-    const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i));
+    const word = stickyMatch(WORD, text, i);
     if (!word) throw new FilterError(`unexpected character "${c}" at character ${i + 1}`);
     i += word[0].length;
     const entity = ENTITY[word[0].toLowerCase()];
@@ -246,7 +257,10 @@ function check(clause: Clause, at: number): Clause {
   return clause;
 }
 
-/** Parses a filter string; an empty or blank filter is no clauses. Throws FilterError. */
+/**
+ * Parses a filter string; an empty or blank filter is no clauses. Throws FilterError, also for more
+ * than FILTER_LIMITS.clauses clauses (counted as they are read, so a huge filter costs no more).
+ */
 export function parseFilter(text: string | undefined | null): Clause[] {
   if (!text || text.trim() === '') return [];
   const c = new Cursor(tokenize(text));
@@ -256,6 +270,9 @@ export function parseFilter(text: string | undefined | null): Clause[] {
     const op = comparator(c);
     const value = op === 'IN' || op === 'NOT IN' ? list(c) : literal(c);
     clauses.push(check({ entity: id.entity, key: id.key, op, value }, id.at));
+    if (clauses.length > FILTER_LIMITS.clauses) {
+      throw new FilterError(`a filter may join at most ${FILTER_LIMITS.clauses} clauses with AND`);
+    }
     if (c.done()) return clauses;
     const t = c.next('AND');
     if (!isWord(t, 'AND')) {

@@ -8,7 +8,7 @@ import { isoTime, rawPage, seriesForCaller } from '../metrics/metrics.read.servi
 import { invalidParameter } from './mlflow.errors.js';
 import { lockExperiment, updateExperiment } from '../experiments/experiments.repository.js';
 import * as repo from './mlflow.repository.js';
-import { MLFLOW_LIMITS } from '../../lib/limits.js';
+import { EXPERIMENT_LIMITS, MLFLOW_LIMITS } from '../../lib/limits.js';
 import { checkKey, type KeyValue } from './mlflow.request.js';
 import { activeRunForCaller, paramText, runForCaller } from './mlflow.runs.service.js';
 
@@ -178,6 +178,11 @@ export async function logBatch(
             `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${old}' for run ID='${runId}'. Attempted logging new value '${p.value}'.`,
           );
         }
+      }
+      if (known.size > EXPERIMENT_LIMITS.hyperparams) {
+        throw invalidParameter(
+          `A run may hold at most ${EXPERIMENT_LIMITS.hyperparams} params; run ID='${runId}' has ${existing.length} and this request adds ${fresh.length}.`,
+        );
       }
       if (fresh.length > 0) {
         const json = JSON.stringify([...existing, ...fresh.map(({ key, value }) => ({ key, value }))]);
