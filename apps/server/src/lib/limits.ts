@@ -13,6 +13,8 @@ export const METRIC_LIMITS = {
   maxMetadataBytes: 4_096,
   maxMetadataDepth: 16,
   maxBatchIdLength: 128,
+  /** Steps may be negative, as MLflow's are (a warm-up logged before step 0). */
+  minStep: -Number.MAX_SAFE_INTEGER,
   maxStep: Number.MAX_SAFE_INTEGER,
   /** The last instant a JavaScript Date (and so an ISO-8601 answer) can hold: +275760-09-13. */
   maxTime: 8.64e15,
