@@ -21,6 +21,7 @@ import { experimentsRoutes } from './modules/experiments/experiments.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
+import { datasetsRoutes } from './modules/mlflow/mlflow.datasets.routes.js';
 import { mlflowRoutes } from './modules/mlflow/mlflow.routes.js';
 import { installHostCheck } from './modules/security/allowed-hosts.js';
 import { installSecurityHeaders } from './modules/security/headers.js';
@@ -134,6 +135,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await api.register(metricsRoutes(ctx));
       await api.register(compareRoutes(ctx));
       await api.register(analysisRoutes(ctx));
+      await api.register(datasetsRoutes(ctx));
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api' },

@@ -182,6 +182,31 @@ export interface MlflowLoggedModelsTable {
   updated_at: number;
 }
 
+/** A dataset a run used (`runs/log-inputs`), once per (run, name, digest); migration 015. */
+export interface MlflowDatasetInputsTable {
+  experiment_id: string;
+  name: string;
+  digest: string;
+  source_type: string;
+  source: string;
+  schema: string | null;
+  profile: string | null;
+  /** The `mlflow.data.context` input tag ("training", "eval", …), NULL when none was given. */
+  context: string | null;
+  /** The input tags, a JSON array of `{key, value}`. */
+  tags: string;
+  created_at: number;
+}
+
+/** A logged model a run read (direction 'input', step 0) or wrote (`runs/outputs`, 'output'). */
+export interface MlflowRunModelsTable {
+  experiment_id: string;
+  model_id: string;
+  direction: 'input' | 'output';
+  step: number;
+  created_at: number;
+}
+
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
@@ -200,4 +225,6 @@ export interface DB {
   mlflow_experiment_tags: MlflowExperimentTagsTable;
   mlflow_experiments: MlflowExperimentsTable;
   mlflow_logged_models: MlflowLoggedModelsTable;
+  mlflow_dataset_inputs: MlflowDatasetInputsTable;
+  mlflow_run_models: MlflowRunModelsTable;
 }

@@ -105,4 +105,15 @@ export const MLFLOW_LIMITS = {
   maxResults: 50_000,
   /** Runs of one get-history-bulk-interval request. */
   intervalRuns: 100,
+  /** A dataset input (`runs/log-inputs`): its fields and input tags. */
+  datasetNameLength: 500,
+  datasetDigestLength: 36,
+  datasetSourceTypeLength: 100,
+  datasetSourceLength: 65_535,
+  datasetSchemaLength: 1_048_575,
+  datasetProfileLength: 16_777_215,
+  inputTagKeyLength: 255,
+  inputTagValueLength: 500,
+  /** Datasets and models of one log-inputs or outputs request. */
+  inputsPerRequest: 1000,
 } as const;

@@ -81,6 +81,10 @@ function clauseSql(dialect: DialectHelpers, c: Clause, crashedBefore: number): E
         and ${compare(dialect, sql`t.value`, c.op, c.value)})`;
     case 'attribute':
       return compare(dialect, attributeSql(c.key, crashedBefore), c.op, c.value);
+    case 'dataset':
+      // The key passed the parser: name, digest or context (a column each).
+      return sql<SqlBool>`exists (select 1 from mlflow_dataset_inputs d where d.experiment_id = e.id
+        and ${compare(dialect, sql.ref(`d.${c.key}`), c.op, c.value)})`;
   }
 }
 
@@ -123,5 +127,7 @@ export function orderValueSql(key: OrderKey, crashedBefore: number): Sql {
       return sql`(select t.value from mlflow_run_tags t where t.experiment_id = e.id and t.key = ${key.key})`;
     case 'attribute':
       return attributeSql(key.key, crashedBefore);
+    case 'dataset':
+      throw new Error('order keys on datasets are refused by the parser');
   }
 }

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { AppContext, Caller } from '../../context.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import { mlflowArtifactRoutes } from './mlflow.artifacts.routes.js';
+import * as datasets from './mlflow.datasets.service.js';
 import { installMlflowErrorHandler, invalidParameter } from './mlflow.errors.js';
 import * as experiments from './mlflow.experiments.service.js';
 import { FilterError } from './mlflow.filter.js';
@@ -275,9 +276,11 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     'POST',
     '/runs/log-inputs',
     S.Empty,
-    // Datasets are not stored yet: accepted (after the access check) so autologging does not fail.
     async (ctx, caller, f) => {
-      await runs.activeRunForCaller(ctx, caller, runId(f));
+      await datasets.logInputs(ctx, caller, runId(f), {
+        datasets: datasets.datasetInputs(f),
+        models: datasets.modelRefs(f),
+      });
       return {};
     },
   ],
@@ -285,10 +288,9 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     'POST',
     '/runs/outputs',
     S.Empty,
-    // A logged model as the run's output (`log_model` with an active run): the model already names its
-    // source run, so this is accepted after the access check and not stored separately.
+    // A logged model as the run's output (`log_model` with an active run), read back in runs/get.
     async (ctx, caller, f) => {
-      await runs.activeRunForCaller(ctx, caller, runId(f));
+      await datasets.logOutputs(ctx, caller, runId(f), datasets.modelRefs(f));
       return {};
     },
   ],

@@ -14,6 +14,7 @@ import { requireRoleIncludingMlflowDeleted } from '../workspaces/access.js';
 import { doesNotExist, invalidParameter } from './mlflow.errors.js';
 import { workspaceFor } from './mlflow.experiments.service.js';
 import { parseFilter, parseOrderBy, type OrderKey, type ViewType } from './mlflow.filter.js';
+import { inputsAndOutputsOf } from './mlflow.datasets.service.js';
 import * as repo from './mlflow.repository.js';
 import type { KeyValue } from './mlflow.request.js';
 import type { MlflowRun, MlflowRunInfo } from './mlflow.schemas.js';
@@ -61,13 +62,14 @@ function paramsOf(row: ExperimentsTable): KeyValue[] {
   return list.map(({ key, value }) => ({ key, value: paramText(value) }));
 }
 
-/** Builds run objects for rows, with their tags, params, latest metrics and MLflow extras in four queries. */
+/** Builds run objects for rows, with their tags, params, latest metrics, MLflow extras, inputs and outputs in six queries. */
 async function toRunDtos(ctx: AppContext, rows: readonly ExperimentsTable[]): Promise<RunDto[]> {
   const ids = rows.map((r) => r.id);
-  const [extras, tags, metrics] = await Promise.all([
+  const [extras, tags, metrics, io] = await Promise.all([
     repo.findRunExtras(ctx.db, ids),
     repo.runTags(ctx.db, ids),
     seriesOf(ctx.db, ids, null),
+    inputsAndOutputsOf(ctx, ids),
   ]);
   return rows.map((row) => {
     const extra = extras.find((x) => x.experiment_id === row.id);
@@ -98,7 +100,7 @@ async function toRunDtos(ctx: AppContext, rows: readonly ExperimentsTable[]): Pr
         params: paramsOf(row),
         tags: [...runTags, { key: 'mlflow.runName', value: row.name }],
       },
-      inputs: {},
+      ...io.get(row.id)!,
     };
   });
 }
