@@ -178,10 +178,7 @@ export async function inputsAndOutputsOf(
 ): Promise<Map<string, { inputs: RunInputsDto; outputs: RunOutputsDto }>> {
   const [datasets, models] = await Promise.all([repo.datasetInputsOf(ctx.db, runIds), repo.runModelsOf(ctx.db, runIds)]);
   const out = new Map(
-    runIds.map((id) => [
-      id,
-      { inputs: { dataset_inputs: [], model_inputs: [] }, outputs: { model_outputs: [] } },
-    ]),
+    runIds.map((id) => [id, { inputs: { dataset_inputs: [], model_inputs: [] }, outputs: { model_outputs: [] } }]),
   );
   for (const row of datasets) {
     out
