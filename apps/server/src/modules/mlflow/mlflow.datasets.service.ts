@@ -177,9 +177,8 @@ export async function inputsAndOutputsOf(
   runIds: readonly string[],
 ): Promise<Map<string, { inputs: RunInputsDto; outputs: RunOutputsDto }>> {
   const [datasets, models] = await Promise.all([repo.datasetInputsOf(ctx.db, runIds), repo.runModelsOf(ctx.db, runIds)]);
-  const out = new Map(
-    runIds.map((id) => [id, { inputs: { dataset_inputs: [], model_inputs: [] }, outputs: { model_outputs: [] } }]),
-  );
+  const out = new Map<string, { inputs: RunInputsDto; outputs: RunOutputsDto }>();
+  for (const id of runIds) out.set(id, { inputs: { dataset_inputs: [], model_inputs: [] }, outputs: { model_outputs: [] } });
   for (const row of datasets) {
     out
       .get(row.experiment_id)
