@@ -116,4 +116,13 @@ export const MLFLOW_LIMITS = {
   inputTagValueLength: 500,
   /** Datasets and models of one log-inputs or outputs request. */
   inputsPerRequest: 1000,
+  /** The model registry: names, tags, aliases and the searches' pages (MLflow's defaults and caps). */
+  registeredModelNameLength: 500,
+  registryTagKeyLength: 250,
+  registryTagValueLength: 100_000,
+  aliasLength: 255,
+  registeredModelsPerPage: 1000,
+  registeredModelsDefaultPage: 100,
+  modelVersionsPerPage: 200_000,
+  modelVersionsDefaultPage: 10_000,
 } as const;

@@ -12,6 +12,7 @@ import { logBatch, metricHistory, metricInput } from './mlflow.logging.service.j
 import { bulkInterval } from './mlflow.interval.service.js';
 import type { ViewType } from './mlflow.filter.js';
 import { registerLoggedModelRoutes } from './mlflow.models.routes.js';
+import { registerRegistryRoutes } from './mlflow.registry.routes.js';
 import {
   fieldsOf,
   keyValue,
@@ -335,6 +336,7 @@ function tracking(ctx: AppContext): FastifyPluginAsyncTypebox {
       });
     }
     registerLoggedModelRoutes(app, ctx);
+    registerRegistryRoutes(app, ctx);
     app.setNotFoundHandler((request, reply) =>
       reply.status(404).send({
         error_code: 'ENDPOINT_NOT_FOUND',
