@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, addMember, useTestServer, useUser } from './harness.js';
+import { DIALECTS, addMember, call, errorCode, useTestServer, useUser } from './harness.js';
 import { mlflowApi } from './mlflow-harness.js';
 
 describe.each(DIALECTS)('MLflow model registry on %s', (dialect) => {
@@ -115,6 +115,8 @@ describe.each(DIALECTS)('MLflow model registry on %s', (dialect) => {
     };
     expect(await search(`name LIKE '${prefix}%'`)).toEqual([a, b]);
     expect(await search(`name = '${a}'`)).toEqual([a]);
+    // What MLflow 3's client adds to every search to leave prompts out: models without the tag pass.
+    expect(await search(`name LIKE '${prefix}%' AND tags.\`mlflow.prompt.is_prompt\` != 'true'`)).toEqual([a, b]);
     expect(await search(`name ILIKE '${prefix.toUpperCase()}%' and tags.stage = 'beta'`)).toEqual([b]);
     const versions = await ml(alice, 'GET', '/model-versions/search', { filter: `name = '${b}' and version_number > 1` });
     expect(versions.json().model_versions.map((v: { version: string }) => v.version)).toEqual(['2']);
@@ -158,5 +160,43 @@ describe.each(DIALECTS)('MLflow model registry on %s', (dialect) => {
     expect(write.statusCode).toBe(403);
     expect(mlError(write)).toBe('PERMISSION_DENIED');
     expect((await ml(bob, 'DELETE', '/registered-models/delete', { name })).statusCode).toBe(403);
+  });
+
+  it("Tora's /api/workspaces/{id}/models lists a workspace's models with their runs; editors set aliases, viewers read", async () => {
+    const exp = await newExperiment(alice);
+    const runId = await newRun(alice, exp, { run_name: 'trainer' });
+    const name = await modelWithVersions(runId, 2);
+    await ml(alice, 'POST', '/registered-models/alias', { name, alias: 'champion', version: '1' });
+    const list = await call(server.app, alice, 'GET', `/api/workspaces/${exp}/models`);
+    expect(list.statusCode).toBe(200);
+    const [model] = list.json().models;
+    expect(model).toMatchObject({ name, aliases: [{ alias: 'champion', version: 1 }], tags: [{ key: 'team', value: 'risk' }] });
+    expect(
+      model.versions.map((v: { version: number; runName: string; aliases: string[] }) => [v.version, v.runName, v.aliases]),
+    ).toEqual([
+      [2, 'trainer', []],
+      [1, 'trainer', ['champion']],
+    ]);
+    const path = `/api/workspaces/${exp}/models/${encodeURIComponent(name)}/aliases`;
+    const moved = await call(server.app, alice, 'PUT', `${path}/champion`, { version: 2 });
+    expect(moved.statusCode).toBe(200);
+    expect(moved.json().aliases).toEqual([{ alias: 'champion', version: 2 }]);
+    // The MLflow client sees what the page set.
+    expect((await ml(alice, 'GET', '/registered-models/alias', { name, alias: 'champion' })).json().model_version.version).toBe(
+      '2',
+    );
+    const reserved = await call(server.app, alice, 'PUT', `${path}/latest`, { version: 1 });
+    expect(reserved.statusCode).toBe(400);
+    expect(errorCode(reserved)).toBe('VALIDATION_ERROR');
+    const noVersion = await call(server.app, alice, 'PUT', `${path}/beta`, { version: 7 });
+    expect(noVersion.statusCode).toBe(400);
+    expect((await call(server.app, bob, 'GET', `/api/workspaces/${exp}/models`)).statusCode).toBe(404);
+    await addMember(server.app, alice, exp, bob, 'viewer');
+    expect((await call(server.app, bob, 'GET', `/api/workspaces/${exp}/models`)).json().models).toHaveLength(1);
+    const viewer = await call(server.app, bob, 'PUT', `${path}/beta`, { version: 1 });
+    expect(viewer.statusCode).toBe(403);
+    expect(errorCode(viewer)).toBe('FORBIDDEN');
+    const removed = await call(server.app, alice, 'DELETE', `${path}/champion`);
+    expect(removed.json().aliases).toEqual([]);
   });
 });

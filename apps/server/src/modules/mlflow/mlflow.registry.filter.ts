@@ -86,7 +86,9 @@ function like(pattern: string, insensitive: boolean): RegExp {
 }
 
 function test(actual: string | number | undefined, op: Op, value: RegistryClause['value']): boolean {
-  if (actual === undefined) return false;
+  // A model without the tag is not equal to any value: MLflow 3's client leaves prompts out of every
+  // search with "tags.`mlflow.prompt.is_prompt` != 'true'", which must keep the models that lack it.
+  if (actual === undefined) return op === '!=' || op === 'NOT IN';
   switch (op) {
     case 'IN':
       return (value as (string | number)[]).some((v) => String(v) === String(actual));

@@ -397,7 +397,11 @@ export async function createModelVersion(
     );
   }
   for (const t of input.tags) checkRegistryTag(t.key, t.value);
-  const run = input.runId ? await runForCaller(ctx, caller, input.runId, 'viewer') : undefined;
+  // MLflow 3 registers a logged model (`models:/<id>`) and leaves its run for the server to fill in.
+  const loggedModelId = loggedModelOf(input.source, input.modelId);
+  const runId =
+    input.runId ?? (loggedModelId ? (await getLoggedModel(ctx, caller, loggedModelId)).info.source_run_id : undefined);
+  const run = runId ? await runForCaller(ctx, caller, runId, 'viewer') : undefined;
   const now = ctx.clock();
   const created = await ctx.db.transaction().execute(async (trx) => {
     const row = (await repo.lockModel(trx, model.id, ctx.dialect.rowLocks))!;
@@ -413,8 +417,8 @@ export async function createModelVersion(
       registered_model_id: model.id,
       version: row.next_version,
       source: input.source,
-      run_id: input.runId ?? null,
-      logged_model_id: loggedModelOf(input.source, input.modelId),
+      run_id: runId ?? null,
+      logged_model_id: loggedModelId,
       run_link: input.runLink ?? '',
       description: input.description ?? '',
       stage: 'None',
