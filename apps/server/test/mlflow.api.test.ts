@@ -494,8 +494,24 @@ describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
     const anonymous = await server.app.inject({ method: 'POST', url: `${BASE}/logged-models`, payload: {} });
     expect(anonymous.statusCode).toBe(401);
     expect(mlError(anonymous)).toBe('UNAUTHENTICATED');
-    const unknown = await ml(alice, 'GET', '/registered-models/search');
+    const unknown = await ml(alice, 'GET', '/gateway/routes');
     expect(unknown.statusCode).toBe(404);
     expect(mlError(unknown)).toBe('ENDPOINT_NOT_FOUND');
+    // Under MLflow 3's prefix (traces, GenAI) and anywhere under /ajax-api too, in MLflow's shape.
+    for (const [method, url] of [
+      ['POST', '/api/3.0/mlflow/traces'],
+      ['GET', '/api/3.0/mlflow/traces/tr-1/info'],
+      ['GET', '/ajax-api/3.0/mlflow/traces/search'],
+      ['GET', '/ajax-api/2.0/mlflow/nothing'],
+    ] as const) {
+      const res = await server.app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${alice.key}` },
+        payload: method === 'POST' ? {} : undefined,
+      });
+      expect(res.statusCode, url).toBe(404);
+      expect(mlError(res), url).toBe('ENDPOINT_NOT_FOUND');
+    }
   });
 });

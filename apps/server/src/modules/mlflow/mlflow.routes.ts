@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { TSchema } from '@sinclair/typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext, Caller } from '../../context.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import { mlflowArtifactRoutes } from './mlflow.artifacts.routes.js';
@@ -337,14 +337,22 @@ function tracking(ctx: AppContext): FastifyPluginAsyncTypebox {
     }
     registerLoggedModelRoutes(app, ctx);
     registerRegistryRoutes(app, ctx);
-    app.setNotFoundHandler((request, reply) =>
-      reply.status(404).send({
-        error_code: 'ENDPOINT_NOT_FOUND',
-        message: `No MLflow endpoint ${request.method} ${request.url.split('?')[0] ?? ''} on this server`,
-      }),
-    );
+    app.setNotFoundHandler(endpointNotFound);
   };
 }
+
+/** MLflow's answer to a route it does not have, so its client reports ENDPOINT_NOT_FOUND, not INTERNAL_ERROR. */
+function endpointNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return reply.status(404).send({
+    error_code: 'ENDPOINT_NOT_FOUND',
+    message: `No MLflow endpoint ${request.method} ${request.url.split('?')[0] ?? ''} on this server`,
+  });
+}
+
+/** A prefix with no routes of its own (MLflow 3's /api/3.0/mlflow: traces, GenAI) answering in MLflow's shape. */
+const mlflowOnly: FastifyPluginAsyncTypebox = async (app) => {
+  app.setNotFoundHandler(endpointNotFound);
+};
 
 /**
  * The MLflow tracking REST API, under /api/2.0/mlflow and the /ajax-api/2.0/mlflow alias the
@@ -352,9 +360,17 @@ function tracking(ctx: AppContext): FastifyPluginAsyncTypebox {
  */
 export function mlflowRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
-    for (const root of ['/api', '/ajax-api']) {
-      await app.register(tracking(ctx), { prefix: `${root}/2.0/mlflow` });
-      await app.register(mlflowArtifactRoutes(ctx), { prefix: `${root}/2.0/mlflow-artifacts` });
-    }
+    await app.register(tracking(ctx), { prefix: '/api/2.0/mlflow' });
+    await app.register(mlflowArtifactRoutes(ctx), { prefix: '/api/2.0/mlflow-artifacts' });
+    await app.register(mlflowOnly, { prefix: '/api/3.0/mlflow' });
+    // Everything under /ajax-api is MLflow's: unknown routes there answer in its shape too.
+    await app.register(
+      async (ajax) => {
+        ajax.setNotFoundHandler(endpointNotFound);
+        await ajax.register(tracking(ctx), { prefix: '/2.0/mlflow' });
+        await ajax.register(mlflowArtifactRoutes(ctx), { prefix: '/2.0/mlflow-artifacts' });
+      },
+      { prefix: '/ajax-api' },
+    );
   };
 }
