@@ -22,6 +22,8 @@ import { healthRoutes } from './modules/health/health.routes.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
 import { filesRoutes } from './modules/files/files.routes.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
+import { datasetsRoutes } from './modules/mlflow/mlflow.datasets.routes.js';
+import { registryRoutes } from './modules/mlflow/mlflow.registry.tora.routes.js';
 import { mlflowRoutes } from './modules/mlflow/mlflow.routes.js';
 import { installHostCheck } from './modules/security/allowed-hosts.js';
 import { installSecurityHeaders } from './modules/security/headers.js';
@@ -165,6 +167,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await api.register(filesRoutes(ctx));
       await api.register(compareRoutes(ctx));
       await api.register(analysisRoutes(ctx));
+      await api.register(datasetsRoutes(ctx));
+      await api.register(registryRoutes(ctx));
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api' },

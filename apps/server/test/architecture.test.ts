@@ -90,6 +90,7 @@ describe('limits (src/lib/limits.ts)', () => {
         `${m.maxMetadataDepth} levels per point.`,
     );
     expect(doc).toContain(`at most ${n(m.maxRawPointsPerResponse)} points per page`);
+    expect(doc).toContain(`Steps are integers from ${n(m.minStep)} to ${n(m.maxStep)}`);
     expect(doc).toContain(`acts on up to ${EXPERIMENT_LIMITS.bulkIds} experiments at once`);
     expect(doc).toContain(`past ${EXPERIMENT_LIMITS.tagsPerExperiment} tags`);
     expect(doc).toContain(`\`group\` (1–${EXPERIMENT_LIMITS.groupLength} characters, or \`null\`)`);

@@ -214,6 +214,46 @@ describe.each(DIALECTS)('metrics API on %s', (dialect) => {
     expect(narrow.buckets.maxValue[3]).toBe(1e6);
   });
 
+  it('stores negative steps beside positive ones: raw, summary, buckets (windowed and narrow) and compare read them right', async () => {
+    const id = await createExperiment(server.app, alice);
+    // Warm-up from step -5,000; a spike at -4,321 and a dip at +1,234; a null step after them goes on from the highest.
+    const steps: (number | null)[] = Array.from({ length: 10_000 }, (_, i) => i - 5000);
+    const values: (number | string)[] = steps.map((s) => Math.cos((s ?? 0) / 700));
+    values[5000 - 4321] = 1e6;
+    values[5000 + 1234] = -1e6;
+    const res = await batch(id, [
+      ...steps.map((step, i) => ({ name: 'loss', value: values[i], step })),
+      { name: 'loss', value: 0.5, step: null },
+    ]);
+    expect(res.statusCode).toBe(201);
+    const points = await raw(id, 'loss');
+    expect(points.length).toBe(10_001);
+    expect(points[0]).toMatchObject({ step: -5000 });
+    expect(points[10_000]).toMatchObject({ step: 5000, value: 0.5 });
+    const list = await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics`);
+    expect(list.json().metrics[0]).toMatchObject({ name: 'loss', firstStep: -5000, lastStep: 5000, count: 10_001 });
+    for (const budget of [3, 100, 1000]) {
+      const body = (
+        await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/series?name=loss&budget=${budget}`)
+      ).json<{ from: number; pointCount: number; buckets: Buckets }>();
+      expect(body.from).toBe(-5000);
+      expect(body.pointCount).toBe(10_001);
+      expect(body.buckets.firstStep[0]).toBe(-5000);
+      expect(body.buckets.maxStep[body.buckets.maxValue.indexOf(1e6)]).toBe(-4321);
+      expect(body.buckets.minStep[body.buckets.minValue.indexOf(-1e6)]).toBe(1234);
+    }
+    const zoom = (
+      await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/series?name=loss&from=-4400&to=-4300&budget=101`)
+    ).json<{ pointCount: number; buckets: Buckets }>();
+    expect(zoom.pointCount).toBe(101);
+    expect(zoom.buckets.maxStep[zoom.buckets.maxValue.indexOf(1e6)]).toBe(-4321);
+    const compare = await call(server.app, alice, 'GET', `/api/experiments/compare?ids=${id}&metrics=loss&budget=50`);
+    expect(compare.statusCode).toBe(200);
+    const series = compare.json().experiments[0].metrics[0].series as { from: number; buckets: Buckets };
+    expect(series.from).toBe(-5000);
+    expect(series.buckets.maxStep[series.buckets.maxValue.indexOf(1e6)]).toBe(-4321);
+  });
+
   it('buckets by wall time with x=time', async () => {
     const id = await createExperiment(server.app, alice);
     const t0 = Date.UTC(2026, 0, 1);

@@ -128,6 +128,8 @@ describe.each(DIALECTS)('MLflow artifacts and logged models on %s', (dialect) =>
     expect((await list(alice, `${root}/model`)).json()).toEqual({
       files: [{ path: 'weights.bin', is_dir: false, file_size: 3000 }],
     });
+    // download_artifacts(run_id, ".") lists `<root>/.`: the directory itself, as MLflow's normpath reads it.
+    expect((await list(alice, `${root}/.`)).json()).toEqual(top.json());
     // MLflow lists a file's path as nothing, and a path with nothing there too.
     expect((await list(alice, `${root}/notes.txt`)).json()).toEqual({ files: [] });
     expect((await list(alice, `${root}/nothing-here`)).json()).toEqual({ files: [] });
@@ -238,7 +240,7 @@ describe.each(DIALECTS)('MLflow artifacts and logged models on %s', (dialect) =>
       }
     }
     expect((await get(alice, `${root}/ok.txt`)).body).toBe('ok');
-    for (const p of [`${root}/../..`, `/etc`, `${root}/a\\b`]) {
+    for (const p of [`${root}/../..`, `/etc`, `${root}/a\\b`, `${root}/./x`, `${root}/..`]) {
       const res = await list(alice, p);
       expect(res.statusCode, p).toBe(400);
       expect(mlError(res)).toBe('INVALID_PARAMETER_VALUE');

@@ -92,10 +92,18 @@ describe.each(DIALECTS)('runs and experiments deleted through MLflow, seen from 
     expect((await call(server.app, alice, 'GET', `/api/experiments/${child}`)).json().referenceId).toBeNull();
     expect((await columns()).hyperparams).toEqual(['lr']);
 
-    // MLflow still sees it, as deleted.
+    // MLflow still sees it, as deleted, with its metric history, as MLflow's server serves it.
     expect((await ml(alice, '/runs/search', { experiment_ids: [ws], run_view_type: 'DELETED_ONLY' })).json().runs).toHaveLength(
       1,
     );
+    const mlGet = (path: string) =>
+      server.app.inject({ method: 'GET', url: `/api/2.0/mlflow${path}`, headers: { authorization: `Bearer ${alice.key}` } });
+    const history = await mlGet(`/metrics/get-history?run_id=${gone}&metric_key=loss`);
+    expect(history.statusCode).toBe(200);
+    expect(history.json().metrics).toEqual([{ key: 'loss', value: 0.5, timestamp: 1, step: 0 }]);
+    const interval = await mlGet(`/metrics/get-history-bulk-interval?run_ids=${gone}&metric_key=loss&max_results=10`);
+    expect(interval.statusCode).toBe(200);
+    expect(interval.json().metrics).toMatchObject([{ run_id: gone, step: 0, value: 0.5 }]);
 
     expect((await ml(alice, '/runs/restore', { run_id: gone })).statusCode).toBe(200);
     expect((await listedIds(alice, `&workspace=${ws}`)).total).toBe(3);

@@ -182,6 +182,38 @@ describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
     expect(run.data.tags.find((t: { key: string }) => t.key === 't')).toBeUndefined();
   });
 
+  it('a negative step is stored with the rest of its batch; history and bulk-interval read it back in step order', async () => {
+    const runId = await newRun(alice, await newExperiment(alice));
+    const res = await ml(alice, 'POST', '/runs/log-batch', {
+      run_id: runId,
+      params: [{ key: 'lr', value: '0.1' }],
+      metrics: [
+        { key: 'loss', value: 3, timestamp: 1_700_000_000_000, step: -1 },
+        { key: 'loss', value: 2, timestamp: 1_700_000_000_001, step: 0 },
+        { key: 'loss', value: 1, timestamp: 1_700_000_000_002, step: -(2 ** 40) },
+        { key: 'acc', value: 0.5, timestamp: 1_700_000_000_003, step: 4 },
+      ],
+    });
+    expect(res.statusCode).toBe(200);
+    const run = (await ml(alice, 'GET', '/runs/get', { run_id: runId })).json().run;
+    expect(run.data.params).toEqual([{ key: 'lr', value: '0.1' }]);
+    expect(run.data.metrics).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'acc', value: 0.5, step: 4 })]));
+    const history = (await ml(alice, 'GET', '/metrics/get-history', { run_id: runId, metric_key: 'loss' })).json();
+    expect(history.metrics.map((m: { step: number }) => m.step)).toEqual([-(2 ** 40), -1, 0]);
+    const interval = await ml(alice, 'GET', '/metrics/get-history-bulk-interval', {
+      run_ids: runId,
+      metric_key: 'loss',
+      start_step: -5,
+      end_step: 5,
+      max_results: 10,
+    });
+    expect(interval.statusCode).toBe(200);
+    expect(interval.json().metrics.map((m: { step: number; value: number }) => [m.step, m.value])).toEqual([
+      [-1, 3],
+      [0, 2],
+    ]);
+  });
+
   it("log-batch limits answer with MLflow's error code, and nothing is written", async () => {
     const runId = await newRun(alice, await newExperiment(alice));
     const cases: [string, Record<string, unknown>][] = [
@@ -193,7 +225,7 @@ describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
       ['a 251-character key', { metrics: [{ key: 'k'.repeat(251), value: 1, timestamp: 1, step: 0 }] }],
       ['a value that is not a number', { metrics: [{ key: 'm', value: 'abc', timestamp: 1, step: 0 }] }],
       ['a metric without timestamp', { metrics: [{ key: 'm', value: 1, step: 0 }] }],
-      ['a negative step', { metrics: [{ key: 'm', value: 1, timestamp: 1, step: -1 }] }],
+      ['a fractional step', { metrics: [{ key: 'm', value: 1, timestamp: 1, step: 1.5 }] }],
     ];
     for (const [what, body] of cases) {
       const res = await ml(alice, 'POST', '/runs/log-batch', { run_id: runId, ...body });
@@ -462,8 +494,24 @@ describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
     const anonymous = await server.app.inject({ method: 'POST', url: `${BASE}/logged-models`, payload: {} });
     expect(anonymous.statusCode).toBe(401);
     expect(mlError(anonymous)).toBe('UNAUTHENTICATED');
-    const unknown = await ml(alice, 'GET', '/registered-models/search');
+    const unknown = await ml(alice, 'GET', '/gateway/routes');
     expect(unknown.statusCode).toBe(404);
     expect(mlError(unknown)).toBe('ENDPOINT_NOT_FOUND');
+    // Under MLflow 3's prefix (traces, GenAI) and anywhere under /ajax-api too, in MLflow's shape.
+    for (const [method, url] of [
+      ['POST', '/api/3.0/mlflow/traces'],
+      ['GET', '/api/3.0/mlflow/traces/tr-1/info'],
+      ['GET', '/ajax-api/3.0/mlflow/traces/search'],
+      ['GET', '/ajax-api/2.0/mlflow/nothing'],
+    ] as const) {
+      const res = await server.app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${alice.key}` },
+        payload: method === 'POST' ? {} : undefined,
+      });
+      expect(res.statusCode, url).toBe(404);
+      expect(mlError(res), url).toBe('ENDPOINT_NOT_FOUND');
+    }
   });
 });

@@ -11,6 +11,8 @@ import * as m012 from './migrations/012-experiment-group-run-info.js';
 import * as m013 from './migrations/013-mlflow-logged-models.js';
 import * as m014 from './migrations/014-mlflow-deleted-index.js';
 import * as m015 from './migrations/015-experiment-files.js';
+import * as m016 from './migrations/016-mlflow-run-inputs.js';
+import * as m017 from './migrations/017-mlflow-registry.js';
 
 interface Migration {
   version: number;
@@ -30,6 +32,8 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 13, name: 'mlflow-logged-models', up: m013.up },
   { version: 14, name: 'mlflow-deleted-index', up: m014.up },
   { version: 15, name: 'experiment-files', up: m015.up },
+  { version: 16, name: 'mlflow-run-inputs', up: m016.up },
+  { version: 17, name: 'mlflow-registry', up: m017.up },
 ];
 
 /** Applies every migration newer than the database, each in its own transaction. Returns those applied. */

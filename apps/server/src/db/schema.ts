@@ -205,6 +205,66 @@ export interface ExperimentMediaTable {
   size: number;
 }
 
+/** A dataset a run used (`runs/log-inputs`), once per (run, name, digest); migration 015. */
+export interface MlflowDatasetInputsTable {
+  experiment_id: string;
+  name: string;
+  digest: string;
+  source_type: string;
+  source: string;
+  schema: string | null;
+  profile: string | null;
+  /** The `mlflow.data.context` input tag ("training", "eval", …), NULL when none was given. */
+  context: string | null;
+  /** The input tags, a JSON array of `{key, value}`. */
+  tags: string;
+  created_at: number;
+}
+
+/** A logged model a run read (direction 'input', step 0) or wrote (`runs/outputs`, 'output'). */
+export interface MlflowRunModelsTable {
+  experiment_id: string;
+  model_id: string;
+  direction: 'input' | 'output';
+  step: number;
+  created_at: number;
+}
+
+/** A registered model of MLflow's registry, in a workspace (migration 016). */
+export interface MlflowRegisteredModelsTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  description: string;
+  /** JSON arrays: `{key, value}` tags and `{alias, version}` aliases. */
+  tags: string;
+  aliases: string;
+  /** The number the next version gets (never reused after a delete). */
+  next_version: number;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A numbered version of a registered model. */
+export interface MlflowModelVersionsTable {
+  registered_model_id: string;
+  version: number;
+  /** Where its files are, as the client gave it: `models:/<logged model>`, `runs:/<run>/<path>`, a URI. */
+  source: string;
+  run_id: string | null;
+  logged_model_id: string | null;
+  run_link: string;
+  description: string;
+  /** None, Staging, Production or Archived (MLflow's deprecated stages, still accepted). */
+  stage: string;
+  /** JSON array of `{key, value}`. */
+  tags: string;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
@@ -225,4 +285,8 @@ export interface DB {
   mlflow_logged_models: MlflowLoggedModelsTable;
   experiment_files: ExperimentFilesTable;
   experiment_media: ExperimentMediaTable;
+  mlflow_dataset_inputs: MlflowDatasetInputsTable;
+  mlflow_run_models: MlflowRunModelsTable;
+  mlflow_registered_models: MlflowRegisteredModelsTable;
+  mlflow_model_versions: MlflowModelVersionsTable;
 }

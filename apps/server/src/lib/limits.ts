@@ -13,6 +13,8 @@ export const METRIC_LIMITS = {
   maxMetadataBytes: 4_096,
   maxMetadataDepth: 16,
   maxBatchIdLength: 128,
+  /** Steps may be negative, as MLflow's are (a warm-up logged before step 0). */
+  minStep: -Number.MAX_SAFE_INTEGER,
   maxStep: Number.MAX_SAFE_INTEGER,
   /** The last instant a JavaScript Date (and so an ISO-8601 answer) can hold: +275760-09-13. */
   maxTime: 8.64e15,
@@ -114,6 +116,26 @@ export const MLFLOW_LIMITS = {
   intervalRuns: 100,
   /** `order_by` keys of one runs/search (each one a sort key over every matching run). */
   orderByKeys: 10,
+  /** A dataset input (`runs/log-inputs`): its fields and input tags. */
+  datasetNameLength: 500,
+  datasetDigestLength: 36,
+  datasetSourceTypeLength: 100,
+  datasetSourceLength: 65_535,
+  datasetSchemaLength: 1_048_575,
+  datasetProfileLength: 16_777_215,
+  inputTagKeyLength: 255,
+  inputTagValueLength: 500,
+  /** Datasets and models of one log-inputs or outputs request. */
+  inputsPerRequest: 1000,
+  /** The model registry: names, tags, aliases and the searches' pages (MLflow's defaults and caps). */
+  registeredModelNameLength: 500,
+  registryTagKeyLength: 250,
+  registryTagValueLength: 100_000,
+  aliasLength: 255,
+  registeredModelsPerPage: 1000,
+  registeredModelsDefaultPage: 100,
+  modelVersionsPerPage: 200_000,
+  modelVersionsDefaultPage: 10_000,
 } as const;
 
 /**

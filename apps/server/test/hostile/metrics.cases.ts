@@ -18,12 +18,12 @@ export const CASES: Case[] = [
     path: 'body.2.value',
   },
   {
-    name: 'batch row with a negative step',
+    name: 'batch row with a step below -(2^53 - 1)',
     method: 'POST',
     url: (f) => `/api/experiments/${f.exp}/metrics/batch`,
     json: () => [
       { name: 'loss', value: 1, step: 5 },
-      { name: 'loss', value: 1, step: -1 },
+      { name: 'loss', value: 1, step: -1e300 },
     ],
     status: 400,
     path: 'body.1.step',

@@ -53,6 +53,7 @@ export type Analysis = Ok<'/api/ai/analysis', 'post'>;
 export type AnalysisRequest = Body<'/api/ai/analysis', 'post'>;
 export type Finding = Analysis['findings'][number];
 type ReferenceInfo = Ok<'/api/experiments/{id}/ref', 'get'>;
+export type DatasetInput = Ok<'/api/experiments/{id}/datasets', 'get'>['datasets'][number];
 export type ChainLink = ReferenceInfo['chain'][number];
 
 /** What the compare page asks; `api.compare` turns it into the query string. */
@@ -199,6 +200,9 @@ export const api = {
       }),
     ),
   getExperiment: (id: string) => ok(client.GET('/api/experiments/{id}', { params: { path: { id } } })),
+  /** The datasets MLflow logged for this experiment (runs/log-inputs). */
+  datasets: (id: string) =>
+    ok(client.GET('/api/experiments/{id}/datasets', { params: { path: { id } } })).then((r) => r.datasets),
   createExperiment: (input: ExperimentInput) => ok(client.POST('/api/experiments', { body: input })).then((r) => r.experiment),
   updateExperiment: (id: string, patch: ExperimentPatch) =>
     ok(client.PUT('/api/experiments/{id}', { params: { path: { id } }, body: patch })),

@@ -53,6 +53,15 @@ describe('parseBatch', () => {
     expect(a.fingerprint).not.toBe(c.fingerprint);
   });
 
+  it('tells a given step -1 from a missing step, and keeps the fingerprint of batches without negative steps', () => {
+    const given = parseBatch({ series: { x: { steps: [-1, -1], values: [1, 2] } } }, undefined);
+    const missing = parseBatch({ series: { x: { steps: [-1, null], values: [1, 2] } } }, undefined);
+    expect(given.fingerprint).not.toBe(missing.fingerprint);
+    // No negative step: the places of missing steps are not hashed, as before negative steps were allowed.
+    const before = parseBatch({ series: { x: { steps: [3, null], values: [1, 2] } } }, undefined);
+    expect(before.fingerprint).toBe('v2:x-f8sYKEQtmrpTrxt-YI61SA3pffk86nlpQ5Ol2kS28');
+  });
+
   it('tells batches apart by times and metadata too, and still recognises fingerprints stored before that', () => {
     const a = parseBatch({ series: { x: { values: [1, 2], times: [5, null] } } }, undefined);
     const sameAsA = parseBatch(
@@ -99,7 +108,7 @@ describe('parseBatch', () => {
   it.each([
     [[{ name: '', value: 1 }], 'body.0.name'],
     [[{ name: 'a', value: '1' }], 'body.0.value'],
-    [[{ name: 'a', value: 1, step: -1 }], 'body.0.step'],
+    [[{ name: 'a', value: 1, step: -(2 ** 53) }], 'body.0.step'],
     [[{ name: 'a', value: 1, step: 1.5 }], 'body.0.step'],
     [[{ name: 'a', value: 1, extra: true }], 'body.0.extra'],
     [{ series: { a: { values: [1], steps: [1, 2] } } }, 'body.series.a.steps'],

@@ -71,8 +71,8 @@ function checkValue(path: string, value: unknown): number {
 
 function checkStep(path: string, step: unknown): number | null {
   if (step === null || step === undefined) return null;
-  if (typeof step !== 'number' || !Number.isInteger(step) || step < 0 || step > LIMITS.maxStep) {
-    fail(path, 'must be a non-negative integer or null');
+  if (typeof step !== 'number' || !Number.isInteger(step) || step < LIMITS.minStep || step > LIMITS.maxStep) {
+    fail(path, `must be an integer from ${LIMITS.minStep} to ${LIMITS.maxStep} or null`);
   }
   return step;
 }
@@ -365,12 +365,28 @@ function wholeMs(t: number): number {
 
 const bytesOf = (a: Float64Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-/** The steps as hashed: a missing one as -1 (no step is negative), whether or not the ingest has filled it yet. */
+/** The steps as hashed: a missing one as -1, whether or not the ingest has filled it yet. */
 function stepBytes(s: SeriesInput): Uint8Array {
   if (s.missingSteps === null) return bytesOf(s.steps);
   const out = s.steps.slice();
   for (const i of s.missingSteps) out[i] = -1;
   return bytesOf(out);
+}
+
+/**
+ * Where steps were missing, when the series also gives a negative step: a given -1 and a missing
+ * step hash alike in `stepBytes`, so the places tell them apart. Empty otherwise, which keeps the
+ * fingerprints of batches stored before negative steps were allowed.
+ */
+function missingPlaces(s: SeriesInput): Uint8Array {
+  const missing = s.missingSteps;
+  if (missing === null) return new Uint8Array(0);
+  let j = 0;
+  for (let i = 0; i < s.steps.length; i++) {
+    if (missing[j] === i) j++;
+    else if (s.steps[i]! < 0) return new Uint8Array(missing.buffer, missing.byteOffset, missing.byteLength);
+  }
+  return new Uint8Array(0);
 }
 
 /** The times as hashed: to the whole millisecond, a missing one as -1; the column itself when it is already so. */
@@ -385,7 +401,7 @@ function timeBytes(times: Float64Array): Uint8Array {
 
 /** Name, steps and values of one series: what both fingerprint versions hash first. */
 function hashPoints(hash: Hash, name: string, s: SeriesInput): Hash {
-  return hash.update(name).update('\u0000').update(stepBytes(s)).update(bytesOf(s.values));
+  return hash.update(name).update('\u0000').update(stepBytes(s)).update(missingPlaces(s)).update(bytesOf(s.values));
 }
 
 /**

@@ -69,7 +69,7 @@ const RowPoint = Type.Object(
     name: Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength, pattern: LOGGED_NAME_PATTERN }),
     // true/false count as 1/0: the original client sends a Python bool as JSON's true/false.
     value: Type.Union([WireNumber, Type.Boolean()]),
-    step: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: LIMITS.maxStep }))),
+    step: Type.Optional(Nullable(Type.Integer({ minimum: LIMITS.minStep, maximum: LIMITS.maxStep }))),
     metadata: Type.Optional(Nullable(Type.Object({}, { additionalProperties: true }))),
     time: Type.Optional(
       Nullable(Type.Number({ minimum: 0, maximum: LIMITS.maxTime, description: 'epoch milliseconds; default: arrival time' })),
@@ -92,7 +92,7 @@ const ColumnarBatch = Type.Object(
       Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength, pattern: LOGGED_NAME_PATTERN }),
       Type.Object(
         {
-          steps: Type.Optional(Type.Array(Nullable(Type.Integer({ minimum: 0, maximum: LIMITS.maxStep })))),
+          steps: Type.Optional(Type.Array(Nullable(Type.Integer({ minimum: LIMITS.minStep, maximum: LIMITS.maxStep })))),
           values: Type.Optional(Type.Array(Type.Union([WireNumber, Type.Boolean()]))),
           times: Type.Optional(Type.Array(Nullable(Type.Number({ minimum: 0, maximum: LIMITS.maxTime })))),
           metadata: Type.Optional(Type.Array(Nullable(Type.Object({}, { additionalProperties: true })))),

@@ -146,7 +146,10 @@ export async function listArtifacts(
   caller: Caller,
   raw: string,
 ): Promise<{ files: { path: string; is_dir: boolean; file_size?: number }[] }> {
-  const key = await access(ctx, caller, raw, 'viewer');
+  // A trailing `.` names the directory itself, as MLflow's normpath reads it: download_artifacts(run_id, ".")
+  // lists `<run>/artifacts/.`. Anywhere else `.` stays refused, as do `..` and empty segments.
+  const dir = raw === '.' ? '' : raw.endsWith('/.') ? raw.slice(0, -2) : raw;
+  const key = await access(ctx, caller, dir, 'viewer');
   const entries: ArtifactEntry[] = await withPathErrors(() => ctx.blobs.list(key));
   return {
     files: entries.map((e) =>

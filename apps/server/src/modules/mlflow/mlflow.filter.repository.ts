@@ -160,6 +160,12 @@ export function filterSql(
   for (const c of clauses) {
     if (c.entity === 'attribute') conditions.push(compare(dialect, attributeSql(c.key, crashedBefore), c.op, c.value));
     if (c.entity === 'tag' && c.key === 'mlflow.runName') conditions.push(compare(dialect, sql`e.name`, c.op, c.value));
+    if (c.entity === 'dataset') {
+      // A run has few dataset inputs, and several may match: "any of its inputs passes". The key passed
+      // the parser: name, digest or context (a column each).
+      conditions.push(sql<SqlBool>`exists (select 1 from mlflow_dataset_inputs d where d.experiment_id = e.id
+        and ${compare(dialect, sql.ref(`d.${c.key}`), c.op, c.value)})`);
+    }
   }
   return sql<SqlBool>`(${sql.join(conditions, sql` and `)})`;
 }
@@ -177,5 +183,7 @@ export function orderValueSql(key: OrderKey, crashedBefore: number): Sql {
       return sql`(select t.value from mlflow_run_tags t where t.experiment_id = e.id and t.key = ${key.key})`;
     case 'attribute':
       return attributeSql(key.key, crashedBefore);
+    case 'dataset':
+      throw new Error('order keys on datasets are refused by the parser');
   }
 }

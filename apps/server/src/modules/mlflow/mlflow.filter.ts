@@ -9,7 +9,7 @@
 
 import { FILTER_LIMITS } from '../../lib/limits.js';
 
-type Entity = 'metric' | 'param' | 'tag' | 'attribute';
+type Entity = 'metric' | 'param' | 'tag' | 'attribute' | 'dataset';
 export type Comparator = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN';
 export type Literal = string | number;
 
@@ -45,7 +45,12 @@ const ENTITY: Record<string, Entity> = {
   attributes: 'attribute',
   attr: 'attribute',
   run: 'attribute',
+  dataset: 'dataset',
+  datasets: 'dataset',
 };
+
+/** What a dataset clause may compare: a run's dataset inputs by name, digest or `mlflow.data.context` tag. */
+const DATASET_KEYS = new Set(['name', 'digest', 'context']);
 
 /** Attributes a filter may name, with MLflow's aliases. */
 const ATTRIBUTES: Record<string, 'run_id' | 'run_name' | 'status' | 'start_time' | 'end_time'> = {
@@ -217,6 +222,9 @@ function identifier(c: Cursor): { entity: Entity; key: string; at: number } {
   const t = c.next('an identifier like metrics.acc');
   if (t.kind === 'ident') {
     if (t.entity === 'attribute') return { entity: 'attribute', key: attributeName(t.key), at: t.at };
+    if (t.entity === 'dataset' && !DATASET_KEYS.has(t.key)) {
+      throw new FilterError(`unknown dataset field "${t.key}"; datasets are searched by name, digest and context`);
+    }
     return t;
   }
   // A bare attribute name (`status = 'FINISHED'`) is accepted as a convenience.
@@ -224,7 +232,7 @@ function identifier(c: Cursor): { entity: Entity; key: string; at: number } {
     return { entity: 'attribute', key: attributeName(t.text), at: t.at };
   }
   throw new FilterError(
-    `expected an identifier (metrics.<key>, params.<key>, tags.<key> or attributes.<name>) at character ${t.at + 1}`,
+    `expected an identifier (metrics.<key>, params.<key>, tags.<key>, attributes.<name> or datasets.<field>) at character ${t.at + 1}`,
   );
 }
 
@@ -247,7 +255,7 @@ function check(clause: Clause, at: number): Clause {
     if (typeof value !== 'number') throw new FilterError(`${where}: compare with a number, not a string`);
   } else if (textOp && typeof value !== 'string') {
     throw new FilterError(`${where}: ${op} needs a quoted pattern`);
-  } else if (entity === 'tag' || (entity === 'attribute' && !numeric)) {
+  } else if (entity === 'tag' || entity === 'dataset' || (entity === 'attribute' && !numeric)) {
     if (!listOp && !textOp && op !== '=' && op !== '!=') {
       throw new FilterError(`${where}: only =, !=, LIKE, ILIKE, IN and NOT IN compare text`);
     }
@@ -289,6 +297,7 @@ export function parseFilter(text: string | undefined | null): Clause[] {
 export function parseOrderBy(text: string): OrderKey {
   const c = new Cursor(tokenize(text));
   const id = identifier(c);
+  if (id.entity === 'dataset') throw new FilterError(`order_by "${text}": runs cannot be ordered by their datasets`);
   let ascending = true;
   if (!c.done()) {
     const t = c.next('ASC or DESC');

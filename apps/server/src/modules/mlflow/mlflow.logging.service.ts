@@ -4,12 +4,13 @@ import { fromWire, toWire } from '../../lib/numbers.js';
 import { fingerprint, type ParsedBatch, type SeriesInput } from '../metrics/ingest.js';
 import { transactionWithRetry } from '../../db/retry.js';
 import { appendBatch } from '../metrics/metrics.ingest.service.js';
+import { findSeries } from '../metrics/metrics.repository.js';
 import { isoTime, rawPage, seriesForCaller } from '../metrics/metrics.read.service.js';
 import { invalidParameter } from './mlflow.errors.js';
 import { lockExperiment, updateExperiment } from '../experiments/experiments.repository.js';
 import * as repo from './mlflow.repository.js';
-import { EXPERIMENT_LIMITS, MLFLOW_LIMITS } from '../../lib/limits.js';
-import { checkKey, type KeyValue } from './mlflow.request.js';
+import { EXPERIMENT_LIMITS, METRIC_LIMITS, MLFLOW_LIMITS } from '../../lib/limits.js';
+import { checkKey, missing, type KeyValue } from './mlflow.request.js';
 import { activeRunForCaller, paramText, runForCaller } from './mlflow.runs.service.js';
 
 /** One MLflow metric point as logged: MLflow's `timestamp` (ms) becomes the point's time. */
@@ -27,16 +28,19 @@ export function metricInput(raw: unknown): MetricInput {
   if (typeof raw !== 'object' || raw === null) throw invalidParameter('Metric must be an object {key, value, timestamp, step}');
   const m = raw as Record<string, unknown>;
   const key = checkKey('Metric', m.key);
+  if (m.value === undefined || m.value === null) missing('value');
+  if (m.timestamp === undefined || m.timestamp === null) missing('timestamp');
   const value = fromWire(typeof m.value === 'string' && /^-?\d/.test(m.value) ? Number(m.value) : m.value);
   if (value === undefined || typeof m.value === 'boolean') {
     throw invalidParameter(
-      `Got invalid value ${JSON.stringify(m.value)} for metric '${key}' (timestamp=${String(m.timestamp)}). Please specify value as a valid double (64-bit floating point)`,
+      `Got invalid value ${JSON.stringify(m.value)} for metric '${key}' (timestamp=${JSON.stringify(m.timestamp)}). Please specify value as a valid double (64-bit floating point)`,
     );
   }
   const int = (v: unknown, name: string, dflt: number | null): number => {
     if ((v === undefined || v === null) && dflt !== null) return dflt;
     const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
+    // Any int64, as MLflow stores it; past 2^53 JSON (and float64 storage) holds the nearest double.
+    if (typeof n !== 'number' || !Number.isInteger(n) || Math.abs(n) > 2 ** 63) {
       throw invalidParameter(
         `Got invalid ${name} ${JSON.stringify(v)} for metric '${key}' (value=${String(m.value)}). ${name} must be an integer`,
       );
@@ -45,9 +49,9 @@ export function metricInput(raw: unknown): MetricInput {
   };
   const timestamp = int(m.timestamp, 'timestamp', null);
   const step = int(m.step, 'step', 0);
-  // Tora's steps are non-negative (its charts and step buckets assume it); MLflow's rarely are not.
-  if (step < 0) throw invalidParameter(`Got invalid step ${step} for metric '${key}': Tora stores steps from 0 up`);
-  if (timestamp < 0) throw invalidParameter(`Got invalid timestamp ${timestamp} for metric '${key}': must be epoch milliseconds`);
+  if (timestamp < 0 || timestamp > METRIC_LIMITS.maxTime) {
+    throw invalidParameter(`Got invalid timestamp ${timestamp} for metric '${key}': must be epoch milliseconds`);
+  }
   const modelId = typeof m.model_id === 'string' && m.model_id !== '' ? m.model_id : undefined;
   return modelId === undefined ? { key, value, timestamp, step } : { key, value, timestamp, step, modelId };
 }
@@ -218,7 +222,9 @@ export async function metricHistory(
   const metrics: { key: string; value: number | string; timestamp: number; step: number }[] = [];
   let next: string | null;
   try {
-    const series = await seriesForCaller(ctx, caller, q.runId, q.key);
+    // Access was checked above, the MLflow way: a run deleted through MLflow still answers its history.
+    const series = await findSeries(ctx.db, q.runId, q.key);
+    if (!series) return { metrics: [] };
     next = await rawPage(ctx, series, { limit: q.maxResults, cursor: q.pageToken }, (p, i) => {
       const time = p.times[i]!;
       // Whole milliseconds, 0 for a time no Date holds: what the ISO form of the raw read gave.

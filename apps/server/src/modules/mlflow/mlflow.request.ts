@@ -19,7 +19,7 @@ export function fieldsOf(raw: unknown): Fields {
   return raw as Fields;
 }
 
-function missing(name: string): never {
+export function missing(name: string): never {
   throw invalidParameter(
     `Missing value for required parameter '${name}'. See the API docs for more information about request parameters.`,
   );

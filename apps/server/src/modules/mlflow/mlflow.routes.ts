@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { TSchema } from '@sinclair/typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext, Caller } from '../../context.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import { mlflowArtifactRoutes } from './mlflow.artifacts.routes.js';
+import * as datasets from './mlflow.datasets.service.js';
 import { installMlflowErrorHandler, invalidParameter } from './mlflow.errors.js';
 import * as experiments from './mlflow.experiments.service.js';
 import { FilterError } from './mlflow.filter.js';
@@ -11,6 +12,7 @@ import { logBatch, metricHistory, metricInput } from './mlflow.logging.service.j
 import { bulkInterval } from './mlflow.interval.service.js';
 import type { ViewType } from './mlflow.filter.js';
 import { registerLoggedModelRoutes } from './mlflow.models.routes.js';
+import { registerRegistryRoutes } from './mlflow.registry.routes.js';
 import {
   fieldsOf,
   keyValue,
@@ -275,9 +277,11 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     'POST',
     '/runs/log-inputs',
     S.Empty,
-    // Datasets are not stored yet: accepted (after the access check) so autologging does not fail.
     async (ctx, caller, f) => {
-      await runs.activeRunForCaller(ctx, caller, runId(f));
+      await datasets.logInputs(ctx, caller, runId(f), {
+        datasets: datasets.datasetInputs(f),
+        models: datasets.modelRefs(f),
+      });
       return {};
     },
   ],
@@ -285,10 +289,9 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     'POST',
     '/runs/outputs',
     S.Empty,
-    // A logged model as the run's output (`log_model` with an active run): the model already names its
-    // source run, so this is accepted after the access check and not stored separately.
+    // A logged model as the run's output (`log_model` with an active run), read back in runs/get.
     async (ctx, caller, f) => {
-      await runs.activeRunForCaller(ctx, caller, runId(f));
+      await datasets.logOutputs(ctx, caller, runId(f), datasets.modelRefs(f));
       return {};
     },
   ],
@@ -333,14 +336,23 @@ function tracking(ctx: AppContext): FastifyPluginAsyncTypebox {
       });
     }
     registerLoggedModelRoutes(app, ctx);
-    app.setNotFoundHandler((request, reply) =>
-      reply.status(404).send({
-        error_code: 'ENDPOINT_NOT_FOUND',
-        message: `No MLflow endpoint ${request.method} ${request.url.split('?')[0] ?? ''} on this server`,
-      }),
-    );
+    registerRegistryRoutes(app, ctx);
+    app.setNotFoundHandler(endpointNotFound);
   };
 }
+
+/** MLflow's answer to a route it does not have, so its client reports ENDPOINT_NOT_FOUND, not INTERNAL_ERROR. */
+function endpointNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return reply.status(404).send({
+    error_code: 'ENDPOINT_NOT_FOUND',
+    message: `No MLflow endpoint ${request.method} ${request.url.split('?')[0] ?? ''} on this server`,
+  });
+}
+
+/** A prefix with no routes of its own (MLflow 3's /api/3.0/mlflow: traces, GenAI) answering in MLflow's shape. */
+const mlflowOnly: FastifyPluginAsyncTypebox = async (app) => {
+  app.setNotFoundHandler(endpointNotFound);
+};
 
 /**
  * The MLflow tracking REST API, under /api/2.0/mlflow and the /ajax-api/2.0/mlflow alias the
@@ -348,9 +360,17 @@ function tracking(ctx: AppContext): FastifyPluginAsyncTypebox {
  */
 export function mlflowRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
-    for (const root of ['/api', '/ajax-api']) {
-      await app.register(tracking(ctx), { prefix: `${root}/2.0/mlflow` });
-      await app.register(mlflowArtifactRoutes(ctx), { prefix: `${root}/2.0/mlflow-artifacts` });
-    }
+    await app.register(tracking(ctx), { prefix: '/api/2.0/mlflow' });
+    await app.register(mlflowArtifactRoutes(ctx), { prefix: '/api/2.0/mlflow-artifacts' });
+    await app.register(mlflowOnly, { prefix: '/api/3.0/mlflow' });
+    // Everything under /ajax-api is MLflow's: unknown routes there answer in its shape too.
+    await app.register(
+      async (ajax) => {
+        ajax.setNotFoundHandler(endpointNotFound);
+        await ajax.register(tracking(ctx), { prefix: '/2.0/mlflow' });
+        await ajax.register(mlflowArtifactRoutes(ctx), { prefix: '/2.0/mlflow-artifacts' });
+      },
+      { prefix: '/ajax-api' },
+    );
   };
 }

@@ -17,6 +17,7 @@ import { requireRoleIncludingMlflowDeleted } from '../workspaces/access.js';
 import { doesNotExist, invalidParameter } from './mlflow.errors.js';
 import { workspaceFor } from './mlflow.experiments.service.js';
 import { parseFilter, parseOrderBy, type OrderKey, type ViewType } from './mlflow.filter.js';
+import { inputsAndOutputsOf } from './mlflow.datasets.service.js';
 import * as repo from './mlflow.repository.js';
 import type { KeyValue } from './mlflow.request.js';
 import type { MlflowRun, MlflowRunInfo } from './mlflow.schemas.js';
@@ -81,15 +82,17 @@ async function runDtosOf(ctx: AppContext, ids: readonly string[]): Promise<RunDt
 }
 
 /**
- * Builds run objects for rows, with their tags, params, latest metrics and MLflow extras in four
- * queries, joined through maps (linear in the rows, where a find/filter per row was quadratic).
+ * Builds run objects for rows, with their tags, params, latest metrics, MLflow extras, inputs and
+ * outputs in six queries, joined through maps (linear in the rows, where a find/filter per row was
+ * quadratic).
  */
 async function toRunDtos(ctx: AppContext, rows: readonly ExperimentsTable[]): Promise<RunDto[]> {
   const ids = rows.map((r) => r.id);
-  const [extras, tags, metrics] = await Promise.all([
+  const [extras, tags, metrics, io] = await Promise.all([
     repo.findRunExtras(ctx.db, ids),
     repo.runTags(ctx.db, ids),
     seriesOf(ctx.db, ids, null),
+    inputsAndOutputsOf(ctx, ids),
   ]);
   const extraOf = new Map(extras.map((x) => [x.experiment_id, x]));
   const tagsOf = groupBy(tags, (t) => t.experiment_id);
@@ -121,7 +124,7 @@ async function toRunDtos(ctx: AppContext, rows: readonly ExperimentsTable[]): Pr
         params: paramsOf(row),
         tags: [...runTags, { key: 'mlflow.runName', value: row.name }],
       },
-      inputs: {},
+      ...io.get(row.id)!,
     };
   });
 }

@@ -38,10 +38,23 @@ export const MlflowRunInfo = Type.Object({
   lifecycle_stage: Type.String(),
 });
 
+const MlflowDataset = Type.Object({
+  name: Type.String(),
+  digest: Type.String(),
+  source_type: Type.String(),
+  source: Type.String(),
+  schema: Type.Optional(Type.String()),
+  profile: Type.Optional(Type.String()),
+});
+
 export const MlflowRun = Type.Object({
   info: MlflowRunInfo,
   data: Type.Object({ metrics: Type.Array(MlflowMetric), params: Type.Array(KeyValue), tags: Type.Array(KeyValue) }),
-  inputs: Type.Object({}),
+  inputs: Type.Object({
+    dataset_inputs: Type.Array(Type.Object({ tags: Type.Array(KeyValue), dataset: MlflowDataset })),
+    model_inputs: Type.Array(Type.Object({ model_id: Type.String() })),
+  }),
+  outputs: Type.Object({ model_outputs: Type.Array(Type.Object({ model_id: Type.String(), step: Int })) }),
 });
 
 const Paged = { next_page_token: Type.Optional(Type.String()) };

@@ -4,8 +4,12 @@ import type { PageLoad } from './$types';
 
 export const load: PageLoad = async ({ params }) => {
   try {
-    const [experiment, metrics] = await Promise.all([api.getExperiment(params.id), api.listMetrics(params.id)]);
-    return { experiment, metrics };
+    const [experiment, metrics, datasets] = await Promise.all([
+      api.getExperiment(params.id),
+      api.listMetrics(params.id),
+      api.datasets(params.id),
+    ]);
+    return { experiment, metrics, datasets };
   } catch (e) {
     if (e instanceof ApiError) error(e.status || 500, e.message);
     throw e;
