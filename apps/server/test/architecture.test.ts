@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COMPARE_LIMITS, EXPERIMENT_LIMITS, METRIC_LIMITS } from '../src/lib/limits.js';
+import { BAND_LIMITS, COMPARE_LIMITS, EXPERIMENT_LIMITS, METRIC_LIMITS } from '../src/lib/limits.js';
 
 /**
  * The layering rules of eslint.config.js (docs/architecture.md), applied by the real config to
@@ -101,6 +101,11 @@ describe('limits (src/lib/limits.ts)', () => {
     expect(doc).toContain(
       `up to ${c.experiments} experiments and ${c.metrics} metrics (default: the ${c.defaultMetrics} most shared metrics), ` +
         `and at most ${n(c.maxBuckets)} buckets per response`,
+    );
+    const b = BAND_LIMITS;
+    expect(doc).toContain(
+      `with ${b.minExperiments} to ${b.maxExperiments} experiment ids and a budget of at most ${n(b.maxBudget)} buckets ` +
+        `(default ${n(b.defaultBudget)})`,
     );
   });
 });

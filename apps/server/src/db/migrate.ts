@@ -10,6 +10,7 @@ import * as m010 from './migrations/010-mlflow.js';
 import * as m012 from './migrations/012-experiment-group-run-info.js';
 import * as m013 from './migrations/013-mlflow-logged-models.js';
 import * as m014 from './migrations/014-mlflow-deleted-index.js';
+import * as m017 from './migrations/017-window-sums.js';
 
 interface Migration {
   version: number;
@@ -28,6 +29,7 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 12, name: 'experiment-group-run-info', up: m012.up },
   { version: 13, name: 'mlflow-logged-models', up: m013.up },
   { version: 14, name: 'mlflow-deleted-index', up: m014.up },
+  { version: 17, name: 'window-sums', up: m017.up },
 ];
 
 /** Applies every migration newer than the database, each in its own transaction. Returns those applied. */

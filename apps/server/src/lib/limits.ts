@@ -82,6 +82,14 @@ export const COMPARE_LIMITS = {
   directionsPerPatch: 200,
 } as const;
 
+/** One band read (mean ± spread of one metric across runs). */
+export const BAND_LIMITS = {
+  minExperiments: 2,
+  maxExperiments: 500,
+  maxBudget: 5000,
+  defaultBudget: 1000,
+} as const;
+
 export const ANALYSIS_LIMITS = {
   questionLength: 2000,
   /** Metrics of one run the analyzer reads. */

@@ -131,6 +131,7 @@ export function blockSummaries(db: Kysely<DB>, seriesId: number, from: number, t
       'max_step',
       'nan_count',
       'windows',
+      'window_sums',
     ])
     .where('series_id', '=', seriesId)
     .where('step_max', '>=', from)
@@ -233,5 +234,16 @@ export async function setSeriesUpdatedAt(db: Kysely<DB>, experimentId: string, n
     .set({ updated_at: at })
     .where('experiment_id', '=', experimentId)
     .where('name', '=', name)
+    .execute();
+}
+
+/** The first block (with its point data) of every series of one experiment: where its earliest times are. */
+export function firstBlocksOf(db: Kysely<DB>, experimentId: string) {
+  return db
+    .selectFrom('metric_blocks')
+    .innerJoin('metric_series', 'metric_series.id', 'metric_blocks.series_id')
+    .select(['metric_blocks.data'])
+    .where('metric_series.experiment_id', '=', experimentId)
+    .where('metric_blocks.seq', '=', 0)
     .execute();
 }
