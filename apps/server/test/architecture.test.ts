@@ -102,6 +102,9 @@ describe('limits (src/lib/limits.ts)', () => {
       `up to ${c.experiments} experiments and ${c.metrics} metrics (default: the ${c.defaultMetrics} most shared metrics), ` +
         `and at most ${n(c.maxBuckets)} buckets per response`,
     );
+    expect(doc).toContain(`\`groupMetrics\` lists up to ${e.groupColumns} columns`);
+    expect(doc).toContain(`the ${e.defaultGroupColumns} metrics most runs have`);
+    expect(doc).toContain(`at most ${n(e.groupsPerResponse)} groups are returned`);
     const b = BAND_LIMITS;
     expect(doc).toContain(
       `with ${b.minExperiments} to ${b.maxExperiments} experiment ids and a budget of at most ${n(b.maxBudget)} buckets ` +

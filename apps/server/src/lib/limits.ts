@@ -51,6 +51,10 @@ export const EXPERIMENT_LIMITS = {
   cursorLength: 200,
   /** Links of a reference chain walked for one answer. */
   referenceChain: 1000,
+  /** The list grouped (`groupBy`): metric columns summarised, the default when none are named, groups returned. */
+  groupColumns: 50,
+  defaultGroupColumns: 20,
+  groupsPerResponse: 1000,
 } as const;
 
 export const WORKSPACE_LIMITS = {
