@@ -2,7 +2,14 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COMPARE_LIMITS, EXPERIMENT_LIMITS, FILE_LIMITS, FILTER_LIMITS, METRIC_LIMITS } from '../src/lib/limits.js';
+import {
+  BAND_LIMITS,
+  COMPARE_LIMITS,
+  EXPERIMENT_LIMITS,
+  FILE_LIMITS,
+  FILTER_LIMITS,
+  METRIC_LIMITS,
+} from '../src/lib/limits.js';
 
 /**
  * The layering rules of eslint.config.js (docs/architecture.md), applied by the real config to
@@ -110,5 +117,13 @@ describe('limits (src/lib/limits.ts)', () => {
     expect(doc).toContain(`within the first ${f.imageHeadBytes / 1024} KiB`);
     expect(doc).toContain(`Media keys are up to ${f.mediaNameLength} characters`);
     expect(doc).toContain(`paths up to ${n(f.pathLength)} characters`);
+    expect(doc).toContain(`\`groupMetrics\` lists up to ${e.groupColumns} columns`);
+    expect(doc).toContain(`the ${e.defaultGroupColumns} metrics most runs have`);
+    expect(doc).toContain(`at most ${n(e.groupsPerResponse)} groups are returned`);
+    const b = BAND_LIMITS;
+    expect(doc).toContain(
+      `with ${b.minExperiments} to ${b.maxExperiments} experiment ids and a budget of at most ${n(b.maxBudget)} buckets ` +
+        `(default ${n(b.defaultBudget)})`,
+    );
   });
 });

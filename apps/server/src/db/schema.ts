@@ -120,6 +120,8 @@ export interface MetricBlocksTable {
   metadata: string | null;
   /** Window summaries (modules/metrics/windows.ts), or NULL where reads decode the points. */
   windows: Uint8Array | null;
+  /** Float64 sum of the non-NaN values of each window, in the order of `windows` (migration 017). */
+  window_sums: Uint8Array | null;
 }
 
 interface MetricBatchesTable {

@@ -53,6 +53,10 @@ export const EXPERIMENT_LIMITS = {
   cursorLength: 200,
   /** Links of a reference chain walked for one answer. */
   referenceChain: 1000,
+  /** The list grouped (`groupBy`): metric columns summarised, the default when none are named, groups returned. */
+  groupColumns: 50,
+  defaultGroupColumns: 20,
+  groupsPerResponse: 1000,
 } as const;
 
 export const WORKSPACE_LIMITS = {
@@ -82,6 +86,14 @@ export const COMPARE_LIMITS = {
    */
   maxBuckets: 1_000_000,
   directionsPerPatch: 200,
+} as const;
+
+/** One band read (mean ± spread of one metric across runs). */
+export const BAND_LIMITS = {
+  minExperiments: 2,
+  maxExperiments: 500,
+  maxBudget: 5000,
+  defaultBudget: 1000,
 } as const;
 
 export const ANALYSIS_LIMITS = {

@@ -41,6 +41,13 @@ export type ExperimentFields = Pick<ExperimentInput, 'name' | 'description' | 't
 export type MetricSummary = Ok<'/api/experiments/{id}/metrics', 'get'>['metrics'][number];
 export type BucketedSeries = Ok<'/api/experiments/{id}/metrics/series', 'get'>;
 export type XAxis = NonNullable<BucketedSeries['x']>;
+type ExperimentListResult = Ok<'/api/experiments', 'get'>;
+/** The list answers a page, or with `groupBy` the groups: one route, two shapes. */
+export type ExperimentPage = Extract<ExperimentListResult, { experiments: unknown }>;
+export type ExperimentGroups = Extract<ExperimentListResult, { groups: unknown }>;
+export type ExperimentGroup = ExperimentGroups['groups'][number];
+export type BandRequest = Body<'/api/metrics/band', 'post'>;
+export type Band = Ok<'/api/metrics/band', 'post'>;
 type RawPage = Ok<'/api/experiments/{id}/metrics/raw', 'get'>;
 export type RawPoint = RawPage['points'][number];
 export type CompareResult = Ok<'/api/experiments/compare', 'get'>;
@@ -198,7 +205,28 @@ export const api = {
         },
         signal,
       }),
-    ),
+    ).then((r) => r as ExperimentPage),
+  /** The same filters, grouped by `group`, `params.<key>` or `tags.<key>`, with mean ± std per metric column. */
+  groupExperiments: (q: ExperimentQuery & { groupBy: string; groupMetrics?: string[] }, signal?: AbortSignal) =>
+    ok(
+      client.GET('/api/experiments', {
+        params: {
+          query: {
+            workspace: q.workspace,
+            startwith: q.startwith,
+            filter: q.filter,
+            group: q.group,
+            tags: q.tags?.join(','),
+            status: q.status?.join(','),
+            groupBy: q.groupBy,
+            groupMetrics: q.groupMetrics?.length ? q.groupMetrics.join(',') : undefined,
+          },
+        },
+        signal,
+      }),
+    ).then((r) => r as ExperimentGroups),
+  /** Mean ± spread of one metric across runs, per bucket of x. */
+  band: (body: BandRequest, signal?: AbortSignal) => ok(client.POST('/api/metrics/band', { body, signal })),
   getExperiment: (id: string) => ok(client.GET('/api/experiments/{id}', { params: { path: { id } } })),
   /** The datasets MLflow logged for this experiment (runs/log-inputs). */
   datasets: (id: string) =>
@@ -215,7 +243,7 @@ export const api = {
   series: (id: string, q: { name: string; from?: number; to?: number; budget: number; x?: XAxis }, signal?: AbortSignal) =>
     ok(
       client.GET('/api/experiments/{id}/metrics/series', {
-        params: { path: { id }, query: { ...q, x: q.x === 'time' ? 'time' : undefined } },
+        params: { path: { id }, query: { ...q, x: q.x === 'step' ? undefined : q.x } },
         signal,
       }),
     ),
@@ -227,7 +255,7 @@ export const api = {
             ids: q.ids.join(','),
             metrics: q.metrics?.join(','),
             budget: Math.max(1, Math.min(5000, Math.round(q.budget))),
-            x: q.x === 'time' ? 'time' : undefined,
+            x: q.x === 'step' ? undefined : q.x,
             from: q.from,
             to: q.to,
             referenceId: q.referenceId ?? undefined,

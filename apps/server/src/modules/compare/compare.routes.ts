@@ -1,12 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../context.js';
 import { badRequest } from '../../errors.js';
-import { COMPARE_LIMITS } from '../../lib/limits.js';
+import { BAND_LIMITS, COMPARE_LIMITS } from '../../lib/limits.js';
 import { refuseMethods } from '../../lib/allowed-methods.js';
 import { IdParams, responses } from '../../lib/schemas.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import { CompareBody, CompareQuerystring, CompareResponse, DirectionsPatch, DirectionsResponse } from './compare.schemas.js';
 import { compareExperiments } from './compare.service.js';
+import { BandBody, BandResponse } from './band.schemas.js';
+import { readBand } from './band.service.js';
 import { getDirections, putDirections } from './directions.service.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -69,6 +71,30 @@ export function compareRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     );
 
     refuseMethods(app, '/experiments/compare', ['PUT', 'DELETE'], ['GET', 'POST']);
+
+    app.post(
+      '/metrics/band',
+      {
+        config: { readsOnly: true },
+        schema: {
+          tags: ['compare'],
+          description:
+            'Mean ± spread of one metric across 2 to 500 runs, per bucket of x: each run contributes the mean of its ' +
+            'non-NaN points in the bucket; across runs n, mean, population std, stderr (std/√n), min, max, median, ' +
+            'and nanRuns. Any id the caller cannot read is a 404.',
+          body: BandBody,
+          response: responses({ 200: BandResponse }),
+        },
+      },
+      async (request, reply) => {
+        const result = await readBand(ctx, requireCaller(request), {
+          ...request.body,
+          budget: request.body.budget ?? BAND_LIMITS.defaultBudget,
+        });
+        // Parallel arrays of NaN-or-number unions: as compare, JSON.stringify over the service's exact shape.
+        return reply.serializer(JSON.stringify).type('application/json; charset=utf-8').send(result);
+      },
+    );
 
     const tags = ['workspaces'];
     app.get(

@@ -10,11 +10,14 @@ import type { Hyperparam } from '../experiments/hyperparams.js';
 import {
   bucketSeries,
   bucketSeriesByTime,
+  collect,
   timeRange,
   toBucketedSeries,
   type Bucketed,
 } from '../metrics/metrics.buckets.service.js';
 import { blockExtremes, seriesOf, type SeriesRow } from '../metrics/metrics.repository.js';
+import { axisName, axisRange, bucketOnAxis, parseAxis, runAxis, type AxisSpec } from '../metrics/metrics.axes.service.js';
+import { Bucketer } from '../metrics/buckets.js';
 import { WINDOW_STEPS } from '../metrics/windows.js';
 import type {
   CompareExperiment as CompareExperimentSchema,
@@ -35,8 +38,8 @@ export interface CompareQuery {
   from?: number;
   to?: number;
   referenceId?: string;
-  /** step (default) or time: buckets by wall time, from/to then in epoch ms. */
-  x?: 'step' | 'time';
+  /** step (default), time (epoch ms), relative (seconds since each run's first point) or metric:<name>. */
+  x?: string;
 }
 
 /** `bestIsBetter`: whether the best value beats the reference's, by the metric's direction; null when not comparable. */
@@ -49,7 +52,7 @@ export type CompareResult = Static<typeof CompareResponse>;
  * Loads experiments the caller can read, in the order asked. Any id that does not exist or
  * lies outside the caller's workspaces is a 404, so the answer never tells the two apart.
  */
-async function readableExperiments(ctx: AppContext, caller: Caller, ids: readonly string[]): Promise<ExperimentRow[]> {
+export async function readableExperiments(ctx: AppContext, caller: Caller, ids: readonly string[]): Promise<ExperimentRow[]> {
   const rows = await findLiveExperiments(ctx.db, ids);
   const readable = await readableWorkspaces(ctx.db, caller.userId, [...new Set(rows.map((r) => r.workspace_id))]);
   const byId = new Map(rows.filter((r) => readable.has(r.workspace_id)).map((r) => [r.id, r]));
@@ -171,9 +174,14 @@ export async function compareExperiments(ctx: AppContext, caller: Caller, q: Com
     ctx,
     selected.map((row) => ({ row, direction: direction.get(row.name) ?? null })),
   );
+  const axis = parseAxis(q.x);
   const [best, bucketed] = await Promise.all([
     bestOf,
-    q.x === 'time' ? bucketAllByTime(ctx, selected, q) : bucketAllBySteps(ctx, selected, q),
+    axis.kind === 'step'
+      ? bucketAllBySteps(ctx, selected, q)
+      : axis.kind === 'time'
+        ? bucketAllByTime(ctx, selected, q)
+        : bucketAllOnAxis(ctx, selected, axis, q),
   ]);
   const byExperiment = new Map<string, { metric: CompareMetric; figures: Figures }[]>();
   selected.forEach((s, i) => {
@@ -276,4 +284,40 @@ async function bucketAllByTime(ctx: AppContext, selected: readonly SeriesRow[], 
   const out: Bucketed[] = [];
   for (const r of ranges) out.push(await bucketSeriesByTime(ctx, r.series, { ...range(r), budget: q.budget }));
   return out;
+}
+
+/**
+ * Relative time or a metric as x: one run at a time (an x metric is held whole while its run's
+ * series are bucketed), over ranges shared by name. A run without the x metric gets empty series.
+ */
+async function bucketAllOnAxis(
+  ctx: AppContext,
+  selected: readonly SeriesRow[],
+  spec: Exclude<AxisSpec, { kind: 'step' | 'time' }>,
+  q: CompareQuery,
+): Promise<Bucketed[]> {
+  const runs = [...new Set(selected.map((s) => s.experiment_id))];
+  const ranges = new Map<SeriesRow, { from: number; to: number } | null>();
+  for (const run of runs) {
+    const axis = await runAxis(ctx, run, spec);
+    for (const s of selected) {
+      if (s.experiment_id === run) ranges.set(s, axis && (await axisRange(ctx, s, axis)));
+    }
+  }
+  const withRange = selected.filter((s) => ranges.get(s));
+  const range = sharedRanges(
+    withRange,
+    (s) => s.name,
+    (s) => ranges.get(s)!,
+    q,
+  );
+  const out = new Map<SeriesRow, Bucketed>();
+  for (const run of runs) {
+    const axis = await runAxis(ctx, run, spec);
+    for (const s of withRange) {
+      if (s.experiment_id === run && axis)
+        out.set(s, (await bucketOnAxis(ctx, s, axis, { ...range(s), budget: q.budget })).bucketed);
+    }
+  }
+  return selected.map((s) => out.get(s) ?? collect(new Bucketer(0, 0, 1, 'continuous'), s, axisName(spec)));
 }

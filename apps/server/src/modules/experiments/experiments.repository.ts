@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DialectHelpers } from '../../db/dialect.js';
 import type { DB, ExperimentsTable } from '../../db/schema.js';
 import type { ExperimentStatus } from '../../lib/schemas.js';
-import { deleteSeriesOf, metricNamesOf } from '../metrics/metrics.repository.js';
+import { deleteSeriesOf, metricNamesOf, type ExperimentIds } from '../metrics/metrics.repository.js';
 import { deleteFilesOf } from '../files/files.repository.js';
 import type { Clause, OrderKey, ViewType } from '../mlflow/mlflow.filter.js';
 import { filterSql, orderValueSql } from '../mlflow/mlflow.filter.repository.js';
@@ -223,6 +223,37 @@ export async function countExperiments(db: Kysely<DB>, dialect: DialectHelpers, 
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/** The ids of the experiments matching the filter, as a subquery for other repositories. */
+export function filteredIds(db: Kysely<DB>, dialect: DialectHelpers, f: ListFilter): ExperimentIds {
+  return filtered(db, dialect, f).select('e.id as id') as unknown as ExperimentIds;
+}
+
+/** What the dashboard groups experiments by: their `group`, a hyperparameter or an MLflow tag. */
+export type GroupBy = { by: 'group' } | { by: 'param'; key: string } | { by: 'tag'; key: string };
+
+/** Each matching experiment's id and its value of `g` (null when it has none). */
+export async function groupValues(
+  db: Kysely<DB>,
+  dialect: DialectHelpers,
+  f: ListFilter,
+  g: GroupBy,
+): Promise<{ id: string; value: string | number | null }[]> {
+  if (f.workspaceIds.length === 0) return [];
+  const q = filtered(db, dialect, f);
+  if (g.by === 'group') return q.select(['e.id as id', 'e.run_group as value']).execute();
+  if (g.by === 'tag') {
+    return q
+      .leftJoin('mlflow_run_tags as t', (join) => join.onRef('t.experiment_id', '=', 'e.id').on('t.key', '=', g.key))
+      .select(['e.id as id', 't.value as value'])
+      .execute();
+  }
+  const rows = await q
+    .leftJoin('experiment_hyperparams as h', (join) => join.onRef('h.experiment_id', '=', 'e.id').on('h.key', '=', g.key))
+    .select(['e.id as id', 'h.num_value as num', 'h.text_value as text'])
+    .execute();
+  return rows.map((r) => ({ id: r.id, value: r.num ?? r.text }));
 }
 
 /**

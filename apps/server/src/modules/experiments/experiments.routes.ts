@@ -11,6 +11,7 @@ import {
   CreateExperimentBody,
   Experiment,
   ExperimentList,
+  ExperimentGroups,
   ListQuery,
   ReferenceBody,
   ReferenceParams,
@@ -18,6 +19,7 @@ import {
   UpdateExperimentBody,
 } from './experiments.schemas.js';
 import * as service from './experiments.service.js';
+import { groupExperiments } from './experiments.groups.service.js';
 import * as references from './references.service.js';
 
 export function experimentsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
@@ -39,8 +41,23 @@ export function experimentsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     );
     app.get(
       '/experiments',
-      { schema: { tags, querystring: ListQuery, response: responses({ 200: ExperimentList }) } },
-      async (request) => service.listExperiments(ctx, requireCaller(request), request.query),
+      {
+        schema: {
+          tags,
+          description:
+            'A page of experiments matching the filters; with groupBy, those experiments grouped instead ' +
+            '(one row per value, with count and mean ± std per metric column).',
+          querystring: ListQuery,
+          response: responses({ 200: Type.Union([ExperimentList, ExperimentGroups]) }),
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        const caller = requireCaller(request);
+        return q.groupBy === undefined
+          ? service.listExperiments(ctx, caller, q)
+          : groupExperiments(ctx, caller, { ...q, groupBy: q.groupBy });
+      },
     );
     // Not /experiments/:id with id "bulk": other methods here are a 405, not a 400 about the id.
     refuseMethods(app, '/experiments/bulk', ['GET', 'PUT', 'DELETE'], ['POST']);

@@ -131,12 +131,58 @@ export const ListQuery = Type.Object({
   ),
   cursor: Type.Optional(Type.String({ maxLength: LIMITS.cursorLength })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.pageSize, default: LIMITS.defaultPageSize })),
+  groupBy: Type.Optional(
+    Type.String({
+      pattern: '^(group|params\\..+|tags\\..+)$',
+      maxLength: 7 + LIMITS.hyperparamKeyLength,
+      description:
+        'group, params.<key> (a hyperparameter) or tags.<key> (an MLflow tag): answer {groups, groupCount, total} instead of a page',
+    }),
+  ),
+  groupMetrics: Type.Optional(
+    Type.String({
+      maxLength: LIMITS.groupColumns * 300,
+      description:
+        `With groupBy: comma-separated metric columns, each <name> (last value), last:<name>, min:<name>, max:<name> or ` +
+        `best:<name> (min or max by the metric's direction); at most ${LIMITS.groupColumns}; ` +
+        `default: the ${LIMITS.defaultGroupColumns} metrics most of the runs have, by last value`,
+    }),
+  ),
+  groupSort: Type.Optional(
+    Type.String({
+      maxLength: 300,
+      description: 'With groupBy: value (default), count, or a column of groupMetrics (by its mean); order=asc|desc',
+    }),
+  ),
 });
 
 export const ExperimentList = Type.Object({
   experiments: Type.Array(Experiment),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
   total: Type.Integer({ description: 'How many experiments match the filters, over all pages' }),
+});
+
+export const ExperimentGroups = Type.Object({
+  groups: Type.Array(
+    Type.Object({
+      value: Type.Union([Type.String(), Type.Number(), Type.Null()], {
+        description: 'the group, hyperparameter (booleans as 1/0) or tag value; null for runs without one',
+      }),
+      count: Type.Integer(),
+      metrics: Type.Record(
+        Type.String(),
+        Type.Object({
+          mean: MetricNumber,
+          std: Type.Union([Type.Number(), Type.String(), Type.Null()], { description: 'population (1/n)' }),
+          min: MetricNumber,
+          max: MetricNumber,
+          n: Type.Integer({ description: 'runs with a value (NaN left out)' }),
+        }),
+      ),
+    }),
+  ),
+  groupCount: Type.Integer({ description: `groups in all; at most ${LIMITS.groupsPerResponse} are returned` }),
+  total: Type.Integer({ description: 'experiments matching the filters' }),
 });
 
 export const BulkBody = Type.Object(

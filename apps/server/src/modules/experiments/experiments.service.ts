@@ -259,11 +259,15 @@ function encodeCursor(offset: number): string {
   return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
 }
 
-export async function listExperiments(
+/**
+ * The list's filters (workspace, name, group, tags, status, MLflow's filter grammar) after checking
+ * the caller may read the workspace asked for: what the list and its grouping share.
+ */
+export async function listFilterFor(
   ctx: AppContext,
   caller: Caller,
-  query: Static<typeof ListQuery>,
-): Promise<{ experiments: ExperimentDto[]; nextCursor: string | null; total: number }> {
+  query: Omit<Static<typeof ListQuery>, 'sort' | 'order' | 'cursor' | 'limit'>,
+): Promise<repo.ListFilter> {
   let workspaceIds: string[];
   if (query.workspace) {
     await requireRole(ctx.db, caller.userId, query.workspace, 'viewer');
@@ -274,6 +278,32 @@ export async function listExperiments(
   const rawTags = query.tags === undefined ? [] : Array.isArray(query.tags) ? query.tags : query.tags.split(',');
   const tags = uniqueTags(rawTags);
   const statuses = query.status ? query.status.split(',').filter(isStatus) : [];
+  let clauses: Clause[];
+  try {
+    clauses = parseFilter(query.filter);
+  } catch (err) {
+    if (err instanceof FilterError)
+      throw badRequest(`query.filter ${err.message}`, [{ path: 'query.filter', message: err.message }]);
+    throw err;
+  }
+  return {
+    workspaceIds,
+    nameContains: query.startwith?.trim() || undefined,
+    group: query.group?.trim() || undefined,
+    tags,
+    statuses,
+    crashedBefore: ctx.clock() - ctx.config.crashAfterSeconds * 1000,
+    clauses,
+    hideMlflowDeleted: await anyMlflowDeleted(ctx.db, workspaceIds),
+  };
+}
+
+export async function listExperiments(
+  ctx: AppContext,
+  caller: Caller,
+  query: Static<typeof ListQuery>,
+): Promise<{ experiments: ExperimentDto[]; nextCursor: string | null; total: number }> {
+  const filter = await listFilterFor(ctx, caller, query);
   const descending = query.sort?.startsWith('-') ?? false;
   const sortParam = (descending ? query.sort?.slice(1) : query.sort) ?? 'created';
   const metricSort = /^metric(|-min|-max):(.+)$/s.exec(sortParam);
@@ -291,24 +321,6 @@ export async function listExperiments(
   const order = query.order ?? (descending ? 'desc' : ascendingByDefault ? 'asc' : 'desc');
   const limit = query.limit ?? 50;
   const offset = decodeCursor(query.cursor);
-  let clauses: Clause[];
-  try {
-    clauses = parseFilter(query.filter);
-  } catch (err) {
-    if (err instanceof FilterError)
-      throw badRequest(`query.filter ${err.message}`, [{ path: 'query.filter', message: err.message }]);
-    throw err;
-  }
-  const filter: repo.ListFilter = {
-    workspaceIds,
-    nameContains: query.startwith?.trim() || undefined,
-    group: query.group?.trim() || undefined,
-    tags,
-    statuses,
-    crashedBefore: ctx.clock() - ctx.config.crashAfterSeconds * 1000,
-    clauses,
-    hideMlflowDeleted: await anyMlflowDeleted(ctx.db, workspaceIds),
-  };
   const [rows, total] = await Promise.all([
     repo.listExperiments(ctx.db, ctx.dialect, { ...filter, sort, order, offset, limit: limit + 1 }),
     repo.countExperiments(ctx.db, ctx.dialect, filter),

@@ -21,7 +21,7 @@ export interface Points {
 }
 
 /** The summary columns stored beside each block's packed points. */
-export type BlockSummary = Omit<MetricBlocksTable, 'series_id' | 'seq' | 'data' | 'metadata' | 'windows'>;
+export type BlockSummary = Omit<MetricBlocksTable, 'series_id' | 'seq' | 'data' | 'metadata' | 'windows' | 'window_sums'>;
 
 /** SQLite stores NaN as NULL; so do we, in summary columns, on both dialects. */
 const nanToNull = (v: number): number | null => (Number.isNaN(v) ? null : v);

@@ -18,6 +18,11 @@ export class Bucketer {
   readonly maxValue: Float64Array;
   readonly nanCount: Float64Array;
   readonly firstNanStep: Float64Array;
+  /**
+   * Sum of the bucket's non-NaN values (their mean is sum / (count − nanCount)); NaN where a
+   * merged window or block had no stored sum: band reads decode such blocks instead.
+   */
+  readonly sum: Float64Array;
   /** Step where bucket 0 starts (≤ from) and the width of every bucket, in steps. */
   readonly start: number;
   readonly width: number;
@@ -30,12 +35,16 @@ export class Bucketer {
     readonly from: number,
     readonly to: number,
     readonly budget: number,
-    /** false when x is not the step (time buckets): window summaries do not apply. */
-    useWindows = true,
+    /**
+     * `steps` (default): x is the step, window summaries apply. `points`: x is not the step (wall
+     * time), every point is added. `continuous`: as `points`, for an axis whose values need not be
+     * whole numbers (a metric, seconds): buckets are exactly (to − from) / budget wide.
+     */
+    mode: 'steps' | 'points' | 'continuous' = 'steps',
   ) {
-    const raw = (to - from + 1) / budget;
+    const raw = mode === 'continuous' ? (to - from) / budget : (to - from + 1) / budget;
     // Wide buckets are whole, aligned windows, so window summaries fall wholly in one bucket.
-    this.windowed = useWindows && raw >= WINDOW_STEPS;
+    this.windowed = mode === 'steps' && raw >= WINDOW_STEPS;
     if (this.windowed) {
       this.start = Math.floor(from / WINDOW_STEPS) * WINDOW_STEPS;
       this.width = Math.ceil((to - this.start + 1) / budget / WINDOW_STEPS) * WINDOW_STEPS;
@@ -43,7 +52,7 @@ export class Bucketer {
       this.fullTo = Math.floor((to + 1) / WINDOW_STEPS) * WINDOW_STEPS - 1;
     } else {
       this.start = from;
-      this.width = Math.max(raw, 1);
+      this.width = mode === 'continuous' ? raw || 1 : Math.max(raw, 1);
       this.fullFrom = Infinity;
       this.fullTo = -Infinity;
     }
@@ -59,19 +68,34 @@ export class Bucketer {
     this.maxValue = make(-Infinity);
     this.nanCount = make(0);
     this.firstNanStep = make(NaN);
+    this.sum = make(0);
   }
 
   bucketOf(step: number): number {
     return Math.min(Math.floor((step - this.start) / this.width), this.budget - 1);
   }
 
-  /** Merges the summaries of the whole windows inside [fullFrom, fullTo]. */
-  addWindows(windows: Float64Array): void {
+  /** Whether the window starting at step `start` lies whole inside one bucket, so its summary can be merged. */
+  mergeable(start: number): boolean {
+    return start >= this.fullFrom && start + WINDOW_STEPS - 1 <= this.fullTo;
+  }
+
+  /**
+   * Merges the summaries of the mergeable windows (with their sums, when stored; else the
+   * bucket's sum becomes NaN). Returns whether every window was merged, i.e. no point of the
+   * block needs decoding.
+   */
+  addWindows(windows: Float64Array, sums: Float64Array | null = null): boolean {
+    let all = true;
     for (let o = 0; o < windows.length; o += W_FIELDS) {
       const start = windows[o + W.start]!;
-      if (start < this.fullFrom || start + WINDOW_STEPS - 1 > this.fullTo) continue;
+      if (!this.mergeable(start)) {
+        all = false;
+        continue;
+      }
       const k = this.bucketOf(start);
       this.count[k]! += windows[o + W.count]!;
+      this.sum[k]! += sums ? sums[o / W_FIELDS]! : NaN;
       if (windows[o + W.firstStep]! < this.firstStep[k]!) {
         this.firstStep[k] = windows[o + W.firstStep]!;
         this.firstValue[k] = windows[o + W.firstValue]!;
@@ -97,6 +121,7 @@ export class Bucketer {
         if (!(nanStep >= this.firstNanStep[k]!)) this.firstNanStep[k] = nanStep;
       }
     }
+    return all;
   }
 
   /** Whether a whole block falls inside one bucket, so its summary can stand for its points. */
@@ -104,9 +129,11 @@ export class Bucketer {
     return b.step_min >= this.from && b.step_max <= this.to && this.bucketOf(b.step_min) === this.bucketOf(b.step_max);
   }
 
-  addSummary(b: BlockSummary): void {
+  /** Adds a block that fits one bucket; `sum` is its non-NaN values' sum, NaN when not known. */
+  addSummary(b: BlockSummary, sum = NaN): void {
     const k = this.bucketOf(b.step_min);
     this.count[k]! += b.point_count;
+    this.sum[k]! += sum;
     if (b.first_step < this.firstStep[k]!) {
       this.firstStep[k] = b.first_step;
       this.firstValue[k] = b.first_value ?? NaN;
@@ -130,14 +157,13 @@ export class Bucketer {
     }
   }
 
-  /** Adds points in [from, to]; with `skipWindowed`, those inside whole windows (merged by addWindows) are left out. */
+  /** Adds points in [from, to]; with `skipWindowed`, those inside mergeable windows (merged by addWindows) are left out. */
   addPoints(p: Points, skipWindowed = false): void {
     const { steps, values } = p;
-    const skipFrom = skipWindowed ? this.fullFrom : Infinity;
-    const skipTo = skipWindowed ? this.fullTo : -Infinity;
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i]!;
-      if (s < this.from || s > this.to || (s >= skipFrom && s <= skipTo)) continue;
+      if (s < this.from || s > this.to) continue;
+      if (skipWindowed && this.mergeable(Math.floor(s / WINDOW_STEPS) * WINDOW_STEPS)) continue;
       const v = values[i]!;
       const k = this.bucketOf(s);
       this.count[k]!++;
@@ -154,6 +180,7 @@ export class Bucketer {
         if (!(s >= this.firstNanStep[k]!)) this.firstNanStep[k] = s;
         continue;
       }
+      this.sum[k]! += v;
       if (v < this.minValue[k]! || Number.isNaN(this.minStep[k]!)) {
         this.minValue[k] = v;
         this.minStep[k] = s;
@@ -163,5 +190,37 @@ export class Bucketer {
         this.maxStep[k] = s;
       }
     }
+  }
+}
+
+/**
+ * A Bucketer whose buckets are given step ranges of unequal width: bucket k holds the steps in
+ * [edges[k], edges[k+1]). An axis other than the step (a non-decreasing metric such as tokens)
+ * maps its equal-width buckets to such ranges; window summaries still merge wherever a window
+ * falls inside one range, so extremes stay exact and only points near the edges are decoded.
+ * Steps are whole numbers.
+ */
+export class StepRangeBucketer extends Bucketer {
+  override readonly windowed = true;
+
+  constructor(readonly edges: Float64Array) {
+    super(edges[0]!, edges[edges.length - 1]! - 1, edges.length - 1, 'points');
+  }
+
+  override bucketOf(step: number): number {
+    // The last k with edges[k] <= step: an empty range (equal edges) is skipped over.
+    let lo = 0;
+    let hi = this.budget - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.edges[mid]! <= step) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  override mergeable(start: number): boolean {
+    const end = start + WINDOW_STEPS - 1;
+    return start >= this.from && end <= this.to && this.bucketOf(start) === this.bucketOf(end);
   }
 }

@@ -20,7 +20,7 @@ const series: SeriesRow = {
 
 describe('bucketed reads', () => {
   // Buckets of two steps: [NaN, NaN] | [Infinity, -1] | (empty) | [-Infinity, 2]
-  const b = new Bucketer(0, 7, 4, false);
+  const b = new Bucketer(0, 7, 4, 'points');
   const steps = Float64Array.of(0, 1, 2, 3, 6, 7);
   b.addPoints({ steps, values: Float64Array.of(NaN, NaN, Infinity, -1, -Infinity, 2), times: steps, metadata: null });
 

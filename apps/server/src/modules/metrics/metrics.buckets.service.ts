@@ -28,7 +28,7 @@ export interface Bucketed extends Omit<BucketedSeries, 'name' | 'summary' | 'buc
 /** Blocks (≤ 4,096 points, ~96 KB each) fetched per query: bounds a read's memory at ~3 MB of point data. */
 const DATA_CHUNK = 32;
 
-type BucketsQuery = { name: string; from?: number; to?: number; budget: number; x?: BucketedSeries['x'] };
+type BucketsQuery = { name: string; from?: number; to?: number; budget: number; x?: 'step' | 'time' };
 
 /** Reads one series downsampled to at most `budget` buckets over [from, to], in numbers. */
 export async function bucketsFor(ctx: AppContext, caller: Caller, experimentId: string, q: BucketsQuery): Promise<Bucketed> {
@@ -59,17 +59,29 @@ export async function bucketSeries(
   const to = q.to ?? series.last_step;
   if (to < from) throw badRequest('query.to must not be less than query.from', [{ path: 'query.to', message: 'less than from' }]);
   const b = new Bucketer(from, to, q.budget);
-  const summaries = await repo.blockSummaries(ctx.db, series.id, from, to);
+  await fillFromBlocks(ctx, series, b);
+  return collect(b, series, 'step');
+}
+
+/**
+ * Adds the points of `series` inside the bucketer's step range: blocks within one bucket by their
+ * summary, whole windows by theirs, the rest decoded. With `needSums` (band reads) a block without
+ * stored window sums is decoded, so every bucket's `sum` is known.
+ */
+export async function fillFromBlocks(ctx: AppContext, series: repo.SeriesRow, b: Bucketer, needSums = false): Promise<void> {
+  const summaries = await repo.blockSummaries(ctx.db, series.id, b.from, b.to);
   const needData: number[] = [];
-  // Blocks whose whole windows were merged from summaries: only their edge points get decoded.
+  // Blocks whose mergeable windows were merged from summaries: only their other points get decoded.
   const windowed = new Set<number>();
   for (const block of summaries) {
-    if (b.fitsOneBucket(block)) {
-      b.addSummary(block);
+    const sums = block.window_sums === null ? null : decodeWindows(block.window_sums);
+    if (needSums && sums === null) {
+      needData.push(block.seq);
+    } else if (b.fitsOneBucket(block)) {
+      b.addSummary(block, sums ? sums.reduce((a, v) => a + v, 0) : NaN);
     } else if (b.windowed && block.windows !== null) {
-      b.addWindows(decodeWindows(block.windows));
+      if (!b.addWindows(decodeWindows(block.windows), sums)) needData.push(block.seq);
       windowed.add(block.seq);
-      if (block.step_min < b.fullFrom || block.step_max > b.fullTo) needData.push(block.seq);
     } else {
       needData.push(block.seq);
     }
@@ -80,7 +92,7 @@ export async function bucketSeries(
     for (let seq = needData[0]!; seq <= needData[needData.length - 1]!;) {
       const rows = await repo.blocksFrom(ctx.db, series.id, seq, DATA_CHUNK);
       if (rows.length === 0) break;
-      for (const row of rows) if (row.step_max >= from && row.step_min <= to) add(row);
+      for (const row of rows) if (row.step_max >= b.from && row.step_min <= b.to) add(row);
       seq = rows[rows.length - 1]!.seq + 1;
     }
   } else {
@@ -88,7 +100,6 @@ export async function bucketSeries(
       for (const row of await repo.blockData(ctx.db, series.id, needData.slice(i, i + DATA_CHUNK))) add(row);
     }
   }
-  return collect(b, series, 'step');
 }
 
 const FIELDS = [
@@ -156,39 +167,57 @@ export function toBucketedSeries(r: Bucketed): BucketedSeries {
     bucketStart: r.bucketStart,
     bucketWidth: r.bucketWidth,
     pointCount: r.pointCount,
+    ...(r.xPoints ? { xPoints: true } : {}),
     summary: toSummary(r.series),
     buckets: out,
   };
 }
 
-/** Calls `fn` with the points of each block, wall time as x, holding DATA_CHUNK blocks at a time. */
-async function forEachTimeBlock(ctx: AppContext, series: repo.SeriesRow, fn: (p: Points) => void): Promise<void> {
+/** Calls `fn` with the points of each block in append order, holding DATA_CHUNK blocks at a time. */
+export async function forEachBlock(ctx: AppContext, series: repo.SeriesRow, fn: (p: Points) => void): Promise<void> {
   for (let seq = 0; ;) {
     const rows = await repo.blocksFrom(ctx.db, series.id, seq, DATA_CHUNK);
     if (rows.length === 0) break;
-    for (const row of rows) {
-      const p = decode(row.data, null);
-      // The bucketer reads `steps` as its x: hand it the times.
-      fn({ steps: p.times, values: p.values, times: p.times, metadata: null });
-    }
+    for (const row of rows) fn(decode(row.data, null));
     seq = rows[rows.length - 1]!.seq + 1;
   }
 }
 
+/** `forEachBlock` with wall time as x (as `toX(time)` when given): the bucketer reads `steps` as its x. */
+export function forEachTimeBlock(
+  ctx: AppContext,
+  series: repo.SeriesRow,
+  fn: (p: Points) => void,
+  toX?: (time: number) => number,
+): Promise<void> {
+  return forEachBlock(ctx, series, (p) =>
+    fn({ steps: toX ? p.times.map(toX) : p.times, values: p.values, times: p.times, metadata: null }),
+  );
+}
+
 /**
- * The wall-time range of a series. Block summaries are by step, so this is a pass over the points;
+ * The wall-time range of a series (of `toX(time)` when given). Block summaries are by step, so this is a pass over the points;
  * a second pass buckets them. Two streaming passes instead of one over every point held in memory
  * (4·10⁶ points were ~90 MB) keep a request's memory at a few blocks.
  */
-export async function timeRange(ctx: AppContext, series: repo.SeriesRow): Promise<{ from: number; to: number }> {
+export async function timeRange(
+  ctx: AppContext,
+  series: repo.SeriesRow,
+  toX?: (time: number) => number,
+): Promise<{ from: number; to: number }> {
   let from = Infinity;
   let to = -Infinity;
-  await forEachTimeBlock(ctx, series, (p) => {
-    for (const t of p.times) {
-      if (t < from) from = t;
-      if (t > to) to = t;
-    }
-  });
+  await forEachTimeBlock(
+    ctx,
+    series,
+    (p) => {
+      for (const t of p.steps) {
+        if (t < from) from = t;
+        if (t > to) to = t;
+      }
+    },
+    toX,
+  );
   return { from, to };
 }
 
@@ -205,7 +234,7 @@ export async function bucketSeriesByTime(
   const from = q.from ?? own!.from;
   const to = q.to ?? own!.to;
   if (to < from) throw badRequest('query.to must not be less than query.from', [{ path: 'query.to', message: 'less than from' }]);
-  const b = new Bucketer(from, to, q.budget, false);
+  const b = new Bucketer(from, to, q.budget, 'points');
   await forEachTimeBlock(ctx, series, (p) => b.addPoints(p));
   return collect(b, series, 'time');
 }

@@ -19,7 +19,7 @@ import {
   type Points,
 } from './blocks.js';
 import { sameContent, type ParsedBatch, type SeriesInput } from './ingest.js';
-import { encodeWindows, summarizeWindows } from './windows.js';
+import { encodeWindows, summarizeWindowSums, summarizeWindows } from './windows.js';
 import * as repo from './metrics.repository.js';
 import type { BatchResult } from './metrics.schemas.js';
 
@@ -48,13 +48,15 @@ export function fillMissing(input: SeriesInput, lastStep: number, now: number): 
 }
 
 function blockRow(seriesId: number, seq: number, p: Points, format: BlockFormat): repo.BlockRow {
+  const windows = summarizeWindows(p);
   return {
     series_id: seriesId,
     seq,
     ...summarize(p),
     data: encode(p, format),
     metadata: metadataText(p),
-    windows: encodeWindows(summarizeWindows(p)),
+    windows: encodeWindows(windows),
+    window_sums: encodeWindows(summarizeWindowSums(p, windows)),
   };
 }
 

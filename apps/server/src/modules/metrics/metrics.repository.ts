@@ -131,6 +131,7 @@ export function blockSummaries(db: Kysely<DB>, seriesId: number, from: number, t
       'max_step',
       'nan_count',
       'windows',
+      'window_sums',
     ])
     .where('series_id', '=', seriesId)
     .where('step_max', '>=', from)
@@ -185,6 +186,17 @@ export async function metricNamesOf(db: Kysely<DB>, experimentIds: ExperimentIds
   return names.map((n) => n.name);
 }
 
+/** Last value and extremes of the non-empty series of these experiments (a subquery), optionally only those named. */
+export function seriesFiguresOf(db: Kysely<DB>, experimentIds: ExperimentIds, names: readonly string[] | null) {
+  let q = db
+    .selectFrom('metric_series')
+    .select(['experiment_id', 'name', 'last_value', 'min_value', 'max_value'])
+    .where('experiment_id', 'in', experimentIds)
+    .where('point_count', '>', 0);
+  if (names !== null) q = q.where('name', 'in', names);
+  return q.execute();
+}
+
 /** Non-empty series of these experiments, optionally only those named. */
 export function seriesOf(
   db: Kysely<DB>,
@@ -233,5 +245,16 @@ export async function setSeriesUpdatedAt(db: Kysely<DB>, experimentId: string, n
     .set({ updated_at: at })
     .where('experiment_id', '=', experimentId)
     .where('name', '=', name)
+    .execute();
+}
+
+/** The first block (with its point data) of every series of one experiment: where its earliest times are. */
+export function firstBlocksOf(db: Kysely<DB>, experimentId: string) {
+  return db
+    .selectFrom('metric_blocks')
+    .innerJoin('metric_series', 'metric_series.id', 'metric_blocks.series_id')
+    .select(['metric_blocks.data'])
+    .where('metric_series.experiment_id', '=', experimentId)
+    .where('metric_blocks.seq', '=', 0)
     .execute();
 }

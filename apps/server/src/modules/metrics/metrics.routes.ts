@@ -7,7 +7,7 @@ import { requireCaller } from '../auth/caller.hook.js';
 import { METRIC_LIMITS as LIMITS } from '../../lib/limits.js';
 import { parseBatch } from './ingest.js';
 import { ingestBatch } from './metrics.ingest.service.js';
-import { readBuckets } from './metrics.buckets.service.js';
+import { readSeriesOnAxis } from './metrics.axes.service.js';
 import { exportCsv, listMetrics, readRaw } from './metrics.read.service.js';
 import {
   BatchBody,
@@ -60,7 +60,8 @@ export function metricsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           description:
-            'One metric downsampled to `budget` step buckets, each with first/last/min/max (and their steps) and NaN count.',
+            'One metric downsampled to `budget` buckets of x (step by default; time, relative or metric:<name>), ' +
+            'each with first/last/min/max (and their x) and NaN count.',
           params: IdParams,
           querystring: SeriesQuery,
           response: responses({
@@ -70,7 +71,10 @@ export function metricsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const q = request.query;
-        return readBuckets(ctx, requireCaller(request), request.params.id, { ...q, budget: q.budget ?? LIMITS.defaultBudget });
+        return readSeriesOnAxis(ctx, requireCaller(request), request.params.id, {
+          ...q,
+          budget: q.budget ?? LIMITS.defaultBudget,
+        });
       },
     );
 

@@ -14,9 +14,21 @@ const LOGGED_NAME_PATTERN =
   '^[^\\u0000-\\u001f]*[^\\u0000-\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff][^\\u0000-\\u001f]*$';
 
 /** What buckets are ranges of. */
-export const XAxis = Type.Union([Type.Literal('step'), Type.Literal('time')], {
-  description: 'step (default) or time: bucket by wall time; from/to and every *Step field are then epoch ms',
-});
+export const XAxis = Type.Union(
+  [
+    Type.Literal('step'),
+    Type.Literal('time'),
+    Type.Literal('relative'),
+    Type.String({ pattern: '^metric:[^\\u0000-\\u001f]+$', maxLength: 7 + LIMITS.maxNameLength }),
+  ],
+  {
+    description:
+      "step (default); time: wall time, epoch ms; relative: seconds since the run's first point; " +
+      'metric:<name>: the value of another metric logged at the same steps (e.g. metric:epoch). ' +
+      "from/to, bucketStart/bucketWidth and every *Step field are then in that axis' units. " +
+      'A metric that is not non-decreasing is answered as points (xPoints: true).',
+  },
+);
 
 export const MetricSummary = Type.Object({
   name: Type.String(),
@@ -56,6 +68,13 @@ export const BucketedSeries = Type.Object({
   }),
   bucketWidth: Type.Number(),
   pointCount: Type.Integer({ description: 'Points inside [from, to]' }),
+  xPoints: Type.Optional(
+    Type.Boolean({
+      description:
+        'true when x is a metric that is not non-decreasing: each point is paired with the x logged at its step ' +
+        '(points without one are left out); draw the buckets as points, not a line',
+    }),
+  ),
   summary: MetricSummary,
   buckets: Buckets,
 });
@@ -121,8 +140,8 @@ export const BatchBody = Type.Union([Type.Array(RowPoint), ColumnarBatch], {
 
 export const SeriesQuery = Type.Object({
   name: Type.String({ minLength: 1, maxLength: LIMITS.maxNameLength }),
-  from: Type.Optional(Type.Number({ description: 'first step (inclusive)' })),
-  to: Type.Optional(Type.Number({ description: 'last step (inclusive)' })),
+  from: Type.Optional(Type.Number({ description: 'first x (inclusive), in the units of x' })),
+  to: Type.Optional(Type.Number({ description: 'last x (inclusive), in the units of x' })),
   x: Type.Optional(XAxis),
   budget: Type.Optional(
     Type.Integer({

@@ -83,3 +83,20 @@ export function decodeWindows(data: Uint8Array): Float64Array {
   new Uint8Array(aligned.buffer).set(data);
   return aligned;
 }
+
+/**
+ * The sum of the non-NaN values of each window of `windows` (summarizeWindows of the same points),
+ * in the same order: with the window's count and NaN count it gives the window's mean, which band
+ * reads (mean across runs) merge like the other figures instead of decoding every point.
+ */
+export function summarizeWindowSums(p: Points, windows: Float64Array | null): Float64Array | null {
+  if (windows === null) return null;
+  const slot = new Map<number, number>();
+  for (let o = 0, i = 0; o < windows.length; o += W_FIELDS, i++) slot.set(windows[o + W.start]!, i);
+  const sums = new Float64Array(slot.size);
+  for (let i = 0; i < p.values.length; i++) {
+    const v = p.values[i]!;
+    if (v === v) sums[slot.get(Math.floor(p.steps[i]! / WINDOW_STEPS) * WINDOW_STEPS)!]! += v;
+  }
+  return sums;
+}

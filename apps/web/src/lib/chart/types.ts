@@ -47,7 +47,8 @@ export interface ChartProbe extends Envelope {
   logY: boolean;
   zoomed: boolean;
   /** "time": xs, from/to and the *Steps arrays are epoch milliseconds. */
-  x: 'step' | 'time';
+  /** step, time, relative or metric:<name>. */
+  x: string;
   /** The reference drawn dashed on this chart, if any, and its plotted line. */
   referenceId: string | null;
   refXs: number[];
@@ -67,7 +68,8 @@ export interface CompareProbe {
   budget: number;
   /** Completed draws of the plot (a draw that throws does not count). */
   draws: number;
-  x: 'step' | 'time';
+  /** step, time, relative or metric:<name>. */
+  x: string;
   experiments: {
     id: string;
     name: string;

@@ -2655,6 +2655,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /** @description A page of experiments matching the filters; with groupBy, those experiments grouped instead (one row per value, with count and mean ± std per metric column). */
     get: {
       parameters: {
         query?: {
@@ -2673,6 +2674,12 @@ export interface paths {
           filter?: string;
           cursor?: string;
           limit?: number;
+          /** @description group, params.<key> (a hyperparameter) or tags.<key> (an MLflow tag): answer {groups, groupCount, total} instead of a page */
+          groupBy?: string;
+          /** @description With groupBy: comma-separated metric columns, each <name> (last value), last:<name>, min:<name>, max:<name> or best:<name> (min or max by the metric's direction); at most 50; default: the 20 metrics most of the runs have, by last value */
+          groupMetrics?: string;
+          /** @description With groupBy: value (default), count, or a column of groupMetrics (by its mean); order=asc|desc */
+          groupSort?: string;
         };
         header?: never;
         path?: never;
@@ -2686,64 +2693,87 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              experiments: {
-                /**
-                 * Format: uuid
-                 * @description UUID
-                 */
-                id: string;
-                name: string;
-                description: string | null;
-                hyperparams: {
-                  key: string;
-                  value: string | number | boolean | (never | null);
-                }[];
-                tags: string[];
-                status: 'running' | 'finished' | 'failed' | 'crashed';
-                /**
-                 * Format: uuid
-                 * @description UUID
-                 */
-                workspaceId: string;
-                /**
-                 * Format: uuid
-                 * @description UUID
-                 */
-                workspace_id: string;
-                /**
-                 * Format: uuid
-                 * @description UUID
-                 */
-                referenceId: string | null;
-                group: string | null;
-                runInfo: {
-                  [key: string]: string;
+            'application/json':
+              | {
+                  experiments: {
+                    /**
+                     * Format: uuid
+                     * @description UUID
+                     */
+                    id: string;
+                    name: string;
+                    description: string | null;
+                    hyperparams: {
+                      key: string;
+                      value: string | number | boolean | (never | null);
+                    }[];
+                    tags: string[];
+                    status: 'running' | 'finished' | 'failed' | 'crashed';
+                    /**
+                     * Format: uuid
+                     * @description UUID
+                     */
+                    workspaceId: string;
+                    /**
+                     * Format: uuid
+                     * @description UUID
+                     */
+                    workspace_id: string;
+                    /**
+                     * Format: uuid
+                     * @description UUID
+                     */
+                    referenceId: string | null;
+                    group: string | null;
+                    runInfo: {
+                      [key: string]: string;
+                    };
+                    /** Format: date-time */
+                    createdAt: string;
+                    /** Format: date-time */
+                    updatedAt: string;
+                    /** Format: date-time */
+                    lastActivityAt: string;
+                    availableMetrics: string[];
+                    /** @description Last value of each metric */
+                    latestMetrics: {
+                      [key: string]: number | string | (never | null);
+                    };
+                    /** @description Smallest non-NaN value of each metric (null while every value is NaN): the best of a lower-is-better metric */
+                    minMetrics: {
+                      [key: string]: number | string | (never | null);
+                    };
+                    /** @description Largest non-NaN value of each metric (null while every value is NaN): the best of a higher-is-better metric */
+                    maxMetrics: {
+                      [key: string]: number | string | (never | null);
+                    };
+                  }[];
+                  nextCursor: string | null;
+                  /** @description How many experiments match the filters, over all pages */
+                  total: number;
+                }
+              | {
+                  groups: {
+                    /** @description the group, hyperparameter (booleans as 1/0) or tag value; null for runs without one */
+                    value: string | number | (never | null);
+                    count: number;
+                    metrics: {
+                      [key: string]: {
+                        mean: number | string | (never | null);
+                        /** @description population (1/n) */
+                        std: number | string | (never | null);
+                        min: number | string | (never | null);
+                        max: number | string | (never | null);
+                        /** @description runs with a value (NaN left out) */
+                        n: number;
+                      };
+                    };
+                  }[];
+                  /** @description groups in all; at most 1000 are returned */
+                  groupCount: number;
+                  /** @description experiments matching the filters */
+                  total: number;
                 };
-                /** Format: date-time */
-                createdAt: string;
-                /** Format: date-time */
-                updatedAt: string;
-                /** Format: date-time */
-                lastActivityAt: string;
-                availableMetrics: string[];
-                /** @description Last value of each metric */
-                latestMetrics: {
-                  [key: string]: number | string | (never | null);
-                };
-                /** @description Smallest non-NaN value of each metric (null while every value is NaN): the best of a lower-is-better metric */
-                minMetrics: {
-                  [key: string]: number | string | (never | null);
-                };
-                /** @description Largest non-NaN value of each metric (null while every value is NaN): the best of a higher-is-better metric */
-                maxMetrics: {
-                  [key: string]: number | string | (never | null);
-                };
-              }[];
-              nextCursor: string | null;
-              /** @description How many experiments match the filters, over all pages */
-              total: number;
-            };
           };
         };
         /** @description Default Response */
@@ -4517,17 +4547,17 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** @description One metric downsampled to `budget` step buckets, each with first/last/min/max (and their steps) and NaN count. */
+    /** @description One metric downsampled to `budget` buckets of x (step by default; time, relative or metric:<name>), each with first/last/min/max (and their x) and NaN count. */
     get: {
       parameters: {
         query: {
           name: string;
-          /** @description first step (inclusive) */
+          /** @description first x (inclusive), in the units of x */
           from?: number;
-          /** @description last step (inclusive) */
+          /** @description last x (inclusive), in the units of x */
           to?: number;
-          /** @description step (default) or time: bucket by wall time; from/to and every *Step field are then epoch ms */
-          x?: 'step' | 'time';
+          /** @description step (default); time: wall time, epoch ms; relative: seconds since the run's first point; metric:<name>: the value of another metric logged at the same steps (e.g. metric:epoch). from/to, bucketStart/bucketWidth and every *Step field are then in that axis' units. A metric that is not non-decreasing is answered as points (xPoints: true). */
+          x?: 'step' | 'time' | 'relative' | string;
           /** @description buckets, e.g. the chart width in pixels */
           budget?: number;
         };
@@ -4548,8 +4578,8 @@ export interface paths {
           content: {
             'application/json': {
               name: string;
-              /** @description step (default) or time: bucket by wall time; from/to and every *Step field are then epoch ms */
-              x: 'step' | 'time';
+              /** @description step (default); time: wall time, epoch ms; relative: seconds since the run's first point; metric:<name>: the value of another metric logged at the same steps (e.g. metric:epoch). from/to, bucketStart/bucketWidth and every *Step field are then in that axis' units. A metric that is not non-decreasing is answered as points (xPoints: true). */
+              x: 'step' | 'time' | 'relative' | string;
               from: number;
               to: number;
               budget: number;
@@ -4558,6 +4588,8 @@ export interface paths {
               bucketWidth: number;
               /** @description Points inside [from, to] */
               pointCount: number;
+              /** @description true when x is a metric that is not non-decreasing: each point is paired with the x logged at its step (points without one are left out); draw the buckets as points, not a line */
+              xPoints?: boolean;
               summary: {
                 name: string;
                 count: number;
@@ -5717,8 +5749,8 @@ export interface paths {
           metrics?: string;
           /** @description buckets per series */
           budget?: number;
-          /** @description step (default) or time: bucket by wall time; from/to and every *Step field are then epoch ms */
-          x?: 'step' | 'time';
+          /** @description step (default); time: wall time, epoch ms; relative: seconds since the run's first point; metric:<name>: the value of another metric logged at the same steps (e.g. metric:epoch). from/to, bucketStart/bucketWidth and every *Step field are then in that axis' units. A metric that is not non-decreasing is answered as points (xPoints: true). */
+          x?: 'step' | 'time' | 'relative' | string;
           /** @description first step (inclusive) */
           from?: number;
           /** @description last step (inclusive) */
@@ -5791,8 +5823,8 @@ export interface paths {
                   } | null;
                   series: {
                     name: string;
-                    /** @description step (default) or time: bucket by wall time; from/to and every *Step field are then epoch ms */
-                    x: 'step' | 'time';
+                    /** @description step (default); time: wall time, epoch ms; relative: seconds since the run's first point; metric:<name>: the value of another metric logged at the same steps (e.g. metric:epoch). from/to, bucketStart/bucketWidth and every *Step field are then in that axis' units. A metric that is not non-decreasing is answered as points (xPoints: true). */
+                    x: 'step' | 'time' | 'relative' | string;
                     from: number;
                     to: number;
                     budget: number;
@@ -5801,6 +5833,8 @@ export interface paths {
                     bucketWidth: number;
                     /** @description Points inside [from, to] */
                     pointCount: number;
+                    /** @description true when x is a metric that is not non-decreasing: each point is paired with the x logged at its step (points without one are left out); draw the buckets as points, not a line */
+                    xPoints?: boolean;
                     summary: {
                       name: string;
                       count: number;
@@ -5934,8 +5968,8 @@ export interface paths {
              * @default 1000
              */
             budget?: number;
-            /** @description step (default) or time: bucket by wall time; from/to and every *Step field are then epoch ms */
-            x?: 'step' | 'time';
+            /** @description step (default); time: wall time, epoch ms; relative: seconds since the run's first point; metric:<name>: the value of another metric logged at the same steps (e.g. metric:epoch). from/to, bucketStart/bucketWidth and every *Step field are then in that axis' units. A metric that is not non-decreasing is answered as points (xPoints: true). */
+            x?: 'step' | 'time' | 'relative' | string;
             from?: number;
             to?: number;
             /**
@@ -6006,8 +6040,8 @@ export interface paths {
                   } | null;
                   series: {
                     name: string;
-                    /** @description step (default) or time: bucket by wall time; from/to and every *Step field are then epoch ms */
-                    x: 'step' | 'time';
+                    /** @description step (default); time: wall time, epoch ms; relative: seconds since the run's first point; metric:<name>: the value of another metric logged at the same steps (e.g. metric:epoch). from/to, bucketStart/bucketWidth and every *Step field are then in that axis' units. A metric that is not non-decreasing is answered as points (xPoints: true). */
+                    x: 'step' | 'time' | 'relative' | string;
                     from: number;
                     to: number;
                     budget: number;
@@ -6016,6 +6050,8 @@ export interface paths {
                     bucketWidth: number;
                     /** @description Points inside [from, to] */
                     pointCount: number;
+                    /** @description true when x is a metric that is not non-decreasing: each point is paired with the x logged at its step (points without one are left out); draw the buckets as points, not a line */
+                    xPoints?: boolean;
                     summary: {
                       name: string;
                       count: number;
@@ -6044,6 +6080,170 @@ export interface paths {
                   };
                 }[];
               }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/metrics/band': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Mean ± spread of one metric across 2 to 500 runs, per bucket of x: each run contributes the mean of its non-NaN points in the bucket; across runs n, mean, population std, stderr (std/√n), min, max, median, and nanRuns. Any id the caller cannot read is a 404. */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            experimentIds: string[];
+            name: string;
+            /** @description step (default); time: wall time, epoch ms; relative: seconds since the run's first point; metric:<name>: the value of another metric logged at the same steps (e.g. metric:epoch). from/to, bucketStart/bucketWidth and every *Step field are then in that axis' units. A metric that is not non-decreasing is answered as points (xPoints: true). */
+            x?: 'step' | 'time' | 'relative' | string;
+            /**
+             * @description buckets
+             * @default 1000
+             */
+            budget?: number;
+            /** @description first x (inclusive), in the units of x */
+            from?: number;
+            /** @description last x (inclusive), in the units of x */
+            to?: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              name: string;
+              /** @description step (default); time: wall time, epoch ms; relative: seconds since the run's first point; metric:<name>: the value of another metric logged at the same steps (e.g. metric:epoch). from/to, bucketStart/bucketWidth and every *Step field are then in that axis' units. A metric that is not non-decreasing is answered as points (xPoints: true). */
+              x: 'step' | 'time' | 'relative' | string;
+              budget: number;
+              from: number;
+              to: number;
+              /** @description Bucket k covers x in [bucketStart + k·bucketWidth, bucketStart + (k+1)·bucketWidth) */
+              bucketStart: number;
+              bucketWidth: number;
+              /** @description k of each non-empty bucket; every array below is parallel to it */
+              bucket: number[];
+              n: number[];
+              /** @description null where no run contributed (n = 0) */
+              mean: ((number | 'NaN' | 'Infinity' | '-Infinity') | (never | null))[];
+              /** @description population standard deviation (1/n) of the runs’ means */
+              std: ((number | 'NaN' | 'Infinity' | '-Infinity') | (never | null))[];
+              /** @description std / √n */
+              stderr: ((number | 'NaN' | 'Infinity' | '-Infinity') | (never | null))[];
+              /** @description null where no run contributed (n = 0) */
+              min: ((number | 'NaN' | 'Infinity' | '-Infinity') | (never | null))[];
+              /** @description null where no run contributed (n = 0) */
+              max: ((number | 'NaN' | 'Infinity' | '-Infinity') | (never | null))[];
+              /** @description null where no run contributed (n = 0) */
+              median: ((number | 'NaN' | 'Infinity' | '-Infinity') | (never | null))[];
+              /** @description runs with a NaN point in the bucket (NaN is never averaged) */
+              nanRuns: number[];
+              /** @description the runs that have the metric (and the x metric), in the order asked */
+              experiments: string[];
             };
           };
         };

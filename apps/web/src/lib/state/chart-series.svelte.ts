@@ -132,7 +132,8 @@ export class ChartSeries<D> {
   }
 
   zoomTo(from: number, to: number): Promise<void> {
-    this.zoom = { from: Math.floor(from), to: Math.ceil(to) };
+    // Steps are whole numbers; wall time, seconds and metric axes (epochs) are not.
+    this.zoom = this.x === 'step' ? { from: Math.floor(from), to: Math.ceil(to) } : { from, to };
     return this.load();
   }
 

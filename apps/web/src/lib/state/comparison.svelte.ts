@@ -21,7 +21,8 @@ export const MAX_METRICS = 50;
 export class Comparison {
   result = $state.raw<CompareResult | null>(null);
   /** The same metrics bucketed by wall time (`x=time`); null until the time axis is first shown. */
-  timeResult = $state.raw<CompareResult | null>(null);
+  /** The page's read on the axis other than steps last asked for (wall time, relative, a metric). */
+  axisResult = $state.raw<CompareResult | null>(null);
   referenceId = $state<string | null>(null);
   /**
    * While any compared run is running: a 1-bucket compare read every 1.5 s (last, best, Δ,
@@ -31,7 +32,8 @@ export class Comparison {
   loading = $state(false);
   readonly hidden = new SvelteSet<string>();
   private controller: AbortController | null = null;
-  private timeController: AbortController | null = null;
+  private axisController: AbortController | null = null;
+  private axisAsked: XAxis | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private polling = false;
 
@@ -130,31 +132,33 @@ export class Comparison {
     }
   }
 
-  /** The page's read for an axis: the step read, or the wall-time read (see `ensureTime`). */
+  /** The page's read for an axis: the step read, or the read of `ensureAxis`. */
   overview(x: XAxis): CompareResult | null {
-    return x === 'step' ? this.result : this.timeResult;
+    if (x === 'step') return this.result;
+    const r = this.axisResult;
+    const first = r?.experiments.flatMap((e) => e.metrics)[0];
+    return r && first?.series.x === x ? r : null;
   }
 
-  /** Starts the wall-time read once, after the step read named the metrics. */
-  ensureTime(): void {
-    if (this.result && !this.timeResult && !this.timeController) void this.loadTime();
+  /** Starts the read on axis `x` (wall time, relative, metric:<name>) once, after the step read named the metrics. */
+  ensureAxis(x: XAxis): void {
+    if (x === 'step' || !this.result || this.axisAsked === x) return;
+    void this.loadAxis(x);
   }
 
-  async loadTime(): Promise<void> {
+  async loadAxis(x: XAxis): Promise<void> {
     const step = this.result;
     if (!step) return;
-    this.timeController?.abort();
-    const c = (this.timeController = new AbortController());
+    this.axisController?.abort();
+    this.axisAsked = x;
+    const c = (this.axisController = new AbortController());
     try {
       const metrics = step.metrics.map((m) => m.name);
-      const r = await api.compare(
-        { ids: this.ids, metrics, budget: this.budget, x: 'time', referenceId: this.referenceId },
-        c.signal,
-      );
-      if (!c.signal.aborted) this.timeResult = r;
+      const r = await api.compare({ ids: this.ids, metrics, budget: this.budget, x, referenceId: this.referenceId }, c.signal);
+      if (!c.signal.aborted) this.axisResult = r;
     } catch (e) {
       if (!c.signal.aborted) {
-        this.timeController = null;
+        this.axisAsked = null;
         handleError(e);
       }
     }

@@ -16,11 +16,22 @@ describe('dashboard view in the URL', () => {
       hyperparams: ['lr'],
       metrics: ['val/loss', 'acc'],
       value: 'best',
+      groupBy: 'params.lr',
+      groupSort: 'best:val/loss',
     };
     expect(viewFromUrl(new URLSearchParams(viewToQuery(v)))).toEqual(v);
+    expect(viewToQuery(v)).toContain('by=params.lr');
   });
   it('keeps the plain dashboard at / and tells "no columns" from "not said"', () => {
-    const plain: DashboardView = { workspace: null, filters: DEFAULT_FILTERS, hyperparams: null, metrics: null, value: 'last' };
+    const plain: DashboardView = {
+      workspace: null,
+      filters: DEFAULT_FILTERS,
+      hyperparams: null,
+      metrics: null,
+      value: 'last',
+      groupBy: null,
+      groupSort: 'value',
+    };
     expect(viewToQuery(plain)).toBe('');
     expect(viewFromUrl(new URLSearchParams('')).metrics).toBeNull();
     const none = viewFromUrl(new URLSearchParams(viewToQuery({ ...plain, metrics: [] })));
@@ -31,5 +42,6 @@ describe('dashboard view in the URL', () => {
     expect(v.filters.sort).toBe('created');
     expect(v.filters.order).toBe('desc');
     expect(v.filters.status).toEqual(['running']);
+    expect(viewFromUrl(new URLSearchParams('by=hp.lr')).groupBy).toBeNull();
   });
 });

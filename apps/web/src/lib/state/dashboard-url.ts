@@ -15,12 +15,16 @@ export interface DashboardView {
   hyperparams: string[] | null;
   metrics: string[] | null;
   value: MetricValue;
+  /** `by`: group the rows by `group`, `params.<key>` or `tags.<key>` (null: a flat table); `gsort`: how groups sort. */
+  groupBy: string | null;
+  groupSort: string;
 }
 
 /** What a metric column shows: the last value logged or the best by the metric's direction. */
 export type MetricValue = 'last' | 'best';
 
 const STATUSES: readonly Status[] = ['running', 'finished', 'failed', 'crashed'];
+const GROUP_BY = /^(group|params\..+|tags\..+)$/;
 const SORT = /^(created|updated|name|status|metric:.+|metric-min:.+|metric-max:.+|hp:.+)$/;
 
 export const DEFAULT_FILTERS: ListFilters = { search: '', group: '', tags: [], status: [], sort: 'created', order: 'desc' };
@@ -46,6 +50,8 @@ export function viewFromUrl(params: URLSearchParams): DashboardView {
     hyperparams: listOf(params, 'hp'),
     metrics: listOf(params, 'col'),
     value: params.get('value') === 'best' ? 'best' : 'last',
+    groupBy: GROUP_BY.test(params.get('by') ?? '') ? params.get('by') : null,
+    groupSort: params.get('gsort') || 'value',
   };
 }
 
@@ -64,6 +70,10 @@ export function viewToQuery(v: DashboardView): string {
   if (v.hyperparams) for (const k of v.hyperparams.length ? v.hyperparams : ['']) p.append('hp', k);
   if (v.metrics) for (const m of v.metrics.length ? v.metrics : ['']) p.append('col', m);
   if (v.value === 'best') p.set('value', 'best');
+  if (v.groupBy) {
+    p.set('by', v.groupBy);
+    if (v.groupSort !== 'value') p.set('gsort', v.groupSort);
+  }
   const qs = p.toString();
   return qs ? `?${qs}` : '';
 }

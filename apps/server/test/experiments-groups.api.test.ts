@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DIALECTS,
+  call,
+  createExperiment,
+  createWorkspace,
+  errorCode,
+  useTestServer,
+  useUser,
+  type TestUser,
+} from './harness.js';
+
+interface Stats {
+  mean: number | null;
+  std: number | null;
+  min: number | null;
+  max: number | null;
+  n: number;
+}
+interface Groups {
+  groups: { value: string | number | null; count: number; metrics: Record<string, Stats> }[];
+  groupCount: number;
+  total: number;
+}
+
+function direct(values: number[]): Stats {
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
+  return { mean, std, min: Math.min(...values), max: Math.max(...values), n };
+}
+
+function expectStats(got: Stats, want: Stats): void {
+  expect(got.n).toBe(want.n);
+  for (const f of ['mean', 'std', 'min', 'max'] as const) expect(got[f]).toBeCloseTo(want[f]!, 12);
+}
+
+describe.each(DIALECTS)('experiment list grouped (groupBy) on %s', (dialect) => {
+  const server = useTestServer(dialect);
+  const alice = useUser(server);
+  const bob = useUser(server);
+
+  /** A sweep of 4 learning rates × 2 seeds, loss falling to a last value that depends on both. */
+  async function sweep(
+    user: TestUser,
+  ): Promise<{ ws: string; runs: { lr: number; seed: number; losses: number[]; acc: number }[] }> {
+    const ws = await createWorkspace(server.app, user);
+    const runs = [];
+    for (const lr of [0.1, 0.01, 0.001, 0.0001]) {
+      for (const seed of [1, 2]) {
+        const losses = [3, 2, 1 + lr * 10 + seed / 100, 0.5 + lr * 10 + seed / 50];
+        const acc = 0.9 - lr - seed / 1000;
+        const id = await createExperiment(server.app, user, { workspaceId: ws, group: 'sweep', hyperparams: { lr, seed } });
+        const res = await call(server.app, user, 'POST', `/api/experiments/${id}/metrics/batch`, {
+          series: { loss: { values: losses }, acc: { values: [acc] } },
+        });
+        expect(res.statusCode).toBe(201);
+        await call(server.app, user, 'POST', '/api/2.0/mlflow/runs/set-tag', { run_id: id, key: 'seed', value: `s${seed}` });
+        runs.push({ lr, seed, losses, acc });
+      }
+    }
+    await createExperiment(server.app, user, { workspaceId: ws, group: 'other', hyperparams: { lr: 0.1 } });
+    return { ws, runs };
+  }
+
+  const list = async (user: TestUser, query: string): Promise<Groups> => {
+    const res = await call(server.app, user, 'GET', `/api/experiments?${query}`);
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json<Groups>();
+  };
+
+  it('groups by a hyperparameter after the filters: count and mean ± std of last and best values per column', async () => {
+    const { ws, runs } = await sweep(alice);
+    const g = await list(alice, `workspace=${ws}&group=sweep&groupBy=params.lr&groupMetrics=loss,best:loss,max:acc`);
+    expect(g.total).toBe(8);
+    expect(g.groupCount).toBe(4);
+    expect(g.groups.map((x) => [x.value, x.count])).toEqual([
+      [0.0001, 2],
+      [0.001, 2],
+      [0.01, 2],
+      [0.1, 2],
+    ]);
+    for (const group of g.groups) {
+      const mine = runs.filter((r) => r.lr === group.value);
+      expectStats(group.metrics.loss!, direct(mine.map((r) => r.losses[3]!)));
+      // best loss is the min (loss is lower-is-better): the third value here.
+      expectStats(group.metrics['best:loss']!, direct(mine.map((r) => Math.min(...r.losses))));
+      expectStats(group.metrics['max:acc']!, direct(mine.map((r) => r.acc)));
+    }
+    // Sorted by a column's mean, descending; MLflow's filter grammar applies first.
+    const sorted = await list(
+      alice,
+      `workspace=${ws}&groupBy=params.lr&groupMetrics=loss&groupSort=loss&order=desc&filter=${encodeURIComponent('params.lr < 0.05')}`,
+    );
+    expect(sorted.groups.map((x) => x.value)).toEqual([0.01, 0.001, 0.0001]);
+    expect(sorted.total).toBe(6);
+  });
+
+  it('groups by group and by an MLflow tag, with runs lacking the key as the null group', async () => {
+    const { ws } = await sweep(alice);
+    const byGroup = await list(alice, `workspace=${ws}&groupBy=group&groupSort=count`);
+    expect(byGroup.groups.map((x) => [x.value, x.count])).toEqual([
+      ['sweep', 8],
+      ['other', 1],
+    ]);
+    // Default columns: the metrics most runs have, by last value.
+    expect(Object.keys(byGroup.groups[0]!.metrics).sort()).toEqual(['acc', 'loss']);
+    expect(byGroup.groups[1]!.metrics.loss).toEqual({ mean: null, std: null, min: null, max: null, n: 0 });
+    const byTag = await list(alice, `workspace=${ws}&groupBy=tags.seed&groupMetrics=acc`);
+    expect(byTag.groups.map((x) => [x.value, x.count])).toEqual([
+      ['s1', 4],
+      ['s2', 4],
+      [null, 1],
+    ]);
+  });
+
+  it('checks access and refuses bad groupings with a 400', async () => {
+    const { ws } = await sweep(alice);
+    const foreign = await call(server.app, bob, 'GET', `/api/experiments?workspace=${ws}&groupBy=group`);
+    expect(foreign.statusCode).toBe(404);
+    // Without a workspace: only the caller's own runs.
+    expect((await list(bob, 'groupBy=group')).total).toBe(0);
+    for (const q of [
+      'groupBy=hp.lr',
+      'groupBy=group&groupSort=nope',
+      `groupBy=group&groupMetrics=${encodeURIComponent(' , ')}`,
+    ]) {
+      const res = await call(server.app, alice, 'GET', `/api/experiments?${q}`);
+      expect(res.statusCode, q).toBe(400);
+      expect(errorCode(res)).toBe('VALIDATION_ERROR');
+    }
+  });
+});
