@@ -55,9 +55,10 @@ export class Comparison {
   /** Compares these metrics (at most the server's 50) instead of the default pick; the time read follows. */
   pick(metrics: string[]): Promise<void> {
     this.picked = metrics.slice(0, MAX_METRICS);
-    this.timeResult = null;
-    this.timeController?.abort();
-    this.timeController = null;
+    this.axisResult = null;
+    this.axisController?.abort();
+    this.axisController = null;
+    this.axisAsked = null;
     return this.load();
   }
 
