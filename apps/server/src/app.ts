@@ -4,7 +4,7 @@ import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from './config.js';
 import { createContext } from './context.js';
 import type { Database } from './db/database.js';
@@ -21,6 +21,7 @@ import { experimentsRoutes } from './modules/experiments/experiments.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
+import { isMlflowUrl } from './modules/mlflow/mlflow.errors.js';
 import { mlflowRoutes } from './modules/mlflow/mlflow.routes.js';
 import { installHostCheck } from './modules/security/allowed-hosts.js';
 import { installSecurityHeaders } from './modules/security/headers.js';
@@ -37,6 +38,23 @@ export interface AppDeps {
 }
 
 const REDACT = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'res.headers["set-cookie"]'];
+
+/** Fastify's own errors before routing: a malformed percent-encoding is the caller's 400. */
+function badUrl(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (error.code !== 'FST_ERR_BAD_URL') {
+    request.log.error({ err: error }, 'unhandled error');
+    void reply.status(500).send({ error: { code: 'INTERNAL_ERROR', message: 'Internal server error' } });
+    return;
+  }
+  const message = 'The URL is not valid: malformed percent-encoding';
+  void reply
+    .status(400)
+    .send(
+      isMlflowUrl(request.url)
+        ? { error_code: 'INVALID_PARAMETER_VALUE', message }
+        : { error: { code: 'VALIDATION_ERROR', message } },
+    );
+}
 
 /**
  * Builds a ready Fastify app (API under /api, web app at /) without listening.
@@ -58,6 +76,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     routerOptions: { maxParamLength: 1000 },
     trustProxy: fastifyTrustProxy(config.trustProxy),
     ajv: { customOptions: { removeAdditional: false } },
+    // A URL the router cannot decode (`%ZZ`) gets the error shape of the API it names, not Fastify's own.
+    frameworkErrors: badUrl,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler());
   // JSON only: a text/plain body is refused with 415 like any other non-JSON type.

@@ -103,4 +103,6 @@ export const MLFLOW_LIMITS = {
   maxResults: 50_000,
   /** Runs of one get-history-bulk-interval request. */
   intervalRuns: 100,
+  /** Distinct `experiment_ids` of one runs/search (repeats count once). */
+  searchExperimentIds: 1000,
 } as const;

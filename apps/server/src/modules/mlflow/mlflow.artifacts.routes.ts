@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import * as service from './mlflow.artifacts.service.js';
-import { installMlflowErrorHandler, MlflowError } from './mlflow.errors.js';
+import { ArtifactUploadCutError } from '../artifacts/artifacts.store.js';
+import { installMlflowErrorHandler, invalidParameter, MlflowError } from './mlflow.errors.js';
 import { fieldsOf, optString } from './mlflow.request.js';
 
 /** The artifact path of a request: the URL's rest after `/artifacts/`, decoded by the router. */
@@ -14,6 +15,23 @@ function pathOf(request: FastifyRequest): string {
 function declaredLength(request: FastifyRequest): number | undefined {
   const raw = request.headers['content-length'];
   return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
+}
+
+/** 405 with `Allow` for the methods a path does not take (MLflow's error shape). */
+function methodNotAllowed(app: FastifyInstance, url: string, allow: readonly string[]): void {
+  app.route({
+    method: ['POST', 'PATCH', 'OPTIONS'],
+    url,
+    schema: { hide: true },
+    handler: async (request, reply) =>
+      reply
+        .status(405)
+        .header('allow', allow.join(', '))
+        .send({
+          error_code: 'ENDPOINT_NOT_FOUND',
+          message: `${request.method} is not allowed on ${request.url.split('?')[0] ?? ''}; use ${allow.join(', ')}`,
+        }),
+  });
 }
 
 /**
@@ -42,13 +60,22 @@ export function mlflowArtifactRoutes(ctx: AppContext): FastifyPluginAsyncTypebox
         .send(file.stream);
     });
     app.put('/artifacts/*', { schema: { hide: true } }, async (request) => {
-      await service.uploadArtifact(ctx, requireCaller(request), pathOf(request), request.raw, declaredLength(request));
+      try {
+        await service.uploadArtifact(ctx, requireCaller(request), pathOf(request), request.raw, declaredLength(request));
+      } catch (err) {
+        // A client that went away mid-upload is not a server fault: nothing was stored, nobody reads the answer.
+        if (!(err instanceof ArtifactUploadCutError)) throw err;
+        request.log.info({ path: pathOf(request) }, 'artifact upload cut off by the client; nothing stored');
+        throw invalidParameter(err.message);
+      }
       return {};
     });
     app.delete('/artifacts/*', { schema: { hide: true } }, async (request) => {
       await service.deleteArtifacts(ctx, requireCaller(request), pathOf(request));
       return {};
     });
+    methodNotAllowed(app, '/artifacts', ['GET']);
+    methodNotAllowed(app, '/artifacts/*', ['DELETE', 'GET', 'PUT']);
     app.all('/*', { schema: { hide: true } }, async (request) => {
       requireCaller(request);
       throw new MlflowError(

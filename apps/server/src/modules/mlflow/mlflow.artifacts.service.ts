@@ -7,7 +7,9 @@ import {
   artifactSegments,
   artifactStore,
   ArtifactTooLargeError,
+  STALE_PART_MS,
   type ArtifactEntry,
+  type ArtifactStore,
 } from '../artifacts/artifacts.store.js';
 import { doesNotExist, invalidParameter, MlflowError } from './mlflow.errors.js';
 import { modelForCaller } from './mlflow.models.service.js';
@@ -89,12 +91,30 @@ export async function uploadArtifact(
   const max = ctx.config.maxArtifactBytes;
   if (declaredBytes !== undefined && declaredBytes > max) throw tooLarge(max);
   const key = await access(ctx, caller, raw, 'editor');
+  const store = artifactStore(ctx.config);
+  // What the workspace quota leaves for this file (a replaced file's bytes are given back).
+  const room = await withPathErrors(() => quotaRoom(ctx, store, key));
+  if (room !== null && declaredBytes !== undefined && declaredBytes > room) throw overQuota(ctx);
+  const maxBytes = room === null ? max : Math.min(max, room);
   try {
-    await withPathErrors(() => artifactStore(ctx.config).write(key, body, { maxBytes: max }));
+    await withPathErrors(() =>
+      store.write(key, body, {
+        maxBytes,
+        // The same rule again once the bytes are in: the run (or workspace) may have been deleted meanwhile.
+        stillWanted: () => authorize(ctx, caller, key, 'editor'),
+      }),
+    );
   } catch (err) {
-    if (err instanceof ArtifactTooLargeError) throw tooLarge(max);
+    if (err instanceof ArtifactTooLargeError) throw room !== null && room < max ? overQuota(ctx) : tooLarge(max);
     throw err;
   }
+}
+
+async function quotaRoom(ctx: AppContext, store: ArtifactStore, key: readonly string[]): Promise<number | null> {
+  const quota = ctx.config.maxWorkspaceBytes;
+  if (quota === null) return null;
+  const [used, replaced] = await Promise.all([store.usage(key.slice(0, 1)), store.usage(key)]);
+  return Math.max(0, quota - used + replaced);
 }
 
 function tooLarge(max: number): MlflowError {
@@ -103,6 +123,22 @@ function tooLarge(max: number): MlflowError {
     413,
     `Artifact is larger than this server's limit of ${max} bytes per file (TORA_MAX_ARTIFACT_BYTES)`,
   );
+}
+
+function overQuota(ctx: AppContext): MlflowError {
+  return new MlflowError(
+    'RESOURCE_LIMIT_EXCEEDED',
+    413,
+    `This upload would take the experiment's artifacts past this server's quota of ${ctx.config.maxWorkspaceBytes} bytes per workspace (TORA_MAX_WORKSPACE_BYTES)`,
+  );
+}
+
+/**
+ * Removes what crashes mid-upload left in artifacts-tmp: parts older than a day (an upload in
+ * progress writes its part continuously, so it is never that old). Run at start and every hour.
+ */
+export function sweepStaleParts(ctx: AppContext): Promise<number> {
+  return artifactStore(ctx.config).sweepParts(ctx.clock() - STALE_PART_MS);
 }
 
 export async function openArtifact(ctx: AppContext, caller: Caller, raw: string) {

@@ -80,3 +80,8 @@ export function installMlflowErrorHandler(app: FastifyInstance): void {
     return reply.status(500).send({ error_code: 'INTERNAL_ERROR', message: 'Internal server error' });
   });
 }
+
+/** Whether a URL is one of the MLflow routes (which answer in MLflow's error shape). */
+export function isMlflowUrl(url: string): boolean {
+  return /^\/(api|ajax-api)\/2\.0\/mlflow(-artifacts)?(\/|\?|$)/.test(url);
+}

@@ -8,7 +8,7 @@ import { isoTime, rawPage, seriesForCaller } from '../metrics/metrics.read.servi
 import { invalidParameter } from './mlflow.errors.js';
 import { lockExperiment, updateExperiment } from '../experiments/experiments.repository.js';
 import * as repo from './mlflow.repository.js';
-import { MLFLOW_LIMITS } from '../../lib/limits.js';
+import { METRIC_LIMITS, MLFLOW_LIMITS } from '../../lib/limits.js';
 import { checkKey, type KeyValue } from './mlflow.request.js';
 import { activeRunForCaller, paramText, runForCaller } from './mlflow.runs.service.js';
 
@@ -47,7 +47,12 @@ export function metricInput(raw: unknown): MetricInput {
   const step = int(m.step, 'step', 0);
   // Tora's steps are non-negative (its charts and step buckets assume it); MLflow's rarely are not.
   if (step < 0) throw invalidParameter(`Got invalid step ${step} for metric '${key}': Tora stores steps from 0 up`);
-  if (timestamp < 0) throw invalidParameter(`Got invalid timestamp ${timestamp} for metric '${key}': must be epoch milliseconds`);
+  // Tora's own metrics route takes times from 0 to the last instant a date holds; so does this one.
+  if (timestamp < 0 || timestamp > METRIC_LIMITS.maxTime) {
+    throw invalidParameter(
+      `Got invalid timestamp ${timestamp} for metric '${key}': must be epoch milliseconds from 0 to ${METRIC_LIMITS.maxTime}`,
+    );
+  }
   const modelId = typeof m.model_id === 'string' && m.model_id !== '' ? m.model_id : undefined;
   return modelId === undefined ? { key, value, timestamp, step } : { key, value, timestamp, step, modelId };
 }

@@ -1,4 +1,4 @@
-import { MLFLOW_LIMITS } from '../../lib/limits.js';
+import { METRIC_LIMITS, MLFLOW_LIMITS } from '../../lib/limits.js';
 import { invalidParameter } from './mlflow.errors.js';
 
 /**
@@ -57,6 +57,19 @@ export function optInt(f: Fields, name: string): number | undefined {
     throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${name}': must be an integer`);
   }
   return n;
+}
+
+/**
+ * An epoch-milliseconds time Tora can show: 0 to the last instant a date holds (+275760-09-13), the
+ * range of Tora's own metric times. Beyond it the dashboard could not render the run.
+ */
+export function checkEpochMs(name: string, ms: number | undefined): number | undefined {
+  if (ms !== undefined && (ms < 0 || ms > METRIC_LIMITS.maxTime)) {
+    throw invalidParameter(
+      `Invalid value ${ms} for parameter '${name}': must be epoch milliseconds from 0 to ${METRIC_LIMITS.maxTime}`,
+    );
+  }
+  return ms;
 }
 
 export function optStrings(f: Fields, name: string): string[] {

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { AppContext, Caller } from '../../context.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import { mlflowArtifactRoutes } from './mlflow.artifacts.routes.js';
+import { sweepStaleParts } from './mlflow.artifacts.service.js';
 import { installMlflowErrorHandler, invalidParameter } from './mlflow.errors.js';
 import * as experiments from './mlflow.experiments.service.js';
 import { FilterError } from './mlflow.filter.js';
@@ -50,6 +51,15 @@ function status(f: Fields): runs.MlflowStatus | undefined {
     throw invalidParameter(`Invalid value '${s}' for parameter 'status': use one of ${runs.MLFLOW_STATUSES.join(', ')}`);
   }
   return s as runs.MlflowStatus;
+}
+
+/** A list of ids, each once (clients may repeat one): MLflow's 400 past `max` distinct ids. */
+function distinctIds(f: Fields, name: string, max: number): string[] {
+  const ids = [...new Set(optStrings(f, name))];
+  if (ids.length > max) {
+    throw invalidParameter(`Parameter '${name}' names ${ids.length} distinct ids; the limit is ${max} per request`);
+  }
+  return ids;
 }
 
 /** Filter and order_by mistakes are the caller's: MLflow answers them with INVALID_PARAMETER_VALUE. */
@@ -198,7 +208,7 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     (ctx, caller, f) =>
       parsing(() =>
         runs.searchRuns(ctx, caller, {
-          experimentIds: optStrings(f, 'experiment_ids'),
+          experimentIds: distinctIds(f, 'experiment_ids', MLFLOW_LIMITS.searchExperimentIds),
           filter: optString(f, 'filter', 10_000),
           orderBy: optStrings(f, 'order_by'),
           view: viewType(f),
@@ -319,6 +329,9 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
   ],
 ];
 
+/** POST endpoints that only read: open to read-only API keys (`mlflow.search_runs()` in a notebook). */
+const SEARCHES = new Set(['/experiments/search', '/runs/search']);
+
 function tracking(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     installMlflowErrorHandler(app);
@@ -328,6 +341,7 @@ function tracking(ctx: AppContext): FastifyPluginAsyncTypebox {
         url: path,
         // Bodies are read field by field (mlflow.request.ts): MLflow clients send fields newer than this server.
         schema: { hide: true, response: { 200: response } },
+        config: { readsOnly: SEARCHES.has(path) },
         handler: async (request: FastifyRequest) =>
           handler(ctx, requireCaller(request), fieldsOf(method === 'GET' ? request.query : request.body)),
       });
@@ -342,12 +356,22 @@ function tracking(ctx: AppContext): FastifyPluginAsyncTypebox {
   };
 }
 
+const SWEEP_EVERY_MS = 3600 * 1000;
+
 /**
  * The MLflow tracking REST API, under /api/2.0/mlflow and the /ajax-api/2.0/mlflow alias the
  * MLflow UI uses, so that `MLFLOW_TRACKING_URI=http://tora-host:8080` points MLflow at Tora.
  */
 export function mlflowRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
+    let sweeper: NodeJS.Timeout | undefined;
+    const sweep = () =>
+      sweepStaleParts(ctx).catch((err: unknown) => app.log.warn({ err }, 'could not sweep stale artifact uploads'));
+    app.addHook('onReady', async () => {
+      await sweep();
+      sweeper = setInterval(() => void sweep(), SWEEP_EVERY_MS).unref();
+    });
+    app.addHook('onClose', async () => clearInterval(sweeper));
     for (const root of ['/api', '/ajax-api']) {
       await app.register(tracking(ctx), { prefix: `${root}/2.0/mlflow` });
       await app.register(mlflowArtifactRoutes(ctx), { prefix: `${root}/2.0/mlflow-artifacts` });

@@ -15,7 +15,7 @@ import { doesNotExist, invalidParameter } from './mlflow.errors.js';
 import { workspaceFor } from './mlflow.experiments.service.js';
 import { parseFilter, parseOrderBy, type OrderKey, type ViewType } from './mlflow.filter.js';
 import * as repo from './mlflow.repository.js';
-import type { KeyValue } from './mlflow.request.js';
+import { checkEpochMs, type KeyValue } from './mlflow.request.js';
 import type { MlflowRun, MlflowRunInfo } from './mlflow.schemas.js';
 
 /** An MLflow run is a Tora experiment: run_id = its id, run_name = its name, params = its hyperparameters. */
@@ -134,6 +134,7 @@ export async function createRun(
   caller: Caller,
   input: { experimentId: string; runName?: string; startTime?: number; tags: KeyValue[] },
 ): Promise<RunDto> {
+  checkEpochMs('start_time', input.startTime);
   const workspaceId = await workspaceFor(ctx, caller, input.experimentId, 'editor');
   const id = ctx.newId();
   const now = ctx.clock();
@@ -179,6 +180,7 @@ export async function updateRun(
   runId: string,
   input: { status?: MlflowStatus; endTime?: number; runName?: string },
 ): Promise<RunInfoDto> {
+  checkEpochMs('end_time', input.endTime);
   await activeRunForCaller(ctx, caller, runId);
   const now = ctx.clock();
   await ctx.db.transaction().execute(async (trx) => {
