@@ -22,6 +22,7 @@ import { healthRoutes } from './modules/health/health.routes.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { isMlflowUrl } from './modules/mlflow/mlflow.errors.js';
+import { MlflowErrorResponse, optionalMlflowBodies } from './modules/mlflow/mlflow.openapi.js';
 import { mlflowRoutes } from './modules/mlflow/mlflow.routes.js';
 import { installHostCheck } from './modules/security/allowed-hosts.js';
 import { installSecurityHeaders } from './modules/security/headers.js';
@@ -112,6 +113,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   };
   installErrorHandler(app, unrouted);
   app.addSchema(ErrorResponse);
+  app.addSchema(MlflowErrorResponse);
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {
@@ -130,6 +132,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       },
       security: [{ apiKey: [] }, { bearer: [] }, { session: [] }],
     },
+    transformObject: (doc) => ('openapiObject' in doc ? optionalMlflowBodies(doc.openapiObject) : doc.swaggerObject),
   });
   // First: a request for a host we do not serve (DNS rebinding) must not reach auth or the web app.
   installHostCheck(app, config);

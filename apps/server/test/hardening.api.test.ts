@@ -211,6 +211,76 @@ describe.each(DIALECTS)('hardening (issue 21, medium and low) on %s', (dialect) 
     expect(errorCode(tora)).toBe('VALIDATION_ERROR');
   });
 
+  it('12: MLflow endpoints answer 405 with Allow for other methods, QUERY without a body included', async () => {
+    for (const [method, url, allow] of [
+      ['DELETE', `${TRACKING}/runs/create`, 'POST'],
+      ['PUT', `${TRACKING}/runs/get`, 'GET'],
+      ['QUERY', `${TRACKING}/runs/get`, 'GET'],
+      ['GET', `${TRACKING}/logged-models/search`, 'POST'],
+      ['DELETE', `${TRACKING}/logged-models/search`, 'POST'],
+      ['TRACE', `${ARTIFACTS}/a/b`, 'DELETE, GET, PUT'],
+      ['QUERY', `${ARTIFACTS}/a/b`, 'DELETE, GET, PUT'],
+    ] as const) {
+      const res = await server.app.inject({ method, url, headers: auth(alice) });
+      expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(405);
+      expect(res.headers.allow).toBe(allow);
+      mlError(res);
+    }
+    const unknown = await server.app.inject({ method: 'GET', url: `${TRACKING}/no/such/endpoint`, headers: auth(alice) });
+    expect(unknown.statusCode).toBe(404);
+    expect(mlError(unknown)).toBe('ENDPOINT_NOT_FOUND');
+  });
+
+  it('12: fuzzing finds: a metric value that only starts like a number, and an update naming no change', async () => {
+    const run = await newRun(await newExperiment());
+    const res = await ml(alice, 'POST', '/runs/log-metric', { run_id: run, key: 'loss', value: '1abc', timestamp: 1 });
+    expect(res.statusCode).toBe(400);
+    expect(mlError(res)).toBe('INVALID_PARAMETER_VALUE');
+    expect(
+      (await ml(alice, 'POST', '/runs/log-metric', { run_id: run, key: 'loss', value: '1e-3', timestamp: 1 })).statusCode,
+    ).toBe(200);
+    const bob = await signUp(server.app);
+    const update = await ml(bob, 'POST', '/experiments/update', { experiment_id: alice.defaultWorkspaceId });
+    expect(update.statusCode).toBe(404);
+    expect(mlError(update)).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect((await ml(alice, 'POST', '/experiments/update', {})).statusCode).toBe(400);
+    // A JSON body that is not an object, and a list where one string goes: MLflow's 400.
+    const nullBody = await server.app.inject({
+      method: 'POST',
+      url: `${TRACKING}/experiments/search`,
+      headers: { ...auth(alice), 'content-type': 'application/json' },
+      payload: 'null',
+    });
+    expect(nullBody.statusCode).toBe(400);
+    expect(mlError(nullBody)).toBe('INVALID_PARAMETER_VALUE');
+    const listed = await ml(alice, 'POST', '/runs/search', { experiment_ids: ['0'], page_token: ['x'] });
+    expect(listed.statusCode).toBe(400);
+    // In a query string a repeated name is still read once.
+    const twice = await ml(alice, 'GET', `/runs/get?run_id=${run}&run_id=${run}`);
+    expect(twice.statusCode).toBe(200);
+  });
+
+  it('12: the MLflow and artifact routes are in the OpenAPI document, tagged MLflow, with MLflow error shapes', async () => {
+    const doc = (await server.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{
+      paths: Record<string, Record<string, { tags?: string[]; responses: Record<string, unknown> }>>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    }>();
+    for (const [path, method] of [
+      ['/api/2.0/mlflow/runs/search', 'post'],
+      ['/api/2.0/mlflow/runs/log-batch', 'post'],
+      ['/api/2.0/mlflow/metrics/get-history', 'get'],
+      ['/api/2.0/mlflow/logged-models/{model_id}', 'patch'],
+      ['/api/2.0/mlflow-artifacts/artifacts/{*}', 'put'],
+      ['/api/2.0/mlflow-artifacts/artifacts', 'get'],
+    ] as const) {
+      const op = doc.paths[path]?.[method];
+      expect(op?.tags, `${method} ${path}`).toEqual(['MLflow']);
+      const ref = /"\$ref":"#\/components\/schemas\/([^"]+)"/.exec(JSON.stringify(op?.responses['400']))?.[1] ?? '';
+      expect(Object.keys(doc.components.schemas[ref]?.properties ?? {})).toEqual(['error_code', 'message']);
+    }
+    expect(Object.keys(doc.paths).some((p) => p.startsWith('/ajax-api'))).toBe(false);
+  });
+
   /** Starts a PUT over HTTP, sends `first`, and returns a way to send the rest and read the answer. */
   function slowPut(artifactPath: string, first: Buffer, total: number) {
     const req = http.request({

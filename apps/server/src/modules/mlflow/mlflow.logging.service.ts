@@ -27,7 +27,9 @@ export function metricInput(raw: unknown): MetricInput {
   if (typeof raw !== 'object' || raw === null) throw invalidParameter('Metric must be an object {key, value, timestamp, step}');
   const m = raw as Record<string, unknown>;
   const key = checkKey('Metric', m.key);
-  const value = fromWire(typeof m.value === 'string' && /^-?\d/.test(m.value) ? Number(m.value) : m.value);
+  // A numeric string is MLflow's double as text; a string that only starts like one ("1abc") is no number.
+  const numeric = typeof m.value === 'string' && /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(m.value);
+  const value = fromWire(numeric ? Number(m.value) : m.value);
   if (value === undefined || typeof m.value === 'boolean') {
     throw invalidParameter(
       `Got invalid value ${JSON.stringify(m.value)} for metric '${key}' (timestamp=${String(m.timestamp)}). Please specify value as a valid double (64-bit floating point)`,

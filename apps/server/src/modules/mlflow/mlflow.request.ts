@@ -13,10 +13,26 @@ export { MLFLOW_LIMITS };
 
 export type Fields = Record<string, unknown>;
 
-export function fieldsOf(raw: unknown): Fields {
-  if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw invalidParameter('The request body must be a JSON object');
-  return raw as Fields;
+/** Marks fields read from a query string, where a repeated name gives a list. */
+const FROM_QUERY = Symbol('query string');
+
+/**
+ * The fields of a request: its query string (GET) or JSON body. No body is an empty one; a body
+ * that is not a JSON object (`null`, a list) is refused.
+ */
+export function fieldsOf(raw: unknown, from: 'query' | 'body' = 'body'): Fields {
+  if (raw === undefined) return {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw invalidParameter('The request body must be a JSON object');
+  }
+  if (from === 'body') return raw as Fields;
+  return Object.defineProperty({ ...(raw as Fields) }, FROM_QUERY, { value: true });
+}
+
+/** One field's value: in a query string, a name given twice counts once (its first value). */
+function single(f: Fields, name: string): unknown {
+  const v = f[name];
+  return Array.isArray(v) && (f as { [FROM_QUERY]?: boolean })[FROM_QUERY] === true ? (v as unknown[])[0] : v;
 }
 
 function missing(name: string): never {
@@ -26,8 +42,7 @@ function missing(name: string): never {
 }
 
 export function optString(f: Fields, name: string, max = 100_000): string | undefined {
-  let v = f[name];
-  if (Array.isArray(v)) v = v[0];
+  const v = single(f, name);
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string')
     throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${name}': must be a string`);
@@ -49,8 +64,7 @@ export function runId(f: Fields): string {
 }
 
 export function optInt(f: Fields, name: string): number | undefined {
-  let v = f[name];
-  if (Array.isArray(v)) v = v[0];
+  const v = single(f, name);
   if (v === undefined || v === null || v === '') return undefined;
   const n = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isSafeInteger(n)) {

@@ -5,13 +5,14 @@ import type { AppContext, Caller } from '../../context.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import { mlflowArtifactRoutes } from './mlflow.artifacts.routes.js';
 import { sweepStaleParts } from './mlflow.artifacts.service.js';
-import { installMlflowErrorHandler, invalidParameter } from './mlflow.errors.js';
+import { installMlflowErrorHandler, invalidParameter, mlflowUnrouted } from './mlflow.errors.js';
 import * as experiments from './mlflow.experiments.service.js';
 import { FilterError } from './mlflow.filter.js';
 import { logBatch, metricHistory, metricInput } from './mlflow.logging.service.js';
 import { bulkInterval } from './mlflow.interval.service.js';
 import type { ViewType } from './mlflow.filter.js';
 import { registerLoggedModelRoutes } from './mlflow.models.routes.js';
+import { readByHand, trackingSchema } from './mlflow.openapi.js';
 import {
   fieldsOf,
   keyValue,
@@ -120,8 +121,11 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     '/experiments/update',
     S.Empty,
     async (ctx, caller, f) => {
+      const id = string(f, 'experiment_id', 200);
       const name = optString(f, 'new_name', 1000);
-      if (name !== undefined) await experiments.renameExperiment(ctx, caller, string(f, 'experiment_id', 200), name);
+      // Nothing to change still names an experiment the caller must be able to change.
+      if (name === undefined) await experiments.workspaceFor(ctx, caller, id, 'owner');
+      else await experiments.renameExperiment(ctx, caller, id, name);
       return {};
     },
   ],
@@ -332,27 +336,24 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
 /** POST endpoints that only read: open to read-only API keys (`mlflow.search_runs()` in a notebook). */
 const SEARCHES = new Set(['/experiments/search', '/runs/search']);
 
-function tracking(ctx: AppContext): FastifyPluginAsyncTypebox {
+function tracking(ctx: AppContext, documented: boolean): FastifyPluginAsyncTypebox {
   return async (app) => {
-    installMlflowErrorHandler(app);
+    const unrouted = mlflowUnrouted(app);
+    installMlflowErrorHandler(app, unrouted);
     for (const [method, path, response, handler] of ENDPOINTS) {
       app.route({
         method,
         url: path,
         // Bodies are read field by field (mlflow.request.ts): MLflow clients send fields newer than this server.
-        schema: { hide: true, response: { 200: response } },
+        schema: trackingSchema(method, path, response, documented),
+        validatorCompiler: readByHand,
         config: { readsOnly: SEARCHES.has(path) },
         handler: async (request: FastifyRequest) =>
-          handler(ctx, requireCaller(request), fieldsOf(method === 'GET' ? request.query : request.body)),
+          handler(ctx, requireCaller(request), method === 'GET' ? fieldsOf(request.query, 'query') : fieldsOf(request.body)),
       });
     }
-    registerLoggedModelRoutes(app, ctx);
-    app.setNotFoundHandler((request, reply) =>
-      reply.status(404).send({
-        error_code: 'ENDPOINT_NOT_FOUND',
-        message: `No MLflow endpoint ${request.method} ${request.url.split('?')[0] ?? ''} on this server`,
-      }),
-    );
+    registerLoggedModelRoutes(app, ctx, documented);
+    app.setNotFoundHandler(unrouted);
   };
 }
 
@@ -373,8 +374,9 @@ export function mlflowRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     });
     app.addHook('onClose', async () => clearInterval(sweeper));
     for (const root of ['/api', '/ajax-api']) {
-      await app.register(tracking(ctx), { prefix: `${root}/2.0/mlflow` });
-      await app.register(mlflowArtifactRoutes(ctx), { prefix: `${root}/2.0/mlflow-artifacts` });
+      // Documented once, under /api; the /ajax-api alias answers the same.
+      await app.register(tracking(ctx, root === '/api'), { prefix: `${root}/2.0/mlflow` });
+      await app.register(mlflowArtifactRoutes(ctx, root === '/api'), { prefix: `${root}/2.0/mlflow-artifacts` });
     }
   };
 }
