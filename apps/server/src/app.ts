@@ -4,7 +4,13 @@ import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchema } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifySchema,
+} from 'fastify';
 import type { Config } from './config.js';
 import { createContext } from './context.js';
 import type { Database } from './db/database.js';
@@ -24,6 +30,8 @@ import { filesRoutes } from './modules/files/files.routes.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { datasetsRoutes } from './modules/mlflow/mlflow.datasets.routes.js';
 import { registryRoutes } from './modules/mlflow/mlflow.registry.tora.routes.js';
+import { isMlflowUrl } from './modules/mlflow/mlflow.errors.js';
+import { MlflowErrorResponse, optionalMlflowBodies } from './modules/mlflow/mlflow.openapi.js';
 import { mlflowRoutes } from './modules/mlflow/mlflow.routes.js';
 import { installHostCheck } from './modules/security/allowed-hosts.js';
 import { installSecurityHeaders } from './modules/security/headers.js';
@@ -40,6 +48,23 @@ export interface AppDeps {
 }
 
 const REDACT = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'res.headers["set-cookie"]'];
+
+/** Fastify's own errors before routing: a malformed percent-encoding is the caller's 400. */
+function badUrl(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (error.code !== 'FST_ERR_BAD_URL') {
+    request.log.error({ err: error }, 'unhandled error');
+    void reply.status(500).send({ error: { code: 'INTERNAL_ERROR', message: 'Internal server error' } });
+    return;
+  }
+  const message = 'The URL is not valid: malformed percent-encoding';
+  void reply
+    .status(400)
+    .send(
+      isMlflowUrl(request.url)
+        ? { error_code: 'INVALID_PARAMETER_VALUE', message }
+        : { error: { code: 'VALIDATION_ERROR', message } },
+    );
+}
 
 /**
  * Builds a ready Fastify app (API under /api, web app at /) without listening.
@@ -79,6 +104,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     routerOptions: { maxParamLength: 1000 },
     trustProxy: fastifyTrustProxy(config.trustProxy),
     ajv: { customOptions: { removeAdditional: false } },
+    // A URL the router cannot decode (`%ZZ`) gets the error shape of the API it names, not Fastify's own.
+    frameworkErrors: badUrl,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler());
   // JSON only: a text/plain body is refused with 415 like any other non-JSON type.
@@ -123,6 +150,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   };
   installErrorHandler(app, unrouted);
   app.addSchema(ErrorResponse);
+  app.addSchema(MlflowErrorResponse);
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {
@@ -142,6 +170,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       security: [{ apiKey: [] }, { bearer: [] }, { session: [] }],
     },
     transform: namedWildcard,
+    transformObject: (doc) => ('openapiObject' in doc ? optionalMlflowBodies(doc.openapiObject) : doc.swaggerObject),
   });
   // First: a request for a host we do not serve (DNS rebinding) must not reach auth or the web app.
   installHostCheck(app, config);

@@ -79,6 +79,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TORA_MAX_ARTIFACT_BYTES: '0' })).toThrow(/TORA_MAX_ARTIFACT_BYTES/);
   });
 
+  it('has no per-workspace artifact quota unless TORA_MAX_WORKSPACE_BYTES sets one (0: none)', () => {
+    expect(loadConfig({}).maxWorkspaceBytes).toBeNull();
+    expect(loadConfig({ TORA_MAX_WORKSPACE_BYTES: '0' }).maxWorkspaceBytes).toBeNull();
+    expect(loadConfig({ TORA_MAX_WORKSPACE_BYTES: '1073741824' }).maxWorkspaceBytes).toBe(1073741824);
+    expect(() => loadConfig({ TORA_MAX_WORKSPACE_BYTES: '-1' })).toThrow(/TORA_MAX_WORKSPACE_BYTES must be an integer/);
+  });
+
   it('selects PostgreSQL from TORA_DATABASE_URL', () => {
     expect(loadConfig({ TORA_DATABASE_URL: 'postgres://u@h/db' }).databaseUrl).toBe('postgres://u@h/db');
   });

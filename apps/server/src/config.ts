@@ -22,6 +22,8 @@ export interface Config {
   readonly crashAfterSeconds: number;
   /** The largest file (bytes) one MLflow artifact upload may store under `<dataDir>/artifacts`. */
   readonly maxArtifactBytes: number;
+  /** Artifact bytes one workspace may hold in all; `null`: no quota. */
+  readonly maxWorkspaceBytes: number | null;
   /** Public origin(s) (`scheme://host[:port]`, normalized) allowed for cookie-authenticated writes besides the request's own. */
   readonly trustedOrigins: readonly string[];
   /** The server's public origin (`https://tora.example.com`, no path), or `null` when not configured. */
@@ -238,6 +240,8 @@ export function loadConfig(env: Env = process.env, defaults: { webDir?: string |
     crashAfterSeconds: intVar(env, 'TORA_CRASH_AFTER_SECONDS', 900, 10, 30 * 24 * 3600),
     // Per-file cap of MLflow artifact uploads (checkpoints, model weights): a full disk is everyone's outage.
     maxArtifactBytes: intVar(env, 'TORA_MAX_ARTIFACT_BYTES', 5 * 1024 ** 3, 1, 2 ** 50),
+    // Optional cap on all artifact files of one workspace, so one team cannot fill a shared disk (0: none).
+    maxWorkspaceBytes: intVar(env, 'TORA_MAX_WORKSPACE_BYTES', 0, 0, 2 ** 50) || null,
     // Behind a TLS-terminating proxy: which proxies to believe for the client IP and https (never on an open port).
     trustProxy: trustProxyVar(env),
     publicUrl,

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM script shared with the server build, no types
@@ -29,6 +30,32 @@ describe.each(DIALECTS)('the Python client wheel served on %s', (dialect) => {
       url: `http://gpu-box:8080/api/client/${file}`,
       install: `pip install http://gpu-box:8080/api/client/${file}`,
     });
+  });
+
+  it('never builds the install command from a Host the caller chose', async () => {
+    const open = await startTestServer(dialect, { TORA_ALLOWED_HOSTS: '*', TORA_PORT: '8123' }, { clientDir: dir });
+    try {
+      // Any name (TORA_ALLOWED_HOSTS=*) and any IP literal pass the Host check; neither names this server for certain.
+      for (const host of ['evil.example', 'evil.example:8080', '203.0.113.9:8080']) {
+        const res = await open.app.inject({ method: 'GET', url: '/api/client', headers: { host } });
+        expect(res.statusCode).toBe(200);
+        expect(res.json().install, host).toBe(`pip install http://localhost:8123/api/client/${file}`);
+      }
+      // The address the connection came in on does.
+      const port = Number(new URL(await open.app.listen({ port: 0, host: '127.0.0.1' })).port);
+      const local = await new Promise<string>((resolve, reject) =>
+        http
+          .get({ host: '127.0.0.1', port, path: '/api/client' }, (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () => resolve(text));
+          })
+          .on('error', reject),
+      );
+      expect(JSON.parse(local).url).toBe(`http://127.0.0.1:${port}/api/client/${file}`);
+    } finally {
+      await open.close();
+    }
   });
 
   it('serves the wheel itself, and 404 for any other file', async () => {

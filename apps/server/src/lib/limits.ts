@@ -126,6 +126,8 @@ export const MLFLOW_LIMITS = {
   maxResults: 50_000,
   /** Runs of one get-history-bulk-interval request. */
   intervalRuns: 100,
+  /** Distinct `experiment_ids` of one runs/search (repeats count once). */
+  searchExperimentIds: 1000,
   /** `order_by` keys of one runs/search (each one a sort key over every matching run). */
   orderByKeys: 10,
   /** A dataset input (`runs/log-inputs`): its fields and input tags. */

@@ -22,6 +22,11 @@ import type { Config } from '../../config.js';
 
 export class ArtifactPathError extends Error {}
 export class ArtifactTooLargeError extends Error {}
+/** The client went away before the end of its upload: nothing was written. */
+export class ArtifactUploadCutError extends Error {}
+
+/** Parts in artifacts-tmp older than this are left by a crash mid-upload: swept at start and periodically. */
+export const STALE_PART_MS = 24 * 3600 * 1000;
 
 const MAX_SEGMENT_BYTES = 255;
 
@@ -52,6 +57,18 @@ export interface ArtifactEntry {
   size?: number;
 }
 
+export interface WriteOptions {
+  maxBytes: number;
+  /**
+   * Called once the bytes are stored, just before they are put in place, and again after it:
+   * throwing refuses the upload and leaves nothing. The caller re-checks there that the file's owner
+   * still exists, so an upload racing the deletion of its run leaves no orphan file (the deletion
+   * removes files after its rows, so a check after the rename sees the rows gone whenever the
+   * removal ran before it).
+   */
+  stillWanted?: () => Promise<void>;
+}
+
 /** What a stored blob is: its size in bytes and when it was last written (epoch ms). */
 export interface BlobStat {
   size: number;
@@ -69,7 +86,7 @@ export interface BlobStore {
    * Streams `body` into place, never holding it whole: a cut or refused upload leaves what was
    * there before. Returns the stored size and the SHA-256 (hex) of the bytes, hashed as they pass.
    */
-  write(key: readonly string[], body: Readable, opts: { maxBytes: number }): Promise<{ size: number; sha256: string }>;
+  write(key: readonly string[], body: Readable, opts: WriteOptions): Promise<{ size: number; sha256: string }>;
   /**
    * The file's full size and a stream of it (of `range` only, when given), or null when no file is
    * there (a directory is not a file).
@@ -81,6 +98,10 @@ export interface BlobStore {
   list(key: readonly string[]): Promise<ArtifactEntry[]>;
   /** Removes a file or a whole directory; nothing there is fine. */
   remove(key: readonly string[]): Promise<void>;
+  /** Bytes of the files under a key (a file's own size; 0 for nothing there). */
+  usage(key: readonly string[]): Promise<number>;
+  /** Removes temporary parts last written before `olderThan` (epoch ms): what a crash mid-upload left. */
+  sweepParts(olderThan: number): Promise<number>;
 }
 
 function isMissing(err: unknown): boolean {
@@ -120,7 +141,7 @@ export function artifactStore(config: Pick<Config, 'dataDir'>): BlobStore {
   }
 
   return {
-    async write(key, body, { maxBytes }) {
+    async write(key, body, { maxBytes, stillWanted }) {
       if (key.length === 0) throw new ArtifactPathError('Invalid artifact path: name a file');
       const target = fullPath(key);
       await noLinks(key);
@@ -139,7 +160,7 @@ export function artifactStore(config: Pick<Config, 'dataDir'>): BlobStore {
       // Not pipeline(body, …): that would destroy the request on a refusal, and the client would see a
       // reset connection instead of the 413. The rest of a refused body is read and dropped instead.
       const cut = () => {
-        if (!body.readableEnded) counter.destroy(new Error('The upload was cut off before its end'));
+        if (!body.readableEnded) counter.destroy(new ArtifactUploadCutError('The upload was cut off before its end'));
       };
       body.on('error', cut);
       body.on('close', cut);
@@ -149,9 +170,12 @@ export function artifactStore(config: Pick<Config, 'dataDir'>): BlobStore {
         const handle = await fsp.open(tmp, 'r');
         await handle.sync();
         await handle.close();
+        await stillWanted?.();
         await fsp.mkdir(path.dirname(target), { recursive: true });
         await noLinks(key);
         await fsp.rename(tmp, target);
+        // The rename is durable only once its directory is: a 2xx must survive power loss.
+        await syncDir(path.dirname(target));
       } catch (err) {
         body.unpipe(counter);
         body.resume();
@@ -166,6 +190,12 @@ export function artifactStore(config: Pick<Config, 'dataDir'>): BlobStore {
       }
       body.off('error', cut);
       body.off('close', cut);
+      try {
+        await stillWanted?.();
+      } catch (err) {
+        await fsp.rm(target, { force: true });
+        throw err;
+      }
       return { size: bytes, sha256: hash.digest('hex') };
     },
     async open(key, range) {
@@ -214,7 +244,59 @@ export function artifactStore(config: Pick<Config, 'dataDir'>): BlobStore {
       // A link named by the key itself is removed, never followed (rm does not follow links).
       await fsp.rm(full, { recursive: true, force: true });
     },
+    async usage(key) {
+      const full = fullPath(key);
+      await noLinks(key);
+      return bytesUnder(full);
+    },
+    async sweepParts(olderThan) {
+      let names: string[];
+      try {
+        names = await fsp.readdir(tmpDir);
+      } catch (err) {
+        if (isMissing(err)) return 0;
+        throw err;
+      }
+      let removed = 0;
+      for (const name of names) {
+        const part = path.join(tmpDir, name);
+        try {
+          const stat = await fsp.lstat(part);
+          if (stat.mtimeMs >= olderThan) continue;
+          await fsp.rm(part, { recursive: true, force: true });
+          removed++;
+        } catch (err) {
+          if (!isMissing(err)) throw err;
+        }
+      }
+      return removed;
+    },
   };
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await fsp.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Sizes of the regular files under a path (links are not followed). */
+async function bytesUnder(full: string): Promise<number> {
+  let stat: fs.Stats;
+  try {
+    stat = await fsp.lstat(full);
+  } catch (err) {
+    if (isMissing(err)) return 0;
+    throw err;
+  }
+  if (stat.isFile()) return stat.size;
+  if (!stat.isDirectory()) return 0;
+  let total = 0;
+  for (const name of await fsp.readdir(full)) total += await bytesUnder(path.join(full, name));
+  return total;
 }
 
 /** Removes a run's (Tora experiment's) files, its logged models' included; called once its rows are deleted. */

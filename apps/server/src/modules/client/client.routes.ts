@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../../context.js';
 import { AppError, notFound } from '../../errors.js';
 import { mediaResponses, responses } from '../../lib/schemas.js';
+import { publicOrigin } from '../security/allowed-hosts.js';
 import { ClientInfo, WheelParams } from './client.schemas.js';
 
 /**
@@ -44,8 +45,7 @@ export function clientRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
         const file = builtWheel(ctx);
         if (file === null) throw missing();
         const [dist = '', version = ''] = file.split('-');
-        const origin = ctx.config.publicUrl ?? `${request.protocol}://${request.host}`;
-        const url = `${origin}/api/client/${file}`;
+        const url = `${publicOrigin(request, ctx.config)}/api/client/${file}`;
         return { name: dist.replace(/_/g, '-'), version, file, url, install: `pip install ${url}` };
       },
     );

@@ -4,6 +4,7 @@ import type { MetricDirection } from '../../db/schema.js';
 import { badRequest } from '../../errors.js';
 import { requireRole } from '../workspaces/access.js';
 import { workspaceColumns } from '../experiments/experiments.repository.js';
+import { checkMetricName } from '../metrics/ingest.js';
 import { inferDirection } from './directions.js';
 import * as repo from './directions.repository.js';
 import { COMPARE_LIMITS } from '../../lib/limits.js';
@@ -42,6 +43,15 @@ export async function putDirections(
   const entries = Object.entries(patch);
   if (entries.length > MAX_DIRECTION_PATCH) {
     throw badRequest(`At most ${MAX_DIRECTION_PATCH} metrics per request`, [{ path: 'body', message: 'too many metrics' }]);
+  }
+  // Checked here whatever the key: the body schema's record checks only keys its pattern matches.
+  for (const [name, direction] of entries) {
+    checkMetricName(`body.${name}`, name);
+    if (direction !== null && direction !== 'min' && direction !== 'max') {
+      throw badRequest(`body.${name} must be "min", "max" or null`, [
+        { path: `body.${name}`, message: 'must be "min", "max" or null' },
+      ]);
+    }
   }
   await ctx.db.transaction().execute((trx) => repo.patchDirections(trx, workspaceId, entries, ctx.clock()));
   return directionsOf(ctx, workspaceId);

@@ -44,7 +44,14 @@ export async function storeRunFile(
   run: RunRef,
   path: string,
   source: Readable,
-  opts: { contentType?: string; media?: MediaTarget } = {},
+  opts: {
+    contentType?: string;
+    media?: MediaTarget;
+    /** Below the server's per-file cap, e.g. what a workspace quota leaves. */
+    maxBytes?: number;
+    /** Re-checks access once the bytes are in (see WriteOptions.stillWanted). */
+    stillWanted?: () => Promise<void>;
+  } = {},
 ): Promise<ExperimentFilesTable> {
   artifactSegments(path); // refused before the body is read
   const mlflowImage = opts.media === undefined ? parseMlflowImagePath(path) : null;
@@ -60,7 +67,10 @@ export async function storeRunFile(
     }
   }
   const segments = artifactSegments(path);
-  const { size, sha256 } = await ctx.blobs.write(blobKey(run, segments), body, { maxBytes: ctx.config.maxArtifactBytes });
+  const { size, sha256 } = await ctx.blobs.write(blobKey(run, segments), body, {
+    maxBytes: opts.maxBytes ?? ctx.config.maxArtifactBytes,
+    stillWanted: opts.stillWanted,
+  });
   const row: ExperimentFilesTable = {
     experiment_id: run.experimentId,
     path: segments.join('/'),

@@ -54,7 +54,8 @@ function codePoints(text: string): number {
   return n;
 }
 
-function checkName(path: string, name: unknown): string {
+/** A metric name as every door takes it (a 400 naming `path` otherwise): the batch, and metric directions. */
+export function checkMetricName(path: string, name: unknown): string {
   if (typeof name !== 'string' || name.trim() === '') fail(path, 'must be a non-empty string');
   if (codePoints(name) > LIMITS.maxNameLength) fail(path, `is longer than the limit of ${LIMITS.maxNameLength} characters`);
   if (/[\u0000-\u001f]/.test(name)) fail(path, 'must not contain control characters');
@@ -165,7 +166,7 @@ function parseRows(rows: unknown[]): Map<string, SeriesInput> {
       fail(path, 'must be an object {name, value, step?, metadata?}');
     const r = row as Record<string, unknown>;
     for (const key in r) if (!ROW_KEYS.has(key)) fail(`${path}.${key}`, 'is not a known field');
-    const name = checkName(`${path}.name`, r.name);
+    const name = checkMetricName(`${path}.name`, r.name);
     let f = filling.get(name);
     if (!f) {
       tooManySeries(map);
@@ -271,7 +272,7 @@ function parseColumnar(body: Record<string, unknown>): Map<string, SeriesInput> 
   let count = 0;
   for (const [name, raw] of Object.entries(series as Record<string, unknown>)) {
     const path = `body.series.${name}`;
-    checkName(path, name);
+    checkMetricName(path, name);
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(path, 'must be an object {steps, values, times?}');
     const col = raw as Record<string, unknown>;
     for (const key in col) if (!SERIES_KEYS.has(key)) fail(`${path}.${key}`, 'is not a known field');

@@ -2,7 +2,14 @@ import type { Readable } from 'node:stream';
 import type { AppContext, Caller } from '../../context.js';
 import type { Role } from '../../db/schema.js';
 import { requireRoleIncludingMlflowDeleted } from '../workspaces/access.js';
-import { ArtifactPathError, artifactSegments, ArtifactTooLargeError, type ArtifactEntry } from '../artifacts/artifacts.store.js';
+import {
+  ArtifactPathError,
+  artifactSegments,
+  ArtifactTooLargeError,
+  STALE_PART_MS,
+  type ArtifactEntry,
+  type BlobStore,
+} from '../artifacts/artifacts.store.js';
 import { servedContentType } from '../files/files.content.js';
 import type { Download } from '../files/files.download.js';
 import { deleteRunFiles, findRunFile, storeRunFile, type RunRef } from '../files/files.store.js';
@@ -96,14 +103,31 @@ export async function uploadArtifact(
   const max = ctx.config.maxArtifactBytes;
   if (declaredBytes !== undefined && declaredBytes > max) throw tooLarge(max);
   const key = await access(ctx, caller, raw, 'editor');
+  const store = ctx.blobs;
+  // What the workspace quota leaves for this file (a replaced file's bytes are given back).
+  const room = await withPathErrors(() => quotaRoom(ctx, store, key));
+  if (room !== null && declaredBytes !== undefined && declaredBytes > room) throw overQuota(ctx);
+  const maxBytes = room === null ? max : Math.min(max, room);
   try {
+    // The same rule again once the bytes are in: the run (or workspace) may have been deleted meanwhile.
+    const stillWanted = () => authorize(ctx, caller, key, 'editor');
     const file = runFileOf(key);
-    if (file !== null && file.path !== '') await withPathErrors(() => storeRunFile(ctx, file.run, file.path, body));
-    else await withPathErrors(() => ctx.blobs.write(key, body, { maxBytes: max }));
+    if (file !== null && file.path !== '') {
+      await withPathErrors(() => storeRunFile(ctx, file.run, file.path, body, { maxBytes, stillWanted }));
+    } else {
+      await withPathErrors(() => store.write(key, body, { maxBytes, stillWanted }));
+    }
   } catch (err) {
-    if (err instanceof ArtifactTooLargeError) throw tooLarge(max);
+    if (err instanceof ArtifactTooLargeError) throw room !== null && room < max ? overQuota(ctx) : tooLarge(max);
     throw err;
   }
+}
+
+async function quotaRoom(ctx: AppContext, store: BlobStore, key: readonly string[]): Promise<number | null> {
+  const quota = ctx.config.maxWorkspaceBytes;
+  if (quota === null) return null;
+  const [used, replaced] = await Promise.all([store.usage(key.slice(0, 1)), store.usage(key)]);
+  return Math.max(0, quota - used + replaced);
 }
 
 function tooLarge(max: number): MlflowError {
@@ -112,6 +136,22 @@ function tooLarge(max: number): MlflowError {
     413,
     `Artifact is larger than this server's limit of ${max} bytes per file (TORA_MAX_ARTIFACT_BYTES)`,
   );
+}
+
+function overQuota(ctx: AppContext): MlflowError {
+  return new MlflowError(
+    'RESOURCE_LIMIT_EXCEEDED',
+    413,
+    `This upload would take the experiment's artifacts past this server's quota of ${ctx.config.maxWorkspaceBytes} bytes per workspace (TORA_MAX_WORKSPACE_BYTES)`,
+  );
+}
+
+/**
+ * Removes what crashes mid-upload left in artifacts-tmp: parts older than a day (an upload in
+ * progress writes its part continuously, so it is never that old). Run at start and every hour.
+ */
+export function sweepStaleParts(ctx: AppContext): Promise<number> {
+  return ctx.blobs.sweepParts(ctx.clock() - STALE_PART_MS);
 }
 
 /** A file to download: a run's (with its recorded SHA-256 and type) or a logged model's. */

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { databaseUnavailable } from '../../db/errors.js';
 import { AppError } from '../../errors.js';
 
@@ -52,9 +52,64 @@ function fromAppError(error: AppError): { status: number; body: { error_code: Ml
   return { status, body: { error_code: code, message: error.message } };
 }
 
-/** Installs MLflow's error shape on an encapsulated plugin (the MLflow routes only). */
-export function installMlflowErrorHandler(app: FastifyInstance): void {
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A stand-in route that refuses its methods: 405 with these in `Allow`. */
+    mlflowAllow?: readonly string[];
+  }
+}
+
+function methodNotAllowed(request: FastifyRequest, reply: FastifyReply, allow: readonly string[]): FastifyReply {
+  const path = request.url.split('?')[0] ?? '';
+  return reply
+    .status(405)
+    .header('allow', allow.join(', '))
+    .send({ error_code: 'ENDPOINT_NOT_FOUND', message: `${request.method} is not allowed on ${path}; use ${allow.join(', ')}` });
+}
+
+const METHODS = ['DELETE', 'GET', 'PATCH', 'POST', 'PUT'] as const;
+
+/**
+ * A request no MLflow route takes: 405 with `Allow` when the path is an endpoint under other
+ * methods, else MLflow's 404 ENDPOINT_NOT_FOUND.
+ */
+export function mlflowUnrouted(app: FastifyInstance) {
+  return (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    const path = request.url.split('?')[0] ?? '';
+    const allow = METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
+    if (allow.length > 0) return methodNotAllowed(request, reply, allow);
+    return reply.status(404).send({
+      error_code: 'ENDPOINT_NOT_FOUND',
+      message: `No MLflow endpoint ${request.method} ${path} on this server`,
+    });
+  };
+}
+
+/** Routes `url` of every method but `allow` (and HEAD) to a 405 naming `allow`. */
+export function refuseOtherMethods(app: FastifyInstance, url: string, allow: readonly string[]): void {
+  app.route({
+    method: app.supportedMethods.filter((m) => m !== 'HEAD' && !allow.includes(m)),
+    url,
+    schema: { hide: true },
+    config: { mlflowAllow: allow },
+    handler: async (request, reply) => methodNotAllowed(request, reply, allow),
+  });
+}
+
+/**
+ * Installs MLflow's error shape on an encapsulated plugin (the MLflow routes only). `unrouted`
+ * answers requests no route took whose body failed to parse first (QUERY without a Content-Type).
+ */
+export function installMlflowErrorHandler(
+  app: FastifyInstance,
+  unrouted?: (request: FastifyRequest, reply: FastifyReply) => FastifyReply,
+): void {
   app.setErrorHandler((thrown: FastifyError | AppError | MlflowError, request, reply) => {
+    const allow = request.routeOptions.config.mlflowAllow;
+    if (allow !== undefined) return methodNotAllowed(request, reply, allow);
+    if (request.is404 && unrouted !== undefined && !(thrown instanceof MlflowError || thrown instanceof AppError)) {
+      return unrouted(request, reply);
+    }
     const unavailable = databaseUnavailable(thrown);
     if (unavailable) request.log.warn({ err: thrown }, unavailable.message);
     const error = unavailable ?? thrown;
@@ -85,4 +140,9 @@ export function installMlflowErrorHandler(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return reply.status(500).send({ error_code: 'INTERNAL_ERROR', message: 'Internal server error' });
   });
+}
+
+/** Whether a URL is one of the MLflow routes (which answer in MLflow's error shape). */
+export function isMlflowUrl(url: string): boolean {
+  return /^\/(api|ajax-api)\/2\.0\/mlflow(-artifacts)?(\/|\?|$)/.test(url);
 }

@@ -253,6 +253,10 @@ function check(clause: Clause, at: number): Clause {
   if (numeric) {
     if (textOp || listOp) throw new FilterError(`${where}: ${op} compares text; use =, !=, <, <=, > or >=`);
     if (typeof value !== 'number') throw new FilterError(`${where}: compare with a number, not a string`);
+    // Times are integer milliseconds: PostgreSQL refuses a fraction or an out-of-range bigint at run time.
+    if (entity === 'attribute' && !Number.isSafeInteger(value)) {
+      throw new FilterError(`${where}: compare with a whole number of milliseconds within ±${Number.MAX_SAFE_INTEGER}`);
+    }
   } else if (textOp && typeof value !== 'string') {
     throw new FilterError(`${where}: ${op} needs a quoted pattern`);
   } else if (entity === 'tag' || entity === 'dataset' || (entity === 'attribute' && !numeric)) {

@@ -30,7 +30,9 @@ export function metricInput(raw: unknown): MetricInput {
   const key = checkKey('Metric', m.key);
   if (m.value === undefined || m.value === null) missing('value');
   if (m.timestamp === undefined || m.timestamp === null) missing('timestamp');
-  const value = fromWire(typeof m.value === 'string' && /^-?\d/.test(m.value) ? Number(m.value) : m.value);
+  // A numeric string is MLflow's double as text; a string that only starts like one ("1abc") is no number.
+  const numeric = typeof m.value === 'string' && /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(m.value);
+  const value = fromWire(numeric ? Number(m.value) : m.value);
   if (value === undefined || typeof m.value === 'boolean') {
     throw invalidParameter(
       `Got invalid value ${JSON.stringify(m.value)} for metric '${key}' (timestamp=${JSON.stringify(m.timestamp)}). Please specify value as a valid double (64-bit floating point)`,
@@ -49,8 +51,11 @@ export function metricInput(raw: unknown): MetricInput {
   };
   const timestamp = int(m.timestamp, 'timestamp', null);
   const step = int(m.step, 'step', 0);
+  // Tora's own metrics route takes times from 0 to the last instant a date holds; so does this one.
   if (timestamp < 0 || timestamp > METRIC_LIMITS.maxTime) {
-    throw invalidParameter(`Got invalid timestamp ${timestamp} for metric '${key}': must be epoch milliseconds`);
+    throw invalidParameter(
+      `Got invalid timestamp ${timestamp} for metric '${key}': must be epoch milliseconds from 0 to ${METRIC_LIMITS.maxTime}`,
+    );
   }
   const modelId = typeof m.model_id === 'string' && m.model_id !== '' ? m.model_id : undefined;
   return modelId === undefined ? { key, value, timestamp, step } : { key, value, timestamp, step, modelId };

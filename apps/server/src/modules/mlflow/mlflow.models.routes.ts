@@ -1,13 +1,17 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { requireCaller } from '../auth/caller.hook.js';
-import { invalidParameter } from './mlflow.errors.js';
+import { invalidParameter, refuseOtherMethods } from './mlflow.errors.js';
 import * as models from './mlflow.models.service.js';
 import { fieldsOf, keyValues, MLFLOW_LIMITS, optInt, optString, optStrings, string, type Fields } from './mlflow.request.js';
+import { mlflowSchema, Opt, readByHand } from './mlflow.openapi.js';
 import * as S from './mlflow.schemas.js';
 
+const KeyValueInput = Type.Object({ key: Type.String({ minLength: 1 }), value: Opt(Type.String()) });
+
 function body(request: FastifyRequest): Fields {
-  return fieldsOf(request.method === 'GET' ? request.query : request.body);
+  return request.method === 'GET' ? fieldsOf(request.query, 'query') : fieldsOf(request.body);
 }
 
 function modelId(request: FastifyRequest): string {
@@ -21,25 +25,50 @@ function modelId(request: FastifyRequest): string {
  * for `mlflow.<flavor>.log_model` and loading a model back: create, get, finalize (PATCH), delete,
  * search, tags and params. Registered inside the tracking plugin, so they share its error shape.
  */
-export function registerLoggedModelRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const hide = { hide: true };
-  const model = { schema: { ...hide, response: { 200: S.LoggedModelResponse } } };
-  const empty = { schema: { ...hide, response: { 200: S.Empty } } };
-  app.post('/logged-models', model, async (request) => {
-    const f = body(request);
-    return {
-      model: await models.createLoggedModel(ctx, requireCaller(request), {
-        experimentId: string(f, 'experiment_id', 200),
-        name: optString(f, 'name', 500),
-        modelType: optString(f, 'model_type', 500),
-        sourceRunId: optString(f, 'source_run_id', 200) || undefined,
-        tags: keyValues(f, 'tags', 'Tag', MLFLOW_LIMITS.tagValueLength),
-        params: keyValues(f, 'params', 'Param', MLFLOW_LIMITS.paramValueLength),
-      }),
-    };
+export function registerLoggedModelRoutes(app: FastifyInstance, ctx: AppContext, documented: boolean): void {
+  const doc = (summary: string, response: TSchema, request: FastifySchema = {}) => ({
+    schema: mlflowSchema(documented, { summary, ...request, response: { 200: response } }),
+    validatorCompiler: readByHand,
   });
+  const ModelId = { params: Type.Object({ model_id: Type.String({ minLength: 1, maxLength: 200 }) }) };
+  app.post(
+    '/logged-models',
+    doc('Create a logged model (MLflow 3)', S.LoggedModelResponse, {
+      body: Type.Object({
+        experiment_id: Type.String({ minLength: 1, maxLength: 200 }),
+        name: Opt(Type.String({ maxLength: 500 })),
+        model_type: Opt(Type.String({ maxLength: 500 })),
+        source_run_id: Opt(Type.String({ maxLength: 200 })),
+        tags: Opt(Type.Array(KeyValueInput)),
+        params: Opt(Type.Array(KeyValueInput)),
+      }),
+    }),
+    async (request) => {
+      const f = body(request);
+      return {
+        model: await models.createLoggedModel(ctx, requireCaller(request), {
+          experimentId: string(f, 'experiment_id', 200),
+          name: optString(f, 'name', 500),
+          modelType: optString(f, 'model_type', 500),
+          sourceRunId: optString(f, 'source_run_id', 200) || undefined,
+          tags: keyValues(f, 'tags', 'Tag', MLFLOW_LIMITS.tagValueLength),
+          params: keyValues(f, 'params', 'Param', MLFLOW_LIMITS.paramValueLength),
+        }),
+      };
+    },
+  );
   // A read (runs:/<run>/<name> model URIs are resolved through it): open to read-only API keys.
-  const search = { schema: { ...hide, response: { 200: S.SearchLoggedModelsResponse } }, config: { readsOnly: true } };
+  const search = {
+    ...doc('Search logged models', S.SearchLoggedModelsResponse, {
+      body: Type.Object({
+        experiment_ids: Opt(Type.Array(Type.String({ maxLength: 200 }))),
+        filter: Opt(Type.String({ maxLength: 10_000 })),
+        max_results: Opt(Type.Union([Type.Integer(), Type.String({ pattern: '^-?[0-9]+$' })])),
+        page_token: Opt(Type.String({ maxLength: 200 })),
+      }),
+    }),
+    config: { readsOnly: true },
+  };
   app.post('/logged-models/search', search, async (request) => {
     const f = body(request);
     const max = optInt(f, 'max_results') ?? 100;
@@ -52,34 +81,63 @@ export function registerLoggedModelRoutes(app: FastifyInstance, ctx: AppContext)
       pageToken: optString(f, 'page_token', 200),
     });
   });
-  app.get('/logged-models/:model_id', model, async (request) => ({
+  // Not a model id: GET or DELETE /logged-models/search must not reach /logged-models/:model_id.
+  refuseOtherMethods(app, '/logged-models/search', ['POST']);
+  app.get('/logged-models/:model_id', doc('Get a logged model', S.LoggedModelResponse, ModelId), async (request) => ({
     model: await models.getLoggedModel(ctx, requireCaller(request), modelId(request)),
   }));
-  app.patch('/logged-models/:model_id', model, async (request) => ({
-    model: await models.finalizeLoggedModel(
-      ctx,
-      requireCaller(request),
-      modelId(request),
-      models.modelStatus(body(request).status),
-    ),
-  }));
-  app.delete('/logged-models/:model_id', empty, async (request) => {
+  app.patch(
+    '/logged-models/:model_id',
+    doc('Finalize a logged model (READY or FAILED)', S.LoggedModelResponse, {
+      ...ModelId,
+      body: Type.Object({ status: Opt(Type.String()) }),
+    }),
+    async (request) => ({
+      model: await models.finalizeLoggedModel(
+        ctx,
+        requireCaller(request),
+        modelId(request),
+        models.modelStatus(body(request).status),
+      ),
+    }),
+  );
+  app.delete('/logged-models/:model_id', doc('Delete a logged model', S.Empty, ModelId), async (request) => {
     await models.deleteLoggedModel(ctx, requireCaller(request), modelId(request));
     return {};
   });
-  app.patch('/logged-models/:model_id/tags', empty, async (request) => {
-    const tags = keyValues(body(request), 'tags', 'Tag', MLFLOW_LIMITS.tagValueLength);
-    await models.setLoggedModelTags(ctx, requireCaller(request), modelId(request), tags);
-    return {};
-  });
-  app.delete('/logged-models/:model_id/tags/:tag_key', empty, async (request) => {
-    const key = (request.params as { tag_key?: string }).tag_key ?? '';
-    await models.deleteLoggedModelTag(ctx, requireCaller(request), modelId(request), key);
-    return {};
-  });
-  app.post('/logged-models/:model_id/params', empty, async (request) => {
-    const params = keyValues(body(request), 'params', 'Param', MLFLOW_LIMITS.paramValueLength);
-    await models.logLoggedModelParams(ctx, requireCaller(request), modelId(request), params);
-    return {};
-  });
+  app.patch(
+    '/logged-models/:model_id/tags',
+    doc('Set tags on a logged model', S.Empty, {
+      ...ModelId,
+      body: Type.Object({ tags: Opt(Type.Array(KeyValueInput)) }),
+    }),
+    async (request) => {
+      const tags = keyValues(body(request), 'tags', 'Tag', MLFLOW_LIMITS.tagValueLength);
+      await models.setLoggedModelTags(ctx, requireCaller(request), modelId(request), tags);
+      return {};
+    },
+  );
+  app.delete(
+    '/logged-models/:model_id/tags/:tag_key',
+    doc('Delete a tag of a logged model', S.Empty, {
+      params: Type.Object({ model_id: Type.String({ minLength: 1, maxLength: 200 }), tag_key: Type.String({ minLength: 1 }) }),
+    }),
+    async (request) => {
+      const key = (request.params as { tag_key?: string }).tag_key ?? '';
+      await models.deleteLoggedModelTag(ctx, requireCaller(request), modelId(request), key);
+      return {};
+    },
+  );
+  app.post(
+    '/logged-models/:model_id/params',
+    doc('Log params of a logged model', S.Empty, {
+      ...ModelId,
+      body: Type.Object({ params: Opt(Type.Array(KeyValueInput)) }),
+    }),
+    async (request) => {
+      const params = keyValues(body(request), 'params', 'Param', MLFLOW_LIMITS.paramValueLength);
+      await models.logLoggedModelParams(ctx, requireCaller(request), modelId(request), params);
+      return {};
+    },
+  );
 }

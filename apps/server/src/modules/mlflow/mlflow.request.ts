@@ -1,4 +1,4 @@
-import { MLFLOW_LIMITS } from '../../lib/limits.js';
+import { METRIC_LIMITS, MLFLOW_LIMITS } from '../../lib/limits.js';
 import { invalidParameter } from './mlflow.errors.js';
 
 /**
@@ -13,10 +13,26 @@ export { MLFLOW_LIMITS };
 
 export type Fields = Record<string, unknown>;
 
-export function fieldsOf(raw: unknown): Fields {
-  if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw invalidParameter('The request body must be a JSON object');
-  return raw as Fields;
+/** Marks fields read from a query string, where a repeated name gives a list. */
+const FROM_QUERY = Symbol('query string');
+
+/**
+ * The fields of a request: its query string (GET) or JSON body. No body is an empty one; a body
+ * that is not a JSON object (`null`, a list) is refused.
+ */
+export function fieldsOf(raw: unknown, from: 'query' | 'body' = 'body'): Fields {
+  if (raw === undefined) return {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw invalidParameter('The request body must be a JSON object');
+  }
+  if (from === 'body') return raw as Fields;
+  return Object.defineProperty({ ...(raw as Fields) }, FROM_QUERY, { value: true });
+}
+
+/** One field's value: in a query string, a name given twice counts once (its first value). */
+function single(f: Fields, name: string): unknown {
+  const v = f[name];
+  return Array.isArray(v) && (f as { [FROM_QUERY]?: boolean })[FROM_QUERY] === true ? (v as unknown[])[0] : v;
 }
 
 export function missing(name: string): never {
@@ -26,8 +42,7 @@ export function missing(name: string): never {
 }
 
 export function optString(f: Fields, name: string, max = 100_000): string | undefined {
-  let v = f[name];
-  if (Array.isArray(v)) v = v[0];
+  const v = single(f, name);
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string')
     throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${name}': must be a string`);
@@ -49,14 +64,26 @@ export function runId(f: Fields): string {
 }
 
 export function optInt(f: Fields, name: string): number | undefined {
-  let v = f[name];
-  if (Array.isArray(v)) v = v[0];
+  const v = single(f, name);
   if (v === undefined || v === null || v === '') return undefined;
   const n = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
     throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${name}': must be an integer`);
   }
   return n;
+}
+
+/**
+ * An epoch-milliseconds time Tora can show: 0 to the last instant a date holds (+275760-09-13), the
+ * range of Tora's own metric times. Beyond it the dashboard could not render the run.
+ */
+export function checkEpochMs(name: string, ms: number | undefined): number | undefined {
+  if (ms !== undefined && (ms < 0 || ms > METRIC_LIMITS.maxTime)) {
+    throw invalidParameter(
+      `Invalid value ${ms} for parameter '${name}': must be epoch milliseconds from 0 to ${METRIC_LIMITS.maxTime}`,
+    );
+  }
+  return ms;
 }
 
 export function optStrings(f: Fields, name: string): string[] {

@@ -4,8 +4,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext, Caller } from '../../context.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import { mlflowArtifactRoutes } from './mlflow.artifacts.routes.js';
+import { sweepStaleParts } from './mlflow.artifacts.service.js';
 import * as datasets from './mlflow.datasets.service.js';
-import { installMlflowErrorHandler, invalidParameter } from './mlflow.errors.js';
+import { installMlflowErrorHandler, invalidParameter, mlflowUnrouted } from './mlflow.errors.js';
 import * as experiments from './mlflow.experiments.service.js';
 import { FilterError } from './mlflow.filter.js';
 import { logBatch, metricHistory, metricInput } from './mlflow.logging.service.js';
@@ -13,6 +14,7 @@ import { bulkInterval } from './mlflow.interval.service.js';
 import type { ViewType } from './mlflow.filter.js';
 import { registerLoggedModelRoutes } from './mlflow.models.routes.js';
 import { registerRegistryRoutes } from './mlflow.registry.routes.js';
+import { readByHand, trackingSchema } from './mlflow.openapi.js';
 import {
   fieldsOf,
   keyValue,
@@ -52,6 +54,15 @@ function status(f: Fields): runs.MlflowStatus | undefined {
     throw invalidParameter(`Invalid value '${s}' for parameter 'status': use one of ${runs.MLFLOW_STATUSES.join(', ')}`);
   }
   return s as runs.MlflowStatus;
+}
+
+/** A list of ids, each once (clients may repeat one): MLflow's 400 past `max` distinct ids. */
+function distinctIds(f: Fields, name: string, max: number): string[] {
+  const ids = [...new Set(optStrings(f, name))];
+  if (ids.length > max) {
+    throw invalidParameter(`Parameter '${name}' names ${ids.length} distinct ids; the limit is ${max} per request`);
+  }
+  return ids;
 }
 
 /** Filter and order_by mistakes are the caller's: MLflow answers them with INVALID_PARAMETER_VALUE. */
@@ -112,8 +123,11 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     '/experiments/update',
     S.Empty,
     async (ctx, caller, f) => {
+      const id = string(f, 'experiment_id', 200);
       const name = optString(f, 'new_name', 1000);
-      if (name !== undefined) await experiments.renameExperiment(ctx, caller, string(f, 'experiment_id', 200), name);
+      // Nothing to change still names an experiment the caller must be able to change.
+      if (name === undefined) await experiments.workspaceFor(ctx, caller, id, 'owner');
+      else await experiments.renameExperiment(ctx, caller, id, name);
       return {};
     },
   ],
@@ -200,7 +214,7 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     (ctx, caller, f) =>
       parsing(() =>
         runs.searchRuns(ctx, caller, {
-          experimentIds: optStrings(f, 'experiment_ids'),
+          experimentIds: distinctIds(f, 'experiment_ids', MLFLOW_LIMITS.searchExperimentIds),
           filter: optString(f, 'filter', 10_000),
           orderBy: optStrings(f, 'order_by'),
           view: viewType(f),
@@ -322,22 +336,28 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
   ],
 ];
 
-function tracking(ctx: AppContext): FastifyPluginAsyncTypebox {
+/** POST endpoints that only read: open to read-only API keys (`mlflow.search_runs()` in a notebook). */
+const SEARCHES = new Set(['/experiments/search', '/runs/search']);
+
+function tracking(ctx: AppContext, documented: boolean): FastifyPluginAsyncTypebox {
   return async (app) => {
-    installMlflowErrorHandler(app);
+    const unrouted = mlflowUnrouted(app);
+    installMlflowErrorHandler(app, unrouted);
     for (const [method, path, response, handler] of ENDPOINTS) {
       app.route({
         method,
         url: path,
         // Bodies are read field by field (mlflow.request.ts): MLflow clients send fields newer than this server.
-        schema: { hide: true, response: { 200: response } },
+        schema: trackingSchema(method, path, response, documented),
+        validatorCompiler: readByHand,
+        config: { readsOnly: SEARCHES.has(path) },
         handler: async (request: FastifyRequest) =>
-          handler(ctx, requireCaller(request), fieldsOf(method === 'GET' ? request.query : request.body)),
+          handler(ctx, requireCaller(request), method === 'GET' ? fieldsOf(request.query, 'query') : fieldsOf(request.body)),
       });
     }
-    registerLoggedModelRoutes(app, ctx);
+    registerLoggedModelRoutes(app, ctx, documented);
     registerRegistryRoutes(app, ctx);
-    app.setNotFoundHandler(endpointNotFound);
+    app.setNotFoundHandler(unrouted);
   };
 }
 
@@ -354,21 +374,32 @@ const mlflowOnly: FastifyPluginAsyncTypebox = async (app) => {
   app.setNotFoundHandler(endpointNotFound);
 };
 
+const SWEEP_EVERY_MS = 3600 * 1000;
+
 /**
  * The MLflow tracking REST API, under /api/2.0/mlflow and the /ajax-api/2.0/mlflow alias the
  * MLflow UI uses, so that `MLFLOW_TRACKING_URI=http://tora-host:8080` points MLflow at Tora.
  */
 export function mlflowRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
-    await app.register(tracking(ctx), { prefix: '/api/2.0/mlflow' });
-    await app.register(mlflowArtifactRoutes(ctx), { prefix: '/api/2.0/mlflow-artifacts' });
+    let sweeper: NodeJS.Timeout | undefined;
+    const sweep = () =>
+      sweepStaleParts(ctx).catch((err: unknown) => app.log.warn({ err }, 'could not sweep stale artifact uploads'));
+    app.addHook('onReady', async () => {
+      await sweep();
+      sweeper = setInterval(() => void sweep(), SWEEP_EVERY_MS).unref();
+    });
+    app.addHook('onClose', async () => clearInterval(sweeper));
+    // Documented once, under /api; the /ajax-api alias answers the same.
+    await app.register(tracking(ctx, true), { prefix: '/api/2.0/mlflow' });
+    await app.register(mlflowArtifactRoutes(ctx, true), { prefix: '/api/2.0/mlflow-artifacts' });
     await app.register(mlflowOnly, { prefix: '/api/3.0/mlflow' });
     // Everything under /ajax-api is MLflow's: unknown routes there answer in its shape too.
     await app.register(
       async (ajax) => {
         ajax.setNotFoundHandler(endpointNotFound);
-        await ajax.register(tracking(ctx), { prefix: '/2.0/mlflow' });
-        await ajax.register(mlflowArtifactRoutes(ctx), { prefix: '/2.0/mlflow-artifacts' });
+        await ajax.register(tracking(ctx, false), { prefix: '/2.0/mlflow' });
+        await ajax.register(mlflowArtifactRoutes(ctx, false), { prefix: '/2.0/mlflow-artifacts' });
       },
       { prefix: '/ajax-api' },
     );

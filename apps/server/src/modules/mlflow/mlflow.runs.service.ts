@@ -19,7 +19,7 @@ import { workspaceFor } from './mlflow.experiments.service.js';
 import { parseFilter, parseOrderBy, type OrderKey, type ViewType } from './mlflow.filter.js';
 import { inputsAndOutputsOf } from './mlflow.datasets.service.js';
 import * as repo from './mlflow.repository.js';
-import type { KeyValue } from './mlflow.request.js';
+import { checkEpochMs, type KeyValue } from './mlflow.request.js';
 import type { MlflowRun, MlflowRunInfo } from './mlflow.schemas.js';
 
 /** An MLflow run is a Tora experiment: run_id = its id, run_name = its name, params = its hyperparameters. */
@@ -160,6 +160,7 @@ export async function createRun(
   caller: Caller,
   input: { experimentId: string; runName?: string; startTime?: number; tags: KeyValue[] },
 ): Promise<RunDto> {
+  checkEpochMs('start_time', input.startTime);
   const workspaceId = await workspaceFor(ctx, caller, input.experimentId, 'editor');
   const id = ctx.newId();
   const now = ctx.clock();
@@ -205,6 +206,7 @@ export async function updateRun(
   runId: string,
   input: { status?: MlflowStatus; endTime?: number; runName?: string },
 ): Promise<RunInfoDto> {
+  checkEpochMs('end_time', input.endTime);
   await activeRunForCaller(ctx, caller, runId);
   const now = ctx.clock();
   await ctx.db.transaction().execute(async (trx) => {

@@ -2,8 +2,8 @@ import { Type } from '@sinclair/typebox';
 
 /**
  * Response shapes of the MLflow routes (MLflow's protobuf messages as JSON). Declared so that the
- * serializer drops anything undeclared; the routes are hidden from Tora's OpenAPI document,
- * since MLflow's own REST reference documents them.
+ * serializer drops anything undeclared; with the request shapes of mlflow.openapi.ts they are
+ * in Tora's OpenAPI document (tag MLflow).
  */
 const KeyValue = Type.Object({ key: Type.String(), value: Type.String() });
 const Int = Type.Integer();

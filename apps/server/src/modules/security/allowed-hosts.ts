@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 import { AppError } from '../../errors.js';
 
@@ -48,4 +48,29 @@ export function installHostCheck(app: FastifyInstance, config: Config): void {
       'This server does not answer to that host name; its administrator can add it to TORA_ALLOWED_HOSTS or TORA_PUBLIC_URL',
     );
   });
+}
+
+/**
+ * The origin for links the server hands out (the client's install command): TORA_PUBLIC_URL, else
+ * the request's own when its Host surely names this server (a loopback name, the address the
+ * connection came in on, or a name TORA_ALLOWED_HOSTS lists other than `*`), else loopback. Any
+ * other Host is the caller's choice, and a cached answer must not send others to it.
+ */
+export function publicOrigin(request: FastifyRequest, config: Config): string {
+  if (config.publicUrl !== null) return config.publicUrl;
+  const hostname = hostnameOf(request.host);
+  if (hostname !== null) {
+    const local = (request.socket.localAddress ?? '').replace(/^::ffff:/, '');
+    const named =
+      net.isIP(hostname) === 0
+        ? isAllowedHost(
+            request.host,
+            config.allowedHosts.filter((h) => h !== '*'),
+          )
+        : false;
+    if (hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === local || named) {
+      return `${request.protocol}://${request.host}`;
+    }
+  }
+  return `http://localhost:${config.port}`;
 }
