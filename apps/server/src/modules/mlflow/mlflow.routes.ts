@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { TSchema } from '@sinclair/typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext, Caller } from '../../context.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import { mlflowArtifactRoutes } from './mlflow.artifacts.routes.js';
@@ -13,6 +13,7 @@ import type { ViewType } from './mlflow.filter.js';
 import { registerLoggedModelRoutes } from './mlflow.models.routes.js';
 import {
   fieldsOf,
+  JsonText,
   keyValue,
   keyValues,
   MLFLOW_LIMITS,
@@ -328,8 +329,10 @@ function tracking(ctx: AppContext): FastifyPluginAsyncTypebox {
         url: path,
         // Bodies are read field by field (mlflow.request.ts): MLflow clients send fields newer than this server.
         schema: { hide: true, response: { 200: response } },
-        handler: async (request: FastifyRequest) =>
-          handler(ctx, requireCaller(request), fieldsOf(method === 'GET' ? request.query : request.body)),
+        handler: async (request: FastifyRequest, reply: FastifyReply) => {
+          const answer = await handler(ctx, requireCaller(request), fieldsOf(method === 'GET' ? request.query : request.body));
+          return answer instanceof JsonText ? reply.type('application/json; charset=utf-8').send(answer.text) : answer;
+        },
       });
     }
     registerLoggedModelRoutes(app, ctx);
