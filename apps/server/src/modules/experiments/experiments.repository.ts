@@ -366,8 +366,9 @@ export async function searchRunIds(db: Kysely<DB>, dialect: DialectHelpers, q: R
   if (q.view === 'active') query = query.where(sql<boolean>`${deleted} is null`);
   if (q.view === 'deleted') query = query.where(sql<boolean>`${deleted} is not null`);
   for (const key of q.order) {
+    // NULLS LAST rather than a `case … is null` key before it: each key's subquery runs once per row, not twice.
     const value = orderValueSql(key, q.crashedBefore);
-    query = query.orderBy(sql`case when ${value} is null then 1 else 0 end`).orderBy(value, key.ascending ? 'asc' : 'desc');
+    query = query.orderBy(value, (ob) => (key.ascending ? ob.asc() : ob.desc()).nullsLast());
   }
   const rows = await query.orderBy('e.created_at', 'desc').orderBy('e.id').limit(q.limit).offset(q.offset).execute();
   return rows.map((r) => r.id);

@@ -136,3 +136,12 @@ export function keyValue(item: unknown, kind: 'Param' | 'Tag', maxValue: number)
   }
   return { key: key as string, value: text };
 }
+
+/**
+ * An answer its service has already written as JSON, a chunk at a time between which other
+ * requests ran (runs/search of 50,000 runs): the route sends it as it is, where serializing it in
+ * one go would hold the event loop for as long.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}

@@ -17,6 +17,7 @@ import { registerRegistryRoutes } from './mlflow.registry.routes.js';
 import { readByHand, trackingSchema } from './mlflow.openapi.js';
 import {
   fieldsOf,
+  JsonText,
   keyValue,
   keyValues,
   MLFLOW_LIMITS,
@@ -351,8 +352,12 @@ function tracking(ctx: AppContext, documented: boolean): FastifyPluginAsyncTypeb
         schema: trackingSchema(method, path, response, documented),
         validatorCompiler: readByHand,
         config: { readsOnly: SEARCHES.has(path) },
-        handler: async (request: FastifyRequest) =>
-          handler(ctx, requireCaller(request), method === 'GET' ? fieldsOf(request.query, 'query') : fieldsOf(request.body)),
+        handler: async (request: FastifyRequest, reply: FastifyReply) => {
+          const fields = method === 'GET' ? fieldsOf(request.query, 'query') : fieldsOf(request.body);
+          const answer = await handler(ctx, requireCaller(request), fields);
+          // A large runs/search answer is written a chunk at a time (JsonText), not by the serializer.
+          return answer instanceof JsonText ? reply.type('application/json; charset=utf-8').send(answer.text) : answer;
+        },
       });
     }
     registerLoggedModelRoutes(app, ctx, documented);

@@ -19,7 +19,7 @@ import { workspaceFor } from './mlflow.experiments.service.js';
 import { parseFilter, parseOrderBy, type OrderKey, type ViewType } from './mlflow.filter.js';
 import { inputsAndOutputsOf } from './mlflow.datasets.service.js';
 import * as repo from './mlflow.repository.js';
-import { checkEpochMs, type KeyValue } from './mlflow.request.js';
+import { checkEpochMs, JsonText, type KeyValue } from './mlflow.request.js';
 import type { MlflowRun, MlflowRunInfo } from './mlflow.schemas.js';
 
 /** An MLflow run is a Tora experiment: run_id = its id, run_name = its name, params = its hyperparameters. */
@@ -69,16 +69,18 @@ function paramsOf(row: ExperimentsTable): KeyValue[] {
 const RUN_CHUNK = 1000;
 
 /**
- * The run objects of a search's ids, a chunk at a time, yielding to other requests between chunks
- * so a 50,000-run answer never holds the event loop for long.
+ * The `runs` of a search's answer as JSON text, a chunk of runs at a time, yielding to other
+ * requests between chunks so a 50,000-run answer never holds the event loop for long (built and
+ * serialized in one go it held it for seconds).
  */
-async function runDtosOf(ctx: AppContext, ids: readonly string[]): Promise<RunDto[]> {
-  const out: RunDto[] = [];
+async function runsJson(ctx: AppContext, ids: readonly string[]): Promise<string> {
+  const parts: string[] = [];
   for (let i = 0; i < ids.length; i += RUN_CHUNK) {
     if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-    out.push(...(await toRunDtos(ctx, await findExperimentsInOrder(ctx.db, ids.slice(i, i + RUN_CHUNK)))));
+    const runs = await toRunDtos(ctx, await findExperimentsInOrder(ctx.db, ids.slice(i, i + RUN_CHUNK)));
+    if (runs.length > 0) parts.push(JSON.stringify(runs).slice(1, -1));
   }
-  return out;
+  return `[${parts.join(',')}]`;
 }
 
 /**
@@ -255,7 +257,7 @@ export async function searchRuns(
   ctx: AppContext,
   caller: Caller,
   q: { experimentIds: string[]; filter?: string; orderBy: string[]; view: ViewType; maxResults: number; pageToken?: string },
-): Promise<{ runs: RunDto[]; next_page_token?: string }> {
+): Promise<JsonText> {
   const workspaceIds: string[] = [];
   for (const id of q.experimentIds) workspaceIds.push(await workspaceFor(ctx, caller, id, 'viewer'));
   const clauses = parseFilter(q.filter);
@@ -274,6 +276,7 @@ export async function searchRuns(
     offset,
     limit: q.maxResults + 1,
   });
-  const runs = await runDtosOf(ctx, ids.slice(0, q.maxResults));
-  return ids.length > q.maxResults ? { runs, next_page_token: encodeToken(offset + q.maxResults) } : { runs };
+  const runs = await runsJson(ctx, ids.slice(0, q.maxResults));
+  const next = ids.length > q.maxResults ? `,"next_page_token":${JSON.stringify(encodeToken(offset + q.maxResults))}` : '';
+  return new JsonText(`{"runs":${runs}${next}}`);
 }
