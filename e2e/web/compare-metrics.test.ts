@@ -94,3 +94,25 @@ test('the metric picker charts just the metrics chosen', async () => {
   assert.deepEqual(await chartNames('[data-testid="system-charts"]'), ['system/gpu3']);
   assert.match(await page.getByTestId('charts-capped').innerText(), /Showing 2 of 43 metrics/);
 });
+
+test("the dashboard's column picker has a search box", async () => {
+  await page.goto(`${server.url}/`);
+  await page.getByText('Columns').click();
+  const search = page.getByTestId('column-search');
+  const labels = () =>
+    page
+      .locator('.picker fieldset')
+      .filter({ hasText: /^Metrics/ })
+      .locator('label')
+      .allInnerTexts();
+  await page.waitForFunction(() => document.querySelectorAll('.picker fieldset:last-of-type label').length > 0);
+  assert.equal((await labels()).length, 43);
+  await search.fill('m3');
+  assert.deepEqual(
+    (await labels()).map((t) => t.trim()),
+    ['train/m30', 'train/m31', 'train/m32', 'train/m33', 'train/m34'],
+  );
+  await search.fill('nothing-like-this');
+  await page.locator('.picker').getByText('no match').first().waitFor();
+  await screenshot(page, 'column-search');
+});

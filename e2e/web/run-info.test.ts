@@ -30,6 +30,16 @@ before(async () => {
   ] as const) {
     ids[name] = (await client.createExperiment({ name, group, runInfo: name === 'seed-0' ? runInfo : {} })).id;
   }
+  ids['nested'] = (
+    await client.createExperiment({
+      name: 'nested',
+      hyperparams: {
+        args: { learning_rate: 0.001, per_device_train_batch_size_for_the_first_stage_of_training: 32 },
+        model: { name: 'meta-llama/Llama-3.1-8B-Instruct-with-a-rather-long-checkpoint-path/final', layers: 32 },
+        seed: 7,
+      },
+    })
+  ).id;
   browser = await launchBrowser();
   ({ page } = await signedInPage(browser, server.url, cookie));
 });
@@ -44,7 +54,7 @@ const names = () =>
 test("the dashboard shows each run's group and filters by group through the server", async () => {
   await page.goto(server.url);
   await page.getByTestId('experiment-row').first().waitFor();
-  assert.equal((await names()).length, 3);
+  assert.equal((await names()).length, 4);
   const asked = page.waitForRequest((r) => r.url().includes('/api/experiments?') && r.url().includes('group=sweep-a'));
   await page.getByTestId('group-filter').fill('sweep-a');
   await asked;
@@ -62,15 +72,45 @@ test('the experiment page shows the group and the run info', async () => {
   await panel.waitFor();
   const rows = await panel
     .locator('tbody tr')
-    .evaluateAll((trs) => trs.map((tr) => [tr.querySelector('code')?.textContent, tr.querySelector('.value')?.textContent]));
+    .evaluateAll((trs) =>
+      trs.map((tr) => [tr.querySelector('code')?.textContent, tr.querySelector('.value')?.textContent ?? null]),
+    );
+  // git.* keys under a "git" heading.
   assert.deepEqual(rows, [
     ['command', 'python train.py --lr 0.1'],
-    ['git.branch', 'main'],
-    ['git.commit', '9f1c2e7d'],
+    ['git', null],
+    ['branch', 'main'],
+    ['commit', '9f1c2e7d'],
     ['host', 'gpu-node-7'],
   ]);
   await screenshot(page, 'run-info');
   await page.goto(`${server.url}/experiments/${ids['lonely']}`);
   await page.getByTestId('run-info').getByText('None recorded.').waitFor();
   assert.equal(await page.getByTestId('experiment-group').count(), 0);
+});
+
+test('dotted hyperparameter keys are a two-level tree; long keys truncate (full on hover) and values keep their room', async () => {
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 800 });
+    await page.goto(`${server.url}/experiments/${ids['nested']}`);
+    const groups = page.getByTestId('hp-group');
+    await groups.first().waitFor();
+    assert.deepEqual(await groups.allInnerTexts(), ['args (2)', 'model (2)']);
+    const long = page.getByTestId('hp-key').filter({ hasText: 'per_device' });
+    assert.equal(await long.getAttribute('title'), 'args.per_device_train_batch_size_for_the_first_stage_of_training');
+    assert.equal(await long.innerText(), 'per_device_train_batch_size_for_the_first_stage_of_training');
+    const cut = await long.evaluate((td) => ({ scroll: td.scrollWidth, client: td.clientWidth }));
+    assert.ok(cut.scroll > cut.client, `the long key is truncated (${cut.scroll} > ${cut.client})`);
+    // The value column is the widest, and the long value wraps inside it instead of being cut.
+    const value = page.locator('tr', { has: page.getByTestId('hp-key').filter({ hasText: /^name$/ }) }).getByTestId('hp-value');
+    const box = await value.evaluate((td) => ({
+      w: td.clientWidth,
+      scroll: td.scrollWidth,
+      table: td.closest('table')!.clientWidth,
+    }));
+    assert.ok(box.w >= box.table * 0.45, `value column ${box.w} of ${box.table}`);
+    assert.ok(box.scroll <= box.w + 1, 'the value is not cut');
+    await screenshot(page, `hyperparams-tree-${width}`);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
 });

@@ -163,3 +163,42 @@ test('compare draws the spike at 25 too', async () => {
   assert.ok(Math.max(...calm.drawn.filter((v): v is number => v !== null)) < 0.1);
   await screenshot(page, 'spike-compare');
 });
+
+test('chart settings are kept in the URL and remembered by this browser', async () => {
+  await page.goto(`${server.url}/experiments/${ids[0]}`);
+  await page.getByTestId('log-y').check();
+  await page.getByTestId('x-time').check();
+  await page.waitForFunction(
+    () => new URL(location.href).searchParams.get('logy') === '1' && new URL(location.href).searchParams.get('x') === 'time',
+  );
+  await page.waitForFunction(
+    () => window.__toraCharts?.['train/loss']?.logY === true && window.__toraCharts['train/loss'].x === 'time',
+  );
+  // Another run's page, no parameters: this browser's last settings.
+  await page.goto(`${server.url}/experiments/${ids[1]}`);
+  assert.equal(await page.getByTestId('log-y').isChecked(), true);
+  assert.equal(await page.getByTestId('x-time').isChecked(), true);
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('logy') === '1');
+  // A link's settings win over the remembered ones.
+  await page.goto(`${server.url}/experiments/${ids[1]}?x=step&logy=0`);
+  assert.equal(await page.getByTestId('log-y').isChecked(), false);
+  assert.equal(await page.getByTestId('x-step').isChecked(), true);
+  // Compare keeps its own, in its URL beside the ids.
+  await page.goto(`${server.url}/compare?ids=${ids.join(',')}&smooth=0.5`);
+  await page.waitForFunction(() => (window.__toraCompare?.['train/loss']?.draws ?? 0) > 0, null, { polling: 50 });
+  assert.equal(await page.getByTestId('compare-smoothing').inputValue(), '0.5');
+  const reads: string[] = [];
+  const count = (r: { url: () => string }) => {
+    if (r.url().includes('/api/experiments/compare')) reads.push(r.url());
+  };
+  page.on('request', count);
+  await page.getByTestId('compare-log-y').check();
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('logy') === '1');
+  assert.equal(new URL(page.url()).searchParams.get('ids'), ids.join(','));
+  await page.waitForTimeout(500);
+  page.off('request', count);
+  // Rewriting the URL is not a new comparison: no compare read followed.
+  assert.deepEqual(reads, []);
+  await page.getByTestId('compare-log-y').uncheck();
+  await page.getByTestId('compare-smoothing').fill('0');
+});
