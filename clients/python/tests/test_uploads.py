@@ -259,3 +259,23 @@ def test_uploads_of_a_run_that_never_reached_the_server(env: Env, tmp_path: Path
     [exp] = exps.get("experiments", exps.get("items", []))
     assert [m["step"] for m in media(env.server, env.key, exp["id"], "samples")] == [3]
     assert "proc/self/status" in files(env.server, env.key, exp["id"], "proc/")
+
+
+def test_a_file_over_the_servers_limit_is_refused_once_not_retried(
+    own_server: ToraServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    own_server.env["TORA_MAX_ARTIFACT_BYTES"] = str(1024 * 1024)
+    key = own_server.create_key()
+    own_server.start()
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"x" * (8 * 1024 * 1024))
+    t = Tora.create_experiment("too-big", server_url=own_server.url, api_key=key, system_metrics=False)
+    with caplog.at_level(logging.ERROR, logger="tora"):
+        t.log_file(big)
+        t.log_file(__file__, name="small.py")
+        assert t.flush(timeout=60)
+    eid = str(t.experiment_id)
+    assert list(files(own_server, key, eid)) == ["small.py"]
+    assert t._batcher.mode == "live" and t._batcher.uploads_spooled == 0  # not kept for a retry
+    assert any("refused file 'big.bin'" in r.getMessage() and "413" in r.getMessage() for r in caplog.records)
+    t.shutdown()
