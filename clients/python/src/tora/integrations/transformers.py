@@ -25,7 +25,7 @@ from transformers import TrainerCallback
 
 from .._flatten import flatten
 from .._run import Run
-from ._common import number, run_for
+from ._common import end_run, number, run_for
 
 # Logged once at the end of train(): totals, not curves.
 SUMMARY_KEYS = frozenset(
@@ -43,7 +43,7 @@ class ToraCallback(TrainerCallback):  # type: ignore[misc]
         self._names: dict[str, str] = {}
 
     def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
-        if not state.is_world_process_zero or self.run is not None:
+        if not state.is_world_process_zero or (self.run is not None and not self.run.finished):
             return
         config = {"args": flatten(args.to_dict())}
         model_config = getattr(model, "config", None)
@@ -85,6 +85,5 @@ class ToraCallback(TrainerCallback):  # type: ignore[misc]
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         # The run stays open: trainer.evaluate() after train() still logs into it; it is
         # closed at exit (or by tora.finish()).
-        if self.run is not None and state.is_world_process_zero:
-            self.run.client.flush(timeout=30)
-            self.run.client.set_status("finished")
+        if state.is_world_process_zero:
+            end_run(self.run)

@@ -23,7 +23,7 @@ from typing import Any, Optional
 from ultralytics.utils import RANK
 
 from .._run import Run
-from ._common import number, run_for
+from ._common import end_run, number, run_for
 
 
 class ToraYoloCallbacks:
@@ -35,7 +35,7 @@ class ToraYoloCallbacks:
         self._in_epoch = False
 
     def on_pretrain_routine_end(self, trainer: Any) -> None:
-        if RANK not in (-1, 0) or self.run is not None:
+        if RANK not in (-1, 0) or (self.run is not None and not self.run.finished):
             return
         options = dict(self.options)
         options.setdefault("name", str(getattr(trainer.args, "name", None) or "yolo"))
@@ -68,9 +68,7 @@ class ToraYoloCallbacks:
                     self.run.summary[str(key)] = v
 
     def on_train_end(self, trainer: Any) -> None:
-        if self.run is not None:
-            self.run.client.flush(timeout=30)
-            self.run.client.set_status("finished")
+        end_run(self.run)
 
 
 def add_tora_callbacks(model: Any, **init_options: Any) -> ToraYoloCallbacks:
