@@ -86,7 +86,7 @@ def test_the_version_is_a_leaf() -> None:
     from tora import _http, _version
 
     assert tora.__version__ == _version.__version__
-    assert _http.USER_AGENT == f"tora-python/{tora.__version__}"
+    assert f"tora-python/{tora.__version__}" == _http.USER_AGENT
     source = inspect.getsource(_http)
     assert "from . import" not in source and "from ._version import __version__" in source
 
