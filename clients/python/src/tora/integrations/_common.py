@@ -21,7 +21,13 @@ def run_for(options: Mapping[str, Any], config: Optional[Mapping[str, Any]] = No
         if config:
             run.config.update(config)
         return run
-    return start(config=dict(config or {}), options=options, by_integration=True)
+    named = {k: v for k, v in options.items() if k in _INIT_ARGUMENTS}
+    rest = {k: v for k, v in options.items() if k not in _INIT_ARGUMENTS}
+    return start(config=dict(config or {}), options=rest, by_integration=True, **named)
+
+
+# tora.init's own parameters; the other options go on to Tora.create_experiment.
+_INIT_ARGUMENTS = frozenset(("project", "name", "tags", "group", "notes", "id", "resume", "mode"))
 
 
 def end_run(run: Optional[Run], success: bool = True) -> None:
