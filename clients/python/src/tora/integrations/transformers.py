@@ -83,7 +83,6 @@ class ToraCallback(TrainerCallback):  # type: ignore[misc]
             run.client.log_metrics(metrics, step=state.global_step)
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        # The run stays open: trainer.evaluate() after train() still logs into it; it is
-        # closed at exit (or by tora.finish()).
+        # The run stays open: trainer.evaluate() after train() still logs into it (see end_run).
         if state.is_world_process_zero:
             end_run(self.run)
