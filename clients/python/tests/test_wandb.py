@@ -29,8 +29,10 @@ def _fresh_process_warnings() -> None:
     _wandb._warned.clear()
 
 
-def experiments(env: Env) -> list[dict[str, Any]]:
-    return list(env.server.api(env.key, "GET", "/api/experiments?limit=200")["experiments"])
+def experiments(env: Env, named: str) -> list[dict[str, Any]]:
+    """The user's experiments whose name contains ``named`` (the user is shared by the session)."""
+    page = env.server.api(env.key, "GET", f"/api/experiments?limit=500&startwith={named}")
+    return list(page["experiments"])
 
 
 def test_define_metric_is_kept_as_the_charts_x_axis(env: Env) -> None:
@@ -51,8 +53,8 @@ def test_define_metric_is_kept_as_the_charts_x_axis(env: Env) -> None:
 def test_disabled_logs_nothing_and_every_call_works(env: Env, capfd: pytest.CaptureFixture[str]) -> None:
     import tora as wandb
 
-    before = len(experiments(env))
-    run = wandb.init(project="never-made", mode="disabled", config={"lr": 0.1}, **env.kwargs())
+    name = f"disabled-{uuid.uuid4().hex[:8]}"
+    run = wandb.init(project="never-made", name=name, mode="disabled", config={"lr": 0.1}, **env.kwargs())
     assert wandb.run is run and run.id is None and run.url is None
     wandb.config.update({"bs": 8})
     wandb.define_metric("loss", step_metric="epoch")
@@ -60,7 +62,7 @@ def test_disabled_logs_nothing_and_every_call_works(env: Env, capfd: pytest.Capt
     run.summary["best"] = 1.0
     wandb.watch(object())
     wandb.finish()
-    assert len(experiments(env)) == before
+    assert experiments(env, name) == []
     names = [w["name"] for w in env.server.api(env.key, "GET", "/api/workspaces")["workspaces"]]
     assert "never-made" not in names
     assert "Tora:" not in capfd.readouterr().err
@@ -69,19 +71,19 @@ def test_disabled_logs_nothing_and_every_call_works(env: Env, capfd: pytest.Capt
 def test_offline_spools_and_sync_delivers(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     import tora as wandb
 
-    before = len(experiments(env))
     # Offline needs no server URL or key: `tora sync` takes them.
-    run = wandb.init(name="offline-run", mode="offline", config={"lr": 0.2}, system_metrics=False)
+    name = f"offline-{uuid.uuid4().hex[:8]}"  # the server's user is shared by the whole session
+    run = wandb.init(name=name, mode="offline", config={"lr": 0.2}, system_metrics=False)
     for i in range(3):
         wandb.log({"loss": 1.0 / (i + 1)})
     run.config.update({"bs": 4})
     wandb.finish()
-    assert run.id is None and len(experiments(env)) == before
+    assert run.id is None and experiments(env, name) == []
     assert run.client.spooled == 3
 
     out = sync(env.url, env.key)
     assert out.returncode == 0, out.stderr
-    made = [e for e in experiments(env) if e["name"] == "offline-run"]
+    made = experiments(env, name)
     assert len(made) == 1
     eid = made[0]["id"]
     assert [p["value"] for p in env.points(eid, "loss")] == [1.0, 0.5, pytest.approx(1 / 3)]
@@ -232,7 +234,7 @@ import tora as wandb
 
 sweep = [{"lr": lr, "dropout": d} for lr in (0.1, 0.01) for d in (0.0, 0.5)]
 for i, params in enumerate(sweep):
-    run = wandb.init(project="sweep-proj", group="sweep-1", name=f"trial-{i}", config=params, reinit=True)
+    run = wandb.init(project="sweep-proj", group="GROUP", name=f"trial-{i}", config=params, reinit=True)
     config = wandb.config
     for epoch in range(3):
         loss = 1.0 / (epoch + 1) * config.lr * 10
@@ -244,7 +246,8 @@ for i, params in enumerate(sweep):
 
 def test_a_sweep_like_wandb_script_runs_unchanged_but_for_the_import(env: Env, tmp_path: Path) -> None:
     script = tmp_path / "sweep.py"
-    script.write_text(SWEEP)
+    group = f"sweep-{uuid.uuid4().hex[:8]}"  # the server's user is shared by the whole session
+    script.write_text(SWEEP.replace("GROUP", group))
     out = subprocess.run(
         [sys.executable, str(script)],
         env={**os.environ, "TORA_BASE_URL": env.url, "TORA_API_KEY": env.key, "TORA_SYSTEM_METRICS": "0"},
@@ -252,7 +255,7 @@ def test_a_sweep_like_wandb_script_runs_unchanged_but_for_the_import(env: Env, t
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     trials = sorted(
-        (e for e in experiments(env) if e.get("group") == "sweep-1"), key=lambda e: str(e["name"])
+        (e for e in experiments(env, "trial-") if e.get("group") == group), key=lambda e: str(e["name"])
     )
     assert [e["name"] for e in trials] == ["trial-0", "trial-1", "trial-2", "trial-3"]
     assert all(e["status"] == "finished" for e in trials)

@@ -199,7 +199,7 @@ class Run:
         at = self.step if step is None else step
         try:
             self._client.log_metrics(data, step=at)
-        except (TypeError, ValueError):  # nested dicts, images, text: keep the numbers
+        except TypeError:  # nested dicts, images, text: keep the numbers
             data = self._numbers(data)
             self._client.log_metrics(data, step=at)
         self._last.update(data)
