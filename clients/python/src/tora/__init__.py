@@ -38,7 +38,8 @@ from ._global import (
     tlog,
 )
 from ._hyperparams import hp_from_tora_format, hp_to_tora_format
-from ._run import Run, finish, init, log
+from ._init import init
+from ._run import Run, finish, log
 from ._version import __version__
 from ._wandb import (
     Artifact,

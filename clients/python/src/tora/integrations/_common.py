@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Optional
 
-from .._run import Run, current, start
+from .._init import start
+from .._run import Run, current
 
 
 def run_for(options: Mapping[str, Any], config: Optional[Mapping[str, Any]] = None) -> Run:
