@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COMPARE_LIMITS, EXPERIMENT_LIMITS, METRIC_LIMITS } from '../src/lib/limits.js';
+import { COMPARE_LIMITS, EXPERIMENT_LIMITS, FILE_LIMITS, METRIC_LIMITS } from '../src/lib/limits.js';
 
 /**
  * The layering rules of eslint.config.js (docs/architecture.md), applied by the real config to
@@ -102,5 +102,11 @@ describe('limits (src/lib/limits.ts)', () => {
       `up to ${c.experiments} experiments and ${c.metrics} metrics (default: the ${c.defaultMetrics} most shared metrics), ` +
         `and at most ${n(c.maxBuckets)} buckets per response`,
     );
+    const f = FILE_LIMITS;
+    expect(doc).toContain(`at most ${n(f.listSize)} files per answer`);
+    expect(doc).toContain(`most ${n(f.mediaListSize)} images per answer`);
+    expect(doc).toContain(`within the first ${f.imageHeadBytes / 1024} KiB`);
+    expect(doc).toContain(`Media keys are up to ${f.mediaNameLength} characters`);
+    expect(doc).toContain(`paths up to ${n(f.pathLength)} characters`);
   });
 });

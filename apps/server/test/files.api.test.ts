@@ -261,9 +261,12 @@ describe.each(DIALECTS)('a run’s files and media on %s', (dialect) => {
     const id = await createExperiment(server.app, alice);
     const ws = alice.defaultWorkspaceId;
     const base = (step: number) => `images/val~samples+step+${step}+timestamp+1733500000000+g0000000-aaaa-bbbb-cccc-${step}`;
+    // MLflow's async logging sends an image and its compressed copy at once, in either order.
     for (const step of [3, 1]) {
-      await put(alice, `${ARTIFACTS}/${ws}/${id}/artifacts/${encodeURIComponent(`${base(step)}.png`)}`, pngImage(10, 20));
-      await put(alice, `${ARTIFACTS}/${ws}/${id}/artifacts/${encodeURIComponent(`${base(step)}+compressed.webp`)}`, 'webp bytes');
+      await Promise.all([
+        put(alice, `${ARTIFACTS}/${ws}/${id}/artifacts/${encodeURIComponent(`${base(step)}+compressed.webp`)}`, 'webp bytes'),
+        put(alice, `${ARTIFACTS}/${ws}/${id}/artifacts/${encodeURIComponent(`${base(step)}.png`)}`, pngImage(10, 20)),
+      ]);
     }
     // A file named like one that is not an image stays a file only.
     await put(alice, `${ARTIFACTS}/${ws}/${id}/artifacts/${encodeURIComponent(`${base(9)}.png`)}`, 'not a png');

@@ -15,7 +15,7 @@ describe.each(DIALECTS)('health on %s', (dialect) => {
         version,
         database: dialect,
         dialect,
-        features: ['metrics.f64-columns', 'experiments.run-info'],
+        features: ['metrics.f64-columns', 'experiments.run-info', 'experiments.files'],
       });
       expect(res.headers['server-timing']).toMatch(/^app;dur=[\d.]+$/);
     } finally {

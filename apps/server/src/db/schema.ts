@@ -203,8 +203,6 @@ export interface ExperimentMediaTable {
   width: number;
   height: number;
   size: number;
-  /** A smaller copy of the image among the run's files (MLflow's `%compressed.webp`), if any. */
-  thumbnail_path: string | null;
 }
 
 export interface DB {

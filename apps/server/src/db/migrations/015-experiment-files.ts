@@ -26,7 +26,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('width', 'integer', (c) => c.notNull())
     .addColumn('height', 'integer', (c) => c.notNull())
     .addColumn('size', 'bigint', (c) => c.notNull())
-    .addColumn('thumbnail_path', 'text')
     .addPrimaryKeyConstraint('experiment_media_pk', ['experiment_id', 'path'])
     .execute();
   await db.schema

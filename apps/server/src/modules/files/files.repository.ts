@@ -93,7 +93,6 @@ export async function upsertMedia(db: Db, row: ExperimentMediaTable): Promise<vo
         width: row.width,
         height: row.height,
         size: row.size,
-        thumbnail_path: row.thumbnail_path,
       }),
     )
     .execute();
@@ -103,14 +102,16 @@ export async function deleteMediaAt(db: Db, experimentId: string, path: string):
   await db.deleteFrom('experiment_media').where('experiment_id', '=', experimentId).where('path', '=', path).execute();
 }
 
-/** Points an image's row at its smaller copy (MLflow uploads the copy after the image). */
-export async function setMediaThumbnail(db: Db, experimentId: string, path: string, thumbnailPath: string): Promise<void> {
-  await db
-    .updateTable('experiment_media')
-    .set({ thumbnail_path: thumbnailPath })
+/** Which of these paths are files of the experiment. */
+export async function existingPaths(db: Db, experimentId: string, paths: readonly string[]): Promise<Set<string>> {
+  if (paths.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('experiment_files')
+    .select('path')
     .where('experiment_id', '=', experimentId)
-    .where('path', '=', path)
+    .where('path', 'in', paths)
     .execute();
+  return new Set(rows.map((r) => r.path));
 }
 
 /** Images of key `name` at `step` (Tora's own door keeps one per key and step). */

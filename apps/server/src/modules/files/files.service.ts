@@ -10,7 +10,13 @@ import { experimentForCaller } from '../experiments/experiments.service.js';
 import * as repo from './files.repository.js';
 import type { FileEntryDto, FileListQuery, MediaEntryDto, MediaListQuery } from './files.schemas.js';
 import { deleteRunFiles, findRunFile, storeRunFile, type RunRef } from './files.store.js';
-import type { ImageInfo } from './media.sniff.js';
+import { mlflowCompressedPath, parseMlflowImagePath, type ImageInfo } from './media.sniff.js';
+
+/** Where MLflow puts the smaller copy of an image it logged by key and step; null for other images. */
+function thumbnailCandidate(path: string): string | null {
+  const name = parseMlflowImagePath(path);
+  return name === null || name.compressed ? null : mlflowCompressedPath(name.imagePath);
+}
 
 /**
  * Tora's own door to a run's files and media (`/api/experiments/:id/files/…`, `/media/…`):
@@ -22,7 +28,9 @@ export function toFileDto(row: ExperimentFilesTable): FileEntryDto {
   return { path: row.path, size: row.size, sha256: row.sha256, contentType: row.content_type, updatedAt: iso(row.updated_at)! };
 }
 
-export function toMediaDto(row: ExperimentMediaTable): MediaEntryDto {
+/** An image row as the API shows it, with its smaller copy among `thumbnails` (paths that exist), if any. */
+export function toMediaDto(row: ExperimentMediaTable, thumbnails: ReadonlySet<string>): MediaEntryDto {
+  const thumbnail = thumbnailCandidate(row.path);
   return {
     name: row.name,
     step: row.step,
@@ -31,7 +39,7 @@ export function toMediaDto(row: ExperimentMediaTable): MediaEntryDto {
     width: row.width,
     height: row.height,
     size: row.size,
-    thumbnailPath: row.thumbnail_path,
+    thumbnailPath: thumbnail !== null && thumbnails.has(thumbnail) ? thumbnail : null,
   };
 }
 
@@ -159,7 +167,7 @@ export async function putMedia(
   }
   const media = earlier.find((m) => m.path === row.path);
   if (media === undefined) throw notFound('FILE_NOT_FOUND', 'Image');
-  return { media: toMediaDto(media) };
+  return { media: toMediaDto(media, new Set()) };
 }
 
 export async function listMedia(
@@ -176,5 +184,8 @@ export async function listMedia(
     to: query.to,
     limit: FILE_LIMITS.mediaListSize,
   });
-  return { media: rows.map(toMediaDto) };
+  // Found when read, not linked when written: MLflow uploads an image and its copy concurrently.
+  const candidates = rows.flatMap((r) => thumbnailCandidate(r.path) ?? []);
+  const thumbnails = await repo.existingPaths(ctx.db, run.experimentId, candidates);
+  return { media: rows.map((r) => toMediaDto(r, thumbnails)) };
 }

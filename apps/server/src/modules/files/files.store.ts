@@ -4,7 +4,7 @@ import { artifactSegments, type ByteRange } from '../artifacts/artifacts.store.j
 import type { ExperimentFilesTable } from '../../db/schema.js';
 import * as repo from './files.repository.js';
 import { contentTypeOf } from './files.content.js';
-import { IMAGE_HEAD_BYTES, mlflowCompressedPath, parseMlflowImagePath, sniffImage, type ImageInfo } from './media.sniff.js';
+import { IMAGE_HEAD_BYTES, parseMlflowImagePath, sniffImage, type ImageInfo } from './media.sniff.js';
 import { readHead } from './upload-head.js';
 
 /**
@@ -75,8 +75,6 @@ export async function storeRunFile(
     // An overwritten image is indexed afresh (or no longer, when the new bytes are not one).
     await repo.deleteMediaAt(trx, run.experimentId, row.path);
     if (media !== null && image !== null) {
-      const thumbnail =
-        mlflowImage === null ? null : await repo.findFile(trx, run.experimentId, mlflowCompressedPath(mlflowImage.imagePath));
       await repo.upsertMedia(trx, {
         experiment_id: run.experimentId,
         path: row.path,
@@ -86,11 +84,7 @@ export async function storeRunFile(
         width: image.width,
         height: image.height,
         size,
-        thumbnail_path: thumbnail?.path ?? null,
       });
-    }
-    if (mlflowImage?.compressed === true) {
-      await repo.setMediaThumbnail(trx, run.experimentId, mlflowImage.imagePath, row.path);
     }
   });
   return row;

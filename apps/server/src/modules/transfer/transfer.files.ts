@@ -23,7 +23,7 @@ export interface FileRecord {
   contentType: string;
   updatedAt: string;
   /** The file's rows in the media index (an image logged by key and step). */
-  media?: { name: string; step: number; contentType: string; width: number; height: number; thumbnailPath: string | null }[];
+  media?: { name: string; step: number; contentType: string; width: number; height: number }[];
 }
 
 export interface FileDataRecord {
@@ -72,7 +72,6 @@ function fileRecord(row: ExperimentFilesTable, media: readonly ExperimentMediaTa
       contentType: m.content_type,
       width: m.width,
       height: m.height,
-      thumbnailPath: m.thumbnail_path,
     }));
   }
   return record;
@@ -129,7 +128,6 @@ export class FileImport {
         width: m.width,
         height: m.height,
         size: stored.size,
-        thumbnail_path: m.thumbnailPath,
       });
     }
     return null;
