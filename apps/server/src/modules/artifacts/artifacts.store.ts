@@ -53,7 +53,7 @@ export interface ArtifactEntry {
 }
 
 /** What a stored blob is: its size in bytes and when it was last written (epoch ms). */
-export interface BlobStat {
+interface BlobStat {
   size: number;
   modifiedAt: number;
 }
