@@ -13,11 +13,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import mlflow  # noqa: E402
-import numpy as np  # noqa: E402
-from conftest import User  # noqa: E402
-from PIL import Image  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from conftest import User
+from PIL import Image
+
+import mlflow
 
 
 def download(tora: Any, user: User, path: str) -> tuple[bytes, dict[str, str]]:
@@ -26,7 +27,9 @@ def download(tora: Any, user: User, path: str) -> tuple[bytes, dict[str, str]]:
         return r.read(), {k.lower(): v for k, v in r.headers.items()}
 
 
-def test_log_image_by_key_and_step_is_media_and_figures_are_files(tora: Any, mlflow_env: User, tmp_path: Path) -> None:
+def test_log_image_by_key_and_step_is_media_and_figures_are_files(
+    tora: Any, mlflow_env: User, tmp_path: Path
+) -> None:
     mlflow.set_experiment("media")
     (tmp_path / "weights.bin").write_bytes(b"\x00\x01" * 5000)
     fig, ax = plt.subplots(figsize=(3, 2), dpi=50)
@@ -47,7 +50,9 @@ def test_log_image_by_key_and_step_is_media_and_figures_are_files(tora: Any, mlf
     ]
     assert all(m["thumbnailPath"] and m["thumbnailPath"].endswith("compressed.webp") for m in media)
     # The step-3 image, through Tora's files route, is the one MLflow logged.
-    body, headers = download(tora, mlflow_env, f"/api/experiments/{run_id}/files/{urllib.request.quote(media[3]['path'])}")
+    body, headers = download(
+        tora, mlflow_env, f"/api/experiments/{run_id}/files/{urllib.request.quote(media[3]['path'])}"
+    )
     assert headers["content-type"] == "image/png"
     assert headers["content-disposition"].startswith("attachment")
     assert np.asarray(Image.open(io.BytesIO(body))).max() == 120
@@ -60,7 +65,9 @@ def test_log_image_by_key_and_step_is_media_and_figures_are_files(tora: Any, mlf
     assert files["ckpt/weights.bin"]["size"] == 10000
     assert files["ckpt/weights.bin"]["sha256"] == hashlib.sha256(b"\x00\x01" * 5000).hexdigest()
     # Only log_image(key=, step=) makes media; a figure or a named image is a file with a preview.
-    assert {m["name"] for m in mlflow_env.api("GET", f"/api/experiments/{run_id}/media")["media"]} == {"val/samples"}
+    assert {m["name"] for m in mlflow_env.api("GET", f"/api/experiments/{run_id}/media")["media"]} == {
+        "val/samples"
+    }
 
     # The whole run back through MLflow: every file, byte for byte, as Tora lists them.
     out = Path(mlflow.artifacts.download_artifacts(run_id=run_id, dst_path=str(tmp_path / "down")))

@@ -20,7 +20,7 @@ export interface Config {
   readonly clientDir: string | null;
   readonly sessionTtlHours: number;
   readonly crashAfterSeconds: number;
-  /** The largest file (bytes) one MLflow artifact upload may store under `<dataDir>/artifacts`. */
+  /** The largest file (bytes) one upload may store in the blob store: a run's file or image, or an MLflow artifact. */
   readonly maxArtifactBytes: number;
   /** Artifact bytes one workspace may hold in all; `null`: no quota. */
   readonly maxWorkspaceBytes: number | null;
@@ -238,7 +238,7 @@ export function loadConfig(env: Env = process.env, defaults: { webDir?: string |
     sessionTtlHours: intVar(env, 'TORA_SESSION_TTL_HOURS', 24 * 14, 1, 24 * 365),
     // A running experiment silent for this long is reported as crashed.
     crashAfterSeconds: intVar(env, 'TORA_CRASH_AFTER_SECONDS', 900, 10, 30 * 24 * 3600),
-    // Per-file cap of MLflow artifact uploads (checkpoints, model weights): a full disk is everyone's outage.
+    // Per-file cap of uploads (run files, media, MLflow artifacts, checkpoints): a full disk is everyone's outage.
     maxArtifactBytes: intVar(env, 'TORA_MAX_ARTIFACT_BYTES', 5 * 1024 ** 3, 1, 2 ** 50),
     // Optional cap on all artifact files of one workspace, so one team cannot fill a shared disk (0: none).
     maxWorkspaceBytes: intVar(env, 'TORA_MAX_WORKSPACE_BYTES', 0, 0, 2 ** 50) || null,

@@ -9,6 +9,7 @@ import {
   createWorkspace,
   DIALECTS,
   errorCode,
+  ORIGIN,
   useTestServer,
   useUser,
   type TestUser,
@@ -177,6 +178,24 @@ describe.each(DIALECTS)('a run’s files and media on %s', (dialect) => {
       expect([res.statusCode, errorCode(res)]).toEqual([404, 'EXPERIMENT_NOT_FOUND']);
     }
     expect((await files(alice, id)).map((f) => f.path)).toEqual(['e.txt']);
+  });
+
+  it('refuses a read-only API key’s uploads and deletes, and lets it read', async () => {
+    const id = await createExperiment(server.app, alice);
+    await put(alice, `/api/experiments/${id}/files/a.txt`, 'a');
+    const made = await server.app.inject({
+      method: 'POST',
+      url: '/api/keys',
+      headers: { cookie: alice.cookie, origin: ORIGIN },
+      payload: { name: 'ro', scope: 'read' },
+    });
+    const reader = { ...alice, key: made.json<{ key: string }>().key };
+    expect((await put(reader, `/api/experiments/${id}/files/b.txt`, 'b')).statusCode).toBe(403);
+    expect((await put(reader, `/api/experiments/${id}/media/k?step=1`, pngImage(2, 2))).statusCode).toBe(403);
+    const del = await server.app.inject({ method: 'DELETE', url: `/api/experiments/${id}/files/a.txt`, headers: auth(reader) });
+    expect(del.statusCode).toBe(403);
+    expect((await get(reader, `/api/experiments/${id}/files/a.txt`)).body).toBe('a');
+    expect((await files(alice, id)).map((f) => f.path)).toEqual(['a.txt']);
   });
 
   it('stores images as media by key and step, read back by step range', async () => {

@@ -70,7 +70,7 @@ export interface WriteOptions {
 }
 
 /** What a stored blob is: its size in bytes and when it was last written (epoch ms). */
-export interface BlobStat {
+interface BlobStat {
   size: number;
   modifiedAt: number;
 }

@@ -24,7 +24,7 @@ export const MediaNameParams = Type.Object({
   }),
 });
 
-export const FileEntry = Type.Object({
+const FileEntry = Type.Object({
   path: Type.String(),
   size: Type.Integer({ minimum: 0 }),
   sha256: Type.String({ description: 'SHA-256 of the bytes, hex; also the download ETag' }),
@@ -51,7 +51,7 @@ export const FileListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const MediaEntry = Type.Object({
+const MediaEntry = Type.Object({
   name: Type.String(),
   step: Type.Integer(),
   path: Type.String({ description: 'The image among the run’s files (download it from /files/{path})' }),

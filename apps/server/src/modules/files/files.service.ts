@@ -24,12 +24,12 @@ function thumbnailCandidate(path: string): string | null {
  * writer in files.store.ts, which MLflow's artifact proxy shares.
  */
 
-export function toFileDto(row: ExperimentFilesTable): FileEntryDto {
+function toFileDto(row: ExperimentFilesTable): FileEntryDto {
   return { path: row.path, size: row.size, sha256: row.sha256, contentType: row.content_type, updatedAt: iso(row.updated_at)! };
 }
 
 /** An image row as the API shows it, with its smaller copy among `thumbnails` (paths that exist), if any. */
-export function toMediaDto(row: ExperimentMediaTable, thumbnails: ReadonlySet<string>): MediaEntryDto {
+function toMediaDto(row: ExperimentMediaTable, thumbnails: ReadonlySet<string>): MediaEntryDto {
   const thumbnail = thumbnailCandidate(row.path);
   return {
     name: row.name,

@@ -12,7 +12,7 @@ import { iso } from '../../lib/schemas.js';
 import * as files from '../files/files.repository.js';
 import { deleteRunFiles, storeRunFile, type RunRef } from '../files/files.store.js';
 
-export const FILE_CHUNK_BYTES = 1024 * 1024;
+const FILE_CHUNK_BYTES = 1024 * 1024;
 
 export interface FileRecord {
   type: 'file';
