@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import {
   apiSession,
+  inkPixels,
   keyClient,
   launchBrowser,
   screenshot,
@@ -84,6 +85,15 @@ test('banded by lr: one mean line per group with ±std, legend with n, min–max
     'lr=0.01 n=2',
     'lr=0.1 n=2',
   ]);
+  // Both groups' mean lines are on the canvas (the y axis follows the data, not a placeholder range).
+  const chart = '[data-testid="band-chart"][data-metric="loss"]';
+  await page.locator(chart).scrollIntoViewIfNeeded();
+  const colors = await page
+    .getByTestId('band-legend')
+    .locator('.swatch')
+    .evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor));
+  assert.equal(colors.length, 2);
+  for (const c of colors) assert.ok((await inkPixels(page, chart, c)) > 100, `the ${c} mean line is drawn`);
   await screenshot(page, 'bands-compare-light');
 
   await page.getByTestId('band-spread').selectOption('minmax');
