@@ -1,0 +1,72 @@
+import { api, num, type Band } from '$lib/api';
+import { emptyEnvelope, type Envelope } from '$lib/chart/envelope';
+import type { SeriesReader } from './chart-series.svelte';
+
+/** What the shaded band around each group's mean spans. */
+export type Spread = 'std' | 'stderr' | 'minmax';
+
+/** A group of runs drawn as one mean line with a band; `n` is the most runs any bucket averaged. */
+export interface GroupBand {
+  id: string;
+  label: string;
+  n: number;
+  envelope: Envelope;
+}
+
+/**
+ * A band read as a chart envelope: x at each bucket's centre, the line at the mean across runs,
+ * the band at mean ± std, ± stderr or min–max, `counts` the runs averaged, and NaN markers where
+ * some run logged NaN (never averaged in).
+ */
+export function bandEnvelope(b: Band, spread: Spread): Envelope {
+  const f = (v: number | string | null | undefined): number | null => {
+    const x = num(v);
+    return Number.isFinite(x) ? x : null;
+  };
+  const e = emptyEnvelope();
+  e.from = b.from;
+  e.to = b.to;
+  e.bucketWidth = b.bucketWidth;
+  b.bucket.forEach((k, i) => {
+    const x = b.bucketStart + (k + 0.5) * b.bucketWidth;
+    const mean = f(b.mean[i]);
+    const s = f((spread === 'stderr' ? b.stderr : b.std)[i]);
+    const lo = spread === 'minmax' ? f(b.min[i]) : mean !== null && s !== null ? mean - s : null;
+    const hi = spread === 'minmax' ? f(b.max[i]) : mean !== null && s !== null ? mean + s : null;
+    e.xs.push(x);
+    e.lines.push(mean);
+    e.mins.push(lo);
+    e.maxs.push(hi);
+    e.firstSteps.push(x);
+    e.lastSteps.push(x);
+    e.counts.push(b.n[i]!);
+    if (b.nanRuns[i]! > 0) e.nanSteps.push(x);
+  });
+  e.pointCount = e.counts.reduce((a, c) => a + c, 0);
+  return e;
+}
+
+/** One band read per group (of 2 or more runs) for one metric; not live (a band is for finished sweeps). */
+export function bandReader(opts: {
+  name: string;
+  groups: () => { id: string; label: string; ids: string[] }[];
+  spread: () => Spread;
+}): SeriesReader<GroupBand[]> {
+  return {
+    maxBudget: 5000,
+    empty: [],
+    async read({ budget, x, from, to }, signal) {
+      const out: GroupBand[] = [];
+      for (const g of opts.groups()) {
+        if (g.ids.length < 2) continue;
+        const b = await api.band({ experimentIds: g.ids, name: opts.name, budget, x, from, to }, signal);
+        if (b.experiments.length === 0) continue;
+        out.push({ id: g.id, label: g.label, n: Math.max(0, ...b.n), envelope: bandEnvelope(b, opts.spread()) });
+      }
+      return out;
+    },
+    held: () => null,
+    append: (data) => Promise.resolve(data),
+    appendErrors: 'retry',
+  };
+}
