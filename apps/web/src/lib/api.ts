@@ -54,6 +54,7 @@ export type AnalysisRequest = Body<'/api/ai/analysis', 'post'>;
 export type Finding = Analysis['findings'][number];
 type ReferenceInfo = Ok<'/api/experiments/{id}/ref', 'get'>;
 export type DatasetInput = Ok<'/api/experiments/{id}/datasets', 'get'>['datasets'][number];
+export type RegisteredModel = Ok<'/api/workspaces/{id}/models', 'get'>['models'][number];
 export type ChainLink = ReferenceInfo['chain'][number];
 
 /** What the compare page asks; `api.compare` turns it into the query string. */
@@ -200,6 +201,20 @@ export const api = {
       }),
     ),
   getExperiment: (id: string) => ok(client.GET('/api/experiments/{id}', { params: { path: { id } } })),
+  /** A workspace's registered models (MLflow's model registry), each with its versions. */
+  listModels: (workspaceId: string) =>
+    ok(client.GET('/api/workspaces/{id}/models', { params: { path: { id: workspaceId } } })).then((r) => r.models),
+  setAlias: (workspaceId: string, name: string, alias: string, version: number) =>
+    ok(
+      client.PUT('/api/workspaces/{id}/models/{name}/aliases/{alias}', {
+        params: { path: { id: workspaceId, name, alias } },
+        body: { version },
+      }),
+    ),
+  removeAlias: (workspaceId: string, name: string, alias: string) =>
+    ok(
+      client.DELETE('/api/workspaces/{id}/models/{name}/aliases/{alias}', { params: { path: { id: workspaceId, name, alias } } }),
+    ),
   /** The datasets MLflow logged for this experiment (runs/log-inputs). */
   datasets: (id: string) =>
     ok(client.GET('/api/experiments/{id}/datasets', { params: { path: { id } } })).then((r) => r.datasets),
