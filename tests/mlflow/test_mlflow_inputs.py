@@ -13,6 +13,7 @@ from mlflow.tracking import MlflowClient
 
 def test_negative_steps_keep_their_batch_sync_and_async(mlflow_env: User) -> None:
     user = mlflow_env
+    mlflow.set_experiment("negative-steps")  # not whatever experiment an earlier test left active
     client = MlflowClient()
     now = int(time.time() * 1000)
     with mlflow.start_run() as run:

@@ -199,4 +199,19 @@ describe.each(DIALECTS)('MLflow model registry on %s', (dialect) => {
     const removed = await call(server.app, alice, 'DELETE', `${path}/champion`);
     expect(removed.json().aliases).toEqual([]);
   });
+
+  it("deleting a workspace deletes its registered models, versions and the runs' dataset inputs with it", async () => {
+    const exp = await newExperiment(alice);
+    const runId = await newRun(alice, exp);
+    const name = await modelWithVersions(runId, 1);
+    await ml(alice, 'POST', '/runs/log-inputs', {
+      run_id: runId,
+      datasets: [{ dataset: { name: 'd', digest: 'x', source_type: 'local', source: 's' }, tags: [] }],
+    });
+    const res = await call(server.app, alice, 'DELETE', `/api/workspaces/${exp}`);
+    expect(res.statusCode).toBe(200);
+    expect((await ml(alice, 'GET', '/registered-models/get', { name })).statusCode).toBe(404);
+    // The name is free again.
+    expect((await ml(alice, 'POST', '/registered-models/create', { name })).statusCode).toBe(200);
+  });
 });

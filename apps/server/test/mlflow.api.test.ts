@@ -226,6 +226,8 @@ describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
       ['a value that is not a number', { metrics: [{ key: 'm', value: 'abc', timestamp: 1, step: 0 }] }],
       ['a metric without timestamp', { metrics: [{ key: 'm', value: 1, step: 0 }] }],
       ['a fractional step', { metrics: [{ key: 'm', value: 1, timestamp: 1, step: 1.5 }] }],
+      ['a metric name with ..', { metrics: [{ key: 'val/../loss', value: 1, timestamp: 1, step: 0 }] }],
+      ['a metric name with //', { metrics: [{ key: 'val//loss', value: 1, timestamp: 1, step: 0 }] }],
     ];
     for (const [what, body] of cases) {
       const res = await ml(alice, 'POST', '/runs/log-batch', { run_id: runId, ...body });

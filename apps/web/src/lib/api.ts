@@ -63,6 +63,7 @@ export type RunFile = Ok<'/api/experiments/{id}/files', 'get'>['files'][number];
 export type MediaItem = Ok<'/api/experiments/{id}/media', 'get'>['media'][number];
 type ReferenceInfo = Ok<'/api/experiments/{id}/ref', 'get'>;
 export type DatasetInput = Ok<'/api/experiments/{id}/datasets', 'get'>['datasets'][number];
+export type RegisteredModel = Ok<'/api/workspaces/{id}/models', 'get'>['models'][number];
 export type ChainLink = ReferenceInfo['chain'][number];
 
 /** What the compare page asks; `api.compare` turns it into the query string. */
@@ -230,6 +231,20 @@ export const api = {
   /** Mean ± spread of one metric across runs, per bucket of x. */
   band: (body: BandRequest, signal?: AbortSignal) => ok(client.POST('/api/metrics/band', { body, signal })),
   getExperiment: (id: string) => ok(client.GET('/api/experiments/{id}', { params: { path: { id } } })),
+  /** A workspace's registered models (MLflow's model registry), each with its versions. */
+  listModels: (workspaceId: string) =>
+    ok(client.GET('/api/workspaces/{id}/models', { params: { path: { id: workspaceId } } })).then((r) => r.models),
+  setAlias: (workspaceId: string, name: string, alias: string, version: number) =>
+    ok(
+      client.PUT('/api/workspaces/{id}/models/{name}/aliases/{alias}', {
+        params: { path: { id: workspaceId, name, alias } },
+        body: { version },
+      }),
+    ),
+  removeAlias: (workspaceId: string, name: string, alias: string) =>
+    ok(
+      client.DELETE('/api/workspaces/{id}/models/{name}/aliases/{alias}', { params: { path: { id: workspaceId, name, alias } } }),
+    ),
   /** The datasets MLflow logged for this experiment (runs/log-inputs). */
   datasets: (id: string) =>
     ok(client.GET('/api/experiments/{id}/datasets', { params: { path: { id } } })).then((r) => r.datasets),

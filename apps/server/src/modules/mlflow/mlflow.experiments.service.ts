@@ -176,3 +176,11 @@ export async function setExperimentTag(ctx: AppContext, caller: Caller, experime
   const id = await workspaceFor(ctx, caller, experimentId, 'editor');
   await repo.setExperimentTag(ctx.db, id, tag.key, tag.value);
 }
+
+/** MLflow's `experiments/delete-experiment-tag`: a missing tag is MLflow's 404. */
+export async function deleteExperimentTag(ctx: AppContext, caller: Caller, experimentId: string, key: string): Promise<void> {
+  const id = await workspaceFor(ctx, caller, experimentId, 'editor');
+  if ((await repo.deleteExperimentTag(ctx.db, id, key)) === 0) {
+    throw doesNotExist(`No tag with name: ${key} in experiment with id ${experimentId}`);
+  }
+}

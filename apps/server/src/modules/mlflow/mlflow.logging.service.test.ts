@@ -19,3 +19,14 @@ describe('toBatch', () => {
     expect([...batch.series.get('loss')!.values]).toEqual([0.5, -Infinity, 1000]);
   });
 });
+
+describe('metricInput', () => {
+  it("refuses names a file path reads as another, as MLflow's path_not_unique does", () => {
+    for (const key of ['a/../b', './a', 'a/./b', 'a//b', 'a/']) {
+      expect(() => metricInput({ key, value: 1, timestamp: 1 }), key).toThrow(/must not resolve to other names/);
+    }
+    for (const key of ['val/loss', 'a.b', 'a..b', '/abs', 'train/acc@1']) {
+      expect(metricInput({ key, value: 1, timestamp: 1 }).key, key).toBe(key);
+    }
+  });
+});

@@ -23,11 +23,30 @@ export interface MetricInput {
   modelId?: string;
 }
 
+/** POSIX normpath, as Python's posixpath.normpath reads a name. */
+function normpath(p: string): string {
+  const absolute = p.startsWith('/');
+  const parts: string[] = [];
+  for (const s of p.split('/')) {
+    if (s === '' || s === '.') continue;
+    if (s === '..' && parts.length > 0 && parts[parts.length - 1] !== '..') parts.pop();
+    else if (s !== '..' || !absolute) parts.push(s);
+  }
+  const lead = absolute ? (p.startsWith('//') && !p.startsWith('///') ? '//' : '/') : '';
+  return lead + parts.join('/') || '.';
+}
+
 /** Checks one metric of a request; value may be a number or "NaN"/"Infinity"/"-Infinity". */
 export function metricInput(raw: unknown): MetricInput {
   if (typeof raw !== 'object' || raw === null) throw invalidParameter('Metric must be an object {key, value, timestamp, step}');
   const m = raw as Record<string, unknown>;
   const key = checkKey('Metric', m.key);
+  // MLflow refuses a name that a file path would read as another ("a/../b", "a/./b", "a//b", "a/").
+  if (normpath(key) !== key) {
+    throw invalidParameter(
+      `Invalid value "${key}" for parameter 'metric name' supplied: Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to '${normpath(key)}'`,
+    );
+  }
   if (m.value === undefined || m.value === null) missing('value');
   if (m.timestamp === undefined || m.timestamp === null) missing('timestamp');
   // A numeric string is MLflow's double as text; a string that only starts like one ("1abc") is no number.

@@ -68,6 +68,15 @@ export async function setExperimentTag(db: Kysely<DB>, workspaceId: string, key:
     .execute();
 }
 
+export async function deleteExperimentTag(db: Kysely<DB>, workspaceId: string, key: string): Promise<number> {
+  const result = await db
+    .deleteFrom('mlflow_experiment_tags')
+    .where('workspace_id', '=', workspaceId)
+    .where('key', '=', key)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 // ---- runs (Tora experiments) ----
 
 /** A run of a workspace carrying a tag with this value (the import's source marker). */

@@ -96,12 +96,16 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     'POST',
     '/experiments/create',
     S.CreateExperimentResponse,
-    async (ctx, caller, f) => ({
-      experiment_id: await experiments.createExperiment(ctx, caller, {
-        name: string(f, 'name'),
-        tags: keyValues(f, 'tags', 'Tag', MLFLOW_LIMITS.experimentTagValueLength),
-      }),
-    }),
+    async (ctx, caller, f) => {
+      // Checked as MLflow checks it (a string), then not used: Tora keeps every experiment's files itself.
+      optString(f, 'artifact_location', 10_000);
+      return {
+        experiment_id: await experiments.createExperiment(ctx, caller, {
+          name: string(f, 'name'),
+          tags: keyValues(f, 'tags', 'Tag', MLFLOW_LIMITS.experimentTagValueLength),
+        }),
+      };
+    },
   ],
   [
     'GET',
@@ -161,6 +165,15 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
         string(f, 'experiment_id', 200),
         keyValue(f, 'Tag', MLFLOW_LIMITS.experimentTagValueLength),
       );
+      return {};
+    },
+  ],
+  [
+    'POST',
+    '/experiments/delete-experiment-tag',
+    S.Empty,
+    async (ctx, caller, f) => {
+      await experiments.deleteExperimentTag(ctx, caller, string(f, 'experiment_id', 200), string(f, 'key', 1000));
       return {};
     },
   ],

@@ -107,7 +107,8 @@ async function toRunDtos(ctx: AppContext, rows: readonly ExperimentsTable[]): Pr
       run_uuid: row.id,
       experiment_id: row.workspace_id,
       run_name: row.name,
-      user_id: runTags.find((t) => t.key === 'mlflow.user')?.value ?? '',
+      // MLflow's store records "unknown" for a run created without a user.
+      user_id: runTags.find((t) => t.key === 'mlflow.user')?.value || 'unknown',
       status: toMlflowStatus(ctx, row),
       start_time: row.created_at,
       artifact_uri: `mlflow-artifacts:/${row.workspace_id}/${row.id}/artifacts`,
