@@ -2,14 +2,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  BAND_LIMITS,
-  COMPARE_LIMITS,
-  EXPERIMENT_LIMITS,
-  FILE_LIMITS,
-  FILTER_LIMITS,
-  METRIC_LIMITS,
-} from '../src/lib/limits.js';
+import { BAND_LIMITS, COMPARE_LIMITS, EXPERIMENT_LIMITS, FILE_LIMITS, FILTER_LIMITS, METRIC_LIMITS } from '../src/lib/limits.js';
 
 /**
  * The layering rules of eslint.config.js (docs/architecture.md), applied by the real config to
