@@ -62,9 +62,13 @@ run "compare" node bench/compare/run.mjs --smoke --postgres
 run "memory" node bench/memory/run.mjs --smoke
 run "transfer" node bench/transfer/run.mjs --smoke --postgres
 run "blocks" node bench/blocks/run.mjs --smoke --postgres
+run "hardening" node bench/hardening/run.mjs --smoke
+run "many runs" node bench/many-runs/run.mjs --smoke --postgres
+run "files" node bench/files/run.mjs --smoke
 run "web" node --import tsx bench/web/run.ts --smoke
 run_py "mlflow client" "$MLFLOW_VENV" bench/mlflow/run.py --smoke
 run_py "python client" "$MLFLOW_VENV" bench/client/run.py --smoke
+run_py "media" "$MLFLOW_VENV" bench/media/run.py --smoke
 run_py "system metrics and callbacks" "$FRAMEWORKS_VENV" bench/client/system_and_callbacks.py --smoke
 
 echo

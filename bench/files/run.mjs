@@ -4,15 +4,17 @@
 // over HTTP, then downloaded whole and as a Range; for each, the server's peak RSS during the
 // request (Linux VmHWM, reset through /proc/PID/clear_refs) minus its RSS before it, and the rate.
 // The target (issue #18): ≤ 50 MB added for a 1 GB upload and download each.
-//   node bench/files/run.mjs [--mb N]
+//   node bench/files/run.mjs [--mb N] [--smoke]   (--smoke: 8 MB; figures are not results)
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import { Readable } from 'node:stream';
+import { smokeBanner, SMOKE } from '../lib/smoke.mjs';
 import { createExperiment, startTora } from '../lib/tora-server.mjs';
 
 const flag = process.argv.indexOf('--mb');
-const SIZE = (flag > 0 ? Number(process.argv[flag + 1]) : 1024) * 1024 * 1024;
+const SIZE = SMOKE ? 8 * 1024 * 1024 : (flag > 0 ? Number(process.argv[flag + 1]) : 1024) * 1024 * 1024;
+smokeBanner('bench/files');
 const CHUNK = 1024 * 1024;
 
 const status = (pid) => fs.readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -7,19 +7,22 @@
 //   groups: GET /api/experiments?groupBy=params.lr over E experiments with 10 metrics each, versus
 //           the flat list's first page sorted by a metric.
 // Median server time (Server-Timing). Sizes are flags so a loaded machine can run smaller ones:
-//   node bench/many-runs/run.mjs [--postgres] [--only band|axis|groups] [--runs 50] [--points 1000000] [--experiments 10000]
+//   node bench/many-runs/run.mjs [--postgres] [--only band|axis|groups] [--runs 50] [--points 1000000] [--experiments 10000] [--smoke]
 import { startCluster, stopCluster } from '../../scripts/pg-cluster.mjs';
+import { smokeBanner, SMOKE } from '../lib/smoke.mjs';
 import { createExperiment, startTora } from '../lib/tora-server.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
 };
-const RUNS = Number(arg('runs', 50));
-const POINTS = Number(arg('points', 1_000_000));
-const EXPERIMENTS = Number(arg('experiments', 10_000));
+// --smoke: 3 runs × 5,000 points, 100 experiments, one repeat (figures are not results).
+const RUNS = SMOKE ? 3 : Number(arg('runs', 50));
+const POINTS = SMOKE ? 5_000 : Number(arg('points', 1_000_000));
+const EXPERIMENTS = SMOKE ? 100 : Number(arg('experiments', 10_000));
+smokeBanner('bench/many-runs');
 const ONLY = arg('only', null);
-const REPEAT = 7;
+const REPEAT = SMOKE ? 1 : 7;
 const BATCH = 100_000;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

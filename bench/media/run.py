@@ -22,6 +22,7 @@ Every image is checked to have arrived (the media index lists all of them).
 from __future__ import annotations
 
 import argparse
+import shutil
 import os
 import statistics
 import sys
@@ -110,7 +111,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--images", type=int, default=300)
     ap.add_argument("--step-ms", type=float, default=50.0)
+    ap.add_argument("--smoke", action="store_true", help="20 images; figures are not results")
     args = ap.parse_args()
+    if args.smoke:
+        print("bench/media/run.py --smoke: tiny sizes to prove the benchmark runs end to end; figures below are NOT results")
+        args.images = 20
     build_if_needed()
     tmp = Path(tempfile.mkdtemp(prefix="tora-bench-media-"))
     os.environ["TORA_SPOOL_DIR"] = str(tmp / "spool")
@@ -122,6 +127,7 @@ def main() -> None:
         r = bench(srv, key, args.images, args.step_ms / 1e3)
     finally:
         srv.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     b2b, stepped, base = r["back_to_back"], r["with_steps"], r["log_us"]
     print(f"t.log_image of a 256x256x3 uint8 array, {args.images} calls, each timed alone:")
     print("| calls | median | p95 | max | median / t.log |")

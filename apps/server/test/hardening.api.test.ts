@@ -270,7 +270,7 @@ describe.each(DIALECTS)('hardening (issue 21, medium and low) on %s', (dialect) 
       ['/api/2.0/mlflow/runs/log-batch', 'post'],
       ['/api/2.0/mlflow/metrics/get-history', 'get'],
       ['/api/2.0/mlflow/logged-models/{model_id}', 'patch'],
-      ['/api/2.0/mlflow-artifacts/artifacts/{*}', 'put'],
+      ['/api/2.0/mlflow-artifacts/artifacts/{path}', 'put'],
       ['/api/2.0/mlflow-artifacts/artifacts', 'get'],
     ] as const) {
       const op = doc.paths[path]?.[method];

@@ -51,12 +51,18 @@ export function experimentsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
           response: responses({ 200: Type.Union([ExperimentList, ExperimentGroups]) }),
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const q = request.query;
         const caller = requireCaller(request);
-        return q.groupBy === undefined
-          ? service.listExperiments(ctx, caller, q)
-          : groupExperiments(ctx, caller, { ...q, groupBy: q.groupBy });
+        // Each answer is written by its own shape's serializer: a union would make the serializer
+        // validate the answer against both shapes to pick one, and answer 500 where a value passes
+        // neither check (a start time of year 275760 is no `date-time`).
+        if (q.groupBy === undefined) {
+          const page = await service.listExperiments(ctx, caller, q);
+          return reply.serializer(reply.compileSerializationSchema(ExperimentList, '200')).send(page);
+        }
+        const groups = await groupExperiments(ctx, caller, { ...q, groupBy: q.groupBy });
+        return reply.serializer(reply.compileSerializationSchema(ExperimentGroups, '200')).send(groups);
       },
     );
     // Not /experiments/:id with id "bulk": other methods here are a 405, not a 400 about the id.
