@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mlflow
 import numpy as np
 import pandas as pd
@@ -10,7 +12,7 @@ from mlflow.tracking import MlflowClient
 from sklearn.linear_model import LogisticRegression
 
 
-def test_sklearn_autolog_lands_params_metrics_dataset_and_model(mlflow_env: User) -> None:
+def test_sklearn_autolog_lands_params_metrics_dataset_and_model(mlflow_env: User, tmp_path: Path) -> None:
     user = mlflow_env
     mlflow.set_experiment("sklearn-autolog")
     mlflow.sklearn.autolog(log_datasets=True, log_input_examples=False, silent=True)
@@ -32,6 +34,7 @@ def test_sklearn_autolog_lands_params_metrics_dataset_and_model(mlflow_env: User
     # The fitted model is a logged model of the run, and it loads back and predicts.
     [model] = MlflowClient().search_logged_models(experiment_ids=[got.info.experiment_id])
     assert model.source_run_id == run.info.run_id
-    loaded = mlflow.sklearn.load_model(f"models:/{model.model_id}")
+    # Into the test's own folder: without dst_path mlflow leaves a temporary directory behind.
+    loaded = mlflow.sklearn.load_model(f"models:/{model.model_id}", dst_path=str(tmp_path))
     assert loaded.predict(x.head(5)).tolist() == LogisticRegression(C=0.5, max_iter=200).fit(x, y).predict(x.head(5)).tolist()
     assert "training_accuracy_score" in {m["name"] for m in user.api("GET", f"/api/experiments/{run.info.run_id}/metrics")["metrics"]}

@@ -130,12 +130,13 @@ class Artifact:
 
     @contextlib.contextmanager
     def new_file(self, name: str, mode: str = "w", encoding: Optional[str] = None) -> Iterator[IO[Any]]:
-        """A file to write into (a temporary one, kept with the artifact's list)."""
-        directory = Path(tempfile.mkdtemp(prefix="tora-artifact-"))
-        path = directory / Path(name).name
-        with open(path, mode, encoding=encoding) as f:
-            yield f
-        self.files.append(str(path))
+        """A file to write into; the artifact is not stored, so it is removed when the block ends
+        (its name is kept in the artifact's list)."""
+        with tempfile.TemporaryDirectory(prefix="tora-artifact-") as directory:
+            path = Path(directory) / Path(name).name
+            with open(path, mode, encoding=encoding) as f:
+                yield f
+        self.files.append(name)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         pass
