@@ -14,7 +14,8 @@ export interface GroupBand {
 }
 
 /**
- * A band read as a chart envelope: x at each bucket's centre, the line at the mean across runs,
+ * A band read as a chart envelope: x at each bucket's centre, the line (and its drawn points) at
+ * the mean across runs,
  * the band at mean ± std, ± stderr or min–max, `counts` the runs averaged, and NaN markers where
  * some run logged NaN (never averaged in).
  */
@@ -35,6 +36,11 @@ export function bandEnvelope(b: Band, spread: Spread): Envelope {
     const hi = spread === 'minmax' ? f(b.max[i]) : mean !== null && s !== null ? mean + s : null;
     e.xs.push(x);
     e.lines.push(mean);
+    // The drawn line is the mean itself, one point per bucket (M4 applies to one run's points, not
+    // to a mean across runs): point i is bucket i.
+    e.pointXs.push(x);
+    e.points.push(mean);
+    e.pointBuckets.push(e.xs.length - 1);
     e.mins.push(lo);
     e.maxs.push(hi);
     e.firstSteps.push(x);
