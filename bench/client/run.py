@@ -128,11 +128,13 @@ def bench_tora(srv: ToraServer, key: str, steps: int, step_seconds: float) -> di
 
 def start_mlflow(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    exe = Path(sys.executable).with_name("mlflow")
     log = open(tmp / "mlflow.log", "wb")  # noqa: SIM115 - kept open for the server's lifetime
     proc = subprocess.Popen(
+        # python -m mlflow, not the console script: a venv built elsewhere and moved keeps stale shebangs.
         [
-            str(exe),
+            sys.executable,
+            "-m",
+            "mlflow",
             "server",
             "--backend-store-uri",
             f"sqlite:///{tmp}/mlflow.db",
@@ -148,6 +150,8 @@ def start_mlflow(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
         stdout=log,
         stderr=log,
         start_new_session=True,
+        # The server's own temporary files (its database init lock) go with the bench's folder.
+        env={**os.environ, "TMPDIR": str(tmp)},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120

@@ -122,9 +122,12 @@ async function ingestMlflow(maxSeconds) {
   const venv = mlflowPython();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlflow-bench-'));
   const port = await freePort();
+  // python -m mlflow, not the console script: a venv built elsewhere and moved keeps stale shebangs.
   const child = spawn(
-    path.join(venv, 'bin/mlflow'),
+    path.join(venv, 'bin/python'),
     [
+      '-m',
+      'mlflow',
       'server',
       '--backend-store-uri',
       `sqlite:///${dir}/mlflow.db`,
@@ -137,7 +140,7 @@ async function ingestMlflow(maxSeconds) {
       '--workers',
       '2',
     ],
-    { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' } },
+    { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false', TMPDIR: dir } },
   );
   const base = `http://127.0.0.1:${port}/api/2.0/mlflow`;
   try {

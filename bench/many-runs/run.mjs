@@ -169,30 +169,25 @@ async function benchGroups(server, label) {
   );
 }
 
-async function run(label, databaseUrl) {
+/** Each part on a fresh server and database (its data does not slow the others): SQLite, or a cluster of its own. */
+async function run(label, postgres) {
   for (const [name, fn] of [
     ['band', benchBand],
     ['axis', benchAxis],
     ['groups', benchGroups],
   ]) {
     if (ONLY && ONLY !== name) continue;
-    // A fresh server and database per part: each part's data does not slow the others.
-    const server = await startTora({ databaseUrl });
+    const cluster = postgres ? await startCluster() : null;
+    const server = await startTora({ databaseUrl: cluster?.url ?? '' });
     try {
       await fn(server, label);
     } finally {
       await server.stop();
+      if (cluster) stopCluster(cluster.dir);
     }
   }
 }
 
-if (process.argv.includes('--postgres')) {
-  const cluster = await startCluster();
-  try {
-    await run('PostgreSQL', cluster.url);
-  } finally {
-    stopCluster(cluster.dir);
-  }
-} else {
-  await run('SQLite', '');
-}
+// SQLite, or PostgreSQL with --postgres; a smoke run takes both.
+if (SMOKE || !process.argv.includes('--postgres')) await run('SQLite', false);
+if (process.argv.includes('--postgres')) await run('PostgreSQL', true);

@@ -59,10 +59,16 @@ export function experimentsRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
         // neither check (a start time of year 275760 is no `date-time`).
         if (q.groupBy === undefined) {
           const page = await service.listExperiments(ctx, caller, q);
-          return reply.serializer(reply.compileSerializationSchema(ExperimentList, '200')).send(page);
+          return reply
+            .type('application/json; charset=utf-8')
+            .serializer(reply.compileSerializationSchema(ExperimentList, '200'))
+            .send(page);
         }
         const groups = await groupExperiments(ctx, caller, { ...q, groupBy: q.groupBy });
-        return reply.serializer(reply.compileSerializationSchema(ExperimentGroups, '200')).send(groups);
+        return reply
+          .type('application/json; charset=utf-8')
+          .serializer(reply.compileSerializationSchema(ExperimentGroups, '200'))
+          .send(groups);
       },
     );
     // Not /experiments/:id with id "bulk": other methods here are a 405, not a 400 about the id.

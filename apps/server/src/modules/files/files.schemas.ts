@@ -19,7 +19,7 @@ export const MediaNameParams = Type.Object({
   '*': Type.String({
     title: 'name',
     minLength: 1,
-    maxLength: FILE_LIMITS.pathLength,
+    maxLength: FILE_LIMITS.mediaNameLength,
     description: `The image's key, \`/\`-separated segments (at most ${FILE_LIMITS.mediaNameLength} characters)`,
   }),
 });

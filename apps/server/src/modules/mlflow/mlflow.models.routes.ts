@@ -63,7 +63,7 @@ export function registerLoggedModelRoutes(app: FastifyInstance, ctx: AppContext,
       body: Type.Object({
         experiment_ids: Opt(Type.Array(Type.String({ maxLength: 200 }))),
         filter: Opt(Type.String({ maxLength: 10_000 })),
-        max_results: Opt(Type.Union([Type.Integer(), Type.String({ pattern: '^-?[0-9]+$' })])),
+        max_results: Opt(Type.Union([Type.Integer(), Type.String({ pattern: '^(-?[0-9]+)?$' })])),
         page_token: Opt(Type.String({ maxLength: 200 })),
       }),
     }),

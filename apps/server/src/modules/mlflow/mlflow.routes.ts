@@ -181,14 +181,18 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     'POST',
     '/runs/create',
     S.RunResponse,
-    async (ctx, caller, f) => ({
-      run: await runs.createRun(ctx, caller, {
-        experimentId: optString(f, 'experiment_id', 200) || experiments.DEFAULT_EXPERIMENT_ID,
-        runName: optString(f, 'run_name', 1000),
-        startTime: optInt(f, 'start_time'),
-        tags: keyValues(f, 'tags', 'Tag', MLFLOW_LIMITS.tagValueLength),
-      }),
-    }),
+    async (ctx, caller, f) => {
+      // MLflow's deprecated user_id is not stored (the run's user is its mlflow.user tag), but it is still a string.
+      optString(f, 'user_id', MLFLOW_LIMITS.tagValueLength);
+      return {
+        run: await runs.createRun(ctx, caller, {
+          experimentId: optString(f, 'experiment_id', 200) || experiments.DEFAULT_EXPERIMENT_ID,
+          runName: optString(f, 'run_name', 1000),
+          startTime: optInt(f, 'start_time'),
+          tags: keyValues(f, 'tags', 'Tag', MLFLOW_LIMITS.tagValueLength),
+        }),
+      };
+    },
   ],
   ['GET', '/runs/get', S.RunResponse, async (ctx, caller, f) => ({ run: await runs.getRun(ctx, caller, runId(f)) })],
   [
