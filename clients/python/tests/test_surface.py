@@ -8,8 +8,10 @@ import tora
 def test_all_is_pinned() -> None:
     assert sorted(tora.__all__) == [
         "APIError",
+        "Artifact",
         "AuthError",
         "ConfigError",
+        "Histogram",
         "Image",
         "NotFoundError",
         "Run",
@@ -18,6 +20,7 @@ def test_all_is_pinned() -> None:
         "ToraError",
         "TransportError",
         "__version__",
+        "define_metric",
         "finish",
         "flush",
         "get_experiment_id",
@@ -27,9 +30,15 @@ def test_all_is_pinned() -> None:
         "init",
         "is_initialized",
         "log",
+        "log_artifact",
+        "login",
+        "save",
         "setup",
         "shutdown",
         "tlog",
+        "unwatch",
+        "use_artifact",
+        "watch",
     ]
     for name in tora.__all__:
         assert hasattr(tora, name)
@@ -60,6 +69,38 @@ def test_original_signatures() -> None:
         "api_key",
     ]
     assert list(inspect.signature(tora.tlog).parameters) == ["name", "value", "step", "metadata"]
+
+
+def test_wandb_signatures() -> None:
+    # ``import tora as wandb``: the keywords W&B scripts pass by name.
+    init = inspect.signature(tora.init).parameters
+    assert list(init)[:6] == ["project", "name", "config", "tags", "group", "notes"]
+    assert {"id", "resume", "mode"} <= set(init)
+    assert list(inspect.signature(tora.define_metric).parameters)[:2] == ["name", "step_metric"]
+    assert {"key", "host"} <= set(inspect.signature(tora.login).parameters)
+    assert list(inspect.signature(tora.Tora.shutdown).parameters) == ["self", "timeout", "status"]
+    for method in ("set_hyperparams", "update_run_info", "set_status", "log_metrics", "flush"):
+        assert callable(getattr(tora.Tora, method)), method
+
+
+def test_upload_signatures() -> None:
+    # Files, directories, images and tables: Tora's own methods and the wandb-style media types.
+    assert list(inspect.signature(tora.Tora.log_file).parameters) == ["self", "path", "name"]
+    assert list(inspect.signature(tora.Tora.log_artifact).parameters) == ["self", "directory", "prefix"]
+    assert list(inspect.signature(tora.Tora.log_image).parameters) == ["self", "name", "image", "step"]
+    assert list(inspect.signature(tora.Tora.log_table).parameters) == ["self", "name", "table", "step"]
+    assert list(inspect.signature(tora.Image).parameters)[:2] == ["data_or_path", "caption"]
+    assert list(inspect.signature(tora.Table).parameters)[:2] == ["columns", "data"]
+
+
+def test_the_version_is_a_leaf() -> None:
+    # _http reads the User-Agent's version from _version, never from the package face.
+    from tora import _http, _version
+
+    assert tora.__version__ == _version.__version__
+    assert f"tora-python/{tora.__version__}" == _http.USER_AGENT
+    source = inspect.getsource(_http)
+    assert "from . import" not in source and "from ._version import __version__" in source
 
 
 def test_py_typed_is_shipped() -> None:

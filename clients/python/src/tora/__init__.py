@@ -8,18 +8,21 @@ Example::
         for step in range(100):
             t.log("loss", 1 / (step + 1), step=step)
 
-Or the wandb way (``import tora as wandb`` works for the common calls)::
+Or the wandb way (``import tora as wandb`` works for the common calls; the rest of wandb's
+surface is a documented no-op, see ``tora._wandb``)::
 
     run = tora.init(project="cifar", config={"lr": 0.1})
+    tora.define_metric("val/*", step_metric="epoch")
     tora.log({"loss": 0.5})
     tora.finish()
+
+Each run says once where it is, on stderr: ``Tora: run <name> → <url>`` (``TORA_QUIET=1``
+silences the client's own lines).
 
 Configuration: ``TORA_BASE_URL`` and ``TORA_API_KEY``, else ``~/.tora/config.json`` (written by
 ``python -m tora login``; directory overridable with ``TORA_CONFIG_DIR``). Errors: see
 ``tora._errors``.
 """
-
-__version__ = "0.1.0"
 
 from typing import Any
 
@@ -35,8 +38,21 @@ from ._global import (
     tlog,
 )
 from ._hyperparams import hp_from_tora_format, hp_to_tora_format
+from ._init import init
 from ._media import Image, Table
-from ._run import Run, finish, init, log
+from ._run import Run, finish, log
+from ._version import __version__
+from ._wandb import (
+    Artifact,
+    Histogram,
+    define_metric,
+    log_artifact,
+    login,
+    save,
+    unwatch,
+    use_artifact,
+    watch,
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -51,8 +67,10 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "APIError",
+    "Artifact",
     "AuthError",
     "ConfigError",
+    "Histogram",
     "Image",
     "NotFoundError",
     "Run",
@@ -61,6 +79,7 @@ __all__ = [
     "ToraError",
     "TransportError",
     "__version__",
+    "define_metric",
     "finish",
     "flush",
     "get_experiment_id",
@@ -70,7 +89,13 @@ __all__ = [
     "init",
     "is_initialized",
     "log",
+    "log_artifact",
+    "login",
+    "save",
     "setup",
     "shutdown",
     "tlog",
+    "unwatch",
+    "use_artifact",
+    "watch",
 ]

@@ -12,11 +12,15 @@ else happens here, on one daemon thread per experiment:
   is replayed oldest-first with exponential backoff and jitter until it is empty;
 * 401/403 is reported once, loudly; from then on batches are spooled without network so
   ``python -m tora sync`` can deliver them once the key is fixed. 404 (experiment deleted) and
-  other 4xx drop the batch with one error. 413 splits the batch (see ``post_batch``).
-
-Uploads (files, images, tables: ``_uploads.Upload``) travel in the same buffer and are encoded
-and sent here too, in order with the flush markers, so ``flush()`` waits for them; when the
-sender spools, they are spooled (header and bytes) and replayed with the batches.
+  other 4xx drop the batch with one error. 413 splits the batch (see ``post_batch``);
+* changes to the experiment itself (``Update``: hyperparameters, run info, status) ride in the
+  same buffer and take the same road: sent after the points logged before them, spooled while
+  the server is away and replayed with the points (``python -m tora sync`` too);
+* *offline* (``tora.init(mode="offline")``): everything goes to the spool and nothing to the
+  network; ``python -m tora sync`` creates the experiment and delivers it later.
+* uploads (files, images, tables: ``_uploads.Upload``) too: encoded and sent here after the
+  points logged before them, in call order with the updates and flush markers (so ``flush()``
+  waits for them); spooled (header and bytes) and replayed with the batches.
 """
 
 from __future__ import annotations
@@ -31,7 +35,19 @@ from collections import deque
 from typing import Any, Optional, Union
 
 from ._config import Settings
-from ._delivery import AUTH, GONE, OK, RETRY, Result, create_experiment, deliver_spooled, post_batch
+from ._delivery import (
+    AUTH,
+    GONE,
+    OK,
+    RETRY,
+    Result,
+    announce_run,
+    create_experiment,
+    deliver_spooled,
+    describe_update,
+    post_batch,
+    put_experiment,
+)
 from ._errors import APIError, AuthError, TransportError
 from ._http import Transport
 from ._spool import Spool
@@ -41,8 +57,23 @@ from ._wire import Point, Row, Series, encode_batch, group
 
 logger = logging.getLogger("tora")
 
-LIVE, SPOOLING, AUTH_FAILED, DROPPING = "live", "spooling", "auth_failed", "dropping"
-Item = Union[Point, Row, threading.Event, Upload]
+LIVE, SPOOLING, AUTH_FAILED, DROPPING, OFFLINE = "live", "spooling", "auth_failed", "dropping", "offline"
+
+
+class Update:
+    """A change to the experiment itself (the body of ``PUT /api/experiments/{id}``), queued
+    behind the points logged before it."""
+
+    __slots__ = ("body",)
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+
+
+# Handled after the points drained with them, in the order they were logged: flushes wait for
+# the updates and uploads before them.
+After = Union[Update, Upload, threading.Event]
+Item = Union[Point, Row, After]
 
 
 class Batcher:
@@ -62,6 +93,7 @@ class Batcher:
         poll_interval: float = 0.05,
         min_send_interval: float = 0.2,
         max_backoff: float = 5.0,
+        offline: bool = False,
     ) -> None:
         self.settings = settings
         self.spool = spool
@@ -83,7 +115,8 @@ class Batcher:
         self.spooled = 0  # points of this client currently on disk
         self.uploaded = 0  # files and images the server has stored
         self.uploads_spooled = 0  # uploads of this client written to the spool
-        self.mode = LIVE
+        self.offline = offline
+        self.mode = OFFLINE if offline else LIVE
         self._backoff = 0.0
         self._next_retry = 0.0
         self._reported: set[str] = set()
@@ -131,16 +164,18 @@ class Batcher:
 
     def _spool_rest(self) -> None:
         while True:
-            points, n, markers = self._drain()
-            if not points and not markers:
+            points, n, after = self._drain()
+            if not points and not after:
                 return
             if points:
                 self._spool(uuid.uuid4().hex, group(points), n)
-            for m in markers:
-                if isinstance(m, Upload):
-                    self._spool_upload(m)
+            for a in after:
+                if isinstance(a, Update):
+                    self.spool_update(a.body)
+                elif isinstance(a, Upload):
+                    self._spool_upload(a)
                 else:
-                    m.set()
+                    a.set()
 
     def _summary(self) -> None:
         where = f", {self.spooled} spooled to {self.spool.directory} (run `python -m tora sync`)"
@@ -179,14 +214,16 @@ class Batcher:
                 or self._wake.is_set()
             ):
                 self._wake.clear()
-                points, count, markers = self._drain()
+                points, count, after = self._drain()
                 if points:
                     self._handle(uuid.uuid4().hex, group(points), count)
-                for m in markers:
-                    if isinstance(m, Upload):
-                        self._upload(m)
+                for a in after:
+                    if isinstance(a, Update):
+                        self._update(a.body)
+                    elif isinstance(a, Upload):
+                        self._upload(a)
                     else:
-                        m.set()
+                        a.set()
                 last_send = now
                 backlog = count >= self.max_batch_points
                 continue
@@ -200,10 +237,11 @@ class Batcher:
                     continue
             self._wake.wait(self.poll_interval)
 
-    def _drain(self) -> tuple[list[Union[Point, Row]], int, list[Union[threading.Event, Upload]]]:
-        """Pops up to ``max_batch_points`` points (plus flush markers and uploads met on the way)."""
+    def _drain(self) -> tuple[list[Union[Point, Row]], int, list[After]]:
+        """Pops up to ``max_batch_points`` points, plus the experiment updates, uploads and flush
+        markers met on the way, in their order (handled after these points)."""
         items: list[Union[Point, Row]] = []
-        markers: list[Union[threading.Event, Upload]] = []
+        after: list[After] = []
         pop = self.buf.popleft
         add = items.append
         limit = self.max_batch_points
@@ -218,10 +256,10 @@ class Batcher:
                     add(item)
                     n += len(item) - 2
                 else:
-                    markers.append(item)  # type: ignore[arg-type]
+                    after.append(item)  # type: ignore[arg-type]
         except IndexError:
             pass
-        return items, n, markers
+        return items, n, after
 
     def _handle(self, batch_id: str, series: Series, n: int) -> None:
         self._inflight = (batch_id, series, n)
@@ -235,12 +273,30 @@ class Batcher:
                 self._on_failure(r, n)
                 if r.outcome not in (RETRY, AUTH):
                     return  # counted as dropped
-            if self.mode in (SPOOLING, AUTH_FAILED):
+            if self.mode in (SPOOLING, AUTH_FAILED, OFFLINE):
                 self._spool(batch_id, series, n)
             elif self.mode == DROPPING:
                 self.dropped += n
         finally:
             self._inflight = None
+
+    def _update(self, body: dict[str, Any]) -> None:
+        """Sends one experiment update, or spools it (in order with the points) while the
+        server is away; a refusal (a 4xx other than 401/403) is reported and dropped."""
+        if self.mode == LIVE and (self.experiment_id is not None or self._create()):
+            r = put_experiment(self._transport, self._id(), body)
+            if r.outcome == OK:
+                return
+            if r.outcome not in (RETRY, AUTH):
+                self._report_once(
+                    f"update:{','.join(body)}",
+                    f"Tora: the server refused a change ({describe_update(body)}) to experiment "
+                    f"{self.experiment_id}: {r.error}",
+                )
+                return
+            self._on_failure(r, 0)
+        if self.mode in (SPOOLING, AUTH_FAILED, OFFLINE):
+            self.spool_update(body)
 
     def _upload(self, upload: Upload) -> None:
         """Encodes and sends one upload (a directory: each of its files), or spools it."""
@@ -311,6 +367,7 @@ class Batcher:
             self._on_failure(Result(AUTH if isinstance(e, AuthError) else GONE, error=e), 0)
             return False
         logger.warning("Tora server is reachable again: created experiment %s", self.experiment_id)
+        announce_run(self.settings.server_url, str(self.create_body.get("name")), self.experiment_id)
         return True
 
     def _on_failure(self, r: Result, n: int) -> None:
@@ -370,14 +427,15 @@ class Batcher:
             "points": points,
         }
 
-    def spool_status(self, status: str) -> bool:
-        """Spools a status change (after this client's points) for ``python -m tora sync``."""
-        header = {**self._header(f"status-{uuid.uuid4().hex}", 0), "kind": "status", "status": status}
+    def spool_update(self, body: dict[str, Any]) -> bool:
+        """Spools a change to the experiment (after this client's points); replayed by this
+        sender when the server is back, or by ``python -m tora sync``."""
+        header = {**self._header(f"update-{uuid.uuid4().hex}", 0), "kind": "update"}
         try:
-            self.spool.write(header, json.dumps({"status": status}).encode())
+            self.spool.write(header, json.dumps(body).encode())
         except OSError as e:
             logger.error(
-                "Tora cannot write its spool %s: %s; status %r not recorded", self.spool.directory, e, status
+                "Tora cannot write its spool %s: %s; change %r not recorded", self.spool.directory, e, body
             )
             return False
         return True

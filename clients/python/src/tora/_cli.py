@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ._config import describe, resolve, spool_dir, write_config_file
-from ._delivery import AUTH, OK, RETRY, create_experiment, deliver_spooled
+from ._delivery import AUTH, OK, RETRY, announce_run, create_experiment, deliver_spooled, describe_update
 from ._errors import ToraError
 from ._http import Transport
 from ._spool import Spool
@@ -63,6 +63,7 @@ def sync(
                     if eid is None:
                         eid = ids[key] = str(create_experiment(transport, doc["create"])["id"])
                         spool.save_id(key, eid)
+                        announce_run(settings.server_url, doc["create"].get("name"), eid)
             r = deliver_spooled(transport, str(eid), doc)
         except (OSError, ValueError, KeyError, TypeError) as e:
             print(f"skipping unreadable {path.name}: {e}", file=sys.stderr)
@@ -78,10 +79,14 @@ def sync(
         if r.outcome == OK:
             spool.remove(path)
             what = (
-                f"status {doc['status']}" if doc.get("kind") == "status"
-                else f"{doc['route']} {doc['target']}" if doc.get("kind") == "upload"
+                f"status {doc['status']}"
+                if doc.get("kind") == "status"
+                else describe_update(doc["batch"])
+                if doc.get("kind") == "update"
+                else f"{doc['route']} {doc['target']}"
+                if doc.get("kind") == "upload"
                 else f"{r.delivered} points"
-            )  # fmt: skip
+            )
             print(f"sent {path.name} ({what})")
         elif r.outcome in (RETRY, AUTH):
             print(f"{path.name}: {r.error}; kept for a later sync", file=sys.stderr)

@@ -14,13 +14,13 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Mapping, Optional, Sequence, Union
 
-from ._batcher import Batcher
+from ._batcher import Batcher, Update
 from ._checks import MAX_STEP, check_name, check_step, coerce_value, encode_metadata
-from ._config import Settings, resolve, spool_dir
+from ._config import Settings, normalize_base_url, resolve, spool_dir
 from ._context import run_context
-from ._delivery import AUTH, OK, RETRY, put_status
+from ._delivery import AUTH, OK, RETRY, announce_run, describe_update, put_experiment, say
 from ._delivery import create_experiment as post_experiment
-from ._errors import ToraError, TransportError
+from ._errors import ConfigError, ToraError, TransportError
 from ._flatten import flatten
 from ._http import Transport
 from ._hyperparams import HyperparamValue, hp_from_tora_format, hp_to_tora_format
@@ -75,6 +75,7 @@ class Tora:
         _settings: Optional[Settings] = None,
         _create_body: Optional[dict[str, Any]] = None,
         _ends_run: bool = False,
+        _offline: bool = False,
     ) -> None:
         self._settings = _settings or resolve(server_url, api_key)
         self.name = name
@@ -82,11 +83,13 @@ class Tora:
         self.hyperparams: dict[str, HyperparamValue] = _hp_dict(hyperparams)
         self.tags: list[str] = list(tags or [])
         self.workspace_id = workspace_id
+        self.run_info: dict[str, str] = {}  # as stored on the server, so update_run_info keeps the rest
         self.shutdown_timeout = shutdown_timeout
         self._batcher_args: dict[str, Any] = {
             "max_buffer_len": max_buffer_len,
             "flush_interval": flush_interval,
             "max_batch_points": max_batch_points,
+            "offline": _offline,
         }
         directory = Path(spool_dir).expanduser() if spool_dir is not None else _default_spool_dir()
         self._spool = Spool(directory, spool_max_bytes)
@@ -98,6 +101,7 @@ class Tora:
         self._sampler: Optional[SystemSampler] = None
         self._names: set[str] = set()
         self._image_steps: dict[str, int] = {}  # log_image's next step per name when none is given
+        self._table_steps: dict[str, int] = {}
         self._batcher = self._new_batcher(experiment_id, _create_body)
         _LIVE.add(self)
         _install_exit_hooks()
@@ -138,6 +142,7 @@ class Tora:
         run_info: Union[bool, Mapping[str, str]] = True,
         system_metrics: Optional[bool] = None,
         system_metrics_interval: Optional[float] = None,
+        offline: bool = False,
         **options: Any,
     ) -> Tora:
         """Creates an experiment on the server and returns a client logging to it.
@@ -155,7 +160,12 @@ class Tora:
         created in the background once it is back (points are buffered and spooled meanwhile)
         and ``experiment_id`` is ``None`` until then. Other options: ``flush_interval`` (s),
         ``max_batch_points`` per request, ``spool_dir``, ``spool_max_bytes``,
-        ``shutdown_timeout`` (s).
+        ``shutdown_timeout`` (s). ``offline=True`` never contacts the server: everything is
+        spooled, and ``python -m tora sync`` creates the experiment and delivers it later (no
+        server URL or key is needed until then).
+
+        Prints once where the run is (``Tora: run <name> → <url>``, on stderr; ``TORA_QUIET=1``
+        silences it).
 
         Example::
 
@@ -163,7 +173,7 @@ class Tora:
         """
         if not isinstance(name, str) or not name.strip() or len(name) > 200:
             raise ValueError("experiment name must be a non-empty string of at most 200 characters")
-        settings = resolve(server_url, api_key)
+        settings = _offline_settings(server_url, api_key) if offline else resolve(server_url, api_key)
         body: dict[str, Any] = {"name": name}
         if description is not None:
             body["description"] = description
@@ -182,27 +192,35 @@ class Tora:
         info = run_context(run_info)
         if info:
             body["runInfo"] = info
-        transport = Transport(settings.server_url, settings.api_key, timeout=10.0)
         experiment_id: Optional[str] = None
-        try:
-            exp = post_experiment(transport, body)
-            experiment_id = str(exp["id"])
-            workspace_id = exp.get("workspaceId", workspace_id)
-        except TransportError as e:
-            logger.warning(
-                "Tora server %s unreachable (%s): experiment %r will be created when it is back; "
-                "metrics are buffered and spooled meanwhile",
-                settings.server_url,
-                e,
-                name,
-            )
-        finally:
-            transport.close()
+        if not offline:
+            transport = Transport(settings.server_url, settings.api_key, timeout=10.0)
+            try:
+                exp = post_experiment(transport, body)
+                experiment_id = str(exp["id"])
+                workspace_id = exp.get("workspaceId", workspace_id)
+            except TransportError as e:
+                logger.warning(
+                    "Tora server %s unreachable (%s): experiment %r will be created when it is back; "
+                    "metrics are buffered and spooled meanwhile",
+                    settings.server_url,
+                    e,
+                    name,
+                )
+            finally:
+                transport.close()
         client = cls(
             experiment_id, description, hyperparams, tags, max_buffer_len=max_buffer_len,
             workspace_id=workspace_id, name=name, _settings=settings,
-            _create_body=None if experiment_id else body, _ends_run=True, **options,
+            _create_body=None if experiment_id else body, _ends_run=True, _offline=offline, **options,
         )  # fmt: skip
+        client.run_info = dict(info)
+        if experiment_id is not None:
+            announce_run(settings.server_url, name, experiment_id)
+        elif offline:
+            say(
+                f"run {name} is offline: spooled to {client._spool.directory}; `python -m tora sync` sends it"
+            )
         client._sampler = start_system_metrics(client, system_metrics, system_metrics_interval)
         return client
 
@@ -213,10 +231,15 @@ class Tora:
         server_url: Optional[str] = None,
         api_key: Optional[str] = None,
         max_buffer_len: int = 25,
+        *,
+        system_metrics: Optional[bool] = False,
+        system_metrics_interval: Optional[float] = None,
         **options: Any,
     ) -> Tora:
-        """Attaches to an existing experiment, loading its name, description, hyperparams, tags
-        and workspace from the server. Raises ``NotFoundError``/``AuthError``/``TransportError``.
+        """Attaches to an existing experiment, loading its name, description, hyperparams, tags,
+        run info and workspace from the server. Raises ``NotFoundError``/``AuthError``/
+        ``TransportError``. System metrics are off unless ``system_metrics`` is True (or None: as
+        ``create_experiment`` decides).
 
         Example::
 
@@ -231,11 +254,16 @@ class Tora:
             transport.close()
         if not isinstance(exp, dict):
             raise ToraError(f"unexpected reply to GET /api/experiments/{experiment_id}: {exp!r:.200}")
-        return cls(
+        client = cls(
             str(exp.get("id", experiment_id)), exp.get("description"), exp.get("hyperparams") or [],
             exp.get("tags") or [], max_buffer_len=max_buffer_len, workspace_id=exp.get("workspaceId"),
             name=exp.get("name"), _settings=settings, **options,
         )  # fmt: skip
+        info = exp.get("runInfo")
+        client.run_info = {str(k): str(v) for k, v in info.items()} if isinstance(info, dict) else {}
+        if system_metrics is not False:
+            client._sampler = start_system_metrics(client, system_metrics, system_metrics_interval)
+        return client
 
     # -- properties ----------------------------------------------------------------------
 
@@ -362,8 +390,21 @@ class Tora:
         steps[name] = step + 1
         self._enqueue(upload)
 
-    def _log_table(self, name: str, table: Table, step: int) -> None:
-        self._enqueue(Upload.table(name, table, step))
+    def log_table(self, name: str, table: Table, step: Optional[int] = None) -> None:
+        """Uploads a ``tora.Table`` as the CSV file ``tables/<name>/<step>.csv`` (default step:
+        this client's next of that name, from 0); the rows are copied at the call.
+
+        Example::
+
+            t.log_table("predictions", tora.Table(columns=["id", "label"], data=rows), step=epoch)
+        """
+        if step is None:
+            step = self._table_steps.get(name, 0)
+        elif type(step) is not int or step < 0 or step > MAX_STEP:
+            step = check_step(step)
+        upload = Upload.table(name, table, step)
+        self._table_steps[name] = step + 1
+        self._enqueue(upload)
 
     def _enqueue(self, upload: Upload) -> None:
         # Sent with the next batch of points (flush_interval), not at once: waking the sender here
@@ -380,21 +421,22 @@ class Tora:
         """
         return self._batcher.flush(timeout)
 
-    def shutdown(self, timeout: Optional[float] = None) -> None:
+    def shutdown(self, timeout: Optional[float] = None, status: Optional[str] = None) -> None:
         """Flushes (waiting at most ``timeout``, default ``shutdown_timeout``) and stops the
         sender; what could not be delivered is spooled. Idempotent; also run at exit.
 
-        A run made by ``create_experiment`` (or ``tora.setup``) is then marked ``finished``,
-        unless ``set_status`` gave it an end already; at interpreter exit it is ``failed``
-        when an uncaught exception ends the script or SIGTERM stops it.
+        A run made by ``create_experiment`` (or ``tora.setup``) is then marked ``finished``
+        (or ``status``), unless ``set_status`` gave it an end already; at interpreter exit it is
+        ``failed`` when an uncaught exception ends the script or SIGTERM stops it. An explicit
+        ``status`` also ends a run this client attached to (``load_experiment``).
 
         Example::
 
-            t.shutdown()
+            t.shutdown(status="failed")
         """
-        self._close(timeout, "finished")
+        self._close(timeout, status or "finished", ends_run=status is not None)
 
-    def _close(self, timeout: Optional[float], status: str) -> None:
+    def _close(self, timeout: Optional[float], status: str, ends_run: bool = False) -> None:
         if self._closed:
             return
         self._closed = True
@@ -402,7 +444,8 @@ class Tora:
         if self._sampler is not None:
             self._sampler.stop()
         self._batcher.close(self.shutdown_timeout if timeout is None else timeout)
-        if self._ends_run_in == os.getpid() and self._status_set in (None, "running"):
+        ends = ends_run or self._ends_run_in == os.getpid()
+        if ends and self._status_set in (None, "running"):
             self.set_status(status)
 
     @property
@@ -423,27 +466,63 @@ class Tora:
     def set_status(self, status: str) -> None:
         """Sets the experiment status (``running``, ``finished``, ``failed``, ``crashed``).
 
-        Talks to the server on the caller's thread; failures are logged, not raised. When the
-        server is unreachable (or the key is refused, or the experiment is not created yet) the
-        change is spooled behind this client's points for ``python -m tora sync``.
+        Delivered like the points before it (see ``set_hyperparams``); waits for that, at most
+        ``shutdown_timeout`` seconds. Failures are logged, not raised.
         """
         self._status_set = status
+        self._update({"status": status})
+        if not self._closed:
+            self.flush(self.shutdown_timeout)
+
+    def set_hyperparams(self, hyperparams: Hyperparams) -> None:
+        """Replaces the experiment's hyperparameters (a dict, nested keys flattened to ``a.b``).
+
+        Never does network I/O on the caller's thread: the change goes behind the points logged
+        before it, through the same sender, spool and ``python -m tora sync`` as they do, so it
+        is not lost while the server is unreachable.
+
+        Example::
+
+            t.set_hyperparams({"lr": 0.05, "opt": {"wd": 1e-4}})
+        """
+        self.hyperparams = _hp_dict(hyperparams)
+        self._update({"hyperparams": hp_to_tora_format(self.hyperparams)})
+
+    def update_run_info(self, entries: Mapping[str, str]) -> None:
+        """Adds or changes run info entries (string keys and values) kept with the experiment;
+        delivered like ``set_hyperparams``. The server stores the whole map, so this client's
+        ``run_info`` (captured at creation, or loaded) is sent with the entries merged in.
+
+        Example::
+
+            t.update_run_info({"dataset": "cifar10-v2"})
+        """
+        self.run_info.update({str(k): str(v) for k, v in entries.items()})
+        self._update({"runInfo": dict(self.run_info)})
+
+    def _update(self, body: dict[str, Any]) -> None:
+        if not self._closed:
+            self._buf_append(Update(body))
+            return
+        # After shutdown the sender is gone: one try from here, else the spool.
         eid = self.experiment_id
-        if eid is not None:
+        if eid is not None and not self._batcher.offline:
             transport = Transport(self._settings.server_url, self._settings.api_key, timeout=10.0)
             try:
-                r = put_status(transport, eid, status)
+                r = put_experiment(transport, eid, body)
             finally:
                 transport.close()
             if r.outcome == OK:
                 return
             if r.outcome not in (RETRY, AUTH):
-                logger.warning("Tora: could not set status of experiment %s to %r: %s", eid, status, r.error)
+                logger.warning(
+                    "Tora: could not change %s of experiment %s: %s", describe_update(body), eid, r.error
+                )
                 return
-        if self._batcher.spool_status(status):
+        if self._batcher.spool_update(body):
             logger.warning(
-                "Tora: status %r of experiment %s spooled to %s (run `python -m tora sync`)",
-                status,
+                "Tora: %s of experiment %s spooled to %s (run `python -m tora sync`)",
+                describe_update(body),
                 eid or "(not created yet)",
                 self._batcher.spool.directory,
             )
@@ -483,6 +562,14 @@ def _hp_dict(hyperparams: Hyperparams) -> dict[str, HyperparamValue]:
     if isinstance(hyperparams, Mapping):
         return flatten(hyperparams)
     return hp_from_tora_format(hyperparams)
+
+
+def _offline_settings(server_url: Optional[str], api_key: Optional[str]) -> Settings:
+    # Offline needs neither: `tora sync` resolves them when it delivers.
+    try:
+        return resolve(server_url, api_key)
+    except ConfigError:
+        return Settings(normalize_base_url(server_url) if server_url else "", "")
 
 
 def _default_spool_dir() -> Path:

@@ -32,6 +32,12 @@ def spool_dir(env: Optional[Mapping[str, str]] = None) -> Path:
     return Path(value).expanduser() if value else config_dir(env) / "spool"
 
 
+def quiet(env: Optional[Mapping[str, str]] = None) -> bool:
+    """``TORA_QUIET=1``: the client prints nothing of its own (where each run is, workspaces it made)."""
+    env = os.environ if env is None else env
+    return env.get("TORA_QUIET", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def normalize_base_url(url: str) -> str:
     """Accepts the server root with or without a trailing ``/api`` and returns the root.
 

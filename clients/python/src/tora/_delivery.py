@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from ._config import quiet
 from ._errors import APIError, ToraError, TransportError, api_error
 from ._http import Transport
 from ._wire import Series, count_points, decode_batch, encode_batch, split_series
@@ -158,18 +160,32 @@ def _derive(batch_id: str, suffix: str) -> str:
     return out if len(out) <= 128 else hashlib.sha256(out.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def put_status(transport: Transport, experiment_id: str, status: str) -> Result:
-    """Sets an experiment's status (``PUT /api/experiments/{id}``), classified like a batch."""
+def put_experiment(transport: Transport, experiment_id: str, body: dict[str, Any]) -> Result:
+    """Changes the experiment itself (``PUT /api/experiments/{id}``: status, hyperparameters,
+    run info), classified like a batch."""
     try:
-        body = json.dumps({"status": status}).encode()
-        code, payload = transport.request("PUT", f"/api/experiments/{experiment_id}", body)
+        data = json.dumps(body).encode()
+        code, payload = transport.request("PUT", f"/api/experiments/{experiment_id}", data)
     except TransportError as e:
         return Result(RETRY, error=e)
     return classify(code, payload)
 
 
+def put_status(transport: Transport, experiment_id: str, status: str) -> Result:
+    """Sets an experiment's status (see ``put_experiment``)."""
+    return put_experiment(transport, experiment_id, {"status": status})
+
+
+def describe_update(body: dict[str, Any]) -> str:
+    """What an experiment update changes, for messages: ``status failed``, ``hyperparams``."""
+    return ", ".join(f"status {v}" if k == "status" else k for k, v in body.items())
+
+
 def deliver_spooled(transport: Transport, experiment_id: str, doc: dict[str, Any]) -> Result:
-    """Replays one spool file: a batch of points, an upload, or a status change spooled at exit."""
+    """Replays one spool file: a batch of points, an upload, or a change to the experiment (``kind``
+    ``update``; ``status`` is what older clients spooled at exit)."""
+    if doc.get("kind") == "update":
+        return put_experiment(transport, experiment_id, dict(doc["batch"]))
     if doc.get("kind") == "status":
         return put_status(transport, experiment_id, str(doc["status"]))
     if doc.get("kind") == "upload":
@@ -222,3 +238,40 @@ _RUN_INFO_FIELDS = ("group", "runInfo")
 def series_from_wire(batch: dict[str, Any]) -> Series:
     """The internal column form of a spooled batch body (for re-encoding and splitting)."""
     return decode_batch(batch, time.time() * 1000.0)
+
+
+def say(message: str) -> None:
+    """One line of the client's own on stderr (where a run is, what it created), unless ``TORA_QUIET=1``."""
+    if not quiet():
+        print(f"Tora: {message}", file=sys.stderr, flush=True)
+
+
+def announce_run(server_url: str, name: Optional[str], experiment_id: str) -> None:
+    """Says once per run where to find it: ``Tora: run resnet → http://host/experiments/<id>``."""
+    say(f"run {name} \u2192 {server_url}/experiments/{experiment_id}")
+
+
+def workspace_for(transport: Transport, name: str) -> str:
+    """The id of the caller's workspace called ``name``; created (and said so) when there is none.
+
+    The server has no implicit creation: a missing workspace is made here with
+    ``POST /api/workspaces``. Raises ``AuthError`` when the key may not create it.
+    """
+    listed = transport.call("GET", "/api/workspaces")
+    for ws in listed.get("workspaces", []) if isinstance(listed, dict) else []:
+        if ws.get("name") == name:
+            return str(ws["id"])
+    created = transport.call("POST", "/api/workspaces", {"name": name})
+    say(f"created workspace {name!r} (there was none of that name)")
+    return str(created["id"])
+
+
+def last_step(transport: Transport, experiment_id: str) -> int:
+    """The highest step of the experiment's own metrics (``system/*`` left out), -1 without any."""
+    listed = transport.call("GET", f"/api/experiments/{experiment_id}/metrics")
+    steps = [
+        int(m["lastStep"])
+        for m in (listed.get("metrics", []) if isinstance(listed, dict) else [])
+        if not str(m.get("name", "")).startswith("system/") and isinstance(m.get("lastStep"), (int, float))
+    ]
+    return max(steps, default=-1)

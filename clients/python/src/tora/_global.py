@@ -1,4 +1,5 @@
-"""Module-level convenience API: one global experiment for quick scripts."""
+"""Module-level convenience API: one global experiment for quick scripts (the same current run
+as ``tora.init``'s)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 from ._client import Hyperparams, Tora
 from ._errors import ToraError
-
-_CLIENT: Optional[Tora] = None
+from ._run import Run, current, make_current
 
 
 def setup(
@@ -21,7 +21,7 @@ def setup(
     max_buffer_len: int = 25,
     **options: Any,
 ) -> Tora:
-    """Creates the global experiment used by ``tlog``; shuts down a previous one.
+    """Creates the global experiment used by ``tlog``; finishes the current run before it.
 
     Example::
 
@@ -29,20 +29,23 @@ def setup(
         tora.setup("quick-run", hyperparams={"lr": 0.1})
         tora.tlog("loss", 0.5, step=1)
     """
-    global _CLIENT
-    if _CLIENT is not None:
-        _CLIENT.shutdown()
-    _CLIENT = Tora.create_experiment(
+    run = current()
+    if run is not None:
+        run.finish()
+    client = Tora.create_experiment(
         name, description, hyperparams, tags, workspace_id,
         server_url=server_url, api_key=api_key, max_buffer_len=max_buffer_len, **options,
     )  # fmt: skip
-    return _CLIENT
+    config = hyperparams if isinstance(hyperparams, Mapping) else client.hyperparams
+    make_current(Run(client, config))
+    return client
 
 
 def _client() -> Tora:
-    if _CLIENT is None:
+    run = current()
+    if run is None:
         raise ToraError("call tora.setup(name, ...) before tora.tlog()")
-    return _CLIENT
+    return run.client
 
 
 def tlog(
@@ -59,20 +62,21 @@ def tlog(
 
 def flush(timeout: Optional[float] = None) -> bool:
     """Flushes the global experiment; True when nothing was waiting or all was handled."""
-    return True if _CLIENT is None else _CLIENT.flush(timeout)
+    run = current()
+    return True if run is None else run.client.flush(timeout)
 
 
 def shutdown(timeout: Optional[float] = None) -> None:
     """Shuts down the global experiment (also done automatically at exit)."""
-    global _CLIENT
-    if _CLIENT is not None:
-        _CLIENT.shutdown(timeout)
-        _CLIENT = None
+    run = current()
+    if run is not None:
+        run.client.shutdown(timeout)
+        run.finish()
 
 
 def is_initialized() -> bool:
-    """Whether ``setup()`` has been called (and ``shutdown()`` not since)."""
-    return _CLIENT is not None
+    """Whether ``setup()`` (or ``init()``) has been called and the run not finished since."""
+    return current() is not None
 
 
 def get_experiment_id() -> Optional[str]:

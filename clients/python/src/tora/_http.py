@@ -9,8 +9,8 @@ import ssl
 from typing import IO, Any, Optional, Union
 from urllib.parse import urlsplit
 
-from . import __version__
 from ._errors import TransportError, api_error
+from ._version import __version__
 
 USER_AGENT = f"tora-python/{__version__}"
 

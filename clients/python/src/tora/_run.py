@@ -10,10 +10,16 @@ Example::
     run.summary["best_acc"] = 0.99
     wandb.finish()
 
-``project`` names a workspace (created when missing, where the key may); ``notes`` is the
-description; ``config`` the hyperparameters (nested keys flattened to ``opt.lr``); ``group`` is
-stored on the experiment and filterable on the dashboard. A run not finished by the script is
-finished at exit: ``failed`` after an uncaught exception, ``finished`` otherwise.
+``project`` names a workspace (created when missing, where the key may, and said so once);
+``notes`` is the description; ``config`` the hyperparameters (nested keys flattened to
+``opt.lr``); ``group`` is stored on the experiment and filterable on the dashboard. A run not
+finished by the script is finished at exit: ``failed`` after an uncaught exception, ``finished``
+otherwise. ``mode="offline"`` spools everything for ``python -m tora sync``; ``mode="disabled"``
+logs nothing; ``id=`` with ``resume=`` continues that run. ``Run`` hands everything to its
+``Tora`` client through that client's public methods, so every call takes the client's one
+delivery path (buffer, sender, spool). ``init`` itself is in ``tora._init``; the rest of
+wandb's surface (``define_metric``, ``watch``, ``Artifact``...) in ``tora._wandb``. This module
+holds the one current run of the process, shared by ``init``, ``setup`` and the integrations.
 """
 
 from __future__ import annotations
@@ -21,23 +27,17 @@ from __future__ import annotations
 import atexit
 import logging
 import sys
-import time
 from argparse import Namespace
 from collections.abc import Iterator, Mapping, MutableMapping
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Optional
 
 from ._client import Tora
-from ._config import resolve
-from ._errors import AuthError, ToraError, TransportError
-from ._flatten import flatten
-from ._http import Transport
-from ._hyperparams import hp_to_tora_format
+from ._errors import ToraError
 from ._media import Image, Table
 
 logger = logging.getLogger("tora")
 
-# wandb arguments that have no meaning here: accepted (so scripts run unchanged) and ignored.
-_IGNORED = frozenset(("entity", "job_type", "dir", "save_code", "reinit", "resume", "anonymous", "settings"))
+# The one current run of the process: made by tora.init, tora.setup or an integration.
 _current: Optional[Run] = None
 
 
@@ -115,7 +115,7 @@ class Summary(MutableMapping[str, Any]):
         return self._run._last[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._run._client.log(f"summary/{key}", value, step=max(self._run.step - 1, 0))
+        self._run.client.log(f"summary/{key}", value, step=max(self._run.step - 1, 0))
         self._data[key] = value
 
     def __delitem__(self, key: str) -> None:
@@ -132,18 +132,28 @@ class Summary(MutableMapping[str, Any]):
 
 
 class Run:
-    """One experiment driven the wandb way; made by ``tora.init``."""
+    """One experiment driven the wandb way; made by ``tora.init`` (or ``tora.setup``, or an
+    integration that was given no run)."""
 
     def __init__(
-        self, client: Tora, config: Mapping[str, Any], project: Optional[str], group: Optional[str]
+        self,
+        client: Tora,
+        config: Mapping[str, Any],
+        project: Optional[str] = None,
+        group: Optional[str] = None,
+        *,
+        step: int = 0,
+        by_integration: bool = False,
     ) -> None:
         self._client = client
         self.project = project
         self.group = group
-        self.step = 0
+        self.step = step
+        # Started by a framework callback the user made (not by tora.init): another callback
+        # starts its own run rather than joining this one (tora.integrations._common).
+        self.by_integration = by_integration
         self._last: dict[str, Any] = {}
         self._warned: set[str] = set()
-        self._config_pending = False
         self.finished = False
         self.config = Config(self, config)
         self.summary = Summary(self)
@@ -184,7 +194,7 @@ class Run:
         at = self.step if step is None else step
         try:
             self._client.log_metrics(data, step=at)
-        except TypeError:
+        except TypeError:  # nested dicts, images, tables, text: keep the numbers
             data = self._numbers(data, media_step=at)
             self._client.log_metrics(data, step=at)
         self._last.update(data)
@@ -203,7 +213,7 @@ class Run:
                 self._client.log_image(name, value, step=media_step)
                 continue
             if isinstance(value, Table):
-                self._client._log_table(name, value, media_step)
+                self._client.log_table(name, value, step=media_step)
                 continue
             try:
                 out[name] = coerce_value(value)
@@ -214,36 +224,50 @@ class Run:
         return out
 
     def _send_config(self) -> None:
-        hyperparams = flatten(self.config.as_dict())
-        self._client.hyperparams = hyperparams
-        eid = self._client.experiment_id
-        if eid is None:  # created later, when the server is back: sent at finish
-            self._config_pending = True
-            return
-        settings = self._client._settings
-        transport = Transport(settings.server_url, settings.api_key, timeout=10.0)
-        try:
-            transport.call("PUT", f"/api/experiments/{eid}", {"hyperparams": hp_to_tora_format(hyperparams)})
-            self._config_pending = False
-        except ToraError as e:
-            self._config_pending = True
-            logger.warning("Tora: config of experiment %s not sent yet (%s); retried at finish", eid, e)
-        finally:
-            transport.close()
+        # Through the client's sender: spooled, not dropped, while the server is away.
+        self._client.set_hyperparams(self.config.as_dict())
+
+    def define_metric(self, name: str, step_metric: Optional[str] = None, **ignored: Any) -> None:
+        """See ``tora.define_metric``."""
+        from ._wandb import define_metric_of
+
+        define_metric_of(self, name, step_metric, ignored)
+
+    def watch(self, *args: Any, **kwargs: Any) -> None:
+        """See ``tora.watch`` (a no-op)."""
+        from ._wandb import watch
+
+        watch(*args, **kwargs)
+
+    def log_artifact(self, artifact: Any, *args: Any, **kwargs: Any) -> Any:
+        """See ``tora.log_artifact`` (a no-op)."""
+        from ._wandb import log_artifact
+
+        return log_artifact(artifact, *args, **kwargs)
+
+    def use_artifact(self, artifact: Any, *args: Any, **kwargs: Any) -> Any:
+        """See ``tora.use_artifact`` (a no-op)."""
+        from ._wandb import use_artifact
+
+        return use_artifact(artifact, *args, **kwargs)
+
+    def save(self, *args: Any, **kwargs: Any) -> list[str]:
+        """See ``tora.save`` (a no-op)."""
+        from ._wandb import save
+
+        return save(*args, **kwargs)
 
     def finish(self, exit_code: Optional[int] = None, quiet: Optional[bool] = None) -> None:
         """Flushes, stops system metrics and sets the status: ``finished`` for exit code 0 or
-        None, ``failed`` otherwise. Idempotent."""
+        None, ``failed`` otherwise (unless the run was given an end status already). Idempotent."""
         global _current
         if self.finished:
             return
         self.finished = True
         if _current is self:
             _current = None
-        # The client ends the run it created as it closes: one status, after the last points.
-        self._client._close(None, "finished" if not exit_code else "failed")
-        if self._config_pending:
-            self._send_config()
+        # One status, after the last points and config changes.
+        self._client.shutdown(status="finished" if not exit_code else "failed")
 
     def __enter__(self) -> Run:
         return self
@@ -255,79 +279,18 @@ class Run:
         return f"Run(id={self.id!r}, name={self.name!r})"
 
 
-def init(
-    project: Optional[str] = None,
-    name: Optional[str] = None,
-    config: Union[Mapping[str, Any], Namespace, None] = None,
-    tags: Optional[Sequence[str]] = None,
-    group: Optional[str] = None,
-    notes: Optional[str] = None,
-    **options: Any,
-) -> Run:
-    """Starts a run (an experiment) and makes it the current one; finishes the previous one.
-
-    ``project`` is a workspace name (created when missing, where the key may; the key's default
-    workspace when None). Other options go to ``Tora.create_experiment`` (``server_url``,
-    ``api_key``, ``run_info``, ``system_metrics``, ``system_metrics_interval``, ...); wandb
-    options without meaning here (``entity``, ``job_type``, ``dir``...) are ignored.
-
-    Example::
-
-        run = tora.init(project="cifar", config={"lr": 0.1}, tags=["baseline"])
-    """
-    global _current
-    for key in [k for k in options if k in _IGNORED]:
-        logger.info("Tora: init(%s=...) has no meaning in Tora; ignored", key)
-        del options[key]
-    if _current is not None:
-        _current.finish()
-    data = vars(config) if isinstance(config, Namespace) else dict(config or {})
-    settings = resolve(options.pop("server_url", None), options.pop("api_key", None))
-    workspace_id = options.pop("workspace_id", None)
-    if project is not None and workspace_id is None:
-        workspace_id = workspace_for(settings.server_url, settings.api_key, project)
-    client = Tora.create_experiment(
-        name or time.strftime("run-%Y%m%d-%H%M%S"), notes, data, tags, workspace_id,
-        server_url=settings.server_url, api_key=settings.api_key, group=group, **options,
-    )  # fmt: skip
-    _current = Run(client, data, project, group)
-    _register_exit()
-    return _current
-
-
-def workspace_for(server_url: str, api_key: str, project: str) -> Optional[str]:
-    """The id of the caller's workspace named ``project``, created when there is none.
-
-    Raises ``AuthError`` when it is missing and the key may not create it; returns None (the
-    default workspace, with a warning) when the server cannot be reached.
-    """
-    transport = Transport(server_url, api_key, timeout=10.0)
-    try:
-        listed = transport.call("GET", "/api/workspaces")
-        for ws in listed.get("workspaces", []) if isinstance(listed, dict) else []:
-            if ws.get("name") == project:
-                return str(ws["id"])
-        try:
-            created = transport.call("POST", "/api/workspaces", {"name": project})
-        except AuthError as e:
-            raise AuthError(
-                e.status,
-                e.code,
-                f"no workspace named {project!r}, and this key may not create one: {e.message}",
-            ) from e
-        return str(created["id"])
-    except TransportError as e:
-        logger.warning(
-            "Tora: server unreachable (%s); project %r: the run goes to the default workspace", e, project
-        )
-        return None
-    finally:
-        transport.close()
-
-
 def current() -> Optional[Run]:
-    """The run started by ``tora.init`` and not finished yet."""
+    """The current run (``tora.init``, ``tora.setup`` or an integration's), not finished yet."""
     return _current
+
+
+def make_current(run: Run) -> None:
+    """Makes ``run`` the current one, finishing the one before (``tora.setup``)."""
+    global _current
+    if _current is not None and _current is not run:
+        _current.finish()
+    _current = run
+    _register_exit()
 
 
 def _run() -> Run:

@@ -5,6 +5,7 @@
 - ``tora.integrations.keras.ToraCallback``: Keras 3 callback
 - ``tora.integrations.ultralytics.add_tora_callbacks``: Ultralytics YOLO trainer callbacks
 
-Each logs to the run started with ``tora.init`` when there is one, else starts one itself
-(keyword arguments of the callback go to ``tora.init``). See docs/integrations.md.
+Each logs to the run the user started with ``tora.init`` when there is one, else starts a run
+of its own (keyword arguments of the callback go to ``tora.init``), so callbacks made one after
+the other in a sweep give one run each. See docs/integrations.md.
 """

@@ -22,7 +22,7 @@ import keras
 
 from .._flatten import flatten
 from .._run import Run
-from ._common import number, run_for
+from ._common import end_run, number, run_for
 
 
 class ToraCallback(keras.callbacks.Callback):  # type: ignore[misc]
@@ -50,7 +50,7 @@ class ToraCallback(keras.callbacks.Callback):  # type: ignore[misc]
                 config["optimizer"] = {"name": type(optimizer).__name__}
         if self.model is not None:
             config["model"] = {"name": self.model.name, "params": self.model.count_params()}
-        if self.run is None:
+        if self.run is None or self.run.finished:
             self.run = run_for(self._options, config)
 
     def _values(self, logs: Optional[Mapping[str, Any]], prefix: str = "") -> dict[str, float]:
@@ -76,6 +76,4 @@ class ToraCallback(keras.callbacks.Callback):  # type: ignore[misc]
             self.run.client.log_metrics(self._values(logs, "batch/"), step=self._batches)
 
     def on_train_end(self, logs: Optional[Mapping[str, Any]] = None) -> None:
-        if self.run is not None:
-            self.run.client.flush(timeout=30)
-            self.run.client.set_status("finished")
+        end_run(self.run)

@@ -32,7 +32,7 @@ except ImportError:  # the standalone package
     from pytorch_lightning.utilities import rank_zero_only
 
 from .._run import Run
-from ._common import image_array, number, run_for
+from ._common import end_run, image_array, number, run_for
 
 
 class ToraLogger(Logger):  # type: ignore[misc]
@@ -57,7 +57,7 @@ class ToraLogger(Logger):  # type: ignore[misc]
     @rank_zero_experiment
     def experiment(self) -> Run:
         """The Tora run (started on first use, on rank zero only)."""
-        if self._run is None:
+        if self._run is None or self._run.finished:
             options = dict(self._options)
             if self._name:
                 options["name"] = self._name
@@ -100,8 +100,5 @@ class ToraLogger(Logger):  # type: ignore[misc]
 
     @rank_zero_only
     def finalize(self, status: str) -> None:
-        if self._run is None:
-            return
-        # Left open so trainer.test() after fit() still logs into it; closed at exit.
-        self._run.client.flush(timeout=30)
-        self._run.client.set_status("finished" if status == "success" else "failed")
+        # Left open so trainer.test() after fit() still logs into it (see end_run).
+        end_run(self._run, success=status == "success")

@@ -29,7 +29,7 @@ from transformers import TrainerCallback
 
 from .._flatten import flatten
 from .._run import Run
-from ._common import number, run_for
+from ._common import end_run, number, run_for
 
 # Logged once at the end of train(): totals, not curves.
 SUMMARY_KEYS = frozenset(
@@ -48,7 +48,7 @@ class ToraCallback(TrainerCallback):  # type: ignore[misc]
         self._names: dict[str, str] = {}
 
     def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
-        if not state.is_world_process_zero or self.run is not None:
+        if not state.is_world_process_zero or (self.run is not None and not self.run.finished):
             return
         config = {"args": flatten(args.to_dict())}
         model_config = getattr(model, "config", None)
@@ -88,14 +88,12 @@ class ToraCallback(TrainerCallback):  # type: ignore[misc]
             run.client.log_metrics(metrics, step=state.global_step)
 
     def on_train_end(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
-        # The run stays open: trainer.evaluate() after train() still logs into it; it is
-        # closed at exit (or by tora.finish()).
-        if self.run is None or not state.is_world_process_zero:
+        # The run stays open: trainer.evaluate() after train() still logs into it (see end_run).
+        if not state.is_world_process_zero:
             return
-        if self.log_model and model is not None:
+        if self.log_model and model is not None and self.run is not None and not self.run.finished:
             self._upload_model(model, kwargs.get("processing_class") or kwargs.get("tokenizer"))
-        self.run.client.flush(timeout=30)
-        self.run.client.set_status("finished")
+        end_run(self.run)
 
     def _upload_model(self, model: Any, processor: Any) -> None:
         assert self.run is not None

@@ -27,8 +27,9 @@ from typing import Any, Optional
 
 from ultralytics.utils import RANK
 
+from .._client import Tora
 from .._run import Run
-from ._common import number, run_for
+from ._common import end_run, number, run_for
 
 
 class ToraYoloCallbacks:
@@ -42,7 +43,7 @@ class ToraYoloCallbacks:
         self._in_epoch = False
 
     def on_pretrain_routine_end(self, trainer: Any) -> None:
-        if RANK not in (-1, 0) or self.run is not None:
+        if RANK not in (-1, 0) or (self.run is not None and not self.run.finished):
             return
         options = dict(self.options)
         options.setdefault("name", str(getattr(trainer.args, "name", None) or "yolo"))
@@ -75,9 +76,11 @@ class ToraYoloCallbacks:
                     self.run.summary[str(key)] = v
 
     def on_train_end(self, trainer: Any) -> None:
-        if self.run is None:
-            return
-        client = self.run.client
+        if self.run is not None and not self.run.finished:
+            self._upload_results(trainer, self.run.client)
+        end_run(self.run)
+
+    def _upload_results(self, trainer: Any, client: Tora) -> None:
         save_dir = Path(trainer.save_dir)
         if self.log_plots:
             for plot in sorted([*save_dir.glob("*.png"), *save_dir.glob("*.jpg")]):
@@ -88,7 +91,6 @@ class ToraYoloCallbacks:
         if self.log_model and best is not None and best.is_file():
             client.log_file(best, name=f"weights/{best.name}")
         client.flush(timeout=120)  # what is not sent by then is sent (or spooled) at exit
-        client.set_status("finished")
 
 
 def add_tora_callbacks(
