@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +94,23 @@ def test_created_later_when_the_older_server_comes_up(caplog: pytest.LogCaptureF
         assert "group" not in created_bodies(srv)[0] and "runInfo" not in created_bodies(srv)[0]
         assert srv.points[eid]["x"][0] == (0.0, 1.0)
     assert any("'g-later'" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+
+
+def test_uploads_to_a_server_without_files_are_refused_once_and_metrics_go_on(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    weights = tmp_path / "w.pt"
+    weights.write_bytes(b"w")
+    with OldToraServer(KEY) as srv, caplog.at_level(logging.ERROR, logger="tora"):
+        t = Tora.create_experiment("old-files", system_metrics=False, server_url=srv.url, api_key=KEY)
+        t.log_image("samples", b"\x89PNG\r\n\x1a\n" + bytes(20), step=0)
+        t.log_file(weights)
+        t.log("loss", 0.5, step=0)
+        assert t.flush(timeout=30)
+        t.shutdown()
+        eid = str(t.experiment_id)
+        assert srv.points[eid]["loss"] == [(0.0, 0.5)]
+        assert not [path for method, path, _ in srv.requests if "/files/" in path or "/media/" in path]
+    assert t.uploaded == 0 and t._batcher.uploads_spooled == 0  # refused, not kept for a retry
+    errors = [r.getMessage() for r in caplog.records if "experiments.files" in r.getMessage()]
+    assert len(errors) == 2 and "image 'samples'" in errors[0] and "file 'w.pt'" in errors[1]

@@ -280,3 +280,49 @@ def test_uploads_and_changes_keep_their_call_order(tmp_path: Path) -> None:
     start = kinds.index("points:")
     assert kinds[start:] == ["points:", "upload:weights.pt", "update:", "upload:samples", "update:"], kinds
     assert docs[start + 2]["batch"] == {"hyperparams": [{"key": "lr", "value": 0.1}]}
+
+
+def test_a_file_over_the_servers_limit_is_refused_once_not_retried(
+    own_server: ToraServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    own_server.env["TORA_MAX_ARTIFACT_BYTES"] = str(1024 * 1024)
+    key = own_server.create_key()
+    own_server.start()
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"x" * (8 * 1024 * 1024))
+    t = Tora.create_experiment("too-big", server_url=own_server.url, api_key=key, system_metrics=False)
+    with caplog.at_level(logging.ERROR, logger="tora"):
+        t.log_file(big)
+        t.log_file(__file__, name="small.py")
+        assert t.flush(timeout=60)
+    eid = str(t.experiment_id)
+    assert list(files(own_server, key, eid)) == ["small.py"]
+    assert t._batcher.mode == "live" and t._batcher.uploads_spooled == 0  # not kept for a retry
+    assert any("refused file 'big.bin'" in r.getMessage() and "413" in r.getMessage() for r in caplog.records)
+    t.shutdown()
+
+
+def test_offline_run_spools_images_files_and_tables_for_sync(env: Env, tmp_path: Path) -> None:
+    import uuid
+
+    name = f"offline-files-{uuid.uuid4().hex[:8]}"
+    weights = tmp_path / "w.pt"
+    weights.write_bytes(b"weights")
+    run = tora.init(name=name, mode="offline", system_metrics=False)
+    tora.log({"loss": 0.5, "samples": tora.Image(image(6)), "preds": tora.Table(columns=["a"], data=[[1]])})
+    run.client.log_file(weights, name="weights/w.pt")
+    tora.finish()
+    weights.unlink()  # spooled with its own copy
+    assert run.id is None and run.client.uploaded == 0
+
+    out = sync(env.url, env.key)
+    assert out.returncode == 0, out.stderr
+    exps = env.server.api(env.key, "GET", f"/api/experiments?startwith={name}")
+    [exp] = exps.get("experiments", exps.get("items", []))
+    eid = exp["id"]
+    [m] = media(env.server, env.key, eid, "samples")
+    assert m["step"] == 0
+    assert decode_png(download(env.server, env.key, eid, m["path"]))[3] == image(6).tobytes()
+    assert download(env.server, env.key, eid, "tables/preds/0.csv") == b"a\n1\n"
+    assert download(env.server, env.key, eid, "weights/w.pt") == b"weights"
+    assert [p["value"] for p in env.points(eid, "loss")] == [0.5]

@@ -52,6 +52,8 @@ export type DirectionsPatch = Body<'/api/workspaces/{id}/metric-directions', 'pu
 export type Analysis = Ok<'/api/ai/analysis', 'post'>;
 export type AnalysisRequest = Body<'/api/ai/analysis', 'post'>;
 export type Finding = Analysis['findings'][number];
+export type RunFile = Ok<'/api/experiments/{id}/files', 'get'>['files'][number];
+export type MediaItem = Ok<'/api/experiments/{id}/media', 'get'>['media'][number];
 type ReferenceInfo = Ok<'/api/experiments/{id}/ref', 'get'>;
 export type DatasetInput = Ok<'/api/experiments/{id}/datasets', 'get'>['datasets'][number];
 export type ChainLink = ReferenceInfo['chain'][number];
@@ -263,6 +265,12 @@ export const api = {
         signal,
       }),
     ),
+  listFiles: (id: string, signal?: AbortSignal) =>
+    ok(client.GET('/api/experiments/{id}/files', { params: { path: { id } }, signal })).then((r) => r.files),
+  listMedia: (id: string, signal?: AbortSignal) =>
+    ok(client.GET('/api/experiments/{id}/media', { params: { path: { id } }, signal })).then((r) => r.media),
+  /** A run file's URL: a download link, an image's src, or what a text preview fetches. */
+  fileUrl: (id: string, path: string) => href('/api/experiments/{id}/files/{path}', { id, path }),
   /** A link, not a fetch: the browser downloads the file itself. */
   csvUrl: (id: string, name?: string) => href('/api/experiments/{id}/metrics/csv', { id }, { name }),
 };

@@ -18,12 +18,13 @@ from typing import Any, Optional, Union
 from urllib.parse import quote
 
 from ._checks import check_name
-from ._delivery import RETRY, Result, classify
-from ._errors import TransportError
+from ._delivery import REJECTED, RETRY, Result, classify, server_features
+from ._errors import ToraError, TransportError
 from ._http import Transport
 from ._media import Table, check_image, encode_image
 
 FILES, MEDIA, DIRECTORY = "files", "media", "directory"
+FILES_FEATURE = "experiments.files"  # listed by servers that have the routes below
 Blob = Union[bytes, Path]
 
 
@@ -115,7 +116,15 @@ class Upload:
 
 
 def put(transport: Transport, experiment_id: str, upload: Upload, blob: Blob, content_type: str) -> Result:
-    """PUTs one upload's bytes (a file is streamed, never read whole); classified like a batch."""
+    """PUTs one upload's bytes (a file is streamed, never read whole); classified like a batch.
+    A server whose ``/api/health`` does not list ``experiments.files`` predates these routes: the
+    upload is refused here, not sent."""
+    features = server_features(transport)
+    if features is not None and FILES_FEATURE not in features:
+        return Result(REJECTED, error=ToraError(
+            f"the Tora server does not list the feature {FILES_FEATURE!r} (it predates files and "
+            "images); upgrade it to store them"
+        ))  # fmt: skip
     headers = {"Content-Type": content_type}
     try:
         if isinstance(blob, bytes):

@@ -4,12 +4,14 @@ import type { PageLoad } from './$types';
 
 export const load: PageLoad = async ({ params }) => {
   try {
-    const [experiment, metrics, datasets] = await Promise.all([
+    const [experiment, metrics, datasets, files, media] = await Promise.all([
       api.getExperiment(params.id),
       api.listMetrics(params.id),
       api.datasets(params.id),
+      api.listFiles(params.id),
+      api.listMedia(params.id),
     ]);
-    return { experiment, metrics, datasets };
+    return { experiment, metrics, datasets, files, media };
   } catch (e) {
     if (e instanceof ApiError) error(e.status || 500, e.message);
     throw e;
