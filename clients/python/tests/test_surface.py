@@ -83,6 +83,16 @@ def test_wandb_signatures() -> None:
         assert callable(getattr(tora.Tora, method)), method
 
 
+def test_upload_signatures() -> None:
+    # Files, directories, images and tables: Tora's own methods and the wandb-style media types.
+    assert list(inspect.signature(tora.Tora.log_file).parameters) == ["self", "path", "name"]
+    assert list(inspect.signature(tora.Tora.log_artifact).parameters) == ["self", "directory", "prefix"]
+    assert list(inspect.signature(tora.Tora.log_image).parameters) == ["self", "name", "image", "step"]
+    assert list(inspect.signature(tora.Tora.log_table).parameters) == ["self", "name", "table", "step"]
+    assert list(inspect.signature(tora.Image).parameters)[:2] == ["data_or_path", "caption"]
+    assert list(inspect.signature(tora.Table).parameters)[:2] == ["columns", "data"]
+
+
 def test_the_version_is_a_leaf() -> None:
     # _http reads the User-Agent's version from _version, never from the package face.
     from tora import _http, _version

@@ -5,6 +5,7 @@ replayed upload never stores a file twice."""
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import shutil
 import signal
@@ -259,6 +260,26 @@ def test_uploads_of_a_run_that_never_reached_the_server(env: Env, tmp_path: Path
     [exp] = exps.get("experiments", exps.get("items", []))
     assert [m["step"] for m in media(env.server, env.key, exp["id"], "samples")] == [3]
     assert "proc/self/status" in files(env.server, env.key, exp["id"], "proc/")
+
+
+def test_uploads_and_changes_keep_their_call_order(tmp_path: Path) -> None:
+    # One delivery path: an upload is sent (here: spooled, then replayed) after the points logged
+    # before it and in call order with the experiment's changes, never regrouped after them.
+    weights = tmp_path / "weights.pt"
+    weights.write_bytes(b"w" * 100)
+    t = Tora.create_experiment("order", offline=True, spool_dir=tmp_path / "order", system_metrics=False)
+    t.log("loss", 1.0, step=0)
+    t.log_file(weights)
+    t.set_hyperparams({"lr": 0.1})
+    t.log_image("samples", image(1), step=0)
+    t.update_run_info({"stage": "eval"})
+    assert t.flush(timeout=30)
+    docs = [json.loads(p.read_text()) for p in t._batcher.spool.files(t._batcher.local_id)]
+    t.shutdown(timeout=30)
+    kinds = [d.get("kind", "points") + ":" + str(d.get("target", "")) for d in docs]
+    start = kinds.index("points:")
+    assert kinds[start:] == ["points:", "upload:weights.pt", "update:", "upload:samples", "update:"], kinds
+    assert docs[start + 2]["batch"] == {"hyperparams": [{"key": "lr", "value": 0.1}]}
 
 
 def test_a_file_over_the_servers_limit_is_refused_once_not_retried(

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import tora
@@ -58,9 +59,15 @@ def test_disabled_logs_nothing_and_every_call_works(env: Env, capfd: pytest.Capt
     assert wandb.run is run and run.id is None and run.url is None
     wandb.config.update({"bs": 8})
     wandb.define_metric("loss", step_metric="epoch")
-    wandb.log({"loss": 1.0})
+    image, table = wandb.Image(np.zeros((2, 2, 3), np.uint8)), wandb.Table(columns=["a"])
+    wandb.log({"loss": 1.0, "samples": image, "t": table})
     run.summary["best"] = 1.0
     wandb.watch(object())
+    run.client.log_file("no/such/file")  # uploads too: taken, nothing read or sent
+    run.client.log_artifact("no/such/dir", prefix="model")
+    run.client.log_image("samples", b"", step=0)
+    run.client.log_table("t", wandb.Table(columns=["a"], data=[[1]]))
+    assert run.client.uploaded == 0 and run.client.flush()
     wandb.finish()
     assert experiments(env, name) == []
     names = [w["name"] for w in env.server.api(env.key, "GET", "/api/workspaces")["workspaces"]]

@@ -18,9 +18,9 @@ else happens here, on one daemon thread per experiment:
   the server is away and replayed with the points (``python -m tora sync`` too);
 * *offline* (``tora.init(mode="offline")``): everything goes to the spool and nothing to the
   network; ``python -m tora sync`` creates the experiment and delivers it later.
-* uploads (files, images, tables: ``_uploads.Upload``) too: encoded and sent here, in order
-  with the flush markers, so ``flush()`` waits for them; spooled (header and bytes) and replayed
-  with the batches.
+* uploads (files, images, tables: ``_uploads.Upload``) too: encoded and sent here after the
+  points logged before them, in call order with the updates and flush markers (so ``flush()``
+  waits for them); spooled (header and bytes) and replayed with the batches.
 """
 
 from __future__ import annotations
@@ -70,8 +70,10 @@ class Update:
         self.body = body
 
 
-Marker = Union[threading.Event, Upload]  # handled in order after a batch: flushes wait for uploads
-Item = Union[Point, Row, Update, Marker]
+# Handled after the points drained with them, in the order they were logged: flushes wait for
+# the updates and uploads before them.
+After = Union[Update, Upload, threading.Event]
+Item = Union[Point, Row, After]
 
 
 class Batcher:
@@ -162,18 +164,18 @@ class Batcher:
 
     def _spool_rest(self) -> None:
         while True:
-            points, n, markers, updates = self._drain()
-            if not points and not markers and not updates:
+            points, n, after = self._drain()
+            if not points and not after:
                 return
             if points:
                 self._spool(uuid.uuid4().hex, group(points), n)
-            for u in updates:
-                self.spool_update(u.body)
-            for m in markers:
-                if isinstance(m, Upload):
-                    self._spool_upload(m)
+            for a in after:
+                if isinstance(a, Update):
+                    self.spool_update(a.body)
+                elif isinstance(a, Upload):
+                    self._spool_upload(a)
                 else:
-                    m.set()
+                    a.set()
 
     def _summary(self) -> None:
         where = f", {self.spooled} spooled to {self.spool.directory} (run `python -m tora sync`)"
@@ -212,16 +214,16 @@ class Batcher:
                 or self._wake.is_set()
             ):
                 self._wake.clear()
-                points, count, markers, updates = self._drain()
+                points, count, after = self._drain()
                 if points:
                     self._handle(uuid.uuid4().hex, group(points), count)
-                for u in updates:
-                    self._update(u.body)
-                for m in markers:
-                    if isinstance(m, Upload):
-                        self._upload(m)
+                for a in after:
+                    if isinstance(a, Update):
+                        self._update(a.body)
+                    elif isinstance(a, Upload):
+                        self._upload(a)
                     else:
-                        m.set()
+                        a.set()
                 last_send = now
                 backlog = count >= self.max_batch_points
                 continue
@@ -235,14 +237,11 @@ class Batcher:
                     continue
             self._wake.wait(self.poll_interval)
 
-    def _drain(
-        self,
-    ) -> tuple[list[Union[Point, Row]], int, list[Union[threading.Event, Upload]], list[Update]]:
-        """Pops up to ``max_batch_points`` points (plus the flush markers, uploads and experiment
-        updates met on the way; updates are sent after these points)."""
+    def _drain(self) -> tuple[list[Union[Point, Row]], int, list[After]]:
+        """Pops up to ``max_batch_points`` points, plus the experiment updates, uploads and flush
+        markers met on the way, in their order (handled after these points)."""
         items: list[Union[Point, Row]] = []
-        markers: list[Marker] = []
-        updates: list[Update] = []
+        after: list[After] = []
         pop = self.buf.popleft
         add = items.append
         limit = self.max_batch_points
@@ -256,13 +255,11 @@ class Batcher:
                 elif type(item) is dict:  # log_metrics(): names + step + time
                     add(item)
                     n += len(item) - 2
-                elif type(item) is Update:
-                    updates.append(item)
                 else:
-                    markers.append(item)  # type: ignore[arg-type]
+                    after.append(item)  # type: ignore[arg-type]
         except IndexError:
             pass
-        return items, n, markers, updates
+        return items, n, after
 
     def _handle(self, batch_id: str, series: Series, n: int) -> None:
         self._inflight = (batch_id, series, n)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Sequence
+import os
+from typing import Any, Mapping, Optional, Sequence, Union
 
 from ._client import Hyperparams, Tora, _hp_dict
+from ._media import Table
 
 
 class DisabledTora(Tora):
@@ -41,12 +43,28 @@ class DisabledTora(Tora):
     def spooled(self) -> int:
         return 0
 
+    @property
+    def uploaded(self) -> int:
+        return 0
+
     def log(
         self, name: str, value: Any, step: Optional[int] = None, metadata: Optional[Mapping[str, Any]] = None
     ) -> None:
         pass
 
     def log_metrics(self, metrics: Mapping[str, Any], step: Optional[int] = None) -> None:
+        pass
+
+    def log_file(self, path: Union[str, os.PathLike[str]], name: Optional[str] = None) -> None:
+        pass
+
+    def log_artifact(self, directory: Union[str, os.PathLike[str]], prefix: Optional[str] = None) -> None:
+        pass
+
+    def log_image(self, name: str, image: Any, step: Optional[int] = None) -> None:
+        pass
+
+    def log_table(self, name: str, table: Table, step: Optional[int] = None) -> None:
         pass
 
     def flush(self, timeout: Optional[float] = None) -> bool:
