@@ -51,12 +51,17 @@ const REDACT = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.he
 
 /** Fastify's own errors before routing: a malformed percent-encoding is the caller's 400. */
 function badUrl(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  if (error.code !== 'FST_ERR_BAD_URL') {
+  if (error.code !== 'FST_ERR_BAD_URL' && error.code !== 'FST_ERR_MAX_PARAM_LENGTH') {
     request.log.error({ err: error }, 'unhandled error');
     void reply.status(500).send({ error: { code: 'INTERNAL_ERROR', message: 'Internal server error' } });
     return;
   }
-  const message = 'The URL is not valid: malformed percent-encoding';
+  // A path parameter past the router's 1,000 characters is past every schema's limit too: the same
+  // 400 a shorter one over its limit gets, not the router's 414 (no route documents one).
+  const message =
+    error.code === 'FST_ERR_BAD_URL'
+      ? 'The URL is not valid: malformed percent-encoding'
+      : 'The URL is not valid: a path parameter is longer than 1,000 characters';
   void reply
     .status(400)
     .send(

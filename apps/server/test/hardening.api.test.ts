@@ -211,6 +211,19 @@ describe.each(DIALECTS)('hardening (issue 21, medium and low) on %s', (dialect) 
     expect(errorCode(tora)).toBe('VALIDATION_ERROR');
   });
 
+  it("a path parameter past the router's 1,000 characters is a 400 in the error shape, never a 500", async () => {
+    const long = 'm'.repeat(1_200);
+    const tora = await server.app.inject({
+      method: 'DELETE',
+      url: `/api/workspaces/${alice.defaultWorkspaceId}/models/${long}/aliases/champion`,
+      headers: auth(alice),
+    });
+    expect(tora.statusCode, tora.body).toBe(400);
+    expect(errorCode(tora)).toBe('VALIDATION_ERROR');
+    const ml = await server.app.inject({ method: 'GET', url: `${TRACKING}/registered-models/get/${long}`, headers: auth(alice) });
+    expect(ml.statusCode).toBeLessThan(500);
+  });
+
   it('12: MLflow endpoints answer 405 with Allow for other methods, QUERY without a body included', async () => {
     for (const [method, url, allow] of [
       ['DELETE', `${TRACKING}/runs/create`, 'POST'],
