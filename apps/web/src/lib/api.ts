@@ -101,6 +101,18 @@ export interface ExperimentQuery {
   cursor?: string | null;
 }
 
+/** The list's filters as the server reads them (lists comma-joined): shared by the page and the grouped read. */
+function filterQuery(q: ExperimentQuery) {
+  return {
+    workspace: q.workspace,
+    startwith: q.startwith,
+    filter: q.filter,
+    group: q.group,
+    tags: q.tags?.join(','),
+    status: q.status?.join(','),
+  };
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -194,12 +206,7 @@ export const api = {
       client.GET('/api/experiments', {
         params: {
           query: {
-            workspace: q.workspace,
-            startwith: q.startwith,
-            filter: q.filter,
-            group: q.group,
-            tags: q.tags?.join(','),
-            status: q.status?.join(','),
+            ...filterQuery(q),
             sort: q.sort,
             order: q.order,
             limit: q.limit,
@@ -215,12 +222,7 @@ export const api = {
       client.GET('/api/experiments', {
         params: {
           query: {
-            workspace: q.workspace,
-            startwith: q.startwith,
-            filter: q.filter,
-            group: q.group,
-            tags: q.tags?.join(','),
-            status: q.status?.join(','),
+            ...filterQuery(q),
             groupBy: q.groupBy,
             groupMetrics: q.groupMetrics?.length ? q.groupMetrics.join(',') : undefined,
           },
