@@ -16,6 +16,7 @@ import {
   type TestServer,
   type TestStorage,
   type TestUser,
+  keyFor,
 } from './harness.js';
 import { pngImage } from './images.js';
 
@@ -85,7 +86,7 @@ describe.each(DIALECTS)('tora export/import carry a run’s files, from %s to th
       expect(first.stdout).toContain('and 4 files');
       const again = await toraOn(target, 'import', file, '--email', 'alice@example.com');
       expect(again.stdout).toContain('and 4 files');
-      const bob = { ...alice, key: await keyOn(here, 'alice@example.com') };
+      const bob = { ...alice, key: await keyFor(here, 'alice@example.com') };
       const before = await view(source, alice, run);
       expect(before.bigSha).toBe(sha(BIG));
       expect(before.media).toHaveLength(2);
@@ -116,7 +117,7 @@ describe.each(DIALECTS)('tora export/import carry a run’s files, from %s to th
       await toraOn(target, 'user', 'create', '--email', 'alice@example.com', '--password', 'correct horse battery');
       const failed = await toraOn(target, 'import', file, '--email', 'alice@example.com').catch((err: { stderr: string }) => err);
       expect('stderr' in failed && failed.stderr).toContain('empty.txt: its bytes do not match its size and SHA-256');
-      const key = await keyOn(here, 'alice@example.com');
+      const key = await keyFor(here, 'alice@example.com');
       const listed = (await call(here.app, { key }, 'GET', `/api/experiments/${run}/files`)).json<{
         files: { path: string }[];
       }>();
@@ -126,19 +127,3 @@ describe.each(DIALECTS)('tora export/import carry a run’s files, from %s to th
     }
   });
 });
-
-async function keyOn(server: TestServer, email: string): Promise<string> {
-  const login = await server.app.inject({
-    method: 'POST',
-    url: '/api/auth/login',
-    payload: { email, password: 'correct horse battery' },
-  });
-  const cookie = String(login.headers['set-cookie']).split(';')[0]!;
-  const res = await server.app.inject({
-    method: 'POST',
-    url: '/api/keys',
-    headers: { cookie, origin: 'http://localhost' },
-    payload: { name: 'k' },
-  });
-  return res.json<{ key: string }>().key;
-}

@@ -253,6 +253,28 @@ export async function signUp(
   return { id: user.id, email, cookie, key: key.key, keyId: key.id, defaultWorkspaceId: user.defaultWorkspaceId };
 }
 
+/**
+ * A fresh API key for an existing user of `server` (signed up here, so with the test password), by
+ * logging in: for a server a user was moved to (export/import), where `signUp`'s key does not exist.
+ */
+export async function keyFor(server: TestServer, email: string): Promise<string> {
+  const login = await server.app.inject({
+    method: 'POST',
+    url: '/api/auth/login',
+    payload: { email, password: 'correct horse battery' },
+  });
+  if (login.statusCode !== 200) throw new Error(`login failed: ${login.statusCode} ${login.body}`);
+  const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+  const res = await server.app.inject({
+    method: 'POST',
+    url: '/api/keys',
+    headers: { cookie, origin: ORIGIN },
+    payload: { name: 'k' },
+  });
+  if (res.statusCode !== 201) throw new Error(`key failed: ${res.statusCode} ${res.body}`);
+  return res.json<{ key: string }>().key;
+}
+
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 /** Calls the API with a user's API key (or anonymously with `null`). */

@@ -15,28 +15,12 @@ import {
   type TestServer,
   type TestStorage,
   type TestUser,
+  keyFor,
 } from './harness.js';
 
 /** `tora …` in-process against a storage. */
 function toraOn(storage: TestStorage, ...args: string[]) {
   return tora(storageEnv(storage), ...args);
-}
-
-/** A fresh API key for a user of `server` (password as in every test here), via login. */
-async function keyFor(server: TestServer, email: string): Promise<string> {
-  const login = await server.app.inject({
-    method: 'POST',
-    url: '/api/auth/login',
-    payload: { email, password: 'correct horse battery' },
-  });
-  const cookie = String(login.headers['set-cookie']).split(';')[0]!;
-  const res = await server.app.inject({
-    method: 'POST',
-    url: '/api/keys',
-    headers: { cookie, origin: 'http://localhost' },
-    payload: { name: 'k' },
-  });
-  return res.json<{ key: string }>().key;
 }
 
 const other = (d: DialectName): DialectName => (d === 'sqlite' ? 'postgres' : 'sqlite');
