@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
@@ -381,6 +381,33 @@ describe.each(DIALECTS)('artifact housekeeping on %s', (dialect) => {
       expect(fs.existsSync(stale)).toBe(false);
       expect(fs.existsSync(fresh)).toBe(true);
     } finally {
+      await server.close();
+    }
+  });
+
+  it('9: sweeps stale parts again every hour while running, not only at start', async () => {
+    const storage = await freshStorage(dialect);
+    const tmp = path.join(storage.dataDir, 'artifacts-tmp');
+    // Only the interval is faked: the server, its database and the sweep itself run on real time.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const server = await startTestServer(dialect, {}, { storage });
+    try {
+      fs.mkdirSync(tmp, { recursive: true });
+      const stale = path.join(tmp, 'crashed-later.part');
+      const fresh = path.join(tmp, 'in-progress.part');
+      fs.writeFileSync(stale, 'left by an upload cut after start');
+      fs.writeFileSync(fresh, 'an upload in progress');
+      const twoDaysAgo = new Date(Date.now() - 2 * DAY);
+      fs.utimesSync(stale, twoDaysAgo, twoDaysAgo);
+      vi.advanceTimersByTime(59 * 60 * 1000);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(fs.existsSync(stale), 'swept before the hour was up').toBe(true);
+      vi.advanceTimersByTime(60 * 1000);
+      for (let i = 0; i < 100 && fs.existsSync(stale); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(fs.existsSync(stale)).toBe(false);
+      expect(fs.existsSync(fresh)).toBe(true);
+    } finally {
+      vi.useRealTimers();
       await server.close();
     }
   });

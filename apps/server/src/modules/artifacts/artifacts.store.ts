@@ -109,8 +109,14 @@ function isMissing(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
+/** How the directory backend makes a rename durable; a test may watch it, calling through to the real one. */
+export interface DirectorySync {
+  /** fsyncs the directory, so that an entry renamed into it survives power loss. */
+  syncDir(dir: string): Promise<void>;
+}
+
 /** The directory backend: files under `<dataDir>/artifacts`, each upload renamed into place from `<dataDir>/artifacts-tmp`. */
-export function artifactStore(config: Pick<Config, 'dataDir'>): BlobStore {
+export function artifactStore(config: Pick<Config, 'dataDir'>, durability: DirectorySync = { syncDir }): BlobStore {
   const root = path.join(config.dataDir, 'artifacts');
   const tmpDir = path.join(config.dataDir, 'artifacts-tmp');
 
@@ -175,7 +181,7 @@ export function artifactStore(config: Pick<Config, 'dataDir'>): BlobStore {
         await noLinks(key);
         await fsp.rename(tmp, target);
         // The rename is durable only once its directory is: a 2xx must survive power loss.
-        await syncDir(path.dirname(target));
+        await durability.syncDir(path.dirname(target));
       } catch (err) {
         body.unpipe(counter);
         body.resume();
@@ -274,7 +280,7 @@ export function artifactStore(config: Pick<Config, 'dataDir'>): BlobStore {
   };
 }
 
-async function syncDir(dir: string): Promise<void> {
+export async function syncDir(dir: string): Promise<void> {
   const handle = await fsp.open(dir, 'r');
   try {
     await handle.sync();
