@@ -42,7 +42,7 @@ export function createContext(
     blobs: artifactStore(config),
     // "Last used" times are written at most every 30 s.
     keyUsage: new KeyUsageTracker(database.db, 30_000, deps.onKeyUsageError ?? (() => undefined)),
-    loginLimiter: new LoginLimiter(LOGIN_LIMITS),
+    loginLimiter: new LoginLimiter(database.db, LOGIN_LIMITS),
   };
 }
 

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { openDatabase } from '../src/db/database.js';
 import { DIALECTS, errorCode, startTestServer, useTestServer, type TestServer } from './harness.js';
 
 const PASSWORD = 'correct horse battery';
@@ -34,6 +36,27 @@ describe.each(DIALECTS)('login throttling on %s', (dialect) => {
     expect(errorCode(blocked)).toBe('RATE_LIMITED');
     const owner = await login(server.app, 'victim@example.com', PASSWORD, { remoteAddress: '198.51.100.20' });
     expect(owner.statusCode).toBe(200);
+  });
+
+  it('the limits hold across servers on one database: ten guesses split over two replicas block the pair', async () => {
+    const replicaDb = openDatabase(server.config);
+    const replica = await buildApp(server.config, { database: replicaDb, logger: false });
+    try {
+      expect((await signup(server.app, 'replicated@example.com')).statusCode).toBe(201);
+      const attacker = { remoteAddress: '203.0.113.40' };
+      for (let i = 0; i < 10; i++) {
+        const app = i % 2 ? replica : server.app;
+        expect((await login(app, 'replicated@example.com', `guess number ${i}`, attacker)).statusCode).toBe(401);
+      }
+      for (const app of [server.app, replica]) {
+        const blocked = await login(app, 'replicated@example.com', PASSWORD, attacker);
+        expect(blocked.statusCode).toBe(429);
+        expect(errorCode(blocked)).toBe('RATE_LIMITED');
+      }
+    } finally {
+      await replica.close();
+      await replicaDb.close();
+    }
   });
 
   it('an unknown e-mail costs the same time as a known one', async () => {

@@ -19,6 +19,13 @@ interface SessionsTable {
   expires_at: number;
 }
 
+/** A failed-login counter (migration 019): `<kind>:<sha256 of what it counts>`, one fixed window each. */
+interface LoginFailuresTable {
+  key: string;
+  window_start: number;
+  count: number;
+}
+
 export interface ApiKeysTable {
   id: string;
   user_id: string;
@@ -270,6 +277,7 @@ export interface MlflowModelVersionsTable {
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
+  login_failures: LoginFailuresTable;
   api_keys: ApiKeysTable;
   workspaces: WorkspacesTable;
   workspace_members: WorkspaceMembersTable;

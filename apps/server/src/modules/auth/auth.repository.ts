@@ -84,3 +84,49 @@ export async function deleteUserSessions(db: Kysely<DB>, userId: string): Promis
   const result = await db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** The failed-login counters of these keys (their window start and count). */
+export function findLoginFailures(db: Kysely<DB>, keys: readonly string[]) {
+  return db
+    .selectFrom('login_failures')
+    .select(['key', 'window_start', 'count'])
+    .where('key', 'in', [...keys])
+    .execute();
+}
+
+/**
+ * Counts one failure against a key in one statement, so servers failing logins at once never lose
+ * a count: a window that ended by `now` starts again at `now` with 1.
+ */
+export async function addLoginFailure(db: Kysely<DB>, key: string, now: number, windowMs: number): Promise<void> {
+  const ended = now - windowMs;
+  await db
+    .insertInto('login_failures')
+    .values({ key, window_start: now, count: 1 })
+    .onConflict((oc) =>
+      oc.column('key').doUpdateSet((eb) => ({
+        count: eb
+          .case()
+          .when('login_failures.window_start', '<=', ended)
+          .then(1)
+          .else(eb('login_failures.count', '+', 1))
+          .end(),
+        window_start: eb
+          .case()
+          .when('login_failures.window_start', '<=', ended)
+          .then(now)
+          .else(eb.ref('login_failures.window_start'))
+          .end(),
+      })),
+    )
+    .execute();
+}
+
+export async function deleteLoginFailure(db: Kysely<DB>, key: string): Promise<void> {
+  await db.deleteFrom('login_failures').where('key', '=', key).execute();
+}
+
+/** Drops counters whose window started at or before `before`: the table holds the last hour only. */
+export async function pruneLoginFailures(db: Kysely<DB>, before: number): Promise<void> {
+  await db.deleteFrom('login_failures').where('window_start', '<=', before).execute();
+}

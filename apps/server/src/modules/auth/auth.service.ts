@@ -68,7 +68,7 @@ export async function login(ctx: AppContext, input: Static<typeof Credentials>, 
   const email = normalizeEmail(input.email);
   const keys = ctx.loginLimiter.keysFor(email, ip);
   const now = ctx.clock();
-  const wait = ctx.loginLimiter.retryAfter(keys, now);
+  const wait = await ctx.loginLimiter.retryAfter(keys, now);
   if (wait > 0) {
     throw new AppError('RATE_LIMITED', 429, `Too many failed logins; try again in ${wait} s`, { retryAfterSeconds: wait });
   }
@@ -76,11 +76,11 @@ export async function login(ctx: AppContext, input: Static<typeof Credentials>, 
   // An unknown address costs the same scrypt as a known one, so timing does not reveal accounts.
   const ok = await verifyPassword(input.password, user?.password_hash ?? DUMMY_PASSWORD_HASH);
   if (!user || !ok) {
-    ctx.loginLimiter.recordFailure(keys, now);
+    await ctx.loginLimiter.recordFailure(keys, now);
     throw new AppError('INVALID_CREDENTIALS', 401, 'Email or password is wrong');
   }
   // Only this address's count for the account: the address and account-wide counts keep running.
-  ctx.loginLimiter.reset(keys[1]!);
+  await ctx.loginLimiter.reset(keys[1]!);
   return toUserDto(user);
 }
 

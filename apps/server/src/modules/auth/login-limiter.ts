@@ -1,3 +1,8 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import { sha256Hex } from '../../lib/crypto.js';
+import * as repo from './auth.repository.js';
+
 /** One throttle: at most `max` failed logins per `windowMs` for each value of a key kind. */
 export interface LimitRule {
   readonly max: number;
@@ -20,82 +25,59 @@ export const LOGIN_LIMITS: LimitRules = {
   account: { max: 100, windowMs: 60 * 60_000 },
 };
 
-interface Counter {
-  start: number;
-  count: number;
-}
-
 /**
- * Failed-login throttle in memory, per app. Each key holds one fixed-window counter (two numbers,
- * not a list of times) and at most `maxKeys` keys are kept, the least recently failed dropped
- * first, so a flood of distinct addresses or e-mails cannot grow the process without bound.
+ * Failed-login throttle kept in the database, so its limits hold across every server of a
+ * deployment (N replicas never allow N× the guesses). Each key is one fixed-window counter (a start
+ * and a count) under a hashed name; counters whose window has passed are pruned as failures come,
+ * so the table holds at most the last hour's failing addresses and accounts.
  *
  * @example
- *   const limiter = new LoginLimiter(LOGIN_LIMITS);
+ *   const limiter = new LoginLimiter(db, LOGIN_LIMITS);
  *   const keys = limiter.keysFor('a@example.com', '203.0.113.7');
- *   if (limiter.retryAfter(keys, now) > 0) refuse(); else if (!ok) limiter.recordFailure(keys, now);
+ *   if ((await limiter.retryAfter(keys, now)) > 0) refuse(); else if (!ok) await limiter.recordFailure(keys, now);
  */
 export class LoginLimiter {
-  private readonly counters = new Map<string, Counter>();
+  private readonly longestWindowMs: number;
 
   constructor(
+    private readonly db: Kysely<DB>,
     private readonly rules: LimitRules,
-    private readonly maxKeys = 50_000,
-  ) {}
+  ) {
+    this.longestWindowMs = Math.max(...Object.values(rules).map((rule) => rule.windowMs));
+  }
 
   /** The keys one login attempt counts against. */
   keysFor(email: string, address: string): string[] {
-    return [`address:${address}`, `accountAddress:${email}\n${address}`, `account:${email}`];
-  }
-
-  /** How many keys are held (for the memory bound's test). */
-  get size(): number {
-    return this.counters.size;
+    return [
+      `address:${sha256Hex(address)}`,
+      `accountAddress:${sha256Hex(`${email}\n${address}`)}`,
+      `account:${sha256Hex(email)}`,
+    ];
   }
 
   private ruleOf(key: string): LimitRule {
     return this.rules[key.slice(0, key.indexOf(':')) as LimitKind];
   }
 
-  private live(key: string, now: number): Counter | null {
-    const counter = this.counters.get(key);
-    if (!counter) return null;
-    if (now - counter.start >= this.ruleOf(key).windowMs) {
-      this.counters.delete(key);
-      return null;
-    }
-    return counter;
-  }
-
   /** Seconds until the caller may try again, or 0 when allowed. */
-  retryAfter(keys: readonly string[], now: number): number {
+  async retryAfter(keys: readonly string[], now: number): Promise<number> {
     let wait = 0;
-    for (const key of keys) {
-      const counter = this.live(key, now);
-      const rule = this.ruleOf(key);
-      if (counter && counter.count >= rule.max) {
-        wait = Math.max(wait, Math.ceil((counter.start + rule.windowMs - now) / 1000));
+    for (const counter of await repo.findLoginFailures(this.db, keys)) {
+      const rule = this.ruleOf(counter.key);
+      const start = Number(counter.window_start);
+      if (now - start < rule.windowMs && counter.count >= rule.max) {
+        wait = Math.max(wait, Math.ceil((start + rule.windowMs - now) / 1000));
       }
     }
     return wait;
   }
 
-  recordFailure(keys: readonly string[], now: number): void {
-    for (const key of keys) {
-      const counter = this.live(key, now) ?? { start: now, count: 0 };
-      counter.count += 1;
-      // Re-inserting keeps the Map in least-recently-failed order for eviction.
-      this.counters.delete(key);
-      this.counters.set(key, counter);
-    }
-    while (this.counters.size > this.maxKeys) {
-      const oldest = this.counters.keys().next().value;
-      if (oldest === undefined) break;
-      this.counters.delete(oldest);
-    }
+  async recordFailure(keys: readonly string[], now: number): Promise<void> {
+    for (const key of keys) await repo.addLoginFailure(this.db, key, now, this.ruleOf(key).windowMs);
+    await repo.pruneLoginFailures(this.db, now - this.longestWindowMs);
   }
 
-  reset(key: string): void {
-    this.counters.delete(key);
+  async reset(key: string): Promise<void> {
+    await repo.deleteLoginFailure(this.db, key);
   }
 }
