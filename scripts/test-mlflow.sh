@@ -8,20 +8,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-REQS=scripts/mlflow-requirements.txt
-HASH=$(sha256sum "$REQS" | cut -c1-16)
-VENV="${TORA_MLFLOW_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/tora/venv-mlflow-$HASH}"
-PYTHON="${PYTHON:-python3}"
-
-if [ ! -f "$VENV/.complete" ]; then
-  echo "installing the MLflow test environment into $VENV (once per machine)"
-  rm -rf "$VENV"
-  mkdir -p "$(dirname "$VENV")"
-  "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-  "$VENV/bin/python" -m pip install -q -r "$REQS"
-  touch "$VENV/.complete"
-fi
+VENV="$(bash scripts/mlflow-venv.sh)"
 
 if [ ! -f apps/server/dist/main.js ]; then
   npm run build -w apps/server

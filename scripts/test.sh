@@ -94,6 +94,7 @@ if [ -f scripts/test-python.sh ]; then step_alongside "python client" scripts/tm
 if [ -f scripts/test-mlflow.sh ]; then step "MLflow API (real mlflow client)" scripts/tmp-leak-check.sh bash scripts/test-mlflow.sh; fi
 join_steps
 if [ -f scripts/test-frameworks.sh ]; then step "python client: framework integrations" scripts/tmp-leak-check.sh bash scripts/test-frameworks.sh; fi
+if [ -f scripts/test-team.sh ]; then step "team deployment (nginx, 3 replicas, PostgreSQL)" scripts/tmp-leak-check.sh bash scripts/test-team.sh; fi
 if [ -f scripts/test-web.sh ]; then step "web app (Chromium)" scripts/tmp-leak-check.sh bash scripts/test-web.sh; fi
 # Every benchmark at its --smoke size (after the suites that install their Python environments and
 # Chromium), so a benchmark that stops running fails here; its figures are not results.
