@@ -65,6 +65,7 @@ run "blocks" node bench/blocks/run.mjs --smoke --postgres
 run "hardening" node bench/hardening/run.mjs --smoke
 run "many runs" node bench/many-runs/run.mjs --smoke --postgres
 run "files" node bench/files/run.mjs --smoke
+run "team deployment" node bench/team/run.mjs --smoke
 run "web" node --import tsx bench/web/run.ts --smoke
 run_py "mlflow client" "$MLFLOW_VENV" bench/mlflow/run.py --smoke
 run_py "python client" "$MLFLOW_VENV" bench/client/run.py --smoke
