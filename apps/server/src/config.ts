@@ -12,6 +12,8 @@ export interface Config {
   readonly databaseUrl: string | null;
   /** PostgreSQL: the longest one statement may run (ms) before the database cancels it; 0: no bound. */
   readonly statementTimeoutMs: number;
+  /** PostgreSQL: connections this server keeps at most (replicas × pool ≤ the database's max_connections). */
+  readonly dbPoolSize: number;
   readonly allowSignup: boolean;
   readonly logLevel: LogLevel;
   /** Directory holding the built web app; `null` serves the API only. */
@@ -228,6 +230,7 @@ export function loadConfig(env: Env = process.env, defaults: { webDir?: string |
     databaseUrl,
     // PostgreSQL only: one statement past this many ms is cancelled (503), so no request holds a backend for long.
     statementTimeoutMs: intVar(env, 'TORA_DB_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
+    dbPoolSize: intVar(env, 'TORA_DB_POOL_SIZE', 10, 1, 1000),
     // After the first account, whether anyone may sign up (else an admin adds users by CLI).
     allowSignup: boolVar(env, 'TORA_ALLOW_SIGNUP', false),
     logLevel,

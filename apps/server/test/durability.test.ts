@@ -357,3 +357,22 @@ describe.each(DIALECTS.filter((d) => d === 'postgres'))('statement timeout and c
     expect(Date.now() - aborted).toBeLessThan(1500); // long before the statement timeout would have ended it
   });
 });
+
+/** TORA_DB_POOL_SIZE bounds each server's connections (replicas × pool ≤ max_connections). */
+describe.each(DIALECTS.filter((d) => d === 'postgres'))('connection pool size on %s', (dialect) => {
+  it('never opens more connections than TORA_DB_POOL_SIZE, however many queries wait', async () => {
+    const storage = await freshStorage(dialect);
+    const database = openDatabase(loadConfig({ ...storageEnv(storage), TORA_DB_POOL_SIZE: '3' }));
+    try {
+      const pids = await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const res = await sql<{ pid: number }>`select pg_backend_pid() as pid, pg_sleep(0.2)`.execute(database.db);
+          return res.rows[0]!.pid;
+        }),
+      );
+      expect(new Set(pids).size).toBe(3);
+    } finally {
+      await database.close();
+    }
+  });
+});
