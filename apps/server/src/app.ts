@@ -32,6 +32,7 @@ import { datasetsRoutes } from './modules/mlflow/mlflow.datasets.routes.js';
 import { registryRoutes } from './modules/mlflow/mlflow.registry.tora.routes.js';
 import { isMlflowUrl } from './modules/mlflow/mlflow.errors.js';
 import { MlflowErrorResponse, optionalMlflowBodies } from './modules/mlflow/mlflow.openapi.js';
+import { scheduleHousekeeping } from './modules/housekeeping/housekeeping.js';
 import { mlflowRoutes } from './modules/mlflow/mlflow.routes.js';
 import { installHostCheck } from './modules/security/allowed-hosts.js';
 import { installSecurityHeaders } from './modules/security/headers.js';
@@ -134,6 +135,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     deps.database.cancellable(gone.signal, done);
   });
   app.addHook('onClose', async () => ctx.keyUsage.stop());
+  scheduleHousekeeping(app, ctx);
 
   const allowedMethods = trackRouteMethods(app);
   /** A request no route takes: 405 with Allow when the path exists under other methods, else 404. */
