@@ -253,3 +253,41 @@ def test_mlflow_ultralytics_yolo_metrics_and_weights(
     best = Path(client.download_artifacts(eid, "weights/best.pt", str(tmp_path / "down")))
     assert best.stat().st_size == weights["weights/best.pt"]
     assert YOLO(str(best)).names == {0: "square"}
+
+
+def test_hf_report_to_mlflow_then_registered_model(mlflow_env: Env, tmp_path: Path) -> None:
+    """A user's whole loop: HF Trainer logs to Tora through `report_to="mlflow"`, then the trained
+    model is logged into that run with `registered_model_name=` and loads back from the registry
+    (`models:/<name>/1`) predicting what the trained model predicts."""
+    import torch
+
+    env = mlflow_env
+    trainer = tiny_bert_trainer(tmp_path, "hf-registered")
+    trainer.train()
+    exp = only_run_named(env, "hf-registered")
+    eid = exp["id"]
+    assert steps(env, eid, "loss") == [2, 4, 6] and steps(env, eid, "eval_loss") == [3, 6]
+    assert int(hyperparams(env, eid)["max_steps"]) == 6
+
+    model = trainer.model.eval()
+    with mlflow.start_run(run_id=eid):  # back into the run the callback ended
+        # pickle: the default pt2 format would need an input example to trace the model with.
+        info = mlflow.pytorch.log_model(
+            model, name="classifier", registered_model_name="tiny-bert-hf", serialization_format="pickle",
+            pip_requirements=["torch", "transformers"],
+        )  # fmt: skip
+    assert str(info.registered_model_version) == "1"  # a string over REST, as from an MLflow server
+    version = mlflow.MlflowClient().get_model_version("tiny-bert-hf", "1")
+    assert version.run_id == eid and version.status == "READY"
+    # Tora's own API: the registered model sits in the run's workspace, version 1 linked to the run.
+    models = env.server.api(env.key, "GET", f"/api/workspaces/{exp['workspaceId']}/models")
+    listed = models if isinstance(models, list) else models["models"]
+    [registered] = [m for m in listed if m["name"] == "tiny-bert-hf"]
+    assert [(v["version"], v["runId"]) for v in registered["versions"]] == [(1, eid)]
+
+    loaded = mlflow.pytorch.load_model("models:/tiny-bert-hf/1", dst_path=str(tmp_path)).eval()
+    batch = torch.randint(1, 50, (3, 8), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        want = model(input_ids=batch).logits
+        got = loaded(input_ids=batch).logits
+    torch.testing.assert_close(got, want)

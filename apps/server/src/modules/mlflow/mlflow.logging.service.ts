@@ -229,6 +229,7 @@ export async function logBatch(
       [...tags].map(([key, value]) => ({ key, value })),
     );
     if (tags.size > 0) await repo.syncRunInfo(trx, runId);
+    if (tags.has('mlflow.parentRunId')) await repo.syncRunGroup(trx, runId);
     if (metrics.length > 0) await appendBatch(trx, ctx, runId, toBatch(metrics), now);
   });
 }

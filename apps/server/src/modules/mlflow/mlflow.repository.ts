@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { addHyperparams, experimentIdsOf, findExperiment, updateExperiment } from '../experiments/experiments.repository.js';
 import { findWorkspace, listForUser } from '../workspaces/workspaces.repository.js';
+import { EXPERIMENT_LIMITS } from '../../lib/limits.js';
 import { mergeRunInfo } from './mlflow.run-info.js';
 
 /**
@@ -172,6 +173,27 @@ export async function syncRunInfo(db: Kysely<DB>, experimentId: string): Promise
   const current = JSON.parse(row.run_info) as Record<string, string>;
   const next = JSON.stringify(mergeRunInfo(current, Object.fromEntries(tags.map((t) => [t.key, t.value]))));
   if (next !== row.run_info) await updateExperiment(db, experimentId, { run_info: next });
+}
+
+/**
+ * A nested run (tag `mlflow.parentRunId`: Optuna's trials, a sweep's runs under one parent run)
+ * joins its parent's group, so the dashboard groups and bands the siblings: the group is the
+ * parent's name when the parent is a run of the same workspace, else the parent id as given (a
+ * name from another workspace would leak). A group the run already has is kept.
+ */
+export async function syncRunGroup(db: Kysely<DB>, experimentId: string): Promise<void> {
+  const row = await db
+    .selectFrom('experiments as e')
+    .innerJoin('mlflow_run_tags as t', (join) =>
+      join.onRef('t.experiment_id', '=', 'e.id').on('t.key', '=', 'mlflow.parentRunId'),
+    )
+    .leftJoin('experiments as p', (join) => join.onRef('p.id', '=', 't.value').onRef('p.workspace_id', '=', 'e.workspace_id'))
+    .select(['e.run_group', 't.value as parentId', 'p.name as parentName'])
+    .where('e.id', '=', experimentId)
+    .executeTakeFirst();
+  const group = (row?.parentName ?? row?.parentId)?.trim().slice(0, EXPERIMENT_LIMITS.groupLength);
+  if (!row || row.run_group !== null || !group) return;
+  await updateExperiment(db, experimentId, { run_group: group });
 }
 
 export async function deleteRunTag(db: Kysely<DB>, experimentId: string, key: string): Promise<number> {

@@ -195,6 +195,7 @@ export async function createRun(
       input.tags.filter((t) => t.key !== 'mlflow.runName'),
     );
     await repo.syncRunInfo(trx, id);
+    await repo.syncRunGroup(trx, id);
   });
   return (await toRunDtos(ctx, [row]))[0]!;
 }
