@@ -63,6 +63,7 @@ export type RunFile = Ok<'/api/experiments/{id}/files', 'get'>['files'][number];
 export type MediaItem = Ok<'/api/experiments/{id}/media', 'get'>['media'][number];
 type ReferenceInfo = Ok<'/api/experiments/{id}/ref', 'get'>;
 export type DatasetInput = Ok<'/api/experiments/{id}/datasets', 'get'>['datasets'][number];
+export type KvTag = Ok<'/api/experiments/{id}/kv-tags', 'get'>['tags'][number];
 export type RegisteredModel = Ok<'/api/workspaces/{id}/models', 'get'>['models'][number];
 export type ChainLink = ReferenceInfo['chain'][number];
 
@@ -250,6 +251,12 @@ export const api = {
   /** The datasets MLflow logged for this experiment (runs/log-inputs). */
   datasets: (id: string) =>
     ok(client.GET('/api/experiments/{id}/datasets', { params: { path: { id } } })).then((r) => r.datasets),
+  /** The run's MLflow key/value tags (`mlflow.set_tag`); `system` marks MLflow's read-only `mlflow.*` ones. */
+  kvTags: (id: string) => ok(client.GET('/api/experiments/{id}/kv-tags', { params: { path: { id } } })).then((r) => r.tags),
+  setKvTag: (id: string, key: string, value: string) =>
+    ok(client.PUT('/api/experiments/{id}/kv-tags/{key}', { params: { path: { id, key } }, body: { value } })).then((r) => r.tags),
+  deleteKvTag: (id: string, key: string) =>
+    ok(client.DELETE('/api/experiments/{id}/kv-tags/{key}', { params: { path: { id, key } } })).then((r) => r.tags),
   createExperiment: (input: ExperimentInput) => ok(client.POST('/api/experiments', { body: input })).then((r) => r.experiment),
   updateExperiment: (id: string, patch: ExperimentPatch) =>
     ok(client.PUT('/api/experiments/{id}', { params: { path: { id } }, body: patch })),
