@@ -8,6 +8,7 @@ import {
   EXPERIMENT_LIMITS,
   FILE_LIMITS,
   FILTER_LIMITS,
+  INVITE_LIMITS,
   METRIC_LIMITS,
   MLFLOW_LIMITS,
 } from '../src/lib/limits.js';
@@ -107,6 +108,10 @@ describe('limits (src/lib/limits.ts)', () => {
       `at most ${e.runInfoEntries} entries, keys 1–${e.runInfoKeyLength} characters, values up to ${n(e.runInfoValueLength)}`,
     );
     expect(doc).toContain(`at most ${FILTER_LIMITS.clauses} clauses per filter`);
+    const i = INVITE_LIMITS;
+    expect(doc).toContain(
+      `expires after ${i.defaultDays} days by default (\`expiresInDays\` 1–${i.maxDays}); a workspace holds at most ${i.openPerWorkspace} open invites`,
+    );
     expect(doc).toContain(
       `tag keys up to ${MLFLOW_LIMITS.keyLength} characters and tag values up to ${n(MLFLOW_LIMITS.tagValueLength)} (MLflow's limits)`,
     );
