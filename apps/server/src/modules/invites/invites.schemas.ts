@@ -55,6 +55,7 @@ export const InviteTokenParams = Type.Object({ token: InviteToken });
 
 /** What the signup page shows about a link before the account exists. */
 export const InvitePreview = Type.Object({
+  workspaceId: Uuid,
   workspaceName: Type.String(),
   role: RoleSchema,
   email: Type.Union([Type.String(), Type.Null()]),

@@ -8344,6 +8344,11 @@ export interface paths {
           };
           content: {
             'application/json': {
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              workspaceId: string;
               workspaceName: string;
               role: 'viewer' | 'editor' | 'admin' | 'owner';
               email: string | null;
