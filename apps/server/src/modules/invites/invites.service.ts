@@ -126,7 +126,13 @@ async function openInvite(db: Kysely<DB>, ctx: AppContext, token: string, ip: st
 /** What the signup page shows about a link (public: the token is the credential). */
 export async function previewInvite(ctx: AppContext, token: string, ip: string): Promise<Static<typeof InvitePreview>> {
   const row = await openInvite(ctx.db, ctx, token, ip);
-  return { workspaceId: row.workspace_id, workspaceName: row.workspace_name, role: row.role, email: row.email, expiresAt: iso(row.expires_at)! };
+  return {
+    workspaceId: row.workspace_id,
+    workspaceName: row.workspace_name,
+    role: row.role,
+    email: row.email,
+    expiresAt: iso(row.expires_at)!,
+  };
 }
 
 /**
