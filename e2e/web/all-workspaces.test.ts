@@ -109,6 +109,11 @@ test('all workspaces: every readable run with its workspace, sorted, searched an
   assert.match(page.url(), /ws=all/);
   await page.reload();
   await page.getByRole('heading', { name: 'Experiments in all workspaces' }).waitFor();
+  // Pages about one workspace ask for a pick instead of showing one.
+  await page.getByRole('link', { name: 'Models' }).click();
+  await page.getByTestId('pick-workspace').waitFor();
+  await page.getByRole('link', { name: 'Workspaces' }).click();
+  await page.getByTestId('pick-workspace').waitFor();
   await context.close();
 
   for (const [name, opts] of [
