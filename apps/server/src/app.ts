@@ -30,6 +30,8 @@ import { filesRoutes } from './modules/files/files.routes.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { datasetsRoutes } from './modules/mlflow/mlflow.datasets.routes.js';
 import { registryRoutes } from './modules/mlflow/mlflow.registry.tora.routes.js';
+import { kvTagsRoutes } from './modules/mlflow/mlflow.kv-tags.routes.js';
+import { invitesRoutes } from './modules/invites/invites.routes.js';
 import { isMlflowUrl } from './modules/mlflow/mlflow.errors.js';
 import { MlflowErrorResponse, optionalMlflowBodies } from './modules/mlflow/mlflow.openapi.js';
 import { scheduleHousekeeping } from './modules/housekeeping/housekeeping.js';
@@ -205,6 +207,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await api.register(analysisRoutes(ctx));
       await api.register(datasetsRoutes(ctx));
       await api.register(registryRoutes(ctx));
+      await api.register(kvTagsRoutes(ctx));
+      await api.register(invitesRoutes(ctx));
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api' },

@@ -2,7 +2,16 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BAND_LIMITS, COMPARE_LIMITS, EXPERIMENT_LIMITS, FILE_LIMITS, FILTER_LIMITS, METRIC_LIMITS } from '../src/lib/limits.js';
+import {
+  BAND_LIMITS,
+  COMPARE_LIMITS,
+  EXPERIMENT_LIMITS,
+  FILE_LIMITS,
+  FILTER_LIMITS,
+  INVITE_LIMITS,
+  METRIC_LIMITS,
+  MLFLOW_LIMITS,
+} from '../src/lib/limits.js';
 
 /**
  * The layering rules of eslint.config.js (docs/architecture.md), applied by the real config to
@@ -99,6 +108,13 @@ describe('limits (src/lib/limits.ts)', () => {
       `at most ${e.runInfoEntries} entries, keys 1–${e.runInfoKeyLength} characters, values up to ${n(e.runInfoValueLength)}`,
     );
     expect(doc).toContain(`at most ${FILTER_LIMITS.clauses} clauses per filter`);
+    const i = INVITE_LIMITS;
+    expect(doc).toContain(
+      `expires after ${i.defaultDays} days by default (\`expiresInDays\` 1–${i.maxDays}); a workspace holds at most ${i.openPerWorkspace} open invites`,
+    );
+    expect(doc).toContain(
+      `tag keys up to ${MLFLOW_LIMITS.keyLength} characters and tag values up to ${n(MLFLOW_LIMITS.tagValueLength)} (MLflow's limits)`,
+    );
     const c = COMPARE_LIMITS;
     expect(doc).toContain(
       `up to ${c.experiments} experiments and ${c.metrics} metrics (default: the ${c.defaultMetrics} most shared metrics), ` +

@@ -201,6 +201,26 @@ function rows(u: () => Users): Row[] {
     { method: 'GET', route: '/api/workspaces/{id}/members', url: (f) => `/api/workspaces/${f.ws}/members`, roles: read(WS_404) },
     {
       method: 'POST',
+      route: '/api/workspaces/{id}/invites',
+      url: (f) => `/api/workspaces/${f.ws}/invites`,
+      body: () => ({ role: 'viewer' }),
+      fresh: true,
+      roles: { 'other user': WS_404, viewer: FORBIDDEN, editor: FORBIDDEN, admin: 201, owner: 201 },
+    },
+    {
+      method: 'GET',
+      route: '/api/workspaces/{id}/invites',
+      url: (f) => `/api/workspaces/${f.ws}/invites`,
+      roles: { 'other user': WS_404, viewer: FORBIDDEN, editor: FORBIDDEN, admin: 200, owner: 200 },
+    },
+    {
+      method: 'GET',
+      route: '/api/auth/invites/{token}',
+      url: () => '/api/auth/invites/not-a-token',
+      everyone: [404, 'INVITE_NOT_FOUND'],
+    },
+    {
+      method: 'POST',
       route: '/api/workspaces/{id}/members (as editor)',
       url: (f) => `/api/workspaces/${f.ws}/members`,
       body: () => ({ email: u().newcomer.email, role: 'editor' }),
@@ -346,6 +366,20 @@ function rows(u: () => Users): Row[] {
     },
     {
       method: 'GET',
+      route: '/api/experiments/{id}/kv-tags',
+      url: (f) => `/api/experiments/${f.exp}/kv-tags`,
+      roles: read(EXP_404),
+    },
+    {
+      method: 'PUT',
+      route: '/api/experiments/{id}/kv-tags/{key}',
+      url: (f) => `/api/experiments/${f.exp}/kv-tags/stage`,
+      body: () => ({ value: 'final' }),
+      fresh: true,
+      roles: experimentWrite(200),
+    },
+    {
+      method: 'GET',
       route: '/api/experiments/{id}/ref',
       url: (f) => `/api/experiments/${f.exp}/ref`,
       roles: read(EXP_404),
@@ -463,7 +497,9 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
         | 'workspace_members'
         | 'experiments'
         | 'metric_series'
-        | 'metric_batches',
+        | 'metric_batches'
+        | 'workspace_invites'
+        | 'mlflow_run_tags',
     ) =>
       Number(
         (
@@ -485,6 +521,8 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
         experiments: await count('experiments'),
         metric_series: await count('metric_series'),
         metric_batches: await count('metric_batches'),
+        workspace_invites: await count('workspace_invites'),
+        mlflow_run_tags: await count('mlflow_run_tags'),
       },
       workspace: await db.selectFrom('workspaces').selectAll().where('id', '=', f.ws).executeTakeFirst(),
       members: await db

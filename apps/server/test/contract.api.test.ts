@@ -26,6 +26,7 @@ describe('the published contract', () => {
         .map(([method]) => `${method.toUpperCase()} ${path}`),
     );
     expect(open.sort()).toEqual([
+      'GET /api/auth/invites/{token}',
       'GET /api/auth/setup',
       'GET /api/client',
       'GET /api/client/{file}',

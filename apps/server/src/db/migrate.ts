@@ -15,6 +15,7 @@ import * as m016 from './migrations/016-mlflow-run-inputs.js';
 import * as m017 from './migrations/017-mlflow-registry.js';
 import * as m018 from './migrations/018-window-sums.js';
 import * as m019 from './migrations/019-login-failures.js';
+import * as m020 from './migrations/020-workspace-invites.js';
 
 interface Migration {
   version: number;
@@ -38,6 +39,7 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 17, name: 'mlflow-registry', up: m017.up },
   { version: 18, name: 'window-sums', up: m018.up },
   { version: 19, name: 'login-failures', up: m019.up },
+  { version: 20, name: 'workspace-invites', up: m020.up },
 ];
 
 /** Applies every migration newer than the database, each in its own transaction. Returns those applied. */

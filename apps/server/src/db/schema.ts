@@ -56,6 +56,22 @@ interface WorkspaceMembersTable {
   created_at: number;
 }
 
+/** An invite link to a workspace; the token itself is never stored, only its SHA-256. */
+export interface WorkspaceInvitesTable {
+  id: string;
+  workspace_id: string;
+  token_hash: string;
+  role: Role;
+  /** When set, only this (normalized) address may sign up with the link. */
+  email: string | null;
+  created_by: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  used_by: string | null;
+  revoked_at: number | null;
+}
+
 export interface ExperimentsTable {
   id: string;
   workspace_id: string;
@@ -281,6 +297,7 @@ export interface DB {
   api_keys: ApiKeysTable;
   workspaces: WorkspacesTable;
   workspace_members: WorkspaceMembersTable;
+  workspace_invites: WorkspaceInvitesTable;
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
   experiment_hyperparams: ExperimentHyperparamsTable;

@@ -72,6 +72,14 @@ export const ACCOUNT_LIMITS = {
   keyMaxDays: 3650,
 } as const;
 
+/** Invite links to a workspace (modules/invites). */
+export const INVITE_LIMITS = {
+  defaultDays: 7,
+  maxDays: 30,
+  /** Open (unused, unrevoked, unexpired) invites of one workspace. */
+  openPerWorkspace: 100,
+} as const;
+
 /** One compare read, and metric-direction patches. */
 export const COMPARE_LIMITS = {
   experiments: 50,

@@ -27,6 +27,8 @@ export type User = Ok<'/api/auth/me', 'get'>['user'];
 export type Workspace = Ok<'/api/workspaces', 'get'>['workspaces'][number];
 export type Role = Workspace['role'];
 export type Member = Ok<'/api/workspaces/{id}/members', 'get'>['members'][number];
+export type Invite = Ok<'/api/workspaces/{id}/invites', 'get'>['invites'][number];
+export type InvitePreview = Ok<'/api/auth/invites/{token}', 'get'>;
 export type ApiKey = Ok<'/api/keys', 'get'>['keys'][number];
 export type ClientInstall = Ok<'/api/client', 'get'>;
 export type Experiment = Ok<'/api/experiments/{id}', 'get'>;
@@ -63,6 +65,7 @@ export type RunFile = Ok<'/api/experiments/{id}/files', 'get'>['files'][number];
 export type MediaItem = Ok<'/api/experiments/{id}/media', 'get'>['media'][number];
 type ReferenceInfo = Ok<'/api/experiments/{id}/ref', 'get'>;
 export type DatasetInput = Ok<'/api/experiments/{id}/datasets', 'get'>['datasets'][number];
+export type KvTag = Ok<'/api/experiments/{id}/kv-tags', 'get'>['tags'][number];
 export type RegisteredModel = Ok<'/api/workspaces/{id}/models', 'get'>['models'][number];
 export type ChainLink = ReferenceInfo['chain'][number];
 
@@ -175,8 +178,11 @@ async function ok<T>(pending: Promise<{ data?: T; error?: unknown; response: Res
 export const api = {
   setup: () => ok(client.GET('/api/auth/setup')),
   me: () => ok(client.GET('/api/auth/me')).then((r) => r.user),
-  signup: (email: string, password: string) =>
-    ok(client.POST('/api/auth/signup', { body: { email, password } })).then((r) => r.user),
+  /** With `invite` (an invite link's token) sign-up works even while closed, and joins its workspace. */
+  signup: (email: string, password: string, invite?: string) =>
+    ok(client.POST('/api/auth/signup', { body: { email, password, invite } })).then((r) => r.user),
+  /** What an invite link grants, or its refusal in words (used, revoked, expired). */
+  invitePreview: (token: string) => ok(client.GET('/api/auth/invites/{token}', { params: { path: { token } } })),
   login: (email: string, password: string) =>
     ok(client.POST('/api/auth/login', { body: { email, password } })).then((r) => r.user),
   logout: () => ok(client.POST('/api/auth/logout')),
@@ -196,6 +202,13 @@ export const api = {
     ok(client.GET('/api/workspaces/{id}/members', { params: { path: { id } } })).then((r) => r.members),
   addMember: (id: string, email: string, role: Role) =>
     ok(client.POST('/api/workspaces/{id}/members', { params: { path: { id } }, body: { email, role } })),
+  listInvites: (id: string) =>
+    ok(client.GET('/api/workspaces/{id}/invites', { params: { path: { id } } })).then((r) => r.invites),
+  /** A single-use, expiring invite link; its `path` (with the token) is shown only now. */
+  createInvite: (id: string, body: Body<'/api/workspaces/{id}/invites', 'post'>) =>
+    ok(client.POST('/api/workspaces/{id}/invites', { params: { path: { id } }, body })),
+  revokeInvite: (id: string, inviteId: string) =>
+    ok(client.DELETE('/api/workspaces/{id}/invites/{inviteId}', { params: { path: { id, inviteId } } })),
   changeRole: (id: string, userId: string, role: Role) =>
     ok(client.PUT('/api/workspaces/{id}/members/{userId}', { params: { path: { id, userId } }, body: { role } })),
   removeMember: (id: string, userId: string) =>
@@ -250,6 +263,12 @@ export const api = {
   /** The datasets MLflow logged for this experiment (runs/log-inputs). */
   datasets: (id: string) =>
     ok(client.GET('/api/experiments/{id}/datasets', { params: { path: { id } } })).then((r) => r.datasets),
+  /** The run's MLflow key/value tags (`mlflow.set_tag`); `system` marks MLflow's read-only `mlflow.*` ones. */
+  kvTags: (id: string) => ok(client.GET('/api/experiments/{id}/kv-tags', { params: { path: { id } } })).then((r) => r.tags),
+  setKvTag: (id: string, key: string, value: string) =>
+    ok(client.PUT('/api/experiments/{id}/kv-tags/{key}', { params: { path: { id, key } }, body: { value } })).then((r) => r.tags),
+  deleteKvTag: (id: string, key: string) =>
+    ok(client.DELETE('/api/experiments/{id}/kv-tags/{key}', { params: { path: { id, key } } })).then((r) => r.tags),
   createExperiment: (input: ExperimentInput) => ok(client.POST('/api/experiments', { body: input })).then((r) => r.experiment),
   updateExperiment: (id: string, patch: ExperimentPatch) =>
     ok(client.PUT('/api/experiments/{id}', { params: { path: { id } }, body: patch })),

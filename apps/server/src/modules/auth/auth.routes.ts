@@ -27,7 +27,7 @@ export function authRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       { schema: { tags: ['auth'], ...PUBLIC, body: SignupCredentials, response: responses({ 201: UserResponse }) } },
       async (request, reply) => {
         if (request.headers.origin) assertSameOrigin(ctx, request);
-        const user = await service.createUser(ctx, request.body, 'http');
+        const user = await service.createUser(ctx, request.body, 'http', request.ip);
         await setCookie(reply, user.id, request.protocol === 'https');
         return reply.status(201).send({ user });
       },

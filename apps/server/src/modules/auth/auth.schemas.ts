@@ -19,6 +19,13 @@ export const SignupCredentials = Type.Object(
       description: 'an email address',
     }),
     password: Type.String({ minLength: ACCOUNT_LIMITS.minPasswordLength, maxLength: ACCOUNT_LIMITS.maxPasswordLength }),
+    invite: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: "An invite link's token: signs up even while signup is closed and joins its workspace",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -4,6 +4,7 @@ import type { UsersTable } from '../../db/schema.js';
 import { AppError, badRequest } from '../../errors.js';
 import { DUMMY_PASSWORD_HASH, hashPassword, newSessionToken, sha256Hex, verifyPassword } from '../../lib/crypto.js';
 import { iso } from '../../lib/schemas.js';
+import { checkInviteLink, inviteForSignup, joinByInvite } from '../invites/invites.service.js';
 import { insertWorkspace } from '../workspaces/workspaces.repository.js';
 import * as repo from './auth.repository.js';
 import type { Credentials, SetupState, User } from './auth.schemas.js';
@@ -34,16 +35,24 @@ function validateCredentials(email: string, password: string): string {
 
 /**
  * Creates a user with their "Default" workspace. `policy` decides whether signup is open:
- * the CLI always may; the HTTP route only for the first user or when TORA_ALLOW_SIGNUP=true.
+ * the CLI always may; the HTTP route only for the first user, when TORA_ALLOW_SIGNUP=true, or with
+ * an open invite link (`input.invite`), which also joins the user to the invite's workspace.
  */
-export async function createUser(ctx: AppContext, input: Static<typeof Credentials>, policy: 'cli' | 'http'): Promise<UserDto> {
+export async function createUser(
+  ctx: AppContext,
+  input: Static<typeof Credentials> & { invite?: string },
+  policy: 'cli' | 'http',
+  ip = '',
+): Promise<UserDto> {
   const email = validateCredentials(input.email, input.password);
   const passwordHash = await hashPassword(input.password);
   const now = ctx.clock();
   const id = ctx.newId();
   const workspaceId = ctx.newId();
+  if (input.invite !== undefined) await checkInviteLink(ctx, input.invite, ip);
   await ctx.db.transaction().execute(async (trx) => {
-    if (policy === 'http' && !ctx.config.allowSignup && (await repo.countUsers(trx)) > 0) {
+    const invite = input.invite === undefined ? null : await inviteForSignup(trx, ctx, { token: input.invite, email, ip });
+    if (policy === 'http' && invite === null && !ctx.config.allowSignup && (await repo.countUsers(trx)) > 0) {
       throw new AppError('SIGNUP_DISABLED', 403, 'Signup is closed on this server; ask an admin to create your account');
     }
     if (await repo.findUserByEmail(trx, email)) {
@@ -52,6 +61,7 @@ export async function createUser(ctx: AppContext, input: Static<typeof Credentia
     await repo.insertUser(trx, { id, email, password_hash: passwordHash, created_at: now });
     await insertWorkspace(trx, { id: workspaceId, name: 'Default', description: '', created_at: now }, id);
     await repo.setDefaultWorkspace(trx, id, workspaceId);
+    if (invite) await joinByInvite(trx, ctx, invite, id);
   });
   return { id, email, defaultWorkspaceId: workspaceId, createdAt: iso(now)! };
 }

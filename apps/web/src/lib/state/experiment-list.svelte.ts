@@ -1,5 +1,6 @@
 import { api, ApiError, type Experiment, type SortKey, type Status } from '$lib/api';
 import { searchQuery } from '$lib/search-query';
+import { ALL_WORKSPACES } from './session.svelte';
 import { handleError } from './toasts.svelte';
 
 // Pages of 100: each arrival (server query, transfer, parse, one more screen of rows) stays small
@@ -68,7 +69,8 @@ export class ExperimentList {
     try {
       const res = await api.listExperiments(
         {
-          workspace: this.workspace,
+          // "All workspaces": no workspace, so the server lists every one the user can read.
+          workspace: this.workspace === ALL_WORKSPACES ? undefined : this.workspace,
           ...search,
           group: f.group.trim() || undefined,
           tags: f.tags,
