@@ -2,7 +2,15 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BAND_LIMITS, COMPARE_LIMITS, EXPERIMENT_LIMITS, FILE_LIMITS, FILTER_LIMITS, METRIC_LIMITS } from '../src/lib/limits.js';
+import {
+  BAND_LIMITS,
+  COMPARE_LIMITS,
+  EXPERIMENT_LIMITS,
+  FILE_LIMITS,
+  FILTER_LIMITS,
+  METRIC_LIMITS,
+  MLFLOW_LIMITS,
+} from '../src/lib/limits.js';
 
 /**
  * The layering rules of eslint.config.js (docs/architecture.md), applied by the real config to
@@ -117,6 +125,27 @@ describe('limits (src/lib/limits.ts)', () => {
     expect(doc).toContain(
       `with ${b.minExperiments} to ${b.maxExperiments} experiment ids and a budget of at most ${n(b.maxBudget)} buckets ` +
         `(default ${n(b.defaultBudget)})`,
+    );
+  });
+
+  it("of MLflow's routes are the ones docs/mlflow.md tells MLflow users", () => {
+    const doc = fs.readFileSync(new URL('../../../docs/mlflow.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const n = (x: number) => x.toLocaleString('en-US');
+    const l = MLFLOW_LIMITS;
+    expect(l.pageTokenLength).toBe(l.idLength); // the doc states them as one
+    expect(doc).toContain(`ids (experiment, run, logged model) and \`page_token\` up to ${l.idLength} characters`);
+    expect(doc).toContain(
+      `a tag key to delete and an alias up to ${n(l.nameFieldLength)}; a \`filter\` up to ${n(l.filterLength)}`,
+    );
+    expect(doc).toContain(`\`experiments/search\` pages of ${n(l.searchDefaultPage)} unless \`max_results\``);
+    expect(doc).toContain(
+      `names and types up to ${l.loggedModelNameLength} and \`logged-models/search\` pages of ${l.loggedModelsDefaultPage} ` +
+        `(at most ${n(l.loggedModelsPerPage)})`,
+    );
+    expect(doc).toContain(`\`max_results\` (≤ ${n(l.maxResults)})`);
+    expect(doc).toContain(
+      `pages of ${l.registeredModelsDefaultPage} (at most ${n(l.registeredModelsPerPage)}), \`model-versions/search\` ` +
+        `${n(l.modelVersionsDefaultPage)} (at most ${n(l.modelVersionsPerPage)})`,
     );
   });
 });

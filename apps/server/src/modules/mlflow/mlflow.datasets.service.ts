@@ -107,7 +107,7 @@ export function datasetInputs(f: Fields): DatasetInput[] {
 export function modelRefs(f: Fields): { modelId: string; step: number }[] {
   return list(f, 'models').map((raw, i) => {
     const m = object(raw, `models[${i}]`);
-    const modelId = text(m, `models[${i}]`, 'model_id', 200, true)!;
+    const modelId = text(m, `models[${i}]`, 'model_id', L.idLength, true)!;
     const rawStep = m.step ?? 0;
     const step = typeof rawStep === 'string' && /^-?\d+$/.test(rawStep) ? Number(rawStep) : rawStep;
     if (typeof step !== 'number' || !Number.isSafeInteger(step)) {
