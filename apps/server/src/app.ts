@@ -16,6 +16,7 @@ import { createContext } from './context.js';
 import type { Database } from './db/database.js';
 import { installErrorHandler } from './errors.js';
 import { trackRouteMethods } from './lib/allowed-methods.js';
+import * as limits from './lib/limits.js';
 import { ErrorResponse } from './lib/schemas.js';
 import { installTextGuard, validatorCompiler } from './lib/validation.js';
 import { analysisRoutes } from './modules/analysis/analysis.routes.js';
@@ -161,6 +162,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.addSchema(ErrorResponse);
   app.addSchema(MlflowErrorResponse);
   await app.register(cookie);
+  // Every limit of src/lib/limits.ts in the document, also those no single schema states (the web
+  // app's generated limits module reads them there); an `x-` extension, which clients ignore.
+  // Sorted: a module namespace's key order differs between Node and vitest's transform.
+  const publishedLimits = { 'x-tora-limits': Object.fromEntries(Object.entries(limits).sort(([a], [b]) => a.localeCompare(b))) };
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -168,6 +173,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
         title: 'Tora API',
         version: VERSION,
         description: 'Self-hosted ML experiment tracking. Authenticate with `x-api-key: tora_…` or a session cookie.',
+        ...publishedLimits,
       },
       components: {
         securitySchemes: {

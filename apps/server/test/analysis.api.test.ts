@@ -10,7 +10,8 @@ import {
   createWorkspace,
   errorCode,
   signUp,
-  startTestServer,
+  useTestServer,
+  useUser,
   type TestServer,
   type TestUser,
 } from './harness.js';
@@ -88,18 +89,13 @@ async function divergingRun(server: TestServer, user: TestUser, body: Record<str
 }
 
 describe.each(DIALECTS)('analysis API (built-in) on %s', (dialect) => {
-  let server: TestServer;
-  let owner: TestUser;
-  let viewer: TestUser;
-  let other: TestUser;
+  const server = useTestServer(dialect);
+  const [owner, viewer, other] = [useUser(server), useUser(server), useUser(server)];
   let ws: string;
   beforeAll(async () => {
-    server = await startTestServer(dialect);
-    [owner, viewer, other] = [await signUp(server.app), await signUp(server.app), await signUp(server.app)];
     ws = await createWorkspace(server.app, owner);
     await addMember(server.app, owner, ws, viewer, 'viewer');
   });
-  afterAll(() => server.close());
 
   it('lets readers analyze (viewer 200, other user 404, anonymous 401) and finds the planted divergence', async () => {
     const id = await divergingRun(server, owner, { workspaceId: ws });
@@ -164,24 +160,20 @@ describe.each(DIALECTS)('analysis with LLM providers on %s', (dialect) => {
   for (const kind of ['anthropic', 'openai'] as const) {
     describe(kind, () => {
       let fake: Awaited<ReturnType<typeof fakeProvider>>;
-      let server: TestServer;
-      let user: TestUser;
       const KEY = 'sk-test-secret-123';
       beforeAll(async () => {
         fake = await fakeProvider(kind);
-        server = await startTestServer(dialect, {
-          TORA_AI_PROVIDER: kind,
-          TORA_AI_BASE_URL: fake.base,
-          TORA_AI_MODEL: 'test-model',
-          TORA_AI_API_KEY: KEY,
-          TORA_AI_TIMEOUT_MS: '500',
-        });
-        user = await signUp(server.app);
       });
-      afterAll(async () => {
-        await server.close();
-        await fake.close();
-      });
+      afterAll(() => fake.close());
+      // Started after the fake provider listens (hooks run in order).
+      const server = useTestServer(dialect, () => ({
+        TORA_AI_PROVIDER: kind,
+        TORA_AI_BASE_URL: fake.base,
+        TORA_AI_MODEL: 'test-model',
+        TORA_AI_API_KEY: KEY,
+        TORA_AI_TIMEOUT_MS: '500',
+      }));
+      const user = useUser(server);
       const analyze = async (body: Record<string, unknown> = {}) => {
         const id = await divergingRun(server, user);
         const res = await call(server.app, user, 'POST', '/api/ai/analysis', { experimentId: id, question: 'why?', ...body });
@@ -274,26 +266,22 @@ describe.each(DIALECTS)('analysis with LLM providers on %s', (dialect) => {
 
 describe.each(DIALECTS)('per-user limit on provider calls on %s', (dialect) => {
   let fake: Awaited<ReturnType<typeof fakeProvider>>;
-  let server: TestServer;
   let now = Date.UTC(2026, 0, 1);
   beforeAll(async () => {
     fake = await fakeProvider('anthropic');
-    server = await startTestServer(
-      dialect,
-      {
-        TORA_AI_PROVIDER: 'anthropic',
-        TORA_AI_BASE_URL: fake.base,
-        TORA_AI_API_KEY: 'sk-test',
-        TORA_AI_TIMEOUT_MS: '500',
-        TORA_AI_CALLS_PER_HOUR: '3',
-      },
-      { clock: () => now },
-    );
   });
-  afterAll(async () => {
-    await server.close();
-    await fake.close();
-  });
+  afterAll(() => fake.close());
+  const server = useTestServer(
+    dialect,
+    () => ({
+      TORA_AI_PROVIDER: 'anthropic',
+      TORA_AI_BASE_URL: fake.base,
+      TORA_AI_API_KEY: 'sk-test',
+      TORA_AI_TIMEOUT_MS: '500',
+      TORA_AI_CALLS_PER_HOUR: '3',
+    }),
+    { clock: () => now },
+  );
   const ask = (user: TestUser, id: string, question: string, provider?: string) =>
     call(server.app, user, 'POST', '/api/ai/analysis', { experimentId: id, question, ...(provider ? { provider } : {}) });
 
@@ -334,13 +322,8 @@ describe.each(DIALECTS)('per-user limit on provider calls on %s', (dialect) => {
 });
 
 describe.each(DIALECTS)('hyperparameter advice from comparable runs on %s', (dialect) => {
-  let server: TestServer;
-  let owner: TestUser;
-  beforeAll(async () => {
-    server = await startTestServer(dialect);
-    owner = await signUp(server.app);
-  });
-  afterAll(() => server.close());
+  const server = useTestServer(dialect);
+  const owner = useUser(server);
 
   const LRS = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 0.0003];
   /** A val/loss curve settling at `floor`. */

@@ -135,4 +135,25 @@ describe('limits (src/lib/limits.ts)', () => {
         `(default ${n(b.defaultBudget)})`,
     );
   });
+
+  it("of MLflow's routes are the ones docs/mlflow.md tells MLflow users", () => {
+    const doc = fs.readFileSync(new URL('../../../docs/mlflow.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const n = (x: number) => x.toLocaleString('en-US');
+    const l = MLFLOW_LIMITS;
+    expect(l.pageTokenLength).toBe(l.idLength); // the doc states them as one
+    expect(doc).toContain(`ids (experiment, run, logged model) and \`page_token\` up to ${l.idLength} characters`);
+    expect(doc).toContain(
+      `a tag key to delete and an alias up to ${n(l.nameFieldLength)}; a \`filter\` up to ${n(l.filterLength)}`,
+    );
+    expect(doc).toContain(`\`experiments/search\` pages of ${n(l.searchDefaultPage)} unless \`max_results\``);
+    expect(doc).toContain(
+      `names and types up to ${l.loggedModelNameLength} and \`logged-models/search\` pages of ${l.loggedModelsDefaultPage} ` +
+        `(at most ${n(l.loggedModelsPerPage)})`,
+    );
+    expect(doc).toContain(`\`max_results\` (≤ ${n(l.maxResults)})`);
+    expect(doc).toContain(
+      `pages of ${l.registeredModelsDefaultPage} (at most ${n(l.registeredModelsPerPage)}), \`model-versions/search\` ` +
+        `${n(l.modelVersionsDefaultPage)} (at most ${n(l.modelVersionsPerPage)})`,
+    );
+  });
 });

@@ -1,19 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, ORIGIN, call, createExperiment, errorCode, signUp, startTestServer, type TestServer } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, ORIGIN, call, createExperiment, errorCode, signUp, useTestServer, type TestServer } from './harness.js';
 
 describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer(dialect);
-  });
-  afterAll(() => server.close());
+  const server = useTestServer(dialect);
 
   const post = (url: string, payload: object, headers: Record<string, string> = {}) =>
     server.app.inject({ method: 'POST', url, payload, headers });
 
-  it('lets only the first user sign up when signup is closed', async () => {
-    const closed = await startTestServer(dialect, { TORA_ALLOW_SIGNUP: 'false' });
-    try {
+  describe('with signup closed', () => {
+    const closed = useTestServer(dialect, { TORA_ALLOW_SIGNUP: 'false' });
+
+    it('lets only the first user sign up when signup is closed', async () => {
       expect((await closed.app.inject({ method: 'GET', url: '/api/auth/setup' })).json()).toEqual({
         hasUsers: false,
         signupOpen: true,
@@ -33,9 +30,7 @@ describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
       });
       expect(second.statusCode).toBe(403);
       expect(errorCode(second)).toBe('SIGNUP_DISABLED');
-    } finally {
-      await closed.close();
-    }
+    });
   });
 
   it('normalises emails, refuses duplicates with 409 and short or common passwords with 400', async () => {
@@ -99,23 +94,22 @@ describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
     expect(errorCode(right)).toBe('RATE_LIMITED');
   });
 
-  it('marks the session cookie Secure behind a trusted TLS proxy only', async () => {
-    const login = (app: TestServer['app'], email: string) =>
-      app.inject({
-        method: 'POST',
-        url: '/api/auth/signup',
-        headers: { 'x-forwarded-proto': 'https' },
-        payload: { email, password: 'correct horse battery' },
-      });
-    const untrusted = await login(server.app, 'proxy1@example.com');
-    expect(String(untrusted.headers['set-cookie'])).not.toMatch(/Secure/);
-    const proxied = await startTestServer(dialect, { TORA_TRUST_PROXY: 'true' });
-    try {
+  describe('behind a trusted proxy', () => {
+    const proxied = useTestServer(dialect, { TORA_TRUST_PROXY: 'true' });
+
+    it('marks the session cookie Secure behind a trusted TLS proxy only', async () => {
+      const login = (app: TestServer['app'], email: string) =>
+        app.inject({
+          method: 'POST',
+          url: '/api/auth/signup',
+          headers: { 'x-forwarded-proto': 'https' },
+          payload: { email, password: 'correct horse battery' },
+        });
+      const untrusted = await login(server.app, 'proxy1@example.com');
+      expect(String(untrusted.headers['set-cookie'])).not.toMatch(/Secure/);
       const trusted = await login(proxied.app, 'proxy2@example.com');
       expect(String(trusted.headers['set-cookie'])).toMatch(/; Secure/);
-    } finally {
-      await proxied.close();
-    }
+    });
   });
 
   it('refuses cookie-authenticated writes from another origin (CSRF)', async () => {
@@ -170,23 +164,26 @@ describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
     expect(cookieList.json().keys[0].revoked).toBe(true);
   });
 
-  it('coalesces lastUsed: many requests, at most one write', async () => {
-    const user = await signUp(server.app);
-    for (let i = 0; i < 20; i++) await call(server.app, user, 'GET', '/api/auth/me');
-    const row = await server.database.db
-      .selectFrom('api_keys')
-      .select('last_used_at')
-      .where('id', '=', user.keyId)
-      .executeTakeFirstOrThrow();
-    expect(row.last_used_at).toBeNull(); // not yet flushed: no write per request
-    await server.app.close(); // flushes pending usage
-    const flushed = await server.database.db
-      .selectFrom('api_keys')
-      .select('last_used_at')
-      .where('id', '=', user.keyId)
-      .executeTakeFirstOrThrow();
-    expect(flushed.last_used_at).toBeGreaterThan(0);
-    server = await startTestServer(dialect);
+  describe('on a server the test closes', () => {
+    const flushing = useTestServer(dialect);
+
+    it('coalesces lastUsed: many requests, at most one write', async () => {
+      const user = await signUp(flushing.app);
+      for (let i = 0; i < 20; i++) await call(flushing.app, user, 'GET', '/api/auth/me');
+      const row = await flushing.database.db
+        .selectFrom('api_keys')
+        .select('last_used_at')
+        .where('id', '=', user.keyId)
+        .executeTakeFirstOrThrow();
+      expect(row.last_used_at).toBeNull(); // not yet flushed: no write per request
+      await flushing.app.close(); // flushes pending usage
+      const flushed = await flushing.database.db
+        .selectFrom('api_keys')
+        .select('last_used_at')
+        .where('id', '=', user.keyId)
+        .executeTakeFirstOrThrow();
+      expect(flushed.last_used_at).toBeGreaterThan(0);
+    });
   });
 
   it('never answers anonymous requests with data', async () => {
@@ -232,10 +229,11 @@ describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
     ]);
   });
 
-  it('a key with an expiry works until then and is a 401 after', async () => {
+  describe('on a clock the test moves', () => {
     let now = Date.UTC(2026, 0, 1);
-    const timed = await startTestServer(dialect, {}, { clock: () => now });
-    try {
+    const timed = useTestServer(dialect, {}, { clock: () => now });
+
+    it('a key with an expiry works until then and is a 401 after', async () => {
       const user = await signUp(timed.app);
       const created = await call(timed.app, user, 'POST', '/api/keys', { name: 'ci', expiresInDays: 30 });
       expect(created.statusCode).toBe(201);
@@ -249,8 +247,6 @@ describe.each(DIALECTS)('accounts and API keys on %s', (dialect) => {
       expect(expired.json().error).toEqual({ code: 'INVALID_API_KEY', message: 'This API key has expired' });
       // The user's other key is untouched.
       expect((await call(timed.app, user, 'GET', '/api/auth/me')).statusCode).toBe(200);
-    } finally {
-      await timed.close();
-    }
+    });
   });
 });

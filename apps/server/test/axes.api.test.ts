@@ -1,25 +1,11 @@
+import type { Static } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
+import type { CompareResponse } from '../src/modules/compare/compare.schemas.js';
+import type { BucketedSeries } from '../src/modules/metrics/metrics.schemas.js';
 import { DIALECTS, call, createExperiment, errorCode, useTestServer, useUser, type TestUser } from './harness.js';
+import { declaredBody } from './route-schemas.js';
 
-interface Series {
-  x: string;
-  from: number;
-  to: number;
-  bucketStart: number;
-  bucketWidth: number;
-  xPoints?: boolean;
-  pointCount: number;
-  buckets: {
-    count: number[];
-    firstStep: number[];
-    lastStep: number[];
-    minStep: (number | null)[];
-    minValue: (number | string | null)[];
-    maxStep: (number | null)[];
-    maxValue: (number | string | null)[];
-    nanCount: number[];
-  };
-}
+type Series = Static<typeof BucketedSeries>;
 
 describe.each(DIALECTS)('x-axes of metric reads on %s', (dialect) => {
   const server = useTestServer(dialect);
@@ -35,7 +21,7 @@ describe.each(DIALECTS)('x-axes of metric reads on %s', (dialect) => {
   async function read(id: string, query: string): Promise<Series> {
     const res = await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/series?${query}`);
     expect(res.statusCode, res.body).toBe(200);
-    return res.json<Series>();
+    return declaredBody<Series>(server.app, res, 'GET /api/experiments/{id}/metrics/series');
   }
 
   it('x=metric:tokens keeps a one-step spike and a NaN, and every bucket matches a direct computation over the points', async () => {
@@ -108,9 +94,11 @@ describe.each(DIALECTS)('x-axes of metric reads on %s', (dialect) => {
       `/api/experiments/compare?ids=${a},${b}&metrics=loss&budget=8&x=metric:epoch`,
     );
     expect(res.statusCode, res.body).toBe(200);
-    const [sa, sb] = res
-      .json<{ experiments: { metrics: { series: Series }[] }[] }>()
-      .experiments.map((e) => e.metrics[0]!.series);
+    const [sa, sb] = declaredBody<Static<typeof CompareResponse>>(
+      server.app,
+      res,
+      'GET /api/experiments/compare',
+    ).experiments.map((e) => e.metrics[0]!.series);
     for (const s of [sa!, sb!]) {
       expect(s.x).toBe('metric:epoch');
       expect([s.from, s.to, s.bucketStart, s.bucketWidth]).toEqual([0, 4, 0, 0.5]);

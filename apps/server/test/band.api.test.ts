@@ -1,23 +1,11 @@
+import type { Static } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
+import type { BandResponse } from '../src/modules/compare/band.schemas.js';
 import { DIALECTS, call, createExperiment, errorCode, useTestServer, useUser, type TestUser } from './harness.js';
+import { declaredBody } from './route-schemas.js';
 
-interface Band {
-  name: string;
-  x: string;
-  budget: number;
-  bucketStart: number;
-  bucketWidth: number;
-  bucket: number[];
-  n: number[];
-  mean: (number | null)[];
-  std: (number | null)[];
-  stderr: (number | null)[];
-  min: (number | null)[];
-  max: (number | null)[];
-  median: (number | null)[];
-  nanRuns: number[];
-  experiments: string[];
-}
+type Band = Static<typeof BandResponse>;
+const BAND = 'POST /api/metrics/band';
 
 /** A run as logged: steps, values (NaN as NaN) and, for a metric axis, the x of each step. */
 interface Run {
@@ -70,7 +58,7 @@ function expectMatches(band: Band, want: Map<number, Record<string, number>>): v
     const w = want.get(k)!;
     expect([band.n[i], band.nanRuns[i]]).toEqual([w.n, w.nanRuns]);
     for (const f of ['mean', 'std', 'stderr', 'min', 'max', 'median'] as const) {
-      const got = band[f][i]!;
+      const got = Number(band[f][i]); // a wire number: "NaN" stays NaN and fails the comparison
       expect(Math.abs(got - w[f]!), `${f} of bucket ${k}: ${got} vs ${w[f]}`).toBeLessThanOrEqual(
         1e-9 * Math.abs(w[f]!) + 1e-300,
       );
@@ -126,7 +114,7 @@ describe.each(DIALECTS)('band API on %s', (dialect) => {
     for (const budget of [50, 333]) {
       const res = await call(server.app, alice, 'POST', '/api/metrics/band', { experimentIds: ids, name: 'loss', budget });
       expect(res.statusCode, res.body).toBe(200);
-      const band = res.json<Band>();
+      const band = declaredBody<Band>(server.app, res, BAND);
       expect(band).toMatchObject({ name: 'loss', x: 'step', budget, experiments: ids });
       const byStep = runs.map((r) => ({ ...r, x: r.steps }));
       expectMatches(band, direct(byStep, band, 0, 19_999));
@@ -143,7 +131,7 @@ describe.each(DIALECTS)('band API on %s', (dialect) => {
       to: 2_000_000,
     });
     expect(res.statusCode, res.body).toBe(200);
-    const band = res.json<Band>();
+    const band = declaredBody<Band>(server.app, res, BAND);
     expect(band.x).toBe('metric:tokens');
     expect([band.bucketStart, band.bucketWidth]).toEqual([100_000, 1_900_000 / 64]);
     expectMatches(band, direct(runs, band, 100_000, 2_000_000));
@@ -158,7 +146,7 @@ describe.each(DIALECTS)('band API on %s', (dialect) => {
       budget: 10,
     });
     expect(ok.statusCode).toBe(200);
-    expect(ok.json<Band>().experiments).toEqual([a, b]);
+    expect(declaredBody<Band>(server.app, ok, BAND).experiments).toEqual([a, b]);
 
     const [theirs] = await logRuns(bob, makeRuns().slice(0, 1));
     const foreign = await call(server.app, alice, 'POST', '/api/metrics/band', { experimentIds: [a, theirs], name: 'loss' });

@@ -1,23 +1,21 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM script shared with the server build, no types
 import { buildClientWheel } from '../../../scripts/build-client-wheel.mjs';
-import { DIALECTS, startTestServer, tempDir, type TestServer } from './harness.js';
+import { DIALECTS, tempDir, useTestServer } from './harness.js';
 
 describe.each(DIALECTS)('the Python client wheel served on %s', (dialect) => {
-  let server: TestServer;
   let dir: string;
   let file: string;
 
-  beforeAll(async () => {
+  beforeAll(() => {
     dir = tempDir('client-');
     file = (buildClientWheel as (outDir: string) => string)(dir);
-    // The server answers to gpu-box (a LAN name) as an operator would configure it.
-    server = await startTestServer(dialect, { TORA_ALLOWED_HOSTS: 'gpu-box' }, { clientDir: dir });
   });
-  afterAll(() => server.close());
+  // The server answers to gpu-box (a LAN name) as an operator would configure it.
+  const server = useTestServer(dialect, { TORA_ALLOWED_HOSTS: 'gpu-box' }, { clientDir: () => dir });
 
   it('says where to pip install it, on the address the caller used', async () => {
     const res = await server.app.inject({ method: 'GET', url: '/api/client', headers: { host: 'gpu-box:8080' } });
@@ -32,9 +30,10 @@ describe.each(DIALECTS)('the Python client wheel served on %s', (dialect) => {
     });
   });
 
-  it('never builds the install command from a Host the caller chose', async () => {
-    const open = await startTestServer(dialect, { TORA_ALLOWED_HOSTS: '*', TORA_PORT: '8123' }, { clientDir: dir });
-    try {
+  describe('on a server that answers to any Host', () => {
+    const open = useTestServer(dialect, { TORA_ALLOWED_HOSTS: '*', TORA_PORT: '8123' }, { clientDir: () => dir, listen: true });
+
+    it('never builds the install command from a Host the caller chose', async () => {
       // Any name (TORA_ALLOWED_HOSTS=*) and any IP literal pass the Host check; neither names this server for certain.
       for (const host of ['evil.example', 'evil.example:8080', '203.0.113.9:8080']) {
         const res = await open.app.inject({ method: 'GET', url: '/api/client', headers: { host } });
@@ -42,7 +41,7 @@ describe.each(DIALECTS)('the Python client wheel served on %s', (dialect) => {
         expect(res.json().install, host).toBe(`pip install http://localhost:8123/api/client/${file}`);
       }
       // The address the connection came in on does.
-      const port = Number(new URL(await open.app.listen({ port: 0, host: '127.0.0.1' })).port);
+      const port = Number(new URL(open.origin!).port);
       const local = await new Promise<string>((resolve, reject) =>
         http
           .get({ host: '127.0.0.1', port, path: '/api/client' }, (res) => {
@@ -53,9 +52,7 @@ describe.each(DIALECTS)('the Python client wheel served on %s', (dialect) => {
           .on('error', reject),
       );
       expect(JSON.parse(local).url).toBe(`http://127.0.0.1:${port}/api/client/${file}`);
-    } finally {
-      await open.close();
-    }
+    });
   });
 
   it('serves the wheel itself, and 404 for any other file', async () => {
@@ -68,21 +65,16 @@ describe.each(DIALECTS)('the Python client wheel served on %s', (dialect) => {
     expect(other.json().error.code).toBe('NOT_FOUND');
   });
 
-  it('uses TORA_PUBLIC_URL when set, and explains a server built without the wheel', async () => {
-    const public_ = await startTestServer(dialect, { TORA_PUBLIC_URL: 'https://tora.example.com' }, { clientDir: dir });
-    try {
+  describe('with TORA_PUBLIC_URL, and built without the wheel', () => {
+    const public_ = useTestServer(dialect, { TORA_PUBLIC_URL: 'https://tora.example.com' }, { clientDir: () => dir });
+    const bare = useTestServer(dialect);
+
+    it('uses TORA_PUBLIC_URL when set, and explains a server built without the wheel', async () => {
       const res = await public_.app.inject({ method: 'GET', url: '/api/client' });
       expect(res.json().url).toBe(`https://tora.example.com/api/client/${file}`);
-    } finally {
-      await public_.close();
-    }
-    const bare = await startTestServer(dialect);
-    try {
-      const res = await bare.app.inject({ method: 'GET', url: '/api/client' });
-      expect(res.statusCode).toBe(404);
-      expect(res.json().error.message).toContain('npm run build -w apps/server');
-    } finally {
-      await bare.close();
-    }
+      const missing = await bare.app.inject({ method: 'GET', url: '/api/client' });
+      expect(missing.statusCode).toBe(404);
+      expect(missing.json().error.message).toContain('npm run build -w apps/server');
+    });
   });
 });

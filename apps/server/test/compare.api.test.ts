@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { LightMyRequestResponse } from 'fastify';
+import type { Static } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
+import type { CompareResponse } from '../src/modules/compare/compare.schemas.js';
 import {
   DIALECTS,
   addMember,
@@ -11,33 +14,16 @@ import {
   useUser,
   type TestUser,
 } from './harness.js';
+import { declaredBody } from './route-schemas.js';
 
-interface CompareBody {
-  referenceId: string | null;
-  metrics: { name: string; direction: string | null }[];
-  experiments: {
-    id: string;
-    hyperparams: { key: string; value: unknown }[];
-    metrics: {
-      name: string;
-      last: number | string;
-      best: number | string | null;
-      bestStep: number | null;
-      delta: {
-        last: number | null;
-        lastPct: number | null;
-        best: number | null;
-        bestPct: number | null;
-        bestIsBetter: boolean | null;
-      } | null;
-      series: { pointCount: number; buckets: { count: number[] } };
-    }[];
-  }[];
-}
+type CompareBody = Static<typeof CompareResponse>;
 
 describe.each(DIALECTS)('compare API on %s', (dialect) => {
   const server = useTestServer(dialect);
   const alice = useUser(server);
+  /** A compare answer, read through the route's declared schema (GET and POST declare the same). */
+  const compared = (res: LightMyRequestResponse, method: 'GET' | 'POST' = 'GET') =>
+    declaredBody<CompareBody>(server.app, res, `${method} /api/experiments/compare`);
   const bob = useUser(server);
 
   async function run(
@@ -67,7 +53,7 @@ describe.each(DIALECTS)('compare API on %s', (dialect) => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['server-timing']).toMatch(/app;dur=/);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
-    const body = res.json<CompareBody>();
+    const body = compared(res);
     expect(body.metrics).toEqual([
       { name: 'loss', direction: 'min' },
       { name: 'acc', direction: 'max' },
@@ -103,7 +89,7 @@ describe.each(DIALECTS)('compare API on %s', (dialect) => {
       `/api/experiments/compare?ids=${ids.join(',')}&metrics=loss&budget=10&x=time`,
     );
     expect(res.statusCode).toBe(200);
-    const [a, b] = res.json<CompareBody>().experiments.map((e) => e.metrics[0]!.series as unknown as Record<string, unknown>);
+    const [a, b] = compared(res).experiments.map((e) => e.metrics[0]!.series as unknown as Record<string, unknown>);
     // Both share [t0, t0 + 60 s + 99 s]; the first run fills the early buckets, the second the late ones.
     expect(a).toMatchObject({ x: 'time', from: t0, to: t0 + 159_000, pointCount: 100 });
     expect(b).toMatchObject({ x: 'time', from: t0, to: t0 + 159_000, pointCount: 100 });
@@ -122,7 +108,7 @@ describe.each(DIALECTS)('compare API on %s', (dialect) => {
       budget: 50,
     });
     expect(compare.statusCode).toBe(200);
-    expect(compare.json<CompareBody>().experiments[0]!.metrics[0]!.series).toEqual(single.json());
+    expect(compared(compare, 'POST').experiments[0]!.metrics[0]!.series).toEqual(single.json());
   });
 
   it('snaps a budget just too fine for window summaries to window-aligned buckets, keeping spikes', async () => {
@@ -130,11 +116,7 @@ describe.each(DIALECTS)('compare API on %s', (dialect) => {
     values[7777] = 50;
     const a = await run(alice, 0.1, values, values);
     const res = await call(server.app, alice, 'GET', `/api/experiments/compare?ids=${a}&metrics=loss&budget=110`);
-    const series = res.json<CompareBody>().experiments[0]!.metrics[0]!.series as unknown as {
-      budget: number;
-      pointCount: number;
-      buckets: { count: number[]; maxValue: number[]; maxStep: number[] };
-    };
+    const series = compared(res).experiments[0]!.metrics[0]!.series;
     expect(series.budget).toBeLessThanOrEqual(110);
     expect(series.budget).toBeGreaterThanOrEqual(50);
     expect(series.pointCount).toBe(12_800);
@@ -147,7 +129,7 @@ describe.each(DIALECTS)('compare API on %s', (dialect) => {
     const a = await run(alice, 1, [1, 2, 3], [3, 2, 1], { workspaceId: ws });
     const put = await call(server.app, alice, 'PUT', `/api/workspaces/${ws}/metric-directions`, { loss: 'max' });
     expect(put.statusCode).toBe(200);
-    const body = (await call(server.app, alice, 'GET', `/api/experiments/compare?ids=${a}`)).json<CompareBody>();
+    const body = compared(await call(server.app, alice, 'GET', `/api/experiments/compare?ids=${a}`));
     expect(body.metrics).toEqual([
       { name: 'acc', direction: 'max' },
       { name: 'loss', direction: 'max' },
@@ -162,17 +144,15 @@ describe.each(DIALECTS)('compare API on %s', (dialect) => {
     for (let i = 0; i < 30; i++) series[`system/gpu${String(i).padStart(2, '0')}`] = { values: [i] };
     for (let i = 0; i < 25; i++) series[`val/m${String(i).padStart(2, '0')}`] = { values: [i] };
     expect((await call(server.app, alice, 'POST', `/api/experiments/${id}/metrics/batch`, { series })).statusCode).toBe(201);
-    const body = (await call(server.app, alice, 'GET', `/api/experiments/compare?ids=${id}&budget=10`)).json<
-      CompareBody & { availableMetrics: string[] }
-    >();
+    const body = compared(await call(server.app, alice, 'GET', `/api/experiments/compare?ids=${id}&budget=10`));
     expect(body.metrics.map((m) => m.name)).toEqual(Array.from({ length: 20 }, (_, i) => `val/m${String(i).padStart(2, '0')}`));
     expect(body.availableMetrics).toHaveLength(55);
     expect(body.availableMetrics.slice(0, 25).every((n) => n.startsWith('val/'))).toBe(true);
     expect(body.availableMetrics.slice(25).every((n) => n.startsWith('system/'))).toBe(true);
     // Naming metrics still lists every one the runs have.
-    const named = (
-      await call(server.app, alice, 'GET', `/api/experiments/compare?ids=${id}&budget=10&metrics=system/gpu03`)
-    ).json<CompareBody & { availableMetrics: string[] }>();
+    const named = compared(
+      await call(server.app, alice, 'GET', `/api/experiments/compare?ids=${id}&budget=10&metrics=system/gpu03`),
+    );
     expect(named.metrics.map((m) => m.name)).toEqual(['system/gpu03']);
     expect(named.availableMetrics).toHaveLength(55);
   });

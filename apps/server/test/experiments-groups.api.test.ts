@@ -1,4 +1,6 @@
+import type { Static } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
+import type { ExperimentGroups } from '../src/modules/experiments/experiments.schemas.js';
 import {
   DIALECTS,
   call,
@@ -9,30 +11,23 @@ import {
   useUser,
   type TestUser,
 } from './harness.js';
+import { declaredBody } from './route-schemas.js';
 
-interface Stats {
-  mean: number | null;
-  std: number | null;
-  min: number | null;
-  max: number | null;
-  n: number;
-}
-interface Groups {
-  groups: { value: string | number | null; count: number; metrics: Record<string, Stats> }[];
-  groupCount: number;
-  total: number;
-}
+type Groups = Static<typeof ExperimentGroups>;
+type Stats = Groups['groups'][number]['metrics'][string];
+/** Stats computed here from the logged values: plain numbers. */
+type Expected = { [K in keyof Stats]: number };
 
-function direct(values: number[]): Stats {
+function direct(values: number[]): Expected {
   const n = values.length;
   const mean = values.reduce((a, b) => a + b, 0) / n;
   const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
   return { mean, std, min: Math.min(...values), max: Math.max(...values), n };
 }
 
-function expectStats(got: Stats, want: Stats): void {
+function expectStats(got: Stats, want: Expected): void {
   expect(got.n).toBe(want.n);
-  for (const f of ['mean', 'std', 'min', 'max'] as const) expect(got[f]).toBeCloseTo(want[f]!, 12);
+  for (const f of ['mean', 'std', 'min', 'max'] as const) expect(got[f]).toBeCloseTo(want[f], 12);
 }
 
 describe.each(DIALECTS)('experiment list grouped (groupBy) on %s', (dialect) => {
@@ -66,7 +61,7 @@ describe.each(DIALECTS)('experiment list grouped (groupBy) on %s', (dialect) => 
   const list = async (user: TestUser, query: string): Promise<Groups> => {
     const res = await call(server.app, user, 'GET', `/api/experiments?${query}`);
     expect(res.statusCode, res.body).toBe(200);
-    return res.json<Groups>();
+    return declaredBody<Groups>(server.app, res, 'GET /api/experiments');
   };
 
   it('groups by a hyperparameter after the filters: count and mean ± std of last and best values per column', async () => {

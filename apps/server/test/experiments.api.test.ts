@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { Static } from '@sinclair/typebox';
+import type { Experiment as ExperimentSchema } from '../src/modules/experiments/experiments.schemas.js';
 import { DIALECTS, call, createExperiment, signUp, startTestServer, useTestServer, useUser } from './harness.js';
+import { declaredBody } from './route-schemas.js';
+
+type Experiment = Static<typeof ExperimentSchema>;
 
 describe.each(DIALECTS)('experiments API on %s', (dialect) => {
   const server = useTestServer(dialect);
@@ -18,12 +23,12 @@ describe.each(DIALECTS)('experiments API on %s', (dialect) => {
       workspaceId: 'API_DEFAULT',
     });
     expect(res.statusCode).toBe(201);
-    const body = res.json();
+    const body = declaredBody<{ success: boolean; experiment: Experiment }>(server.app, res, 'POST /api/experiments');
     expect(body.success).toBe(true);
-    const id = body.experiment.id as string;
+    const id = body.experiment.id;
     const got = await call(server.app, alice, 'GET', `/api/experiments/${id}`);
     expect(got.statusCode).toBe(200);
-    const exp = got.json();
+    const exp = declaredBody<Experiment>(server.app, got, 'GET /api/experiments/{id}');
     expect(exp).toMatchObject({
       id,
       name: 'resnet',
@@ -39,6 +44,17 @@ describe.each(DIALECTS)('experiments API on %s', (dialect) => {
       status: 'running',
       availableMetrics: [],
     });
+  });
+
+  it("reads answers through the route's declared schema, which refuses one that strays from it", async () => {
+    const id = await createExperiment(server.app, alice);
+    const got = await call(server.app, alice, 'GET', `/api/experiments/${id}`);
+    expect(declaredBody<Experiment>(server.app, got, 'GET /api/experiments/{id}').id).toBe(id);
+    const strayed = { ...got, json: () => ({ ...got.json<Experiment>(), status: 'sleeping', tags: 'x' }) } as typeof got;
+    expect(() => declaredBody(server.app, strayed, 'GET /api/experiments/{id}')).toThrow(
+      /^GET \/api\/experiments\/\{id\} answered 200 outside its schema: data\/tags must be array, data\/status must be equal/,
+    );
+    expect(() => declaredBody(server.app, got, 'GET /api/experiments/{nope}')).toThrow('has no GET /api/experiments/{nope}');
   });
 
   it('accepts hyperparams as an object or a JSON string and returns the list form', async () => {

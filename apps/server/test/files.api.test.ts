@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import type { Static } from '@sinclair/typebox';
 import type { LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import {
@@ -14,7 +15,9 @@ import {
   useUser,
   type TestUser,
 } from './harness.js';
+import type { FileList, MediaList } from '../src/modules/files/files.schemas.js';
 import { gifHeader, jpegHeader, pngImage } from './images.js';
+import { declaredBody } from './route-schemas.js';
 
 const CAP = 64 * 1024;
 const ARTIFACTS = '/api/2.0/mlflow-artifacts/artifacts';
@@ -38,9 +41,18 @@ describe.each(DIALECTS)('a run’s files and media on %s', (dialect) => {
   const get = (user: TestUser, url: string, headers: Record<string, string> = {}) =>
     server.app.inject({ method: 'GET', url, headers: { ...auth(user), ...headers } });
   const files = async (user: TestUser, id: string, query = '') =>
-    (await get(user, `/api/experiments/${id}/files${query}`)).json<{
-      files: { path: string; size: number; sha256: string; contentType: string; updatedAt: string }[];
-    }>().files;
+    declaredBody<Static<typeof FileList>>(
+      server.app,
+      await get(user, `/api/experiments/${id}/files${query}`),
+      'GET /api/experiments/{id}/files',
+    ).files;
+  /** The media listing, checked against the route's schema. */
+  const media = async (user: TestUser, id: string, query = '') =>
+    declaredBody<Static<typeof MediaList>>(
+      server.app,
+      await get(user, `/api/experiments/${id}/media${query}`),
+      'GET /api/experiments/{id}/media',
+    ).media;
 
   /** An experiment in a workspace of alice's where `viewer` views and `editor` edits. */
   async function sharedRun(): Promise<string> {
@@ -206,7 +218,7 @@ describe.each(DIALECTS)('a run’s files and media on %s', (dialect) => {
     }
     await put(alice, `/api/experiments/${id}/media/photo?step=1`, jpegHeader(640, 480));
     await put(alice, `/api/experiments/${id}/media/anim?step=2`, gifHeader(3, 4));
-    const all = (await get(alice, `/api/experiments/${id}/media`)).json<{ media: Record<string, unknown>[] }>().media;
+    const all = await media(alice, id);
     expect(all.map((m) => [m.name, m.step, m.contentType, m.width, m.height])).toEqual([
       ['anim', 2, 'image/gif', 3, 4],
       ['photo', 1, 'image/jpeg', 640, 480],
@@ -214,9 +226,7 @@ describe.each(DIALECTS)('a run’s files and media on %s', (dialect) => {
       ['val/samples', 5, 'image/png', 8, 6],
       ['val/samples', 10, 'image/png', 8, 6],
     ]);
-    const some = (await get(alice, `/api/experiments/${id}/media?name=val/samples&from=1&to=10`)).json<{
-      media: { step: number; path: string; size: number }[];
-    }>().media;
+    const some = await media(alice, id, '?name=val/samples&from=1&to=10');
     expect(some.map((m) => [m.step, m.path])).toEqual([
       [5, 'val/samples'.replace(/^/, 'media/') + '/5.png'],
       [10, 'media/val/samples/10.png'],
@@ -236,7 +246,7 @@ describe.each(DIALECTS)('a run’s files and media on %s', (dialect) => {
     expect((await put(alice, `/api/experiments/${id}/media/k`, pngImage(2, 2))).json()).toMatchObject({ media: { step: 8 } });
     // The same step again, as a JPEG: the PNG there goes.
     await put(alice, `/api/experiments/${id}/media/k?step=7`, jpegHeader(5, 5));
-    const at7 = (await get(alice, `/api/experiments/${id}/media?name=k&from=7&to=7`)).json<{ media: { path: string }[] }>().media;
+    const at7 = await media(alice, id, '?name=k&from=7&to=7');
     expect(at7.map((m) => m.path)).toEqual(['media/k/7.jpg']);
     expect((await files(alice, id, '?prefix=media/k/7')).map((f) => f.path)).toEqual(['media/k/7.jpg']);
   });
@@ -289,9 +299,8 @@ describe.each(DIALECTS)('a run’s files and media on %s', (dialect) => {
     }
     // A file named like one that is not an image stays a file only.
     await put(alice, `${ARTIFACTS}/${ws}/${id}/artifacts/${encodeURIComponent(`${base(9)}.png`)}`, 'not a png');
-    const media = (await get(alice, `/api/experiments/${id}/media?name=val/samples`)).json<{ media: Record<string, unknown>[] }>()
-      .media;
-    expect(media).toEqual(
+    const samples = await media(alice, id, '?name=val/samples');
+    expect(samples).toEqual(
       [1, 3].map((step) => ({
         name: 'val/samples',
         step,
@@ -310,9 +319,7 @@ describe.each(DIALECTS)('a run’s files and media on %s', (dialect) => {
       url: `/api/experiments/${id}/files/${encodeURIComponent(`${base(1)}.png`)}`,
       headers: auth(alice),
     });
-    expect(
-      (await get(alice, `/api/experiments/${id}/media`)).json<{ media: { step: number }[] }>().media.map((m) => m.step),
-    ).toEqual([3]);
+    expect((await media(alice, id)).map((m) => m.step)).toEqual([3]);
   });
 
   it('removes the files of a deleted experiment and of a deleted workspace', async () => {

@@ -33,7 +33,18 @@ export interface TestServer {
   config: Config;
   dataDir: string;
   databaseUrl: string | null;
+  /** `http://127.0.0.1:PORT` when started with `listen` (for requests `inject` cannot make), else null. */
+  origin: string | null;
   close(): Promise<void>;
+}
+
+/** How a test server differs from the default one besides its environment. */
+export interface TestServerDeps {
+  clock?: () => number;
+  clientDir?: string;
+  storage?: TestStorage;
+  /** Also listen on a free port of 127.0.0.1: raw HTTP (paths as written, cut uploads, the connection's address). */
+  listen?: boolean;
 }
 
 /** A fresh directory under this run's temporary root (removed when the run ends). */
@@ -74,7 +85,7 @@ export function storageEnv(storage: TestStorage): Record<string, string> {
 export async function startTestServer(
   dialect: DialectName,
   env: Record<string, string> = {},
-  deps: { clock?: () => number; clientDir?: string; storage?: TestStorage } = {},
+  deps: TestServerDeps = {},
 ): Promise<TestServer> {
   const storage = deps.storage ?? (await freshStorage(dialect));
   const config = loadConfig(
@@ -90,12 +101,14 @@ export async function startTestServer(
   await migrate(database.db, database.dialect);
   const app = await buildApp(config, { database, logger: false, clock: deps.clock });
   await app.ready();
+  const origin = deps.listen ? new URL(await app.listen({ port: 0, host: '127.0.0.1' })).origin : null;
   return {
     app,
     database,
     config,
     dataDir: storage.dataDir,
     databaseUrl: storage.databaseUrl,
+    origin,
     async close() {
       await app.close();
       await database.close();
@@ -118,12 +131,12 @@ export async function startTestServer(
 export function useTestServer(
   dialect: DialectName,
   env: Record<string, string> | (() => Record<string, string>) = {},
-  deps: { clock?: () => number; clientDir?: string | (() => string) } = {},
+  deps: Omit<TestServerDeps, 'storage' | 'clientDir'> & { clientDir?: string | (() => string) } = {},
 ): TestServer {
   let current: TestServer | undefined;
   beforeAll(async () => {
     const clientDir = typeof deps.clientDir === 'function' ? deps.clientDir() : deps.clientDir;
-    current = await startTestServer(dialect, typeof env === 'function' ? env() : env, { clock: deps.clock, clientDir });
+    current = await startTestServer(dialect, typeof env === 'function' ? env() : env, { ...deps, clientDir });
   });
   afterAll(async () => {
     await current?.close();
@@ -148,6 +161,9 @@ export function useTestServer(
     },
     get databaseUrl() {
       return running().databaseUrl;
+    },
+    get origin() {
+      return running().origin;
     },
     close: () => running().close(),
   };

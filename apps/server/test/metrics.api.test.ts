@@ -1,17 +1,14 @@
+import type { Static } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import { decode, encode } from '../src/modules/metrics/blocks.js';
+import type { BucketedSeries } from '../src/modules/metrics/metrics.schemas.js';
+import type { CompareResponse } from '../src/modules/compare/compare.schemas.js';
 import { DIALECTS, call, createExperiment, errorCode, useTestServer, useUser } from './harness.js';
+import { declaredBody } from './route-schemas.js';
 
-interface Buckets {
-  count: number[];
-  firstStep: number[];
-  minValue: (number | string | null)[];
-  maxValue: (number | string | null)[];
-  maxStep: (number | null)[];
-  minStep: (number | null)[];
-  nanCount: number[];
-  firstNanStep: (number | null)[];
-}
+type Series = Static<typeof BucketedSeries>;
+type CompareResult = Static<typeof CompareResponse>;
+const SERIES = 'GET /api/experiments/{id}/metrics/series';
 
 describe.each(DIALECTS)('metrics API on %s', (dialect) => {
   const server = useTestServer(dialect);
@@ -185,7 +182,7 @@ describe.each(DIALECTS)('metrics API on %s', (dialect) => {
     for (const budget of [1, 7, 100, 1000]) {
       const res = await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/series?name=loss&budget=${budget}`);
       expect(res.statusCode).toBe(200);
-      const body = res.json<{ pointCount: number; buckets: Buckets }>();
+      const body = declaredBody<Series>(server.app, res, SERIES);
       expect(body.pointCount).toBe(n);
       expect(body.buckets.count.length).toBeLessThanOrEqual(budget);
       const maxes = body.buckets.maxValue.filter((v): v is number => typeof v === 'number');
@@ -197,19 +194,23 @@ describe.each(DIALECTS)('metrics API on %s', (dialect) => {
       expect(body.buckets.firstNanStep.filter((s) => s !== null)).toEqual([50_000]);
     }
     // Zoomed in: buckets are whole aligned windows (bucketStart/bucketWidth say which), all 1,000 points counted.
-    const zoom = (
-      await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/series?name=loss&from=31000&to=31999&budget=10`)
-    ).json();
+    const zoom = declaredBody<Series>(
+      server.app,
+      await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/series?name=loss&from=31000&to=31999&budget=10`),
+      SERIES,
+    );
     expect(zoom.pointCount).toBe(1000);
     expect(zoom.buckets.count.length).toBeLessThanOrEqual(10);
-    expect(zoom.buckets.count.reduce((a: number, b: number) => a + b, 0)).toBe(1000);
+    expect(zoom.buckets.count.reduce((a, b) => a + b, 0)).toBe(1000);
     expect(zoom.bucketStart).toBeLessThanOrEqual(31000);
     const spikeBucket = zoom.buckets.maxValue.indexOf(1e6);
     expect(zoom.buckets.maxStep[spikeBucket]).toBe(31_337);
     // Narrower than a window: plain equal buckets over exactly [from, to].
-    const narrow = (
-      await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/series?name=loss&from=31300&to=31399&budget=10`)
-    ).json();
+    const narrow = declaredBody<Series>(
+      server.app,
+      await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/series?name=loss&from=31300&to=31399&budget=10`),
+      SERIES,
+    );
     expect(narrow.buckets.count).toEqual(new Array(10).fill(10));
     expect(narrow.buckets.maxValue[3]).toBe(1e6);
   });
@@ -233,23 +234,28 @@ describe.each(DIALECTS)('metrics API on %s', (dialect) => {
     const list = await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics`);
     expect(list.json().metrics[0]).toMatchObject({ name: 'loss', firstStep: -5000, lastStep: 5000, count: 10_001 });
     for (const budget of [3, 100, 1000]) {
-      const body = (
-        await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/series?name=loss&budget=${budget}`)
-      ).json<{ from: number; pointCount: number; buckets: Buckets }>();
+      const body = declaredBody<Series>(
+        server.app,
+        await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/series?name=loss&budget=${budget}`),
+        SERIES,
+      );
       expect(body.from).toBe(-5000);
       expect(body.pointCount).toBe(10_001);
       expect(body.buckets.firstStep[0]).toBe(-5000);
       expect(body.buckets.maxStep[body.buckets.maxValue.indexOf(1e6)]).toBe(-4321);
       expect(body.buckets.minStep[body.buckets.minValue.indexOf(-1e6)]).toBe(1234);
     }
-    const zoom = (
-      await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/series?name=loss&from=-4400&to=-4300&budget=101`)
-    ).json<{ pointCount: number; buckets: Buckets }>();
+    const zoom = declaredBody<Series>(
+      server.app,
+      await call(server.app, alice, 'GET', `/api/experiments/${id}/metrics/series?name=loss&from=-4400&to=-4300&budget=101`),
+      SERIES,
+    );
     expect(zoom.pointCount).toBe(101);
     expect(zoom.buckets.maxStep[zoom.buckets.maxValue.indexOf(1e6)]).toBe(-4321);
     const compare = await call(server.app, alice, 'GET', `/api/experiments/compare?ids=${id}&metrics=loss&budget=50`);
     expect(compare.statusCode).toBe(200);
-    const series = compare.json().experiments[0].metrics[0].series as { from: number; buckets: Buckets };
+    const series = declaredBody<CompareResult>(server.app, compare, 'GET /api/experiments/compare').experiments[0]!.metrics[0]!
+      .series;
     expect(series.from).toBe(-5000);
     expect(series.buckets.maxStep[series.buckets.maxValue.indexOf(1e6)]).toBe(-4321);
   });

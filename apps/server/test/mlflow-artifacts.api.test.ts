@@ -4,27 +4,22 @@ import net from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, addMember, call, signUp, startTestServer, tempDir, type TestServer, type TestUser } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, addMember, call, signUp, tempDir, useTestServer, useUser, type TestUser } from './harness.js';
 
 const TRACKING = '/api/2.0/mlflow';
 const ARTIFACTS = '/api/2.0/mlflow-artifacts/artifacts';
 const CAP = 4096;
 
 describe.each(DIALECTS)('MLflow artifacts and logged models on %s', (dialect) => {
-  let server: TestServer;
-  let alice: TestUser;
-  let bob: TestUser;
+  // Listening too: paths with '..' must reach the server as sent (inject, like browsers, resolves them).
+  const server = useTestServer(dialect, { TORA_MAX_ARTIFACT_BYTES: String(CAP) }, { listen: true });
+  const alice = useUser(server);
+  const bob = useUser(server);
   let port = 0;
-
-  beforeAll(async () => {
-    server = await startTestServer(dialect, { TORA_MAX_ARTIFACT_BYTES: String(CAP) });
-    alice = await signUp(server.app);
-    bob = await signUp(server.app);
-    // Listening too: paths with '..' must reach the server as sent (inject, like browsers, resolves them).
-    port = Number(new URL(await server.app.listen({ port: 0, host: '127.0.0.1' })).port);
+  beforeAll(() => {
+    port = Number(new URL(server.origin!).port);
   });
-  afterAll(() => server.close());
 
   const auth = (user: TestUser | null): Record<string, string> => (user ? { authorization: `Bearer ${user.key}` } : {});
 

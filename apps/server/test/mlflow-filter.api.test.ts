@@ -1,24 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DIALECTS,
-  call,
-  createExperiment,
-  errorCode,
-  signUp,
-  startTestServer,
-  type TestServer,
-  type TestUser,
-} from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, call, createExperiment, errorCode, useTestServer, useUser } from './harness.js';
 
 /** The dashboard's experiment list takes MLflow's filter grammar, parsed by the MLflow module's one parser. */
 describe.each(DIALECTS)('experiment list filter (MLflow grammar) on %s', (dialect) => {
-  let server: TestServer;
-  let alice: TestUser;
+  const server = useTestServer(dialect);
+  const alice = useUser(server);
   let ws: string;
 
   beforeAll(async () => {
-    server = await startTestServer(dialect);
-    alice = await signUp(server.app);
     ws = alice.defaultWorkspaceId;
     // Tora-native experiments: numeric hyperparameters from Tora's own client, metrics through the batch API.
     const specs = [
@@ -58,7 +47,6 @@ describe.each(DIALECTS)('experiment list filter (MLflow grammar) on %s', (dialec
       },
     });
   });
-  afterAll(() => server.close());
 
   const names = async (filter: string) => {
     const res = await call(

@@ -1,6 +1,9 @@
+import type { Static } from '@sinclair/typebox';
 import type { LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
+import type { RunResponse, SearchRunsResponse } from '../src/modules/mlflow/mlflow.schemas.js';
 import { DIALECTS, addMember, call, createWorkspace, signUp, useTestServer, useUser, type TestUser } from './harness.js';
+import { declaredBody } from './route-schemas.js';
 
 const BASE = '/api/2.0/mlflow';
 
@@ -34,7 +37,13 @@ describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
   async function newRun(user: TestUser, experimentId: string, extra: Record<string, unknown> = {}): Promise<string> {
     const res = await ml(user, 'POST', '/runs/create', { experiment_id: experimentId, start_time: 1_700_000_000_000, ...extra });
     expect(res.statusCode).toBe(200);
-    return res.json<{ run: { info: { run_id: string } } }>().run.info.run_id;
+    return declaredBody<Static<typeof RunResponse>>(server.app, res, `POST ${BASE}/runs/create`).run.info.run_id;
+  }
+
+  /** runs/get, read through the route's declared schema. */
+  async function getRun(user: TestUser, runId: string) {
+    const res = await ml(user, 'GET', '/runs/get', { run_id: runId });
+    return declaredBody<Static<typeof RunResponse>>(server.app, res, `GET ${BASE}/runs/get`).run;
   }
 
   it('maps an experiment to a workspace: create, get-by-name 404 then found, and the workspace exists in Tora', async () => {
@@ -84,7 +93,7 @@ describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
     expect(upd.statusCode).toBe(200);
     expect(upd.json().run_info).toMatchObject({ status: 'FINISHED', end_time: 1_700_000_009_000 });
 
-    const run = (await ml(alice, 'GET', '/runs/get', { run_id: runId })).json().run;
+    const run = await getRun(alice, runId);
     expect(run.info).toMatchObject({
       run_id: runId,
       experiment_id: exp,
@@ -140,7 +149,7 @@ describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
       const runId = await newRun(alice, exp);
       await ml(alice, 'POST', '/runs/update', { run_id: runId, status: mlflow });
       expect((await call(server.app, alice, 'GET', `/api/experiments/${runId}`)).json().status).toBe(tora);
-      expect((await ml(alice, 'GET', '/runs/get', { run_id: runId })).json().run.info.status).toBe(mlflow);
+      expect((await getRun(alice, runId)).info.status).toBe(mlflow);
     }
   });
 
@@ -176,7 +185,7 @@ describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
     expect(changed.statusCode).toBe(400);
     expect(mlError(changed)).toBe('INVALID_PARAMETER_VALUE');
     expect(changed.json().message).toContain('Changing param values is not allowed');
-    const run = (await ml(alice, 'GET', '/runs/get', { run_id: runId })).json().run;
+    const run = await getRun(alice, runId);
     expect(run.data.params).toEqual([{ key: 'lr', value: '0.1' }]);
     expect(run.data.metrics).toEqual([]);
     expect(run.data.tags.find((t: { key: string }) => t.key === 't')).toBeUndefined();
@@ -195,7 +204,7 @@ describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
       ],
     });
     expect(res.statusCode).toBe(200);
-    const run = (await ml(alice, 'GET', '/runs/get', { run_id: runId })).json().run;
+    const run = await getRun(alice, runId);
     expect(run.data.params).toEqual([{ key: 'lr', value: '0.1' }]);
     expect(run.data.metrics).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'acc', value: 0.5, step: 4 })]));
     const history = (await ml(alice, 'GET', '/metrics/get-history', { run_id: runId, metric_key: 'loss' })).json();
@@ -234,7 +243,7 @@ describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
       expect(res.statusCode, what).toBe(400);
       expect(mlError(res), what).toBe('INVALID_PARAMETER_VALUE');
     }
-    const run = (await ml(alice, 'GET', '/runs/get', { run_id: runId })).json().run;
+    const run = await getRun(alice, runId);
     expect(run.data).toEqual({ metrics: [], params: [], tags: [expect.objectContaining({ key: 'mlflow.runName' })] });
     const noRun = await ml(alice, 'POST', '/runs/log-batch', { metrics: [] });
     expect(mlError(noRun)).toBe('INVALID_PARAMETER_VALUE');
@@ -303,7 +312,8 @@ describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
     const names = async (filter: string, order_by: string[] = ['attributes.run_name ASC']) => {
       const res = await ml(alice, 'POST', '/runs/search', { experiment_ids: [exp], filter, order_by });
       expect(res.statusCode, res.body).toBe(200);
-      return (res.json().runs ?? []).map((r: { info: { run_name: string } }) => r.info.run_name);
+      const { runs } = declaredBody<Static<typeof SearchRunsResponse>>(server.app, res, `POST ${BASE}/runs/search`);
+      return runs.map((r) => r.info.run_name);
     };
     expect(await names("metrics.`val/acc` > 0.9 and params.lr = '0.1'")).toEqual(['a', 'd']);
     expect(await names('metrics.val/acc > 0.9')).toEqual(['a', 'b', 'd']);
@@ -411,7 +421,7 @@ describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
     const exp = await newExperiment(alice);
     const runId = await newRun(alice, exp);
     await ml(alice, 'POST', '/runs/delete', { run_id: runId });
-    expect((await ml(alice, 'GET', '/runs/get', { run_id: runId })).json().run.info.lifecycle_stage).toBe('deleted');
+    expect((await getRun(alice, runId)).info.lifecycle_stage).toBe('deleted');
     expect((await ml(alice, 'POST', '/runs/search', { experiment_ids: [exp] })).json().runs ?? []).toEqual([]);
     const deletedOnly = (
       await ml(alice, 'POST', '/runs/search', { experiment_ids: [exp], run_view_type: 'DELETED_ONLY' })

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, startTestServer, type TestServer } from './harness.js';
+import { DIALECTS, useTestServer } from './harness.js';
 
 const BOOTSTRAP = '\n  { window.started = true; }\n';
 const THEME = "try { document.documentElement.dataset.theme = 'dark'; } catch {}";
@@ -29,19 +29,16 @@ function expectSecurityHeaders(res: LightMyRequestResponse): string {
 }
 
 describe.each(DIALECTS)('security headers on %s', (dialect) => {
-  let server: TestServer;
   let webDir: string;
-  beforeAll(async () => {
+  beforeAll(() => {
     webDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tora-web-'));
     fs.writeFileSync(path.join(webDir, '200.html'), SHELL);
     fs.mkdirSync(path.join(webDir, 'nested'));
     fs.writeFileSync(path.join(webDir, 'nested', 'page.html'), '<script>nested()</script>');
-    server = await startTestServer(dialect, { TORA_WEB_DIR: webDir });
   });
-  afterAll(async () => {
-    await server.close();
-    fs.rmSync(webDir, { recursive: true, force: true });
-  });
+  afterAll(() => fs.rmSync(webDir, { recursive: true, force: true }));
+  // Started after the web directory is written (hooks run in order).
+  const server = useTestServer(dialect, () => ({ TORA_WEB_DIR: webDir }));
 
   it('the app shell allows exactly its own inline scripts by hash, never unsafe-inline', async () => {
     const res = await server.app.inject({ method: 'GET', url: '/experiments/some-id' });

@@ -158,6 +158,28 @@ export const MLFLOW_LIMITS = {
   registeredModelsDefaultPage: 100,
   modelVersionsPerPage: 200_000,
   modelVersionsDefaultPage: 10_000,
+  /** Characters of an id a request names (experiment, run, logged model) and of a `page_token`. */
+  idLength: 200,
+  pageTokenLength: 200,
+  /**
+   * Characters of a name or key a request looks up or sets outside log-batch (an experiment's
+   * name to find or rename to, a run's name, a metric key to read, a tag key to delete, an alias).
+   */
+  nameFieldLength: 1000,
+  /** `max_results` of runs/search and experiments/search when the request gives none. */
+  searchDefaultPage: 1000,
+  /** Characters of a search `filter` (runs, experiments, the registry's searches). */
+  filterLength: 10_000,
+  /** A logged model's `name` and `model_type`; logged-models/search pages (MLflow's default and cap). */
+  loggedModelNameLength: 500,
+  loggedModelsDefaultPage: 100,
+  loggedModelsPerPage: 1000,
+  /** A model version's number as text and its `stage`; a URI a request names (`source`, `run_link`, `artifact_location`). */
+  versionLength: 20,
+  stageLength: 100,
+  uriLength: 10_000,
+  /** Characters of the `path` an artifact listing names. */
+  artifactPathLength: 2000,
 } as const;
 
 /**

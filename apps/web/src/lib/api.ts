@@ -5,6 +5,7 @@
 
 import createClient from 'openapi-fetch';
 import type { paths } from './generated/api-types';
+import { LIMITS } from './generated/limits';
 
 // Every type that describes a server response or request body comes from the OpenAPI document
 // (`npm run gen:api` writes ./generated/api-types.ts from /openapi/openapi.json); nothing here restates it.
@@ -18,6 +19,8 @@ type Ok<P extends keyof paths, M extends Method> = paths[P][M] extends { respons
       ? JsonOf<B>
       : never
   : never;
+/** The query string of a GET operation, as the server reads it. */
+type QueryOf<P extends keyof paths> = paths[P]['get'] extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
 /** The JSON request body of an operation. */
 type Body<P extends keyof paths, M extends Method> = paths[P][M] extends { requestBody?: infer B }
   ? JsonOf<NonNullable<B>>
@@ -69,17 +72,21 @@ export type KvTag = Ok<'/api/experiments/{id}/kv-tags', 'get'>['tags'][number];
 export type RegisteredModel = Ok<'/api/workspaces/{id}/models', 'get'>['models'][number];
 export type ChainLink = ReferenceInfo['chain'][number];
 
-/** What the compare page asks; `api.compare` turns it into the query string. */
-export interface CompareQuery {
+/** One series read: the route's query with a budget always given (a chart asks for its width). */
+export type SeriesQuery = Pick<QueryOf<'/api/experiments/{id}/metrics/series'>, 'name' | 'from' | 'to' | 'x'> & {
+  budget: number;
+};
+type CompareParams = QueryOf<'/api/experiments/compare'>;
+/**
+ * What the compare page asks; `api.compare` turns it into the query string (lists comma-joined).
+ * `x: "time"`: buckets over one shared wall-time range per metric; from/to are then epoch ms.
+ */
+export type CompareQuery = Pick<CompareParams, 'x' | 'from' | 'to'> & {
   ids: string[];
   metrics?: string[];
   budget: number;
-  /** "time": buckets over one shared wall-time range per metric; from/to are then epoch ms. */
-  x?: XAxis;
-  from?: number;
-  to?: number;
-  referenceId?: string | null;
-}
+  referenceId?: CompareParams['referenceId'] | null;
+};
 /** `metric:` sorts by last value, `metric-min:` / `metric-max:` by the smallest / largest (the best). */
 export type SortKey =
   | 'created'
@@ -90,19 +97,18 @@ export type SortKey =
   | `metric-min:${string}`
   | `metric-max:${string}`
   | `hp:${string}`;
-export interface ExperimentQuery {
-  workspace?: string;
-  startwith?: string;
-  /** MLflow's filter grammar (`params.lr < 0.01 and metrics.val/loss < 0.3`), parsed by the server. */
-  filter?: string;
-  group?: string;
+type ListParams = QueryOf<'/api/experiments'>;
+/**
+ * The list's query as the app holds it: the route's fields, with lists as arrays and the sort and
+ * status values typed (the server reads them from text). `filter` is MLflow's grammar
+ * (`params.lr < 0.01 and metrics.val/loss < 0.3`), parsed by the server.
+ */
+export type ExperimentQuery = Pick<ListParams, 'workspace' | 'startwith' | 'filter' | 'group' | 'order' | 'limit'> & {
   tags?: string[];
   status?: Status[];
   sort?: SortKey;
-  order?: 'asc' | 'desc';
-  limit?: number;
-  cursor?: string | null;
-}
+  cursor?: ListParams['cursor'] | null;
+};
 
 /** The list's filters as the server reads them (lists comma-joined): shared by the page and the grouped read. */
 function filterQuery(q: ExperimentQuery) {
@@ -230,7 +236,10 @@ export const api = {
       }),
     ).then((r) => r as ExperimentPage),
   /** The same filters, grouped by `group`, `params.<key>` or `tags.<key>`, with mean ± std per metric column. */
-  groupExperiments: (q: ExperimentQuery & { groupBy: string; groupMetrics?: string[] }, signal?: AbortSignal) =>
+  groupExperiments: (
+    q: ExperimentQuery & Required<Pick<ListParams, 'groupBy'>> & { groupMetrics?: string[] },
+    signal?: AbortSignal,
+  ) =>
     ok(
       client.GET('/api/experiments', {
         params: {
@@ -278,7 +287,7 @@ export const api = {
 
   listMetrics: (id: string, signal?: AbortSignal) =>
     ok(client.GET('/api/experiments/{id}/metrics', { params: { path: { id } }, signal })).then((r) => r.metrics),
-  series: (id: string, q: { name: string; from?: number; to?: number; budget: number; x?: XAxis }, signal?: AbortSignal) =>
+  series: (id: string, q: SeriesQuery, signal?: AbortSignal) =>
     ok(
       client.GET('/api/experiments/{id}/metrics/series', {
         params: { path: { id }, query: { ...q, x: q.x === 'step' ? undefined : q.x } },
@@ -292,7 +301,7 @@ export const api = {
           query: {
             ids: q.ids.join(','),
             metrics: q.metrics?.join(','),
-            budget: Math.max(1, Math.min(5000, Math.round(q.budget))),
+            budget: Math.max(1, Math.min(LIMITS.compareBudget, Math.round(q.budget))),
             x: q.x === 'step' ? undefined : q.x,
             from: q.from,
             to: q.to,

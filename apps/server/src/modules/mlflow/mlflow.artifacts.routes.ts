@@ -8,7 +8,7 @@ import * as service from './mlflow.artifacts.service.js';
 import { ArtifactUploadCutError } from '../artifacts/artifacts.store.js';
 import { installMlflowErrorHandler, invalidParameter, MlflowError, refuseOtherMethods } from './mlflow.errors.js';
 import { mlflowSchema, readByHand } from './mlflow.openapi.js';
-import { fieldsOf, optString } from './mlflow.request.js';
+import { fieldsOf, MLFLOW_LIMITS, optString } from './mlflow.request.js';
 
 const Binary = Type.String({ format: 'binary' });
 const ArtifactList = Type.Object({
@@ -46,11 +46,15 @@ export function mlflowArtifactRoutes(ctx: AppContext, documented: boolean): Fast
     app.get(
       '/artifacts',
       doc("List a directory's files", {
-        querystring: Type.Object({ path: Type.Optional(Type.String({ maxLength: 2000 })) }),
+        querystring: Type.Object({ path: Type.Optional(Type.String({ maxLength: MLFLOW_LIMITS.artifactPathLength })) }),
         response: { 200: ArtifactList },
       }),
       async (request) =>
-        service.listArtifacts(ctx, requireCaller(request), optString(fieldsOf(request.query, 'query'), 'path', 2000) ?? ''),
+        service.listArtifacts(
+          ctx,
+          requireCaller(request),
+          optString(fieldsOf(request.query, 'query'), 'path', MLFLOW_LIMITS.artifactPathLength) ?? '',
+        ),
     );
     app.get(
       '/artifacts/*',

@@ -8,6 +8,7 @@ import type { DatasetInputList as DatasetInputListSchema } from './mlflow.datase
 import { invalidParameter } from './mlflow.errors.js';
 import { missing, optString, type Fields, type KeyValue } from './mlflow.request.js';
 import { activeRunForCaller } from './mlflow.runs.service.js';
+import type { MlflowDataset, MlflowRun } from './mlflow.schemas.js';
 
 /**
  * A run's inputs and outputs as MLflow logs them: the datasets it used (`runs/log-inputs`, what
@@ -30,23 +31,10 @@ export interface DatasetInput {
 
 type DatasetInputList = Static<typeof DatasetInputListSchema>;
 
-export interface DatasetDto {
-  name: string;
-  digest: string;
-  source_type: string;
-  source: string;
-  schema?: string;
-  profile?: string;
-}
-
-export interface RunInputsDto {
-  dataset_inputs: { tags: KeyValue[]; dataset: DatasetDto }[];
-  model_inputs: { model_id: string }[];
-}
-
-export interface RunOutputsDto {
-  model_outputs: { model_id: string; step: number }[];
-}
+/** A run's datasets, logged-model inputs and outputs as runs/get and runs/search answer them. */
+export type DatasetDto = Static<typeof MlflowDataset>;
+export type RunInputsDto = Static<typeof MlflowRun>['inputs'];
+export type RunOutputsDto = Static<typeof MlflowRun>['outputs'];
 
 function list(f: Fields, name: string): unknown[] {
   const v = f[name];
@@ -107,7 +95,7 @@ export function datasetInputs(f: Fields): DatasetInput[] {
 export function modelRefs(f: Fields): { modelId: string; step: number }[] {
   return list(f, 'models').map((raw, i) => {
     const m = object(raw, `models[${i}]`);
-    const modelId = text(m, `models[${i}]`, 'model_id', 200, true)!;
+    const modelId = text(m, `models[${i}]`, 'model_id', L.idLength, true)!;
     const rawStep = m.step ?? 0;
     const step = typeof rawStep === 'string' && /^-?\d+$/.test(rawStep) ? Number(rawStep) : rawStep;
     if (typeof step !== 'number' || !Number.isSafeInteger(step)) {

@@ -16,7 +16,7 @@ function body(request: FastifyRequest): Fields {
 
 function modelId(request: FastifyRequest): string {
   const id = (request.params as { model_id?: string }).model_id ?? '';
-  if (id === '' || id.length > 200) throw invalidParameter(`Invalid logged model id '${id.slice(0, 50)}'`);
+  if (id === '' || id.length > MLFLOW_LIMITS.idLength) throw invalidParameter(`Invalid logged model id '${id.slice(0, 50)}'`);
   return id;
 }
 
@@ -30,15 +30,15 @@ export function registerLoggedModelRoutes(app: FastifyInstance, ctx: AppContext,
     schema: mlflowSchema(documented, { summary, ...request, response: { 200: response } }),
     validatorCompiler: readByHand,
   });
-  const ModelId = { params: Type.Object({ model_id: Type.String({ minLength: 1, maxLength: 200 }) }) };
+  const ModelId = { params: Type.Object({ model_id: Type.String({ minLength: 1, maxLength: MLFLOW_LIMITS.idLength }) }) };
   app.post(
     '/logged-models',
     doc('Create a logged model (MLflow 3)', S.LoggedModelResponse, {
       body: Type.Object({
-        experiment_id: Type.String({ minLength: 1, maxLength: 200 }),
-        name: Opt(Type.String({ maxLength: 500 })),
-        model_type: Opt(Type.String({ maxLength: 500 })),
-        source_run_id: Opt(Type.String({ maxLength: 200 })),
+        experiment_id: Type.String({ minLength: 1, maxLength: MLFLOW_LIMITS.idLength }),
+        name: Opt(Type.String({ maxLength: MLFLOW_LIMITS.loggedModelNameLength })),
+        model_type: Opt(Type.String({ maxLength: MLFLOW_LIMITS.loggedModelNameLength })),
+        source_run_id: Opt(Type.String({ maxLength: MLFLOW_LIMITS.idLength })),
         tags: Opt(Type.Array(KeyValueInput)),
         params: Opt(Type.Array(KeyValueInput)),
       }),
@@ -47,10 +47,10 @@ export function registerLoggedModelRoutes(app: FastifyInstance, ctx: AppContext,
       const f = body(request);
       return {
         model: await models.createLoggedModel(ctx, requireCaller(request), {
-          experimentId: string(f, 'experiment_id', 200),
-          name: optString(f, 'name', 500),
-          modelType: optString(f, 'model_type', 500),
-          sourceRunId: optString(f, 'source_run_id', 200) || undefined,
+          experimentId: string(f, 'experiment_id', MLFLOW_LIMITS.idLength),
+          name: optString(f, 'name', MLFLOW_LIMITS.loggedModelNameLength),
+          modelType: optString(f, 'model_type', MLFLOW_LIMITS.loggedModelNameLength),
+          sourceRunId: optString(f, 'source_run_id', MLFLOW_LIMITS.idLength) || undefined,
           tags: keyValues(f, 'tags', 'Tag', MLFLOW_LIMITS.tagValueLength),
           params: keyValues(f, 'params', 'Param', MLFLOW_LIMITS.paramValueLength),
         }),
@@ -61,24 +61,26 @@ export function registerLoggedModelRoutes(app: FastifyInstance, ctx: AppContext,
   const search = {
     ...doc('Search logged models', S.SearchLoggedModelsResponse, {
       body: Type.Object({
-        experiment_ids: Opt(Type.Array(Type.String({ maxLength: 200 }))),
-        filter: Opt(Type.String({ maxLength: 10_000 })),
+        experiment_ids: Opt(Type.Array(Type.String({ maxLength: MLFLOW_LIMITS.idLength }))),
+        filter: Opt(Type.String({ maxLength: MLFLOW_LIMITS.filterLength })),
         max_results: Opt(Type.Union([Type.Integer(), Type.String({ pattern: '^(-?[0-9]+)?$' })])),
-        page_token: Opt(Type.String({ maxLength: 200 })),
+        page_token: Opt(Type.String({ maxLength: MLFLOW_LIMITS.pageTokenLength })),
       }),
     }),
     config: { readsOnly: true },
   };
   app.post('/logged-models/search', search, async (request) => {
     const f = body(request);
-    const max = optInt(f, 'max_results') ?? 100;
-    if (max < 1 || max > 1000)
-      throw invalidParameter(`Invalid value ${max} for parameter 'max_results': it must be between 1 and 1000`);
+    const max = optInt(f, 'max_results') ?? MLFLOW_LIMITS.loggedModelsDefaultPage;
+    if (max < 1 || max > MLFLOW_LIMITS.loggedModelsPerPage)
+      throw invalidParameter(
+        `Invalid value ${max} for parameter 'max_results': it must be between 1 and ${MLFLOW_LIMITS.loggedModelsPerPage}`,
+      );
     return models.searchLoggedModels(ctx, requireCaller(request), {
       experimentIds: optStrings(f, 'experiment_ids'),
-      filter: optString(f, 'filter', 10_000),
+      filter: optString(f, 'filter', MLFLOW_LIMITS.filterLength),
       maxResults: max,
-      pageToken: optString(f, 'page_token', 200),
+      pageToken: optString(f, 'page_token', MLFLOW_LIMITS.pageTokenLength),
     });
   });
   // Not a model id: GET or DELETE /logged-models/search must not reach /logged-models/:model_id.
@@ -120,7 +122,10 @@ export function registerLoggedModelRoutes(app: FastifyInstance, ctx: AppContext,
   app.delete(
     '/logged-models/:model_id/tags/:tag_key',
     doc('Delete a tag of a logged model', S.Empty, {
-      params: Type.Object({ model_id: Type.String({ minLength: 1, maxLength: 200 }), tag_key: Type.String({ minLength: 1 }) }),
+      params: Type.Object({
+        model_id: Type.String({ minLength: 1, maxLength: MLFLOW_LIMITS.idLength }),
+        tag_key: Type.String({ minLength: 1 }),
+      }),
     }),
     async (request) => {
       const key = (request.params as { tag_key?: string }).tag_key ?? '';

@@ -1,3 +1,4 @@
+import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import type { MlflowLoggedModelsTable, Role } from '../../db/schema.js';
 import { requireRoleIncludingMlflowDeleted } from '../workspaces/access.js';
@@ -6,6 +7,7 @@ import { workspaceFor } from './mlflow.experiments.service.js';
 import * as repo from './mlflow.models.repository.js';
 import type { KeyValue } from './mlflow.request.js';
 import { decodeToken, encodeToken, runForCaller } from './mlflow.runs.service.js';
+import type { LoggedModel } from './mlflow.schemas.js';
 
 /**
  * MLflow 3's logged models: what `mlflow.<flavor>.log_model` creates before uploading a model's
@@ -41,22 +43,8 @@ function modelDir(row: Pick<MlflowLoggedModelsTable, 'id' | 'workspace_id' | 'so
     : [row.workspace_id, row.source_run_id, 'models', row.id];
 }
 
-export interface LoggedModelDto {
-  info: {
-    model_id: string;
-    experiment_id: string;
-    name: string;
-    creation_timestamp_ms: number;
-    last_updated_timestamp_ms: number;
-    artifact_uri: string;
-    status: string;
-    status_message: string;
-    model_type: string;
-    source_run_id?: string;
-    tags: KeyValue[];
-  };
-  data: { params: KeyValue[]; metrics: never[] };
-}
+/** A logged model as the logged-models routes answer it (their response schema). */
+export type LoggedModelDto = Static<typeof LoggedModel>;
 
 function toLoggedModelDto(row: MlflowLoggedModelsTable): LoggedModelDto {
   const info: LoggedModelDto['info'] = {

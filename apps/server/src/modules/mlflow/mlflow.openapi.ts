@@ -23,7 +23,7 @@ const Int64 = Type.Union([Type.Integer(), Type.String({ pattern: '^(-?[0-9]+)?$'
 });
 /** An optional field: MLflow reads JSON as protobuf does, so `null` is the field not given. */
 export const Opt = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
-const Id = Type.String({ maxLength: 200 });
+const Id = Type.String({ maxLength: MLFLOW_LIMITS.idLength });
 const Key = Type.String({ minLength: 1, maxLength: MLFLOW_LIMITS.keyLength });
 const KeyValues = (valueLength: number) =>
   Type.Array(Type.Object({ key: Key, value: Opt(Type.String({ maxLength: valueLength })) }), {
@@ -41,8 +41,8 @@ const RunRef = { run_id: Opt(Id), run_uuid: Opt(Id) };
 const ExperimentRef = Type.Object({ experiment_id: Id });
 const SearchExperiments = Type.Object({
   max_results: Opt(Int64),
-  page_token: Opt(Type.String({ maxLength: 200 })),
-  filter: Opt(Type.String({ maxLength: 10_000 })),
+  page_token: Opt(Type.String({ maxLength: MLFLOW_LIMITS.pageTokenLength })),
+  filter: Opt(Type.String({ maxLength: MLFLOW_LIMITS.filterLength })),
   order_by: Opt(Type.Array(Type.String())),
   view_type: Opt(ViewType),
 });
@@ -60,13 +60,13 @@ const REQUESTS: Record<string, { summary: string; request: TSchema }> = {
   'GET /experiments/get': { summary: 'Get an experiment', request: ExperimentRef },
   'GET /experiments/get-by-name': {
     summary: 'Get an experiment by name',
-    request: Type.Object({ experiment_name: Type.String({ minLength: 1, maxLength: 1000 }) }),
+    request: Type.Object({ experiment_name: Type.String({ minLength: 1, maxLength: MLFLOW_LIMITS.nameFieldLength }) }),
   },
   'GET /experiments/search': { summary: 'Search experiments', request: SearchExperiments },
   'POST /experiments/search': { summary: 'Search experiments', request: SearchExperiments },
   'POST /experiments/update': {
     summary: 'Rename an experiment',
-    request: Type.Object({ experiment_id: Id, new_name: Opt(Type.String({ maxLength: 1000 })) }),
+    request: Type.Object({ experiment_id: Id, new_name: Opt(Type.String({ maxLength: MLFLOW_LIMITS.nameFieldLength })) }),
   },
   'POST /experiments/delete': { summary: 'Delete an experiment (soft)', request: ExperimentRef },
   'POST /experiments/restore': { summary: 'Restore a deleted experiment', request: ExperimentRef },
@@ -82,7 +82,7 @@ const REQUESTS: Record<string, { summary: string; request: TSchema }> = {
     summary: 'Create a run (a Tora experiment)',
     request: Type.Object({
       experiment_id: Opt(Id),
-      run_name: Opt(Type.String({ maxLength: 1000 })),
+      run_name: Opt(Type.String({ maxLength: MLFLOW_LIMITS.nameFieldLength })),
       start_time: Opt(Int64),
       user_id: Opt(Type.String()),
       tags: Opt(KeyValues(MLFLOW_LIMITS.tagValueLength)),
@@ -95,7 +95,7 @@ const REQUESTS: Record<string, { summary: string; request: TSchema }> = {
       ...RunRef,
       status: Opt(Type.Union(['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'].map((s) => Type.Literal(s)))),
       end_time: Opt(Int64),
-      run_name: Opt(Type.String({ maxLength: 1000 })),
+      run_name: Opt(Type.String({ maxLength: MLFLOW_LIMITS.nameFieldLength })),
     }),
   },
   'POST /runs/delete': { summary: 'Delete a run (soft)', request: Type.Object(RunRef) },
@@ -104,11 +104,11 @@ const REQUESTS: Record<string, { summary: string; request: TSchema }> = {
     summary: "Search runs with MLflow's filter grammar",
     request: Type.Object({
       experiment_ids: Opt(Type.Array(Id)),
-      filter: Opt(Type.String({ maxLength: 10_000 })),
+      filter: Opt(Type.String({ maxLength: MLFLOW_LIMITS.filterLength })),
       run_view_type: Opt(ViewType),
       max_results: Opt(Int64),
       order_by: Opt(Type.Array(Type.String())),
-      page_token: Opt(Type.String({ maxLength: 200 })),
+      page_token: Opt(Type.String({ maxLength: MLFLOW_LIMITS.pageTokenLength })),
     }),
   },
   'POST /runs/log-batch': {
@@ -149,16 +149,16 @@ const REQUESTS: Record<string, { summary: string; request: TSchema }> = {
     summary: "One page of a metric's history",
     request: Type.Object({
       ...RunRef,
-      metric_key: Type.String({ minLength: 1, maxLength: 1000 }),
+      metric_key: Type.String({ minLength: 1, maxLength: MLFLOW_LIMITS.nameFieldLength }),
       max_results: Opt(Int64),
-      page_token: Opt(Type.String({ maxLength: 200 })),
+      page_token: Opt(Type.String({ maxLength: MLFLOW_LIMITS.pageTokenLength })),
     }),
   },
   'GET /metrics/get-history-bulk-interval': {
     summary: 'Sampled histories of one metric over several runs',
     request: Type.Object({
       run_ids: Type.Array(Id, { minItems: 1, maxItems: MLFLOW_LIMITS.intervalRuns }),
-      metric_key: Type.String({ minLength: 1, maxLength: 1000 }),
+      metric_key: Type.String({ minLength: 1, maxLength: MLFLOW_LIMITS.nameFieldLength }),
       start_step: Opt(Int64),
       end_step: Opt(Int64),
       max_results: Opt(Int64),

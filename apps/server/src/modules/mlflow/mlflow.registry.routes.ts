@@ -33,7 +33,7 @@ const name = (f: Fields): string => string(f, 'name', MLFLOW_LIMITS.registeredMo
 const version = (f: Fields): string => {
   const v = f.version;
   if (typeof v === 'number') return String(v);
-  return string(f, 'version', 20);
+  return string(f, 'version', MLFLOW_LIMITS.versionLength);
 };
 const tag = (f: Fields) => {
   const t = keyValue({ key: f.key, value: f.value }, 'Tag', MLFLOW_LIMITS.registryTagValueLength);
@@ -43,10 +43,10 @@ const tags = (f: Fields) => keyValues(f, 'tags', 'Tag', MLFLOW_LIMITS.registryTa
 
 function searchQuery(f: Fields) {
   return {
-    filter: optString(f, 'filter', 10_000),
+    filter: optString(f, 'filter', MLFLOW_LIMITS.filterLength),
     maxResults: optInt(f, 'max_results'),
     orderBy: optStrings(f, 'order_by'),
-    pageToken: optString(f, 'page_token', 200),
+    pageToken: optString(f, 'page_token', MLFLOW_LIMITS.pageTokenLength),
   };
 }
 
@@ -154,7 +154,7 @@ const ENDPOINTS: [Method, string, TSchema, Handler][] = [
     '/registered-models/alias',
     Empty,
     async (ctx, caller, f) => {
-      await registry.setAlias(ctx, caller, name(f), string(f, 'alias', 1000), version(f));
+      await registry.setAlias(ctx, caller, name(f), string(f, 'alias', MLFLOW_LIMITS.nameFieldLength), version(f));
       return {};
     },
   ],
@@ -163,7 +163,7 @@ const ENDPOINTS: [Method, string, TSchema, Handler][] = [
     '/registered-models/alias',
     Empty,
     async (ctx, caller, f) => {
-      await registry.deleteAlias(ctx, caller, name(f), string(f, 'alias', 1000));
+      await registry.deleteAlias(ctx, caller, name(f), string(f, 'alias', MLFLOW_LIMITS.nameFieldLength));
       return {};
     },
   ],
@@ -171,7 +171,9 @@ const ENDPOINTS: [Method, string, TSchema, Handler][] = [
     'GET',
     '/registered-models/alias',
     S.ModelVersionResponse,
-    async (ctx, caller, f) => ({ model_version: await registry.versionByAlias(ctx, caller, name(f), string(f, 'alias', 1000)) }),
+    async (ctx, caller, f) => ({
+      model_version: await registry.versionByAlias(ctx, caller, name(f), string(f, 'alias', MLFLOW_LIMITS.nameFieldLength)),
+    }),
   ],
   [
     'POST',
@@ -180,12 +182,12 @@ const ENDPOINTS: [Method, string, TSchema, Handler][] = [
     async (ctx, caller, f) => ({
       model_version: await registry.createModelVersion(ctx, caller, {
         name: name(f),
-        source: string(f, 'source', 10_000),
-        runId: optString(f, 'run_id', 200) || undefined,
+        source: string(f, 'source', MLFLOW_LIMITS.uriLength),
+        runId: optString(f, 'run_id', MLFLOW_LIMITS.idLength) || undefined,
         tags: tags(f),
-        runLink: optString(f, 'run_link', 10_000),
+        runLink: optString(f, 'run_link', MLFLOW_LIMITS.uriLength),
         description: optString(f, 'description'),
-        modelId: optString(f, 'model_id', 200) || undefined,
+        modelId: optString(f, 'model_id', MLFLOW_LIMITS.idLength) || undefined,
       }),
     }),
   ],
@@ -216,7 +218,7 @@ const ENDPOINTS: [Method, string, TSchema, Handler][] = [
         model_version: await registry.transitionStage(ctx, caller, {
           name: name(f),
           version: version(f),
-          stage: string(f, 'stage', 100),
+          stage: string(f, 'stage', MLFLOW_LIMITS.stageLength),
           archiveExisting: archive === true || archive === 'true',
         }),
       };

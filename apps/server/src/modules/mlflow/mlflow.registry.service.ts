@@ -1,3 +1,4 @@
+import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import type { MlflowModelVersionsTable, MlflowRegisteredModelsTable, Role } from '../../db/schema.js';
 import { MLFLOW_LIMITS as L } from '../../lib/limits.js';
@@ -9,6 +10,7 @@ import { matches, parseRegistryFilter } from './mlflow.registry.filter.js';
 import * as repo from './mlflow.registry.repository.js';
 import type { KeyValue } from './mlflow.request.js';
 import { decodeToken, encodeToken, runForCaller } from './mlflow.runs.service.js';
+import type { ModelVersion, RegisteredModel } from './mlflow.registry.schemas.js';
 
 /**
  * MLflow's model registry. A registered model lives in a workspace, so access follows the
@@ -23,32 +25,9 @@ type VersionRow = MlflowModelVersionsTable;
 
 export const STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
 
-export interface ModelVersionDto {
-  name: string;
-  version: string;
-  creation_timestamp: number;
-  last_updated_timestamp: number;
-  current_stage: string;
-  description: string;
-  source: string;
-  run_id?: string;
-  status: 'READY';
-  status_message: string;
-  tags: KeyValue[];
-  run_link: string;
-  aliases: string[];
-  model_id?: string;
-}
-
-export interface RegisteredModelDto {
-  name: string;
-  creation_timestamp: number;
-  last_updated_timestamp: number;
-  description: string;
-  latest_versions: ModelVersionDto[];
-  tags: KeyValue[];
-  aliases: { alias: string; version: string }[];
-}
+/** A model version and a registered model as the registry routes answer them (their response schemas). */
+export type ModelVersionDto = Static<typeof ModelVersion>;
+export type RegisteredModelDto = Static<typeof RegisteredModel>;
 
 type Alias = { alias: string; version: string };
 const tagsOf = (row: { tags: string }): KeyValue[] => JSON.parse(row.tags) as KeyValue[];

@@ -58,7 +58,7 @@ export function string(f: Fields, name: string, max?: number): string {
 
 /** The run id of a request: `run_id`, or the older `run_uuid`. */
 export function runId(f: Fields): string {
-  const v = optString(f, 'run_id', 200) || optString(f, 'run_uuid', 200);
+  const v = optString(f, 'run_id', MLFLOW_LIMITS.idLength) || optString(f, 'run_uuid', MLFLOW_LIMITS.idLength);
   if (!v) missing('run_id');
   return v;
 }

@@ -80,9 +80,9 @@ const searchExperiments: Handler = (ctx, caller, f) =>
   parsing(async () => {
     const page = await experiments.searchExperiments(ctx, caller, {
       view: viewType(f),
-      filter: optString(f, 'filter', 10_000),
-      maxResults: maxResults(f, 1000),
-      offset: runs.decodeToken(optString(f, 'page_token', 200)),
+      filter: optString(f, 'filter', MLFLOW_LIMITS.filterLength),
+      maxResults: maxResults(f, MLFLOW_LIMITS.searchDefaultPage),
+      offset: runs.decodeToken(optString(f, 'page_token', MLFLOW_LIMITS.pageTokenLength)),
       orderBy: optStrings(f, 'order_by'),
     });
     return page.nextOffset === null
@@ -98,7 +98,7 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     S.CreateExperimentResponse,
     async (ctx, caller, f) => {
       // Checked as MLflow checks it (a string), then not used: Tora keeps every experiment's files itself.
-      optString(f, 'artifact_location', 10_000);
+      optString(f, 'artifact_location', MLFLOW_LIMITS.uriLength);
       return {
         experiment_id: await experiments.createExperiment(ctx, caller, {
           name: string(f, 'name'),
@@ -111,14 +111,16 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     'GET',
     '/experiments/get',
     S.ExperimentResponse,
-    async (ctx, caller, f) => ({ experiment: await experiments.getExperiment(ctx, caller, string(f, 'experiment_id', 200)) }),
+    async (ctx, caller, f) => ({
+      experiment: await experiments.getExperiment(ctx, caller, string(f, 'experiment_id', MLFLOW_LIMITS.idLength)),
+    }),
   ],
   [
     'GET',
     '/experiments/get-by-name',
     S.ExperimentResponse,
     async (ctx, caller, f) => ({
-      experiment: await experiments.getExperimentByName(ctx, caller, string(f, 'experiment_name', 1000)),
+      experiment: await experiments.getExperimentByName(ctx, caller, string(f, 'experiment_name', MLFLOW_LIMITS.nameFieldLength)),
     }),
   ],
   ['GET', '/experiments/search', S.SearchExperimentsResponse, searchExperiments],
@@ -128,8 +130,8 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     '/experiments/update',
     S.Empty,
     async (ctx, caller, f) => {
-      const id = string(f, 'experiment_id', 200);
-      const name = optString(f, 'new_name', 1000);
+      const id = string(f, 'experiment_id', MLFLOW_LIMITS.idLength);
+      const name = optString(f, 'new_name', MLFLOW_LIMITS.nameFieldLength);
       // Nothing to change still names an experiment the caller must be able to change.
       if (name === undefined) await experiments.workspaceFor(ctx, caller, id, 'owner');
       else await experiments.renameExperiment(ctx, caller, id, name);
@@ -141,7 +143,7 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     '/experiments/delete',
     S.Empty,
     async (ctx, caller, f) => {
-      await experiments.setExperimentDeleted(ctx, caller, string(f, 'experiment_id', 200), true);
+      await experiments.setExperimentDeleted(ctx, caller, string(f, 'experiment_id', MLFLOW_LIMITS.idLength), true);
       return {};
     },
   ],
@@ -150,7 +152,7 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     '/experiments/restore',
     S.Empty,
     async (ctx, caller, f) => {
-      await experiments.setExperimentDeleted(ctx, caller, string(f, 'experiment_id', 200), false);
+      await experiments.setExperimentDeleted(ctx, caller, string(f, 'experiment_id', MLFLOW_LIMITS.idLength), false);
       return {};
     },
   ],
@@ -162,7 +164,7 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
       await experiments.setExperimentTag(
         ctx,
         caller,
-        string(f, 'experiment_id', 200),
+        string(f, 'experiment_id', MLFLOW_LIMITS.idLength),
         keyValue(f, 'Tag', MLFLOW_LIMITS.experimentTagValueLength),
       );
       return {};
@@ -173,7 +175,12 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     '/experiments/delete-experiment-tag',
     S.Empty,
     async (ctx, caller, f) => {
-      await experiments.deleteExperimentTag(ctx, caller, string(f, 'experiment_id', 200), string(f, 'key', 1000));
+      await experiments.deleteExperimentTag(
+        ctx,
+        caller,
+        string(f, 'experiment_id', MLFLOW_LIMITS.idLength),
+        string(f, 'key', MLFLOW_LIMITS.nameFieldLength),
+      );
       return {};
     },
   ],
@@ -186,8 +193,8 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
       optString(f, 'user_id', MLFLOW_LIMITS.tagValueLength);
       return {
         run: await runs.createRun(ctx, caller, {
-          experimentId: optString(f, 'experiment_id', 200) || experiments.DEFAULT_EXPERIMENT_ID,
-          runName: optString(f, 'run_name', 1000),
+          experimentId: optString(f, 'experiment_id', MLFLOW_LIMITS.idLength) || experiments.DEFAULT_EXPERIMENT_ID,
+          runName: optString(f, 'run_name', MLFLOW_LIMITS.nameFieldLength),
           startTime: optInt(f, 'start_time'),
           tags: keyValues(f, 'tags', 'Tag', MLFLOW_LIMITS.tagValueLength),
         }),
@@ -203,7 +210,7 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
       run_info: await runs.updateRun(ctx, caller, runId(f), {
         status: status(f),
         endTime: optInt(f, 'end_time'),
-        runName: optString(f, 'run_name', 1000),
+        runName: optString(f, 'run_name', MLFLOW_LIMITS.nameFieldLength),
       }),
     }),
   ],
@@ -233,11 +240,11 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
       parsing(() =>
         runs.searchRuns(ctx, caller, {
           experimentIds: distinctIds(f, 'experiment_ids', MLFLOW_LIMITS.searchExperimentIds),
-          filter: optString(f, 'filter', 10_000),
+          filter: optString(f, 'filter', MLFLOW_LIMITS.filterLength),
           orderBy: optStrings(f, 'order_by'),
           view: viewType(f),
-          maxResults: maxResults(f, 1000),
-          pageToken: optString(f, 'page_token', 200),
+          maxResults: maxResults(f, MLFLOW_LIMITS.searchDefaultPage),
+          pageToken: optString(f, 'page_token', MLFLOW_LIMITS.pageTokenLength),
         }),
       ),
   ],
@@ -301,7 +308,7 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     '/runs/delete-tag',
     S.Empty,
     async (ctx, caller, f) => {
-      await runs.deleteTag(ctx, caller, runId(f), string(f, 'key', 1000));
+      await runs.deleteTag(ctx, caller, runId(f), string(f, 'key', MLFLOW_LIMITS.nameFieldLength));
       return {};
     },
   ],
@@ -334,9 +341,9 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     async (ctx, caller, f) =>
       metricHistory(ctx, caller, {
         runId: runId(f),
-        key: string(f, 'metric_key', 1000),
+        key: string(f, 'metric_key', MLFLOW_LIMITS.nameFieldLength),
         maxResults: maxResults(f, 25_000, 100_000),
-        pageToken: optString(f, 'page_token', 200),
+        pageToken: optString(f, 'page_token', MLFLOW_LIMITS.pageTokenLength),
       }),
   ],
   [
@@ -346,7 +353,7 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     async (ctx, caller, f) =>
       bulkInterval(ctx, caller, {
         runIds: optStrings(f, 'run_ids'),
-        key: string(f, 'metric_key', 1000),
+        key: string(f, 'metric_key', MLFLOW_LIMITS.nameFieldLength),
         startStep: optInt(f, 'start_step'),
         endStep: optInt(f, 'end_step'),
         maxResults: maxResults(f, 320, 2500),

@@ -38,7 +38,7 @@ export const MlflowRunInfo = Type.Object({
   lifecycle_stage: Type.String(),
 });
 
-const MlflowDataset = Type.Object({
+export const MlflowDataset = Type.Object({
   name: Type.String(),
   digest: Type.String(),
   source_type: Type.String(),
@@ -71,7 +71,7 @@ export const BulkIntervalResponse = Type.Object({
 });
 export const Empty = Type.Object({});
 
-const LoggedModel = Type.Object({
+export const LoggedModel = Type.Object({
   info: Type.Object({
     model_id: Type.String(),
     experiment_id: Type.String(),

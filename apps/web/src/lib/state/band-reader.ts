@@ -1,5 +1,6 @@
 import { api, num, type Band } from '$lib/api';
 import { emptyEnvelope, type Envelope } from '$lib/chart/envelope';
+import { LIMITS } from '$lib/generated/limits';
 import type { SeriesReader } from './chart-series.svelte';
 
 /** What the shaded band around each group's mean spans. */
@@ -59,7 +60,7 @@ export function bandReader(opts: {
   spread: () => Spread;
 }): SeriesReader<GroupBand[]> {
   return {
-    maxBudget: 5000,
+    maxBudget: LIMITS.bandBudget,
     empty: [],
     async read({ budget, x, from, to }, signal) {
       const out: GroupBand[] = [];

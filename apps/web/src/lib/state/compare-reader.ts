@@ -1,5 +1,6 @@
 import { api, type CompareResult, type XAxis } from '$lib/api';
 import { appendEnvelope, toEnvelope, type Envelope } from '$lib/chart/envelope';
+import { LIMITS } from '$lib/generated/limits';
 import type { SeriesReader } from './chart-series.svelte';
 
 export interface CompareLine {
@@ -35,7 +36,7 @@ export function compareReader(opts: {
 }): SeriesReader<CompareLine[]> {
   const { name, ids, referenceId } = opts;
   return {
-    maxBudget: 5000,
+    maxBudget: LIMITS.compareBudget,
     empty: [],
     async read({ budget, x, from, to }, signal) {
       const r = await api.compare({ ids: ids(), metrics: [name], budget, x, from, to, referenceId: referenceId() }, signal);

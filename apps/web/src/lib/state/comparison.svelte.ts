@@ -1,16 +1,17 @@
 import { SvelteSet } from 'svelte/reactivity';
 import { api, type CompareResult, type XAxis } from '$lib/api';
 import { colorOf } from '$lib/chart/palette';
+import { LIMITS } from '$lib/generated/limits';
 import { handleError } from './toasts.svelte';
 
-export const MAX_COMPARE = 50;
+export const MAX_COMPARE = LIMITS.compareExperiments;
 const POLL_MS = 1500;
 /** The server answers at most this many buckets (experiments × metrics × budget) per compare read. */
-const MAX_COMPARE_BUCKETS = 1_000_000;
+const MAX_COMPARE_BUCKETS = LIMITS.compareBuckets;
 /** Metrics the server picks when a compare read names none. */
-const DEFAULT_METRICS = 20;
+const DEFAULT_METRICS = LIMITS.compareDefaultMetrics;
 /** Metrics one compare read may name. */
-export const MAX_METRICS = 50;
+export const MAX_METRICS = LIMITS.compareMetrics;
 
 /**
  * The compare page: which experiments (up to 50), which one is the reference for this view

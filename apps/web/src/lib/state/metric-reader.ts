@@ -1,5 +1,6 @@
 import { api, ApiError } from '$lib/api';
 import { appendEnvelope, emptyEnvelope, toEnvelope, type Envelope } from '$lib/chart/envelope';
+import { LIMITS } from '$lib/generated/limits';
 import type { SeriesReader } from './chart-series.svelte';
 
 /** One experiment's metric, and the reference's curve of it over the same range when there is one to draw. */
@@ -15,7 +16,7 @@ export interface MetricData {
  */
 export function metricReader(experimentId: string, name: string, referenceId: () => string | null): SeriesReader<MetricData> {
   return {
-    maxBudget: 20_000,
+    maxBudget: LIMITS.seriesBudget,
     empty: { envelope: emptyEnvelope(), reference: null },
     async read({ budget, x, from, to }, signal) {
       const q = { name, budget, from, to, x };

@@ -1,10 +1,11 @@
 import { SvelteMap } from 'svelte/reactivity';
 import { api, type Experiment } from '$lib/api';
+import { LIMITS } from '$lib/generated/limits';
 
 /**
  * Last values of one metric for the dashboard's "Δ vs reference" column. References that are
  * rows of the list already carry their last values; the others are read in compare requests of
- * up to 50 ids at one bucket each.
+ * as many ids as one compare read takes, at one bucket each.
  */
 export class ReferenceValues {
   readonly values = new SvelteMap<string, number | string | null>();
@@ -26,8 +27,8 @@ export class ReferenceValues {
       if (loaded) this.values.set(ref, loaded.latestMetrics[this.metric] ?? null);
       else missing.push(ref);
     }
-    for (let i = 0; i < missing.length; i += 50) {
-      const chunk = missing.slice(i, i + 50);
+    for (let i = 0; i < missing.length; i += LIMITS.compareExperiments) {
+      const chunk = missing.slice(i, i + LIMITS.compareExperiments);
       try {
         const res = await api.compare({ ids: chunk, metrics: [this.metric], budget: 1 });
         for (const e of res.experiments) this.values.set(e.id, e.metrics[0]?.last ?? null);
