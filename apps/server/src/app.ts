@@ -121,6 +121,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     clock: deps.clock,
     newId: deps.newId,
     onKeyUsageError: (err) => app.log.error({ err }, 'could not record API key use'),
+    onThumbnailError: (err) => app.log.warn({ err }, 'could not make a thumbnail'),
   });
   ctx.keyUsage.start();
   deps.database.onConnectionLost((err) => app.log.warn({ err }, 'lost a database connection; the pool reconnects'));
@@ -133,7 +134,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     });
     deps.database.cancellable(gone.signal, done);
   });
-  app.addHook('onClose', async () => ctx.keyUsage.stop());
+  app.addHook('onClose', async () => {
+    await ctx.thumbnails.close();
+    await ctx.keyUsage.stop();
+  });
 
   const allowedMethods = trackRouteMethods(app);
   /** A request no route takes: 405 with Allow when the path exists under other methods, else 404. */

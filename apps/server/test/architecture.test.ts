@@ -2,7 +2,15 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BAND_LIMITS, COMPARE_LIMITS, EXPERIMENT_LIMITS, FILE_LIMITS, FILTER_LIMITS, METRIC_LIMITS } from '../src/lib/limits.js';
+import {
+  BAND_LIMITS,
+  COMPARE_LIMITS,
+  EXPERIMENT_LIMITS,
+  FILE_LIMITS,
+  FILTER_LIMITS,
+  METRIC_LIMITS,
+  THUMBNAIL_LIMITS,
+} from '../src/lib/limits.js';
 
 /**
  * The layering rules of eslint.config.js (docs/architecture.md), applied by the real config to
@@ -110,6 +118,12 @@ describe('limits (src/lib/limits.ts)', () => {
     expect(doc).toContain(`within the first ${f.imageHeadBytes / 1024} KiB`);
     expect(doc).toContain(`Media keys are up to ${f.mediaNameLength} characters`);
     expect(doc).toContain(`paths up to ${n(f.pathLength)} characters`);
+    const t = THUMBNAIL_LIMITS;
+    expect(doc).toContain(`a WebP of it at most ${t.edge} px a side`);
+    expect(doc).toContain(
+      `Images over ${t.maxSourceBytes / 2 ** 20} MiB or ${n(t.maxSourcePixels)} pixels, bytes that do not decode, ` +
+        `and images queued past ${n(t.queueLength)} waiting get none`,
+    );
     expect(doc).toContain(`\`groupMetrics\` lists up to ${e.groupColumns} columns`);
     expect(doc).toContain(`the ${e.defaultGroupColumns} metrics most runs have`);
     expect(doc).toContain(`at most ${n(e.groupsPerResponse)} groups are returned`);

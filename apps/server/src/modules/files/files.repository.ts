@@ -93,7 +93,43 @@ export async function upsertMedia(db: Db, row: ExperimentMediaTable): Promise<vo
         width: row.width,
         height: row.height,
         size: row.size,
+        thumbnail_type: null,
       }),
+    )
+    .execute();
+}
+
+/** Whether the run's file at `path` still has the bytes whose SHA-256 is `sha256`. */
+export async function fileHasBytes(db: Db, q: { experimentId: string; path: string; sha256: string }): Promise<boolean> {
+  const row = await db
+    .selectFrom('experiment_files')
+    .select('path')
+    .where('experiment_id', '=', q.experimentId)
+    .where('path', '=', q.path)
+    .where('sha256', '=', q.sha256)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Records the thumbnail made of the image at `path`, unless its file no longer has those bytes. */
+export async function setThumbnail(
+  db: Db,
+  q: { experimentId: string; path: string; sha256: string; type: string },
+): Promise<void> {
+  await db
+    .updateTable('experiment_media')
+    .set({ thumbnail_type: q.type })
+    .where('experiment_id', '=', q.experimentId)
+    .where('path', '=', q.path)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('experiment_files')
+          .select('experiment_files.path')
+          .where('experiment_files.experiment_id', '=', q.experimentId)
+          .where('experiment_files.path', '=', q.path)
+          .where('experiment_files.sha256', '=', q.sha256),
+      ),
     )
     .execute();
 }
@@ -112,6 +148,16 @@ export async function existingPaths(db: Db, experimentId: string, paths: readonl
     .where('path', 'in', paths)
     .execute();
   return new Set(rows.map((r) => r.path));
+}
+
+/** The image row of the run's file at `path`, if it is one. */
+export function findMedia(db: Db, experimentId: string, path: string): Promise<ExperimentMediaTable | undefined> {
+  return db
+    .selectFrom('experiment_media')
+    .selectAll()
+    .where('experiment_id', '=', experimentId)
+    .where('path', '=', path)
+    .executeTakeFirst();
 }
 
 /** Images of key `name` at `step` (Tora's own door keeps one per key and step). */

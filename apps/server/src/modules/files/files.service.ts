@@ -5,11 +5,11 @@ import type { ExperimentFilesTable, ExperimentMediaTable } from '../../db/schema
 import { AppError, badRequest, notFound } from '../../errors.js';
 import { FILE_LIMITS } from '../../lib/limits.js';
 import { iso } from '../../lib/schemas.js';
-import { ArtifactPathError, ArtifactTooLargeError } from '../artifacts/artifacts.store.js';
+import { ArtifactPathError, ArtifactTooLargeError, artifactSegments } from '../artifacts/artifacts.store.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
 import * as repo from './files.repository.js';
 import type { FileEntryDto, FileListQuery, MediaEntryDto, MediaListQuery } from './files.schemas.js';
-import { deleteRunFiles, findRunFile, storeRunFile, type RunRef } from './files.store.js';
+import { deleteRunFiles, findRunFile, openThumbnail, storeRunFile, type RunRef } from './files.store.js';
 import { mlflowCompressedPath, parseMlflowImagePath, type ImageInfo } from './media.sniff.js';
 
 /** Where MLflow puts the smaller copy of an image it logged by key and step; null for other images. */
@@ -40,6 +40,7 @@ function toMediaDto(row: ExperimentMediaTable, thumbnails: ReadonlySet<string>):
     height: row.height,
     size: row.size,
     thumbnailPath: thumbnail !== null && thumbnails.has(thumbnail) ? thumbnail : null,
+    thumbnail: row.thumbnail_type !== null && row.thumbnail_type !== undefined,
   };
 }
 
@@ -188,4 +189,24 @@ export async function listMedia(
   const candidates = rows.flatMap((r) => thumbnailCandidate(r.path) ?? []);
   const thumbnails = await repo.existingPaths(ctx.db, run.experimentId, candidates);
   return { media: rows.map((r) => toMediaDto(r, thumbnails)) };
+}
+
+/**
+ * Tora's thumbnail of the run's image at `path`, with the SHA-256 of the image it was made from
+ * (its ETag); 404 while there is none.
+ */
+export async function thumbnailOf(
+  ctx: AppContext,
+  caller: Caller,
+  id: string,
+  path: string,
+): Promise<{ sha256: string; type: string; open: () => Promise<Readable | null> }> {
+  const run = await runFor(ctx, caller, id, 'viewer');
+  const clean = await withStoreErrors(ctx, async () => artifactSegments(path).join('/'));
+  const media = await repo.findMedia(ctx.db, run.experimentId, clean);
+  const file = await repo.findFile(ctx.db, run.experimentId, clean);
+  if (media?.thumbnail_type === null || media?.thumbnail_type === undefined || file === undefined) {
+    throw notFound('FILE_NOT_FOUND', 'Thumbnail');
+  }
+  return { sha256: file.sha256, type: media.thumbnail_type, open: () => openThumbnail(ctx, run, clean) };
 }

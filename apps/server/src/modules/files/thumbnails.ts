@@ -1,0 +1,133 @@
+import { Readable } from 'node:stream';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import { THUMBNAIL_LIMITS } from '../../lib/limits.js';
+import type { BlobStore } from '../artifacts/artifacts.store.js';
+import * as repo from './files.repository.js';
+
+/**
+ * Smaller copies of uploaded images, made once per image in the background: an upload enqueues
+ * its image and answers at once; one job at a time reads the image from the blob store, decodes
+ * and resizes it with sharp (libvips, prebuilt binaries from npm; PNG, JPEG, WebP and GIF's first
+ * frame), and writes a WebP beside the run's files (`<run>/thumbnails/<path>`), then records its
+ * type on the media row when the file still has the bytes it was made from. Bytes that do not
+ * decode get no thumbnail (the web app shows the original). Where sharp cannot load, nothing is
+ * made at all.
+ *
+ * @example thumbnails.enqueue({ key: blobKey, thumbKey, experimentId, path, sha256 }); await thumbnails.idle();
+ */
+
+export interface ThumbnailJob {
+  experimentId: string;
+  /** The image among the run's files, and the SHA-256 of the bytes the job was asked for. */
+  path: string;
+  sha256: string;
+  source: readonly string[];
+  target: readonly string[];
+}
+
+export const THUMBNAIL_TYPE = 'image/webp';
+
+type Sharp = typeof import('sharp').default;
+
+async function loadSharp(): Promise<Sharp | null> {
+  try {
+    return (await import('sharp')).default;
+  } catch {
+    return null;
+  }
+}
+
+async function readAll(stream: Readable, max: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length;
+    if (size > max) {
+      stream.destroy();
+      return null;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+class Superseded extends Error {}
+
+export class Thumbnailer {
+  private readonly queue: ThumbnailJob[] = [];
+  private running: Promise<void> | null = null;
+  private closed = false;
+  private sharp: Promise<Sharp | null> | null = null;
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly blobs: BlobStore,
+    private readonly onError: (err: unknown, job: ThumbnailJob) => void,
+  ) {}
+
+  /** Queues an image; never waits and never throws (a full queue drops it). */
+  enqueue(job: ThumbnailJob): void {
+    if (this.closed || this.queue.length >= THUMBNAIL_LIMITS.queueLength) return;
+    this.queue.push(job);
+    // Started on the next turn, after the upload's answer is under way.
+    this.running ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
+  }
+
+  /** Resolves once every queued image is done (tests and benches wait on it). */
+  async idle(): Promise<void> {
+    while (this.running !== null) await this.running;
+  }
+
+  /** Drops what is queued and waits for the job in hand: the app is closing its database. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queue.length = 0;
+    await this.idle();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
+        try {
+          await this.make(job);
+        } catch (err) {
+          this.onError(err, job);
+        }
+      }
+    } finally {
+      this.running = null;
+    }
+  }
+
+  private async make(job: ThumbnailJob): Promise<void> {
+    this.sharp ??= loadSharp();
+    const sharp = await this.sharp;
+    if (sharp === null) return;
+    const opened = await this.blobs.open(job.source);
+    if (opened === null) return;
+    const bytes = await readAll(opened.stream, THUMBNAIL_LIMITS.maxSourceBytes);
+    if (bytes === null) return;
+    let thumbnail: Buffer;
+    try {
+      thumbnail = await sharp(bytes, { limitInputPixels: THUMBNAIL_LIMITS.maxSourcePixels })
+        .rotate() // as the camera held it (EXIF orientation)
+        .resize(THUMBNAIL_LIMITS.edge, THUMBNAIL_LIMITS.edge, { fit: 'inside', withoutEnlargement: true })
+        .webp({ quality: 80 })
+        .toBuffer();
+    } catch {
+      return; // not decodable: the original is shown
+    }
+    // The image replaced or deleted meanwhile (its run too): no thumbnail left behind for it.
+    const stillWanted = async () => {
+      if (this.closed || !(await repo.fileHasBytes(this.db, job))) throw new Superseded();
+    };
+    try {
+      await this.blobs.write(job.target, Readable.from([thumbnail]), { maxBytes: thumbnail.length, stillWanted });
+    } catch (err) {
+      if (err instanceof Superseded) return;
+      throw err;
+    }
+    await repo.setThumbnail(this.db, { ...job, type: THUMBNAIL_TYPE });
+  }
+}
