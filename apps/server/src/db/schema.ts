@@ -205,7 +205,7 @@ export interface ExperimentMediaTable {
   width: number;
   height: number;
   size: number;
-  /** The type of the smaller copy Tora made (migration 019), NULL while there is none. */
+  /** The type of the smaller copy Tora made (migration 019): NULL while none was tried, '' for none. */
   thumbnail_type?: string | null;
 }
 

@@ -103,15 +103,20 @@ export async function storeRunFile(
     }
   });
   if (media !== null && image !== null) {
-    ctx.thumbnails.enqueue({
-      experimentId: run.experimentId,
-      path: row.path,
-      sha256,
-      source: blobKey(run, segments),
-      target: thumbnailKey(run, segments),
-    });
+    queueThumbnail(ctx, run, row.path);
   }
   return row;
+}
+
+/** Asks for Tora's thumbnail of the run's image at `path` (made in the background, once). */
+export function queueThumbnail(ctx: AppContext, run: RunRef, path: string): void {
+  const segments = artifactSegments(path);
+  ctx.thumbnails.enqueue({
+    experimentId: run.experimentId,
+    path,
+    source: blobKey(run, segments),
+    target: thumbnailKey(run, segments),
+  });
 }
 
 /** Tora's thumbnail of a run's image, as a stream; null when none was made. */

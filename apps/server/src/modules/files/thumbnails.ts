@@ -11,22 +11,25 @@ import * as repo from './files.repository.js';
  * and resizes it with sharp (libvips, prebuilt binaries from npm; PNG, JPEG, WebP and GIF's first
  * frame), and writes a WebP beside the run's files (`<run>/thumbnails/<path>`), then records its
  * type on the media row when the file still has the bytes it was made from. Bytes that do not
- * decode get no thumbnail (the web app shows the original). Where sharp cannot load, nothing is
- * made at all.
+ * decode are recorded as having none (type ''; the web app shows the original). Images indexed
+ * without one being made (imported, or queued when the server stopped) are queued again when
+ * their run's media is listed. Where sharp cannot load, nothing is made at all.
  *
- * @example thumbnails.enqueue({ key: blobKey, thumbKey, experimentId, path, sha256 }); await thumbnails.idle();
+ * @example thumbnails.enqueue({ experimentId, path, source, target }); await thumbnails.idle();
  */
 
 export interface ThumbnailJob {
   experimentId: string;
-  /** The image among the run's files, and the SHA-256 of the bytes the job was asked for. */
+  /** The image among the run's files. */
   path: string;
-  sha256: string;
+  /** Its bytes' and its thumbnail's keys in the blob store. */
   source: readonly string[];
   target: readonly string[];
 }
 
 export const THUMBNAIL_TYPE = 'image/webp';
+/** Recorded for an image that was tried and has none (too large, or bytes that do not decode). */
+export const NO_THUMBNAIL = '';
 
 type Sharp = typeof import('sharp').default;
 
@@ -56,6 +59,8 @@ class Superseded extends Error {}
 
 export class Thumbnailer {
   private readonly queue: ThumbnailJob[] = [];
+  /** `experimentId/path` of the images queued or in hand: one job per image at a time. */
+  private readonly pending = new Set<string>();
   private running: Promise<void> | null = null;
   private closed = false;
   private sharp: Promise<Sharp | null> | null = null;
@@ -68,7 +73,9 @@ export class Thumbnailer {
 
   /** Queues an image; never waits and never throws (a full queue drops it). */
   enqueue(job: ThumbnailJob): void {
-    if (this.closed || this.queue.length >= THUMBNAIL_LIMITS.queueLength) return;
+    const id = `${job.experimentId}/${job.path}`;
+    if (this.closed || this.pending.has(id) || this.queue.length >= THUMBNAIL_LIMITS.queueLength) return;
+    this.pending.add(id);
     this.queue.push(job);
     // Started on the next turn, after the upload's answer is under way.
     this.running ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
@@ -82,7 +89,7 @@ export class Thumbnailer {
   /** Drops what is queued and waits for the job in hand: the app is closing its database. */
   async close(): Promise<void> {
     this.closed = true;
-    this.queue.length = 0;
+    for (const job of this.queue.splice(0)) this.pending.delete(`${job.experimentId}/${job.path}`);
     await this.idle();
   }
 
@@ -93,6 +100,8 @@ export class Thumbnailer {
           await this.make(job);
         } catch (err) {
           this.onError(err, job);
+        } finally {
+          this.pending.delete(`${job.experimentId}/${job.path}`);
         }
       }
     } finally {
@@ -103,31 +112,40 @@ export class Thumbnailer {
   private async make(job: ThumbnailJob): Promise<void> {
     this.sharp ??= loadSharp();
     const sharp = await this.sharp;
-    if (sharp === null) return;
-    const opened = await this.blobs.open(job.source);
-    if (opened === null) return;
-    const bytes = await readAll(opened.stream, THUMBNAIL_LIMITS.maxSourceBytes);
-    if (bytes === null) return;
-    let thumbnail: Buffer;
-    try {
-      thumbnail = await sharp(bytes, { limitInputPixels: THUMBNAIL_LIMITS.maxSourcePixels })
-        .rotate() // as the camera held it (EXIF orientation)
-        .resize(THUMBNAIL_LIMITS.edge, THUMBNAIL_LIMITS.edge, { fit: 'inside', withoutEnlargement: true })
-        .webp({ quality: 80 })
-        .toBuffer();
-    } catch {
-      return; // not decodable: the original is shown
+    const file = await repo.findFile(this.db, job.experimentId, job.path);
+    if (sharp === null || file === undefined || this.closed) return;
+    const bytes = await this.read(job.source);
+    const thumbnail = bytes === null ? null : await resized(sharp, bytes);
+    if (thumbnail !== null) {
+      // The image replaced or deleted meanwhile (its run too): no thumbnail left behind for it.
+      const stillWanted = async () => {
+        if (this.closed || !(await repo.fileHasBytes(this.db, { ...job, sha256: file.sha256 }))) throw new Superseded();
+      };
+      try {
+        await this.blobs.write(job.target, Readable.from([thumbnail]), { maxBytes: thumbnail.length, stillWanted });
+      } catch (err) {
+        if (err instanceof Superseded) return;
+        throw err;
+      }
     }
-    // The image replaced or deleted meanwhile (its run too): no thumbnail left behind for it.
-    const stillWanted = async () => {
-      if (this.closed || !(await repo.fileHasBytes(this.db, job))) throw new Superseded();
-    };
-    try {
-      await this.blobs.write(job.target, Readable.from([thumbnail]), { maxBytes: thumbnail.length, stillWanted });
-    } catch (err) {
-      if (err instanceof Superseded) return;
-      throw err;
-    }
-    await repo.setThumbnail(this.db, { ...job, type: THUMBNAIL_TYPE });
+    await repo.setThumbnail(this.db, { ...job, sha256: file.sha256, type: thumbnail === null ? NO_THUMBNAIL : THUMBNAIL_TYPE });
+  }
+
+  private async read(key: readonly string[]): Promise<Buffer | null> {
+    const opened = await this.blobs.open(key);
+    return opened === null ? null : readAll(opened.stream, THUMBNAIL_LIMITS.maxSourceBytes);
+  }
+}
+
+/** The thumbnail's bytes, or null when the image does not decode (or is over the pixel limit). */
+async function resized(sharp: Sharp, bytes: Buffer): Promise<Buffer | null> {
+  try {
+    return await sharp(bytes, { limitInputPixels: THUMBNAIL_LIMITS.maxSourcePixels })
+      .rotate() // as the camera held it (EXIF orientation)
+      .resize(THUMBNAIL_LIMITS.edge, THUMBNAIL_LIMITS.edge, { fit: 'inside', withoutEnlargement: true })
+      .webp({ quality: 80 })
+      .toBuffer();
+  } catch {
+    return null;
   }
 }
