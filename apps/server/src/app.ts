@@ -30,6 +30,7 @@ import { filesRoutes } from './modules/files/files.routes.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { datasetsRoutes } from './modules/mlflow/mlflow.datasets.routes.js';
 import { registryRoutes } from './modules/mlflow/mlflow.registry.tora.routes.js';
+import { runModelsRoutes } from './modules/mlflow/mlflow.run-models.routes.js';
 import { isMlflowUrl } from './modules/mlflow/mlflow.errors.js';
 import { MlflowErrorResponse, optionalMlflowBodies } from './modules/mlflow/mlflow.openapi.js';
 import { mlflowRoutes } from './modules/mlflow/mlflow.routes.js';
@@ -207,6 +208,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await api.register(analysisRoutes(ctx));
       await api.register(datasetsRoutes(ctx));
       await api.register(registryRoutes(ctx));
+      await api.register(runModelsRoutes(ctx));
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api' },

@@ -9,6 +9,7 @@ import {
   FILE_LIMITS,
   FILTER_LIMITS,
   METRIC_LIMITS,
+  RUN_MODEL_LIMITS,
   THUMBNAIL_LIMITS,
 } from '../src/lib/limits.js';
 
@@ -122,6 +123,9 @@ describe('limits (src/lib/limits.ts)', () => {
     expect(doc).toContain(`a WebP of it at most ${t.edge} px a side`);
     expect(doc).toContain(`Images over ${t.maxSourceBytes / 2 ** 20} MiB or ${n(t.maxSourcePixels)} pixels`);
     expect(doc).toContain(`At most ${n(t.queueLength)} images wait at once`);
+    expect(doc).toContain(
+      `the first ${n(RUN_MODEL_LIMITS.filesPerModel)} of them (path order); at most ${RUN_MODEL_LIMITS.models} models per run`,
+    );
     expect(doc).toContain(`\`groupMetrics\` lists up to ${e.groupColumns} columns`);
     expect(doc).toContain(`the ${e.defaultGroupColumns} metrics most runs have`);
     expect(doc).toContain(`at most ${n(e.groupsPerResponse)} groups are returned`);

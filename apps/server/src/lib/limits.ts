@@ -180,3 +180,13 @@ export const THUMBNAIL_LIMITS = {
   /** Images waiting for a thumbnail; past it new ones get none (the original is shown instead). */
   queueLength: 100_000,
 } as const;
+
+/** The Models section of a run's page (`GET /api/experiments/{id}/models`). */
+export const RUN_MODEL_LIMITS = {
+  /** Models listed per run (logged models, then directories holding an `MLmodel`). */
+  models: 100,
+  /** Files listed per model (its size counts them all). */
+  filesPerModel: 1_000,
+  /** Bytes of an `MLmodel` file read for its flavors. */
+  mlmodelBytes: 64 * 1024,
+} as const;

@@ -314,6 +314,13 @@ export const api = {
     ok(client.GET('/api/experiments/{id}/files', { params: { path: { id } }, signal })).then((r) => r.files),
   listMedia: (id: string, signal?: AbortSignal) =>
     ok(client.GET('/api/experiments/{id}/media', { params: { path: { id } }, signal })).then((r) => r.media),
+  /** Tora's small copy of a run's image (see MediaItem.thumbnail). */
+  thumbnailUrl: (id: string, path: string) => href('/api/experiments/{id}/thumbnails/{path}', { id, path }),
+  /** The src a media panel shows: Tora's thumbnail, else MLflow's compressed copy, else the image. */
+  mediaSrc: (id: string, m: Pick<MediaItem, 'path' | 'thumbnail' | 'thumbnailPath'>) =>
+    m.thumbnail
+      ? href('/api/experiments/{id}/thumbnails/{path}', { id, path: m.path })
+      : href('/api/experiments/{id}/files/{path}', { id, path: m.thumbnailPath ?? m.path }),
   /** A run file's URL: a download link, an image's src, or what a text preview fetches. */
   fileUrl: (id: string, path: string) => href('/api/experiments/{id}/files/{path}', { id, path }),
   /** A link, not a fetch: the browser downloads the file itself. */

@@ -204,3 +204,28 @@ export function mediaOf(db: Db, experimentIds: readonly string[]): Promise<Exper
     .orderBy('path')
     .execute();
 }
+
+/** Files named `name` (at the top or in any directory), in path order, at most `limit`. */
+export async function filesNamed(db: Db, experimentId: string, name: string, limit: number): Promise<ExperimentFilesTable[]> {
+  const rows = await db
+    .selectFrom('experiment_files')
+    .selectAll()
+    .where('experiment_id', '=', experimentId)
+    .where((eb) => eb.or([eb('path', '=', name), eb('path', 'like', `%/${name}`)]))
+    .orderBy('path')
+    .limit(limit)
+    .execute();
+  // LIKE ignores ASCII case on SQLite.
+  return rows.filter((r) => r.path === name || r.path.endsWith(`/${name}`));
+}
+
+/** How many files lie under `prefix` and their bytes. */
+export async function sizeUnder(db: Db, experimentId: string, prefix: string): Promise<{ files: number; bytes: number }> {
+  const row = await db
+    .selectFrom('experiment_files')
+    .select((eb) => [eb.fn.countAll().as('files'), eb.fn.sum('size').as('bytes')])
+    .where('experiment_id', '=', experimentId)
+    .where(startsWith(prefix))
+    .executeTakeFirst();
+  return { files: Number(row?.files ?? 0), bytes: Number(row?.bytes ?? 0) };
+}
