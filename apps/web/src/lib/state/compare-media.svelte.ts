@@ -11,6 +11,38 @@ export interface GridRun {
 }
 
 /**
+ * Each compared run's media index, read once per comparison and shared by the grids built from it
+ * (hiding a run builds a new grid): the page starts the reads with its compare read, so the grid
+ * does not wait for that one before asking.
+ */
+export class MediaIndexes {
+  // A cache of promises, not state anything renders from: no reactivity wanted.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  private readonly reads = new Map<string, Promise<MediaItem[]>>();
+  private readonly abort = new AbortController();
+
+  constructor(readonly ids: readonly string[]) {}
+
+  get(id: string): Promise<MediaItem[]> {
+    let read = this.reads.get(id);
+    if (read === undefined) {
+      read = api.listMedia(id, this.abort.signal).catch(() => []);
+      this.reads.set(id, read);
+    }
+    return read;
+  }
+
+  /** Starts the reads of the runs a grid shows first. */
+  prefetch(): void {
+    for (const id of this.ids.slice(0, MAX_GRID_RUNS)) void this.get(id);
+  }
+
+  close(): void {
+    this.abort.abort();
+  }
+}
+
+/**
  * The compare page's image grid: every run's media index read once (in parallel), then one key
  * and one shared step chosen by the user; each run shows its latest image at or before that step.
  */
@@ -21,10 +53,13 @@ export class CompareMedia {
   /** Index into `steps`; past the end means "the last step". */
   index = $state(Number.MAX_SAFE_INTEGER);
 
-  constructor(readonly runs: readonly GridRun[]) {}
+  constructor(
+    readonly runs: readonly GridRun[],
+    private readonly indexes: MediaIndexes,
+  ) {}
 
   async load(signal: AbortSignal): Promise<void> {
-    const lists = await Promise.all(this.runs.map((r) => api.listMedia(r.id, signal).catch(() => [] as MediaItem[])));
+    const lists = await Promise.all(this.runs.map((r) => this.indexes.get(r.id)));
     if (signal.aborted) return;
     this.mediaByRun = Object.fromEntries(this.runs.map((r, i) => [r.id, lists[i]!]));
     this.loaded = true;
