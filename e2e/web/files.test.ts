@@ -6,7 +6,17 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { apiSession, keyClient, launchBrowser, png, screenshot, signedInPage, startServer, type TestServer } from './harness.ts';
+import {
+  apiSession,
+  keyClient,
+  launchBrowser,
+  png,
+  screenshot,
+  signedInPage,
+  startServer,
+  thumbnailsMade,
+  type TestServer,
+} from './harness.ts';
 
 let server: TestServer;
 let browser: Browser;
@@ -46,6 +56,7 @@ before(async () => {
   ];
   for (const [i, step] of LOGGED_STEPS.entries()) await put(`media/samples?step=${step}`, png(32, 32, colours[i]!));
   await put('media/val/masks?step=5', png(16, 16, [128, 128, 128]));
+  await thumbnailsMade(server.url, key, id);
   browser = await launchBrowser();
   ({ page } = await signedInPage(browser, server.url, cookie));
 });
@@ -113,7 +124,8 @@ test('a media key’s slider snaps to logged steps, the arrow keys step through 
   const slider = panel.getByTestId('media-slider');
   await slider.fill('20'); // between 10 and 25: snaps to 25
   assert.equal(await step.innerText(), 'step 25');
-  assert.match((await image.getAttribute('src')) ?? '', /samples%2F25\.png$/);
+  // The server's thumbnail of the image, not the original.
+  assert.match((await image.getAttribute('src')) ?? '', /\/thumbnails\/media%2Fsamples%2F25\.png$/);
   await slider.focus();
   await page.keyboard.press('ArrowLeft');
   assert.equal(await step.innerText(), 'step 10');
