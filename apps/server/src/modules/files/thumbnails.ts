@@ -35,7 +35,11 @@ type Sharp = typeof import('sharp').default;
 
 async function loadSharp(): Promise<Sharp | null> {
   try {
-    return (await import('sharp')).default;
+    const sharp = (await import('sharp')).default;
+    // Background work: one libvips thread, and no operation cache holding decoded images in memory.
+    sharp.concurrency(1);
+    sharp.cache(false);
+    return sharp;
   } catch {
     return null;
   }
