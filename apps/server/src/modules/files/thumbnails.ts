@@ -15,7 +15,7 @@ import * as repo from './files.repository.js';
  * without one being made (imported, or queued when the server stopped) are queued again when
  * their run's media is listed. Where sharp cannot load, nothing is made at all.
  *
- * @example thumbnails.enqueue({ experimentId, path, source, target }); await thumbnails.idle();
+ * @example thumbnails.enqueue({ experimentId, path, source, target }); // later: await thumbnails.close();
  */
 
 export interface ThumbnailJob {
@@ -85,7 +85,7 @@ export class Thumbnailer {
     this.running ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
   }
 
-  /** Resolves once every queued image is done (tests and benches wait on it). */
+  /** Resolves once every queued image is done (or dropped, after close). */
   async idle(): Promise<void> {
     while (this.running !== null) await this.running;
   }
