@@ -67,6 +67,7 @@ run "many runs" node bench/many-runs/run.mjs --smoke --postgres
 run "files" node bench/files/run.mjs --smoke
 run "team deployment" node bench/team/run.mjs --smoke
 run "web" node --import tsx bench/web/run.ts --smoke
+run "media in the browser" node --import tsx bench/media/browser.ts --smoke
 run_py "mlflow client" "$MLFLOW_VENV" bench/mlflow/run.py --smoke
 run_py "python client" "$MLFLOW_VENV" bench/client/run.py --smoke
 run_py "media" "$MLFLOW_VENV" bench/media/run.py --smoke

@@ -5,40 +5,24 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import zlib from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
-import { apiSession, keyClient, launchBrowser, screenshot, signedInPage, startServer, type TestServer } from './harness.ts';
+import {
+  apiSession,
+  keyClient,
+  launchBrowser,
+  png,
+  screenshot,
+  signedInPage,
+  startServer,
+  thumbnailsMade,
+  type TestServer,
+} from './harness.ts';
 
 let server: TestServer;
 let browser: Browser;
 let page: Page;
 let id = '';
 const LOGGED_STEPS = [0, 10, 25, 100];
-
-/** A solid-colour RGB PNG. */
-function png(width: number, height: number, [r, g, b]: [number, number, number]): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(zlib.crc32(body), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 2; // RGB
-  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => [r, g, b]).flat())]);
-  const rows = Buffer.concat(Array.from({ length: height }, () => row));
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(rows)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 before(async () => {
   server = await startServer();
@@ -72,6 +56,7 @@ before(async () => {
   ];
   for (const [i, step] of LOGGED_STEPS.entries()) await put(`media/samples?step=${step}`, png(32, 32, colours[i]!));
   await put('media/val/masks?step=5', png(16, 16, [128, 128, 128]));
+  await thumbnailsMade(server.url, key, id);
   browser = await launchBrowser();
   ({ page } = await signedInPage(browser, server.url, cookie));
 });
@@ -139,7 +124,8 @@ test('a media key’s slider snaps to logged steps, the arrow keys step through 
   const slider = panel.getByTestId('media-slider');
   await slider.fill('20'); // between 10 and 25: snaps to 25
   assert.equal(await step.innerText(), 'step 25');
-  assert.match((await image.getAttribute('src')) ?? '', /samples%2F25\.png$/);
+  // The server's thumbnail of the image, not the original.
+  assert.match((await image.getAttribute('src')) ?? '', /\/thumbnails\/media%2Fsamples%2F25\.png$/);
   await slider.focus();
   await page.keyboard.press('ArrowLeft');
   assert.equal(await step.innerText(), 'step 10');

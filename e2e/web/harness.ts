@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { freePort, startToraProcess } from '../../scripts/tora-process.mjs';
 
@@ -148,4 +149,41 @@ export async function inkPixels(page: Page, figure: string, color?: string): Pro
     }
     return n;
   }, color);
+}
+
+/** A solid-colour RGB PNG. */
+export function png(width: number, height: number, [r, g, b]: [number, number, number]): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(zlib.crc32(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2; // RGB
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => [r, g, b]).flat())]);
+  const rows = Buffer.concat(Array.from({ length: height }, () => row));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** Waits until every image of the run's media index has Tora's thumbnail (made in the background). */
+export async function thumbnailsMade(baseUrl: string, apiKey: string, id: string, timeout = 15_000): Promise<void> {
+  const until = Date.now() + timeout;
+  for (;;) {
+    const res = await fetch(`${baseUrl}/api/experiments/${id}/media`, { headers: { 'x-api-key': apiKey } });
+    const { media } = (await res.json()) as { media: { thumbnail: boolean }[] };
+    if (media.every((m) => m.thumbnail)) return;
+    if (Date.now() > until) throw new Error(`thumbnails of ${id} not made within ${timeout} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

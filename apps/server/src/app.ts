@@ -33,6 +33,7 @@ import { datasetsRoutes } from './modules/mlflow/mlflow.datasets.routes.js';
 import { registryRoutes } from './modules/mlflow/mlflow.registry.tora.routes.js';
 import { kvTagsRoutes } from './modules/mlflow/mlflow.kv-tags.routes.js';
 import { invitesRoutes } from './modules/invites/invites.routes.js';
+import { runModelsRoutes } from './modules/mlflow/mlflow.run-models.routes.js';
 import { isMlflowUrl } from './modules/mlflow/mlflow.errors.js';
 import { MlflowErrorResponse, optionalMlflowBodies } from './modules/mlflow/mlflow.openapi.js';
 import { scheduleHousekeeping } from './modules/housekeeping/housekeeping.js';
@@ -125,6 +126,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     clock: deps.clock,
     newId: deps.newId,
     onKeyUsageError: (err) => app.log.error({ err }, 'could not record API key use'),
+    onThumbnailError: (err) => app.log.warn({ err }, 'could not make a thumbnail'),
   });
   ctx.keyUsage.start();
   deps.database.onConnectionLost((err) => app.log.warn({ err }, 'lost a database connection; the pool reconnects'));
@@ -137,7 +139,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     });
     deps.database.cancellable(gone.signal, done);
   });
-  app.addHook('onClose', async () => ctx.keyUsage.stop());
+  app.addHook('onClose', async () => {
+    await ctx.thumbnails.close();
+    await ctx.keyUsage.stop();
+  });
   scheduleHousekeeping(app, ctx);
 
   const allowedMethods = trackRouteMethods(app);
@@ -215,6 +220,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await api.register(registryRoutes(ctx));
       await api.register(kvTagsRoutes(ctx));
       await api.register(invitesRoutes(ctx));
+      await api.register(runModelsRoutes(ctx));
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api' },

@@ -7,6 +7,7 @@ import type { DB } from './db/schema.js';
 import { artifactStore, type BlobStore } from './modules/artifacts/artifacts.store.js';
 import { KeyUsageTracker } from './modules/keys/key-usage.js';
 import { LOGIN_LIMITS, LoginLimiter } from './modules/auth/login-limiter.js';
+import { Thumbnailer } from './modules/files/thumbnails.js';
 
 /** What every service needs, built once per app: no module-level state on the server. */
 export interface AppContext {
@@ -19,6 +20,8 @@ export interface AppContext {
   readonly blobs: BlobStore;
   readonly keyUsage: KeyUsageTracker;
   readonly loginLimiter: LoginLimiter;
+  /** Makes uploaded images' thumbnails in the background (the app closes it before its database). */
+  readonly thumbnails: Thumbnailer;
 }
 
 /**
@@ -31,18 +34,25 @@ export interface AppContext {
 export function createContext(
   config: Config,
   database: Database,
-  deps: { clock?: () => number; newId?: () => string; onKeyUsageError?: (err: unknown) => void } = {},
+  deps: {
+    clock?: () => number;
+    newId?: () => string;
+    onKeyUsageError?: (err: unknown) => void;
+    onThumbnailError?: (err: unknown) => void;
+  } = {},
 ): AppContext {
+  const blobs = artifactStore(config);
   return {
     config,
     db: database.db,
     dialect: database.dialect,
     clock: deps.clock ?? Date.now,
     newId: deps.newId ?? randomUUID,
-    blobs: artifactStore(config),
+    blobs,
     // "Last used" times are written at most every 30 s.
     keyUsage: new KeyUsageTracker(database.db, 30_000, deps.onKeyUsageError ?? (() => undefined)),
     loginLimiter: new LoginLimiter(database.db, LOGIN_LIMITS),
+    thumbnails: new Thumbnailer(database.db, blobs, deps.onThumbnailError ?? (() => undefined)),
   };
 }
 

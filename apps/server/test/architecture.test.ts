@@ -11,6 +11,8 @@ import {
   INVITE_LIMITS,
   METRIC_LIMITS,
   MLFLOW_LIMITS,
+  RUN_MODEL_LIMITS,
+  THUMBNAIL_LIMITS,
 } from '../src/lib/limits.js';
 
 /**
@@ -126,6 +128,13 @@ describe('limits (src/lib/limits.ts)', () => {
     expect(doc).toContain(`within the first ${f.imageHeadBytes / 1024} KiB`);
     expect(doc).toContain(`Media keys are up to ${f.mediaNameLength} characters`);
     expect(doc).toContain(`paths up to ${n(f.pathLength)} characters`);
+    const t = THUMBNAIL_LIMITS;
+    expect(doc).toContain(`a WebP of it at most ${t.edge} px a side`);
+    expect(doc).toContain(`Images over ${t.maxSourceBytes / 2 ** 20} MiB or ${n(t.maxSourcePixels)} pixels`);
+    expect(doc).toContain(`At most ${n(t.queueLength)} images wait at once`);
+    expect(doc).toContain(
+      `the first ${n(RUN_MODEL_LIMITS.filesPerModel)} of them (path order); at most ${RUN_MODEL_LIMITS.models} models per run`,
+    );
     expect(doc).toContain(`\`groupMetrics\` lists up to ${e.groupColumns} columns`);
     expect(doc).toContain(`the ${e.defaultGroupColumns} metrics most runs have`);
     expect(doc).toContain(`at most ${n(e.groupsPerResponse)} groups are returned`);

@@ -63,7 +63,14 @@ describe.each(DIALECTS)('tora export/import carry a run’s files, from %s to th
     const files = (await call(server.app, user, 'GET', `/api/experiments/${id}/files`)).json<{
       files: Record<string, unknown>[];
     }>().files;
-    const media = (await call(server.app, user, 'GET', `/api/experiments/${id}/media`)).json<{ media: unknown[] }>().media;
+    // Once every image has its thumbnail: imported images get theirs when first listed (in the background).
+    let media: { thumbnail: boolean }[] = [];
+    for (let i = 0; i < 200; i++) {
+      media = (await call(server.app, user, 'GET', `/api/experiments/${id}/media`)).json<{ media: { thumbnail: boolean }[] }>()
+        .media;
+      if (media.every((m) => m.thumbnail)) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
     const big = (await call(server.app, user, 'GET', `/api/experiments/${id}/files/ckpt/model.bin`)).rawPayload;
     return { files, media, bigSha: sha(big) };
   }

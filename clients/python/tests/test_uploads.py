@@ -10,6 +10,7 @@ import logging
 import shutil
 import signal
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -326,3 +327,46 @@ def test_offline_run_spools_images_files_and_tables_for_sync(env: Env, tmp_path:
     assert download(env.server, env.key, eid, "tables/preds/0.csv") == b"a\n1\n"
     assert download(env.server, env.key, eid, "weights/w.pt") == b"weights"
     assert [p["value"] for p in env.points(eid, "loss")] == [0.5]
+
+
+def test_images_queued_in_memory_are_bounded_and_the_loop_waits_with_a_warning(
+    env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Past TORA_UPLOAD_MEMORY_MB of images waiting for the sender, log_image waits for it (warned
+    once) instead of piling copies up in memory; everything still arrives."""
+    real = _media.encode_png
+
+    def slow(*args: Any, **kwargs: Any) -> bytes:  # a sender slower than the loop
+        time.sleep(0.05)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_media, "encode_png", slow)
+    monkeypatch.setenv("TORA_UPLOAD_MEMORY_MB", "0.5")  # 524,288 bytes: two 196,608-byte images
+    t = Tora.create_experiment("memory-bound", system_metrics=False, **env.kwargs())
+    bound = t._batcher.upload_memory
+    assert bound.limit == 524_288
+    peak = 0
+    with caplog.at_level(logging.WARNING, logger="tora"):
+        for step in range(12):
+            t.log_image("big", image(step, (256, 256, 3)), step=step)
+            peak = max(peak, bound.queued)
+        assert t.flush(timeout=60)
+    assert peak <= bound.limit
+    assert bound.waits > 0 and bound.queued == 0
+    warnings = [r.getMessage() for r in caplog.records if "TORA_UPLOAD_MEMORY_MB" in r.getMessage()]
+    assert len(warnings) == 1, warnings
+    assert [m["step"] for m in media(env.server, env.key, str(t.experiment_id), "big")] == list(range(12))
+    t.shutdown()
+
+
+def test_an_image_larger_than_the_bound_waits_for_an_empty_queue_then_goes(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TORA_UPLOAD_MEMORY_MB", "0.1")
+    t = Tora.create_experiment("memory-bound-one", system_metrics=False, **env.kwargs())
+    for step in range(3):
+        t.log_image("huge", image(step, (256, 256, 3)), step=step)  # each 196,608 bytes > 104,857
+    assert t.flush(timeout=60)
+    assert t._batcher.upload_memory.queued == 0
+    assert len(media(env.server, env.key, str(t.experiment_id), "huge")) == 3
+    t.shutdown()

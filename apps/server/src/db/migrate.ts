@@ -16,6 +16,7 @@ import * as m017 from './migrations/017-mlflow-registry.js';
 import * as m018 from './migrations/018-window-sums.js';
 import * as m019 from './migrations/019-login-failures.js';
 import * as m020 from './migrations/020-workspace-invites.js';
+import * as m021 from './migrations/021-media-thumbnails.js';
 
 interface Migration {
   version: number;
@@ -40,6 +41,7 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 18, name: 'window-sums', up: m018.up },
   { version: 19, name: 'login-failures', up: m019.up },
   { version: 20, name: 'workspace-invites', up: m020.up },
+  { version: 21, name: 'media-thumbnails', up: m021.up },
 ];
 
 /** Applies every migration newer than the database, each in its own transaction. Returns those applied. */

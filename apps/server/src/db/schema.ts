@@ -228,6 +228,8 @@ export interface ExperimentMediaTable {
   width: number;
   height: number;
   size: number;
+  /** The type of the smaller copy Tora made (migration 021): NULL while none was tried, '' for none. */
+  thumbnail_type?: string | null;
 }
 
 /** A dataset a run used (`runs/log-inputs`), once per (run, name, digest); migration 015. */

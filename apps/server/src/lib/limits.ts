@@ -198,3 +198,25 @@ export const FILE_LIMITS = {
   /** An image's header must be within its first 256 KiB (a JPEG's frame header follows its EXIF). */
   imageHeadBytes: 256 * 1024,
 } as const;
+
+/** The smaller copies Tora makes of uploaded images (modules/files/thumbnails.ts), in the background. */
+export const THUMBNAIL_LIMITS = {
+  /** Longest edge of a thumbnail, in pixels (a smaller image is copied at its size). */
+  edge: 256,
+  /** Images larger than this are not thumbnailed (their bytes are read whole to decode them). */
+  maxSourceBytes: 32 * 1024 * 1024,
+  /** Nor images of more pixels than this (a decompression bomb's guard). */
+  maxSourcePixels: 64 * 1024 * 1024,
+  /** Images waiting for a thumbnail; past it new ones get none (the original is shown instead). */
+  queueLength: 100_000,
+} as const;
+
+/** The Models section of a run's page (`GET /api/experiments/{id}/models`). */
+export const RUN_MODEL_LIMITS = {
+  /** Models listed per run (logged models, then directories holding an `MLmodel`). */
+  models: 100,
+  /** Files listed per model (its size counts them all). */
+  filesPerModel: 1_000,
+  /** Bytes of an `MLmodel` file read for its flavors. */
+  mlmodelBytes: 64 * 1024,
+} as const;

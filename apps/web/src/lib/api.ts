@@ -66,6 +66,8 @@ export type AnalysisRequest = Body<'/api/ai/analysis', 'post'>;
 export type Finding = Analysis['findings'][number];
 export type RunFile = Ok<'/api/experiments/{id}/files', 'get'>['files'][number];
 export type MediaItem = Ok<'/api/experiments/{id}/media', 'get'>['media'][number];
+export type RunModels = Ok<'/api/experiments/{id}/models', 'get'>;
+export type RunModel = RunModels['models'][number];
 type ReferenceInfo = Ok<'/api/experiments/{id}/ref', 'get'>;
 export type DatasetInput = Ok<'/api/experiments/{id}/datasets', 'get'>['datasets'][number];
 export type KvTag = Ok<'/api/experiments/{id}/kv-tags', 'get'>['tags'][number];
@@ -342,6 +344,16 @@ export const api = {
     ok(client.GET('/api/experiments/{id}/files', { params: { path: { id } }, signal })).then((r) => r.files),
   listMedia: (id: string, signal?: AbortSignal) =>
     ok(client.GET('/api/experiments/{id}/media', { params: { path: { id } }, signal })).then((r) => r.media),
+  /** The models a run logged, and the registered versions made from it. */
+  runModels: (id: string, signal?: AbortSignal) =>
+    ok(client.GET('/api/experiments/{id}/models', { params: { path: { id } }, signal })),
+  /** Tora's small copy of a run's image (see MediaItem.thumbnail). */
+  thumbnailUrl: (id: string, path: string) => href('/api/experiments/{id}/thumbnails/{path}', { id, path }),
+  /** The src a media panel shows: Tora's thumbnail, else MLflow's compressed copy, else the image. */
+  mediaSrc: (id: string, m: Pick<MediaItem, 'path' | 'thumbnail' | 'thumbnailPath'>) =>
+    m.thumbnail
+      ? href('/api/experiments/{id}/thumbnails/{path}', { id, path: m.path })
+      : href('/api/experiments/{id}/files/{path}', { id, path: m.thumbnailPath ?? m.path }),
   /** A run file's URL: a download link, an image's src, or what a text preview fetches. */
   fileUrl: (id: string, path: string) => href('/api/experiments/{id}/files/{path}', { id, path }),
   /** A link, not a fetch: the browser downloads the file itself. */

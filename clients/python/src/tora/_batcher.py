@@ -34,7 +34,7 @@ import uuid
 from collections import deque
 from typing import Any, Optional, Union
 
-from ._config import Settings
+from ._config import Settings, upload_memory_bytes
 from ._delivery import (
     AUTH,
     GONE,
@@ -51,7 +51,7 @@ from ._delivery import (
 from ._errors import APIError, AuthError, TransportError
 from ._http import Transport
 from ._spool import Spool
-from ._uploads import Upload
+from ._uploads import Upload, UploadMemory
 from ._uploads import send as send_upload
 from ._wire import Point, Row, Series, encode_batch, group
 
@@ -94,6 +94,7 @@ class Batcher:
         min_send_interval: float = 0.2,
         max_backoff: float = 5.0,
         offline: bool = False,
+        upload_memory: Optional[int] = None,
     ) -> None:
         self.settings = settings
         self.spool = spool
@@ -128,6 +129,11 @@ class Batcher:
         self._inflight_upload: Optional[Upload] = None
         self._transport = Transport(settings.server_url, settings.api_key)
         self._thread = threading.Thread(target=self._run, name="tora-sender", daemon=True)
+        self.upload_memory = UploadMemory(
+            upload_memory_bytes() if upload_memory is None else upload_memory,
+            wake=self._wake.set,
+            alive=lambda: self._thread.is_alive() and not self._stop.is_set(),
+        )
 
     def start(self) -> None:
         self._thread.start()
@@ -173,7 +179,10 @@ class Batcher:
                 if isinstance(a, Update):
                     self.spool_update(a.body)
                 elif isinstance(a, Upload):
-                    self._spool_upload(a)
+                    try:
+                        self._spool_upload(a)
+                    finally:
+                        self.upload_memory.release(a.held)
                 else:
                     a.set()
 
@@ -221,7 +230,10 @@ class Batcher:
                     if isinstance(a, Update):
                         self._update(a.body)
                     elif isinstance(a, Upload):
-                        self._upload(a)
+                        try:
+                            self._upload(a)
+                        finally:
+                            self.upload_memory.release(a.held)
                     else:
                         a.set()
                 last_send = now

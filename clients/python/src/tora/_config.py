@@ -38,6 +38,27 @@ def quiet(env: Optional[Mapping[str, str]] = None) -> bool:
     return env.get("TORA_QUIET", "").strip().lower() in ("1", "true", "yes", "on")
 
 
+DEFAULT_UPLOAD_MEMORY_MB = 256
+
+
+def upload_memory_bytes(env: Optional[Mapping[str, str]] = None) -> int:
+    """``TORA_UPLOAD_MEMORY_MB`` (default 256): bytes of images and tables waiting in memory for the
+    sender thread; past it ``log_image``/``log_table`` wait for the sender (see ``_uploads.UploadMemory``).
+
+    >>> upload_memory_bytes({"TORA_UPLOAD_MEMORY_MB": "64"})
+    67108864
+    """
+    env = os.environ if env is None else env
+    raw = env.get("TORA_UPLOAD_MEMORY_MB", "").strip()
+    try:
+        mb = float(raw) if raw else DEFAULT_UPLOAD_MEMORY_MB
+    except ValueError:
+        raise ConfigError(f"TORA_UPLOAD_MEMORY_MB must be a number of megabytes, got {raw!r}") from None
+    if mb <= 0:
+        raise ConfigError(f"TORA_UPLOAD_MEMORY_MB must be positive, got {raw!r}")
+    return int(mb * 1024 * 1024)
+
+
 def normalize_base_url(url: str) -> str:
     """Accepts the server root with or without a trailing ``/api`` and returns the root.
 

@@ -11,10 +11,12 @@ Routes: ``PUT /api/experiments/{id}/files/{path}`` and ``PUT /api/experiments/{i
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import os
+import threading
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 from urllib.parse import quote
 
 from ._checks import check_name
@@ -22,6 +24,8 @@ from ._delivery import REJECTED, RETRY, Result, classify, server_features
 from ._errors import ToraError, TransportError
 from ._http import Transport
 from ._media import Table, check_image, encode_image
+
+logger = logging.getLogger("tora")
 
 FILES, MEDIA, DIRECTORY = "files", "media", "directory"
 FILES_FEATURE = "experiments.files"  # listed by servers that have the routes below
@@ -45,13 +49,30 @@ class Upload:
     """One thing to upload: a file (``FILES``), an image at a step (``MEDIA``) or a directory to
     walk on the sender thread (``DIRECTORY``)."""
 
-    __slots__ = ("kind", "source", "step", "target")
+    __slots__ = ("held", "kind", "source", "step", "target")
 
     def __init__(self, kind: str, target: str, source: Any, step: Optional[int] = None) -> None:
         self.kind = kind
         self.target = target  # the file's path in the run, the media name or the directory's prefix
         self.source = source
         self.step = step
+        self.held = 0  # bytes of memory it holds while queued (UploadMemory)
+
+    def memory(self) -> int:
+        """Bytes this upload keeps in memory until sent: an image's copied array or bytes, a
+        table's rows (roughly); a file or directory is read from disk when sent, so 0."""
+        src = self.source
+        if isinstance(src, (bytes, bytearray)):
+            return len(src)
+        nbytes = getattr(src, "nbytes", None)
+        if isinstance(nbytes, int):
+            return nbytes
+        if isinstance(src, Table):
+            return sum(len(str(c)) for row in src.data for c in row)
+        if self.kind == MEDIA and hasattr(src, "size") and hasattr(src, "mode"):  # a PIL image
+            w, h = src.size
+            return int(w * h * len(src.getbands()))
+        return 0
 
     @classmethod
     def file(cls, path: Union[str, os.PathLike[str]], name: Optional[str] = None) -> Upload:
@@ -113,6 +134,47 @@ class Upload:
 
     def describe(self) -> str:
         return f"image {self.target!r} at step {self.step}" if self.kind == MEDIA else f"file {self.target!r}"
+
+
+class UploadMemory:
+    """Bytes of uploads waiting in memory for the sender thread, bounded like the points' road to
+    the spool: the sender encodes and sends them, or spools them to disk while the server is away,
+    and releases their bytes. Past ``limit`` a new upload waits on the caller's thread until the
+    sender has caught up (warned once, loudly: the training loop is being slowed by its uploads),
+    never longer than the sender lives. One upload larger than the limit waits for an empty queue.
+    """
+
+    def __init__(self, limit: int, wake: Callable[[], None], alive: Callable[[], bool]) -> None:
+        self.limit = limit
+        self.queued = 0
+        self.waits = 0  # uploads that had to wait: how often the bound held the loop back
+        self._wake = wake
+        self._alive = alive
+        self._cond = threading.Condition()
+        self._warned = False
+
+    def hold(self, n: int) -> None:
+        with self._cond:
+            if self.queued > 0 and self.queued + n > self.limit:
+                self.waits += 1
+                if not self._warned:
+                    self._warned = True
+                    logger.warning(
+                        "Tora: %.0f MB of images and tables wait in memory for the sender thread "
+                        "(limit %.0f MB, TORA_UPLOAD_MEMORY_MB); logging now waits for it to catch up",
+                        self.queued / 2**20,
+                        self.limit / 2**20,
+                    )
+                self._wake()
+                while self.queued > 0 and self.queued + n > self.limit and self._alive():
+                    self._cond.wait(0.05)
+            self.queued += n
+
+    def release(self, n: int) -> None:
+        if n:
+            with self._cond:
+                self.queued -= n
+                self._cond.notify_all()
 
 
 def put(transport: Transport, experiment_id: str, upload: Upload, blob: Blob, content_type: str) -> Result:

@@ -93,7 +93,43 @@ export async function upsertMedia(db: Db, row: ExperimentMediaTable): Promise<vo
         width: row.width,
         height: row.height,
         size: row.size,
+        thumbnail_type: null,
       }),
+    )
+    .execute();
+}
+
+/** Whether the run's file at `path` still has the bytes whose SHA-256 is `sha256`. */
+export async function fileHasBytes(db: Db, q: { experimentId: string; path: string; sha256: string }): Promise<boolean> {
+  const row = await db
+    .selectFrom('experiment_files')
+    .select('path')
+    .where('experiment_id', '=', q.experimentId)
+    .where('path', '=', q.path)
+    .where('sha256', '=', q.sha256)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Records the thumbnail made of the image at `path`, unless its file no longer has those bytes. */
+export async function setThumbnail(
+  db: Db,
+  q: { experimentId: string; path: string; sha256: string; type: string },
+): Promise<void> {
+  await db
+    .updateTable('experiment_media')
+    .set({ thumbnail_type: q.type })
+    .where('experiment_id', '=', q.experimentId)
+    .where('path', '=', q.path)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('experiment_files')
+          .select('experiment_files.path')
+          .where('experiment_files.experiment_id', '=', q.experimentId)
+          .where('experiment_files.path', '=', q.path)
+          .where('experiment_files.sha256', '=', q.sha256),
+      ),
     )
     .execute();
 }
@@ -112,6 +148,16 @@ export async function existingPaths(db: Db, experimentId: string, paths: readonl
     .where('path', 'in', paths)
     .execute();
   return new Set(rows.map((r) => r.path));
+}
+
+/** The image row of the run's file at `path`, if it is one. */
+export function findMedia(db: Db, experimentId: string, path: string): Promise<ExperimentMediaTable | undefined> {
+  return db
+    .selectFrom('experiment_media')
+    .selectAll()
+    .where('experiment_id', '=', experimentId)
+    .where('path', '=', path)
+    .executeTakeFirst();
 }
 
 /** Images of key `name` at `step` (Tora's own door keeps one per key and step). */
@@ -157,4 +203,29 @@ export function mediaOf(db: Db, experimentIds: readonly string[]): Promise<Exper
     .orderBy('experiment_id')
     .orderBy('path')
     .execute();
+}
+
+/** Files named `name` (at the top or in any directory), in path order, at most `limit`. */
+export async function filesNamed(db: Db, experimentId: string, name: string, limit: number): Promise<ExperimentFilesTable[]> {
+  const rows = await db
+    .selectFrom('experiment_files')
+    .selectAll()
+    .where('experiment_id', '=', experimentId)
+    .where((eb) => eb.or([eb('path', '=', name), eb('path', 'like', `%/${name}`)]))
+    .orderBy('path')
+    .limit(limit)
+    .execute();
+  // LIKE ignores ASCII case on SQLite.
+  return rows.filter((r) => r.path === name || r.path.endsWith(`/${name}`));
+}
+
+/** How many files lie under `prefix` and their bytes. */
+export async function sizeUnder(db: Db, experimentId: string, prefix: string): Promise<{ files: number; bytes: number }> {
+  const row = await db
+    .selectFrom('experiment_files')
+    .select((eb) => [eb.fn.countAll().as('files'), eb.fn.sum('size').as('bytes')])
+    .where('experiment_id', '=', experimentId)
+    .where(startsWith(prefix))
+    .executeTakeFirst();
+  return { files: Number(row?.files ?? 0), bytes: Number(row?.bytes ?? 0) };
 }

@@ -152,5 +152,27 @@ export function filesRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       },
       async (request) => service.listMedia(ctx, requireCaller(request), request.params.id, request.query),
     );
+    app.get(
+      '/experiments/:id/thumbnails/*',
+      {
+        schema: {
+          tags,
+          description:
+            'The smaller copy Tora made of the run’s image at the path (WebP; see `thumbnail` in the media listing); 404 while there is none. ETag is the image’s SHA-256; If-None-Match gives 304.',
+          params: FilePathParams,
+          response: mediaResponses(200, 'image/webp', Type.String({ format: 'binary' }), 'The thumbnail'),
+        },
+      },
+      async (request, reply) => {
+        const thumb = await service.thumbnailOf(ctx, requireCaller(request), request.params.id, request.params['*']);
+        // Tora made these bytes (never the uploader's), so they are served inline as the image they are.
+        const etag = `"${thumb.sha256}.thumb"`;
+        reply.header('etag', etag).header('cache-control', 'private, no-cache').header('x-content-type-options', 'nosniff');
+        if (request.headers['if-none-match'] === etag) return reply.status(304).send();
+        const stream = await thumb.open();
+        if (stream === null) throw notFound('FILE_NOT_FOUND', 'Thumbnail');
+        return reply.type(thumb.type).send(stream);
+      },
+    );
   };
 }

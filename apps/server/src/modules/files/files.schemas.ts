@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { FILE_LIMITS, METRIC_LIMITS } from '../../lib/limits.js';
+import { FILE_LIMITS, METRIC_LIMITS, THUMBNAIL_LIMITS } from '../../lib/limits.js';
 import { IsoDate, Uuid } from '../../lib/schemas.js';
 
 /** `/experiments/:id/files/*`: the rest of the URL is the file's path (published as `{path}`). */
@@ -59,7 +59,12 @@ const MediaEntry = Type.Object({
   width: Type.Integer({ minimum: 1 }),
   height: Type.Integer({ minimum: 1 }),
   size: Type.Integer({ minimum: 0 }),
-  thumbnailPath: Type.Union([Type.String(), Type.Null()], { description: 'A smaller copy among the run’s files, if any' }),
+  thumbnailPath: Type.Union([Type.String(), Type.Null()], {
+    description: 'A smaller copy among the run’s files (MLflow’s compressed copy), if any',
+  }),
+  thumbnail: Type.Boolean({
+    description: `Tora made a smaller copy (WebP, at most ${THUMBNAIL_LIMITS.edge} px a side), in the background after the upload: GET /experiments/{id}/thumbnails/{path}`,
+  }),
 });
 export type MediaEntryDto = Static<typeof MediaEntry>;
 

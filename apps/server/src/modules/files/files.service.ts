@@ -5,11 +5,12 @@ import type { ExperimentFilesTable, ExperimentMediaTable } from '../../db/schema
 import { AppError, badRequest, notFound } from '../../errors.js';
 import { FILE_LIMITS } from '../../lib/limits.js';
 import { iso } from '../../lib/schemas.js';
-import { ArtifactPathError, ArtifactTooLargeError } from '../artifacts/artifacts.store.js';
+import { ArtifactPathError, ArtifactTooLargeError, artifactSegments } from '../artifacts/artifacts.store.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
 import * as repo from './files.repository.js';
 import type { FileEntryDto, FileListQuery, MediaEntryDto, MediaListQuery } from './files.schemas.js';
-import { deleteRunFiles, findRunFile, storeRunFile, type RunRef } from './files.store.js';
+import { deleteRunFiles, findRunFile, openThumbnail, queueThumbnail, storeRunFile, type RunRef } from './files.store.js';
+import { NO_THUMBNAIL, THUMBNAIL_TYPE } from './thumbnails.js';
 import { mlflowCompressedPath, parseMlflowImagePath, type ImageInfo } from './media.sniff.js';
 
 /** Where MLflow puts the smaller copy of an image it logged by key and step; null for other images. */
@@ -28,6 +29,10 @@ function toFileDto(row: ExperimentFilesTable): FileEntryDto {
   return { path: row.path, size: row.size, sha256: row.sha256, contentType: row.content_type, updatedAt: iso(row.updated_at)! };
 }
 
+function hasThumbnail(row: ExperimentMediaTable): boolean {
+  return row.thumbnail_type !== null && row.thumbnail_type !== undefined && row.thumbnail_type !== NO_THUMBNAIL;
+}
+
 /** An image row as the API shows it, with its smaller copy among `thumbnails` (paths that exist), if any. */
 function toMediaDto(row: ExperimentMediaTable, thumbnails: ReadonlySet<string>): MediaEntryDto {
   const thumbnail = thumbnailCandidate(row.path);
@@ -40,6 +45,7 @@ function toMediaDto(row: ExperimentMediaTable, thumbnails: ReadonlySet<string>):
     height: row.height,
     size: row.size,
     thumbnailPath: thumbnail !== null && thumbnails.has(thumbnail) ? thumbnail : null,
+    thumbnail: hasThumbnail(row),
   };
 }
 
@@ -187,5 +193,27 @@ export async function listMedia(
   // Found when read, not linked when written: MLflow uploads an image and its copy concurrently.
   const candidates = rows.flatMap((r) => thumbnailCandidate(r.path) ?? []);
   const thumbnails = await repo.existingPaths(ctx.db, run.experimentId, candidates);
+  // Images never tried (imported, or queued when the server stopped) get theirs now.
+  for (const r of rows) if (r.thumbnail_type === null || r.thumbnail_type === undefined) queueThumbnail(ctx, run, r.path);
   return { media: rows.map((r) => toMediaDto(r, thumbnails)) };
+}
+
+/**
+ * Tora's thumbnail of the run's image at `path`, with the SHA-256 of the image it was made from
+ * (its ETag); 404 while there is none.
+ */
+export async function thumbnailOf(
+  ctx: AppContext,
+  caller: Caller,
+  id: string,
+  path: string,
+): Promise<{ sha256: string; type: string; open: () => Promise<Readable | null> }> {
+  const run = await runFor(ctx, caller, id, 'viewer');
+  const clean = await withStoreErrors(ctx, async () => artifactSegments(path).join('/'));
+  const media = await repo.findMedia(ctx.db, run.experimentId, clean);
+  const file = await repo.findFile(ctx.db, run.experimentId, clean);
+  if (media === undefined || !hasThumbnail(media) || file === undefined) {
+    throw notFound('FILE_NOT_FOUND', 'Thumbnail');
+  }
+  return { sha256: file.sha256, type: THUMBNAIL_TYPE, open: () => openThumbnail(ctx, run, clean) };
 }

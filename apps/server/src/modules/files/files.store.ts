@@ -28,6 +28,11 @@ function blobKey(run: RunRef, segments: readonly string[]): string[] {
   return [run.workspaceId, run.experimentId, 'artifacts', ...segments];
 }
 
+/** Where Tora's thumbnail of a run's image lives (beside the files, so MLflow's door never lists it). */
+function thumbnailKey(run: RunRef, segments: readonly string[]): string[] {
+  return [run.workspaceId, run.experimentId, 'thumbnails', ...segments];
+}
+
 /**
  * What the media door asks of an upload: an image, stored as this key's image at this step, at the
  * path given plus the image's extension.
@@ -97,7 +102,26 @@ export async function storeRunFile(
       });
     }
   });
+  if (media !== null && image !== null) {
+    queueThumbnail(ctx, run, row.path);
+  }
   return row;
+}
+
+/** Asks for Tora's thumbnail of the run's image at `path` (made in the background, once). */
+export function queueThumbnail(ctx: AppContext, run: RunRef, path: string): void {
+  const segments = artifactSegments(path);
+  ctx.thumbnails.enqueue({
+    experimentId: run.experimentId,
+    path,
+    source: blobKey(run, segments),
+    target: thumbnailKey(run, segments),
+  });
+}
+
+/** Tora's thumbnail of a run's image, as a stream; null when none was made. */
+export async function openThumbnail(ctx: AppContext, run: RunRef, path: string): Promise<Readable | null> {
+  return (await ctx.blobs.open(thumbnailKey(run, artifactSegments(path))))?.stream ?? null;
 }
 
 /** A run's file as recorded, with a way to stream it (whole or a range); null when none is there. */
@@ -128,5 +152,6 @@ export async function deleteRunFiles(ctx: AppContext, run: RunRef, path: string)
     (await repo.listFiles(ctx.db, { experimentId: run.experimentId, prefix: `${clean}/`, limit: 1 })).length > 0;
   await ctx.db.transaction().execute((trx) => repo.deleteFilesUnder(trx, run.experimentId, clean));
   await ctx.blobs.remove(blobKey(run, segments));
+  await ctx.blobs.remove(thumbnailKey(run, segments));
   return found;
 }

@@ -46,3 +46,15 @@ export function searchLoggedModels(
   }
   return query.orderBy('created_at', 'desc').orderBy('id').offset(q.offset).limit(q.limit).execute();
 }
+
+/** The logged models a run made (`source_run_id`), in its workspace, oldest first. */
+export function loggedModelsOfRun(db: Kysely<DB>, workspaceId: string, runId: string): Promise<MlflowLoggedModelsTable[]> {
+  return db
+    .selectFrom('mlflow_logged_models')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('source_run_id', '=', runId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}

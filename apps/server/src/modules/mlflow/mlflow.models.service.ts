@@ -37,7 +37,7 @@ export function modelStatus(raw: unknown): ModelStatus {
 }
 
 /** The model's directory in the artifact store (its artifact_uri is `mlflow-artifacts:/` + this + `/artifacts`). */
-function modelDir(row: Pick<MlflowLoggedModelsTable, 'id' | 'workspace_id' | 'source_run_id'>): string[] {
+export function modelDir(row: Pick<MlflowLoggedModelsTable, 'id' | 'workspace_id' | 'source_run_id'>): string[] {
   return row.source_run_id === null
     ? [row.workspace_id, 'models', row.id]
     : [row.workspace_id, row.source_run_id, 'models', row.id];

@@ -71,3 +71,21 @@ export async function lockModel(db: Kysely<DB>, id: string, forUpdate: boolean):
   if (forUpdate) q = q.forUpdate();
   return q.executeTakeFirst();
 }
+
+/** The registered versions made from a run, with their model's name and aliases, of models in the workspace. */
+export function versionsFromRun(
+  db: Kysely<DB>,
+  workspaceId: string,
+  runId: string,
+): Promise<(VersionRow & { model_name: string; model_aliases: string })[]> {
+  return db
+    .selectFrom('mlflow_model_versions as v')
+    .innerJoin('mlflow_registered_models as m', 'm.id', 'v.registered_model_id')
+    .selectAll('v')
+    .select(['m.name as model_name', 'm.aliases as model_aliases'])
+    .where('m.workspace_id', '=', workspaceId)
+    .where('v.run_id', '=', runId)
+    .orderBy('m.name')
+    .orderBy('v.version')
+    .execute();
+}

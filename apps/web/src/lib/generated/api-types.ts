@@ -5499,8 +5499,10 @@ export interface paths {
                 width: number;
                 height: number;
                 size: number;
-                /** @description A smaller copy among the run’s files, if any */
+                /** @description A smaller copy among the run’s files (MLflow’s compressed copy), if any */
                 thumbnailPath: string | null;
+                /** @description Tora made a smaller copy (WebP, at most 256 px a side), in the background after the upload: GET /experiments/{id}/thumbnails/{path} */
+                thumbnail: boolean;
               };
             };
           };
@@ -5637,8 +5639,10 @@ export interface paths {
                 width: number;
                 height: number;
                 size: number;
-                /** @description A smaller copy among the run’s files, if any */
+                /** @description A smaller copy among the run’s files (MLflow’s compressed copy), if any */
                 thumbnailPath: string | null;
+                /** @description Tora made a smaller copy (WebP, at most 256 px a side), in the background after the upload: GET /experiments/{id}/thumbnails/{path} */
+                thumbnail: boolean;
               }[];
             };
           };
@@ -5716,6 +5720,128 @@ export interface paths {
           };
         };
         /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/experiments/{id}/thumbnails/{path}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description The smaller copy Tora made of the run’s image at the path (WebP; see `thumbnail` in the media listing); 404 while there is none. ETag is the image’s SHA-256; If-None-Match gives 304. */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description UUID */
+          id: string;
+          /** @description The file path, `/`-separated */
+          path: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The thumbnail */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'image/webp': string;
+          };
+        };
+        /** @description Error */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Error */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Error */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Error */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Error */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Error */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Error */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Error */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Error */
         503: {
           headers: {
             [name: string]: unknown;
@@ -8354,6 +8480,161 @@ export interface paths {
               email: string | null;
               /** Format: date-time */
               expiresAt: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-0'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/experiments/{id}/models': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description The run’s models: MLflow logged models it made and directories of its files holding an MLmodel (flavors, files, size, the URI that loads it), and the registered versions made from it. */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description UUID */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              models: {
+                /** @description The logged model’s id, or `dir:` + the directory’s path */
+                key: string;
+                /** @description `logged`: an MLflow 3 logged model; `directory`: a folder of the run’s files holding an MLmodel */
+                kind: 'logged' | 'directory';
+                name: string;
+                path: string | null;
+                /** @description READY, PENDING or UPLOAD_FAILED */
+                status: string;
+                /** @description From its MLmodel (`flavors:`), e.g. python_function, sklearn */
+                flavors: string[];
+                /** @description Bytes of all its files */
+                size: number;
+                fileCount: number;
+                /** @description At most 1000, in path order */
+                files: {
+                  /** @description Relative to the model’s directory */
+                  path: string;
+                  size: number;
+                }[];
+                /** @description What loads it: `mlflow.pyfunc.load_model(uri)` */
+                uri: string;
+              }[];
+              /** @description Registered versions made from this run */
+              registered: {
+                /** @description The registered model (see the Models page) */
+                name: string;
+                version: number;
+                stage: string;
+                aliases: string[];
+                source: string;
+                /** @description The `key` of the model below it was registered from; null when its source names none of them */
+                model: string | null;
+              }[];
             };
           };
         };

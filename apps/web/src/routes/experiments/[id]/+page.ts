@@ -4,14 +4,15 @@ import type { PageLoad } from './$types';
 
 export const load: PageLoad = async ({ params }) => {
   try {
-    const [experiment, metrics, datasets, files, media] = await Promise.all([
+    const [experiment, metrics, datasets, files, media, models] = await Promise.all([
       api.getExperiment(params.id),
       api.listMetrics(params.id),
       api.datasets(params.id),
       api.listFiles(params.id),
       api.listMedia(params.id),
+      api.runModels(params.id),
     ]);
-    return { experiment, metrics, datasets, files, media };
+    return { experiment, metrics, datasets, files, media, models };
   } catch (e) {
     if (e instanceof ApiError) error(e.status || 500, e.message);
     throw e;
