@@ -5805,6 +5805,12 @@ export interface paths {
                   key: string;
                   value: (string | number | boolean) | (never | null);
                 }[];
+                /** @description The run's group (a sweep's name): what the compare page can band by */
+                group: string | null;
+                /** @description The run's MLflow tags (key → value), so the compare page can band runs by a tag */
+                runTags: {
+                  [key: string]: string;
+                };
                 metrics: {
                   name: string;
                   count: number;
@@ -6022,6 +6028,12 @@ export interface paths {
                   key: string;
                   value: (string | number | boolean) | (never | null);
                 }[];
+                /** @description The run's group (a sweep's name): what the compare page can band by */
+                group: string | null;
+                /** @description The run's MLflow tags (key → value), so the compare page can band runs by a tag */
+                runTags: {
+                  [key: string]: string;
+                };
                 metrics: {
                   name: string;
                   count: number;
