@@ -68,7 +68,7 @@ test('banded by lr: one mean line per group with ±std, legend with n, min–max
   await page.getByTestId('band-by').waitFor();
   await page.getByTestId('band-by').selectOption('lr');
   await page.waitForFunction(() => window.__toraBands?.loss?.groups.length === 2);
-  assert.match(page.url(), /[?&]band=lr/);
+  assert.match(page.url(), /[?&]band=params\.lr/);
   const probe = await page.evaluate(() => window.__toraBands!.loss!);
   const byLabel = new Map(probe.groups.map((g) => [g.label, g]));
   for (const [lr, [a, b]] of Object.entries(level)) {
