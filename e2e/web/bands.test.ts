@@ -19,17 +19,6 @@ import {
   type TestServer,
 } from './harness.ts';
 
-interface BandProbe {
-  x: string;
-  spread: string;
-  groups: { id: string; label: string; n: number; lines: (number | null)[]; mins: (number | null)[]; maxs: (number | null)[] }[];
-}
-declare global {
-  interface Window {
-    __toraBands?: Record<string, BandProbe>;
-  }
-}
-
 let server: TestServer;
 let browser: Browser;
 let cookie: string;

@@ -20,17 +20,6 @@ import {
   type TestServer,
 } from './harness.ts';
 
-interface BandProbe {
-  spread: string;
-  referenceId: string | null;
-  groups: { id: string; label: string; n: number; runs: number; lines: (number | null)[]; mins: (number | null)[] }[];
-}
-declare global {
-  interface Window {
-    __toraBands?: Record<string, BandProbe>;
-  }
-}
-
 let server: TestServer;
 let browser: Browser;
 let cookie: string;
@@ -154,7 +143,8 @@ test('groups ticked on the grouped dashboard open compare banded one band per gr
   const { context, page } = await signedInPage(browser, server.url, cookie);
   await page.goto(`${server.url}/?by=params.lr`);
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="group-row"]').length === 3);
-  for (const v of ['0.1', '0.01']) await page.locator(`[data-testid="group-row"][data-value="${v}"] [data-testid="group-pick"]`).check();
+  for (const v of ['0.1', '0.01'])
+    await page.locator(`[data-testid="group-row"][data-value="${v}"] [data-testid="group-pick"]`).check();
   await page.getByTestId('compare-groups').click();
   await page.waitForURL(/\/compare\?/);
   const url = new URL(page.url());
