@@ -162,6 +162,21 @@ test('groups ticked on the grouped dashboard open compare banded one band per gr
     assert.equal(g.n, 2);
     assert.ok(close(g.lines[0], mean(RUNS.filter((r) => r.lr === lr).map((r) => r.level))));
   }
+
+  // Grouped by an MLflow tag (from a link): the same, one band per tag value.
+  await page.goto(`${server.url}/?by=tags.arch`);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="group-row"]').length === 2);
+  assert.equal(await page.getByTestId('group-by').inputValue(), 'tags.arch');
+  for (const v of ['a', 'b'])
+    await page.locator(`[data-testid="group-row"][data-value="${v}"] [data-testid="group-pick"]`).check();
+  await page.getByTestId('compare-groups').click();
+  await page.waitForURL(/band=tags\.arch/);
+  await page.waitForFunction(() => window.__toraBands?.loss?.groups.length === 2);
+  const byTag = await page.evaluate(() => window.__toraBands!.loss!.groups.map((g) => [g.label, g.n]));
+  assert.deepEqual(byTag.sort(), [
+    ['tag arch=a', 4],
+    ['tag arch=b', 2],
+  ]);
   await context.close();
 });
 
