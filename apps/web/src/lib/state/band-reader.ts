@@ -15,7 +15,7 @@ export interface GroupBand {
   label: string;
   n: number;
   envelope: Envelope;
-  runs: CompareLine[];
+  runs: (CompareLine & { name: string })[];
 }
 
 /**
@@ -76,7 +76,10 @@ export function bandReader(opts: {
       const [bands, lines] = await Promise.all([
         Promise.all(groups.map((g) => api.band({ experimentIds: g.ids, name: opts.name, budget, x, from, to }, signal))),
         opts.runs?.() && ids.length > 0
-          ? api.compare({ ids, metrics: [opts.name], budget, x, from, to }, signal).then((r) => linesOf(r, opts.name))
+          ? api.compare({ ids, metrics: [opts.name], budget, x, from, to }, signal).then((r) => {
+              const names = new Map(r.experiments.map((e) => [e.id, e.name]));
+              return linesOf(r, opts.name).map((l) => ({ ...l, name: names.get(l.id) ?? l.id }));
+            })
           : Promise.resolve([]),
       ]);
       return groups.flatMap((g, i): GroupBand[] => {
