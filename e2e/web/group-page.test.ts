@@ -215,3 +215,16 @@ test('compare bands by group and by an MLflow tag, runs faint behind, a group as
   await screenshot(page, 'bands-reference-group-light');
   await context.close();
 });
+
+test("another user's group page shows none of its runs", async () => {
+  const ws = (await (await fetch(`${server.url}/api/workspaces`, { headers: { cookie } })).json()) as {
+    workspaces: { id: string }[];
+  };
+  const mallory = await apiSession(server.url, 'mallory@example.com', 'correct horse battery');
+  const { context, page } = await signedInPage(browser, server.url, mallory);
+  await page.goto(`${server.url}/groups/sweep?ws=${ws.workspaces[0]!.id}`);
+  await page.getByText('No runs in this group.').waitFor();
+  assert.equal(await page.getByTestId('group-run').count(), 0);
+  assert.equal(await page.getByTestId('band-chart').count(), 0);
+  await context.close();
+});
