@@ -39,7 +39,7 @@ const std = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2))
 const close = (a: number | null | undefined, b: number) => a !== null && a !== undefined && Math.abs(a - b) < 1e-9;
 
 before(async () => {
-  server = await startServer();
+  server = await startServer({ TORA_ALLOW_SIGNUP: 'true' });
   cookie = await apiSession(server.url, 'group-page@example.com', 'correct horse battery');
   const res = await fetch(`${server.url}/api/keys`, {
     method: 'POST',
