@@ -19,17 +19,6 @@ import {
   type TestServer,
 } from './harness.ts';
 
-interface BandProbe {
-  x: string;
-  spread: string;
-  groups: { id: string; label: string; n: number; lines: (number | null)[]; mins: (number | null)[]; maxs: (number | null)[] }[];
-}
-declare global {
-  interface Window {
-    __toraBands?: Record<string, BandProbe>;
-  }
-}
-
 let server: TestServer;
 let browser: Browser;
 let cookie: string;
@@ -68,7 +57,7 @@ test('banded by lr: one mean line per group with ±std, legend with n, min–max
   await page.getByTestId('band-by').waitFor();
   await page.getByTestId('band-by').selectOption('lr');
   await page.waitForFunction(() => window.__toraBands?.loss?.groups.length === 2);
-  assert.match(page.url(), /[?&]band=lr/);
+  assert.match(page.url(), /[?&]band=params\.lr/);
   const probe = await page.evaluate(() => window.__toraBands!.loss!);
   const byLabel = new Map(probe.groups.map((g) => [g.label, g]));
   for (const [lr, [a, b]] of Object.entries(level)) {

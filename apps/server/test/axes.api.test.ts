@@ -78,6 +78,52 @@ describe.each(DIALECTS)('x-axes of metric reads on %s', (dialect) => {
     });
   });
 
+  it('x=metric:tokens over many windows per bucket: whole 64-step windows, values and extremes exact, the spike kept', async () => {
+    const n = 20_000;
+    const W = 64;
+    const steps = Array.from({ length: n }, (_, i) => i);
+    const tokens: number[] = [];
+    for (let i = 0, t = 0; i < n; i++) tokens.push((t += 400 + ((i * 7919) % 601)));
+    const loss: (number | string)[] = steps.map((i) => 3 / (1 + i / 1000) + 0.01 * Math.sin(i));
+    loss[12_345] = 1000;
+    loss[777] = 'NaN';
+    const id = await log(alice, { loss: { steps, values: loss }, tokens: { steps, values: tokens } });
+
+    // 313 windows, 30 buckets: at least 8 windows a bucket, so the read merges window summaries.
+    const budget = 30;
+    const s = await read(id, `name=loss&x=metric:tokens&budget=${budget}`);
+    expect([s.from, s.to, s.bucketStart]).toEqual([tokens[0], tokens[n - 1], tokens[0]]);
+    expect(s.pointCount).toBe(n);
+    // Direct: each point in the bucket of its window's first x.
+    const bucketOf = (i: number) => {
+      const first = tokens[Math.floor(i / W) * W]!;
+      return Math.min(Math.floor((first - s.bucketStart) / s.bucketWidth), budget - 1);
+    };
+    const naive = new Map<number, { count: number; min: number; max: number; nan: number; first: number }>();
+    steps.forEach((i) => {
+      const k = bucketOf(i);
+      const b = naive.get(k) ?? { count: 0, min: Infinity, max: -Infinity, nan: 0, first: i };
+      b.count++;
+      const v = loss[i]!;
+      if (typeof v === 'string') b.nan++;
+      else [b.min, b.max] = [Math.min(b.min, v), Math.max(b.max, v)];
+      naive.set(k, b);
+    });
+    const keys = [...naive.keys()].sort((a, b) => a - b);
+    expect(s.buckets.count).toEqual(keys.map((k) => naive.get(k)!.count));
+    expect(s.buckets.minValue).toEqual(keys.map((k) => naive.get(k)!.min));
+    expect(s.buckets.maxValue).toEqual(keys.map((k) => naive.get(k)!.max));
+    expect(s.buckets.nanCount).toEqual(keys.map((k) => naive.get(k)!.nan));
+    // A bucket starts at a window's first step, whose x is exact.
+    expect(s.buckets.firstStep).toEqual(keys.map((k) => tokens[naive.get(k)!.first]));
+    // The spike at its true height; its x inside the window that holds it.
+    const spike = s.buckets.maxValue.indexOf(1000);
+    expect(spike).toBeGreaterThanOrEqual(0);
+    const w0 = Math.floor(12_345 / W) * W;
+    expect(s.buckets.maxStep[spike]).toBeGreaterThanOrEqual(tokens[w0]!);
+    expect(s.buckets.maxStep[spike]).toBeLessThanOrEqual(tokens[w0 + W - 1]!);
+  });
+
   it('aligns runs logged at different steps on x=metric:epoch, in compare as in single reads', async () => {
     // Run a: 10 steps per epoch; run b: 40 steps per epoch. Both logged loss = 1 / (1 + epoch).
     const runOf = async (perEpoch: number): Promise<string> => {

@@ -41,6 +41,18 @@ describe.each(DIALECTS)('compare API on %s', (dialect) => {
     return id;
   }
 
+  it("names each run's group and MLflow tags, what the compare page bands runs by", async () => {
+    const a = await run(alice, 0.1, [1, 2], [0.1, 0.2], { group: 'sweep' });
+    const b = await run(alice, 0.01, [1, 2], [0.1, 0.2]);
+    const tag = await call(server.app, alice, 'POST', '/api/2.0/mlflow/runs/set-tag', { run_id: a, key: 'seed', value: 's1' });
+    expect(tag.statusCode).toBe(200);
+    const res = await call(server.app, alice, 'GET', `/api/experiments/compare?ids=${a},${b}&metrics=loss`);
+    expect(res.statusCode).toBe(200);
+    const [ea, eb] = res.json<{ experiments: { group: string | null; runTags: Record<string, string> }[] }>().experiments;
+    expect(ea).toMatchObject({ group: 'sweep', runTags: { seed: 's1' } });
+    expect(eb).toMatchObject({ group: null, runTags: {} });
+  });
+
   it('returns series, hyperparameters, last/best/bestStep and Δ against the reference', async () => {
     const a = await run(alice, 0.1, [4, 2, 1, 3], [0.1, 0.5, 0.9, 0.8]);
     const b = await run(alice, 0.01, [5, 4, 2, 2.5], [0.2, 0.3, 0.45, 0.6]);

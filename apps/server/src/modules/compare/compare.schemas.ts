@@ -35,6 +35,12 @@ export const CompareExperiment = Type.Object({
   hyperparams: Type.Array(
     Type.Object({ key: Type.String(), value: Nullable(Type.Union([Type.String(), Type.Number(), Type.Boolean()])) }),
   ),
+  group: Type.Union([Type.String(), Type.Null()], {
+    description: "The run's group (a sweep's name): what the compare page can band by",
+  }),
+  runTags: Type.Record(Type.String(), Type.String(), {
+    description: "The run's MLflow tags (key → value), so the compare page can band runs by a tag",
+  }),
   metrics: Type.Array(CompareMetric),
 });
 

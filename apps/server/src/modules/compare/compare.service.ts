@@ -25,6 +25,7 @@ import type {
   CompareResponse,
   Delta as DeltaSchema,
 } from './compare.schemas.js';
+import { runTags } from '../mlflow/mlflow.repository.js';
 import { directionOf } from './directions.js';
 import { listDirections } from './directions.repository.js';
 import { readableWorkspaces } from '../workspaces/access.js';
@@ -206,7 +207,15 @@ export async function compareExperiments(ctx: AppContext, caller: Caller, q: Com
   const refFigures = q.referenceId
     ? new Map((byExperiment.get(q.referenceId) ?? []).map((m) => [m.metric.name, m.figures]))
     : null;
-  const refs = await visibleReferences(ctx, caller, rows);
+  const [refs, tagRows] = await Promise.all([
+    visibleReferences(ctx, caller, rows),
+    runTags(
+      ctx.db,
+      rows.map((r) => r.id),
+    ),
+  ]);
+  const tagsOf = new Map<string, Record<string, string>>();
+  for (const t of tagRows) tagsOf.set(t.experiment_id, { ...tagsOf.get(t.experiment_id), [t.key]: t.value });
   const experiments = rows.map((row): CompareExperiment => {
     const metrics = byExperiment.get(row.id) ?? [];
     if (refFigures) {
@@ -221,6 +230,8 @@ export async function compareExperiments(ctx: AppContext, caller: Caller, q: Com
       status: effectiveStatus(ctx, row),
       referenceId: row.reference_id !== null && refs.has(row.reference_id) ? row.reference_id : null,
       hyperparams: JSON.parse(row.hyperparams) as Hyperparam[],
+      group: row.run_group,
+      runTags: tagsOf.get(row.id) ?? {},
       metrics: metrics.map((m) => m.metric),
     };
   });

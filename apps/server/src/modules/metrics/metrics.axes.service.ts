@@ -15,6 +15,7 @@ import {
 } from './metrics.buckets.service.js';
 import { seriesForCaller } from './metrics.read.service.js';
 import * as repo from './metrics.repository.js';
+import { WINDOWS_PER_BUCKET, windowEdges, windowsIn, xAtStep, xRange, xWindows, type XWindows } from './x-windows.js';
 
 /**
  * Reads on any x-axis: the step, wall time, seconds since the run's first point, or another metric
@@ -46,13 +47,25 @@ interface XMetric {
   monotone: boolean;
 }
 
+/** An x metric of one run as its block and window summaries tell it, without decoding its points. */
+interface XMetricAxis {
+  kind: 'metric';
+  name: string;
+  /** The smallest and largest x (non-NaN), from the blocks' summaries; null when every x is NaN. */
+  range: { from: number; to: number } | null;
+  /** The x metric's 64-step windows in step order, when every window's x lies at or above the one before's. */
+  windows: XWindows | null;
+  /** The points themselves, decoded on first use (16 bytes a point) and kept for the rest of the read. */
+  points: () => Promise<XMetric>;
+}
+
 /** What one run needs to bucket its series on an axis. */
-export type RunAxis =
-  { kind: 'step' | 'time' } | { kind: 'relative'; origin: number } | { kind: 'metric'; name: string; x: XMetric };
+export type RunAxis = { kind: 'step' | 'time' } | { kind: 'relative'; origin: number } | XMetricAxis;
 
 /**
- * One run's view of `spec`, or null when the run lacks the x metric. Reads the x metric's points
- * whole (16 bytes a point), or for `relative` the first block of each of the run's series.
+ * One run's view of `spec`, or null when the run lacks the x metric. Reads the x metric's block
+ * summaries (its points only when a read needs them), or for `relative` the first block of each of
+ * the run's series.
  */
 export async function runAxis(ctx: AppContext, experimentId: string, spec: AxisSpec): Promise<RunAxis | null> {
   if (spec.kind === 'step' || spec.kind === 'time') return spec;
@@ -65,7 +78,15 @@ export async function runAxis(ctx: AppContext, experimentId: string, spec: AxisS
   }
   const series = await repo.findSeries(ctx.db, experimentId, spec.name);
   if (!series) return null;
-  return { kind: 'metric', name: spec.name, x: await readXMetric(ctx, series) };
+  const blocks = await repo.blockSummaries(ctx.db, series.id, -Infinity, Infinity);
+  let points: Promise<XMetric> | null = null;
+  return {
+    kind: 'metric',
+    name: spec.name,
+    range: xRange(blocks),
+    windows: xWindows(blocks),
+    points: () => (points ??= readXMetric(ctx, series)),
+  };
 }
 
 async function readXMetric(ctx: AppContext, series: repo.SeriesRow): Promise<XMetric> {
@@ -136,15 +157,8 @@ export async function axisRange(
       return timeRange(ctx, series);
     case 'relative':
       return timeRange(ctx, series, relativeX(axis.origin));
-    case 'metric': {
-      let from = Infinity;
-      let to = -Infinity;
-      for (const v of axis.x.xs) {
-        if (v < from) from = v;
-        if (v > to) to = v;
-      }
-      return from <= to ? { from, to } : null;
-    }
+    case 'metric':
+      return axis.range;
   }
 }
 
@@ -174,9 +188,43 @@ export async function bucketOnAxis(
       await forEachTimeBlock(ctx, series, (p) => b.addPoints(p), toX);
       return { bucketer: b, bucketed: collect(b, series, axis.kind) };
     }
-    case 'metric':
-      return axis.x.monotone ? byMetricRanges(ctx, series, axis, q, needSums) : byMetricPoints(ctx, series, axis, q);
+    case 'metric': {
+      if (axis.windows && windowsIn(axis.windows, q) >= WINDOWS_PER_BUCKET * q.budget) {
+        return byMetricWindows(ctx, series, axis.windows, axisName(axis), q, needSums);
+      }
+      const x = await axis.points();
+      return x.monotone
+        ? byMetricRanges(ctx, series, x, axisName(axis), q, needSums)
+        : byMetricPoints(ctx, series, x, axisName(axis), q);
+    }
   }
+}
+
+/**
+ * A windowed x metric (see x-windows.ts): buckets are whole 64-step windows, each in the bucket
+ * of its first x, so the y metric merges its window summaries and no point is decoded. A bucket's
+ * values and extremes are exact; a point sits in its window's bucket (an edge is off by less than
+ * one window, at most 1/WINDOWS_PER_BUCKET of a bucket), and the x given for its first, last, min
+ * and max is interpolated inside the window (exact at the window's first and last logged step).
+ */
+async function byMetricWindows(
+  ctx: AppContext,
+  series: repo.SeriesRow,
+  w: XWindows,
+  name: string,
+  q: { from: number; to: number; budget: number },
+  needSums: boolean,
+): Promise<{ bucketer: Bucketer; bucketed: Bucketed }> {
+  const edges = windowEdges(w, q);
+  const b = new StepRangeBucketer(edges);
+  if (edges[0]! < edges[q.budget]!) await fillFromBlocks(ctx, series, b, needSums);
+  const bucketed = collect(b, series, name);
+  const c = bucketed.buckets;
+  for (const f of [c.firstStep, c.lastStep, c.minStep, c.maxStep, c.firstNanStep]) {
+    for (let i = 0; i < f.length; i++) if (!Number.isNaN(f[i]!)) f[i] = xAtStep(w, f[i]!);
+  }
+  Object.assign(bucketed, { from: q.from, to: q.to, bucketStart: q.from, bucketWidth: (q.to - q.from) / q.budget || 1 });
+  return { bucketer: b, bucketed };
 }
 
 /**
@@ -187,11 +235,12 @@ export async function bucketOnAxis(
 async function byMetricRanges(
   ctx: AppContext,
   series: repo.SeriesRow,
-  axis: Extract<RunAxis, { kind: 'metric' }>,
+  x: XMetric,
+  name: string,
   q: { from: number; to: number; budget: number },
   needSums: boolean,
 ): Promise<{ bucketer: Bucketer; bucketed: Bucketed }> {
-  const { steps, xs } = axis.x;
+  const { steps, xs } = x;
   const width = (q.to - q.from) / q.budget || 1;
   const after = (i: number): number => (i < steps.length ? steps[i]! : steps[steps.length - 1]! + 1);
   const end = after(lowerBound(xs, q.to, true));
@@ -200,7 +249,7 @@ async function byMetricRanges(
   edges[q.budget] = end;
   const b = new StepRangeBucketer(edges);
   if (steps.length > 0 && edges[0]! < end) await fillFromBlocks(ctx, series, b, needSums);
-  const bucketed = collect(b, series, axisName(axis));
+  const bucketed = collect(b, series, name);
   const xAt = (step: number): number => xs[lowerBound(steps, step, true) - 1] ?? NaN;
   const c = bucketed.buckets;
   for (const f of [c.firstStep, c.lastStep, c.minStep, c.maxStep, c.firstNanStep]) {
@@ -217,10 +266,11 @@ async function byMetricRanges(
 async function byMetricPoints(
   ctx: AppContext,
   series: repo.SeriesRow,
-  axis: Extract<RunAxis, { kind: 'metric' }>,
+  x: XMetric,
+  name: string,
   q: { from: number; to: number; budget: number },
 ): Promise<{ bucketer: Bucketer; bucketed: Bucketed }> {
-  const { steps, xs } = axis.x;
+  const { steps, xs } = x;
   const b = new Bucketer(q.from, q.to, q.budget, 'continuous');
   await forEachBlock(ctx, series, (p) => {
     const x = new Float64Array(p.steps.length);
@@ -231,7 +281,7 @@ async function byMetricPoints(
     }
     b.addPoints({ steps: x, values: p.values, times: p.times, metadata: null });
   });
-  return { bucketer: b, bucketed: { ...collect(b, series, axisName(axis)), xPoints: true } };
+  return { bucketer: b, bucketed: { ...collect(b, series, name), xPoints: true } };
 }
 
 /**

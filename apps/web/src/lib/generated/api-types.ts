@@ -5933,6 +5933,12 @@ export interface paths {
                   key: string;
                   value: (string | number | boolean) | (never | null);
                 }[];
+                /** @description The run's group (a sweep's name): what the compare page can band by */
+                group: string | null;
+                /** @description The run's MLflow tags (key → value), so the compare page can band runs by a tag */
+                runTags: {
+                  [key: string]: string;
+                };
                 metrics: {
                   name: string;
                   count: number;
@@ -6150,6 +6156,12 @@ export interface paths {
                   key: string;
                   value: (string | number | boolean) | (never | null);
                 }[];
+                /** @description The run's group (a sweep's name): what the compare page can band by */
+                group: string | null;
+                /** @description The run's MLflow tags (key → value), so the compare page can band runs by a tag */
+                runTags: {
+                  [key: string]: string;
+                };
                 metrics: {
                   name: string;
                   count: number;

@@ -2,16 +2,21 @@ import { api, num, type Band } from '$lib/api';
 import { emptyEnvelope, type Envelope } from '$lib/chart/envelope';
 import { LIMITS } from '$lib/generated/limits';
 import type { SeriesReader } from './chart-series.svelte';
+import { linesOf, type CompareLine } from './compare-reader';
 
 /** What the shaded band around each group's mean spans. */
 export type Spread = 'std' | 'stderr' | 'minmax';
 
-/** A group of runs drawn as one mean line with a band; `n` is the most runs any bucket averaged. */
+/**
+ * A group of runs drawn as one mean line with a band; `n` is the most runs any bucket averaged;
+ * `runs` its runs' own curves (read only when they are drawn faint behind the band).
+ */
 export interface GroupBand {
   id: string;
   label: string;
   n: number;
   envelope: Envelope;
+  runs: (CompareLine & { name: string })[];
 }
 
 /**
@@ -53,24 +58,37 @@ export function bandEnvelope(b: Band, spread: Spread): Envelope {
   return e;
 }
 
-/** One band read per group (of 2 or more runs) for one metric; not live (a band is for finished sweeps). */
+/**
+ * One band read per group (of 2 or more runs) for one metric and, with `runs`, one compare read of
+ * every banded run's own curve at the same budget and range; not live (a band is for finished sweeps).
+ */
 export function bandReader(opts: {
   name: string;
   groups: () => { id: string; label: string; ids: string[] }[];
   spread: () => Spread;
+  runs?: () => boolean;
 }): SeriesReader<GroupBand[]> {
   return {
     maxBudget: LIMITS.bandBudget,
     empty: [],
     async read({ budget, x, from, to }, signal) {
-      const out: GroupBand[] = [];
-      for (const g of opts.groups()) {
-        if (g.ids.length < 2) continue;
-        const b = await api.band({ experimentIds: g.ids, name: opts.name, budget, x, from, to }, signal);
-        if (b.experiments.length === 0) continue;
-        out.push({ id: g.id, label: g.label, n: Math.max(0, ...b.n), envelope: bandEnvelope(b, opts.spread()) });
-      }
-      return out;
+      const groups = opts.groups().filter((g) => g.ids.length >= 2);
+      const ids = groups.flatMap((g) => g.ids);
+      const [bands, lines] = await Promise.all([
+        Promise.all(groups.map((g) => api.band({ experimentIds: g.ids, name: opts.name, budget, x, from, to }, signal))),
+        opts.runs?.() && ids.length > 0
+          ? api.compare({ ids, metrics: [opts.name], budget, x, from, to }, signal).then((r) => {
+              const names = new Map(r.experiments.map((e) => [e.id, e.name]));
+              return linesOf(r, opts.name).map((l) => ({ ...l, name: names.get(l.id) ?? l.id }));
+            })
+          : Promise.resolve([]),
+      ]);
+      return groups.flatMap((g, i): GroupBand[] => {
+        const b = bands[i]!;
+        if (b.experiments.length === 0) return [];
+        const runs = lines.filter((l) => g.ids.includes(l.id));
+        return [{ id: g.id, label: g.label, n: Math.max(0, ...b.n), envelope: bandEnvelope(b, opts.spread()), runs }];
+      });
     },
     held: () => null,
     append: (data) => Promise.resolve(data),

@@ -9,7 +9,7 @@ export interface CompareLine {
 }
 
 /** One metric's curves from a compare response, in the order of the experiments asked. */
-function linesOf(result: CompareResult, metric: string): CompareLine[] {
+export function linesOf(result: CompareResult, metric: string): CompareLine[] {
   return result.experiments.flatMap((e) => {
     const m = e.metrics.find((x) => x.name === metric);
     return m ? [{ id: e.id, envelope: toEnvelope(m.series) }] : [];
