@@ -9,31 +9,28 @@ import { readableWorkspaceIds, readableWorkspaces, requireRole } from '../worksp
 import { seriesSummaries } from '../metrics/metrics.repository.js';
 import { removeRunFiles } from '../artifacts/artifacts.store.js';
 import { findUserById } from '../auth/auth.repository.js';
+import type { Experiment, ExperimentPatch } from './experiment.js';
 import * as repo from './experiments.repository.js';
-import type { ExperimentRow } from './experiments.repository.js';
 import type {
   BulkBody,
   BulkResult,
   CreateExperimentBody,
-  Experiment,
+  Experiment as ExperimentSchema,
   ListQuery,
   UpdateExperimentBody,
 } from './experiments.schemas.js';
-import { normalizeHyperparams, type Hyperparam } from './hyperparams.js';
+import { normalizeHyperparams } from './hyperparams.js';
 import { FilterError, parseFilter, type Clause } from '../mlflow/mlflow.filter.js';
 import { anyMlflowDeleted } from '../mlflow/mlflow.visibility.repository.js';
 
-export type ExperimentDto = Static<typeof Experiment>;
+export type ExperimentDto = Static<typeof ExperimentSchema>;
 type Summary = Awaited<ReturnType<typeof seriesSummaries>>[number];
 
 const EXPERIMENT_MISSING = { code: 'EXPERIMENT_NOT_FOUND', what: 'Experiment' } as const;
 
-export function effectiveStatus(
-  ctx: AppContext,
-  row: Pick<ExperimentRow, 'status' | 'last_activity_at'>,
-): ExperimentDto['status'] {
-  if (row.status === 'running' && ctx.clock() - row.last_activity_at > ctx.config.crashAfterSeconds * 1000) return 'crashed';
-  return row.status;
+export function effectiveStatus(ctx: AppContext, e: Pick<Experiment, 'status' | 'lastActivityAt'>): ExperimentDto['status'] {
+  if (e.status === 'running' && ctx.clock() - e.lastActivityAt > ctx.config.crashAfterSeconds * 1000) return 'crashed';
+  return e.status;
 }
 
 /**
@@ -43,17 +40,17 @@ export function effectiveStatus(
 export async function visibleReferences(
   ctx: AppContext,
   caller: Caller,
-  rows: readonly Pick<ExperimentRow, 'reference_id'>[],
+  experiments: readonly Pick<Experiment, 'referenceId'>[],
 ): Promise<ReadonlySet<string>> {
-  const refs = [...new Set(rows.flatMap((r) => (r.reference_id === null ? [] : [r.reference_id])))];
+  const refs = [...new Set(experiments.flatMap((e) => (e.referenceId === null ? [] : [e.referenceId])))];
   const found = await repo.findLiveExperiments(ctx.db, refs);
-  const readable = await readableWorkspaces(ctx.db, caller.userId, [...new Set(found.map((r) => r.workspace_id))]);
-  return new Set(found.filter((r) => readable.has(r.workspace_id)).map((r) => r.id));
+  const readable = await readableWorkspaces(ctx.db, caller.userId, [...new Set(found.map((e) => e.workspaceId))]);
+  return new Set(found.filter((e) => readable.has(e.workspaceId)).map((e) => e.id));
 }
 
 function toExperimentDto(
   ctx: AppContext,
-  row: ExperimentRow,
+  e: Experiment,
   series: readonly Summary[],
   visibleRefs: ReadonlySet<string>,
 ): ExperimentDto {
@@ -67,20 +64,20 @@ function toExperimentDto(
     maxMetrics[s.name] = s.max_value === null ? null : toWire(s.max_value);
   }
   return {
-    id: row.id,
-    name: row.name,
-    description: row.description === '' ? null : row.description,
-    hyperparams: JSON.parse(row.hyperparams) as Hyperparam[],
-    tags: JSON.parse(row.tags) as string[],
-    status: effectiveStatus(ctx, row),
-    workspaceId: row.workspace_id,
-    workspace_id: row.workspace_id,
-    referenceId: row.reference_id !== null && visibleRefs.has(row.reference_id) ? row.reference_id : null,
-    group: row.run_group,
-    runInfo: JSON.parse(row.run_info) as Record<string, string>,
-    createdAt: iso(row.created_at)!,
-    updatedAt: iso(row.updated_at)!,
-    lastActivityAt: iso(row.last_activity_at)!,
+    id: e.id,
+    name: e.name,
+    description: e.description === '' ? null : e.description,
+    hyperparams: e.hyperparams,
+    tags: e.tags,
+    status: effectiveStatus(ctx, e),
+    workspaceId: e.workspaceId,
+    workspace_id: e.workspaceId,
+    referenceId: e.referenceId !== null && visibleRefs.has(e.referenceId) ? e.referenceId : null,
+    group: e.group,
+    runInfo: e.runInfo,
+    createdAt: iso(e.createdAt)!,
+    updatedAt: iso(e.updatedAt)!,
+    lastActivityAt: iso(e.lastActivityAt)!,
     availableMetrics: series.map((s) => s.name),
     latestMetrics,
     minMetrics,
@@ -94,14 +91,14 @@ export async function experimentForCaller(
   caller: Caller,
   id: string,
   min: Role,
-): Promise<{ row: ExperimentRow; role: Role }> {
+): Promise<{ row: Experiment; role: Role }> {
   const row = await repo.findLiveExperiment(ctx.db, id);
   if (!row) throw notFound('EXPERIMENT_NOT_FOUND', 'Experiment');
-  const role = await requireRole(ctx.db, caller.userId, row.workspace_id, min, EXPERIMENT_MISSING);
+  const role = await requireRole(ctx.db, caller.userId, row.workspaceId, min, EXPERIMENT_MISSING);
   return { row, role };
 }
 
-async function withSeries(ctx: AppContext, caller: Caller, row: ExperimentRow): Promise<ExperimentDto> {
+async function withSeries(ctx: AppContext, caller: Caller, row: Experiment): Promise<ExperimentDto> {
   const [series, refs] = await Promise.all([seriesSummaries(ctx.db, [row.id]), visibleReferences(ctx, caller, [row])]);
   return toExperimentDto(ctx, row, series, refs);
 }
@@ -130,26 +127,24 @@ export async function createExperiment(
   await requireRole(ctx.db, caller.userId, workspaceId, 'editor');
   if (body.referenceId) await experimentForCaller(ctx, caller, body.referenceId, 'viewer');
   const now = ctx.clock();
-  const tags = uniqueTags(body.tags);
-  const hyperparams = normalizeHyperparams(body.hyperparams);
-  const row: ExperimentRow = {
+  const row: Experiment = {
     id: ctx.newId(),
-    workspace_id: workspaceId,
+    workspaceId,
     name: body.name.trim(),
     description: body.description ?? '',
-    hyperparams: JSON.stringify(hyperparams),
-    tags: JSON.stringify(tags),
+    hyperparams: normalizeHyperparams(body.hyperparams),
+    tags: uniqueTags(body.tags),
     visibility: 'PRIVATE', // the request's visibility is ignored: see Visibility in experiments.schemas.ts
     status: body.status ?? 'running',
-    reference_id: body.referenceId ?? null,
-    run_group: groupOf(body.group),
-    run_info: JSON.stringify(body.runInfo ?? {}),
-    created_by: caller.userId,
-    created_at: now,
-    updated_at: now,
-    last_activity_at: now,
+    referenceId: body.referenceId ?? null,
+    group: groupOf(body.group),
+    runInfo: body.runInfo ?? {},
+    createdBy: caller.userId,
+    createdAt: now,
+    updatedAt: now,
+    lastActivityAt: now,
   };
-  await ctx.db.transaction().execute((trx) => repo.insertExperiment(trx, row, tags, hyperparams));
+  await ctx.db.transaction().execute((trx) => repo.insertExperiment(trx, row));
   return toExperimentDto(ctx, row, [], await visibleReferences(ctx, caller, [row]));
 }
 
@@ -166,24 +161,18 @@ export async function updateExperiment(
 ): Promise<ExperimentDto> {
   await experimentForCaller(ctx, caller, id, 'editor');
   const now = ctx.clock();
-  const patch: Partial<ExperimentRow> = { updated_at: now };
+  const patch: ExperimentPatch = { updatedAt: now };
   if (body.name !== undefined) patch.name = body.name.trim();
   if (body.description !== undefined) patch.description = body.description ?? '';
-  if (body.group !== undefined) patch.run_group = groupOf(body.group);
-  if (body.runInfo !== undefined) patch.run_info = JSON.stringify(body.runInfo);
+  if (body.group !== undefined) patch.group = groupOf(body.group);
+  if (body.runInfo !== undefined) patch.runInfo = body.runInfo;
   if (body.status !== undefined) {
     patch.status = body.status;
-    patch.last_activity_at = now;
+    patch.lastActivityAt = now;
   }
-  const hyperparams = body.hyperparams === undefined ? undefined : normalizeHyperparams(body.hyperparams);
-  if (hyperparams !== undefined) patch.hyperparams = JSON.stringify(hyperparams);
-  const tags = body.tags === undefined ? undefined : uniqueTags(body.tags);
-  if (tags !== undefined) patch.tags = JSON.stringify(tags);
-  await ctx.db.transaction().execute(async (trx) => {
-    await repo.updateExperiment(trx, id, patch);
-    if (tags !== undefined) await repo.replaceTags(trx, id, tags);
-    if (hyperparams !== undefined) await repo.replaceHyperparams(trx, id, hyperparams);
-  });
+  if (body.hyperparams !== undefined) patch.hyperparams = normalizeHyperparams(body.hyperparams);
+  if (body.tags !== undefined) patch.tags = uniqueTags(body.tags);
+  await ctx.db.transaction().execute((trx) => repo.updateExperiment(trx, id, patch));
   const row = await repo.findExperiment(ctx.db, id);
   if (!row) throw notFound('EXPERIMENT_NOT_FOUND', 'Experiment');
   return withSeries(ctx, caller, row);
@@ -192,7 +181,7 @@ export async function updateExperiment(
 export async function deleteExperiment(ctx: AppContext, caller: Caller, id: string): Promise<void> {
   const { row } = await experimentForCaller(ctx, caller, id, 'editor');
   await ctx.db.transaction().execute((trx) => repo.deleteExperiments(trx, { id }));
-  await removeRunFiles(ctx.blobs, row.workspace_id, id);
+  await removeRunFiles(ctx.blobs, row.workspaceId, id);
 }
 
 const MAX_TAGS = EXPERIMENT_LIMITS.tagsPerExperiment;
@@ -215,7 +204,7 @@ export async function bulkExperiments(
       { path: 'body.tags', message: `required for ${body.action}` },
     ]);
   }
-  const rows: ExperimentRow[] = [];
+  const rows: Experiment[] = [];
   for (const id of body.ids) rows.push((await experimentForCaller(ctx, caller, id, 'editor')).row);
   const now = ctx.clock();
   await ctx.db.transaction().execute(async (trx) => {
@@ -226,18 +215,16 @@ export async function bulkExperiments(
       }
       const row = await repo.findExperiment(trx, id);
       if (!row) throw notFound('EXPERIMENT_NOT_FOUND', 'Experiment');
-      const current = JSON.parse(row.tags) as string[];
-      const next = body.action === 'tag' ? uniqueTags([...current, ...tags]) : current.filter((t) => !tags.includes(t));
+      const next = body.action === 'tag' ? uniqueTags([...row.tags, ...tags]) : row.tags.filter((t) => !tags.includes(t));
       if (next.length > MAX_TAGS) {
         throw badRequest(`body.tags: ${row.name} would have more than ${MAX_TAGS} tags`, [
           { path: 'body.tags', message: `at most ${MAX_TAGS} tags per experiment` },
         ]);
       }
-      await repo.updateExperiment(trx, id, { tags: JSON.stringify(next), updated_at: now });
-      await repo.replaceTags(trx, id, next);
+      await repo.updateExperiment(trx, id, { tags: next, updatedAt: now });
     }
   });
-  if (body.action === 'delete') for (const row of rows) await removeRunFiles(ctx.blobs, row.workspace_id, row.id);
+  if (body.action === 'delete') for (const row of rows) await removeRunFiles(ctx.blobs, row.workspaceId, row.id);
   return { success: true, action: body.action, count: body.ids.length };
 }
 

@@ -60,7 +60,7 @@ async function authorize(ctx: AppContext, caller: Caller, key: readonly string[]
     return;
   }
   const run = await runForCaller(ctx, caller, owner, min);
-  if (run.workspace_id !== workspaceId) throw doesNotExist(`Run with id=${owner} not found`);
+  if (run.workspaceId !== workspaceId) throw doesNotExist(`Run with id=${owner} not found`);
   if (!writing) return;
   if (rest[0] === 'artifacts') return;
   if (rest[0] === MODELS && rest[1] !== undefined && rest[2] === 'artifacts') {

@@ -101,7 +101,7 @@ export async function createLoggedModel(
   const workspaceId = await workspaceFor(ctx, caller, input.experimentId, 'editor');
   if (input.sourceRunId !== undefined) {
     const run = await runForCaller(ctx, caller, input.sourceRunId, 'editor');
-    if (run.workspace_id !== workspaceId) {
+    if (run.workspaceId !== workspaceId) {
       throw invalidParameter(`Run '${input.sourceRunId}' does not belong to experiment '${input.experimentId}'`);
     }
   }

@@ -407,10 +407,10 @@ export async function createModelVersion(
     const row = (await repo.lockModel(trx, model.id, ctx.dialect.rowLocks))!;
     const patch: Partial<ModelRow> = { next_version: row.next_version + 1, updated_at: now };
     // A model's first version decides its workspace: the one its run is in, where the caller may write.
-    if (run && run.workspace_id !== row.workspace_id && row.next_version === 1) {
-      const role = await roleIn(trx, caller.userId, run.workspace_id);
-      const taken = (await repo.modelsIn(trx, [run.workspace_id], row.name)).length > 0;
-      if (role !== null && roleAtLeast(role, 'editor') && !taken) patch.workspace_id = run.workspace_id;
+    if (run && run.workspaceId !== row.workspace_id && row.next_version === 1) {
+      const role = await roleIn(trx, caller.userId, run.workspaceId);
+      const taken = (await repo.modelsIn(trx, [run.workspaceId], row.name)).length > 0;
+      if (role !== null && roleAtLeast(role, 'editor') && !taken) patch.workspace_id = run.workspaceId;
     }
     await repo.updateModel(trx, model.id, patch);
     const version: VersionRow = {
@@ -575,7 +575,7 @@ export async function downloadUri(ctx: AppContext, caller: Caller, name: string,
   if (runs) {
     const run = await runForCaller(ctx, caller, runs[1]!, 'viewer');
     const path = runs[2] ? `/${runs[2]}` : '';
-    return `mlflow-artifacts:/${run.workspace_id}/${run.id}/artifacts${path}`;
+    return `mlflow-artifacts:/${run.workspaceId}/${run.id}/artifacts${path}`;
   }
   return v.source;
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { addHyperparams, experimentIdsOf, findExperiment, updateExperiment } from '../experiments/experiments.repository.js';
+import { experimentIdsOf, findExperiment, updateExperiment } from '../experiments/experiments.repository.js';
 import { findWorkspace, listForUser } from '../workspaces/workspaces.repository.js';
 import { mergeRunInfo } from './mlflow.run-info.js';
 
@@ -169,9 +169,8 @@ export async function syncRunInfo(db: Kysely<DB>, experimentId: string): Promise
     .select(['key', 'value'])
     .where('experiment_id', '=', experimentId)
     .execute();
-  const current = JSON.parse(row.run_info) as Record<string, string>;
-  const next = JSON.stringify(mergeRunInfo(current, Object.fromEntries(tags.map((t) => [t.key, t.value]))));
-  if (next !== row.run_info) await updateExperiment(db, experimentId, { run_info: next });
+  const next = mergeRunInfo(row.runInfo, Object.fromEntries(tags.map((t) => [t.key, t.value])));
+  if (JSON.stringify(next) !== JSON.stringify(row.runInfo)) await updateExperiment(db, experimentId, { runInfo: next });
 }
 
 export async function deleteRunTag(db: Kysely<DB>, experimentId: string, key: string): Promise<number> {
@@ -181,19 +180,4 @@ export async function deleteRunTag(db: Kysely<DB>, experimentId: string, key: st
     .where('key', '=', key)
     .executeTakeFirst();
   return Number(result.numDeletedRows);
-}
-
-/** Adds params (already known to be new) to an experiment's hyperparameters, both forms. */
-export async function addParams(
-  db: Kysely<DB>,
-  experimentId: string,
-  hyperparamsJson: string,
-  params: readonly { key: string; value: string }[],
-): Promise<void> {
-  const rows = params.map(({ key, value }) => {
-    // Text as logged (MLflow params are strings), and its number when it is one, so filters and sorts can compare numerically.
-    const n = value.trim() === '' ? NaN : Number(value);
-    return { key, text_value: value, num_value: Number.isFinite(n) ? n : null };
-  });
-  await addHyperparams(db, experimentId, hyperparamsJson, rows);
 }

@@ -1,6 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
-import type { ExperimentsTable, Role } from '../../db/schema.js';
+import type { Role } from '../../db/schema.js';
 import { groupBy } from '../../lib/group-by.js';
 import { MLFLOW_LIMITS } from '../../lib/limits.js';
 import { toWire } from '../../lib/numbers.js';
@@ -12,6 +12,7 @@ import {
   searchRunIds,
   updateExperiment,
 } from '../experiments/experiments.repository.js';
+import type { Experiment, ExperimentPatch } from '../experiments/experiment.js';
 import { seriesOf } from '../metrics/metrics.repository.js';
 import { requireRoleIncludingMlflowDeleted } from '../workspaces/access.js';
 import { doesNotExist, invalidParameter } from './mlflow.errors.js';
@@ -48,9 +49,9 @@ function toToraStatus(status: MlflowStatus): ExperimentStatus {
  * Tora's status → MLflow's; a running experiment silent past the crash timeout reads KILLED, as on
  * the dashboard. Must agree with mlflowStatusSql (search).
  */
-function toMlflowStatus(ctx: AppContext, row: Pick<ExperimentsTable, 'status' | 'last_activity_at'>): MlflowStatus {
+function toMlflowStatus(ctx: AppContext, row: Pick<Experiment, 'status' | 'lastActivityAt'>): MlflowStatus {
   if (row.status === 'running') {
-    return ctx.clock() - row.last_activity_at > ctx.config.crashAfterSeconds * 1000 ? 'KILLED' : 'RUNNING';
+    return ctx.clock() - row.lastActivityAt > ctx.config.crashAfterSeconds * 1000 ? 'KILLED' : 'RUNNING';
   }
   return row.status === 'finished' ? 'FINISHED' : row.status === 'failed' ? 'FAILED' : 'KILLED';
 }
@@ -60,9 +61,8 @@ export function paramText(value: string | number | boolean | null | undefined): 
   return value === null || value === undefined ? '' : String(value);
 }
 
-function paramsOf(row: ExperimentsTable): KeyValue[] {
-  const list = JSON.parse(row.hyperparams) as { key: string; value: string | number | boolean | null }[];
-  return list.map(({ key, value }) => ({ key, value: paramText(value) }));
+function paramsOf(row: Experiment): KeyValue[] {
+  return row.hyperparams.map(({ key, value }) => ({ key, value: paramText(value) }));
 }
 
 /** Runs whose extras, tags and metrics are read in one round of queries (also under SQLite's bound-parameter cap). */
@@ -88,7 +88,7 @@ async function runsJson(ctx: AppContext, ids: readonly string[]): Promise<string
  * outputs in six queries, joined through maps (linear in the rows, where a find/filter per row was
  * quadratic).
  */
-async function toRunDtos(ctx: AppContext, rows: readonly ExperimentsTable[]): Promise<RunDto[]> {
+async function toRunDtos(ctx: AppContext, rows: readonly Experiment[]): Promise<RunDto[]> {
   const ids = rows.map((r) => r.id);
   const [extras, tags, metrics, io] = await Promise.all([
     repo.findRunExtras(ctx.db, ids),
@@ -105,13 +105,13 @@ async function toRunDtos(ctx: AppContext, rows: readonly ExperimentsTable[]): Pr
     const info: RunInfoDto = {
       run_id: row.id,
       run_uuid: row.id,
-      experiment_id: row.workspace_id,
+      experiment_id: row.workspaceId,
       run_name: row.name,
       // MLflow's store records "unknown" for a run created without a user.
       user_id: runTags.find((t) => t.key === 'mlflow.user')?.value || 'unknown',
       status: toMlflowStatus(ctx, row),
-      start_time: row.created_at,
-      artifact_uri: `mlflow-artifacts:/${row.workspace_id}/${row.id}/artifacts`,
+      start_time: row.createdAt,
+      artifact_uri: `mlflow-artifacts:/${row.workspaceId}/${row.id}/artifacts`,
       lifecycle_stage: extra?.deleted_at == null ? 'active' : 'deleted',
     };
     if (extra?.end_time != null) info.end_time = extra.end_time;
@@ -136,11 +136,11 @@ async function toRunDtos(ctx: AppContext, rows: readonly ExperimentsTable[]): Pr
  * The run (experiment) if the caller has `min` on its workspace; MLflow's 404 otherwise. Unlike
  * Tora's routes, MLflow's see runs and workspaces deleted through MLflow (to get and restore them).
  */
-export async function runForCaller(ctx: AppContext, caller: Caller, runId: string, min: Role): Promise<ExperimentsTable> {
+export async function runForCaller(ctx: AppContext, caller: Caller, runId: string, min: Role): Promise<Experiment> {
   const row = await findExperiment(ctx.db, runId);
   if (!row) throw doesNotExist(`Run with id=${runId} not found`);
   try {
-    await requireRoleIncludingMlflowDeleted(ctx.db, caller.userId, row.workspace_id, min);
+    await requireRoleIncludingMlflowDeleted(ctx.db, caller.userId, row.workspaceId, min);
   } catch (err) {
     if (err instanceof Error && 'status' in err && err.status === 404) throw doesNotExist(`Run with id=${runId} not found`);
     throw err;
@@ -149,7 +149,7 @@ export async function runForCaller(ctx: AppContext, caller: Caller, runId: strin
 }
 
 /** A run that may be written to: MLflow refuses writes to deleted runs. */
-export async function activeRunForCaller(ctx: AppContext, caller: Caller, runId: string): Promise<ExperimentsTable> {
+export async function activeRunForCaller(ctx: AppContext, caller: Caller, runId: string): Promise<Experiment> {
   const row = await runForCaller(ctx, caller, runId, 'editor');
   const [extra] = await repo.findRunExtras(ctx.db, [row.id]);
   if (extra?.deleted_at != null) {
@@ -169,25 +169,25 @@ export async function createRun(
   const now = ctx.clock();
   const nameTag = input.tags.find((t) => t.key === 'mlflow.runName')?.value;
   const name = (input.runName || nameTag || `run-${id.slice(0, 8)}`).trim().slice(0, 200) || `run-${id.slice(0, 8)}`;
-  const row: ExperimentsTable = {
+  const row: Experiment = {
     id,
-    workspace_id: workspaceId,
+    workspaceId,
     name,
     description: '',
-    hyperparams: '[]',
-    tags: '[]',
+    hyperparams: [],
+    tags: [],
     visibility: 'PRIVATE',
     status: 'running',
-    reference_id: null,
-    run_group: null,
-    run_info: '{}',
-    created_by: caller.userId,
-    created_at: input.startTime ?? now,
-    updated_at: now,
-    last_activity_at: now,
+    referenceId: null,
+    group: null,
+    runInfo: {},
+    createdBy: caller.userId,
+    createdAt: input.startTime ?? now,
+    updatedAt: now,
+    lastActivityAt: now,
   };
   await ctx.db.transaction().execute(async (trx) => {
-    await insertExperiment(trx, row, [], []);
+    await insertExperiment(trx, row);
     await repo.upsertRunExtras(trx, id, {});
     await repo.setRunTags(
       trx,
@@ -213,10 +213,10 @@ export async function updateRun(
   await activeRunForCaller(ctx, caller, runId);
   const now = ctx.clock();
   await ctx.db.transaction().execute(async (trx) => {
-    const patch: Partial<ExperimentsTable> = { updated_at: now };
+    const patch: ExperimentPatch = { updatedAt: now };
     if (input.status !== undefined) {
       patch.status = toToraStatus(input.status);
-      patch.last_activity_at = now;
+      patch.lastActivityAt = now;
     }
     if (input.runName) patch.name = input.runName.trim().slice(0, 200) || undefined;
     await updateExperiment(trx, runId, patch);
