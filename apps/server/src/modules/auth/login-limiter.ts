@@ -1,3 +1,4 @@
+import type { LoginThrottle } from '../../context.js';
 /** One throttle: at most `max` failed logins per `windowMs` for each value of a key kind. */
 export interface LimitRule {
   readonly max: number;
@@ -35,7 +36,7 @@ interface Counter {
  *   const keys = limiter.keysFor('a@example.com', '203.0.113.7');
  *   if (limiter.retryAfter(keys, now) > 0) refuse(); else if (!ok) limiter.recordFailure(keys, now);
  */
-export class LoginLimiter {
+export class LoginLimiter implements LoginThrottle {
   private readonly counters = new Map<string, Counter>();
 
   constructor(

@@ -4,9 +4,9 @@ import type { DB, ExperimentsTable } from '../../db/schema.js';
 import type { ExperimentStatus } from '../../lib/schemas.js';
 import { deleteSeriesOf, metricNamesOf, type ExperimentIds } from '../metrics/metrics.repository.js';
 import { deleteFilesOf } from '../files/files.repository.js';
-import type { Clause, OrderKey, ViewType } from '../mlflow/mlflow.filter.js';
-import { filterSql, orderValueSql } from '../mlflow/mlflow.filter.repository.js';
-import { runNotMlflowDeleted } from '../mlflow/mlflow.visibility.repository.js';
+import type { Clause, OrderKey, TrashView } from './filter.js';
+import { filterSql, orderValueSql } from './filter.repository.js';
+import { experimentNotTrashed, experimentTrashed } from './trash.repository.js';
 import type { Experiment, ExperimentPatch } from './experiment.js';
 import type { Hyperparam } from './hyperparams.js';
 
@@ -161,25 +161,25 @@ export async function findExperiment(db: Kysely<DB>, id: string): Promise<Experi
   return row && fromRow(row);
 }
 
-/** The experiment unless it was deleted through MLflow's runs/delete (then Tora's routes answer 404). */
+/** The experiment unless it is trashed (then Tora's routes answer 404). */
 export async function findLiveExperiment(db: Kysely<DB>, id: string): Promise<Experiment | undefined> {
   const row = await db
     .selectFrom('experiments')
     .selectAll()
     .where('id', '=', id)
-    .where(runNotMlflowDeleted(sql.ref('experiments.id')))
+    .where(experimentNotTrashed(sql.ref('experiments.id')))
     .executeTakeFirst();
   return row && fromRow(row);
 }
 
-/** Those of `ids` not deleted through MLflow (Tora's views treat those as gone). */
+/** Those of `ids` not trashed (Tora's views treat those as gone). */
 export async function findLiveExperiments(db: Kysely<DB>, ids: readonly string[]): Promise<Experiment[]> {
   if (ids.length === 0) return [];
   const rows = await db
     .selectFrom('experiments')
     .selectAll()
     .where('id', 'in', ids)
-    .where(runNotMlflowDeleted(sql.ref('experiments.id')))
+    .where(experimentNotTrashed(sql.ref('experiments.id')))
     .execute();
   return rows.map(fromRow);
 }
@@ -256,16 +256,16 @@ export interface ListFilter {
   tags: readonly string[];
   statuses: readonly ExperimentStatus[];
   crashedBefore: number;
-  /** Parsed `filter` (MLflow's grammar), shared with the MLflow runs/search route. */
+  /** Parsed `filter` (filter.ts), the grammar MLflow's runs/search also uses. */
   clauses?: readonly Clause[];
-  /** Some run of these workspaces is deleted through MLflow: hide such runs (a per-row check, skipped when none is). */
-  hideMlflowDeleted: boolean;
+  /** Some experiment of these workspaces is trashed: hide such (a per-row check, skipped when none is). */
+  hideTrashed: boolean;
 }
 
 /** Experiments in the given workspaces matching the filter (access was checked by the service). */
 function filtered(db: Kysely<DB>, dialect: DialectHelpers, f: ListFilter) {
   let q = db.selectFrom('experiments as e').where('e.workspace_id', 'in', f.workspaceIds);
-  if (f.hideMlflowDeleted) q = q.where(runNotMlflowDeleted(sql.ref('e.id')));
+  if (f.hideTrashed) q = q.where(experimentNotTrashed(sql.ref('e.id')));
   if (f.nameContains) {
     const needle = f.nameContains;
     q = q.where((eb) => dialect.containsIgnoreCase(eb, eb.ref('e.name'), needle));
@@ -389,7 +389,7 @@ export async function workspaceColumns(
   db: Kysely<DB>,
   workspaceId: string,
 ): Promise<{ hyperparams: string[]; metrics: string[] }> {
-  const experiments = experimentIdsOf(db, { workspaceId }).where(runNotMlflowDeleted(sql.ref('experiments.id')));
+  const experiments = experimentIdsOf(db, { workspaceId }).where(experimentNotTrashed(sql.ref('experiments.id')));
   const keys = await db
     .selectFrom('experiment_hyperparams')
     .select('key')
@@ -407,7 +407,7 @@ export async function runsWithMetric(db: Kysely<DB>, workspaceId: string, metric
     .innerJoin('metric_series as s', (j) => j.onRef('s.experiment_id', '=', 'e.id').on('s.name', '=', metric))
     .select(['e.id', 'e.name', 'e.run_group', 'e.hyperparams', 's.min_value', 's.max_value'])
     .where('e.workspace_id', '=', workspaceId)
-    .where(runNotMlflowDeleted(sql.ref('e.id')))
+    .where(experimentNotTrashed(sql.ref('e.id')))
     .where('s.point_count', '>', 0)
     .orderBy('e.last_activity_at', 'desc')
     .limit(500)
@@ -432,7 +432,7 @@ export interface RunQuery {
   workspaceIds: readonly string[];
   clauses: readonly Clause[];
   order: readonly OrderKey[];
-  view: ViewType;
+  view: TrashView;
   crashedBefore: number;
   offset: number;
   limit: number;
@@ -449,9 +449,8 @@ export async function searchRunIds(db: Kysely<DB>, dialect: DialectHelpers, q: R
     .select('e.id')
     .where('e.workspace_id', 'in', q.workspaceIds)
     .where(filterSql(dialect, q.clauses, q.crashedBefore, idsOfWorkspaces(db, q.workspaceIds)));
-  const deleted = sql`(select r.deleted_at from mlflow_runs r where r.experiment_id = e.id)`;
-  if (q.view === 'active') query = query.where(sql<boolean>`${deleted} is null`);
-  if (q.view === 'deleted') query = query.where(sql<boolean>`${deleted} is not null`);
+  if (q.view === 'live') query = query.where(experimentNotTrashed(sql.ref('e.id')));
+  if (q.view === 'trashed') query = query.where(experimentTrashed(sql.ref('e.id')));
   for (const key of q.order) {
     // NULLS LAST rather than a `case … is null` key before it: each key's subquery runs once per row, not twice.
     const value = orderValueSql(key, q.crashedBefore);

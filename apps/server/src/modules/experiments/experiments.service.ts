@@ -20,8 +20,8 @@ import type {
   UpdateExperimentBody,
 } from './experiments.schemas.js';
 import { normalizeHyperparams } from './hyperparams.js';
-import { FilterError, parseFilter, type Clause } from '../mlflow/mlflow.filter.js';
-import { anyMlflowDeleted } from '../mlflow/mlflow.visibility.repository.js';
+import { FilterError, parseFilter, type Clause } from './filter.js';
+import { anyTrashed } from './trash.repository.js';
 
 export type ExperimentDto = Static<typeof ExperimentSchema>;
 type Summary = Awaited<ReturnType<typeof seriesSummaries>>[number];
@@ -85,7 +85,7 @@ function toExperimentDto(
   };
 }
 
-/** Loads an experiment the caller may act on with at least `min`; non-members get 404, as does a run deleted through MLflow. */
+/** Loads an experiment the caller may act on with at least `min`; non-members get 404, as does a trashed experiment. */
 export async function experimentForCaller(
   ctx: AppContext,
   caller: Caller,
@@ -94,7 +94,7 @@ export async function experimentForCaller(
 ): Promise<{ row: Experiment; role: Role }> {
   const row = await repo.findLiveExperiment(ctx.db, id);
   if (!row) throw notFound('EXPERIMENT_NOT_FOUND', 'Experiment');
-  const role = await requireRole(ctx.db, caller.userId, row.workspaceId, min, EXPERIMENT_MISSING);
+  const role = await requireRole(ctx.db, caller.userId, row.workspaceId, min, { missing: EXPERIMENT_MISSING });
   return { row, role };
 }
 
@@ -281,7 +281,7 @@ export async function listFilterFor(
     statuses,
     crashedBefore: ctx.clock() - ctx.config.crashAfterSeconds * 1000,
     clauses,
-    hideMlflowDeleted: await anyMlflowDeleted(ctx.db, workspaceIds),
+    hideTrashed: await anyTrashed(ctx.db, workspaceIds),
   };
 }
 

@@ -3,7 +3,7 @@ import type { AppContext, Caller } from '../../context.js';
 import { AppError, notFound } from '../../errors.js';
 import { EXPERIMENT_LIMITS } from '../../lib/limits.js';
 import { iso } from '../../lib/schemas.js';
-import { liveRoleIn } from '../workspaces/access.js';
+import { roleIn } from '../workspaces/access.js';
 import type { ChainLink as ChainLinkSchema, ReferenceResponse } from './experiments.schemas.js';
 import { effectiveStatus, experimentForCaller } from './experiments.service.js';
 import * as repo from './experiments.repository.js';
@@ -23,7 +23,7 @@ async function chainOf(ctx: AppContext, caller: Caller, startId: string | null):
   for (let id = startId; id !== null && !seen.has(id) && links.length < MAX_CHAIN;) {
     seen.add(id);
     const row = await repo.findLiveExperiment(ctx.db, id);
-    if (!row || (await liveRoleIn(ctx.db, caller.userId, row.workspaceId)) === null) break;
+    if (!row || (await roleIn(ctx.db, caller.userId, row.workspaceId, { includeTrashed: false })) === null) break;
     links.push({
       id: row.id,
       name: row.name,

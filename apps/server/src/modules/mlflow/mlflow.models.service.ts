@@ -1,6 +1,6 @@
 import type { AppContext, Caller } from '../../context.js';
 import type { MlflowLoggedModelsTable, Role } from '../../db/schema.js';
-import { requireRoleIncludingMlflowDeleted } from '../workspaces/access.js';
+import { requireRole } from '../workspaces/access.js';
 import { doesNotExist, invalidParameter } from './mlflow.errors.js';
 import { workspaceFor } from './mlflow.experiments.service.js';
 import * as repo from './mlflow.models.repository.js';
@@ -79,9 +79,9 @@ function toLoggedModelDto(row: MlflowLoggedModelsTable): LoggedModelDto {
 export async function modelForCaller(ctx: AppContext, caller: Caller, id: string, min: Role): Promise<MlflowLoggedModelsTable> {
   const row = await repo.findLoggedModel(ctx.db, id);
   if (!row) throw doesNotExist(`Logged model with ID '${id}' not found.`);
-  await requireRoleIncludingMlflowDeleted(ctx.db, caller.userId, row.workspace_id, min, {
-    code: 'NOT_FOUND',
-    what: `Logged model with ID '${id}'`,
+  await requireRole(ctx.db, caller.userId, row.workspace_id, min, {
+    includeTrashed: true,
+    missing: { code: 'NOT_FOUND', what: `Logged model with ID '${id}'` },
   });
   return row;
 }

@@ -408,7 +408,7 @@ export async function createModelVersion(
     const patch: Partial<ModelRow> = { next_version: row.next_version + 1, updated_at: now };
     // A model's first version decides its workspace: the one its run is in, where the caller may write.
     if (run && run.workspaceId !== row.workspace_id && row.next_version === 1) {
-      const role = await roleIn(trx, caller.userId, run.workspaceId);
+      const role = await roleIn(trx, caller.userId, run.workspaceId, { includeTrashed: true });
       const taken = (await repo.modelsIn(trx, [run.workspaceId], row.name)).length > 0;
       if (role !== null && roleAtLeast(role, 'editor') && !taken) patch.workspace_id = run.workspaceId;
     }

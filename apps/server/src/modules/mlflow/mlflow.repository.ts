@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { experimentIdsOf, findExperiment, updateExperiment } from '../experiments/experiments.repository.js';
 import { findWorkspace, listForUser } from '../workspaces/workspaces.repository.js';
+import { workspacesTrashedAt } from '../workspaces/trash.repository.js';
 import { mergeRunInfo } from './mlflow.run-info.js';
 
 /**
@@ -11,10 +12,10 @@ import { mergeRunInfo } from './mlflow.run-info.js';
 
 // ---- experiments (Tora workspaces) ----
 
-/** The caller's workspaces (with their role) and when each was soft-deleted through MLflow. */
+/** The caller's workspaces (with their role) and when each was trashed (MLflow's deleted experiments). */
 export async function memberWorkspaces(db: Kysely<DB>, userId: string) {
-  const rows = await listForUser(db, userId, { includeMlflowDeleted: true });
-  const deleted = await deletedAt(
+  const rows = await listForUser(db, userId, { includeTrashed: true });
+  const deleted = await workspacesTrashedAt(
     db,
     rows.map((r) => r.id),
   );
@@ -24,25 +25,7 @@ export async function memberWorkspaces(db: Kysely<DB>, userId: string) {
 export async function workspaceState(db: Kysely<DB>, workspaceId: string) {
   const ws = await findWorkspace(db, workspaceId);
   if (!ws) return undefined;
-  return { ...ws, deleted_at: (await deletedAt(db, [ws.id])).get(ws.id) ?? null };
-}
-
-async function deletedAt(db: Kysely<DB>, workspaceIds: readonly string[]): Promise<Map<string, number | null>> {
-  if (workspaceIds.length === 0) return new Map();
-  const rows = await db
-    .selectFrom('mlflow_experiments')
-    .select(['workspace_id', 'deleted_at'])
-    .where('workspace_id', 'in', workspaceIds)
-    .execute();
-  return new Map(rows.map((r) => [r.workspace_id, r.deleted_at]));
-}
-
-export async function setWorkspaceDeleted(db: Kysely<DB>, workspaceId: string, deletedAt: number | null): Promise<void> {
-  await db
-    .insertInto('mlflow_experiments')
-    .values({ workspace_id: workspaceId, deleted_at: deletedAt })
-    .onConflict((oc) => oc.column('workspace_id').doUpdateSet({ deleted_at: deletedAt }))
-    .execute();
+  return { ...ws, deleted_at: (await workspacesTrashedAt(db, [ws.id])).get(ws.id) ?? null };
 }
 
 export async function experimentTags(db: Kysely<DB>, workspaceIds: readonly string[]) {
@@ -96,12 +79,8 @@ export function findRunExtras(db: Kysely<DB>, experimentIds: readonly string[]) 
   return db.selectFrom('mlflow_runs').selectAll().where('experiment_id', 'in', experimentIds).execute();
 }
 
-export async function upsertRunExtras(
-  db: Kysely<DB>,
-  experimentId: string,
-  patch: { end_time?: number | null; deleted_at?: number | null },
-): Promise<void> {
-  const row = { experiment_id: experimentId, end_time: patch.end_time ?? null, deleted_at: patch.deleted_at ?? null };
+export async function upsertRunExtras(db: Kysely<DB>, experimentId: string, patch: { end_time?: number | null }): Promise<void> {
+  const row = { experiment_id: experimentId, end_time: patch.end_time ?? null, deleted_at: null };
   await db
     .insertInto('mlflow_runs')
     .values(row)

@@ -14,10 +14,11 @@ import {
 } from '../experiments/experiments.repository.js';
 import type { Experiment, ExperimentPatch } from '../experiments/experiment.js';
 import { seriesOf } from '../metrics/metrics.repository.js';
-import { requireRoleIncludingMlflowDeleted } from '../workspaces/access.js';
+import { requireRole } from '../workspaces/access.js';
 import { doesNotExist, invalidParameter } from './mlflow.errors.js';
 import { workspaceFor } from './mlflow.experiments.service.js';
-import { parseFilter, parseOrderBy, type OrderKey, type ViewType } from './mlflow.filter.js';
+import { parseFilter, parseOrderBy, type OrderKey, type TrashView } from '../experiments/filter.js';
+import { setExperimentTrashed } from '../experiments/trash.repository.js';
 import { inputsAndOutputsOf } from './mlflow.datasets.service.js';
 import * as repo from './mlflow.repository.js';
 import { checkEpochMs, JsonText, type KeyValue } from './mlflow.request.js';
@@ -140,7 +141,7 @@ export async function runForCaller(ctx: AppContext, caller: Caller, runId: strin
   const row = await findExperiment(ctx.db, runId);
   if (!row) throw doesNotExist(`Run with id=${runId} not found`);
   try {
-    await requireRoleIncludingMlflowDeleted(ctx.db, caller.userId, row.workspaceId, min);
+    await requireRole(ctx.db, caller.userId, row.workspaceId, min, { includeTrashed: true });
   } catch (err) {
     if (err instanceof Error && 'status' in err && err.status === 404) throw doesNotExist(`Run with id=${runId} not found`);
     throw err;
@@ -227,7 +228,7 @@ export async function updateRun(
 
 export async function setRunDeleted(ctx: AppContext, caller: Caller, runId: string, deleted: boolean): Promise<void> {
   await runForCaller(ctx, caller, runId, 'editor');
-  await repo.upsertRunExtras(ctx.db, runId, { deleted_at: deleted ? ctx.clock() : null });
+  await setExperimentTrashed(ctx.db, runId, deleted ? ctx.clock() : null);
 }
 
 export async function deleteTag(ctx: AppContext, caller: Caller, runId: string, key: string): Promise<void> {
@@ -257,7 +258,7 @@ export function decodeToken(token: string | undefined): number {
 export async function searchRuns(
   ctx: AppContext,
   caller: Caller,
-  q: { experimentIds: string[]; filter?: string; orderBy: string[]; view: ViewType; maxResults: number; pageToken?: string },
+  q: { experimentIds: string[]; filter?: string; orderBy: string[]; view: TrashView; maxResults: number; pageToken?: string },
 ): Promise<JsonText> {
   const workspaceIds: string[] = [];
   for (const id of q.experimentIds) workspaceIds.push(await workspaceFor(ctx, caller, id, 'viewer'));

@@ -69,7 +69,7 @@ async function referenceHere(
   let id = ids.get(exported) ?? null;
   if (id === null) {
     const existing = await experiments.findExperiment(ctx.db, exported);
-    if (existing && (await roleIn(ctx.db, userId, existing.workspaceId)) !== null) id = existing.id;
+    if (existing && (await roleIn(ctx.db, userId, existing.workspaceId, { includeTrashed: true })) !== null) id = existing.id;
   }
   return id === self ? null : id;
 }
