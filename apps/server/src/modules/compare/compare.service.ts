@@ -6,7 +6,8 @@ import { COMPARE_LIMITS } from '../../lib/limits.js';
 import { toWire } from '../../lib/numbers.js';
 import type { Experiment } from '../experiments/experiment.js';
 import { findLiveExperiments } from '../experiments/experiments.repository.js';
-import { effectiveStatus, visibleReferences } from '../experiments/experiments.service.js';
+import { visibleReferences } from '../experiments/experiments.service.js';
+import { effectiveStatus } from '../experiments/status.js';
 import {
   bucketSeries,
   bucketSeriesByTime,

@@ -30,3 +30,30 @@ export interface Experiment {
 
 /** What may change after creation; the repository writes the JSON columns and per-key copies it touches. */
 export type ExperimentPatch = Partial<Omit<Experiment, 'id' | 'workspaceId' | 'createdBy' | 'createdAt' | 'visibility'>>;
+
+/**
+ * A new experiment, running and empty unless `fields` says otherwise: what every door that creates
+ * one (Tora's route, MLflow's runs/create) starts from.
+ *
+ * @example newExperiment({ id, workspaceId, name: 'sweep-1', createdBy: userId, now })
+ */
+export function newExperiment(
+  fields: Pick<Experiment, 'id' | 'workspaceId' | 'name' | 'createdBy'> & { now: number } & Partial<Experiment>,
+): Experiment {
+  const { now, ...given } = fields;
+  return {
+    description: '',
+    hyperparams: [],
+    tags: [],
+    // Every experiment is private to its workspace (see Visibility in experiments.schemas.ts).
+    visibility: 'PRIVATE',
+    status: 'running',
+    referenceId: null,
+    group: null,
+    runInfo: {},
+    createdAt: now,
+    updatedAt: now,
+    lastActivityAt: now,
+    ...given,
+  };
+}

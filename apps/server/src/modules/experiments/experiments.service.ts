@@ -4,12 +4,13 @@ import type { Role } from '../../db/schema.js';
 import { badRequest, notFound } from '../../errors.js';
 import { EXPERIMENT_LIMITS } from '../../lib/limits.js';
 import { toWire } from '../../lib/numbers.js';
+import { decodeOffset, encodeOffset } from '../../lib/page-token.js';
 import { iso, isStatus } from '../../lib/schemas.js';
 import { readableWorkspaceIds, readableWorkspaces, requireRole } from '../workspaces/access.js';
 import { seriesSummaries } from '../metrics/metrics.repository.js';
 import { removeRunFiles } from '../artifacts/artifacts.store.js';
 import { findUserById } from '../auth/auth.repository.js';
-import type { Experiment, ExperimentPatch } from './experiment.js';
+import { newExperiment, type Experiment, type ExperimentPatch } from './experiment.js';
 import * as repo from './experiments.repository.js';
 import type {
   BulkBody,
@@ -21,17 +22,13 @@ import type {
 } from './experiments.schemas.js';
 import { normalizeHyperparams } from './hyperparams.js';
 import { FilterError, parseFilter, type Clause } from './filter.js';
+import { crashedBefore, effectiveStatus } from './status.js';
 import { anyTrashed } from './trash.repository.js';
 
 export type ExperimentDto = Static<typeof ExperimentSchema>;
 type Summary = Awaited<ReturnType<typeof seriesSummaries>>[number];
 
 const EXPERIMENT_MISSING = { code: 'EXPERIMENT_NOT_FOUND', what: 'Experiment' } as const;
-
-export function effectiveStatus(ctx: AppContext, e: Pick<Experiment, 'status' | 'lastActivityAt'>): ExperimentDto['status'] {
-  if (e.status === 'running' && ctx.clock() - e.lastActivityAt > ctx.config.crashAfterSeconds * 1000) return 'crashed';
-  return e.status;
-}
 
 /**
  * The references the caller may see among these rows': a reference into a workspace the caller is
@@ -127,23 +124,21 @@ export async function createExperiment(
   await requireRole(ctx.db, caller.userId, workspaceId, 'editor');
   if (body.referenceId) await experimentForCaller(ctx, caller, body.referenceId, 'viewer');
   const now = ctx.clock();
-  const row: Experiment = {
+  // The request's visibility is ignored: see Visibility in experiments.schemas.ts.
+  const row = newExperiment({
     id: ctx.newId(),
     workspaceId,
     name: body.name.trim(),
+    createdBy: caller.userId,
+    now,
     description: body.description ?? '',
     hyperparams: normalizeHyperparams(body.hyperparams),
     tags: uniqueTags(body.tags),
-    visibility: 'PRIVATE', // the request's visibility is ignored: see Visibility in experiments.schemas.ts
     status: body.status ?? 'running',
     referenceId: body.referenceId ?? null,
     group: groupOf(body.group),
     runInfo: body.runInfo ?? {},
-    createdBy: caller.userId,
-    createdAt: now,
-    updatedAt: now,
-    lastActivityAt: now,
-  };
+  });
   await ctx.db.transaction().execute((trx) => repo.insertExperiment(trx, row));
   return toExperimentDto(ctx, row, [], await visibleReferences(ctx, caller, [row]));
 }
@@ -228,22 +223,10 @@ export async function bulkExperiments(
   return { success: true, action: body.action, count: body.ids.length };
 }
 
-// Far beyond any real listing; keeps the OFFSET within both databases' integer range.
-const MAX_OFFSET = 1_000_000_000;
-
 function decodeCursor(cursor: string | undefined): number {
-  if (!cursor) return 0;
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o?: unknown };
-    if (typeof parsed.o === 'number' && Number.isInteger(parsed.o) && parsed.o >= 0 && parsed.o <= MAX_OFFSET) return parsed.o;
-  } catch {
-    // fall through to the error below
-  }
+  const offset = decodeOffset(cursor);
+  if (offset !== null) return offset;
   throw badRequest('query.cursor is not a cursor this server issued', [{ path: 'query.cursor', message: 'invalid cursor' }]);
-}
-
-function encodeCursor(offset: number): string {
-  return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
 }
 
 /**
@@ -279,7 +262,7 @@ export async function listFilterFor(
     group: query.group?.trim() || undefined,
     tags,
     statuses,
-    crashedBefore: ctx.clock() - ctx.config.crashAfterSeconds * 1000,
+    crashedBefore: crashedBefore(ctx),
     clauses,
     hideTrashed: await anyTrashed(ctx.db, workspaceIds),
   };
@@ -328,7 +311,7 @@ export async function listExperiments(
   }
   return {
     experiments: page.map((r) => toExperimentDto(ctx, r, byExperiment.get(r.id) ?? [], refs)),
-    nextCursor: rows.length > limit ? encodeCursor(offset + limit) : null,
+    nextCursor: rows.length > limit ? encodeOffset(offset + limit) : null,
     total,
   };
 }

@@ -5,7 +5,8 @@ import { EXPERIMENT_LIMITS } from '../../lib/limits.js';
 import { iso } from '../../lib/schemas.js';
 import { roleIn } from '../workspaces/access.js';
 import type { ChainLink as ChainLinkSchema, ReferenceResponse } from './experiments.schemas.js';
-import { effectiveStatus, experimentForCaller } from './experiments.service.js';
+import { experimentForCaller } from './experiments.service.js';
+import { effectiveStatus } from './status.js';
 import * as repo from './experiments.repository.js';
 
 type ChainLink = Static<typeof ChainLinkSchema>;

@@ -5,7 +5,8 @@ import { doesNotExist, invalidParameter } from './mlflow.errors.js';
 import { workspaceFor } from './mlflow.experiments.service.js';
 import * as repo from './mlflow.models.repository.js';
 import type { KeyValue } from './mlflow.request.js';
-import { decodeToken, encodeToken, runForCaller } from './mlflow.runs.service.js';
+import { encodeOffset } from '../../lib/page-token.js';
+import { decodeToken, runForCaller } from './mlflow.runs.service.js';
 
 /**
  * MLflow 3's logged models: what `mlflow.<flavor>.log_model` creates before uploading a model's
@@ -180,7 +181,7 @@ export async function searchLoggedModels(
   const offset = decodeToken(q.pageToken);
   const rows = await repo.searchLoggedModels(ctx.db, { workspaceIds, where, offset, limit: q.maxResults + 1 });
   const models = rows.slice(0, q.maxResults).map(toLoggedModelDto);
-  return rows.length > q.maxResults ? { models, next_page_token: encodeToken(offset + q.maxResults) } : { models };
+  return rows.length > q.maxResults ? { models, next_page_token: encodeOffset(offset + q.maxResults) } : { models };
 }
 
 const FILTER_COLUMNS: Record<string, repo.ModelFilterColumn> = {

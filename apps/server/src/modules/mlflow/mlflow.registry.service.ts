@@ -8,7 +8,8 @@ import { getLoggedModel } from './mlflow.models.service.js';
 import { matches, parseRegistryFilter } from './mlflow.registry.filter.js';
 import * as repo from './mlflow.registry.repository.js';
 import type { KeyValue } from './mlflow.request.js';
-import { decodeToken, encodeToken, runForCaller } from './mlflow.runs.service.js';
+import { encodeOffset } from '../../lib/page-token.js';
+import { decodeToken, runForCaller } from './mlflow.runs.service.js';
 
 /**
  * MLflow's model registry. A registered model lives in a workspace, so access follows the
@@ -323,7 +324,7 @@ export async function searchRegisteredModels(
     ),
   );
   return offset + size < models.length
-    ? { registered_models, next_page_token: encodeToken(offset + size) }
+    ? { registered_models, next_page_token: encodeOffset(offset + size) }
     : { registered_models };
 }
 
@@ -558,7 +559,7 @@ export async function searchModelVersions(
     });
   }
   const model_versions = all.slice(offset, offset + size);
-  return offset + size < all.length ? { model_versions, next_page_token: encodeToken(offset + size) } : { model_versions };
+  return offset + size < all.length ? { model_versions, next_page_token: encodeOffset(offset + size) } : { model_versions };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { encodeOffset } from '../../lib/page-token.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -86,7 +87,7 @@ const searchExperiments: Handler = (ctx, caller, f) =>
     });
     return page.nextOffset === null
       ? { experiments: page.experiments }
-      : { experiments: page.experiments, next_page_token: runs.encodeToken(page.nextOffset) };
+      : { experiments: page.experiments, next_page_token: encodeOffset(page.nextOffset) };
   });
 
 /** Every MLflow tracking endpoint: method, path under the prefix, response schema, handler. */

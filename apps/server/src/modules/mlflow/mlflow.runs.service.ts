@@ -4,6 +4,7 @@ import type { Role } from '../../db/schema.js';
 import { groupBy } from '../../lib/group-by.js';
 import { MLFLOW_LIMITS } from '../../lib/limits.js';
 import { toWire } from '../../lib/numbers.js';
+import { decodeOffset, encodeOffset } from '../../lib/page-token.js';
 import type { ExperimentStatus } from '../../lib/schemas.js';
 import {
   findExperiment,
@@ -12,13 +13,14 @@ import {
   searchRunIds,
   updateExperiment,
 } from '../experiments/experiments.repository.js';
-import type { Experiment, ExperimentPatch } from '../experiments/experiment.js';
+import { newExperiment, type Experiment, type ExperimentPatch } from '../experiments/experiment.js';
 import { seriesOf } from '../metrics/metrics.repository.js';
 import { requireRole } from '../workspaces/access.js';
 import { doesNotExist, invalidParameter } from './mlflow.errors.js';
 import { workspaceFor } from './mlflow.experiments.service.js';
 import { parseFilter, parseOrderBy, type OrderKey, type TrashView } from '../experiments/filter.js';
 import { setExperimentTrashed } from '../experiments/trash.repository.js';
+import { crashedBefore, effectiveStatus } from '../experiments/status.js';
 import { inputsAndOutputsOf } from './mlflow.datasets.service.js';
 import * as repo from './mlflow.repository.js';
 import { checkEpochMs, JsonText, type KeyValue } from './mlflow.request.js';
@@ -46,15 +48,10 @@ function toToraStatus(status: MlflowStatus): ExperimentStatus {
   }
 }
 
-/**
- * Tora's status → MLflow's; a running experiment silent past the crash timeout reads KILLED, as on
- * the dashboard. Must agree with mlflowStatusSql (search).
- */
+/** Tora's status → MLflow's: a running run silent past the crash timeout reads KILLED, as "crashed" on the dashboard. */
 function toMlflowStatus(ctx: AppContext, row: Pick<Experiment, 'status' | 'lastActivityAt'>): MlflowStatus {
-  if (row.status === 'running') {
-    return ctx.clock() - row.lastActivityAt > ctx.config.crashAfterSeconds * 1000 ? 'KILLED' : 'RUNNING';
-  }
-  return row.status === 'finished' ? 'FINISHED' : row.status === 'failed' ? 'FAILED' : 'KILLED';
+  const status = effectiveStatus(ctx, row);
+  return status === 'running' ? 'RUNNING' : status === 'finished' ? 'FINISHED' : status === 'failed' ? 'FAILED' : 'KILLED';
 }
 
 /** A hyperparameter as MLflow's string param (Tora's own client may have logged a number or boolean). */
@@ -170,23 +167,7 @@ export async function createRun(
   const now = ctx.clock();
   const nameTag = input.tags.find((t) => t.key === 'mlflow.runName')?.value;
   const name = (input.runName || nameTag || `run-${id.slice(0, 8)}`).trim().slice(0, 200) || `run-${id.slice(0, 8)}`;
-  const row: Experiment = {
-    id,
-    workspaceId,
-    name,
-    description: '',
-    hyperparams: [],
-    tags: [],
-    visibility: 'PRIVATE',
-    status: 'running',
-    referenceId: null,
-    group: null,
-    runInfo: {},
-    createdBy: caller.userId,
-    createdAt: input.startTime ?? now,
-    updatedAt: now,
-    lastActivityAt: now,
-  };
+  const row = newExperiment({ id, workspaceId, name, createdBy: caller.userId, now, createdAt: input.startTime ?? now });
   await ctx.db.transaction().execute(async (trx) => {
     await insertExperiment(trx, row);
     await repo.upsertRunExtras(trx, id, {});
@@ -239,19 +220,10 @@ export async function deleteTag(ctx: AppContext, caller: Caller, runId: string, 
   await repo.syncRunInfo(ctx.db, runId);
 }
 
-/** Page tokens of the MLflow searches: an opaque offset. */
-export function encodeToken(offset: number): string {
-  return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
-}
-
+/** Page tokens of the MLflow searches: the core's offset token, refused in MLflow's shape. */
 export function decodeToken(token: string | undefined): number {
-  if (!token) return 0;
-  try {
-    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown };
-    if (typeof v.o === 'number' && Number.isInteger(v.o) && v.o >= 0 && v.o <= 1_000_000_000) return v.o;
-  } catch {
-    // fall through
-  }
+  const offset = decodeOffset(token);
+  if (offset !== null) return offset;
   throw invalidParameter('Invalid page token: not one this server issued');
 }
 
@@ -274,11 +246,11 @@ export async function searchRuns(
     clauses,
     order,
     view: q.view,
-    crashedBefore: ctx.clock() - ctx.config.crashAfterSeconds * 1000,
+    crashedBefore: crashedBefore(ctx),
     offset,
     limit: q.maxResults + 1,
   });
   const runs = await runsJson(ctx, ids.slice(0, q.maxResults));
-  const next = ids.length > q.maxResults ? `,"next_page_token":${JSON.stringify(encodeToken(offset + q.maxResults))}` : '';
+  const next = ids.length > q.maxResults ? `,"next_page_token":${JSON.stringify(encodeOffset(offset + q.maxResults))}` : '';
   return new JsonText(`{"runs":${runs}${next}}`);
 }
