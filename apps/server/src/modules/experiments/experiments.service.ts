@@ -6,7 +6,7 @@ import { EXPERIMENT_LIMITS } from '../../lib/limits.js';
 import { toWire } from '../../lib/numbers.js';
 import { decodeOffset, encodeOffset } from '../../lib/page-token.js';
 import { iso, isStatus } from '../../lib/schemas.js';
-import { readableWorkspaceIds, readableWorkspaces, requireRole } from '../workspaces/access.js';
+import { readableWorkspaceIds, readableWorkspaces, requireRole, type Visibility } from '../workspaces/access.js';
 import { seriesSummaries } from '../metrics/metrics.repository.js';
 import { removeRunFiles } from '../artifacts/artifacts.store.js';
 import { findUserById } from '../auth/auth.repository.js';
@@ -82,16 +82,20 @@ function toExperimentDto(
   };
 }
 
-/** Loads an experiment the caller may act on with at least `min`; non-members get 404, as does a trashed experiment. */
+/**
+ * Loads an experiment the caller may act on with at least `min`; non-members get 404, as does a
+ * trashed experiment (or one in a trashed workspace) unless `visibility` includes them (MLflow's routes).
+ */
 export async function experimentForCaller(
   ctx: AppContext,
   caller: Caller,
   id: string,
   min: Role,
+  visibility: Visibility = { includeTrashed: false },
 ): Promise<{ row: Experiment; role: Role }> {
-  const row = await repo.findLiveExperiment(ctx.db, id);
+  const row = visibility.includeTrashed ? await repo.findExperiment(ctx.db, id) : await repo.findLiveExperiment(ctx.db, id);
   if (!row) throw notFound('EXPERIMENT_NOT_FOUND', 'Experiment');
-  const role = await requireRole(ctx.db, caller.userId, row.workspaceId, min, { missing: EXPERIMENT_MISSING });
+  const role = await requireRole(ctx.db, caller.userId, row.workspaceId, min, { ...visibility, missing: EXPERIMENT_MISSING });
   return { row, role };
 }
 

@@ -7,7 +7,6 @@ import { toWire } from '../../lib/numbers.js';
 import { decodeOffset, encodeOffset } from '../../lib/page-token.js';
 import type { ExperimentStatus } from '../../lib/schemas.js';
 import {
-  findExperiment,
   findExperimentsInOrder,
   insertExperiment,
   searchRunIds,
@@ -15,7 +14,7 @@ import {
 } from '../experiments/experiments.repository.js';
 import { newExperiment, type Experiment, type ExperimentPatch } from '../experiments/experiment.js';
 import { seriesOf } from '../metrics/metrics.repository.js';
-import { requireRole } from '../workspaces/access.js';
+import { experimentForCaller } from '../experiments/experiments.service.js';
 import { doesNotExist, invalidParameter } from './mlflow.errors.js';
 import { workspaceFor } from './mlflow.experiments.service.js';
 import { parseFilter, parseOrderBy, type OrderKey, type TrashView } from '../experiments/filter.js';
@@ -135,15 +134,12 @@ async function toRunDtos(ctx: AppContext, rows: readonly Experiment[]): Promise<
  * Tora's routes, MLflow's see runs and workspaces deleted through MLflow (to get and restore them).
  */
 export async function runForCaller(ctx: AppContext, caller: Caller, runId: string, min: Role): Promise<Experiment> {
-  const row = await findExperiment(ctx.db, runId);
-  if (!row) throw doesNotExist(`Run with id=${runId} not found`);
   try {
-    await requireRole(ctx.db, caller.userId, row.workspaceId, min, { includeTrashed: true });
+    return (await experimentForCaller(ctx, caller, runId, min, { includeTrashed: true })).row;
   } catch (err) {
     if (err instanceof Error && 'status' in err && err.status === 404) throw doesNotExist(`Run with id=${runId} not found`);
     throw err;
   }
-  return row;
 }
 
 /** A run that may be written to: MLflow refuses writes to deleted runs. */
