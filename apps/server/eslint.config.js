@@ -13,6 +13,16 @@ const NO_SERVICES = {
   group: ['**/*.service', '**/*.service.js'],
   message: 'Schemas are shapes only; they never import services.',
 };
+const NO_MLFLOW = {
+  group: ['**/mlflow/**'],
+  message: 'Core modules stand alone: the MLflow module translates to them, they never import it.',
+};
+const NO_MODULES = {
+  group: ['**/modules/**'],
+  message: 'The context depends on interfaces (context.ts); modules implement them and create-context.ts puts them together.',
+};
+// Every module but the MLflow translator itself and transfer (which carries the MLflow tables in exports).
+const CORE = '{analysis,artifacts,auth,client,compare,experiments,files,health,keys,metrics,security,workspaces}';
 const QUERY_OUTSIDE_REPOSITORY = {
   selector: 'CallExpression[callee.property.name=/^(selectFrom|insertInto|updateTable|deleteFrom|replaceInto|mergeInto)$/]',
   message: 'Queries live in *.repository.ts; call a repository function.',
@@ -57,6 +67,29 @@ export default tseslint.config(
   {
     files: ['src/**/*.schemas.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: [KYSELY_VALUES], patterns: [NO_SERVICES] }] },
+  },
+  // Core modules never import the MLflow module (it translates MLflow's shapes to their services);
+  // context.ts imports no module. The same rules as above for each kind of file, plus these.
+  {
+    files: [`src/modules/${CORE}/**/*.ts`],
+    ignores: ['src/**/*.repository.ts', 'src/**/*.test.ts', 'src/**/*.routes.ts', 'src/**/*.schemas.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [KYSELY_VALUES], patterns: [NO_MLFLOW] }] },
+  },
+  {
+    files: [`src/modules/${CORE}/**/*.repository.ts`],
+    rules: { 'no-restricted-imports': ['error', { patterns: [NO_MLFLOW] }] },
+  },
+  {
+    files: [`src/modules/${CORE}/**/*.routes.ts`],
+    rules: { 'no-restricted-imports': ['error', { paths: [KYSELY_VALUES], patterns: [NO_REPOSITORIES, NO_MLFLOW] }] },
+  },
+  {
+    files: [`src/modules/${CORE}/**/*.schemas.ts`],
+    rules: { 'no-restricted-imports': ['error', { paths: [KYSELY_VALUES], patterns: [NO_SERVICES, NO_MLFLOW] }] },
+  },
+  {
+    files: ['src/context.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [KYSELY_VALUES], patterns: [NO_MODULES] }] },
   },
   {
     // Tests read loosely typed JSON responses.

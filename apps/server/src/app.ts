@@ -12,7 +12,7 @@ import Fastify, {
   type FastifySchema,
 } from 'fastify';
 import type { Config } from './config.js';
-import { createContext } from './context.js';
+import { createContext } from './create-context.js';
 import type { Database } from './db/database.js';
 import { installErrorHandler } from './errors.js';
 import { trackRouteMethods } from './lib/allowed-methods.js';

@@ -166,3 +166,71 @@ describe('limits (src/lib/limits.ts)', () => {
     );
   });
 });
+
+describe('module boundaries (eslint.config.js)', () => {
+  it('keeps core modules from importing the MLflow module, in every kind of file, even for a type', async () => {
+    const imports = [
+      "import { parseFilter } from '../mlflow/mlflow.filter.js';\nexport const f = parseFilter;\n",
+      "import type { RunDto } from '../mlflow/mlflow.runs.service.js';\nexport type R = RunDto;\n",
+      "import { x } from '../../modules/mlflow/mlflow.repository.js';\nexport const y = x;\n",
+    ];
+    for (const file of [
+      'src/modules/experiments/experiments.service.ts',
+      'src/modules/experiments/experiments.repository.ts',
+      'src/modules/workspaces/access.ts',
+      'src/modules/workspaces/workspaces.routes.ts',
+      'src/modules/experiments/experiments.schemas.ts',
+      'src/modules/metrics/metrics.ingest.service.ts',
+    ]) {
+      for (const line of imports) {
+        expect(await problems(file, line), `${file}: ${line}`).toContainEqual(
+          expect.stringMatching(/^no-restricted-imports: .*Core modules stand alone/),
+        );
+      }
+    }
+    // The older rules still hold where the new one is added.
+    expect(
+      await problems(
+        'src/modules/experiments/experiments.repository.ts',
+        "import { sql } from 'kysely';\nexport const q = sql`1`;\n",
+      ),
+    ).toEqual([]);
+    expect(
+      await problems(
+        'src/modules/experiments/experiments.service.ts',
+        "import { sql } from 'kysely';\nexport const q = sql`1`;\n",
+      ),
+    ).toEqual([expect.stringContaining('no-restricted-imports: ')]);
+    expect(
+      await problems(
+        'src/modules/workspaces/workspaces.routes.ts',
+        "import { f } from './workspaces.repository.js';\nexport const g = f;\n",
+      ),
+    ).toEqual([expect.stringMatching(/^no-restricted-imports: .*Routes call services/)]);
+    expect(
+      await problems(
+        'src/modules/experiments/experiments.schemas.ts',
+        "import { f } from './experiments.service.js';\nexport const g = f;\n",
+      ),
+    ).toEqual([expect.stringMatching(/^no-restricted-imports: .*Schemas are shapes only/)]);
+    // The MLflow module itself (the translator) imports the core, and the core imports the core.
+    const core = "import { parseFilter } from '../experiments/filter.js';\nexport const f = parseFilter;\n";
+    expect(await problems('src/modules/mlflow/mlflow.runs.service.ts', core)).toEqual([]);
+    expect(await problems('src/modules/experiments/experiments.service.ts', core)).toEqual([]);
+  });
+
+  it('keeps context.ts free of modules: it names interfaces, create-context.ts builds them', async () => {
+    for (const line of [
+      "import { KeyUsageTracker } from './modules/keys/key-usage.js';\nexport const k = KeyUsageTracker;\n",
+      "import type { BlobStore } from './modules/artifacts/artifacts.store.js';\nexport type B = BlobStore;\n",
+    ]) {
+      expect(await problems('src/context.ts', line), line).toEqual([
+        expect.stringMatching(/^no-restricted-imports: .*The context depends on interfaces/),
+      ]);
+    }
+    const iface = "import type { BlobStore } from './lib/blob-store.js';\nexport type B = BlobStore;\n";
+    expect(await problems('src/context.ts', iface)).toEqual([]);
+    const builder = "import { KeyUsageTracker } from './modules/keys/key-usage.js';\nexport const k = KeyUsageTracker;\n";
+    expect(await problems('src/create-context.ts', builder)).toEqual([]);
+  });
+});

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
-import { createContext, type AppContext } from '../context.js';
+import type { AppContext } from '../context.js';
+import { createContext } from '../create-context.js';
 import { openDatabase, type Database } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 

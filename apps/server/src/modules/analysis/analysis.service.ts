@@ -4,9 +4,9 @@ import { AppError } from '../../errors.js';
 import { ANALYSIS_LIMITS } from '../../lib/limits.js';
 import { directionOf } from '../compare/directions.js';
 import { listDirections } from '../compare/directions.repository.js';
-import { runsWithMetric, type ExperimentRow } from '../experiments/experiments.repository.js';
+import type { Experiment } from '../experiments/experiment.js';
+import { runsWithMetric } from '../experiments/experiments.repository.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
-import type { Hyperparam } from '../experiments/hyperparams.js';
 import { bucketSeries } from '../metrics/metrics.buckets.service.js';
 import { rawPage } from '../metrics/metrics.read.service.js';
 import { listSeries } from '../metrics/metrics.repository.js';
@@ -22,12 +22,12 @@ import type { Curve, RunOutcome } from './analyzer.types.js';
 const BUDGET = 2000;
 const MAX_METRICS = ANALYSIS_LIMITS.metrics;
 
-const hyperparamsOf = (row: ExperimentRow): Record<string, string | number | boolean | null> =>
-  Object.fromEntries((JSON.parse(row.hyperparams) as Hyperparam[]).map((h) => [h.key, h.value]));
+const hyperparamsOf = (e: Pick<Experiment, 'hyperparams'>): Record<string, string | number | boolean | null> =>
+  Object.fromEntries(e.hyperparams.map((h) => [h.key, h.value]));
 
 /** Curves of an experiment's metrics: buckets at BUDGET, with the NaN/Inf onset made exact by a raw read. */
-async function loadCurves(ctx: AppContext, row: ExperimentRow): Promise<Curve[]> {
-  const overrides = await listDirections(ctx.db, row.workspace_id);
+async function loadCurves(ctx: AppContext, row: Experiment): Promise<Curve[]> {
+  const overrides = await listDirections(ctx.db, row.workspaceId);
   const series = (await listSeries(ctx.db, row.id)).slice(0, MAX_METRICS);
   return Promise.all(
     series.map(async (s) => {
@@ -75,20 +75,16 @@ async function loadCurves(ctx: AppContext, row: ExperimentRow): Promise<Curve[]>
   );
 }
 
-async function workspaceOutcomes(
-  ctx: AppContext,
-  row: ExperimentRow,
-  curves: readonly Curve[],
-): Promise<RunOutcome[] | undefined> {
+async function workspaceOutcomes(ctx: AppContext, row: Experiment, curves: readonly Curve[]): Promise<RunOutcome[] | undefined> {
   const primary = primaryMetricOf(curves);
   const direction = curves.find((c) => c.name === primary)?.direction;
   if (!primary || !direction) return undefined;
-  const rows = await runsWithMetric(ctx.db, row.workspace_id, primary);
+  const rows = await runsWithMetric(ctx.db, row.workspaceId, primary);
   return rows.map((r) => ({
     id: r.id,
     name: r.name,
-    group: r.run_group,
-    hyperparams: Object.fromEntries((JSON.parse(r.hyperparams) as Hyperparam[]).map((h) => [h.key, h.value])),
+    group: r.group,
+    hyperparams: hyperparamsOf(r),
     best: (direction === 'min' ? r.min_value : r.max_value) ?? NaN,
   }));
 }
@@ -108,8 +104,8 @@ const unanswered = (summary: string, question: string | undefined): string =>
 async function withProvider(
   ctx: AppContext,
   o: {
-    row: ExperimentRow;
-    ref: ExperimentRow | null;
+    row: Experiment;
+    ref: Experiment | null;
     builtin: BuiltinAnalysis;
     curves: Curve[];
     question?: string;
@@ -169,16 +165,16 @@ export async function analyzeExperiment(
   if (provider !== 'builtin' && provider !== ctx.config.ai.provider) {
     throw new AppError('AI_PROVIDER_UNAVAILABLE', 400, `The ${provider} provider is not configured on this server`);
   }
-  let ref: ExperimentRow | null = null;
+  let ref: Experiment | null = null;
   if (q.referenceId) ref = (await experimentForCaller(ctx, caller, q.referenceId, 'viewer')).row;
-  else if (row.reference_id)
-    ref = await experimentForCaller(ctx, caller, row.reference_id, 'viewer').then(
+  else if (row.referenceId)
+    ref = await experimentForCaller(ctx, caller, row.referenceId, 'viewer').then(
       (r) => r.row,
       () => null,
     );
 
-  const stamp = await repo.freshness(ctx.db, row.workspace_id, ref ? [row.id, ref.id] : [row.id]);
-  const key = JSON.stringify([row.id, ref?.id ?? null, provider, q.question ?? null, row.updated_at, ref?.updated_at ?? null]);
+  const stamp = await repo.freshness(ctx.db, row.workspaceId, ref ? [row.id, ref.id] : [row.id]);
+  const key = JSON.stringify([row.id, ref?.id ?? null, provider, q.question ?? null, row.updatedAt, ref?.updatedAt ?? null]);
   const hit = state.cache.get(key, stamp);
   if (hit) return { ...hit, cached: true };
   // Checked and taken before any work, synchronously, so a burst of requests cannot overdraw it.

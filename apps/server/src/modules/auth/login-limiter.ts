@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { LoginThrottle } from '../../context.js';
 import type { DB } from '../../db/schema.js';
 import { sha256Hex } from '../../lib/crypto.js';
 import * as repo from './auth.repository.js';
@@ -36,7 +37,7 @@ export const LOGIN_LIMITS: LimitRules = {
  *   const keys = limiter.keysFor('a@example.com', '203.0.113.7');
  *   if ((await limiter.retryAfter(keys, now)) > 0) refuse(); else if (!ok) await limiter.recordFailure(keys, now);
  */
-export class LoginLimiter {
+export class LoginLimiter implements LoginThrottle {
   private readonly longestWindowMs: number;
 
   constructor(

@@ -4,9 +4,10 @@ import type { MetricDirection } from '../../db/schema.js';
 import { badRequest, notFound } from '../../errors.js';
 import { COMPARE_LIMITS } from '../../lib/limits.js';
 import { toWire } from '../../lib/numbers.js';
-import { findLiveExperiments, type ExperimentRow } from '../experiments/experiments.repository.js';
-import { effectiveStatus, visibleReferences } from '../experiments/experiments.service.js';
-import type { Hyperparam } from '../experiments/hyperparams.js';
+import type { Experiment } from '../experiments/experiment.js';
+import { findLiveExperiments } from '../experiments/experiments.repository.js';
+import { visibleReferences } from '../experiments/experiments.service.js';
+import { effectiveStatus } from '../experiments/status.js';
 import {
   bucketSeries,
   bucketSeriesByTime,
@@ -25,7 +26,7 @@ import type {
   CompareResponse,
   Delta as DeltaSchema,
 } from './compare.schemas.js';
-import { runTags } from '../mlflow/mlflow.repository.js';
+import { runTags } from '../experiments/run-tags.repository.js';
 import { directionOf } from './directions.js';
 import { listDirections } from './directions.repository.js';
 import { readableWorkspaces } from '../workspaces/access.js';
@@ -53,10 +54,10 @@ export type CompareResult = Static<typeof CompareResponse>;
  * Loads experiments the caller can read, in the order asked. Any id that does not exist or
  * lies outside the caller's workspaces is a 404, so the answer never tells the two apart.
  */
-export async function readableExperiments(ctx: AppContext, caller: Caller, ids: readonly string[]): Promise<ExperimentRow[]> {
+export async function readableExperiments(ctx: AppContext, caller: Caller, ids: readonly string[]): Promise<Experiment[]> {
   const rows = await findLiveExperiments(ctx.db, ids);
-  const readable = await readableWorkspaces(ctx.db, caller.userId, [...new Set(rows.map((r) => r.workspace_id))]);
-  const byId = new Map(rows.filter((r) => readable.has(r.workspace_id)).map((r) => [r.id, r]));
+  const readable = await readableWorkspaces(ctx.db, caller.userId, [...new Set(rows.map((r) => r.workspaceId))]);
+  const byId = new Map(rows.filter((r) => readable.has(r.workspaceId)).map((r) => [r.id, r]));
   return ids.map((id) => {
     const row = byId.get(id);
     if (!row) throw notFound('EXPERIMENT_NOT_FOUND', `Experiment ${id}`);
@@ -168,7 +169,7 @@ export async function compareExperiments(ctx: AppContext, caller: Caller, q: Com
   const metricNames = names ?? pickMetrics(allSeries);
   const selected = allSeries.filter((s) => metricNames.includes(s.name));
   // Directions follow the first experiment's workspace: one direction per metric keeps "best" comparable.
-  const overrides = await listDirections(ctx.db, rows[0]!.workspace_id);
+  const overrides = await listDirections(ctx.db, rows[0]!.workspaceId);
   const direction = new Map(metricNames.map((n) => [n, directionOf(n, overrides)]));
 
   const bestOf = bestPoints(
@@ -226,11 +227,11 @@ export async function compareExperiments(ctx: AppContext, caller: Caller, q: Com
     return {
       id: row.id,
       name: row.name,
-      workspaceId: row.workspace_id,
+      workspaceId: row.workspaceId,
       status: effectiveStatus(ctx, row),
-      referenceId: row.reference_id !== null && refs.has(row.reference_id) ? row.reference_id : null,
-      hyperparams: JSON.parse(row.hyperparams) as Hyperparam[],
-      group: row.run_group,
+      referenceId: row.referenceId !== null && refs.has(row.referenceId) ? row.referenceId : null,
+      hyperparams: row.hyperparams,
+      group: row.group,
       runTags: tagsOf.get(row.id) ?? {},
       metrics: metrics.map((m) => m.metric),
     };

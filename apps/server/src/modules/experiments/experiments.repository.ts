@@ -4,62 +4,136 @@ import type { DB, ExperimentsTable } from '../../db/schema.js';
 import type { ExperimentStatus } from '../../lib/schemas.js';
 import { deleteSeriesOf, metricNamesOf, type ExperimentIds } from '../metrics/metrics.repository.js';
 import { deleteFilesOf } from '../files/files.repository.js';
-import type { Clause, OrderKey, ViewType } from '../mlflow/mlflow.filter.js';
-import { filterSql, orderValueSql } from '../mlflow/mlflow.filter.repository.js';
-import { runNotMlflowDeleted } from '../mlflow/mlflow.visibility.repository.js';
+import type { Clause, OrderKey, TrashView } from './filter.js';
+import { filterSql, orderValueSql } from './filter.repository.js';
+import { experimentNotTrashed, experimentTrashed } from './trash.repository.js';
+import type { Experiment, ExperimentPatch } from './experiment.js';
 import type { Hyperparam } from './hyperparams.js';
 
 /**
  * Every query on `experiments` and its own tables (tags, hyperparameters). Other modules call these;
- * access is checked by the services before any of them run.
+ * access is checked by the services before any of them run. Services see `Experiment`: rows are
+ * converted here (`fromRow`/`toRow`), and every write keeps the per-key copies of tags and
+ * hyperparameters (`experiment_tags`, `experiment_hyperparams`) in step with the JSON columns.
  */
-export type ExperimentRow = ExperimentsTable;
+type ExperimentRow = ExperimentsTable;
+
+/** The row's JSON columns decoded. */
+export function fromRow(row: ExperimentRow): Experiment {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    name: row.name,
+    description: row.description,
+    hyperparams: JSON.parse(row.hyperparams) as Hyperparam[],
+    tags: JSON.parse(row.tags) as string[],
+    visibility: row.visibility,
+    status: row.status,
+    referenceId: row.reference_id,
+    group: row.run_group,
+    runInfo: JSON.parse(row.run_info) as Record<string, string>,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastActivityAt: row.last_activity_at,
+  };
+}
+
+export function toRow(e: Experiment): ExperimentRow {
+  return {
+    id: e.id,
+    workspace_id: e.workspaceId,
+    name: e.name,
+    description: e.description,
+    hyperparams: JSON.stringify(e.hyperparams),
+    tags: JSON.stringify(e.tags),
+    visibility: e.visibility,
+    status: e.status,
+    reference_id: e.referenceId,
+    run_group: e.group,
+    run_info: JSON.stringify(e.runInfo),
+    created_by: e.createdBy,
+    created_at: e.createdAt,
+    updated_at: e.updatedAt,
+    last_activity_at: e.lastActivityAt,
+  };
+}
+
+function toRowPatch(p: ExperimentPatch): Partial<ExperimentRow> {
+  const row: Partial<ExperimentRow> = {};
+  if (p.name !== undefined) row.name = p.name;
+  if (p.description !== undefined) row.description = p.description;
+  if (p.hyperparams !== undefined) row.hyperparams = JSON.stringify(p.hyperparams);
+  if (p.tags !== undefined) row.tags = JSON.stringify(p.tags);
+  if (p.status !== undefined) row.status = p.status;
+  if (p.referenceId !== undefined) row.reference_id = p.referenceId;
+  if (p.group !== undefined) row.run_group = p.group;
+  if (p.runInfo !== undefined) row.run_info = JSON.stringify(p.runInfo);
+  if (p.updatedAt !== undefined) row.updated_at = p.updatedAt;
+  if (p.lastActivityAt !== undefined) row.last_activity_at = p.lastActivityAt;
+  return row;
+}
 
 /** A hyperparameter as stored per key: numbers and booleans (0/1) in `num_value`, strings in `text_value`. */
-export interface HyperparamRow {
+interface HyperparamRow {
   key: string;
   num_value: number | null;
   text_value: string | null;
 }
 
-export async function insertExperiment(
-  db: Kysely<DB>,
-  row: ExperimentRow,
-  tags: readonly string[],
-  hyperparams: readonly Hyperparam[],
-): Promise<void> {
-  await db.insertInto('experiments').values(row).execute();
-  await replaceTags(db, row.id, tags);
-  await replaceHyperparams(db, row.id, hyperparams);
+/**
+ * The per-key form of a hyperparameter. `numericText`: MLflow's params are strings, and the numeric
+ * ones also keep their number, so filters and sorts compare them numerically.
+ */
+function hyperparamRow({ key, value }: Hyperparam, numericText: boolean): HyperparamRow {
+  if (typeof value === 'string') {
+    const n = numericText && value.trim() !== '' ? Number(value) : NaN;
+    return { key, text_value: value, num_value: Number.isFinite(n) ? n : null };
+  }
+  return {
+    key,
+    num_value: typeof value === 'number' ? value : typeof value === 'boolean' ? Number(value) : null,
+    text_value: null,
+  };
+}
+
+/** Stores a new experiment with its per-key tags and hyperparameters. */
+export async function insertExperiment(db: Kysely<DB>, e: Experiment): Promise<void> {
+  await db.insertInto('experiments').values(toRow(e)).execute();
+  await replaceTags(db, e.id, e.tags);
+  await replaceHyperparams(db, e.id, e.hyperparams);
 }
 
 /** The per-key copy of an experiment's hyperparameters, used for sorting and column lists. */
-export async function replaceHyperparams(
-  db: Kysely<DB>,
-  experimentId: string,
-  hyperparams: readonly Hyperparam[],
-): Promise<void> {
+async function replaceHyperparams(db: Kysely<DB>, experimentId: string, hyperparams: readonly Hyperparam[]): Promise<void> {
   await db.deleteFrom('experiment_hyperparams').where('experiment_id', '=', experimentId).execute();
   await insertHyperparams(
     db,
     experimentId,
-    hyperparams.map(({ key, value }) => ({
-      key,
-      num_value: typeof value === 'number' ? value : typeof value === 'boolean' ? Number(value) : null,
-      text_value: typeof value === 'string' ? value : null,
-    })),
+    hyperparams.map((h) => hyperparamRow(h, false)),
   );
 }
 
-/** Adds hyperparameters (already known to be new): the JSON list on the row and the per-key copy. */
+/**
+ * Adds hyperparameters whose keys the experiment does not have yet: to its JSON list and the
+ * per-key copy (see `hyperparamRow` for `numericText`).
+ */
 export async function addHyperparams(
   db: Kysely<DB>,
-  experimentId: string,
-  hyperparamsJson: string,
-  rows: readonly HyperparamRow[],
+  experiment: Pick<Experiment, 'id' | 'hyperparams'>,
+  added: readonly Hyperparam[],
+  opts: { numericText: boolean },
 ): Promise<void> {
-  await updateExperiment(db, experimentId, { hyperparams: hyperparamsJson });
-  await insertHyperparams(db, experimentId, rows);
+  await db
+    .updateTable('experiments')
+    .set({ hyperparams: JSON.stringify([...experiment.hyperparams, ...added]) })
+    .where('id', '=', experiment.id)
+    .execute();
+  await insertHyperparams(
+    db,
+    experiment.id,
+    added.map((h) => hyperparamRow(h, opts.numericText)),
+  );
 }
 
 async function insertHyperparams(db: Kysely<DB>, experimentId: string, rows: readonly HyperparamRow[]): Promise<void> {
@@ -72,7 +146,7 @@ async function insertHyperparams(db: Kysely<DB>, experimentId: string, rows: rea
   }
 }
 
-export async function replaceTags(db: Kysely<DB>, experimentId: string, tags: readonly string[]): Promise<void> {
+async function replaceTags(db: Kysely<DB>, experimentId: string, tags: readonly string[]): Promise<void> {
   await db.deleteFrom('experiment_tags').where('experiment_id', '=', experimentId).execute();
   if (tags.length > 0) {
     await db
@@ -82,50 +156,58 @@ export async function replaceTags(db: Kysely<DB>, experimentId: string, tags: re
   }
 }
 
-export function findExperiment(db: Kysely<DB>, id: string) {
-  return db.selectFrom('experiments').selectAll().where('id', '=', id).executeTakeFirst();
+export async function findExperiment(db: Kysely<DB>, id: string): Promise<Experiment | undefined> {
+  const row = await db.selectFrom('experiments').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && fromRow(row);
 }
 
-/** The experiment unless it was deleted through MLflow's runs/delete (then Tora's routes answer 404). */
-export function findLiveExperiment(db: Kysely<DB>, id: string) {
-  return db
+/** The experiment unless it is trashed (then Tora's routes answer 404). */
+export async function findLiveExperiment(db: Kysely<DB>, id: string): Promise<Experiment | undefined> {
+  const row = await db
     .selectFrom('experiments')
     .selectAll()
     .where('id', '=', id)
-    .where(runNotMlflowDeleted(sql.ref('experiments.id')))
+    .where(experimentNotTrashed(sql.ref('experiments.id')))
     .executeTakeFirst();
+  return row && fromRow(row);
 }
 
-/** Those of `ids` not deleted through MLflow (Tora's views treat those as gone). */
-export function findLiveExperiments(db: Kysely<DB>, ids: readonly string[]): Promise<ExperimentRow[]> {
-  if (ids.length === 0) return Promise.resolve([]);
-  return db
+/** Those of `ids` not trashed (Tora's views treat those as gone). */
+export async function findLiveExperiments(db: Kysely<DB>, ids: readonly string[]): Promise<Experiment[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
     .selectFrom('experiments')
     .selectAll()
     .where('id', 'in', ids)
-    .where(runNotMlflowDeleted(sql.ref('experiments.id')))
+    .where(experimentNotTrashed(sql.ref('experiments.id')))
     .execute();
+  return rows.map(fromRow);
 }
 
 /** The experiment row, locked for the rest of the transaction where the database has row locks. */
-export function lockExperiment(db: Kysely<DB>, dialect: DialectHelpers, id: string) {
+export async function lockExperiment(db: Kysely<DB>, dialect: DialectHelpers, id: string): Promise<Experiment | undefined> {
   const q = db.selectFrom('experiments').selectAll().where('id', '=', id);
-  return (dialect.rowLocks ? q.forUpdate() : q).executeTakeFirst();
+  const row = await (dialect.rowLocks ? q.forUpdate() : q).executeTakeFirst();
+  return row && fromRow(row);
 }
 
 /** Experiments of a workspace, or named by id, oldest first (`tora export`). */
-export function selectExperiments(
+export async function selectExperiments(
   db: Kysely<DB>,
   filter: { workspaceId?: string; experimentIds?: readonly string[] },
-): Promise<ExperimentRow[]> {
+): Promise<Experiment[]> {
   let q = db.selectFrom('experiments').selectAll().orderBy('created_at').orderBy('id');
   if (filter.workspaceId !== undefined) q = q.where('workspace_id', '=', filter.workspaceId);
   if (filter.experimentIds?.length) q = q.where('id', 'in', [...filter.experimentIds]);
-  return q.execute();
+  return (await q.execute()).map(fromRow);
 }
 
-export async function updateExperiment(db: Kysely<DB>, id: string, patch: Partial<ExperimentRow>): Promise<void> {
-  await db.updateTable('experiments').set(patch).where('id', '=', id).execute();
+/** Changes the experiment; new tags or hyperparameters replace their per-key copies too. */
+export async function updateExperiment(db: Kysely<DB>, id: string, patch: ExperimentPatch): Promise<void> {
+  const row = toRowPatch(patch);
+  if (Object.keys(row).length > 0) await db.updateTable('experiments').set(row).where('id', '=', id).execute();
+  if (patch.tags !== undefined) await replaceTags(db, id, patch.tags);
+  if (patch.hyperparams !== undefined) await replaceHyperparams(db, id, patch.hyperparams);
 }
 
 /** New data arrived: the experiment is active (not crashed) and changed. */
@@ -174,16 +256,16 @@ export interface ListFilter {
   tags: readonly string[];
   statuses: readonly ExperimentStatus[];
   crashedBefore: number;
-  /** Parsed `filter` (MLflow's grammar), shared with the MLflow runs/search route. */
+  /** Parsed `filter` (filter.ts), the grammar MLflow's runs/search also uses. */
   clauses?: readonly Clause[];
-  /** Some run of these workspaces is deleted through MLflow: hide such runs (a per-row check, skipped when none is). */
-  hideMlflowDeleted: boolean;
+  /** Some experiment of these workspaces is trashed: hide such (a per-row check, skipped when none is). */
+  hideTrashed: boolean;
 }
 
 /** Experiments in the given workspaces matching the filter (access was checked by the service). */
 function filtered(db: Kysely<DB>, dialect: DialectHelpers, f: ListFilter) {
   let q = db.selectFrom('experiments as e').where('e.workspace_id', 'in', f.workspaceIds);
-  if (f.hideMlflowDeleted) q = q.where(runNotMlflowDeleted(sql.ref('e.id')));
+  if (f.hideTrashed) q = q.where(experimentNotTrashed(sql.ref('e.id')));
   if (f.nameContains) {
     const needle = f.nameContains;
     q = q.where((eb) => dialect.containsIgnoreCase(eb, eb.ref('e.name'), needle));
@@ -265,7 +347,7 @@ export async function listExperiments(
   db: Kysely<DB>,
   dialect: DialectHelpers,
   f: ListFilter & { sort: ListSort; order: 'asc' | 'desc'; offset: number; limit: number },
-): Promise<ExperimentRow[]> {
+): Promise<Experiment[]> {
   if (f.workspaceIds.length === 0) return [];
   const dir = f.order;
   let q = filtered(db, dialect, f).select('e.id');
@@ -295,10 +377,10 @@ export async function listExperiments(
 }
 
 /** The rows of these ids, in the ids' order (one missing since is left out). Callers pass at most ~1,000. */
-export async function findExperimentsInOrder(db: Kysely<DB>, ids: readonly string[]): Promise<ExperimentRow[]> {
+export async function findExperimentsInOrder(db: Kysely<DB>, ids: readonly string[]): Promise<Experiment[]> {
   if (ids.length === 0) return [];
   const rows = await db.selectFrom('experiments').selectAll().where('id', 'in', ids).execute();
-  const byId = new Map(rows.map((r) => [r.id, r]));
+  const byId = new Map(rows.map((r) => [r.id, fromRow(r)]));
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
@@ -307,7 +389,7 @@ export async function workspaceColumns(
   db: Kysely<DB>,
   workspaceId: string,
 ): Promise<{ hyperparams: string[]; metrics: string[] }> {
-  const experiments = experimentIdsOf(db, { workspaceId }).where(runNotMlflowDeleted(sql.ref('experiments.id')));
+  const experiments = experimentIdsOf(db, { workspaceId }).where(experimentNotTrashed(sql.ref('experiments.id')));
   const keys = await db
     .selectFrom('experiment_hyperparams')
     .select('key')
@@ -319,17 +401,22 @@ export async function workspaceColumns(
 }
 
 /** Up to 500 most recent runs of a workspace that logged `metric`, with its extremes (the analyzer's peers). */
-export function runsWithMetric(db: Kysely<DB>, workspaceId: string, metric: string) {
-  return db
+export async function runsWithMetric(db: Kysely<DB>, workspaceId: string, metric: string) {
+  const rows = await db
     .selectFrom('experiments as e')
     .innerJoin('metric_series as s', (j) => j.onRef('s.experiment_id', '=', 'e.id').on('s.name', '=', metric))
     .select(['e.id', 'e.name', 'e.run_group', 'e.hyperparams', 's.min_value', 's.max_value'])
     .where('e.workspace_id', '=', workspaceId)
-    .where(runNotMlflowDeleted(sql.ref('e.id')))
+    .where(experimentNotTrashed(sql.ref('e.id')))
     .where('s.point_count', '>', 0)
     .orderBy('e.last_activity_at', 'desc')
     .limit(500)
     .execute();
+  return rows.map(({ hyperparams, run_group, ...r }) => ({
+    ...r,
+    group: run_group,
+    hyperparams: JSON.parse(hyperparams) as Hyperparam[],
+  }));
 }
 
 /** Changes whenever a run of the workspace is created, changed or active. */
@@ -345,7 +432,7 @@ export interface RunQuery {
   workspaceIds: readonly string[];
   clauses: readonly Clause[];
   order: readonly OrderKey[];
-  view: ViewType;
+  view: TrashView;
   crashedBefore: number;
   offset: number;
   limit: number;
@@ -362,9 +449,8 @@ export async function searchRunIds(db: Kysely<DB>, dialect: DialectHelpers, q: R
     .select('e.id')
     .where('e.workspace_id', 'in', q.workspaceIds)
     .where(filterSql(dialect, q.clauses, q.crashedBefore, idsOfWorkspaces(db, q.workspaceIds)));
-  const deleted = sql`(select r.deleted_at from mlflow_runs r where r.experiment_id = e.id)`;
-  if (q.view === 'active') query = query.where(sql<boolean>`${deleted} is null`);
-  if (q.view === 'deleted') query = query.where(sql<boolean>`${deleted} is not null`);
+  if (q.view === 'live') query = query.where(experimentNotTrashed(sql.ref('e.id')));
+  if (q.view === 'trashed') query = query.where(experimentTrashed(sql.ref('e.id')));
   for (const key of q.order) {
     // NULLS LAST rather than a `case … is null` key before it: each key's subquery runs once per row, not twice.
     const value = orderValueSql(key, q.crashedBefore);

@@ -4,37 +4,31 @@ import type { Role } from '../../db/schema.js';
 import { badRequest, notFound } from '../../errors.js';
 import { EXPERIMENT_LIMITS } from '../../lib/limits.js';
 import { toWire } from '../../lib/numbers.js';
+import { decodeOffset, encodeOffset } from '../../lib/page-token.js';
 import { iso, isStatus } from '../../lib/schemas.js';
-import { readableWorkspaceIds, readableWorkspaces, requireRole } from '../workspaces/access.js';
+import { readableWorkspaceIds, readableWorkspaces, requireRole, type Visibility } from '../workspaces/access.js';
 import { seriesSummaries } from '../metrics/metrics.repository.js';
 import { removeRunFiles } from '../artifacts/artifacts.store.js';
 import { findUserById } from '../auth/auth.repository.js';
+import { newExperiment, type Experiment, type ExperimentPatch } from './experiment.js';
 import * as repo from './experiments.repository.js';
-import type { ExperimentRow } from './experiments.repository.js';
 import type {
   BulkBody,
   BulkResult,
   CreateExperimentBody,
-  Experiment,
+  Experiment as ExperimentSchema,
   ListQuery,
   UpdateExperimentBody,
 } from './experiments.schemas.js';
-import { normalizeHyperparams, type Hyperparam } from './hyperparams.js';
-import { FilterError, parseFilter, type Clause } from '../mlflow/mlflow.filter.js';
-import { anyMlflowDeleted } from '../mlflow/mlflow.visibility.repository.js';
+import { normalizeHyperparams } from './hyperparams.js';
+import { FilterError, parseFilter, type Clause } from './filter.js';
+import { crashedBefore, effectiveStatus } from './status.js';
+import { anyTrashed } from './trash.repository.js';
 
-export type ExperimentDto = Static<typeof Experiment>;
+export type ExperimentDto = Static<typeof ExperimentSchema>;
 type Summary = Awaited<ReturnType<typeof seriesSummaries>>[number];
 
 const EXPERIMENT_MISSING = { code: 'EXPERIMENT_NOT_FOUND', what: 'Experiment' } as const;
-
-export function effectiveStatus(
-  ctx: AppContext,
-  row: Pick<ExperimentRow, 'status' | 'last_activity_at'>,
-): ExperimentDto['status'] {
-  if (row.status === 'running' && ctx.clock() - row.last_activity_at > ctx.config.crashAfterSeconds * 1000) return 'crashed';
-  return row.status;
-}
 
 /**
  * The references the caller may see among these rows': a reference into a workspace the caller is
@@ -43,17 +37,17 @@ export function effectiveStatus(
 export async function visibleReferences(
   ctx: AppContext,
   caller: Caller,
-  rows: readonly Pick<ExperimentRow, 'reference_id'>[],
+  experiments: readonly Pick<Experiment, 'referenceId'>[],
 ): Promise<ReadonlySet<string>> {
-  const refs = [...new Set(rows.flatMap((r) => (r.reference_id === null ? [] : [r.reference_id])))];
+  const refs = [...new Set(experiments.flatMap((e) => (e.referenceId === null ? [] : [e.referenceId])))];
   const found = await repo.findLiveExperiments(ctx.db, refs);
-  const readable = await readableWorkspaces(ctx.db, caller.userId, [...new Set(found.map((r) => r.workspace_id))]);
-  return new Set(found.filter((r) => readable.has(r.workspace_id)).map((r) => r.id));
+  const readable = await readableWorkspaces(ctx.db, caller.userId, [...new Set(found.map((e) => e.workspaceId))]);
+  return new Set(found.filter((e) => readable.has(e.workspaceId)).map((e) => e.id));
 }
 
 function toExperimentDto(
   ctx: AppContext,
-  row: ExperimentRow,
+  e: Experiment,
   series: readonly Summary[],
   visibleRefs: ReadonlySet<string>,
 ): ExperimentDto {
@@ -67,20 +61,20 @@ function toExperimentDto(
     maxMetrics[s.name] = s.max_value === null ? null : toWire(s.max_value);
   }
   return {
-    id: row.id,
-    name: row.name,
-    description: row.description === '' ? null : row.description,
-    hyperparams: JSON.parse(row.hyperparams) as Hyperparam[],
-    tags: JSON.parse(row.tags) as string[],
-    status: effectiveStatus(ctx, row),
-    workspaceId: row.workspace_id,
-    workspace_id: row.workspace_id,
-    referenceId: row.reference_id !== null && visibleRefs.has(row.reference_id) ? row.reference_id : null,
-    group: row.run_group,
-    runInfo: JSON.parse(row.run_info) as Record<string, string>,
-    createdAt: iso(row.created_at)!,
-    updatedAt: iso(row.updated_at)!,
-    lastActivityAt: iso(row.last_activity_at)!,
+    id: e.id,
+    name: e.name,
+    description: e.description === '' ? null : e.description,
+    hyperparams: e.hyperparams,
+    tags: e.tags,
+    status: effectiveStatus(ctx, e),
+    workspaceId: e.workspaceId,
+    workspace_id: e.workspaceId,
+    referenceId: e.referenceId !== null && visibleRefs.has(e.referenceId) ? e.referenceId : null,
+    group: e.group,
+    runInfo: e.runInfo,
+    createdAt: iso(e.createdAt)!,
+    updatedAt: iso(e.updatedAt)!,
+    lastActivityAt: iso(e.lastActivityAt)!,
     availableMetrics: series.map((s) => s.name),
     latestMetrics,
     minMetrics,
@@ -88,20 +82,24 @@ function toExperimentDto(
   };
 }
 
-/** Loads an experiment the caller may act on with at least `min`; non-members get 404, as does a run deleted through MLflow. */
+/**
+ * Loads an experiment the caller may act on with at least `min`; non-members get 404, as does a
+ * trashed experiment (or one in a trashed workspace) unless `visibility` includes them (MLflow's routes).
+ */
 export async function experimentForCaller(
   ctx: AppContext,
   caller: Caller,
   id: string,
   min: Role,
-): Promise<{ row: ExperimentRow; role: Role }> {
-  const row = await repo.findLiveExperiment(ctx.db, id);
+  visibility: Visibility = { includeTrashed: false },
+): Promise<{ row: Experiment; role: Role }> {
+  const row = visibility.includeTrashed ? await repo.findExperiment(ctx.db, id) : await repo.findLiveExperiment(ctx.db, id);
   if (!row) throw notFound('EXPERIMENT_NOT_FOUND', 'Experiment');
-  const role = await requireRole(ctx.db, caller.userId, row.workspace_id, min, EXPERIMENT_MISSING);
+  const role = await requireRole(ctx.db, caller.userId, row.workspaceId, min, { ...visibility, missing: EXPERIMENT_MISSING });
   return { row, role };
 }
 
-async function withSeries(ctx: AppContext, caller: Caller, row: ExperimentRow): Promise<ExperimentDto> {
+async function withSeries(ctx: AppContext, caller: Caller, row: Experiment): Promise<ExperimentDto> {
   const [series, refs] = await Promise.all([seriesSummaries(ctx.db, [row.id]), visibleReferences(ctx, caller, [row])]);
   return toExperimentDto(ctx, row, series, refs);
 }
@@ -130,26 +128,22 @@ export async function createExperiment(
   await requireRole(ctx.db, caller.userId, workspaceId, 'editor');
   if (body.referenceId) await experimentForCaller(ctx, caller, body.referenceId, 'viewer');
   const now = ctx.clock();
-  const tags = uniqueTags(body.tags);
-  const hyperparams = normalizeHyperparams(body.hyperparams);
-  const row: ExperimentRow = {
+  // The request's visibility is ignored: see Visibility in experiments.schemas.ts.
+  const row = newExperiment({
     id: ctx.newId(),
-    workspace_id: workspaceId,
+    workspaceId,
     name: body.name.trim(),
+    createdBy: caller.userId,
+    now,
     description: body.description ?? '',
-    hyperparams: JSON.stringify(hyperparams),
-    tags: JSON.stringify(tags),
-    visibility: 'PRIVATE', // the request's visibility is ignored: see Visibility in experiments.schemas.ts
+    hyperparams: normalizeHyperparams(body.hyperparams),
+    tags: uniqueTags(body.tags),
     status: body.status ?? 'running',
-    reference_id: body.referenceId ?? null,
-    run_group: groupOf(body.group),
-    run_info: JSON.stringify(body.runInfo ?? {}),
-    created_by: caller.userId,
-    created_at: now,
-    updated_at: now,
-    last_activity_at: now,
-  };
-  await ctx.db.transaction().execute((trx) => repo.insertExperiment(trx, row, tags, hyperparams));
+    referenceId: body.referenceId ?? null,
+    group: groupOf(body.group),
+    runInfo: body.runInfo ?? {},
+  });
+  await ctx.db.transaction().execute((trx) => repo.insertExperiment(trx, row));
   return toExperimentDto(ctx, row, [], await visibleReferences(ctx, caller, [row]));
 }
 
@@ -166,24 +160,18 @@ export async function updateExperiment(
 ): Promise<ExperimentDto> {
   await experimentForCaller(ctx, caller, id, 'editor');
   const now = ctx.clock();
-  const patch: Partial<ExperimentRow> = { updated_at: now };
+  const patch: ExperimentPatch = { updatedAt: now };
   if (body.name !== undefined) patch.name = body.name.trim();
   if (body.description !== undefined) patch.description = body.description ?? '';
-  if (body.group !== undefined) patch.run_group = groupOf(body.group);
-  if (body.runInfo !== undefined) patch.run_info = JSON.stringify(body.runInfo);
+  if (body.group !== undefined) patch.group = groupOf(body.group);
+  if (body.runInfo !== undefined) patch.runInfo = body.runInfo;
   if (body.status !== undefined) {
     patch.status = body.status;
-    patch.last_activity_at = now;
+    patch.lastActivityAt = now;
   }
-  const hyperparams = body.hyperparams === undefined ? undefined : normalizeHyperparams(body.hyperparams);
-  if (hyperparams !== undefined) patch.hyperparams = JSON.stringify(hyperparams);
-  const tags = body.tags === undefined ? undefined : uniqueTags(body.tags);
-  if (tags !== undefined) patch.tags = JSON.stringify(tags);
-  await ctx.db.transaction().execute(async (trx) => {
-    await repo.updateExperiment(trx, id, patch);
-    if (tags !== undefined) await repo.replaceTags(trx, id, tags);
-    if (hyperparams !== undefined) await repo.replaceHyperparams(trx, id, hyperparams);
-  });
+  if (body.hyperparams !== undefined) patch.hyperparams = normalizeHyperparams(body.hyperparams);
+  if (body.tags !== undefined) patch.tags = uniqueTags(body.tags);
+  await ctx.db.transaction().execute((trx) => repo.updateExperiment(trx, id, patch));
   const row = await repo.findExperiment(ctx.db, id);
   if (!row) throw notFound('EXPERIMENT_NOT_FOUND', 'Experiment');
   return withSeries(ctx, caller, row);
@@ -192,7 +180,7 @@ export async function updateExperiment(
 export async function deleteExperiment(ctx: AppContext, caller: Caller, id: string): Promise<void> {
   const { row } = await experimentForCaller(ctx, caller, id, 'editor');
   await ctx.db.transaction().execute((trx) => repo.deleteExperiments(trx, { id }));
-  await removeRunFiles(ctx.blobs, row.workspace_id, id);
+  await removeRunFiles(ctx.blobs, row.workspaceId, id);
 }
 
 const MAX_TAGS = EXPERIMENT_LIMITS.tagsPerExperiment;
@@ -215,7 +203,7 @@ export async function bulkExperiments(
       { path: 'body.tags', message: `required for ${body.action}` },
     ]);
   }
-  const rows: ExperimentRow[] = [];
+  const rows: Experiment[] = [];
   for (const id of body.ids) rows.push((await experimentForCaller(ctx, caller, id, 'editor')).row);
   const now = ctx.clock();
   await ctx.db.transaction().execute(async (trx) => {
@@ -226,37 +214,23 @@ export async function bulkExperiments(
       }
       const row = await repo.findExperiment(trx, id);
       if (!row) throw notFound('EXPERIMENT_NOT_FOUND', 'Experiment');
-      const current = JSON.parse(row.tags) as string[];
-      const next = body.action === 'tag' ? uniqueTags([...current, ...tags]) : current.filter((t) => !tags.includes(t));
+      const next = body.action === 'tag' ? uniqueTags([...row.tags, ...tags]) : row.tags.filter((t) => !tags.includes(t));
       if (next.length > MAX_TAGS) {
         throw badRequest(`body.tags: ${row.name} would have more than ${MAX_TAGS} tags`, [
           { path: 'body.tags', message: `at most ${MAX_TAGS} tags per experiment` },
         ]);
       }
-      await repo.updateExperiment(trx, id, { tags: JSON.stringify(next), updated_at: now });
-      await repo.replaceTags(trx, id, next);
+      await repo.updateExperiment(trx, id, { tags: next, updatedAt: now });
     }
   });
-  if (body.action === 'delete') for (const row of rows) await removeRunFiles(ctx.blobs, row.workspace_id, row.id);
+  if (body.action === 'delete') for (const row of rows) await removeRunFiles(ctx.blobs, row.workspaceId, row.id);
   return { success: true, action: body.action, count: body.ids.length };
 }
 
-// Far beyond any real listing; keeps the OFFSET within both databases' integer range.
-const MAX_OFFSET = 1_000_000_000;
-
 function decodeCursor(cursor: string | undefined): number {
-  if (!cursor) return 0;
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o?: unknown };
-    if (typeof parsed.o === 'number' && Number.isInteger(parsed.o) && parsed.o >= 0 && parsed.o <= MAX_OFFSET) return parsed.o;
-  } catch {
-    // fall through to the error below
-  }
+  const offset = decodeOffset(cursor);
+  if (offset !== null) return offset;
   throw badRequest('query.cursor is not a cursor this server issued', [{ path: 'query.cursor', message: 'invalid cursor' }]);
-}
-
-function encodeCursor(offset: number): string {
-  return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
 }
 
 /**
@@ -292,9 +266,9 @@ export async function listFilterFor(
     group: query.group?.trim() || undefined,
     tags,
     statuses,
-    crashedBefore: ctx.clock() - ctx.config.crashAfterSeconds * 1000,
+    crashedBefore: crashedBefore(ctx),
     clauses,
-    hideMlflowDeleted: await anyMlflowDeleted(ctx.db, workspaceIds),
+    hideTrashed: await anyTrashed(ctx.db, workspaceIds),
   };
 }
 
@@ -341,7 +315,7 @@ export async function listExperiments(
   }
   return {
     experiments: page.map((r) => toExperimentDto(ctx, r, byExperiment.get(r.id) ?? [], refs)),
-    nextCursor: rows.length > limit ? encodeCursor(offset + limit) : null,
+    nextCursor: rows.length > limit ? encodeOffset(offset + limit) : null,
     total,
   };
 }

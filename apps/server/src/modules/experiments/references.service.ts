@@ -3,9 +3,10 @@ import type { AppContext, Caller } from '../../context.js';
 import { AppError, notFound } from '../../errors.js';
 import { EXPERIMENT_LIMITS } from '../../lib/limits.js';
 import { iso } from '../../lib/schemas.js';
-import { liveRoleIn } from '../workspaces/access.js';
+import { roleIn } from '../workspaces/access.js';
 import type { ChainLink as ChainLinkSchema, ReferenceResponse } from './experiments.schemas.js';
-import { effectiveStatus, experimentForCaller } from './experiments.service.js';
+import { experimentForCaller } from './experiments.service.js';
+import { effectiveStatus } from './status.js';
 import * as repo from './experiments.repository.js';
 
 type ChainLink = Static<typeof ChainLinkSchema>;
@@ -23,24 +24,24 @@ async function chainOf(ctx: AppContext, caller: Caller, startId: string | null):
   for (let id = startId; id !== null && !seen.has(id) && links.length < MAX_CHAIN;) {
     seen.add(id);
     const row = await repo.findLiveExperiment(ctx.db, id);
-    if (!row || (await liveRoleIn(ctx.db, caller.userId, row.workspace_id)) === null) break;
+    if (!row || (await roleIn(ctx.db, caller.userId, row.workspaceId, { includeTrashed: false })) === null) break;
     links.push({
       id: row.id,
       name: row.name,
       status: effectiveStatus(ctx, row),
-      workspaceId: row.workspace_id,
-      createdAt: iso(row.created_at)!,
+      workspaceId: row.workspaceId,
+      createdAt: iso(row.createdAt)!,
     });
-    id = row.reference_id;
+    id = row.referenceId;
   }
   return links.reverse();
 }
 
 export async function getReference(ctx: AppContext, caller: Caller, id: string): Promise<ReferenceDto> {
   const { row } = await experimentForCaller(ctx, caller, id, 'viewer');
-  const chain = await chainOf(ctx, caller, row.reference_id);
+  const chain = await chainOf(ctx, caller, row.referenceId);
   // A reference the caller cannot read (another workspace's) is not shown, not even its id.
-  return { referenceId: chain.length > 0 ? row.reference_id : null, chain };
+  return { referenceId: chain.length > 0 ? row.referenceId : null, chain };
 }
 
 export async function setReference(ctx: AppContext, caller: Caller, id: string, referenceId: string): Promise<ReferenceDto> {
@@ -56,15 +57,15 @@ export async function setReference(ctx: AppContext, caller: Caller, id: string, 
     for (let cur: string | null = referenceId; cur !== null && !seen.has(cur);) {
       if (cur === id) throw new AppError('REFERENCE_CYCLE', 409, 'That reference would make a cycle of references');
       seen.add(cur);
-      cur = (await repo.findExperiment(trx, cur))?.reference_id ?? null;
+      cur = (await repo.findExperiment(trx, cur))?.referenceId ?? null;
     }
-    await repo.updateExperiment(trx, id, { reference_id: referenceId, updated_at: ctx.clock() });
+    await repo.updateExperiment(trx, id, { referenceId, updatedAt: ctx.clock() });
   });
   return getReference(ctx, caller, id);
 }
 
 export async function clearReference(ctx: AppContext, caller: Caller, id: string, refId: string): Promise<void> {
   const { row } = await experimentForCaller(ctx, caller, id, 'editor');
-  if (row.reference_id !== refId) throw notFound('REFERENCE_NOT_FOUND', 'Reference');
-  await repo.updateExperiment(ctx.db, id, { reference_id: null, updated_at: ctx.clock() });
+  if (row.referenceId !== refId) throw notFound('REFERENCE_NOT_FOUND', 'Reference');
+  await repo.updateExperiment(ctx.db, id, { referenceId: null, updatedAt: ctx.clock() });
 }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ByteRange } from '../artifacts/artifacts.store.js';
+import type { ByteRange } from '../../lib/blob-store.js';
 
 /**
  * Sends a stored file as a download, streamed, for both doors to a run's files (Tora's files

@@ -51,7 +51,7 @@ function toMediaDto(row: ExperimentMediaTable, thumbnails: ReadonlySet<string>):
 
 async function runFor(ctx: AppContext, caller: Caller, id: string, min: 'viewer' | 'editor'): Promise<RunRef> {
   const { row } = await experimentForCaller(ctx, caller, id, min);
-  return { workspaceId: row.workspace_id, experimentId: row.id };
+  return { workspaceId: row.workspaceId, experimentId: row.id };
 }
 
 function tooLarge(max: number): AppError {

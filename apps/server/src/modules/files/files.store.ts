@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { AppContext } from '../../context.js';
-import { artifactSegments, type ByteRange } from '../artifacts/artifacts.store.js';
+import type { ByteRange } from '../../lib/blob-store.js';
+import { artifactSegments } from '../artifacts/artifacts.store.js';
 import type { ExperimentFilesTable } from '../../db/schema.js';
 import * as repo from './files.repository.js';
 import { contentTypeOf } from './files.content.js';

@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { THUMBNAIL_LIMITS } from '../../lib/limits.js';
-import type { BlobStore } from '../artifacts/artifacts.store.js';
+import type { ThumbnailJob, ThumbnailQueue } from '../../context.js';
+import type { BlobStore } from '../../lib/blob-store.js';
 import * as repo from './files.repository.js';
 
 /**
@@ -17,15 +18,6 @@ import * as repo from './files.repository.js';
  *
  * @example thumbnails.enqueue({ experimentId, path, source, target }); // later: await thumbnails.close();
  */
-
-export interface ThumbnailJob {
-  experimentId: string;
-  /** The image among the run's files. */
-  path: string;
-  /** Its bytes' and its thumbnail's keys in the blob store. */
-  source: readonly string[];
-  target: readonly string[];
-}
 
 export const THUMBNAIL_TYPE = 'image/webp';
 /** Recorded for an image that was tried and has none (too large, or bytes that do not decode). */
@@ -61,7 +53,7 @@ async function readAll(stream: Readable, max: number): Promise<Buffer | null> {
 
 class Superseded extends Error {}
 
-export class Thumbnailer {
+export class Thumbnailer implements ThumbnailQueue {
   private readonly queue: ThumbnailJob[] = [];
   /** `experimentId/path` of the images queued or in hand: one job per image at a time. */
   private readonly pending = new Set<string>();

@@ -1,3 +1,4 @@
+import type { KeyUsage } from '../../context.js';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { setKeyLastUsed } from './keys.repository.js';
@@ -6,7 +7,7 @@ import { setKeyLastUsed } from './keys.repository.js';
  * Coalesces "last used" updates of API keys: a request only records the time in memory; the
  * times are written at most once per interval, so a training loop's requests cost no writes.
  */
-export class KeyUsageTracker {
+export class KeyUsageTracker implements KeyUsage {
   private readonly pending = new Map<string, number>();
   private readonly lastWritten = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;

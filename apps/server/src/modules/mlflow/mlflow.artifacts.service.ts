@@ -1,15 +1,9 @@
 import type { Readable } from 'node:stream';
 import type { AppContext, Caller } from '../../context.js';
 import type { Role } from '../../db/schema.js';
-import { requireRoleIncludingMlflowDeleted } from '../workspaces/access.js';
-import {
-  ArtifactPathError,
-  artifactSegments,
-  ArtifactTooLargeError,
-  STALE_PART_MS,
-  type ArtifactEntry,
-  type BlobStore,
-} from '../artifacts/artifacts.store.js';
+import { requireRole } from '../workspaces/access.js';
+import { ArtifactPathError, artifactSegments, ArtifactTooLargeError, STALE_PART_MS } from '../artifacts/artifacts.store.js';
+import type { ArtifactEntry, BlobStore } from '../../lib/blob-store.js';
 import { servedContentType } from '../files/files.content.js';
 import type { Download } from '../files/files.download.js';
 import { deleteRunFiles, findRunFile, storeRunFile, type RunRef } from '../files/files.store.js';
@@ -60,7 +54,7 @@ async function authorize(ctx: AppContext, caller: Caller, key: readonly string[]
     return;
   }
   const run = await runForCaller(ctx, caller, owner, min);
-  if (run.workspace_id !== workspaceId) throw doesNotExist(`Run with id=${owner} not found`);
+  if (run.workspaceId !== workspaceId) throw doesNotExist(`Run with id=${owner} not found`);
   if (!writing) return;
   if (rest[0] === 'artifacts') return;
   if (rest[0] === MODELS && rest[1] !== undefined && rest[2] === 'artifacts') {
@@ -73,9 +67,9 @@ async function authorize(ctx: AppContext, caller: Caller, key: readonly string[]
 
 /** The workspace as MLflow's 404 for non-members, checked before a workspace-level path is refused. */
 async function checkWorkspace(ctx: AppContext, caller: Caller, workspaceId: string, min: Role): Promise<void> {
-  await requireRoleIncludingMlflowDeleted(ctx.db, caller.userId, workspaceId, min, {
-    code: 'WORKSPACE_NOT_FOUND',
-    what: `Experiment with id '${workspaceId}'`,
+  await requireRole(ctx.db, caller.userId, workspaceId, min, {
+    includeTrashed: true,
+    missing: { code: 'WORKSPACE_NOT_FOUND', what: `Experiment with id '${workspaceId}'` },
   });
 }
 

@@ -2,10 +2,11 @@ import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import type { Role } from '../../db/schema.js';
 import { findUserById, isDefaultWorkspace } from '../auth/auth.repository.js';
-import { requireRoleIncludingMlflowDeleted } from '../workspaces/access.js';
+import { requireRole } from '../workspaces/access.js';
 import { insertWorkspace, updateWorkspace } from '../workspaces/workspaces.repository.js';
 import { doesNotExist, invalidParameter, MlflowError } from './mlflow.errors.js';
-import { FilterError, type ViewType } from './mlflow.filter.js';
+import { FilterError, type TrashView } from '../experiments/filter.js';
+import { setWorkspaceTrashed } from '../workspaces/trash.repository.js';
 import { likeMatch } from './mlflow.like.js';
 import * as repo from './mlflow.repository.js';
 import { groupBy } from '../../lib/group-by.js';
@@ -41,9 +42,9 @@ export async function workspaceFor(ctx: AppContext, caller: Caller, experimentId
     if (!user?.default_workspace_id) throw doesNotExist('You have no default workspace, so experiment 0 does not exist');
     id = user.default_workspace_id;
   }
-  await requireRoleIncludingMlflowDeleted(ctx.db, caller.userId, id, min, {
-    code: 'WORKSPACE_NOT_FOUND',
-    what: `Experiment with id '${experimentId}'`,
+  await requireRole(ctx.db, caller.userId, id, min, {
+    includeTrashed: true,
+    missing: { code: 'WORKSPACE_NOT_FOUND', what: `Experiment with id '${experimentId}'` },
   });
   return id;
 }
@@ -124,7 +125,7 @@ function experimentMatcher(filter: string | undefined): (ws: ExperimentDto) => b
 export async function searchExperiments(
   ctx: AppContext,
   caller: Caller,
-  q: { view: ViewType; filter?: string; maxResults: number; offset: number; orderBy: string[] },
+  q: { view: TrashView; filter?: string; maxResults: number; offset: number; orderBy: string[] },
 ): Promise<{ experiments: ExperimentDto[]; nextOffset: number | null }> {
   const rows = await repo.memberWorkspaces(ctx.db, caller.userId);
   const tags = await repo.experimentTags(
@@ -134,7 +135,7 @@ export async function searchExperiments(
   const matcher = experimentMatcher(q.filter);
   const tagsOf = groupBy(tags, (t) => t.workspace_id);
   let all = rows
-    .filter((r) => q.view === 'all' || (q.view === 'active') === (r.deleted_at === null))
+    .filter((r) => q.view === 'all' || (q.view === 'live') === (r.deleted_at === null))
     .map((r) => toExperimentDto(r, tagsOf.get(r.id) ?? []))
     .filter(matcher);
   const order = q.orderBy[0]?.trim();
@@ -169,7 +170,7 @@ export async function setExperimentDeleted(
   if (deleted && (await isDefaultWorkspace(ctx.db, id))) {
     throw invalidParameter(`Cannot delete the default experiment '${experimentId}': it is a user's default workspace`);
   }
-  await repo.setWorkspaceDeleted(ctx.db, id, deleted ? ctx.clock() : null);
+  await setWorkspaceTrashed(ctx.db, id, deleted ? ctx.clock() : null);
 }
 
 export async function setExperimentTag(ctx: AppContext, caller: Caller, experimentId: string, tag: KeyValue): Promise<void> {

@@ -7,7 +7,7 @@ import { appendBatch } from '../metrics/metrics.ingest.service.js';
 import { findSeries } from '../metrics/metrics.repository.js';
 import { isoTime, rawPage, seriesForCaller } from '../metrics/metrics.read.service.js';
 import { invalidParameter } from './mlflow.errors.js';
-import { lockExperiment, updateExperiment } from '../experiments/experiments.repository.js';
+import { addHyperparams, lockExperiment, updateExperiment } from '../experiments/experiments.repository.js';
 import * as repo from './mlflow.repository.js';
 import { EXPERIMENT_LIMITS, METRIC_LIMITS, MLFLOW_LIMITS } from '../../lib/limits.js';
 import { checkKey, missing, type KeyValue } from './mlflow.request.js';
@@ -193,7 +193,7 @@ export async function logBatch(
     if (input.params.length > 0) {
       const row = await lockExperiment(trx, ctx.dialect, runId);
       if (!row) throw new AppError('EXPERIMENT_NOT_FOUND', 404, `Run with id=${runId} not found`);
-      const existing = JSON.parse(row.hyperparams) as { key: string; value: string | number | boolean | null }[];
+      const existing = row.hyperparams;
       const known = new Map(existing.map((h) => [h.key, paramText(h.value)]));
       const fresh: KeyValue[] = [];
       for (const p of input.params) {
@@ -213,15 +213,19 @@ export async function logBatch(
         );
       }
       if (fresh.length > 0) {
-        const json = JSON.stringify([...existing, ...fresh.map(({ key, value }) => ({ key, value }))]);
-        await repo.addParams(trx, runId, json, fresh);
+        await addHyperparams(
+          trx,
+          row,
+          fresh.map(({ key, value }) => ({ key, value })),
+          { numericText: true },
+        );
       }
     }
     const tags = new Map(input.tags.map((t) => [t.key, t.value]));
     const runName = tags.get('mlflow.runName');
     tags.delete('mlflow.runName');
     if (runName !== undefined && runName.trim() !== '') {
-      await updateExperiment(trx, runId, { name: runName.trim().slice(0, 200), updated_at: now });
+      await updateExperiment(trx, runId, { name: runName.trim().slice(0, 200), updatedAt: now });
     }
     await repo.setRunTags(
       trx,

@@ -1,12 +1,13 @@
 import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import type { MlflowLoggedModelsTable, Role } from '../../db/schema.js';
-import { requireRoleIncludingMlflowDeleted } from '../workspaces/access.js';
+import { requireRole } from '../workspaces/access.js';
 import { doesNotExist, invalidParameter } from './mlflow.errors.js';
 import { workspaceFor } from './mlflow.experiments.service.js';
 import * as repo from './mlflow.models.repository.js';
 import type { KeyValue } from './mlflow.request.js';
-import { decodeToken, encodeToken, runForCaller } from './mlflow.runs.service.js';
+import { encodeOffset } from '../../lib/page-token.js';
+import { decodeToken, runForCaller } from './mlflow.runs.service.js';
 import type { LoggedModel } from './mlflow.schemas.js';
 
 /**
@@ -67,9 +68,9 @@ function toLoggedModelDto(row: MlflowLoggedModelsTable): LoggedModelDto {
 export async function modelForCaller(ctx: AppContext, caller: Caller, id: string, min: Role): Promise<MlflowLoggedModelsTable> {
   const row = await repo.findLoggedModel(ctx.db, id);
   if (!row) throw doesNotExist(`Logged model with ID '${id}' not found.`);
-  await requireRoleIncludingMlflowDeleted(ctx.db, caller.userId, row.workspace_id, min, {
-    code: 'NOT_FOUND',
-    what: `Logged model with ID '${id}'`,
+  await requireRole(ctx.db, caller.userId, row.workspace_id, min, {
+    includeTrashed: true,
+    missing: { code: 'NOT_FOUND', what: `Logged model with ID '${id}'` },
   });
   return row;
 }
@@ -89,7 +90,7 @@ export async function createLoggedModel(
   const workspaceId = await workspaceFor(ctx, caller, input.experimentId, 'editor');
   if (input.sourceRunId !== undefined) {
     const run = await runForCaller(ctx, caller, input.sourceRunId, 'editor');
-    if (run.workspace_id !== workspaceId) {
+    if (run.workspaceId !== workspaceId) {
       throw invalidParameter(`Run '${input.sourceRunId}' does not belong to experiment '${input.experimentId}'`);
     }
   }
@@ -168,7 +169,7 @@ export async function searchLoggedModels(
   const offset = decodeToken(q.pageToken);
   const rows = await repo.searchLoggedModels(ctx.db, { workspaceIds, where, offset, limit: q.maxResults + 1 });
   const models = rows.slice(0, q.maxResults).map(toLoggedModelDto);
-  return rows.length > q.maxResults ? { models, next_page_token: encodeToken(offset + q.maxResults) } : { models };
+  return rows.length > q.maxResults ? { models, next_page_token: encodeOffset(offset + q.maxResults) } : { models };
 }
 
 const FILTER_COLUMNS: Record<string, repo.ModelFilterColumn> = {

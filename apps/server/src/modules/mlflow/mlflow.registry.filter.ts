@@ -1,4 +1,4 @@
-import { FilterError } from './mlflow.filter.js';
+import { FilterError } from '../experiments/filter.js';
 
 /**
  * The filters of MLflow's registry searches (`registered-models/search`, `model-versions/search`):

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext, Caller } from '../../context.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import { invalidParameter } from './mlflow.errors.js';
-import { FilterError } from './mlflow.filter.js';
+import { FilterError } from '../experiments/filter.js';
 import * as registry from './mlflow.registry.service.js';
 import {
   fieldsOf,

@@ -9,7 +9,8 @@ import { getLoggedModel } from './mlflow.models.service.js';
 import { matches, parseRegistryFilter } from './mlflow.registry.filter.js';
 import * as repo from './mlflow.registry.repository.js';
 import type { KeyValue } from './mlflow.request.js';
-import { decodeToken, encodeToken, runForCaller } from './mlflow.runs.service.js';
+import { encodeOffset } from '../../lib/page-token.js';
+import { decodeToken, runForCaller } from './mlflow.runs.service.js';
 import type { ModelVersion, RegisteredModel } from './mlflow.registry.schemas.js';
 
 /**
@@ -302,7 +303,7 @@ export async function searchRegisteredModels(
     ),
   );
   return offset + size < models.length
-    ? { registered_models, next_page_token: encodeToken(offset + size) }
+    ? { registered_models, next_page_token: encodeOffset(offset + size) }
     : { registered_models };
 }
 
@@ -386,10 +387,10 @@ export async function createModelVersion(
     const row = (await repo.lockModel(trx, model.id, ctx.dialect.rowLocks))!;
     const patch: Partial<ModelRow> = { next_version: row.next_version + 1, updated_at: now };
     // A model's first version decides its workspace: the one its run is in, where the caller may write.
-    if (run && run.workspace_id !== row.workspace_id && row.next_version === 1) {
-      const role = await roleIn(trx, caller.userId, run.workspace_id);
-      const taken = (await repo.modelsIn(trx, [run.workspace_id], row.name)).length > 0;
-      if (role !== null && roleAtLeast(role, 'editor') && !taken) patch.workspace_id = run.workspace_id;
+    if (run && run.workspaceId !== row.workspace_id && row.next_version === 1) {
+      const role = await roleIn(trx, caller.userId, run.workspaceId, { includeTrashed: true });
+      const taken = (await repo.modelsIn(trx, [run.workspaceId], row.name)).length > 0;
+      if (role !== null && roleAtLeast(role, 'editor') && !taken) patch.workspace_id = run.workspaceId;
     }
     await repo.updateModel(trx, model.id, patch);
     const version: VersionRow = {
@@ -537,7 +538,7 @@ export async function searchModelVersions(
     });
   }
   const model_versions = all.slice(offset, offset + size);
-  return offset + size < all.length ? { model_versions, next_page_token: encodeToken(offset + size) } : { model_versions };
+  return offset + size < all.length ? { model_versions, next_page_token: encodeOffset(offset + size) } : { model_versions };
 }
 
 /**
@@ -554,7 +555,7 @@ export async function downloadUri(ctx: AppContext, caller: Caller, name: string,
   if (runs) {
     const run = await runForCaller(ctx, caller, runs[1]!, 'viewer');
     const path = runs[2] ? `/${runs[2]}` : '';
-    return `mlflow-artifacts:/${run.workspace_id}/${run.id}/artifacts${path}`;
+    return `mlflow-artifacts:/${run.workspaceId}/${run.id}/artifacts${path}`;
   }
   return v.source;
 }

@@ -29,7 +29,7 @@ async function toDtos(
   const runNames = new Map<string, string | null>();
   for (const runId of new Set(versions.map((v) => v.run_id).filter((id): id is string => id !== null))) {
     const run = await findExperiment(ctx.db, runId);
-    runNames.set(runId, run && readable.has(run.workspace_id) ? run.name : null);
+    runNames.set(runId, run && readable.has(run.workspaceId) ? run.name : null);
   }
   return models.map((m) => {
     const aliases = JSON.parse(m.aliases) as Alias[];

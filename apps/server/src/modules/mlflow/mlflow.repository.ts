@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { addHyperparams, experimentIdsOf, findExperiment, updateExperiment } from '../experiments/experiments.repository.js';
+import { experimentIdsOf, findExperiment, updateExperiment } from '../experiments/experiments.repository.js';
 import { findWorkspace, listForUser } from '../workspaces/workspaces.repository.js';
 import { EXPERIMENT_LIMITS } from '../../lib/limits.js';
+import { workspacesTrashedAt } from '../workspaces/trash.repository.js';
 import { mergeRunInfo } from './mlflow.run-info.js';
 
 /**
@@ -12,10 +13,10 @@ import { mergeRunInfo } from './mlflow.run-info.js';
 
 // ---- experiments (Tora workspaces) ----
 
-/** The caller's workspaces (with their role) and when each was soft-deleted through MLflow. */
+/** The caller's workspaces (with their role) and when each was trashed (MLflow's deleted experiments). */
 export async function memberWorkspaces(db: Kysely<DB>, userId: string) {
-  const rows = await listForUser(db, userId, { includeMlflowDeleted: true });
-  const deleted = await deletedAt(
+  const rows = await listForUser(db, userId, { includeTrashed: true });
+  const deleted = await workspacesTrashedAt(
     db,
     rows.map((r) => r.id),
   );
@@ -25,25 +26,7 @@ export async function memberWorkspaces(db: Kysely<DB>, userId: string) {
 export async function workspaceState(db: Kysely<DB>, workspaceId: string) {
   const ws = await findWorkspace(db, workspaceId);
   if (!ws) return undefined;
-  return { ...ws, deleted_at: (await deletedAt(db, [ws.id])).get(ws.id) ?? null };
-}
-
-async function deletedAt(db: Kysely<DB>, workspaceIds: readonly string[]): Promise<Map<string, number | null>> {
-  if (workspaceIds.length === 0) return new Map();
-  const rows = await db
-    .selectFrom('mlflow_experiments')
-    .select(['workspace_id', 'deleted_at'])
-    .where('workspace_id', 'in', workspaceIds)
-    .execute();
-  return new Map(rows.map((r) => [r.workspace_id, r.deleted_at]));
-}
-
-export async function setWorkspaceDeleted(db: Kysely<DB>, workspaceId: string, deletedAt: number | null): Promise<void> {
-  await db
-    .insertInto('mlflow_experiments')
-    .values({ workspace_id: workspaceId, deleted_at: deletedAt })
-    .onConflict((oc) => oc.column('workspace_id').doUpdateSet({ deleted_at: deletedAt }))
-    .execute();
+  return { ...ws, deleted_at: (await workspacesTrashedAt(db, [ws.id])).get(ws.id) ?? null };
 }
 
 export async function experimentTags(db: Kysely<DB>, workspaceIds: readonly string[]) {
@@ -97,12 +80,8 @@ export function findRunExtras(db: Kysely<DB>, experimentIds: readonly string[]) 
   return db.selectFrom('mlflow_runs').selectAll().where('experiment_id', 'in', experimentIds).execute();
 }
 
-export async function upsertRunExtras(
-  db: Kysely<DB>,
-  experimentId: string,
-  patch: { end_time?: number | null; deleted_at?: number | null },
-): Promise<void> {
-  const row = { experiment_id: experimentId, end_time: patch.end_time ?? null, deleted_at: patch.deleted_at ?? null };
+export async function upsertRunExtras(db: Kysely<DB>, experimentId: string, patch: { end_time?: number | null }): Promise<void> {
+  const row = { experiment_id: experimentId, end_time: patch.end_time ?? null, deleted_at: null };
   await db
     .insertInto('mlflow_runs')
     .values(row)
@@ -146,10 +125,7 @@ export async function insertRunRecord(db: Kysely<DB>, experimentId: string, run:
   }
 }
 
-export function runTags(db: Kysely<DB>, experimentIds: readonly string[]) {
-  if (experimentIds.length === 0) return Promise.resolve([]);
-  return db.selectFrom('mlflow_run_tags').selectAll().where('experiment_id', 'in', experimentIds).orderBy('key').execute();
-}
+export { runTags } from '../experiments/run-tags.repository.js';
 
 export async function setRunTags(db: Kysely<DB>, experimentId: string, tags: readonly { key: string; value: string }[]) {
   for (const { key, value } of tags) {
@@ -170,9 +146,8 @@ export async function syncRunInfo(db: Kysely<DB>, experimentId: string): Promise
     .select(['key', 'value'])
     .where('experiment_id', '=', experimentId)
     .execute();
-  const current = JSON.parse(row.run_info) as Record<string, string>;
-  const next = JSON.stringify(mergeRunInfo(current, Object.fromEntries(tags.map((t) => [t.key, t.value]))));
-  if (next !== row.run_info) await updateExperiment(db, experimentId, { run_info: next });
+  const next = mergeRunInfo(row.runInfo, Object.fromEntries(tags.map((t) => [t.key, t.value])));
+  if (JSON.stringify(next) !== JSON.stringify(row.runInfo)) await updateExperiment(db, experimentId, { runInfo: next });
 }
 
 /**
@@ -193,7 +168,7 @@ export async function syncRunGroup(db: Kysely<DB>, experimentId: string): Promis
     .executeTakeFirst();
   const group = (row?.parentName ?? row?.parentId)?.trim().slice(0, EXPERIMENT_LIMITS.groupLength);
   if (!row || row.run_group !== null || !group) return;
-  await updateExperiment(db, experimentId, { run_group: group });
+  await updateExperiment(db, experimentId, { group });
 }
 
 export async function deleteRunTag(db: Kysely<DB>, experimentId: string, key: string): Promise<number> {
@@ -203,19 +178,4 @@ export async function deleteRunTag(db: Kysely<DB>, experimentId: string, key: st
     .where('key', '=', key)
     .executeTakeFirst();
   return Number(result.numDeletedRows);
-}
-
-/** Adds params (already known to be new) to an experiment's hyperparameters, both forms. */
-export async function addParams(
-  db: Kysely<DB>,
-  experimentId: string,
-  hyperparamsJson: string,
-  params: readonly { key: string; value: string }[],
-): Promise<void> {
-  const rows = params.map(({ key, value }) => {
-    // Text as logged (MLflow params are strings), and its number when it is one, so filters and sorts can compare numerically.
-    const n = value.trim() === '' ? NaN : Number(value);
-    return { key, text_value: value, num_value: Number.isFinite(n) ? n : null };
-  });
-  await addHyperparams(db, experimentId, hyperparamsJson, rows);
 }

@@ -1,3 +1,4 @@
+import { encodeOffset } from '../../lib/page-token.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -8,10 +9,9 @@ import { sweepStaleParts } from './mlflow.artifacts.service.js';
 import * as datasets from './mlflow.datasets.service.js';
 import { installMlflowErrorHandler, invalidParameter, mlflowUnrouted } from './mlflow.errors.js';
 import * as experiments from './mlflow.experiments.service.js';
-import { FilterError } from './mlflow.filter.js';
+import { FilterError, type TrashView } from '../experiments/filter.js';
 import { logBatch, metricHistory, metricInput } from './mlflow.logging.service.js';
 import { bulkInterval } from './mlflow.interval.service.js';
-import type { ViewType } from './mlflow.filter.js';
 import { registerLoggedModelRoutes } from './mlflow.models.routes.js';
 import { registerRegistryRoutes } from './mlflow.registry.routes.js';
 import { readByHand, trackingSchema } from './mlflow.openapi.js';
@@ -33,10 +33,10 @@ import * as S from './mlflow.schemas.js';
 
 type Handler = (ctx: AppContext, caller: Caller, f: Fields) => Promise<unknown>;
 
-function viewType(f: Fields): ViewType {
+function viewType(f: Fields): TrashView {
   const v = optString(f, 'view_type', 20) ?? optString(f, 'run_view_type', 20) ?? 'ACTIVE_ONLY';
-  if (v === 'ACTIVE_ONLY') return 'active';
-  if (v === 'DELETED_ONLY') return 'deleted';
+  if (v === 'ACTIVE_ONLY') return 'live';
+  if (v === 'DELETED_ONLY') return 'trashed';
   if (v === 'ALL') return 'all';
   throw invalidParameter(`Invalid view type '${v}': use ACTIVE_ONLY, DELETED_ONLY or ALL`);
 }
@@ -87,7 +87,7 @@ const searchExperiments: Handler = (ctx, caller, f) =>
     });
     return page.nextOffset === null
       ? { experiments: page.experiments }
-      : { experiments: page.experiments, next_page_token: runs.encodeToken(page.nextOffset) };
+      : { experiments: page.experiments, next_page_token: encodeOffset(page.nextOffset) };
   });
 
 /** Every MLflow tracking endpoint: method, path under the prefix, response schema, handler. */

@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import type { ExperimentFilesTable, MlflowLoggedModelsTable } from '../../db/schema.js';
 import { RUN_MODEL_LIMITS as L } from '../../lib/limits.js';
-import type { BlobStore } from '../artifacts/artifacts.store.js';
+import type { BlobStore } from '../../lib/blob-store.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
 import * as files from '../files/files.repository.js';
 import { modelDir } from './mlflow.models.service.js';
@@ -139,7 +139,7 @@ function sourceModel(source: string, loggedModelId: string | null, models: reado
 
 export async function runModels(ctx: AppContext, caller: Caller, id: string): Promise<Listing> {
   const { row } = await experimentForCaller(ctx, caller, id, 'viewer');
-  const run = { workspaceId: row.workspace_id, experimentId: row.id };
+  const run = { workspaceId: row.workspaceId, experimentId: row.id };
   const logged = await loggedModelsOfRun(ctx.db, run.workspaceId, run.experimentId);
   const mlmodels = await files.filesNamed(ctx.db, run.experimentId, 'MLmodel', L.models);
   const models: RunModelDto[] = [];

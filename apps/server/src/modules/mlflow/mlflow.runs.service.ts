@@ -1,22 +1,25 @@
 import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
-import type { ExperimentsTable, Role } from '../../db/schema.js';
+import type { Role } from '../../db/schema.js';
 import { groupBy } from '../../lib/group-by.js';
 import { MLFLOW_LIMITS } from '../../lib/limits.js';
 import { toWire } from '../../lib/numbers.js';
+import { decodeOffset, encodeOffset } from '../../lib/page-token.js';
 import type { ExperimentStatus } from '../../lib/schemas.js';
 import {
-  findExperiment,
   findExperimentsInOrder,
   insertExperiment,
   searchRunIds,
   updateExperiment,
 } from '../experiments/experiments.repository.js';
+import { newExperiment, type Experiment, type ExperimentPatch } from '../experiments/experiment.js';
 import { seriesOf } from '../metrics/metrics.repository.js';
-import { requireRoleIncludingMlflowDeleted } from '../workspaces/access.js';
+import { experimentForCaller } from '../experiments/experiments.service.js';
 import { doesNotExist, invalidParameter } from './mlflow.errors.js';
 import { workspaceFor } from './mlflow.experiments.service.js';
-import { parseFilter, parseOrderBy, type OrderKey, type ViewType } from './mlflow.filter.js';
+import { parseFilter, parseOrderBy, type OrderKey, type TrashView } from '../experiments/filter.js';
+import { setExperimentTrashed } from '../experiments/trash.repository.js';
+import { crashedBefore, effectiveStatus } from '../experiments/status.js';
 import { inputsAndOutputsOf } from './mlflow.datasets.service.js';
 import * as repo from './mlflow.repository.js';
 import { checkEpochMs, JsonText, type KeyValue } from './mlflow.request.js';
@@ -44,15 +47,10 @@ function toToraStatus(status: MlflowStatus): ExperimentStatus {
   }
 }
 
-/**
- * Tora's status → MLflow's; a running experiment silent past the crash timeout reads KILLED, as on
- * the dashboard. Must agree with mlflowStatusSql (search).
- */
-function toMlflowStatus(ctx: AppContext, row: Pick<ExperimentsTable, 'status' | 'last_activity_at'>): MlflowStatus {
-  if (row.status === 'running') {
-    return ctx.clock() - row.last_activity_at > ctx.config.crashAfterSeconds * 1000 ? 'KILLED' : 'RUNNING';
-  }
-  return row.status === 'finished' ? 'FINISHED' : row.status === 'failed' ? 'FAILED' : 'KILLED';
+/** Tora's status → MLflow's: a running run silent past the crash timeout reads KILLED, as "crashed" on the dashboard. */
+function toMlflowStatus(ctx: AppContext, row: Pick<Experiment, 'status' | 'lastActivityAt'>): MlflowStatus {
+  const status = effectiveStatus(ctx, row);
+  return status === 'running' ? 'RUNNING' : status === 'finished' ? 'FINISHED' : status === 'failed' ? 'FAILED' : 'KILLED';
 }
 
 /** A hyperparameter as MLflow's string param (Tora's own client may have logged a number or boolean). */
@@ -60,9 +58,8 @@ export function paramText(value: string | number | boolean | null | undefined): 
   return value === null || value === undefined ? '' : String(value);
 }
 
-function paramsOf(row: ExperimentsTable): KeyValue[] {
-  const list = JSON.parse(row.hyperparams) as { key: string; value: string | number | boolean | null }[];
-  return list.map(({ key, value }) => ({ key, value: paramText(value) }));
+function paramsOf(row: Experiment): KeyValue[] {
+  return row.hyperparams.map(({ key, value }) => ({ key, value: paramText(value) }));
 }
 
 /** Runs whose extras, tags and metrics are read in one round of queries (also under SQLite's bound-parameter cap). */
@@ -88,7 +85,7 @@ async function runsJson(ctx: AppContext, ids: readonly string[]): Promise<string
  * outputs in six queries, joined through maps (linear in the rows, where a find/filter per row was
  * quadratic).
  */
-async function toRunDtos(ctx: AppContext, rows: readonly ExperimentsTable[]): Promise<RunDto[]> {
+async function toRunDtos(ctx: AppContext, rows: readonly Experiment[]): Promise<RunDto[]> {
   const ids = rows.map((r) => r.id);
   const [extras, tags, metrics, io] = await Promise.all([
     repo.findRunExtras(ctx.db, ids),
@@ -105,13 +102,13 @@ async function toRunDtos(ctx: AppContext, rows: readonly ExperimentsTable[]): Pr
     const info: RunInfoDto = {
       run_id: row.id,
       run_uuid: row.id,
-      experiment_id: row.workspace_id,
+      experiment_id: row.workspaceId,
       run_name: row.name,
       // MLflow's store records "unknown" for a run created without a user.
       user_id: runTags.find((t) => t.key === 'mlflow.user')?.value || 'unknown',
       status: toMlflowStatus(ctx, row),
-      start_time: row.created_at,
-      artifact_uri: `mlflow-artifacts:/${row.workspace_id}/${row.id}/artifacts`,
+      start_time: row.createdAt,
+      artifact_uri: `mlflow-artifacts:/${row.workspaceId}/${row.id}/artifacts`,
       lifecycle_stage: extra?.deleted_at == null ? 'active' : 'deleted',
     };
     if (extra?.end_time != null) info.end_time = extra.end_time;
@@ -136,20 +133,17 @@ async function toRunDtos(ctx: AppContext, rows: readonly ExperimentsTable[]): Pr
  * The run (experiment) if the caller has `min` on its workspace; MLflow's 404 otherwise. Unlike
  * Tora's routes, MLflow's see runs and workspaces deleted through MLflow (to get and restore them).
  */
-export async function runForCaller(ctx: AppContext, caller: Caller, runId: string, min: Role): Promise<ExperimentsTable> {
-  const row = await findExperiment(ctx.db, runId);
-  if (!row) throw doesNotExist(`Run with id=${runId} not found`);
+export async function runForCaller(ctx: AppContext, caller: Caller, runId: string, min: Role): Promise<Experiment> {
   try {
-    await requireRoleIncludingMlflowDeleted(ctx.db, caller.userId, row.workspace_id, min);
+    return (await experimentForCaller(ctx, caller, runId, min, { includeTrashed: true })).row;
   } catch (err) {
     if (err instanceof Error && 'status' in err && err.status === 404) throw doesNotExist(`Run with id=${runId} not found`);
     throw err;
   }
-  return row;
 }
 
 /** A run that may be written to: MLflow refuses writes to deleted runs. */
-export async function activeRunForCaller(ctx: AppContext, caller: Caller, runId: string): Promise<ExperimentsTable> {
+export async function activeRunForCaller(ctx: AppContext, caller: Caller, runId: string): Promise<Experiment> {
   const row = await runForCaller(ctx, caller, runId, 'editor');
   const [extra] = await repo.findRunExtras(ctx.db, [row.id]);
   if (extra?.deleted_at != null) {
@@ -169,25 +163,9 @@ export async function createRun(
   const now = ctx.clock();
   const nameTag = input.tags.find((t) => t.key === 'mlflow.runName')?.value;
   const name = (input.runName || nameTag || `run-${id.slice(0, 8)}`).trim().slice(0, 200) || `run-${id.slice(0, 8)}`;
-  const row: ExperimentsTable = {
-    id,
-    workspace_id: workspaceId,
-    name,
-    description: '',
-    hyperparams: '[]',
-    tags: '[]',
-    visibility: 'PRIVATE',
-    status: 'running',
-    reference_id: null,
-    run_group: null,
-    run_info: '{}',
-    created_by: caller.userId,
-    created_at: input.startTime ?? now,
-    updated_at: now,
-    last_activity_at: now,
-  };
+  const row = newExperiment({ id, workspaceId, name, createdBy: caller.userId, now, createdAt: input.startTime ?? now });
   await ctx.db.transaction().execute(async (trx) => {
-    await insertExperiment(trx, row, [], []);
+    await insertExperiment(trx, row);
     await repo.upsertRunExtras(trx, id, {});
     await repo.setRunTags(
       trx,
@@ -214,10 +192,10 @@ export async function updateRun(
   await activeRunForCaller(ctx, caller, runId);
   const now = ctx.clock();
   await ctx.db.transaction().execute(async (trx) => {
-    const patch: Partial<ExperimentsTable> = { updated_at: now };
+    const patch: ExperimentPatch = { updatedAt: now };
     if (input.status !== undefined) {
       patch.status = toToraStatus(input.status);
-      patch.last_activity_at = now;
+      patch.lastActivityAt = now;
     }
     if (input.runName) patch.name = input.runName.trim().slice(0, 200) || undefined;
     await updateExperiment(trx, runId, patch);
@@ -228,7 +206,7 @@ export async function updateRun(
 
 export async function setRunDeleted(ctx: AppContext, caller: Caller, runId: string, deleted: boolean): Promise<void> {
   await runForCaller(ctx, caller, runId, 'editor');
-  await repo.upsertRunExtras(ctx.db, runId, { deleted_at: deleted ? ctx.clock() : null });
+  await setExperimentTrashed(ctx.db, runId, deleted ? ctx.clock() : null);
 }
 
 export async function deleteTag(ctx: AppContext, caller: Caller, runId: string, key: string): Promise<void> {
@@ -239,26 +217,17 @@ export async function deleteTag(ctx: AppContext, caller: Caller, runId: string, 
   await repo.syncRunInfo(ctx.db, runId);
 }
 
-/** Page tokens of the MLflow searches: an opaque offset. */
-export function encodeToken(offset: number): string {
-  return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
-}
-
+/** Page tokens of the MLflow searches: the core's offset token, refused in MLflow's shape. */
 export function decodeToken(token: string | undefined): number {
-  if (!token) return 0;
-  try {
-    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown };
-    if (typeof v.o === 'number' && Number.isInteger(v.o) && v.o >= 0 && v.o <= 1_000_000_000) return v.o;
-  } catch {
-    // fall through
-  }
+  const offset = decodeOffset(token);
+  if (offset !== null) return offset;
   throw invalidParameter('Invalid page token: not one this server issued');
 }
 
 export async function searchRuns(
   ctx: AppContext,
   caller: Caller,
-  q: { experimentIds: string[]; filter?: string; orderBy: string[]; view: ViewType; maxResults: number; pageToken?: string },
+  q: { experimentIds: string[]; filter?: string; orderBy: string[]; view: TrashView; maxResults: number; pageToken?: string },
 ): Promise<JsonText> {
   const workspaceIds: string[] = [];
   for (const id of q.experimentIds) workspaceIds.push(await workspaceFor(ctx, caller, id, 'viewer'));
@@ -274,11 +243,11 @@ export async function searchRuns(
     clauses,
     order,
     view: q.view,
-    crashedBefore: ctx.clock() - ctx.config.crashAfterSeconds * 1000,
+    crashedBefore: crashedBefore(ctx),
     offset,
     limit: q.maxResults + 1,
   });
   const runs = await runsJson(ctx, ids.slice(0, q.maxResults));
-  const next = ids.length > q.maxResults ? `,"next_page_token":${JSON.stringify(encodeToken(offset + q.maxResults))}` : '';
+  const next = ids.length > q.maxResults ? `,"next_page_token":${JSON.stringify(encodeOffset(offset + q.maxResults))}` : '';
   return new JsonText(`{"runs":${runs}${next}}`);
 }

@@ -5,7 +5,8 @@
 import type { AppContext } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { iso } from '../../lib/schemas.js';
-import { selectExperiments, type ExperimentRow } from '../experiments/experiments.repository.js';
+import type { Experiment } from '../experiments/experiment.js';
+import { selectExperiments } from '../experiments/experiments.repository.js';
 import { concat, decode, type Points } from '../metrics/blocks.js';
 import * as metrics from '../metrics/metrics.repository.js';
 import * as mlflow from '../mlflow/mlflow.repository.js';
@@ -72,7 +73,7 @@ function pointsLine(experimentId: string, series: metrics.SeriesRow, chunk: numb
   return JSON.stringify(record);
 }
 
-async function experimentsToExport(ctx: AppContext, filter: ExportFilter): Promise<ExperimentRow[]> {
+async function experimentsToExport(ctx: AppContext, filter: ExportFilter): Promise<Experiment[]> {
   const workspaceId = filter.workspace === undefined ? undefined : await resolveWorkspace(ctx, filter.workspace);
   const rows = await selectExperiments(ctx.db, { workspaceId, experimentIds: filter.experimentIds });
   const missing = (filter.experimentIds ?? []).filter((id) => !rows.some((r) => r.id === id));
@@ -98,30 +99,30 @@ export async function* exportLines(ctx: AppContext, filter: ExportFilter, progre
   let points = 0;
   let files = 0;
   for (const [i, row] of rows.entries()) {
-    let workspace = workspaces.get(row.workspace_id);
+    let workspace = workspaces.get(row.workspaceId);
     if (!workspace) {
-      const mlflowTags = await mlflow.workspaceTags(ctx.db, row.workspace_id);
-      workspace = { id: row.workspace_id, name: (await findWorkspace(ctx.db, row.workspace_id))?.name ?? '' };
+      const mlflowTags = await mlflow.workspaceTags(ctx.db, row.workspaceId);
+      workspace = { id: row.workspaceId, name: (await findWorkspace(ctx.db, row.workspaceId))?.name ?? '' };
       if (mlflowTags.length > 0) workspace.mlflowTags = mlflowTags;
-      workspaces.set(row.workspace_id, workspace);
+      workspaces.set(row.workspaceId, workspace);
     }
     const record: ExperimentRecord = {
       type: 'experiment',
       id: row.id,
       name: row.name,
       description: row.description,
-      hyperparams: JSON.parse(row.hyperparams) as unknown,
-      tags: JSON.parse(row.tags) as string[],
+      hyperparams: row.hyperparams,
+      tags: row.tags,
       visibility: row.visibility,
       status: row.status,
-      referenceId: row.reference_id,
-      group: row.run_group,
-      runInfo: JSON.parse(row.run_info) as Record<string, string>,
+      referenceId: row.referenceId,
+      group: row.group,
+      runInfo: row.runInfo,
       workspace,
-      createdBy: row.created_by,
-      createdAt: iso(row.created_at)!,
-      updatedAt: iso(row.updated_at)!,
-      lastActivityAt: iso(row.last_activity_at)!,
+      createdBy: row.createdBy,
+      createdAt: iso(row.createdAt)!,
+      updatedAt: iso(row.updatedAt)!,
+      lastActivityAt: iso(row.lastActivityAt)!,
     };
     const mlflowRun = await mlflow.runRecord(ctx.db, row.id);
     if (mlflowRun) record.mlflow = mlflowRun;
@@ -137,7 +138,7 @@ export async function* exportLines(ctx: AppContext, filter: ExportFilter, progre
     points += experimentPoints;
     let experimentFiles = 0;
     if (!filter.noFiles) {
-      for await (const line of exportFileLines(ctx, row.workspace_id, row.id)) {
+      for await (const line of exportFileLines(ctx, row.workspaceId, row.id)) {
         if (line.startsWith('{"type":"file",')) experimentFiles++;
         yield line;
       }

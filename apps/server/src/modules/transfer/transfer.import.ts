@@ -8,7 +8,7 @@ import { AppError } from '../../errors.js';
 import { findUserById, userIds } from '../auth/auth.repository.js';
 import { userByEmail } from '../auth/auth.service.js';
 import * as experiments from '../experiments/experiments.repository.js';
-import type { ExperimentRow } from '../experiments/experiments.repository.js';
+import type { Experiment } from '../experiments/experiment.js';
 import { normalizeHyperparams } from '../experiments/hyperparams.js';
 import { isStatus } from '../../lib/schemas.js';
 import { findBadText } from '../../lib/validation.js';
@@ -69,7 +69,7 @@ async function referenceHere(
   let id = ids.get(exported) ?? null;
   if (id === null) {
     const existing = await experiments.findExperiment(ctx.db, exported);
-    if (existing && (await roleIn(ctx.db, userId, existing.workspace_id)) !== null) id = existing.id;
+    if (existing && (await roleIn(ctx.db, userId, existing.workspaceId, { includeTrashed: true })) !== null) id = existing.id;
   }
   return id === self ? null : id;
 }
@@ -301,15 +301,15 @@ class ImportRun {
       await mlflow.setExperimentTag(ctx.db, workspaceId, key, value);
     }
     const existing = await experiments.findExperiment(ctx.db, exportedId);
-    if (existing && existing.workspace_id === workspaceId) {
+    if (existing && existing.workspaceId === workspaceId) {
       this.ids.set(exportedId, existing.id); // an earlier run of this import got here
       this.result.resumed++;
     } else {
       const id = existing ? ctx.newId() : exportedId;
       const createdBy = this.withAccounts ? (r.createdBy ?? null) : userId;
-      const { row, tags, hyperparams } = experimentRow(r, line, { id, workspaceId, createdBy, updatedAt, lastActivityAt });
+      const experiment = importedExperiment(r, line, { id, workspaceId, createdBy, updatedAt, lastActivityAt });
       await ctx.db.transaction().execute(async (trx) => {
-        await experiments.insertExperiment(trx, row, tags, hyperparams);
+        await experiments.insertExperiment(trx, experiment);
         if (mlflowRun) await mlflow.insertRunRecord(trx, id, mlflowRun);
       });
       this.ids.set(exportedId, id);
@@ -356,7 +356,7 @@ class ImportRun {
     if (!Number.isSafeInteger(r.size) || r.size < 0) invalid(line, 'size must be a non-negative integer');
     const row = await experiments.findExperiment(this.ctx.db, id);
     if (!row) invalid(line, `experiment ${r.experimentId} is gone`);
-    this.file = new FileImport(this.ctx, { workspaceId: row.workspace_id, experimentId: id }, r);
+    this.file = new FileImport(this.ctx, { workspaceId: row.workspaceId, experimentId: id }, r);
   }
 
   /** A `fileData` record: the next bytes of the current file. */
@@ -390,9 +390,9 @@ class ImportRun {
     for (const { id, name, at } of this.seriesTimes.values()) await setSeriesUpdatedAt(ctx.db, id, name, at);
     for (const { id, referenceId, updatedAt, lastActivityAt } of this.finals) {
       await experiments.updateExperiment(ctx.db, id, {
-        updated_at: updatedAt,
-        last_activity_at: lastActivityAt,
-        reference_id: await referenceHere(ctx, referenceId, this.ids, this.callers.get(id)!.userId, id),
+        updatedAt,
+        lastActivityAt,
+        referenceId: await referenceHere(ctx, referenceId, this.ids, this.callers.get(id)!.userId, id),
       });
     }
   }
@@ -422,35 +422,33 @@ class ImportRun {
   }
 }
 
-/** The row of an exported experiment as this server stores it (its id, workspace and creator decided by the import). */
-function experimentRow(
+/** An exported experiment as this server stores it (its id, workspace and creator decided by the import). */
+function importedExperiment(
   r: ExperimentRecord,
   line: number,
   here: { id: string; workspaceId: string; createdBy: string | null; updatedAt: number; lastActivityAt: number },
-): { row: ExperimentRow; tags: string[]; hyperparams: ReturnType<typeof normalizeHyperparams> } {
+): Experiment {
   const hyperparams = normalizeHyperparams(r.hyperparams, `line ${line}: hyperparams`);
   const tags = Array.isArray(r.tags) ? r.tags.map((t) => str(t, line, 'tags[]')) : [];
   const status = str(r.status, line, 'status');
   if (!isStatus(status)) invalid(line, `unknown status "${status}"`);
-  const visibility = str(r.visibility, line, 'visibility');
-  const row: ExperimentRow = {
+  return {
     id: here.id,
-    workspace_id: here.workspaceId,
+    workspaceId: here.workspaceId,
     name: str(r.name, line, 'name'),
     description: typeof r.description === 'string' ? r.description : '',
-    hyperparams: JSON.stringify(hyperparams),
-    tags: JSON.stringify(tags),
-    visibility: visibility,
-    status: status,
-    reference_id: null,
-    run_group: r.group === undefined || r.group === null ? null : str(r.group, line, 'group'),
-    run_info: JSON.stringify(runInfoOf(r.runInfo, line)),
-    created_by: here.createdBy,
-    created_at: time(r.createdAt, line, 'createdAt'),
-    updated_at: here.updatedAt,
-    last_activity_at: here.lastActivityAt,
+    hyperparams,
+    tags,
+    visibility: str(r.visibility, line, 'visibility'),
+    status,
+    referenceId: null,
+    group: r.group === undefined || r.group === null ? null : str(r.group, line, 'group'),
+    runInfo: runInfoOf(r.runInfo, line),
+    createdBy: here.createdBy,
+    createdAt: time(r.createdAt, line, 'createdAt'),
+    updatedAt: here.updatedAt,
+    lastActivityAt: here.lastActivityAt,
   };
-  return { row, tags, hyperparams };
 }
 
 function checkHeader(rec: Record<string, unknown>, line: number): void {

@@ -14,7 +14,7 @@ export async function resolveWorkspace(ctx: AppContext, ref: string, memberId?: 
   let found = await repo.workspaceIdsByName(ctx.db, ref.trim());
   if (memberId !== undefined) {
     const mine: string[] = [];
-    for (const id of found) if ((await roleIn(ctx.db, memberId, id)) !== null) mine.push(id);
+    for (const id of found) if ((await roleIn(ctx.db, memberId, id, { includeTrashed: true })) !== null) mine.push(id);
     found = mine;
   }
   if (found.length === 0) {

@@ -15,22 +15,25 @@ const ACTION: Record<Role, string> = {
   owner: 'rename or delete',
 };
 
-/** The caller's role in the workspace; null for a non-member, who may see nothing of it. */
-export function roleIn(db: Kysely<DB>, userId: string, workspaceId: string): Promise<Role | null> {
-  return memberRole(db, userId, workspaceId, { includeMlflowDeleted: true });
+/**
+ * Whether an access check sees trashed workspaces. Tora's own routes do not (a trashed workspace is
+ * not found); MLflow's do, to show deleted experiments and restore them.
+ */
+export interface Visibility {
+  includeTrashed: boolean;
 }
 
-/** The user's role in a workspace Tora shows: none where MLflow's experiments/delete hid it (until restored). */
-export function liveRoleIn(db: Kysely<DB>, userId: string, workspaceId: string): Promise<Role | null> {
-  return memberRole(db, userId, workspaceId, { includeMlflowDeleted: false });
+/** The caller's role in the workspace; null for a non-member, who may see nothing of it, or for a trashed one unless included. */
+export function roleIn(db: Kysely<DB>, userId: string, workspaceId: string, visibility: Visibility): Promise<Role | null> {
+  return memberRole(db, userId, workspaceId, visibility);
 }
 
-/** Which of these workspaces the user may read (any role); one deleted through MLflow is not readable. */
+/** Which of these workspaces the user may read (any role); a trashed one is not readable. */
 export async function readableWorkspaces(db: Kysely<DB>, userId: string, workspaceIds: readonly string[]): Promise<Set<string>> {
   return new Set(await memberWorkspaceIds(db, userId, workspaceIds));
 }
 
-/** Every workspace the user may read, for lists across workspaces (none deleted through MLflow). */
+/** Every workspace the user may read, for lists across workspaces (none trashed). */
 export function readableWorkspaceIds(db: Kysely<DB>, userId: string): Promise<string[]> {
   return memberWorkspaceIds(db, userId);
 }
@@ -46,20 +49,20 @@ function checkRole(role: Role | null, min: Role, missing: Missing): Role {
   return role;
 }
 
-type RoleCheck = (db: Kysely<DB>, userId: string, workspaceId: string, min: Role, missing?: Missing) => Promise<Role>;
-
-/** The access check over one way of reading the caller's role. */
-const roleCheck =
-  (lookup: typeof roleIn): RoleCheck =>
-  async (db, userId, workspaceId, min, missing = WORKSPACE_MISSING) =>
-    checkRole(await lookup(db, userId, workspaceId), min, missing);
-
 /**
- * The one access rule: membership of the workspace. Non-members get the not-found error of the
- * thing they asked for (existence is not leaked); members below `min` get 403. A workspace deleted
- * through MLflow is not found either (see mlflow.visibility.repository.ts).
+ * The one access rule, for both APIs: membership of the workspace. Non-members get the not-found
+ * error of the thing they asked for (`missing`; existence is not leaked); members below `min` get
+ * 403. A trashed workspace is not found either, unless `includeTrashed` (MLflow's routes).
+ *
+ * @example await requireRole(ctx.db, caller.userId, workspaceId, 'editor', { missing: EXPERIMENT_MISSING })
  */
-export const requireRole: RoleCheck = roleCheck(liveRoleIn);
-
-/** The same rule for MLflow's routes, which also see (and restore) workspaces deleted through MLflow. */
-export const requireRoleIncludingMlflowDeleted: RoleCheck = roleCheck(roleIn);
+export async function requireRole(
+  db: Kysely<DB>,
+  userId: string,
+  workspaceId: string,
+  min: Role,
+  opts: { missing?: Missing; includeTrashed?: boolean } = {},
+): Promise<Role> {
+  const role = await roleIn(db, userId, workspaceId, { includeTrashed: opts.includeTrashed ?? false });
+  return checkRole(role, min, opts.missing ?? WORKSPACE_MISSING);
+}

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DB, Role } from '../../db/schema.js';
 import { clearDefaultWorkspace } from '../auth/auth.repository.js';
 import { deleteExperiments } from '../experiments/experiments.repository.js';
-import { workspaceNotMlflowDeleted } from '../mlflow/mlflow.visibility.repository.js';
+import { workspaceNotTrashed } from './trash.repository.js';
 
 /** The workspaces, memberships and roles. The access rule itself is `access.ts`, over these. */
 
@@ -22,16 +22,16 @@ export async function insertWorkspace(
 }
 
 /**
- * The user's workspaces with their role, oldest first. Tora's list leaves out those deleted through
- * MLflow; MLflow's experiments/search passes `includeMlflowDeleted` (it shows and restores them).
+ * The user's workspaces with their role, oldest first. Tora's list leaves out trashed ones;
+ * MLflow's experiments/search passes `includeTrashed` (it shows and restores them).
  */
-export function listForUser(db: Kysely<DB>, userId: string, opts: { includeMlflowDeleted?: boolean } = {}) {
+export function listForUser(db: Kysely<DB>, userId: string, opts: { includeTrashed?: boolean } = {}) {
   let q = db
     .selectFrom('workspaces as w')
     .innerJoin('workspace_members as m', 'm.workspace_id', 'w.id')
     .select(['w.id', 'w.name', 'w.description', 'w.created_at', 'w.updated_at', 'm.role'])
     .where('m.user_id', '=', userId);
-  if (!opts.includeMlflowDeleted) q = q.where(workspaceNotMlflowDeleted(sql.ref('w.id')));
+  if (!opts.includeTrashed) q = q.where(workspaceNotTrashed(sql.ref('w.id')));
   return q.orderBy('w.created_at').orderBy('w.id').execute();
 }
 
@@ -55,24 +55,24 @@ export async function deleteWorkspace(db: Kysely<DB>, id: string): Promise<void>
 }
 
 /**
- * The user's role in the workspace; null for a non-member. Unless `includeMlflowDeleted`, also null
- * where the workspace was deleted through MLflow (Tora's views hide it until restored).
+ * The user's role in the workspace; null for a non-member. Unless `includeTrashed`, also null
+ * where the workspace is trashed (Tora's views hide it until restored).
  */
 export async function memberRole(
   db: Kysely<DB>,
   userId: string,
   workspaceId: string,
-  opts: { includeMlflowDeleted: boolean },
+  opts: { includeTrashed: boolean },
 ): Promise<Role | null> {
   let q = db.selectFrom('workspace_members').select('role').where('workspace_id', '=', workspaceId).where('user_id', '=', userId);
-  if (!opts.includeMlflowDeleted) q = q.where(workspaceNotMlflowDeleted(sql.ref('workspace_members.workspace_id')));
+  if (!opts.includeTrashed) q = q.where(workspaceNotTrashed(sql.ref('workspace_members.workspace_id')));
   const row = await q.executeTakeFirst();
   return row?.role ?? null;
 }
 
 /**
- * The workspaces the user is a member of (any role), optionally only among `within`; those deleted
- * through MLflow are left out (Tora's lists across workspaces).
+ * The workspaces the user is a member of (any role), optionally only among `within`; trashed ones
+ * are left out (Tora's lists across workspaces).
  */
 export async function memberWorkspaceIds(db: Kysely<DB>, userId: string, within?: readonly string[]): Promise<string[]> {
   if (within?.length === 0) return [];
@@ -80,7 +80,7 @@ export async function memberWorkspaceIds(db: Kysely<DB>, userId: string, within?
     .selectFrom('workspace_members')
     .select('workspace_id')
     .where('user_id', '=', userId)
-    .where(workspaceNotMlflowDeleted(sql.ref('workspace_members.workspace_id')));
+    .where(workspaceNotTrashed(sql.ref('workspace_members.workspace_id')));
   if (within !== undefined) q = q.where('workspace_id', 'in', within);
   return (await q.execute()).map((r) => r.workspace_id);
 }

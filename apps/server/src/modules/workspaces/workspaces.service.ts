@@ -102,7 +102,7 @@ export async function addMember(
   const user = await findUserByEmail(ctx.db, normalizeEmail(input.email));
   if (!user)
     throw new AppError('USER_NOT_FOUND', 404, `No user with email ${normalizeEmail(input.email)}; they must sign up first`);
-  if ((await roleIn(ctx.db, user.id, id)) !== null) {
+  if ((await roleIn(ctx.db, user.id, id, { includeTrashed: true })) !== null) {
     throw new AppError('ALREADY_MEMBER', 409, `${user.email} is already a member of this workspace`);
   }
   const now = ctx.clock();
@@ -119,7 +119,7 @@ export async function changeMemberRole(
 ): Promise<MemberDto> {
   const callerRole = await requireRole(ctx.db, caller.userId, id, 'admin');
   return ctx.db.transaction().execute(async (trx) => {
-    const current = await roleIn(trx, userId, id);
+    const current = await roleIn(trx, userId, id, { includeTrashed: true });
     if (current === null) throw notFound('MEMBER_NOT_FOUND', 'Member');
     assertMayGrant(callerRole, role);
     assertMayGrant(callerRole, current);
@@ -137,7 +137,7 @@ export async function removeMember(ctx: AppContext, caller: Caller, id: string, 
   // Leaving (removing yourself) needs only membership; removing others needs admin.
   const callerRole = await requireRole(ctx.db, caller.userId, id, userId === caller.userId ? 'viewer' : 'admin');
   await ctx.db.transaction().execute(async (trx) => {
-    const current = await roleIn(trx, userId, id);
+    const current = await roleIn(trx, userId, id, { includeTrashed: true });
     if (current === null) throw notFound('MEMBER_NOT_FOUND', 'Member');
     if (userId !== caller.userId) assertMayGrant(callerRole, current);
     if (current === 'owner' && (await repo.countOwners(trx, id)) <= 1) {

@@ -1,6 +1,7 @@
 /**
- * MLflow's search grammar, parsed once for the MLflow `runs/search` route and for the dashboard's
- * `filter` parameter: clauses joined by AND, each `<entity>.<key> <comparator> <value>`.
+ * The experiments' search grammar (MLflow's, which Tora adopted), parsed once for the dashboard's
+ * `filter` parameter and for MLflow's `runs/search` route, which hands its text here: clauses
+ * joined by AND, each `<entity>.<key> <comparator> <value>`.
  *
  * @example
  *   parseFilter("metrics.acc > 0.9 and params.lr = '0.1' and tags.`val/loss` LIKE 'x%'")
@@ -20,8 +21,8 @@ export interface Clause {
   value: Literal | Literal[];
 }
 
-/** Which runs or experiments a search returns: MLflow's soft-deleted ones only on request. */
-export type ViewType = 'active' | 'deleted' | 'all';
+/** Which experiments (or workspaces) a search returns: trashed ones only on request. */
+export type TrashView = 'live' | 'trashed' | 'all';
 
 export interface OrderKey {
   entity: Entity;

@@ -1,10 +1,10 @@
 import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
 import type { DialectHelpers } from '../../db/dialect.js';
-import type { Clause, Comparator, Literal, OrderKey } from './mlflow.filter.js';
+import type { Clause, Comparator, Literal, OrderKey } from './filter.js';
 
 /**
  * SQL for parsed filters and order keys over `experiments as e` (a run is a Tora experiment),
- * shared by MLflow's runs/search and the dashboard's experiment list. Metrics compare the last
+ * shared by the dashboard's experiment list and MLflow's runs/search. Metrics compare the last
  * value (by step) of a series; params, Tora's hyperparameters (text or number); tags, the MLflow
  * key/value tags; attributes, the experiment's own columns.
  */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FILTER_LIMITS } from '../../lib/limits.js';
-import { FilterError, parseFilter, parseOrderBy } from './mlflow.filter.js';
+import { FilterError, parseFilter, parseOrderBy } from './filter.js';
 
 describe('parseFilter (MLflow search grammar)', () => {
   it('parses every comparator, entity aliases, backticks and unquoted keys with dots and slashes', () => {
