@@ -134,6 +134,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     deps.database.cancellable(gone.signal, done);
   });
   app.addHook('onClose', async () => ctx.keyUsage.stop());
+  app.addHook('onClose', async () => ctx.blobs.close());
 
   const allowedMethods = trackRouteMethods(app);
   /** A request no route takes: 405 with Allow when the path exists under other methods, else 404. */

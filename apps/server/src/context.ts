@@ -4,7 +4,8 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { DialectHelpers } from './db/dialect.js';
 import type { DB } from './db/schema.js';
-import { artifactStore, type BlobStore } from './modules/artifacts/artifacts.store.js';
+import { blobStoreFor } from './modules/artifacts/artifacts.blob-store.js';
+import type { BlobStore } from './modules/artifacts/artifacts.store.js';
 import { KeyUsageTracker } from './modules/keys/key-usage.js';
 import { LOGIN_LIMITS, LoginLimiter } from './modules/auth/login-limiter.js';
 
@@ -39,7 +40,7 @@ export function createContext(
     dialect: database.dialect,
     clock: deps.clock ?? Date.now,
     newId: deps.newId ?? randomUUID,
-    blobs: artifactStore(config),
+    blobs: blobStoreFor(config),
     // "Last used" times are written at most every 30 s.
     keyUsage: new KeyUsageTracker(database.db, 30_000, deps.onKeyUsageError ?? (() => undefined)),
     loginLimiter: new LoginLimiter(LOGIN_LIMITS),

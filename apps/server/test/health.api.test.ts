@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import fs, { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { call, DIALECTS, signUp, startTestServer } from './harness.js';
+import { call, DIALECTS, s3Env, signUp, startTestServer } from './harness.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -15,6 +16,7 @@ describe.each(DIALECTS)('health on %s', (dialect) => {
         version,
         database: dialect,
         dialect,
+        fileStore: 'directory',
         features: ['metrics.f64-columns', 'experiments.run-info', 'experiments.files'],
       });
       expect(res.headers['server-timing']).toMatch(/^app;dur=[\d.]+$/);
@@ -36,5 +38,53 @@ describe.each(DIALECTS)('health on %s', (dialect) => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe.each(DIALECTS)('health of the file store on %s', (dialect) => {
+  const check = async (env: Record<string, string>, breakIt?: (dataDir: string) => void) => {
+    const server = await startTestServer(dialect, env);
+    try {
+      breakIt?.(server.dataDir);
+      const res = await server.app.inject({ method: 'GET', url: '/api/health' });
+      return { status: res.statusCode, body: res.json<Record<string, unknown>>() };
+    } finally {
+      await server.close();
+    }
+  };
+
+  it('answers 200 naming the S3 store when its bucket answers', async () => {
+    const { status, body } = await check(s3Env());
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ status: 'ok', fileStore: 's3', database: dialect });
+  });
+
+  it('fails with 503 when the bucket is missing or its server does not answer', async () => {
+    const env = s3Env();
+    const missing = await check({ ...env, TORA_ARTIFACT_STORE: 's3://no-such-bucket-here/x' });
+    expect(missing.status).toBe(503);
+    expect(missing.body).toEqual({
+      error: {
+        code: 'FILE_STORE_UNAVAILABLE',
+        message: 'Unhealthy: the file store did not answer',
+        details: { database: 'ok', fileStore: 'unavailable' },
+      },
+    });
+    const started = Date.now();
+    const away = await check({ ...env, TORA_S3_ENDPOINT: 'http://127.0.0.1:9' });
+    expect(away.status).toBe(503);
+    expect(away.body).toMatchObject({ error: { code: 'FILE_STORE_UNAVAILABLE' } });
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('fails with 503 when the directory store cannot be written', async () => {
+    const { status, body } = await check({}, (dataDir) => {
+      fs.rmSync(path.join(dataDir, 'artifacts'), { recursive: true, force: true });
+      fs.writeFileSync(path.join(dataDir, 'artifacts'), 'not a directory');
+    });
+    expect(status).toBe(503);
+    expect(body).toMatchObject({
+      error: { code: 'FILE_STORE_UNAVAILABLE', details: { database: 'ok', fileStore: 'unavailable' } },
+    });
   });
 });

@@ -53,9 +53,11 @@ export async function openMigrated(config: Config): Promise<Database> {
 /** Runs `fn` on a migrated database that is closed afterwards, whatever happens. */
 export async function withDatabase<T>(config: Config, fn: (ctx: AppContext) => Promise<T>): Promise<T> {
   const database = await openMigrated(config);
+  const ctx = createContext(config, database);
   try {
-    return await fn(createContext(config, database));
+    return await fn(ctx);
   } finally {
+    ctx.blobs.close();
     await database.close();
   }
 }

@@ -74,12 +74,12 @@ function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDatabase.Dat
  * the process. Broken connections leave the pool and the next query opens a new one, so queries
  * fail (503) while the database is away and succeed again once it is back.
  */
-function openPostgres(url: string, statementTimeoutMs: number): Database {
+function openPostgres(url: string, statementTimeoutMs: number, poolSize: number): Database {
   const lost = new Set<(err: Error) => void>();
   const report = (err: Error) => lost.forEach((listener) => listener(err));
   const pool = new pg.Pool({
     connectionString: url,
-    max: 10,
+    max: poolSize,
     types: { getTypeParser: int8AsNumber },
     // Every statement is bounded (0: no bound); a request never waits on a query forever.
     ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
@@ -142,9 +142,9 @@ async function cancelBackend(url: string, client: pg.PoolClient): Promise<void> 
 
 /** Opens the configured database (SQLite file under dataDir, or PostgreSQL). Does not migrate. */
 export function openDatabase(
-  config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'statementTimeoutMs'>>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'statementTimeoutMs' | 'dbPoolSize'>>,
 ): Database {
-  if (config.databaseUrl) return openPostgres(config.databaseUrl, config.statementTimeoutMs ?? 0);
+  if (config.databaseUrl) return openPostgres(config.databaseUrl, config.statementTimeoutMs ?? 0, config.dbPoolSize ?? 10);
   fs.mkdirSync(config.dataDir, { recursive: true });
   const file = path.join(config.dataDir, 'tora.db');
   const sqlite = new SqliteDatabase(file);
