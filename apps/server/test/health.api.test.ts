@@ -1,7 +1,12 @@
 import fs, { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { call, DIALECTS, s3Env, signUp, startTestServer } from './harness.js';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/database.js';
+import { migrate } from '../src/db/migrate.js';
+import { call, DIALECTS, freshStorage, s3Env, signUp, startTestServer, storageEnv } from './harness.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -86,5 +91,30 @@ describe.each(DIALECTS)('health of the file store on %s', (dialect) => {
     expect(body).toMatchObject({
       error: { code: 'FILE_STORE_UNAVAILABLE', details: { database: 'ok', fileStore: 'unavailable' } },
     });
+  });
+
+  it('logs an error line naming the store that did not answer', async () => {
+    const storage = await freshStorage(dialect);
+    const config = loadConfig({ ...storageEnv(storage), ...s3Env(), TORA_ARTIFACT_STORE: 's3://no-such-bucket-here/x' });
+    const database = openDatabase(config);
+    await migrate(database.db, database.dialect);
+    const lines: { level: number; msg: string; err?: unknown }[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as (typeof lines)[number]);
+        done();
+      },
+    });
+    const app = await buildApp(config, { database, logger: { level: 'warn', stream } });
+    try {
+      expect((await app.inject({ method: 'GET', url: '/api/health' })).statusCode).toBe(503);
+      const logged = lines.filter((l) => l.level === 50);
+      expect(logged.map((l) => l.msg)).toContain('health check: the file store (bucket no-such-bucket-here) does not answer');
+      expect(logged.find((l) => l.msg.startsWith('health check'))?.err).toBeDefined();
+    } finally {
+      await app.close();
+      await database.close();
+      fs.rmSync(storage.dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,8 +5,11 @@ import { openDatabase } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
 import { DIALECTS, freshStorage, storageEnv } from './harness.js';
 
-/** Several servers on one database: what each does at start must be safe when all do it at once. */
-describe.each(DIALECTS)('replicas on %s', (dialect) => {
+/**
+ * Several servers on one database: what each does at start must be safe when all do it at once.
+ * PostgreSQL only: several servers share a PostgreSQL database; SQLite is one server's file.
+ */
+describe.each(DIALECTS.filter((d) => d === 'postgres'))('replicas on %s', (dialect) => {
   it('three servers migrating an empty database at once: one migrates, the others wait, none fails', async () => {
     const storage = await freshStorage(dialect);
     const config = loadConfig(storageEnv(storage));
@@ -28,7 +31,6 @@ describe.each(DIALECTS)('replicas on %s', (dialect) => {
   });
 });
 
-// A pool is PostgreSQL's alone (SQLite is one file handle in one process).
 describe.each(DIALECTS.filter((d) => d === 'postgres'))('the connection pool on %s', (dialect) => {
   it('opens at most TORA_DB_POOL_SIZE connections however many queries wait', async () => {
     const storage = await freshStorage(dialect);

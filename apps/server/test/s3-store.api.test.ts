@@ -30,7 +30,7 @@ describe.each(DIALECTS)('files in an S3-compatible bucket on %s', (dialect) => {
       endpoint: config.endpoint ?? undefined,
       region: config.region,
       forcePathStyle: true,
-      credentials: config.credentials ?? undefined,
+      credentials: { ...config.credentials! },
     });
     // Listening: a large upload goes over a real connection, streamed as a client sends it.
     port = Number(new URL(await server.app.listen({ port: 0, host: '127.0.0.1' })).port);

@@ -42,7 +42,10 @@ export function meteredBody(body: Readable, maxBytes: number): MeteredBody {
   };
   body.on('error', cut);
   body.on('close', cut);
-  body.pipe(counter);
+  // The client may have gone while the store got ready (a path check, a round trip to the bucket):
+  // its 'close' is past, and a destroyed body never ends.
+  if (body.destroyed) cut();
+  else body.pipe(counter);
   return {
     stream: counter,
     size: () => bytes,

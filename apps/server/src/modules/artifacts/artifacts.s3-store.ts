@@ -45,7 +45,8 @@ export function s3Store(config: S3StoreConfig): BlobStore {
     region: config.region,
     endpoint: config.endpoint ?? undefined,
     forcePathStyle: config.forcePathStyle,
-    credentials: config.credentials ?? undefined,
+    // A copy: the SDK marks the object it is given (config objects are frozen).
+    credentials: config.credentials ? { ...config.credentials } : undefined,
     // Checksums only where S3 requires them: many S3-compatible servers refuse the newer default ones.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
@@ -84,12 +85,21 @@ export function s3Store(config: S3StoreConfig): BlobStore {
     }
   }
 
+  /**
+   * Whether any file lies under a name prefix. Not a bare listing: servers that keep folders
+   * (SeaweedFS keeps a directory once its last object is deleted) list empty ones as prefixes and as
+   * `name/` marker objects.
+   */
+  async function holdsFiles(Prefix: string): Promise<boolean> {
+    for await (const page of objectsUnder(Prefix)) if (page.objects.some((o) => !(o.Key ?? '/').endsWith('/'))) return true;
+    return false;
+  }
+
   /** A key can name a file or a directory, never both (as on a disk): refused before any byte is read. */
   async function refuseClash(key: readonly string[]): Promise<void> {
-    const under = await client.send(new ListObjectsV2Command({ Bucket, Prefix: dirPrefix(key), MaxKeys: 1 }));
     const ancestors = key.slice(0, -1).map((_, i) => key.slice(0, i + 1));
-    const files = await Promise.all(ancestors.map(head));
-    if ((under.Contents?.length ?? 0) > 0 || files.some((f) => f !== null)) {
+    const [under, files] = await Promise.all([holdsFiles(dirPrefix(key)), Promise.all(ancestors.map(head))]);
+    if (under || files.some((f) => f !== null)) {
       throw new ArtifactPathError(`Cannot write '${key.join('/')}': a directory and a file would share that path`);
     }
   }
@@ -192,10 +202,8 @@ export function s3Store(config: S3StoreConfig): BlobStore {
       const prefix = dirPrefix(key);
       const entries = new Map<string, ArtifactEntry>();
       for await (const page of objectsUnder(prefix, '/')) {
-        for (const p of page.prefixes) {
-          const name = p.slice(prefix.length, -1);
-          if (name !== '') entries.set(name, { name, isDir: true });
-        }
+        const dirs = await Promise.all(page.prefixes.map(async (p) => ((await holdsFiles(p)) ? p.slice(prefix.length, -1) : '')));
+        for (const name of dirs) if (name !== '') entries.set(name, { name, isDir: true });
         for (const o of page.objects) {
           const name = (o.Key ?? '').slice(prefix.length);
           // A directory marker (`name/`, made by other tools) is not a file.
