@@ -5,7 +5,7 @@
 // (~/.cache/tora/seaweedfs-<version>/weed); later runs reuse it. Needs Go (1.26) on a fresh machine.
 //   node scripts/seaweedfs.mjs install  -> builds the binary when missing, prints its path
 //   node scripts/seaweedfs.mjs start    -> prints JSON {endpoint, bucket, accessKeyId, secretAccessKey, dir, pid}
-//   node scripts/seaweedfs.mjs stop DIR PID
+//   node scripts/seaweedfs.mjs stop DIR PID [GRPC_PORT…]
 // Not `go install …/weed@version`: the module's go.mod has a replace directive, which go install
 // refuses; the module is downloaded from the proxy and built in place instead.
 import { execFileSync, spawn } from 'node:child_process';
@@ -88,7 +88,10 @@ export async function startSeaweed({ bucket = 'tora-test' } = {}) {
   const ports = {};
   for (const name of ['master', 'masterGrpc', 'volume', 'volumeGrpc', 'filer', 'filerGrpc', 's3', 's3Grpc'])
     ports[name] = await freePort();
+  fs.mkdirSync(path.join(dir, 'logs'));
   const args = [
+    // Its log files in its own directory (glog's default is the temp dir, left behind); a global flag.
+    `-logdir=${path.join(dir, 'logs')}`,
     'server',
     '-ip=127.0.0.1',
     '-ip.bind=127.0.0.1',
@@ -118,6 +121,7 @@ export async function startSeaweed({ bucket = 'tora-test' } = {}) {
   fs.closeSync(log);
   child.unref();
   const pid = child.pid;
+  const grpcPorts = [ports.masterGrpc, ports.volumeGrpc, ports.filerGrpc, ports.s3Grpc];
   const endpoint = `http://127.0.0.1:${ports.s3}`;
   const client = new S3Client({
     endpoint,
@@ -135,10 +139,10 @@ export async function startSeaweed({ bucket = 'tora-test' } = {}) {
       if (child.exitCode !== null) break;
       try {
         await client.send(new CreateBucketCommand({ Bucket: bucket }));
-        return { endpoint, bucket, accessKeyId, secretAccessKey, dir, pid };
+        return { endpoint, bucket, accessKeyId, secretAccessKey, dir, pid, grpcPorts };
       } catch (err) {
         if (err?.name === 'BucketAlreadyOwnedByYou' || err?.name === 'BucketAlreadyExists') {
-          return { endpoint, bucket, accessKeyId, secretAccessKey, dir, pid };
+          return { endpoint, bucket, accessKeyId, secretAccessKey, dir, pid, grpcPorts };
         }
         lastError = err;
       }
@@ -149,27 +153,33 @@ export async function startSeaweed({ bucket = 'tora-test' } = {}) {
     client.destroy();
   }
   const tail = fs.readFileSync(path.join(dir, 'log'), 'utf8').slice(-2000);
-  stopSeaweed({ dir, pid });
+  stopSeaweed({ dir, pid, grpcPorts });
   throw new Error(`SeaweedFS did not start (${lastError?.message ?? 'it exited'}):\n${tail}`);
 }
 
-/** Stops the server (its whole process group) and removes its directory. */
-export function stopSeaweed({ dir, pid }) {
+/**
+ * Stops the server (its whole process group) and removes its directory, and the gRPC sockets
+ * `weed server` makes in /tmp whatever the options (/tmp/seaweedfs-<service>-grpc-<port>.sock).
+ */
+export function stopSeaweed({ dir, pid, grpcPorts = [] }) {
   try {
     process.kill(-pid, 'SIGKILL');
   } catch {
     // already gone
   }
   fs.rmSync(dir, { recursive: true, force: true });
+  for (const service of ['master', 'volume', 'filer', 's3']) {
+    for (const port of grpcPorts) fs.rmSync(`/tmp/seaweedfs-${service}-grpc-${port}.sock`, { force: true });
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const [command, dir, pid] = process.argv.slice(2);
+  const [command, dir, pid, ...grpcPorts] = process.argv.slice(2);
   if (command === 'install') console.log(ensureWeed());
   else if (command === 'start') console.log(JSON.stringify(await startSeaweed()));
-  else if (command === 'stop' && dir && pid) stopSeaweed({ dir, pid: Number(pid) });
+  else if (command === 'stop' && dir && pid) stopSeaweed({ dir, pid: Number(pid), grpcPorts: grpcPorts.map(Number) });
   else {
-    console.error('usage: seaweedfs.mjs install | start | stop DIR PID');
+    console.error('usage: seaweedfs.mjs install | start | stop DIR PID [GRPC_PORT…]');
     process.exit(2);
   }
 }

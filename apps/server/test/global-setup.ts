@@ -31,7 +31,7 @@ export interface S3Server {
  * directory the tests make: removed at the end even when a test failed before its own cleanup.
  */
 export default async function setup(project: TestProject): Promise<() => void> {
-  const seaweed = (await startSeaweed()) as S3Server & { dir: string; pid: number };
+  const seaweed = (await startSeaweed()) as S3Server & { dir: string; pid: number; grpcPorts: number[] };
   project.provide('s3', {
     endpoint: seaweed.endpoint,
     bucket: seaweed.bucket,
