@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test suite on a fresh clone: installs what it needs (npm packages, the Python
+# Runs every test suite on a fresh clone: installs what it needs (npm packages, SeaweedFS built with Go, the Python
 # client and its test tools, Debian's chromium when missing), then type-checks, lints and runs
 # the server tests (SQLite and a throwaway PostgreSQL cluster), the Python client tests (core, beside
 # the MLflow compatibility suite with the real mlflow client; then the framework integrations in their
@@ -79,6 +79,12 @@ else
   echo "$lock_sha" >node_modules/.tora-installed-lock
 fi
 timings+=("$(printf '%5d s  %s' "$((SECONDS - t0))" "npm packages")")
+# The server tests' S3-compatible server (SeaweedFS) is built from the Go module proxy once (a few
+# minutes on 2 cores), into ~/.cache/tora/seaweedfs-<version>; a machine that has it skips the build.
+t0=$SECONDS
+echo "==> SeaweedFS (the S3-compatible server of the server tests)"
+node scripts/seaweedfs.mjs install || exit 1
+timings+=("$(printf '%5d s  %s' "$((SECONDS - t0))" "SeaweedFS")")
 t0=$SECONDS
 echo "==> building the server"
 npm run build -w apps/server --silent || exit 1

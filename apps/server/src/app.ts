@@ -142,6 +142,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.addHook('onClose', async () => {
     await ctx.thumbnails.close();
     await ctx.keyUsage.stop();
+    ctx.blobs.close();
   });
   scheduleHousekeeping(app, ctx);
 

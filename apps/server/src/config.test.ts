@@ -63,6 +63,56 @@ describe('loadConfig', () => {
     for (const dir of [c.dataDir, c.clientConfigDir]) expect(dir.split(path.sep)).not.toContain('~');
   });
 
+  it('keeps files in the data directory by default, in a bucket with TORA_ARTIFACT_STORE=s3://bucket/prefix', () => {
+    expect(loadConfig({}).artifactStore).toEqual({ kind: 'directory' });
+    expect(
+      loadConfig({
+        TORA_ARTIFACT_STORE: 's3://team-tora/prod/files/',
+        TORA_S3_ENDPOINT: 'http://seaweed:8333/',
+        AWS_ACCESS_KEY_ID: 'AKID',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+      }).artifactStore,
+    ).toEqual({
+      kind: 's3',
+      bucket: 'team-tora',
+      prefix: 'prod/files',
+      endpoint: 'http://seaweed:8333',
+      region: 'us-east-1',
+      // An endpoint of one's own is served path-style unless told otherwise.
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret', sessionToken: undefined },
+    });
+    const aws = loadConfig({ TORA_ARTIFACT_STORE: 's3://b12', TORA_S3_REGION: 'eu-west-3' }).artifactStore;
+    expect(aws).toMatchObject({
+      bucket: 'b12',
+      prefix: '',
+      endpoint: null,
+      region: 'eu-west-3',
+      forcePathStyle: false,
+      credentials: null,
+    });
+    expect(loadConfig({ TORA_ARTIFACT_STORE: 's3://b12', TORA_S3_FORCE_PATH_STYLE: 'true' }).artifactStore).toMatchObject({
+      forcePathStyle: true,
+    });
+  });
+
+  it('refuses a malformed store URL, endpoint or half a credential pair, naming the variable', () => {
+    for (const bad of ['/data/files', 's3://', 's3://Bad_Bucket/x', 's3://b12/a//b', 's3://b12/../x', 'gs://b12']) {
+      expect(() => loadConfig({ TORA_ARTIFACT_STORE: bad })).toThrow(/TORA_ARTIFACT_STORE must be empty or s3:\/\/bucket/);
+    }
+    expect(() => loadConfig({ TORA_ARTIFACT_STORE: 's3://b12', TORA_S3_ENDPOINT: 'seaweed:8333' })).toThrow(/TORA_S3_ENDPOINT/);
+    expect(() => loadConfig({ TORA_ARTIFACT_STORE: 's3://b12', AWS_ACCESS_KEY_ID: 'AKID' })).toThrow(/AWS_SECRET_ACCESS_KEY/);
+    expect(() => loadConfig({ TORA_ARTIFACT_STORE: 's3://b12', TORA_S3_FORCE_PATH_STYLE: 'maybe' })).toThrow(
+      /TORA_S3_FORCE_PATH_STYLE/,
+    );
+  });
+
+  it('sizes the PostgreSQL pool at 10 connections by default, TORA_DB_POOL_SIZE otherwise', () => {
+    expect(loadConfig({}).dbPoolSize).toBe(10);
+    expect(loadConfig({ TORA_DB_POOL_SIZE: '25' }).dbPoolSize).toBe(25);
+    expect(() => loadConfig({ TORA_DB_POOL_SIZE: '0' })).toThrow(/TORA_DB_POOL_SIZE must be an integer between 1 and 1000/);
+  });
+
   it('reads TORA_PUBLIC_URL as an origin (null when unset)', () => {
     expect(loadConfig({}).publicUrl).toBeNull();
     expect(loadConfig({ TORA_PUBLIC_URL: 'https://Tora.Example.com/' }).publicUrl).toBe('https://tora.example.com');

@@ -12,7 +12,7 @@ export interface Config {
   readonly databaseUrl: string | null;
   /** PostgreSQL: the longest one statement may run (ms) before the database cancels it; 0: no bound. */
   readonly statementTimeoutMs: number;
-  /** PostgreSQL: connections this server keeps at most (replicas × pool ≤ the database's max_connections). */
+  /** PostgreSQL: the most connections this server opens (its pool's size). */
   readonly dbPoolSize: number;
   readonly allowSignup: boolean;
   readonly logLevel: LogLevel;
@@ -47,7 +47,24 @@ export interface Config {
    * float64 columns, the layout servers before the coded format read). Both are always readable.
    */
   readonly blockFormat: BlockFormat;
+  /** Where file bytes live: the directory under `dataDir` (the default) or an S3-compatible bucket. */
+  readonly artifactStore: ArtifactStoreConfig;
   readonly ai: AiConfig;
+}
+
+export type ArtifactStoreConfig = { readonly kind: 'directory' } | S3StoreConfig;
+
+export interface S3StoreConfig {
+  readonly kind: 's3';
+  readonly bucket: string;
+  /** Key prefix inside the bucket, without leading or trailing `/` ('' for the bucket's root). */
+  readonly prefix: string;
+  /** An S3-compatible server's URL (`http://127.0.0.1:8333`); `null`: AWS's own endpoint for the region. */
+  readonly endpoint: string | null;
+  readonly region: string;
+  readonly forcePathStyle: boolean;
+  /** From the standard AWS variables; `null`: the SDK's own chain (profile files, instance or container roles). */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string } | null;
 }
 
 export type BlockFormat = 'coded' | 'packed';
@@ -98,6 +115,52 @@ function aiConfig(env: Env): AiConfig {
 }
 
 export class ConfigError extends Error {}
+
+const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+function artifactStoreConfig(env: Env): ArtifactStoreConfig {
+  // `s3://bucket/prefix` keeps files in an S3-compatible bucket (several replicas share it); empty: TORA_DATA_DIR/artifacts.
+  const raw = env.TORA_ARTIFACT_STORE || '';
+  if (raw === '') return { kind: 'directory' };
+  const match = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(raw);
+  const bucket = match?.[1] ?? '';
+  const prefix = (match?.[2] ?? '').replace(/^\/+|\/+$/g, '');
+  if (
+    !match ||
+    !BUCKET_PATTERN.test(bucket) ||
+    prefix.split('/').some((s) => s === '.' || s === '..' || (s === '' && prefix !== ''))
+  ) {
+    throw new ConfigError(`TORA_ARTIFACT_STORE must be empty or s3://bucket[/prefix], got "${raw}"`);
+  }
+  // An S3-compatible server (SeaweedFS, Ceph, R2, …); empty: AWS S3 itself.
+  const endpoint = env.TORA_S3_ENDPOINT ? httpUrlVar('TORA_S3_ENDPOINT', env.TORA_S3_ENDPOINT) : null;
+  // AWS needs the bucket's region; most S3-compatible servers take any.
+  const region = env.TORA_S3_REGION || env.AWS_REGION || 'us-east-1';
+  // Most self-hosted servers serve buckets at endpoint/bucket, not at bucket.endpoint (AWS's virtual hosts).
+  const forcePathStyle = boolVar(env, 'TORA_S3_FORCE_PATH_STYLE', endpoint !== null);
+  // The standard AWS variables; absent, the SDK looks further (profile files, instance and container roles).
+  const accessKeyId = env.AWS_ACCESS_KEY_ID || '';
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY || '';
+  if ((accessKeyId === '') !== (secretAccessKey === '')) {
+    throw new ConfigError('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together');
+  }
+  const sessionToken = env.AWS_SESSION_TOKEN || undefined;
+  const credentials = accessKeyId === '' ? null : Object.freeze({ accessKeyId, secretAccessKey, sessionToken });
+  return Object.freeze({ kind: 's3', bucket, prefix, endpoint, region, forcePathStyle, credentials });
+}
+
+function httpUrlVar(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL, got "${raw}"`);
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.username || url.password || url.search || url.hash) {
+    throw new ConfigError(`${name} must be an http(s) URL without credentials, query or fragment, got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, '');
+}
 
 function originVar(name: string, raw: string): string {
   let url: URL;
@@ -230,6 +293,7 @@ export function loadConfig(env: Env = process.env, defaults: { webDir?: string |
     databaseUrl,
     // PostgreSQL only: one statement past this many ms is cancelled (503), so no request holds a backend for long.
     statementTimeoutMs: intVar(env, 'TORA_DB_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
+    // PostgreSQL only: connections per server; replicas × this must stay under the database's max_connections.
     dbPoolSize: intVar(env, 'TORA_DB_POOL_SIZE', 10, 1, 1000),
     // After the first account, whether anyone may sign up (else an admin adds users by CLI).
     allowSignup: boolVar(env, 'TORA_ALLOW_SIGNUP', false),
@@ -253,6 +317,7 @@ export function loadConfig(env: Env = process.env, defaults: { webDir?: string |
     // The Python client's config directory (same variable and default as the client's).
     clientConfigDir: dirVar(env, 'TORA_CONFIG_DIR'),
     blockFormat,
+    artifactStore: artifactStoreConfig(env),
     // Extra origins (comma-separated) allowed to make cookie-authenticated writes, e.g. behind a proxy.
     trustedOrigins: Object.freeze(listVar(env, 'TORA_TRUSTED_ORIGINS').map((o) => originVar('TORA_TRUSTED_ORIGINS', o))),
     ai: Object.freeze(aiConfig(env)),

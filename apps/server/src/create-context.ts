@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import type { Database } from './db/database.js';
-import { artifactStore } from './modules/artifacts/artifacts.store.js';
+import { blobStoreFor } from './modules/artifacts/artifacts.blob-store.js';
 import { LOGIN_LIMITS, LoginLimiter } from './modules/auth/login-limiter.js';
 import { Thumbnailer } from './modules/files/thumbnails.js';
 import { KeyUsageTracker } from './modules/keys/key-usage.js';
@@ -25,7 +25,7 @@ export function createContext(
     onThumbnailError?: (err: unknown) => void;
   } = {},
 ): AppContext {
-  const blobs = artifactStore(config);
+  const blobs = blobStoreFor(config);
   return {
     config,
     db: database.db,

@@ -1,12 +1,13 @@
 import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, startToraProcess } from '../../../scripts/tora-process.mjs';
-import { tempDir } from './harness.js';
+import { DIALECTS, freshStorage, tempDir } from './harness.js';
 
 const run = promisify(execFile);
 const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -69,4 +70,78 @@ describe('the built tora command', () => {
     // The health checks while starting are requests too: at least our three, each logged.
     expect(requests.length).toBeGreaterThanOrEqual(6);
   }, 120_000);
+
+  it.each(DIALECTS)(
+    'SIGTERM drains a batch in flight on %s: it is answered 201 and stored, then the process exits 0',
+    async (dialect) => {
+      const storage = await freshStorage(dialect);
+      const env = { TORA_ALLOW_SIGNUP: 'true', TORA_DATABASE_URL: storage.databaseUrl ?? '' };
+      const server = await startToraProcess({ dataDir: storage.dataDir, env, stdout: 'ignore', timeoutMs: 60_000 });
+      const json = { 'content-type': 'application/json' };
+      const signup = await fetch(`${server.url}/api/auth/signup`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ email: 'drain@example.com', password: 'correct horse battery' }),
+      });
+      const cookie = (signup.headers.get('set-cookie') ?? '').split(';')[0]!;
+      const made = await fetch(`${server.url}/api/keys`, {
+        method: 'POST',
+        headers: { ...json, cookie, origin: server.url },
+        body: JSON.stringify({ name: 'k' }),
+      });
+      const { key } = (await made.json()) as { key: string };
+      const auth = { 'x-api-key': key };
+      const created = await fetch(`${server.url}/api/experiments`, {
+        method: 'POST',
+        headers: { ...json, ...auth },
+        body: JSON.stringify({ name: 'drain' }),
+      });
+      const id = ((await created.json()) as { experiment: { id: string } }).experiment.id;
+
+      const steps = Array.from({ length: 5000 }, (_, i) => i);
+      const body = Buffer.from(
+        JSON.stringify({ batchId: 'drain-1', series: { loss: { steps, values: steps.map((i) => 1 / (i + 1)) } } }),
+      );
+      const req = http.request({
+        host: '127.0.0.1',
+        port: server.port,
+        method: 'POST',
+        path: `/api/experiments/${id}/metrics/batch`,
+        headers: { ...json, ...auth, 'content-length': body.length },
+      });
+      const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        req.on('error', reject);
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        });
+      });
+      // The batch's first bytes reach the server, then SIGTERM, then the rest: the server is closing while it reads.
+      req.write(body.subarray(0, 1000));
+      await new Promise((r) => setTimeout(r, 500));
+      const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+      server.child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(server.child.exitCode).toBeNull();
+      req.end(body.subarray(1000));
+      const res = await answered;
+      expect(res.status, res.body).toBe(201);
+      expect(JSON.parse(res.body)).toMatchObject({ success: true, count: 5000 });
+      expect(await exited).toBe(0);
+
+      // A new server on the same storage has every point.
+      const again = await startToraProcess({ dataDir: storage.dataDir, env, stdout: 'ignore', timeoutMs: 60_000 });
+      try {
+        const metrics = await fetch(`${again.url}/api/experiments/${id}/metrics`, { headers: auth });
+        expect(((await metrics.json()) as { metrics: { name: string; count: number }[] }).metrics).toMatchObject([
+          { name: 'loss', count: 5000 },
+        ]);
+      } finally {
+        await again.stop();
+        fs.rmSync(storage.dataDir, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
 });

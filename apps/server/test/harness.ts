@@ -73,6 +73,20 @@ export async function freshStorage(dialect: DialectName): Promise<TestStorage> {
   return { dataDir, databaseUrl: url.toString() };
 }
 
+/**
+ * The environment that keeps a server's files in this run's S3-compatible server (SeaweedFS, started
+ * by the global setup), under a fresh key prefix of its bucket: no two tests share a file.
+ */
+export function s3Env(): Record<string, string> {
+  const s3 = inject('s3');
+  return {
+    TORA_ARTIFACT_STORE: `s3://${s3.bucket}/${randomUUID()}`,
+    TORA_S3_ENDPOINT: s3.endpoint,
+    AWS_ACCESS_KEY_ID: s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+  };
+}
+
 /** The environment that points the server (or the CLI) at a storage. */
 export function storageEnv(storage: TestStorage): Record<string, string> {
   return { TORA_DATA_DIR: storage.dataDir, TORA_DATABASE_URL: storage.databaseUrl ?? '' };

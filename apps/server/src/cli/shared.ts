@@ -60,6 +60,7 @@ export async function withDatabase<T>(config: Config, fn: (ctx: AppContext) => P
   } finally {
     // Images a command stored (tora import) get their thumbnails from the server when listed.
     await ctx.thumbnails.close();
+    ctx.blobs.close();
     await database.close();
   }
 }

@@ -44,8 +44,30 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 21, name: 'media-thumbnails', up: m021.up },
 ];
 
-/** Applies every migration newer than the database, each in its own transaction. Returns those applied. */
+/** The advisory lock key every PostgreSQL server takes to migrate: one migrates, the others wait. */
+const MIGRATION_LOCK = 7203114;
+
+/**
+ * Applies every migration newer than the database, each in its own transaction. Returns those applied.
+ * On PostgreSQL the whole run holds a session advisory lock: of several servers starting at once on
+ * one database, one migrates and the others wait for it, then find nothing left to do.
+ */
 export async function migrate(db: Kysely<any>, dialect: DialectHelpers): Promise<number[]> {
+  if (!dialect.rowLocks) return migrateAlone(db, dialect);
+  return db.connection().execute(async (conn) => {
+    // The wait for another server's migrations is not bounded by the serving statement timeout.
+    await sql`set statement_timeout = 0`.execute(conn);
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK})`.execute(conn);
+    try {
+      return await migrateAlone(conn, dialect);
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(conn);
+      await sql`reset statement_timeout`.execute(conn);
+    }
+  });
+}
+
+async function migrateAlone(db: Kysely<any>, dialect: DialectHelpers): Promise<number[]> {
   await db.schema
     .createTable('tora_migrations')
     .ifNotExists()
@@ -56,12 +78,8 @@ export async function migrate(db: Kysely<any>, dialect: DialectHelpers): Promise
   const applied: number[] = [];
   for (const migration of MIGRATIONS) {
     const done = await db.transaction().execute(async (trx) => {
-      if (dialect.rowLocks) {
-        // Two servers starting at once against one PostgreSQL must not both migrate.
-        await sql`select pg_advisory_xact_lock(7203114)`.execute(trx);
-        // A migration may rewrite a large table: the serving statement timeout is not for it.
-        await sql`set local statement_timeout = 0`.execute(trx);
-      }
+      // A migration may rewrite a large table: the serving statement timeout is not for it.
+      if (dialect.rowLocks) await sql`set local statement_timeout = 0`.execute(trx);
       const row = await trx
         .selectFrom('tora_migrations')
         .select('version')

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 
 /*
  * The interface every caller reaches file bytes through (`ctx.blobs`), apart from its backends
- * (modules/artifacts/artifacts.store.ts), so the context depends on it and on no module.
+ * (modules/artifacts: the directory store and the S3-compatible one, chosen by artifacts.blob-store.ts), so the context depends on it and on no module.
  */
 
 export interface ArtifactEntry {
@@ -56,4 +56,8 @@ export interface BlobStore {
   usage(key: readonly string[]): Promise<number>;
   /** Removes temporary parts last written before `olderThan` (epoch ms): what a crash mid-upload left. */
   sweepParts(olderThan: number): Promise<number>;
+  /** Throws when the store does not answer (the health check): a directory that cannot be written, an unreachable bucket. */
+  check(): Promise<void>;
+  /** Lets go of connections (the app's close). */
+  close(): void;
 }

@@ -1,11 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../../config.js';
 import type { ArtifactEntry, BlobStore } from '../../lib/blob-store.js';
+import { meteredBody } from './artifacts.meter.js';
 
 /**
  * Tora's file storage behind one interface, `BlobStore`: every caller (both doors to a run's
@@ -101,26 +101,9 @@ export function artifactStore(config: Pick<Config, 'dataDir'>, durability: Direc
       await noLinks(key);
       await fsp.mkdir(tmpDir, { recursive: true });
       const tmp = path.join(tmpDir, `${randomUUID()}.part`);
-      let bytes = 0;
-      const hash = createHash('sha256');
-      const counter = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          bytes += chunk.length;
-          hash.update(chunk);
-          if (bytes > maxBytes) done(new ArtifactTooLargeError(`Artifact is larger than the limit of ${maxBytes} bytes`));
-          else done(null, chunk);
-        },
-      });
-      // Not pipeline(body, …): that would destroy the request on a refusal, and the client would see a
-      // reset connection instead of the 413. The rest of a refused body is read and dropped instead.
-      const cut = () => {
-        if (!body.readableEnded) counter.destroy(new ArtifactUploadCutError('The upload was cut off before its end'));
-      };
-      body.on('error', cut);
-      body.on('close', cut);
-      body.pipe(counter);
+      const metered = meteredBody(body, maxBytes);
       try {
-        await pipeline(counter, fs.createWriteStream(tmp, { flags: 'wx' }));
+        await pipeline(metered.stream, fs.createWriteStream(tmp, { flags: 'wx' }));
         const handle = await fsp.open(tmp, 'r');
         await handle.sync();
         await handle.close();
@@ -131,8 +114,7 @@ export function artifactStore(config: Pick<Config, 'dataDir'>, durability: Direc
         // The rename is durable only once its directory is: a 2xx must survive power loss.
         await durability.syncDir(path.dirname(target));
       } catch (err) {
-        body.unpipe(counter);
-        body.resume();
+        metered.drop();
         await fsp.rm(tmp, { force: true });
         if (
           err instanceof Error &&
@@ -142,15 +124,14 @@ export function artifactStore(config: Pick<Config, 'dataDir'>, durability: Direc
         }
         throw err;
       }
-      body.off('error', cut);
-      body.off('close', cut);
+      metered.release();
       try {
         await stillWanted?.();
       } catch (err) {
         await fsp.rm(target, { force: true });
         throw err;
       }
-      return { size: bytes, sha256: hash.digest('hex') };
+      return { size: metered.size(), sha256: metered.sha256() };
     },
     async open(key, range) {
       const full = fullPath(key);
@@ -225,6 +206,11 @@ export function artifactStore(config: Pick<Config, 'dataDir'>, durability: Direc
       }
       return removed;
     },
+    async check() {
+      await fsp.mkdir(root, { recursive: true });
+      await fsp.access(root, fs.constants.W_OK);
+    },
+    close() {},
   };
 }
 

@@ -16,7 +16,14 @@ export function healthRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
           response: responses({ 200: Health }),
         },
       },
-      async () => health(ctx),
+      async (request) =>
+        health(ctx, ({ database, fileStore }) => {
+          if (database !== null) request.log.error({ err: database }, 'health check: the database does not answer');
+          if (fileStore !== null) {
+            const where = ctx.config.artifactStore.kind === 's3' ? `bucket ${ctx.config.artifactStore.bucket}` : 'directory';
+            request.log.error({ err: fileStore }, `health check: the file store (${where}) does not answer`);
+          }
+        }),
     );
   };
 }
