@@ -436,11 +436,11 @@ describe.each(DIALECTS)('MLflow artifacts and logged models on %s', (dialect) =>
       expect(res.statusCode).toBe(404);
       expect(mlError(res)).toBe('RESOURCE_DOES_NOT_EXIST');
     }
-    // A run of another workspace cannot be a model's source.
+    // A run of another workspace is kept as the model's source (as MLflow keeps any), its files not beside that run's.
     const elsewhere = await newRun(alice);
-    const mismatch = await ml(alice, 'POST', '/logged-models', { experiment_id: ws, source_run_id: elsewhere.runId });
-    expect(mismatch.statusCode).toBe(400);
-    expect(mlError(mismatch)).toBe('INVALID_PARAMETER_VALUE');
+    const foreign = await ml(alice, 'POST', '/logged-models', { experiment_id: ws, source_run_id: elsewhere.runId });
+    expect(foreign.statusCode).toBe(200);
+    expect(foreign.json().model.info.artifact_uri).toMatch(new RegExp(`^mlflow-artifacts:/${ws}/models/`));
     const anonymous = await ml(null, 'POST', '/logged-models', { experiment_id: ws });
     expect(anonymous.statusCode).toBe(401);
   });

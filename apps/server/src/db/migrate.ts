@@ -14,6 +14,7 @@ import * as m015 from './migrations/015-experiment-files.js';
 import * as m016 from './migrations/016-mlflow-run-inputs.js';
 import * as m017 from './migrations/017-mlflow-registry.js';
 import * as m018 from './migrations/018-window-sums.js';
+import * as m019 from './migrations/019-mlflow-model-metrics.js';
 
 interface Migration {
   version: number;
@@ -36,6 +37,7 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 16, name: 'mlflow-run-inputs', up: m016.up },
   { version: 17, name: 'mlflow-registry', up: m017.up },
   { version: 18, name: 'window-sums', up: m018.up },
+  { version: 19, name: 'mlflow-model-metrics', up: m019.up },
 ];
 
 /** Applies every migration newer than the database, each in its own transaction. Returns those applied. */

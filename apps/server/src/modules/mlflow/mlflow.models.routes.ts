@@ -20,6 +20,20 @@ function modelId(request: FastifyRequest): string {
   return id;
 }
 
+/** The `datasets` of a logged-model search: each names a dataset, its digest optional (MLflow's 400 without a name). */
+function datasetFilters(f: Fields): { name: string; digest?: string }[] {
+  const raw = f.datasets ?? [];
+  if (!Array.isArray(raw)) throw invalidParameter("Invalid value for parameter 'datasets': must be a list");
+  return raw.map((d: unknown, i) => {
+    const entry = d !== null && typeof d === 'object' && !Array.isArray(d) ? (d as Fields) : undefined;
+    if (entry === undefined) throw invalidParameter(`Invalid value for parameter 'datasets[${i}]': must be an object`);
+    const name = optString(entry, 'dataset_name', MLFLOW_LIMITS.datasetNameLength);
+    if (!name) throw invalidParameter('`dataset_name` in the `datasets` clause must be specified.');
+    const digest = optString(entry, 'dataset_digest', MLFLOW_LIMITS.datasetDigestLength);
+    return digest ? { name, digest } : { name };
+  });
+}
+
 /**
  * MLflow 3's logged-model endpoints (`/api/2.0/mlflow/logged-models…`), the ones the client calls
  * for `mlflow.<flavor>.log_model` and loading a model back: create, get, finalize (PATCH), delete,
@@ -65,6 +79,14 @@ export function registerLoggedModelRoutes(app: FastifyInstance, ctx: AppContext,
         filter: Opt(Type.String({ maxLength: 10_000 })),
         max_results: Opt(Type.Union([Type.Integer(), Type.String({ pattern: '^(-?[0-9]+)?$' })])),
         page_token: Opt(Type.String({ maxLength: 200 })),
+        datasets: Opt(
+          Type.Array(
+            Type.Object({
+              dataset_name: Type.String({ minLength: 1, maxLength: MLFLOW_LIMITS.datasetNameLength }),
+              dataset_digest: Opt(Type.String({ maxLength: MLFLOW_LIMITS.datasetDigestLength })),
+            }),
+          ),
+        ),
       }),
     }),
     config: { readsOnly: true },
@@ -77,6 +99,7 @@ export function registerLoggedModelRoutes(app: FastifyInstance, ctx: AppContext,
     return models.searchLoggedModels(ctx, requireCaller(request), {
       experimentIds: optStrings(f, 'experiment_ids'),
       filter: optString(f, 'filter', 10_000),
+      datasets: datasetFilters(f),
       maxResults: max,
       pageToken: optString(f, 'page_token', 200),
     });

@@ -1,11 +1,13 @@
 import type { AppContext, Caller } from '../../context.js';
-import type { MlflowLoggedModelsTable, Role } from '../../db/schema.js';
+import type { MlflowLoggedModelMetricsTable, MlflowLoggedModelsTable, Role } from '../../db/schema.js';
 import { requireRoleIncludingMlflowDeleted } from '../workspaces/access.js';
 import { doesNotExist, invalidParameter } from './mlflow.errors.js';
 import { workspaceFor } from './mlflow.experiments.service.js';
 import * as repo from './mlflow.models.repository.js';
 import type { KeyValue } from './mlflow.request.js';
-import { decodeToken, encodeToken, runForCaller } from './mlflow.runs.service.js';
+import { decodeToken, encodeToken } from './mlflow.runs.service.js';
+import { groupBy } from '../../lib/group-by.js';
+import { toWire } from '../../lib/numbers.js';
 
 /**
  * MLflow 3's logged models: what `mlflow.<flavor>.log_model` creates before uploading a model's
@@ -55,7 +57,49 @@ export interface LoggedModelDto {
     source_run_id?: string;
     tags: KeyValue[];
   };
-  data: { params: KeyValue[]; metrics: never[] };
+  data: { params: KeyValue[]; metrics: ModelMetricDto[] };
+}
+
+/** A point logged with the model's id, as MLflow answers it among the model's `metrics`. */
+export interface ModelMetricDto {
+  key: string;
+  value: number | string;
+  timestamp: number;
+  step: number;
+  run_id: string;
+  model_id: string;
+  dataset_name?: string;
+  dataset_digest?: string;
+}
+
+function toModelMetricDto(row: MlflowLoggedModelMetricsTable): ModelMetricDto {
+  const dto: ModelMetricDto = {
+    key: row.key,
+    value: toWire(row.value === null ? NaN : Number(row.value)),
+    timestamp: Number(row.timestamp),
+    step: Number(row.step),
+    run_id: row.run_id,
+    model_id: row.model_id,
+  };
+  if (row.dataset_name !== '') dto.dataset_name = row.dataset_name;
+  if (row.dataset_digest !== '') dto.dataset_digest = row.dataset_digest;
+  return dto;
+}
+
+/** Models with their metrics, read in one query. */
+async function withMetrics(ctx: AppContext, rows: readonly MlflowLoggedModelsTable[]): Promise<LoggedModelDto[]> {
+  const metrics = groupBy(
+    await repo.modelMetricsOf(
+      ctx.db,
+      rows.map((r) => r.id),
+    ),
+    (m) => m.model_id,
+  );
+  return rows.map((row) => {
+    const dto = toLoggedModelDto(row);
+    dto.data.metrics = (metrics.get(row.id) ?? []).map(toModelMetricDto);
+    return dto;
+  });
 }
 
 function toLoggedModelDto(row: MlflowLoggedModelsTable): LoggedModelDto {
@@ -71,7 +115,8 @@ function toLoggedModelDto(row: MlflowLoggedModelsTable): LoggedModelDto {
     model_type: row.model_type,
     tags: JSON.parse(row.tags) as KeyValue[],
   };
-  if (row.source_run_id !== null) info.source_run_id = row.source_run_id;
+  const sourceRunId = row.given_source_run_id ?? row.source_run_id;
+  if (sourceRunId !== null) info.source_run_id = sourceRunId;
   return { info, data: { params: JSON.parse(row.params) as KeyValue[], metrics: [] } };
 }
 
@@ -99,18 +144,19 @@ export async function createLoggedModel(
   input: { experimentId: string; name?: string; modelType?: string; sourceRunId?: string; tags: KeyValue[]; params: KeyValue[] },
 ): Promise<LoggedModelDto> {
   const workspaceId = await workspaceFor(ctx, caller, input.experimentId, 'editor');
-  if (input.sourceRunId !== undefined) {
-    const run = await runForCaller(ctx, caller, input.sourceRunId, 'editor');
-    if (run.workspace_id !== workspaceId) {
-      throw invalidParameter(`Run '${input.sourceRunId}' does not belong to experiment '${input.experimentId}'`);
-    }
-  }
+  // Any source_run_id is kept and answered, as MLflow keeps it; only a run of this experiment
+  // holds the model's files beside its own (and takes the model with it when deleted).
+  const ownRun =
+    input.sourceRunId !== undefined && (await repo.runInWorkspace(ctx.db, input.sourceRunId, workspaceId))
+      ? input.sourceRunId
+      : null;
   const id = `m-${ctx.newId().replace(/-/g, '')}`;
   const now = ctx.clock();
   const row: MlflowLoggedModelsTable = {
     id,
     workspace_id: workspaceId,
-    source_run_id: input.sourceRunId ?? null,
+    source_run_id: ownRun,
+    given_source_run_id: input.sourceRunId ?? null,
     name: input.name?.trim() || `model-${id.slice(2, 10)}`,
     model_type: input.modelType ?? '',
     status: 'LOGGED_MODEL_PENDING',
@@ -126,7 +172,8 @@ export async function createLoggedModel(
 }
 
 export async function getLoggedModel(ctx: AppContext, caller: Caller, id: string): Promise<LoggedModelDto> {
-  return toLoggedModelDto(await modelForCaller(ctx, caller, id, 'viewer'));
+  const [dto] = await withMetrics(ctx, [await modelForCaller(ctx, caller, id, 'viewer')]);
+  return dto!;
 }
 
 export async function finalizeLoggedModel(
@@ -172,14 +219,26 @@ export async function deleteLoggedModel(ctx: AppContext, caller: Caller, id: str
 export async function searchLoggedModels(
   ctx: AppContext,
   caller: Caller,
-  q: { experimentIds: string[]; filter?: string; maxResults: number; pageToken?: string },
+  q: {
+    experimentIds: string[];
+    filter?: string;
+    datasets?: repo.DatasetFilter[];
+    maxResults: number;
+    pageToken?: string;
+  },
 ): Promise<{ models: LoggedModelDto[]; next_page_token?: string }> {
   const where = parseModelFilter(q.filter);
   const workspaceIds: string[] = [];
   for (const id of q.experimentIds) workspaceIds.push(await workspaceFor(ctx, caller, id, 'viewer'));
   const offset = decodeToken(q.pageToken);
-  const rows = await repo.searchLoggedModels(ctx.db, { workspaceIds, where, offset, limit: q.maxResults + 1 });
-  const models = rows.slice(0, q.maxResults).map(toLoggedModelDto);
+  const rows = await repo.searchLoggedModels(ctx.db, {
+    workspaceIds,
+    where,
+    datasets: q.datasets ?? [],
+    offset,
+    limit: q.maxResults + 1,
+  });
+  const models = await withMetrics(ctx, rows.slice(0, q.maxResults));
   return rows.length > q.maxResults ? { models, next_page_token: encodeToken(offset + q.maxResults) } : { models };
 }
 
@@ -191,26 +250,41 @@ const FILTER_COLUMNS: Record<string, repo.ModelFilterColumn> = {
   status: 'status',
 };
 
+const QUOTED = String.raw`'(?:[^']|'')*'|"(?:[^"]|"")*"`;
+
+function unquote(text: string): string {
+  const q = text[0]!;
+  return text.slice(1, -1).replaceAll(q + q, q);
+}
+
 /**
- * The part of MLflow's logged-model filter the client itself sends (`name = '<name>'`, when a
- * `runs:/<run>/<name>` URI is resolved): equality clauses on attributes joined by AND.
+ * MLflow's logged-model filter on attributes: clauses joined by AND, each an attribute compared
+ * with `=` or `!=` to a quoted string, or with `IN`/`NOT IN` to a parenthesised list of them
+ * (what the client sends to resolve a `runs:/<run>/<name>` URI, and what users filter on).
  *
- * @example parseModelFilter("name = 'model' AND source_run_id = 'r1'") // [{column: 'name', op: '=', value: 'model'}, …]
+ * @example parseModelFilter("name IN ('a', 'b') AND source_run_id = 'r1'") // [{column: 'name', op: 'in', values: ['a', 'b']}, …]
  */
-function parseModelFilter(filter: string | undefined): repo.ModelFilter[] {
+export function parseModelFilter(filter: string | undefined): repo.ModelFilter[] {
   const clauses: repo.ModelFilter[] = [];
   let rest = (filter ?? '').trim();
-  const clause = /^(?:attributes\.)?([a-z_]+)\s*(=|!=)\s*(?:'((?:[^']|'')*)'|"((?:[^"]|"")*)")\s*(?:and\s+(?=\S)|$)/i;
+  const clause = new RegExp(
+    String.raw`^(?:attributes\.)?([a-z_]+)\s*(?:(=|!=)\s*(${QUOTED})|(not\s+in|in)\s*\(\s*((?:${QUOTED})(?:\s*,\s*(?:${QUOTED}))*)\s*,?\s*\))\s*(?:and\s+(?=\S)|$)`,
+    'i',
+  );
   while (rest !== '') {
     const m = clause.exec(rest);
     const column = m ? FILTER_COLUMNS[m[1]!.toLowerCase()] : undefined;
     if (!m || column === undefined) {
       throw invalidParameter(
-        `Unsupported logged model filter '${filter ?? ''}': this server takes ${Object.keys(FILTER_COLUMNS).join(', ')} compared with = or != to a quoted string, joined by AND`,
+        `Unsupported logged model filter '${filter ?? ''}': this server takes ${Object.keys(FILTER_COLUMNS).join(', ')} compared with = or != to a quoted string, or with IN or NOT IN to a list of them, joined by AND`,
       );
     }
-    const value = m[3] !== undefined ? m[3].replace(/''/g, "'") : m[4]!.replace(/""/g, '"');
-    clauses.push({ column, op: m[2] === '=' ? '=' : '!=', value });
+    if (m[2] !== undefined) {
+      clauses.push({ column, op: m[2] === '=' ? 'in' : 'not in', values: [unquote(m[3]!)] });
+    } else {
+      const values = [...m[5]!.matchAll(new RegExp(QUOTED, 'g'))].map((v) => unquote(v[0]));
+      clauses.push({ column, op: /^in$/i.test(m[4]!) ? 'in' : 'not in', values });
+    }
     rest = rest.slice(m[0].length).trim();
   }
   return clauses;

@@ -71,6 +71,15 @@ export const BulkIntervalResponse = Type.Object({
 });
 export const Empty = Type.Object({});
 
+/** A point logged with a model's id, among the model's metrics. */
+const ModelMetric = Type.Object({
+  ...MlflowMetric.properties,
+  run_id: Type.String(),
+  model_id: Type.String(),
+  dataset_name: Type.Optional(Type.String()),
+  dataset_digest: Type.Optional(Type.String()),
+});
+
 const LoggedModel = Type.Object({
   info: Type.Object({
     model_id: Type.String(),
@@ -85,7 +94,7 @@ const LoggedModel = Type.Object({
     source_run_id: Type.Optional(Type.String()),
     tags: Type.Array(KeyValue),
   }),
-  data: Type.Object({ params: Type.Array(KeyValue), metrics: Type.Array(MlflowMetric) }),
+  data: Type.Object({ params: Type.Array(KeyValue), metrics: Type.Array(ModelMetric) }),
 });
 export const LoggedModelResponse = Type.Object({ model: LoggedModel });
 export const SearchLoggedModelsResponse = Type.Object({ models: Type.Array(LoggedModel), ...Paged });

@@ -1,0 +1,200 @@
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, useTestServer, useUser } from './harness.js';
+import { mlflowApi } from './mlflow-harness.js';
+
+const T = 1_700_000_000_000;
+
+interface ModelMetric {
+  key: string;
+  value: number | string;
+  timestamp: number;
+  step: number;
+  run_id: string;
+  model_id: string;
+  dataset_name?: string;
+  dataset_digest?: string;
+}
+
+describe.each(DIALECTS)("MLflow 3's model links on %s", (dialect) => {
+  const server = useTestServer(dialect);
+  const alice = useUser(server);
+  const bob = useUser(server);
+  const { ml, mlError, newExperiment, newRun } = mlflowApi(server);
+
+  async function newModel(experimentId: string, extra: Record<string, unknown> = {}): Promise<string> {
+    const res = await ml(alice, 'POST', '/logged-models', { experiment_id: experimentId, ...extra });
+    expect(res.statusCode).toBe(200);
+    return res.json<{ model: { info: { model_id: string } } }>().model.info.model_id;
+  }
+
+  const metricsOf = async (modelId: string): Promise<ModelMetric[]> =>
+    (await ml(alice, 'GET', `/logged-models/${modelId}`)).json<{ model: { data: { metrics: ModelMetric[] } } }>().model.data
+      .metrics;
+
+  it('points logged with model_id (and a dataset) are the logged model’s metrics, and stay on the run', async () => {
+    const exp = await newExperiment(alice);
+    const runId = await newRun(alice, exp);
+    const model = await newModel(exp, { source_run_id: runId });
+    const res = await ml(alice, 'POST', '/runs/log-batch', {
+      run_id: runId,
+      metrics: [
+        { key: 'acc', value: 0.9, timestamp: T, step: 1, model_id: model, dataset_name: 'iris', dataset_digest: 'abc' },
+        { key: 'loss', value: 'NaN', timestamp: T, step: 1, model_id: model },
+        { key: 'plain', value: 1, timestamp: T, step: 1 },
+      ],
+    });
+    expect(res.statusCode).toBe(200);
+    // log_metric with model_id: the single-metric route links it too.
+    await ml(alice, 'POST', '/runs/log-metric', {
+      run_id: runId,
+      key: 'acc',
+      value: 0.95,
+      timestamp: T + 1,
+      step: 2,
+      model_id: model,
+    });
+    // The same point again (a client retry) is one metric of the model.
+    await ml(alice, 'POST', '/runs/log-metric', {
+      run_id: runId,
+      key: 'acc',
+      value: 0.95,
+      timestamp: T + 1,
+      step: 2,
+      model_id: model,
+    });
+    expect(await metricsOf(model)).toEqual([
+      {
+        key: 'acc',
+        value: 0.9,
+        timestamp: T,
+        step: 1,
+        run_id: runId,
+        model_id: model,
+        dataset_name: 'iris',
+        dataset_digest: 'abc',
+      },
+      { key: 'loss', value: 'NaN', timestamp: T, step: 1, run_id: runId, model_id: model },
+      { key: 'acc', value: 0.95, timestamp: T + 1, step: 2, run_id: runId, model_id: model },
+    ]);
+    const history = (await ml(alice, 'GET', '/metrics/get-history', { run_id: runId, metric_key: 'acc' })).json().metrics;
+    expect(history.map((m: { value: number }) => m.value)).toEqual([0.9, 0.95]);
+  });
+
+  it("a point naming another experiment's model (or none that exists) is stored on the run and links nothing", async () => {
+    const exp = await newExperiment(alice);
+    const runId = await newRun(alice, exp);
+    const bobsExp = await newExperiment(bob);
+    const bobsModel = (await ml(bob, 'POST', '/logged-models', { experiment_id: bobsExp })).json().model.info.model_id;
+    const res = await ml(alice, 'POST', '/runs/log-batch', {
+      run_id: runId,
+      metrics: [
+        { key: 'x', value: 1, timestamp: T, step: 0, model_id: bobsModel },
+        { key: 'y', value: 2, timestamp: T, step: 0, model_id: 'm-nope' },
+      ],
+    });
+    expect(res.statusCode).toBe(200);
+    const bobsMetrics = (await ml(bob, 'GET', `/logged-models/${bobsModel}`)).json().model.data.metrics;
+    expect(bobsMetrics).toEqual([]);
+    const run = (await ml(alice, 'GET', '/runs/get', { run_id: runId })).json().run;
+    expect(run.data.metrics.map((m: { key: string }) => m.key).sort()).toEqual(['x', 'y']);
+  });
+
+  it('a dataset field that is no string is refused with the parameter named, and nothing is written', async () => {
+    const exp = await newExperiment(alice);
+    const runId = await newRun(alice, exp);
+    const model = await newModel(exp);
+    const res = await ml(alice, 'POST', '/runs/log-batch', {
+      run_id: runId,
+      metrics: [{ key: 'acc', value: 1, timestamp: T, step: 0, model_id: model, dataset_digest: 'x'.repeat(37) }],
+    });
+    expect(res.statusCode).toBe(400);
+    expect(mlError(res)).toBe('INVALID_PARAMETER_VALUE');
+    expect(res.json().message).toContain("'dataset_digest'");
+    expect(await metricsOf(model)).toEqual([]);
+    expect((await ml(alice, 'GET', '/runs/get', { run_id: runId })).json().run.data.metrics ?? []).toEqual([]);
+  });
+
+  it('logged-model search honours datasets (name, and digest when given) and takes IN and NOT IN', async () => {
+    const exp = await newExperiment(alice);
+    const runId = await newRun(alice, exp);
+    const a = await newModel(exp, { name: 'a' });
+    const b = await newModel(exp, { name: 'b' });
+    await newModel(exp, { name: 'c' });
+    await ml(alice, 'POST', '/runs/log-batch', {
+      run_id: runId,
+      metrics: [
+        { key: 'acc', value: 1, timestamp: T, step: 0, model_id: a, dataset_name: 'train', dataset_digest: 'd1' },
+        { key: 'acc', value: 1, timestamp: T, step: 0, model_id: b, dataset_name: 'eval', dataset_digest: 'd2' },
+      ],
+    });
+    const names = async (body: object): Promise<string[]> => {
+      const res = await ml(alice, 'POST', '/logged-models/search', { experiment_ids: [exp], ...body });
+      expect(res.statusCode, JSON.stringify(body)).toBe(200);
+      return res
+        .json<{ models: { info: { name: string } }[] }>()
+        .models.map((m) => m.info.name)
+        .sort();
+    };
+    expect(await names({ datasets: [{ dataset_name: 'train' }] })).toEqual(['a']);
+    expect(await names({ datasets: [{ dataset_name: 'train' }, { dataset_name: 'eval' }] })).toEqual(['a', 'b']);
+    expect(await names({ datasets: [{ dataset_name: 'eval', dataset_digest: 'd1' }] })).toEqual([]);
+    expect(await names({ datasets: [{ dataset_name: 'eval', dataset_digest: 'd2' }] })).toEqual(['b']);
+    expect(await names({ filter: "name IN ('a', 'c')" })).toEqual(['a', 'c']);
+    expect(await names({ filter: "name NOT IN ('a', 'c') AND model_type = ''" })).toEqual(['b']);
+    expect(await names({ filter: "name in ('it''s', \"b\")" })).toEqual(['b']);
+    // The models found carry their metrics.
+    const found = (await ml(alice, 'POST', '/logged-models/search', { experiment_ids: [exp], filter: "name = 'a'" })).json();
+    expect(found.models[0].data.metrics).toHaveLength(1);
+    const noName = await ml(alice, 'POST', '/logged-models/search', {
+      experiment_ids: [exp],
+      datasets: [{ dataset_digest: 'd1' }],
+    });
+    expect(noName.statusCode).toBe(400);
+    expect(mlError(noName)).toBe('INVALID_PARAMETER_VALUE');
+    expect(noName.json().message).toContain('dataset_name');
+    const badIn = await ml(alice, 'POST', '/logged-models/search', { experiment_ids: [exp], filter: 'name IN (a, b)' });
+    expect(badIn.statusCode).toBe(400);
+    expect(mlError(badIn)).toBe('INVALID_PARAMETER_VALUE');
+  });
+
+  it('create_logged_model keeps any source_run_id, as MLflow does; only a run of the experiment holds the files', async () => {
+    const exp = await newExperiment(alice);
+    const runId = await newRun(alice, exp);
+    const elsewhere = await newRun(alice, await newExperiment(alice));
+    const bobsRun = await newRun(bob, await newExperiment(bob));
+    for (const source of ['no-such-run', elsewhere, bobsRun]) {
+      const res = await ml(alice, 'POST', '/logged-models', { experiment_id: exp, source_run_id: source });
+      expect(res.statusCode, source).toBe(200);
+      const info = res.json().model.info;
+      expect(info.source_run_id).toBe(source);
+      // Not beside that run's files: under the experiment's own models.
+      expect(info.artifact_uri).toBe(`mlflow-artifacts:/${exp}/models/${info.model_id}/artifacts`);
+      const read = (await ml(alice, 'GET', `/logged-models/${info.model_id}`)).json().model.info;
+      expect(read.source_run_id).toBe(source);
+      const searched = await ml(alice, 'POST', '/logged-models/search', {
+        experiment_ids: [exp],
+        filter: `source_run_id = '${source}'`,
+      });
+      expect(searched.json().models.map((m: { info: { model_id: string } }) => m.info.model_id)).toEqual([info.model_id]);
+    }
+    const own = (await ml(alice, 'POST', '/logged-models', { experiment_id: exp, source_run_id: runId })).json().model.info;
+    expect(own.artifact_uri).toBe(`mlflow-artifacts:/${exp}/${runId}/models/${own.model_id}/artifacts`);
+  });
+
+  it('runs/outputs reads back in runs/get and runs/search; a non-member cannot link a model to the run', async () => {
+    const exp = await newExperiment(alice);
+    const runId = await newRun(alice, exp);
+    const model = await newModel(exp, { source_run_id: runId });
+    expect((await ml(alice, 'POST', '/runs/outputs', { run_id: runId, models: [{ model_id: model, step: 7 }] })).statusCode).toBe(
+      200,
+    );
+    expect((await ml(alice, 'GET', '/runs/get', { run_id: runId })).json().run.outputs).toEqual({
+      model_outputs: [{ model_id: model, step: 7 }],
+    });
+    const searched = (await ml(alice, 'POST', '/runs/search', { experiment_ids: [exp] })).json().runs;
+    expect(searched[0].outputs).toEqual({ model_outputs: [{ model_id: model, step: 7 }] });
+    const bobs = await ml(bob, 'POST', '/runs/outputs', { run_id: runId, models: [{ model_id: model, step: 1 }] });
+    expect(bobs.statusCode).toBe(404);
+    expect(mlError(bobs)).toBe('RESOURCE_DOES_NOT_EXIST');
+  });
+});
