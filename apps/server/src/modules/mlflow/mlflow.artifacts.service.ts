@@ -213,3 +213,50 @@ async function withPathErrors<T>(fn: () => Promise<T>): Promise<T> {
     throw err;
   }
 }
+
+/**
+ * MLflow's path check for a path under a run's files (validate_path_is_safe): no `#`, no
+ * backslash, no `..` segment, nothing absolute (`/…`, `C:…`); "Invalid path" otherwise. Empty and
+ * `.` segments are dropped, as the listing MLflow does reads them.
+ */
+export function safeRunPath(path: string): string {
+  if (
+    path.includes('#') ||
+    path.includes('\\') ||
+    path.split('/').includes('..') ||
+    path.startsWith('/') ||
+    /^[A-Za-z]:/.test(path)
+  ) {
+    throw invalidParameter('Invalid path');
+  }
+  return path
+    .split('/')
+    .filter((s) => s !== '' && s !== '.')
+    .join('/');
+}
+
+/**
+ * `GET /api/2.0/mlflow/artifacts/list`: one directory of a run's files (the run's root without a
+ * path), paths relative to the run's `artifact_uri` as MLflow answers them. A path that names no
+ * directory lists nothing.
+ */
+export async function listRunArtifacts(
+  ctx: AppContext,
+  caller: Caller,
+  runId: string,
+  path: string | undefined,
+): Promise<{ root_uri: string; files?: { path: string; is_dir: boolean; file_size?: number }[] }> {
+  const relative = path === undefined ? '' : safeRunPath(path);
+  const run = await runForCaller(ctx, caller, runId, 'viewer');
+  const dir = [run.workspace_id, run.id, 'artifacts', ...(relative === '' ? [] : relative.split('/'))];
+  const entries: ArtifactEntry[] = await withPathErrors(() => ctx.blobs.list(dir));
+  const root_uri = `mlflow-artifacts:/${run.workspace_id}/${run.id}/artifacts`;
+  if (entries.length === 0) return { root_uri };
+  return {
+    root_uri,
+    files: entries.map((e) => {
+      const p = relative === '' ? e.name : `${relative}/${e.name}`;
+      return e.isDir ? { path: p, is_dir: true } : { path: p, is_dir: false, file_size: e.size ?? 0 };
+    }),
+  };
+}

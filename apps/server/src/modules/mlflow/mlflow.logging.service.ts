@@ -41,19 +41,28 @@ function normpath(p: string): string {
   return lead + parts.join('/') || '.';
 }
 
-/** Checks one metric of a request; value may be a number or "NaN"/"Infinity"/"-Infinity". */
-export function metricInput(raw: unknown): MetricInput {
-  if (typeof raw !== 'object' || raw === null) throw invalidParameter('Metric must be an object {key, value, timestamp, step}');
+/**
+ * Checks one metric of a request; value may be a number or "NaN"/"Infinity"/"-Infinity". `at` is
+ * where it sits in the request (`metrics[3]`), '' for log-metric's own fields: a missing field is
+ * named by it, as MLflow names it.
+ */
+export function metricInput(raw: unknown, at = ''): MetricInput {
+  const field = (name: string) => (at === '' ? name : `${at}.${name}`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw invalidParameter(
+      `Invalid value ${JSON.stringify(raw)} for parameter '${at || 'metric'}': must be an object {key, value, timestamp, step}`,
+    );
+  }
   const m = raw as Record<string, unknown>;
-  const key = checkKey('Metric', m.key);
+  const key = checkKey('Metric', m.key, field('key'));
   // MLflow refuses a name that a file path would read as another ("a/../b", "a/./b", "a//b", "a/").
   if (normpath(key) !== key) {
     throw invalidParameter(
       `Invalid value "${key}" for parameter 'metric name' supplied: Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to '${normpath(key)}'`,
     );
   }
-  if (m.value === undefined || m.value === null) missing('value');
-  if (m.timestamp === undefined || m.timestamp === null) missing('timestamp');
+  if (m.value === undefined || m.value === null) missing(field('value'));
+  if (m.timestamp === undefined || m.timestamp === null) missing(field('timestamp'));
   // A numeric string is MLflow's double as text; a string that only starts like one ("1abc") is no number.
   const numeric = typeof m.value === 'string' && /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(m.value);
   const value = fromWire(numeric ? Number(m.value) : m.value);

@@ -4,7 +4,7 @@ import { requireRoleIncludingMlflowDeleted } from '../workspaces/access.js';
 import { doesNotExist, invalidParameter } from './mlflow.errors.js';
 import { workspaceFor } from './mlflow.experiments.service.js';
 import * as repo from './mlflow.models.repository.js';
-import type { KeyValue } from './mlflow.request.js';
+import { missing, type KeyValue } from './mlflow.request.js';
 import { decodeToken, encodeToken } from './mlflow.runs.service.js';
 import { groupBy } from '../../lib/group-by.js';
 import { toWire } from '../../lib/numbers.js';
@@ -27,6 +27,7 @@ const STATUS_BY_NUMBER: Record<number, ModelStatus> = {
 };
 
 export function modelStatus(raw: unknown): ModelStatus {
+  if (raw === undefined || raw === null || raw === '') missing('status');
   const s = typeof raw === 'number' ? STATUS_BY_NUMBER[raw] : raw;
   if (typeof s !== 'string' || !(MODEL_STATUSES as readonly string[]).includes(s)) {
     throw invalidParameter(

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext, Caller } from '../../context.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import { mlflowArtifactRoutes } from './mlflow.artifacts.routes.js';
-import { sweepStaleParts } from './mlflow.artifacts.service.js';
+import { listRunArtifacts, sweepStaleParts } from './mlflow.artifacts.service.js';
 import * as datasets from './mlflow.datasets.service.js';
 import { installMlflowErrorHandler, invalidParameter, mlflowUnrouted } from './mlflow.errors.js';
 import * as experiments from './mlflow.experiments.service.js';
@@ -254,7 +254,7 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
         );
       }
       await logBatch(ctx, caller, runId(f), {
-        metrics: rawMetrics.map(metricInput),
+        metrics: rawMetrics.map((m, i) => metricInput(m, `metrics[${i}]`)),
         params: keyValues(f, 'params', 'Param', MLFLOW_LIMITS.paramValueLength),
         tags: keyValues(f, 'tags', 'Tag', MLFLOW_LIMITS.tagValueLength),
       });
@@ -326,6 +326,12 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
       await datasets.logOutputs(ctx, caller, runId(f), datasets.modelRefs(f));
       return {};
     },
+  ],
+  [
+    'GET',
+    '/artifacts/list',
+    S.ListArtifactsResponse,
+    async (ctx, caller, f) => listRunArtifacts(ctx, caller, runId(f), optString(f, 'path', 2000)),
   ],
   [
     'GET',

@@ -71,6 +71,13 @@ export const BulkIntervalResponse = Type.Object({
 });
 export const Empty = Type.Object({});
 
+export const ListArtifactsResponse = Type.Object({
+  root_uri: Type.String(),
+  files: Type.Optional(
+    Type.Array(Type.Object({ path: Type.String(), is_dir: Type.Boolean(), file_size: Type.Optional(Type.Integer()) })),
+  ),
+});
+
 /** A point logged with a model's id, among the model's metrics. */
 const ModelMetric = Type.Object({
   ...MlflowMetric.properties,
