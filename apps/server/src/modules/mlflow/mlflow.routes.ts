@@ -6,6 +6,7 @@ import { requireCaller } from '../auth/caller.hook.js';
 import { mlflowArtifactRoutes } from './mlflow.artifacts.routes.js';
 import { listRunArtifacts, sweepStaleParts } from './mlflow.artifacts.service.js';
 import * as datasets from './mlflow.datasets.service.js';
+import { defaultWorkspaceOf, withDefaultExperiment } from './mlflow.default-experiment.js';
 import { installMlflowErrorHandler, invalidParameter, mlflowUnrouted } from './mlflow.errors.js';
 import * as experiments from './mlflow.experiments.service.js';
 import { FilterError } from './mlflow.filter.js';
@@ -367,6 +368,11 @@ function tracking(ctx: AppContext, documented: boolean): FastifyPluginAsyncTypeb
   return async (app) => {
     const unrouted = mlflowUnrouted(app);
     installMlflowErrorHandler(app, unrouted);
+    // The caller's default workspace reads as MLflow's experiment "0" in every answer of the tracking API.
+    app.addHook('preSerialization', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+      if (reply.statusCode >= 400 || !request.caller || !mayNameExperiment(payload)) return payload;
+      return withDefaultExperiment(payload, await defaultWorkspaceOf(ctx, request.caller));
+    });
     for (const [method, path, response, handler] of ENDPOINTS) {
       app.route({
         method,
@@ -377,9 +383,12 @@ function tracking(ctx: AppContext, documented: boolean): FastifyPluginAsyncTypeb
         config: { readsOnly: SEARCHES.has(path) },
         handler: async (request: FastifyRequest, reply: FastifyReply) => {
           const fields = method === 'GET' ? fieldsOf(request.query, 'query') : fieldsOf(request.body);
-          const answer = await handler(ctx, requireCaller(request), fields);
-          // A large runs/search answer is written a chunk at a time (JsonText), not by the serializer.
-          return answer instanceof JsonText ? reply.type('application/json; charset=utf-8').send(answer.text) : answer;
+          const caller = requireCaller(request);
+          const answer = await handler(ctx, caller, fields);
+          // A large runs/search answer is written a chunk at a time (JsonText), not by the serializer (nor its hook).
+          if (!(answer instanceof JsonText)) return answer;
+          const text = withDefaultExperiment(answer, await defaultWorkspaceOf(ctx, caller)) as JsonText;
+          return reply.type('application/json; charset=utf-8').send(text.text);
         },
       });
     }
@@ -387,6 +396,11 @@ function tracking(ctx: AppContext, documented: boolean): FastifyPluginAsyncTypeb
     registerRegistryRoutes(app, ctx);
     app.setNotFoundHandler(unrouted);
   };
+}
+
+/** Whether an answer may hold an experiment id: not the `{}` that every logging call answers (no lookup for those). */
+function mayNameExperiment(payload: unknown): boolean {
+  return typeof payload === 'object' && payload !== null && Object.keys(payload).length > 0;
 }
 
 /** MLflow's answer to a route it does not have, so its client reports ENDPOINT_NOT_FOUND, not INTERNAL_ERROR. */
