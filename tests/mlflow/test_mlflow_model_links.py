@@ -58,6 +58,8 @@ def test_model_metrics_datasets_search_and_outputs(mlflow_env: User) -> None:
     assert names(datasets=[{"dataset_name": "eval-set", "dataset_digest": "nope"}]) == []
     assert names(filter_string="name IN ('clf', 'other')") == ["clf", "other"]
     assert names(filter_string="name NOT IN ('clf')") == ["other"]
+    assert names(filter_string="metrics.acc > 0.5") == ["clf"]
+    assert names(filter_string="metrics.acc > 0.5", datasets=[{"dataset_name": "eval-set"}]) == ["clf"]
 
 
 def test_create_logged_model_keeps_any_source_run_id(mlflow_env: User) -> None:

@@ -157,6 +157,56 @@ describe.each(DIALECTS)("MLflow 3's model links on %s", (dialect) => {
     expect(mlError(badIn)).toBe('INVALID_PARAMETER_VALUE');
   });
 
+  it('logged-model search filters on metrics (on the datasets searched), params and tags, and pages them', async () => {
+    const exp = await newExperiment(alice);
+    const runId = await newRun(alice, exp);
+    const a = await newModel(exp, { name: 'a', params: [{ key: 'lr', value: '0.1' }], tags: [{ key: 'team', value: 'vision' }] });
+    const b = await newModel(exp, { name: 'b', params: [{ key: 'lr', value: '0.01' }], tags: [{ key: 'team', value: 'nlp' }] });
+    await newModel(exp, { name: 'c' });
+    await ml(alice, 'POST', '/runs/log-batch', {
+      run_id: runId,
+      metrics: [
+        { key: 'acc', value: 0.9, timestamp: T, step: 0, model_id: a, dataset_name: 'train' },
+        { key: 'acc', value: 0.5, timestamp: T, step: 0, model_id: a, dataset_name: 'test' },
+        { key: 'acc', value: 0.7, timestamp: T, step: 0, model_id: b, dataset_name: 'test' },
+      ],
+    });
+    const names = async (body: object): Promise<string[]> => {
+      const res = await ml(alice, 'POST', '/logged-models/search', { experiment_ids: [exp], ...body });
+      expect(res.statusCode, JSON.stringify(body)).toBe(200);
+      return res
+        .json<{ models: { info: { name: string } }[] }>()
+        .models.map((m) => m.info.name)
+        .sort();
+    };
+    expect(await names({ filter: 'metrics.acc > 0.6' })).toEqual(['a', 'b']);
+    expect(await names({ filter: 'metrics.acc > 0.6', datasets: [{ dataset_name: 'test' }] })).toEqual(['b']);
+    expect(await names({ filter: 'metrics.acc <= 0.5' })).toEqual(['a']);
+    expect(await names({ filter: "params.lr = '0.1'" })).toEqual(['a']);
+    expect(await names({ filter: "tags.team LIKE '%l%' AND name != 'x'" })).toEqual(['b']);
+    expect(await names({ filter: "params.lr != '0.1' AND metrics.acc >= 0" })).toEqual(['b']);
+    // Paged as any search: one model per page, then the next.
+    const first = (
+      await ml(alice, 'POST', '/logged-models/search', { experiment_ids: [exp], filter: 'metrics.acc > 0', max_results: 1 })
+    ).json();
+    expect(first.models).toHaveLength(1);
+    const second = (
+      await ml(alice, 'POST', '/logged-models/search', {
+        experiment_ids: [exp],
+        filter: 'metrics.acc > 0',
+        max_results: 1,
+        page_token: first.next_page_token,
+      })
+    ).json();
+    expect([first.models[0].info.name, second.models[0].info.name].sort()).toEqual(['a', 'b']);
+    expect(second.next_page_token).toBeUndefined();
+    for (const bad of ["metrics.acc > '0.5'", 'params.lr > 1', "tags.team < 'x'"]) {
+      const res = await ml(alice, 'POST', '/logged-models/search', { experiment_ids: [exp], filter: bad });
+      expect(res.statusCode, bad).toBe(400);
+      expect(mlError(res)).toBe('INVALID_PARAMETER_VALUE');
+    }
+  });
+
   it('create_logged_model keeps any source_run_id, as MLflow does; only a run of the experiment holds the files', async () => {
     const exp = await newExperiment(alice);
     const runId = await newRun(alice, exp);
@@ -179,6 +229,41 @@ describe.each(DIALECTS)("MLflow 3's model links on %s", (dialect) => {
     }
     const own = (await ml(alice, 'POST', '/logged-models', { experiment_id: exp, source_run_id: runId })).json().model.info;
     expect(own.artifact_uri).toBe(`mlflow-artifacts:/${exp}/${runId}/models/${own.model_id}/artifacts`);
+  });
+
+  it("logged-models/{id}/artifacts/directories lists a model's files, with MLflow's path check", async () => {
+    const exp = await newExperiment(alice);
+    const runId = await newRun(alice, exp);
+    for (const [model, root] of [
+      [await newModel(exp), (id: string) => `${exp}/models/${id}/artifacts`],
+      [await newModel(exp, { source_run_id: runId }), (id: string) => `${exp}/${runId}/models/${id}/artifacts`],
+    ] as const) {
+      const put = await server.app.inject({
+        method: 'PUT',
+        url: `/api/2.0/mlflow-artifacts/artifacts/${root(model)}/data/w.bin`,
+        headers: { authorization: `Bearer ${alice.key}`, 'content-type': 'application/octet-stream' },
+        payload: 'abc',
+      });
+      expect(put.statusCode).toBe(200);
+      const list = (path?: string, user = alice) =>
+        ml(
+          user,
+          'GET',
+          `/logged-models/${model}/artifacts/directories`,
+          path === undefined ? {} : { artifact_directory_path: path },
+        );
+      expect((await list()).json()).toEqual({
+        root_uri: `mlflow-artifacts:/${root(model)}`,
+        files: [{ path: 'data', is_dir: true }],
+      });
+      expect((await list('data')).json().files).toEqual([{ path: 'data/w.bin', is_dir: false, file_size: 3 }]);
+      const bad = await list('../x');
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().message).toBe('Invalid path');
+      const stranger = await list(undefined, bob);
+      expect(stranger.statusCode).toBe(404);
+      expect(mlError(stranger)).toBe('RESOURCE_DOES_NOT_EXIST');
+    }
   });
 
   it('runs/outputs reads back in runs/get and runs/search; a non-member cannot link a model to the run', async () => {

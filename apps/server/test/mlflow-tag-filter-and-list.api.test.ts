@@ -36,6 +36,22 @@ describe.each(DIALECTS)("MLflow's smaller routes on %s", (dialect) => {
     expect(mlError(bad)).toBe('INVALID_PARAMETER_VALUE');
   });
 
+  it('runs/search filters and orders on attributes.user_id ("unknown" without mlflow.user) and artifact_uri', async () => {
+    const exp = await newExperiment(alice);
+    const ada = await newRun(alice, exp, { run_name: 'ada', tags: [{ key: 'mlflow.user', value: 'ada' }] });
+    await newRun(alice, exp, { run_name: 'nobody' });
+    const names = async (filter: string, orderBy: string[] = []): Promise<string[]> => {
+      const res = await ml(alice, 'POST', '/runs/search', { experiment_ids: [exp], filter, order_by: orderBy });
+      expect(res.statusCode, filter).toBe(200);
+      return (res.json<{ runs?: { info: { run_name: string } }[] }>().runs ?? []).map((r) => r.info.run_name);
+    };
+    expect(await names("attributes.user_id = 'ada'")).toEqual(['ada']);
+    expect(await names("user_id = 'unknown'")).toEqual(['nobody']);
+    expect(await names("attributes.user_id LIKE '%'", ['attributes.user_id DESC'])).toEqual(['nobody', 'ada']);
+    expect(await names(`attributes.artifact_uri = 'mlflow-artifacts:/${exp}/${ada}/artifacts'`)).toEqual(['ada']);
+    expect(await names("attributes.artifact_uri LIKE 'mlflow-artifacts:/%'")).toHaveLength(2);
+  });
+
   it("artifacts/list lists one directory of a run's files relative to its root_uri", async () => {
     const exp = await newExperiment(alice);
     const runId = await newRun(alice, exp);

@@ -14,7 +14,7 @@ import { servedContentType } from '../files/files.content.js';
 import type { Download } from '../files/files.download.js';
 import { deleteRunFiles, findRunFile, storeRunFile, type RunRef } from '../files/files.store.js';
 import { doesNotExist, invalidParameter, MlflowError } from './mlflow.errors.js';
-import { modelForCaller } from './mlflow.models.service.js';
+import { modelDir, modelForCaller } from './mlflow.models.service.js';
 import { runForCaller } from './mlflow.runs.service.js';
 
 /**
@@ -245,12 +245,37 @@ export async function listRunArtifacts(
   caller: Caller,
   runId: string,
   path: string | undefined,
-): Promise<{ root_uri: string; files?: { path: string; is_dir: boolean; file_size?: number }[] }> {
+): Promise<ArtifactListing> {
   const relative = path === undefined ? '' : safeRunPath(path);
   const run = await runForCaller(ctx, caller, runId, 'viewer');
-  const dir = [run.workspace_id, run.id, 'artifacts', ...(relative === '' ? [] : relative.split('/'))];
+  return listUnder(ctx, [run.workspace_id, run.id, 'artifacts'], relative);
+}
+
+/**
+ * The MLflow UI's `GET logged-models/{id}/artifacts/directories?artifact_directory_path=`: one
+ * directory of a logged model's files, as artifacts/list answers a run's.
+ */
+export async function listModelArtifacts(
+  ctx: AppContext,
+  caller: Caller,
+  modelId: string,
+  path: string | undefined,
+): Promise<ArtifactListing> {
+  const relative = path === undefined ? '' : safeRunPath(path);
+  const model = await modelForCaller(ctx, caller, modelId, 'viewer');
+  return listUnder(ctx, [...modelDir(model), 'artifacts'], relative);
+}
+
+export interface ArtifactListing {
+  root_uri: string;
+  files?: { path: string; is_dir: boolean; file_size?: number }[];
+}
+
+/** One directory under a root (`relative` already checked), paths relative to the root, as MLflow lists them. */
+async function listUnder(ctx: AppContext, root: readonly string[], relative: string): Promise<ArtifactListing> {
+  const dir = [...root, ...(relative === '' ? [] : relative.split('/'))];
   const entries: ArtifactEntry[] = await withPathErrors(() => ctx.blobs.list(dir));
-  const root_uri = `mlflow-artifacts:/${run.workspace_id}/${run.id}/artifacts`;
+  const root_uri = `mlflow-artifacts:/${root.join('/')}`;
   if (entries.length === 0) return { root_uri };
   return {
     root_uri,

@@ -48,7 +48,8 @@ export function searchLoggedModels(
     where: readonly ModelFilter[];
     datasets: readonly DatasetFilter[];
     offset: number;
-    limit: number;
+    /** null: every match (`offset` then unused). */
+    limit: number | null;
   },
 ): Promise<MlflowLoggedModelsTable[]> {
   if (q.workspaceIds.length === 0) return Promise.resolve([]);
@@ -83,7 +84,9 @@ export function searchLoggedModels(
       ),
     );
   }
-  return query.orderBy('lm.created_at', 'desc').orderBy('lm.id').offset(q.offset).limit(q.limit).execute();
+  const ordered = query.orderBy('lm.created_at', 'desc').orderBy('lm.id');
+  // SQLite takes no OFFSET without a LIMIT: "every match" is read whole, from the start.
+  return (q.limit === null ? ordered : ordered.offset(q.offset).limit(q.limit)).execute();
 }
 
 /** The logged models among `ids` that belong to a workspace (the ones a run there may log metrics to). */

@@ -4,6 +4,7 @@ import type { AppContext } from '../../context.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import { invalidParameter, refuseOtherMethods } from './mlflow.errors.js';
 import * as models from './mlflow.models.service.js';
+import { listModelArtifacts } from './mlflow.artifacts.service.js';
 import { fieldsOf, keyValues, MLFLOW_LIMITS, optInt, optString, optStrings, string, type Fields } from './mlflow.request.js';
 import { mlflowSchema, Opt, readByHand } from './mlflow.openapi.js';
 import * as S from './mlflow.schemas.js';
@@ -109,6 +110,22 @@ export function registerLoggedModelRoutes(app: FastifyInstance, ctx: AppContext,
   app.get('/logged-models/:model_id', doc('Get a logged model', S.LoggedModelResponse, ModelId), async (request) => ({
     model: await models.getLoggedModel(ctx, requireCaller(request), modelId(request)),
   }));
+  app.get(
+    '/logged-models/:model_id/artifacts/directories',
+    {
+      ...doc("One directory of a logged model's files (the MLflow UI's listing)", S.ListArtifactsResponse, {
+        ...ModelId,
+        querystring: Type.Object({ artifact_directory_path: Opt(Type.String({ maxLength: 2000 })) }),
+      }),
+    },
+    async (request) =>
+      listModelArtifacts(
+        ctx,
+        requireCaller(request),
+        modelId(request),
+        optString(body(request), 'artifact_directory_path', 2000),
+      ),
+  );
   app.patch(
     '/logged-models/:model_id',
     doc('Finalize a logged model (READY or FAILED)', S.LoggedModelResponse, {

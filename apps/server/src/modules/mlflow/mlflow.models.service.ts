@@ -8,6 +8,7 @@ import { missing, type KeyValue } from './mlflow.request.js';
 import { decodeToken, encodeToken } from './mlflow.runs.service.js';
 import { groupBy } from '../../lib/group-by.js';
 import { toWire } from '../../lib/numbers.js';
+import { likeMatch } from './mlflow.like.js';
 
 /**
  * MLflow 3's logged models: what `mlflow.<flavor>.log_model` creates before uploading a model's
@@ -38,7 +39,7 @@ export function modelStatus(raw: unknown): ModelStatus {
 }
 
 /** The model's directory in the artifact store (its artifact_uri is `mlflow-artifacts:/` + this + `/artifacts`). */
-function modelDir(row: Pick<MlflowLoggedModelsTable, 'id' | 'workspace_id' | 'source_run_id'>): string[] {
+export function modelDir(row: Pick<MlflowLoggedModelsTable, 'id' | 'workspace_id' | 'source_run_id'>): string[] {
   return row.source_run_id === null
     ? [row.workspace_id, 'models', row.id]
     : [row.workspace_id, row.source_run_id, 'models', row.id];
@@ -228,19 +229,71 @@ export async function searchLoggedModels(
     pageToken?: string;
   },
 ): Promise<{ models: LoggedModelDto[]; next_page_token?: string }> {
-  const where = parseModelFilter(q.filter);
+  const { where, entities } = parseModelFilter(q.filter);
+  const datasets = q.datasets ?? [];
   const workspaceIds: string[] = [];
   for (const id of q.experimentIds) workspaceIds.push(await workspaceFor(ctx, caller, id, 'viewer'));
   const offset = decodeToken(q.pageToken);
-  const rows = await repo.searchLoggedModels(ctx.db, {
-    workspaceIds,
-    where,
-    datasets: q.datasets ?? [],
-    offset,
-    limit: q.maxResults + 1,
-  });
+  if (entities.length > 0) {
+    // Metric, param and tag clauses are checked on the models themselves (an experiment holds few).
+    const all = await repo.searchLoggedModels(ctx.db, { workspaceIds, where, datasets, offset: 0, limit: null });
+    const matching = (await withMetrics(ctx, all)).filter((m) => entities.every((e) => entityMatches(e, m, datasets)));
+    const models = matching.slice(offset, offset + q.maxResults);
+    return matching.length > offset + q.maxResults ? { models, next_page_token: encodeToken(offset + q.maxResults) } : { models };
+  }
+  const rows = await repo.searchLoggedModels(ctx.db, { workspaceIds, where, datasets, offset, limit: q.maxResults + 1 });
   const models = await withMetrics(ctx, rows.slice(0, q.maxResults));
   return rows.length > q.maxResults ? { models, next_page_token: encodeToken(offset + q.maxResults) } : { models };
+}
+
+/** A clause on a model's metrics (numbers), params or tags (strings), as MLflow's logged-model filter has them. */
+export interface EntityFilter {
+  entity: 'metrics' | 'params' | 'tags';
+  key: string;
+  op: string;
+  value: string | number;
+}
+
+const NUMERIC_OPS = ['=', '!=', '<', '<=', '>', '>='];
+const STRING_OPS = ['=', '!=', 'LIKE', 'ILIKE'];
+
+function compares(op: string, value: string | number, against: string | number): boolean {
+  switch (op) {
+    case '=':
+      return against === value;
+    case '!=':
+      return against !== value;
+    case '<':
+      return against < value;
+    case '<=':
+      return against <= value;
+    case '>':
+      return against > value;
+    case '>=':
+      return against >= value;
+    default:
+      return likeMatch(String(value), String(against), op === 'ILIKE');
+  }
+}
+
+/**
+ * MLflow's rule: a model matches a metric clause when any of its points of that name (on one of
+ * the search's datasets, when it names some) compares true; a param or tag clause, its value.
+ */
+function entityMatches(e: EntityFilter, model: LoggedModelDto, datasets: readonly repo.DatasetFilter[]): boolean {
+  if (e.entity === 'metrics') {
+    return model.data.metrics.some(
+      (m) =>
+        m.key === e.key &&
+        typeof m.value === 'number' &&
+        compares(e.op, e.value, m.value) &&
+        (datasets.length === 0 ||
+          datasets.some((d) => d.name === m.dataset_name && (d.digest === undefined || d.digest === m.dataset_digest))),
+    );
+  }
+  const list = e.entity === 'params' ? model.data.params : model.info.tags;
+  const found = list.find((kv) => kv.key === e.key);
+  return found !== undefined && compares(e.op, e.value, found.value);
 }
 
 const FILTER_COLUMNS: Record<string, repo.ModelFilterColumn> = {
@@ -265,19 +318,41 @@ function unquote(text: string): string {
  *
  * @example parseModelFilter("name IN ('a', 'b') AND source_run_id = 'r1'") // [{column: 'name', op: 'in', values: ['a', 'b']}, …]
  */
-export function parseModelFilter(filter: string | undefined): repo.ModelFilter[] {
+export function parseModelFilter(filter: string | undefined): { where: repo.ModelFilter[]; entities: EntityFilter[] } {
   const clauses: repo.ModelFilter[] = [];
+  const entities: EntityFilter[] = [];
+  const entityClause = new RegExp(
+    String.raw`^(metrics|params|tags)\.(\x60[^\x60]+\x60|"[^"]+"|[\w.\-/]+)\s*(<=|>=|!=|=|<|>|ilike|like)\s*(${QUOTED}|-?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)\s*(?:and\s+(?=\S)|$)`,
+    'i',
+  );
   let rest = (filter ?? '').trim();
   const clause = new RegExp(
     String.raw`^(?:attributes\.)?([a-z_]+)\s*(?:(=|!=)\s*(${QUOTED})|(not\s+in|in)\s*\(\s*((?:${QUOTED})(?:\s*,\s*(?:${QUOTED}))*)\s*,?\s*\))\s*(?:and\s+(?=\S)|$)`,
     'i',
   );
   while (rest !== '') {
+    const e = entityClause.exec(rest);
+    if (e) {
+      const entity = e[1]!.toLowerCase() as EntityFilter['entity'];
+      const key = /^[\x60"]/.test(e[2]!) ? e[2]!.slice(1, -1) : e[2]!;
+      const op = e[3]!.toUpperCase();
+      const quoted = /^['"]/.test(e[4]!);
+      if (entity === 'metrics' ? quoted || !NUMERIC_OPS.includes(op) : !quoted || !STRING_OPS.includes(op)) {
+        throw invalidParameter(
+          entity === 'metrics'
+            ? `Invalid comparison for metrics.${key}: compare a number with ${NUMERIC_OPS.join(', ')}`
+            : `Invalid comparison for ${entity}.${key}: compare a quoted string with ${STRING_OPS.join(', ')}`,
+        );
+      }
+      entities.push({ entity, key, op, value: quoted ? unquote(e[4]!) : Number(e[4]) });
+      rest = rest.slice(e[0].length).trim();
+      continue;
+    }
     const m = clause.exec(rest);
     const column = m ? FILTER_COLUMNS[m[1]!.toLowerCase()] : undefined;
     if (!m || column === undefined) {
       throw invalidParameter(
-        `Unsupported logged model filter '${filter ?? ''}': this server takes ${Object.keys(FILTER_COLUMNS).join(', ')} compared with = or != to a quoted string, or with IN or NOT IN to a list of them, joined by AND`,
+        `Unsupported logged model filter '${filter ?? ''}': this server takes ${Object.keys(FILTER_COLUMNS).join(', ')} compared with = or != to a quoted string, or with IN or NOT IN to a list of them; metrics.<key> compared with a number; params.<key> and tags.<key> with =, !=, LIKE or ILIKE to a quoted string; joined by AND`,
       );
     }
     if (m[2] !== undefined) {
@@ -288,5 +363,5 @@ export function parseModelFilter(filter: string | undefined): repo.ModelFilter[]
     }
     rest = rest.slice(m[0].length).trim();
   }
-  return clauses;
+  return { where: clauses, entities };
 }
