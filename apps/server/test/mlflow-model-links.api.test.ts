@@ -207,6 +207,50 @@ describe.each(DIALECTS)("MLflow 3's model links on %s", (dialect) => {
     }
   });
 
+  it('logged-model search takes LIKE and ILIKE on attributes and orders by attributes and metrics, a missing value last', async () => {
+    const exp = await newExperiment(alice);
+    const runId = await newRun(alice, exp);
+    const ids: Record<string, string> = {};
+    for (const name of ['alpha', 'Beta', 'gamma']) ids[name] = await newModel(exp, { name });
+    await ml(alice, 'POST', '/runs/log-batch', {
+      run_id: runId,
+      metrics: [
+        { key: 'acc', value: 0.1, timestamp: T, step: 0, model_id: ids.alpha },
+        // alpha's latest acc (by time) is 0.8; Beta's 0.5 on 'test' and 0.9 on 'train'; gamma has none.
+        { key: 'acc', value: 0.8, timestamp: T + 5, step: 1, model_id: ids.alpha },
+        { key: 'acc', value: 0.5, timestamp: T, step: 0, model_id: ids.Beta, dataset_name: 'test' },
+        { key: 'acc', value: 0.9, timestamp: T + 1, step: 0, model_id: ids.Beta, dataset_name: 'train' },
+      ],
+    });
+    const names = async (body: object): Promise<string[]> => {
+      const res = await ml(alice, 'POST', '/logged-models/search', { experiment_ids: [exp], ...body });
+      expect(res.statusCode, JSON.stringify(body)).toBe(200);
+      return res.json<{ models: { info: { name: string } }[] }>().models.map((m) => m.info.name);
+    };
+    expect((await names({ filter: "name LIKE '%a'" })).sort()).toEqual(['Beta', 'alpha', 'gamma']);
+    expect(await names({ filter: "name LIKE 'b%'" })).toEqual([]);
+    expect(await names({ filter: "name ILIKE 'b%'" })).toEqual(['Beta']);
+    expect(await names({ order_by: [{ field_name: 'name' }] })).toEqual(['Beta', 'alpha', 'gamma']);
+    expect(await names({ order_by: [{ field_name: 'name', ascending: false }] })).toEqual(['gamma', 'alpha', 'Beta']);
+    expect(await names({ order_by: [{ field_name: 'metrics.acc', ascending: false }] })).toEqual(['Beta', 'alpha', 'gamma']);
+    expect(await names({ order_by: [{ field_name: 'metrics.acc' }] })).toEqual(['alpha', 'Beta', 'gamma']);
+    // Only Beta has acc on 'test'; the others follow, newest first.
+    expect(await names({ order_by: [{ field_name: 'metrics.acc', dataset_name: 'test', ascending: false }] })).toEqual([
+      'Beta',
+      'gamma',
+      'alpha',
+    ]);
+    expect(await names({ order_by: [{ field_name: 'metrics.acc', dataset_name: 'test' }], filter: "name != 'gamma'" })).toEqual([
+      'Beta',
+      'alpha',
+    ]);
+    for (const order_by of [[{ field_name: 'colour' }], [{ field_name: 'name', ascending: 'yes' }], [{}], 'name']) {
+      const res = await ml(alice, 'POST', '/logged-models/search', { experiment_ids: [exp], order_by });
+      expect(res.statusCode, JSON.stringify(order_by)).toBe(400);
+      expect(mlError(res)).toBe('INVALID_PARAMETER_VALUE');
+    }
+  });
+
   it('create_logged_model keeps any source_run_id, as MLflow does; only a run of the experiment holds the files', async () => {
     const exp = await newExperiment(alice);
     const runId = await newRun(alice, exp);

@@ -35,6 +35,32 @@ function datasetFilters(f: Fields): { name: string; digest?: string }[] {
   });
 }
 
+/** The `order_by` of a logged-model search: `[{field_name, ascending?, dataset_name?, dataset_digest?}]`. */
+function modelOrders(f: Fields): models.ModelOrder[] {
+  const raw = f.order_by ?? [];
+  if (!Array.isArray(raw)) throw invalidParameter("Invalid value for parameter 'order_by': must be a list");
+  return raw.map((o: unknown, i) => {
+    const entry = o !== null && typeof o === 'object' && !Array.isArray(o) ? (o as Fields) : undefined;
+    if (entry === undefined) throw invalidParameter(`Invalid value for parameter 'order_by[${i}]': must be an object`);
+    const field = optString(entry, 'field_name', 1000);
+    if (!field) throw invalidParameter(`Missing value for required parameter 'order_by[${i}].field_name'`);
+    const ascending = entry.ascending ?? true;
+    if (typeof ascending !== 'boolean') {
+      throw invalidParameter(
+        `Invalid value ${JSON.stringify(ascending)} for parameter 'order_by[${i}].ascending': must be a boolean`,
+      );
+    }
+    const datasetName = optString(entry, 'dataset_name', MLFLOW_LIMITS.datasetNameLength) || undefined;
+    const datasetDigest = optString(entry, 'dataset_digest', MLFLOW_LIMITS.datasetDigestLength) || undefined;
+    return models.checkModelOrder({
+      field,
+      ascending,
+      ...(datasetName === undefined ? {} : { datasetName }),
+      ...(datasetDigest === undefined ? {} : { datasetDigest }),
+    });
+  });
+}
+
 /**
  * MLflow 3's logged-model endpoints (`/api/2.0/mlflow/logged-models…`), the ones the client calls
  * for `mlflow.<flavor>.log_model` and loading a model back: create, get, finalize (PATCH), delete,
@@ -80,6 +106,16 @@ export function registerLoggedModelRoutes(app: FastifyInstance, ctx: AppContext,
         filter: Opt(Type.String({ maxLength: 10_000 })),
         max_results: Opt(Type.Union([Type.Integer(), Type.String({ pattern: '^(-?[0-9]+)?$' })])),
         page_token: Opt(Type.String({ maxLength: 200 })),
+        order_by: Opt(
+          Type.Array(
+            Type.Object({
+              field_name: Type.String({ minLength: 1, maxLength: 1000 }),
+              ascending: Opt(Type.Boolean()),
+              dataset_name: Opt(Type.String({ maxLength: MLFLOW_LIMITS.datasetNameLength })),
+              dataset_digest: Opt(Type.String({ maxLength: MLFLOW_LIMITS.datasetDigestLength })),
+            }),
+          ),
+        ),
         datasets: Opt(
           Type.Array(
             Type.Object({
@@ -101,6 +137,7 @@ export function registerLoggedModelRoutes(app: FastifyInstance, ctx: AppContext,
       experimentIds: optStrings(f, 'experiment_ids'),
       filter: optString(f, 'filter', 10_000),
       datasets: datasetFilters(f),
+      orderBy: modelOrders(f),
       maxResults: max,
       pageToken: optString(f, 'page_token', 200),
     });

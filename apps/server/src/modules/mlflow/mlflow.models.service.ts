@@ -225,6 +225,7 @@ export async function searchLoggedModels(
     experimentIds: string[];
     filter?: string;
     datasets?: repo.DatasetFilter[];
+    orderBy?: ModelOrder[];
     maxResults: number;
     pageToken?: string;
   },
@@ -234,10 +235,12 @@ export async function searchLoggedModels(
   const workspaceIds: string[] = [];
   for (const id of q.experimentIds) workspaceIds.push(await workspaceFor(ctx, caller, id, 'viewer'));
   const offset = decodeToken(q.pageToken);
-  if (entities.length > 0) {
-    // Metric, param and tag clauses are checked on the models themselves (an experiment holds few).
+  const orderBy = q.orderBy ?? [];
+  if (entities.length > 0 || orderBy.length > 0) {
+    // Metric, param and tag clauses and orders are checked on the models themselves (an experiment holds few).
     const all = await repo.searchLoggedModels(ctx.db, { workspaceIds, where, datasets, offset: 0, limit: null });
     const matching = (await withMetrics(ctx, all)).filter((m) => entities.every((e) => entityMatches(e, m, datasets)));
+    if (orderBy.length > 0) matching.sort(modelComparator(orderBy));
     const models = matching.slice(offset, offset + q.maxResults);
     return matching.length > offset + q.maxResults ? { models, next_page_token: encodeToken(offset + q.maxResults) } : { models };
   }
@@ -246,9 +249,71 @@ export async function searchLoggedModels(
   return rows.length > q.maxResults ? { models, next_page_token: encodeToken(offset + q.maxResults) } : { models };
 }
 
-/** A clause on a model's metrics (numbers), params or tags (strings), as MLflow's logged-model filter has them. */
+/** One `order_by` entry of logged-model search: an attribute, or `metrics.<key>` (its latest value, on a dataset when named). */
+export interface ModelOrder {
+  field: string;
+  ascending: boolean;
+  datasetName?: string;
+  datasetDigest?: string;
+}
+
+const ORDER_ATTRIBUTES: Record<string, (m: LoggedModelDto) => string | number | undefined> = {
+  name: (m) => m.info.name,
+  model_id: (m) => m.info.model_id,
+  creation_timestamp_ms: (m) => m.info.creation_timestamp_ms,
+  creation_time: (m) => m.info.creation_timestamp_ms,
+  last_updated_timestamp_ms: (m) => m.info.last_updated_timestamp_ms,
+  last_updated_time: (m) => m.info.last_updated_timestamp_ms,
+  model_type: (m) => m.info.model_type,
+  status: (m) => m.info.status,
+  source_run_id: (m) => m.info.source_run_id,
+};
+
+/** Checks an order_by entry's field as MLflow does (attributes, or metrics.<key>); its 400 otherwise. */
+export function checkModelOrder(order: ModelOrder): ModelOrder {
+  if (!order.field.startsWith('metrics.') && ORDER_ATTRIBUTES[order.field] === undefined) {
+    throw invalidParameter(`Invalid order by field name: ${order.field}`);
+  }
+  return order;
+}
+
+/**
+ * MLflow's order: each entry in turn, a missing value last either way; a metric by its latest
+ * point (time, then step) of that name; then newest first and by id.
+ */
+function modelComparator(orders: readonly ModelOrder[]): (a: LoggedModelDto, b: LoggedModelDto) => number {
+  const valueOf = (o: ModelOrder, m: LoggedModelDto): string | number | undefined => {
+    if (!o.field.startsWith('metrics.')) return ORDER_ATTRIBUTES[o.field]!(m);
+    const key = o.field.slice('metrics.'.length);
+    let latest: ModelMetricDto | undefined;
+    for (const p of m.data.metrics) {
+      if (p.key !== key || (o.datasetName !== undefined && p.dataset_name !== o.datasetName)) continue;
+      if (o.datasetDigest !== undefined && p.dataset_digest !== o.datasetDigest) continue;
+      if (latest === undefined || p.timestamp > latest.timestamp || (p.timestamp === latest.timestamp && p.step > latest.step))
+        latest = p;
+    }
+    return latest === undefined || typeof latest.value !== 'number' ? undefined : latest.value;
+  };
+  return (a, b) => {
+    for (const o of orders) {
+      const x = valueOf(o, a);
+      const y = valueOf(o, b);
+      if (x === y) continue;
+      if (x === undefined) return 1;
+      if (y === undefined) return -1;
+      return (x < y ? -1 : 1) * (o.ascending ? 1 : -1);
+    }
+    return b.info.creation_timestamp_ms - a.info.creation_timestamp_ms || (a.info.model_id < b.info.model_id ? -1 : 1);
+  };
+}
+
+function attributeOf(model: LoggedModelDto, column: repo.ModelFilterColumn): string | undefined {
+  return column === 'id' ? model.info.model_id : model.info[column];
+}
+
+/** A clause on a model's metrics (numbers), params or tags (strings), or an attribute's LIKE, as MLflow's logged-model filter has them. */
 export interface EntityFilter {
-  entity: 'metrics' | 'params' | 'tags';
+  entity: 'metrics' | 'params' | 'tags' | 'attributes';
   key: string;
   op: string;
   value: string | number;
@@ -291,6 +356,10 @@ function entityMatches(e: EntityFilter, model: LoggedModelDto, datasets: readonl
           datasets.some((d) => d.name === m.dataset_name && (d.digest === undefined || d.digest === m.dataset_digest))),
     );
   }
+  if (e.entity === 'attributes') {
+    const value = attributeOf(model, e.key as repo.ModelFilterColumn);
+    return value !== undefined && compares(e.op, e.value, value);
+  }
   const list = e.entity === 'params' ? model.data.params : model.info.tags;
   const found = list.find((kv) => kv.key === e.key);
   return found !== undefined && compares(e.op, e.value, found.value);
@@ -327,7 +396,7 @@ export function parseModelFilter(filter: string | undefined): { where: repo.Mode
   );
   let rest = (filter ?? '').trim();
   const clause = new RegExp(
-    String.raw`^(?:attributes\.)?([a-z_]+)\s*(?:(=|!=)\s*(${QUOTED})|(not\s+in|in)\s*\(\s*((?:${QUOTED})(?:\s*,\s*(?:${QUOTED}))*)\s*,?\s*\))\s*(?:and\s+(?=\S)|$)`,
+    String.raw`^(?:attributes\.)?([a-z_]+)\s*(?:(=|!=|like|ilike)\s*(${QUOTED})|(not\s+in|in)\s*\(\s*((?:${QUOTED})(?:\s*,\s*(?:${QUOTED}))*)\s*,?\s*\))\s*(?:and\s+(?=\S)|$)`,
     'i',
   );
   while (rest !== '') {
@@ -355,7 +424,10 @@ export function parseModelFilter(filter: string | undefined): { where: repo.Mode
         `Unsupported logged model filter '${filter ?? ''}': this server takes ${Object.keys(FILTER_COLUMNS).join(', ')} compared with = or != to a quoted string, or with IN or NOT IN to a list of them; metrics.<key> compared with a number; params.<key> and tags.<key> with =, !=, LIKE or ILIKE to a quoted string; joined by AND`,
       );
     }
-    if (m[2] !== undefined) {
+    if (m[2] !== undefined && /like/i.test(m[2])) {
+      // LIKE is matched on the models themselves, as SQL LIKE differs between the databases.
+      entities.push({ entity: 'attributes', key: column, op: m[2].toUpperCase(), value: unquote(m[3]!) });
+    } else if (m[2] !== undefined) {
       clauses.push({ column, op: m[2] === '=' ? 'in' : 'not in', values: [unquote(m[3]!)] });
     } else {
       const values = [...m[5]!.matchAll(new RegExp(QUOTED, 'g'))].map((v) => unquote(v[0]));
