@@ -33,6 +33,7 @@ const ROUTES: [Method, string][] = [
   ['GET', '/metrics/get-history-bulk-interval'],
   ['POST', '/logged-models'],
   ['POST', '/logged-models/search'],
+  ['GET', '/logged-models/m-none/artifacts/directories'],
   ['PATCH', '/logged-models/m-none'],
   ['PATCH', '/logged-models/m-none/tags'],
   ['POST', '/logged-models/m-none/params'],

@@ -40,6 +40,7 @@ describe.each(DIALECTS)("MLflow 3's model links on %s", (dialect) => {
       metrics: [
         { key: 'acc', value: 0.9, timestamp: T, step: 1, model_id: model, dataset_name: 'iris', dataset_digest: 'abc' },
         { key: 'loss', value: 'NaN', timestamp: T, step: 1, model_id: model },
+        { key: 'inf', value: '-Infinity', timestamp: T, step: 1, model_id: model },
         { key: 'plain', value: 1, timestamp: T, step: 1 },
       ],
     });
@@ -73,6 +74,7 @@ describe.each(DIALECTS)("MLflow 3's model links on %s", (dialect) => {
         dataset_name: 'iris',
         dataset_digest: 'abc',
       },
+      { key: 'inf', value: '-Infinity', timestamp: T, step: 1, run_id: runId, model_id: model },
       { key: 'loss', value: 'NaN', timestamp: T, step: 1, run_id: runId, model_id: model },
       { key: 'acc', value: 0.95, timestamp: T + 1, step: 2, run_id: runId, model_id: model },
     ]);
