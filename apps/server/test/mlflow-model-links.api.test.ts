@@ -41,6 +41,8 @@ describe.each(DIALECTS)("MLflow 3's model links on %s", (dialect) => {
         { key: 'acc', value: 0.9, timestamp: T, step: 1, model_id: model, dataset_name: 'iris', dataset_digest: 'abc' },
         { key: 'loss', value: 'NaN', timestamp: T, step: 1, model_id: model },
         { key: 'inf', value: '-Infinity', timestamp: T, step: 1, model_id: model },
+        // The same point twice in one request is one metric of the model.
+        { key: 'inf', value: '-Infinity', timestamp: T, step: 1, model_id: model },
         { key: 'plain', value: 1, timestamp: T, step: 1 },
       ],
     });
