@@ -228,7 +228,10 @@ def test_basic_auth_with_the_key_as_password(tora: Any, user: User, monkeypatch:
     monkeypatch.delenv("MLFLOW_TRACKING_TOKEN", raising=False)
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "me")
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", user.key)
-    assert MlflowClient().get_experiment("0").experiment_id == user.default_workspace
+    # Experiment "0" is the key's user's default workspace, and reads back as "0" (as MLflow's Default).
+    default = MlflowClient().get_experiment("0")
+    assert default.experiment_id == "0"
+    assert default.artifact_location == f"mlflow-artifacts:/{user.default_workspace}"
 
 
 def test_ajax_alias_and_error_shape(tora: Any, user: User) -> None:

@@ -61,13 +61,35 @@ describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
     expect(mlError(again)).toBe('RESOURCE_ALREADY_EXISTS');
   });
 
-  it('experiment "0" is the caller\'s default workspace', async () => {
+  it('experiment "0" is the caller\'s default workspace, and reads back as "0" (its runs too)', async () => {
     const res = await ml(alice, 'GET', '/experiments/get', { experiment_id: '0' });
     expect(res.statusCode).toBe(200);
-    expect(res.json().experiment.experiment_id).toBe(alice.defaultWorkspaceId);
-    const runId = await newRun(alice, '0');
+    expect(res.json().experiment.experiment_id).toBe('0');
+    // Its real id names it too, and reads as "0" as well; its files keep the real id (a path).
+    const byId = (await ml(alice, 'GET', '/experiments/get', { experiment_id: alice.defaultWorkspaceId })).json();
+    expect(byId.experiment.experiment_id).toBe('0');
+    expect(byId.experiment.artifact_location).toBe(`mlflow-artifacts:/${alice.defaultWorkspaceId}`);
+    const created = await ml(alice, 'POST', '/runs/create', { experiment_id: '0', start_time: 1_700_000_000_000 });
+    expect(created.json().run.info.experiment_id).toBe('0');
+    const runId: string = created.json().run.info.run_id;
+    const got = (await ml(alice, 'GET', '/runs/get', { run_id: runId })).json().run.info;
+    expect(got.experiment_id).toBe('0');
+    expect(got.artifact_uri).toBe(`mlflow-artifacts:/${alice.defaultWorkspaceId}/${runId}/artifacts`);
+    const searched = (await ml(alice, 'POST', '/runs/search', { experiment_ids: ['0'] })).json().runs;
+    expect(searched.map((r: { info: { experiment_id: string } }) => r.info.experiment_id)).toEqual(['0']);
+    const listed = (await ml(alice, 'POST', '/experiments/search', {})).json().experiments;
+    expect(listed.map((e: { experiment_id: string }) => e.experiment_id)).toContain('0');
+    expect(listed.map((e: { experiment_id: string }) => e.experiment_id)).not.toContain(alice.defaultWorkspaceId);
+    const model = (await ml(alice, 'POST', '/logged-models', { experiment_id: '0', source_run_id: runId })).json().model;
+    expect(model.info.experiment_id).toBe('0');
+    // Tora's own API answers the workspace's real id.
     const exp = await call(server.app, alice, 'GET', `/api/experiments/${runId}`);
     expect(exp.json().workspaceId).toBe(alice.defaultWorkspaceId);
+    // Another member of that workspace sees its real id: "0" is each caller's own default.
+    const bob = await signUp(server.app);
+    await addMember(server.app, alice, alice.defaultWorkspaceId, bob, 'viewer');
+    const bobs = (await ml(bob, 'GET', '/runs/get', { run_id: runId })).json().run.info;
+    expect(bobs.experiment_id).toBe(alice.defaultWorkspaceId);
   });
 
   it('a run is a Tora experiment: params, metrics (NaN/Inf), tags and status round-trip, and Tora sees the same data', async () => {

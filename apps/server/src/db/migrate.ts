@@ -17,6 +17,7 @@ import * as m018 from './migrations/018-window-sums.js';
 import * as m019 from './migrations/019-login-failures.js';
 import * as m020 from './migrations/020-workspace-invites.js';
 import * as m021 from './migrations/021-media-thumbnails.js';
+import * as m022 from './migrations/022-mlflow-model-metrics.js';
 
 interface Migration {
   version: number;
@@ -42,6 +43,7 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 19, name: 'login-failures', up: m019.up },
   { version: 20, name: 'workspace-invites', up: m020.up },
   { version: 21, name: 'media-thumbnails', up: m021.up },
+  { version: 22, name: 'mlflow-model-metrics', up: m022.up },
 ];
 
 /** The advisory lock key every PostgreSQL server takes to migrate: one migrates, the others wait. */

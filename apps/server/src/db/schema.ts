@@ -194,6 +194,8 @@ export interface MlflowLoggedModelsTable {
   workspace_id: string;
   /** The run that produced it (its files then live beside the run's); NULL for a model of the experiment. */
   source_run_id: string | null;
+  /** The `source_run_id` the client gave, any string as MLflow keeps it (migration 022); NULL when none. */
+  given_source_run_id: string | null;
   name: string;
   model_type: string;
   /** LOGGED_MODEL_PENDING until finalized, then LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED. */
@@ -257,6 +259,20 @@ export interface MlflowRunModelsTable {
   created_at: number;
 }
 
+/** A point logged with `model_id`: a metric of that logged model (migration 022). */
+export interface MlflowLoggedModelMetricsTable {
+  model_id: string;
+  run_id: string;
+  key: string;
+  /** NULL for NaN. */
+  value: number | null;
+  timestamp: number;
+  step: number;
+  /** '' when the point names no dataset. */
+  dataset_name: string;
+  dataset_digest: string;
+}
+
 /** A registered model of MLflow's registry, in a workspace (migration 016). */
 export interface MlflowRegisteredModelsTable {
   id: string;
@@ -312,6 +328,7 @@ export interface DB {
   mlflow_experiment_tags: MlflowExperimentTagsTable;
   mlflow_experiments: MlflowExperimentsTable;
   mlflow_logged_models: MlflowLoggedModelsTable;
+  mlflow_logged_model_metrics: MlflowLoggedModelMetricsTable;
   experiment_files: ExperimentFilesTable;
   experiment_media: ExperimentMediaTable;
   mlflow_dataset_inputs: MlflowDatasetInputsTable;

@@ -14,6 +14,9 @@ describe('mlflowHashTarget', () => {
 
   it('opens the workspace of an MLflow experiment link', () => {
     expect(mlflowHashTarget(`#/experiments/${ws}`)).toBe(`/?ws=${ws}`);
+    // MLflow's experiment "0" is the user's default workspace: the home page.
+    expect(mlflowHashTarget('#/experiments/0')).toBe('/');
+    expect(mlflowHashTarget(`#/experiments/0/runs/${run}`)).toBe(`/experiments/${run}`);
   });
 
   it('leaves other hashes alone', () => {

@@ -138,6 +138,11 @@ function attributeSql(key: string, crashedBefore: number): Sql {
       return sql`e.created_at`;
     case 'end_time':
       return sql`(select r.end_time from mlflow_runs r where r.experiment_id = e.id)`;
+    case 'user_id':
+      // As runs/get answers it: the mlflow.user tag, "unknown" without one.
+      return sql`coalesce(nullif((select t.value from mlflow_run_tags t where t.experiment_id = e.id and t.key = 'mlflow.user'), ''), 'unknown')`;
+    case 'artifact_uri':
+      return sql`('mlflow-artifacts:/' || e.workspace_id || '/' || e.id || '/artifacts')`;
     default:
       throw new Error(`attribute ${key} passed the parser but has no SQL`);
   }

@@ -54,7 +54,7 @@ const ENTITY: Record<string, Entity> = {
 const DATASET_KEYS = new Set(['name', 'digest', 'context']);
 
 /** Attributes a filter may name, with MLflow's aliases. */
-const ATTRIBUTES: Record<string, 'run_id' | 'run_name' | 'status' | 'start_time' | 'end_time'> = {
+const ATTRIBUTES: Record<string, 'run_id' | 'run_name' | 'status' | 'start_time' | 'end_time' | 'user_id' | 'artifact_uri'> = {
   run_id: 'run_id',
   run_uuid: 'run_id',
   run_name: 'run_name',
@@ -62,6 +62,8 @@ const ATTRIBUTES: Record<string, 'run_id' | 'run_name' | 'status' | 'start_time'
   start_time: 'start_time',
   created: 'start_time',
   end_time: 'end_time',
+  user_id: 'user_id',
+  artifact_uri: 'artifact_uri',
 };
 type Attribute = (typeof ATTRIBUTES)[keyof typeof ATTRIBUTES];
 const NUMERIC_ATTRIBUTES = new Set<string>(['start_time', 'end_time']);

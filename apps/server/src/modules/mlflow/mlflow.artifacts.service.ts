@@ -8,7 +8,7 @@ import { servedContentType } from '../files/files.content.js';
 import type { Download } from '../files/files.download.js';
 import { deleteRunFiles, findRunFile, storeRunFile, type RunRef } from '../files/files.store.js';
 import { doesNotExist, invalidParameter, MlflowError } from './mlflow.errors.js';
-import { modelForCaller } from './mlflow.models.service.js';
+import { modelDir, modelForCaller } from './mlflow.models.service.js';
 import { runForCaller } from './mlflow.runs.service.js';
 
 /**
@@ -206,4 +206,76 @@ async function withPathErrors<T>(fn: () => Promise<T>): Promise<T> {
     if (err instanceof ArtifactPathError) throw invalidParameter(err.message);
     throw err;
   }
+}
+
+/**
+ * MLflow's path check for a path under a run's files (validate_path_is_safe): no `#`, no
+ * backslash, no `..` segment, nothing absolute (`/…`, `C:…`); "Invalid path" otherwise. Empty and
+ * `.` segments are dropped, as the listing MLflow does reads them.
+ */
+export function safeRunPath(path: string): string {
+  if (
+    path.includes('#') ||
+    path.includes('\\') ||
+    path.split('/').includes('..') ||
+    path.startsWith('/') ||
+    /^[A-Za-z]:/.test(path)
+  ) {
+    throw invalidParameter('Invalid path');
+  }
+  return path
+    .split('/')
+    .filter((s) => s !== '' && s !== '.')
+    .join('/');
+}
+
+/**
+ * `GET /api/2.0/mlflow/artifacts/list`: one directory of a run's files (the run's root without a
+ * path), paths relative to the run's `artifact_uri` as MLflow answers them. A path that names no
+ * directory lists nothing.
+ */
+export async function listRunArtifacts(
+  ctx: AppContext,
+  caller: Caller,
+  runId: string,
+  path: string | undefined,
+): Promise<ArtifactListing> {
+  const relative = path === undefined ? '' : safeRunPath(path);
+  const run = await runForCaller(ctx, caller, runId, 'viewer');
+  return listUnder(ctx, [run.workspaceId, run.id, 'artifacts'], relative);
+}
+
+/**
+ * The MLflow UI's `GET logged-models/{id}/artifacts/directories?artifact_directory_path=`: one
+ * directory of a logged model's files, as artifacts/list answers a run's.
+ */
+export async function listModelArtifacts(
+  ctx: AppContext,
+  caller: Caller,
+  modelId: string,
+  path: string | undefined,
+): Promise<ArtifactListing> {
+  const relative = path === undefined ? '' : safeRunPath(path);
+  const model = await modelForCaller(ctx, caller, modelId, 'viewer');
+  return listUnder(ctx, [...modelDir(model), 'artifacts'], relative);
+}
+
+export interface ArtifactListing {
+  root_uri: string;
+  files?: { path: string; is_dir: boolean; file_size?: number }[];
+}
+
+/** One directory under a root (`relative` already checked), paths relative to the root, as MLflow lists them. */
+async function listUnder(ctx: AppContext, root: readonly string[], relative: string): Promise<ArtifactListing> {
+  const dir = [...root, ...(relative === '' ? [] : relative.split('/'))];
+  const entries: ArtifactEntry[] = await withPathErrors(() => ctx.blobs.list(dir));
+  const root_uri = `mlflow-artifacts:/${root.join('/')}`;
+  if (entries.length === 0) return { root_uri };
+  return {
+    root_uri,
+    files: entries.map((e) => {
+      const p = relative === '' ? e.name : `${relative}/${e.name}`;
+      return e.isDir ? { path: p, is_dir: true } : { path: p, is_dir: false, file_size: e.size ?? 0 };
+    }),
+  };
 }

@@ -7,7 +7,7 @@ import { insertWorkspace, updateWorkspace } from '../workspaces/workspaces.repos
 import { doesNotExist, invalidParameter, MlflowError } from './mlflow.errors.js';
 import { FilterError, type TrashView } from '../experiments/filter.js';
 import { setWorkspaceTrashed } from '../workspaces/trash.repository.js';
-import { likeMatch } from './mlflow.like.js';
+import { experimentMatcher } from './mlflow.experiments.filter.js';
 import * as repo from './mlflow.repository.js';
 import { groupBy } from '../../lib/group-by.js';
 import { MLFLOW_LIMITS } from '../../lib/limits.js';
@@ -97,29 +97,6 @@ export async function getExperimentByName(ctx: AppContext, caller: Caller, name:
   const found = matches.find((w) => w.deleted_at === null) ?? matches[0];
   if (!found) throw doesNotExist(`Could not find experiment with name '${name}'`);
   return dto(ctx, found.id);
-}
-
-/** `name = 'x'`, `name LIKE 'x%'`, `tags.k = 'v'` … joined by AND, over the caller's few workspaces. */
-function experimentMatcher(filter: string | undefined): (ws: ExperimentDto) => boolean {
-  if (!filter || filter.trim() === '') return () => true;
-  const tests = filter.split(/\s+and\s+/i).map((part) => {
-    const m = /^\s*(?:attributes?\.)?(`[^`]+`|[\w.]+)\s*(=|!=|LIKE|ILIKE)\s*(['"])(.*)\3\s*$/is.exec(part);
-    if (!m) throw new FilterError(`Invalid experiment filter clause: ${part.trim()}`);
-    const [, rawKey = '', op = '', , value = ''] = m;
-    const key = rawKey.replace(/`/g, '');
-    const pick = (e: ExperimentDto): string | undefined =>
-      key === 'name' ? e.name : key.startsWith('tags.') ? e.tags.find((t) => t.key === key.slice(5))?.value : undefined;
-    if (key !== 'name' && !key.startsWith('tags.')) throw new FilterError(`Invalid attribute key '${key}' in experiment filter`);
-    const upper = op.toUpperCase();
-    return (e: ExperimentDto) => {
-      const v = pick(e);
-      if (v === undefined) return false;
-      if (upper === '=') return v === value;
-      if (upper === '!=') return v !== value;
-      return likeMatch(value, v, upper === 'ILIKE');
-    };
-  });
-  return (e) => tests.every((t) => t(e));
 }
 
 export async function searchExperiments(

@@ -148,7 +148,7 @@ async function copyRun(
         max_results: HISTORY_PAGE,
         page_token: token,
       });
-      const metrics: MetricInput[] = (page.metrics ?? []).map(metricInput);
+      const metrics: MetricInput[] = (page.metrics ?? []).map((m) => metricInput(m));
       // One page per transaction; its content hash is its batch id, so a rerun stores nothing again.
       if (metrics.length > 0) await logBatch(ctx, caller, runId, { metrics, params: [], tags: [] }, { bulk: true });
       points += metrics.length;

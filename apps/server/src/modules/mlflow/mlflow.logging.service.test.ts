@@ -10,7 +10,7 @@ describe('toBatch', () => {
         { key: 'acc', value: 'NaN', timestamp: '1764000000001', step: '3' },
         { key: 'loss', value: '-Infinity', timestamp: 1764000000002 },
         { key: 'loss', value: '1e3', timestamp: 5, step: 2 },
-      ].map(metricInput),
+      ].map((m) => metricInput(m)),
     );
     expect(batch.fingerprint).toBe('v2:Yl0aILzTf9lvMw3rSrMh9sgQvuEVmn_rbL_kqlO5bd8');
     expect(batch.batchId).toBe(`mlflow:${batch.fingerprint}`);

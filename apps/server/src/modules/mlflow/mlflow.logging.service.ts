@@ -9,6 +9,8 @@ import { isoTime, rawPage, seriesForCaller } from '../metrics/metrics.read.servi
 import { invalidParameter } from './mlflow.errors.js';
 import { addHyperparams, lockExperiment, updateExperiment } from '../experiments/experiments.repository.js';
 import * as repo from './mlflow.repository.js';
+import * as modelsRepo from './mlflow.models.repository.js';
+import type { MlflowLoggedModelMetricsTable } from '../../db/schema.js';
 import { EXPERIMENT_LIMITS, METRIC_LIMITS, MLFLOW_LIMITS } from '../../lib/limits.js';
 import { checkKey, missing, type KeyValue } from './mlflow.request.js';
 import { activeRunForCaller, paramText, runForCaller } from './mlflow.runs.service.js';
@@ -21,6 +23,9 @@ export interface MetricInput {
   step: number;
   /** MLflow 3 links a point to a logged model by this; `log_model` re-sends the run's points with it. */
   modelId?: string;
+  /** The dataset a model metric was measured on (`mlflow.log_metric(..., dataset=...)`). */
+  datasetName?: string;
+  datasetDigest?: string;
 }
 
 /** POSIX normpath, as Python's posixpath.normpath reads a name. */
@@ -36,19 +41,28 @@ function normpath(p: string): string {
   return lead + parts.join('/') || '.';
 }
 
-/** Checks one metric of a request; value may be a number or "NaN"/"Infinity"/"-Infinity". */
-export function metricInput(raw: unknown): MetricInput {
-  if (typeof raw !== 'object' || raw === null) throw invalidParameter('Metric must be an object {key, value, timestamp, step}');
+/**
+ * Checks one metric of a request; value may be a number or "NaN"/"Infinity"/"-Infinity". `at` is
+ * where it sits in the request (`metrics[3]`), '' for log-metric's own fields: a missing field is
+ * named by it, as MLflow names it.
+ */
+export function metricInput(raw: unknown, at = ''): MetricInput {
+  const field = (name: string) => (at === '' ? name : `${at}.${name}`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw invalidParameter(
+      `Invalid value ${JSON.stringify(raw)} for parameter '${at || 'metric'}': must be an object {key, value, timestamp, step}`,
+    );
+  }
   const m = raw as Record<string, unknown>;
-  const key = checkKey('Metric', m.key);
+  const key = checkKey('Metric', m.key, field('key'));
   // MLflow refuses a name that a file path would read as another ("a/../b", "a/./b", "a//b", "a/").
   if (normpath(key) !== key) {
     throw invalidParameter(
       `Invalid value "${key}" for parameter 'metric name' supplied: Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to '${normpath(key)}'`,
     );
   }
-  if (m.value === undefined || m.value === null) missing('value');
-  if (m.timestamp === undefined || m.timestamp === null) missing('timestamp');
+  if (m.value === undefined || m.value === null) missing(field('value'));
+  if (m.timestamp === undefined || m.timestamp === null) missing(field('timestamp'));
   // A numeric string is MLflow's double as text; a string that only starts like one ("1abc") is no number.
   const numeric = typeof m.value === 'string' && /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(m.value);
   const value = fromWire(numeric ? Number(m.value) : m.value);
@@ -77,7 +91,28 @@ export function metricInput(raw: unknown): MetricInput {
     );
   }
   const modelId = typeof m.model_id === 'string' && m.model_id !== '' ? m.model_id : undefined;
-  return modelId === undefined ? { key, value, timestamp, step } : { key, value, timestamp, step, modelId };
+  if (modelId === undefined) return { key, value, timestamp, step };
+  const dataset = (name: 'dataset_name' | 'dataset_digest', max: number): string | undefined => {
+    const v = m[name];
+    if (v === undefined || v === null || v === '') return undefined;
+    if (typeof v !== 'string' || v.length > max) {
+      throw invalidParameter(
+        `Invalid value for parameter '${name}' of metric '${key}': must be a string of at most ${max} characters`,
+      );
+    }
+    return v;
+  };
+  const datasetName = dataset('dataset_name', MLFLOW_LIMITS.datasetNameLength);
+  const datasetDigest = dataset('dataset_digest', MLFLOW_LIMITS.datasetDigestLength);
+  return {
+    key,
+    value,
+    timestamp,
+    step,
+    modelId,
+    ...(datasetName === undefined ? {} : { datasetName }),
+    ...(datasetDigest === undefined ? {} : { datasetDigest }),
+  };
 }
 
 /**
@@ -109,6 +144,34 @@ async function withoutModelLinks(
     }
   }
   return metrics.filter((m) => m.modelId === undefined || !known.has(id(m.key, m.step, m.timestamp, m.value)));
+}
+
+/**
+ * The points of a request that name a logged model, as that model's metrics (MLflow's
+ * logged_model_metrics). Only models of the run's own experiment are linked: a point naming any
+ * other (or none that exists) is still stored on the run, and links nothing.
+ */
+async function modelMetricRows(
+  ctx: AppContext,
+  workspaceId: string,
+  runId: string,
+  metrics: readonly MetricInput[],
+): Promise<MlflowLoggedModelMetricsTable[]> {
+  const named = metrics.filter((m) => m.modelId !== undefined);
+  if (named.length === 0) return [];
+  const known = new Set(await modelsRepo.modelsOfWorkspace(ctx.db, workspaceId, [...new Set(named.map((m) => m.modelId!))]));
+  return named
+    .filter((m) => known.has(m.modelId!))
+    .map((m) => ({
+      model_id: m.modelId!,
+      run_id: runId,
+      key: m.key,
+      value: Number.isNaN(m.value) ? null : m.value,
+      timestamp: m.timestamp,
+      step: m.step,
+      dataset_name: m.datasetName ?? '',
+      dataset_digest: m.datasetDigest ?? '',
+    }));
 }
 
 /**
@@ -186,8 +249,9 @@ export async function logBatch(
   opts: { bulk?: boolean } = {},
 ): Promise<void> {
   if (!opts.bulk) checkBatchLimits(input);
-  await activeRunForCaller(ctx, caller, runId);
+  const run = await activeRunForCaller(ctx, caller, runId);
   const metrics = await withoutModelLinks(ctx, caller, runId, input.metrics);
+  const modelMetrics = await modelMetricRows(ctx, run.workspaceId, runId, input.metrics);
   const now = ctx.clock();
   await transactionWithRetry(ctx.db, async (trx) => {
     if (input.params.length > 0) {
@@ -235,6 +299,7 @@ export async function logBatch(
     if (tags.size > 0) await repo.syncRunInfo(trx, runId);
     if (tags.has('mlflow.parentRunId')) await repo.syncRunGroup(trx, runId);
     if (metrics.length > 0) await appendBatch(trx, ctx, runId, toBatch(metrics), now);
+    await modelsRepo.addModelMetrics(trx, modelMetrics);
   });
 }
 

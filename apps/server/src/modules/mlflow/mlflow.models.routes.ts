@@ -4,6 +4,7 @@ import type { AppContext } from '../../context.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import { invalidParameter, refuseOtherMethods } from './mlflow.errors.js';
 import * as models from './mlflow.models.service.js';
+import { listModelArtifacts } from './mlflow.artifacts.service.js';
 import { fieldsOf, keyValues, MLFLOW_LIMITS, optInt, optString, optStrings, string, type Fields } from './mlflow.request.js';
 import { mlflowSchema, Opt, readByHand } from './mlflow.openapi.js';
 import * as S from './mlflow.schemas.js';
@@ -18,6 +19,46 @@ function modelId(request: FastifyRequest): string {
   const id = (request.params as { model_id?: string }).model_id ?? '';
   if (id === '' || id.length > MLFLOW_LIMITS.idLength) throw invalidParameter(`Invalid logged model id '${id.slice(0, 50)}'`);
   return id;
+}
+
+/** The `datasets` of a logged-model search: each names a dataset, its digest optional (MLflow's 400 without a name). */
+function datasetFilters(f: Fields): { name: string; digest?: string }[] {
+  const raw = f.datasets ?? [];
+  if (!Array.isArray(raw)) throw invalidParameter("Invalid value for parameter 'datasets': must be a list");
+  return raw.map((d: unknown, i) => {
+    const entry = d !== null && typeof d === 'object' && !Array.isArray(d) ? (d as Fields) : undefined;
+    if (entry === undefined) throw invalidParameter(`Invalid value for parameter 'datasets[${i}]': must be an object`);
+    const name = optString(entry, 'dataset_name', MLFLOW_LIMITS.datasetNameLength);
+    if (!name) throw invalidParameter('`dataset_name` in the `datasets` clause must be specified.');
+    const digest = optString(entry, 'dataset_digest', MLFLOW_LIMITS.datasetDigestLength);
+    return digest ? { name, digest } : { name };
+  });
+}
+
+/** The `order_by` of a logged-model search: `[{field_name, ascending?, dataset_name?, dataset_digest?}]`. */
+function modelOrders(f: Fields): models.ModelOrder[] {
+  const raw = f.order_by ?? [];
+  if (!Array.isArray(raw)) throw invalidParameter("Invalid value for parameter 'order_by': must be a list");
+  return raw.map((o: unknown, i) => {
+    const entry = o !== null && typeof o === 'object' && !Array.isArray(o) ? (o as Fields) : undefined;
+    if (entry === undefined) throw invalidParameter(`Invalid value for parameter 'order_by[${i}]': must be an object`);
+    const field = optString(entry, 'field_name', MLFLOW_LIMITS.nameFieldLength);
+    if (!field) throw invalidParameter(`Missing value for required parameter 'order_by[${i}].field_name'`);
+    const ascending = entry.ascending ?? true;
+    if (typeof ascending !== 'boolean') {
+      throw invalidParameter(
+        `Invalid value ${JSON.stringify(ascending)} for parameter 'order_by[${i}].ascending': must be a boolean`,
+      );
+    }
+    const datasetName = optString(entry, 'dataset_name', MLFLOW_LIMITS.datasetNameLength) || undefined;
+    const datasetDigest = optString(entry, 'dataset_digest', MLFLOW_LIMITS.datasetDigestLength) || undefined;
+    return models.checkModelOrder({
+      field,
+      ascending,
+      ...(datasetName === undefined ? {} : { datasetName }),
+      ...(datasetDigest === undefined ? {} : { datasetDigest }),
+    });
+  });
 }
 
 /**
@@ -65,6 +106,24 @@ export function registerLoggedModelRoutes(app: FastifyInstance, ctx: AppContext,
         filter: Opt(Type.String({ maxLength: MLFLOW_LIMITS.filterLength })),
         max_results: Opt(Type.Union([Type.Integer(), Type.String({ pattern: '^(-?[0-9]+)?$' })])),
         page_token: Opt(Type.String({ maxLength: MLFLOW_LIMITS.pageTokenLength })),
+        order_by: Opt(
+          Type.Array(
+            Type.Object({
+              field_name: Type.String({ minLength: 1, maxLength: MLFLOW_LIMITS.nameFieldLength }),
+              ascending: Opt(Type.Boolean()),
+              dataset_name: Opt(Type.String({ maxLength: MLFLOW_LIMITS.datasetNameLength })),
+              dataset_digest: Opt(Type.String({ maxLength: MLFLOW_LIMITS.datasetDigestLength })),
+            }),
+          ),
+        ),
+        datasets: Opt(
+          Type.Array(
+            Type.Object({
+              dataset_name: Type.String({ minLength: 1, maxLength: MLFLOW_LIMITS.datasetNameLength }),
+              dataset_digest: Opt(Type.String({ maxLength: MLFLOW_LIMITS.datasetDigestLength })),
+            }),
+          ),
+        ),
       }),
     }),
     config: { readsOnly: true },
@@ -79,6 +138,8 @@ export function registerLoggedModelRoutes(app: FastifyInstance, ctx: AppContext,
     return models.searchLoggedModels(ctx, requireCaller(request), {
       experimentIds: optStrings(f, 'experiment_ids'),
       filter: optString(f, 'filter', MLFLOW_LIMITS.filterLength),
+      datasets: datasetFilters(f),
+      orderBy: modelOrders(f),
       maxResults: max,
       pageToken: optString(f, 'page_token', MLFLOW_LIMITS.pageTokenLength),
     });
@@ -88,6 +149,22 @@ export function registerLoggedModelRoutes(app: FastifyInstance, ctx: AppContext,
   app.get('/logged-models/:model_id', doc('Get a logged model', S.LoggedModelResponse, ModelId), async (request) => ({
     model: await models.getLoggedModel(ctx, requireCaller(request), modelId(request)),
   }));
+  app.get(
+    '/logged-models/:model_id/artifacts/directories',
+    {
+      ...doc("One directory of a logged model's files (the MLflow UI's listing)", S.ListArtifactsResponse, {
+        ...ModelId,
+        querystring: Type.Object({ artifact_directory_path: Opt(Type.String({ maxLength: 2000 })) }),
+      }),
+    },
+    async (request) =>
+      listModelArtifacts(
+        ctx,
+        requireCaller(request),
+        modelId(request),
+        optString(body(request), 'artifact_directory_path', 2000),
+      ),
+  );
   app.patch(
     '/logged-models/:model_id',
     doc('Finalize a logged model (READY or FAILED)', S.LoggedModelResponse, {

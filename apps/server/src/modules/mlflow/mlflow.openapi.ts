@@ -36,6 +36,8 @@ const Metric = Type.Object({
   timestamp: Int64,
   step: Opt(Int64),
   model_id: Opt(Type.String()),
+  dataset_name: Opt(Type.String({ maxLength: MLFLOW_LIMITS.datasetNameLength })),
+  dataset_digest: Opt(Type.String({ maxLength: MLFLOW_LIMITS.datasetDigestLength })),
 });
 const RunRef = { run_id: Opt(Id), run_uuid: Opt(Id) };
 const ExperimentRef = Type.Object({ experiment_id: Id });
@@ -138,12 +140,16 @@ const REQUESTS: Record<string, { summary: string; request: TSchema }> = {
   },
   'POST /runs/delete-tag': { summary: 'Delete a tag of a run', request: Type.Object({ ...RunRef, key: Key }) },
   'POST /runs/log-inputs': {
-    summary: 'Datasets of a run (accepted, not stored yet)',
-    request: Type.Object({ ...RunRef, datasets: Opt(Type.Array(Type.Unknown())) }),
+    summary: 'Datasets (with their input tags) and logged models a run used',
+    request: Type.Object({ ...RunRef, datasets: Opt(Type.Array(Type.Unknown())), models: Opt(Type.Array(Type.Unknown())) }),
   },
   'POST /runs/outputs': {
-    summary: 'A logged model as the output of a run (accepted after the access check)',
+    summary: 'Logged models as outputs of a run, at a step (read back in runs/get)',
     request: Type.Object({ ...RunRef, models: Opt(Type.Array(Type.Unknown())) }),
+  },
+  'GET /artifacts/list': {
+    summary: "One directory of a run's files (MLflow's path check: no '..', backslash, '#' or absolute path)",
+    request: Type.Object({ ...RunRef, path: Opt(Type.String({ maxLength: 2000 })), page_token: Opt(Type.String()) }),
   },
   'GET /metrics/get-history': {
     summary: "One page of a metric's history",

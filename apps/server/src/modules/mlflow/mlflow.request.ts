@@ -101,10 +101,15 @@ export interface KeyValue {
   value: string;
 }
 
-/** A key as MLflow names metrics, params and tags: non-empty, within the key length. */
-export function checkKey(kind: string, key: unknown): string {
-  if (typeof key !== 'string' || key === '')
-    throw invalidParameter(`Invalid ${kind} name: '${String(key)}'. Names must be non-empty strings.`);
+/**
+ * A key as MLflow names metrics, params and tags: non-empty, within the key length. `path` is
+ * the parameter a missing or mistyped key is reported as (`metrics[0].key`), as MLflow names it.
+ */
+export function checkKey(kind: string, key: unknown, path = 'key'): string {
+  if (key === undefined || key === null) missing(path);
+  if (typeof key !== 'string')
+    throw invalidParameter(`Invalid value ${JSON.stringify(key)} for parameter '${path}': must be a string`);
+  if (key === '') throw invalidParameter(`Invalid ${kind} name: ''. Names must be non-empty strings.`);
   if (key.length > MLFLOW_LIMITS.keyLength) {
     throw invalidParameter(
       `${kind} name '${key.slice(0, 50)}…' had length ${key.length}, which exceeded length limit of ${MLFLOW_LIMITS.keyLength}`,
@@ -120,13 +125,18 @@ export function keyValues(f: Fields, name: string, kind: 'Param' | 'Tag', maxVal
   const v = f[name];
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw invalidParameter(`Invalid value for parameter '${name}': must be a list of {key, value}`);
-  return v.map((item: unknown) => keyValue(item, kind, maxValue));
+  return v.map((item: unknown, i) => keyValue(item, kind, maxValue, `${name}[${i}]`));
 }
 
-export function keyValue(item: unknown, kind: 'Param' | 'Tag', maxValue: number): KeyValue {
-  if (typeof item !== 'object' || item === null) throw invalidParameter(`${kind} must be an object {key, value}`);
+/** One `{key, value}`; `at` is where it sits in the request (`params[2]`), '' for the request's own fields. */
+export function keyValue(item: unknown, kind: 'Param' | 'Tag', maxValue: number, at = ''): KeyValue {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+    throw invalidParameter(
+      `Invalid value ${JSON.stringify(item)} for parameter '${at || kind.toLowerCase()}': must be an object {key, value}`,
+    );
+  }
   const { key, value } = item as Fields;
-  checkKey(kind, key);
+  checkKey(kind, key, at === '' ? 'key' : `${at}.key`);
   const text = value === undefined || value === null ? '' : value;
   if (typeof text !== 'string') throw invalidParameter(`${kind} '${String(key)}' has a value that is not a string`);
   if (text.length > maxValue) {

@@ -5,8 +5,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext, Caller } from '../../context.js';
 import { requireCaller } from '../auth/caller.hook.js';
 import { mlflowArtifactRoutes } from './mlflow.artifacts.routes.js';
-import { sweepStaleParts } from './mlflow.artifacts.service.js';
+import { listRunArtifacts, sweepStaleParts } from './mlflow.artifacts.service.js';
 import * as datasets from './mlflow.datasets.service.js';
+import { defaultWorkspaceOf, withDefaultExperiment } from './mlflow.default-experiment.js';
 import { installMlflowErrorHandler, invalidParameter, mlflowUnrouted } from './mlflow.errors.js';
 import * as experiments from './mlflow.experiments.service.js';
 import { FilterError, type TrashView } from '../experiments/filter.js';
@@ -261,7 +262,7 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
         );
       }
       await logBatch(ctx, caller, runId(f), {
-        metrics: rawMetrics.map(metricInput),
+        metrics: rawMetrics.map((m, i) => metricInput(m, `metrics[${i}]`)),
         params: keyValues(f, 'params', 'Param', MLFLOW_LIMITS.paramValueLength),
         tags: keyValues(f, 'tags', 'Tag', MLFLOW_LIMITS.tagValueLength),
       });
@@ -336,6 +337,12 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
   ],
   [
     'GET',
+    '/artifacts/list',
+    S.ListArtifactsResponse,
+    async (ctx, caller, f) => listRunArtifacts(ctx, caller, runId(f), optString(f, 'path', 2000)),
+  ],
+  [
+    'GET',
     '/metrics/get-history',
     S.HistoryResponse,
     async (ctx, caller, f) =>
@@ -368,6 +375,11 @@ function tracking(ctx: AppContext, documented: boolean): FastifyPluginAsyncTypeb
   return async (app) => {
     const unrouted = mlflowUnrouted(app);
     installMlflowErrorHandler(app, unrouted);
+    // The caller's default workspace reads as MLflow's experiment "0" in every answer of the tracking API.
+    app.addHook('preSerialization', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+      if (reply.statusCode >= 400 || !request.caller || !mayNameExperiment(payload)) return payload;
+      return withDefaultExperiment(payload, await defaultWorkspaceOf(ctx, request.caller));
+    });
     for (const [method, path, response, handler] of ENDPOINTS) {
       app.route({
         method,
@@ -378,9 +390,12 @@ function tracking(ctx: AppContext, documented: boolean): FastifyPluginAsyncTypeb
         config: { readsOnly: SEARCHES.has(path) },
         handler: async (request: FastifyRequest, reply: FastifyReply) => {
           const fields = method === 'GET' ? fieldsOf(request.query, 'query') : fieldsOf(request.body);
-          const answer = await handler(ctx, requireCaller(request), fields);
-          // A large runs/search answer is written a chunk at a time (JsonText), not by the serializer.
-          return answer instanceof JsonText ? reply.type('application/json; charset=utf-8').send(answer.text) : answer;
+          const caller = requireCaller(request);
+          const answer = await handler(ctx, caller, fields);
+          // A large runs/search answer is written a chunk at a time (JsonText), not by the serializer (nor its hook).
+          if (!(answer instanceof JsonText)) return answer;
+          const text = withDefaultExperiment(answer, await defaultWorkspaceOf(ctx, caller)) as JsonText;
+          return reply.type('application/json; charset=utf-8').send(text.text);
         },
       });
     }
@@ -388,6 +403,11 @@ function tracking(ctx: AppContext, documented: boolean): FastifyPluginAsyncTypeb
     registerRegistryRoutes(app, ctx);
     app.setNotFoundHandler(unrouted);
   };
+}
+
+/** Whether an answer may hold an experiment id: not the `{}` that every logging call answers (no lookup for those). */
+function mayNameExperiment(payload: unknown): boolean {
+  return typeof payload === 'object' && payload !== null && Object.keys(payload).length > 0;
 }
 
 /** MLflow's answer to a route it does not have, so its client reports ENDPOINT_NOT_FOUND, not INTERNAL_ERROR. */

@@ -71,6 +71,22 @@ export const BulkIntervalResponse = Type.Object({
 });
 export const Empty = Type.Object({});
 
+export const ListArtifactsResponse = Type.Object({
+  root_uri: Type.String(),
+  files: Type.Optional(
+    Type.Array(Type.Object({ path: Type.String(), is_dir: Type.Boolean(), file_size: Type.Optional(Type.Integer()) })),
+  ),
+});
+
+/** A point logged with a model's id, among the model's metrics. */
+const ModelMetric = Type.Object({
+  ...MlflowMetric.properties,
+  run_id: Type.String(),
+  model_id: Type.String(),
+  dataset_name: Type.Optional(Type.String()),
+  dataset_digest: Type.Optional(Type.String()),
+});
+
 export const LoggedModel = Type.Object({
   info: Type.Object({
     model_id: Type.String(),
@@ -85,7 +101,7 @@ export const LoggedModel = Type.Object({
     source_run_id: Type.Optional(Type.String()),
     tags: Type.Array(KeyValue),
   }),
-  data: Type.Object({ params: Type.Array(KeyValue), metrics: Type.Array(MlflowMetric) }),
+  data: Type.Object({ params: Type.Array(KeyValue), metrics: Type.Array(ModelMetric) }),
 });
 export const LoggedModelResponse = Type.Object({ model: LoggedModel });
 export const SearchLoggedModelsResponse = Type.Object({ models: Type.Array(LoggedModel), ...Paged });

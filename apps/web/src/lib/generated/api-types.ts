@@ -33,6 +33,8 @@ export interface paths {
               database: 'sqlite' | 'postgres';
               /** @description Same as database */
               dialect: 'sqlite' | 'postgres';
+              /** @description Where files live: the directory under TORA_DATA_DIR, or an S3-compatible bucket (TORA_ARTIFACT_STORE) */
+              fileStore: 'directory' | 's3';
               /** @description Optional capabilities clients may use, e.g. "metrics.f64-columns" (binary batch columns) */
               features: string[];
             };
@@ -10456,6 +10458,8 @@ export interface paths {
                   timestamp: number | string;
                   step?: (number | string) | (never | null);
                   model_id?: string | null;
+                  dataset_name?: string | null;
+                  dataset_digest?: string | null;
                 }[]
               | null;
             params?:
@@ -10573,6 +10577,8 @@ export interface paths {
             timestamp: number | string;
             step?: (number | string) | (never | null);
             model_id?: string | null;
+            dataset_name?: string | null;
+            dataset_digest?: string | null;
           };
         };
       };
@@ -10953,7 +10959,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Datasets of a run (accepted, not stored yet) */
+    /** Datasets (with their input tags) and logged models a run used */
     post: {
       parameters: {
         query?: never;
@@ -10967,6 +10973,7 @@ export interface paths {
             run_id?: string | null;
             run_uuid?: string | null;
             datasets?: unknown[] | null;
+            models?: unknown[] | null;
           };
         };
       };
@@ -11051,7 +11058,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** A logged model as the output of a run (accepted after the access check) */
+    /** Logged models as outputs of a run, at a step (read back in runs/get) */
     post: {
       parameters: {
         query?: never;
@@ -11134,6 +11141,108 @@ export interface paths {
         };
       };
     };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/2.0/mlflow/artifacts/list': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One directory of a run's files (MLflow's path check: no '..', backslash, '#' or absolute path) */
+    get: {
+      parameters: {
+        query?: {
+          run_id?: string | null;
+          run_uuid?: string | null;
+          path?: string | null;
+          page_token?: string | null;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              root_uri: string;
+              files?: {
+                path: string;
+                is_dir: boolean;
+                file_size?: number;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-1'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-1'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-1'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-1'];
+          };
+        };
+        /** @description Default Response */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-1'];
+          };
+        };
+        /** @description Default Response */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-1'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -11422,6 +11531,10 @@ export interface paths {
                     value: number | string;
                     timestamp: number;
                     step: number;
+                    run_id: string;
+                    model_id: string;
+                    dataset_name?: string;
+                    dataset_digest?: string;
                   }[];
                 };
               };
@@ -11514,6 +11627,20 @@ export interface paths {
             filter?: string | null;
             max_results?: (number | string) | (never | null);
             page_token?: string | null;
+            order_by?:
+              | {
+                  field_name: string;
+                  ascending?: boolean | null;
+                  dataset_name?: string | null;
+                  dataset_digest?: string | null;
+                }[]
+              | null;
+            datasets?:
+              | {
+                  dataset_name: string;
+                  dataset_digest?: string | null;
+                }[]
+              | null;
           };
         };
       };
@@ -11552,6 +11679,10 @@ export interface paths {
                     value: number | string;
                     timestamp: number;
                     step: number;
+                    run_id: string;
+                    model_id: string;
+                    dataset_name?: string;
+                    dataset_digest?: string;
                   }[];
                 };
               }[];
@@ -11674,6 +11805,10 @@ export interface paths {
                     value: number | string;
                     timestamp: number;
                     step: number;
+                    run_id: string;
+                    model_id: string;
+                    dataset_name?: string;
+                    dataset_digest?: string;
                   }[];
                 };
               };
@@ -11869,6 +12004,10 @@ export interface paths {
                     value: number | string;
                     timestamp: number;
                     step: number;
+                    run_id: string;
+                    model_id: string;
+                    dataset_name?: string;
+                    dataset_digest?: string;
                   }[];
                 };
               };
@@ -11931,6 +12070,107 @@ export interface paths {
         };
       };
     };
+    trace?: never;
+  };
+  '/api/2.0/mlflow/logged-models/{model_id}/artifacts/directories': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One directory of a logged model's files (the MLflow UI's listing) */
+    get: {
+      parameters: {
+        query?: {
+          artifact_directory_path?: string | null;
+        };
+        header?: never;
+        path: {
+          model_id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              root_uri: string;
+              files?: {
+                path: string;
+                is_dir: boolean;
+                file_size?: number;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-1'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-1'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-1'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-1'];
+          };
+        };
+        /** @description Default Response */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-1'];
+          };
+        };
+        /** @description Default Response */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['def-1'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
     trace?: never;
   };
   '/api/2.0/mlflow/logged-models/{model_id}/tags': {

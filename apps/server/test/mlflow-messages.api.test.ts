@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, useTestServer, useUser } from './harness.js';
+import { mlflowApi } from './mlflow-harness.js';
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/** Every MLflow route that reads fields (path parameters filled with a model that does not exist). */
+const ROUTES: [Method, string][] = [
+  ['POST', '/experiments/create'],
+  ['GET', '/experiments/get'],
+  ['GET', '/experiments/get-by-name'],
+  ['POST', '/experiments/search'],
+  ['POST', '/experiments/update'],
+  ['POST', '/experiments/delete'],
+  ['POST', '/experiments/restore'],
+  ['POST', '/experiments/set-experiment-tag'],
+  ['POST', '/experiments/delete-experiment-tag'],
+  ['POST', '/runs/create'],
+  ['GET', '/runs/get'],
+  ['POST', '/runs/update'],
+  ['POST', '/runs/delete'],
+  ['POST', '/runs/restore'],
+  ['POST', '/runs/search'],
+  ['POST', '/runs/log-batch'],
+  ['POST', '/runs/log-metric'],
+  ['POST', '/runs/log-parameter'],
+  ['POST', '/runs/set-tag'],
+  ['POST', '/runs/delete-tag'],
+  ['POST', '/runs/log-inputs'],
+  ['POST', '/runs/outputs'],
+  ['GET', '/artifacts/list'],
+  ['GET', '/metrics/get-history'],
+  ['GET', '/metrics/get-history-bulk-interval'],
+  ['POST', '/logged-models'],
+  ['POST', '/logged-models/search'],
+  ['GET', '/logged-models/m-none/artifacts/directories'],
+  ['PATCH', '/logged-models/m-none'],
+  ['PATCH', '/logged-models/m-none/tags'],
+  ['POST', '/logged-models/m-none/params'],
+  ['POST', '/registered-models/create'],
+  ['GET', '/registered-models/get'],
+  ['POST', '/registered-models/rename'],
+  ['PATCH', '/registered-models/update'],
+  ['DELETE', '/registered-models/delete'],
+  ['GET', '/registered-models/search'],
+  ['POST', '/registered-models/get-latest-versions'],
+  ['POST', '/registered-models/set-tag'],
+  ['DELETE', '/registered-models/delete-tag'],
+  ['POST', '/registered-models/alias'],
+  ['GET', '/registered-models/alias'],
+  ['DELETE', '/registered-models/alias'],
+  ['POST', '/model-versions/create'],
+  ['GET', '/model-versions/get'],
+  ['PATCH', '/model-versions/update'],
+  ['POST', '/model-versions/transition-stage'],
+  ['DELETE', '/model-versions/delete'],
+  ['GET', '/model-versions/search'],
+  ['GET', '/model-versions/get-download-uri'],
+  ['POST', '/model-versions/set-tag'],
+  ['DELETE', '/model-versions/delete-tag'],
+];
+
+const FIELDS = [
+  'name',
+  'new_name',
+  'experiment_id',
+  'experiment_name',
+  'experiment_ids',
+  'run_id',
+  'key',
+  'value',
+  'metrics',
+  'params',
+  'tags',
+  'datasets',
+  'models',
+  'status',
+  'end_time',
+  'start_time',
+  'max_results',
+  'filter',
+  'order_by',
+  'page_token',
+  'metric_key',
+  'run_ids',
+  'path',
+  'version',
+  'alias',
+  'stage',
+  'source',
+  'description',
+  'view_type',
+  'run_view_type',
+  'stages',
+];
+
+/** Bodies that hold each field with a value of a wrong type, one kind at a time. */
+const HOSTILE: [string, (field: string) => unknown][] = [
+  ['null', () => null],
+  ['an object', () => ({ a: 1 })],
+  ['a number', () => 12],
+  ['a list of nulls', () => [null]],
+  ['a list of objects', () => [{}]],
+  ['a boolean', () => true],
+];
+
+describe.each(DIALECTS)("MLflow's error messages on %s", (dialect) => {
+  const server = useTestServer(dialect);
+  const alice = useUser(server);
+  const { ml, mlError } = mlflowApi(server);
+
+  it('name the parameter, never a JavaScript undefined, null, NaN or [object Object], and answer 4xx', async () => {
+    const bad: string[] = [];
+    const check = async (method: Method, path: string, body: object, what: string) => {
+      const res = await ml(alice, method, path, body);
+      if (res.statusCode >= 500) bad.push(`${method} ${path} ${what}: ${res.statusCode} ${res.body}`);
+      if (res.statusCode < 400) return;
+      mlError(res);
+      const message = res.json<{ message: string }>().message;
+      // The caller's own value may be quoted back (MLflow says "Invalid value [null] for parameter 'x'"); a missing one never reads as text.
+      if (/\bundefined\b|\[object |'null'|'NaN'|value NaN/.test(message) || message.trim() === '') {
+        bad.push(`${method} ${path} ${what}: ${message}`);
+      }
+    };
+    for (const [method, path] of ROUTES) {
+      await check(method, path, {}, 'with no fields');
+      if (method === 'GET' || method === 'DELETE') continue;
+      for (const [kind, value] of HOSTILE) {
+        await check(method, path, Object.fromEntries(FIELDS.map((f) => [f, value(f)])), `with every field ${kind}`);
+      }
+      // Each item of the list fields wrongly shaped, the rest of the request right.
+      for (const item of [null, 5, { key: null }, { key: 'k', value: { a: 1 } }, { dataset: null }, { model_id: 7 }]) {
+        await check(
+          method,
+          path,
+          { run_id: 'r', metrics: [item], params: [item], tags: [item], datasets: [item], models: [item] },
+          `with a list item ${JSON.stringify(item)}`,
+        );
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+});
