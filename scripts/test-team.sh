@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The team deployment, end to end (issue 22): nginx (Debian's package, installed when missing) in
-# front of three `tora serve` replicas on one throwaway PostgreSQL cluster and one shared file store
-# (the S3-compatible server when scripts/s3-server.sh is present, else a shared directory). The
+# front of three `tora serve` replicas on one throwaway PostgreSQL cluster and one S3-compatible
+# bucket (SeaweedFS, scripts/seaweedfs.mjs; each replica keeps only its own data directory). The
 # Python client and the real MLflow client log and upload through nginx while a replica is SIGKILLed
 # and restarted. Usage: scripts/test-team.sh [extra pytest args]
 set -euo pipefail
@@ -27,6 +27,12 @@ CLUSTER=$(node scripts/pg-cluster.mjs start)
 DIR=$(node -e 'console.log(JSON.parse(process.argv[1]).dir)' "$CLUSTER")
 export TORA_TEAM_DATABASE_URL
 TORA_TEAM_DATABASE_URL=$(node -e 'console.log(JSON.parse(process.argv[1]).url)' "$CLUSTER")
-trap 'node scripts/pg-cluster.mjs stop "$DIR"; rm -rf "$BASETEMP"' EXIT
+S3=$(node scripts/seaweedfs.mjs start)
+s3() { node -e 'console.log(JSON.parse(process.argv[1])[process.argv[2]])' "$S3" "$1"; }
+S3_DIR=$(s3 dir)
+S3_STOP=(node scripts/seaweedfs.mjs stop "$S3_DIR" "$(s3 pid)" $(node -e 'console.log(JSON.parse(process.argv[1]).grpcPorts.join(" "))' "$S3"))
+trap 'node scripts/pg-cluster.mjs stop "$DIR"; "${S3_STOP[@]}"; rm -rf "$BASETEMP"' EXIT
+export TORA_ARTIFACT_STORE="s3://$(s3 bucket)/team" TORA_S3_ENDPOINT="$(s3 endpoint)" TORA_S3_REGION=us-east-1 \
+  TORA_S3_FORCE_PATH_STYLE=true AWS_ACCESS_KEY_ID="$(s3 accessKeyId)" AWS_SECRET_ACCESS_KEY="$(s3 secretAccessKey)"
 
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider --basetemp "$BASETEMP/pytest" tests/team "$@"

@@ -1,7 +1,7 @@
 """A team deployment on one machine: nginx (Debian's package) in front of three `tora serve`
-processes sharing one PostgreSQL and one file store, started the way docs/deployment.md's "Team
-deployment" says. scripts/test-team.sh provides nginx, the cluster and (when set) the S3-compatible
-server; this file starts the replicas and nginx and can kill and restart a replica mid-test."""
+processes sharing one PostgreSQL and one S3-compatible bucket, started the way docs/deployment.md's
+"Team deployment" says. scripts/test-team.sh provides nginx, the cluster and the S3-compatible server
+(SeaweedFS); this file starts the replicas and nginx and can kill and restart a replica mid-test."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ class Deployment:
             "TORA_TRUST_PROXY": "127.0.0.1",
             "TORA_DB_POOL_SIZE": "10",
         }
-        # The S3-compatible store when the test script started one; else one directory all share.
+        # The one bucket every replica shares (scripts/test-team.sh starts the S3-compatible server).
         for name in (
             "TORA_ARTIFACT_STORE",
             "TORA_S3_ENDPOINT",
@@ -92,12 +92,12 @@ class Deployment:
         return env
 
     def start(self) -> None:
-        shared = self.root / "shared-data"
-        shared.mkdir()
+        if not os.environ.get("TORA_ARTIFACT_STORE", "").startswith("s3://"):
+            raise RuntimeError("TORA_ARTIFACT_STORE=s3://… is not set: run this through scripts/test-team.sh")
         for i in range(REPLICAS):
             own = self.root / f"replica-{i}"
             own.mkdir()
-            srv = ToraServer(own if os.environ.get("TORA_ARTIFACT_STORE") else shared)
+            srv = ToraServer(own)  # its own data directory: nothing on disk is shared
             srv.env.update(self.replica_env())
             srv.log_path = own / "server.log"  # type: ignore[attr-defined]
             self.replicas.append(srv)

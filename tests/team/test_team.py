@@ -30,6 +30,7 @@ def test_three_replicas_started_at_once_on_an_empty_database_all_serve(deploymen
             health = json.loads(r.read())
         assert health["status"] == "ok"
         assert health["database"] == "postgres"
+        assert health["fileStore"] == "s3"
 
 
 def test_a_replica_killed_mid_logging_loses_nothing_and_files_are_on_every_replica(
