@@ -24,8 +24,6 @@ describe('loadConfig', () => {
     [{ TORA_DATABASE_URL: 'mysql://x' }, /TORA_DATABASE_URL must start with postgres/],
     [{ TORA_ALLOW_SIGNUP: 'maybe' }, /TORA_ALLOW_SIGNUP must be true or false/],
     [{ TORA_DB_STATEMENT_TIMEOUT_MS: '-1' }, /TORA_DB_STATEMENT_TIMEOUT_MS must be an integer between 0 and 3600000/],
-    [{ TORA_DB_POOL_SIZE: '0' }, /TORA_DB_POOL_SIZE must be an integer between 1 and 1000/],
-    [{ TORA_DB_POOL_SIZE: 'ten' }, /TORA_DB_POOL_SIZE must be an integer between 1 and 1000/],
     [{ TORA_LOG_LEVEL: 'loud' }, /TORA_LOG_LEVEL must be one of/],
     [{ TORA_PUBLIC_URL: 'tora.example.com' }, /TORA_PUBLIC_URL must be an http\(s\) URL/],
     [{ TORA_PUBLIC_URL: 'ftp://tora.example.com' }, /TORA_PUBLIC_URL must be an http\(s\) URL/],
