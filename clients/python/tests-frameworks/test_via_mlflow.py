@@ -28,8 +28,17 @@ pytestmark = pytest.mark.integration
 def mlflow_env(env: Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", env.url)
     monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", env.key)
-    for name in ("MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID", "MLFLOW_RUN", "HF_MLFLOW_LOG_ARTIFACTS"):
+    for name in (
+        "MLFLOW_EXPERIMENT_NAME",
+        "MLFLOW_EXPERIMENT_ID",
+        "MLFLOW_RUN_ID",
+        "MLFLOW_RUN",
+        "HF_MLFLOW_LOG_ARTIFACTS",
+    ):
         monkeypatch.delenv(name, raising=False)
+    # `mlflow.set_experiment` in an earlier test (Keras's) stays the process's active experiment:
+    # each test starts in the default one ("0") again.
+    monkeypatch.setattr(mlflow.tracking.fluent, "_active_experiment_id", None)
     yield env
     while mlflow.active_run() is not None:  # never leak a run into the next test
         mlflow.end_run()
