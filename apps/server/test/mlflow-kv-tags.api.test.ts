@@ -84,6 +84,10 @@ describe.each(DIALECTS)("an experiment's MLflow key/value tags through Tora's ro
     expect(extra.statusCode).toBe(400);
     const blank = await call(server.app, owner, 'PUT', `/api/experiments/${runId}/kv-tags/%20`, { value: 'v' });
     expect(blank.statusCode).toBe(400);
+    for (const control of ['%01', '%1F', '%7F']) {
+      const res = await call(server.app, owner, 'PUT', `/api/experiments/${runId}/kv-tags/a${control}b`, { value: 'v' });
+      expect(res.statusCode, control).toBe(400);
+    }
 
     expect(await tagsOf(runId)).toEqual({ 'mlflow.user': 'ada', team: 'vision', 'mlflow.runName': expect.any(String) });
   });

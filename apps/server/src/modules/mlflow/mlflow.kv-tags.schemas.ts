@@ -4,7 +4,13 @@ import { Uuid } from '../../lib/schemas.js';
 
 export const KvTagParams = Type.Object({
   id: Uuid,
-  key: Type.String({ minLength: 1, maxLength: MLFLOW_LIMITS.keyLength, description: 'The tag key (URL-encoded)' }),
+  key: Type.String({
+    minLength: 1,
+    maxLength: MLFLOW_LIMITS.keyLength,
+    // Not blank, no control characters (the service refuses both with 400, as MLflow's set-tag does).
+    pattern: '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$',
+    description: 'The tag key (URL-encoded): not blank, no control characters; `mlflow.*` keys are read-only',
+  }),
 });
 
 export const KvTagBody = Type.Object(

@@ -26,7 +26,7 @@ function checkWritable(key: string): void {
       { path: 'params.key', message: 'mlflow.* tags are read-only' },
     ]);
   }
-  if (key.trim() === '' || /[\u0000-\u001f]/.test(key)) {
+  if (key.trim() === '' || /[\u0000-\u001f\u007f]/.test(key)) {
     throw badRequest('A tag key must not be blank or hold control characters', [{ path: 'params.key', message: 'invalid' }]);
   }
 }

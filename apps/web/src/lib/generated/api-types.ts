@@ -7808,7 +7808,7 @@ export interface paths {
         path: {
           /** @description UUID */
           id: string;
-          /** @description The tag key (URL-encoded) */
+          /** @description The tag key (URL-encoded): not blank, no control characters; `mlflow.*` keys are read-only */
           key: string;
         };
         cookie?: never;
@@ -7929,7 +7929,7 @@ export interface paths {
         path: {
           /** @description UUID */
           id: string;
-          /** @description The tag key (URL-encoded) */
+          /** @description The tag key (URL-encoded): not blank, no control characters; `mlflow.*` keys are read-only */
           key: string;
         };
         cookie?: never;
