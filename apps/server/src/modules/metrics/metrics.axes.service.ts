@@ -15,7 +15,7 @@ import {
 } from './metrics.buckets.service.js';
 import { seriesForCaller } from './metrics.read.service.js';
 import * as repo from './metrics.repository.js';
-import { WINDOWS_PER_BUCKET, windowEdges, windowsIn, xAtStep, xRange, xWindows, type XWindows } from './x-windows.js';
+import { WINDOWS_PER_BUCKET, lowerBound, windowEdges, windowsIn, xAtStep, xRange, xWindows, type XWindows } from './x-windows.js';
 
 /**
  * Reads on any x-axis: the step, wall time, seconds since the run's first point, or another metric
@@ -128,18 +128,6 @@ async function readXMetric(ctx: AppContext, series: repo.SeriesRow): Promise<XMe
     monotone = xs[i] === xs[i] && (i === 0 || (xs[i]! >= xs[i - 1]! && steps[i]! > steps[i - 1]!));
   }
   return { steps, xs, monotone };
-}
-
-/** The first index in sorted `a` whose value is ≥ v (with `strict`, > v); a.length when none. */
-function lowerBound(a: Float64Array, v: number, strict = false): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid]! < v || (strict && a[mid] === v)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 const relativeX = (origin: number) => (t: number) => (t - origin) / 1000;

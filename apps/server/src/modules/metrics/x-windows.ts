@@ -65,8 +65,8 @@ export function xWindows(blocks: readonly Pick<BlockSummaryRow, 'windows'>[]): X
   return { start: f(start), firstStep: f(firstStep), firstX: f(firstX), lastStep: f(lastStep), lastX: f(lastX) };
 }
 
-/** The first index whose value is ≥ v (with `strict`, > v) in increasing `a`. */
-function lowerBound(a: Float64Array, v: number, strict = false): number {
+/** The first index in sorted `a` whose value is ≥ v (with `strict`, > v); a.length when none. */
+export function lowerBound(a: Float64Array, v: number, strict = false): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {
