@@ -99,7 +99,7 @@ test('all workspaces: every readable run with its workspace, sorted, searched an
   const groups = page.getByTestId('group-row');
   await groups.first().waitFor();
   const counts = await groups.evaluateAll((els) =>
-    els.map((e) => [e.getAttribute('data-value'), e.querySelectorAll('td')[1]?.textContent?.trim()]),
+    els.map((e) => [e.getAttribute('data-value'), e.querySelector('[data-testid="group-run-count"]')?.textContent?.trim()]),
   );
   assert.deepEqual(counts.sort(), [
     ['solo', '1'],

@@ -35,8 +35,11 @@ before(async () => {
   };
   const created = await ml('/runs/create', { experiment_id: '0', run_name: 'printed-by-mlflow' });
   runId = created.run.info.run_id;
-  workspaceId = created.run.info.experiment_id;
-  link = `${server.url}/#/experiments/${workspaceId}/runs/${runId}`;
+  // MLflow names the user's default workspace "0" (its default experiment); Tora's API, its real id.
+  assert.equal(created.run.info.experiment_id, '0');
+  link = `${server.url}/#/experiments/0/runs/${runId}`;
+  const run = await fetch(`${server.url}/api/experiments/${runId}`, { headers: { 'x-api-key': key } });
+  workspaceId = ((await run.json()) as { experiment: { workspaceId: string } }).experiment.workspaceId;
   browser = await launchBrowser();
 });
 after(async () => {
@@ -52,9 +55,11 @@ test("MLflow's run link opens that run's page", async () => {
   await screenshot(page, 'mlflow-link-run');
   // Back does not return to the bare hash link (it was replaced).
   assert.equal(await page.evaluate(() => history.length), 2);
-  // An MLflow experiment link opens its workspace's dashboard.
+  // An MLflow experiment link opens its workspace's dashboard; "0", the default one's.
   await page.goto(`${server.url}/#/experiments/${workspaceId}`);
   await page.waitForURL((u) => u.pathname === '/' && u.searchParams.get('ws') === workspaceId);
+  await page.goto(`${server.url}/#/experiments/0`);
+  await page.waitForURL((u) => u.pathname === '/' && u.hash === '' && !u.searchParams.has('ws'));
   await context.close();
 });
 
