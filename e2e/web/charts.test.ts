@@ -81,6 +81,8 @@ test('NaN and ±Infinity are markers, not holes', async () => {
 
 test('hovering a chart shows the value under the cursor with its bucket range', async () => {
   const over = page.locator('[data-metric="odd"] .u-over');
+  // The mouse moves in viewport coordinates: the chart must be on screen (the run page's panels above may push it down).
+  await over.scrollIntoViewIfNeeded();
   const box = (await over.boundingBox())!;
   await page.mouse.move(box.x + box.width * 0.25, box.y + box.height / 2);
   const readout = page.locator('[data-metric="odd"]').getByTestId('chart-readout');
@@ -92,6 +94,7 @@ test('hovering a chart shows the value under the cursor with its bucket range', 
 test('zooming re-queries the server for the zoomed step range at the same pixel budget', async () => {
   const before = await page.evaluate(() => window.__toraCharts!.big!);
   const over = page.locator('[data-metric="big"] .u-over');
+  await over.scrollIntoViewIfNeeded();
   const box = (await over.boundingBox())!;
   // Drag over the middle fifth of the plot.
   await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);

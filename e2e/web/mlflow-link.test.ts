@@ -39,7 +39,7 @@ before(async () => {
   assert.equal(created.run.info.experiment_id, '0');
   link = `${server.url}/#/experiments/0/runs/${runId}`;
   const run = await fetch(`${server.url}/api/experiments/${runId}`, { headers: { 'x-api-key': key } });
-  workspaceId = ((await run.json()) as { experiment: { workspaceId: string } }).experiment.workspaceId;
+  workspaceId = ((await run.json()) as { workspaceId: string }).workspaceId;
   browser = await launchBrowser();
 });
 after(async () => {

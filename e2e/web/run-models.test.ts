@@ -51,7 +51,7 @@ before(async () => {
   runId = run.run.info.run_id;
   // MLflow calls the default workspace "0"; the artifact paths (as in the run's artifact_uri) name its id.
   const tora = await fetch(`${server.url}/api/experiments/${runId}`, { headers: { 'x-api-key': key } });
-  const ws = ((await tora.json()) as { experiment: { workspaceId: string } }).experiment.workspaceId;
+  const ws = ((await tora.json()) as { workspaceId: string }).workspaceId;
   const created = (await mlflow('POST', '/logged-models', {
     experiment_id: ws,
     name: 'classifier',
