@@ -26,6 +26,11 @@ export const LOGIN_LIMITS: LimitRules = {
   account: { max: 100, windowMs: 60 * 60_000 },
 };
 
+/** How long the longest of these windows lasts: counters older than it count for nothing. */
+export function longestWindowMs(rules: LimitRules): number {
+  return Math.max(...Object.values(rules).map((rule) => rule.windowMs));
+}
+
 /**
  * Failed-login throttle kept in the database, so its limits hold across every server of a
  * deployment (N replicas never allow N× the guesses). Each key is one fixed-window counter (a start
@@ -44,7 +49,7 @@ export class LoginLimiter implements LoginThrottle {
     private readonly db: Kysely<DB>,
     private readonly rules: LimitRules,
   ) {
-    this.longestWindowMs = Math.max(...Object.values(rules).map((rule) => rule.windowMs));
+    this.longestWindowMs = longestWindowMs(rules);
   }
 
   /** The keys one login attempt counts against. */

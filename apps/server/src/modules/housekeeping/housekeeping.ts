@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { pruneLoginFailures } from '../auth/auth.repository.js';
-import { LOGIN_LIMITS } from '../auth/login-limiter.js';
+import { LOGIN_LIMITS, longestWindowMs } from '../auth/login-limiter.js';
 import { deleteExpiredSessions, whileLeader } from './housekeeping.repository.js';
 
 /** The advisory lock of the database housekeeping job (any constant no other lock of Tora uses). */
 const HOUSEKEEPING_LOCK = 7203115;
 const EVERY_MS = 3600 * 1000;
-const LONGEST_LOGIN_WINDOW_MS = Math.max(...Object.values(LOGIN_LIMITS).map((rule) => rule.windowMs));
+const LONGEST_LOGIN_WINDOW_MS = longestWindowMs(LOGIN_LIMITS);
 
 /**
  * The database's periodic clean-up (expired sessions, failed-login counters past their window), once
