@@ -28,21 +28,28 @@ export function ensureBuilt() {
   }
 }
 
+/** Creates the bench user on the storage `env` names (the CLI, straight to the database) and returns an API key of theirs. */
+export function benchUserKey(env) {
+  execFileSync(process.execPath, [BIN, 'user', 'create', '--email', 'bench@example.com', '--password', 'benchmark-pw'], {
+    env,
+    stdio: 'ignore',
+  });
+  return execFileSync(process.execPath, [BIN, 'key', 'create', '--email', 'bench@example.com', '--name', 'bench'], {
+    env,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  })
+    .toString()
+    .trim()
+    .split('\n')
+    .pop();
+}
+
 /** Starts Tora on SQLite (default) or the given PostgreSQL URL, with extra `env`; returns {base, key, pid, env, stop}. */
 export async function startTora({ databaseUrl = '', env: extra = {} } = {}) {
   ensureBuilt();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tora-bench-'));
   const env = { ...process.env, TORA_DATA_DIR: dataDir, TORA_DATABASE_URL: databaseUrl, TORA_LOG_LEVEL: 'warn', ...extra };
-  execFileSync(process.execPath, [BIN, 'user', 'create', '--email', 'bench@example.com', '--password', 'benchmark-pw'], {
-    env,
-    stdio: 'ignore',
-  });
-  const key = execFileSync(process.execPath, [BIN, 'key', 'create', '--email', 'bench@example.com', '--name', 'bench'], {
-    env,
-    stdio: ['ignore', 'pipe', 'ignore'],
-  })
-    .toString()
-    .trim();
+  const key = benchUserKey(env);
   const server = await startToraProcess({
     dataDir,
     env: { TORA_DATABASE_URL: databaseUrl, ...extra },

@@ -10,7 +10,7 @@
 //             (server time, Server-Timing). The baseline in the same run: the same reads at 1/100 of
 //             the experiments, measured before the rest arrives.
 //   node bench/team/run.mjs [--part replicas|scale] [--experiments N] [--smoke]
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +18,7 @@ import pg from 'pg';
 import { startCluster, stopCluster } from '../../scripts/pg-cluster.mjs';
 import { startToraProcess } from '../../scripts/tora-process.mjs';
 import { SMOKE, size, smokeBanner } from '../lib/smoke.mjs';
-import { BIN, ROOT, ensureBuilt, freePort, pool, waitFor } from '../lib/tora-server.mjs';
+import { ROOT, benchUserKey, ensureBuilt, freePort, pool, waitFor } from '../lib/tora-server.mjs';
 
 const argv = process.argv.slice(2);
 const flag = (name, fallback) => {
@@ -85,18 +85,7 @@ async function freshDatabase(clusterUrl, name) {
   const databaseUrl = clusterUrl.replace(/\/postgres$/, `/${name}`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tora-team-bench-'));
   const env = { ...process.env, TORA_DATA_DIR: dataDir, TORA_DATABASE_URL: databaseUrl, TORA_LOG_LEVEL: 'warn' };
-  execFileSync(process.execPath, [BIN, 'user', 'create', '--email', 'bench@example.com', '--password', 'benchmark-pw'], {
-    env,
-    stdio: 'ignore',
-  });
-  const key = execFileSync(process.execPath, [BIN, 'key', 'create', '--email', 'bench@example.com', '--name', 'bench'], {
-    env,
-    stdio: ['ignore', 'pipe', 'ignore'],
-  })
-    .toString()
-    .trim()
-    .split('\n')
-    .pop();
+  const key = benchUserKey(env);
   return { databaseUrl, dataDir, key };
 }
 
