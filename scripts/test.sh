@@ -102,10 +102,13 @@ join_steps
 if [ -f scripts/test-frameworks.sh ]; then step "python client: framework integrations" scripts/tmp-leak-check.sh bash scripts/test-frameworks.sh; fi
 if [ -f scripts/test-team.sh ]; then step "team deployment (nginx, 3 replicas, PostgreSQL)" scripts/tmp-leak-check.sh bash scripts/test-team.sh; fi
 if [ -f scripts/test-web.sh ]; then step "web app (Chromium)" scripts/tmp-leak-check.sh bash scripts/test-web.sh; fi
+# The contract fuzzing is bounded by time, not by cases (CONTRACT_MAX_TIME), so it runs beside the
+# benchmarks' smoke runs (whose figures are not results) instead of adding its ~2 minutes after them.
+if [ -f scripts/test-contract.sh ]; then step_alongside "API contract (schemathesis)" scripts/tmp-leak-check.sh bash scripts/test-contract.sh; fi
 # Every benchmark at its --smoke size (after the suites that install their Python environments and
 # Chromium), so a benchmark that stops running fails here; its figures are not results.
 if [ -f scripts/bench-smoke.sh ]; then step "benchmarks (smoke sizes)" scripts/tmp-leak-check.sh bash scripts/bench-smoke.sh --strict; fi
-if [ -f scripts/test-contract.sh ]; then step "API contract (schemathesis)" scripts/tmp-leak-check.sh bash scripts/test-contract.sh; fi
+join_steps
 
 echo
 echo "==> elapsed per step"
