@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, type S3StoreConfig } from '../src/config.js';
-import { s3Store } from '../src/modules/artifacts/artifacts.s3-store.js';
+import { blobStoreFor } from '../src/modules/artifacts/artifacts.blob-store.js';
 import {
   ArtifactPathError,
   ArtifactTooLargeError,
@@ -46,7 +46,8 @@ function directoryBackend(): Backend {
 }
 
 function s3Backend(): Backend {
-  const config = loadConfig(s3Env()).artifactStore as S3StoreConfig;
+  const loaded = loadConfig(s3Env());
+  const config = loaded.artifactStore as S3StoreConfig;
   const client = new S3Client({
     endpoint: config.endpoint ?? undefined,
     region: config.region,
@@ -56,7 +57,8 @@ function s3Backend(): Backend {
   afterAll(() => client.destroy());
   const Bucket = config.bucket;
   return {
-    store: s3Store(config),
+    // As the server makes it: the S3 module loaded on first use.
+    store: blobStoreFor(loaded),
     async leavePart() {
       await client.send(new CreateMultipartUploadCommand({ Bucket, Key: `${config.prefix}/ws/run/crashed.bin` }));
     },

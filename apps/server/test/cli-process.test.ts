@@ -144,4 +144,37 @@ describe('the built tora command', () => {
     },
     120_000,
   );
+  it('loads the AWS SDK only where the blob store is an S3 bucket, and only once the store is used', async () => {
+    // The server's and the CLI's whole module graph, a blob store from the environment, one use of it.
+    const probe = `
+      import { createRequire } from 'node:module';
+      await import('./dist/app.js');
+      await import('./dist/cli/index.js');
+      const { loadConfig } = await import('./dist/config.js');
+      const { blobStoreFor } = await import('./dist/modules/artifacts/artifacts.blob-store.js');
+      const cache = createRequire(import.meta.url).cache;
+      const sdk = () => Object.keys(cache).some((file) => file.includes('@aws-sdk'));
+      const store = blobStoreFor(loadConfig(process.env));
+      const before = sdk();
+      await store.list(['nothing']).catch(() => undefined);
+      store.close();
+      console.log(JSON.stringify({ before, after: sdk() }));`;
+    const loads = async (env: Record<string, string>) => {
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe], {
+        cwd: SERVER_DIR,
+        env: { ...process.env, TORA_DATA_DIR: tempDir('sdk-'), TORA_DATABASE_URL: '', ...env },
+      });
+      return JSON.parse(stdout.trim().split('\n').pop()!) as { before: boolean; after: boolean };
+    };
+    expect(await loads({ TORA_ARTIFACT_STORE: '' })).toEqual({ before: false, after: false });
+    // Nothing listens on the discard port: the list fails, after the SDK was loaded to send it.
+    expect(
+      await loads({
+        TORA_ARTIFACT_STORE: 's3://bucket/prefix',
+        TORA_S3_ENDPOINT: 'http://127.0.0.1:9',
+        AWS_ACCESS_KEY_ID: 'id',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+      }),
+    ).toEqual({ before: false, after: true });
+  }, 60_000);
 });
