@@ -101,9 +101,12 @@ export function artifactStore(config: Pick<Config, 'dataDir'>, durability: Direc
       await noLinks(key);
       await fsp.mkdir(tmpDir, { recursive: true });
       const tmp = path.join(tmpDir, `${randomUUID()}.part`);
+      // The part is created before the body flows: a stream's own open could come after a body
+      // that fails at once, and create the part after its removal below.
+      const part = await fsp.open(tmp, 'wx');
       const metered = meteredBody(body, maxBytes);
       try {
-        await pipeline(metered.stream, fs.createWriteStream(tmp, { flags: 'wx' }));
+        await pipeline(metered.stream, part.createWriteStream());
         const handle = await fsp.open(tmp, 'r');
         await handle.sync();
         await handle.close();
