@@ -1,9 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { experimentIdsOf, findExperiment, updateExperiment } from '../experiments/experiments.repository.js';
-import { findWorkspace, listForUser } from '../workspaces/workspaces.repository.js';
 import { EXPERIMENT_LIMITS } from '../../lib/limits.js';
-import { workspacesTrashedAt } from '../workspaces/trash.repository.js';
 import { mergeRunInfo } from './mlflow.run-info.js';
 
 /**
@@ -12,22 +10,6 @@ import { mergeRunInfo } from './mlflow.run-info.js';
  */
 
 // ---- experiments (Tora workspaces) ----
-
-/** The caller's workspaces (with their role) and when each was trashed (MLflow's deleted experiments). */
-export async function memberWorkspaces(db: Kysely<DB>, userId: string) {
-  const rows = await listForUser(db, userId, { includeTrashed: true });
-  const deleted = await workspacesTrashedAt(
-    db,
-    rows.map((r) => r.id),
-  );
-  return rows.map((r) => ({ ...r, deleted_at: deleted.get(r.id) ?? null }));
-}
-
-export async function workspaceState(db: Kysely<DB>, workspaceId: string) {
-  const ws = await findWorkspace(db, workspaceId);
-  if (!ws) return undefined;
-  return { ...ws, deleted_at: (await workspacesTrashedAt(db, [ws.id])).get(ws.id) ?? null };
-}
 
 export async function experimentTags(db: Kysely<DB>, workspaceIds: readonly string[]) {
   if (workspaceIds.length === 0) return [];
