@@ -1,12 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { experimentIdsOf, findExperiment, updateExperiment } from '../experiments/experiments.repository.js';
-import { EXPERIMENT_LIMITS } from '../../lib/limits.js';
-import { mergeRunInfo } from './mlflow.run-info.js';
+// The one other repository MLflow's own take from: findRunByTag's subquery, so its filter stays one statement.
+import { experimentIdsOf } from '../experiments/experiments.repository.js';
 
 /**
- * SQL of the MLflow module's own tables (`mlflow_*`); Tora's tables through their repositories.
- * Access is checked by the services before any of these run.
+ * SQL of the MLflow module's own tables (`mlflow_*`); Tora's tables are the services' to reach
+ * (experiments, workspaces). Access is checked by the services before any of these run.
  */
 
 // ---- experiments (Tora workspaces) ----
@@ -107,8 +106,6 @@ export async function insertRunRecord(db: Kysely<DB>, experimentId: string, run:
   }
 }
 
-export { runTags } from '../experiments/run-tags.repository.js';
-
 export async function setRunTags(db: Kysely<DB>, experimentId: string, tags: readonly { key: string; value: string }[]) {
   for (const { key, value } of tags) {
     await db
@@ -119,27 +116,16 @@ export async function setRunTags(db: Kysely<DB>, experimentId: string, tags: rea
   }
 }
 
-/** Recomputes the run's `runInfo` (shown as "Run info" on its page) from its MLflow system tags. */
-export async function syncRunInfo(db: Kysely<DB>, experimentId: string): Promise<void> {
-  const row = await findExperiment(db, experimentId);
-  if (!row) return;
-  const tags = await db
-    .selectFrom('mlflow_run_tags')
-    .select(['key', 'value'])
-    .where('experiment_id', '=', experimentId)
-    .execute();
-  const next = mergeRunInfo(row.runInfo, Object.fromEntries(tags.map((t) => [t.key, t.value])));
-  if (JSON.stringify(next) !== JSON.stringify(row.runInfo)) await updateExperiment(db, experimentId, { runInfo: next });
-}
-
 /**
- * A nested run (tag `mlflow.parentRunId`: Optuna's trials, a sweep's runs under one parent run)
- * joins its parent's group, so the dashboard groups and bands the siblings: the group is the
- * parent's name when the parent is a run of the same workspace, else the parent id as given (a
- * name from another workspace would leak). A group the run already has is kept.
+ * What a nested run's group comes from (tag `mlflow.parentRunId`): its own group, the parent id as
+ * given and the parent's name when the parent is a run of the same workspace; undefined when the
+ * run has no parent tag. One statement over `experiments` and `mlflow_run_tags`, as the join needs.
  */
-export async function syncRunGroup(db: Kysely<DB>, experimentId: string): Promise<void> {
-  const row = await db
+export function parentOfRun(
+  db: Kysely<DB>,
+  experimentId: string,
+): Promise<{ run_group: string | null; parentId: string; parentName: string | null } | undefined> {
+  return db
     .selectFrom('experiments as e')
     .innerJoin('mlflow_run_tags as t', (join) =>
       join.onRef('t.experiment_id', '=', 'e.id').on('t.key', '=', 'mlflow.parentRunId'),
@@ -148,9 +134,6 @@ export async function syncRunGroup(db: Kysely<DB>, experimentId: string): Promis
     .select(['e.run_group', 't.value as parentId', 'p.name as parentName'])
     .where('e.id', '=', experimentId)
     .executeTakeFirst();
-  const group = (row?.parentName ?? row?.parentId)?.trim().slice(0, EXPERIMENT_LIMITS.groupLength);
-  if (!row || row.run_group !== null || !group) return;
-  await updateExperiment(db, experimentId, { group });
 }
 
 export async function deleteRunTag(db: Kysely<DB>, experimentId: string, key: string): Promise<number> {
