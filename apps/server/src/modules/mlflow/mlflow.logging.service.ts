@@ -4,8 +4,7 @@ import { fromWire, toWire } from '../../lib/numbers.js';
 import { fingerprint, type ParsedBatch, type SeriesInput } from '../metrics/ingest.js';
 import { transactionWithRetry } from '../../db/retry.js';
 import { appendBatch } from '../metrics/metrics.ingest.service.js';
-import { findSeries } from '../metrics/metrics.repository.js';
-import { isoTime, rawPage, seriesForCaller } from '../metrics/metrics.read.service.js';
+import { findSeries, isoTime, rawPage, seriesForCaller } from '../metrics/metrics.read.service.js';
 import { invalidParameter } from './mlflow.errors.js';
 import { addHyperparams, lockExperiment, updateExperiment } from '../experiments/experiments.rows.service.js';
 import * as repo from './mlflow.repository.js';
@@ -317,7 +316,7 @@ export async function metricHistory(
   let next: string | null;
   try {
     // Access was checked above, the MLflow way: a run deleted through MLflow still answers its history.
-    const series = await findSeries(ctx.db, q.runId, q.key);
+    const series = await findSeries(ctx, q.runId, q.key);
     if (!series) return { metrics: [] };
     next = await rawPage(ctx, series, { limit: q.maxResults, cursor: q.pageToken }, (p, i) => {
       const time = p.times[i]!;

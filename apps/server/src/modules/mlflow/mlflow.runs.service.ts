@@ -17,7 +17,7 @@ import {
   updateExperiment,
 } from '../experiments/experiments.rows.service.js';
 import { newExperiment, type Experiment, type ExperimentPatch } from '../experiments/experiment.js';
-import { seriesOf } from '../metrics/metrics.repository.js';
+import { seriesOfExperiments } from '../metrics/metrics.read.service.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
 import { doesNotExist, invalidParameter } from './mlflow.errors.js';
 import { workspaceFor } from './mlflow.experiments.service.js';
@@ -94,7 +94,7 @@ async function toRunDtos(ctx: AppContext, rows: readonly Experiment[]): Promise<
   const [extras, tags, metrics, io] = await Promise.all([
     repo.findRunExtras(ctx.db, ids),
     runTagsOf(ctx.db, ids),
-    seriesOf(ctx.db, ids, null),
+    seriesOfExperiments(ctx, ids),
     inputsAndOutputsOf(ctx, ids),
   ]);
   const extraOf = new Map(extras.map((x) => [x.experiment_id, x]));
