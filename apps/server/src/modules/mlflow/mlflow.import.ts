@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { AppContext, Caller } from '../../context.js';
-import { findFile } from '../files/files.repository.js';
+import { findFile } from '../files/files.service.js';
 import { storeRunFile } from '../files/files.store.js';
 import { MlflowError } from './mlflow.errors.js';
 import * as experiments from './mlflow.experiments.service.js';
@@ -189,7 +189,7 @@ async function copyArtifacts(
         dirs.push(f.path);
         continue;
       }
-      const here = await findFile(ctx.db, run.experimentId, f.path);
+      const here = await findFile(ctx, run.experimentId, f.path);
       if (here !== undefined && here.size === Number(f.file_size)) continue;
       const qs = new URLSearchParams({ path: f.path, run_uuid: remoteRunId, run_id: remoteRunId });
       const res = await fetch(`${base}/get-artifact?${qs.toString()}`, { headers });
