@@ -22,20 +22,11 @@ const NO_MODULES = {
   message: 'The context depends on interfaces (context.ts); modules implement them and create-context.ts puts them together.',
 };
 // The MLflow module translates: it calls other modules' services, never their repositories (a type is
-// fine). Its own repositories keep one exception, named here with why (docs/architecture.md).
+// fine), and its own repositories hold only SQL on its `mlflow_*` tables (docs/architecture.md).
 const NO_OTHER_REPOSITORIES = {
   group: ['../*/*.repository', '../*/*.repository.js', '**/modules/*/*.repository', '**/modules/*/*.repository.js'],
   allowTypeImports: true,
   message: "The MLflow module translates to Tora's services; it imports no other module's repository (types are fine).",
-};
-const MLFLOW_REPOSITORY_EXCEPTIONS = {
-  // findRunByTag filters mlflow_run_tags by the workspace's experiments in one SQL statement: the
-  // experiments repository hands out that subquery (experimentIdsOf), so the join stays one query.
-  group: ['../experiments/experiments.repository', '../experiments/experiments.repository.js'],
-  allowImportNames: ['experimentIdsOf'],
-  allowTypeImports: true,
-  message:
-    "MLflow's repositories may take only experimentIdsOf (a subquery for one SQL statement) from the experiments repository.",
 };
 // Every module but the MLflow translator itself and transfer (which carries the MLflow tables in exports).
 const CORE = '{analysis,artifacts,auth,client,compare,experiments,files,health,keys,metrics,security,workspaces}';
@@ -110,20 +101,7 @@ export default tseslint.config(
   },
   {
     files: ['src/modules/mlflow/**/*.repository.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              ...NO_OTHER_REPOSITORIES,
-              group: [...NO_OTHER_REPOSITORIES.group, ...MLFLOW_REPOSITORY_EXCEPTIONS.group.map((g) => `!${g}`)],
-            },
-            MLFLOW_REPOSITORY_EXCEPTIONS,
-          ],
-        },
-      ],
-    },
+    rules: { 'no-restricted-imports': ['error', { patterns: [NO_OTHER_REPOSITORIES] }] },
   },
   {
     files: ['src/context.ts'],

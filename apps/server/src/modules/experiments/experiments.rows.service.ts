@@ -4,7 +4,7 @@ import type { DB } from '../../db/schema.js';
 import type { Experiment, ExperimentPatch } from './experiment.js';
 import * as repo from './experiments.repository.js';
 import type { Hyperparam } from './hyperparams.js';
-import { runTags } from './run-tags.repository.js';
+import { findRunByTag as findRunByTagIn, parentByTag as parentIn, runTags } from './run-tags.repository.js';
 import { setExperimentTrashed } from './trash.repository.js';
 
 /**
@@ -34,6 +34,16 @@ export function searchRunIds(ctx: AppContext, q: repo.RunQuery): Promise<string[
 /** Runs' key/value tags, by key (MLflow's `set_tag`); read in the caller's transaction where it has one. */
 export function runTagsOf(db: Kysely<DB>, experimentIds: readonly string[]): ReturnType<typeof runTags> {
   return runTags(db, experimentIds);
+}
+
+/** A run of the workspace carrying a tag with this value; undefined when none does. */
+export function findRunByTag(ctx: AppContext, workspaceId: string, key: string, value: string): Promise<string | undefined> {
+  return findRunByTagIn(ctx.db, workspaceId, key, value);
+}
+
+/** What the run's parent tag (`key`) names: the run's group, the parent id and, in the same workspace, the parent's name. */
+export function parentByTag(db: Kysely<DB>, experimentId: string, key: string): ReturnType<typeof parentIn> {
+  return parentIn(db, experimentId, key);
 }
 
 /** Stores a new experiment (made by `newExperiment`) with its per-key tags and hyperparameters. */

@@ -1,7 +1,5 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-// The one other repository MLflow's own take from: findRunByTag's subquery, so its filter stays one statement.
-import { experimentIdsOf } from '../experiments/experiments.repository.js';
 
 /**
  * SQL of the MLflow module's own tables (`mlflow_*`); Tora's tables are the services' to reach
@@ -43,18 +41,6 @@ export async function deleteExperimentTag(db: Kysely<DB>, workspaceId: string, k
 }
 
 // ---- runs (Tora experiments) ----
-
-/** A run of a workspace carrying a tag with this value (the import's source marker). */
-export async function findRunByTag(db: Kysely<DB>, workspaceId: string, key: string, value: string): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('mlflow_run_tags')
-    .select('experiment_id')
-    .where('experiment_id', 'in', experimentIdsOf(db, { workspaceId }))
-    .where('key', '=', key)
-    .where('value', '=', value)
-    .executeTakeFirst();
-  return row?.experiment_id;
-}
 
 export function findRunExtras(db: Kysely<DB>, experimentIds: readonly string[]) {
   if (experimentIds.length === 0) return Promise.resolve([]);
@@ -114,26 +100,6 @@ export async function setRunTags(db: Kysely<DB>, experimentId: string, tags: rea
       .onConflict((oc) => oc.columns(['experiment_id', 'key']).doUpdateSet({ value }))
       .execute();
   }
-}
-
-/**
- * What a nested run's group comes from (tag `mlflow.parentRunId`): its own group, the parent id as
- * given and the parent's name when the parent is a run of the same workspace; undefined when the
- * run has no parent tag. One statement over `experiments` and `mlflow_run_tags`, as the join needs.
- */
-export function parentOfRun(
-  db: Kysely<DB>,
-  experimentId: string,
-): Promise<{ run_group: string | null; parentId: string; parentName: string | null } | undefined> {
-  return db
-    .selectFrom('experiments as e')
-    .innerJoin('mlflow_run_tags as t', (join) =>
-      join.onRef('t.experiment_id', '=', 'e.id').on('t.key', '=', 'mlflow.parentRunId'),
-    )
-    .leftJoin('experiments as p', (join) => join.onRef('p.id', '=', 't.value').onRef('p.workspace_id', '=', 'e.workspace_id'))
-    .select(['e.run_group', 't.value as parentId', 'p.name as parentName'])
-    .where('e.id', '=', experimentId)
-    .executeTakeFirst();
 }
 
 export async function deleteRunTag(db: Kysely<DB>, experimentId: string, key: string): Promise<number> {

@@ -11,6 +11,7 @@ import {
   experimentsInOrder,
   findExperiment,
   insertExperiment,
+  parentByTag,
   runTagsOf,
   searchRunIds,
   setTrashed,
@@ -237,7 +238,7 @@ export async function syncRunInfo(db: Kysely<DB>, runId: string): Promise<void> 
  * name from another workspace would leak). A group the run already has is kept.
  */
 export async function syncRunGroup(db: Kysely<DB>, runId: string): Promise<void> {
-  const row = await repo.parentOfRun(db, runId);
+  const row = await parentByTag(db, runId, 'mlflow.parentRunId');
   const group = (row?.parentName ?? row?.parentId)?.trim().slice(0, EXPERIMENT_LIMITS.groupLength);
   if (!row || row.run_group !== null || !group) return;
   await updateExperiment(db, runId, { group });
