@@ -69,6 +69,7 @@ run "team deployment" node bench/team/run.mjs --smoke
 run "web" node --import tsx bench/web/run.ts --smoke
 run "media in the browser" node --import tsx bench/media/browser.ts --smoke
 run_py "mlflow client" "$MLFLOW_VENV" bench/mlflow/run.py --smoke
+run "mlflow log-batch A/B" python3 bench/mlflow/ab.py . . --tags --smoke
 run_py "python client" "$MLFLOW_VENV" bench/client/run.py --smoke
 run_py "media" "$MLFLOW_VENV" bench/media/run.py --smoke
 run_py "system metrics and callbacks" "$FRAMEWORKS_VENV" bench/client/system_and_callbacks.py --smoke

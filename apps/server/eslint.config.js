@@ -21,6 +21,13 @@ const NO_MODULES = {
   group: ['**/modules/**'],
   message: 'The context depends on interfaces (context.ts); modules implement them and create-context.ts puts them together.',
 };
+// The MLflow module translates: it calls other modules' services, never their repositories (a type is
+// fine), and its own repositories hold only SQL on its `mlflow_*` tables (docs/architecture.md).
+const NO_OTHER_REPOSITORIES = {
+  group: ['../*/*.repository', '../*/*.repository.js', '**/modules/*/*.repository', '**/modules/*/*.repository.js'],
+  allowTypeImports: true,
+  message: "The MLflow module translates to Tora's services; it imports no other module's repository (types are fine).",
+};
 // Every module but the MLflow translator itself and transfer (which carries the MLflow tables in exports).
 const CORE = '{analysis,artifacts,auth,client,compare,experiments,files,health,keys,metrics,security,workspaces}';
 const QUERY_OUTSIDE_REPOSITORY = {
@@ -86,6 +93,15 @@ export default tseslint.config(
   {
     files: [`src/modules/${CORE}/**/*.schemas.ts`],
     rules: { 'no-restricted-imports': ['error', { paths: [KYSELY_VALUES], patterns: [NO_SERVICES, NO_MLFLOW] }] },
+  },
+  {
+    files: ['src/modules/mlflow/**/*.ts'],
+    ignores: ['src/**/*.repository.ts', 'src/**/*.test.ts', 'src/**/*.routes.ts', 'src/**/*.schemas.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [KYSELY_VALUES], patterns: [NO_OTHER_REPOSITORIES] }] },
+  },
+  {
+    files: ['src/modules/mlflow/**/*.repository.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [NO_OTHER_REPOSITORIES] }] },
   },
   {
     files: ['src/context.ts'],

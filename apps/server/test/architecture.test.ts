@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -217,6 +218,76 @@ describe('module boundaries (eslint.config.js)', () => {
     const core = "import { parseFilter } from '../experiments/filter.js';\nexport const f = parseFilter;\n";
     expect(await problems('src/modules/mlflow/mlflow.runs.service.ts', core)).toEqual([]);
     expect(await problems('src/modules/experiments/experiments.service.ts', core)).toEqual([]);
+  });
+
+  it("keeps the MLflow module a translator: no other module's repository, but for types", async () => {
+    const translatorFiles = [
+      'src/modules/mlflow/mlflow.runs.service.ts',
+      'src/modules/mlflow/mlflow.logging.service.ts',
+      'src/modules/mlflow/mlflow.import.ts',
+      'src/modules/mlflow/mlflow.default-experiment.ts',
+      'src/modules/mlflow/mlflow.repository.ts',
+      'src/modules/mlflow/mlflow.models.repository.ts',
+    ];
+    const repositoryValues = [
+      "import { findExperiment } from '../experiments/experiments.repository.js';\nexport const f = findExperiment;\n",
+      "import { findSeries } from '../metrics/metrics.repository.js';\nexport const f = findSeries;\n",
+      "import * as files from '../files/files.repository.js';\nexport const f = files;\n",
+      "import { setWorkspaceTrashed } from '../workspaces/trash.repository.js';\nexport const f = setWorkspaceTrashed;\n",
+      "import { findUserById } from '../../modules/auth/auth.repository.js';\nexport const f = findUserById;\n",
+      "export { runTags } from '../experiments/run-tags.repository.js';\n",
+    ];
+    for (const file of translatorFiles) {
+      for (const line of repositoryValues) {
+        expect(await problems(file, line), `${file}: ${line}`).toContainEqual(
+          expect.stringMatching(/^no-restricted-imports: .*MLflow module translates/),
+        );
+      }
+      // A type, the module's own repositories and other modules' services are fine.
+      for (const line of [
+        "import type { SeriesRow } from '../metrics/metrics.repository.js';\nexport type S = SeriesRow;\n",
+        "import { runTagsOf } from '../experiments/experiments.rows.service.js';\nexport const f = runTagsOf;\n",
+      ]) {
+        expect(await problems(file, line), `${file}: ${line}`).toEqual([]);
+      }
+    }
+    const own = "import { setRunTags } from './mlflow.repository.js';\nexport const f = setRunTags;\n";
+    expect(await problems('src/modules/mlflow/mlflow.runs.service.ts', own)).toEqual([]);
+    // Its own repositories neither: a read that joins Tora's tables to MLflow's lives with Tora's
+    // (experiments/run-tags.repository.ts: findRunByTag, parentByTag), so it stays one statement.
+    const subquery =
+      "import { experimentIdsOf } from '../experiments/experiments.repository.js';\nexport const f = experimentIdsOf;\n";
+    expect(await problems('src/modules/mlflow/mlflow.repository.ts', subquery)).toEqual([
+      expect.stringMatching(/^no-restricted-imports: .*MLflow module translates/),
+    ]);
+    // The older rules still hold in the MLflow module: no Kysely values outside its repositories.
+    expect(
+      await problems('src/modules/mlflow/mlflow.runs.service.ts', "import { sql } from 'kysely';\nexport const q = sql`1`;\n"),
+    ).toEqual([expect.stringContaining('no-restricted-imports: ')]);
+  });
+
+  it("finds no value the MLflow module's files take from another module's repository (no exception is kept)", () => {
+    const dir = path.join(serverDir, 'src/modules/mlflow');
+    const taken: string[] = [];
+    for (const name of fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .sort()) {
+      const text = fs.readFileSync(path.join(dir, name), 'utf8');
+      for (const m of text.matchAll(/^(?:import|export)\s+(type\s+)?([^;]*?)\s+from\s+'(\.\.\/[^']*\.repository\.js)'/gm)) {
+        if (m[1]) continue; // `import type`
+        const names = m[2]!.startsWith('*')
+          ? [m[2]!.trim()]
+          : m[2]!
+              .replace(/[{}\s]+/g, ' ')
+              .split(',')
+              .map((n) => n.trim())
+              .filter((n) => n !== '' && !n.startsWith('type '));
+        for (const n of names) taken.push(`${name}: ${n} from ${m[3]}`);
+      }
+    }
+    // An exception would be listed here, each with why it must be a repository's value.
+    expect(taken).toEqual([]);
   });
 
   it('keeps context.ts free of modules: it names interfaces, create-context.ts builds them', async () => {

@@ -134,3 +134,13 @@ export async function setPassword(ctx: AppContext, email: string, password: stri
     return repo.deleteUserSessions(trx, user.id);
   });
 }
+
+/** The user's default workspace (MLflow's experiment "0"); null when they have none. */
+export async function defaultWorkspaceOf(ctx: AppContext, userId: string): Promise<string | null> {
+  return (await repo.findUserById(ctx.db, userId))?.default_workspace_id ?? null;
+}
+
+/** Whether the workspace is some user's default one (which stays: it is never trashed). */
+export function isDefaultWorkspace(ctx: AppContext, workspaceId: string): Promise<boolean> {
+  return repo.isDefaultWorkspace(ctx.db, workspaceId);
+}

@@ -217,3 +217,30 @@ export async function thumbnailOf(
   }
   return { sha256: file.sha256, type: THUMBNAIL_TYPE, open: () => openThumbnail(ctx, run, clean) };
 }
+
+// ---- the index of a run's files, for doors that check access their own way (MLflow's) ----
+
+/** The run's file recorded at exactly this path; undefined when there is none (`tora import-mlflow` skips what it has). */
+export function findFile(ctx: AppContext, experimentId: string, path: string): Promise<ExperimentFilesTable | undefined> {
+  return repo.findFile(ctx.db, experimentId, path);
+}
+
+/** The run's files under `prefix`, in path order, at most `limit` (a model directory's listing). */
+export function filesUnder(
+  ctx: AppContext,
+  experimentId: string,
+  prefix: string,
+  limit: number,
+): Promise<ExperimentFilesTable[]> {
+  return repo.listFiles(ctx.db, { experimentId, prefix, limit });
+}
+
+/** How many of the run's files lie under `prefix`, and their bytes. */
+export function sizeUnder(ctx: AppContext, experimentId: string, prefix: string): Promise<{ files: number; bytes: number }> {
+  return repo.sizeUnder(ctx.db, experimentId, prefix);
+}
+
+/** The run's files named `name` (at the top or in any directory), in path order, at most `limit` (its `MLmodel`s). */
+export function filesNamed(ctx: AppContext, experimentId: string, name: string, limit: number): Promise<ExperimentFilesTable[]> {
+  return repo.filesNamed(ctx.db, experimentId, name, limit);
+}

@@ -39,6 +39,19 @@ export async function seriesForCaller(
   return series;
 }
 
+/**
+ * The experiment's series of this name; undefined when it has none. Access is the caller's check
+ * (MLflow's, which also reads runs deleted through MLflow).
+ */
+export function findSeries(ctx: AppContext, experimentId: string, name: string): Promise<repo.SeriesRow | undefined> {
+  return repo.findSeries(ctx.db, experimentId, name);
+}
+
+/** Every non-empty series of these experiments, by name (MLflow's runs' latest metrics); access is the caller's check. */
+export function seriesOfExperiments(ctx: AppContext, experimentIds: readonly string[]): Promise<repo.SeriesRow[]> {
+  return repo.seriesOf(ctx.db, experimentIds, null);
+}
+
 export type RawPoint = Static<typeof RawPointSchema>;
 
 /**

@@ -1,5 +1,5 @@
 import type { AppContext, Caller } from '../../context.js';
-import { findUserById } from '../auth/auth.repository.js';
+import { defaultWorkspaceOf as defaultOf } from '../auth/auth.service.js';
 import { DEFAULT_EXPERIMENT_ID } from './mlflow.experiments.service.js';
 import { JsonText } from './mlflow.request.js';
 
@@ -12,7 +12,7 @@ import { JsonText } from './mlflow.request.js';
  */
 /** The caller's default workspace, the one that reads as "0"; null when the caller has none. */
 export async function defaultWorkspaceOf(ctx: AppContext, caller: Caller): Promise<string | null> {
-  return (await findUserById(ctx.db, caller.userId))?.default_workspace_id ?? null;
+  return defaultOf(ctx, caller.userId);
 }
 
 /** Every `experiment_id` field equal to the default workspace's id, as "0", through objects and lists. */

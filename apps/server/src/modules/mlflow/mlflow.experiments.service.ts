@@ -1,12 +1,18 @@
 import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import type { Role } from '../../db/schema.js';
-import { findUserById, isDefaultWorkspace } from '../auth/auth.repository.js';
+import { defaultWorkspaceOf, isDefaultWorkspace } from '../auth/auth.service.js';
 import { requireRole } from '../workspaces/access.js';
-import { insertWorkspace, updateWorkspace } from '../workspaces/workspaces.repository.js';
+import {
+  createWorkspace,
+  renameWorkspace,
+  setTrashed,
+  workspacesWithTrash,
+  workspaceWithTrash,
+  type WorkspaceWithTrash,
+} from '../workspaces/workspaces.service.js';
 import { doesNotExist, invalidParameter, MlflowError } from './mlflow.errors.js';
 import { FilterError, type TrashView } from '../experiments/filter.js';
-import { setWorkspaceTrashed } from '../workspaces/trash.repository.js';
 import { experimentMatcher } from './mlflow.experiments.filter.js';
 import * as repo from './mlflow.repository.js';
 import { groupBy } from '../../lib/group-by.js';
@@ -19,10 +25,7 @@ export type ExperimentDto = Static<typeof MlflowExperiment>;
 
 export const DEFAULT_EXPERIMENT_ID = '0';
 
-function toExperimentDto(
-  ws: { id: string; name: string; created_at: number; updated_at: number; deleted_at: number | null },
-  tags: readonly KeyValue[],
-): ExperimentDto {
+function toExperimentDto(ws: WorkspaceWithTrash, tags: readonly KeyValue[]): ExperimentDto {
   return {
     experiment_id: ws.id,
     name: ws.name,
@@ -38,9 +41,9 @@ function toExperimentDto(
 export async function workspaceFor(ctx: AppContext, caller: Caller, experimentId: string, min: Role): Promise<string> {
   let id = experimentId;
   if (id === DEFAULT_EXPERIMENT_ID) {
-    const user = await findUserById(ctx.db, caller.userId);
-    if (!user?.default_workspace_id) throw doesNotExist('You have no default workspace, so experiment 0 does not exist');
-    id = user.default_workspace_id;
+    const defaultId = await defaultWorkspaceOf(ctx, caller.userId);
+    if (defaultId === null) throw doesNotExist('You have no default workspace, so experiment 0 does not exist');
+    id = defaultId;
   }
   await requireRole(ctx.db, caller.userId, id, min, {
     includeTrashed: true,
@@ -50,7 +53,7 @@ export async function workspaceFor(ctx: AppContext, caller: Caller, experimentId
 }
 
 async function dto(ctx: AppContext, workspaceId: string): Promise<ExperimentDto> {
-  const ws = await repo.workspaceState(ctx.db, workspaceId);
+  const ws = await workspaceWithTrash(ctx, workspaceId);
   if (!ws) throw doesNotExist(`No Experiment with id=${workspaceId} exists`);
   return toExperimentDto(ws, await repo.experimentTags(ctx.db, [workspaceId]));
 }
@@ -70,7 +73,7 @@ export async function createExperiment(
   input: { name: string; tags: KeyValue[] },
 ): Promise<string> {
   const name = checkName(input.name);
-  const existing = (await repo.memberWorkspaces(ctx.db, caller.userId)).find((w) => w.name === name);
+  const existing = (await workspacesWithTrash(ctx, caller.userId)).find((w) => w.name === name);
   if (existing) {
     throw new MlflowError(
       'RESOURCE_ALREADY_EXISTS',
@@ -78,13 +81,10 @@ export async function createExperiment(
       `Experiment '${name}' already exists${existing.deleted_at === null ? '' : ' in deleted state. Restore it or choose another name'}.`,
     );
   }
-  const id = ctx.newId();
-  const now = ctx.clock();
-  await ctx.db.transaction().execute(async (trx) => {
-    await insertWorkspace(trx, { id, name, description: '', created_at: now }, caller.userId);
+  const ws = await createWorkspace(ctx, caller, { name }, async (trx, id) => {
     for (const t of input.tags) await repo.setExperimentTag(trx, id, t.key, t.value);
   });
-  return id;
+  return ws.id;
 }
 
 export async function getExperiment(ctx: AppContext, caller: Caller, experimentId: string): Promise<ExperimentDto> {
@@ -93,7 +93,7 @@ export async function getExperiment(ctx: AppContext, caller: Caller, experimentI
 
 /** Among the workspaces the caller can read: the active one of that name (oldest first). */
 export async function getExperimentByName(ctx: AppContext, caller: Caller, name: string): Promise<ExperimentDto> {
-  const matches = (await repo.memberWorkspaces(ctx.db, caller.userId)).filter((w) => w.name === name);
+  const matches = (await workspacesWithTrash(ctx, caller.userId)).filter((w) => w.name === name);
   const found = matches.find((w) => w.deleted_at === null) ?? matches[0];
   if (!found) throw doesNotExist(`Could not find experiment with name '${name}'`);
   return dto(ctx, found.id);
@@ -104,7 +104,7 @@ export async function searchExperiments(
   caller: Caller,
   q: { view: TrashView; filter?: string; maxResults: number; offset: number; orderBy: string[] },
 ): Promise<{ experiments: ExperimentDto[]; nextOffset: number | null }> {
-  const rows = await repo.memberWorkspaces(ctx.db, caller.userId);
+  const rows = await workspacesWithTrash(ctx, caller.userId);
   const tags = await repo.experimentTags(
     ctx.db,
     rows.map((r) => r.id),
@@ -132,7 +132,7 @@ export async function searchExperiments(
 export async function renameExperiment(ctx: AppContext, caller: Caller, experimentId: string, newName: string): Promise<void> {
   // Renaming a workspace is the owner's right in Tora.
   const id = await workspaceFor(ctx, caller, experimentId, 'owner');
-  await updateWorkspace(ctx.db, id, { name: checkName(newName), updated_at: ctx.clock() });
+  await renameWorkspace(ctx, id, checkName(newName));
 }
 
 /** MLflow's delete is a soft delete (restore brings it back); in Tora, the owner's right. */
@@ -144,10 +144,10 @@ export async function setExperimentDeleted(
 ): Promise<void> {
   const id = await workspaceFor(ctx, caller, experimentId, 'owner');
   // Tora hides a deleted workspace from its own routes too; a user's default workspace must stay (as MLflow keeps experiment 0).
-  if (deleted && (await isDefaultWorkspace(ctx.db, id))) {
+  if (deleted && (await isDefaultWorkspace(ctx, id))) {
     throw invalidParameter(`Cannot delete the default experiment '${experimentId}': it is a user's default workspace`);
   }
-  await setWorkspaceTrashed(ctx.db, id, deleted ? ctx.clock() : null);
+  await setTrashed(ctx, id, deleted);
 }
 
 export async function setExperimentTag(ctx: AppContext, caller: Caller, experimentId: string, tag: KeyValue): Promise<void> {

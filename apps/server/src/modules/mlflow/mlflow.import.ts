@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { AppContext, Caller } from '../../context.js';
-import { findFile } from '../files/files.repository.js';
+import { findRunByTag } from '../experiments/experiments.rows.service.js';
+import { findFile } from '../files/files.service.js';
 import { storeRunFile } from '../files/files.store.js';
 import { MlflowError } from './mlflow.errors.js';
 import * as experiments from './mlflow.experiments.service.js';
 import { logBatch, metricInput, type MetricInput } from './mlflow.logging.service.js';
-import * as repo from './mlflow.repository.js';
 import { createRun, MLFLOW_STATUSES, updateRun, type MlflowStatus } from './mlflow.runs.service.js';
 
 /** The tag that remembers where an imported run came from, so a second import finds it. */
@@ -122,7 +122,7 @@ async function copyRun(
   run: RemoteRun,
   source: string,
 ): Promise<{ created: boolean; points: number; runId: string }> {
-  const existing = await repo.findRunByTag(ctx.db, workspaceId, IMPORT_SOURCE_TAG, source);
+  const existing = await findRunByTag(ctx, workspaceId, IMPORT_SOURCE_TAG, source);
   const tags = (run.data?.tags ?? []).filter((t) => t.key !== 'mlflow.runName');
   let runId = existing;
   if (runId === undefined) {
@@ -189,7 +189,7 @@ async function copyArtifacts(
         dirs.push(f.path);
         continue;
       }
-      const here = await findFile(ctx.db, run.experimentId, f.path);
+      const here = await findFile(ctx, run.experimentId, f.path);
       if (here !== undefined && here.size === Number(f.file_size)) continue;
       const qs = new URLSearchParams({ path: f.path, run_uuid: remoteRunId, run_id: remoteRunId });
       const res = await fetch(`${base}/get-artifact?${qs.toString()}`, { headers });

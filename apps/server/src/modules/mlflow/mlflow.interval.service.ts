@@ -2,7 +2,7 @@ import type { AppContext, Caller } from '../../context.js';
 import { MLFLOW_LIMITS } from '../../lib/limits.js';
 import { toWire } from '../../lib/numbers.js';
 import { bucketSeries } from '../metrics/metrics.buckets.service.js';
-import { findSeries } from '../metrics/metrics.repository.js';
+import { findSeries } from '../metrics/metrics.read.service.js';
 import { invalidParameter } from './mlflow.errors.js';
 import { runForCaller } from './mlflow.runs.service.js';
 
@@ -29,7 +29,7 @@ export async function bulkInterval(
   for (const runId of q.runIds) {
     await runForCaller(ctx, caller, runId, 'viewer');
     // Access was checked the MLflow way (a run deleted through MLflow still answers).
-    const row = await findSeries(ctx.db, runId, q.key);
+    const row = await findSeries(ctx, runId, q.key);
     if (!row) continue;
     const series = await bucketSeries(ctx, row, {
       from: q.startStep,

@@ -2,6 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import { AppError, badRequest } from '../../errors.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
+import { runTagsOf } from '../experiments/experiments.rows.service.js';
 import * as repo from './mlflow.repository.js';
 import type { KvTagList } from './mlflow.kv-tags.schemas.js';
 
@@ -16,7 +17,7 @@ type TagList = Static<typeof KvTagList>;
 const isSystem = (key: string): boolean => key.startsWith('mlflow.');
 
 async function tagsOf(ctx: AppContext, experimentId: string): Promise<TagList> {
-  const rows = await repo.runTags(ctx.db, [experimentId]);
+  const rows = await runTagsOf(ctx.db, [experimentId]);
   return { tags: rows.map(({ key, value }) => ({ key, value, system: isSystem(key) })) };
 }
 

@@ -4,16 +4,15 @@ import { fromWire, toWire } from '../../lib/numbers.js';
 import { fingerprint, type ParsedBatch, type SeriesInput } from '../metrics/ingest.js';
 import { transactionWithRetry } from '../../db/retry.js';
 import { appendBatch } from '../metrics/metrics.ingest.service.js';
-import { findSeries } from '../metrics/metrics.repository.js';
-import { isoTime, rawPage, seriesForCaller } from '../metrics/metrics.read.service.js';
+import { findSeries, isoTime, rawPage, seriesForCaller } from '../metrics/metrics.read.service.js';
 import { invalidParameter } from './mlflow.errors.js';
-import { addHyperparams, lockExperiment, updateExperiment } from '../experiments/experiments.repository.js';
+import { addHyperparams, lockExperiment, updateExperiment } from '../experiments/experiments.rows.service.js';
 import * as repo from './mlflow.repository.js';
 import * as modelsRepo from './mlflow.models.repository.js';
 import type { MlflowLoggedModelMetricsTable } from '../../db/schema.js';
 import { EXPERIMENT_LIMITS, METRIC_LIMITS, MLFLOW_LIMITS } from '../../lib/limits.js';
 import { checkKey, missing, type KeyValue } from './mlflow.request.js';
-import { activeRunForCaller, paramText, runForCaller } from './mlflow.runs.service.js';
+import { activeRunForCaller, paramText, runForCaller, syncRunGroup, syncRunInfo } from './mlflow.runs.service.js';
 
 /** One MLflow metric point as logged: MLflow's `timestamp` (ms) becomes the point's time. */
 export interface MetricInput {
@@ -255,7 +254,7 @@ export async function logBatch(
   const now = ctx.clock();
   await transactionWithRetry(ctx.db, async (trx) => {
     if (input.params.length > 0) {
-      const row = await lockExperiment(trx, ctx.dialect, runId);
+      const row = await lockExperiment(trx, ctx, runId);
       if (!row) throw new AppError('EXPERIMENT_NOT_FOUND', 404, `Run with id=${runId} not found`);
       const existing = row.hyperparams;
       const known = new Map(existing.map((h) => [h.key, paramText(h.value)]));
@@ -296,8 +295,8 @@ export async function logBatch(
       runId,
       [...tags].map(([key, value]) => ({ key, value })),
     );
-    if (tags.size > 0) await repo.syncRunInfo(trx, runId);
-    if (tags.has('mlflow.parentRunId')) await repo.syncRunGroup(trx, runId);
+    if (tags.size > 0) await syncRunInfo(trx, runId);
+    if (tags.has('mlflow.parentRunId')) await syncRunGroup(trx, runId);
     if (metrics.length > 0) await appendBatch(trx, ctx, runId, toBatch(metrics), now);
     await modelsRepo.addModelMetrics(trx, modelMetrics);
   });
@@ -317,7 +316,7 @@ export async function metricHistory(
   let next: string | null;
   try {
     // Access was checked above, the MLflow way: a run deleted through MLflow still answers its history.
-    const series = await findSeries(ctx.db, q.runId, q.key);
+    const series = await findSeries(ctx, q.runId, q.key);
     if (!series) return { metrics: [] };
     next = await rawPage(ctx, series, { limit: q.maxResults, cursor: q.pageToken }, (p, i) => {
       const time = p.times[i]!;

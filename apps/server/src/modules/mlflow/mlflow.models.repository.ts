@@ -125,17 +125,6 @@ export function modelMetricsOf(db: Kysely<DB>, modelIds: readonly string[]): Pro
     .execute();
 }
 
-/** Whether a run of this id is in the workspace (a logged model's files then sit beside the run's). */
-export async function runInWorkspace(db: Kysely<DB>, runId: string, workspaceId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('experiments')
-    .select('id')
-    .where('id', '=', runId)
-    .where('workspace_id', '=', workspaceId)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 /** The logged models a run made (`source_run_id`), in its workspace, oldest first. */
 export function loggedModelsOfRun(db: Kysely<DB>, workspaceId: string, runId: string): Promise<MlflowLoggedModelsTable[]> {
   return db

@@ -4,6 +4,7 @@ import type { MlflowLoggedModelMetricsTable, MlflowLoggedModelsTable, Role } fro
 import { groupBy } from '../../lib/group-by.js';
 import { toWire } from '../../lib/numbers.js';
 import { encodeOffset } from '../../lib/page-token.js';
+import { findExperiment } from '../experiments/experiments.rows.service.js';
 import { requireRole } from '../workspaces/access.js';
 import { doesNotExist, invalidParameter } from './mlflow.errors.js';
 import { workspaceFor } from './mlflow.experiments.service.js';
@@ -129,7 +130,7 @@ export async function createLoggedModel(
   // Any source_run_id is kept and answered, as MLflow keeps it; only a run of this experiment
   // holds the model's files beside its own (and takes the model with it when deleted).
   const ownRun =
-    input.sourceRunId !== undefined && (await repo.runInWorkspace(ctx.db, input.sourceRunId, workspaceId))
+    input.sourceRunId !== undefined && (await findExperiment(ctx.db, input.sourceRunId))?.workspaceId === workspaceId
       ? input.sourceRunId
       : null;
   const id = `m-${ctx.newId().replace(/-/g, '')}`;

@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import type { AppContext, Caller } from '../../context.js';
 import type { MlflowModelVersionsTable, MlflowRegisteredModelsTable } from '../../db/schema.js';
 import { badRequest, notFound } from '../../errors.js';
-import { findExperiment } from '../experiments/experiments.repository.js';
+import { findExperiment } from '../experiments/experiments.rows.service.js';
 import { readableWorkspaceIds, requireRole } from '../workspaces/access.js';
 import * as repo from './mlflow.registry.repository.js';
 import type { KeyValue } from './mlflow.request.js';

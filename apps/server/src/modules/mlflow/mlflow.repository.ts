@@ -1,33 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { experimentIdsOf, findExperiment, updateExperiment } from '../experiments/experiments.repository.js';
-import { findWorkspace, listForUser } from '../workspaces/workspaces.repository.js';
-import { EXPERIMENT_LIMITS } from '../../lib/limits.js';
-import { workspacesTrashedAt } from '../workspaces/trash.repository.js';
-import { mergeRunInfo } from './mlflow.run-info.js';
 
 /**
- * SQL of the MLflow module's own tables (`mlflow_*`); Tora's tables through their repositories.
- * Access is checked by the services before any of these run.
+ * SQL of the MLflow module's own tables (`mlflow_*`); Tora's tables are the services' to reach
+ * (experiments, workspaces). Access is checked by the services before any of these run.
  */
 
 // ---- experiments (Tora workspaces) ----
-
-/** The caller's workspaces (with their role) and when each was trashed (MLflow's deleted experiments). */
-export async function memberWorkspaces(db: Kysely<DB>, userId: string) {
-  const rows = await listForUser(db, userId, { includeTrashed: true });
-  const deleted = await workspacesTrashedAt(
-    db,
-    rows.map((r) => r.id),
-  );
-  return rows.map((r) => ({ ...r, deleted_at: deleted.get(r.id) ?? null }));
-}
-
-export async function workspaceState(db: Kysely<DB>, workspaceId: string) {
-  const ws = await findWorkspace(db, workspaceId);
-  if (!ws) return undefined;
-  return { ...ws, deleted_at: (await workspacesTrashedAt(db, [ws.id])).get(ws.id) ?? null };
-}
 
 export async function experimentTags(db: Kysely<DB>, workspaceIds: readonly string[]) {
   if (workspaceIds.length === 0) return [];
@@ -62,18 +41,6 @@ export async function deleteExperimentTag(db: Kysely<DB>, workspaceId: string, k
 }
 
 // ---- runs (Tora experiments) ----
-
-/** A run of a workspace carrying a tag with this value (the import's source marker). */
-export async function findRunByTag(db: Kysely<DB>, workspaceId: string, key: string, value: string): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('mlflow_run_tags')
-    .select('experiment_id')
-    .where('experiment_id', 'in', experimentIdsOf(db, { workspaceId }))
-    .where('key', '=', key)
-    .where('value', '=', value)
-    .executeTakeFirst();
-  return row?.experiment_id;
-}
 
 export function findRunExtras(db: Kysely<DB>, experimentIds: readonly string[]) {
   if (experimentIds.length === 0) return Promise.resolve([]);
@@ -125,8 +92,6 @@ export async function insertRunRecord(db: Kysely<DB>, experimentId: string, run:
   }
 }
 
-export { runTags } from '../experiments/run-tags.repository.js';
-
 export async function setRunTags(db: Kysely<DB>, experimentId: string, tags: readonly { key: string; value: string }[]) {
   for (const { key, value } of tags) {
     await db
@@ -135,40 +100,6 @@ export async function setRunTags(db: Kysely<DB>, experimentId: string, tags: rea
       .onConflict((oc) => oc.columns(['experiment_id', 'key']).doUpdateSet({ value }))
       .execute();
   }
-}
-
-/** Recomputes the run's `runInfo` (shown as "Run info" on its page) from its MLflow system tags. */
-export async function syncRunInfo(db: Kysely<DB>, experimentId: string): Promise<void> {
-  const row = await findExperiment(db, experimentId);
-  if (!row) return;
-  const tags = await db
-    .selectFrom('mlflow_run_tags')
-    .select(['key', 'value'])
-    .where('experiment_id', '=', experimentId)
-    .execute();
-  const next = mergeRunInfo(row.runInfo, Object.fromEntries(tags.map((t) => [t.key, t.value])));
-  if (JSON.stringify(next) !== JSON.stringify(row.runInfo)) await updateExperiment(db, experimentId, { runInfo: next });
-}
-
-/**
- * A nested run (tag `mlflow.parentRunId`: Optuna's trials, a sweep's runs under one parent run)
- * joins its parent's group, so the dashboard groups and bands the siblings: the group is the
- * parent's name when the parent is a run of the same workspace, else the parent id as given (a
- * name from another workspace would leak). A group the run already has is kept.
- */
-export async function syncRunGroup(db: Kysely<DB>, experimentId: string): Promise<void> {
-  const row = await db
-    .selectFrom('experiments as e')
-    .innerJoin('mlflow_run_tags as t', (join) =>
-      join.onRef('t.experiment_id', '=', 'e.id').on('t.key', '=', 'mlflow.parentRunId'),
-    )
-    .leftJoin('experiments as p', (join) => join.onRef('p.id', '=', 't.value').onRef('p.workspace_id', '=', 'e.workspace_id'))
-    .select(['e.run_group', 't.value as parentId', 'p.name as parentName'])
-    .where('e.id', '=', experimentId)
-    .executeTakeFirst();
-  const group = (row?.parentName ?? row?.parentId)?.trim().slice(0, EXPERIMENT_LIMITS.groupLength);
-  if (!row || row.run_group !== null || !group) return;
-  await updateExperiment(db, experimentId, { group });
 }
 
 export async function deleteRunTag(db: Kysely<DB>, experimentId: string, key: string): Promise<number> {

@@ -4,7 +4,7 @@ import type { ExperimentFilesTable, MlflowLoggedModelsTable } from '../../db/sch
 import { RUN_MODEL_LIMITS as L } from '../../lib/limits.js';
 import type { BlobStore } from '../../lib/blob-store.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
-import * as files from '../files/files.repository.js';
+import * as files from '../files/files.service.js';
 import { modelDir } from './mlflow.models.service.js';
 import { loggedModelsOfRun } from './mlflow.models.repository.js';
 import { versionsFromRun } from './mlflow.registry.repository.js';
@@ -105,8 +105,8 @@ async function directoryModel(
 ): Promise<RunModelDto> {
   const dir = mlmodel.path.slice(0, Math.max(0, mlmodel.path.length - '/MLmodel'.length));
   const prefix = dir === '' ? '' : `${dir}/`;
-  const rows = await files.listFiles(ctx.db, { experimentId: run.experimentId, prefix, limit: L.filesPerModel });
-  const total = await files.sizeUnder(ctx.db, run.experimentId, prefix);
+  const rows = await files.filesUnder(ctx, run.experimentId, prefix, L.filesPerModel);
+  const total = await files.sizeUnder(ctx, run.experimentId, prefix);
   const segments = mlmodel.path.split('/');
   const text = await readText(ctx.blobs, [run.workspaceId, run.experimentId, 'artifacts', ...segments]);
   return {
@@ -141,7 +141,7 @@ export async function runModels(ctx: AppContext, caller: Caller, id: string): Pr
   const { row } = await experimentForCaller(ctx, caller, id, 'viewer');
   const run = { workspaceId: row.workspaceId, experimentId: row.id };
   const logged = await loggedModelsOfRun(ctx.db, run.workspaceId, run.experimentId);
-  const mlmodels = await files.filesNamed(ctx.db, run.experimentId, 'MLmodel', L.models);
+  const mlmodels = await files.filesNamed(ctx, run.experimentId, 'MLmodel', L.models);
   const models: RunModelDto[] = [];
   for (const m of logged.slice(0, L.models)) models.push(await loggedModel(ctx, m));
   for (const f of mlmodels.slice(0, L.models - models.length)) models.push(await directoryModel(ctx, run, f));

@@ -1,27 +1,32 @@
 import type { Static } from '@sinclair/typebox';
+import type { Kysely } from 'kysely';
 import type { AppContext, Caller } from '../../context.js';
-import type { Role } from '../../db/schema.js';
+import type { DB, Role } from '../../db/schema.js';
 import { groupBy } from '../../lib/group-by.js';
-import { MLFLOW_LIMITS } from '../../lib/limits.js';
+import { EXPERIMENT_LIMITS, MLFLOW_LIMITS } from '../../lib/limits.js';
 import { toWire } from '../../lib/numbers.js';
 import { decodeOffset, encodeOffset } from '../../lib/page-token.js';
 import type { ExperimentStatus } from '../../lib/schemas.js';
 import {
-  findExperimentsInOrder,
+  experimentsInOrder,
+  findExperiment,
   insertExperiment,
+  parentByTag,
+  runTagsOf,
   searchRunIds,
+  setTrashed,
   updateExperiment,
-} from '../experiments/experiments.repository.js';
+} from '../experiments/experiments.rows.service.js';
 import { newExperiment, type Experiment, type ExperimentPatch } from '../experiments/experiment.js';
-import { seriesOf } from '../metrics/metrics.repository.js';
+import { seriesOfExperiments } from '../metrics/metrics.read.service.js';
 import { experimentForCaller } from '../experiments/experiments.service.js';
 import { doesNotExist, invalidParameter } from './mlflow.errors.js';
 import { workspaceFor } from './mlflow.experiments.service.js';
 import { parseFilter, parseOrderBy, type OrderKey, type TrashView } from '../experiments/filter.js';
-import { setExperimentTrashed } from '../experiments/trash.repository.js';
 import { crashedBefore, effectiveStatus } from '../experiments/status.js';
 import { inputsAndOutputsOf } from './mlflow.datasets.service.js';
 import * as repo from './mlflow.repository.js';
+import { mergeRunInfo } from './mlflow.run-info.js';
 import { checkEpochMs, JsonText, type KeyValue } from './mlflow.request.js';
 import type { MlflowRun, MlflowRunInfo } from './mlflow.schemas.js';
 
@@ -74,7 +79,7 @@ async function runsJson(ctx: AppContext, ids: readonly string[]): Promise<string
   const parts: string[] = [];
   for (let i = 0; i < ids.length; i += RUN_CHUNK) {
     if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-    const runs = await toRunDtos(ctx, await findExperimentsInOrder(ctx.db, ids.slice(i, i + RUN_CHUNK)));
+    const runs = await toRunDtos(ctx, await experimentsInOrder(ctx, ids.slice(i, i + RUN_CHUNK)));
     if (runs.length > 0) parts.push(JSON.stringify(runs).slice(1, -1));
   }
   return `[${parts.join(',')}]`;
@@ -89,8 +94,8 @@ async function toRunDtos(ctx: AppContext, rows: readonly Experiment[]): Promise<
   const ids = rows.map((r) => r.id);
   const [extras, tags, metrics, io] = await Promise.all([
     repo.findRunExtras(ctx.db, ids),
-    repo.runTags(ctx.db, ids),
-    seriesOf(ctx.db, ids, null),
+    runTagsOf(ctx.db, ids),
+    seriesOfExperiments(ctx, ids),
     inputsAndOutputsOf(ctx, ids),
   ]);
   const extraOf = new Map(extras.map((x) => [x.experiment_id, x]));
@@ -172,8 +177,8 @@ export async function createRun(
       id,
       input.tags.filter((t) => t.key !== 'mlflow.runName'),
     );
-    await repo.syncRunInfo(trx, id);
-    await repo.syncRunGroup(trx, id);
+    await syncRunInfo(trx, id);
+    await syncRunGroup(trx, id);
   });
   return (await toRunDtos(ctx, [row]))[0]!;
 }
@@ -206,7 +211,7 @@ export async function updateRun(
 
 export async function setRunDeleted(ctx: AppContext, caller: Caller, runId: string, deleted: boolean): Promise<void> {
   await runForCaller(ctx, caller, runId, 'editor');
-  await setExperimentTrashed(ctx.db, runId, deleted ? ctx.clock() : null);
+  await setTrashed(ctx, runId, deleted);
 }
 
 export async function deleteTag(ctx: AppContext, caller: Caller, runId: string, key: string): Promise<void> {
@@ -214,7 +219,29 @@ export async function deleteTag(ctx: AppContext, caller: Caller, runId: string, 
   if ((await repo.deleteRunTag(ctx.db, runId, key)) === 0) {
     throw doesNotExist(`No tag with name: ${key} in run with id ${runId}`);
   }
-  await repo.syncRunInfo(ctx.db, runId);
+  await syncRunInfo(ctx.db, runId);
+}
+
+/** Recomputes the run's `runInfo` (shown as "Run info" on its page) from its MLflow system tags, in the caller's transaction. */
+export async function syncRunInfo(db: Kysely<DB>, runId: string): Promise<void> {
+  const row = await findExperiment(db, runId);
+  if (!row) return;
+  const tags = await runTagsOf(db, [runId]);
+  const next = mergeRunInfo(row.runInfo, Object.fromEntries(tags.map((t) => [t.key, t.value])));
+  if (JSON.stringify(next) !== JSON.stringify(row.runInfo)) await updateExperiment(db, runId, { runInfo: next });
+}
+
+/**
+ * A nested run (tag `mlflow.parentRunId`: Optuna's trials, a sweep's runs under one parent run)
+ * joins its parent's group, so the dashboard groups and bands the siblings: the group is the
+ * parent's name when the parent is a run of the same workspace, else the parent id as given (a
+ * name from another workspace would leak). A group the run already has is kept.
+ */
+export async function syncRunGroup(db: Kysely<DB>, runId: string): Promise<void> {
+  const row = await parentByTag(db, runId, 'mlflow.parentRunId');
+  const group = (row?.parentName ?? row?.parentId)?.trim().slice(0, EXPERIMENT_LIMITS.groupLength);
+  if (!row || row.run_group !== null || !group) return;
+  await updateExperiment(db, runId, { group });
 }
 
 /** Page tokens of the MLflow searches: the core's offset token, refused in MLflow's shape. */
@@ -238,7 +265,7 @@ export async function searchRuns(
   }
   const order: OrderKey[] = orderBy.map(parseOrderBy);
   const offset = decodeToken(q.pageToken);
-  const ids = await searchRunIds(ctx.db, ctx.dialect, {
+  const ids = await searchRunIds(ctx, {
     workspaceIds,
     clauses,
     order,

@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
+import type { Kysely } from 'kysely';
 import type { AppContext, Caller } from '../../context.js';
-import type { Role } from '../../db/schema.js';
+import type { DB, Role } from '../../db/schema.js';
 import { AppError, notFound } from '../../errors.js';
 import { iso } from '../../lib/schemas.js';
 import { findUserByEmail } from '../auth/auth.repository.js';
@@ -8,6 +9,7 @@ import { normalizeEmail } from '../auth/auth.service.js';
 import { removeWorkspaceFiles } from '../artifacts/artifacts.store.js';
 import { requireRole, roleAtLeast, roleIn } from './access.js';
 import { workspaceColumns as columnsOf } from '../experiments/experiments.repository.js';
+import { setWorkspaceTrashed, workspacesTrashedAt } from './trash.repository.js';
 import * as repo from './workspaces.repository.js';
 import type { Member, Workspace } from './workspaces.schemas.js';
 
@@ -36,14 +38,22 @@ function toMemberDto(row: { user_id: string; email: string; role: Role; created_
   return { userId: row.user_id, email: row.email, role: row.role, createdAt: iso(row.created_at)! };
 }
 
+/**
+ * Creates a workspace owned by the caller. `within` writes more in the same transaction (MLflow's
+ * experiments/create: the experiment's tags), so the workspace and they commit together.
+ */
 export async function createWorkspace(
   ctx: AppContext,
   caller: Caller,
   input: { name: string; description?: string },
+  within?: (trx: Kysely<DB>, workspaceId: string) => Promise<void>,
 ): Promise<WorkspaceDto> {
   const now = ctx.clock();
   const ws = { id: ctx.newId(), name: input.name.trim(), description: input.description ?? '', created_at: now };
-  await ctx.db.transaction().execute((trx) => repo.insertWorkspace(trx, ws, caller.userId));
+  await ctx.db.transaction().execute(async (trx) => {
+    await repo.insertWorkspace(trx, ws, caller.userId);
+    if (within) await within(trx, ws.id);
+  });
   return toWorkspaceDto({ ...ws, updated_at: now, role: 'owner' });
 }
 
@@ -159,4 +169,42 @@ export async function workspaceColumns(
 ): Promise<{ hyperparams: string[]; metrics: string[] }> {
   await requireRole(ctx.db, caller.userId, id, 'viewer');
   return columnsOf(ctx.db, id);
+}
+
+// ---- the trash, as MLflow's routes see it (they show trashed workspaces and restore them) ----
+
+/** A workspace with when it was trashed (null: it is not). */
+export interface WorkspaceWithTrash {
+  id: string;
+  name: string;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+/** The user's workspaces (with their role), oldest first, trashed ones included with when they were trashed. */
+export async function workspacesWithTrash(ctx: AppContext, userId: string): Promise<(WorkspaceWithTrash & { role: Role })[]> {
+  const rows = await repo.listForUser(ctx.db, userId, { includeTrashed: true });
+  const trashed = await workspacesTrashedAt(
+    ctx.db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => ({ ...r, deleted_at: trashed.get(r.id) ?? null }));
+}
+
+/** The workspace, trashed or not (access is the caller's check); undefined when there is none. */
+export async function workspaceWithTrash(ctx: AppContext, id: string): Promise<WorkspaceWithTrash | undefined> {
+  const ws = await repo.findWorkspace(ctx.db, id);
+  if (!ws) return undefined;
+  return { ...ws, deleted_at: (await workspacesTrashedAt(ctx.db, [ws.id])).get(ws.id) ?? null };
+}
+
+/** Renames a workspace, trashed or not, whose owner's role the caller has checked (MLflow's experiments/update). */
+export async function renameWorkspace(ctx: AppContext, id: string, name: string): Promise<void> {
+  await repo.updateWorkspace(ctx.db, id, { name, updated_at: ctx.clock() });
+}
+
+/** Trashes the workspace now, or restores it; the caller has checked the owner's role (MLflow's experiments/delete, restore). */
+export async function setTrashed(ctx: AppContext, id: string, trashed: boolean): Promise<void> {
+  await setWorkspaceTrashed(ctx.db, id, trashed ? ctx.clock() : null);
 }
