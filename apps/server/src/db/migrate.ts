@@ -45,7 +45,6 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 20, name: 'workspace-invites', up: m020.up },
   { version: 21, name: 'media-thumbnails', up: m021.up },
   { version: 22, name: 'mlflow-model-metrics', up: m022.up },
-  // 023 is metric-series-figures-index (branch h17g).
   { version: 24, name: 'mlflow-dataset-input-order', up: m024.up },
 ];
 
