@@ -44,6 +44,24 @@ describe.each(DIALECTS)('MLflow dataset inputs on %s', (dialect) => {
     expect(searched[0].inputs.dataset_inputs).toHaveLength(2);
   });
 
+  it('datasets logged in one request read back in the order logged, as MLflow answers them', async () => {
+    const runId = await newRun(alice, await newExperiment(alice));
+    // Same name, digests against their sort order: the order is the request's, not the key's.
+    const logged = [dataset('d', 'c3'), dataset('d', 'a1'), dataset('d', 'b2')];
+    const res = await ml(alice, 'POST', '/runs/log-inputs', {
+      run_id: runId,
+      datasets: logged.map((d, i) => input(d, `train${i + 1}`)),
+    });
+    expect(res.statusCode).toBe(200);
+    // A later request's dataset comes after them.
+    await new Promise((r) => setTimeout(r, 5));
+    await ml(alice, 'POST', '/runs/log-inputs', { run_id: runId, datasets: [input(dataset('a', '00'))] });
+    const run = (await ml(alice, 'GET', '/runs/get', { run_id: runId })).json<{
+      run: { inputs: { dataset_inputs: { dataset: { digest: string } }[] } };
+    }>().run;
+    expect(run.inputs.dataset_inputs.map((d) => d.dataset.digest)).toEqual(['c3', 'a1', 'b2', '00']);
+  });
+
   it('runs/search filters on datasets.name, datasets.digest and datasets.context', async () => {
     const exp = await newExperiment(alice);
     const a = await newRun(alice, exp, { run_name: 'a' });

@@ -140,4 +140,76 @@ describe.each(DIALECTS)("MLflow's error messages on %s", (dialect) => {
     }
     expect(bad).toEqual([]);
   });
+
+  it("word a mistyped field as MLflow's server does: \"Invalid value <value> for parameter '<name>' supplied\"", async () => {
+    const { newExperiment, newRun } = mlflowApi(server);
+    const runId = await newRun(alice, await newExperiment(alice));
+    const metric = { run_id: runId, key: 'm', value: 31, timestamp: 59, step: 41 };
+    const cases: [string, object, string][] = [
+      ['/runs/log-metric', { ...metric, run_id: 31 }, "Invalid value 31 for parameter 'run_id' supplied"],
+      ['/runs/log-metric', { ...metric, key: 31 }, "Invalid value 31 for parameter 'key' supplied"],
+      ['/runs/log-metric', { ...metric, step: 'foo' }, `Invalid value "foo" for parameter 'step' supplied`],
+      ['/runs/log-metric', { ...metric, timestamp: 'foo' }, `Invalid value "foo" for parameter 'timestamp' supplied`],
+      ['/runs/log-parameter', { run_id: runId, key: 31, value: '1' }, "Invalid value 31 for parameter 'key' supplied"],
+      ['/runs/set-tag', { run_id: runId, key: 'k', value: 41 }, "Invalid value 41 for parameter 'value' supplied"],
+      ['/runs/log-batch', { run_id: runId, metrics: 'foo' }, `Invalid value "foo" for parameter 'metrics' supplied`],
+      ['/runs/log-batch', { run_id: runId, params: 'foo' }, `Invalid value "foo" for parameter 'params' supplied`],
+      ['/runs/log-batch', { run_id: runId, tags: 'foo' }, `Invalid value "foo" for parameter 'tags' supplied`],
+      [
+        '/runs/log-batch',
+        { run_id: runId, metrics: [{ key: 'm', value: 1, timestamp: 1, step: 'x' }] },
+        `Invalid value "x" for parameter 'metrics[0].step' supplied`,
+      ],
+      ['/experiments/create', { name: 'e', tags: '5' }, `Invalid value "5" for parameter 'tags' supplied`],
+      [
+        '/runs/search',
+        { experiment_ids: ['0'], max_results: 123456789 },
+        "Invalid value 123456789 for parameter 'max_results' supplied",
+      ],
+    ];
+    for (const [path, body, expected] of cases) {
+      const res = await ml(alice, 'POST', path, body);
+      expect(res.statusCode, `${path} ${JSON.stringify(body)}`).toBe(400);
+      expect(mlError(res)).toBe('INVALID_PARAMETER_VALUE');
+      expect(res.json<{ message: string }>().message).toContain(expected);
+    }
+    // Nothing of a refused request was written.
+    const run = await ml(alice, 'GET', '/runs/get', { run_id: runId });
+    expect(run.json<{ run: { data: { metrics?: unknown[]; tags?: { key: string }[] } } }>().run.data.metrics ?? []).toEqual([]);
+  });
+
+  it("get-history-bulk-interval refuses what MLflow's refuses, in its words: too many runs, one end of a step range, a reversed range", async () => {
+    const { newExperiment, newRun } = mlflowApi(server);
+    const runId = await newRun(alice, await newExperiment(alice));
+    const cases: [object, string][] = [
+      [
+        { run_ids: Array.from({ length: 101 }, (_, i) => `id_${i}`), metric_key: 'k' },
+        'GetMetricHistoryBulkInterval request must specify at most 100 run_ids.',
+      ],
+      [{ run_ids: [runId], metric_key: 'k', max_results: 0 }, 'max_results must be between 1 and 2500'],
+      [
+        { run_ids: [runId], metric_key: 'k', start_step: 1 },
+        'If either start step or end step are specified, both must be specified.',
+      ],
+      [
+        { run_ids: [runId], metric_key: 'k', end_step: 1 },
+        'If either start step or end step are specified, both must be specified.',
+      ],
+      [{ run_ids: [runId], metric_key: 'k', start_step: 1, end_step: 0 }, 'end_step must be greater than start_step. '],
+    ];
+    for (const [query, expected] of cases) {
+      const res = await ml(alice, 'GET', '/metrics/get-history-bulk-interval', query);
+      expect(res.statusCode, JSON.stringify(query)).toBe(400);
+      expect(mlError(res)).toBe('INVALID_PARAMETER_VALUE');
+      expect(res.json<{ message: string }>().message).toContain(expected);
+    }
+    // A range of one step is a range.
+    const one = await ml(alice, 'GET', '/metrics/get-history-bulk-interval', {
+      run_ids: [runId],
+      metric_key: 'k',
+      start_step: 3,
+      end_step: 3,
+    });
+    expect(one.statusCode).toBe(200);
+  });
 });

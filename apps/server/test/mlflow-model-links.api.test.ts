@@ -255,6 +255,51 @@ describe.each(DIALECTS)("MLflow 3's model links on %s", (dialect) => {
     }
   });
 
+  it('logged-model search orders by creation_timestamp and last_updated_timestamp, as MLflow names them', async () => {
+    const exp = await newExperiment(alice);
+    const first = await newModel(exp, { name: 'first' });
+    await new Promise((r) => setTimeout(r, 5));
+    await newModel(exp, { name: 'second' });
+    const names = async (order_by: object[]): Promise<string[]> => {
+      const res = await ml(alice, 'POST', '/logged-models/search', { experiment_ids: [exp], order_by });
+      expect(res.statusCode, JSON.stringify(order_by)).toBe(200);
+      return res.json<{ models: { info: { name: string } }[] }>().models.map((m) => m.info.name);
+    };
+    expect(await names([{ field_name: 'creation_timestamp', ascending: false }])).toEqual(['second', 'first']);
+    expect(await names([{ field_name: 'creation_timestamp', ascending: true }])).toEqual(['first', 'second']);
+    await new Promise((r) => setTimeout(r, 5));
+    expect((await ml(alice, 'PATCH', `/logged-models/${first}/tags`, { tags: [{ key: 't', value: 'v' }] })).statusCode).toBe(200);
+    expect(await names([{ field_name: 'last_updated_timestamp', ascending: false }])).toEqual(['first', 'second']);
+  });
+
+  it("a model version made from a logged model is listed in the model's mlflow.modelVersions tag, as MLflow writes it", async () => {
+    const exp = await newExperiment(alice);
+    const model = await newModel(exp);
+    const name = `reg-${Math.random().toString(36).slice(2)}`;
+    expect((await ml(alice, 'POST', '/registered-models/create', { name })).statusCode).toBe(200);
+    const tagOf = async (): Promise<string | undefined> =>
+      (await ml(alice, 'GET', `/logged-models/${model}`))
+        .json<{ model: { info: { tags?: { key: string; value: string }[] } } }>()
+        .model.info.tags?.find((t) => t.key === 'mlflow.modelVersions')?.value;
+    for (const source of [`models:/${model}`, 's3://bucket/model']) {
+      const res = await ml(alice, 'POST', '/model-versions/create', { name, source, model_id: model });
+      expect(res.statusCode, source).toBe(200);
+    }
+    expect(await tagOf()).toBe(`[{"name": "${name}", "version": 1}, {"name": "${name}", "version": 2}]`);
+    // A version without a model touches no model's tag.
+    expect((await ml(alice, 'POST', '/model-versions/create', { name, source: 's3://bucket/other' })).statusCode).toBe(200);
+    expect(await tagOf()).toBe(`[{"name": "${name}", "version": 1}, {"name": "${name}", "version": 2}]`);
+    // Someone who cannot see the logged model can neither register it nor write its tag.
+    const bobsName = `reg-${Math.random().toString(36).slice(2)}`;
+    expect((await ml(bob, 'POST', '/registered-models/create', { name: bobsName })).statusCode).toBe(200);
+    const bobs = await ml(bob, 'POST', '/model-versions/create', { name: bobsName, source: 's3://b/m', model_id: model });
+    expect(bobs.statusCode).toBe(404);
+    expect(mlError(bobs)).toBe('RESOURCE_DOES_NOT_EXIST');
+    const versions = await ml(bob, 'GET', '/model-versions/search', { filter: `name = '${bobsName}'` });
+    expect(versions.json<{ model_versions?: unknown[] }>().model_versions ?? []).toEqual([]);
+    expect(await tagOf()).toBe(`[{"name": "${name}", "version": 1}, {"name": "${name}", "version": 2}]`);
+  });
+
   it('create_logged_model keeps any source_run_id, as MLflow does; only a run of the experiment holds the files', async () => {
     const exp = await newExperiment(alice);
     const runId = await newRun(alice, exp);

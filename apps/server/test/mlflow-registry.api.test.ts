@@ -214,4 +214,62 @@ describe.each(DIALECTS)('MLflow model registry on %s', (dialect) => {
     // The name is free again.
     expect((await ml(alice, 'POST', '/registered-models/create', { name })).statusCode).toBe(200);
   });
+
+  it("checks a version's source as MLflow's server does: no relative path however encoded, no local path", async () => {
+    const runId = await newRun(alice, await newExperiment(alice));
+    const name = uniq('sources');
+    expect((await ml(alice, 'POST', '/registered-models/create', { name })).statusCode).toBe(200);
+    const create = (source: string, extra: object = { run_id: runId }) =>
+      ml(alice, 'POST', '/model-versions/create', { name, source, ...extra });
+    for (const source of [
+      'mlflow-artifacts:/models',
+      'mlflow-artifacts:/models/',
+      'mlflow-artifacts:/models///',
+      'mlflow-artifacts:/models/foo///bar',
+      'mlflow-artifacts://host:9000/models',
+      'mlflow-artifacts://host:9000/models/artifact/..../',
+      `runs:/${runId}/model`,
+      's3://bucket/path/model',
+    ]) {
+      expect((await create(source)).statusCode, source).toBe(200);
+    }
+    const relative = 'If supplying a source as an http, https,';
+    const local = 'To use a local path as a model version source, the run_id request parameter';
+    const refused: [string, string][] = [
+      ['mlflow-artifacts://host:9000/models/../../../', relative],
+      ['http://host:9000/models/../../../', relative],
+      ['https://host/api/2.0/mlflow-artifacts/artifacts/../../../', relative],
+      ['s3a://my_bucket/api/2.0/mlflow-artifacts/artifacts/../../../', relative],
+      ['ftp://host:8888/api/2.0/mlflow-artifacts/artifacts/../../../', relative],
+      ['mlflow-artifacts://host:9000/models/..%2f..%2fartifacts', relative],
+      ['mlflow-artifacts://host:9000/models/%252e%252e%252fetc', relative],
+      ['mlflow-artifacts://host:9000/models/artifact%00', relative],
+      ['s3://bucket/a/./b', relative],
+      [`dbfs:/${runId}/artifacts/a%3f/../../../../../../../../../../`, 'Invalid model version source'],
+      ['/tmp', local],
+      ['relative/path', local],
+      ['file:///tmp/model', local],
+    ];
+    for (const [source, message] of refused) {
+      const res = await create(source);
+      expect(res.statusCode, source).toBe(400);
+      expect(mlError(res)).toBe('INVALID_PARAMETER_VALUE');
+      expect(res.json<{ message: string }>().message).toContain(message);
+    }
+    const file = await create('file://10.0.0.1/path/to/source');
+    expect(file.statusCode).toBe(400);
+    expect(file.json<{ message: string }>().message).toContain('is not a valid remote uri');
+    // With model_id MLflow names the model in its refusal; a prompt's source is not checked.
+    const model = (await ml(alice, 'POST', '/logged-models', { experiment_id: await newExperiment(alice) })).json<{
+      model: { info: { model_id: string } };
+    }>().model.info.model_id;
+    const byModel = await create('file:///path/to/model', { model_id: model });
+    expect(byModel.statusCode).toBe(400);
+    expect(byModel.json<{ message: string }>().message).toContain('the model_id request parameter');
+    const prompt = await create('/prompts/p', { tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }] });
+    expect(prompt.statusCode).toBe(200);
+    // Only the accepted ones (and the prompt) became versions.
+    const versions = await ml(alice, 'GET', '/model-versions/search', { filter: `name = '${name}'` });
+    expect(versions.json<{ model_versions: unknown[] }>().model_versions).toHaveLength(9);
+  });
 });

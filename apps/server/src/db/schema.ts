@@ -248,6 +248,8 @@ export interface MlflowDatasetInputsTable {
   /** The input tags, a JSON array of `{key, value}`. */
   tags: string;
   created_at: number;
+  /** Its place in the request that logged it: a run's datasets read back in the order logged. */
+  position: number;
 }
 
 /** A logged model a run read (direction 'input', step 0) or wrote (`runs/outputs`, 'output'). */

@@ -21,6 +21,7 @@ export function datasetInputsOf(db: Kysely<DB>, experimentIds: readonly string[]
     .selectAll()
     .where('experiment_id', 'in', experimentIds)
     .orderBy('created_at')
+    .orderBy('position')
     .orderBy('name')
     .orderBy('digest')
     .execute();

@@ -114,7 +114,7 @@ export async function logInputs(
 ): Promise<void> {
   await activeRunForCaller(ctx, caller, runId);
   const now = ctx.clock();
-  const datasets: MlflowDatasetInputsTable[] = input.datasets.map((d) => ({
+  const datasets: MlflowDatasetInputsTable[] = input.datasets.map((d, position) => ({
     experiment_id: runId,
     name: d.name,
     digest: d.digest,
@@ -125,6 +125,7 @@ export async function logInputs(
     context: d.tags.find((t) => t.key === CONTEXT_TAG)?.value ?? null,
     tags: JSON.stringify(d.tags),
     created_at: now,
+    position,
   }));
   await ctx.db.transaction().execute(async (trx) => {
     await repo.addDatasetInputs(trx, datasets);

@@ -20,10 +20,19 @@ export async function bulkInterval(
   q: { runIds: string[]; key: string; startStep?: number; endStep?: number; maxResults: number },
 ): Promise<{ metrics: { run_id: string; key: string; value: number | string; timestamp: number; step: number }[] }> {
   if (q.runIds.length === 0) throw invalidParameter("Missing value for required parameter 'run_ids'.");
-  if (q.runIds.length > MAX_RUNS)
-    throw invalidParameter(`At most ${MAX_RUNS} run_ids may be requested at once; got ${q.runIds.length}.`);
+  if (q.runIds.length > MAX_RUNS) {
+    throw invalidParameter(
+      `GetMetricHistoryBulkInterval request must specify at most ${MAX_RUNS} run_ids. Received ${q.runIds.length} run_ids.`,
+    );
+  }
+  // As MLflow: a step range is both ends or neither, and may be a single step.
+  if ((q.startStep === undefined) !== (q.endStep === undefined)) {
+    throw invalidParameter('If either start step or end step are specified, both must be specified.');
+  }
   if (q.startStep !== undefined && q.endStep !== undefined && q.startStep > q.endStep) {
-    throw invalidParameter(`end_step (${q.endStep}) must be at least start_step (${q.startStep})`);
+    throw invalidParameter(
+      `end_step must be greater than start_step. Found start_step=${q.startStep} and end_step=${q.endStep}.`,
+    );
   }
   const out: { run_id: string; key: string; value: number | string; timestamp: number; step: number }[] = [];
   for (const runId of q.runIds) {

@@ -76,7 +76,7 @@ export function metricInput(raw: unknown, at = ''): MetricInput {
     // Any int64, as MLflow stores it; past 2^53 JSON (and float64 storage) holds the nearest double.
     if (typeof n !== 'number' || !Number.isInteger(n) || Math.abs(n) > 2 ** 63) {
       throw invalidParameter(
-        `Got invalid ${name} ${JSON.stringify(v)} for metric '${key}' (value=${String(m.value)}). ${name} must be an integer`,
+        `Invalid value ${JSON.stringify(v)} for parameter '${field(name)}' supplied: metric '${key}' (value=${String(m.value)}) needs an integer ${name}`,
       );
     }
     return n;

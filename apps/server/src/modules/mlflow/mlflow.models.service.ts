@@ -192,6 +192,52 @@ export async function logLoggedModelParams(ctx: AppContext, caller: Caller, id: 
   await repo.updateLoggedModel(ctx.db, id, { params: JSON.stringify(next), updated_at: ctx.clock() });
 }
 
+/** The tag in which MLflow lists the registered versions of a logged model. */
+export const MODEL_VERSIONS_TAG = 'mlflow.modelVersions';
+
+interface VersionRef {
+  name: string;
+  version: number;
+}
+
+function isVersionRef(x: unknown): x is VersionRef {
+  if (typeof x !== 'object' || x === null) return false;
+  const r = x as Record<string, unknown>;
+  return typeof r.name === 'string' && Number.isSafeInteger(r.version);
+}
+
+/** JSON as Python's json.dumps writes it (", " and ": " between items, non-ASCII escaped), as MLflow's clients compare it. */
+function pythonJson(refs: readonly VersionRef[]): string {
+  const str = (s: string) =>
+    JSON.stringify(s).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `[${refs.map((r) => `{"name": ${str(r.name)}, "version": ${r.version}}`).join(', ')}]`;
+}
+
+/**
+ * Adds a registered version to the logged model's `mlflow.modelVersions` tag, as MLflow's server
+ * does when a version is created from a model (`model_id`); in the version's own transaction.
+ */
+export async function addModelVersionTag(db: AppContext['db'], id: string, ref: VersionRef, now: number): Promise<void> {
+  const row = await repo.findLoggedModel(db, id);
+  if (!row) return;
+  const tags = JSON.parse(row.tags) as KeyValue[];
+  let refs: VersionRef[] = [];
+  const current = tags.find((t) => t.key === MODEL_VERSIONS_TAG)?.value;
+  if (current !== undefined) {
+    try {
+      const parsed: unknown = JSON.parse(current);
+      if (Array.isArray(parsed)) refs = parsed.filter(isVersionRef);
+    } catch {
+      // A value set by hand that is no list starts a new one, as MLflow's does.
+    }
+  }
+  const value = pythonJson([...refs, ref]);
+  await repo.updateLoggedModel(db, id, {
+    tags: JSON.stringify(merge(tags, [{ key: MODEL_VERSIONS_TAG, value }])),
+    updated_at: now,
+  });
+}
+
 /** Deletes the model and its files (MLflow keeps a soft-deleted row; nothing in Tora reads one). */
 export async function deleteLoggedModel(ctx: AppContext, caller: Caller, id: string): Promise<void> {
   const row = await modelForCaller(ctx, caller, id, 'editor');
@@ -245,8 +291,10 @@ const ORDER_ATTRIBUTES: Record<string, (m: LoggedModelDto) => string | number | 
   model_id: (m) => m.info.model_id,
   creation_timestamp_ms: (m) => m.info.creation_timestamp_ms,
   creation_time: (m) => m.info.creation_timestamp_ms,
+  creation_timestamp: (m) => m.info.creation_timestamp_ms,
   last_updated_timestamp_ms: (m) => m.info.last_updated_timestamp_ms,
   last_updated_time: (m) => m.info.last_updated_timestamp_ms,
+  last_updated_timestamp: (m) => m.info.last_updated_timestamp_ms,
   model_type: (m) => m.info.model_type,
   status: (m) => m.info.status,
   source_run_id: (m) => m.info.source_run_id,

@@ -5,8 +5,9 @@ import { MLFLOW_LIMITS as L } from '../../lib/limits.js';
 import { readableWorkspaceIds, requireRole, roleIn, roleAtLeast } from '../workspaces/access.js';
 import { MlflowError, doesNotExist, invalidParameter } from './mlflow.errors.js';
 import { DEFAULT_EXPERIMENT_ID, workspaceFor } from './mlflow.experiments.service.js';
-import { getLoggedModel } from './mlflow.models.service.js';
+import { addModelVersionTag, getLoggedModel, modelForCaller as loggedModelForCaller } from './mlflow.models.service.js';
 import { matches, parseRegistryFilter } from './mlflow.registry.filter.js';
+import { checkVersionSource } from './mlflow.registry.source.js';
 import * as repo from './mlflow.registry.repository.js';
 import type { KeyValue } from './mlflow.request.js';
 import { encodeOffset } from '../../lib/page-token.js';
@@ -377,8 +378,12 @@ export async function createModelVersion(
     );
   }
   for (const t of input.tags) checkRegistryTag(t.key, t.value);
+  const isPrompt = input.tags.some((t) => t.key === 'mlflow.prompt.is_prompt');
+  checkVersionSource(input.source, input.modelId ? 'model_id' : 'run_id', isPrompt);
   // MLflow 3 registers a logged model (`models:/<id>`) and leaves its run for the server to fill in.
   const loggedModelId = loggedModelOf(input.source, input.modelId);
+  // A version made from a logged model is listed on it (below): only on one the caller can see.
+  if (loggedModelId !== null) await loggedModelForCaller(ctx, caller, loggedModelId, 'viewer');
   const runId =
     input.runId ?? (loggedModelId ? (await getLoggedModel(ctx, caller, loggedModelId)).info.source_run_id : undefined);
   const run = runId ? await runForCaller(ctx, caller, runId, 'viewer') : undefined;
@@ -408,6 +413,9 @@ export async function createModelVersion(
       updated_at: now,
     };
     await repo.insertVersion(trx, version);
+    if (input.modelId) {
+      await addModelVersionTag(trx, input.modelId, { name: row.name, version: version.version }, now);
+    }
     return version;
   });
   model = await fresh(ctx, model.id);

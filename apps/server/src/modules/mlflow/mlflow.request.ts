@@ -45,7 +45,7 @@ export function optString(f: Fields, name: string, max = 100_000): string | unde
   const v = single(f, name);
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string')
-    throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${name}': must be a string`);
+    throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${name}' supplied: must be a string`);
   if (v.length > max) throw invalidParameter(`Parameter '${name}' is longer than the limit of ${max} characters`);
   return v;
 }
@@ -68,7 +68,7 @@ export function optInt(f: Fields, name: string): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   const n = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
-    throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${name}': must be an integer`);
+    throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${name}' supplied: must be an integer`);
   }
   return n;
 }
@@ -108,7 +108,7 @@ export interface KeyValue {
 export function checkKey(kind: string, key: unknown, path = 'key'): string {
   if (key === undefined || key === null) missing(path);
   if (typeof key !== 'string')
-    throw invalidParameter(`Invalid value ${JSON.stringify(key)} for parameter '${path}': must be a string`);
+    throw invalidParameter(`Invalid value ${JSON.stringify(key)} for parameter '${path}' supplied: must be a string`);
   if (key === '') throw invalidParameter(`Invalid ${kind} name: ''. Names must be non-empty strings.`);
   if (key.length > MLFLOW_LIMITS.keyLength) {
     throw invalidParameter(
@@ -124,7 +124,9 @@ export function checkKey(kind: string, key: unknown, path = 'key'): string {
 export function keyValues(f: Fields, name: string, kind: 'Param' | 'Tag', maxValue: number): KeyValue[] {
   const v = f[name];
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw invalidParameter(`Invalid value for parameter '${name}': must be a list of {key, value}`);
+  if (!Array.isArray(v)) {
+    throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${name}' supplied: must be a list of {key, value}`);
+  }
   return v.map((item: unknown, i) => keyValue(item, kind, maxValue, `${name}[${i}]`));
 }
 
@@ -138,7 +140,10 @@ export function keyValue(item: unknown, kind: 'Param' | 'Tag', maxValue: number,
   const { key, value } = item as Fields;
   checkKey(kind, key, at === '' ? 'key' : `${at}.key`);
   const text = value === undefined || value === null ? '' : value;
-  if (typeof text !== 'string') throw invalidParameter(`${kind} '${String(key)}' has a value that is not a string`);
+  if (typeof text !== 'string') {
+    const field = at === '' ? 'value' : `${at}.value`;
+    throw invalidParameter(`Invalid value ${JSON.stringify(text)} for parameter '${field}' supplied: must be a string`);
+  }
   if (text.length > maxValue) {
     throw invalidParameter(
       `${kind} value '${text.slice(0, 50)}…' had length ${text.length}, which exceeded length limit of ${maxValue}`,

@@ -45,7 +45,7 @@ function viewType(f: Fields): TrashView {
 function maxResults(f: Fields, dflt: number, max: number = MLFLOW_LIMITS.maxResults): number {
   const n = optInt(f, 'max_results') ?? dflt;
   if (n < 1 || n > max)
-    throw invalidParameter(`Invalid value ${n} for parameter 'max_results' supplied. It must be between 1 and ${max}.`);
+    throw invalidParameter(`Invalid value ${n} for parameter 'max_results' supplied: max_results must be between 1 and ${max}.`);
   return n;
 }
 
@@ -255,7 +255,9 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     S.Empty,
     async (ctx, caller, f) => {
       const rawMetrics = f.metrics ?? [];
-      if (!Array.isArray(rawMetrics)) throw invalidParameter("Invalid value for parameter 'metrics': must be a list");
+      if (!Array.isArray(rawMetrics)) {
+        throw invalidParameter(`Invalid value ${JSON.stringify(rawMetrics)} for parameter 'metrics' supplied: must be a list`);
+      }
       if (rawMetrics.length > MLFLOW_LIMITS.metricsPerBatch) {
         throw invalidParameter(
           `A batch logging request can contain at most ${MLFLOW_LIMITS.metricsPerBatch} metrics. Got ${rawMetrics.length} metrics. Please split up metrics across multiple requests and try again.`,
