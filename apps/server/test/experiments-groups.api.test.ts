@@ -109,6 +109,62 @@ describe.each(DIALECTS)('experiment list grouped (groupBy) on %s', (dialect) => 
     ]);
   });
 
+  /** One run per value in `values` (its only point), all in the workspace, grouped by `params.case`. */
+  async function runsWithLast(ws: string, cases: Record<string, (number | string)[]>): Promise<void> {
+    for (const [name, values] of Object.entries(cases)) {
+      for (const v of values) {
+        const id = await createExperiment(server.app, alice, { workspaceId: ws, hyperparams: { case: name } });
+        const res = await call(server.app, alice, 'POST', `/api/experiments/${id}/metrics/batch`, {
+          series: { m: { values: [v] } },
+        });
+        expect(res.statusCode).toBe(201);
+      }
+    }
+  }
+
+  it('takes the std in two passes: values of 1e9 plus tenths keep their spread', async () => {
+    const ws = await createWorkspace(server.app, alice);
+    const values = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8].map((x) => 1e9 + x);
+    await runsWithLast(ws, { big: values });
+    const [group] = (await list(alice, `workspace=${ws}&groupBy=params.case&groupMetrics=m`)).groups;
+    const got = group!.metrics.m!;
+    const want = direct(values);
+    expect(got.n).toBe(8);
+    // Σx² − (Σx)²/n would be off by ~10² here (x² ≈ 1e18 carries 16 digits); two passes agree to 1e-9.
+    expect(Math.abs((got.std as number) - want.std)).toBeLessThan(1e-9);
+    expect(want.std).toBeCloseTo(0.2291, 4);
+    expect(Math.abs((got.mean as number) - want.mean)).toBeLessThanOrEqual(2.4e-7); // two ulps at 1e9
+    expect([got.min, got.max]).toEqual([want.min, want.max]);
+  });
+
+  it('leaves NaN values out; an infinite value makes the mean infinite (NaN with both signs) and the std NaN', async () => {
+    const ws = await createWorkspace(server.app, alice);
+    await runsWithLast(ws, {
+      a: [1, 'NaN', 3],
+      b: [1, 'Infinity', 2],
+      c: ['-Infinity', 5],
+      d: ['Infinity', '-Infinity', 'NaN'],
+      e: ['NaN'],
+    });
+    const g = await list(alice, `workspace=${ws}&groupBy=params.case&groupMetrics=m`);
+    const byCase = Object.fromEntries(g.groups.map((x) => [x.value, x.metrics.m]));
+    expect(g.groups.map((x) => [x.value, x.count])).toEqual([
+      ['a', 3],
+      ['b', 3],
+      ['c', 2],
+      ['d', 3],
+      ['e', 1],
+    ]);
+    expect(byCase.a).toEqual({ mean: 2, std: 1, min: 1, max: 3, n: 2 });
+    expect(byCase.b).toEqual({ mean: 'Infinity', std: 'NaN', min: 1, max: 'Infinity', n: 3 });
+    expect(byCase.c).toEqual({ mean: '-Infinity', std: 'NaN', min: '-Infinity', max: 5, n: 2 });
+    expect(byCase.d).toEqual({ mean: 'NaN', std: 'NaN', min: '-Infinity', max: 'Infinity', n: 2 });
+    expect(byCase.e).toEqual({ mean: null, std: null, min: null, max: null, n: 0 });
+    // Sorting by the column: infinite means in order, NaN and none last.
+    const sorted = await list(alice, `workspace=${ws}&groupBy=params.case&groupMetrics=m&groupSort=m`);
+    expect(sorted.groups.map((x) => x.value)).toEqual(['c', 'a', 'b', 'd', 'e']);
+  });
+
   it('checks access and refuses bad groupings with a 400', async () => {
     const { ws } = await sweep(alice);
     const foreign = await call(server.app, bob, 'GET', `/api/experiments?workspace=${ws}&groupBy=group`);

@@ -186,17 +186,6 @@ export async function metricNamesOf(db: Kysely<DB>, experimentIds: ExperimentIds
   return names.map((n) => n.name);
 }
 
-/** Last value and extremes of the non-empty series of these experiments (a subquery), optionally only those named. */
-export function seriesFiguresOf(db: Kysely<DB>, experimentIds: ExperimentIds, names: readonly string[] | null) {
-  let q = db
-    .selectFrom('metric_series')
-    .select(['experiment_id', 'name', 'last_value', 'min_value', 'max_value'])
-    .where('experiment_id', 'in', experimentIds)
-    .where('point_count', '>', 0);
-  if (names !== null) q = q.where('name', 'in', names);
-  return q.execute();
-}
-
 /** Non-empty series of these experiments, optionally only those named. */
 export function seriesOf(
   db: Kysely<DB>,
