@@ -1,18 +1,24 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DialectHelpers } from '../../db/dialect.js';
 import type { DB } from '../../db/schema.js';
-import { groupedRuns, type GroupBy, type ListFilter } from './experiments.repository.js';
+import { filteredIds, groupedRuns, type GroupBy, type ListFilter } from './experiments.repository.js';
 
 /**
- * The grouped dashboard's aggregation, in SQL: runs counted per group value, and per group value
- * and metric name the statistics of the runs' series figures. Two scans of the matching runs, not
- * one read of every run's figures (10 rows a run) aggregated in JavaScript.
+ * The grouped dashboard's aggregation, in SQL. Each matching run becomes one row of its group
+ * value and its columns' figures (its series read in index order, so the per-run step needs no
+ * sort); the groups are then aggregated over those rows, 10× fewer than the series.
  */
 
 /** Which figure of a run's series a column summarises (`best` is resolved to min or max first). */
 export type Figure = 'last' | 'min' | 'max';
 
-const COLUMN = { last: 'last_value', min: 'min_value', max: 'max_value' } as const;
+const FIGURE_COLUMN = { last: 'last_value', min: 'min_value', max: 'max_value' } as const;
+
+/** A metric column: one figure of the runs' series of this name. */
+export interface ColumnRef {
+  name: string;
+  figure: Figure;
+}
 
 /** A group value: `num` for numeric hyperparameters, `text` otherwise; both null for runs without one. */
 export interface GroupKey {
@@ -20,11 +26,11 @@ export interface GroupKey {
   text: string | null;
 }
 
-/** One figure's statistics over a group's runs: NaN (NULL) left out, ±Infinity counted apart. */
-export interface FigureStats {
+/** One column's statistics over a group's runs: NaN (stored NULL) left out, ±Infinity counted apart. */
+export interface ColumnStats {
   /** Runs with a value (infinite ones included). */
   n: number;
-  /** Mean and sum of squared deviations from it of the finite values (null when there are none). */
+  /** Mean, and sum of squared deviations from it, of the finite values (null when there are none). */
   finiteMean: number | null;
   finiteSquares: number | null;
   min: number | null;
@@ -33,100 +39,110 @@ export interface FigureStats {
   negativeInfinities: number;
 }
 
-export interface GroupSeriesStats extends GroupKey {
-  name: string;
-  /** Non-empty series of this name in the group. */
-  series: number;
-  figures: Partial<Record<Figure, FigureStats>>;
+export interface GroupStats extends GroupKey {
+  /** Matching runs with this value. */
+  count: number;
+  /** In the order of the columns asked. */
+  columns: ColumnStats[];
 }
 
-/** The matching runs counted per group value. */
-export async function countGroups(
-  db: Kysely<DB>,
-  dialect: DialectHelpers,
-  f: ListFilter,
-  g: GroupBy,
-): Promise<(GroupKey & { count: number })[]> {
-  if (f.workspaceIds.length === 0) return [];
-  const { rows } = await sql<GroupKey & { count: number | string }>`
-    select r.num as num, r.text as text, count(*) as count
-    from (${groupedRuns(db, dialect, f, g)}) r
-    group by r.num, r.text`.execute(db);
-  return rows.map((r) => ({ num: r.num, text: r.text, count: Number(r.count) }));
-}
-
-/** Finite values only: NULL for NaN (stored NULL) and for ±Infinity (compared to bound infinities). */
+/** Finite values only: NULL for NaN (stored NULL) and ±Infinity (compared to bound infinities). */
 const finite = (v: RawBuilder<unknown>) => sql`case when ${v} > ${-Infinity} and ${v} < ${Infinity} then ${v} end`;
 
 /**
- * Per group value and metric name (only `names`, or every name when null), the statistics of the
- * runs' `figures` of their non-empty series. The standard deviation takes two passes: each
- * partition's mean (a window AVG) first, then the squared deviations from it are summed; the
- * textbook one-pass Σx² − (Σx)²/n loses every digit on values like 1e9 + 0.1.
+ * The matching runs per group value: their count and, per column, the statistics of the runs'
+ * figures. The standard deviation takes two passes: each group's mean (a window AVG) first, then
+ * the squared deviations from it are summed; the one-pass Σx² − (Σx)²/n loses every digit on
+ * values like 1e9 + 0.1.
  */
-export async function groupSeriesStats(
+export async function groupStats(
   db: Kysely<DB>,
   dialect: DialectHelpers,
-  q: { filter: ListFilter; groupBy: GroupBy; names: readonly string[] | null; figures: readonly Figure[] },
-): Promise<GroupSeriesStats[]> {
-  if (q.filter.workspaceIds.length === 0 || q.names?.length === 0) return [];
-  const value = (f: Figure) => sql.ref(`s.${COLUMN[f]}`);
-  const perRun = q.figures.flatMap((f) => [
-    sql`${value(f)} as ${sql.ref(`v_${f}`)}`,
-    sql`${finite(value(f))} as ${sql.ref(`f_${f}`)}`,
-  ]);
-  const means = q.figures.map((f) => sql`avg(${sql.ref(`f_${f}`)}) over w as ${sql.ref(`m_${f}`)}`);
-  const aggregates = q.figures.flatMap((f) => {
-    const [v, fin, m] = [sql.ref(`v_${f}`), sql.ref(`f_${f}`), sql.ref(`m_${f}`)];
-    const as = (what: string) => sql.ref(`${f}_${what}`);
-    return [
-      sql`count(${v}) as ${as('n')}`,
-      sql`max(${m}) as ${as('mean')}`,
-      sql`sum((${fin} - ${m}) * (${fin} - ${m})) as ${as('squares')}`,
-      sql`min(${v}) as ${as('min')}`,
-      sql`max(${v}) as ${as('max')}`,
-      sql`count(case when ${fin} is null and ${v} > 0 then 1 end) as ${as('pinf')}`,
-      sql`count(case when ${fin} is null and ${v} < 0 then 1 end) as ${as('ninf')}`,
-    ];
-  });
-  const named = q.names === null ? sql`` : sql`and s.name in (${sql.join(q.names)})`;
-  const { rows } = await sql<Record<string, unknown>>`
-    with figures as (
-      select r.num as num, r.text as text, s.name as name, ${sql.join(perRun)}
-      from (${groupedRuns(db, dialect, q.filter, q.groupBy)}) r
-      join metric_series s on s.experiment_id = r.id
-      where s.point_count > 0 ${named}
+  q: { filter: ListFilter; groupBy: GroupBy; columns: readonly ColumnRef[] },
+): Promise<GroupStats[]> {
+  if (q.filter.workspaceIds.length === 0) return [];
+  const runs = groupedRuns(db, dialect, q.filter, q.groupBy);
+  const ref = (prefix: string, i: number) => sql.ref(`${prefix}${i}`);
+  const cols = q.columns.map((_, i) => i);
+  const query =
+    q.columns.length === 0
+      ? sql<Record<string, unknown>>`select r.num as num, r.text as text, count(*) as runs from ${runs} r group by r.num, r.text`
+      : sql<Record<string, unknown>>`
+    with runs as ${runs},
+    per_run as (
+      select s.experiment_id as id, ${sql.join(
+        q.columns.map(
+          (c, i) => sql`max(case when s.name = ${c.name} then ${sql.ref(`s.${FIGURE_COLUMN[c.figure]}`)} end) as ${ref('c', i)}`,
+        ),
+      )}
+      from metric_series s
+      where s.experiment_id in (select id from runs) and s.point_count > 0
+      group by s.experiment_id
+    ),
+    run_values as (
+      select r.num as num, r.text as text, ${sql.join(cols.flatMap((i) => [sql`p.${ref('c', i)}`, sql`${finite(sql`p.${ref('c', i)}`)} as ${ref('f', i)}`]))}
+      from runs r left join per_run p on p.id = r.id
     ),
     deviations as (
-      select figures.*, ${sql.join(means)}
-      from figures
-      window w as (partition by num, text, name)
+      select run_values.*, ${sql.join(cols.map((i) => sql`avg(${ref('f', i)}) over w as ${ref('m', i)}`))}
+      from run_values
+      window w as (partition by num, text)
     )
-    select num, text, name, count(*) as series, ${sql.join(aggregates)}
+    select num, text, count(*) as runs, ${sql.join(
+      cols.flatMap((i) => {
+        const [v, fin, m] = [ref('c', i), ref('f', i), ref('m', i)];
+        return [
+          sql`count(${v}) as ${ref('n', i)}`,
+          sql`max(${m}) as ${ref('mean', i)}`,
+          sql`sum((${fin} - ${m}) * (${fin} - ${m})) as ${ref('squares', i)}`,
+          sql`min(${v}) as ${ref('min', i)}`,
+          sql`max(${v}) as ${ref('max', i)}`,
+          sql`count(case when ${fin} is null and ${v} > 0 then 1 end) as ${ref('pinf', i)}`,
+          sql`count(case when ${fin} is null and ${v} < 0 then 1 end) as ${ref('ninf', i)}`,
+        ];
+      }),
+    )}
     from deviations
-    group by num, text, name`.execute(db);
+    group by num, text`;
+  const { rows } = await query.execute(db);
   return rows.map((r) => ({
     num: r.num as number | null,
     text: r.text as string | null,
-    name: r.name as string,
-    series: Number(r.series),
-    figures: Object.fromEntries(
-      q.figures.map((f) => {
-        const get = (what: string) => r[`${f}_${what}`] as number | string | null;
-        const stats: FigureStats = {
-          n: Number(get('n')),
-          finiteMean: nullableNumber(get('mean')),
-          finiteSquares: nullableNumber(get('squares')),
-          min: nullableNumber(get('min')),
-          max: nullableNumber(get('max')),
-          positiveInfinities: Number(get('pinf')),
-          negativeInfinities: Number(get('ninf')),
-        };
-        return [f, stats];
-      }),
-    ),
+    count: Number(r.runs),
+    columns: cols.map((i) => {
+      const get = (what: string) => r[`${what}${i}`] as number | string | null;
+      return {
+        n: Number(get('n')),
+        finiteMean: nullableNumber(get('mean')),
+        finiteSquares: nullableNumber(get('squares')),
+        min: nullableNumber(get('min')),
+        max: nullableNumber(get('max')),
+        positiveInfinities: Number(get('pinf')),
+        negativeInfinities: Number(get('ninf')),
+      };
+    }),
   }));
 }
 
-/** PostgreSQL's driver returns counts (bigint) as strings; doubles arrive as numbers on both. */
+/**
+ * The names of the matching runs' non-empty series, with how many runs have each (for the default
+ * columns).
+ */
+export async function seriesNameCounts(
+  db: Kysely<DB>,
+  dialect: DialectHelpers,
+  filter: ListFilter,
+): Promise<{ name: string; runs: number }[]> {
+  if (filter.workspaceIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('metric_series')
+    .select((eb) => ['name', eb.fn.countAll<number | string>().as('runs')])
+    .where('experiment_id', 'in', filteredIds(db, dialect, filter))
+    .where('point_count', '>', 0)
+    .groupBy('name')
+    .execute();
+  return rows.map((r) => ({ name: r.name, runs: Number(r.runs) }));
+}
+
+/** Counts (bigint) may arrive as strings; doubles arrive as numbers on both dialects. */
 const nullableNumber = (v: number | string | null): number | null => (v === null ? null : Number(v));

@@ -7,7 +7,7 @@ import { directionOf } from '../compare/directions.js';
 import { listDirections } from '../compare/directions.repository.js';
 import type { GroupBy } from './experiments.repository.js';
 import * as groupsRepo from './experiments.groups.repository.js';
-import type { Figure, FigureStats, GroupKey, GroupSeriesStats } from './experiments.groups.repository.js';
+import type { ColumnStats, Figure } from './experiments.groups.repository.js';
 import type { ExperimentGroups, ListQuery } from './experiments.schemas.js';
 import { listFilterFor } from './experiments.service.js';
 
@@ -45,13 +45,12 @@ function parseColumns(raw: string | undefined): Column[] | null {
  * A column's statistics from the repository's: an infinite value makes the mean infinite (NaN when
  * both signs occur) and the std NaN, as summing in floating point would; NaN values are left out.
  */
-function toStats(f: FigureStats | undefined): Stats {
-  if (!f || f.n === 0) return { mean: null, std: null, min: null, max: null, n: 0 };
-  const { positiveInfinities: pos, negativeInfinities: neg } = f;
-  const infinite = pos > 0 || neg > 0;
-  const mean = pos > 0 && neg > 0 ? NaN : pos > 0 ? Infinity : neg > 0 ? -Infinity : f.finiteMean!;
-  const std = infinite ? NaN : Math.sqrt(f.finiteSquares! / f.n);
-  return { mean: toWire(mean), std: toWire(std), min: toWire(f.min!), max: toWire(f.max!), n: f.n };
+function toStats(c: ColumnStats | undefined): Stats {
+  if (!c || c.n === 0) return { mean: null, std: null, min: null, max: null, n: 0 };
+  const { positiveInfinities: pos, negativeInfinities: neg } = c;
+  const mean = pos > 0 && neg > 0 ? NaN : pos > 0 ? Infinity : neg > 0 ? -Infinity : c.finiteMean!;
+  const std = pos > 0 || neg > 0 ? NaN : Math.sqrt(c.finiteSquares! / c.n);
+  return { mean: toWire(mean), std: toWire(std), min: toWire(c.min!), max: toWire(c.max!), n: c.n };
 }
 
 /**
@@ -68,44 +67,30 @@ export async function groupExperiments(
   query: Static<typeof ListQuery> & { groupBy: string },
 ): Promise<Groups> {
   const filter = await listFilterFor(ctx, caller, query);
-  const groupBy = parseGroupBy(query.groupBy);
   const asked = parseColumns(query.groupMetrics);
   const sortBy = query.groupSort ?? 'value';
   if (asked && sortBy !== 'value' && sortBy !== 'count' && !asked.some((c) => c.key === sortBy)) throw notAColumn(sortBy);
-  const overrides = query.workspace ? await listDirections(ctx.db, query.workspace) : new Map<string, never>();
-  const figureOf = (c: Column): Figure => (c.figure === 'best' ? (directionOf(c.name, overrides) ?? 'min') : c.figure);
-  const [counts, stats] = await Promise.all([
-    groupsRepo.countGroups(ctx.db, ctx.dialect, filter, groupBy),
-    groupsRepo.groupSeriesStats(ctx.db, ctx.dialect, {
-      filter,
-      groupBy,
-      names: asked && [...new Set(asked.map((c) => c.name))],
-      figures: asked ? [...new Set(asked.map(figureOf))] : ['last'],
-    }),
+  const [overrides, columns] = await Promise.all([
+    query.workspace ? listDirections(ctx.db, query.workspace) : Promise.resolve(new Map<string, never>()),
+    asked ?? groupsRepo.seriesNameCounts(ctx.db, ctx.dialect, filter).then(defaultColumns),
   ]);
-  const columns = asked ?? defaultColumns(stats);
   if (sortBy !== 'value' && sortBy !== 'count' && !columns.some((c) => c.key === sortBy)) throw notAColumn(sortBy);
-
-  const keyOf = (g: GroupKey) => JSON.stringify(g.num ?? g.text);
-  const byGroup = new Map<string, Map<string, GroupSeriesStats>>();
-  for (const row of stats) {
-    const key = keyOf(row);
-    const names = byGroup.get(key) ?? new Map<string, GroupSeriesStats>();
-    byGroup.set(key, names.set(row.name, row));
-  }
-  const out = counts.map((g) => {
-    const names = byGroup.get(keyOf(g));
-    return {
-      value: g.num ?? g.text,
-      count: g.count,
-      metrics: Object.fromEntries(columns.map((c) => [c.key, toStats(names?.get(c.name)?.figures[figureOf(c)])])),
-    };
+  const figureOf = (c: Column): Figure => (c.figure === 'best' ? (directionOf(c.name, overrides) ?? 'min') : c.figure);
+  const groups = await groupsRepo.groupStats(ctx.db, ctx.dialect, {
+    filter,
+    groupBy: parseGroupBy(query.groupBy),
+    columns: columns.map((c) => ({ name: c.name, figure: figureOf(c) })),
   });
+  const out = groups.map((g) => ({
+    value: g.num ?? g.text,
+    count: g.count,
+    metrics: Object.fromEntries(columns.map((c, i) => [c.key, toStats(g.columns[i])])),
+  }));
   sortGroups(out, sortBy, query.order);
   return {
     groups: out.slice(0, LIMITS.groupsPerResponse),
     groupCount: out.length,
-    total: counts.reduce((sum, g) => sum + g.count, 0),
+    total: groups.reduce((sum, g) => sum + g.count, 0),
   };
 }
 
@@ -116,13 +101,11 @@ function notAColumn(sortBy: string) {
 }
 
 /** The metrics most of the runs have (at most defaultGroupColumns), by last value. */
-function defaultColumns(stats: readonly GroupSeriesStats[]): Column[] {
-  const counts = new Map<string, number>();
-  for (const s of stats) counts.set(s.name, (counts.get(s.name) ?? 0) + s.series);
-  return [...counts.entries()]
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+function defaultColumns(names: readonly { name: string; runs: number }[]): Column[] {
+  return [...names]
+    .sort((a, b) => b.runs - a.runs || a.name.localeCompare(b.name))
     .slice(0, LIMITS.defaultGroupColumns)
-    .map(([name]) => name)
+    .map((c) => c.name)
     .sort()
     .map((name) => ({ key: name, name, figure: 'last' as const }));
 }
