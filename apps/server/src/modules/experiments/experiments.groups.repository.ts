@@ -5,8 +5,10 @@ import { filteredIds, groupedRuns, type GroupBy, type ListFilter } from './exper
 
 /**
  * The grouped dashboard's aggregation, in SQL. Each matching run becomes one row of its group
- * value and its columns' figures (its series read in index order, so the per-run step needs no
- * sort); the groups are then aggregated over those rows, 10× fewer than the series.
+ * value and its columns' figures, its series read in experiment order from an index that holds
+ * the figures (migration 023), so that step needs neither a sort nor the table; the groups are
+ * then aggregated over those rows, one a run rather than one a series. Empty series need no
+ * filter: their figures are NULL, like NaN ones, and count nowhere.
  */
 
 /** Which figure of a run's series a column summarises (`best` is resolved to min or max first). */
@@ -68,20 +70,19 @@ export async function groupStats(
     q.columns.length === 0
       ? sql<Record<string, unknown>>`select r.num as num, r.text as text, count(*) as runs from ${runs} r group by r.num, r.text`
       : sql<Record<string, unknown>>`
-    with runs as ${runs},
-    per_run as (
+    with per_run as (
       select s.experiment_id as id, ${sql.join(
         q.columns.map(
           (c, i) => sql`max(case when s.name = ${c.name} then ${sql.ref(`s.${FIGURE_COLUMN[c.figure]}`)} end) as ${ref('c', i)}`,
         ),
       )}
       from metric_series s
-      where s.experiment_id in (select id from runs) and s.point_count > 0
+      where s.experiment_id in ${filteredIds(db, dialect, q.filter)}
       group by s.experiment_id
     ),
     run_values as (
       select r.num as num, r.text as text, ${sql.join(cols.flatMap((i) => [sql`p.${ref('c', i)}`, sql`${finite(sql`p.${ref('c', i)}`)} as ${ref('f', i)}`]))}
-      from runs r left join per_run p on p.id = r.id
+      from ${runs} r left join per_run p on p.id = r.id
     ),
     deviations as (
       select run_values.*, ${sql.join(cols.map((i) => sql`avg(${ref('f', i)}) over w as ${ref('m', i)}`))}
