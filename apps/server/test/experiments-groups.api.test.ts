@@ -137,7 +137,7 @@ describe.each(DIALECTS)('experiment list grouped (groupBy) on %s', (dialect) => 
     expect([got.min, got.max]).toEqual([want.min, want.max]);
   });
 
-  it('leaves NaN values out; an infinite value makes the mean infinite (NaN with both signs) and the std NaN', async () => {
+  it('leaves NaN values out; an infinite value makes the mean infinite (NaN with both signs) and the std NaN; huge values answer', async () => {
     const ws = await createWorkspace(server.app, alice);
     await runsWithLast(ws, {
       a: [1, 'NaN', 3],
@@ -145,6 +145,7 @@ describe.each(DIALECTS)('experiment list grouped (groupBy) on %s', (dialect) => 
       c: ['-Infinity', 5],
       d: ['Infinity', '-Infinity', 'NaN'],
       e: ['NaN'],
+      f: [1e200, 3e200],
     });
     const g = await list(alice, `workspace=${ws}&groupBy=params.case&groupMetrics=m`);
     const byCase = Object.fromEntries(g.groups.map((x) => [x.value, x.metrics.m]));
@@ -154,15 +155,18 @@ describe.each(DIALECTS)('experiment list grouped (groupBy) on %s', (dialect) => 
       ['c', 2],
       ['d', 3],
       ['e', 1],
+      ['f', 2],
     ]);
     expect(byCase.a).toEqual({ mean: 2, std: 1, min: 1, max: 3, n: 2 });
     expect(byCase.b).toEqual({ mean: 'Infinity', std: 'NaN', min: 1, max: 'Infinity', n: 3 });
     expect(byCase.c).toEqual({ mean: '-Infinity', std: 'NaN', min: '-Infinity', max: 5, n: 2 });
     expect(byCase.d).toEqual({ mean: 'NaN', std: 'NaN', min: '-Infinity', max: 'Infinity', n: 2 });
     expect(byCase.e).toEqual({ mean: null, std: null, min: null, max: null, n: 0 });
+    // Squares past the float range: the std overflows to Infinity (PostgreSQL would raise, not answer).
+    expect(byCase.f).toEqual({ mean: 2e200, std: 'Infinity', min: 1e200, max: 3e200, n: 2 });
     // Sorting by the column: infinite means in order, NaN and none last.
     const sorted = await list(alice, `workspace=${ws}&groupBy=params.case&groupMetrics=m&groupSort=m`);
-    expect(sorted.groups.map((x) => x.value)).toEqual(['c', 'a', 'b', 'd', 'e']);
+    expect(sorted.groups.map((x) => x.value)).toEqual(['c', 'a', 'f', 'b', 'd', 'e']);
   });
 
   it('checks access and refuses bad groupings with a 400', async () => {

@@ -1,22 +1,19 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DialectHelpers } from '../../db/dialect.js';
 import type { DB } from '../../db/schema.js';
+import { figuresByExperiment, seriesNameCounts, type Figure } from '../metrics/metrics.repository.js';
 import { filteredIds, groupedRuns, type GroupBy, type ListFilter } from './experiments.repository.js';
 
+export type { Figure };
+
 /**
- * The grouped dashboard's aggregation, in SQL. Each matching run becomes one row of its group
- * value and its columns' figures, its series read in experiment order from an index that holds
- * the figures (migration 023), so that step needs neither a sort nor the table; the groups are
- * then aggregated over those rows, one a run rather than one a series. Empty series need no
- * filter: their figures are NULL, like NaN ones, and count nowhere.
+ * The grouped dashboard's aggregation, in SQL, over subqueries of the experiments and metrics
+ * repositories (it owns no table). Each matching run becomes one row of its group value and its
+ * columns' figures (`figuresByExperiment`); the groups are then aggregated over those rows, one a
+ * run rather than one a series.
  */
 
-/** Which figure of a run's series a column summarises (`best` is resolved to min or max first). */
-export type Figure = 'last' | 'min' | 'max';
-
-const FIGURE_COLUMN = { last: 'last_value', min: 'min_value', max: 'max_value' } as const;
-
-/** A metric column: one figure of the runs' series of this name. */
+/** A metric column: one figure of the runs' series of this name (`best` resolved to min or max first). */
 export interface ColumnRef {
   name: string;
   figure: Figure;
@@ -35,6 +32,8 @@ export interface ColumnStats {
   /** Mean, and sum of squared deviations from it, of the finite values (null when there are none). */
   finiteMean: number | null;
   finiteSquares: number | null;
+  /** Deviations whose square would pass 1e300, left out of `finiteSquares`: the std is then infinite. */
+  wideDeviations: number;
   min: number | null;
   max: number | null;
   positiveInfinities: number;
@@ -48,14 +47,22 @@ export interface GroupStats extends GroupKey {
   columns: ColumnStats[];
 }
 
+/**
+ * Deviations from the mean at least this wide are counted, not squared: PostgreSQL raises an
+ * error where a float8 product overflows (SQLite and JavaScript give Infinity), and a sum of 10⁸
+ * squares below 1e300 stays finite.
+ */
+const WIDE = 1e150;
+
 /** Finite values only: NULL for NaN (stored NULL) and ±Infinity (compared to bound infinities). */
 const finite = (v: RawBuilder<unknown>) => sql`case when ${v} > ${-Infinity} and ${v} < ${Infinity} then ${v} end`;
 
 /**
  * The matching runs per group value: their count and, per column, the statistics of the runs'
- * figures. The standard deviation takes two passes: each group's mean (a window AVG) first, then
- * the squared deviations from it are summed; the one-pass Σx² − (Σx)²/n loses every digit on
- * values like 1e9 + 0.1.
+ * figures. The standard deviation takes two passes: each group's mean (a window sum over count; not
+ * AVG, whose running sum of squares overflows into an error on PostgreSQL past ~1e154) first,
+ * then the squared deviations from it are summed; the one-pass Σx² − (Σx)²/n loses every digit
+ * on values like 1e9 + 0.1.
  */
 export async function groupStats(
   db: Kysely<DB>,
@@ -70,22 +77,13 @@ export async function groupStats(
     q.columns.length === 0
       ? sql<Record<string, unknown>>`select r.num as num, r.text as text, count(*) as runs from ${runs} r group by r.num, r.text`
       : sql<Record<string, unknown>>`
-    with per_run as (
-      select s.experiment_id as id, ${sql.join(
-        q.columns.map(
-          (c, i) => sql`max(case when s.name = ${c.name} then ${sql.ref(`s.${FIGURE_COLUMN[c.figure]}`)} end) as ${ref('c', i)}`,
-        ),
-      )}
-      from metric_series s
-      where s.experiment_id in ${filteredIds(db, dialect, q.filter)}
-      group by s.experiment_id
-    ),
+    with per_run as ${figuresByExperiment(db, filteredIds(db, dialect, q.filter), q.columns)},
     run_values as (
       select r.num as num, r.text as text, ${sql.join(cols.flatMap((i) => [sql`p.${ref('c', i)}`, sql`${finite(sql`p.${ref('c', i)}`)} as ${ref('f', i)}`]))}
       from ${runs} r left join per_run p on p.id = r.id
     ),
     deviations as (
-      select run_values.*, ${sql.join(cols.map((i) => sql`avg(${ref('f', i)}) over w as ${ref('m', i)}`))}
+      select run_values.*, ${sql.join(cols.map((i) => sql`sum(${ref('f', i)}) over w / count(${ref('f', i)}) over w as ${ref('m', i)}`))}
       from run_values
       window w as (partition by num, text)
     )
@@ -95,7 +93,8 @@ export async function groupStats(
         return [
           sql`count(${v}) as ${ref('n', i)}`,
           sql`max(${m}) as ${ref('mean', i)}`,
-          sql`sum((${fin} - ${m}) * (${fin} - ${m})) as ${ref('squares', i)}`,
+          sql`sum(case when abs(${fin} - ${m}) < ${WIDE} then (${fin} - ${m}) * (${fin} - ${m}) end) as ${ref('squares', i)}`,
+          sql`count(case when abs(${fin} - ${m}) >= ${WIDE} then 1 end) as ${ref('wide', i)}`,
           sql`min(${v}) as ${ref('min', i)}`,
           sql`max(${v}) as ${ref('max', i)}`,
           sql`count(case when ${fin} is null and ${v} > 0 then 1 end) as ${ref('pinf', i)}`,
@@ -116,6 +115,7 @@ export async function groupStats(
         n: Number(get('n')),
         finiteMean: nullableNumber(get('mean')),
         finiteSquares: nullableNumber(get('squares')),
+        wideDeviations: Number(get('wide')),
         min: nullableNumber(get('min')),
         max: nullableNumber(get('max')),
         positiveInfinities: Number(get('pinf')),
@@ -125,24 +125,14 @@ export async function groupStats(
   }));
 }
 
-/**
- * The names of the matching runs' non-empty series, with how many runs have each (for the default
- * columns).
- */
-export async function seriesNameCounts(
+/** The names of the matching runs' non-empty series, with how many runs have each (for the default columns). */
+export function seriesNames(
   db: Kysely<DB>,
   dialect: DialectHelpers,
   filter: ListFilter,
 ): Promise<{ name: string; runs: number }[]> {
-  if (filter.workspaceIds.length === 0) return [];
-  const rows = await db
-    .selectFrom('metric_series')
-    .select((eb) => ['name', eb.fn.countAll<number | string>().as('runs')])
-    .where('experiment_id', 'in', filteredIds(db, dialect, filter))
-    .where('point_count', '>', 0)
-    .groupBy('name')
-    .execute();
-  return rows.map((r) => ({ name: r.name, runs: Number(r.runs) }));
+  if (filter.workspaceIds.length === 0) return Promise.resolve([]);
+  return seriesNameCounts(db, filteredIds(db, dialect, filter));
 }
 
 /** Counts (bigint) may arrive as strings; doubles arrive as numbers on both dialects. */

@@ -43,13 +43,14 @@ function parseColumns(raw: string | undefined): Column[] | null {
 
 /**
  * A column's statistics from the repository's: an infinite value makes the mean infinite (NaN when
- * both signs occur) and the std NaN, as summing in floating point would; NaN values are left out.
+ * both signs occur) and the std NaN, as summing in floating point would, and a deviation whose
+ * square overflows makes the std infinite; NaN values are left out.
  */
 function toStats(c: ColumnStats | undefined): Stats {
   if (!c || c.n === 0) return { mean: null, std: null, min: null, max: null, n: 0 };
   const { positiveInfinities: pos, negativeInfinities: neg } = c;
   const mean = pos > 0 && neg > 0 ? NaN : pos > 0 ? Infinity : neg > 0 ? -Infinity : c.finiteMean!;
-  const std = pos > 0 || neg > 0 ? NaN : Math.sqrt(c.finiteSquares! / c.n);
+  const std = pos > 0 || neg > 0 ? NaN : c.wideDeviations > 0 ? Infinity : Math.sqrt(c.finiteSquares! / c.n);
   return { mean: toWire(mean), std: toWire(std), min: toWire(c.min!), max: toWire(c.max!), n: c.n };
 }
 
@@ -72,7 +73,7 @@ export async function groupExperiments(
   if (asked && sortBy !== 'value' && sortBy !== 'count' && !asked.some((c) => c.key === sortBy)) throw notAColumn(sortBy);
   const [overrides, columns] = await Promise.all([
     query.workspace ? listDirections(ctx.db, query.workspace) : Promise.resolve(new Map<string, never>()),
-    asked ?? groupsRepo.seriesNameCounts(ctx.db, ctx.dialect, filter).then(defaultColumns),
+    asked ?? groupsRepo.seriesNames(ctx.db, ctx.dialect, filter).then(defaultColumns),
   ]);
   if (sortBy !== 'value' && sortBy !== 'count' && !columns.some((c) => c.key === sortBy)) throw notAColumn(sortBy);
   const figureOf = (c: Column): Figure => (c.figure === 'best' ? (directionOf(c.name, overrides) ?? 'min') : c.figure);
