@@ -104,7 +104,7 @@ export async function groupStats(
     )}
     from deviations
     group by num, text`;
-  const { rows } = await query.execute(db);
+  const { rows } = await dialect.withoutJit(db, (exec) => query.execute(exec));
   return rows.map((r) => ({
     num: r.num as number | null,
     text: r.text as string | null,
