@@ -1,4 +1,4 @@
-import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import { sql } from 'kysely';
 
 /** Every difference between SQLite and PostgreSQL that Tora's SQL cares about lives here. */
@@ -23,6 +23,12 @@ export interface DialectHelpers {
    * ignores ASCII case, so the case-sensitive form there is GLOB).
    */
   like(column: Expression<string>, pattern: string, ignoreCase: boolean): Expression<SqlBool>;
+  /**
+   * Runs `fn` with PostgreSQL's JIT compiler off (in a transaction of its own; SQLite has none). For
+   * wide, short queries: the grouped dashboard's (10 columns × 8 aggregates) took 1.1 s to compile
+   * and 70 ms to run once its estimated cost passed `jit_above_cost`.
+   */
+  withoutJit<DB, T>(db: Kysely<DB>, fn: (db: Kysely<DB>) => Promise<T>): Promise<T>;
 }
 
 /** A LIKE pattern as a SQLite GLOB pattern: `%` → `*`, `_` → `?`, GLOB's own metacharacters made literal. */
@@ -45,6 +51,13 @@ export function dialectHelpers(name: DialectName): DialectHelpers {
       return name === 'sqlite'
         ? sql<SqlBool>`lower(${column}) like lower(${pattern}) escape '\\'`
         : sql<SqlBool>`${column} ilike ${pattern} escape '\\'`;
+    },
+    withoutJit(db, fn) {
+      if (name === 'sqlite') return fn(db);
+      return db.transaction().execute(async (trx) => {
+        await sql`set local jit = off`.execute(trx);
+        return fn(trx);
+      });
     },
     like(column, pattern, ignoreCase) {
       if (name === 'postgres') {

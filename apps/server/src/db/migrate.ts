@@ -18,6 +18,7 @@ import * as m019 from './migrations/019-login-failures.js';
 import * as m020 from './migrations/020-workspace-invites.js';
 import * as m021 from './migrations/021-media-thumbnails.js';
 import * as m022 from './migrations/022-mlflow-model-metrics.js';
+import * as m023 from './migrations/023-metric-series-figures-index.js';
 import * as m024 from './migrations/024-mlflow-dataset-input-order.js';
 
 interface Migration {
@@ -45,6 +46,7 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 20, name: 'workspace-invites', up: m020.up },
   { version: 21, name: 'media-thumbnails', up: m021.up },
   { version: 22, name: 'mlflow-model-metrics', up: m022.up },
+  { version: 23, name: 'metric-series-figures-index', up: m023.up },
   { version: 24, name: 'mlflow-dataset-input-order', up: m024.up },
 ];
 

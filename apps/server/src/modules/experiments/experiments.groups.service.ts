@@ -5,8 +5,9 @@ import { EXPERIMENT_LIMITS as LIMITS } from '../../lib/limits.js';
 import { toWire } from '../../lib/numbers.js';
 import { directionOf } from '../compare/directions.js';
 import { listDirections } from '../compare/directions.repository.js';
-import { seriesFiguresOf } from '../metrics/metrics.repository.js';
-import * as repo from './experiments.repository.js';
+import type { GroupBy } from './experiments.repository.js';
+import * as groupsRepo from './experiments.groups.repository.js';
+import type { ColumnStats, Figure } from './experiments.groups.repository.js';
 import type { ExperimentGroups, ListQuery } from './experiments.schemas.js';
 import { listFilterFor } from './experiments.service.js';
 
@@ -20,7 +21,7 @@ interface Column {
   figure: 'last' | 'min' | 'max' | 'best';
 }
 
-function parseGroupBy(raw: string): repo.GroupBy {
+function parseGroupBy(raw: string): GroupBy {
   if (raw === 'group') return { by: 'group' };
   if (raw.startsWith('params.')) return { by: 'param', key: raw.slice('params.'.length) };
   return { by: 'tag', key: raw.slice('tags.'.length) };
@@ -40,30 +41,23 @@ function parseColumns(raw: string | undefined): Column[] | null {
   });
 }
 
-/** Mean, population std (two passes), min and max of the finite-or-infinite, non-NaN values. */
-function stats(values: readonly number[]): Stats {
-  const n = values.length;
-  if (n === 0) return { mean: null, std: null, min: null, max: null, n: 0 };
-  let sum = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of values) {
-    sum += v;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  const mean = sum / n;
-  let sq = 0;
-  for (const v of values) sq += (v - mean) * (v - mean);
-  return { mean: toWire(mean), std: toWire(Math.sqrt(sq / n)), min: toWire(min), max: toWire(max), n };
+/**
+ * A column's statistics from the repository's: an infinite value makes the mean infinite (NaN when
+ * both signs occur) and the std NaN, as summing in floating point would, and a deviation whose
+ * square overflows makes the std infinite; NaN values are left out.
+ */
+function toStats(c: ColumnStats | undefined): Stats {
+  if (!c || c.n === 0) return { mean: null, std: null, min: null, max: null, n: 0 };
+  const { positiveInfinities: pos, negativeInfinities: neg } = c;
+  const mean = pos > 0 && neg > 0 ? NaN : pos > 0 ? Infinity : neg > 0 ? -Infinity : c.finiteMean!;
+  const std = pos > 0 || neg > 0 ? NaN : c.wideDeviations > 0 ? Infinity : Math.sqrt(c.finiteSquares! / c.n);
+  return { mean: toWire(mean), std: toWire(std), min: toWire(c.min!), max: toWire(c.max!), n: c.n };
 }
-
-type Group = { value: string | number | null; ids: string[] };
 
 /**
  * The dashboard grouped: the list's filters apply first, then one row per value of `groupBy` with
  * its run count and, per metric column, mean ± std (population), min, max and n of the runs'
- * last (or min, max, best by direction) values.
+ * last (or min, max, best by direction) values. Aggregated in SQL (experiments.groups.repository).
  *
  * @example
  *   await groupExperiments(ctx, caller, { workspace, groupBy: 'params.lr', groupMetrics: 'best:val/loss' });
@@ -75,66 +69,44 @@ export async function groupExperiments(
 ): Promise<Groups> {
   const filter = await listFilterFor(ctx, caller, query);
   const asked = parseColumns(query.groupMetrics);
-  const [values, figures, overrides] = await Promise.all([
-    repo.groupValues(ctx.db, ctx.dialect, filter, parseGroupBy(query.groupBy)),
-    filter.workspaceIds.length === 0
-      ? Promise.resolve([])
-      : seriesFiguresOf(ctx.db, repo.filteredIds(ctx.db, ctx.dialect, filter), asked && [...new Set(asked.map((c) => c.name))]),
-    query.workspace ? listDirections(ctx.db, query.workspace) : Promise.resolve(new Map<string, never>()),
-  ]);
-  const columns = asked ?? defaultColumns(figures);
   const sortBy = query.groupSort ?? 'value';
-  if (sortBy !== 'value' && sortBy !== 'count' && !columns.some((c) => c.key === sortBy)) {
-    throw badRequest('query.groupSort must be value, count or one of groupMetrics', [
-      { path: 'query.groupSort', message: `"${sortBy.slice(0, 40)}" is not a column` },
-    ]);
-  }
-
-  const groups = new Map<string, Group>();
-  const groupOf = new Map<string, Group>();
-  for (const { id, value } of values) {
-    const key = JSON.stringify(value);
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { value, ids: [] }));
-    g.ids.push(id);
-    groupOf.set(id, g);
-  }
-  // Per column, per group: the runs' values.
-  const byName = new Map<string, Column[]>();
-  for (const c of columns) byName.set(c.name, [...(byName.get(c.name) ?? []), c]);
-  const collected = new Map<Group, Map<string, number[]>>();
-  for (const row of figures) {
-    const g = groupOf.get(row.experiment_id);
-    const cols = byName.get(row.name);
-    if (!g || !cols) continue;
-    let perColumn = collected.get(g);
-    if (!perColumn) collected.set(g, (perColumn = new Map<string, number[]>()));
-    for (const c of cols) {
-      const figure = c.figure === 'best' ? (directionOf(c.name, overrides) ?? 'min') : c.figure;
-      const v = figure === 'last' ? row.last_value : figure === 'min' ? row.min_value : row.max_value;
-      if (v === null || Number.isNaN(v)) continue;
-      const list = perColumn.get(c.key) ?? [];
-      list.push(v);
-      perColumn.set(c.key, list);
-    }
-  }
-  const out = [...groups.values()].map((g) => ({
-    value: g.value,
-    count: g.ids.length,
-    metrics: Object.fromEntries(columns.map((c) => [c.key, stats(collected.get(g)?.get(c.key) ?? [])])),
+  if (asked && sortBy !== 'value' && sortBy !== 'count' && !asked.some((c) => c.key === sortBy)) throw notAColumn(sortBy);
+  const [overrides, columns] = await Promise.all([
+    query.workspace ? listDirections(ctx.db, query.workspace) : Promise.resolve(new Map<string, never>()),
+    asked ?? groupsRepo.seriesNames(ctx.db, ctx.dialect, filter).then(defaultColumns),
+  ]);
+  if (sortBy !== 'value' && sortBy !== 'count' && !columns.some((c) => c.key === sortBy)) throw notAColumn(sortBy);
+  const figureOf = (c: Column): Figure => (c.figure === 'best' ? (directionOf(c.name, overrides) ?? 'min') : c.figure);
+  const groups = await groupsRepo.groupStats(ctx.db, ctx.dialect, {
+    filter,
+    groupBy: parseGroupBy(query.groupBy),
+    columns: columns.map((c) => ({ name: c.name, figure: figureOf(c) })),
+  });
+  const out = groups.map((g) => ({
+    value: g.num ?? g.text,
+    count: g.count,
+    metrics: Object.fromEntries(columns.map((c, i) => [c.key, toStats(g.columns[i])])),
   }));
   sortGroups(out, sortBy, query.order);
-  return { groups: out.slice(0, LIMITS.groupsPerResponse), groupCount: out.length, total: values.length };
+  return {
+    groups: out.slice(0, LIMITS.groupsPerResponse),
+    groupCount: out.length,
+    total: groups.reduce((sum, g) => sum + g.count, 0),
+  };
+}
+
+function notAColumn(sortBy: string) {
+  return badRequest('query.groupSort must be value, count or one of groupMetrics', [
+    { path: 'query.groupSort', message: `"${sortBy.slice(0, 40)}" is not a column` },
+  ]);
 }
 
 /** The metrics most of the runs have (at most defaultGroupColumns), by last value. */
-function defaultColumns(figures: readonly { name: string }[]): Column[] {
-  const counts = new Map<string, number>();
-  for (const f of figures) counts.set(f.name, (counts.get(f.name) ?? 0) + 1);
-  return [...counts.entries()]
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+function defaultColumns(names: readonly { name: string; runs: number }[]): Column[] {
+  return [...names]
+    .sort((a, b) => b.runs - a.runs || a.name.localeCompare(b.name))
     .slice(0, LIMITS.defaultGroupColumns)
-    .map(([name]) => name)
+    .map((c) => c.name)
     .sort()
     .map((name) => ({ key: name, name, figure: 'last' as const }));
 }

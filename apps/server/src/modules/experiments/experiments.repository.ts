@@ -315,27 +315,22 @@ export function filteredIds(db: Kysely<DB>, dialect: DialectHelpers, f: ListFilt
 /** What the dashboard groups experiments by: their `group`, a hyperparameter or an MLflow tag. */
 export type GroupBy = { by: 'group' } | { by: 'param'; key: string } | { by: 'tag'; key: string };
 
-/** Each matching experiment's id and its value of `g` (null when it has none). */
-export async function groupValues(
-  db: Kysely<DB>,
-  dialect: DialectHelpers,
-  f: ListFilter,
-  g: GroupBy,
-): Promise<{ id: string; value: string | number | null }[]> {
-  if (f.workspaceIds.length === 0) return [];
+/**
+ * The matching experiments with their value of `g` (a subquery for the groups repository): `num`
+ * for a numeric hyperparameter (booleans as 1/0), `text` otherwise; both null when a run has none.
+ */
+export function groupedRuns(db: Kysely<DB>, dialect: DialectHelpers, f: ListFilter, g: GroupBy) {
   const q = filtered(db, dialect, f);
-  if (g.by === 'group') return q.select(['e.id as id', 'e.run_group as value']).execute();
+  if (g.by === 'group')
+    return q.select(['e.id as id', sql<number | null>`cast(null as double precision)`.as('num'), 'e.run_group as text']);
   if (g.by === 'tag') {
     return q
       .leftJoin('mlflow_run_tags as t', (join) => join.onRef('t.experiment_id', '=', 'e.id').on('t.key', '=', g.key))
-      .select(['e.id as id', 't.value as value'])
-      .execute();
+      .select(['e.id as id', sql<number | null>`cast(null as double precision)`.as('num'), 't.value as text']);
   }
-  const rows = await q
+  return q
     .leftJoin('experiment_hyperparams as h', (join) => join.onRef('h.experiment_id', '=', 'e.id').on('h.key', '=', g.key))
-    .select(['e.id as id', 'h.num_value as num', 'h.text_value as text'])
-    .execute();
-  return rows.map((r) => ({ id: r.id, value: r.num ?? r.text }));
+    .select(['e.id as id', 'h.num_value as num', 'h.text_value as text']);
 }
 
 /**

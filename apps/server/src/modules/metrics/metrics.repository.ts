@@ -1,4 +1,4 @@
-import type { Kysely, SelectQueryBuilder } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { DialectHelpers } from '../../db/dialect.js';
 import type { DB, MetricBlocksTable, MetricSeriesTable } from '../../db/schema.js';
 
@@ -186,15 +186,43 @@ export async function metricNamesOf(db: Kysely<DB>, experimentIds: ExperimentIds
   return names.map((n) => n.name);
 }
 
-/** Last value and extremes of the non-empty series of these experiments (a subquery), optionally only those named. */
-export function seriesFiguresOf(db: Kysely<DB>, experimentIds: ExperimentIds, names: readonly string[] | null) {
-  let q = db
+/** Which figure of a run's series a column summarises. */
+export type Figure = 'last' | 'min' | 'max';
+
+const FIGURE_COLUMN = { last: 'last_value', min: 'min_value', max: 'max_value' } as const;
+
+/**
+ * A subquery of one row per experiment that has series: `id` and, per column `c<i>`, the figure of
+ * its series of that name (NULL without one, for NaN and for an empty series). Read in experiment
+ * order from `metric_series_figures_idx` (migration 023), so it needs neither a sort nor the table.
+ */
+export function figuresByExperiment(
+  db: Kysely<DB>,
+  experimentIds: ExperimentIds,
+  columns: readonly { name: string; figure: Figure }[],
+) {
+  return db
+    .selectFrom('metric_series as s')
+    .select([
+      's.experiment_id as id',
+      ...columns.map((c, i) =>
+        sql<number | null>`max(case when s.name = ${c.name} then ${sql.ref(`s.${FIGURE_COLUMN[c.figure]}`)} end)`.as(`c${i}`),
+      ),
+    ])
+    .where('s.experiment_id', 'in', experimentIds)
+    .groupBy('s.experiment_id');
+}
+
+/** The names of these experiments' non-empty series, with how many experiments have each. */
+export async function seriesNameCounts(db: Kysely<DB>, experimentIds: ExperimentIds): Promise<{ name: string; runs: number }[]> {
+  const rows = await db
     .selectFrom('metric_series')
-    .select(['experiment_id', 'name', 'last_value', 'min_value', 'max_value'])
+    .select((eb) => ['name', eb.fn.countAll<number | string>().as('runs')])
     .where('experiment_id', 'in', experimentIds)
-    .where('point_count', '>', 0);
-  if (names !== null) q = q.where('name', 'in', names);
-  return q.execute();
+    .where('point_count', '>', 0)
+    .groupBy('name')
+    .execute();
+  return rows.map((r) => ({ name: r.name, runs: Number(r.runs) }));
 }
 
 /** Non-empty series of these experiments, optionally only those named. */
