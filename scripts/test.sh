@@ -3,8 +3,9 @@
 # client and its test tools, Debian's chromium when missing), then type-checks, lints and runs
 # the server tests (SQLite and a throwaway PostgreSQL cluster), the Python client tests (core, beside
 # the MLflow compatibility suite with the real mlflow client; then the framework integrations in their
-# cached environment), the browser tests and the API contract fuzzing (schemathesis against a live
-# server, ~2 minutes), and every benchmark at its smoke size (~4 minutes). Runs them all, prints each step's elapsed seconds, then exits non-zero if any failed.
+# cached environment), the browser tests, then every benchmark at its smoke size (~3 minutes) with
+# the API contract fuzzing beside it (schemathesis against a live server, ~2 minutes). Runs them all,
+# prints each step's elapsed seconds, then exits non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
