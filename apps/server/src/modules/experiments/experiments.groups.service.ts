@@ -70,12 +70,15 @@ export async function groupExperiments(
   const filter = await listFilterFor(ctx, caller, query);
   const asked = parseColumns(query.groupMetrics);
   const sortBy = query.groupSort ?? 'value';
-  if (asked && sortBy !== 'value' && sortBy !== 'count' && !asked.some((c) => c.key === sortBy)) throw notAColumn(sortBy);
   const [overrides, columns] = await Promise.all([
     query.workspace ? listDirections(ctx.db, query.workspace) : Promise.resolve(new Map<string, never>()),
     asked ?? groupsRepo.seriesNames(ctx.db, ctx.dialect, filter).then(defaultColumns),
   ]);
-  if (sortBy !== 'value' && sortBy !== 'count' && !columns.some((c) => c.key === sortBy)) throw notAColumn(sortBy);
+  if (sortBy !== 'value' && sortBy !== 'count' && !columns.some((c) => c.key === sortBy)) {
+    throw badRequest('query.groupSort must be value, count or one of groupMetrics', [
+      { path: 'query.groupSort', message: `"${sortBy.slice(0, 40)}" is not a column` },
+    ]);
+  }
   const figureOf = (c: Column): Figure => (c.figure === 'best' ? (directionOf(c.name, overrides) ?? 'min') : c.figure);
   const groups = await groupsRepo.groupStats(ctx.db, ctx.dialect, {
     filter,
@@ -93,12 +96,6 @@ export async function groupExperiments(
     groupCount: out.length,
     total: groups.reduce((sum, g) => sum + g.count, 0),
   };
-}
-
-function notAColumn(sortBy: string) {
-  return badRequest('query.groupSort must be value, count or one of groupMetrics', [
-    { path: 'query.groupSort', message: `"${sortBy.slice(0, 40)}" is not a column` },
-  ]);
 }
 
 /** The metrics most of the runs have (at most defaultGroupColumns), by last value. */

@@ -33,6 +33,10 @@ export class MlflowError extends Error {
 }
 
 export const invalidParameter = (message: string): MlflowError => new MlflowError('INVALID_PARAMETER_VALUE', 400, message);
+
+/** A parameter of the wrong type or out of range, in MLflow's words: `Invalid value <v> for parameter '<name>' supplied: <rule>`. */
+export const invalidValue = (value: unknown, name: string, rule: string): MlflowError =>
+  invalidParameter(`Invalid value ${JSON.stringify(value)} for parameter '${name}' supplied: ${rule}`);
 export const doesNotExist = (message: string): MlflowError => new MlflowError('RESOURCE_DOES_NOT_EXIST', 404, message);
 
 /** Tora's error, in MLflow's vocabulary: status kept (except 409 and 413, which MLflow reports as 400). */

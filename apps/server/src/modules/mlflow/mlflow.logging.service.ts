@@ -5,7 +5,7 @@ import { fingerprint, type ParsedBatch, type SeriesInput } from '../metrics/inge
 import { transactionWithRetry } from '../../db/retry.js';
 import { appendBatch } from '../metrics/metrics.ingest.service.js';
 import { findSeries, isoTime, rawPage, seriesForCaller } from '../metrics/metrics.read.service.js';
-import { invalidParameter } from './mlflow.errors.js';
+import { invalidParameter, invalidValue } from './mlflow.errors.js';
 import { addHyperparams, lockExperiment, updateExperiment } from '../experiments/experiments.rows.service.js';
 import * as repo from './mlflow.repository.js';
 import * as modelsRepo from './mlflow.models.repository.js';
@@ -75,9 +75,7 @@ export function metricInput(raw: unknown, at = ''): MetricInput {
     const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
     // Any int64, as MLflow stores it; past 2^53 JSON (and float64 storage) holds the nearest double.
     if (typeof n !== 'number' || !Number.isInteger(n) || Math.abs(n) > 2 ** 63) {
-      throw invalidParameter(
-        `Invalid value ${JSON.stringify(v)} for parameter '${field(name)}' supplied: metric '${key}' (value=${String(m.value)}) needs an integer ${name}`,
-      );
+      throw invalidValue(v, field(name), `metric '${key}' (value=${String(m.value)}) needs an integer ${name}`);
     }
     return n;
   };

@@ -5,7 +5,12 @@ import { MLFLOW_LIMITS as L } from '../../lib/limits.js';
 import { readableWorkspaceIds, requireRole, roleIn, roleAtLeast } from '../workspaces/access.js';
 import { MlflowError, doesNotExist, invalidParameter } from './mlflow.errors.js';
 import { DEFAULT_EXPERIMENT_ID, workspaceFor } from './mlflow.experiments.service.js';
-import { addModelVersionTag, getLoggedModel, modelForCaller as loggedModelForCaller } from './mlflow.models.service.js';
+import {
+  addModelVersionTag,
+  getLoggedModel,
+  modelForCaller as loggedModelForCaller,
+  sourceRunIdOf,
+} from './mlflow.models.service.js';
 import { matches, parseRegistryFilter } from './mlflow.registry.filter.js';
 import { checkVersionSource } from './mlflow.registry.source.js';
 import * as repo from './mlflow.registry.repository.js';
@@ -383,9 +388,8 @@ export async function createModelVersion(
   // MLflow 3 registers a logged model (`models:/<id>`) and leaves its run for the server to fill in.
   const loggedModelId = loggedModelOf(input.source, input.modelId);
   // A version made from a logged model is listed on it (below): only on one the caller can see.
-  if (loggedModelId !== null) await loggedModelForCaller(ctx, caller, loggedModelId, 'viewer');
-  const runId =
-    input.runId ?? (loggedModelId ? (await getLoggedModel(ctx, caller, loggedModelId)).info.source_run_id : undefined);
+  const logged = loggedModelId === null ? null : await loggedModelForCaller(ctx, caller, loggedModelId, 'viewer');
+  const runId = input.runId ?? (logged ? (sourceRunIdOf(logged) ?? undefined) : undefined);
   const run = runId ? await runForCaller(ctx, caller, runId, 'viewer') : undefined;
   const now = ctx.clock();
   const created = await ctx.db.transaction().execute(async (trx) => {

@@ -1,5 +1,5 @@
 import { METRIC_LIMITS, MLFLOW_LIMITS } from '../../lib/limits.js';
-import { invalidParameter } from './mlflow.errors.js';
+import { invalidParameter, invalidValue } from './mlflow.errors.js';
 
 /**
  * Reading MLflow requests. MLflow clients send JSON bodies (POST) or query strings (GET), int64
@@ -44,8 +44,7 @@ export function missing(name: string): never {
 export function optString(f: Fields, name: string, max = 100_000): string | undefined {
   const v = single(f, name);
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string')
-    throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${name}' supplied: must be a string`);
+  if (typeof v !== 'string') throw invalidValue(v, name, 'must be a string');
   if (v.length > max) throw invalidParameter(`Parameter '${name}' is longer than the limit of ${max} characters`);
   return v;
 }
@@ -68,7 +67,7 @@ export function optInt(f: Fields, name: string): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   const n = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
-    throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${name}' supplied: must be an integer`);
+    throw invalidValue(v, name, 'must be an integer');
   }
   return n;
 }
@@ -107,8 +106,7 @@ export interface KeyValue {
  */
 export function checkKey(kind: string, key: unknown, path = 'key'): string {
   if (key === undefined || key === null) missing(path);
-  if (typeof key !== 'string')
-    throw invalidParameter(`Invalid value ${JSON.stringify(key)} for parameter '${path}' supplied: must be a string`);
+  if (typeof key !== 'string') throw invalidValue(key, path, 'must be a string');
   if (key === '') throw invalidParameter(`Invalid ${kind} name: ''. Names must be non-empty strings.`);
   if (key.length > MLFLOW_LIMITS.keyLength) {
     throw invalidParameter(
@@ -125,7 +123,7 @@ export function keyValues(f: Fields, name: string, kind: 'Param' | 'Tag', maxVal
   const v = f[name];
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) {
-    throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${name}' supplied: must be a list of {key, value}`);
+    throw invalidValue(v, name, 'must be a list of {key, value}');
   }
   return v.map((item: unknown, i) => keyValue(item, kind, maxValue, `${name}[${i}]`));
 }
@@ -142,7 +140,7 @@ export function keyValue(item: unknown, kind: 'Param' | 'Tag', maxValue: number,
   const text = value === undefined || value === null ? '' : value;
   if (typeof text !== 'string') {
     const field = at === '' ? 'value' : `${at}.value`;
-    throw invalidParameter(`Invalid value ${JSON.stringify(text)} for parameter '${field}' supplied: must be a string`);
+    throw invalidValue(text, field, 'must be a string');
   }
   if (text.length > maxValue) {
     throw invalidParameter(

@@ -8,7 +8,7 @@ import { mlflowArtifactRoutes } from './mlflow.artifacts.routes.js';
 import { listRunArtifacts, sweepStaleParts } from './mlflow.artifacts.service.js';
 import * as datasets from './mlflow.datasets.service.js';
 import { defaultWorkspaceOf, withDefaultExperiment } from './mlflow.default-experiment.js';
-import { installMlflowErrorHandler, invalidParameter, mlflowUnrouted } from './mlflow.errors.js';
+import { installMlflowErrorHandler, invalidParameter, invalidValue, mlflowUnrouted } from './mlflow.errors.js';
 import * as experiments from './mlflow.experiments.service.js';
 import { FilterError, type TrashView } from '../experiments/filter.js';
 import { logBatch, metricHistory, metricInput } from './mlflow.logging.service.js';
@@ -44,8 +44,7 @@ function viewType(f: Fields): TrashView {
 
 function maxResults(f: Fields, dflt: number, max: number = MLFLOW_LIMITS.maxResults): number {
   const n = optInt(f, 'max_results') ?? dflt;
-  if (n < 1 || n > max)
-    throw invalidParameter(`Invalid value ${n} for parameter 'max_results' supplied: max_results must be between 1 and ${max}.`);
+  if (n < 1 || n > max) throw invalidValue(n, 'max_results', `max_results must be between 1 and ${max}.`);
   return n;
 }
 
@@ -256,7 +255,7 @@ const ENDPOINTS: [method: 'GET' | 'POST', path: string, response: TSchema, handl
     async (ctx, caller, f) => {
       const rawMetrics = f.metrics ?? [];
       if (!Array.isArray(rawMetrics)) {
-        throw invalidParameter(`Invalid value ${JSON.stringify(rawMetrics)} for parameter 'metrics' supplied: must be a list`);
+        throw invalidValue(rawMetrics, 'metrics', 'must be a list');
       }
       if (rawMetrics.length > MLFLOW_LIMITS.metricsPerBatch) {
         throw invalidParameter(
