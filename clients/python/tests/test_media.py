@@ -129,6 +129,25 @@ def test_copies_are_recycled_once_encoded_and_never_shared() -> None:
     assert decode_png(encode_image(check_image(img))[0])[3] == bytes([3]) * 48  # type: ignore[arg-type]
 
 
+def test_copies_pool_holds_a_second_of_images_logged_per_step() -> None:
+    # The sender encodes a batch's images once per flush interval: ~20 at one per 50 ms step. All
+    # of them come back to the pool, so the next second's copies are made into recycled arrays
+    # (a pool of 8 made 12 of every 20 copies into fresh memory, each a page fault per 4 kB).
+    shape = (256, 256, 3)
+    first = [check_image(np.full(shape, i, dtype=np.uint8)) for i in range(20)]
+    for a in first:
+        encode_image(a)
+    again = [check_image(np.full(shape, 100 + i, dtype=np.uint8)) for i in range(20)]
+    assert {id(a) for a in again} == {id(a) for a in first}
+    assert [int(a[0, 0, 0]) for a in again] == [100 + i for i in range(20)]
+    # Big-endian floats share the pool of native ones (keyed by dtype character): values kept.
+    big = np.full((2, 2), 0.25, dtype=">f8")
+    snap = check_image(big)
+    encode_image(snap)
+    assert float(check_image(np.full((2, 2), 0.75, dtype="<f8"))[0, 0]) == 0.75
+    assert float(check_image(big)[1, 1]) == 0.25
+
+
 def test_image_wraps_any_source_and_table_makes_csv() -> None:
     img = Image(np.zeros((3, 3), dtype=np.uint8), caption="zeros")
     assert np.array_equal(Image(img).source, img.source)

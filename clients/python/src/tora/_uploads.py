@@ -62,11 +62,11 @@ class Upload:
         """Bytes this upload keeps in memory until sent: an image's copied array or bytes, a
         table's rows (roughly); a file or directory is read from disk when sent, so 0."""
         src = self.source
+        nbytes = getattr(src, "nbytes", None)  # first: an array, the training loop's common case
+        if type(nbytes) is int:
+            return nbytes
         if isinstance(src, (bytes, bytearray)):
             return len(src)
-        nbytes = getattr(src, "nbytes", None)
-        if isinstance(nbytes, int):
-            return nbytes
         if isinstance(src, Table):
             return sum(len(str(c)) for row in src.data for c in row)
         if self.kind == MEDIA and hasattr(src, "size") and hasattr(src, "mode"):  # a PIL image
@@ -150,10 +150,16 @@ class UploadMemory:
         self.waits = 0  # uploads that had to wait: how often the bound held the loop back
         self._wake = wake
         self._alive = alive
-        self._cond = threading.Condition()
+        # A plain lock for the common case (room left), taken in C; the condition only to wait.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._warned = False
 
     def hold(self, n: int) -> None:
+        with self._lock:
+            if self.queued <= 0 or self.queued + n <= self.limit:
+                self.queued += n
+                return
         with self._cond:
             if self.queued > 0 and self.queued + n > self.limit:
                 self.waits += 1
