@@ -60,6 +60,11 @@ status=0
   --request-timeout 20 \
   --no-color \
   "$@" || status=$?
+# A run that lost its key stopped testing at that moment (each later request a 401): a failure.
+if ! python3 -c "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:$PORT/api/auth/me', headers={'x-api-key': sys.argv[1]}), timeout=5)" "$KEY"; then
+  echo "== the fuzzer's API key no longer works: the run stopped testing when it was revoked" >&2
+  status=1
+fi
 if [ $status -ne 0 ]; then
   echo "== last lines of the server log"
   tail -n 40 "$DATA/server.log" >&2

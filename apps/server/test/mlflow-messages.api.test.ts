@@ -173,6 +173,33 @@ describe.each(DIALECTS)("MLflow's error messages on %s", (dialect) => {
       expect(mlError(res)).toBe('INVALID_PARAMETER_VALUE');
       expect(res.json<{ message: string }>().message).toContain(expected);
     }
+    // A number is quoted as the body wrote it (MLflow's test_create_experiment_validation sends 9.0).
+    const written: [string, string, string][] = [
+      ['/experiments/create', '{"name": "e", "artifact_location": 9.0}', "Invalid value 9.0 for parameter 'artifact_location'"],
+      ['/experiments/create', '{"name": 1e3}', "Invalid value 1e3 for parameter 'name'"],
+      ['/runs/search', '{"experiment_ids": ["0"], "max_results": 2.50}', "Invalid value 2.50 for parameter 'max_results'"],
+    ];
+    for (const [path, payload, expected] of written) {
+      const res = await server.app.inject({
+        method: 'POST',
+        url: `/api/2.0/mlflow${path}`,
+        headers: { authorization: `Bearer ${alice.key}`, 'content-type': 'application/json' },
+        payload,
+      });
+      expect(res.statusCode, payload).toBe(400);
+      expect(res.json<{ message: string }>().message).toContain(expected);
+    }
+    // Fastify's own JSON checks still hold on these routes: bad JSON and __proto__ keys are 400s.
+    for (const payload of ['{"name": ', '{"name": "e", "__proto__": {"x": 1}}']) {
+      const res = await server.app.inject({
+        method: 'POST',
+        url: '/api/2.0/mlflow/experiments/create',
+        headers: { authorization: `Bearer ${alice.key}`, 'content-type': 'application/json' },
+        payload,
+      });
+      expect(res.statusCode, payload).toBe(400);
+      expect(mlError(res)).toBe('INVALID_PARAMETER_VALUE');
+    }
     // Nothing of a refused request was written.
     const run = await ml(alice, 'GET', '/runs/get', { run_id: runId });
     expect(run.json<{ run: { data: { metrics?: unknown[]; tags?: { key: string }[] } } }>().run.data.metrics ?? []).toEqual([]);

@@ -432,11 +432,60 @@ describe.each(DIALECTS)('MLflow tracking API on %s', (dialect) => {
       max_results: 50,
     });
     expect(interval.statusCode).toBe(200);
-    const got = interval.json().metrics as { step: number; run_id: string }[];
-    expect(got.length).toBeLessThanOrEqual(50);
-    expect(got.length).toBeGreaterThan(20);
-    expect(got[0]).toMatchObject({ step: 0, run_id: runId });
-    expect(got.at(-1)).toMatchObject({ step: 999 });
+    // MLflow's sampling: every 20th of the 1,000 steps, and the last; each point's own timestamp.
+    const got = interval.json().metrics as { step: number; run_id: string; timestamp: number; value: number }[];
+    expect(got.map((m) => m.step)).toEqual([...Array.from({ length: 50 }, (_, i) => i * 20), 999]);
+    expect(got.every((m) => m.run_id === runId && m.timestamp === 1000 + m.step && m.value === 1 / (m.step + 1))).toBe(true);
+  });
+
+  it("get-history-bulk-interval samples MLflow's steps across runs, with each point's timestamp", async () => {
+    const exp = await newExperiment(alice);
+    const [one, two] = [await newRun(alice, exp), await newRun(alice, exp)];
+    const history = (n: number) => Array.from({ length: n }, (_, i) => ({ key: 'm', value: 10 + i, timestamp: 1, step: i }));
+    await ml(alice, 'POST', '/runs/log-batch', { run_id: one, metrics: history(10) });
+    const interval = (q: Record<string, unknown>) =>
+      ml(alice, 'GET', '/metrics/get-history-bulk-interval', { metric_key: 'm', max_results: 5, ...q });
+    const steps = async (q: Record<string, unknown>) =>
+      ((await interval(q)).json().metrics as { run_id: string; step: number }[]).map((m) => [m.run_id, m.step]);
+    const full = (await interval({ run_ids: [one] })).json().metrics;
+    expect(full).toEqual([0, 2, 4, 6, 8, 9].map((step) => ({ run_id: one, key: 'm', value: 10 + step, timestamp: 1, step })));
+    expect(await steps({ run_ids: [one], start_step: 0, end_step: 4 })).toEqual([0, 1, 2, 3, 4].map((s) => [one, s]));
+    // Two runs: the union of their steps sampled (0..19 every 4th, and 19), plus each run's first
+    // and last step (9 of the shorter one); each run in the order asked.
+    await ml(alice, 'POST', '/runs/log-batch', { run_id: two, metrics: history(20) });
+    expect(await steps({ run_ids: [one, two] })).toEqual([
+      ...[0, 4, 8, 9].map((s) => [one, s]),
+      ...[0, 4, 8, 9, 12, 16, 19].map((s) => [two, s]),
+    ]);
+    expect(await steps({ run_ids: [two, one] })).toEqual([
+      ...[0, 4, 8, 9, 12, 16, 19].map((s) => [two, s]),
+      ...[0, 4, 8, 9].map((s) => [one, s]),
+    ]);
+    // Points logged twice at one step: both answered, by time.
+    await ml(alice, 'POST', '/runs/log-batch', { run_id: one, metrics: [{ key: 'm', value: -1, timestamp: 0, step: 9 }] });
+    const twice = (await interval({ run_ids: [one], start_step: 9, end_step: 9 })).json().metrics;
+    expect(twice.map((m: { value: number; timestamp: number }) => [m.value, m.timestamp])).toEqual([
+      [-1, 0],
+      [19, 1],
+    ]);
+  });
+
+  it('get-history-bulk-interval of a series past 100,000 points reads its window summaries, first and last step kept', async () => {
+    const runId = await newRun(alice, await newExperiment(alice));
+    const n = 100_001;
+    const steps = Array.from({ length: n }, (_, i) => i);
+    const res = await call(server.app, alice, 'POST', `/api/experiments/${runId}/metrics/batch`, {
+      series: { big: { steps, values: steps.map((s) => s / 2) } },
+    });
+    expect(res.statusCode).toBeLessThan(300);
+    const got = (
+      await ml(alice, 'GET', '/metrics/get-history-bulk-interval', { run_ids: runId, metric_key: 'big', max_results: 320 })
+    ).json().metrics as { step: number; value: number }[];
+    // At most max_results points (MLflow's exact sampling would answer 321: 320 and the last).
+    expect(got.length).toBeLessThanOrEqual(320);
+    expect(got.length).toBeGreaterThan(100);
+    expect(got[0]).toMatchObject({ step: 0, value: 0 });
+    expect(got.at(-1)).toMatchObject({ step: n - 1, value: (n - 1) / 2 });
   });
 
   it('delete and restore are soft; deleted runs leave ACTIVE_ONLY searches and refuse writes', async () => {

@@ -134,6 +134,13 @@ export const MLFLOW_LIMITS = {
   maxResults: 50_000,
   /** Runs of one get-history-bulk-interval request. */
   intervalRuns: 100,
+  /**
+   * get-history-bulk-interval samples MLflow's exact steps (every point read) when the runs' series
+   * hold at most this many points together; larger ones are answered from Tora's bucketed read.
+   */
+  intervalExactPoints: 100_000,
+  /** Points per run of one exactly sampled get-history-bulk-interval answer (MLflow's history page). */
+  intervalPointsPerRun: 25_000,
   /** Distinct `experiment_ids` of one runs/search (repeats count once). */
   searchExperimentIds: 1000,
   /** `order_by` keys of one runs/search (each one a sort key over every matching run). */

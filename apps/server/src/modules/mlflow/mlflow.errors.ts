@@ -35,8 +35,15 @@ export class MlflowError extends Error {
 export const invalidParameter = (message: string): MlflowError => new MlflowError('INVALID_PARAMETER_VALUE', 400, message);
 
 /** A parameter of the wrong type or out of range, in MLflow's words: `Invalid value <v> for parameter '<name>' supplied: <rule>`. */
+/** A number as the request's JSON wrote it (`9.0`), which its parsed value (`9`) no longer says. */
+export class JsonLiteral {
+  constructor(readonly text: string) {}
+}
+
 export const invalidValue = (value: unknown, name: string, rule: string): MlflowError =>
-  invalidParameter(`Invalid value ${JSON.stringify(value)} for parameter '${name}' supplied: ${rule}`);
+  invalidParameter(
+    `Invalid value ${value instanceof JsonLiteral ? value.text : JSON.stringify(value)} for parameter '${name}' supplied: ${rule}`,
+  );
 export const doesNotExist = (message: string): MlflowError => new MlflowError('RESOURCE_DOES_NOT_EXIST', 404, message);
 
 /** Tora's error, in MLflow's vocabulary: status kept (except 409 and 413, which MLflow reports as 400). */

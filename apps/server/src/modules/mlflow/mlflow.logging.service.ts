@@ -4,7 +4,8 @@ import { fromWire, toWire } from '../../lib/numbers.js';
 import { fingerprint, type ParsedBatch, type SeriesInput } from '../metrics/ingest.js';
 import { transactionWithRetry } from '../../db/retry.js';
 import { appendBatch } from '../metrics/metrics.ingest.service.js';
-import { findSeries, isoTime, rawPage, seriesForCaller } from '../metrics/metrics.read.service.js';
+import { findSeries, rawPage, seriesForCaller } from '../metrics/metrics.read.service.js';
+import { mlflowTimestamp } from './mlflow.interval.service.js';
 import { invalidParameter, invalidValue } from './mlflow.errors.js';
 import { addHyperparams, lockExperiment, updateExperiment } from '../experiments/experiments.rows.service.js';
 import * as repo from './mlflow.repository.js';
@@ -317,10 +318,7 @@ export async function metricHistory(
     const series = await findSeries(ctx, q.runId, q.key);
     if (!series) return { metrics: [] };
     next = await rawPage(ctx, series, { limit: q.maxResults, cursor: q.pageToken }, (p, i) => {
-      const time = p.times[i]!;
-      // Whole milliseconds, 0 for a time no Date holds: what the ISO form of the raw read gave.
-      const timestamp = isoTime(time) === null ? 0 : Math.trunc(time) + 0;
-      metrics.push({ key: q.key, value: toWire(p.values[i]!), timestamp, step: p.steps[i]! });
+      metrics.push({ key: q.key, value: toWire(p.values[i]!), timestamp: mlflowTimestamp(p.times[i]!), step: p.steps[i]! });
     });
   } catch (err) {
     if (err instanceof AppError && err.code === 'METRIC_NOT_FOUND') return { metrics: [] };

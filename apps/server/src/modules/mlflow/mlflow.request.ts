@@ -1,5 +1,6 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { METRIC_LIMITS, MLFLOW_LIMITS } from '../../lib/limits.js';
-import { invalidParameter, invalidValue } from './mlflow.errors.js';
+import { invalidParameter, invalidValue, JsonLiteral } from './mlflow.errors.js';
 
 /**
  * Reading MLflow requests. MLflow clients send JSON bodies (POST) or query strings (GET), int64
@@ -35,6 +36,38 @@ function single(f: Fields, name: string): unknown {
   return Array.isArray(v) && (f as { [FROM_QUERY]?: boolean })[FROM_QUERY] === true ? (v as unknown[])[0] : v;
 }
 
+/** The JSON text of each MLflow request body, by its parsed object: to quote a number back as written. */
+const JSON_TEXT = new WeakMap<object, string>();
+
+/**
+ * Parses JSON bodies as Fastify does (same errors, same prototype-poisoning refusal) and remembers
+ * each body's text, so a refusal quotes `9.0` where the client sent `9.0` (MLflow's messages do;
+ * JavaScript's parser reads it as `9`). For the routes of the plugin it is called in.
+ */
+export function keepJsonText(app: FastifyInstance): void {
+  // Fastify's default parser answers through its callback (the parser type also allows a promise).
+  const parse = app.getDefaultJsonParser('error', 'error') as (
+    request: FastifyRequest,
+    body: string,
+    done: (err: Error | null, value?: unknown) => void,
+  ) => void;
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parse(request, body as string, (err, value) => {
+      if (!err && typeof value === 'object' && value !== null) JSON_TEXT.set(value, body as string);
+      done(err, value);
+    });
+  });
+}
+
+/** A top-level number as the body wrote it (`9.0`), where its text says so; else the value itself. */
+function asWritten(f: Fields, name: string, v: unknown): unknown {
+  const text = JSON_TEXT.get(f);
+  if (typeof v !== 'number' || text === undefined) return v;
+  const m = new RegExp(`"${name}"\\s*:\\s*(-?[0-9][0-9.eE+-]*)`).exec(text);
+  return m && Number(m[1]) === v ? new JsonLiteral(m[1]!) : v;
+}
+
 export function missing(name: string): never {
   throw invalidParameter(
     `Missing value for required parameter '${name}'. See the API docs for more information about request parameters.`,
@@ -44,7 +77,7 @@ export function missing(name: string): never {
 export function optString(f: Fields, name: string, max = 100_000): string | undefined {
   const v = single(f, name);
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw invalidValue(v, name, 'must be a string');
+  if (typeof v !== 'string') throw invalidValue(asWritten(f, name, v), name, 'must be a string');
   if (v.length > max) throw invalidParameter(`Parameter '${name}' is longer than the limit of ${max} characters`);
   return v;
 }
@@ -67,7 +100,7 @@ export function optInt(f: Fields, name: string): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   const n = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
-    throw invalidValue(v, name, 'must be an integer');
+    throw invalidValue(asWritten(f, name, v), name, 'must be an integer');
   }
   return n;
 }

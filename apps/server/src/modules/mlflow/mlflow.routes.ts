@@ -19,6 +19,7 @@ import { readByHand, trackingSchema } from './mlflow.openapi.js';
 import {
   fieldsOf,
   JsonText,
+  keepJsonText,
   keyValue,
   keyValues,
   MLFLOW_LIMITS,
@@ -376,6 +377,7 @@ function tracking(ctx: AppContext, documented: boolean): FastifyPluginAsyncTypeb
   return async (app) => {
     const unrouted = mlflowUnrouted(app);
     installMlflowErrorHandler(app, unrouted);
+    keepJsonText(app);
     // The caller's default workspace reads as MLflow's experiment "0" in every answer of the tracking API.
     app.addHook('preSerialization', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
       if (reply.statusCode >= 400 || !request.caller || !mayNameExperiment(payload)) return payload;
