@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -54,15 +53,21 @@ class ToraServer:
         }
 
     def cli(self, *args: str) -> str:
-        out = subprocess.run(
-            ["node", str(BIN), *args], env=self.env, check=True, capture_output=True, text=True
-        )
+        out = subprocess.run(["node", str(BIN), *args], env=self.env, capture_output=True, text=True)
+        if out.returncode != 0:  # the command's own words in the failure, not just its exit status
+            raise subprocess.CalledProcessError(out.returncode, ["tora", *args], out.stdout, out.stderr)
         return out.stdout.strip()
 
     def create_key(self, email: str = "a@b.c", name: str = "test") -> str:
-        with contextlib.suppress(subprocess.CalledProcessError):  # the user exists already
+        try:
             self.cli("user", "create", "--email", email, "--password", "correct horse battery")
-        return self.cli("key", "create", "--email", email, "--name", name).splitlines()[-1].strip()
+        except subprocess.CalledProcessError as e:
+            if "already exists" not in e.stderr:
+                raise RuntimeError(f"tora user create failed: {e.stderr.strip()}") from e
+        try:
+            return self.cli("key", "create", "--email", email, "--name", name).splitlines()[-1].strip()
+        except subprocess.CalledProcessError as e:
+            raise RuntimeError(f"tora key create failed: {e.stderr.strip()}") from e
 
     def start(self, wait: bool = True) -> None:
         with open(self.data_dir / "server.log", "ab") as log:  # the child keeps its own copy
