@@ -170,6 +170,22 @@ describe.each(DIALECTS)('experiment list grouped (groupBy) on %s', (dialect) => 
     expect(sorted.groups.map((x) => x.value)).toEqual(['c', 'a', 'f', 'b', 'd', 'e']);
   });
 
+  it('keeps apart values that only a null-safe key tells apart: 0, false, the empty string, "0" and none', async () => {
+    const ws = await createWorkspace(server.app, alice);
+    for (const value of [0, false, '', '', '0', 1, null]) {
+      await createExperiment(server.app, alice, { workspaceId: ws, hyperparams: value === null ? {} : { case: value } });
+    }
+    const g = await list(alice, `workspace=${ws}&groupBy=params.case&groupMetrics=m`);
+    // Booleans are stored as 1/0, so false joins 0.
+    expect(g.groups.map((x) => [x.value, x.count])).toEqual([
+      [0, 2],
+      [1, 1],
+      ['', 2],
+      ['0', 1],
+      [null, 1],
+    ]);
+  });
+
   it("runs its query with PostgreSQL's JIT compiler off (compiling it took 1.1 s of a 70 ms query)", async () => {
     const { db, dialect: helpers } = server.database;
     const setting = await helpers.withoutJit(db, async (exec) =>
