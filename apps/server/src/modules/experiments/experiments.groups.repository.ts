@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DialectHelpers } from '../../db/dialect.js';
 import type { DB } from '../../db/schema.js';
 import { figuresOfRuns, seriesNameCounts, type Figure } from '../metrics/metrics.repository.js';
@@ -66,27 +66,58 @@ const WIDE = 1e150;
 
 /**
  * The matching runs per group value: their count and, per column, the statistics of the runs'
- * figures. The standard deviation takes two passes: each group's mean (sum over count; not AVG,
- * whose running sum of squares overflows into an error on PostgreSQL past ~1e154) first, then the
- * squared deviations from it are summed, the runs joined back to their group's mean; the one-pass
- * Σx² − (Σx)²/n loses every digit on values like 1e9 + 0.1. The runs are sorted by group once,
- * as they are stored (`materialized … order by`): SQLite then aggregates both passes in that
- * order without sorting again. An infinite value leaves the mean and squares meaningless, and
- * the service answers for it from min and max.
+ * figures (groupStatsSql). An infinite value leaves the mean and squares meaningless: the service
+ * answers for it from min and max.
  */
-export async function groupStats(
-  db: Kysely<DB>,
-  dialect: DialectHelpers,
-  q: { filter: ListFilter; groupBy: GroupBy; columns: readonly ColumnRef[] },
-): Promise<GroupStats[]> {
+export async function groupStats(db: Kysely<DB>, dialect: DialectHelpers, q: GroupStatsQuery): Promise<GroupStats[]> {
   if (q.filter.workspaceIds.length === 0) return [];
+  const cols = q.columns.map((_, i) => i);
+  const { rows } = await dialect.withoutJit(db, (exec) => groupStatsSql(db, dialect, q).execute(exec));
+  return rows.map((r) => ({
+    ...groupValueOf(r),
+    count: Number(r.runs),
+    columns: cols.map((i) => {
+      const get = (what: string) => nullableNumber(r[`${what}${i}`] as number | string | null);
+      const [mean, min, max] = [get('mean'), get('min'), get('max')];
+      return {
+        n: Number(get('n')),
+        mean,
+        squares: get('squares'),
+        min,
+        max,
+        positiveInfinity: max === Infinity,
+        negativeInfinity: min === -Infinity,
+        wide: mean !== null && (max! - mean >= WIDE || mean - min! >= WIDE),
+      };
+    }),
+  }));
+}
+
+export interface GroupStatsQuery {
+  filter: ListFilter;
+  groupBy: GroupBy;
+  columns: readonly ColumnRef[];
+}
+
+/**
+ * groupStats' statement (exported for the test of its plan). The standard deviation takes two
+ * passes: each group's mean (sum over count; not AVG, whose running sum of squares overflows into
+ * an error on PostgreSQL past ~1e154), then the squared deviations from it, each run joined to its
+ * group's mean by the group key (never null, so PostgreSQL can hash the join); the one-pass
+ * Σx² − (Σx)²/n loses every digit on values like 1e9 + 0.1. The second pass also counts and takes
+ * min and max, so no two per-group tables are joined (PostgreSQL, misjudging their sizes, nested
+ * loops them). The runs are sorted by group once, as they are stored (`materialized … order by`),
+ * and SQLite aggregates both passes in that order without sorting again: one sort of the runs
+ * where there were three (a window for the mean, the GROUP BY, a temporary index).
+ */
+export function groupStatsSql(db: Kysely<DB>, dialect: DialectHelpers, q: GroupStatsQuery): RawBuilder<Row> {
   const runs = filteredRuns(db, dialect, q.filter);
   const ref = (prefix: string, i: number) => sql.ref(`${prefix}${i}`);
   const cols = q.columns.map((_, i) => i);
-  const query =
-    q.columns.length === 0
-      ? sql<Row>`select kind, num, text, count(*) as runs from (${withGroupKey(runs, q.groupBy)}) r group by kind, num, text`
-      : sql<Row>`
+  if (q.columns.length === 0) {
+    return sql<Row>`select kind, num, text, count(*) as runs from (${withGroupKey(runs, q.groupBy)}) r group by kind, num, text`;
+  }
+  return sql<Row>`
     with run_values as materialized (
       select * from (${withGroupKey(figuresOfRuns(db, runs, q.columns), q.groupBy)}) r order by kind, num, text
     ),
@@ -109,25 +140,6 @@ export async function groupStats(
     )}
     from run_values v join means m on m.kind = v.kind and m.num = v.num and m.text = v.text
     group by v.kind, v.num, v.text`;
-  const { rows } = await dialect.withoutJit(db, (exec) => query.execute(exec));
-  return rows.map((r) => ({
-    ...groupValueOf(r),
-    count: Number(r.runs),
-    columns: cols.map((i) => {
-      const get = (what: string) => nullableNumber(r[`${what}${i}`] as number | string | null);
-      const [mean, min, max] = [get('mean'), get('min'), get('max')];
-      return {
-        n: Number(get('n')),
-        mean,
-        squares: get('squares'),
-        min,
-        max,
-        positiveInfinity: max === Infinity,
-        negativeInfinity: min === -Infinity,
-        wide: mean !== null && (max! - mean >= WIDE || mean - min! >= WIDE),
-      };
-    }),
-  }));
 }
 
 type Row = GroupKeyRow & { runs: number | string } & Record<string, unknown>;
