@@ -119,7 +119,8 @@ export function groupStatsSql(db: Kysely<DB>, dialect: DialectHelpers, q: GroupS
   }
   return sql<Row>`
     with run_values as materialized (
-      select * from (${withGroupKey(figuresOfRuns(db, runs, q.columns), q.groupBy)}) r order by kind, num, text
+      select kind, num, text, ${sql.join(cols.map((i) => ref('c', i)))}
+      from (${withGroupKey(figuresOfRuns(db, runs, q.columns), q.groupBy)}) r order by kind, num, text
     ),
     means as (
       select kind, num, text, ${sql.join(cols.map((i) => sql`sum(${ref('c', i)}) / count(${ref('c', i)}) as ${ref('mean', i)}`))}
