@@ -373,7 +373,10 @@ export async function listExperiments(
   if (sort.by === 'metric') {
     const column = ({ last: 'last_value', min: 'min_value', max: 'max_value' } as const)[sort.value];
     q = q
-      .leftJoin('metric_series as s', (join) => join.onRef('s.experiment_id', '=', 'e.id').on('s.name', '=', sort.metric))
+      // The figure from metric_series_figures_idx (migration 023), not the table.
+      .leftJoin('metric_series as s', (join) =>
+        join.onRef('s.experiment_id', '=', 'e.id').on((eb) => dialect.equalsViaCoveringIndex(eb.ref('s.name'), sort.metric)),
+      )
       .orderBy(sql`case when ${sql.ref(`s.${column}`)} is null then 1 else 0 end`)
       .orderBy(`s.${column}`, dir);
   } else if (sort.by === 'hp') {
