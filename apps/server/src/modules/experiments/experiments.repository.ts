@@ -474,7 +474,7 @@ export async function searchRunIds(db: Kysely<DB>, dialect: DialectHelpers, q: R
   if (q.view === 'trashed') query = query.where(experimentTrashed(sql.ref('e.id')));
   for (const key of q.order) {
     // NULLS LAST rather than a `case … is null` key before it: each key's subquery runs once per row, not twice.
-    const value = orderValueSql(key, q.crashedBefore);
+    const value = orderValueSql(dialect, key, q.crashedBefore);
     query = query.orderBy(value, (ob) => (key.ascending ? ob.asc() : ob.desc()).nullsLast());
   }
   const rows = await query.orderBy('e.created_at', 'desc').orderBy('e.id').limit(q.limit).offset(q.offset).execute();
