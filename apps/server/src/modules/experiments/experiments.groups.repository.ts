@@ -72,7 +72,7 @@ const WIDE = 1e150;
 export async function groupStats(db: Kysely<DB>, dialect: DialectHelpers, q: GroupStatsQuery): Promise<GroupStats[]> {
   if (q.filter.workspaceIds.length === 0) return [];
   const cols = q.columns.map((_, i) => i);
-  const { rows } = await dialect.forWideAggregate(db, (exec) => groupStatsSql(db, dialect, q).execute(exec));
+  const { rows } = await dialect.withoutJit(db, (exec) => groupStatsSql(db, dialect, q).execute(exec));
   return rows.map((r) => ({
     ...groupValueOf(r),
     count: Number(r.runs),
