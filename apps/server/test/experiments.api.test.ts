@@ -1,3 +1,4 @@
+import { CompiledQuery } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { Static } from '@sinclair/typebox';
 import type { Experiment as ExperimentSchema } from '../src/modules/experiments/experiments.schemas.js';
@@ -10,6 +11,24 @@ describe.each(DIALECTS)('experiments API on %s', (dialect) => {
   const server = useTestServer(dialect);
   const alice = useUser(server);
 
+  it("reads a run's figure for the list's metric sort from the covering index, not the table (the plan)", async () => {
+    const { db, dialect: helpers } = server.database;
+    const query = db
+      .selectFrom('experiments as e')
+      .leftJoin('metric_series as s', (join) =>
+        join.onRef('s.experiment_id', '=', 'e.id').on((eb) => helpers.equalsViaCoveringIndex(eb.ref('s.name'), 'loss')),
+      )
+      .select('s.last_value')
+      .compile();
+    const explain = dialect === 'sqlite' ? 'explain query plan' : 'explain';
+    const { rows } = await db.executeQuery<Record<string, string>>(
+      CompiledQuery.raw(`${explain} ${query.sql}`, [...query.parameters]),
+    );
+    const plan = rows.map((r) => r.detail ?? r['QUERY PLAN']!).join('\n');
+    // SQLite took the unique (experiment_id, name) index and read each row from the table.
+    if (dialect === 'sqlite') expect(plan).toContain('USING COVERING INDEX metric_series_figures_idx');
+    else expect(query.sql).toContain('"s"."name" = $1');
+  });
   it('creates an experiment in the default workspace and returns the original client fields', async () => {
     const res = await call(server.app, alice, 'POST', '/api/experiments', {
       name: 'resnet',

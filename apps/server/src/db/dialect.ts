@@ -29,6 +29,12 @@ export interface DialectHelpers {
    * and 70 ms to run once its estimated cost passed `jit_above_cost`.
    */
   withoutJit<DB, T>(db: Kysely<DB>, fn: (db: Kysely<DB>) => Promise<T>): Promise<T>;
+  /**
+   * `column = value`, for a lookup a covering index answers: SQLite's planner takes a unique index
+   * on the same columns instead (one row expected) and then reads the table for each row, so
+   * there it is written as a range over the same rows, which the covering index answers alone.
+   */
+  equalsViaCoveringIndex(column: Expression<string>, value: string): Expression<SqlBool>;
 }
 
 /** A LIKE pattern as a SQLite GLOB pattern: `%` → `*`, `_` → `?`, GLOB's own metacharacters made literal. */
@@ -58,6 +64,11 @@ export function dialectHelpers(name: DialectName): DialectHelpers {
         await sql`set local jit = off`.execute(trx);
         return fn(trx);
       });
+    },
+    equalsViaCoveringIndex(column, value) {
+      return name === 'sqlite'
+        ? sql<SqlBool>`${column} >= ${value} and ${column} <= ${value}`
+        : sql<SqlBool>`${column} = ${value}`;
     },
     like(column, pattern, ignoreCase) {
       if (name === 'postgres') {

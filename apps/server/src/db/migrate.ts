@@ -20,6 +20,7 @@ import * as m021 from './migrations/021-media-thumbnails.js';
 import * as m022 from './migrations/022-mlflow-model-metrics.js';
 import * as m023 from './migrations/023-metric-series-figures-index.js';
 import * as m024 from './migrations/024-mlflow-dataset-input-order.js';
+import * as m025 from './migrations/025-experiments-workspace-id-index.js';
 
 interface Migration {
   version: number;
@@ -48,6 +49,7 @@ const MIGRATIONS: readonly Migration[] = [
   { version: 22, name: 'mlflow-model-metrics', up: m022.up },
   { version: 23, name: 'metric-series-figures-index', up: m023.up },
   { version: 24, name: 'mlflow-dataset-input-order', up: m024.up },
+  { version: 25, name: 'experiments-workspace-id-index', up: m025.up },
 ];
 
 /** The advisory lock key every PostgreSQL server takes to migrate: one migrates, the others wait. */

@@ -1,16 +1,24 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DialectHelpers } from '../../db/dialect.js';
 import type { DB } from '../../db/schema.js';
-import { figuresByExperiment, seriesNameCounts, type Figure } from '../metrics/metrics.repository.js';
-import { filteredIds, groupedRuns, type GroupBy, type ListFilter } from './experiments.repository.js';
+import { figuresOfRuns, seriesNameCounts, type Figure } from '../metrics/metrics.repository.js';
+import {
+  filteredIds,
+  filteredRuns,
+  groupValueOf,
+  withGroupKey,
+  type GroupBy,
+  type GroupKeyRow,
+  type ListFilter,
+} from './experiments.repository.js';
 
 export type { Figure };
 
 /**
  * The grouped dashboard's aggregation, in SQL, over subqueries of the experiments and metrics
- * repositories (it owns no table). Each matching run becomes one row of its group value and its
- * columns' figures (`figuresByExperiment`); the groups are then aggregated over those rows, one a
- * run rather than one a series.
+ * repositories (it owns no table). Each matching run becomes one row of its group key and its
+ * columns' figures (`figuresOfRuns`); the groups are then aggregated over those rows, one a run
+ * rather than one a series.
  */
 
 /** A metric column: one figure of the runs' series of this name (`best` resolved to min or max first). */
@@ -25,19 +33,20 @@ export interface GroupKey {
   text: string | null;
 }
 
-/** One column's statistics over a group's runs: NaN (stored NULL) left out, ±Infinity counted apart. */
+/** One column's statistics over a group's runs: NaN (stored NULL) left out. */
 export interface ColumnStats {
   /** Runs with a value (infinite ones included). */
   n: number;
-  /** Mean, and sum of squared deviations from it, of the finite values (null when there are none). */
-  finiteMean: number | null;
-  finiteSquares: number | null;
-  /** Deviations whose square would pass 1e300, left out of `finiteSquares`: the std is then infinite. */
-  wideDeviations: number;
+  /** Mean of the values, and sum of squared deviations from it; both null when there are none. */
+  mean: number | null;
+  squares: number | null;
   min: number | null;
   max: number | null;
-  positiveInfinities: number;
-  negativeInfinities: number;
+  /** Whether a value is +Infinity / -Infinity: the mean and squares are then not the finite values'. */
+  positiveInfinity: boolean;
+  negativeInfinity: boolean;
+  /** Some deviation from the mean is at least WIDE (left out of `squares`): the std is then infinite. */
+  wide: boolean;
 }
 
 export interface GroupStats extends GroupKey {
@@ -48,82 +57,93 @@ export interface GroupStats extends GroupKey {
 }
 
 /**
- * Deviations from the mean at least this wide are counted, not squared: PostgreSQL raises an
- * error where a float8 product overflows (SQLite and JavaScript give Infinity), and a sum of 10⁸
- * squares below 1e300 stays finite.
+ * Deviations from the mean at least this wide are not squared: PostgreSQL raises an error where a
+ * float8 product overflows (SQLite and JavaScript give Infinity), and a sum of 10⁸ squares below
+ * 1e300 stays finite. The widest deviations are the min's and the max's, so whether one is this
+ * wide is read from them (rounding f − mean is monotonic in f).
  */
 const WIDE = 1e150;
 
-/** Finite values only: NULL for NaN (stored NULL) and ±Infinity (compared to bound infinities). */
-const finite = (v: RawBuilder<unknown>) => sql`case when ${v} > ${-Infinity} and ${v} < ${Infinity} then ${v} end`;
-
 /**
  * The matching runs per group value: their count and, per column, the statistics of the runs'
- * figures. The standard deviation takes two passes: each group's mean (a window sum over count; not
- * AVG, whose running sum of squares overflows into an error on PostgreSQL past ~1e154) first,
- * then the squared deviations from it are summed; the one-pass Σx² − (Σx)²/n loses every digit
- * on values like 1e9 + 0.1.
+ * figures (groupStatsSql). An infinite value leaves the mean and squares meaningless: the service
+ * answers for it from min and max.
  */
-export async function groupStats(
-  db: Kysely<DB>,
-  dialect: DialectHelpers,
-  q: { filter: ListFilter; groupBy: GroupBy; columns: readonly ColumnRef[] },
-): Promise<GroupStats[]> {
+export async function groupStats(db: Kysely<DB>, dialect: DialectHelpers, q: GroupStatsQuery): Promise<GroupStats[]> {
   if (q.filter.workspaceIds.length === 0) return [];
-  const runs = groupedRuns(db, dialect, q.filter, q.groupBy);
-  const ref = (prefix: string, i: number) => sql.ref(`${prefix}${i}`);
   const cols = q.columns.map((_, i) => i);
-  const query =
-    q.columns.length === 0
-      ? sql<Record<string, unknown>>`select r.num as num, r.text as text, count(*) as runs from ${runs} r group by r.num, r.text`
-      : sql<Record<string, unknown>>`
-    with per_run as ${figuresByExperiment(db, filteredIds(db, dialect, q.filter), q.columns)},
-    run_values as (
-      select r.num as num, r.text as text, ${sql.join(cols.flatMap((i) => [sql`p.${ref('c', i)}`, sql`${finite(sql`p.${ref('c', i)}`)} as ${ref('f', i)}`]))}
-      from ${runs} r left join per_run p on p.id = r.id
-    ),
-    deviations as (
-      select run_values.*, ${sql.join(cols.map((i) => sql`sum(${ref('f', i)}) over w / count(${ref('f', i)}) over w as ${ref('m', i)}`))}
-      from run_values
-      window w as (partition by num, text)
-    )
-    select num, text, count(*) as runs, ${sql.join(
-      cols.flatMap((i) => {
-        const [v, fin, m] = [ref('c', i), ref('f', i), ref('m', i)];
-        return [
-          sql`count(${v}) as ${ref('n', i)}`,
-          sql`max(${m}) as ${ref('mean', i)}`,
-          sql`sum(case when abs(${fin} - ${m}) < ${WIDE} then (${fin} - ${m}) * (${fin} - ${m}) end) as ${ref('squares', i)}`,
-          sql`count(case when abs(${fin} - ${m}) >= ${WIDE} then 1 end) as ${ref('wide', i)}`,
-          sql`min(${v}) as ${ref('min', i)}`,
-          sql`max(${v}) as ${ref('max', i)}`,
-          sql`count(case when ${fin} is null and ${v} > 0 then 1 end) as ${ref('pinf', i)}`,
-          sql`count(case when ${fin} is null and ${v} < 0 then 1 end) as ${ref('ninf', i)}`,
-        ];
-      }),
-    )}
-    from deviations
-    group by num, text`;
-  const { rows } = await dialect.withoutJit(db, (exec) => query.execute(exec));
+  const { rows } = await dialect.withoutJit(db, (exec) => groupStatsSql(db, dialect, q).execute(exec));
   return rows.map((r) => ({
-    num: r.num as number | null,
-    text: r.text as string | null,
+    ...groupValueOf(r),
     count: Number(r.runs),
     columns: cols.map((i) => {
-      const get = (what: string) => r[`${what}${i}`] as number | string | null;
+      const get = (what: string) => nullableNumber(r[`${what}${i}`] as number | string | null);
+      const [mean, min, max] = [get('mean'), get('min'), get('max')];
       return {
         n: Number(get('n')),
-        finiteMean: nullableNumber(get('mean')),
-        finiteSquares: nullableNumber(get('squares')),
-        wideDeviations: Number(get('wide')),
-        min: nullableNumber(get('min')),
-        max: nullableNumber(get('max')),
-        positiveInfinities: Number(get('pinf')),
-        negativeInfinities: Number(get('ninf')),
+        mean,
+        squares: get('squares'),
+        min,
+        max,
+        positiveInfinity: max === Infinity,
+        negativeInfinity: min === -Infinity,
+        wide: mean !== null && (max! - mean >= WIDE || mean - min! >= WIDE),
       };
     }),
   }));
 }
+
+export interface GroupStatsQuery {
+  filter: ListFilter;
+  groupBy: GroupBy;
+  columns: readonly ColumnRef[];
+}
+
+/**
+ * groupStats' statement (exported for the test of its plan). The standard deviation takes two
+ * passes: each group's mean (sum over count; not AVG, whose running sum of squares overflows into
+ * an error on PostgreSQL past ~1e154), then the squared deviations from it, each run joined to its
+ * group's mean by the group key (never null, so PostgreSQL can hash the join); the one-pass
+ * Σx² − (Σx)²/n loses every digit on values like 1e9 + 0.1. The second pass also counts and takes
+ * min and max, so no two per-group tables are joined (PostgreSQL, misjudging their sizes, nested
+ * loops them). The runs are sorted by group once, as they are stored (`materialized … order by`),
+ * and SQLite aggregates both passes in that order without sorting again: one sort of the runs
+ * where there were three (a window for the mean, the GROUP BY, a temporary index).
+ */
+export function groupStatsSql(db: Kysely<DB>, dialect: DialectHelpers, q: GroupStatsQuery): RawBuilder<Row> {
+  const runs = filteredRuns(db, dialect, q.filter);
+  const ref = (prefix: string, i: number) => sql.ref(`${prefix}${i}`);
+  const cols = q.columns.map((_, i) => i);
+  if (q.columns.length === 0) {
+    return sql<Row>`select kind, num, text, count(*) as runs from (${withGroupKey(runs, q.groupBy)}) r group by kind, num, text`;
+  }
+  return sql<Row>`
+    with run_values as materialized (
+      select kind, num, text, ${sql.join(cols.map((i) => ref('c', i)))}
+      from (${withGroupKey(figuresOfRuns(db, runs, q.columns), q.groupBy)}) r order by kind, num, text
+    ),
+    means as (
+      select kind, num, text, ${sql.join(cols.map((i) => sql`sum(${ref('c', i)}) / count(${ref('c', i)}) as ${ref('mean', i)}`))}
+      from run_values group by kind, num, text
+    )
+    select v.kind, v.num, v.text, count(*) as runs, ${sql.join(
+      cols.flatMap((i) => {
+        const [v, mean] = [sql`v.${ref('c', i)}`, sql`m.${ref('mean', i)}`];
+        const d = sql`(${v} - ${mean})`;
+        return [
+          sql`count(${v}) as ${ref('n', i)}`,
+          sql`max(${mean}) as ${ref('mean', i)}`,
+          sql`min(${v}) as ${ref('min', i)}`,
+          sql`max(${v}) as ${ref('max', i)}`,
+          sql`sum(case when abs(${d}) < ${WIDE} then ${d} * ${d} end) as ${ref('squares', i)}`,
+        ];
+      }),
+    )}
+    from run_values v join means m on m.kind = v.kind and m.num = v.num and m.text = v.text
+    group by v.kind, v.num, v.text`;
+}
+
+type Row = GroupKeyRow & { runs: number | string } & Record<string, unknown>;
 
 /** The names of the matching runs' non-empty series, with how many runs have each (for the default columns). */
 export function seriesNames(

@@ -48,9 +48,9 @@ function parseColumns(raw: string | undefined): Column[] | null {
  */
 function toStats(c: ColumnStats | undefined): Stats {
   if (!c || c.n === 0) return { mean: null, std: null, min: null, max: null, n: 0 };
-  const { positiveInfinities: pos, negativeInfinities: neg } = c;
-  const mean = pos > 0 && neg > 0 ? NaN : pos > 0 ? Infinity : neg > 0 ? -Infinity : c.finiteMean!;
-  const std = pos > 0 || neg > 0 ? NaN : c.wideDeviations > 0 ? Infinity : Math.sqrt(c.finiteSquares! / c.n);
+  const { positiveInfinity: pos, negativeInfinity: neg } = c;
+  const mean = pos && neg ? NaN : pos ? Infinity : neg ? -Infinity : c.mean!;
+  const std = pos || neg ? NaN : c.wide ? Infinity : Math.sqrt(c.squares! / c.n);
   return { mean: toWire(mean), std: toWire(std), min: toWire(c.min!), max: toWire(c.max!), n: c.n };
 }
 
@@ -111,20 +111,24 @@ function defaultColumns(names: readonly { name: string; runs: number }[]): Colum
 const asNumber = (v: number | string | null): number | null =>
   typeof v === 'number' ? v : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : null;
 
-/** Groups by value (numbers, then strings, then none), count, or a column's mean (groups without one last). */
+/**
+ * Groups by value (numbers, then strings, then none), count, or a column's mean (groups without one
+ * last); ties by value, so the order does not depend on the order the database answered in.
+ */
 function sortGroups(groups: Groups['groups'], by: string, order: 'asc' | 'desc' | undefined): void {
   const sign = (order ?? (by === 'count' ? 'desc' : 'asc')) === 'desc' ? -1 : 1;
   const rank = (v: unknown): number => (typeof v === 'number' ? 0 : typeof v === 'string' ? 1 : 2);
+  const byValue = (a: Groups['groups'][number], b: Groups['groups'][number]): number => {
+    if (rank(a.value) !== rank(b.value)) return rank(a.value) - rank(b.value);
+    if (typeof a.value === 'number' && typeof b.value === 'number') return sign * (a.value - b.value);
+    return sign * String(a.value).localeCompare(String(b.value));
+  };
   groups.sort((a, b) => {
-    if (by === 'value' || by === 'count') {
-      if (by === 'count' && a.count !== b.count) return sign * (a.count - b.count);
-      if (rank(a.value) !== rank(b.value)) return rank(a.value) - rank(b.value);
-      if (typeof a.value === 'number' && typeof b.value === 'number') return sign * (a.value - b.value);
-      return sign * String(a.value).localeCompare(String(b.value));
-    }
+    if (by === 'value') return byValue(a, b);
+    if (by === 'count') return sign * (a.count - b.count) || byValue(a, b);
     const x = asNumber(a.metrics[by]?.mean ?? null);
     const y = asNumber(b.metrics[by]?.mean ?? null);
-    if (x === null || y === null) return (x === null ? 1 : 0) - (y === null ? 1 : 0);
-    return sign * (x - y);
+    if (x === null || y === null) return (x === null ? 1 : 0) - (y === null ? 1 : 0) || byValue(a, b);
+    return sign * (x - y) || byValue(a, b);
   });
 }

@@ -1,8 +1,8 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Expression, type Kysely, type RawBuilder } from 'kysely';
 import type { DialectHelpers } from '../../db/dialect.js';
 import type { DB, ExperimentsTable } from '../../db/schema.js';
 import type { ExperimentStatus } from '../../lib/schemas.js';
-import { deleteSeriesOf, metricNamesOf, type ExperimentIds } from '../metrics/metrics.repository.js';
+import { deleteSeriesOf, metricNamesOf, type ExperimentIds, type RunKeys } from '../metrics/metrics.repository.js';
 import { deleteFilesOf } from '../files/files.repository.js';
 import type { Clause, OrderKey, TrashView } from './filter.js';
 import { filterSql, orderValueSql } from './filter.repository.js';
@@ -315,22 +315,45 @@ export function filteredIds(db: Kysely<DB>, dialect: DialectHelpers, f: ListFilt
 /** What the dashboard groups experiments by: their `group`, a hyperparameter or an MLflow tag. */
 export type GroupBy = { by: 'group' } | { by: 'param'; key: string } | { by: 'tag'; key: string };
 
+/** The matching experiments as (workspace_id, id): a subquery for the groups repository. */
+export function filteredRuns(db: Kysely<DB>, dialect: DialectHelpers, f: ListFilter): RunKeys {
+  return filtered(db, dialect, f).select(['e.workspace_id as workspace_id', 'e.id as id']) as unknown as RunKeys;
+}
+
 /**
- * The matching experiments with their value of `g` (a subquery for the groups repository): `num`
- * for a numeric hyperparameter (booleans as 1/0), `text` otherwise; both null when a run has none.
+ * A group value as a key that is never null, so that groups can be joined back on it by plain
+ * equality (a hash join on PostgreSQL, where `IS NOT DISTINCT FROM` only nests loops): `kind` is
+ * 2 × (no number) + (no text), `num` and `text` the value or 0 and ''. MLflow's numeric params
+ * have both a number and a text.
  */
-export function groupedRuns(db: Kysely<DB>, dialect: DialectHelpers, f: ListFilter, g: GroupBy) {
-  const q = filtered(db, dialect, f);
-  if (g.by === 'group')
-    return q.select(['e.id as id', sql<number | null>`cast(null as double precision)`.as('num'), 'e.run_group as text']);
-  if (g.by === 'tag') {
-    return q
-      .leftJoin('mlflow_run_tags as t', (join) => join.onRef('t.experiment_id', '=', 'e.id').on('t.key', '=', g.key))
-      .select(['e.id as id', sql<number | null>`cast(null as double precision)`.as('num'), 't.value as text']);
+export interface GroupKeyRow {
+  kind: number;
+  num: number;
+  text: string;
+}
+
+/** The value a key stands for: `num` for numeric hyperparameters, `text` otherwise, null for none. */
+export function groupValueOf(row: GroupKeyRow): { num: number | null; text: string | null } {
+  return { num: row.kind & 2 ? null : Number(row.num), text: row.kind & 1 ? null : row.text };
+}
+
+/**
+ * `runs` (a subquery with an `id` column) with each run's value of `g` as `kind`, `num` and `text`
+ * (GroupKeyRow), and the subquery's own columns after them. Runs without one have kind 3.
+ */
+export function withGroupKey(runs: Expression<unknown>, g: GroupBy): RawBuilder<GroupKeyRow> {
+  const key = (num: RawBuilder<unknown>, text: RawBuilder<unknown>) =>
+    sql`case when ${num} is null then 2 else 0 end + case when ${text} is null then 1 else 0 end as kind,
+      coalesce(${num}, 0) as num, coalesce(${text}, '') as text`;
+  if (g.by === 'group') {
+    return sql`select ${key(sql`null`, sql`e.run_group`)}, r.* from ${runs} r join experiments e on e.id = r.id`;
   }
-  return q
-    .leftJoin('experiment_hyperparams as h', (join) => join.onRef('h.experiment_id', '=', 'e.id').on('h.key', '=', g.key))
-    .select(['e.id as id', 'h.num_value as num', 'h.text_value as text']);
+  if (g.by === 'tag') {
+    return sql`select ${key(sql`null`, sql`t.value`)}, r.* from ${runs} r
+      left join mlflow_run_tags t on t.experiment_id = r.id and t.key = ${g.key}`;
+  }
+  return sql`select ${key(sql`h.num_value`, sql`h.text_value`)}, r.* from ${runs} r
+    left join experiment_hyperparams h on h.experiment_id = r.id and h.key = ${g.key}`;
 }
 
 /**
@@ -350,7 +373,10 @@ export async function listExperiments(
   if (sort.by === 'metric') {
     const column = ({ last: 'last_value', min: 'min_value', max: 'max_value' } as const)[sort.value];
     q = q
-      .leftJoin('metric_series as s', (join) => join.onRef('s.experiment_id', '=', 'e.id').on('s.name', '=', sort.metric))
+      // The figure from metric_series_figures_idx (migration 023), not the table.
+      .leftJoin('metric_series as s', (join) =>
+        join.onRef('s.experiment_id', '=', 'e.id').on((eb) => dialect.equalsViaCoveringIndex(eb.ref('s.name'), sort.metric)),
+      )
       .orderBy(sql`case when ${sql.ref(`s.${column}`)} is null then 1 else 0 end`)
       .orderBy(`s.${column}`, dir);
   } else if (sort.by === 'hp') {
@@ -448,7 +474,7 @@ export async function searchRunIds(db: Kysely<DB>, dialect: DialectHelpers, q: R
   if (q.view === 'trashed') query = query.where(experimentTrashed(sql.ref('e.id')));
   for (const key of q.order) {
     // NULLS LAST rather than a `case … is null` key before it: each key's subquery runs once per row, not twice.
-    const value = orderValueSql(key, q.crashedBefore);
+    const value = orderValueSql(dialect, key, q.crashedBefore);
     query = query.orderBy(value, (ob) => (key.ascending ? ob.asc() : ob.desc()).nullsLast());
   }
   const rows = await query.orderBy('e.created_at', 'desc').orderBy('e.id').limit(q.limit).offset(q.offset).execute();

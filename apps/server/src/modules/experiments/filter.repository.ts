@@ -191,10 +191,12 @@ export function filterSql(
 }
 
 /** The value an order key sorts by, as a scalar subquery on `e` (NULL where a run lacks it). */
-export function orderValueSql(key: OrderKey, crashedBefore: number): Sql {
+export function orderValueSql(dialect: DialectHelpers, key: OrderKey, crashedBefore: number): Sql {
   switch (key.entity) {
     case 'metric':
-      return sql`(select s.last_value from metric_series s where s.experiment_id = e.id and s.name = ${key.key})`;
+      // From metric_series_figures_idx (migration 023), not the table.
+      return sql`(select s.last_value from metric_series s
+        where s.experiment_id = e.id and ${dialect.equalsViaCoveringIndex(sql.ref('s.name'), key.key)})`;
     case 'param':
       return sql`(select coalesce(h.text_value, cast(h.num_value as text)) from experiment_hyperparams h
         where h.experiment_id = e.id and h.key = ${key.key})`;

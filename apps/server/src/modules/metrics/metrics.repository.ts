@@ -191,26 +191,27 @@ export type Figure = 'last' | 'min' | 'max';
 
 const FIGURE_COLUMN = { last: 'last_value', min: 'min_value', max: 'max_value' } as const;
 
+/** Matching experiments as (workspace_id, id), a subquery (experiments.repository's `filteredRuns`). */
+export type RunKeys = SelectQueryBuilder<DB, 'experiments', { workspace_id: string; id: string }>;
+
 /**
- * A subquery of one row per experiment that has series: `id` and, per column `c<i>`, the figure of
- * its series of that name (NULL without one, for NaN and for an empty series). Read in experiment
- * order from `metric_series_figures_idx` (migration 023), so it needs neither a sort nor the table.
+ * A subquery of one row per run of `runs`: `id` and, per column `c<i>`, the figure of its series
+ * of that name (NULL without one, for NaN and for an empty series). Grouped by (workspace_id, id),
+ * the order `experiments_workspace_id_idx` (migration 025) gives the runs: each run's series are
+ * then read from `metric_series_figures_idx` (migration 023) one run after the other, with neither
+ * a sort nor the table. FILTER, not CASE: each series row steps only its own column's aggregate.
  */
-export function figuresByExperiment(
-  db: Kysely<DB>,
-  experimentIds: ExperimentIds,
-  columns: readonly { name: string; figure: Figure }[],
-) {
+export function figuresOfRuns(db: Kysely<DB>, runs: RunKeys, columns: readonly { name: string; figure: Figure }[]) {
   return db
-    .selectFrom('metric_series as s')
+    .selectFrom(runs.as('r'))
+    .leftJoin('metric_series as s', 's.experiment_id', 'r.id')
     .select([
-      's.experiment_id as id',
+      'r.id as id',
       ...columns.map((c, i) =>
-        sql<number | null>`max(case when s.name = ${c.name} then ${sql.ref(`s.${FIGURE_COLUMN[c.figure]}`)} end)`.as(`c${i}`),
+        sql<number | null>`max(${sql.ref(`s.${FIGURE_COLUMN[c.figure]}`)}) filter (where s.name = ${c.name})`.as(`c${i}`),
       ),
     ])
-    .where('s.experiment_id', 'in', experimentIds)
-    .groupBy('s.experiment_id');
+    .groupBy(['r.workspace_id', 'r.id']);
 }
 
 /** The names of these experiments' non-empty series, with how many experiments have each. */
