@@ -148,6 +148,7 @@ describe.each(DIALECTS)('experiment list grouped (groupBy) on %s', (dialect) => 
       d: ['Infinity', '-Infinity', 'NaN'],
       e: ['NaN'],
       f: [1e200, 3e200],
+      g: [1e308, 1.5e308],
     });
     const g = await list(alice, `workspace=${ws}&groupBy=params.case&groupMetrics=m`);
     const byCase = Object.fromEntries(g.groups.map((x) => [x.value, x.metrics.m]));
@@ -158,6 +159,7 @@ describe.each(DIALECTS)('experiment list grouped (groupBy) on %s', (dialect) => 
       ['d', 3],
       ['e', 1],
       ['f', 2],
+      ['g', 2],
     ]);
     expect(byCase.a).toEqual({ mean: 2, std: 1, min: 1, max: 3, n: 2 });
     expect(byCase.b).toEqual({ mean: 'Infinity', std: 'NaN', min: 1, max: 'Infinity', n: 3 });
@@ -166,9 +168,12 @@ describe.each(DIALECTS)('experiment list grouped (groupBy) on %s', (dialect) => 
     expect(byCase.e).toEqual({ mean: null, std: null, min: null, max: null, n: 0 });
     // Squares past the float range: the std overflows to Infinity (PostgreSQL would raise, not answer).
     expect(byCase.f).toEqual({ mean: 2e200, std: 'Infinity', min: 1e200, max: 3e200, n: 2 });
+    // A sum past the float range: Infinity as in JavaScript and SQLite, where PostgreSQL's float8
+    // arithmetic raises (those groups are then aggregated in the server; every case above with them).
+    expect(byCase.g).toEqual({ mean: 'Infinity', std: 'Infinity', min: 1e308, max: 1.5e308, n: 2 });
     // Sorting by the column: infinite means in order, NaN and none last.
     const sorted = await list(alice, `workspace=${ws}&groupBy=params.case&groupMetrics=m&groupSort=m`);
-    expect(sorted.groups.map((x) => x.value)).toEqual(['c', 'a', 'f', 'b', 'd', 'e']);
+    expect(sorted.groups.map((x) => x.value)).toEqual(['c', 'a', 'f', 'b', 'g', 'd', 'e']);
   });
 
   it('keeps apart values that only a null-safe key tells apart: 0, false, the empty string, "0" and none', async () => {

@@ -72,7 +72,16 @@ const WIDE = 1e150;
 export async function groupStats(db: Kysely<DB>, dialect: DialectHelpers, q: GroupStatsQuery): Promise<GroupStats[]> {
   if (q.filter.workspaceIds.length === 0) return [];
   const cols = q.columns.map((_, i) => i);
-  const { rows } = await dialect.withoutJit(db, (exec) => groupStatsSql(db, dialect, q).execute(exec));
+  let rows: Row[];
+  try {
+    ({ rows } = await dialect.withoutJit(db, (exec) => groupStatsSql(db, dialect, q).execute(exec)));
+  } catch (err) {
+    // PostgreSQL raises where float8 arithmetic on finite values overflows (a sum of values near
+    // 1e308, or a deviation between two of opposite signs), where SQLite and JavaScript give
+    // Infinity. Such groups are aggregated here instead, from each run's values, with the same rules.
+    if ((err as { code?: unknown }).code !== NUMERIC_OUT_OF_RANGE) throw err;
+    rows = aggregateInMemory(await runValues(db, dialect, q), cols);
+  }
   return rows.map((r) => ({
     ...groupValueOf(r),
     count: Number(r.runs),
@@ -144,6 +153,49 @@ export function groupStatsSql(db: Kysely<DB>, dialect: DialectHelpers, q: GroupS
 }
 
 type Row = GroupKeyRow & { runs: number | string } & Record<string, unknown>;
+
+/** PostgreSQL's SQLSTATE for a float8 result out of range. */
+const NUMERIC_OUT_OF_RANGE = '22003';
+
+/** Each matching run's group key and column figures (groupStatsSql's `run_values`), unaggregated. */
+async function runValues(db: Kysely<DB>, dialect: DialectHelpers, q: GroupStatsQuery): Promise<Record<string, unknown>[]> {
+  const runs = filteredRuns(db, dialect, q.filter);
+  const { rows } = await sql<Record<string, unknown>>`${withGroupKey(figuresOfRuns(db, runs, q.columns), q.groupBy)}`.execute(db);
+  return rows;
+}
+
+/**
+ * groupStatsSql's answer computed from `runValues`' rows in JavaScript's float arithmetic, which
+ * overflows to Infinity instead of raising: per group the count and, per column, n, the mean (sum
+ * over count), the squared deviations under WIDE summed, min and max, NULLs (NaN) left out.
+ */
+function aggregateInMemory(runs: Record<string, unknown>[], cols: number[]): Row[] {
+  const groups = new Map<string, { key: GroupKeyRow; runs: Record<string, unknown>[] }>();
+  for (const r of runs) {
+    const key = { kind: Number(r.kind), num: Number(r.num), text: String(r.text) };
+    const id = JSON.stringify([key.kind, key.num, key.text]);
+    const g = groups.get(id) ?? { key, runs: [] };
+    g.runs.push(r);
+    groups.set(id, g);
+  }
+  return [...groups.values()].map(({ key, runs: members }) => {
+    const row: Row = { ...key, runs: members.length };
+    for (const i of cols) {
+      const values = members.map((r) => r[`c${i}`]).flatMap((v) => (v === null || v === undefined ? [] : [Number(v)]));
+      const n = values.length;
+      const mean = n === 0 ? null : values.reduce((a, b) => a + b, 0) / n;
+      const deviations = mean === null ? [] : values.map((v) => v - mean).filter((d) => Math.abs(d) < WIDE);
+      Object.assign(row, {
+        [`n${i}`]: n,
+        [`mean${i}`]: mean,
+        [`min${i}`]: n === 0 ? null : values.reduce((a, b) => Math.min(a, b)),
+        [`max${i}`]: n === 0 ? null : values.reduce((a, b) => Math.max(a, b)),
+        [`squares${i}`]: deviations.length === 0 ? null : deviations.reduce((a, d) => a + d * d, 0),
+      });
+    }
+    return row;
+  });
+}
 
 /** The names of the matching runs' non-empty series, with how many runs have each (for the default columns). */
 export function seriesNames(
