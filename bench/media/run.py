@@ -39,9 +39,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "clients" / "python" / "tests"))
-sys.path.insert(
-    0, str(ROOT / "clients" / "python" / "src")
-)  # this checkout's client, not an installed one
+sys.path.insert(0, str(ROOT / "clients" / "python" / "src"))  # this checkout's client, not an installed one
 
 import tora  # noqa: E402
 from tora._media import array_to_png  # noqa: E402
@@ -60,10 +58,7 @@ def busy(seconds: float) -> None:
 
 
 def timed_each(
-    call: Callable[[int], None],
-    n: int,
-    pause: float = 0.0,
-    work: Callable[[float], None] = time.sleep,
+    call: Callable[[int], None], n: int, pause: float = 0.0, work: Callable[[float], None] = time.sleep
 ) -> list[float]:
     """Microseconds of each call, timed alone, after ``pause`` seconds of ``work`` before each."""
     perf = time.perf_counter
@@ -77,9 +72,7 @@ def timed_each(
     return out
 
 
-def per_call_chunked(
-    call: Callable[[int], None], total: int, chunk: int = 1000
-) -> float:
+def per_call_chunked(call: Callable[[int], None], total: int, chunk: int = 1000) -> float:
     """Median over chunks of the per-call cost in microseconds (one timer pair per chunk)."""
     perf = time.perf_counter
     samples = []
@@ -97,52 +90,33 @@ def p(values: list[float], q: float) -> float:
 
 
 def bench(srv: ToraServer, key: str, images: int, step_s: float) -> dict[str, Any]:
-    kw: dict[str, Any] = {
-        "server_url": srv.url,
-        "api_key": key,
-        "system_metrics": False,
-    }
+    kw: dict[str, Any] = {"server_url": srv.url, "api_key": key, "system_metrics": False}
     rng = np.random.default_rng(0)
-    frames = [
-        rng.integers(0, 256, size=(256, 256, 3), dtype=np.uint8) for _ in range(8)
-    ]
+    frames = [rng.integers(0, 256, size=(256, 256, 3), dtype=np.uint8) for _ in range(8)]
     out: dict[str, Any] = {}
 
     t = tora.Tora.create_experiment("bench-media", **kw)
     t.log_image("warmup", frames[0], step=0)
     t.flush(timeout=60)
-    out["back_to_back"] = timed_each(
-        lambda i: t.log_image("b2b", frames[i % 8], step=i), images
-    )
+    out["back_to_back"] = timed_each(lambda i: t.log_image("b2b", frames[i % 8], step=i), images)
     start = time.perf_counter()
     assert t.flush(timeout=600)
     out["drain_s"] = time.perf_counter() - start
     target = np.empty_like(frames[0])
     for kind, work in (("busy", busy), ("idle", time.sleep)):
         out[f"image_{kind}"] = timed_each(
-            lambda i: t.log_image(f"stepped-{kind}", frames[i % 8], step=i),
-            images,
-            step_s,
-            work,
+            lambda i: t.log_image(f"stepped-{kind}", frames[i % 8], step=i), images, step_s, work
         )
         assert t.flush(timeout=600)
-        out[f"log_{kind}"] = timed_each(
-            lambda i: t.log(f"paced-{kind}", 0.5, i), images, step_s, work
-        )
-        out[f"memcpy_{kind}"] = timed_each(
-            lambda i: target.__setitem__(Ellipsis, frames[i % 8]), images, step_s, work
-        )
+        out[f"log_{kind}"] = timed_each(lambda i: t.log(f"paced-{kind}", 0.5, i), images, step_s, work)
+        out[f"memcpy_{kind}"] = timed_each(lambda i: target.__setitem__(Ellipsis, frames[i % 8]), images, step_s, work)
     out["log_us"] = per_call_chunked(lambda i: t.log("loss", 0.5, i), 200_000)
     assert t.flush(timeout=600)
     eid = str(t.experiment_id)
     for name in ("b2b", "stepped-busy", "stepped-idle"):
-        listed = srv.api(key, "GET", f"/api/experiments/{eid}/media?name={name}")[
-            "media"
-        ]
+        listed = srv.api(key, "GET", f"/api/experiments/{eid}/media?name={name}")["media"]
         arrived = [m["step"] for m in listed]
-        assert arrived == list(range(images)), (
-            f"{name}: {len(arrived)} of {images} arrived"
-        )
+        assert arrived == list(range(images)), f"{name}: {len(arrived)} of {images} arrived"
     t.shutdown()
 
     encode = []
@@ -158,14 +132,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--images", type=int, default=300)
     ap.add_argument("--step-ms", type=float, default=50.0)
-    ap.add_argument(
-        "--smoke", action="store_true", help="20 images; figures are not results"
-    )
+    ap.add_argument("--smoke", action="store_true", help="20 images; figures are not results")
     args = ap.parse_args()
     if args.smoke:
-        print(
-            "bench/media/run.py --smoke: tiny sizes to prove the benchmark runs end to end; figures below are NOT results"
-        )
+        print("bench/media/run.py --smoke: tiny sizes to prove the benchmark runs end to end; figures below are NOT results")
         args.images = 20
     build_if_needed()
     tmp = Path(tempfile.mkdtemp(prefix="tora-bench-media-"))
@@ -182,29 +152,19 @@ def main() -> None:
     base = r["log_us"]
     step = f"{args.step_ms:g} ms"
     rows = [("t.log_image, back to back", r["back_to_back"])]
-    for kind, what in (
-        ("busy", "busy step (CPU at work, GIL released)"),
-        ("idle", "idle step (sleep)"),
-    ):
+    for kind, what in (("busy", "busy step (CPU at work, GIL released)"), ("idle", "idle step (sleep)")):
         rows += [
             (f"t.log_image, one per {step} {what}", r[f"image_{kind}"]),
             (f"t.log, one per {step} {kind} step", r[f"log_{kind}"]),
-            (
-                f"memcpy of the array (floor), one per {step} {kind} step",
-                r[f"memcpy_{kind}"],
-            ),
+            (f"memcpy of the array (floor), one per {step} {kind} step", r[f"memcpy_{kind}"]),
         ]
     print(f"a 256x256x3 uint8 array, {args.images} calls per row, each timed alone:")
     print("| calls | median | p95 | max | median / t.log |")
     print("|---|---|---|---|---|")
     for label, xs in rows:
         med = statistics.median(xs)
-        print(
-            f"| {label} | {med:.1f} µs | {p(xs, 0.95):.1f} µs | {max(xs):.0f} µs | {med / base:.0f}x |"
-        )
-    print(
-        f"| baseline t.log(name, value, step), chunks of 1,000 | {base:.2f} µs | | | 1x |"
-    )
+        print(f"| {label} | {med:.1f} µs | {p(xs, 0.95):.1f} µs | {max(xs):.0f} µs | {med / base:.0f}x |")
+    print(f"| baseline t.log(name, value, step), chunks of 1,000 | {base:.2f} µs | | | 1x |")
     print(
         f"sender thread: {r['encode_ms']:.2f} ms to encode one image to PNG; "
         f"{args.images} images stored {r['drain_s']:.2f} s after the last back-to-back call"

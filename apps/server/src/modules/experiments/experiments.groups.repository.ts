@@ -129,7 +129,7 @@ export function groupStatsSql(db: Kysely<DB>, dialect: DialectHelpers, q: GroupS
   return sql<Row>`
     with run_values as materialized (
       select kind, num, text, ${sql.join(cols.map((i) => ref('c', i)))}
-      from (${withGroupKey(figuresOfRuns(db, runs, q.columns), q.groupBy)}) r order by kind, num, text
+      from (${runValuesSql(db, dialect, q)}) r order by kind, num, text
     ),
     means as (
       select kind, num, text, ${sql.join(cols.map((i) => sql`sum(${ref('c', i)}) / count(${ref('c', i)}) as ${ref('mean', i)}`))}
@@ -157,10 +157,14 @@ type Row = GroupKeyRow & { runs: number | string } & Record<string, unknown>;
 /** PostgreSQL's SQLSTATE for a float8 result out of range. */
 const NUMERIC_OUT_OF_RANGE = '22003';
 
-/** Each matching run's group key and column figures (groupStatsSql's `run_values`), unaggregated. */
+/** Each matching run's group key (`kind`, `num`, `text`) and column figures (`c<i>`): groupStatsSql's `run_values`. */
+function runValuesSql(db: Kysely<DB>, dialect: DialectHelpers, q: GroupStatsQuery): RawBuilder<GroupKeyRow> {
+  return withGroupKey(figuresOfRuns(db, filteredRuns(db, dialect, q.filter), q.columns), q.groupBy);
+}
+
+/** runValuesSql's rows, unaggregated (the overflow fallback of groupStats). */
 async function runValues(db: Kysely<DB>, dialect: DialectHelpers, q: GroupStatsQuery): Promise<Record<string, unknown>[]> {
-  const runs = filteredRuns(db, dialect, q.filter);
-  const { rows } = await sql<Record<string, unknown>>`${withGroupKey(figuresOfRuns(db, runs, q.columns), q.groupBy)}`.execute(db);
+  const { rows } = await sql<Record<string, unknown>>`${runValuesSql(db, dialect, q)}`.execute(db);
   return rows;
 }
 

@@ -34,12 +34,12 @@ export class MlflowError extends Error {
 
 export const invalidParameter = (message: string): MlflowError => new MlflowError('INVALID_PARAMETER_VALUE', 400, message);
 
-/** A parameter of the wrong type or out of range, in MLflow's words: `Invalid value <v> for parameter '<name>' supplied: <rule>`. */
 /** A number as the request's JSON wrote it (`9.0`), which its parsed value (`9`) no longer says. */
 export class JsonLiteral {
   constructor(readonly text: string) {}
 }
 
+/** A parameter of the wrong type or out of range, in MLflow's words: `Invalid value <v> for parameter '<name>' supplied: <rule>`. */
 export const invalidValue = (value: unknown, name: string, rule: string): MlflowError =>
   invalidParameter(
     `Invalid value ${value instanceof JsonLiteral ? value.text : JSON.stringify(value)} for parameter '${name}' supplied: ${rule}`,

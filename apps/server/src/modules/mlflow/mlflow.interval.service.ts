@@ -104,7 +104,7 @@ async function exactInterval(
 }
 
 /** `max` of the sorted distinct `steps` at evenly spaced indexes, and the last: MLflow's rule. */
-export function sampleSteps(steps: readonly number[], max: number): number[] {
+function sampleSteps(steps: readonly number[], max: number): number[] {
   if (steps.length <= max) return [...steps];
   const interval = steps.length / max;
   const out: number[] = [];

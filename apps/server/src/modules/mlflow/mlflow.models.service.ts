@@ -103,12 +103,12 @@ function toLoggedModelDto(row: MlflowLoggedModelsTable): LoggedModelDto {
   return { info, data: { params: JSON.parse(row.params) as KeyValue[], metrics: [] } };
 }
 
-/** The model if the caller has `min` on its workspace; MLflow's 404 otherwise (non-members too). */
 /** The run the model says it came from: the `source_run_id` it was created with, kept as given. */
 export function sourceRunIdOf(row: Pick<MlflowLoggedModelsTable, 'given_source_run_id' | 'source_run_id'>): string | null {
   return row.given_source_run_id ?? row.source_run_id;
 }
 
+/** The model if the caller has `min` on its workspace; MLflow's 404 otherwise (non-members too). */
 export async function modelForCaller(ctx: AppContext, caller: Caller, id: string, min: Role): Promise<MlflowLoggedModelsTable> {
   const row = await repo.findLoggedModel(ctx.db, id);
   if (!row) throw doesNotExist(`Logged model with ID '${id}' not found.`);
